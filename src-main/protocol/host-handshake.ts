@@ -1,0 +1,111 @@
+import type { Socket } from 'node:net';
+import type { BackendName, KeyPair } from './crypto/crypto-backend.ts';
+import { selectBackend } from './crypto/select-backend.ts';
+import { ProtocolError } from './errors.ts';
+import { encodeFrame } from './framing.ts';
+import { HandshakeState } from './noise/handshake-state.ts';
+import { STATUS_OK, encodeErrorLine, parsePreface } from './preface.ts';
+import { type ChannelOptions, SecureChannel } from './secure-channel.ts';
+import { SocketReader } from './socket-reader.ts';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, SUITES, type Suite } from './suites.ts';
+
+export interface AcceptOptions extends ChannelOptions {
+  readonly staticKeyPair: KeyPair;
+  /** Sent encrypted in handshake message 2 (after the host's static key). */
+  readonly hostInfo: Uint8Array;
+  readonly suites?: readonly Suite[];
+  readonly backend?: BackendName;
+  readonly handshakeTimeoutMs?: number;
+}
+
+/**
+ * The host's side: read the preface, answer with a status line and message 2, read message 3.
+ * Resolves with a channel that is not started yet (see `SecureChannel.start`); `peerPayload`
+ * is the client's hello from message 3. On any failure the socket is closed and it rejects.
+ */
+export async function acceptChannel(
+  socket: Socket,
+  options: AcceptOptions,
+): Promise<SecureChannel> {
+  const reader = new SocketReader(socket);
+  const timer = setTimeout(
+    () =>
+      reader.fail(
+        new ProtocolError('handshake-timeout', 'the client did not finish the handshake in time'),
+      ),
+    options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  );
+  let answered = false;
+  try {
+    socket.setNoDelay(true);
+    const preface = await reader.readLine();
+    const protocolName = parsePreface(preface.text);
+    const suites: readonly string[] = options.suites ?? SUITES;
+    if (!suites.includes(protocolName)) {
+      throw new ProtocolError('unsupported-suite', `this host does not speak ${protocolName}`);
+    }
+    const handshake = new HandshakeState({
+      protocol: protocolName,
+      initiator: false,
+      prologue: preface.line,
+      s: options.staticKeyPair,
+      backend: selectBackend(options.backend),
+    });
+    const payload1 = handshake.readMessage(await reader.readFrame());
+    if (payload1.length !== 0) {
+      throw new ProtocolError(
+        'handshake-failed',
+        'message 1 must carry no payload (it is not encrypted)',
+      );
+    }
+    const message2 = encodeFrame(handshake.writeMessage(options.hostInfo));
+    socket.write(concat(STATUS_OK, message2));
+    answered = true;
+    const hello = handshake.readMessage(await reader.readFrame());
+    const remoteStaticKey = handshake.remoteStaticKey;
+    if (!remoteStaticKey)
+      throw new ProtocolError('handshake-failed', 'the client sent no static key');
+    const [initiatorToResponder, responderToInitiator] = handshake.split();
+    return new SecureChannel(
+      socket,
+      { send: responderToInitiator, receive: initiatorToResponder },
+      {
+        protocolName,
+        remoteStaticKey,
+        handshakeHash: handshake.getHandshakeHash(),
+        peerPayload: hello,
+      },
+      reader.detach(),
+      options,
+    );
+  } catch (error) {
+    const protocolError =
+      error instanceof ProtocolError
+        ? error
+        : new ProtocolError('handshake-failed', 'handshake failed', { cause: error });
+    reader.detach();
+    // Before our status line the client can still read a refusal; after it, only a hang-up.
+    if (!answered && !socket.destroyed && protocolError.code !== 'connection-lost') {
+      socket.end(encodeErrorLine(protocolError.code, protocolError.message));
+      setTimeout(() => socket.destroy(), 1000).unref();
+    } else {
+      socket.destroy();
+    }
+    throw protocolError;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Refuses a connection before any handshake (host full, per-address limit). */
+export function refuseConnection(socket: Socket, code: string, text: string): void {
+  socket.end(encodeErrorLine(code, text));
+  setTimeout(() => socket.destroy(), 1000).unref();
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}

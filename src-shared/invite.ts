@@ -1,0 +1,95 @@
+import { decodeBase64Url, encodeBase64Url } from './base64url.ts';
+import { type Result, fail, ok } from './result.ts';
+
+/**
+ * `parley://HOST:PORT/ROOM#<host public key, 43 chars of unpadded base64url>`.
+ * The key in the fragment is what lets a client pin the host before its first byte.
+ */
+export interface Invite {
+  readonly host: string; // a DNS name, IPv4, or IPv6 without brackets
+  readonly port: number;
+  readonly room: string;
+  readonly hostKey: Uint8Array;
+}
+
+/** A host to dial without a key (trust on first use). */
+export interface HostAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export type InviteErrorCode = 'invalid-invite';
+
+export const DEFAULT_PORT = 7878;
+export const DEFAULT_ROOM = 'lobby';
+const ROOM = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const HOSTNAME =
+  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+const IPV6 = /^[0-9a-f:.]+(?:%[a-z0-9_.-]+)?$/i;
+const MAX_INVITE_LENGTH = 2048;
+
+export function isValidRoomName(room: string): boolean {
+  return ROOM.test(room);
+}
+
+export function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+export function formatInvite(invite: Invite): string {
+  return `parley://${formatHost(invite.host)}:${invite.port}/${invite.room}#${encodeBase64Url(invite.hostKey)}`;
+}
+
+export function parseInvite(text: string): Result<Invite, InviteErrorCode> {
+  const input = text.trim();
+  if (input.length > MAX_INVITE_LENGTH)
+    return fail('invalid-invite', 'the invite link is too long');
+  const match = /^parley:\/\/([^/#?]+)\/([^/#?]*)#([A-Za-z0-9_-]*)$/i.exec(input);
+  if (!match) {
+    return fail('invalid-invite', 'an invite link looks like parley://host:port/room#key');
+  }
+  const [, authority = '', room = '', key = ''] = match;
+  const address = parseHostAddress(authority);
+  if (!address.ok) return address;
+  if (!isValidRoomName(room)) {
+    return fail('invalid-invite', `"${room}" is not a room name (a-z, 0-9, . _ -; up to 64)`);
+  }
+  const hostKey = key.length === 43 ? decodeBase64Url(key) : undefined;
+  if (!hostKey || hostKey.length !== 32) {
+    return fail('invalid-invite', 'the host key after # must be 43 characters of base64url');
+  }
+  return ok({ ...address.value, room, hostKey });
+}
+
+/** `host`, `host:port`, `[v6]`, `[v6]:port`. */
+export function parseHostAddress(text: string): Result<HostAddress, InviteErrorCode> {
+  const input = text.trim();
+  let host: string;
+  let portText: string | undefined;
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(input);
+  if (bracketed) {
+    host = bracketed[1] ?? '';
+    portText = bracketed[2];
+    if (!IPV6.test(host) || !host.includes(':')) {
+      return fail('invalid-invite', `"${host}" is not an IPv6 address`);
+    }
+  } else {
+    const parts = input.split(':');
+    if (parts.length > 2) {
+      return fail('invalid-invite', 'write an IPv6 host in brackets, like [::1]:7878');
+    }
+    host = parts[0] ?? '';
+    portText = parts[1];
+    if (!HOSTNAME.test(host)) return fail('invalid-invite', `"${host}" is not a host name`);
+  }
+  const port = portText === undefined ? DEFAULT_PORT : Number(portText);
+  if (
+    !/^\d{1,5}$/.test(portText ?? '7878') ||
+    !Number.isInteger(port) ||
+    port < 1 ||
+    port > 65535
+  ) {
+    return fail('invalid-invite', `"${portText ?? ''}" is not a port (1–65535)`);
+  }
+  return ok({ host: host.toLowerCase(), port });
+}
