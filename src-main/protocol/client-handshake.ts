@@ -6,7 +6,7 @@ import { encodeFrame } from './framing.ts';
 import { HandshakeState } from './noise/handshake-state.ts';
 import { encodePreface, parseStatusLine } from './preface.ts';
 import { type ChannelOptions, SecureChannel } from './secure-channel.ts';
-import { SocketReader } from './socket-reader.ts';
+import { SocketReader, ignoreSocketError } from './socket-reader.ts';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_SUITE, type Suite } from './suites.ts';
 
 export interface ConnectOptions extends ChannelOptions {
@@ -32,6 +32,8 @@ export async function initiateChannel(
   socket: Socket,
   options: ConnectOptions,
 ): Promise<SecureChannel> {
+  // Errors surface as 'close' or a failed read; this keeps a late ECONNRESET from crashing us.
+  socket.on('error', ignoreSocketError);
   const reader = new SocketReader(socket);
   const timer = setTimeout(
     () =>

@@ -141,9 +141,16 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
     return true;
   }
 
-  /** Sends end-of-session with a reason after anything still queued, then hangs up. */
-  close(code: string, reason: string): void {
+  /**
+   * Sends end-of-session with a reason after anything still queued, then hangs up.
+   * `discardPending` drops what is queued first: for a peer that is not reading anyway.
+   */
+  close(code: string, reason: string, options: { discardPending?: boolean } = {}): void {
     if (this.#closed) return;
+    if (options.discardPending) {
+      this.#pending = [];
+      this.#pendingBytes = 0;
+    }
     this.#closeItem = encoder.encode(`${code} ${reason}`.slice(0, 1000));
     this.#pendingBytes += ITEM_HEADER_LEN + this.#closeItem.length;
     this.#finish({ by: 'local', code, reason });

@@ -104,3 +104,6 @@ export class SocketReader {
     });
   }
 }
+
+/** A listener that keeps a socket 'error' from being an uncaught exception; the close follows. */
+export function ignoreSocketError(): void {}

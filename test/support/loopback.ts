@@ -80,9 +80,9 @@ export async function connectSocket(port: number): Promise<Socket> {
 
 export async function connectTestClient(
   port: number,
-  options: Partial<ConnectOptions> = {},
+  options: Partial<ConnectOptions> & { socket?: Socket } = {},
 ): Promise<SecureChannel> {
-  const socket = await connectSocket(port);
+  const socket = options.socket ?? (await connectSocket(port));
   return initiateChannel(socket, {
     staticKeyPair: options.staticKeyPair ?? newKeyPair(),
     hello: encoder.encode('{"nick":"test"}'),

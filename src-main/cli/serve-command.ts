@@ -1,0 +1,162 @@
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { isValidRoomName } from '../../src-shared/invite.ts';
+import { DEFAULT_HOST_PORT, startHost } from '../server/host.ts';
+import { DEFAULT_LIMITS } from '../server/host-limits.ts';
+import { type LogLevel, createStderrLog } from '../server/host-log.ts';
+import { defaultDataDir } from '../store/app-paths.ts';
+import { EXIT, UsageError, describeArgError } from './usage-error.ts';
+
+export const SERVE_HELP = `Usage: parley --serve [options]
+
+Hosts chat rooms. Prints, one line each on stdout:
+  listening <address>:<port>
+  fingerprint <host key fingerprint>
+  invite <invite link>            (one line per room)
+Logs go to stderr and never contain message text or keys.
+
+Options:
+  --host ADDR          address to bind (default 0.0.0.0)
+  --port N             TCP port (default ${DEFAULT_HOST_PORT}; 0 picks a free one)
+  --data-dir DIR       host key and history (default ${join('<app data>', 'host')})
+  --room NAME          a room to host; repeat for more (default lobby)
+  --name TEXT          the host's display name
+  --history N          messages kept per room (default ${DEFAULT_LIMITS.historyLimit})
+  --max-clients N      connections in total (default ${DEFAULT_LIMITS.maxClients})
+  --max-per-ip N       connections from one address (default ${DEFAULT_LIMITS.maxClientsPerIp})
+  --public-host HOST   the address to put in invite links
+  --log-level LEVEL    debug, info, warn or error (default info)
+  --help               show this help
+`;
+
+interface ServeIo {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  readonly env: NodeJS.ProcessEnv;
+  /** Resolves when the process is asked to stop (SIGINT/SIGTERM). */
+  readonly stopSignal: Promise<string>;
+}
+
+function positiveInt(
+  name: string,
+  value: string | undefined,
+  min = 1,
+  max = 1_000_000,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max) {
+    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, not "${value}"`);
+  }
+  return n;
+}
+
+export function parseServeArgs(argv: string[]) {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        serve: { type: 'boolean' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        'data-dir': { type: 'string' },
+        room: { type: 'string', multiple: true },
+        name: { type: 'string' },
+        history: { type: 'string' },
+        'max-clients': { type: 'string' },
+        'max-per-ip': { type: 'string' },
+        'public-host': { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError(describeArgError(error));
+  }
+  const rooms = values.room ?? ['lobby'];
+  for (const room of rooms) {
+    if (!isValidRoomName(room)) {
+      throw new UsageError(
+        `"${room}" is not a room name: use a-z, 0-9, . _ - (up to 64, starting with a letter or digit)`,
+      );
+    }
+  }
+  const logLevel = values['log-level'] ?? 'info';
+  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
+    throw new UsageError(`--log-level must be debug, info, warn or error, not "${logLevel}"`);
+  }
+  if (values.name !== undefined && (values.name.length === 0 || values.name.length > 100)) {
+    throw new UsageError('--name must be 1 to 100 characters');
+  }
+  return {
+    help: values.help ?? false,
+    host: values.host ?? '0.0.0.0',
+    port: positiveInt('port', values.port, 0, 65535) ?? DEFAULT_HOST_PORT,
+    dataDir: values['data-dir'],
+    rooms,
+    name: values.name,
+    historyLimit: positiveInt('history', values.history, 1, 10_000_000),
+    maxClients: positiveInt('max-clients', values['max-clients']),
+    maxClientsPerIp: positiveInt('max-per-ip', values['max-per-ip']),
+    publicHost: values['public-host'],
+    logLevel: logLevel as LogLevel,
+  };
+}
+
+/** `parley --serve`: runs until SIGINT/SIGTERM, then shuts down gracefully. Returns the exit code. */
+export async function runServe(argv: string[], io: ServeIo): Promise<number> {
+  let args;
+  try {
+    args = parseServeArgs(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr.write(
+      `parley --serve: ${error.message}\nRun "parley --serve --help" for the options.\n`,
+    );
+    return EXIT.usage;
+  }
+  if (args.help) {
+    io.stdout.write(SERVE_HELP);
+    return EXIT.ok;
+  }
+  const log = createStderrLog(args.logLevel, (line) => io.stderr.write(line));
+  let host;
+  try {
+    host = await startHost({
+      host: args.host,
+      port: args.port,
+      dataDir: args.dataDir ?? join(defaultDataDir(io.env), 'host'),
+      rooms: args.rooms,
+      ...(args.name ? { name: args.name } : {}),
+      ...(args.publicHost ? { publicHost: args.publicHost } : {}),
+      limits: {
+        ...(args.historyLimit ? { historyLimit: args.historyLimit } : {}),
+        ...(args.maxClients ? { maxClients: args.maxClients } : {}),
+        ...(args.maxClientsPerIp ? { maxClientsPerIp: args.maxClientsPerIp } : {}),
+      },
+      log,
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const hint =
+      code === 'EADDRINUSE'
+        ? `port ${args.port} is already in use (choose another with --port, or 0 for any free port)`
+        : code === 'EACCES'
+          ? `not allowed to listen on ${args.host}:${args.port}`
+          : (error as Error).message;
+    io.stderr.write(`parley --serve: cannot start: ${hint}\n`);
+    return EXIT.failure;
+  }
+  const address = host.address.host.includes(':') ? `[${host.address.host}]` : host.address.host;
+  io.stdout.write(`listening ${address}:${host.address.port}\n`);
+  io.stdout.write(`fingerprint ${host.fingerprint}\n`);
+  for (const room of host.rooms) io.stdout.write(`invite ${host.invite(room)}\n`);
+
+  const signal = await io.stopSignal;
+  log('info', 'shutdown-requested', { signal });
+  await host.stop('the host is shutting down');
+  return EXIT.ok;
+}

@@ -1,0 +1,40 @@
+import type { z } from 'zod';
+import { ProtocolError } from '../errors.ts';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** A peer sent something that is not a valid message: the peer's fault, worth a clean close. */
+export class WireError extends ProtocolError {
+  constructor(message: string) {
+    super('bad-record', message);
+  }
+}
+
+export function encodeMessage(message: object): Uint8Array {
+  return encoder.encode(JSON.stringify(message));
+}
+
+/** Parses and validates one message; throws WireError with a short reason (never the content). */
+export function decodeMessage<Schema extends z.ZodType>(
+  schema: Schema,
+  bytes: Uint8Array,
+): z.infer<Schema> {
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(bytes));
+  } catch {
+    throw new WireError('message is not UTF-8 JSON');
+  }
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue?.path.join('.') || 'message';
+    throw new WireError(`invalid ${where}: ${issue?.message ?? 'does not match the schema'}`);
+  }
+  return result.data;
+}
+
+export function utf8Length(text: string): number {
+  return encoder.encode(text).length;
+}

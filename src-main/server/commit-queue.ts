@@ -1,0 +1,57 @@
+import type { AppendResult, HostDatabase, NewMessage } from './host-database.ts';
+
+export interface PendingSend<Origin> {
+  readonly origin: Origin;
+  readonly message: NewMessage;
+}
+
+/**
+ * Group commit: messages received during one event-loop turn are appended in one transaction
+ * (one fsync), then handed on for fan-out and acknowledgement. A message is acknowledged only
+ * after the commit returns, so an ack always means "on disk".
+ */
+export class CommitQueue<Origin> {
+  readonly #db: HostDatabase;
+  readonly #onCommitted: (sends: PendingSend<Origin>[], results: AppendResult[]) => void;
+  readonly #onFailed: (sends: PendingSend<Origin>[], error: unknown) => void;
+  #pending: PendingSend<Origin>[] = [];
+  #scheduled = false;
+
+  constructor(
+    db: HostDatabase,
+    onCommitted: (sends: PendingSend<Origin>[], results: AppendResult[]) => void,
+    onFailed: (sends: PendingSend<Origin>[], error: unknown) => void,
+  ) {
+    this.#db = db;
+    this.#onCommitted = onCommitted;
+    this.#onFailed = onFailed;
+  }
+
+  get size(): number {
+    return this.#pending.length;
+  }
+
+  enqueue(origin: Origin, message: NewMessage): void {
+    this.#pending.push({ origin, message });
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Commits whatever is pending now (also called on shutdown). */
+  flush(): void {
+    this.#scheduled = false;
+    if (this.#pending.length === 0) return;
+    const sends = this.#pending;
+    this.#pending = [];
+    let results: AppendResult[];
+    try {
+      results = this.#db.appendMessages(sends.map((send) => send.message));
+    } catch (error) {
+      this.#onFailed(sends, error);
+      return;
+    }
+    this.#onCommitted(sends, results);
+  }
+}

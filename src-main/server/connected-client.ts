@@ -1,0 +1,74 @@
+import { encodeBase64Url } from '../../src-shared/base64url.ts';
+import { fingerprint } from '../../src-shared/fingerprint.ts';
+import type { SecureChannel } from '../protocol/secure-channel.ts';
+import { encodeMessage } from '../protocol/wire/codec.ts';
+import { CloseCode, type HostMessage, type Member } from '../protocol/wire/messages.ts';
+import type { HostLimits } from './host-limits.ts';
+import { TokenBucket } from './token-bucket.ts';
+
+let nextId = 1;
+
+/** One authenticated connection as the host sees it: who it is, where it is, what it may still do. */
+export class ConnectedClient {
+  readonly id = nextId++;
+  readonly channel: SecureChannel;
+  readonly key: Uint8Array;
+  readonly keyText: string;
+  readonly fingerprint: string;
+  readonly ip: string;
+  nick: string;
+  readonly rooms = new Set<string>();
+  readonly messageBucket: TokenBucket;
+  readonly requestBucket: TokenBucket;
+  /** Sends refused in a row for the rate limit. */
+  strikes = 0;
+  lastHeardAt: number;
+  pingOutstanding = false;
+  readonly typingSentAt = new Map<string, number>();
+  readonly #maxQueueBytes: number;
+
+  constructor(channel: SecureChannel, nick: string, limits: HostLimits, now: number) {
+    this.channel = channel;
+    this.key = channel.remoteStaticKey;
+    this.keyText = encodeBase64Url(this.key);
+    this.fingerprint = fingerprint(this.key);
+    this.ip = channel.remoteAddress ?? 'unknown';
+    this.nick = nick;
+    this.messageBucket = new TokenBucket(limits.messageBurst, limits.messagesPerSecond, now);
+    this.requestBucket = new TokenBucket(limits.requestBurst, limits.requestsPerSecond, now);
+    this.lastHeardAt = now;
+    this.#maxQueueBytes = limits.maxQueueBytes;
+  }
+
+  get member(): Member {
+    return { nick: this.nick, fp: this.fingerprint, key: this.keyText };
+  }
+
+  get open(): boolean {
+    return !this.channel.closed;
+  }
+
+  /**
+   * Queues bytes already encoded (a fan-out encodes once for every recipient). A client whose
+   * backlog would pass the bound is dropped, so one slow reader never makes the host buffer
+   * without limit or hold back a room.
+   */
+  deliver(bytes: Uint8Array): boolean {
+    if (this.channel.closed) return false;
+    if (this.channel.bufferedBytes + bytes.length > this.#maxQueueBytes) {
+      this.channel.close(
+        CloseCode.slowReader,
+        'you were not reading fast enough; reconnect to catch up',
+        {
+          discardPending: true,
+        },
+      );
+      return false;
+    }
+    return this.channel.send(bytes);
+  }
+
+  send(message: HostMessage): boolean {
+    return this.deliver(encodeMessage(message));
+  }
+}

@@ -1,0 +1,492 @@
+// The host's durable store: room history, resend detection and the nickname registry, in one
+// node:sqlite file (no native module, so the same code runs under plain Node and inside Electron).
+//
+// Durability: WAL mode with synchronous = FULL, so every COMMIT fsyncs the WAL before it returns.
+// With NORMAL, a power cut could lose the last commits, i.e. messages the host already acked.
+// To keep that affordable the caller commits a whole event-loop turn at once (appendMessages takes
+// a batch: one transaction, one fsync). The calls are synchronous and block the event loop for the
+// fsync; that is the price of "acked means on disk".
+import fs from 'node:fs';
+import nodePath from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import type { SQLOutputValue, StatementSync } from 'node:sqlite';
+import { HostDatabaseError, toHostDatabaseError } from './db/errors.ts';
+import { foldNick } from './db/fold-nick.ts';
+import { migrate } from './db/schema.ts';
+
+export { HostDatabaseError } from './db/errors.ts';
+export type { HostDatabaseErrorCode } from './db/errors.ts';
+export { foldNick } from './db/fold-nick.ts';
+
+export interface NewMessage {
+  /** Room name. */
+  room: string;
+  /** The sender's 32-byte X25519 static public key. */
+  senderKey: Uint8Array;
+  /** The sender's nickname at send time. */
+  nick: string;
+  /** Message text (UTF-8). */
+  text: string;
+  /** Sender-chosen id, unique per sender key: a resend with the same id creates no second row. */
+  clientMsgId: string;
+  /** Host timestamp, ms since epoch, assigned by the caller. */
+  sentAt: number;
+}
+
+export interface StoredMessage {
+  /** Host-wide, strictly increasing, assigned by SQLite, never reused. */
+  seq: number;
+  room: string;
+  senderKey: Uint8Array;
+  nick: string;
+  text: string;
+  clientMsgId: string;
+  sentAt: number;
+}
+
+export interface AppendResult {
+  /**
+   * The stored message. For a duplicate this is the original (its seq, room, nick and sentAt).
+   * If the original has already been trimmed from history, its text is no longer kept (the history
+   * limit is also a retention limit), and `text` is the text of the resend. Duplicates are to be
+   * acked, never fanned out again, so the text does not matter there.
+   */
+  message: StoredMessage;
+  duplicate: boolean;
+}
+
+export interface HostDatabaseOptions {
+  /** Messages kept per room; older ones are deleted in the appending transaction. Default 1000. */
+  historyLimit?: number;
+  /** Resend-detection entries kept per sender key (see the class comment). Default 10 000. */
+  dedupeWindow?: number;
+  /** How long a statement waits for another connection's lock before failing 'locked'. Default 5 s. */
+  busyTimeoutMs?: number;
+}
+
+export type ClaimNickResult = { ok: true } | { ok: false; ownerKey: Uint8Array };
+
+const DEFAULT_HISTORY_LIMIT = 1000;
+const DEFAULT_DEDUPE_WINDOW = 10_000;
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+const KEY_LENGTH = 32;
+
+const MESSAGE_COLUMNS = 'seq, room, sender_key, nick, text, client_msg_id, sent_at';
+
+type Row = Record<string, SQLOutputValue>;
+
+function column<T>(row: Row, name: string, check: (value: unknown) => value is T): T {
+  const value = row[name];
+  if (!check(value)) {
+    throw new HostDatabaseError('schema', `unexpected value type in column ${name}`);
+  }
+  return value;
+}
+const isNumber = (v: unknown): v is number => typeof v === 'number';
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
+
+function toStoredMessage(row: Row): StoredMessage {
+  return {
+    seq: column(row, 'seq', isNumber),
+    room: column(row, 'room', isString),
+    senderKey: column(row, 'sender_key', isBytes),
+    nick: column(row, 'nick', isString),
+    text: column(row, 'text', isString),
+    clientMsgId: column(row, 'client_msg_id', isString),
+    sentAt: column(row, 'sent_at', isNumber),
+  };
+}
+
+function keyId(key: Uint8Array): string {
+  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('base64');
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
+  return diff === 0;
+}
+
+function checkKey(key: Uint8Array, what: string): void {
+  if (!(key instanceof Uint8Array) || key.length !== KEY_LENGTH) {
+    throw new RangeError(`${what} must be a ${KEY_LENGTH}-byte Uint8Array`);
+  }
+}
+
+function checkCount(value: number, what: string, min: number): void {
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new RangeError(`${what} must be an integer >= ${min}`);
+  }
+}
+
+/**
+ * Creates the database file with mode 0600 before SQLite opens it (SQLite would use 0644 minus the
+ * umask). SQLite gives the -wal and -shm files the main file's mode, so they end up 0600 as well.
+ * A new file's directory entry is fsynced so the file itself survives a power cut.
+ */
+function prepareFile(path: string): void {
+  let fd: number;
+  let created = false;
+  try {
+    fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+    created = true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    fd = fs.openSync(path, fs.constants.O_RDWR);
+  }
+  try {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) {
+      throw new HostDatabaseError('io', 'the database path is not a regular file');
+    }
+    if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) fs.fchmodSync(fd, 0o600);
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (created && process.platform !== 'win32') {
+    const dir = fs.openSync(nodePath.dirname(path), fs.constants.O_RDONLY);
+    try {
+      fs.fsyncSync(dir);
+    } finally {
+      fs.closeSync(dir);
+    }
+  }
+}
+
+/**
+ * The host's durable store.
+ *
+ * Resend detection keeps, per sender key, the newest `dedupeWindow` (default 10 000) entries of
+ * (clientMsgId → seq, room, nick, sentAt), independent of history trimming and with no age limit.
+ * Why a count and not an age: a client resends what is still in its outbox when it reconnects, which
+ * may be weeks later (a laptop closed over the holidays), and a 7-day window would turn exactly that
+ * resend into a duplicate. A sender cannot have sent more messages after the one it resends than its
+ * outbox holds, so a per-sender count window is safe whatever the time gap, as long as clients keep
+ * fewer than `dedupeWindow` unacknowledged messages. Storage stays bounded per key (about 100 bytes
+ * an entry, so ~1 MB for a key at the cap); entries are trimmed in the appending transaction.
+ *
+ * Nickname rule: a nickname belongs for good to the first key that claimed it. A key that takes a
+ * new nickname keeps its old ones registered (nothing is released), so after "alice" renames herself
+ * "alice2" nobody else can post as "alice" to people who know her by that name, nor next to her old
+ * messages in history. The cost is that one key can hoard names; since keys are free to create, a
+ * per-key cap would not stop that anyway, so moderation of names is left to the host's operator.
+ */
+export class HostDatabase {
+  readonly #db: DatabaseSync;
+  readonly #historyLimit: number;
+  readonly #dedupeWindow: number;
+  #closed = false;
+
+  readonly #begin: StatementSync;
+  readonly #commit: StatementSync;
+  readonly #rollback: StatementSync;
+  readonly #findDedupe: StatementSync;
+  readonly #messageBySeq: StatementSync;
+  readonly #addRoom: StatementSync;
+  readonly #insertMessage: StatementSync;
+  readonly #addSender: StatementSync;
+  readonly #insertDedupe: StatementSync;
+  readonly #trimRoom: StatementSync;
+  readonly #countRoom: StatementSync;
+  readonly #trimDedupe: StatementSync;
+  readonly #countSender: StatementSync;
+  readonly #recent: StatementSync;
+  readonly #before: StatementSync;
+  readonly #rooms: StatementSync;
+  readonly #insertNick: StatementSync;
+  readonly #nickOwner: StatementSync;
+  readonly #checkpoint: StatementSync;
+
+  private constructor(db: DatabaseSync, historyLimit: number, dedupeWindow: number) {
+    this.#db = db;
+    this.#historyLimit = historyLimit;
+    this.#dedupeWindow = dedupeWindow;
+    const prepare = (sql: string): StatementSync => db.prepare(sql);
+
+    this.#begin = prepare('BEGIN IMMEDIATE');
+    this.#commit = prepare('COMMIT');
+    this.#rollback = prepare('ROLLBACK');
+    this.#findDedupe = prepare(
+      'SELECT seq, room, nick, sent_at FROM dedupe WHERE sender_key = ? AND client_msg_id = ?',
+    );
+    this.#messageBySeq = prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE seq = ?`);
+    this.#addRoom = prepare(
+      'INSERT INTO rooms (name, message_count) VALUES (?, 0) ON CONFLICT (name) DO NOTHING',
+    );
+    this.#insertMessage = prepare(
+      `INSERT INTO messages (room, sender_key, nick, text, client_msg_id, sent_at)
+       VALUES (?, ?, ?, ?, ?, ?) RETURNING seq`,
+    );
+    this.#addSender = prepare(
+      `INSERT INTO dedupe_senders (sender_key, entry_count) VALUES (?, 0)
+       ON CONFLICT (sender_key) DO NOTHING`,
+    );
+    this.#insertDedupe = prepare(
+      `INSERT INTO dedupe (sender_key, client_msg_id, seq, room, nick, sent_at)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    );
+    // Trimming deletes the `excess` oldest rows through the (room, seq) index: the sub-select finds
+    // the newest seq to delete, the DELETE is a range scan. Cost is O(rows removed), usually 1.
+    this.#trimRoom = prepare(
+      `DELETE FROM messages WHERE room = ?1 AND seq <=
+         (SELECT seq FROM messages WHERE room = ?1 ORDER BY seq LIMIT 1 OFFSET ?2 - 1)`,
+    );
+    this.#countRoom = prepare(
+      'UPDATE rooms SET message_count = message_count + ? WHERE name = ? RETURNING message_count',
+    );
+    this.#trimDedupe = prepare(
+      `DELETE FROM dedupe WHERE sender_key = ?1 AND seq <=
+         (SELECT seq FROM dedupe WHERE sender_key = ?1 ORDER BY seq LIMIT 1 OFFSET ?2 - 1)`,
+    );
+    this.#countSender = prepare(
+      `UPDATE dedupe_senders SET entry_count = entry_count + ? WHERE sender_key = ?
+       RETURNING entry_count`,
+    );
+    this.#recent = prepare(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room = ? ORDER BY seq DESC LIMIT ?`,
+    );
+    this.#before = prepare(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room = ? AND seq < ?
+       ORDER BY seq DESC LIMIT ?`,
+    );
+    this.#rooms = prepare('SELECT name FROM rooms WHERE message_count > 0 ORDER BY name');
+    this.#insertNick = prepare(
+      `INSERT INTO nicks (folded, nick, owner_key) VALUES (?, ?, ?)
+       ON CONFLICT (folded) DO NOTHING`,
+    );
+    this.#nickOwner = prepare('SELECT owner_key FROM nicks WHERE folded = ?');
+    this.#checkpoint = prepare('PRAGMA wal_checkpoint(TRUNCATE)');
+  }
+
+  static open(path: string, options: HostDatabaseOptions = {}): HostDatabase {
+    const historyLimit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
+    const dedupeWindow = options.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW;
+    const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+    checkCount(historyLimit, 'historyLimit', 1);
+    checkCount(dedupeWindow, 'dedupeWindow', 1);
+    checkCount(busyTimeoutMs, 'busyTimeoutMs', 0);
+
+    let db: DatabaseSync | undefined;
+    try {
+      prepareFile(path);
+      db = new DatabaseSync(path, {
+        timeout: busyTimeoutMs,
+        enableForeignKeyConstraints: true,
+        enableDoubleQuotedStringLiterals: false,
+        defensive: true,
+      });
+      const mode = db.prepare('PRAGMA journal_mode = WAL').get()?.['journal_mode'];
+      if (mode !== 'wal') {
+        throw new HostDatabaseError('io', 'the file system does not support WAL mode');
+      }
+      db.exec('PRAGMA synchronous = FULL');
+      db.exec('PRAGMA foreign_keys = ON');
+      db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+      db.exec('PRAGMA trusted_schema = OFF');
+      migrate(db);
+      return new HostDatabase(db, historyLimit, dedupeWindow);
+    } catch (error) {
+      try {
+        db?.close();
+      } catch {
+        // Already failing; the original error is the one worth reporting.
+      }
+      throw toHostDatabaseError('open', error);
+    }
+  }
+
+  /**
+   * Appends a batch in ONE transaction (group commit) and returns one result per input, in order.
+   * A (senderKey, clientMsgId) seen before, in an earlier batch or earlier in this one, returns the
+   * stored message with `duplicate: true` and writes nothing. When this returns, the rows are
+   * durable (fsynced). Rooms and dedupe entries are trimmed in the same transaction.
+   */
+  appendMessages(batch: readonly NewMessage[]): AppendResult[] {
+    this.#assertOpen();
+    for (const m of batch) {
+      checkKey(m.senderKey, 'senderKey');
+      if (!Number.isSafeInteger(m.sentAt)) throw new RangeError('sentAt must be an integer');
+    }
+    if (batch.length === 0) return [];
+
+    return this.#transaction('appendMessages', () => {
+      // Rows added per room and per sender in this batch; the counters are updated once per room
+      // and sender at the end, so a message costs three statements (lookup, two inserts).
+      const addedToRoom = new Map<string, number>();
+      const addedBySender = new Map<string, { key: Uint8Array; added: number }>();
+      const results: AppendResult[] = [];
+
+      for (const m of batch) {
+        const seen = this.#findDedupe.get(m.senderKey, m.clientMsgId);
+        if (seen !== undefined) {
+          results.push({ message: this.#original(m, seen), duplicate: true });
+          continue;
+        }
+        const roomAdded = addedToRoom.get(m.room);
+        if (roomAdded === undefined) this.#addRoom.run(m.room);
+        addedToRoom.set(m.room, (roomAdded ?? 0) + 1);
+        const senderId = keyId(m.senderKey);
+        const sender = addedBySender.get(senderId);
+        if (sender === undefined) this.#addSender.run(m.senderKey);
+        addedBySender.set(senderId, { key: m.senderKey, added: (sender?.added ?? 0) + 1 });
+
+        const inserted = this.#insertMessage.get(
+          m.room,
+          m.senderKey,
+          m.nick,
+          m.text,
+          m.clientMsgId,
+          m.sentAt,
+        );
+        const seq = column(inserted ?? {}, 'seq', isNumber);
+        this.#insertDedupe.run(m.senderKey, m.clientMsgId, seq, m.room, m.nick, m.sentAt);
+        results.push({
+          message: {
+            seq,
+            room: m.room,
+            senderKey: new Uint8Array(m.senderKey),
+            nick: m.nick,
+            text: m.text,
+            clientMsgId: m.clientMsgId,
+            sentAt: m.sentAt,
+          },
+          duplicate: false,
+        });
+      }
+
+      for (const [room, added] of addedToRoom) {
+        const count = column(this.#countRoom.get(added, room) ?? {}, 'message_count', isNumber);
+        const excess = count - this.#historyLimit;
+        if (excess > 0) {
+          const removed = Number(this.#trimRoom.run(room, excess).changes);
+          this.#countRoom.run(-removed, room);
+        }
+      }
+      for (const { key, added } of addedBySender.values()) {
+        const count = column(this.#countSender.get(added, key) ?? {}, 'entry_count', isNumber);
+        const excess = count - this.#dedupeWindow;
+        if (excess > 0) {
+          const removed = Number(this.#trimDedupe.run(key, excess).changes);
+          this.#countSender.run(-removed, key);
+        }
+      }
+      return results;
+    });
+  }
+
+  /** The last `limit` messages of a room, oldest first. */
+  recentMessages(room: string, limit: number): StoredMessage[] {
+    this.#assertOpen();
+    checkCount(limit, 'limit', 0);
+    return this.#read('recentMessages', () =>
+      this.#recent.all(room, limit).map(toStoredMessage).reverse(),
+    );
+  }
+
+  /** Up to `limit` messages of a room with seq < beforeSeq, oldest first (for "load older"). */
+  messagesBefore(room: string, beforeSeq: number, limit: number): StoredMessage[] {
+    this.#assertOpen();
+    checkCount(limit, 'limit', 0);
+    if (!Number.isSafeInteger(beforeSeq)) throw new RangeError('beforeSeq must be an integer');
+    return this.#read('messagesBefore', () =>
+      this.#before.all(room, beforeSeq, limit).map(toStoredMessage).reverse(),
+    );
+  }
+
+  /**
+   * Binds a nickname (compared folded: NFKC + lower case) to the first key that claims it. Ok when
+   * the name is free or already this key's. Claiming a new name releases nothing: the key keeps
+   * every name it ever claimed (see the class comment for why).
+   */
+  claimNick(nick: string, key: Uint8Array): ClaimNickResult {
+    this.#assertOpen();
+    checkKey(key, 'key');
+    const folded = foldNick(nick);
+    if (folded.length === 0) throw new RangeError('nick must not be empty');
+    return this.#transaction('claimNick', (): ClaimNickResult => {
+      this.#insertNick.run(folded, nick, key);
+      const ownerKey = column(this.#nickOwner.get(folded) ?? {}, 'owner_key', isBytes);
+      return equalBytes(ownerKey, key) ? { ok: true } : { ok: false, ownerKey };
+    });
+  }
+
+  /** Rooms that have any history, sorted by name. */
+  rooms(): string[] {
+    this.#assertOpen();
+    return this.#read('rooms', () => this.#rooms.all().map((row) => column(row, 'name', isString)));
+  }
+
+  /** Folds the WAL into the main file and truncates it (for a graceful shutdown). */
+  checkpoint(): void {
+    this.#assertOpen();
+    const row = this.#read('checkpoint', () => this.#checkpoint.get());
+    if (row?.['busy'] !== 0) {
+      throw new HostDatabaseError('locked', 'checkpoint failed: another connection is busy');
+    }
+  }
+
+  /** Closes the database. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#db.close();
+    } catch (error) {
+      throw toHostDatabaseError('close', error);
+    }
+  }
+
+  /** The stored message for a duplicate: the row if it is still in history, else the dedupe entry. */
+  #original(resend: NewMessage, seen: Row): StoredMessage {
+    const seq = column(seen, 'seq', isNumber);
+    const row = this.#messageBySeq.get(seq);
+    if (row !== undefined) return toStoredMessage(row);
+    return {
+      seq,
+      room: column(seen, 'room', isString),
+      senderKey: new Uint8Array(resend.senderKey),
+      nick: column(seen, 'nick', isString),
+      text: resend.text,
+      clientMsgId: resend.clientMsgId,
+      sentAt: column(seen, 'sent_at', isNumber),
+    };
+  }
+
+  #transaction<T>(operation: string, body: () => T): T {
+    try {
+      this.#begin.run();
+      try {
+        const result = body();
+        this.#commit.run();
+        return result;
+      } catch (error) {
+        // A failed COMMIT may leave the transaction open (SQLITE_BUSY) or SQLite may already have
+        // rolled it back (I/O error); roll back only what is still open.
+        if (this.#db.isTransaction) {
+          try {
+            this.#rollback.run();
+          } catch {
+            // The original error is the one to report; SQLite rolls back on close anyway.
+          }
+        }
+        throw error;
+      }
+    } catch (error) {
+      throw toHostDatabaseError(operation, error);
+    }
+  }
+
+  #read<T>(operation: string, body: () => T): T {
+    try {
+      return body();
+    } catch (error) {
+      throw toHostDatabaseError(operation, error);
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new Error('HostDatabase is closed');
+  }
+}

@@ -1,0 +1,44 @@
+/** Every limit the host enforces; each has a clear error for the offender and no effect on others. */
+export interface HostLimits {
+  /** Longest message text, in UTF-8 bytes. */
+  readonly maxTextBytes: number;
+  /** Chat messages per second per connection (token bucket), and the burst allowed. */
+  readonly messagesPerSecond: number;
+  readonly messageBurst: number;
+  /** Sends refused for the rate limit, in a row, before the client is disconnected for flooding. */
+  readonly floodStrikes: number;
+  /** All requests per second per connection; beyond it the client is disconnected at once. */
+  readonly requestsPerSecond: number;
+  readonly requestBurst: number;
+  readonly maxClients: number;
+  readonly maxClientsPerIp: number;
+  readonly handshakeTimeoutMs: number;
+  /** Silence after which the host pings, and after which it hangs up. */
+  readonly pingAfterMs: number;
+  readonly idleTimeoutMs: number;
+  /** Bytes waiting to be written to one client before it is dropped as a slow reader. */
+  readonly maxQueueBytes: number;
+  /** At most one typing notice per member per room in this interval. */
+  readonly typingIntervalMs: number;
+  /** Messages kept per room, and how many of them a client gets on join. */
+  readonly historyLimit: number;
+  readonly historyOnJoin: number;
+}
+
+export const DEFAULT_LIMITS: HostLimits = {
+  maxTextBytes: 16 * 1024,
+  messagesPerSecond: 10,
+  messageBurst: 30,
+  floodStrikes: 50,
+  requestsPerSecond: 200,
+  requestBurst: 400,
+  maxClients: 1000,
+  maxClientsPerIp: 50,
+  handshakeTimeoutMs: 10_000,
+  pingAfterMs: 30_000,
+  idleTimeoutMs: 75_000,
+  maxQueueBytes: 4 * 1024 * 1024,
+  typingIntervalMs: 2000,
+  historyLimit: 1000,
+  historyOnJoin: 100,
+};

@@ -1,0 +1,70 @@
+import type { Member } from '../protocol/wire/messages.ts';
+import type { ConnectedClient } from './connected-client.ts';
+
+interface Room {
+  readonly clients: Set<ConnectedClient>;
+  /** Connections per key: one person with two windows is one member. */
+  readonly connectionsByKey: Map<string, number>;
+}
+
+/** Who is in which room. A key counts as present while any of its connections is. */
+export class RoomRegistry {
+  readonly #rooms = new Map<string, Room>();
+
+  constructor(names: readonly string[]) {
+    for (const name of names)
+      this.#rooms.set(name, { clients: new Set(), connectionsByKey: new Map() });
+  }
+
+  get names(): string[] {
+    return [...this.#rooms.keys()];
+  }
+
+  has(room: string): boolean {
+    return this.#rooms.has(room);
+  }
+
+  /** Returns true when this is the key's first connection in the room (a presence change). */
+  join(room: string, client: ConnectedClient): boolean {
+    const entry = this.#rooms.get(room);
+    if (!entry || entry.clients.has(client)) return false;
+    entry.clients.add(client);
+    client.rooms.add(room);
+    const count = entry.connectionsByKey.get(client.keyText) ?? 0;
+    entry.connectionsByKey.set(client.keyText, count + 1);
+    return count === 0;
+  }
+
+  /** Returns true when this was the key's last connection in the room. */
+  leave(room: string, client: ConnectedClient): boolean {
+    const entry = this.#rooms.get(room);
+    if (!entry?.clients.delete(client)) return false;
+    client.rooms.delete(room);
+    const count = (entry.connectionsByKey.get(client.keyText) ?? 1) - 1;
+    if (count > 0) {
+      entry.connectionsByKey.set(client.keyText, count);
+      return false;
+    }
+    entry.connectionsByKey.delete(client.keyText);
+    return true;
+  }
+
+  clients(room: string): ReadonlySet<ConnectedClient> {
+    return this.#rooms.get(room)?.clients ?? new Set();
+  }
+
+  members(room: string): Member[] {
+    const seen = new Map<string, Member>();
+    for (const client of this.clients(room)) {
+      if (!seen.has(client.keyText)) seen.set(client.keyText, client.member);
+    }
+    return [...seen.values()];
+  }
+
+  /** Sends the same encoded bytes to everyone in the room but `except`. */
+  broadcast(room: string, bytes: Uint8Array, except?: ConnectedClient): void {
+    for (const client of this.clients(room)) {
+      if (client !== except) client.deliver(bytes);
+    }
+  }
+}
