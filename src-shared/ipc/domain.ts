@@ -1,0 +1,125 @@
+import { z } from 'zod';
+
+/**
+ * What the renderer knows about the chat: view models built by main from the wire messages.
+ * The renderer never sees keys' private halves or raw wire messages.
+ */
+export const RoomName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'not a room name');
+export const Nick = z
+  .string()
+  .regex(/^[\p{L}\p{N}_.-]{1,32}$/u, 'a nickname is 1–32 letters, digits, _ . -');
+/** A member's X25519 public key, unpadded base64url: the stable identity behind a nickname. */
+export const PublicKeyText = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'not a public key');
+
+export const ConnectionStatus = z.enum([
+  'idle',
+  'connecting',
+  'connected',
+  'reconnecting',
+  'offline',
+]);
+export type ConnectionStatus = z.infer<typeof ConnectionStatus>;
+
+/** How the current host was verified: the key in the invite, pinned at first use, or already known. */
+export const TrustMethod = z.enum(['invite', 'first-use', 'known']);
+export type TrustMethod = z.infer<typeof TrustMethod>;
+
+export const ConnectionState = z.object({
+  status: ConnectionStatus,
+  host: z.string().optional(),
+  port: z.number().int().optional(),
+  hostName: z.string().optional(),
+  hostFingerprint: z.string().optional(),
+  trust: TrustMethod.optional(),
+  nick: z.string().optional(),
+  /** While reconnecting: when the next attempt starts (ms since epoch), for a countdown. */
+  retryAt: z.number().optional(),
+  attempt: z.number().int().optional(),
+  /** Why the last connection ended or failed, in words. */
+  reason: z.string().optional(),
+});
+export type ConnectionState = z.infer<typeof ConnectionState>;
+
+export const MessageStatus = z.enum(['queued', 'sent', 'failed']);
+export type MessageStatus = z.infer<typeof MessageStatus>;
+
+export const ChatMessageView = z.object({
+  room: RoomName,
+  /** The client message id: stable from the moment of sending, so a queued message keeps its row. */
+  id: z.string(),
+  /** Host order; absent until the host acknowledges. */
+  seq: z.number().int().optional(),
+  from: z.string(),
+  fp: z.string(),
+  key: z.string(),
+  text: z.string(),
+  /** Host time once acknowledged; local time while queued. */
+  ts: z.number(),
+  own: z.boolean(),
+  status: MessageStatus,
+  history: z.boolean().optional(),
+});
+export type ChatMessageView = z.infer<typeof ChatMessageView>;
+
+export const MemberView = z.object({
+  nick: z.string(),
+  fp: z.string(),
+  key: z.string(),
+  online: z.boolean(),
+  verified: z.boolean(),
+  self: z.boolean(),
+});
+export type MemberView = z.infer<typeof MemberView>;
+
+export const PresenceEvent = z.object({
+  room: RoomName,
+  event: z.enum(['joined', 'left', 'disconnected', 'renamed']),
+  nick: z.string(),
+  fp: z.string(),
+  key: z.string(),
+  newNick: z.string().optional(),
+  ts: z.number(),
+});
+export type PresenceEvent = z.infer<typeof PresenceEvent>;
+
+export const NotificationPrivacy = z.enum(['nothing', 'sender', 'sender-and-text']);
+export type NotificationPrivacy = z.infer<typeof NotificationPrivacy>;
+
+export const Theme = z.enum(['system', 'light', 'dark']);
+export type Theme = z.infer<typeof Theme>;
+
+export const Settings = z.object({
+  notificationPrivacy: NotificationPrivacy,
+  muted: z.boolean(),
+  closeToTray: z.boolean(),
+  theme: Theme,
+});
+export type Settings = z.infer<typeof Settings>;
+
+export const DEFAULT_SETTINGS: Settings = {
+  notificationPrivacy: 'sender',
+  muted: false,
+  closeToTray: false,
+  theme: 'system',
+};
+
+export const RecentHost = z.object({
+  host: z.string(),
+  port: z.number().int(),
+  nick: z.string(),
+  room: z.string(),
+  fingerprint: z.string(),
+  lastUsed: z.number(),
+});
+export type RecentHost = z.infer<typeof RecentHost>;
+
+/** Everything the renderer needs to draw itself after a (re)load. */
+export const AppSnapshot = z.object({
+  connection: ConnectionState,
+  rooms: z.array(z.object({ name: RoomName, joined: z.boolean(), unread: z.number().int() })),
+  settings: Settings,
+  recentHosts: z.array(RecentHost),
+  /** Set when the identity key could not be encrypted at rest (no OS keychain). */
+  keyStorageWarning: z.string().optional(),
+});
+export type AppSnapshot = z.infer<typeof AppSnapshot>;
