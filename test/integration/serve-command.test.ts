@@ -1,0 +1,125 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseInvite } from '../../src-shared/invite.ts';
+import { fingerprint } from '../../src-shared/fingerprint.ts';
+import { type Proc, run, serve } from '../support/processes.ts';
+import { connectWireClient } from '../support/wire-client.ts';
+
+const dirs: string[] = [];
+const procs: Proc[] = [];
+afterEach(() => {
+  for (const p of procs.splice(0)) p.kill('SIGKILL');
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'parley-serve-'));
+  dirs.push(d);
+  return d;
+};
+
+describe('parley --serve', () => {
+  it('prints listening, fingerprint and one invite per room, and keeps its key across restarts', async () => {
+    const dataDir = tempDir();
+    const first = await serve(dataDir, [
+      '--room',
+      'lobby',
+      '--room',
+      'dev',
+      '--public-host',
+      'chat.example.org',
+    ]);
+    procs.push(first.proc);
+    await first.proc.waitForLine(/^invite .*\/dev#/);
+    const invites = first.proc.stdout.filter((l) => l.startsWith('invite '));
+    expect(invites).toHaveLength(2);
+    const invite = parseInvite(first.invite);
+    expect(invite.ok && invite.value).toMatchObject({
+      host: 'chat.example.org',
+      port: first.port,
+      room: 'lobby',
+    });
+    if (!invite.ok) return;
+    expect(fingerprint(invite.value.hostKey)).toBe(first.fingerprint);
+    expect(statSync(join(dataDir, 'host.key')).mode & 0o777).toBe(0o600);
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+
+    first.proc.kill('SIGTERM');
+    expect(await first.proc.exited()).toEqual({ code: 0, signal: null });
+    const second = await serve(dataDir);
+    procs.push(second.proc);
+    expect(second.fingerprint).toBe(first.fingerprint);
+  });
+
+  it('shuts down on SIGTERM within seconds: clients are told why and exit code is 0', async () => {
+    const host = await serve(tempDir());
+    procs.push(host.proc);
+    const invite = parseInvite(host.invite);
+    if (!invite.ok) throw new Error(invite.error.message);
+    const alice = await connectWireClient(host.port, invite.value.hostKey, 'alice');
+    await alice.waitFor('welcome');
+    const started = Date.now();
+    host.proc.kill('SIGTERM');
+    expect(await alice.closed).toMatchObject({ by: 'peer', code: 'shutdown' });
+    expect(await host.proc.exited()).toEqual({ code: 0, signal: null });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(host.proc.stderr.join('\n')).toMatch(/shutdown-requested signal=SIGTERM/);
+  });
+
+  it('never logs message text', async () => {
+    const host = await serve(tempDir(), ['--log-level', 'debug']);
+    procs.push(host.proc);
+    const invite = parseInvite(host.invite);
+    if (!invite.ok) throw new Error(invite.error.message);
+    const alice = await connectWireClient(host.port, invite.value.hostKey, 'alice');
+    alice.send({ t: 'join', room: 'lobby' });
+    alice.send({
+      t: 'send',
+      room: 'lobby',
+      id: 'secret-message-1',
+      text: 'the password is hunter2',
+    });
+    await alice.waitFor('ack');
+    alice.close();
+    host.proc.kill('SIGTERM');
+    await host.proc.exited();
+    const logs = host.proc.stderr.join('\n');
+    expect(logs).toMatch(/client-joined/);
+    expect(logs).not.toMatch(/hunter2/);
+  });
+
+  it.each([
+    [['--serve', '--bogus'], /unknown option '--bogus'/],
+    [['--serve', '--port', 'abc'], /--port must be a whole number/],
+    [['--serve', '--room', 'Not A Room'], /is not a room name/],
+    [['--serve', '--history', '0'], /--history must be/],
+    [['--serve', 'stray'], /positional|unexpected/i],
+  ])('refuses %j with a clear message and exit code 2', async (args, message) => {
+    const proc = run(args);
+    expect((await proc.exited()).code).toBe(2);
+    expect(proc.stderr.join('\n')).toMatch(message);
+  });
+
+  it('prints help with exit code 0', async () => {
+    const proc = run(['--serve', '--help']);
+    expect((await proc.exited()).code).toBe(0);
+    expect(proc.stdout.join('\n')).toMatch(/--public-host/);
+  });
+
+  it('says clearly when the port is taken', async () => {
+    const host = await serve(tempDir());
+    procs.push(host.proc);
+    const proc = run([
+      '--serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(host.port),
+      '--data-dir',
+      tempDir(),
+    ]);
+    expect((await proc.exited()).code).toBe(1);
+    expect(proc.stderr.join('\n')).toMatch(/already in use/);
+  });
+});
