@@ -21,9 +21,16 @@ export type ProtocolErrorCode =
 export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';
   readonly code: ProtocolErrorCode;
+  /** For `host-refused`: the code on the host's status line (e.g. `full`, `busy`, `shutdown`). */
+  readonly hostCode?: string;
 
-  constructor(code: ProtocolErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    code: ProtocolErrorCode,
+    message: string,
+    options?: { cause?: unknown; hostCode?: string },
+  ) {
     super(message, options);
     this.code = code;
+    if (options?.hostCode) this.hostCode = options.hostCode;
   }
 }

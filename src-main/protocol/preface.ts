@@ -79,9 +79,9 @@ export function parseStatusLine(text: string): void {
   if (text === `${PROTOCOL_VERSION} OK`) return;
   const error = /^PARLEY\/1 ERROR ([a-z-]+) ?(.*)$/.exec(text);
   if (error) {
-    const refusal = new ProtocolError('host-refused', `the host refused: ${error[2] || error[1]}`);
-    Object.assign(refusal, { hostCode: error[1] });
-    throw refusal;
+    throw new ProtocolError('host-refused', `the host refused: ${error[2] || error[1]}`, {
+      hostCode: error[1],
+    });
   }
   throw new ProtocolError('bad-preface', 'the host did not answer like a Parley host');
 }

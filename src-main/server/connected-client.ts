@@ -22,6 +22,8 @@ export class ConnectedClient {
   readonly requestBucket: TokenBucket;
   /** Sends refused in a row for the rate limit. */
   strikes = 0;
+  /** While rate-limited: no send is accepted before this time. */
+  limitedUntil = 0;
   lastHeardAt: number;
   pingOutstanding = false;
   readonly typingSentAt = new Map<string, number>();

@@ -72,7 +72,11 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     name: options.name ?? 'Parley',
     software: SOFTWARE,
     rooms: roomNames,
-    limits: { maxTextBytes: limits.maxTextBytes, messagesPerSecond: limits.messagesPerSecond },
+    limits: {
+      maxTextBytes: limits.maxTextBytes,
+      messagesPerSecond: limits.messagesPerSecond,
+      messageBurst: limits.messageBurst,
+    },
   };
   const hostInfoBytes = encodeMessage(hostInfo);
 

@@ -111,7 +111,8 @@ export class RequestHandler {
     client.send({ t: 'joined', room });
     const members = this.#rooms.members(room);
     for (let i = 0; i < members.length || i === 0; i += MEMBERS_PER_PAGE) {
-      client.send({ t: 'members', room, members: members.slice(i, i + MEMBERS_PER_PAGE) });
+      const last = i + MEMBERS_PER_PAGE >= members.length;
+      client.send({ t: 'members', room, members: members.slice(i, i + MEMBERS_PER_PAGE), last });
     }
     for (const stored of this.#db.recentMessages(room, this.#limits.historyOnJoin)) {
       client.send({ ...this.#chatMessage(stored), history: true });
@@ -166,7 +167,9 @@ export class RequestHandler {
       });
       return;
     }
-    if (!client.messageBucket.take(now)) {
+    // Once a send is refused, later ones are refused too until the wait is over, so a token
+    // that refills meanwhile cannot let a later message overtake the refused one.
+    if (now < client.limitedUntil || !client.messageBucket.take(now)) {
       client.strikes++;
       if (client.strikes > this.#limits.floodStrikes) {
         this.#log('warn', 'client-flooding', { fp: client.fingerprint, ip: client.ip });
@@ -179,12 +182,13 @@ export class RequestHandler {
         );
         return;
       }
+      if (now >= client.limitedUntil) client.limitedUntil = now + client.messageBucket.waitMs(now);
       client.send({
         t: 'error',
         code: 'rate-limited',
         message: 'you are sending too fast',
         ref: request.id,
-        retryAfterMs: client.messageBucket.waitMs(now),
+        retryAfterMs: Math.max(1, client.limitedUntil - now),
       });
       return;
     }

@@ -32,6 +32,8 @@ export const HostInfo = z.object({
   limits: z.object({
     maxTextBytes: z.number().int().positive(),
     messagesPerSecond: z.number().positive(),
+    /** Messages a client may send at once before the per-second rate applies. */
+    messageBurst: z.number().int().positive().optional(),
   }),
 });
 export type HostInfo = z.infer<typeof HostInfo>;
@@ -92,7 +94,13 @@ export type HostErrorCode = z.infer<typeof HostErrorCode>;
 export const HostMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('welcome'), nick, fp: fingerprint }),
   z.object({ t: z.literal('joined'), room }),
-  z.object({ t: z.literal('members'), room, members: z.array(Member).max(500) }),
+  /** A page of the member list; `last` marks the final page. */
+  z.object({
+    t: z.literal('members'),
+    room,
+    members: z.array(Member).max(500),
+    last: z.boolean().optional(),
+  }),
   /** History has been sent and live messages follow. */
   z.object({ t: z.literal('synced'), room }),
   z.object({ t: z.literal('left'), room }),

@@ -1,0 +1,104 @@
+import { parseArgs } from 'node:util';
+import {
+  DEFAULT_ROOM,
+  type HostAddress,
+  isValidRoomName,
+  parseHostAddress,
+  parseInvite,
+} from '../../src-shared/invite.ts';
+import { Hello } from '../protocol/wire/messages.ts';
+import { UsageError, describeArgError } from './usage-error.ts';
+
+export const CONNECT_HELP = `Usage: parley --connect <invite link | host[:port]> --nick NAME [options]
+
+Joins a room and chats line by line: each line on stdin is a message to the current room.
+Commands: /join ROOM, /nick NAME, /who, /quit, /help (start a message with // to send a /).
+Events go to stdout, one per line (see docs/line-client.md); diagnostics go to stderr.
+
+Options:
+  --connect TARGET   an invite link (parley://host:port/room#key), or host[:port]
+  --nick NAME        your nickname on this host (required)
+  --room ROOM        the room to join (default: the invite's room, else ${DEFAULT_ROOM})
+  --data-dir DIR     your identity key and known hosts (default: the app data folder)
+  --trust-new-host   trust a host that has no invite and is not known yet (check its
+                     fingerprint with its owner first)
+  --help             show this help
+
+Exit codes: 0 done, 1 failure, 2 bad arguments, 3 host key changed, 4 unknown host not
+trusted, 5 nickname taken.
+`;
+
+export interface ConnectArgs {
+  readonly help: false;
+  readonly address: HostAddress;
+  /** From an invite link: the host key to pin before the first byte. */
+  readonly inviteKey: Uint8Array | undefined;
+  readonly nick: string;
+  readonly room: string;
+  readonly dataDir: string | undefined;
+  readonly trustNewHost: boolean;
+}
+
+/** Parses `--connect …` arguments; throws UsageError with a message fit for the user. */
+export function parseConnectArgs(argv: readonly string[]): ConnectArgs | { readonly help: true } {
+  // `parley --connect --help` is how people ask; parseArgs would read --help as the address.
+  if (argv.includes('--help') || argv.includes('-h')) return { help: true };
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        connect: { type: 'string' },
+        nick: { type: 'string' },
+        room: { type: 'string' },
+        'data-dir': { type: 'string' },
+        'trust-new-host': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError(describeArgError(error));
+  }
+  if (values.help) return { help: true };
+
+  const target = values.connect?.trim();
+  if (!target) throw new UsageError('--connect needs an invite link or host[:port]');
+  let address: HostAddress;
+  let inviteKey: Uint8Array | undefined;
+  let inviteRoom: string | undefined;
+  if (/^parley:/i.test(target)) {
+    const invite = parseInvite(target);
+    if (!invite.ok) throw new UsageError(`invalid invite link: ${invite.error.message}`);
+    ({ hostKey: inviteKey, room: inviteRoom } = invite.value);
+    address = { host: invite.value.host, port: invite.value.port };
+  } else {
+    const parsed = parseHostAddress(target);
+    if (!parsed.ok) throw new UsageError(`invalid --connect address: ${parsed.error.message}`);
+    address = parsed.value;
+  }
+
+  if (values.nick === undefined) throw new UsageError('--nick NAME is required');
+  if (!Hello.shape.nick.safeParse(values.nick).success) {
+    throw new UsageError(
+      `${JSON.stringify(values.nick)} is not a nickname: use 1–32 letters, digits, _ . -`,
+    );
+  }
+  const room = values.room ?? inviteRoom ?? DEFAULT_ROOM;
+  if (!isValidRoomName(room)) {
+    throw new UsageError(
+      `${JSON.stringify(room)} is not a room name: use a-z, 0-9, . _ - (up to 64, starting with a letter or digit)`,
+    );
+  }
+  if (values['data-dir'] === '') throw new UsageError('--data-dir must not be empty');
+  return {
+    help: false,
+    address,
+    inviteKey,
+    nick: values.nick,
+    room,
+    dataDir: values['data-dir'],
+    trustNewHost: values['trust-new-host'] ?? false,
+  };
+}

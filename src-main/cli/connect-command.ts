@@ -1,0 +1,337 @@
+import { join } from 'node:path';
+import { type Interface, createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { ChatSession, ChatSessionError } from '../client/chat-session.ts';
+import { type TrustPolicy, createHostVerifier } from '../client/host-trust.ts';
+import type { SessionFatal } from '../client/session-events.ts';
+import { isValidRoomName } from '../../src-shared/invite.ts';
+import type { KeyPair } from '../protocol/crypto/crypto-backend.ts';
+import { selectBackend } from '../protocol/crypto/select-backend.ts';
+import { defaultDataDir } from '../store/app-paths.ts';
+import { loadOrCreateKeyPair } from '../store/key-file.ts';
+import { KNOWN_HOSTS_FILE, KnownHosts } from '../store/known-hosts.ts';
+import { type ConnectArgs, CONNECT_HELP, parseConnectArgs } from './connect-args.ts';
+import {
+  addressText,
+  chatLine,
+  connectingLine,
+  errorLine,
+  escapeText,
+  membersLine,
+  nickLine,
+  presenceLine,
+  reconnectingLine,
+  syncedLine,
+  systemLine,
+  welcomeLine,
+} from './line-format.ts';
+import { EXIT, UsageError } from './usage-error.ts';
+
+export interface ConnectIo {
+  readonly stdin: Readable;
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  /** Whether a person is typing: then an unknown host may be trusted after a y/N question. */
+  readonly isTTY: boolean;
+  readonly env: NodeJS.ProcessEnv;
+  /** How long the end of input waits for the host to acknowledge what was sent (10 s). */
+  readonly drainTimeoutMs?: number;
+  readonly now?: () => number;
+}
+
+const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+const COMMANDS_HELP = [
+  'commands: /join ROOM (talk in ROOM), /nick NAME, /who (members of this room), /quit, /help',
+  'a line starting with // sends a message starting with /',
+];
+
+/** `parley --connect …`: the scriptable line client. Resolves with the process exit code. */
+export async function runConnect(argv: string[], io: ConnectIo): Promise<number> {
+  let args;
+  try {
+    args = parseConnectArgs(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr.write(
+      `parley --connect: ${error.message}\nRun "parley --connect --help" for the options.\n`,
+    );
+    return EXIT.usage;
+  }
+  if (args.help) {
+    io.stdout.write(CONNECT_HELP);
+    return EXIT.ok;
+  }
+  const dataDir = args.dataDir ?? defaultDataDir(io.env);
+  let identity: KeyPair;
+  let knownHosts: KnownHosts;
+  let backend;
+  try {
+    backend = selectBackend(io.env.PARLEY_CRYPTO_BACKEND);
+    identity = await loadOrCreateKeyPair(join(dataDir, 'identity.key'), backend);
+    knownHosts = await KnownHosts.load(join(dataDir, KNOWN_HOSTS_FILE));
+  } catch (error) {
+    io.stderr.write(
+      `parley --connect: ${error instanceof Error ? error.message : 'cannot start'}\n`,
+    );
+    return EXIT.failure;
+  }
+  const client = new LineClient(args, io, knownHosts);
+  return client.run(
+    new ChatSession({
+      address: args.address,
+      identity,
+      nick: args.nick,
+      rooms: [args.room],
+      backend: backend.name,
+      trust: createHostVerifier({
+        address: args.address,
+        knownHosts,
+        policy: client.trustPolicy(args.trustNewHost),
+        ...(args.inviteKey ? { inviteKey: args.inviteKey } : {}),
+      }),
+    }),
+  );
+}
+
+/** Wires one ChatSession to lines: stdin in, events out. */
+class LineClient {
+  readonly #args: ConnectArgs;
+  readonly #io: ConnectIo;
+  readonly #knownHosts: KnownHosts;
+  readonly #now: () => number;
+  readonly #lines: Interface;
+  /** Rooms whose member list is printed once their join completes. */
+  readonly #listPending = new Set<string>();
+  #room: string;
+  #question: ((answer: string | undefined) => void) | undefined;
+  #inputEnded = false;
+  #ending = false;
+  #finished = false;
+  #finish: (code: number) => void = () => undefined;
+
+  constructor(args: ConnectArgs, io: ConnectIo, knownHosts: KnownHosts) {
+    this.#args = args;
+    this.#io = io;
+    this.#knownHosts = knownHosts;
+    this.#now = io.now ?? Date.now;
+    this.#room = args.room;
+    this.#lines = createInterface({ input: io.stdin, crlfDelay: Infinity, terminal: false });
+  }
+
+  trustPolicy(trustNewHost: boolean): TrustPolicy {
+    if (trustNewHost || !this.#io.isTTY) return { trustNewHost };
+    return {
+      confirmNewHost: async (fingerprint, address) => {
+        if (this.#inputEnded) return false;
+        // Listen before asking: the answer may already be on its way.
+        const answer = new Promise<string | undefined>((resolve) => {
+          this.#question = resolve;
+        });
+        this.#io.stderr.write(
+          `The host ${addressText(address)} is not known yet. Its key's fingerprint is\n` +
+            `  ${fingerprint}\n` +
+            'Compare it with the fingerprint the host shows (parley --serve prints it) over a\n' +
+            'channel you trust. Trust this host? [y/N] ',
+        );
+        const reply = await answer;
+        return reply !== undefined && /^\s*y(es)?\s*$/i.test(reply);
+      },
+    };
+  }
+
+  async run(session: ChatSession): Promise<number> {
+    const done = new Promise<number>((resolve) => {
+      this.#finish = (code) => {
+        if (this.#finished) return;
+        this.#finished = true;
+        resolve(code);
+      };
+    });
+    this.#watch(session);
+    this.#lines.on('line', (line) => this.#line(session, line));
+    this.#lines.on('close', () => {
+      this.#inputEnded = true;
+      this.#answer(undefined);
+      void this.#end(session);
+    });
+    session.start();
+    const code = await done;
+    this.#lines.close();
+    session.removeAllListeners();
+    return code;
+  }
+
+  #watch(session: ChatSession): void {
+    let announced = false;
+    session.on('state', (change) => {
+      const now = this.#now();
+      if (change.state === 'connecting' && !announced) {
+        announced = true;
+        this.#out(connectingLine(now, this.#args.address));
+      } else if (change.state === 'reconnecting') {
+        this.#out(reconnectingLine(now, change));
+      }
+    });
+    session.on('welcome', (welcome) => {
+      for (const room of session.rooms) this.#listPending.add(room);
+      this.#out(welcomeLine(this.#now(), welcome));
+    });
+    session.on('message', (message) => this.#out(chatLine(message)));
+    session.on('presence', (presence) => this.#out(presenceLine(this.#now(), presence)));
+    session.on('members', ({ room, members }) => {
+      if (this.#listPending.delete(room)) this.#out(membersLine(this.#now(), room, members));
+    });
+    session.on('synced', ({ room }) => this.#out(syncedLine(this.#now(), room)));
+    session.on('nick', ({ nick }) => this.#out(nickLine(this.#now(), nick)));
+    session.on('error', (error) => this.#out(errorLine(this.#now(), error)));
+    session.on('fatal', (fatal) => {
+      this.#io.stderr.write(this.#describeFatal(fatal));
+      this.#finish(exitCodeOf(fatal));
+    });
+  }
+
+  #line(session: ChatSession, line: string): void {
+    if (this.#question) return this.#answer(line);
+    if (this.#ending || line === '') return;
+    if (line.startsWith('/') && !line.startsWith('//')) return this.#command(session, line);
+    const text = line.startsWith('//') ? line.slice(1) : line;
+    try {
+      session.send(this.#room, text);
+    } catch (error) {
+      this.#report(error);
+    }
+  }
+
+  #command(session: ChatSession, line: string): void {
+    const [command = '', ...rest] = line.trim().split(/\s+/);
+    const argument = rest.join(' ');
+    const now = this.#now();
+    try {
+      switch (command) {
+        case '/quit':
+          void this.#end(session);
+          return;
+        case '/who':
+          this.#out(membersLine(now, this.#room, session.members(this.#room)));
+          return;
+        case '/nick':
+          if (!argument) return this.#out(systemLine(now, 'usage: /nick NAME'));
+          session.setNick(argument);
+          return;
+        case '/join':
+          if (!isValidRoomName(argument)) {
+            return this.#out(systemLine(now, 'usage: /join ROOM (a-z, 0-9, . _ -)'));
+          }
+          if (!session.rooms.includes(argument)) {
+            this.#listPending.add(argument);
+            session.join(argument);
+          }
+          this.#room = argument;
+          this.#out(systemLine(now, 'talking here now', argument));
+          return;
+        case '/help':
+          for (const text of COMMANDS_HELP) this.#out(systemLine(now, text));
+          return;
+        default:
+          this.#out(
+            systemLine(
+              now,
+              `unknown command ${escapeText(command)}: nothing was sent (/help lists the commands)`,
+            ),
+          );
+      }
+    } catch (error) {
+      this.#report(error);
+    }
+  }
+
+  /** End of input or /quit: give the host a bounded time to acknowledge, then say goodbye. */
+  async #end(session: ChatSession): Promise<void> {
+    if (this.#ending || this.#finished) return;
+    this.#ending = true;
+    await this.#drained(session, this.#io.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
+    if (this.#finished) return;
+    await session.stop();
+    const left = session.pending.length;
+    if (left > 0) {
+      this.#io.stderr.write(
+        `parley --connect: ${left} message${left === 1 ? ' was' : 's were'} not acknowledged by the host\n`,
+      );
+    }
+    this.#finish(left > 0 ? EXIT.failure : EXIT.ok);
+  }
+
+  #drained(session: ChatSession, timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (session.pending.length > 0 && !this.#finished) return;
+        clearTimeout(timer);
+        session.off('ack', check);
+        session.off('error', check);
+        session.off('state', check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        session.off('ack', check);
+        session.off('error', check);
+        session.off('state', check);
+        resolve();
+      }, timeoutMs);
+      session.on('ack', check);
+      session.on('error', check);
+      session.on('state', check);
+      check();
+    });
+  }
+
+  #answer(answer: string | undefined): void {
+    const question = this.#question;
+    this.#question = undefined;
+    question?.(answer);
+  }
+
+  #report(error: unknown): void {
+    if (!(error instanceof ChatSessionError)) throw error;
+    this.#out(systemLine(this.#now(), `error ${error.code}: ${escapeText(error.message)}`));
+  }
+
+  #describeFatal(fatal: SessionFatal): string {
+    const where = addressText(this.#args.address);
+    switch (fatal.code) {
+      case 'host-key-mismatch':
+        return (
+          `parley --connect: THE HOST KEY OF ${where} HAS CHANGED; nothing was sent.\n` +
+          `  expected fingerprint: ${fatal.expectedFingerprint}\n` +
+          `  actual fingerprint:   ${fatal.actualFingerprint}\n` +
+          "Someone may be intercepting the connection. If the host's owner confirms that the key\n" +
+          `changed, ask them for a new invite link (or remove ${where} from ${this.#knownHosts.path}).\n`
+        );
+      case 'host-key-unknown':
+        return (
+          `parley --connect: the host ${where} is not known, so it was not trusted.\n` +
+          `  fingerprint: ${fatal.fingerprint}\n` +
+          "Connect with an invite link from the host's owner, or compare this fingerprint with\n" +
+          'the one the host shows and run again with --trust-new-host.\n'
+        );
+      default:
+        return `parley --connect: ${escapeText(fatal.message)}\n`;
+    }
+  }
+
+  #out(line: string): void {
+    this.#io.stdout.write(`${line}\n`);
+  }
+}
+
+function exitCodeOf(fatal: SessionFatal): number {
+  switch (fatal.code) {
+    case 'host-key-mismatch':
+      return EXIT.hostKeyChanged;
+    case 'host-key-unknown':
+      return EXIT.hostUnknown;
+    case 'nick-taken':
+      return EXIT.nickTaken;
+    default:
+      return EXIT.failure;
+  }
+}

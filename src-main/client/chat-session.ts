@@ -1,0 +1,650 @@
+import { EventEmitter } from 'node:events';
+import net, { type Socket } from 'node:net';
+import { isValidRoomName, type HostAddress } from '../../src-shared/invite.ts';
+import { initiateChannel } from '../protocol/client-handshake.ts';
+import type { BackendName, KeyPair } from '../protocol/crypto/crypto-backend.ts';
+import { ProtocolError } from '../protocol/errors.ts';
+import type { CloseInfo, SecureChannel } from '../protocol/secure-channel.ts';
+import type { Suite } from '../protocol/suites.ts';
+import { WireError, decodeMessage, encodeMessage, utf8Length } from '../protocol/wire/codec.ts';
+import {
+  type ClientMessage,
+  CloseCode,
+  Hello,
+  HostInfo,
+  HostMessage,
+  MAX_TEXT_BYTES,
+  type Member,
+  WIRE_VERSION,
+} from '../protocol/wire/messages.ts';
+import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from './backoff.ts';
+import {
+  type Disposition,
+  IncompatibleHost,
+  afterClose,
+  afterConnectFailure,
+} from './close-policy.ts';
+import type { HostTrust, HostVerifier } from './host-trust.ts';
+import { Keepalive } from './keepalive.ts';
+import {
+  Outbox,
+  type OutboxEntry,
+  type OutboxStore,
+  memoryOutboxStore,
+  newMessageId,
+} from './outbox.ts';
+import { RoomState } from './room-state.ts';
+import { SendPacer } from './send-pacer.ts';
+import type {
+  ChatSessionEvents,
+  HostDetails,
+  SessionError,
+  SessionFatal,
+  SessionState,
+  StateChange,
+} from './session-events.ts';
+import { Timer, type Timers, realTimers } from './timers.ts';
+
+export const CLIENT_SOFTWARE = 'parley/0.1.0';
+/** Typing notices leave at most this often per room; the host drops extras anyway. */
+export const TYPING_INTERVAL_MS = 3000;
+const PACE_MARGIN = 0.9;
+
+export interface ChatSessionOptions {
+  readonly address: HostAddress;
+  readonly identity: KeyPair;
+  readonly nick: string;
+  /** Decides whether the host is the one we meant (see host-trust.ts). */
+  readonly trust: HostVerifier;
+  /** Joined on every (re)connect. */
+  readonly rooms: readonly string[];
+  readonly backend?: BackendName;
+  readonly suite?: Suite;
+  readonly software?: string;
+  readonly reconnect?: Partial<BackoffOptions>;
+  /** Send a ping after this long without traffic (default 15 s). */
+  readonly pingIntervalMs?: number;
+  /** Nothing from the host for this long: the connection is dead, reconnect (default 30 s). */
+  readonly timeoutMs?: number;
+  readonly handshakeTimeoutMs?: number;
+  readonly outboxStore?: OutboxStore;
+  readonly now?: () => number;
+  /** In [0, 1), for the reconnect jitter. */
+  readonly random?: () => number;
+  readonly timers?: Timers;
+  /** Opens the TCP connection (default `net.connect`). */
+  readonly connect?: (address: HostAddress) => Socket;
+}
+
+/** A call the session cannot honour: a programming or input error, thrown synchronously. */
+export class ChatSessionError extends Error {
+  override readonly name = 'ChatSessionError';
+  readonly code: 'invalid-nick' | 'invalid-room' | 'invalid-text' | 'not-joined' | 'stopped';
+
+  constructor(code: ChatSessionError['code'], message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+interface Connection {
+  readonly channel: SecureChannel;
+  readonly host: HostDetails;
+  welcomed: boolean;
+  pacer: SendPacer | undefined;
+}
+
+/**
+ * One chat session with one host: connects, checks the host key, joins rooms, keeps an
+ * outbox that survives reconnects, reconnects with backoff, and reports everything as typed
+ * events. It prints nothing and owns no process state, so the line client, the desktop app
+ * and a test bridge can all drive it.
+ */
+export class ChatSession extends EventEmitter<ChatSessionEvents> {
+  readonly #address: HostAddress;
+  readonly #identity: KeyPair;
+  readonly #verifier: HostVerifier;
+  readonly #options: ChatSessionOptions;
+  readonly #backoff: BackoffOptions;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  readonly #store: OutboxStore;
+  readonly #outbox = new Outbox();
+  readonly #rooms = new Map<string, RoomState>();
+  readonly #typingSentAt = new Map<string, number>();
+  readonly #retryTimer: Timer;
+  readonly #pumpTimer: Timer;
+  readonly #keepalive: Keepalive;
+  #nick: string;
+  #state: SessionState = 'idle';
+  #attempt = 0;
+  #penalized = false;
+  /** Bumped by every attempt and by stop(): callbacks of older attempts are ignored. */
+  #generation = 0;
+  #socket: Socket | undefined;
+  #connection: Connection | undefined;
+  #stopped = false;
+  #pingCounter = 0;
+  #saving: Promise<void> | undefined;
+  #saveWanted = false;
+
+  constructor(options: ChatSessionOptions) {
+    super();
+    if (!Hello.shape.nick.safeParse(options.nick).success) {
+      throw new ChatSessionError('invalid-nick', 'a nickname is 1–32 letters, digits, _ . -');
+    }
+    this.#options = options;
+    this.#address = options.address;
+    this.#identity = options.identity;
+    this.#verifier = options.trust;
+    this.#nick = options.nick;
+    this.#backoff = { ...DEFAULT_BACKOFF, ...options.reconnect };
+    this.#now = options.now ?? Date.now;
+    this.#random = options.random ?? Math.random;
+    this.#store = options.outboxStore ?? memoryOutboxStore();
+    const timers = options.timers ?? realTimers;
+    this.#retryTimer = new Timer(timers);
+    this.#pumpTimer = new Timer(timers);
+    this.#keepalive = new Keepalive({
+      pingIntervalMs: options.pingIntervalMs ?? 15_000,
+      timeoutMs: options.timeoutMs ?? 30_000,
+      now: this.#now,
+      timers,
+      ping: () => this.#write({ t: 'ping', n: ++this.#pingCounter }),
+      dead: (silentMs) =>
+        this.#connection?.channel.destroy(
+          new ProtocolError(
+            'connection-lost',
+            `no traffic from the host for ${(silentMs / 1000).toFixed(1)} s`,
+          ),
+        ),
+    });
+    for (const room of options.rooms) this.#addRoom(room);
+  }
+
+  get state(): SessionState {
+    return this.#state;
+  }
+
+  get nick(): string {
+    return this.#nick;
+  }
+
+  get publicKey(): Uint8Array {
+    return this.#identity.publicKey;
+  }
+
+  /** The host of the current connection, once the handshake is done. */
+  get host(): HostDetails | undefined {
+    return this.#connection?.host;
+  }
+
+  get rooms(): string[] {
+    return [...this.#rooms.keys()];
+  }
+
+  /** Messages written but not yet acknowledged by the host, oldest first. */
+  get pending(): OutboxEntry[] {
+    return this.#outbox.entries;
+  }
+
+  members(room: string): Member[] {
+    return this.#rooms.get(room)?.members ?? [];
+  }
+
+  /** Loads the saved outbox, then connects. Events start after this returns. */
+  start(): void {
+    if (this.#state !== 'idle') return;
+    this.#setState('connecting');
+    void this.#begin();
+  }
+
+  /** Says goodbye to the host and stops reconnecting. Unacknowledged messages stay in the store. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#shutDown();
+    this.#connection?.channel.close(CloseCode.bye, 'the user left');
+    this.#connection = undefined;
+    await this.#flushStore();
+    this.#setState('stopped', { reason: 'stopped' });
+  }
+
+  /** Queues a message for `room` and returns its client message id. Works while offline. */
+  send(room: string, text: string): string {
+    this.#assertUsable();
+    if (!this.#rooms.has(room)) {
+      throw new ChatSessionError('not-joined', `join "${room}" before writing there`);
+    }
+    if (text.length === 0 || utf8Length(text) > MAX_TEXT_BYTES) {
+      throw new ChatSessionError(
+        'invalid-text',
+        `a message holds 1 to ${MAX_TEXT_BYTES} bytes of text`,
+      );
+    }
+    const entry = { id: newMessageId(), room, text, queuedAt: this.#now() };
+    this.#outbox.add(entry);
+    this.#saveStore();
+    this.#pump();
+    return entry.id;
+  }
+
+  join(room: string): void {
+    this.#assertUsable();
+    if (this.#rooms.has(room)) return;
+    this.#addRoom(room);
+    if (this.#connection?.welcomed) this.#write({ t: 'join', room });
+  }
+
+  leave(room: string): void {
+    this.#assertUsable();
+    if (!this.#rooms.delete(room)) return;
+    if (this.#connection?.welcomed) this.#write({ t: 'leave', room });
+  }
+
+  /** Asks for a new nickname; the `nick` event confirms it (offline: used on the next hello). */
+  setNick(nick: string): void {
+    this.#assertUsable();
+    if (!Hello.shape.nick.safeParse(nick).success) {
+      throw new ChatSessionError('invalid-nick', 'a nickname is 1–32 letters, digits, _ . -');
+    }
+    if (this.#connection?.welcomed) this.#write({ t: 'nick', nick });
+    else this.#nick = nick;
+  }
+
+  /** Tells the room we are typing, at most once per TYPING_INTERVAL_MS. Returns whether sent. */
+  typing(room: string): boolean {
+    const now = this.#now();
+    if (this.#rooms.get(room)?.phase !== 'synced') return false;
+    if (now - (this.#typingSentAt.get(room) ?? -Infinity) < TYPING_INTERVAL_MS) return false;
+    this.#typingSentAt.set(room, now);
+    return this.#write({ t: 'typing', room });
+  }
+
+  /** Asks for up to `limit` messages older than `beforeSeq`; `history-end` follows them. */
+  loadOlder(room: string, beforeSeq: number, limit: number): boolean {
+    if (this.#rooms.get(room)?.phase !== 'synced') return false;
+    const safeLimit = Math.max(1, Math.min(500, Math.floor(limit)));
+    return this.#write({ t: 'history', room, before: Math.max(0, beforeSeq), limit: safeLimit });
+  }
+
+  // ── connecting ─────────────────────────────────────────────────────────────────────
+
+  async #begin(): Promise<void> {
+    try {
+      this.#outbox.restore(await this.#store.load());
+    } catch (error) {
+      this.#emitError({
+        code: 'outbox-store',
+        message: `cannot load the outbox: ${describe(error)}`,
+      });
+    }
+    if (!this.#stopped) void this.#connect();
+  }
+
+  async #connect(): Promise<void> {
+    const generation = ++this.#generation;
+    if (this.#state !== 'connecting') this.#setState('connecting');
+    let details: HostDetails | undefined;
+    let channel: SecureChannel;
+    try {
+      const socket = (this.#options.connect ?? defaultConnect)(this.#address);
+      this.#socket = socket;
+      channel = await initiateChannel(socket, {
+        staticKeyPair: this.#identity,
+        hello: encodeMessage({
+          v: WIRE_VERSION,
+          nick: this.#nick,
+          software: this.#options.software ?? CLIENT_SOFTWARE,
+        } satisfies Hello),
+        ...(this.#options.suite ? { suite: this.#options.suite } : {}),
+        ...(this.#options.backend ? { backend: this.#options.backend } : {}),
+        ...(this.#options.handshakeTimeoutMs
+          ? { handshakeTimeoutMs: this.#options.handshakeTimeoutMs }
+          : {}),
+        verifyHost: async (hostKey, hostInfo) => {
+          // The key first: nothing the host says matters until we know who is saying it.
+          const trust = await this.#verifier.verify(hostKey);
+          if (generation !== this.#generation) throw new Error('superseded');
+          details = hostDetails(this.#address, trust, hostInfo);
+        },
+      });
+    } catch (error) {
+      if (generation === this.#generation) void this.#handle(afterConnectFailure(error));
+      return;
+    } finally {
+      if (generation === this.#generation) this.#socket = undefined;
+    }
+    if (generation !== this.#generation || !details) {
+      channel.close(CloseCode.bye, 'superseded');
+      return;
+    }
+    const connection: Connection = { channel, host: details, welcomed: false, pacer: undefined };
+    this.#connection = connection;
+    channel.on('message', (bytes) => this.#receive(connection, bytes));
+    channel.on('close', (info) => this.#closed(connection, info));
+    this.#keepalive.start();
+    channel.start();
+  }
+
+  #closed(connection: Connection, info: CloseInfo): void {
+    if (this.#connection !== connection) return;
+    this.#connection = undefined;
+    this.#keepalive.stop();
+    this.#pumpTimer.clear();
+    this.#outbox.requeueAll();
+    for (const room of this.#rooms.values()) room.disconnected();
+    if (this.#stopped) return;
+    void this.#handle(afterClose(info));
+  }
+
+  async #handle(disposition: Disposition): Promise<void> {
+    if (this.#stopped) return;
+    switch (disposition.kind) {
+      case 'fatal':
+        return this.#fatal(disposition.fatal);
+      case 'ask': {
+        const { unknown } = disposition;
+        if (!this.#verifier.canConfirm) {
+          return this.#fatal({
+            code: 'host-key-unknown',
+            message: unknown.message,
+            fingerprint: unknown.fingerprint,
+          });
+        }
+        const generation = this.#generation;
+        let trusted: boolean;
+        try {
+          trusted = await this.#verifier.confirm(unknown);
+        } catch (error) {
+          if (generation === this.#generation) await this.#handle(afterConnectFailure(error));
+          return;
+        }
+        if (generation !== this.#generation || this.#stopped) return;
+        if (trusted) return this.#connect();
+        return this.#fatal({
+          code: 'host-key-unknown',
+          message: 'the host was not trusted',
+          fingerprint: unknown.fingerprint,
+        });
+      }
+      case 'retry': {
+        this.#penalized = disposition.penalized;
+        const delay = backoffDelay(this.#attempt, this.#backoff, this.#random);
+        this.#attempt++;
+        this.#setState('reconnecting', { retryInMs: delay, reason: disposition.reason });
+        this.#retryTimer.set(delay, () => void this.#connect());
+        return;
+      }
+    }
+  }
+
+  #fatal(fatal: SessionFatal): void {
+    this.#shutDown();
+    this.emit('fatal', fatal);
+    void this.#flushStore();
+    this.#setState('stopped', { reason: fatal.message });
+  }
+
+  #shutDown(): void {
+    this.#stopped = true;
+    this.#generation++;
+    this.#retryTimer.clear();
+    this.#pumpTimer.clear();
+    this.#keepalive.stop();
+    this.#outbox.requeueAll();
+    this.#socket?.destroy();
+    this.#socket = undefined;
+  }
+
+  // ── receiving ──────────────────────────────────────────────────────────────────────
+
+  #receive(connection: Connection, bytes: Uint8Array): void {
+    if (this.#connection !== connection) return;
+    this.#keepalive.received();
+    let message: HostMessage;
+    try {
+      message = decodeMessage(HostMessage, bytes);
+    } catch (error) {
+      // The host broke the protocol: say why and start over, never guess.
+      const reason = error instanceof WireError ? error.message : 'unreadable message';
+      connection.channel.close(CloseCode.protocolError, reason);
+      return;
+    }
+    const room = 'room' in message ? this.#rooms.get(message.room) : undefined;
+    if (room && message.t !== 'members' && room.finishPages()) {
+      this.emit('members', { room: room.name, members: room.members });
+    }
+    switch (message.t) {
+      case 'welcome':
+        return this.#welcomed(connection, message.nick, message.fp);
+      case 'joined':
+        room?.joined();
+        return;
+      case 'members':
+        if (room?.page(message.members)) {
+          this.emit('members', { room: room.name, members: room.members });
+        }
+        return;
+      case 'msg':
+        if (room && message.history && room.isReplayOfSeen(message.seq)) return;
+        room?.seen(message.seq);
+        this.emit('message', message);
+        return;
+      case 'synced':
+        if (!room) return;
+        room.phase = 'synced';
+        this.emit('synced', { room: room.name });
+        this.#pump();
+        return;
+      case 'left':
+        return;
+      case 'ack': {
+        const entry = this.#outbox.remove(message.id);
+        if (!entry) return; // an answer to a resend we had already seen acknowledged
+        room?.seen(message.seq);
+        this.#saveStore();
+        const { t: _t, duplicate, ...ack } = message;
+        this.emit('ack', { ...ack, duplicate: duplicate ?? false });
+        return;
+      }
+      case 'presence': {
+        const { t: _t, ...presence } = message;
+        room?.presence(
+          message.event,
+          {
+            nick: message.nick,
+            fp: message.fp,
+            key: message.key,
+          },
+          message.newNick,
+        );
+        this.emit('presence', presence);
+        if (room) this.emit('members', { room: room.name, members: room.members });
+        return;
+      }
+      case 'typing': {
+        const { t: _t, ...typing } = message;
+        this.emit('typing', typing);
+        return;
+      }
+      case 'nick':
+        this.#nick = message.nick;
+        this.emit('nick', { nick: message.nick });
+        return;
+      case 'history-end': {
+        const { t: _t, ...end } = message;
+        this.emit('history-end', end);
+        return;
+      }
+      case 'error':
+        return this.#hostError(message);
+      case 'ping':
+        this.#write({ t: 'pong', n: message.n });
+        return;
+      case 'pong':
+        return;
+    }
+  }
+
+  #welcomed(connection: Connection, nick: string, fp: string): void {
+    if (connection.welcomed) return;
+    connection.welcomed = true;
+    const { limits } = connection.host;
+    // A little under the host's rate: network jitter must not push a message past its limit.
+    const rate = limits.messagesPerSecond * PACE_MARGIN;
+    connection.pacer = new SendPacer(rate, Math.floor(rate), this.#now());
+    this.#nick = nick;
+    if (!this.#penalized) this.#attempt = 0;
+    this.#setState('connected');
+    this.emit('welcome', { nick, fp, host: connection.host });
+    for (const room of this.#rooms.keys()) this.#write({ t: 'join', room });
+  }
+
+  #hostError(message: Extract<HostMessage, { t: 'error' }>): void {
+    const { t: _t, ...error } = message;
+    const ref = message.ref;
+    const now = this.#now();
+    let dropped: OutboxEntry | undefined;
+    let room: string | undefined;
+    const entry = ref ? this.#outbox.entries.find((e) => e.id === ref) : undefined;
+    if (entry) {
+      room = entry.room;
+      switch (message.code) {
+        case 'rate-limited':
+        case 'internal':
+          this.#outbox.holdFrom(entry.id, now + (message.retryAfterMs ?? 1000));
+          this.#pump();
+          break;
+        case 'not-in-room':
+          // We thought we were in; rejoin, and the message goes out once the room is synced.
+          this.#outbox.holdFrom(entry.id, now);
+          this.#rejoin(entry.room);
+          break;
+        default:
+          dropped = this.#outbox.remove(entry.id);
+          this.#saveStore();
+      }
+    } else if (ref && (message.code === 'unknown-room' || message.code === 'not-in-room')) {
+      room = ref;
+      // No such room here: stop asking for it on every reconnect.
+      if (message.code === 'unknown-room') this.#rooms.delete(ref);
+    }
+    this.#emitError({
+      ...error,
+      ...(room ? { room } : {}),
+      ...(dropped ? { dropped } : {}),
+    });
+  }
+
+  #rejoin(name: string): void {
+    const room = this.#rooms.get(name);
+    if (!room || room.phase !== 'synced') return;
+    room.phase = 'waiting';
+    this.#write({ t: 'join', room: name });
+  }
+
+  // ── sending ────────────────────────────────────────────────────────────────────────
+
+  /** Writes what the outbox may send now, paced to the host's rate, and plans the rest. */
+  #pump(): void {
+    const connection = this.#connection;
+    if (!connection?.pacer) return;
+    const { pacer } = connection;
+    const now = this.#now();
+    const ready = (room: string) => this.#rooms.get(room)?.phase === 'synced';
+    const batch = this.#outbox.take(ready, now, pacer.available(now));
+    pacer.consume(batch.length, now);
+    for (const entry of batch) {
+      this.#write({ t: 'send', room: entry.room, id: entry.id, text: entry.text });
+    }
+    const next = this.#outbox.nextSendAt(ready, now);
+    if (next === undefined) this.#pumpTimer.clear();
+    else {
+      const at = Math.max(next, pacer.nextAt(now));
+      this.#pumpTimer.set(Math.max(1, at - now), () => this.#pump());
+    }
+  }
+
+  #write(message: ClientMessage): boolean {
+    const channel = this.#connection?.channel;
+    if (!channel || channel.closed) return false;
+    this.#keepalive.sent();
+    return channel.send(encodeMessage(message));
+  }
+
+  // ── plumbing ───────────────────────────────────────────────────────────────────────
+
+  #addRoom(room: string): void {
+    if (!isValidRoomName(room)) {
+      throw new ChatSessionError('invalid-room', `"${room}" is not a room name`);
+    }
+    this.#rooms.set(room, new RoomState(room));
+  }
+
+  #assertUsable(): void {
+    if (this.#stopped) throw new ChatSessionError('stopped', 'the session has stopped');
+  }
+
+  #setState(state: SessionState, extra: Omit<StateChange, 'state' | 'attempt'> = {}): void {
+    this.#state = state;
+    this.emit('state', { state, attempt: this.#attempt, ...extra });
+  }
+
+  /** 'error' is special to EventEmitter (it throws without a listener); a UI may not care. */
+  #emitError(error: SessionError): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+  }
+
+  /** Saves the outbox after the current turn: many changes, one write. */
+  #saveStore(): void {
+    this.#saveWanted = true;
+    this.#saving ??= this.#runSaves();
+  }
+
+  async #runSaves(): Promise<void> {
+    await Promise.resolve();
+    while (this.#saveWanted) {
+      this.#saveWanted = false;
+      try {
+        await this.#store.save(this.#outbox.entries);
+      } catch (error) {
+        this.#emitError({
+          code: 'outbox-store',
+          message: `cannot save the outbox: ${describe(error)}`,
+        });
+      }
+    }
+    this.#saving = undefined;
+  }
+
+  async #flushStore(): Promise<void> {
+    this.#saveStore();
+    await this.#saving;
+  }
+}
+
+function defaultConnect(address: HostAddress): Socket {
+  return net.connect({ host: address.host, port: address.port });
+}
+
+function hostDetails(address: HostAddress, trust: HostTrust, hostInfo: Uint8Array): HostDetails {
+  let info: HostInfo;
+  try {
+    info = decodeMessage(HostInfo, hostInfo);
+  } catch (error) {
+    throw new IncompatibleHost(`the host speaks a Parley this client does not: ${describe(error)}`);
+  }
+  return {
+    address,
+    fingerprint: trust.fingerprint,
+    name: info.name,
+    software: info.software,
+    rooms: info.rooms,
+    limits: info.limits,
+    trust,
+  };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,75 @@
+import { HostKeyMismatch } from '../protocol/host-key.ts';
+import { ProtocolError } from '../protocol/errors.ts';
+import type { CloseInfo } from '../protocol/secure-channel.ts';
+import { KnownHostsError } from '../store/known-hosts.ts';
+import { HostKeyUnknown } from './host-trust.ts';
+import type { SessionFatal } from './session-events.ts';
+
+/**
+ * What to do when a connection ends or cannot be made: try again later, or stop for good.
+ * Stopping is for what a retry cannot fix (a nickname someone else owns) or must not paper
+ * over (a changed host key).
+ */
+export type Disposition =
+  | { readonly kind: 'retry'; readonly reason: string; readonly penalized: boolean }
+  | { readonly kind: 'fatal'; readonly fatal: SessionFatal }
+  | { readonly kind: 'ask'; readonly unknown: HostKeyUnknown };
+
+/** The host's HostInfo was not one this client understands. */
+export class IncompatibleHost extends Error {
+  override readonly name = 'IncompatibleHost';
+}
+
+/** Close codes after which reconnecting right away would only repeat the problem. */
+const PENALIZED = new Set(['flooding', 'protocol-error', 'full', 'busy', 'bad-record']);
+/** Host refusals (in the status line) that no retry can fix. */
+const INCOMPATIBLE = new Set(['unsupported-version', 'unsupported-suite', 'bad-preface']);
+
+export function afterClose(info: CloseInfo): Disposition {
+  if (info.by === 'peer' && (info.code === 'nick-taken' || info.code === 'bad-hello')) {
+    return {
+      kind: 'fatal',
+      fatal: { code: info.code, message: info.reason || `the host refused us (${info.code})` },
+    };
+  }
+  const reason = info.reason ? `${info.code}: ${info.reason}` : info.code;
+  return { kind: 'retry', reason, penalized: PENALIZED.has(info.code) };
+}
+
+export function afterConnectFailure(error: unknown): Disposition {
+  if (error instanceof HostKeyMismatch) {
+    return {
+      kind: 'fatal',
+      fatal: {
+        code: 'host-key-mismatch',
+        message: error.message,
+        expectedFingerprint: error.expectedFingerprint,
+        actualFingerprint: error.actualFingerprint,
+      },
+    };
+  }
+  if (error instanceof HostKeyUnknown) return { kind: 'ask', unknown: error };
+  if (error instanceof KnownHostsError) {
+    return { kind: 'fatal', fatal: { code: 'known-hosts', message: error.message } };
+  }
+  if (error instanceof IncompatibleHost) {
+    return { kind: 'fatal', fatal: { code: 'incompatible-host', message: error.message } };
+  }
+  if (error instanceof ProtocolError) {
+    const hostCode = (error as ProtocolError & { hostCode?: string }).hostCode;
+    if (error.code === 'bad-preface' || (hostCode && INCOMPATIBLE.has(hostCode))) {
+      return { kind: 'fatal', fatal: { code: 'incompatible-host', message: error.message } };
+    }
+    return {
+      kind: 'retry',
+      reason: `${hostCode ?? error.code}: ${error.message}`,
+      penalized: PENALIZED.has(hostCode ?? ''),
+    };
+  }
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return {
+    kind: 'retry',
+    reason: code ? `cannot connect (${code})` : 'cannot connect',
+    penalized: false,
+  };
+}

@@ -1,0 +1,97 @@
+import type { HostAddress } from '../../src-shared/invite.ts';
+import type {
+  ChatMessage,
+  HostErrorCode,
+  HostInfo,
+  HostMessage,
+  Member,
+} from '../protocol/wire/messages.ts';
+import type { HostTrust } from './host-trust.ts';
+import type { OutboxEntry } from './outbox.ts';
+
+/**
+ * What a ChatSession tells its UI. Every payload is plain data (no classes, no functions), so
+ * the desktop service layer can forward it over IPC and a test bridge over a WebSocket as is.
+ */
+export type SessionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopped';
+
+export interface StateChange {
+  readonly state: SessionState;
+  /** Failed connection attempts in a row (0 once connected). */
+  readonly attempt: number;
+  /** For `reconnecting`: when the next attempt starts, for a countdown. */
+  readonly retryInMs?: number;
+  /** Why the connection ended or the session stopped. Never contains message text or keys. */
+  readonly reason?: string;
+}
+
+/** The host this connection reached, and why we believe it is the right one. */
+export interface HostDetails {
+  readonly address: HostAddress;
+  readonly fingerprint: string;
+  readonly name: string;
+  readonly software: string;
+  readonly rooms: readonly string[];
+  readonly limits: HostInfo['limits'];
+  readonly trust: HostTrust;
+}
+
+export interface Welcome {
+  readonly nick: string;
+  /** Our own fingerprint as the host sees it. */
+  readonly fp: string;
+  readonly host: HostDetails;
+}
+
+export type Ack = Omit<Extract<HostMessage, { t: 'ack' }>, 't' | 'duplicate'> & {
+  readonly duplicate: boolean;
+};
+export type Presence = Omit<Extract<HostMessage, { t: 'presence' }>, 't'>;
+export type Typing = Omit<Extract<HostMessage, { t: 'typing' }>, 't'>;
+export type HistoryEnd = Omit<Extract<HostMessage, { t: 'history-end' }>, 't'>;
+
+export interface MembersUpdate {
+  readonly room: string;
+  readonly members: readonly Member[];
+}
+
+/** A host `error` message, or a local failure that does not end the session. */
+export interface SessionError {
+  readonly code: HostErrorCode | 'outbox-store';
+  readonly message: string;
+  /** The client message id or room the error is about. */
+  readonly ref?: string;
+  readonly room?: string;
+  readonly retryAfterMs?: number;
+  /** A message the host refused for good (e.g. too long): it left the outbox; show it again. */
+  readonly dropped?: OutboxEntry;
+}
+
+/** Errors that end the session: reconnecting would not help (or would be unsafe). */
+export type SessionFatal =
+  | {
+      readonly code: 'host-key-mismatch';
+      readonly message: string;
+      readonly expectedFingerprint: string;
+      readonly actualFingerprint: string;
+    }
+  | { readonly code: 'host-key-unknown'; readonly message: string; readonly fingerprint: string }
+  | {
+      readonly code: 'nick-taken' | 'bad-hello' | 'incompatible-host' | 'known-hosts';
+      readonly message: string;
+    };
+
+export type ChatSessionEvents = {
+  state: [StateChange];
+  welcome: [Welcome];
+  message: [ChatMessage];
+  ack: [Ack];
+  presence: [Presence];
+  members: [MembersUpdate];
+  synced: [{ readonly room: string }];
+  typing: [Typing];
+  nick: [{ readonly nick: string }];
+  'history-end': [HistoryEnd];
+  error: [SessionError];
+  fatal: [SessionFatal];
+};

@@ -1,0 +1,294 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { runConnect } from '../../src-main/cli/connect-command.ts';
+import { ChatSession } from '../../src-main/client/chat-session.ts';
+import { createHostVerifier } from '../../src-main/client/host-trust.ts';
+import type { ChatMessage } from '../../src-main/protocol/wire/messages.ts';
+import { type HostOptions, type RunningHost, startHost } from '../../src-main/server/host.ts';
+import { KnownHosts } from '../../src-main/store/known-hosts.ts';
+import { newKeyPair } from '../support/loopback.ts';
+
+// The line client as users and scripts run it: a real `node src-main/index.ts --connect`
+// process against a real host on 127.0.0.1.
+
+const ENTRY = fileURLToPath(new URL('../../src-main/index.ts', import.meta.url));
+const TIME = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z`;
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function tempDir(prefix = 'parley-line-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function host(options: Partial<HostOptions> = {}): Promise<RunningHost> {
+  const h = await startHost({
+    host: '127.0.0.1',
+    port: 0,
+    rooms: ['lobby', 'dev'],
+    limits: { messagesPerSecond: 1000, messageBurst: 1000 },
+    ...options,
+    dataDir: options.dataDir ?? tempDir('parley-host-'),
+  });
+  cleanups.push(() => h.stop());
+  return h;
+}
+
+interface LineProcess {
+  readonly proc: ChildProcessWithoutNullStreams;
+  readonly lines: string[];
+  stderr(): string;
+  readonly exited: Promise<number | null>;
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+}
+
+function lineClient(args: string[], input?: string): LineProcess {
+  const proc = spawn(process.execPath, [ENTRY, ...args], {
+    env: { ...process.env, PARLEY_CRYPTO_BACKEND: '' },
+  });
+  cleanups.push(() => {
+    if (proc.exitCode === null) proc.kill();
+  });
+  const lines: string[] = [];
+  let partial = '';
+  let errors = '';
+  proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop() ?? '';
+    lines.push(...parts);
+  });
+  proc.stderr.setEncoding('utf8').on('data', (chunk: string) => (errors += chunk));
+  const exited = new Promise<number | null>((resolve) => proc.on('close', resolve));
+  if (input !== undefined) proc.stdin.end(input);
+  return {
+    proc,
+    lines,
+    stderr: () => errors,
+    exited,
+    async waitForLine(pattern, timeoutMs = 15_000) {
+      const start = Date.now();
+      for (;;) {
+        const line = lines.find((l) => pattern.test(l));
+        if (line !== undefined) return line;
+        if (Date.now() - start > timeoutMs || proc.exitCode !== null) {
+          throw new Error(`no line matching ${pattern}; got:\n${lines.join('\n')}\n${errors}`);
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+  };
+}
+
+async function chatSession(h: RunningHost, nick: string, rooms = ['lobby']) {
+  const address = h.address;
+  const s = new ChatSession({
+    address,
+    identity: newKeyPair(),
+    nick,
+    rooms,
+    trust: createHostVerifier({
+      address,
+      inviteKey: h.publicKey,
+      knownHosts: await KnownHosts.load(join(tempDir(), 'known-hosts.json')),
+      policy: { trustNewHost: false },
+    }),
+  });
+  cleanups.push(() => s.stop());
+  const messages: ChatMessage[] = [];
+  s.on('message', (m) => messages.push(m));
+  const synced = new Promise((resolve) => s.once('synced', resolve));
+  s.start();
+  await synced;
+  return { s, messages };
+}
+
+async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('the line client (parley --connect)', () => {
+  it('chats: prints one escaped line per event and sends each input line to the room', async () => {
+    const h = await host({ name: 'Line test' });
+    const alice = lineClient([
+      '--connect',
+      h.invite('lobby'),
+      '--nick',
+      'alice',
+      '--data-dir',
+      tempDir(),
+    ]);
+    const connected = await alice.waitForLine(/ connected to /);
+    expect(connected).toMatch(
+      new RegExp(
+        `^\\*\\*\\* ${TIME} connected to 127\\.0\\.0\\.1:${h.address.port} as alice: ` +
+          `host "Line test", fingerprint ${h.fingerprint} \\(pinned by invite, just now\\)$`,
+      ),
+    );
+    await alice.waitForLine(/^\*\*\* \S+ #lobby synced: live messages follow$/);
+
+    // A hostile sender cannot forge a line or reach the terminal.
+    const mallory = await chatSession(h, 'mallory');
+    await alice.waitForLine(/#lobby joined mallory \(/);
+    mallory.s.send('lobby', 'hi\n*** 2026-01-01T00:00:00.000Z #lobby joined admin\x1b[2J\\');
+    const forged = await alice.waitForLine(/mallory: hi/);
+    expect(forged).toMatch(
+      new RegExp(
+        `^msg ${TIME} #lobby mallory: hi\\\\n\\*\\*\\* 2026-01-01T00:00:00\\.000Z #lobby joined admin\\\\x1b\\[2J\\\\\\\\$`,
+      ),
+    );
+    expect(alice.lines.filter((l) => l.includes('joined admin'))).toHaveLength(1);
+
+    alice.proc.stdin.write('hello from alice\n/who\n/frobnicate\n//slash\n');
+    const received = () => mallory.messages.filter((m) => m.from === 'alice').map((m) => m.text);
+    await until(() => received().length === 2, 'mallory gets two lines');
+    expect(received()).toEqual(['hello from alice', '/slash']);
+    await alice.waitForLine(/#lobby members 2: /);
+    expect(await alice.waitForLine(/unknown command/)).toMatch(
+      /^\*\*\* \S+ unknown command \/frobnicate: nothing was sent/,
+    );
+
+    mallory.s.setNick('mal');
+    await alice.waitForLine(/#lobby renamed mallory \(\S.*\) to mal$/);
+    alice.proc.stdin.write('/join dev\nin dev now\n');
+    await alice.waitForLine(/^\*\*\* \S+ #dev synced/);
+    alice.proc.stdin.end('/quit\n');
+    expect(await alice.exited).toBe(0);
+    expect(alice.stderr()).toBe('');
+    const devSession = await chatSession(h, 'devreader', ['dev']);
+    expect(devSession.messages.map((m) => m.text)).toContain('in dev now');
+  });
+
+  it('at the end of input waits for every line to be acknowledged, then exits 0', async () => {
+    const h = await host();
+    const reader = await chatSession(h, 'reader');
+    const input = Array.from({ length: 200 }, (_, i) => `line ${i}`);
+    const writer = lineClient(
+      ['--connect', h.invite(), '--nick', 'writer', '--data-dir', tempDir()],
+      input.join('\n') + '\n',
+    );
+    expect(await writer.exited).toBe(0);
+    await until(() => reader.messages.length === 200, 'all 200 lines');
+    expect(reader.messages.map((m) => m.text)).toEqual(input);
+    expect(writer.stderr()).toBe('');
+  });
+
+  it('exits 1, without the text, when lines stay unacknowledged at the end of input', async () => {
+    const gone = await host();
+    const invite = gone.invite();
+    await gone.stop(); // nothing listens there any more
+    const stdin = new PassThrough();
+    const stdout = new PassThrough().resume();
+    const stderr = new PassThrough();
+    let err = '';
+    stderr.on('data', (c: Buffer) => (err += c.toString()));
+    stdin.end('private words\n');
+    const code = await runConnect(
+      ['--connect', invite, '--nick', 'alice', '--data-dir', tempDir()],
+      { stdin, stdout, stderr, isTTY: false, env: {}, drainTimeoutMs: 300 },
+    );
+    expect(code).toBe(1);
+    expect(err).toBe('parley --connect: 1 message was not acknowledged by the host\n');
+  });
+
+  it('refuses an unknown host (exit 4) unless trusted, then refuses a changed key (exit 3)', async () => {
+    const dataDir = tempDir();
+    const first = await host();
+    const target = `127.0.0.1:${first.address.port}`;
+
+    const refused = lineClient(['--connect', target, '--nick', 'alice', '--data-dir', dataDir]);
+    refused.proc.stdin.end('never sent\n');
+    expect(await refused.exited).toBe(4);
+    expect(refused.stderr()).toContain(first.fingerprint);
+    expect(refused.stderr()).toContain('--trust-new-host');
+    expect(refused.stderr()).not.toContain('never sent');
+
+    const trusting = lineClient(
+      ['--connect', target, '--nick', 'alice', '--data-dir', dataDir, '--trust-new-host'],
+      'first message\n',
+    );
+    expect(await trusting.exited).toBe(0);
+    expect(trusting.lines.join('\n')).toContain('(pinned on first use, just now)');
+    const known = JSON.parse(readFileSync(join(dataDir, 'known-hosts.json'), 'utf8')) as {
+      hosts: Record<string, { method: string }>;
+    };
+    expect(known.hosts[target]).toMatchObject({ method: 'first-use' });
+
+    const port = first.address.port;
+    await first.stop();
+    const impostor = await host({ port });
+    const fooled = lineClient(
+      ['--connect', target, '--nick', 'alice', '--data-dir', dataDir, '--trust-new-host'],
+      'secret plans\n',
+    );
+    expect(await fooled.exited).toBe(3);
+    expect(fooled.stderr()).toContain(`expected fingerprint: ${first.fingerprint}`);
+    expect(fooled.stderr()).toContain(`actual fingerprint:   ${impostor.fingerprint}`);
+    expect(fooled.stderr()).not.toContain('secret plans');
+    expect(impostor.clientCount).toBe(0);
+  });
+
+  it('exits 5 when the nickname belongs to another key, and 2 on bad arguments', async () => {
+    const h = await host();
+    await chatSession(h, 'alice');
+    const taken = lineClient(
+      ['--connect', h.invite(), '--nick', 'alice', '--data-dir', tempDir()],
+      'hello\n',
+    );
+    expect(await taken.exited).toBe(5);
+    expect(taken.stderr()).toMatch(/alice.*belongs to another key/);
+
+    const bad = lineClient(['--connect', h.invite(), '--nick', 'alice', '--port', '1'], '');
+    expect(await bad.exited).toBe(2);
+    expect(bad.stderr()).toContain("unknown option '--port'");
+  });
+
+  it('on a terminal, asks before trusting an unknown host (default no)', async () => {
+    const h = await host();
+    const target = `127.0.0.1:${h.address.port}`;
+    const ask = async (answer: string, dataDir: string) => {
+      const stdin = new PassThrough();
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      let out = '';
+      let err = '';
+      stdout.on('data', (c: Buffer) => (out += c.toString()));
+      stderr.on('data', (c: Buffer) => {
+        err += c.toString();
+        if (err.endsWith('[y/N] ')) stdin.write(`${answer}\n`);
+      });
+      const code = runConnect(['--connect', target, '--nick', 'tty', '--data-dir', dataDir], {
+        stdin,
+        stdout,
+        stderr,
+        isTTY: true,
+        env: {},
+      });
+      await until(() => out.includes('synced') || err.includes('not trusted'), 'an outcome');
+      stdin.end();
+      return { code: await code, out, err };
+    };
+    const no = await ask('', tempDir());
+    expect(no.code).toBe(4);
+    expect(no.err).toContain(h.fingerprint);
+    const dataDir = tempDir();
+    const yes = await ask('y', dataDir);
+    expect(yes.code).toBe(0);
+    expect(yes.out).toContain(`fingerprint ${h.fingerprint} (pinned on first use, just now)`);
+    expect((await KnownHosts.load(join(dataDir, 'known-hosts.json'))).get(h.address)?.key).toEqual(
+      h.publicKey,
+    );
+  });
+});
