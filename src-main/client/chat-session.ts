@@ -490,9 +490,11 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
     if (connection.welcomed) return;
     connection.welcomed = true;
     const { limits } = connection.host;
-    // A little under the host's rate: network jitter must not push a message past its limit.
+    // Under the host's rate, with half its burst: a loaded machine or network can bunch paced
+    // messages together on arrival, and the slack absorbs that.
     const rate = limits.messagesPerSecond * PACE_MARGIN;
-    connection.pacer = new SendPacer(rate, Math.floor(rate), this.#now());
+    const burst = Math.max(1, Math.floor((limits.messageBurst ?? rate) / 2));
+    connection.pacer = new SendPacer(rate, burst, this.#now());
     this.#nick = nick;
     if (!this.#penalized) this.#attempt = 0;
     this.#setState('connected');
