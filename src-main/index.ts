@@ -1,4 +1,4 @@
-// The one entry. `--serve` and `--connect` run under plain Node and never load Electron;
+// The one entry. `--serve`, `--connect` and `ca` run under plain Node and never load Electron;
 // anything else starts the desktop app, reached only through a dynamic import so that
 // 'electron' (which throws under plain Node) is never loaded by the headless modes.
 import { once } from 'node:events';
@@ -6,6 +6,10 @@ import { once } from 'node:events';
 const argv = process.argv.slice(2);
 
 async function main(): Promise<number> {
+  if (argv[0] === 'ca') {
+    const { runCa } = await import('./cli/ca-command.ts');
+    return runCa(argv, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+  }
   if (argv.includes('--serve')) {
     const { runServe } = await import('./cli/serve-command.ts');
     const stopSignal = Promise.race(
@@ -41,6 +45,7 @@ async function main(): Promise<number> {
 const USAGE = `Usage:
   parley --serve [options]               host rooms (parley --serve --help)
   parley --connect <invite> --nick NAME  chat from a terminal (parley --connect --help)
+  parley ca <command>                    certificate authorities for hosts (parley ca --help)
   parley [parley://invite]               the desktop app (needs Electron)
 `;
 

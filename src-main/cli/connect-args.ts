@@ -19,7 +19,8 @@ Options:
   --connect TARGET   an invite link (parley://host:port/room#key), or host[:port]
   --nick NAME        your nickname on this host (required)
   --room ROOM        the room to join (default: the invite's room, else ${DEFAULT_ROOM})
-  --data-dir DIR     your identity key and known hosts (default: the app data folder)
+  --data-dir DIR     your identity key, known hosts and trusted authorities (default: the
+                     app data folder); trust an authority with: parley ca trust FILE
   --trust-new-host   trust a host that has no invite and is not known yet (check its
                      fingerprint with its owner first)
   --help             show this help

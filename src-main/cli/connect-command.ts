@@ -10,13 +10,16 @@ import { selectBackend } from '../protocol/crypto/select-backend.ts';
 import { defaultDataDir } from '../store/app-paths.ts';
 import { loadOrCreateKeyPair } from '../store/key-file.ts';
 import { KNOWN_HOSTS_FILE, KnownHosts } from '../store/known-hosts.ts';
+import { AuthorityStore } from '../trust/authority-store.ts';
 import { type ConnectArgs, CONNECT_HELP, parseConnectArgs } from './connect-args.ts';
 import {
   addressText,
+  certificateProblemLine,
   chatLine,
   connectingLine,
   errorLine,
   escapeText,
+  keyChangeLine,
   membersLine,
   nickLine,
   presenceLine,
@@ -64,16 +67,22 @@ export async function runConnect(argv: string[], io: ConnectIo): Promise<number>
   const dataDir = args.dataDir ?? defaultDataDir(io.env);
   let identity: KeyPair;
   let knownHosts: KnownHosts;
+  let authorities: AuthorityStore;
   let backend;
   try {
     backend = selectBackend(io.env.PARLEY_CRYPTO_BACKEND);
     identity = await loadOrCreateKeyPair(join(dataDir, 'identity.key'), backend);
     knownHosts = await KnownHosts.load(join(dataDir, KNOWN_HOSTS_FILE));
+    authorities = await AuthorityStore.load(dataDir);
   } catch (error) {
     io.stderr.write(
       `parley --connect: ${error instanceof Error ? error.message : 'cannot start'}\n`,
     );
     return EXIT.failure;
+  }
+  // An unusable authority file only means trusting less: say so, and go on.
+  for (const problem of authorities.problems) {
+    io.stderr.write(`parley --connect: warning: skipped an authority: ${escapeText(problem)}\n`);
   }
   const client = new LineClient(args, io, knownHosts);
   return client.run(
@@ -87,6 +96,7 @@ export async function runConnect(argv: string[], io: ConnectIo): Promise<number>
         address: args.address,
         knownHosts,
         policy: client.trustPolicy(args.trustNewHost),
+        authorities,
         ...(args.inviteKey ? { inviteKey: args.inviteKey } : {}),
       }),
     }),
@@ -174,7 +184,12 @@ class LineClient {
     });
     session.on('welcome', (welcome) => {
       for (const room of session.rooms) this.#listPending.add(room);
-      this.#out(welcomeLine(this.#now(), welcome));
+      const now = this.#now();
+      this.#out(welcomeLine(now, welcome));
+      const keyChange = keyChangeLine(now, welcome);
+      if (keyChange) this.#out(keyChange);
+      const problem = certificateProblemLine(now, welcome);
+      if (problem) this.#out(problem);
     });
     session.on('message', (message) => this.#out(chatLine(message)));
     session.on('presence', (presence) => this.#out(presenceLine(this.#now(), presence)));
@@ -297,12 +312,18 @@ class LineClient {
 
   #describeFatal(fatal: SessionFatal): string {
     const where = addressText(this.#args.address);
+    const certificate =
+      'certificateProblem' in fatal && fatal.certificateProblem
+        ? `  certificate not accepted (${fatal.certificateProblem.code}): ` +
+          `${escapeText(fatal.certificateProblem.message)}\n`
+        : '';
     switch (fatal.code) {
       case 'host-key-mismatch':
         return (
           `parley --connect: THE HOST KEY OF ${where} HAS CHANGED; nothing was sent.\n` +
           `  expected fingerprint: ${fatal.expectedFingerprint}\n` +
           `  actual fingerprint:   ${fatal.actualFingerprint}\n` +
+          certificate +
           "Someone may be intercepting the connection. If the host's owner confirms that the key\n" +
           `changed, ask them for a new invite link (or remove ${where} from ${this.#knownHosts.path}).\n`
         );
@@ -310,6 +331,7 @@ class LineClient {
         return (
           `parley --connect: the host ${where} is not known, so it was not trusted.\n` +
           `  fingerprint: ${fatal.fingerprint}\n` +
+          certificate +
           "Connect with an invite link from the host's owner, or compare this fingerprint with\n" +
           'the one the host shows and run again with --trust-new-host.\n'
         );

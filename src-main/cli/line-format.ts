@@ -66,7 +66,15 @@ export function connectingLine(ms: number, address: HostAddress): string {
 export function welcomeLine(ms: number, welcome: Welcome): string {
   const { host } = welcome;
   const trust = host.trust;
-  let how = trust.method === 'invite' ? 'pinned by invite' : 'pinned on first use';
+  let how =
+    trust.method === 'invite'
+      ? 'pinned by invite'
+      : trust.method === 'authority'
+        ? `vouched for by authority "${escapeText(trust.authority ?? trust.certificate?.authority ?? '?')}"`
+        : 'pinned on first use';
+  if (trust.certificate && trust.method !== 'authority') {
+    how += `, certificate from authority "${escapeText(trust.certificate.authority)}"`;
+  }
   if (trust.replacedFingerprint) {
     how += `, replacing the old key ${escapeText(trust.replacedFingerprint)}`;
   } else if (trust.newlyPinned) how += ', just now';
@@ -74,6 +82,31 @@ export function welcomeLine(ms: number, welcome: Welcome): string {
     ms,
     `connected to ${addressText(host.address)} as ${escapeText(welcome.nick)}: ` +
       `host "${escapeText(host.name)}", fingerprint ${host.fingerprint} (${how})`,
+  );
+}
+
+/**
+ * After the welcome line, when an authority vouched for a key that replaced the pinned one:
+ * the connection went ahead without a question, so this says it loudly.
+ */
+export function keyChangeLine(ms: number, welcome: Welcome): string | undefined {
+  const { trust, address, fingerprint } = welcome.host;
+  if (trust.method !== 'authority' || !trust.replacedFingerprint) return undefined;
+  return systemLine(
+    ms,
+    `host key changed for ${addressText(address)}: ${escapeText(trust.replacedFingerprint)} -> ` +
+      `${fingerprint}, accepted because authority "${escapeText(trust.authority ?? '?')}" ` +
+      'vouches for the new key',
+  );
+}
+
+/** After the welcome line, when the host's certificate was presented but not accepted. */
+export function certificateProblemLine(ms: number, welcome: Welcome): string | undefined {
+  const problem = welcome.host.trust.certificateProblem;
+  if (!problem) return undefined;
+  return systemLine(
+    ms,
+    `certificate not accepted (${problem.code}): ${escapeText(problem.message)}`,
   );
 }
 

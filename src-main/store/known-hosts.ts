@@ -10,13 +10,20 @@ import { writeSecretFileAtomic } from './key-file.ts';
  * the first time, and what vouched for it then. One JSON file, written atomically with mode
  * 0600, re-read before every change so two clients on one machine do not undo each other.
  */
-export type TrustMethod = 'invite' | 'first-use';
+export type TrustMethod = 'invite' | 'first-use' | 'authority';
 
 export interface KnownHost {
   readonly key: Uint8Array;
   /** ISO-8601 time the key was first recorded for this address. */
   readonly firstSeen: string;
   readonly method: TrustMethod;
+  /** With method 'authority': the name of the certificate authority that vouched for the key. */
+  readonly authority?: string;
+}
+
+/** What else to record with a pin. */
+export interface PinDetails {
+  readonly authority?: string;
 }
 
 export const KNOWN_HOSTS_FILE = 'known-hosts.json';
@@ -24,7 +31,8 @@ export const KNOWN_HOSTS_FILE = 'known-hosts.json';
 const EntrySchema = z.object({
   key: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
   firstSeen: z.string().max(40),
-  method: z.enum(['invite', 'first-use']),
+  method: z.enum(['invite', 'first-use', 'authority']),
+  authority: z.string().max(200).optional(),
 });
 const FileSchema = z.object({ version: z.literal(1), hosts: z.record(z.string(), EntrySchema) });
 
@@ -66,27 +74,43 @@ export class KnownHosts {
 
   /**
    * Records the key of a host seen for the first time. If the address already has this key it
-   * is kept (an invite upgrades a first-use entry's method); a different key is never
+   * is kept, with the stronger of the two methods (invite > authority > first-use: an invite
+   * upgrades any entry, an authority upgrades a first-use one); a different key is never
    * overwritten here: that throws HostKeyMismatch, and only `replace` may change a pin.
    */
-  pin(address: HostAddress, key: Uint8Array, method: TrustMethod): Promise<KnownHost> {
+  pin(
+    address: HostAddress,
+    key: Uint8Array,
+    method: TrustMethod,
+    details: PinDetails = {},
+  ): Promise<KnownHost> {
     return this.#change(address, (existing) => {
-      if (!existing) return { key: key.slice(), firstSeen: this.#timestamp(), method };
+      if (!existing) return entryOf(key, this.#timestamp(), method, details);
       if (!sameKey(existing.key, key)) throw new HostKeyMismatch(existing.key, key);
-      return method === 'invite' ? { ...existing, method } : existing;
+      if (STRENGTH[method] < STRENGTH[existing.method]) return existing;
+      if (method === existing.method && details.authority === existing.authority) return existing;
+      if (method === 'first-use') return existing;
+      return entryOf(key, existing.firstSeen, method, details);
     }).then(({ entry }) => entry);
   }
 
-  /** Pins `key` whatever was there: only for a key the user vouched for explicitly (an invite). */
+  /**
+   * Pins `key` whatever was there: only for a key vouched for explicitly (an invite the user
+   * opened, or a certificate from an authority the user imported).
+   */
   replace(
     address: HostAddress,
     key: Uint8Array,
     method: TrustMethod,
+    details: PinDetails = {},
   ): Promise<{ entry: KnownHost; previous: KnownHost | undefined }> {
     return this.#change(address, (existing) =>
-      existing && sameKey(existing.key, key)
-        ? { ...existing, method }
-        : { key: key.slice(), firstSeen: this.#timestamp(), method },
+      entryOf(
+        key,
+        existing && sameKey(existing.key, key) ? existing.firstSeen : this.#timestamp(),
+        method,
+        details,
+      ),
     );
   }
 
@@ -116,6 +140,22 @@ export class KnownHosts {
   }
 }
 
+const STRENGTH: Record<TrustMethod, number> = { 'first-use': 0, authority: 1, invite: 2 };
+
+function entryOf(
+  key: Uint8Array,
+  firstSeen: string,
+  method: TrustMethod,
+  details: PinDetails,
+): KnownHost {
+  return {
+    key: key.slice(),
+    firstSeen,
+    method,
+    ...(method === 'authority' && details.authority ? { authority: details.authority } : {}),
+  };
+}
+
 async function readHosts(path: string): Promise<Map<string, KnownHost>> {
   let text: string;
   try {
@@ -136,7 +176,12 @@ async function readHosts(path: string): Promise<Map<string, KnownHost>> {
   for (const [id, entry] of Object.entries(parsed.hosts)) {
     const key = decodeBase64Url(entry.key);
     if (key?.length !== 32) throw new KnownHostsError(`${path} has an invalid key for ${id}`);
-    hosts.set(id, { key, firstSeen: entry.firstSeen, method: entry.method });
+    hosts.set(id, {
+      key,
+      firstSeen: entry.firstSeen,
+      method: entry.method,
+      ...(entry.method === 'authority' && entry.authority ? { authority: entry.authority } : {}),
+    });
   }
   return hosts;
 }
@@ -144,7 +189,12 @@ async function readHosts(path: string): Promise<Map<string, KnownHost>> {
 function serialize(hosts: Map<string, KnownHost>): string {
   const out: Record<string, z.infer<typeof EntrySchema>> = {};
   for (const [id, entry] of [...hosts].sort(([a], [b]) => a.localeCompare(b))) {
-    out[id] = { key: encodeBase64Url(entry.key), firstSeen: entry.firstSeen, method: entry.method };
+    out[id] = {
+      key: encodeBase64Url(entry.key),
+      firstSeen: entry.firstSeen,
+      method: entry.method,
+      ...(entry.authority ? { authority: entry.authority } : {}),
+    };
   }
   return JSON.stringify({ version: 1, hosts: out }, null, 2) + '\n';
 }

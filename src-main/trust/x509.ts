@@ -1,0 +1,505 @@
+import {
+  type KeyObject,
+  X509Certificate,
+  createHash,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+} from 'node:crypto';
+import forge from 'node-forge';
+import { CertificateRejected } from './certificate-error.ts';
+import { type HostName, formatIpAddress } from './host-names.ts';
+
+/**
+ * node-forge, typed at the edge: every X.509 certificate Parley creates or reads goes through
+ * this module, which turns forge's loosely typed objects into the plain `Certificate` record the
+ * checks use. forge signs and verifies (RSA with SHA-256); every signature forge accepts is also
+ * checked by Node's own X.509 code, so a bug in one of them alone cannot let a forgery through.
+ * forge stays off the message path: only CLI commands and the handshake's host check come here.
+ */
+
+export const OID = {
+  basicConstraints: '2.5.29.19',
+  keyUsage: '2.5.29.15',
+  subjectAltName: '2.5.29.17',
+  extKeyUsage: '2.5.29.37',
+  nameConstraints: '2.5.29.30',
+  subjectKeyIdentifier: '2.5.29.14',
+  authorityKeyIdentifier: '2.5.29.35',
+  sha256WithRSAEncryption: '1.2.840.113549.1.1.11',
+  sha384WithRSAEncryption: '1.2.840.113549.1.1.12',
+  sha512WithRSAEncryption: '1.2.840.113549.1.1.13',
+} as const;
+
+export const ACCEPTED_SIGNATURE_ALGORITHMS: ReadonlySet<string> = new Set([
+  OID.sha256WithRSAEncryption,
+  OID.sha384WithRSAEncryption,
+  OID.sha512WithRSAEncryption,
+]);
+
+/** A parsed certificate: what the checks need, as plain typed data. */
+export interface Certificate {
+  readonly der: Uint8Array;
+  /** SHA-256 of the DER, as `AB:CD:…` (what `openssl x509 -fingerprint -sha256` prints). */
+  readonly fingerprint: string;
+  /** Hex, as in the certificate. */
+  readonly serial: string;
+  /** `CN=…, O=…` */
+  readonly subject: string;
+  readonly issuer: string;
+  readonly commonName: string | undefined;
+  readonly organization: string | undefined;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  /** The OID of the signature algorithm (outer and inner must agree, or parsing fails). */
+  readonly signatureAlgorithm: string;
+  /** basicConstraints (2.5.29.19), if present. */
+  readonly basicConstraints: { readonly cA: boolean; readonly pathLength?: number } | undefined;
+  /** keyUsage (2.5.29.15), if present. */
+  readonly keyUsage:
+    { readonly keyCertSign: boolean; readonly digitalSignature: boolean } | undefined;
+  readonly dnsNames: readonly string[];
+  readonly ipAddresses: readonly Uint8Array[];
+  readonly uris: readonly string[];
+  readonly subjectKeyId: string | undefined;
+  readonly authorityKeyId: string | undefined;
+  /** OIDs of the extensions marked critical. */
+  readonly criticalExtensions: readonly string[];
+  /** Bits of the RSA modulus of the certificate's public key. */
+  readonly keyBits: number;
+  /** The RSA public exponent. */
+  readonly publicExponent: bigint;
+}
+
+interface Internals {
+  readonly forge: forge.pki.Certificate;
+  readonly node: X509Certificate;
+}
+const internals = new WeakMap<Certificate, Internals>();
+
+function internalsOf(certificate: Certificate): Internals {
+  const found = internals.get(certificate);
+  if (!found) throw new TypeError('not a certificate parsed by trust/x509.ts');
+  return found;
+}
+
+const malformed = (what: string, detail: string) =>
+  new CertificateRejected('certificate-malformed', `${what} is not a valid certificate: ${detail}`);
+
+// ── reading ──────────────────────────────────────────────────────────────────────────
+
+/** Parses one DER certificate; throws CertificateRejected('certificate-malformed'). */
+export function parseCertificate(der: Uint8Array, what = 'the certificate'): Certificate {
+  let parsed: forge.pki.Certificate;
+  let node: X509Certificate;
+  try {
+    parsed = forgeCertificate(der);
+  } catch (error) {
+    throw malformed(what, describe(error));
+  }
+  try {
+    node = new X509Certificate(der);
+  } catch (error) {
+    throw malformed(what, describe(error));
+  }
+  const extensions = extensionsOf(parsed);
+  const ids = extensions.map((e) => e.id);
+  const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (duplicate) throw malformed(what, `the extension ${duplicate} appears twice`);
+  if (parsed.signatureOid !== parsed.siginfo.algorithmOid) {
+    throw malformed(what, 'its two signature algorithm fields differ');
+  }
+  const byId = (id: string) => extensions.find((e) => e.id === id);
+
+  const bc = byId(OID.basicConstraints);
+  const ku = byId(OID.keyUsage);
+  const san = byId(OID.subjectAltName);
+  const dnsNames: string[] = [];
+  const ipAddresses: Uint8Array[] = [];
+  const uris: string[] = [];
+  if (san) {
+    const altNames = san.fields['altNames'];
+    if (!Array.isArray(altNames)) throw malformed(what, 'unreadable subjectAltName');
+    for (const entry of altNames as unknown[]) {
+      const name = entry as { type?: unknown; value?: unknown };
+      if (typeof name.value !== 'string') continue;
+      if (name.type === 2) dnsNames.push(name.value);
+      else if (name.type === 6) uris.push(name.value);
+      else if (name.type === 7) ipAddresses.push(binaryToBytes(name.value));
+    }
+  }
+  const ski = byId(OID.subjectKeyIdentifier)?.fields['subjectKeyIdentifier'];
+  const aki = byId(OID.authorityKeyIdentifier);
+  const keyDetails = node.publicKey.asymmetricKeyDetails;
+  const certificate: Certificate = {
+    der: der.slice(),
+    fingerprint: sha256Fingerprint(der),
+    serial: parsed.serialNumber.toUpperCase(),
+    subject: distinguishedName(parsed.subject.attributes),
+    issuer: distinguishedName(parsed.issuer.attributes),
+    commonName: attribute(parsed.subject.attributes, '2.5.4.3'),
+    organization: attribute(parsed.subject.attributes, '2.5.4.10'),
+    notBefore: parsed.validity.notBefore,
+    notAfter: parsed.validity.notAfter,
+    signatureAlgorithm: parsed.signatureOid,
+    basicConstraints: bc
+      ? {
+          cA: bc.fields['cA'] === true,
+          ...(typeof bc.fields['pathLenConstraint'] === 'number'
+            ? { pathLength: bc.fields['pathLenConstraint'] }
+            : {}),
+        }
+      : undefined,
+    keyUsage: ku
+      ? {
+          keyCertSign: ku.fields['keyCertSign'] === true,
+          digitalSignature: ku.fields['digitalSignature'] === true,
+        }
+      : undefined,
+    dnsNames,
+    ipAddresses,
+    uris,
+    subjectKeyId: typeof ski === 'string' ? ski.toLowerCase() : undefined,
+    authorityKeyId: aki ? authorityKeyIdOf(aki.value) : undefined,
+    criticalExtensions: extensions.filter((e) => e.critical).map((e) => e.id),
+    keyBits: keyDetails?.modulusLength ?? 0,
+    publicExponent: keyDetails?.publicExponent ?? 0n,
+  };
+  internals.set(certificate, { forge: parsed, node });
+  return certificate;
+}
+
+export interface PemBlock {
+  readonly label: string;
+  readonly der: Uint8Array;
+}
+
+/** The PEM blocks of a text (RFC 7468), in order. Text outside blocks is ignored. */
+export function decodePem(text: string): PemBlock[] {
+  const blocks: PemBlock[] = [];
+  const pattern = /-----BEGIN ([A-Z0-9 ]{1,64})-----([\s\S]*?)-----END \1-----/g;
+  for (const match of text.matchAll(pattern)) {
+    const body = (match[2] ?? '').replace(/\s+/g, '');
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length % 4 !== 0) continue;
+    blocks.push({ label: match[1] ?? '', der: new Uint8Array(Buffer.from(body, 'base64')) });
+  }
+  return blocks;
+}
+
+export function containsPrivateKey(text: string): boolean {
+  return /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text);
+}
+
+/** Every CERTIFICATE block of a PEM text, parsed. */
+export function parseCertificatesPem(text: string, what = 'the file'): Certificate[] {
+  return decodePem(text)
+    .filter((block) => block.label === 'CERTIFICATE')
+    .map((block, i) => parseCertificate(block.der, `certificate ${i + 1} in ${what}`));
+}
+
+export function certificateToPem(certificate: Certificate): string {
+  const base64 = Buffer.from(certificate.der).toString('base64');
+  return `-----BEGIN CERTIFICATE-----\n${base64.replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
+}
+
+/** The names a certificate is for, as text: DNS names and IP addresses. */
+export function hostNamesOf(certificate: Certificate): string[] {
+  return [...certificate.dnsNames, ...certificate.ipAddresses.map(formatIpAddress)];
+}
+
+/** A short human name: the common name, else the organisation, else the subject. */
+export function displayName(certificate: Certificate): string {
+  return certificate.commonName ?? certificate.organization ?? certificate.subject;
+}
+
+// ── checking ─────────────────────────────────────────────────────────────────────────
+
+/**
+ * Whether `issuer` could have issued `child` by their names and key identifiers (no signature
+ * check): child's issuer name is issuer's subject, and the key identifiers, where both are
+ * present, agree.
+ */
+export function mayHaveIssued(issuer: Certificate, child: Certificate): boolean {
+  if (!internalsOf(child).forge.isIssuer(internalsOf(issuer).forge)) return false;
+  return (
+    !child.authorityKeyId || !issuer.subjectKeyId || child.authorityKeyId === issuer.subjectKeyId
+  );
+}
+
+/** Whether `child`'s signature verifies with `issuer`'s key, by forge AND by Node's X.509 code. */
+export function signatureVerifies(issuer: Certificate, child: Certificate): boolean {
+  const parent = internalsOf(issuer);
+  const own = internalsOf(child);
+  const byForge = holds(() => parent.forge.verify(own.forge));
+  const byNode = holds(() => own.node.verify(parent.node.publicKey));
+  return byForge && byNode;
+}
+
+/** Extensions the checks in verify-chain.ts process themselves, so they may be critical. */
+const PROCESSED_HERE = new Set<string>([
+  OID.subjectAltName,
+  OID.extKeyUsage,
+  OID.subjectKeyIdentifier,
+  OID.authorityKeyIdentifier,
+]);
+
+/**
+ * node-forge's RFC 5280 path validation (signatures, issuer names, CA flags, path length, name
+ * constraints, unknown critical extensions) over `path` (leaf first) up to `anchor`, as a
+ * second opinion after our own checks. Validity dates are ours (with clock-skew tolerance), so
+ * forge does not check them. Returns forge's reason for a refusal, or undefined.
+ */
+export function forgeRefusal(
+  path: readonly Certificate[],
+  anchor: Certificate,
+): string | undefined {
+  const copies = path.map((certificate) => {
+    const copy = forgeCertificate(certificate.der);
+    // forge knows no critical SAN or EKU; we have processed those, so forge may skip them.
+    for (const extension of copy.extensions as { id?: unknown; critical?: unknown }[]) {
+      if (typeof extension.id === 'string' && PROCESSED_HERE.has(extension.id))
+        extension.critical = false;
+    }
+    return copy;
+  });
+  try {
+    const store = forge.pki.createCaStore([forgeCertificate(anchor.der)]);
+    forge.pki.verifyCertificateChain(store, copies, { validityCheckDate: null });
+    return undefined;
+  } catch (error) {
+    return describe(error);
+  }
+}
+
+// ── creating ─────────────────────────────────────────────────────────────────────────
+
+export interface CertificateSpec {
+  readonly subject: { readonly commonName: string; readonly organization?: string };
+  /** The certificate's RSA public key. */
+  readonly publicKey: KeyObject;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  /** Hex; default 16 random bytes (positive, high byte non-zero). */
+  readonly serial?: string;
+  /** Omitted: no basicConstraints extension. Always written critical. */
+  readonly basicConstraints?: { readonly cA: boolean; readonly pathLength?: number };
+  /** Omitted: no keyUsage extension. Always written critical. */
+  readonly keyUsage?: {
+    readonly keyCertSign?: boolean;
+    readonly cRLSign?: boolean;
+    readonly digitalSignature?: boolean;
+  };
+  readonly names?: readonly HostName[];
+  readonly uris?: readonly string[];
+  /** Any other extension, as its DER value (e.g. name constraints). */
+  readonly extraExtensions?: readonly {
+    readonly id: string;
+    readonly critical: boolean;
+    readonly der: Uint8Array;
+  }[];
+}
+
+export interface Signer {
+  /** The issuing authority's certificate; omitted for a self-signed certificate. */
+  readonly certificate?: Certificate;
+  /** Its RSA private key. */
+  readonly privateKey: KeyObject;
+}
+
+/** Builds and signs (RSA, SHA-256) a certificate; returns it parsed back from its DER. */
+export function createCertificate(spec: CertificateSpec, signer: Signer): Certificate {
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.publicKeyFromPem(
+    spec.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  );
+  cert.serialNumber = spec.serial ?? randomSerial();
+  cert.validity.notBefore = spec.notBefore;
+  cert.validity.notAfter = spec.notAfter;
+  const subject = [
+    { type: '2.5.4.3', value: spec.subject.commonName, valueTagClass: UTF8 },
+    ...(spec.subject.organization
+      ? [{ type: '2.5.4.10', value: spec.subject.organization, valueTagClass: UTF8 }]
+      : []),
+  ];
+  cert.setSubject(subject as forge.pki.CertificateField[]);
+  if (signer.certificate) {
+    // forge re-encodes UTF8 values when writing, so they go back as text; others as they are.
+    const issuer = (internalsOf(signer.certificate).forge.subject.attributes as Attribute[]).map(
+      (a) => ({
+        type: a.type,
+        value: a.valueTagClass === UTF8 ? attributeText(a) : a.value,
+        valueTagClass: a.valueTagClass,
+      }),
+    );
+    cert.setIssuer(issuer as forge.pki.CertificateField[]);
+  } else {
+    cert.setIssuer(subject as forge.pki.CertificateField[]);
+  }
+  const extensions: Record<string, unknown>[] = [];
+  if (spec.basicConstraints) {
+    extensions.push({
+      name: 'basicConstraints',
+      critical: true,
+      cA: spec.basicConstraints.cA,
+      ...(spec.basicConstraints.pathLength !== undefined
+        ? { pathLenConstraint: spec.basicConstraints.pathLength }
+        : {}),
+    });
+  }
+  if (spec.keyUsage) extensions.push({ name: 'keyUsage', critical: true, ...spec.keyUsage });
+  const altNames = [
+    ...(spec.names ?? []).map((name) =>
+      name.kind === 'dns'
+        ? { type: 2, value: name.name }
+        : { type: 7, value: bytesToBinary(name.bytes) },
+    ),
+    ...(spec.uris ?? []).map((uri) => ({ type: 6, value: uri })),
+  ];
+  if (altNames.length > 0) extensions.push({ name: 'subjectAltName', altNames });
+  extensions.push({ name: 'subjectKeyIdentifier' });
+  if (signer.certificate?.subjectKeyId) {
+    extensions.push({
+      name: 'authorityKeyIdentifier',
+      keyIdentifier: forge.util.hexToBytes(signer.certificate.subjectKeyId),
+    });
+  } else if (!signer.certificate) {
+    extensions.push({ name: 'authorityKeyIdentifier', keyIdentifier: true });
+  }
+  for (const extra of spec.extraExtensions ?? []) {
+    extensions.push({ id: extra.id, critical: extra.critical, value: bytesToBinary(extra.der) });
+  }
+  cert.setExtensions(extensions);
+  const privateKey = forge.pki.privateKeyFromPem(
+    signer.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  );
+  cert.sign(privateKey, forge.md.sha256.create());
+  const der = binaryToBytes(forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes());
+  return parseCertificate(der, 'the new certificate');
+}
+
+/** A fresh RSA key pair (Node's generator: forge's is slow). */
+export function generateRsaKeyPair(bits = 3072): { publicKey: KeyObject; privateKey: KeyObject } {
+  return generateKeyPairSync('rsa', { modulusLength: bits });
+}
+
+/** Whether `privateKey` is the private half of the certificate's public key. */
+export function certificateMatchesKey(certificate: Certificate, privateKey: KeyObject): boolean {
+  const ours = internalsOf(certificate).node.publicKey.export({ type: 'spki', format: 'der' });
+  const theirs = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
+  return ours.equals(theirs);
+}
+
+// ── helpers ──────────────────────────────────────────────────────────────────────────
+
+const UTF8 = 12; // forge.asn1.Type.UTF8
+
+function forgeCertificate(der: Uint8Array): forge.pki.Certificate {
+  const asn1 = forge.asn1.fromDer(forge.util.createBuffer(bytesToBinary(der)), true);
+  return forge.pki.certificateFromAsn1(asn1, true);
+}
+
+interface Extension {
+  readonly id: string;
+  readonly critical: boolean;
+  /** The extension's DER value, as forge's binary string. */
+  readonly value: string;
+  /** What forge decoded from it (e.g. `cA`, `altNames`). */
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+function extensionsOf(certificate: forge.pki.Certificate): Extension[] {
+  return (certificate.extensions as unknown[]).map((raw) => {
+    const fields = raw as Record<string, unknown>;
+    if (typeof fields['id'] !== 'string') throw new Error('an extension without an OID');
+    return {
+      id: fields['id'],
+      critical: fields['critical'] === true,
+      value: typeof fields['value'] === 'string' ? fields['value'] : '',
+      fields,
+    };
+  });
+}
+
+/** AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING OPTIONAL, … } */
+function authorityKeyIdOf(value: string): string | undefined {
+  try {
+    const sequence = forge.asn1.fromDer(value, true);
+    if (!Array.isArray(sequence.value)) return undefined;
+    const keyId = sequence.value.find(
+      (item) => item.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC && item.type === 0,
+    );
+    return typeof keyId?.value === 'string'
+      ? forge.util.bytesToHex(keyId.value).toLowerCase()
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface Attribute {
+  readonly type?: unknown;
+  readonly shortName?: unknown;
+  readonly value?: unknown;
+  readonly valueTagClass?: unknown;
+}
+
+function attributeText(attribute: Attribute): string {
+  const raw = typeof attribute.value === 'string' ? attribute.value : '';
+  if (attribute.valueTagClass === UTF8) return new TextDecoder().decode(binaryToBytes(raw));
+  if (attribute.valueTagClass === 30) {
+    return Buffer.from(binaryToBytes(raw)).swap16().toString('utf16le'); // BMPString
+  }
+  return raw;
+}
+
+function attribute(attributes: readonly Attribute[], oid: string): string | undefined {
+  const found = attributes.find((a) => a.type === oid);
+  return found ? attributeText(found) : undefined;
+}
+
+function distinguishedName(attributes: readonly Attribute[]): string {
+  return attributes
+    .map(
+      (a) =>
+        `${typeof a.shortName === 'string' ? a.shortName : String(a.type)}=${attributeText(a)}`,
+    )
+    .join(', ')
+    .slice(0, 256); // for messages and lists; issuer matching uses forge’s parsed names
+}
+
+function randomSerial(): string {
+  const bytes = randomBytes(16);
+  bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x40; // positive and minimally encoded: 126 random bits
+  return bytes.toString('hex');
+}
+
+export function sha256Fingerprint(der: Uint8Array): string {
+  return (createHash('sha256').update(der).digest('hex').toUpperCase().match(/../g) ?? []).join(
+    ':',
+  );
+}
+
+function bytesToBinary(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('binary');
+}
+
+function binaryToBytes(binary: string): Uint8Array {
+  return new Uint8Array(Buffer.from(binary, 'binary'));
+}
+
+/** A check that throws fails. */
+function holds(check: () => boolean): boolean {
+  try {
+    return check();
+  } catch {
+    return false;
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'object' && error !== null && 'message' in error) {
+    return String((error as { message: unknown }).message);
+  }
+  return String(error);
+}
