@@ -17,23 +17,36 @@ export function encodeFrame(message: Uint8Array): Uint8Array {
 
 /**
  * Turns a stream of arbitrarily split or coalesced reads into whole frames. It never holds
- * more than one incomplete frame (≤ 65537 bytes), whatever the peer announces.
+ * more than one incomplete frame (≤ 65537 bytes), whatever the peer announces, and allocates
+ * for the bytes that arrived, never for the length announced.
  */
 export class FrameReader {
-  #pending: Uint8Array = new Uint8Array(0);
+  /** Holds the incomplete frame in its first `#length` bytes; grows by doubling. */
+  #buffer: Uint8Array = new Uint8Array(0);
+  #length = 0;
 
   /** Bytes held back waiting for the rest of a frame. */
   get bufferedBytes(): number {
-    return this.#pending.length;
+    return this.#length;
   }
 
   /** Returns every frame completed by `chunk`, in order; a partial frame is kept for next time. */
   push(chunk: Uint8Array): Uint8Array[] {
     let data = chunk;
-    if (this.#pending.length > 0) {
-      data = new Uint8Array(this.#pending.length + chunk.length);
-      data.set(this.#pending);
-      data.set(chunk, this.#pending.length);
+    if (this.#length > 0) {
+      // Append in place, growing geometrically: a frame dribbled in 1-byte reads costs
+      // O(n) copying, not O(n²) (a 64 KiB frame sent byte by byte once cost seconds of CPU).
+      const needed = this.#length + chunk.length;
+      if (needed > this.#buffer.length) {
+        const grown = new Uint8Array(
+          Math.max(needed, Math.min(2 * this.#buffer.length, FRAME_HEADER_LEN + MAX_FRAME_LEN)),
+        );
+        grown.set(this.#buffer.subarray(0, this.#length));
+        this.#buffer = grown;
+      }
+      this.#buffer.set(chunk, this.#length);
+      this.#length = needed;
+      data = this.#buffer.subarray(0, needed);
     }
     const frames: Uint8Array[] = [];
     let offset = 0;
@@ -44,8 +57,12 @@ export class FrameReader {
       frames.push(data.subarray(start, start + length));
       offset = start + length;
     }
-    // Copy the remainder so we never pin a large socket buffer for a few bytes.
-    this.#pending = offset === data.length ? new Uint8Array(0) : data.slice(offset);
+    if (offset === 0 && data !== chunk) return frames; // still incomplete, kept in place
+    // Frames returned may be views of our buffer: hand it over with them and keep a copy of
+    // the remainder (which also never pins a large socket buffer for a few bytes).
+    const rest = data.subarray(offset);
+    this.#buffer = rest.length === 0 ? new Uint8Array(0) : rest.slice();
+    this.#length = rest.length;
     return frames;
   }
 }

@@ -29,14 +29,22 @@ export class ConnectedClient {
   readonly typingSentAt = new Map<string, number>();
   readonly #maxQueueBytes: number;
 
-  constructor(channel: SecureChannel, nick: string, limits: HostLimits, now: number) {
+  /** `messageBucket`: the key's allowance carried over from earlier connections, if any. */
+  constructor(
+    channel: SecureChannel,
+    nick: string,
+    limits: HostLimits,
+    now: number,
+    messageBucket?: TokenBucket,
+  ) {
     this.channel = channel;
     this.key = channel.remoteStaticKey;
     this.keyText = encodeBase64Url(this.key);
     this.fingerprint = fingerprint(this.key);
     this.ip = channel.remoteAddress ?? 'unknown';
     this.nick = nick;
-    this.messageBucket = new TokenBucket(limits.messageBurst, limits.messagesPerSecond, now);
+    this.messageBucket =
+      messageBucket ?? new TokenBucket(limits.messageBurst, limits.messagesPerSecond, now);
     this.requestBucket = new TokenBucket(limits.requestBurst, limits.requestsPerSecond, now);
     this.lastHeardAt = now;
     this.#maxQueueBytes = limits.maxQueueBytes;

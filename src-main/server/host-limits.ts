@@ -10,8 +10,14 @@ export interface HostLimits {
   /** All requests per second per connection; beyond it the client is disconnected at once. */
   readonly requestsPerSecond: number;
   readonly requestBurst: number;
+  /** Authenticated connections in total, and connections of any kind from one address. */
   readonly maxClients: number;
   readonly maxClientsPerIp: number;
+  /**
+   * Handshakes in progress at once, apart from maxClients; a new connection beyond it evicts
+   * the oldest. Stalled handshakes then cannot crowd out clients, nor starve new ones.
+   */
+  readonly maxHandshakes: number;
   readonly handshakeTimeoutMs: number;
   /** Silence after which the host pings, and after which it hangs up. */
   readonly pingAfterMs: number;
@@ -34,6 +40,7 @@ export const DEFAULT_LIMITS: HostLimits = {
   requestBurst: 400,
   maxClients: 1000,
   maxClientsPerIp: 50,
+  maxHandshakes: 256,
   handshakeTimeoutMs: 10_000,
   pingAfterMs: 30_000,
   idleTimeoutMs: 75_000,

@@ -194,6 +194,13 @@ export class HandshakeState {
 
   #fail(error: unknown): ProtocolError {
     this.#failed = true;
+    // A handshake message that fails authentication is a failed handshake (the documented
+    // code), not the transport-level `decrypt-failed` the CipherState reports.
+    if (error instanceof ProtocolError && error.code === 'decrypt-failed') {
+      return new ProtocolError('handshake-failed', 'a handshake message failed authentication', {
+        cause: error,
+      });
+    }
     if (error instanceof ProtocolError) return error;
     if (error instanceof InvalidPublicKey) {
       return new ProtocolError('invalid-key', error.message);
