@@ -8,6 +8,7 @@ import type { CloseInfo, SecureChannel } from '../protocol/secure-channel.ts';
 import type { Suite } from '../protocol/suites.ts';
 import { WireError, decodeMessage, encodeMessage, utf8Length } from '../protocol/wire/codec.ts';
 import {
+  type ChatMessage,
   type ClientMessage,
   CloseCode,
   Hello,
@@ -24,6 +25,7 @@ import {
   afterClose,
   afterConnectFailure,
 } from './close-policy.ts';
+import { GAP_PAGE_SIZE, GapFill, MAX_GAP_PAGES } from './gap-fill.ts';
 import type { HostTrust, HostVerifier } from './host-trust.ts';
 import { Keepalive } from './keepalive.ts';
 import {
@@ -264,7 +266,10 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
   loadOlder(room: string, beforeSeq: number, limit: number): boolean {
     if (this.#rooms.get(room)?.phase !== 'synced') return false;
     const safeLimit = Math.max(1, Math.min(500, Math.floor(limit)));
-    return this.#write({ t: 'history', room, before: Math.max(0, beforeSeq), limit: safeLimit });
+    const before = Math.max(0, beforeSeq);
+    if (!this.#write({ t: 'history', room, before, limit: safeLimit })) return false;
+    this.#rooms.get(room)?.requests.push('older');
+    return true;
   }
 
   // ── connecting ─────────────────────────────────────────────────────────────────────
@@ -303,7 +308,7 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
           : {}),
         verifyHost: async (hostKey, hostInfo) => {
           // The key first: nothing the host says matters until we know who is saying it.
-          const trust = await this.#verifier.verify(hostKey);
+          const trust = await this.#verifier.verify(hostKey, hostInfo);
           if (generation !== this.#generation) throw new Error('superseded');
           details = hostDetails(this.#address, trust, hostInfo);
         },
@@ -349,6 +354,9 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
             code: 'host-key-unknown',
             message: unknown.message,
             fingerprint: unknown.fingerprint,
+            ...(unknown.certificateProblem
+              ? { certificateProblem: unknown.certificateProblem }
+              : {}),
           });
         }
         const generation = this.#generation;
@@ -365,6 +373,7 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
           code: 'host-key-unknown',
           message: 'the host was not trusted',
           fingerprint: unknown.fingerprint,
+          ...(unknown.certificateProblem ? { certificateProblem: unknown.certificateProblem } : {}),
         });
       }
       case 'retry': {
@@ -426,16 +435,12 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
         }
         return;
       case 'msg':
-        if (room && message.history && room.isReplayOfSeen(message.seq)) return;
-        room?.seen(message.seq);
+        if (room) return this.#chatMessage(room, message);
         this.emit('message', message);
         return;
       case 'synced':
         if (!room) return;
-        room.phase = 'synced';
-        this.emit('synced', { room: room.name });
-        this.#pump();
-        return;
+        return this.#roomSynced(room);
       case 'left':
         return;
       case 'ack': {
@@ -472,6 +477,7 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
         this.emit('nick', { nick: message.nick });
         return;
       case 'history-end': {
+        if (room?.requests.shift() === 'gap') return this.#gapPageEnded(room, message.more);
         const { t: _t, ...end } = message;
         this.emit('history-end', end);
         return;
@@ -484,6 +490,74 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
       case 'pong':
         return;
     }
+  }
+
+  #chatMessage(room: RoomState, message: ChatMessage): void {
+    if (message.history && room.phase === 'joining') {
+      if (room.holdReplay(message) || room.isReplayOfSeen(message.seq)) return;
+    }
+    if (room.phase === 'filling' && room.fill) {
+      if (message.history && room.requests[0] === 'gap') room.fill.history(message);
+      else room.fill.live(message);
+      return;
+    }
+    room.seen(message.seq);
+    this.emit('message', message);
+  }
+
+  /**
+   * The join's replay is in. On a rejoin it may not reach back to the last message delivered
+   * (the host replays only its last N): then page back until it does, holding the room's
+   * messages, and report `synced` once the missed history is out.
+   */
+  #roomSynced(room: RoomState): void {
+    const fill = new GapFill(room.lastSeq, room.takeReplay());
+    if (fill.gapPossible) {
+      room.phase = 'filling';
+      room.fill = fill;
+      this.#requestGapPage(room, fill);
+      return;
+    }
+    this.#releaseFill(room, fill);
+  }
+
+  #requestGapPage(room: RoomState, fill: GapFill): void {
+    // Unwritten only when the connection is closing: its close resets the room.
+    if (this.#write({ t: 'history', room: room.name, before: fill.oldest, limit: GAP_PAGE_SIZE })) {
+      room.requests.push('gap');
+    }
+  }
+
+  #gapPageEnded(room: RoomState, more: boolean): void {
+    const fill = room.fill;
+    if (!fill || room.phase !== 'filling') return;
+    const outcome = fill.pageEnded(more);
+    if (outcome === 'more') return this.#requestGapPage(room, fill);
+    if (outcome === 'bounded') {
+      this.#emitError({
+        code: 'history-gap',
+        message: `older messages not loaded: more than ${MAX_GAP_PAGES * GAP_PAGE_SIZE} were posted while away`,
+        ref: room.name,
+        room: room.name,
+      });
+    }
+    this.#releaseFill(room, fill);
+  }
+
+  /** Delivers the held history in seq order, then `synced`, then what arrived live meanwhile. */
+  #releaseFill(room: RoomState, fill: GapFill): void {
+    const { history, live } = fill.release();
+    for (const message of history) {
+      room.seen(message.seq);
+      this.emit('message', message);
+    }
+    room.synced();
+    this.emit('synced', { room: room.name });
+    for (const message of live) {
+      room.seen(message.seq);
+      this.emit('message', message);
+    }
+    this.#pump();
   }
 
   #welcomed(connection: Connection, nick: string, fp: string): void {
@@ -528,6 +602,11 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
       }
     } else if (ref && (message.code === 'unknown-room' || message.code === 'not-in-room')) {
       room = ref;
+      // Refusing a `history` request (we are not in the room after all) also answers it.
+      const target = this.#rooms.get(ref);
+      if (message.code === 'not-in-room' && target?.requests.shift() === 'gap' && target.fill) {
+        this.#releaseFill(target, target.fill);
+      }
       // No such room here: stop asking for it on every reconnect.
       if (message.code === 'unknown-room') this.#rooms.delete(ref);
     }

@@ -2,7 +2,7 @@ import { HostKeyMismatch } from '../protocol/host-key.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import type { CloseInfo } from '../protocol/secure-channel.ts';
 import { KnownHostsError } from '../store/known-hosts.ts';
-import { HostKeyUnknown } from './host-trust.ts';
+import { HostKeyChangedUnvouched, HostKeyUnknown } from './host-trust.ts';
 import type { SessionFatal } from './session-events.ts';
 
 /**
@@ -45,6 +45,9 @@ export function afterConnectFailure(error: unknown): Disposition {
         message: error.message,
         expectedFingerprint: error.expectedFingerprint,
         actualFingerprint: error.actualFingerprint,
+        ...(error instanceof HostKeyChangedUnvouched
+          ? { certificateProblem: error.certificateProblem }
+          : {}),
       },
     };
   }

@@ -6,6 +6,7 @@ import type {
   HostMessage,
   Member,
 } from '../protocol/wire/messages.ts';
+import type { CertificateProblem } from '../trust/certificate-error.ts';
 import type { HostTrust } from './host-trust.ts';
 import type { OutboxEntry } from './outbox.ts';
 
@@ -55,9 +56,13 @@ export interface MembersUpdate {
   readonly members: readonly Member[];
 }
 
-/** A host `error` message, or a local failure that does not end the session. */
+/**
+ * A host `error` message, or a local failure that does not end the session. `history-gap`: a
+ * rejoin missed more messages than the session pages back for; the oldest of them are not
+ * shown (the room's history still has them, for loadOlder).
+ */
 export interface SessionError {
-  readonly code: HostErrorCode | 'outbox-store';
+  readonly code: HostErrorCode | 'outbox-store' | 'history-gap';
   readonly message: string;
   /** The client message id or room the error is about. */
   readonly ref?: string;
@@ -74,8 +79,16 @@ export type SessionFatal =
       readonly message: string;
       readonly expectedFingerprint: string;
       readonly actualFingerprint: string;
+      /** The host also presented a certificate, which was not accepted: why. */
+      readonly certificateProblem?: CertificateProblem;
     }
-  | { readonly code: 'host-key-unknown'; readonly message: string; readonly fingerprint: string }
+  | {
+      readonly code: 'host-key-unknown';
+      readonly message: string;
+      readonly fingerprint: string;
+      /** The host presented a certificate, which was not accepted: why. */
+      readonly certificateProblem?: CertificateProblem;
+    }
   | {
       readonly code: 'nick-taken' | 'bad-hello' | 'incompatible-host' | 'known-hosts';
       readonly message: string;

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import net from 'node:net';
 import { join } from 'node:path';
 import { ChatSession, type ChatSessionOptions } from '../../src-main/client/chat-session.ts';
 import { createHostVerifier } from '../../src-main/client/host-trust.ts';
@@ -78,6 +79,15 @@ async function session(
       }
     },
   };
+}
+
+/** A loopback port nothing listens on: connecting there is refused at once. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 const live = (messages: ChatMessage[]) => messages.filter((m) => !m.history);
@@ -229,5 +239,63 @@ describe('ChatSession with a real host', () => {
     await other.wait(() => other.of('fatal').length === 1, 'nick taken');
     expect(other.of('fatal')[0]?.code).toBe('nick-taken');
     expect(other.s.state).toBe('stopped');
+  });
+});
+
+describe('ChatSession rejoining after missing more than the host replays', () => {
+  it('pages back to what it had: every missed message once, in seq order, before live ones', async () => {
+    const h = await host({
+      limits: { historyOnJoin: 10, messagesPerSecond: 1000, messageBurst: 1000 },
+    });
+    // Alice's connections go through a gate, so the test can take her offline while the host runs.
+    const deadPort = await closedPort();
+    let offline = false;
+    let socket: net.Socket | undefined;
+    const alice = await session(h.address, h.publicKey, 'alice', {
+      connect: (address) => {
+        socket = net.connect({ host: address.host, port: offline ? deadPort : address.port });
+        return socket;
+      },
+    });
+    const bob = await session(h.address, h.publicKey, 'bob');
+    const order: string[] = [];
+    alice.s.on('message', (m) => order.push(`${m.history ? 'history' : 'live'} ${m.text}`));
+    alice.s.on('synced', () => order.push('synced'));
+    alice.s.start();
+    bob.s.start();
+    await alice.wait(() => alice.of('synced').length === 1, 'alice synced');
+    await bob.wait(() => bob.of('synced').length === 1, 'bob synced');
+    const texts = (prefix: string, n: number) =>
+      Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+    for (const text of texts('before', 5)) bob.s.send('lobby', text);
+    await alice.wait(() => alice.of('message').length === 5, 'alice sees the first five');
+
+    offline = true;
+    socket?.destroy();
+    await alice.wait(() => alice.s.state === 'reconnecting', 'alice offline');
+    for (const text of texts('away', 35)) bob.s.send('lobby', text);
+    await bob.wait(() => bob.of('ack').length === 40, 'bob acknowledged');
+
+    offline = false;
+    await alice.wait(() => alice.of('synced').length === 2, 'alice synced again');
+    for (const text of texts('after', 3)) bob.s.send('lobby', text);
+    await alice.wait(() => alice.of('message').at(-1)?.text === 'after2', 'the live ones');
+    await new Promise((r) => setTimeout(r, 200)); // nothing more arrives
+
+    const messages = alice.of('message');
+    expect(messages.map((m) => m.text)).toEqual([
+      ...texts('before', 5),
+      ...texts('away', 35),
+      ...texts('after', 3),
+    ]);
+    const seqs = messages.map((m) => m.seq);
+    expect(seqs).toEqual([...new Set(seqs)].sort((a, b) => a - b));
+    expect(order).toEqual([
+      'synced',
+      ...texts('live before', 5),
+      ...texts('history away', 35),
+      'synced',
+      ...texts('live after', 3),
+    ]);
   });
 });

@@ -163,6 +163,59 @@ const member = (nick: string): Member => ({
   key: encodeBase64Url(new Uint8Array(32).fill(nick.length)),
 });
 
+const chat = (seq: number, history: boolean): Extract<HostMessage, { t: 'msg' }> => ({
+  t: 'msg',
+  room: 'lobby',
+  seq,
+  id: `message-${seq}`,
+  from: 'bob',
+  fp: 'FP',
+  key: member('bob').key,
+  text: `m${seq}`,
+  ts: seq,
+  ...(history ? { history: true } : {}),
+});
+
+const range = (from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/** Messages 1 and 2 arrive live, the connection drops, and the host admits the session again. */
+async function rejoinAfterAbsence(h: TestHost, s: ChatSession, events: ReturnType<typeof record>) {
+  let next = h.nextChannel();
+  s.start();
+  const first = new Peer(await next);
+  await first.admit();
+  first.send(chat(1, false), chat(2, false));
+  await events.wait('message', 2);
+  next = h.nextChannel();
+  first.channel.close('shutdown', 'restart');
+  await until(() => s.state !== 'connected', 'the connection to drop');
+  const second = new Peer(await next);
+  second.send({ t: 'welcome', nick: 'alice', fp: 'ME' });
+  await second.waitFor('join');
+  return second;
+}
+
+/** A ping the session answers: everything it wrote before the pong has arrived. */
+async function roundTrip(peer: Peer): Promise<void> {
+  const n = peer.of('pong').length;
+  peer.send({ t: 'ping', n: 1000 + n });
+  await peer.waitFor('pong', n + 1);
+}
+
+/** What rejoinAfterAbsence's first connection and the second's welcome and join produce. */
+const FIRST_VISIT = ['welcome', 'members', 'synced', 'l1', 'l2', 'welcome', 'members'];
+
+/** Event names and message seqs in order, without state changes. */
+const timeline = (events: ReturnType<typeof record>) =>
+  events.log
+    .filter((e) => e.name !== 'state')
+    .map((e) => {
+      if (e.name !== 'message') return e.name;
+      const m = e.data as Extract<HostMessage, { t: 'msg' }>;
+      return `${m.history ? 'h' : 'l'}${m.seq}`;
+    });
+
 describe('ChatSession against a scripted host', () => {
   it('says hello, joins its rooms once welcomed and writes only once a room is synced', async () => {
     const h = await fakeHost();
@@ -375,18 +428,7 @@ describe('ChatSession against a scripted host', () => {
     const { s, events } = session(h);
     let next = h.nextChannel();
     s.start();
-    const msg = (seq: number, history: boolean): HostMessage => ({
-      t: 'msg',
-      room: 'lobby',
-      seq,
-      id: `message-${seq}`,
-      from: 'bob',
-      fp: 'FP',
-      key: member('bob').key,
-      text: `m${seq}`,
-      ts: seq,
-      history,
-    });
+    const msg = chat;
     const first = new Peer(await next);
     await first.admit();
     first.send(msg(1, false), msg(2, false));
@@ -411,6 +453,114 @@ describe('ChatSession against a scripted host', () => {
       [2, false],
       [3, true],
       [4, false],
+    ]); // The replay reached back to message 2: nothing to page back for.
+    await roundTrip(second);
+    expect(second.of('history')).toEqual([]);
+  });
+
+  it('pages back over two requests when a rejoin missed more than the host replays', async () => {
+    const h = await fakeHost();
+    const { s, events } = session(h);
+    const peer = await rejoinAfterAbsence(h, s, events);
+    peer.send(
+      { t: 'joined', room: 'lobby' },
+      { t: 'members', room: 'lobby', members: [] },
+      ...range(10, 12).map((seq) => chat(seq, true)),
+      { t: 'synced', room: 'lobby' },
+    );
+    expect(await peer.waitFor('history')).toEqual([
+      { t: 'history', room: 'lobby', before: 10, limit: 500 },
+    ]);
+    peer.send(...range(6, 9).map((seq) => chat(seq, true)), {
+      t: 'history-end',
+      room: 'lobby',
+      more: true,
+    });
+    expect((await peer.waitFor('history', 2))[1]).toMatchObject({ before: 6, limit: 500 });
+    expect(events.of('synced')).toHaveLength(1); // the first join's only
+    // This page reaches message 2, which was delivered live: the gap is closed.
+    peer.send(...range(1, 5).map((seq) => chat(seq, true)), {
+      t: 'history-end',
+      room: 'lobby',
+      more: true,
+    });
+    await events.wait('synced', 2);
+    await roundTrip(peer);
+    expect(peer.of('history')).toHaveLength(2);
+    expect(timeline(events)).toEqual([
+      ...FIRST_VISIT,
+      ...range(3, 12).map((seq) => `h${seq}`),
+      'synced',
+    ]);
+    expect(events.of('history-end')).toEqual([]); // gap pages are not the UI's business
+
+    // Paging back by hand still ends in history-end.
+    expect(s.loadOlder('lobby', 1, 50)).toBe(true);
+    await peer.waitFor('history', 3);
+    peer.send(chat(0, true), { t: 'history-end', room: 'lobby', more: false });
+    expect(await events.wait('history-end')).toEqual([{ room: 'lobby', more: false }]);
+    expect(events.of('message').at(-1)).toMatchObject({ seq: 0, history: true });
+  });
+
+  it('holds live messages and the outbox while paging back, then delivers them in order', async () => {
+    const h = await fakeHost();
+    const { s, events } = session(h);
+    const peer = await rejoinAfterAbsence(h, s, events);
+    const id = s.send('lobby', 'written while away');
+    peer.send(
+      { t: 'joined', room: 'lobby' },
+      { t: 'members', room: 'lobby', members: [] },
+      ...range(10, 12).map((seq) => chat(seq, true)),
+      { t: 'synced', room: 'lobby' },
+    );
+    await peer.waitFor('history');
+    peer.send(chat(13, false), chat(14, false));
+    await roundTrip(peer);
+    expect(events.of('message')).toHaveLength(2); // still the first two
+    expect(peer.of('send')).toEqual([]); // the outbox waits for synced
+    peer.send(...range(3, 9).map((seq) => chat(seq, true)), {
+      t: 'history-end',
+      room: 'lobby',
+      more: false,
+    });
+    expect((await peer.waitFor('send'))[0]).toMatchObject({ id, text: 'written while away' });
+    expect(timeline(events)).toEqual([
+      ...FIRST_VISIT,
+      ...range(3, 12).map((seq) => `h${seq}`),
+      'synced',
+      'l13',
+      'l14',
+    ]);
+    expect(peer.of('history')).toHaveLength(1);
+  });
+
+  it('stops paging back after 20 pages and says older messages were not loaded', async () => {
+    const h = await fakeHost();
+    const { s, events } = session(h);
+    const peer = await rejoinAfterAbsence(h, s, events);
+    peer.send(
+      { t: 'joined', room: 'lobby' },
+      { t: 'members', room: 'lobby', members: [] },
+      chat(1000, true),
+      { t: 'synced', room: 'lobby' },
+    );
+    // A host that always has more: one message per page.
+    for (let page = 1; page <= 20; page++) {
+      const request = (await peer.waitFor('history', page))[page - 1]!;
+      expect(request.before).toBe(1001 - page);
+      peer.send(chat(request.before - 1, true), { t: 'history-end', room: 'lobby', more: true });
+    }
+    await events.wait('synced', 2);
+    await roundTrip(peer);
+    expect(peer.of('history')).toHaveLength(20);
+    expect(events.of('error')).toEqual([
+      expect.objectContaining({ code: 'history-gap', room: 'lobby' }),
+    ]);
+    expect(timeline(events)).toEqual([
+      ...FIRST_VISIT,
+      'error',
+      ...range(980, 1000).map((seq) => `h${seq}`),
+      'synced',
     ]);
   });
 

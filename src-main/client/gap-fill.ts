@@ -1,0 +1,79 @@
+import type { ChatMessage } from '../protocol/wire/messages.ts';
+
+/** Messages asked for per `history` request while closing a gap (the protocol's maximum). */
+export const GAP_PAGE_SIZE = 500;
+/** Pages one gap fill may ask for (10 000 messages); past that the UI is told what is missing. */
+export const MAX_GAP_PAGES = 20;
+
+export type PageOutcome = 'more' | 'closed' | 'bounded';
+
+/**
+ * Closing the gap a rejoin may leave: the host replays only its last N messages, so a client
+ * that was away while more were posted asks for older pages until they reach the last message
+ * it delivered. Everything for the room waits here meanwhile, so listeners see the missed
+ * history in seq order, then the live messages that arrived during the fill.
+ */
+export class GapFill {
+  /** The highest seq delivered before the rejoin: the fill stops once a page reaches it. */
+  readonly after: number;
+  #history = new Map<number, ChatMessage>();
+  #live: ChatMessage[] = [];
+  #oldest: number;
+  #pageOldest: number | undefined;
+  #pages = 0;
+
+  constructor(after: number, replay: readonly ChatMessage[]) {
+    this.after = after;
+    this.#oldest = Infinity;
+    for (const message of replay) this.history(message);
+    this.#pageOldest = undefined;
+  }
+
+  /** The oldest seq collected so far: the next page is asked for before it. */
+  get oldest(): number {
+    return this.#oldest;
+  }
+
+  /** A replayed message or one from a page we asked for. */
+  history(message: ChatMessage): void {
+    this.#history.set(message.seq, message);
+    if (message.seq < this.#oldest) this.#oldest = message.seq;
+    if (this.#pageOldest === undefined || message.seq < this.#pageOldest) {
+      this.#pageOldest = message.seq;
+    }
+  }
+
+  /** A live message for the room: delivered after the history. */
+  live(message: ChatMessage): void {
+    this.#live.push(message);
+  }
+
+  /** Whether the replay (checked before the first request) may hide older missed messages. */
+  get gapPossible(): boolean {
+    return this.#oldest !== Infinity && this.#oldest > this.after;
+  }
+
+  /** A page ended: is the gap closed, may we ask for more, or is that enough pages? */
+  pageEnded(more: boolean): PageOutcome {
+    this.#pages++;
+    const empty = this.#pageOldest === undefined;
+    this.#pageOldest = undefined;
+    if (!more || empty || this.#oldest <= this.after) return 'closed';
+    return this.#pages >= MAX_GAP_PAGES ? 'bounded' : 'more';
+  }
+
+  /** What to deliver, in seq order: history not delivered before, then live messages. */
+  release(): { history: ChatMessage[]; live: ChatMessage[] } {
+    const history = [...this.#history.values()]
+      .filter((message) => message.seq > this.after)
+      .sort((a, b) => a.seq - b.seq);
+    const last = history.at(-1)?.seq ?? this.after;
+    const seen = new Set<number>();
+    const live = this.#live.filter((message) => {
+      if (message.seq <= last || seen.has(message.seq)) return false;
+      seen.add(message.seq);
+      return true;
+    });
+    return { history, live };
+  }
+}
