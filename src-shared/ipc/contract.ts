@@ -1,7 +1,11 @@
 import { z } from 'zod';
 import type { Failure } from '../result.ts';
+import type { EVENT_NAMES as EVENT_LIST, REQUEST_NAMES as REQUEST_LIST } from './names.ts';
 import {
   AppSnapshot,
+  AuthorityView,
+  CertificateFingerprint,
+  CertificateProblem,
   ChatMessageView,
   ConnectionState,
   MemberView,
@@ -69,6 +73,24 @@ export const requests = {
   },
   getSettings: { input: z.object({}), output: Settings },
   updateSettings: { input: Settings.partial(), output: Settings },
+  /**
+   * Trusts a certificate authority (its certificate as PEM text): hosts whose certificate it
+   * issued are then verified without an invite. Importing one twice is not an error.
+   */
+  importAuthority: {
+    input: z.object({
+      pem: z
+        .string()
+        .min(1)
+        .max(64 * 1024),
+    }),
+    output: z.object({ authority: AuthorityView, added: z.boolean() }),
+  },
+  listAuthorities: { input: z.object({}), output: z.array(AuthorityView) },
+  removeAuthority: {
+    input: z.object({ fingerprint: CertificateFingerprint }),
+    output: z.object({}),
+  },
   /** Opens an http(s) link from a message in the system browser, after validation in main. */
   openExternal: { input: z.object({ url: z.string().max(4096) }), output: z.object({}) },
 } as const;
@@ -94,6 +116,8 @@ export const events = {
     host: z.string(),
     port: z.number().int(),
     fingerprint: z.string(),
+    /** The host presented a certificate, but it was not accepted: why. */
+    certificateProblem: CertificateProblem.optional(),
   }),
   /** The host presented a different key than the pinned one; nothing was sent. */
   hostKeyChanged: z.object({
@@ -101,6 +125,8 @@ export const events = {
     port: z.number().int(),
     expectedFingerprint: z.string(),
     actualFingerprint: z.string(),
+    /** The host presented a certificate for the new key, but it was not accepted: why. */
+    certificateProblem: CertificateProblem.optional(),
   }),
   unread: z.object({ counts: z.record(z.string(), z.number().int()), total: z.number().int() }),
   rooms: z.array(z.object({ name: RoomName, joined: z.boolean(), unread: z.number().int() })),
@@ -124,6 +150,7 @@ export type IpcErrorCode =
   | 'invalid-invite'
   | 'not-found'
   | 'refused' // e.g. a URL that is not http(s)
+  | 'invalid-certificate' // importAuthority: not a usable CA certificate (the message says why)
   | 'internal';
 
 export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: Failure<IpcErrorCode> };
@@ -139,9 +166,11 @@ export type ParleyApi = {
   ) => () => void;
 };
 
-export const REQUEST_NAMES = Object.keys(requests) as RequestName[];
-export const EVENT_NAMES = Object.keys(events) as EventName[];
-export const requestChannel = (name: RequestName): string => `parley:${name}`;
-export const eventChannel = (name: EventName): string => `parley:event:${name}`;
-export const listenerName = (name: EventName): string =>
-  `on${name.charAt(0).toUpperCase()}${name.slice(1)}`;
+export { EVENT_NAMES, REQUEST_NAMES, eventChannel, listenerName, requestChannel } from './names.ts';
+
+// names.ts must list exactly the contract's keys: each line fails to compile if one is missing.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const requestNamesMatch: Same<RequestName, (typeof REQUEST_LIST)[number]> = true;
+const eventNamesMatch: Same<EventName, (typeof EVENT_LIST)[number]> = true;
+void requestNamesMatch;
+void eventNamesMatch;

@@ -20,9 +20,35 @@ export const ConnectionStatus = z.enum([
 ]);
 export type ConnectionStatus = z.infer<typeof ConnectionStatus>;
 
-/** How the current host was verified: the key in the invite, pinned at first use, or already known. */
-export const TrustMethod = z.enum(['invite', 'first-use', 'known']);
+/**
+ * How the current host was verified: the key in the invite, pinned at first use, already known,
+ * or vouched for by an imported certificate authority (see `authority`).
+ */
+export const TrustMethod = z.enum(['invite', 'first-use', 'known', 'authority']);
 export type TrustMethod = z.infer<typeof TrustMethod>;
+
+/** Why a host's certificate was not accepted (the connection may still be trusted by a pin). */
+export const CertificateProblem = z.object({
+  code: z.string().max(64),
+  message: z.string().max(1000),
+});
+export type CertificateProblem = z.infer<typeof CertificateProblem>;
+
+/** An imported certificate authority's certificate: SHA-256 as `AB:CD:…` (95 characters). */
+export const CertificateFingerprint = z
+  .string()
+  .regex(/^[0-9A-Fa-f]{2}(?::?[0-9A-Fa-f]{2}){31}$/, 'not a SHA-256 certificate fingerprint');
+
+export const AuthorityView = z.object({
+  fingerprint: z.string(),
+  /** Its certificate's common name (else organisation). */
+  name: z.string(),
+  subject: z.string(),
+  /** ms since epoch */
+  notBefore: z.number(),
+  notAfter: z.number(),
+});
+export type AuthorityView = z.infer<typeof AuthorityView>;
 
 export const ConnectionState = z.object({
   status: ConnectionStatus,
@@ -31,6 +57,15 @@ export const ConnectionState = z.object({
   hostName: z.string().optional(),
   hostFingerprint: z.string().optional(),
   trust: TrustMethod.optional(),
+  /** With trust 'authority': the name of the authority that vouched for the host's key. */
+  authority: z.string().optional(),
+  /**
+   * The host's key changed and an authority vouched for the new one: the old key's fingerprint.
+   * Show it (the connection went ahead without asking).
+   */
+  replacedFingerprint: z.string().optional(),
+  /** The host presented a certificate that was not accepted, and why. */
+  certificateProblem: CertificateProblem.optional(),
   nick: z.string().optional(),
   /** While reconnecting: when the next attempt starts (ms since epoch), for a countdown. */
   retryAt: z.number().optional(),

@@ -1,0 +1,332 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqlite';
+import type { ChatMessageView, MessageStatus } from '../../src-shared/ipc/domain.ts';
+import type { OutboxEntry, OutboxStore } from '../client/outbox.ts';
+
+/**
+ * This install's own record of its chats, in one node:sqlite file (WAL) in the user-data
+ * folder: every message seen or written, per host and room, so the app shows history while
+ * offline and pages it without asking the host; the rooms joined on each host; and the outbox
+ * of messages the host has not acknowledged yet, so they survive a restart of the app and are
+ * handed back to the ChatSession (its `outboxStore` hook) on the next connection.
+ *
+ * A message is identified by (host, room, sender key, client message id): the host dedupes on
+ * (sender key, id), and keying on the sender too means another member cannot overwrite our
+ * copy of someone's message by reusing its id. Text is stored as plain text: the file is as
+ * private as the user's account (see docs/desktop.md).
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE messages (
+    host    TEXT    NOT NULL,
+    room    TEXT    NOT NULL,
+    sender  TEXT    NOT NULL,
+    id      TEXT    NOT NULL,
+    seq     INTEGER,
+    ts      INTEGER NOT NULL,
+    nick    TEXT    NOT NULL,
+    fp      TEXT    NOT NULL,
+    text    TEXT    NOT NULL,
+    own     INTEGER NOT NULL CHECK (own IN (0, 1)),
+    status  TEXT    NOT NULL CHECK (status IN ('queued', 'sent', 'failed')),
+    PRIMARY KEY (host, room, sender, id)
+  ) WITHOUT ROWID;
+  CREATE INDEX messages_by_seq ON messages (host, room, seq);
+
+  CREATE TABLE rooms (
+    host   TEXT    NOT NULL,
+    room   TEXT    NOT NULL,
+    joined INTEGER NOT NULL CHECK (joined IN (0, 1)),
+    PRIMARY KEY (host, room)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE outbox (
+    host      TEXT    NOT NULL,
+    position  INTEGER NOT NULL,
+    id        TEXT    NOT NULL,
+    room      TEXT    NOT NULL,
+    text      TEXT    NOT NULL,
+    queued_at INTEGER NOT NULL,
+    PRIMARY KEY (host, position)
+  ) WITHOUT ROWID;
+  `,
+];
+
+type Row = Record<string, SQLOutputValue>;
+
+export class LocalHistoryError extends Error {
+  override readonly name = 'LocalHistoryError';
+}
+
+export type StoreResult = 'new' | 'confirmed' | 'known';
+
+export interface HistoryPage {
+  readonly messages: ChatMessageView[];
+  readonly more: boolean;
+}
+
+const COLUMNS = 'room, sender, id, seq, ts, nick, fp, text, own, status';
+
+export class LocalHistory {
+  readonly #db: DatabaseSync;
+  readonly #insert: StatementSync;
+  readonly #confirm: StatementSync;
+  readonly #setFailed: StatementSync;
+  readonly #get: StatementSync;
+
+  private constructor(db: DatabaseSync) {
+    this.#db = db;
+    this.#insert = db.prepare(
+      `INSERT OR IGNORE INTO messages (host, ${COLUMNS})
+       VALUES (:host, :room, :sender, :id, :seq, :ts, :nick, :fp, :text, :own, :status)`,
+    );
+    this.#confirm = db.prepare(
+      `UPDATE messages SET seq = :seq, ts = :ts, status = 'sent'
+       WHERE host = :host AND sender = :sender AND id = :id AND (seq IS NULL OR status != 'sent')`,
+    );
+    this.#setFailed = db.prepare(
+      `UPDATE messages SET status = 'failed'
+       WHERE host = :host AND sender = :sender AND id = :id AND status = 'queued'`,
+    );
+    this.#get = db.prepare(
+      `SELECT ${COLUMNS} FROM messages WHERE host = :host AND sender = :sender AND id = :id`,
+    );
+  }
+
+  static open(path: string): LocalHistory {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const db = new DatabaseSync(path);
+    try {
+      db.exec('PRAGMA journal_mode = WAL');
+      // A client can afford NORMAL: a power cut may lose the last moments of local history,
+      // which the host still has; the outbox is re-saved on every change.
+      db.exec('PRAGMA synchronous = NORMAL');
+      db.exec('PRAGMA busy_timeout = 5000');
+      migrate(db);
+    } catch (error) {
+      db.close();
+      throw new LocalHistoryError(
+        `cannot open the local history ${path}: ${(error as Error).message}`,
+      );
+    }
+    return new LocalHistory(db);
+  }
+
+  close(): void {
+    if (this.#db.isOpen) this.#db.close();
+  }
+
+  /**
+   * A message from the host (live or history). Our own message coming back in history
+   * confirms a queued row ('confirmed'); otherwise 'new' or 'known' (already stored).
+   */
+  storeReceived(host: string, view: ChatMessageView): StoreResult {
+    const inserted = this.#insert.run(params(host, view)).changes > 0;
+    if (inserted) return 'new';
+    if (view.seq !== undefined && view.own) {
+      const updated = this.#confirm.run({
+        host,
+        sender: view.key,
+        id: view.id,
+        seq: view.seq,
+        ts: view.ts,
+      }).changes;
+      if (updated > 0) return 'confirmed';
+    }
+    return 'known';
+  }
+
+  /** A message we just wrote: shown at once as queued. */
+  storeQueued(host: string, view: ChatMessageView): void {
+    this.#insert.run(params(host, { ...view, status: 'queued' }));
+  }
+
+  /** The host acknowledged our message: it now has its place (seq) and host time. */
+  markSent(
+    host: string,
+    ownKey: string,
+    id: string,
+    seq: number,
+    ts: number,
+  ): ChatMessageView | undefined {
+    this.#confirm.run({ host, sender: ownKey, id, seq, ts });
+    return this.#find(host, ownKey, id);
+  }
+
+  /** The host refused our message for good. */
+  markFailed(host: string, ownKey: string, id: string): ChatMessageView | undefined {
+    this.#setFailed.run({ host, sender: ownKey, id });
+    return this.#find(host, ownKey, id);
+  }
+
+  /**
+   * Up to `limit` messages of `room`, oldest first: the newest ones (then the queued and
+   * failed ones, which have no seq yet) or, with `beforeSeq`, those just before it.
+   */
+  page(host: string, room: string, beforeSeq: number | undefined, limit: number): HistoryPage {
+    const take = Math.max(1, Math.floor(limit));
+    let rows: Row[];
+    if (beforeSeq === undefined) {
+      rows = this.#db
+        .prepare(
+          `SELECT ${COLUMNS} FROM messages WHERE host = ? AND room = ?
+           ORDER BY seq IS NULL DESC, seq DESC, ts DESC LIMIT ?`,
+        )
+        .all(host, room, take + 1);
+    } else {
+      rows = this.#db
+        .prepare(
+          `SELECT ${COLUMNS} FROM messages WHERE host = ? AND room = ? AND seq < ?
+           ORDER BY seq DESC LIMIT ?`,
+        )
+        .all(host, room, beforeSeq, take + 1);
+    }
+    const more = rows.length > take;
+    return { messages: rows.slice(0, take).reverse().map(toView), more };
+  }
+
+  /** The lowest seq kept for `room`, if any. */
+  oldestSeq(host: string, room: string): number | undefined {
+    const row = this.#db
+      .prepare('SELECT min(seq) AS seq FROM messages WHERE host = ? AND room = ?')
+      .get(host, room);
+    return typeof row?.['seq'] === 'number' ? row['seq'] : undefined;
+  }
+
+  hasMessages(host: string, room: string): boolean {
+    return (
+      this.#db
+        .prepare('SELECT 1 AS x FROM messages WHERE host = ? AND room = ? LIMIT 1')
+        .get(host, room) !== undefined
+    );
+  }
+
+  /** Rooms known on `host`: joined ones and any with stored messages. */
+  rooms(host: string): { room: string; joined: boolean }[] {
+    const rows = this.#db
+      .prepare(
+        `SELECT room, max(joined) AS joined FROM (
+           SELECT room, joined FROM rooms WHERE host = :host
+           UNION ALL SELECT DISTINCT room, 0 FROM messages WHERE host = :host
+         ) GROUP BY room ORDER BY room`,
+      )
+      .all({ host });
+    return rows.map((row) => ({ room: String(row['room']), joined: row['joined'] === 1 }));
+  }
+
+  setJoined(host: string, room: string, joined: boolean): void {
+    this.#db
+      .prepare(
+        `INSERT INTO rooms (host, room, joined) VALUES (?, ?, ?)
+         ON CONFLICT (host, room) DO UPDATE SET joined = excluded.joined`,
+      )
+      .run(host, room, joined ? 1 : 0);
+  }
+
+  /** The ChatSession's outbox for `host`, kept here across restarts. */
+  outboxStore(host: string): OutboxStore {
+    return {
+      load: () => Promise.resolve(this.#loadOutbox(host)),
+      save: (entries) => {
+        this.#saveOutbox(host, entries);
+        return Promise.resolve();
+      },
+    };
+  }
+
+  #loadOutbox(host: string): OutboxEntry[] {
+    if (!this.#db.isOpen) return [];
+    return this.#db
+      .prepare('SELECT id, room, text, queued_at FROM outbox WHERE host = ? ORDER BY position')
+      .all(host)
+      .map((row) => ({
+        id: String(row['id']),
+        room: String(row['room']),
+        text: String(row['text']),
+        queuedAt: Number(row['queued_at']),
+      }));
+  }
+
+  #saveOutbox(host: string, entries: readonly OutboxEntry[]): void {
+    // A session may flush its outbox while the app is shutting down, after close().
+    if (!this.#db.isOpen) return;
+    this.#transaction(() => {
+      this.#db.prepare('DELETE FROM outbox WHERE host = ?').run(host);
+      const insert = this.#db.prepare(
+        'INSERT INTO outbox (host, position, id, room, text, queued_at) VALUES (?, ?, ?, ?, ?, ?)',
+      );
+      entries.forEach((entry, position) =>
+        insert.run(host, position, entry.id, entry.room, entry.text, entry.queuedAt),
+      );
+    });
+  }
+
+  #find(host: string, sender: string, id: string): ChatMessageView | undefined {
+    const row = this.#get.get({ host, sender, id });
+    return row ? toView(row) : undefined;
+  }
+
+  #transaction(body: () => void): void {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      body();
+      this.#db.exec('COMMIT');
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+}
+
+function params(host: string, view: ChatMessageView): Record<string, string | number | null> {
+  return {
+    host,
+    room: view.room,
+    sender: view.key,
+    id: view.id,
+    seq: view.seq ?? null,
+    ts: view.ts,
+    nick: view.from,
+    fp: view.fp,
+    text: view.text,
+    own: view.own ? 1 : 0,
+    status: view.status,
+  };
+}
+
+function toView(row: Row): ChatMessageView {
+  const seq = row['seq'];
+  return {
+    room: String(row['room']),
+    id: String(row['id']),
+    ...(typeof seq === 'number' ? { seq } : {}),
+    from: String(row['nick']),
+    fp: String(row['fp']),
+    key: String(row['sender']),
+    text: String(row['text']),
+    ts: Number(row['ts']),
+    own: row['own'] === 1,
+    status: String(row['status']) as MessageStatus,
+  };
+}
+
+function migrate(db: DatabaseSync): void {
+  const version = Number(db.prepare('PRAGMA user_version').get()?.['user_version'] ?? 0);
+  if (version > MIGRATIONS.length) {
+    throw new LocalHistoryError(
+      `it was written by a newer Parley (schema ${version}); update the app to open it`,
+    );
+  }
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.exec(MIGRATIONS[v] ?? '');
+      db.exec(`PRAGMA user_version = ${v + 1}`);
+      db.exec('COMMIT');
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+}

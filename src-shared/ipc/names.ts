@@ -1,0 +1,51 @@
+/**
+ * The contract's request and event names and channel names, without its schemas: the preload
+ * needs only these, and importing contract.ts would bundle zod into it. contract.ts checks at
+ * compile time that these lists are exactly its keys.
+ */
+export const REQUEST_NAMES = [
+  'getSnapshot',
+  'connect',
+  'disconnect',
+  'send',
+  'joinRoom',
+  'leaveRoom',
+  'setActiveRoom',
+  'loadHistory',
+  'typing',
+  'setNick',
+  'getMembers',
+  'answerTrust',
+  'markVerified',
+  'getSettings',
+  'updateSettings',
+  'importAuthority',
+  'listAuthorities',
+  'removeAuthority',
+  'openExternal',
+] as const;
+
+export const EVENT_NAMES = [
+  'connectionState',
+  'message',
+  'messageStatus',
+  'presence',
+  'members',
+  'typing',
+  'trustRequired',
+  'hostKeyChanged',
+  'unread',
+  'rooms',
+  'settings',
+  'openRoom',
+  'openInvite',
+  'error',
+] as const;
+
+export type RequestName = (typeof REQUEST_NAMES)[number];
+export type EventName = (typeof EVENT_NAMES)[number];
+
+export const requestChannel = (name: RequestName): string => `parley:${name}`;
+export const eventChannel = (name: EventName): string => `parley:event:${name}`;
+export const listenerName = (name: EventName): string =>
+  `on${name.charAt(0).toUpperCase()}${name.slice(1)}`;
