@@ -62,8 +62,21 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src-main/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', '*.ts', '*.js'],
+    files: [
+      'src-main/**/*.ts',
+      'test/**/*.ts',
+      'bench/**/*.ts',
+      'scripts/**/*.ts',
+      'tools/**/*.ts',
+      '*.ts',
+      '*.js',
+    ],
     languageOptions: { globals: { ...globals.node } },
+  },
+  {
+    // Code that runs in the page: the bridge's browser adapter and component tests.
+    files: ['tools/web-bridge/browser/**/*.ts', 'test/component/**/*.ts'],
+    languageOptions: { globals: { ...globals.browser } },
   },
   {
     files: ['test/**/*.ts'],
@@ -90,7 +103,20 @@ export default tseslint.config(
       },
     },
     rules: {
-      'no-restricted-imports': ['error', { patterns: [noNode, noElectron, noMain] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            noNode,
+            noElectron,
+            noMain,
+            {
+              group: ['**/tools/**'],
+              message: 'The web bridge is dev/test tooling, never part of the app.',
+            },
+          ],
+        },
+      ],
     },
   },
 );

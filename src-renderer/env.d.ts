@@ -1,4 +1,10 @@
-// Placeholder for the typed window.parley contract, which src-shared will export.
-interface Window {
-  readonly parley?: { readonly version: string };
+import type { ParleyApi } from '../src-shared/ipc/contract.ts';
+
+declare global {
+  interface Window {
+    /** The platform: the preload's contract object in Electron, the bridge adapter in a browser. */
+    readonly parley: ParleyApi;
+  }
 }
+
+export {};

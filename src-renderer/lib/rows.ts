@@ -1,0 +1,89 @@
+import type { ChatMessageView, PresenceEvent } from '../../src-shared/ipc/domain.ts';
+import { dayKey, formatDay } from './format.ts';
+
+/** What a room's timeline holds, in display order. */
+export type Entry =
+  | { readonly kind: 'message'; readonly id: string; readonly message: ChatMessageView }
+  | { readonly kind: 'presence'; readonly id: string; readonly presence: PresenceEvent };
+
+/** What the timeline draws: one row per message, plus day and presence lines. */
+export type Row =
+  /** The top of the room's history: nothing older exists. */
+  | { readonly kind: 'start'; readonly key: 'start' }
+  | { readonly kind: 'day'; readonly key: string; readonly label: string; readonly ts: number }
+  | {
+      readonly kind: 'message';
+      readonly key: string;
+      readonly message: ChatMessageView;
+      /** First of a run by one sender: shows the name, avatar and time. */
+      readonly head: boolean;
+    }
+  | { readonly kind: 'presence'; readonly key: string; readonly presence: PresenceEvent };
+
+/** A first guess at each row's height, until it is measured on screen. */
+export function estimateHeight(row: Row): number {
+  switch (row.kind) {
+    case 'start':
+      return 112;
+    case 'day':
+      return 44;
+    case 'presence':
+      return 28;
+    case 'message':
+      return (row.head ? 50 : 26) + Math.floor(row.message.text.length / 90) * 20;
+  }
+}
+
+/** Messages further apart than this start a new group even from the same sender. */
+export const GROUP_GAP_MS = 5 * 60_000;
+
+const tsOf = (entry: Entry): number =>
+  entry.kind === 'message' ? entry.message.ts : entry.presence.ts;
+
+export function buildRows(entries: readonly Entry[], now: number, complete = false): Row[] {
+  const rows: Row[] = complete ? [{ kind: 'start', key: 'start' }] : [];
+  // The current day as [start, end) in ms: most entries fall inside it, and a comparison is
+  // much cheaper than a Date per entry (this runs over every message of a long room).
+  let dayStart = Infinity;
+  let dayEnd = -Infinity;
+  let previous: ChatMessageView | undefined;
+  for (const entry of entries) {
+    const ts = tsOf(entry);
+    if (ts < dayStart || ts >= dayEnd) {
+      const start = new Date(ts);
+      start.setHours(0, 0, 0, 0);
+      dayStart = start.getTime();
+      start.setDate(start.getDate() + 1);
+      dayEnd = start.getTime();
+      rows.push({ kind: 'day', key: `day:${dayKey(ts)}`, label: formatDay(ts, now), ts });
+      previous = undefined;
+    }
+    if (entry.kind === 'presence') {
+      rows.push({ kind: 'presence', key: entry.id, presence: entry.presence });
+      previous = undefined;
+      continue;
+    }
+    const message = entry.message;
+    const head =
+      previous === undefined ||
+      previous.key !== message.key ||
+      previous.from !== message.from ||
+      message.ts - previous.ts > GROUP_GAP_MS;
+    rows.push({ kind: 'message', key: entry.id, message, head });
+    previous = message;
+  }
+  return rows;
+}
+
+export function describePresence(presence: PresenceEvent): string {
+  switch (presence.event) {
+    case 'joined':
+      return `${presence.nick} joined`;
+    case 'left':
+      return `${presence.nick} left`;
+    case 'disconnected':
+      return `${presence.nick} went offline`;
+    case 'renamed':
+      return `${presence.nick} is now ${presence.newNick ?? 'someone else'}`;
+  }
+}

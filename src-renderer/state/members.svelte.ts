@@ -1,0 +1,50 @@
+import type { MemberView } from '../../src-shared/ipc/domain.ts';
+import type { Platform } from '../lib/platform.ts';
+
+/** Who is in each room, online or not, and whose fingerprint the user has verified. */
+export class MembersStore {
+  readonly #api: Platform;
+  byRoom: Record<string, MemberView[]> = $state.raw({});
+  error: string | null = $state(null);
+
+  constructor(api: Platform) {
+    this.#api = api;
+  }
+
+  listen(): () => void {
+    return this.#api.onMembers(({ room, members }) => this.#set(room, members));
+  }
+
+  of(room: string): MemberView[] {
+    return this.byRoom[room] ?? [];
+  }
+
+  async load(room: string): Promise<void> {
+    const result = await this.#api.getMembers({ room });
+    if (result.ok) this.#set(room, result.value);
+  }
+
+  async markVerified(key: string, verified: boolean): Promise<void> {
+    this.error = null;
+    const result = await this.#api.markVerified({ key, verified });
+    if (!result.ok) {
+      this.error = result.error.message;
+      return;
+    }
+    const next: Record<string, MemberView[]> = {};
+    for (const [room, members] of Object.entries(this.byRoom)) {
+      next[room] = members.map((m) => (m.key === key ? { ...m, verified } : m));
+    }
+    this.byRoom = next;
+  }
+
+  #set(room: string, members: MemberView[]): void {
+    const sorted = [...members].sort(
+      (a, b) =>
+        Number(b.self) - Number(a.self) ||
+        Number(b.online) - Number(a.online) ||
+        a.nick.localeCompare(b.nick),
+    );
+    this.byRoom = { ...this.byRoom, [room]: sorted };
+  }
+}

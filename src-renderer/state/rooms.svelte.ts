@@ -1,0 +1,89 @@
+import type { EventPayload } from '../../src-shared/ipc/contract.ts';
+import type { Platform } from '../lib/platform.ts';
+
+export type RoomEntry = EventPayload<'rooms'>[number];
+
+/** The host's rooms, which ones we are in, unread counts, and the room on screen. */
+export class RoomsStore {
+  readonly #api: Platform;
+  list: RoomEntry[] = $state.raw([]);
+  active: string | null = $state(null);
+  error: string | null = $state(null);
+  /** Whether the user can see the window: a hidden window's room is not "being looked at". */
+  #visible = true;
+
+  constructor(api: Platform) {
+    this.#api = api;
+  }
+
+  readonly joined = $derived(this.list.filter((room) => room.joined));
+  readonly others = $derived(this.list.filter((room) => !room.joined));
+  readonly totalUnread = $derived(this.list.reduce((sum, room) => sum + room.unread, 0));
+
+  hydrate(rooms: RoomEntry[]): void {
+    this.list = rooms;
+  }
+
+  listen(): () => void {
+    const offs = [
+      this.#api.onRooms((rooms) => {
+        this.list = rooms;
+        if (this.active && !rooms.some((r) => r.name === this.active && r.joined)) {
+          this.active = null;
+        }
+      }),
+      this.#api.onUnread(({ counts }) => {
+        this.list = this.list.map((room) => ({ ...room, unread: counts[room.name] ?? 0 }));
+      }),
+      this.#api.onOpenRoom(({ room }) => void this.select(room)),
+    ];
+    return () => offs.forEach((off) => off());
+  }
+
+  /** Shows a room, joining it first if need be. */
+  async select(name: string): Promise<void> {
+    this.error = null;
+    const room = this.list.find((r) => r.name === name);
+    if (room && !room.joined) {
+      const joined = await this.#api.joinRoom({ room: name });
+      if (!joined.ok) {
+        this.error = joined.error.message;
+        return;
+      }
+      this.list = this.list.map((r) => (r.name === name ? { ...r, joined: true } : r));
+    }
+    this.active = name;
+    this.list = this.list.map((r) => (r.name === name ? { ...r, unread: 0 } : r));
+    await this.#report();
+  }
+
+  /** Picks a room when none is shown: the first joined one. */
+  ensureActive(): void {
+    if (this.active && this.list.some((r) => r.name === this.active && r.joined)) return;
+    const first = this.joined[0];
+    if (first) void this.select(first.name);
+  }
+
+  async leave(name: string): Promise<void> {
+    const result = await this.#api.leaveRoom({ room: name });
+    if (!result.ok) {
+      this.error = result.error.message;
+      return;
+    }
+    this.list = this.list.map((r) => (r.name === name ? { ...r, joined: false } : r));
+    if (this.active === name) {
+      this.active = null;
+      this.ensureActive();
+    }
+  }
+
+  setVisible(visible: boolean): void {
+    if (visible === this.#visible) return;
+    this.#visible = visible;
+    void this.#report();
+  }
+
+  #report(): Promise<unknown> {
+    return this.#api.setActiveRoom({ room: this.#visible ? this.active : null });
+  }
+}

@@ -1,0 +1,298 @@
+import type { EventPayload } from '../../src-shared/ipc/contract.ts';
+import type { ChatMessageView, PresenceEvent } from '../../src-shared/ipc/domain.ts';
+import type { Platform } from '../lib/platform.ts';
+import type { Entry } from '../lib/rows.ts';
+
+export const PAGE_SIZE = 200;
+/** How long "bob is typing…" stays up after bob's last typing notice. */
+export const TYPING_SHOWN_MS = 6000;
+
+export interface Typist {
+  readonly nick: string;
+  readonly fp: string;
+  readonly until: number;
+}
+
+type MessageStatusEvent = EventPayload<'messageStatus'>;
+
+/** One room's timeline: messages (local history, then live) and presence lines, in order. */
+export class Timeline {
+  readonly room: string;
+  entries: Entry[] = $state.raw([]);
+  loaded = $state(false);
+  loading = $state(false);
+  /** Older history exists locally. */
+  more = $state(false);
+  typists: Typist[] = $state.raw([]);
+  error: string | null = $state(null);
+  #typingTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Status updates that overtook their message (main acked before `send` returned). */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, never rendered
+  readonly #early = new Map<string, MessageStatusEvent>();
+
+  constructor(room: string) {
+    this.room = room;
+  }
+
+  readonly queued = $derived(
+    this.entries.filter((e) => e.kind === 'message' && e.message.status === 'queued').length,
+  );
+
+  /** Adds a message or updates the one with its id (own messages: queued, then sent). */
+  upsert(message: ChatMessageView): void {
+    const index = this.#indexOf(message.id);
+    if (index >= 0) {
+      const entries = this.entries.slice();
+      entries[index] = { kind: 'message', id: message.id, message };
+      this.entries = entries;
+    } else {
+      const early = this.#early.get(message.id);
+      this.#early.delete(message.id);
+      const settled = early ? withStatus(message, early) : message;
+      this.entries = insertInOrder(this.entries, {
+        kind: 'message',
+        id: message.id,
+        message: settled,
+      });
+    }
+    if (!message.own) this.#stopTyping(message.fp);
+  }
+
+  applyStatus(event: MessageStatusEvent): void {
+    const index = this.#indexOf(event.id);
+    const entry = this.entries[index];
+    if (!entry || entry.kind !== 'message') {
+      if (this.#early.size > 100) this.#early.clear();
+      this.#early.set(event.id, event);
+      return;
+    }
+    const message = withStatus(entry.message, event);
+    const entries = this.entries.slice();
+    entries[index] = { kind: 'message', id: event.id, message };
+    this.entries = entries;
+  }
+
+  addPresence(presence: PresenceEvent): void {
+    const id = `presence:${presence.key}:${presence.event}:${presence.ts}`;
+    if (this.#indexOf(id) >= 0) return;
+    this.entries = [...this.entries, { kind: 'presence', id, presence }];
+    if (presence.event !== 'joined' && presence.event !== 'renamed') this.#stopTyping(presence.fp);
+  }
+
+  addTyping(nick: string, fp: string, now: number): void {
+    this.typists = [
+      ...this.typists.filter((t) => t.fp !== fp),
+      { nick, fp, until: now + TYPING_SHOWN_MS },
+    ];
+    this.#scheduleTypingExpiry(now);
+  }
+
+  /** The newest page of local history; merged with whatever arrived live meanwhile. */
+  async load(api: Platform): Promise<void> {
+    if (this.loading) return;
+    this.loading = true;
+    try {
+      const result = await api.loadHistory({ room: this.room, limit: PAGE_SIZE });
+      if (!result.ok) {
+        this.error = result.error.message;
+        return;
+      }
+      this.#merge(result.value.messages);
+      this.more = result.value.more;
+      this.loaded = true;
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  /** The page before the oldest message shown. */
+  async loadOlder(api: Platform): Promise<void> {
+    if (this.loading || !this.more) return;
+    const oldest = this.entries.find((e) => e.kind === 'message' && e.message.seq !== undefined);
+    const beforeSeq = oldest?.kind === 'message' ? oldest.message.seq : undefined;
+    if (beforeSeq === undefined) return;
+    this.loading = true;
+    try {
+      const result = await api.loadHistory({ room: this.room, beforeSeq, limit: PAGE_SIZE });
+      if (!result.ok) {
+        this.error = result.error.message;
+        return;
+      }
+      this.#merge(result.value.messages);
+      this.more = result.value.more;
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  dispose(): void {
+    clearTimeout(this.#typingTimer);
+  }
+
+  #merge(messages: readonly ChatMessageView[]): void {
+    let entries = this.entries;
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup table
+    const known = new Set(entries.map((e) => e.id));
+    const fresh: Entry[] = [];
+    for (const message of messages) {
+      if (!known.has(message.id)) fresh.push({ kind: 'message', id: message.id, message });
+    }
+    if (fresh.length === 0) return;
+    // Usually a whole page older than everything shown: one concatenation.
+    const firstSeq = firstSeqOf(entries);
+    const lastFresh = fresh[fresh.length - 1];
+    const freshLastSeq = lastFresh?.kind === 'message' ? lastFresh.message.seq : undefined;
+    if (
+      firstSeq !== undefined &&
+      freshLastSeq !== undefined &&
+      freshLastSeq < firstSeq &&
+      fresh.every((e) => e.kind === 'message' && e.message.seq !== undefined)
+    ) {
+      this.entries = [...fresh, ...entries];
+      return;
+    }
+    for (const entry of fresh) entries = insertInOrder(entries, entry);
+    this.entries = entries;
+  }
+
+  #indexOf(id: string): number {
+    // Updates are nearly always about recent messages: search from the end.
+    for (let i = this.entries.length - 1; i >= 0; i--) {
+      if (this.entries[i]?.id === id) return i;
+    }
+    return -1;
+  }
+
+  #stopTyping(fp: string): void {
+    if (this.typists.some((t) => t.fp === fp)) {
+      this.typists = this.typists.filter((t) => t.fp !== fp);
+    }
+  }
+
+  #scheduleTypingExpiry(now: number): void {
+    clearTimeout(this.#typingTimer);
+    const next = Math.min(...this.typists.map((t) => t.until));
+    if (!Number.isFinite(next)) return;
+    this.#typingTimer = setTimeout(
+      () => {
+        const at = Date.now();
+        this.typists = this.typists.filter((t) => t.until > at);
+        if (this.typists.length > 0) this.#scheduleTypingExpiry(at);
+      },
+      Math.max(0, next - now) + 50,
+    );
+  }
+}
+
+function withStatus(message: ChatMessageView, event: MessageStatusEvent): ChatMessageView {
+  return {
+    ...message,
+    status: event.status,
+    ...(event.seq !== undefined ? { seq: event.seq } : {}),
+    ...(event.ts !== undefined ? { ts: event.ts } : {}),
+  };
+}
+
+function firstSeqOf(entries: readonly Entry[]): number | undefined {
+  for (const entry of entries) {
+    if (entry.kind === 'message' && entry.message.seq !== undefined) return entry.message.seq;
+  }
+  return undefined;
+}
+
+/**
+ * Host order is `seq`; a message without one (queued, ours) goes last. Live messages nearly
+ * always belong at the end, so the search runs backwards and usually stops at once.
+ */
+function insertInOrder(entries: readonly Entry[], entry: Entry): Entry[] {
+  const seq = entry.kind === 'message' ? entry.message.seq : undefined;
+  let at = entries.length;
+  if (entry.kind === 'message' && seq !== undefined) {
+    while (at > 0) {
+      const before = entries[at - 1];
+      if (!before) break;
+      if (before.kind === 'presence') {
+        if (before.presence.ts <= entry.message.ts) break;
+      } else if (before.message.seq !== undefined && before.message.seq < seq) {
+        break;
+      }
+      at--;
+    }
+  }
+  if (at === entries.length) return [...entries, entry];
+  return [...entries.slice(0, at), entry, ...entries.slice(at)];
+}
+
+/** Every room's timeline, created on first use; fed by the message events. */
+export class TimelineStore {
+  readonly #api: Platform;
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- each Timeline is reactive itself
+  readonly #rooms = new Map<string, Timeline>();
+  readonly #now: () => number;
+  /** Bumped when a message from someone else arrives; the screen announces it. */
+  lastIncoming: ChatMessageView | null = $state.raw(null);
+
+  constructor(api: Platform, now: () => number = Date.now) {
+    this.#api = api;
+    this.#now = now;
+  }
+
+  get(room: string): Timeline {
+    let timeline = this.#rooms.get(room);
+    if (!timeline) {
+      timeline = new Timeline(room);
+      this.#rooms.set(room, timeline);
+    }
+    return timeline;
+  }
+
+  listen(): () => void {
+    const offs = [
+      this.#api.onMessage((message) => {
+        this.get(message.room).upsert(message);
+        if (!message.own && !message.history) this.lastIncoming = message;
+      }),
+      this.#api.onMessageStatus((event) => this.get(event.room).applyStatus(event)),
+      this.#api.onPresence((presence) => this.get(presence.room).addPresence(presence)),
+      this.#api.onTyping(({ room, nick, fp }) => this.get(room).addTyping(nick, fp, this.#now())),
+    ];
+    return () => {
+      offs.forEach((off) => off());
+      for (const timeline of this.#rooms.values()) timeline.dispose();
+    };
+  }
+
+  async open(room: string): Promise<void> {
+    const timeline = this.get(room);
+    if (!timeline.loaded) await timeline.load(this.#api);
+  }
+
+  loadOlder(room: string): Promise<void> {
+    return this.get(room).loadOlder(this.#api);
+  }
+
+  /** Sends, showing the message at once (queued) if main has not shown it yet. */
+  async send(
+    room: string,
+    text: string,
+    self: { nick: string; fp: string; key: string },
+  ): Promise<string | null> {
+    const result = await this.#api.send({ room, text });
+    if (!result.ok) return result.error.message;
+    const timeline = this.get(room);
+    if (!timeline.entries.some((e) => e.id === result.value.id)) {
+      timeline.upsert({
+        room,
+        id: result.value.id,
+        from: self.nick,
+        fp: self.fp,
+        key: self.key,
+        text,
+        ts: this.#now(),
+        own: true,
+        status: 'queued',
+      });
+    }
+    return null;
+  }
+}

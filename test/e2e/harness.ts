@@ -1,0 +1,179 @@
+// The e2e rig: a real host on loopback, and for each person a bridge (the real DesktopService
+// with its own data folder, served over a WebSocket) and a page in Debian's Chromium showing
+// the built renderer. Nothing is faked between the page and the host's socket.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
+import { type RunningHost, startHost } from '../../src-main/server/host.ts';
+import type { HostLog } from '../../src-main/server/host-log.ts';
+import { DEFAULT_WEB_OUT } from '../../tools/web-bridge/build-web.ts';
+import { type RunningBridge, startBridge } from '../../tools/web-bridge/server.ts';
+import { type ServiceBackend, openServiceBackend } from '../../tools/web-bridge/service-backend.ts';
+
+export const SCREENSHOTS = resolve(import.meta.dirname, '../../test-results/screenshots');
+export const CHROMIUM = process.env['PARLEY_CHROMIUM'] ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+/** Quick reconnects, so a restarted host is found within a couple of seconds. */
+const RECONNECT = { initialDelayMs: 300, maxDelayMs: 1500 };
+
+/** Things to undo at the end of a test file, newest first. */
+export class Rig {
+  readonly #cleanups: (() => Promise<void> | void)[] = [];
+  #browser: Promise<Browser> | undefined;
+
+  defer(cleanup: () => Promise<void> | void): void {
+    this.#cleanups.push(cleanup);
+  }
+
+  async dispose(): Promise<void> {
+    for (const cleanup of this.#cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        console.error('e2e cleanup failed', error);
+      }
+    }
+  }
+
+  tempDir(prefix: string): string {
+    const dir = mkdtempSync(join(tmpdir(), `parley-e2e-${prefix}-`));
+    this.defer(() => rmSync(dir, { recursive: true, force: true }));
+    return dir;
+  }
+
+  /** One Chromium per test file (each person gets their own context in it). */
+  browser(): Promise<Browser> {
+    this.#browser ??= chromium
+      .launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS })
+      .then((browser) => {
+        this.defer(() => browser.close());
+        return browser;
+      });
+    return this.#browser;
+  }
+
+  /** A host on 127.0.0.1; `events` records what it logs (never message text). */
+  async host(
+    options: { dataDir?: string; port?: number; rooms?: string[] } = {},
+  ): Promise<TestHost> {
+    const dataDir = options.dataDir ?? this.tempDir('host');
+    const events: string[] = [];
+    const log: HostLog = (_level, event) => void events.push(event);
+    const running = await startHost({
+      host: '127.0.0.1',
+      port: options.port ?? 0,
+      dataDir,
+      rooms: options.rooms ?? ['lobby', 'random'],
+      name: 'Parley e2e',
+      publicHost: '127.0.0.1',
+      log,
+    });
+    let stopped = false;
+    this.defer(() => (stopped ? undefined : running.stop()));
+    return {
+      running,
+      dataDir,
+      events,
+      port: running.address.port,
+      async stop() {
+        stopped = true;
+        await running.stop('the host is restarting');
+      },
+    };
+  }
+
+  /** One person: their own install (data folder + service + bridge) and their own browser page. */
+  async person(name: string, options: { colorScheme?: 'light' | 'dark' } = {}): Promise<Person> {
+    const dataDir = this.tempDir(name);
+    const backend = await openServiceBackend({
+      dataDir,
+      sessionOptions: { reconnect: RECONNECT },
+    });
+    this.defer(() => backend.close());
+    const bridge = await startBridge({ backend, page: { kind: 'static', dir: DEFAULT_WEB_OUT } });
+    this.defer(() => bridge.close());
+    const context = await (
+      await this.browser()
+    ).newContext({
+      viewport: { width: 1280, height: 800 },
+      deviceScaleFactor: 1,
+      colorScheme: options.colorScheme ?? 'light',
+      reducedMotion: 'reduce',
+    });
+    this.defer(() => context.close());
+    const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    const problems: string[] = [];
+    // CSP violations and uncaught errors surface here: the built page must run clean.
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.type() === 'warning') {
+        problems.push(`${name} console.${message.type()}: ${message.text()}`);
+      }
+    });
+    page.on('pageerror', (error) => problems.push(`${name} page error: ${error.message}`));
+    await page.goto(bridge.url);
+    return { name, page, context, bridge, backend, dataDir, problems };
+  }
+}
+
+export interface TestHost {
+  readonly running: RunningHost;
+  readonly dataDir: string;
+  readonly port: number;
+  /** Host log events, e.g. 'client-joined'. */
+  readonly events: string[];
+  stop(): Promise<void>;
+}
+
+export interface Person {
+  readonly name: string;
+  readonly page: Page;
+  readonly context: BrowserContext;
+  readonly bridge: RunningBridge;
+  readonly backend: ServiceBackend;
+  readonly dataDir: string;
+  /** Console errors and page errors seen so far. */
+  readonly problems: string[];
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  // Let transitions and the focus ring settle.
+  await page.waitForTimeout(150);
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), animations: 'disabled' });
+}
+
+/** Fills the connect form with an invite and a nickname, and connects. */
+export async function connectWithInvite(
+  person: Person,
+  invite: string,
+  nick: string,
+): Promise<void> {
+  const { page } = person;
+  await page.getByRole('textbox', { name: 'Invite link' }).fill(invite);
+  await page.getByLabel('Your nickname').fill(nick);
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  await page.getByRole('region', { name: /^Messages in #/ }).waitFor();
+}
+
+/** The composer of the room on screen. */
+export async function send(person: Person, text: string): Promise<void> {
+  const box = person.page.getByRole('textbox', { name: /^Message #/ });
+  await box.fill(text);
+  await box.press('Enter');
+}
+
+/** A message row by its text, in the timeline on screen. */
+export function messageRow(person: Person, text: string) {
+  return person.page.locator('article.message', { hasText: text });
+}
