@@ -1,6 +1,7 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { isValidRoomName } from '../../src-shared/invite.ts';
+import { isValidRoomName, parseHostAddress } from '../../src-shared/invite.ts';
 import { DEFAULT_HOST_PORT, startHost } from '../server/host.ts';
 import { DEFAULT_LIMITS } from '../server/host-limits.ts';
 import { type LogLevel, createStderrLog } from '../server/host-log.ts';
@@ -25,6 +26,9 @@ Options:
   --max-clients N      connections in total (default ${DEFAULT_LIMITS.maxClients})
   --max-per-ip N       connections from one address (default ${DEFAULT_LIMITS.maxClientsPerIp})
   --public-host HOST   the address to put in invite links
+  --cert FILE          a PEM certificate chain for this host's key (its certificate first,
+                       then intermediates), for clients that trust an authority: prints
+                       certificate <names> expires <time> sha256 <fingerprint>
   --log-level LEVEL    debug, info, warn or error (default info)
   --help               show this help
 `;
@@ -51,6 +55,19 @@ function positiveInt(
   return n;
 }
 
+/** The host for invite links: a DNS name or an IP address (IPv6 with or without brackets), no port. */
+function parsePublicHost(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const bare = /^\[(.*)\]$/.exec(text)?.[1] ?? text;
+  const parsed = parseHostAddress(bare.includes(':') ? `[${bare}]` : bare);
+  if (!parsed.ok || bare === '') {
+    throw new UsageError(
+      `--public-host must be a host name or an IP address (no port), not "${text}"`,
+    );
+  }
+  return parsed.value.host;
+}
+
 export function parseServeArgs(argv: string[]) {
   let values;
   try {
@@ -69,6 +86,7 @@ export function parseServeArgs(argv: string[]) {
         'max-clients': { type: 'string' },
         'max-per-ip': { type: 'string' },
         'public-host': { type: 'string' },
+        cert: { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean' },
       },
@@ -88,6 +106,8 @@ export function parseServeArgs(argv: string[]) {
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
     throw new UsageError(`--log-level must be debug, info, warn or error, not "${logLevel}"`);
   }
+  if (values['data-dir'] === '') throw new UsageError('--data-dir must name a folder');
+  const publicHost = parsePublicHost(values['public-host']);
   if (values.name !== undefined && (values.name.length === 0 || values.name.length > 100)) {
     throw new UsageError('--name must be 1 to 100 characters');
   }
@@ -101,7 +121,8 @@ export function parseServeArgs(argv: string[]) {
     historyLimit: positiveInt('history', values.history, 1, 10_000_000),
     maxClients: positiveInt('max-clients', values['max-clients']),
     maxClientsPerIp: positiveInt('max-per-ip', values['max-per-ip']),
-    publicHost: values['public-host'],
+    publicHost,
+    certFile: values.cert,
     logLevel: logLevel as LogLevel,
   };
 }
@@ -123,6 +144,21 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
     return EXIT.ok;
   }
   const log = createStderrLog(args.logLevel, (line) => io.stderr.write(line));
+  let certificateChain: Uint8Array[] | undefined;
+  if (args.certFile !== undefined) {
+    try {
+      const { readCertificateChainPem } = await import('../trust/host-certificate.ts');
+      certificateChain = readCertificateChainPem(
+        await readFile(args.certFile, 'utf8'),
+        args.certFile,
+      );
+    } catch (error) {
+      io.stderr.write(
+        `parley --serve: cannot use --cert ${args.certFile}: ${(error as Error).message}\n`,
+      );
+      return EXIT.failure;
+    }
+  }
   let host;
   try {
     host = await startHost({
@@ -132,6 +168,7 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
       rooms: args.rooms,
       ...(args.name ? { name: args.name } : {}),
       ...(args.publicHost ? { publicHost: args.publicHost } : {}),
+      ...(certificateChain ? { certificateChain } : {}),
       limits: {
         ...(args.historyLimit ? { historyLimit: args.historyLimit } : {}),
         ...(args.maxClients ? { maxClients: args.maxClients } : {}),
@@ -153,6 +190,12 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
   const address = host.address.host.includes(':') ? `[${host.address.host}]` : host.address.host;
   io.stdout.write(`listening ${address}:${host.address.port}\n`);
   io.stdout.write(`fingerprint ${host.fingerprint}\n`);
+  if (host.certificate) {
+    const { names, notAfter, fingerprint } = host.certificate;
+    io.stdout.write(
+      `certificate ${names.join(',') || '-'} expires ${notAfter.toISOString()} sha256 ${fingerprint}\n`,
+    );
+  }
   for (const room of host.rooms) io.stdout.write(`invite ${host.invite(room)}\n`);
 
   const signal = await io.stopSignal;

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { BackendName, KeyPair } from './crypto/crypto-backend.ts';
+import { insecureNullCipherStates } from './crypto/null-cipher.ts';
 import { selectBackend } from './crypto/select-backend.ts';
 import { ProtocolError } from './errors.ts';
 import { encodeFrame } from './framing.ts';
@@ -74,7 +75,10 @@ export async function initiateChannel(
       throw new ProtocolError('connection-lost', 'the connection closed during the handshake');
 
     socket.write(encodeFrame(handshake.writeMessage(options.hello)));
-    const [initiatorToResponder, responderToInitiator] = handshake.split();
+    const split = handshake.split();
+    const [initiatorToResponder, responderToInitiator] = options.insecureNullCipherForBenchmarks
+      ? insecureNullCipherStates(selectBackend(options.backend), handshake.protocol.cipher)
+      : split;
     return new SecureChannel(
       socket,
       { send: initiatorToResponder, receive: responderToInitiator },

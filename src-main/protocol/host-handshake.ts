@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { BackendName, KeyPair } from './crypto/crypto-backend.ts';
+import { insecureNullCipherStates } from './crypto/null-cipher.ts';
 import { selectBackend } from './crypto/select-backend.ts';
 import { ProtocolError } from './errors.ts';
 import { encodeFrame } from './framing.ts';
@@ -67,7 +68,10 @@ export async function acceptChannel(
     const remoteStaticKey = handshake.remoteStaticKey;
     if (!remoteStaticKey)
       throw new ProtocolError('handshake-failed', 'the client sent no static key');
-    const [initiatorToResponder, responderToInitiator] = handshake.split();
+    const split = handshake.split();
+    const [initiatorToResponder, responderToInitiator] = options.insecureNullCipherForBenchmarks
+      ? insecureNullCipherStates(selectBackend(options.backend), handshake.protocol.cipher)
+      : split;
     return new SecureChannel(
       socket,
       { send: responderToInitiator, receive: initiatorToResponder },

@@ -17,6 +17,11 @@ import {
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+/**
+ * Records are assembled here and sealed at once. The AEAD copies its input, so one buffer serves
+ * every channel: a flush allocates nothing per record or per message for the plaintext.
+ */
+const scratch = new Uint8Array(MAX_RECORD_LEN);
 
 /** Both sides rekey each direction after this many records; counters stay in step over TCP. */
 export const DEFAULT_REKEY_INTERVAL = 1 << 20;
@@ -42,6 +47,12 @@ export interface ChannelDetails {
 
 export interface ChannelOptions {
   readonly rekeyInterval?: number;
+  /**
+   * BENCHMARK ONLY (`npm run bench`'s same-run baseline): after the real handshake, transport
+   * records are not encrypted (see crypto/null-cipher.ts). Both ends must set it. No CLI option,
+   * no wire negotiation and no app code sets it; against a real peer it fails `decrypt-failed`.
+   */
+  readonly insecureNullCipherForBenchmarks?: boolean;
 }
 
 type ChannelEvents = { message: [Uint8Array]; close: [CloseInfo] };
@@ -64,6 +75,7 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
   #inbox: Uint8Array[];
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
+  #flushQueued = false;
   #closeItem: Uint8Array | undefined;
   #started = false;
   #closed: CloseInfo | undefined;
@@ -137,7 +149,10 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
     }
     this.#pending.push(message);
     this.#pendingBytes += ITEM_HEADER_LEN + message.length;
-    scheduleFlush(this);
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      scheduleFlush(this);
+    }
     return true;
   }
 
@@ -162,26 +177,15 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
   /** Encrypts everything queued into as few records as fit, and writes them at once. */
   flush(): void {
     cancelFlush(this);
+    this.#flushQueued = false;
     if (this.#pendingBytes === 0 || this.#socket.destroyed) return;
-    const records: Uint8Array[] = [];
-    let record = new Uint8Array(Math.min(this.#pendingBytes, MAX_RECORD_LEN));
+    const frames: Uint8Array[] = [];
     let used = 0;
-    let remaining = this.#pendingBytes;
-    const append = (type: number, body: Uint8Array): void => {
-      if (used + ITEM_HEADER_LEN + body.length > record.length) {
-        records.push(this.#seal(record.subarray(0, used)));
-        record = new Uint8Array(Math.min(remaining, MAX_RECORD_LEN));
-        used = 0;
-      }
-      writeItemHeader(record, used, type, body.length);
-      record.set(body, used + ITEM_HEADER_LEN);
-      used += ITEM_HEADER_LEN + body.length;
-      remaining -= ITEM_HEADER_LEN + body.length;
-    };
     try {
-      for (const message of this.#pending) append(ItemType.data, message);
-      if (this.#closeItem) append(ItemType.close, this.#closeItem);
-      if (used > 0) records.push(this.#seal(record.subarray(0, used)));
+      for (const message of this.#pending)
+        used = this.#append(frames, used, ItemType.data, message);
+      if (this.#closeItem) used = this.#append(frames, used, ItemType.close, this.#closeItem);
+      if (used > 0) frames.push(this.#seal(scratch.subarray(0, used)));
     } catch (error) {
       this.#pending = [];
       this.#pendingBytes = 0;
@@ -191,7 +195,26 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
     this.#pending = [];
     this.#pendingBytes = 0;
     this.#closeItem = undefined;
-    this.#socket.write(records.length === 1 ? (records[0] ?? EMPTY) : concat(records));
+    if (frames.length === 1) {
+      this.#socket.write(frames[0] ?? EMPTY);
+    } else {
+      // More than 64 KiB queued: still one syscall (writev), without copying the frames together.
+      this.#socket.cork();
+      for (const frame of frames) this.#socket.write(frame);
+      this.#socket.uncork();
+    }
+  }
+
+  /** Adds one item to the record being built in `scratch`, sealing it first if it is full. */
+  #append(frames: Uint8Array[], used: number, type: number, body: Uint8Array): number {
+    let at = used;
+    if (at + ITEM_HEADER_LEN + body.length > MAX_RECORD_LEN) {
+      frames.push(this.#seal(scratch.subarray(0, at)));
+      at = 0;
+    }
+    writeItemHeader(scratch, at, type, body.length);
+    scratch.set(body, at + ITEM_HEADER_LEN);
+    return at + ITEM_HEADER_LEN + body.length;
   }
 
   /** Drops the connection at once with no goodbye (used on protocol violations). */
@@ -200,12 +223,12 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
   }
 
   #seal(plaintext: Uint8Array): Uint8Array {
-    const ciphertext = this.#sendCipher.encryptWithAd(EMPTY, plaintext);
+    // Sealed straight behind room for the frame header: one buffer per record, no second copy.
+    const frame = this.#sendCipher.encryptWithAd(EMPTY, plaintext, FRAME_HEADER_LEN);
     if (this.#sendCipher.nonce % this.#rekeyInterval === 0) this.#sendCipher.rekey();
-    const frame = new Uint8Array(FRAME_HEADER_LEN + ciphertext.length);
-    frame[0] = ciphertext.length >>> 8;
-    frame[1] = ciphertext.length & 0xff;
-    frame.set(ciphertext, FRAME_HEADER_LEN);
+    const length = frame.length - FRAME_HEADER_LEN;
+    frame[0] = length >>> 8;
+    frame[1] = length & 0xff;
     return frame;
   }
 
@@ -292,16 +315,4 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
     this.#inbox = [];
     this.emit('close', info);
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = Buffer.allocUnsafe(length);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }

@@ -412,6 +412,42 @@ export class HostDatabase {
     });
   }
 
+  /**
+   * The key a nickname is bound to, if any: a read, no transaction. A returning user's hello is
+   * answered from this alone, so a reconnect storm costs no write and no fsync.
+   */
+  nickOwner(nick: string): Uint8Array | undefined {
+    this.#assertOpen();
+    const folded = foldNick(nick);
+    if (folded.length === 0) throw new RangeError('nick must not be empty');
+    const row = this.#read('nickOwner', () => this.#nickOwner.get(folded));
+    return row === undefined ? undefined : column(row, 'owner_key', isBytes);
+  }
+
+  /**
+   * `claimNick` for a batch in ONE transaction (one fsync): new users arriving in the same
+   * event-loop turn share a commit, as messages do. Results are in order; two claims of the same
+   * name in one batch go to the first, exactly as if they had been made one after the other.
+   */
+  claimNicks(claims: readonly { nick: string; key: Uint8Array }[]): ClaimNickResult[] {
+    this.#assertOpen();
+    const folded = claims.map(({ nick, key }) => {
+      checkKey(key, 'key');
+      const name = foldNick(nick);
+      if (name.length === 0) throw new RangeError('nick must not be empty');
+      return name;
+    });
+    if (claims.length === 0) return [];
+    return this.#transaction('claimNicks', () =>
+      claims.map(({ nick, key }, i): ClaimNickResult => {
+        const name = folded[i] ?? '';
+        this.#insertNick.run(name, nick, key);
+        const ownerKey = column(this.#nickOwner.get(name) ?? {}, 'owner_key', isBytes);
+        return equalBytes(ownerKey, key) ? { ok: true } : { ok: false, ownerKey };
+      }),
+    );
+  }
+
   /** Rooms that have any history, sorted by name. */
   rooms(): string[] {
     this.#assertOpen();

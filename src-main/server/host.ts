@@ -8,20 +8,27 @@ import type { BackendName, KeyPair } from '../protocol/crypto/crypto-backend.ts'
 import { selectBackend } from '../protocol/crypto/select-backend.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import { acceptChannel, refuseConnection } from '../protocol/host-handshake.ts';
+import { sameKey } from '../protocol/host-key.ts';
 import type { SecureChannel } from '../protocol/secure-channel.ts';
 import type { Suite } from '../protocol/suites.ts';
 import { WireError, decodeMessage, encodeMessage } from '../protocol/wire/codec.ts';
 import { CloseCode, Hello, type HostInfo, WIRE_VERSION } from '../protocol/wire/messages.ts';
 import { loadOrCreateKeyPair } from '../store/key-file.ts';
+import type { HostCertificateSummary } from '../trust/host-certificate.ts';
 import { ConnectedClient } from './connected-client.ts';
 import { HostDatabase } from './host-database.ts';
 import { DEFAULT_LIMITS, type HostLimits } from './host-limits.ts';
 import { type HostLog, silentLog } from './host-log.ts';
 import { RequestHandler } from './request-handler.ts';
 import { RoomRegistry } from './room-registry.ts';
+import { TokenBucket } from './token-bucket.ts';
 
 export const SOFTWARE = 'parley/0.1.0';
 export const DEFAULT_HOST_PORT = 7878;
+/** Message 2 is one frame: 65535 bytes less e (32), encrypted s (48) and the payload's tag (16). */
+const MAX_HOST_INFO_BYTES = 65535 - 32 - 48 - 16;
+/** Keys whose message allowance the host remembers across reconnects (least recently used go). */
+const REMEMBERED_BUCKETS = 10_000;
 
 export interface HostOptions {
   /** Bind address; default all IPv4 interfaces. */
@@ -38,6 +45,17 @@ export interface HostOptions {
   readonly suites?: readonly Suite[];
   readonly log?: HostLog;
   readonly now?: () => number;
+  /**
+   * BENCHMARK ONLY: transport records are not encrypted (see protocol/crypto/null-cipher.ts), so
+   * `npm run bench` can measure the cost of security against the same host code. The CLI never
+   * sets it and no client can ask for it; a real client fails on the first record.
+   */
+  readonly insecureNullCipherForBenchmarks?: boolean;
+  /**
+   * The host's X.509 chain (DER, its own certificate first), sent in handshake message 2 for
+   * clients that trust an authority (docs/trust.md). It must bind this host's static key.
+   */
+  readonly certificateChain?: readonly Uint8Array[];
 }
 
 export interface RunningHost {
@@ -46,6 +64,8 @@ export interface RunningHost {
   readonly fingerprint: string;
   readonly rooms: readonly string[];
   invite(room?: string): string;
+  /** The certificate the host presents, if any. */
+  readonly certificate?: HostCertificateSummary;
   /** Current connections, for status and tests. */
   readonly clientCount: number;
   /** Tells every client why, commits what is pending, closes the database. */
@@ -62,6 +82,15 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
 
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
   const keyPair: KeyPair = await loadOrCreateKeyPair(join(options.dataDir, 'host.key'), backend);
+  // forge is loaded only for a host that has a certificate, and refuses one for another key.
+  const certificate = options.certificateChain
+    ? (await import('../trust/host-certificate.ts')).checkHostChain(
+        options.certificateChain,
+        keyPair.publicKey,
+        now(),
+      )
+    : undefined;
+  for (const warning of certificate?.warnings ?? []) log('warn', 'host-certificate', { warning });
   const db = HostDatabase.open(join(options.dataDir, 'history.sqlite'), {
     historyLimit: limits.historyLimit,
   });
@@ -77,18 +106,32 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       messagesPerSecond: limits.messagesPerSecond,
       messageBurst: limits.messageBurst,
     },
+    ...(certificate
+      ? { certs: certificate.chain.map((der) => Buffer.from(der).toString('base64')) }
+      : {}),
   };
   const hostInfoBytes = encodeMessage(hostInfo);
+  if (hostInfoBytes.length > MAX_HOST_INFO_BYTES) {
+    db.close();
+    throw new Error(
+      `the host info (rooms, certificate chain) takes ${hostInfoBytes.length} bytes; ` +
+        `handshake message 2 carries at most ${MAX_HOST_INFO_BYTES}`,
+    );
+  }
 
   const sockets = new Set<Socket>();
   const perIp = new Map<string, number>();
   const clients = new Set<ConnectedClient>();
+  // Unauthenticated connections never take an authenticated one's place: handshakes in progress
+  // have their own bound (oldest evicted first), and only completed ones count as clients.
+  const handshaking = new Set<Socket>();
+  const established = new Set<Socket>();
   let stopping = false;
 
   const server = net.createServer({ noDelay: true }, (socket) => {
     const ip = socket.remoteAddress ?? 'unknown';
     if (stopping) return refuseConnection(socket, 'shutdown', 'the host is shutting down');
-    if (sockets.size >= limits.maxClients) {
+    if (established.size >= limits.maxClients) {
       log('warn', 'connection-refused', { ip, reason: 'full' });
       return refuseConnection(socket, 'full', 'the host is full; try again later');
     }
@@ -97,10 +140,22 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       log('warn', 'connection-refused', { ip, reason: 'per-ip-limit' });
       return refuseConnection(socket, 'busy', 'too many connections from your address');
     }
+    if (handshaking.size >= limits.maxHandshakes) {
+      // The oldest handshake has had the longest to finish: a stalled one, under attack.
+      const oldest = handshaking.values().next().value;
+      if (oldest) {
+        handshaking.delete(oldest);
+        oldest.destroy();
+        log('warn', 'handshake-evicted', { ip: oldest.remoteAddress ?? 'unknown' });
+      }
+    }
     sockets.add(socket);
+    handshaking.add(socket);
     perIp.set(ip, fromIp + 1);
     socket.on('close', () => {
       sockets.delete(socket);
+      handshaking.delete(socket);
+      established.delete(socket);
       const left = (perIp.get(ip) ?? 1) - 1;
       if (left > 0) perIp.set(ip, left);
       else perIp.delete(ip);
@@ -111,14 +166,29 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       backend: backend.name,
       handshakeTimeoutMs: limits.handshakeTimeoutMs,
       ...(options.suites ? { suites: options.suites } : {}),
+      ...(options.insecureNullCipherForBenchmarks ? { insecureNullCipherForBenchmarks: true } : {}),
     }).then(
-      (channel) => admit(channel),
+      (channel) => {
+        handshaking.delete(socket);
+        if (established.size >= limits.maxClients) {
+          channel.close(CloseCode.full, 'the host is full; try again later');
+          return;
+        }
+        established.add(socket);
+        admit(channel);
+      },
       (error: unknown) => {
+        handshaking.delete(socket);
         const code = error instanceof ProtocolError ? error.code : 'unknown';
         log('debug', 'handshake-failed', { ip, code });
       },
     );
   });
+
+  // Binding a new nickname is a durable write (an fsync). New users arriving in the same turn
+  // share one transaction, as messages do; a returning user's name is checked with a read only.
+  let claims: { channel: SecureChannel; hello: Hello }[] = [];
+  let claimsScheduled = false;
 
   function admit(channel: SecureChannel): void {
     if (stopping) {
@@ -133,15 +203,93 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       channel.close(CloseCode.badHello, reason);
       return;
     }
-    const claim = db.claimNick(hello.nick, channel.remoteStaticKey);
-    if (!claim.ok) {
-      channel.close(
-        CloseCode.nickTaken,
-        `the nickname "${hello.nick}" belongs to another key on this host; choose another`,
+    let owner: Uint8Array | undefined;
+    try {
+      owner = db.nickOwner(hello.nick);
+    } catch (error) {
+      nickStoreFailed([channel], error);
+      return;
+    }
+    if (owner === undefined) {
+      claims.push({ channel, hello });
+      if (!claimsScheduled) {
+        claimsScheduled = true;
+        setImmediate(commitClaims);
+      }
+    } else if (sameKey(owner, channel.remoteStaticKey)) {
+      welcome(channel, hello);
+    } else {
+      refuseNick(channel, hello.nick);
+    }
+  }
+
+  function commitClaims(): void {
+    claimsScheduled = false;
+    const batch = claims;
+    claims = [];
+    if (batch.length === 0) return; // stop() already said goodbye to these
+    let results;
+    try {
+      results = db.claimNicks(
+        batch.map(({ channel, hello }) => ({ nick: hello.nick, key: channel.remoteStaticKey })),
+      );
+    } catch (error) {
+      nickStoreFailed(
+        batch.map((claim) => claim.channel),
+        error,
       );
       return;
     }
-    const client = new ConnectedClient(channel, hello.nick, limits, now());
+    batch.forEach(({ channel, hello }, i) => {
+      if (channel.closed) return;
+      if (stopping) channel.close(CloseCode.shutdown, 'the host is shutting down');
+      else if (results[i]?.ok) welcome(channel, hello);
+      else refuseNick(channel, hello.nick);
+    });
+  }
+
+  function nickStoreFailed(channels: SecureChannel[], error: unknown): void {
+    log('error', 'nick-store-failed', {
+      connections: channels.length,
+      code: (error as { code?: string }).code ?? 'unknown',
+    });
+    for (const channel of channels) {
+      channel.close(CloseCode.shutdown, 'the host could not check your nickname; try again later');
+    }
+  }
+
+  function refuseNick(channel: SecureChannel, nick: string): void {
+    channel.close(
+      CloseCode.nickTaken,
+      `the nickname "${nick}" belongs to another key on this host; choose another`,
+    );
+  }
+
+  // A key's chat-message allowance outlives its connections: reconnecting must not buy a fresh
+  // burst (a flooder thrown out would otherwise come straight back with another 30 messages).
+  const messageBuckets = new Map<string, TokenBucket>();
+  function messageBucketFor(key: Uint8Array): TokenBucket {
+    const id = Buffer.from(key).toString('base64url');
+    const bucket =
+      messageBuckets.get(id) ??
+      new TokenBucket(limits.messageBurst, limits.messagesPerSecond, now());
+    messageBuckets.delete(id); // re-inserted last: the map is kept in order of last use
+    messageBuckets.set(id, bucket);
+    if (messageBuckets.size > REMEMBERED_BUCKETS) {
+      const oldest = messageBuckets.keys().next().value;
+      if (oldest !== undefined) messageBuckets.delete(oldest);
+    }
+    return bucket;
+  }
+
+  function welcome(channel: SecureChannel, hello: Hello): void {
+    const client = new ConnectedClient(
+      channel,
+      hello.nick,
+      limits,
+      now(),
+      messageBucketFor(channel.remoteStaticKey),
+    );
     clients.add(client);
     channel.on('message', (bytes) => handler.handle(client, bytes));
     channel.on('close', (info) => {
@@ -205,6 +353,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     publicKey: keyPair.publicKey,
     fingerprint: fingerprint(keyPair.publicKey),
     rooms: roomNames,
+    ...(certificate ? { certificate: certificate.summary } : {}),
     invite: (room = roomNames[0] ?? 'lobby') =>
       formatInvite({ host: publicHost, port: bound.port, room, hostKey: keyPair.publicKey }),
     get clientCount() {
@@ -216,6 +365,9 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       clearInterval(sweep);
       server.close();
       handler.flush(); // everything received is committed (and acknowledged) before goodbye
+      for (const { channel } of claims.splice(0)) {
+        channel.close(CloseCode.shutdown, reason);
+      }
       for (const client of clients) client.channel.close(CloseCode.shutdown, reason);
       const deadline = Date.now() + 2000;
       while (sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

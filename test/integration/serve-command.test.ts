@@ -95,6 +95,9 @@ describe('parley --serve', () => {
     [['--serve', '--room', 'Not A Room'], /is not a room name/],
     [['--serve', '--history', '0'], /--history must be/],
     [['--serve', 'stray'], /positional|unexpected/i],
+    [['--serve', '--data-dir', ''], /--data-dir must name a folder/],
+    [['--serve', '--public-host', 'bad host!'], /--public-host must be a host name/],
+    [['--serve', '--public-host', 'example.org:80'], /--public-host must be a host name/],
   ])('refuses %j with a clear message and exit code 2', async (args, message) => {
     const proc = run(args);
     expect((await proc.exited()).code).toBe(2);

@@ -16,8 +16,12 @@ export interface KeyPair {
 
 /** An AEAD bound to one key, so implementations can cache imported key objects. */
 export interface Aead {
-  /** Returns ciphertext ‖ 16-byte tag. */
-  seal(nonce: Uint8Array, ad: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  /**
+   * Returns ciphertext ‖ 16-byte tag, after `headroom` bytes (default 0, content unspecified)
+   * that the caller fills in: a transport record gets its frame header there instead of being
+   * copied into a second buffer.
+   */
+  seal(nonce: Uint8Array, ad: Uint8Array, plaintext: Uint8Array, headroom?: number): Uint8Array;
   /** Returns the plaintext, or null when authentication fails. Never throws on bad input. */
   open(nonce: Uint8Array, ad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null;
 }

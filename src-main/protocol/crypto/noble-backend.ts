@@ -29,8 +29,12 @@ class NobleAead implements Aead {
       : gcm(this.#key, nonce, ad);
   }
 
-  seal(nonce: Uint8Array, ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
-    return this.#instance(nonce, ad).encrypt(plaintext);
+  seal(nonce: Uint8Array, ad: Uint8Array, plaintext: Uint8Array, headroom = 0): Uint8Array {
+    const sealed = this.#instance(nonce, ad).encrypt(plaintext);
+    if (headroom === 0) return sealed;
+    const out = new Uint8Array(headroom + sealed.length);
+    out.set(sealed, headroom);
+    return out;
   }
 
   open(nonce: Uint8Array, ad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null {

@@ -5,6 +5,7 @@ import {
   createHmac,
   createPrivateKey,
   createPublicKey,
+  createSecretKey,
   diffieHellman,
   generateKeyPairSync,
   randomBytes,
@@ -45,42 +46,65 @@ function privateKeyObject(raw: Uint8Array): KeyObject {
   return key;
 }
 
+/**
+ * A handshake uses each remote key in two DHs (the host: `re` in ee and es; the client: `re` in
+ * ee and se), and an import costs about as much as the DH. The cache is keyed by the array and
+ * checked against a copy of its bytes, so a reused buffer can never yield a stale key.
+ */
+const publicKeyObjects = new WeakMap<Uint8Array, { bytes: Uint8Array; key: KeyObject }>();
+
 function publicKeyObject(raw: Uint8Array): KeyObject {
-  return createPublicKey({
-    key: Buffer.concat([SPKI_X25519_PREFIX, raw]),
-    format: 'der',
-    type: 'spki',
-  });
+  const cached = publicKeyObjects.get(raw);
+  if (cached && Buffer.compare(cached.bytes, raw) === 0) return cached.key;
+  // A bare PEM string is the cheapest import on Node 24 (~12 µs, against ~25 µs for JWK and
+  // ~30 µs for a DER options object, whose argument checks cost more than the decoding).
+  const spki = Buffer.concat([SPKI_X25519_PREFIX, raw]).toString('base64');
+  const key = createPublicKey(`-----BEGIN PUBLIC KEY-----\n${spki}\n-----END PUBLIC KEY-----\n`);
+  publicKeyObjects.set(raw, { bytes: raw.slice(), key });
+  return key;
+}
+
+/** Raw bytes of a JWK field, in an array of their own (not a view into Buffer's shared pool). */
+function jwkBytes(field: string | undefined): Uint8Array {
+  if (!field) throw new Error('X25519 JWK export without key material');
+  return new Uint8Array(Buffer.from(field, 'base64url'));
 }
 
 function rawPublicKey(key: KeyObject): Uint8Array {
-  const der = key.export({ format: 'der', type: 'spki' });
-  return new Uint8Array(der.subarray(SPKI_X25519_PREFIX.length));
+  // JWK export costs ~1 µs; SPKI DER export ~12 µs.
+  return jwkBytes(key.export({ format: 'jwk' }).x);
 }
 
 function toBytes(buf: Buffer): Uint8Array {
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
+const AEAD_OPTIONS = { authTagLength: TAG_LEN };
+
+// Measured on Node 24 / OpenSSL 3.5: createCipheriv with a raw Buffer key costs ~10 µs more per
+// call than with a KeyObject (a 450-byte ChaCha20-Poly1305 seal: ~20 µs vs ~10 µs), and so does
+// createHmac (~13.5 vs ~3 µs). A transport key seals one record per peer per turn, so the key
+// is imported once, here, instead of on every record.
 class NodeAead implements Aead {
   readonly #algorithm: 'chacha20-poly1305' | 'aes-256-gcm';
-  readonly #key: Buffer;
+  readonly #key: KeyObject;
 
   constructor(cipher: CipherName, key: Uint8Array) {
     this.#algorithm = OPENSSL_CIPHERS[cipher];
-    this.#key = Buffer.from(key);
+    this.#key = createSecretKey(key);
   }
 
-  seal(nonce: Uint8Array, ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
-    const options = { authTagLength: TAG_LEN };
+  seal(nonce: Uint8Array, ad: Uint8Array, plaintext: Uint8Array, headroom = 0): Uint8Array {
+    const options = AEAD_OPTIONS;
     const cipher =
       this.#algorithm === 'aes-256-gcm'
         ? createCipheriv(this.#algorithm, this.#key, nonce, options)
         : createCipheriv(this.#algorithm, this.#key, nonce, options);
-    cipher.setAAD(ad, { plaintextLength: plaintext.length });
-    const out = Buffer.allocUnsafe(plaintext.length + TAG_LEN);
-    const n = cipher.update(plaintext).copy(out, 0);
-    cipher.final();
+    // Transport records have empty associated data: skipping the call is the same AEAD, cheaper.
+    if (ad.length > 0) cipher.setAAD(ad, { plaintextLength: plaintext.length });
+    const out = Buffer.allocUnsafe(headroom + plaintext.length + TAG_LEN);
+    let n = headroom + cipher.update(plaintext).copy(out, headroom);
+    n += cipher.final().copy(out, n);
     cipher.getAuthTag().copy(out, n);
     return toBytes(out);
   }
@@ -88,13 +112,13 @@ class NodeAead implements Aead {
   open(nonce: Uint8Array, ad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null {
     if (ciphertext.length < TAG_LEN) return null;
     const body = ciphertext.subarray(0, ciphertext.length - TAG_LEN);
-    const options = { authTagLength: TAG_LEN };
+    const options = AEAD_OPTIONS;
     const decipher =
       this.#algorithm === 'aes-256-gcm'
         ? createDecipheriv(this.#algorithm, this.#key, nonce, options)
         : createDecipheriv(this.#algorithm, this.#key, nonce, options);
     decipher.setAuthTag(ciphertext.subarray(ciphertext.length - TAG_LEN));
-    decipher.setAAD(ad, { plaintextLength: body.length });
+    if (ad.length > 0) decipher.setAAD(ad, { plaintextLength: body.length });
     const plaintext = decipher.update(body);
     try {
       decipher.final();
@@ -109,11 +133,12 @@ export const nodeBackend: CryptoBackend = {
   name: 'node',
 
   generateKeyPair(): KeyPair {
+    // One JWK export yields both halves (an ephemeral per handshake: this is on the hot path).
     const { privateKey } = generateKeyPairSync('x25519');
-    const der = privateKey.export({ format: 'der', type: 'pkcs8' });
-    const raw = new Uint8Array(der.subarray(PKCS8_X25519_PREFIX.length));
+    const jwk = privateKey.export({ format: 'jwk' });
+    const raw = jwkBytes(jwk.d);
     privateKeyObjects.set(raw, privateKey);
-    return { privateKey: raw, publicKey: rawPublicKey(createPublicKey(privateKey)) };
+    return { privateKey: raw, publicKey: jwkBytes(jwk.x) };
   },
 
   publicKeyOf(privateKey: Uint8Array): Uint8Array {
@@ -146,7 +171,7 @@ export const nodeBackend: CryptoBackend = {
   },
 
   hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
-    const mac = createHmac('sha256', key);
+    const mac = createHmac('sha256', createSecretKey(key));
     for (const part of parts) mac.update(part);
     return toBytes(mac.digest());
   },

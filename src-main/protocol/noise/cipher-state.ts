@@ -17,17 +17,23 @@ const EMPTY = new Uint8Array(0);
 export const MAX_NONCE = Number.MAX_SAFE_INTEGER;
 
 /**
+ * The nonce is built here for each AEAD call and consumed by it synchronously, so one buffer
+ * serves every CipherState (a host holds two per connection; see docs/benchmarks.md, memory).
+ * Bytes 0–3 stay zero; every call writes bytes 4–11.
+ */
+const nonceBytes = new Uint8Array(NONCE_LEN);
+const nonceView = new DataView(nonceBytes.buffer);
+
+/**
  * Noise spec section 5.1: a key `k` and a counter nonce `n`. The nonce is 32 zero bits
  * followed by the 64-bit counter: little-endian for ChaChaPoly, big-endian for AESGCM.
+ * `k` lives only inside the backend's Aead (imported once), not in a second copy here.
  */
 export class CipherState {
   readonly #backend: CryptoBackend;
   readonly #cipher: CipherName;
-  #k: Uint8Array | undefined;
   #aead: Aead | undefined;
   #n = 0;
-  readonly #nonce = new Uint8Array(NONCE_LEN);
-  readonly #nonceView = new DataView(this.#nonce.buffer);
 
   constructor(backend: CryptoBackend, cipher: CipherName) {
     this.#backend = backend;
@@ -35,13 +41,12 @@ export class CipherState {
   }
 
   initializeKey(key: Uint8Array | undefined): void {
-    this.#k = key?.slice();
     this.#aead = key ? this.#backend.aead(this.#cipher, key) : undefined;
     this.#n = 0;
   }
 
   hasKey(): boolean {
-    return this.#k !== undefined;
+    return this.#aead !== undefined;
   }
 
   /** How many messages this state has encrypted or decrypted under the current key. */
@@ -54,9 +59,13 @@ export class CipherState {
     this.#n = n;
   }
 
-  encryptWithAd(ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
-    if (!this.#aead) return plaintext;
-    const sealed = this.#aead.seal(this.#nonceFor(this.#n), ad, plaintext);
+  /**
+   * `headroom` bytes (default 0) precede the ciphertext in the result, for the caller's frame
+   * header (see Aead.seal). Without a key the plaintext is returned as is, as the spec says.
+   */
+  encryptWithAd(ad: Uint8Array, plaintext: Uint8Array, headroom = 0): Uint8Array {
+    if (!this.#aead) return headroom === 0 ? plaintext : withHeadroom(plaintext, headroom);
+    const sealed = this.#aead.seal(this.#nonceFor(this.#n), ad, plaintext, headroom);
     this.#n++;
     return sealed;
   }
@@ -90,12 +99,18 @@ export class CipherState {
     const low = n >>> 0;
     const high = Math.floor(n / 0x1_0000_0000);
     if (this.#cipher === 'ChaChaPoly') {
-      this.#nonceView.setUint32(4, low, true);
-      this.#nonceView.setUint32(8, high, true);
+      nonceView.setUint32(4, low, true);
+      nonceView.setUint32(8, high, true);
     } else {
-      this.#nonceView.setUint32(4, high, false);
-      this.#nonceView.setUint32(8, low, false);
+      nonceView.setUint32(4, high, false);
+      nonceView.setUint32(8, low, false);
     }
-    return this.#nonce;
+    return nonceBytes;
   }
+}
+
+function withHeadroom(bytes: Uint8Array, headroom: number): Uint8Array {
+  const out = new Uint8Array(headroom + bytes.length);
+  out.set(bytes, headroom);
+  return out;
 }

@@ -8,6 +8,9 @@ import { z } from 'zod';
 export const WIRE_VERSION = 1;
 export const MAX_TEXT_BYTES = 16 * 1024;
 export const MAX_NICK_LEN = 32;
+/** Host info's certificate chain: at most this many certificates of at most 12 KiB each. */
+export const MAX_CERTS = 8;
+export const MAX_CERT_BASE64 = 16384;
 
 const nick = z
   .string()
@@ -35,6 +38,20 @@ export const HostInfo = z.object({
     /** Messages a client may send at once before the per-second rate applies. */
     messageBurst: z.number().int().positive().optional(),
   }),
+  /**
+   * The host's X.509 certificate chain (docs/trust.md): standard base64 of each DER
+   * certificate, the host's own first, then intermediates. Optional; older clients ignore it.
+   */
+  certs: z
+    .array(
+      z
+        .string()
+        .max(MAX_CERT_BASE64)
+        .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'not base64 DER'),
+    )
+    .min(1)
+    .max(MAX_CERTS)
+    .optional(),
 });
 export type HostInfo = z.infer<typeof HostInfo>;
 
