@@ -1,0 +1,398 @@
+// One load-generator thread: it owns a share of the benchmark's connections (senders and
+// receivers), decrypts everything they receive, and reports counts and a latency histogram.
+// bench/run.ts drives it with request/response messages.
+import { parentPort, workerData } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import type { KeyPair } from '../src-main/protocol/crypto/crypto-backend.ts';
+import { selectBackend } from '../src-main/protocol/crypto/select-backend.ts';
+import { Histogram } from './histogram.ts';
+import { type BenchCipher, type BenchConnection, connectBench } from './wire.ts';
+
+export interface WorkerInit {
+  readonly id: number;
+  readonly workers: number;
+  /** Float64 slots per worker: [delivered, sent] — read by every worker for flow control. */
+  readonly shared: SharedArrayBuffer;
+  readonly keys: KeyPair[];
+}
+
+export interface ConnectionSpec {
+  readonly index: number;
+  readonly room: string | null;
+  readonly sender: boolean;
+}
+
+export interface RunOptions {
+  readonly mode: 'saturate' | 'fixed';
+  readonly members: number;
+  readonly runId: string;
+  readonly textBytes: number;
+  /** saturate: unacknowledged messages per sender, and receivers' average lag, in messages. */
+  readonly window: number;
+  readonly lagLimit: number;
+  /** fixed: messages per second from each sender. */
+  readonly ratePerSec: number;
+}
+
+export interface Report {
+  readonly deliveries: number;
+  readonly records: number;
+  readonly sent: number;
+  readonly acks: number;
+  readonly histogram: { counts: Float64Array; max: number };
+  readonly closes: string[];
+}
+
+type Command =
+  | { cmd: 'ready' }
+  | { cmd: 'target'; port: number; hostKey: Uint8Array; cipher: BenchCipher }
+  | { cmd: 'open'; specs: ConnectionSpec[]; concurrency: number }
+  | { cmd: 'run'; options: RunOptions }
+  | { cmd: 'measure' }
+  | { cmd: 'report' }
+  | { cmd: 'halt' }
+  | { cmd: 'closeAll' }
+  | { cmd: 'handshakes'; durationMs: number; concurrency: number; fresh: boolean; keyFrom: number };
+
+const init = workerData as WorkerInit;
+const shared = new Float64Array(init.shared);
+const backend = selectBackend();
+const DELIVERED = 0;
+const SENT = 1;
+const SLOTS = 2;
+
+// One clock for every thread and process on the machine: CLOCK_MONOTONIC (what hrtime reads),
+// in milliseconds. performance.now() is the same clock with a per-thread origin.
+const clockOffset = Number(process.hrtime.bigint()) / 1e6 - performance.now();
+const now = (): number => performance.now() + clockOffset;
+
+let target: { port: number; hostKey: Uint8Array; cipher: BenchCipher } | undefined;
+
+interface Member {
+  readonly spec: ConnectionSpec;
+  readonly connection: BenchConnection;
+  inflight: number;
+  counter: number;
+}
+
+const members: Member[] = [];
+const senders: Member[] = [];
+const histogram = new Histogram();
+let measuring = false;
+let deliveries = 0; // since 'measure'
+let totalDelivered = 0; // since 'run' (flow control)
+let totalSent = 0;
+let acks = 0;
+let closes: string[] = [];
+let running: RunOptions | undefined;
+let retryArmed = false;
+let fixedTimer: NodeJS.Timeout | undefined;
+
+const T = 0x74; // `{"t":"` puts the type's first letter at offset 6
+const CH = { m: 0x6d, a: 0x61, p: 0x70, i: 0x69, w: 0x77, s: 0x73, y: 0x79, tilde: 0x7e };
+
+function isType(record: Uint8Array, start: number, first: number, second: number): boolean {
+  return record[start + 2] === T && record[start + 6] === first && record[start + 7] === second;
+}
+
+/** Reads the send time the sender put in the text as `~<ms>~`; NaN if absent. */
+function sendTime(record: Uint8Array, start: number, end: number): number {
+  let i = record.indexOf(CH.tilde, start);
+  if (i < 0 || i >= end) return NaN;
+  i++;
+  let value = 0;
+  let c = record[i] ?? 0;
+  while (c >= 0x30 && c <= 0x39) {
+    value = value * 10 + (c - 0x30);
+    c = record[++i] ?? 0;
+  }
+  if (c === 0x2e) {
+    let scale = 0.1;
+    c = record[++i] ?? 0;
+    while (c >= 0x30 && c <= 0x39) {
+      value += (c - 0x30) * scale;
+      scale /= 10;
+      c = record[++i] ?? 0;
+    }
+  }
+  return value;
+}
+
+function answerPing(connection: BenchConnection, record: Uint8Array, start: number, end: number) {
+  const ping = JSON.parse(Buffer.from(record.subarray(start, end)).toString()) as { n: number };
+  connection.queueJson(`{"t":"pong","n":${ping.n}}`);
+}
+
+/** The steady-state handler: count deliveries, time them, take acks, answer pings. */
+function runHandler(member: Member) {
+  return (record: Uint8Array, start: number, end: number): void => {
+    const first = record[start + 6];
+    if (first === CH.m && record[start + 7] === CH.s) {
+      totalDelivered++;
+      if (measuring) {
+        deliveries++;
+        const sent = sendTime(record, start, end);
+        if (sent === sent) histogram.record(now() - sent);
+      }
+    } else if (first === CH.a) {
+      member.inflight--;
+      acks++;
+    } else if (first === CH.p && record[start + 7] === CH.i) {
+      answerPing(member.connection, record, start, end);
+    }
+  };
+}
+
+function publish(): void {
+  shared[init.id * SLOTS + DELIVERED] = totalDelivered;
+  shared[init.id * SLOTS + SENT] = totalSent;
+}
+
+/** Receivers, on average, are at most `lagLimit` messages behind what was sent. */
+function lagAllows(options: RunOptions): boolean {
+  let sent = 0;
+  let delivered = 0;
+  for (let w = 0; w < init.workers; w++) {
+    delivered += shared[w * SLOTS + DELIVERED] ?? 0;
+    sent += shared[w * SLOTS + SENT] ?? 0;
+  }
+  const receivers = options.members - 1;
+  return sent * receivers - delivered <= options.lagLimit * receivers;
+}
+
+let padding = '';
+
+function sendOne(member: Member, options: RunOptions): void {
+  const stamp = `~${now().toFixed(3)}~`;
+  if (padding.length !== options.textBytes - stamp.length) {
+    padding = 'x'.repeat(Math.max(0, options.textBytes - stamp.length));
+  }
+  member.counter++;
+  member.inflight++;
+  totalSent++;
+  member.connection.queueJson(
+    `{"t":"send","room":"${member.spec.room ?? ''}","id":"bench-${options.runId}-${member.spec.index}-${member.counter}","text":"${stamp}${padding}"}`,
+  );
+}
+
+function pump(member: Member): void {
+  const options = running;
+  if (!options || options.mode !== 'saturate' || member.connection.closed) return;
+  while (member.inflight < options.window) {
+    if (!lagAllows(options)) {
+      armRetry();
+      break;
+    }
+    sendOne(member, options);
+  }
+  publish();
+}
+
+function armRetry(): void {
+  if (retryArmed) return;
+  retryArmed = true;
+  setTimeout(() => {
+    retryArmed = false;
+    for (const sender of senders) pump(sender);
+  }, 1);
+}
+
+function startFixedRate(options: RunOptions): void {
+  const interval = 1000 / options.ratePerSec;
+  const start = now();
+  let k = 0;
+  const tick = (): void => {
+    if (running !== options) return;
+    while (start + k * interval <= now()) {
+      for (const sender of senders) if (!sender.connection.closed) sendOne(sender, options);
+      k++;
+    }
+    publish();
+    fixedTimer = setTimeout(tick, Math.max(0, start + k * interval - now()));
+  };
+  tick();
+}
+
+async function openOne(spec: ConnectionSpec): Promise<void> {
+  if (!target) throw new Error('no target');
+  const keyPair = init.keys[spec.index];
+  if (!keyPair) throw new Error(`no key ${spec.index}`);
+  const connection = await connectBench({
+    port: target.port,
+    hostKey: target.hostKey,
+    keyPair,
+    nick: `k${spec.index}`,
+    cipher: target.cipher,
+    backend,
+  });
+  const member: Member = { spec, connection, inflight: 0, counter: 0 };
+  await new Promise<void>((resolve, reject) => {
+    let welcomed = false;
+    connection.onClose = (reason) => reject(new Error(reason));
+    connection.onItem = (record, start, end) => {
+      if (!welcomed && isType(record, start, CH.w, 0x65)) {
+        welcomed = true;
+        if (spec.room === null) resolve();
+        else connection.queueJson(`{"t":"join","room":"${spec.room}"}`);
+      } else if (isType(record, start, CH.s, CH.y)) {
+        resolve();
+      } else if (isType(record, start, CH.p, CH.i)) {
+        answerPing(connection, record, start, end);
+      }
+    };
+  });
+  connection.onClose = (reason) => {
+    if (closes.length < 20) closes.push(reason);
+  };
+  connection.onItem = runHandler(member);
+  connection.afterData = () => {
+    if (member.spec.sender) pump(member);
+    else publish();
+  };
+  members.push(member);
+  if (spec.sender) senders.push(member);
+}
+
+async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>) {
+  let next = 0;
+  const errors: string[] = [];
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) {
+        const item = items[next++] as T;
+        try {
+          await work(item);
+        } catch (error) {
+          if (errors.length < 10) errors.push((error as Error).message);
+        }
+      }
+    }),
+  );
+  return errors;
+}
+
+/** Connect, complete Noise XX and the hello, wait for `welcome`, say goodbye; again and again. */
+async function handshakes(command: Extract<Command, { cmd: 'handshakes' }>) {
+  if (!target) throw new Error('no target');
+  const deadline = now() + command.durationMs;
+  const latency = new Histogram();
+  let completed = 0;
+  let failed = 0;
+  let serial = 0;
+  const errors: string[] = [];
+  const loop = async (slot: number): Promise<void> => {
+    while (now() < deadline) {
+      const began = now();
+      const n = serial++;
+      const keyPair = command.fresh
+        ? backend.generateKeyPair()
+        : (init.keys[command.keyFrom + ((slot * 7919 + n) % 1000)] as KeyPair);
+      const nick = command.fresh
+        ? `h${init.id}x${n}r${Math.floor(Math.random() * 1e6)}`
+        : `k${command.keyFrom + ((slot * 7919 + n) % 1000)}`;
+      try {
+        if (!target) return;
+        const connection = await connectBench({
+          port: target.port,
+          hostKey: target.hostKey,
+          keyPair,
+          nick,
+          cipher: target.cipher,
+          backend,
+        });
+        await new Promise<void>((resolve, reject) => {
+          connection.onClose = (reason) => reject(new Error(reason));
+          connection.onItem = (record, start) => {
+            if (isType(record, start, CH.w, 0x65)) resolve();
+          };
+        });
+        if (now() <= deadline) {
+          completed++;
+          latency.record(now() - began);
+        }
+        connection.onClose = () => undefined;
+        connection.close();
+      } catch (error) {
+        failed++;
+        if (errors.length < 5) errors.push((error as Error).message);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: command.concurrency }, (_, slot) => loop(slot)));
+  return { completed, failed, errors, histogram: latency.snapshot() };
+}
+
+async function handle(command: Command): Promise<unknown> {
+  switch (command.cmd) {
+    case 'ready':
+      return {};
+    case 'target':
+      target = { port: command.port, hostKey: command.hostKey, cipher: command.cipher };
+      return {};
+    case 'open': {
+      const began = now();
+      const errors = await pool(command.specs, command.concurrency, openOne);
+      return { errors, ms: now() - began };
+    }
+    case 'run': {
+      running = command.options;
+      totalDelivered = 0;
+      totalSent = 0;
+      shared[init.id * SLOTS + DELIVERED] = 0;
+      shared[init.id * SLOTS + SENT] = 0;
+      closes = [];
+      if (running.mode === 'saturate') for (const sender of senders) pump(sender);
+      else if (senders.length > 0) startFixedRate(running);
+      return {};
+    }
+    case 'measure':
+      histogram.reset();
+      deliveries = 0;
+      acks = 0;
+      for (const member of members) member.connection.records = 0;
+      measuring = true;
+      return {};
+    case 'report': {
+      let records = 0;
+      for (const member of members) records += member.connection.records;
+      const report: Report = {
+        deliveries,
+        records,
+        sent: totalSent,
+        acks,
+        histogram: histogram.snapshot(),
+        closes,
+      };
+      return report;
+    }
+    case 'halt': {
+      running = undefined;
+      measuring = false;
+      if (fixedTimer) clearTimeout(fixedTimer);
+      const deadline = now() + 10_000;
+      while (senders.some((s) => s.inflight > 0 && !s.connection.closed) && now() < deadline) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      return { unacked: senders.reduce((sum, s) => sum + Math.max(0, s.inflight), 0) };
+    }
+    case 'closeAll': {
+      for (const member of members) {
+        member.connection.onClose = () => undefined;
+        member.connection.close();
+      }
+      members.length = 0;
+      senders.length = 0;
+      return {};
+    }
+    case 'handshakes':
+      return handshakes(command);
+  }
+}
+
+parentPort?.on('message', (message: { id: number; command: Command }) => {
+  handle(message.command).then(
+    (result) => parentPort?.postMessage({ id: message.id, result }),
+    (error: unknown) =>
+      parentPort?.postMessage({ id: message.id, error: (error as Error).stack ?? String(error) }),
+  );
+});

@@ -1,0 +1,1111 @@
+// `npm run bench` — fan-out, latency, handshakes and memory of a real Parley host, with same-run
+// baselines (the null transport cipher, raw AEAD throughput). See docs/benchmarks.md.
+//
+//   npm run bench                 full run (a few minutes): a table, then the JSON
+//   npm run bench -- --json       only the JSON object on stdout
+//   npm run bench -- --quick      under a minute
+//   other options: --only=aead,fanout,fixed,handshakes,memory  --ciphers=chachapoly,null,aesgcm
+//                  --members=100,1000  --workers=N  --seconds=S (per window)  --lag=M (in flight)
+//                  --profile (CPU profiles of the host per scenario, into bench/profiles/)
+//
+// The host runs in a child process (bench/host-process.ts) so its CPU and memory are its own; the
+// load runs in worker threads of this process, so "load CPU" is this whole process. Everything
+// stays on 127.0.0.1 and stops by itself.
+import { type ChildProcess, fork } from 'node:child_process';
+import { once } from 'node:events';
+import {
+  closeSync,
+  fdatasyncSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import type { KeyPair } from '../src-main/protocol/crypto/crypto-backend.ts';
+import { selectBackend } from '../src-main/protocol/crypto/select-backend.ts';
+import { decodeBase64Url } from '../src-shared/base64url.ts';
+import { measureAead, type AeadResult } from './aead.ts';
+import { Histogram } from './histogram.ts';
+import type { ConnectionSpec, Report, RunOptions } from './load-worker.ts';
+import type { BenchCipher } from './wire.ts';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const TEXT_BYTES = 200;
+
+const { values: args } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    ciphers: { type: 'string' },
+    members: { type: 'string' },
+    workers: { type: 'string' },
+    seconds: { type: 'string' },
+    lag: { type: 'string' },
+  },
+});
+const quick = args.quick ?? false;
+const only = new Set((args.only ?? 'aead,fanout,fixed,handshakes,memory').split(','));
+const workerCount = Number(args.workers ?? Math.max(2, os.availableParallelism()));
+const began = performance.now();
+const log = (line: string): void => {
+  const at = ((performance.now() - began) / 1000).toFixed(1).padStart(6);
+  process.stderr.write(`${at}s ${line}\n`);
+};
+
+// ── timing plan ────────────────────────────────────────────────────────────────────
+
+const plan = quick
+  ? {
+      warmupMs: 500,
+      windowMs: Number(args.seconds ?? 1.5) * 1000,
+      windows: 1,
+      fixedMs: 3000,
+      handshakeMs: 2000,
+      freshHandshakeMs: 1000,
+      aeadMs: 250,
+    }
+  : {
+      warmupMs: 1000,
+      windowMs: Number(args.seconds ?? 2) * 1000,
+      windows: 3,
+      fixedMs: 10_000,
+      handshakeMs: 5000,
+      freshHandshakeMs: 3000,
+      aeadMs: 1000,
+    };
+
+interface FanoutConfig {
+  readonly members: number;
+  readonly senders: number;
+}
+
+const fullConfigs: FanoutConfig[] = [
+  { members: 10, senders: 1 },
+  { members: 100, senders: 1 },
+  { members: 100, senders: 10 },
+  { members: 500, senders: 1 },
+  { members: 500, senders: 50 },
+  { members: 1000, senders: 1 },
+  { members: 1000, senders: 100 },
+];
+const memberFilter = args.members ? new Set(args.members.split(',').map(Number)) : undefined;
+/** --members picks from the full matrix; --quick alone keeps N=100 and N=1000 with one sender. */
+const configs = memberFilter
+  ? fullConfigs.filter((c) => memberFilter.has(c.members))
+  : quick
+    ? fullConfigs.filter((c) => c.senders === 1 && (c.members === 100 || c.members === 1000))
+    : fullConfigs;
+/** AES-GCM is the second suite: measured where it tells something (small and large rooms). */
+const aesConfigs = configs.filter(
+  (c) => c.senders === 1 && (c.members === 100 || c.members === 1000),
+);
+const ciphers = (args.ciphers ?? (quick ? 'chachapoly,null' : 'chachapoly,null,aesgcm')).split(
+  ',',
+) as BenchCipher[];
+
+// ── the host process ───────────────────────────────────────────────────────────────
+
+interface HostStats {
+  cpu: { user: number; system: number };
+  at: number;
+  elu: { idle: number; active: number; utilization: number };
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+  clients: number;
+  events: Record<string, number>;
+  spaces?: Record<string, { size: number; used: number }>;
+}
+
+const tmpRoot = mkdtempSync(join(os.tmpdir(), 'parley-bench-'));
+const profileDir = join(HERE, 'profiles');
+let hostSerial = 0;
+
+class BenchHost {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly publicKey: Uint8Array;
+  readonly cipher: BenchCipher;
+  readonly #waiters = new Map<number, (message: Record<string, unknown>) => void>();
+  #serial = 0;
+
+  private constructor(child: ChildProcess, ready: Record<string, unknown>, cipher: BenchCipher) {
+    this.child = child;
+    this.port = ready['port'] as number;
+    this.publicKey = decodeBase64Url(ready['publicKey'] as string) ?? new Uint8Array(32);
+    this.cipher = cipher;
+    child.on('message', (message: Record<string, unknown>) => {
+      const id = message['id'] as number;
+      this.#waiters.get(id)?.(message);
+      this.#waiters.delete(id);
+    });
+  }
+
+  static async start(
+    cipher: BenchCipher,
+    rooms: string[],
+    exposeGc = false,
+    nodeFlags: string[] = [],
+  ): Promise<BenchHost> {
+    const dataDir = join(tmpRoot, `host-${++hostSerial}-${cipher}`);
+    const execArgv = [
+      ...(exposeGc ? ['--expose-gc'] : []),
+      ...(process.env.PARLEY_BENCH_HOST_FLAGS?.split(' ').filter(Boolean) ?? []),
+      ...nodeFlags,
+    ];
+    // PARLEY_BENCH_HOST_SCRIPT: another checkout's host-process.ts, to compare host code
+    // before/after a change against the same load generator.
+    const script = process.env.PARLEY_BENCH_HOST_SCRIPT ?? join(HERE, 'host-process.ts');
+    const child = fork(script, [], {
+      execArgv,
+      env: {
+        ...process.env,
+        PARLEY_BENCH_DATA_DIR: dataDir,
+        PARLEY_BENCH_ROOMS: rooms.join(','),
+        PARLEY_BENCH_CIPHER: cipher === 'null' ? 'null' : 'real',
+      },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const [ready] = (await once(child, 'message')) as [Record<string, unknown>];
+    return new BenchHost(child, ready, cipher);
+  }
+
+  #ask(message: object): Promise<Record<string, unknown>> {
+    const id = ++this.#serial;
+    return new Promise((resolve) => {
+      this.#waiters.set(id, resolve);
+      this.child.send({ ...message, id });
+    });
+  }
+
+  async stats(gc = false): Promise<HostStats> {
+    return (await this.#ask({ op: 'stats', gc })) as unknown as HostStats;
+  }
+
+  /** Writes a heap snapshot in the host's working directory (for `PARLEY_BENCH_DEBUG`). */
+  async snapshot(): Promise<Record<string, unknown>> {
+    return this.#ask({ op: 'snapshot' });
+  }
+
+  async waitForClients(count: number, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { clients } = await this.stats();
+      if (clients === count) return;
+      if (Date.now() > deadline) throw new Error(`host has ${clients} clients, expected ${count}`);
+      await sleep(50);
+    }
+  }
+
+  /** With --profile: a CPU profile of the host for one scenario, in bench/profiles/. */
+  async profile<T>(name: string, work: () => Promise<T>): Promise<T> {
+    if (!args.profile) return work();
+    mkdirSync(profileDir, { recursive: true });
+    await this.#ask({ op: 'profile-start' });
+    try {
+      return await work();
+    } finally {
+      const file = join(profileDir, `host-${this.cipher}-${name}.cpuprofile`);
+      await this.#ask({ op: 'profile-stop', file });
+      log(`  profile: ${file}`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    const exited = once(this.child, 'exit');
+    await this.#ask({ op: 'stop' });
+    await exited;
+  }
+}
+
+// ── the load workers ───────────────────────────────────────────────────────────────
+
+class LoadPool {
+  readonly workers: Worker[];
+  #serial = 0;
+  readonly #pending = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: Error) => void }
+  >();
+
+  constructor(count: number, keys: KeyPair[]) {
+    const shared = new SharedArrayBuffer(8 * 2 * count);
+    this.workers = Array.from({ length: count }, (_, id) => {
+      const worker = new Worker(new URL('./load-worker.ts', import.meta.url), {
+        workerData: { id, workers: count, shared, keys },
+      });
+      worker.on('message', (message: { id: number; result?: unknown; error?: string }) => {
+        const pending = this.#pending.get(message.id);
+        this.#pending.delete(message.id);
+        if (message.error) pending?.reject(new Error(message.error));
+        else pending?.resolve(message.result);
+      });
+      worker.on('error', (error) => log(`load worker ${id} failed: ${error.stack ?? error}`));
+      return worker;
+    });
+  }
+
+  call<T>(index: number, command: object): Promise<T> {
+    const id = ++this.#serial;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.workers[index]?.postMessage({ id, command });
+    });
+  }
+
+  all<T>(command: object | ((index: number) => object)): Promise<T[]> {
+    return Promise.all(
+      this.workers.map((_, i) =>
+        this.call<T>(i, typeof command === 'function' ? command(i) : command),
+      ),
+    );
+  }
+
+  /** Spreads connections over the workers (i mod workers) and opens them. */
+  async open(specs: ConnectionSpec[], concurrency = 32): Promise<void> {
+    const results = await this.all<{ errors: string[] }>((w) => ({
+      cmd: 'open',
+      specs: specs.filter((_, i) => i % this.workers.length === w),
+      concurrency,
+    }));
+    const errors = results.flatMap((r) => r.errors);
+    if (errors.length > 0) throw new Error(`could not open connections: ${errors.join('; ')}`);
+  }
+
+  async target(host: BenchHost): Promise<void> {
+    await this.all({
+      cmd: 'target',
+      port: host.port,
+      hostKey: host.publicKey,
+      cipher: host.cipher,
+    });
+  }
+
+  async terminate(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+// ── measurements ───────────────────────────────────────────────────────────────────
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2
+    ? (sorted[mid] ?? NaN)
+    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+/** All CPUs' [busy, total] jiffies from /proc/stat (Linux), to show when the machine is full. */
+function machineTicks(): [number, number] {
+  try {
+    const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '')
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    const total = fields.reduce((a, b) => a + b, 0);
+    const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+    return [total - idle, total];
+  } catch {
+    return [NaN, NaN];
+  }
+}
+
+/** CPU used by the host and by this (load) process over a span, in % of one core. */
+class CpuSpan {
+  readonly #host: BenchHost;
+  #hostStart!: HostStats;
+  #machine = machineTicks();
+  #loadCpu = process.cpuUsage();
+  #loadAt = performance.now();
+
+  constructor(host: BenchHost) {
+    this.#host = host;
+  }
+
+  async begin(): Promise<void> {
+    this.#hostStart = await this.#host.stats();
+    this.#loadCpu = process.cpuUsage();
+    this.#loadAt = performance.now();
+    this.#machine = machineTicks();
+  }
+
+  async end() {
+    const host = await this.#host.stats();
+    const load = process.cpuUsage(this.#loadCpu);
+    const loadMs = performance.now() - this.#loadAt;
+    const hostCpu =
+      host.cpu.user + host.cpu.system - this.#hostStart.cpu.user - this.#hostStart.cpu.system;
+    const hostMs = host.at - this.#hostStart.at;
+    const [busy, total] = machineTicks();
+    return {
+      /** Every process on the machine, % of all cores: near 100 means no core was left idle. */
+      machineBusyPct: ((busy - this.#machine[0]) / (total - this.#machine[1])) * 100,
+      hostSystemPct:
+        ((host.cpu.system - this.#hostStart.cpu.system) / 1000 / (host.at - this.#hostStart.at)) *
+        100,
+      hostCpuUs: hostCpu,
+      loadCpuUs: load.user + load.system,
+      hostCpuPct: (hostCpu / 1000 / hostMs) * 100,
+      loadCpuPct: ((load.user + load.system) / 1000 / loadMs) * 100,
+      hostRssMb: host.rss / 2 ** 20,
+      wallMs: loadMs,
+      host,
+    };
+  }
+}
+
+export interface FanoutResult {
+  members: number;
+  senders: number;
+  bytes: number;
+  cipher: BenchCipher;
+  deliveriesPerSec: number;
+  messagesPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  hostCpuPct: number;
+  /** The kernel's part of hostCpuPct: on loopback, sending also runs the receiver's TCP input. */
+  hostSystemCpuPct: number;
+  /** All processes, % of all cores (Linux): near 100 = no idle core, others' load included. */
+  machineBusyPct: number;
+  loadCpuPct: number;
+  hostRssMb: number;
+  /** CPU time per delivery, host and load side (ns): how cost grows with N, robust to noise. */
+  hostNsPerDelivery: number;
+  loadNsPerDelivery: number;
+  /**
+   * 1e9 / hostNsPerDelivery: what the host's CPU cost per delivery allows on one core of its own.
+   * Derived, not measured: on two shared cores the load generator takes the other half.
+   */
+  hostCoreDeliveriesPerSec: number;
+  /** Messages per record a receiver decrypts: the batching the host achieved. */
+  deliveriesPerRecord: number;
+  /** Flow control: messages in flight per receiver (average), unacknowledged per sender. */
+  inFlightPerReceiver: number;
+  senderWindow: number;
+  /** Per-window deliveries/s, the median of which is `deliveriesPerSec`. */
+  windows: number[];
+  problems: string[];
+}
+
+let runSerial = 0;
+
+async function openRoom(pool: LoadPool, room: string, members: number, senders: number) {
+  const specs: ConnectionSpec[] = Array.from({ length: members }, (_, i) => ({
+    index: i,
+    room,
+    sender: i < senders,
+  }));
+  await pool.open(specs);
+}
+
+/** Window and lag bounds for a saturating run: enough in flight to keep the host's turns full,
+ * little enough that no receiver approaches the host's 4 MiB slow-reader bound. */
+function flowControl(members: number, senders: number): { window: number; lagLimit: number } {
+  // About 16 MiB of ~450-byte deliveries in flight in total, 64–1024 messages per receiver.
+  const lagLimit =
+    Number(args.lag) ||
+    Math.max(64, Math.min(1024, Math.floor((16 * 2 ** 20) / (450 * (members - 1)))));
+  return { lagLimit, window: Math.max(4, Math.ceil(lagLimit / senders)) };
+}
+
+async function fanout(
+  host: BenchHost,
+  pool: LoadPool,
+  config: FanoutConfig,
+): Promise<FanoutResult> {
+  const room = `f${++runSerial}`;
+  await openRoom(pool, room, config.members, config.senders);
+  await host.waitForClients(config.members);
+  const options: RunOptions = {
+    mode: 'saturate',
+    members: config.members,
+    runId: `r${runSerial}`,
+    textBytes: TEXT_BYTES,
+    ratePerSec: 0,
+    ...flowControl(config.members, config.senders),
+  };
+  await pool.all({ cmd: 'run', options });
+  await sleep(plan.warmupMs);
+  const histogram = new Histogram();
+  const windows: {
+    deliveries: number;
+    messages: number;
+    host: number;
+    load: number;
+    rss: number;
+    hostNs: number;
+    loadNs: number;
+    hostSystem: number;
+    machine: number;
+  }[] = [];
+  let records = 0;
+  let deliveriesTotal = 0;
+  const problems: string[] = [];
+  await host.profile(`fanout-N${config.members}-S${config.senders}`, async () => {
+    for (let w = 0; w < plan.windows; w++) {
+      const span = new CpuSpan(host);
+      await Promise.all([span.begin(), pool.all({ cmd: 'measure' })]);
+      await sleep(plan.windowMs);
+      const [reports, cpu] = await Promise.all([pool.all<Report>({ cmd: 'report' }), span.end()]);
+      const seconds = cpu.wallMs / 1000;
+      const deliveries = reports.reduce((s, r) => s + r.deliveries, 0);
+      for (const r of reports) {
+        histogram.merge(r.histogram);
+        records += r.records;
+        problems.push(...r.closes);
+      }
+      deliveriesTotal += deliveries;
+      windows.push({
+        deliveries: deliveries / seconds,
+        messages: deliveries / (config.members - 1) / seconds,
+        host: cpu.hostCpuPct,
+        load: cpu.loadCpuPct,
+        rss: cpu.hostRssMb,
+        hostSystem: cpu.hostSystemPct,
+        machine: cpu.machineBusyPct,
+        hostNs: (cpu.hostCpuUs * 1000) / deliveries,
+        loadNs: (cpu.loadCpuUs * 1000) / deliveries,
+      });
+      for (const [event, count] of Object.entries(cpu.host.events)) {
+        problems.push(`host logged ${event} ×${count}`);
+      }
+    }
+  });
+  await pool.all({ cmd: 'halt' });
+  await pool.all({ cmd: 'closeAll' });
+  await host.waitForClients(0);
+  return {
+    members: config.members,
+    senders: config.senders,
+    bytes: TEXT_BYTES,
+    cipher: host.cipher,
+    deliveriesPerSec: Math.round(median(windows.map((w) => w.deliveries))),
+    messagesPerSec: Math.round(median(windows.map((w) => w.messages))),
+    p50Ms: round(histogram.quantile(0.5)),
+    p99Ms: round(histogram.quantile(0.99)),
+    maxMs: round(histogram.max),
+    hostCpuPct: Math.round(median(windows.map((w) => w.host))),
+    hostSystemCpuPct: Math.round(median(windows.map((w) => w.hostSystem))),
+    machineBusyPct: Math.round(median(windows.map((w) => w.machine))),
+    loadCpuPct: Math.round(median(windows.map((w) => w.load))),
+    hostRssMb: Math.round(Math.max(...windows.map((w) => w.rss))),
+    hostNsPerDelivery: Math.round(median(windows.map((w) => w.hostNs))),
+    hostCoreDeliveriesPerSec: Math.round(1e9 / median(windows.map((w) => w.hostNs))),
+    loadNsPerDelivery: Math.round(median(windows.map((w) => w.loadNs))),
+    deliveriesPerRecord: round(records > 0 ? deliveriesTotal / records : 0),
+    inFlightPerReceiver: options.lagLimit,
+    senderWindow: options.window,
+    windows: windows.map((w) => Math.round(w.deliveries)),
+    problems: [...new Set(problems)],
+  };
+}
+
+export interface FixedLoadResult {
+  members: number;
+  ratePerSec: number;
+  cipher: BenchCipher;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  deliveries: number;
+  hostCpuPct: number;
+  loadCpuPct: number;
+  machineBusyPct: number;
+  problems: string[];
+}
+
+async function fixedLoad(
+  host: BenchHost,
+  pool: LoadPool,
+  members: number,
+  ratePerSec: number,
+): Promise<FixedLoadResult> {
+  const room = `f${++runSerial}`;
+  await openRoom(pool, room, members, 1);
+  await host.waitForClients(members);
+  const options: RunOptions = {
+    mode: 'fixed',
+    members,
+    runId: `r${runSerial}`,
+    textBytes: TEXT_BYTES,
+    ratePerSec,
+    window: 0,
+    lagLimit: 0,
+  };
+  await pool.all({ cmd: 'run', options });
+  await sleep(Math.min(1000, plan.warmupMs * 2));
+  const span = new CpuSpan(host);
+  const [reports, cpu] = await host.profile(`fixed-N${members}-${ratePerSec}`, async () => {
+    await Promise.all([span.begin(), pool.all({ cmd: 'measure' })]);
+    await sleep(plan.fixedMs);
+    return Promise.all([pool.all<Report>({ cmd: 'report' }), span.end()]);
+  });
+  await pool.all({ cmd: 'halt' });
+  await pool.all({ cmd: 'closeAll' });
+  await host.waitForClients(0);
+  const histogram = new Histogram();
+  for (const r of reports) histogram.merge(r.histogram);
+  return {
+    members,
+    ratePerSec,
+    cipher: host.cipher,
+    p50Ms: round(histogram.quantile(0.5)),
+    p99Ms: round(histogram.quantile(0.99)),
+    maxMs: round(histogram.max),
+    deliveries: histogram.count,
+    hostCpuPct: Math.round(cpu.hostCpuPct),
+    loadCpuPct: Math.round(cpu.loadCpuPct),
+    machineBusyPct: Math.round(cpu.machineBusyPct),
+    problems: [
+      ...new Set([
+        ...reports.flatMap((r) => r.closes),
+        ...Object.entries(cpu.host.events).map(([e, n]) => `host logged ${e} ×${n}`),
+      ]),
+    ],
+  };
+}
+
+interface HandshakeResult {
+  perSec: number;
+  concurrency: number;
+  p50Ms: number;
+  p99Ms: number;
+  hostCpuPct: number;
+  loadCpuPct: number;
+  machineBusyPct: number;
+  failed: number;
+  errors: string[];
+}
+
+async function handshakes(
+  host: BenchHost,
+  pool: LoadPool,
+  fresh: boolean,
+  durationMs: number,
+  concurrencyPerWorker: number,
+): Promise<HandshakeResult> {
+  if (!fresh) {
+    // Returning users: their nicknames are already bound to their keys (as after a host restart).
+    await pool.open(
+      Array.from({ length: 1000 }, (_, i) => ({ index: i, room: null, sender: false })),
+    );
+    await pool.all({ cmd: 'closeAll' });
+    await host.waitForClients(0);
+  }
+  const span = new CpuSpan(host);
+  const [results, cpu] = await host.profile(fresh ? 'handshakes-new' : 'handshakes', async () => {
+    await span.begin();
+    const results = await pool.all<{
+      completed: number;
+      failed: number;
+      errors: string[];
+      histogram: { counts: Float64Array; max: number };
+    }>({ cmd: 'handshakes', durationMs, concurrency: concurrencyPerWorker, fresh, keyFrom: 0 });
+    return [results, await span.end()] as const;
+  });
+  await host.waitForClients(0);
+  const histogram = new Histogram();
+  for (const r of results) histogram.merge(r.histogram);
+  const completed = results.reduce((s, r) => s + r.completed, 0);
+  return {
+    perSec: Math.round(completed / (durationMs / 1000)),
+    concurrency: concurrencyPerWorker * pool.workers.length,
+    p50Ms: round(histogram.quantile(0.5)),
+    p99Ms: round(histogram.quantile(0.99)),
+    hostCpuPct: Math.round(cpu.hostCpuPct),
+    loadCpuPct: Math.round(cpu.loadCpuPct),
+    machineBusyPct: Math.round(cpu.machineBusyPct),
+    failed: results.reduce((s, r) => s + r.failed, 0),
+    errors: results.flatMap((r) => r.errors),
+  };
+}
+
+interface MemoryResult {
+  connections: number;
+  rssBytesPerConnection: number;
+  heapBytesPerConnection: number;
+  heapCommittedBytesPerConnection: number;
+  externalBytesPerConnection: number;
+  hostRssMb: number;
+}
+
+async function idleMemory(
+  pool: LoadPool,
+  steps: number[],
+  nodeFlags: string[] = [],
+): Promise<MemoryResult[]> {
+  const rooms = Array.from({ length: 100 }, (_, i) => `i${i}`);
+  const host = await BenchHost.start('chachapoly', rooms, true, nodeFlags);
+  try {
+    await pool.target(host);
+    // Warm up code paths, buffer pools and the nickname table, then take the baseline.
+    const last = steps[steps.length - 1] ?? 0;
+    const spec = (i: number): ConnectionSpec => ({ index: i, room: `i${i % 100}`, sender: false });
+    await pool.open(Array.from({ length: 200 }, (_, i) => spec(last + i)));
+    await pool.all({ cmd: 'closeAll' });
+    await host.waitForClients(0);
+    await sleep(300);
+    const base = await host.stats(true);
+    if (process.env.PARLEY_BENCH_DEBUG) log(JSON.stringify(await host.snapshot()));
+    const results: MemoryResult[] = [];
+    let open = 0;
+    for (const step of steps) {
+      await pool.open(Array.from({ length: step - open }, (_, i) => spec(open + i)));
+      open = step;
+      await host.waitForClients(open);
+      await sleep(Number(process.env.PARLEY_BENCH_IDLE_WAIT ?? 500));
+      const now = await host.stats(true);
+      if (process.env.PARLEY_BENCH_DEBUG) {
+        log(JSON.stringify({ base: base.spaces, now: now.spaces }));
+        log(JSON.stringify(await host.snapshot()));
+      }
+      results.push({
+        connections: step,
+        rssBytesPerConnection: Math.round((now.rss - base.rss) / step),
+        heapBytesPerConnection: Math.round((now.heapUsed - base.heapUsed) / step),
+        heapCommittedBytesPerConnection: Math.round((now.heapTotal - base.heapTotal) / step),
+        externalBytesPerConnection: Math.round((now.external - base.external) / step),
+        hostRssMb: Math.round(now.rss / 2 ** 20),
+      });
+    }
+    await pool.all({ cmd: 'closeAll' });
+    await host.waitForClients(0);
+    return results;
+  } finally {
+    await host.stop();
+  }
+}
+
+function round(value: number): number {
+  return Number.isFinite(value) ? Math.round(value * 100) / 100 : value;
+}
+
+// ── the run ────────────────────────────────────────────────────────────────────────
+
+/** How long a durable commit takes here (the host fsyncs once per turn that stored messages). */
+function fsyncMs(): number {
+  const file = join(tmpRoot, 'fsync-probe');
+  const fd = openSync(file, 'w');
+  const block = Buffer.alloc(4096);
+  const times: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    writeSync(fd, block);
+    const began = performance.now();
+    fdatasyncSync(fd);
+    times.push(performance.now() - began);
+  }
+  closeSync(fd);
+  rmSync(file);
+  return round(median(times));
+}
+
+/** Linux pressure stall information: the share of time runnable tasks waited for a CPU. */
+function cpuPressure(): number | null {
+  try {
+    const line = readFileSync('/proc/pressure/cpu', 'utf8').split('\n')[0] ?? '';
+    return Number(/avg60=([\d.]+)/.exec(line)?.[1] ?? NaN);
+  } catch {
+    return null;
+  }
+}
+
+function machine() {
+  const cpus = os.cpus();
+  return {
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    cores: os.availableParallelism(),
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    openssl: process.versions.openssl,
+    cryptoBackend: selectBackend().name,
+    loadWorkers: workerCount,
+    loadAverageAtStart: os.loadavg().map((l) => round(l)),
+    cpuPressureAvg60AtStart: cpuPressure(),
+    fsyncMsAtStart: fsyncMs(),
+    tmpDir: os.tmpdir(),
+    quick,
+    cpuPctMeans: '% of one core (100 = one core busy)',
+  };
+}
+
+function makeKeys(count: number): KeyPair[] {
+  const backend = selectBackend();
+  return Array.from({ length: count }, () => backend.generateKeyPair());
+}
+
+const PROTOTYPE = { 100: 1_340_000, 1000: 580_000 } as const;
+const YOUNG_GEN_FLAG = '--max-semi-space-size=8';
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const info = machine();
+  const result: Record<string, unknown> = { machine: info };
+  const memorySteps = [1000, 5000];
+  const keys = makeKeys(Math.max(...memorySteps) + 200);
+  const pool = new LoadPool(workerCount, keys);
+  await pool.all({ cmd: 'ready' }); // workers loaded, so they do not share the AEAD measurement
+
+  if (only.has('aead')) {
+    log('aead: raw seal throughput of the selected backend…');
+    const aead: AeadResult[] = measureAead(plan.aeadMs);
+    result['aead'] = aead;
+    result['aeadMessagesPerSec'] = aead.find(
+      (a) => a.cipher === 'chachapoly' && a.items === 1,
+    )?.sealsPerSec;
+  }
+
+  const fanoutResults: FanoutResult[] = [];
+  const fixedResults: FixedLoadResult[] = [];
+  const fanoutRooms = Array.from({ length: 40 }, (_, i) => `f${i + 1}`);
+  // One host per cipher, all started up front, and each configuration measured with every cipher
+  // back to back: a neighbour's load then weighs on both sides of a ratio alike.
+  const hosts = new Map<BenchCipher, BenchHost>();
+  const hostFor = async (cipher: BenchCipher): Promise<BenchHost> => {
+    let host = hosts.get(cipher);
+    if (!host) {
+      host = await BenchHost.start(cipher, fanoutRooms);
+      hosts.set(cipher, host);
+    }
+    await pool.target(host);
+    return host;
+  };
+  try {
+    if (only.has('fanout')) {
+      for (const config of configs) {
+        for (const cipher of ciphers) {
+          if (cipher === 'aesgcm' && !aesConfigs.includes(config)) continue;
+          // --quick keeps the one baseline a target needs (N=100) and stays under a minute.
+          if (quick && cipher === 'null' && config.members !== 100 && !memberFilter) continue;
+          log(`fan-out ${cipher} N=${config.members} S=${config.senders}…`);
+          const r = await fanout(await hostFor(cipher), pool, config);
+          log(
+            `  ${fmt(r.deliveriesPerSec)} deliveries/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, host ${r.hostCpuPct}% (sys ${r.hostSystemCpuPct}%) load ${r.loadCpuPct}% machine ${r.machineBusyPct}%, host ${r.hostNsPerDelivery} ns/delivery, load ${r.loadNsPerDelivery} ns/delivery, ${r.deliveriesPerRecord}/record${r.problems.length ? ` PROBLEMS: ${r.problems.join('; ')}` : ''}`,
+          );
+          fanoutResults.push(r);
+        }
+      }
+    }
+    if (only.has('fixed')) {
+      for (const cipher of ciphers) {
+        if (cipher === 'aesgcm' || (quick && cipher === 'null')) continue;
+        log(`fixed load ${cipher}: N=500, 100 msg/s…`);
+        const r = await fixedLoad(await hostFor(cipher), pool, 500, 100);
+        log(`  p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms, host ${r.hostCpuPct}%`);
+        fixedResults.push(r);
+      }
+    }
+    if (only.has('handshakes') && ciphers.includes('chachapoly')) {
+      const host = await hostFor('chachapoly');
+      log('handshakes: returning keys…');
+      const returning = await handshakes(host, pool, false, plan.handshakeMs, 8);
+      log(`  ${returning.perSec}/s (host ${returning.hostCpuPct}%, load ${returning.loadCpuPct}%)`);
+      log('handshakes: new keys (each claims a nickname: one durable write)…');
+      const fresh = await handshakes(
+        host,
+        pool,
+        true,
+        process.env.PARLEY_BENCH_SKIP_FRESH ? 100 : plan.freshHandshakeMs,
+        8,
+      );
+      log(`  ${fresh.perSec}/s (host ${fresh.hostCpuPct}%, load ${fresh.loadCpuPct}%)`);
+      result['handshakesPerSec'] = returning.perSec;
+      result['handshakesNewKeysPerSec'] = fresh.perSec;
+      result['handshakes'] = { returningKeys: returning, newKeys: fresh };
+    }
+  } finally {
+    for (const host of hosts.values()) await host.stop();
+  }
+  if (fanoutResults.length) result['fanout'] = fanoutResults;
+  if (fixedResults.length) result['fixedLoad'] = fixedResults;
+
+  if (only.has('memory')) {
+    log(`idle memory: ${memorySteps.join(', ')} connections…`);
+    const memory = await idleMemory(pool, memorySteps);
+    for (const m of memory)
+      log(`  ${m.connections}: ${m.rssBytesPerConnection} B RSS per connection`);
+    result['idleBytesPerConnection'] = Object.fromEntries(
+      memory.map((m) => [String(m.connections), m.rssBytesPerConnection]),
+    );
+    result['idleMemory'] = memory;
+    if (!quick) {
+      // V8 sizes the young generation from the machine's memory (here up to 64 MiB semi-spaces)
+      // and keeps it after a connection storm; capping it is a deployment flag, not code.
+      log(`idle memory with ${YOUNG_GEN_FLAG}…`);
+      const tuned = await idleMemory(pool, memorySteps, [YOUNG_GEN_FLAG]);
+      for (const m of tuned)
+        log(`  ${m.connections}: ${m.rssBytesPerConnection} B RSS per connection`);
+      result['idleBytesPerConnectionSmallYoungGen'] = Object.fromEntries(
+        tuned.map((m) => [String(m.connections), m.rssBytesPerConnection]),
+      );
+      result['idleMemorySmallYoungGen'] = { nodeFlags: [YOUNG_GEN_FLAG], steps: tuned };
+    }
+  }
+
+  await pool.terminate();
+  result['machine'] = {
+    ...info,
+    loadAverageAtEnd: os.loadavg().map((l) => round(l)),
+    cpuPressureAvg60AtEnd: cpuPressure(),
+  };
+  result['targets'] = targets(result, fanoutResults, fixedResults);
+  result['durationSec'] = Math.round((performance.now() - started) / 1000);
+  rmSync(tmpRoot, { recursive: true, force: true });
+
+  if (!args.json) process.stdout.write(`${table(result, fanoutResults, fixedResults)}\n`);
+  process.stdout.write(`${JSON.stringify(result, null, args.json ? 0 : 2)}\n`);
+}
+
+function find(results: FanoutResult[], cipher: BenchCipher, members: number, senders = 1) {
+  return results.find((r) => r.cipher === cipher && r.members === members && r.senders === senders);
+}
+
+function targets(
+  result: Record<string, unknown>,
+  fanoutResults: FanoutResult[],
+  fixedResults: FixedLoadResult[],
+) {
+  const out: {
+    target: string;
+    value: number | string | null;
+    goal: string;
+    met: boolean | null;
+  }[] = [];
+  const add = (
+    target: string,
+    value: number | undefined,
+    goal: string,
+    ok: (v: number) => boolean,
+  ) =>
+    out.push({
+      target,
+      value: value === undefined ? null : round(value),
+      goal,
+      met: value === undefined ? null : ok(value),
+    });
+  const chacha100 = find(fanoutResults, 'chachapoly', 100);
+  const null100 = find(fanoutResults, 'null', 100);
+  add(
+    'encrypted / null-cipher fan-out, N=100, 1 sender',
+    chacha100 && null100 ? chacha100.deliveriesPerSec / null100.deliveriesPerSec : undefined,
+    '>= 0.70',
+    (v) => v >= 0.7,
+  );
+  for (const [members, figure] of Object.entries(PROTOTYPE)) {
+    const r = find(fanoutResults, 'chachapoly', Number(members));
+    add(
+      `encrypted fan-out N=${members}, 1 sender (deliveries/s)`,
+      r?.deliveriesPerSec,
+      `>= prototype ${figure}`,
+      (v) => v >= figure,
+    );
+  }
+  add(
+    'encrypted fan-out N=1000, 1 sender (deliveries/s)',
+    find(fanoutResults, 'chachapoly', 1000)?.deliveriesPerSec,
+    '>= 1000000',
+    (v) => v >= 1_000_000,
+  );
+  add(
+    'p99 at N=500, 1 sender, 100 msg/s (ms)',
+    fixedResults.find((r) => r.cipher === 'chachapoly')?.p99Ms,
+    '< 25',
+    (v) => v < 25,
+  );
+  add(
+    'handshakes/s',
+    result['handshakesPerSec'] as number | undefined,
+    '>= 1500',
+    (v) => v >= 1500,
+  );
+  const idle = result['idleBytesPerConnection'] as Record<string, number> | undefined;
+  const tuned = result['idleBytesPerConnectionSmallYoungGen'] as Record<string, number> | undefined;
+  for (const n of ['1000', '5000']) {
+    add(`RSS per idle connection at ${n} (bytes)`, idle?.[n], '<= 12288', (v) => v <= 12288);
+    if (tuned) {
+      add(`  same, host run with ${YOUNG_GEN_FLAG}`, tuned[n], '<= 12288', (v) => v <= 12288);
+    }
+  }
+  return out;
+}
+
+function fmt(n: number | undefined): string {
+  if (n === undefined || !Number.isFinite(n)) return '—';
+  return Math.round(n).toLocaleString('en-US');
+}
+
+function table(
+  result: Record<string, unknown>,
+  fanoutResults: FanoutResult[],
+  fixedResults: FixedLoadResult[],
+): string {
+  const lines: string[] = [];
+  const m = result['machine'] as Record<string, unknown>;
+  lines.push(
+    `Parley host benchmark — ${m['cpuModel']}, ${m['cores']} cores, ${m['node']}, OpenSSL ${m['openssl']}, backend ${m['cryptoBackend']}`,
+  );
+  lines.push(
+    `Before the run: load avg ${(m['loadAverageAtStart'] as number[]).join(' ')}, CPU pressure (avg60) ${m['cpuPressureAvg60AtStart']} %, fdatasync ${m['fsyncMsAtStart']} ms in ${m['tmpDir']}`,
+  );
+  lines.push('CPU % is of one core; the load generator shares the same cores.');
+  lines.push('');
+  if (fanoutResults.length) {
+    lines.push('Room fan-out (200-byte messages, saturating, median of windows)');
+    const header = [
+      'N',
+      'S',
+      'cipher',
+      'deliveries/s',
+      'vs null',
+      'p50 ms',
+      'p99 ms',
+      'max ms',
+      'host %',
+      'load %',
+      'machine %',
+      'host ns/dlv',
+      'host MB',
+      'msg/record',
+    ];
+    const rows = fanoutResults.map((r) => {
+      const base = find(fanoutResults, 'null', r.members, r.senders);
+      return [
+        String(r.members),
+        String(r.senders),
+        r.cipher,
+        fmt(r.deliveriesPerSec),
+        base && r.cipher !== 'null'
+          ? `${Math.round((r.deliveriesPerSec / base.deliveriesPerSec) * 100)}%`
+          : '',
+        String(r.p50Ms),
+        String(r.p99Ms),
+        String(r.maxMs),
+        String(r.hostCpuPct),
+        String(r.loadCpuPct),
+        String(r.machineBusyPct),
+        fmt(r.hostNsPerDelivery),
+        String(r.hostRssMb),
+        String(r.deliveriesPerRecord),
+      ];
+    });
+    lines.push(...grid(header, rows));
+    lines.push('');
+  }
+  if (fixedResults.length) {
+    lines.push('Latency at a fixed offered load');
+    lines.push(
+      ...grid(
+        ['N', 'msg/s', 'cipher', 'p50 ms', 'p99 ms', 'max ms', 'host %', 'load %', 'machine %'],
+        fixedResults.map((r) => [
+          String(r.members),
+          String(r.ratePerSec),
+          r.cipher,
+          String(r.p50Ms),
+          String(r.p99Ms),
+          String(r.maxMs),
+          String(r.hostCpuPct),
+          String(r.loadCpuPct),
+          String(r.machineBusyPct),
+        ]),
+      ),
+    );
+    lines.push('');
+  }
+  if (result['handshakesPerSec'] !== undefined) {
+    const h = result['handshakes'] as { returningKeys: HandshakeResult; newKeys: HandshakeResult };
+    lines.push(
+      `Handshakes (Noise XX + hello + welcome, ${h.returningKeys.concurrency} concurrent): ${fmt(h.returningKeys.perSec)}/s returning keys (host ${h.returningKeys.hostCpuPct}%, load ${h.returningKeys.loadCpuPct}%, machine ${h.returningKeys.machineBusyPct}%, p50 ${h.returningKeys.p50Ms} ms); ${fmt(h.newKeys.perSec)}/s new keys`,
+    );
+  }
+  if (result['idleMemory']) {
+    for (const r of result['idleMemory'] as MemoryResult[]) {
+      lines.push(
+        `Idle connections: ${fmt(r.connections)} → ${fmt(r.rssBytesPerConnection)} B RSS each (heap ${fmt(r.heapBytesPerConnection)} B used, ${fmt(r.heapCommittedBytesPerConnection)} B committed, external ${fmt(r.externalBytesPerConnection)} B), host RSS ${r.hostRssMb} MB`,
+      );
+    }
+  }
+  if (result['idleMemorySmallYoungGen']) {
+    const tuned = result['idleMemorySmallYoungGen'] as {
+      nodeFlags: string[];
+      steps: MemoryResult[];
+    };
+    for (const r of tuned.steps) {
+      lines.push(
+        `  with ${tuned.nodeFlags.join(' ')}: ${fmt(r.connections)} → ${fmt(r.rssBytesPerConnection)} B RSS each, host RSS ${r.hostRssMb} MB`,
+      );
+    }
+  }
+  if (result['aead']) {
+    for (const a of result['aead'] as AeadResult[]) {
+      lines.push(
+        `AEAD seal (${a.backend} ${a.cipher}, ${a.plaintextBytes} B = ${a.items} message${a.items > 1 ? 's' : ''}): ${fmt(a.sealsPerSec)}/s, ${fmt(a.mbPerSec)} MB/s`,
+      );
+    }
+  }
+  lines.push('');
+  lines.push('Targets');
+  lines.push(
+    ...grid(
+      ['target', 'value', 'goal', 'met'],
+      (
+        result['targets'] as {
+          target: string;
+          value: number | null;
+          goal: string;
+          met: boolean | null;
+        }[]
+      ).map((t) => [
+        t.target,
+        t.value === null ? '—' : t.value >= 100 ? fmt(t.value) : String(t.value),
+        t.goal,
+        t.met === null ? '—' : t.met ? 'yes' : 'NO',
+      ]),
+    ),
+  );
+  return lines.join('\n');
+}
+
+function grid(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i < 3 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+}
+
+const watchdog = setTimeout(
+  () => {
+    log('benchmark took too long; stopping');
+    process.exit(3);
+  },
+  (quick ? 3 : 20) * 60_000,
+);
+watchdog.unref();
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    log(`benchmark failed: ${(error as Error).stack ?? String(error)}`);
+    rmSync(tmpRoot, { recursive: true, force: true });
+    process.exit(1);
+  },
+);
