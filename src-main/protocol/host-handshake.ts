@@ -9,6 +9,7 @@ import { STATUS_OK, encodeErrorLine, parsePreface } from './preface.ts';
 import { type ChannelOptions, SecureChannel } from './secure-channel.ts';
 import { SocketReader, ignoreSocketError } from './socket-reader.ts';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, SUITES, type Suite } from './suites.ts';
+import { concatBytes } from '../../src-shared/bytes.ts';
 
 export interface AcceptOptions extends ChannelOptions {
   readonly staticKeyPair: KeyPair;
@@ -62,7 +63,7 @@ export async function acceptChannel(
       );
     }
     const message2 = encodeFrame(handshake.writeMessage(options.hostInfo));
-    socket.write(concat(STATUS_OK, message2));
+    socket.write(concatBytes(STATUS_OK, message2));
     answered = true;
     const hello = handshake.readMessage(await reader.readFrame());
     const remoteStaticKey = handshake.remoteStaticKey;
@@ -107,11 +108,4 @@ export async function acceptChannel(
 export function refuseConnection(socket: Socket, code: string, text: string): void {
   socket.end(encodeErrorLine(code, text));
   setTimeout(() => socket.destroy(), 1000).unref();
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }

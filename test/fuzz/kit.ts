@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, expect } from 'vitest';
+import { concatBytes } from '../../src-shared/bytes.ts';
 
 /**
  * Shared plumbing for the property-based tests in test/unit/fuzz-*.test.ts.
@@ -259,20 +260,11 @@ export function mutate(input: Uint8Array, mutations: readonly Mutation[]): Uint8
 }
 
 /** String mutations go through UTF-8 bytes, then back (invalid sequences become U+FFFD). */
+/** Kept under its old name for the fuzz tests. */
+export const concat = concatBytes;
+
 export function mutateText(input: string, mutations: readonly Mutation[]): string {
   return new TextDecoder().decode(mutate(new TextEncoder().encode(input), mutations));
-}
-
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }
 
 /** How a stream is cut into reads: sizes used in turn; 1-byte reads are common on purpose. */

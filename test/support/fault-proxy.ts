@@ -4,6 +4,7 @@ import type { KeyPair } from '../../src-main/protocol/crypto/crypto-backend.ts';
 import { initiateChannel } from '../../src-main/protocol/client-handshake.ts';
 import { acceptChannel } from '../../src-main/protocol/host-handshake.ts';
 import type { SecureChannel } from '../../src-main/protocol/secure-channel.ts';
+import { concatBytes } from '../../src-shared/bytes.ts';
 
 /**
  * A fault-injection TCP proxy on 127.0.0.1 for tests: a hostile network between a client and
@@ -87,7 +88,7 @@ class UnitParser {
   }
 
   push(chunk: Uint8Array): Unit[] {
-    this.#buffer = concat([this.#buffer, chunk]);
+    this.#buffer = concatBytes(this.#buffer, chunk);
     const units: Unit[] = [];
     for (;;) {
       if (this.#raw) {
@@ -178,7 +179,7 @@ class Outlet {
       if (wait > 0) await sleep(wait);
       let bytes: Uint8Array;
       if (this.#shaping.coalesceMs !== undefined) {
-        bytes = concat(this.#queue.splice(0).map((q) => q.bytes));
+        bytes = concatBytes(...this.#queue.splice(0).map((q) => q.bytes));
       } else {
         bytes = this.#queue.shift()!.bytes;
       }
@@ -235,7 +236,7 @@ export async function startFaultProxy(
     port: 0,
     connections,
     plan,
-    received: (direction) => concat(connections.flatMap((c) => c.received[direction])),
+    received: (direction) => concatBytes(...connections.flatMap((c) => c.received[direction])),
     async close() {
       for (const s of sockets) s.destroy();
       server.close();
@@ -456,18 +457,6 @@ export async function startMitmProxy(targetPort: number, keyPair: KeyPair): Prom
       await once(server, 'close');
     },
   };
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -12,6 +12,7 @@ import {
   InvalidPublicKey,
   isAllZero,
 } from './crypto-backend.ts';
+import { concatBytes } from '../../../src-shared/bytes.ts';
 
 /** The audited pure-JS backend: slower, but runs wherever JavaScript does (incl. BoringSSL builds). */
 class NobleAead implements Aead {
@@ -44,19 +45,6 @@ class NobleAead implements Aead {
       return null;
     }
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1 && parts[0]) return parts[0];
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }
 
 export const nobleBackend: CryptoBackend = {
@@ -93,7 +81,7 @@ export const nobleBackend: CryptoBackend = {
   },
 
   hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
-    return hmac(sha256, key, concat(parts));
+    return hmac(sha256, key, parts.length === 1 && parts[0] ? parts[0] : concatBytes(...parts));
   },
 
   randomBytes(length: number): Uint8Array {

@@ -10,6 +10,7 @@ import type { CipherState } from './cipher-state.ts';
 import { type HandshakePattern, type Token, PATTERNS } from './patterns.ts';
 import { type NoiseProtocol, parseProtocolName } from './protocol-name.ts';
 import { SymmetricState } from './symmetric-state.ts';
+import { concatBytes } from '../../../src-shared/bytes.ts';
 
 /** Noise messages, like our frames, are at most 65535 bytes. */
 export const MAX_MESSAGE_LEN = 65535;
@@ -102,7 +103,7 @@ export class HandshakeState {
     } catch (error) {
       throw this.#fail(error);
     }
-    const message = concat(parts);
+    const message = concatBytes(...parts);
     if (message.length > MAX_MESSAGE_LEN) {
       throw this.#fail(
         new ProtocolError('frame-too-large', 'handshake message exceeds 65535 bytes'),
@@ -207,16 +208,4 @@ export class HandshakeState {
     }
     return new ProtocolError('handshake-failed', 'handshake failed', { cause: error });
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }
