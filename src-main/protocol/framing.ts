@@ -61,7 +61,8 @@ export class FrameReader {
     // Frames returned may be views of our buffer: hand it over with them and keep a copy of
     // the remainder (which also never pins a large socket buffer for a few bytes).
     const rest = data.subarray(offset);
-    this.#buffer = rest.length === 0 ? new Uint8Array(0) : rest.slice();
+    // new Uint8Array(view) copies; Buffer#slice (socket chunks are Buffers) would not.
+    this.#buffer = new Uint8Array(rest);
     this.#length = rest.length;
     return frames;
   }

@@ -36,6 +36,14 @@ describe('frames', () => {
     expect(reader.push(bytes(9, 9))).toEqual([bytes(9, 9, 9)]);
   });
 
+  it('keeps its own copy of a partial frame when the caller reuses its read buffer', () => {
+    const reader = new FrameReader();
+    const readBuffer = Buffer.from([0, 3, 1, 2]); // a Buffer, like a socket chunk
+    expect(reader.push(readBuffer)).toEqual([]);
+    readBuffer.fill(0xee); // the caller reads the next bytes into the same memory
+    expect(reader.push(bytes(3))).toEqual([bytes(1, 2, 3)]);
+  });
+
   it('holds at most one frame however large the announced length', () => {
     const reader = new FrameReader();
     reader.push(bytes(0xff, 0xff, 1, 2, 3));
