@@ -8,6 +8,11 @@
 //                  --members=100,1000  --workers=N  --seconds=S (per window)  --lag=M (in flight)
 //                  --profile (CPU profiles of the host per scenario, into bench/profiles/)
 //
+// Environment, for investigations: PARLEY_BENCH_HOST_FLAGS (Node flags for the host process),
+// PARLEY_BENCH_HOST_SCRIPT (another checkout's host-process.ts), PARLEY_BENCH_IDLE_WAIT (ms before
+// the idle-memory reading), PARLEY_BENCH_DEBUG (heap spaces + host heap snapshots, written to the
+// current directory), PARLEY_BENCH_SKIP_FRESH (skip the new-key handshake test).
+//
 // The host runs in a child process (bench/host-process.ts) so its CPU and memory are its own; the
 // load runs in worker threads of this process, so "load CPU" is this whole process. Everything
 // stays on 127.0.0.1 and stops by itself.
@@ -66,13 +71,13 @@ const log = (line: string): void => {
 
 const plan = quick
   ? {
-      warmupMs: 500,
+      warmupMs: 400,
       windowMs: Number(args.seconds ?? 1.5) * 1000,
       windows: 1,
-      fixedMs: 3000,
-      handshakeMs: 2000,
-      freshHandshakeMs: 1000,
-      aeadMs: 250,
+      fixedMs: 2500,
+      handshakeMs: 1500,
+      freshHandshakeMs: 750,
+      aeadMs: 200,
     }
   : {
       warmupMs: 1000,
