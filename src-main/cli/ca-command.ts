@@ -46,8 +46,9 @@ Running an authority (on an administrator's machine):
                   [--out FILE] [--passphrase-file FILE]
       a certificate binding a host's key to its names (DNS names or IP addresses, exactly as
       clients type them); KEY is the host's public key (43 base64url characters, or the
-      host's invite link), or use --host-key-file HOST.KEY; valid ${DEFAULT_HOST_DAYS} days by
-      default (at most ${MAX_HOST_DAYS}); PEM on stdout, or in FILE
+      host's invite link; a key that starts with "-" needs --host-key=KEY), or use
+      --host-key-file HOST.KEY; valid ${DEFAULT_HOST_DAYS} days by default (at most
+      ${MAX_HOST_DAYS}); PEM on stdout, or in FILE
   parley ca show FILE
       what a certificate (or chain) says: names, validity, bound key, fingerprints
 

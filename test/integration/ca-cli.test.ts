@@ -94,16 +94,16 @@ describe('parley ca', () => {
         '--host',
         '192.0.2.10',
       ];
-      const locked = await command([...issueArgs, '--host-key', keyText], { env: noPassphrase });
+      const locked = await command([...issueArgs, `--host-key=${keyText}`], { env: noPassphrase });
       expect(locked.code).toBe(1);
       expect(locked.err).toContain('is encrypted: give its passphrase');
-      const wrong = await command([...issueArgs, '--host-key', keyText], {
+      const wrong = await command([...issueArgs, `--host-key=${keyText}`], {
         env: { PARLEY_CA_PASSPHRASE: 'not the passphrase' },
       });
       expect(wrong.code).toBe(1);
       expect(wrong.err).toContain('wrong passphrase?');
 
-      const issued = await command([...issueArgs, '--host-key', keyText, '--days', '30'], {
+      const issued = await command([...issueArgs, `--host-key=${keyText}`, '--days', '30'], {
         env: { PARLEY_CA_PASSPHRASE: 'correct horse battery' },
       });
       expect(issued.code).toBe(0);
@@ -134,8 +134,7 @@ describe('parley ca', () => {
         ca,
         '--host',
         '*.example.org',
-        '--host-key',
-        keyText,
+        `--host-key=${keyText}`,
       ]);
       expect(wildcard.code).toBe(2);
 
