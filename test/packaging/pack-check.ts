@@ -1,9 +1,11 @@
 // Offline packaging check: build, pack with electron-builder against a placeholder Electron
 // (no download), then inspect app.asar. Run with `npm run test:pack`.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix, resolve } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { extractFile, listPackage } from '@electron/asar';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -83,6 +85,56 @@ function staticImportGraph(entry: string): Map<string, string[]> {
   return graph;
 }
 
+/**
+ * The bundle's `--serve`, under plain Node, hosts for real: a message sent by the bundle's own
+ * line client ends up in the host's history. Reading the bundle cannot show that it runs.
+ */
+async function checkBundledHost(): Promise<void> {
+  const started = performance.now();
+  const dir = mkdtempSync(join(tmpdir(), 'parley-bundled-host-'));
+  const index = join(root, 'out/main/index.js');
+  const host = spawn(
+    process.execPath,
+    [index, '--serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', join(dir, 'host')],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  try {
+    const invite = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      host.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString('utf8');
+        const found = /^invite (\S+)$/m.exec(out)?.[1];
+        if (found) resolve(found);
+      });
+      host.once('exit', (code) => reject(new Error(`the bundled host exited with ${code}`)));
+      setTimeout(() => reject(new Error('the bundled host printed no invite in 10 s')), 10_000);
+    });
+    const client = spawnSync(
+      process.execPath,
+      [index, '--connect', invite, '--nick', 'packcheck', '--data-dir', join(dir, 'client')],
+      { input: 'stored by the bundle\n', encoding: 'utf8', timeout: 15_000 },
+    );
+    check(client.status === 0, `the bundled line client exited with ${client.status}`);
+  } finally {
+    host.kill('SIGTERM');
+    if (host.exitCode === null) await once(host, 'exit');
+  }
+  const db = new DatabaseSync(join(dir, 'host', 'history.sqlite'), { readOnly: true });
+  const texts = db
+    .prepare('SELECT text FROM messages')
+    .all()
+    .map((row) => row['text']);
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+  check(
+    texts.length === 1 && texts[0] === 'stored by the bundle',
+    `the bundled host stored ${JSON.stringify(texts)} instead of the message sent`,
+  );
+  console.log(
+    `ok   bundled --serve stores a message (${Math.round(performance.now() - started)} ms)`,
+  );
+}
+
 const failures: string[] = [];
 const check = (ok: boolean, message: string): void => {
   if (!ok) failures.push(message);
@@ -94,6 +146,7 @@ const electronDist = placeholderElectron();
 rmSync(join(root, 'dist/linux-unpacked'), { recursive: true, force: true });
 
 run('electron-vite build', 'node_modules/electron-vite/bin/electron-vite.js', ['build']);
+await checkBundledHost();
 const unreachable = 'http://127.0.0.1:9';
 run(
   'electron-builder --dir --linux',
