@@ -107,7 +107,10 @@ async function checkBundledHost(): Promise<void> {
         if (found) resolve(found);
       });
       host.once('exit', (code) => reject(new Error(`the bundled host exited with ${code}`)));
-      setTimeout(() => reject(new Error('the bundled host printed no invite in 10 s')), 10_000);
+      setTimeout(
+        () => reject(new Error('the bundled host printed no invite in 10 s')),
+        10_000,
+      ).unref();
     });
     const client = spawnSync(
       process.execPath,
