@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { CryptoBackend } from '../../src-main/protocol/crypto/crypto-backend.ts';
 
-/** The shared vectors live beside the project (../shared/vectors); they are never copied in. */
-export const VECTORS_DIR = fileURLToPath(new URL('../../../shared/vectors/', import.meta.url));
+/** Published vectors, kept in the repository so that a clone tests itself (see test/vectors/SOURCE.md). */
+export const VECTORS_DIR = fileURLToPath(new URL('../vectors/', import.meta.url));
 
 export interface NoiseVector {
   protocol_name: string;
