@@ -14,27 +14,31 @@ export interface MainWindowOptions {
   readonly allowNavigation?: (url: string) => boolean;
 }
 
-export const SECURE_WEB_PREFERENCES = {
-  contextIsolation: true,
-  sandbox: true,
-  nodeIntegration: false,
-  nodeIntegrationInWorker: false,
-  nodeIntegrationInSubFrames: false,
-  webSecurity: true,
-  allowRunningInsecureContent: false,
-  webviewTag: false,
-  experimentalFeatures: false,
-  navigateOnDragDrop: false,
-} as const;
-
 export function createMainWindow(options: MainWindowOptions): BrowserWindow {
+  // The security preferences are spelled out here, at the constructor, on purpose: this is
+  // where reviewers and static scanners (e.g. Electronegativity) look for them.
   const win = new BrowserWindow({
     ...options.bounds,
     minWidth: MIN_SIZE.width,
     minHeight: MIN_SIZE.height,
     title: 'Parley',
     show: false,
-    webPreferences: { ...SECURE_WEB_PREFERENCES, preload: options.preload },
+    webPreferences: {
+      preload: options.preload,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      experimentalFeatures: false,
+      navigateOnDragDrop: false,
+      safeDialogs: true,
+      // A middle click would otherwise fire `auxclick` and could open a link past our handlers.
+      disableBlinkFeatures: 'Auxclick',
+    },
   });
   win.once('ready-to-show', () => {
     if (options.maximized) win.maximize();
