@@ -7,9 +7,11 @@ import { tmpdir } from 'node:os';
 import { join, posix, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { extractFile, listPackage } from '@electron/asar';
+import { FuseV1Options, getCurrentFuseWire } from '@electron/fuses';
 
 const root = resolve(import.meta.dirname, '../..');
 const asarPath = join(root, 'dist/linux-unpacked/resources/app.asar');
+const packedBinary = join(root, 'dist/linux-unpacked/parley');
 
 interface Manifest {
   main?: string;
@@ -36,18 +38,56 @@ function run(label: string, script: string, args: string[], env = process.env): 
   return ms;
 }
 
-// A stand-in for the Electron distribution: electron-builder only copies it and reads
-// `version`, so nothing is downloaded.
+// The fuse sentinel Electron compiles into its binary, followed by the wire: version 1, the
+// number of fuses, then one byte per fuse ('0' off, '1' on). @electron/fuses finds the wire by
+// this sentinel, so the placeholder carries one with Electron's own defaults (the insecure
+// ones on), and electron-builder flips it exactly as it would flip the real binary's.
+const FUSE_SENTINEL = 'dL7pKGdnNz796PbbjQWNKmHXBZaB9tsX';
+const ELECTRON_DEFAULT_FUSES = '10110001'; // RunAsNode, cookie encryption, NODE_OPTIONS, …
+const FUSE_OFF = '0'.charCodeAt(0);
+const FUSE_ON = '1'.charCodeAt(0);
+
+// A stand-in for the Electron distribution: electron-builder only copies it, reads `version`
+// and flips the fuses in it, so nothing is downloaded.
 function placeholderElectron(): string {
   const dir = mkdtempSync(join(tmpdir(), 'parley-electron-dist-'));
   const { version } = JSON.parse(
     readFileSync(join(root, 'node_modules/electron/package.json'), 'utf8'),
   ) as { version: string };
-  writeFileSync(join(dir, 'electron'), '#!/bin/sh\necho "placeholder Electron" >&2\nexit 1\n', {
-    mode: 0o755,
-  });
+  const script = Buffer.from('#!/bin/sh\necho "placeholder Electron" >&2\nexit 1\n# ');
+  const wire = Buffer.concat([
+    Buffer.from(FUSE_SENTINEL),
+    Buffer.from([1, ELECTRON_DEFAULT_FUSES.length]),
+    Buffer.from(ELECTRON_DEFAULT_FUSES),
+    Buffer.from('\n'),
+  ]);
+  writeFileSync(join(dir, 'electron'), Buffer.concat([script, wire]), { mode: 0o755 });
   writeFileSync(join(dir, 'version'), `v${version}`);
   return dir;
+}
+
+/** The fuses electron-builder.yml asks for, read back from the packed binary. */
+async function checkFuses(): Promise<void> {
+  const wire = await getCurrentFuseWire(packedBinary);
+  const expected: [FuseV1Options, number][] = [
+    [FuseV1Options.RunAsNode, FUSE_OFF],
+    [FuseV1Options.EnableNodeOptionsEnvironmentVariable, FUSE_OFF],
+    [FuseV1Options.EnableNodeCliInspectArguments, FUSE_OFF],
+    [FuseV1Options.OnlyLoadAppFromAsar, FUSE_ON],
+    [FuseV1Options.EnableEmbeddedAsarIntegrityValidation, FUSE_ON],
+  ];
+  const shown = (state: unknown): string =>
+    state === FUSE_ON ? 'on' : state === FUSE_OFF ? 'off' : String(state);
+  const wrong = expected.filter(([fuse, state]) => wire[fuse] !== state);
+  for (const [fuse, state] of wrong) {
+    check(
+      false,
+      `fuse ${FuseV1Options[fuse]} is ${shown(wire[fuse])} in the packed binary, expected ${shown(state)}`,
+    );
+  }
+  console.log(
+    `${wrong.length === 0 ? 'ok  ' : 'FAIL'} fuses: ${expected.map(([fuse]) => `${FuseV1Options[fuse]} ${shown(wire[fuse])}`).join(', ')}`,
+  );
 }
 
 // Runtime dependencies and everything they depend on, as installed.
@@ -168,6 +208,7 @@ run(
   },
 );
 rmSync(electronDist, { recursive: true, force: true });
+await checkFuses();
 
 // listPackage returns paths like "/out/main/index.js" (directories included).
 const entries = new Set(listPackage(asarPath, { isPack: false }).map((p) => p.replace(/^\//, '')));
