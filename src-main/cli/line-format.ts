@@ -32,8 +32,17 @@ function hexEscape(c: string): string {
     : `\\u{${code.toString(16).padStart(4, '0')}}`;
 }
 
+/** A time the host sent may be beyond what Date can show: printed as INVALID_TIME, never thrown. */
+export const INVALID_TIME = 'invalid-time';
+
 export function isoTime(ms: number): string {
-  return new Date(ms).toISOString();
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? INVALID_TIME : date.toISOString();
+}
+
+/** `#<room>`: rooms are checked on receipt, but a room named in an error's `ref` is not. */
+export function roomTag(room: string): string {
+  return `#${escapeText(room)}`;
 }
 
 export function addressText(address: HostAddress): string {
@@ -43,12 +52,12 @@ export function addressText(address: HostAddress): string {
 /** `msg <time> #<room> <nick>: <text>`, or `history …` for a replayed message. */
 export function chatLine(message: ChatMessage): string {
   const kind = message.history ? 'history' : 'msg';
-  return `${kind} ${isoTime(message.ts)} #${message.room} ${escapeText(message.from)}: ${escapeText(message.text)}`;
+  return `${kind} ${isoTime(message.ts)} ${roomTag(message.room)} ${escapeText(message.from)}: ${escapeText(message.text)}`;
 }
 
 /** `*** <time> [#<room> ]<text>`: `text` must already be escaped where it carries foreign data. */
 export function systemLine(ms: number, text: string, room?: string): string {
-  return `*** ${isoTime(ms)} ${room === undefined ? '' : `#${room} `}${text}`;
+  return `*** ${isoTime(ms)} ${room === undefined ? '' : `${roomTag(room)} `}${text}`;
 }
 
 export function memberText(member: Pick<Member, 'nick' | 'fp'>): string {
@@ -144,7 +153,7 @@ export function errorLine(
   ms: number,
   error: Pick<SessionError, 'code' | 'message' | 'room' | 'retryAfterMs' | 'dropped'>,
 ): string {
-  let text = `error ${error.code}: ${escapeText(error.message)}`;
+  let text = `error ${escapeText(error.code)}: ${escapeText(error.message)}`;
   if (error.dropped) text += ' (that message was not sent)';
   else if (error.code === 'rate-limited' && error.retryAfterMs !== undefined) {
     text += ` (resending in ${secondsText(error.retryAfterMs)})`;

@@ -11,6 +11,7 @@ import { createHostVerifier } from '../../src-main/client/host-trust.ts';
 import type { ChatMessage } from '../../src-main/protocol/wire/messages.ts';
 import { type HostOptions, type RunningHost, startHost } from '../../src-main/server/host.ts';
 import { KnownHosts } from '../../src-main/store/known-hosts.ts';
+import { fakeMember, fakeMessage, startHostileHost } from '../support/hostile-host.ts';
 import { newKeyPair } from '../support/loopback.ts';
 
 // The line client as users and scripts run it: a real `node src-main/index.ts --connect`
@@ -290,5 +291,58 @@ describe('the line client (parley --connect)', () => {
     expect((await KnownHosts.load(join(dataDir, 'known-hosts.json'))).get(h.address)?.key).toEqual(
       h.publicKey,
     );
+  });
+});
+
+describe('the line client against a hostile host', () => {
+  // Anything a terminal would act on: C0/C1 controls (ESC, BEL, CR…), DEL, bidi overrides.
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
+  const UNSAFE_OUTPUT = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
+  const EVENT_LINE = new RegExp(`^(?:msg|history) (?:${TIME}|invalid-time) #|^\\*\\*\\* ${TIME} `);
+  const FORGED = '\x1b[2J\x1b[H\n*** 2026-01-01T00:00:00.000Z #lobby joined admin\r\u202e';
+
+  it('prints nothing the host sent unescaped: errors, names, presence, reasons, times', async () => {
+    const hostile = await startHostileHost({
+      name: `evil\x1b]0;owned\x07${FORGED}`,
+      onConnection: (c) => {
+        c.send({ t: 'error', code: 'unknown-room', message: `gone${FORGED}`, ref: FORGED });
+        c.send({ t: 'error', code: 'bad-request', message: FORGED, ref: `id${FORGED}` });
+      },
+      onJoin: (c, room) => {
+        c.send({ t: 'joined', room });
+        c.send({ t: 'members', room, members: [{ ...fakeMember(1), fp: FORGED }], last: true });
+        c.send(fakeMessage(room, 1, { history: true, text: `old${FORGED}` }));
+        c.send({ t: 'synced', room });
+        c.send({ ...fakeMember(2), t: 'presence', room, event: 'joined', fp: `fp${FORGED}` });
+        c.send(fakeMessage(room, 2, { text: `far future${FORGED}`, ts: 9e15 }));
+        c.send(fakeMessage(room, 3, { text: 'after' }));
+      },
+    });
+    cleanups.push(() => hostile.close());
+    const client = lineClient([
+      '--connect',
+      hostile.invite(),
+      '--nick',
+      'alice',
+      '--data-dir',
+      tempDir(),
+    ]);
+    const connection = await hostile.nextConnection();
+    await client.waitForLine(/#lobby synced/);
+    await until(() => client.lines.some((l) => l.includes('joined m2')), 'the presence line');
+    connection.close('bad-hello', `go away${FORGED}`);
+    const code = await client.exited;
+    const everything = [...client.lines, client.stderr()].join('\n');
+    expect(everything).not.toMatch(UNSAFE_OUTPUT);
+    for (const line of client.lines.filter((l) => l !== '')) expect(line).toMatch(EVENT_LINE);
+    expect(client.lines.filter((l) => l.includes('joined admin'))).toHaveLength(
+      client.lines.filter((l) => l.includes('\\n*** 2026-01-01T00:00:00.000Z #lobby joined admin'))
+        .length,
+    );
+    expect(client.lines.join('\n')).toContain('host "evil\\x1b]0;owned\\x07\\x1b[2J');
+    expect(client.stderr()).toContain('go away\\x1b[2J\\x1b[H\\n');
+    expect(client.stderr()).not.toMatch(/RangeError|\n\s+at /);
+    // The host refused our hello: that is a failure, not a success.
+    expect(code).toBe(1);
   });
 });

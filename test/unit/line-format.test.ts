@@ -3,6 +3,7 @@ import {
   chatLine,
   errorLine,
   escapeText,
+  INVALID_TIME,
   membersLine,
   presenceLine,
   reconnectingLine,
@@ -72,6 +73,28 @@ describe('line format', () => {
     ).toBe('*** 2026-01-02T03:04:05.678Z reconnecting in 1.2 s (attempt 2): shutdown: bye\\nnow');
     expect(errorLine(T, { code: 'rate-limited', message: 'slow\x1b', retryAfterMs: 400 })).toBe(
       '*** 2026-01-02T03:04:05.678Z error rate-limited: slow\\x1b (resending in 0.4 s)',
+    );
+  });
+
+  it("escapes a room named by an error's ref, which the schema does not check", () => {
+    const line = errorLine(T, {
+      code: 'unknown-room',
+      message: 'no such room',
+      room: '\x1b[2J\n*** 2026-01-01T00:00:00.000Z #lobby joined admin',
+    });
+    expect(line.split('\n')).toHaveLength(1);
+    expect(line).toBe(
+      '*** 2026-01-02T03:04:05.678Z #\\x1b[2J\\n*** 2026-01-01T00:00:00.000Z #lobby joined admin ' +
+        'error unknown-room: no such room',
+    );
+  });
+
+  it('prints a time beyond what Date can show as invalid-time instead of throwing', () => {
+    expect(chatLine(message('far future', { ts: 9e15 }))).toBe(
+      `msg ${INVALID_TIME} #lobby bob: far future`,
+    );
+    expect(chatLine(message('max', { ts: Number.MAX_SAFE_INTEGER, history: true }))).toBe(
+      `history ${INVALID_TIME} #lobby bob: max`,
     );
   });
 
