@@ -1,9 +1,11 @@
 import { encodeBase64Url } from '../../src-shared/base64url.ts';
 import { fingerprint } from '../../src-shared/fingerprint.ts';
+import { MAX_ITEM_LEN } from '../protocol/records.ts';
 import type { SecureChannel } from '../protocol/secure-channel.ts';
 import { encodeMessage } from '../protocol/wire/codec.ts';
 import { CloseCode, type HostMessage, type Member } from '../protocol/wire/messages.ts';
 import type { HostLimits } from './host-limits.ts';
+import type { KeyBudget } from './key-budgets.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 let nextId = 1;
@@ -18,7 +20,11 @@ export class ConnectedClient {
   readonly ip: string;
   nick: string;
   readonly rooms = new Set<string>();
-  readonly messageBucket: TokenBucket;
+  /** Rooms this connection has joined at some time: joining one again spends the budget. */
+  readonly joinedBefore = new Set<string>();
+  /** The key's allowances, shared by its connections and kept across reconnects. */
+  readonly budget: KeyBudget;
+  /** All requests of this connection: beyond it, the connection is closed for flooding. */
   readonly requestBucket: TokenBucket;
   /** Sends refused in a row for the rate limit. */
   strikes = 0;
@@ -29,13 +35,12 @@ export class ConnectedClient {
   readonly typingSentAt = new Map<string, number>();
   readonly #maxQueueBytes: number;
 
-  /** `messageBucket`: the key's allowance carried over from earlier connections, if any. */
   constructor(
     channel: SecureChannel,
     nick: string,
     limits: HostLimits,
     now: number,
-    messageBucket?: TokenBucket,
+    budget: KeyBudget,
   ) {
     this.channel = channel;
     this.key = channel.remoteStaticKey;
@@ -43,8 +48,7 @@ export class ConnectedClient {
     this.fingerprint = fingerprint(this.key);
     this.ip = channel.remoteAddress ?? 'unknown';
     this.nick = nick;
-    this.messageBucket =
-      messageBucket ?? new TokenBucket(limits.messageBurst, limits.messagesPerSecond, now);
+    this.budget = budget;
     this.requestBucket = new TokenBucket(limits.requestBurst, limits.requestsPerSecond, now);
     this.lastHeardAt = now;
     this.#maxQueueBytes = limits.maxQueueBytes;
@@ -61,10 +65,11 @@ export class ConnectedClient {
   /**
    * Queues bytes already encoded (a fan-out encodes once for every recipient). A client whose
    * backlog would pass the bound is dropped, so one slow reader never makes the host buffer
-   * without limit or hold back a room.
+   * without limit or hold back a room. Never throws: an item too large for a record is not
+   * sent (the request handler checks and logs what it produces; this is the last guard).
    */
   deliver(bytes: Uint8Array): boolean {
-    if (this.channel.closed) return false;
+    if (this.channel.closed || bytes.length > MAX_ITEM_LEN) return false;
     if (this.channel.bufferedBytes + bytes.length > this.#maxQueueBytes) {
       this.channel.close(
         CloseCode.slowReader,

@@ -26,6 +26,20 @@ export interface HostLimits {
   readonly maxQueueBytes: number;
   /** At most one typing notice per member per room in this interval. */
   readonly typingIntervalMs: number;
+  /**
+   * Budgets per key for requests that cost others something (docs/protocol.md §10): a rename
+   * is a durable write and a notice to every room; a join or leave a notice to every member;
+   * a history page reads and sends up to 500 messages. Beyond a budget the request is refused
+   * with `rate-limited` and `retryAfterMs`; typing notices beyond theirs are dropped.
+   */
+  readonly renamesPerMinute: number;
+  readonly renameBurst: number;
+  readonly membershipPerSecond: number;
+  readonly membershipBurst: number;
+  readonly historyPagesPerSecond: number;
+  readonly historyBurst: number;
+  readonly typingPerSecond: number;
+  readonly typingBurst: number;
   /** Messages kept per room, and how many of them a client gets on join. */
   readonly historyLimit: number;
   readonly historyOnJoin: number;
@@ -46,6 +60,14 @@ export const DEFAULT_LIMITS: HostLimits = {
   idleTimeoutMs: 75_000,
   maxQueueBytes: 4 * 1024 * 1024,
   typingIntervalMs: 2000,
+  renamesPerMinute: 6,
+  renameBurst: 3,
+  membershipPerSecond: 5,
+  membershipBurst: 100,
+  historyPagesPerSecond: 5,
+  historyBurst: 30,
+  typingPerSecond: 1,
+  typingBurst: 5,
   historyLimit: 1000,
   historyOnJoin: 100,
 };

@@ -2,13 +2,13 @@ import { mkdir } from 'node:fs/promises';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
+import { encodeBase64Url } from '../../src-shared/base64url.ts';
 import { fingerprint } from '../../src-shared/fingerprint.ts';
 import { formatInvite } from '../../src-shared/invite.ts';
 import type { BackendName, KeyPair } from '../protocol/crypto/crypto-backend.ts';
 import { selectBackend } from '../protocol/crypto/select-backend.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import { acceptChannel, refuseConnection } from '../protocol/host-handshake.ts';
-import { sameKey } from '../protocol/host-key.ts';
 import type { SecureChannel } from '../protocol/secure-channel.ts';
 import type { Suite } from '../protocol/suites.ts';
 import { WireError, decodeMessage, encodeMessage } from '../protocol/wire/codec.ts';
@@ -16,19 +16,21 @@ import { CloseCode, Hello, type HostInfo, WIRE_VERSION } from '../protocol/wire/
 import { loadOrCreateKeyPair } from '../store/key-file.ts';
 import type { HostCertificateSummary } from '../trust/host-certificate.ts';
 import { ConnectedClient } from './connected-client.ts';
+import { failureFields } from './failure-fields.ts';
 import { HostDatabase } from './host-database.ts';
 import { DEFAULT_LIMITS, type HostLimits } from './host-limits.ts';
 import { type HostLog, silentLog } from './host-log.ts';
+import { KeyBudgets } from './key-budgets.ts';
+import { NicknameRegistry } from './nickname-registry.ts';
 import { RequestHandler } from './request-handler.ts';
 import { RoomRegistry } from './room-registry.ts';
-import { TokenBucket } from './token-bucket.ts';
 
 export const SOFTWARE = 'parley/0.1.0';
 export const DEFAULT_HOST_PORT = 7878;
 /** Message 2 is one frame: 65535 bytes less e (32), encrypted s (48) and the payload's tag (16). */
 const MAX_HOST_INFO_BYTES = 65535 - 32 - 48 - 16;
-/** Keys whose message allowance the host remembers across reconnects (least recently used go). */
-const REMEMBERED_BUCKETS = 10_000;
+/** How long a statement waits for a lock held by another connection to the database. */
+const DATABASE_BUSY_TIMEOUT_MS = 100;
 
 export interface HostOptions {
   /** Bind address; default all IPv4 interfaces. */
@@ -93,9 +95,26 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   for (const warning of certificate?.warnings ?? []) log('warn', 'host-certificate', { warning });
   const db = HostDatabase.open(join(options.dataDir, 'history.sqlite'), {
     historyLimit: limits.historyLimit,
+    // Every statement runs on the event loop: a lock held elsewhere must fail fast (the send
+    // is refused with retryAfterMs and resent), not stall every connection for seconds.
+    busyTimeoutMs: DATABASE_BUSY_TIMEOUT_MS,
   });
   const rooms = new RoomRegistry(roomNames);
-  const handler = new RequestHandler({ rooms, db, limits, log, now });
+  const budgets = new KeyBudgets(limits);
+  const nicknames = new NicknameRegistry(db, {
+    onStoreError: (error, claims) =>
+      log('error', 'nick-store-failed', { claims, ...failureFields(error) }),
+    onCallbackError: (error) => log('error', 'nick-claim-failed', failureFields(error)),
+  });
+  const handler = new RequestHandler({
+    rooms,
+    db,
+    nicknames,
+    limits,
+    log,
+    now,
+    onClientFailure: (client, error) => clientFailed(client, error),
+  });
   const hostInfo: HostInfo = {
     v: WIRE_VERSION,
     name: options.name ?? 'Parley',
@@ -175,7 +194,12 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
           return;
         }
         established.add(socket);
-        admit(channel);
+        try {
+          admit(channel);
+        } catch (error) {
+          log('error', 'admit-failed', { ip, ...failureFields(error) });
+          channel.close(CloseCode.internal, 'the host failed admitting you; reconnect');
+        }
       },
       (error: unknown) => {
         handshaking.delete(socket);
@@ -184,11 +208,6 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       },
     );
   });
-
-  // Binding a new nickname is a durable write (an fsync). New users arriving in the same turn
-  // share one transaction, as messages do; a returning user's name is checked with a read only.
-  let claims: { channel: SecureChannel; hello: Hello }[] = [];
-  let claimsScheduled = false;
 
   function admit(channel: SecureChannel): void {
     if (stopping) {
@@ -203,59 +222,17 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       channel.close(CloseCode.badHello, reason);
       return;
     }
-    let owner: Uint8Array | undefined;
-    try {
-      owner = db.nickOwner(hello.nick);
-    } catch (error) {
-      nickStoreFailed([channel], error);
-      return;
-    }
-    if (owner === undefined) {
-      claims.push({ channel, hello });
-      if (!claimsScheduled) {
-        claimsScheduled = true;
-        setImmediate(commitClaims);
-      }
-    } else if (sameKey(owner, channel.remoteStaticKey)) {
-      welcome(channel, hello);
-    } else {
-      refuseNick(channel, hello.nick);
-    }
-  }
-
-  function commitClaims(): void {
-    claimsScheduled = false;
-    const batch = claims;
-    claims = [];
-    if (batch.length === 0) return; // stop() already said goodbye to these
-    let results;
-    try {
-      results = db.claimNicks(
-        batch.map(({ channel, hello }) => ({ nick: hello.nick, key: channel.remoteStaticKey })),
-      );
-    } catch (error) {
-      nickStoreFailed(
-        batch.map((claim) => claim.channel),
-        error,
-      );
-      return;
-    }
-    batch.forEach(({ channel, hello }, i) => {
+    nicknames.claim(hello.nick, channel.remoteStaticKey, (outcome) => {
       if (channel.closed) return;
       if (stopping) channel.close(CloseCode.shutdown, 'the host is shutting down');
-      else if (results[i]?.ok) welcome(channel, hello);
-      else refuseNick(channel, hello.nick);
+      else if (outcome === 'ok') welcome(channel, hello);
+      else if (outcome === 'taken') refuseNick(channel, hello.nick);
+      else
+        channel.close(
+          CloseCode.shutdown,
+          'the host could not check your nickname; try again later',
+        );
     });
-  }
-
-  function nickStoreFailed(channels: SecureChannel[], error: unknown): void {
-    log('error', 'nick-store-failed', {
-      connections: channels.length,
-      code: (error as { code?: string }).code ?? 'unknown',
-    });
-    for (const channel of channels) {
-      channel.close(CloseCode.shutdown, 'the host could not check your nickname; try again later');
-    }
   }
 
   function refuseNick(channel: SecureChannel, nick: string): void {
@@ -265,21 +242,19 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     );
   }
 
-  // A key's chat-message allowance outlives its connections: reconnecting must not buy a fresh
-  // burst (a flooder thrown out would otherwise come straight back with another 30 messages).
-  const messageBuckets = new Map<string, TokenBucket>();
-  function messageBucketFor(key: Uint8Array): TokenBucket {
-    const id = Buffer.from(key).toString('base64url');
-    const bucket =
-      messageBuckets.get(id) ??
-      new TokenBucket(limits.messageBurst, limits.messagesPerSecond, now());
-    messageBuckets.delete(id); // re-inserted last: the map is kept in order of last use
-    messageBuckets.set(id, bucket);
-    if (messageBuckets.size > REMEMBERED_BUCKETS) {
-      const oldest = messageBuckets.keys().next().value;
-      if (oldest !== undefined) messageBuckets.delete(oldest);
+  /**
+   * The error boundary: whatever fails while serving one connection ends that connection
+   * (`internal`), logged with a code and its fingerprint; the process and everyone else go on.
+   */
+  function clientFailed(client: ConnectedClient, error: unknown): void {
+    log('error', 'client-failed', { fp: client.fingerprint, ...failureFields(error) });
+    try {
+      client.channel.close(CloseCode.internal, 'the host failed serving you; reconnect', {
+        discardPending: true,
+      });
+    } catch {
+      client.channel.destroy(new ProtocolError('bad-record', 'internal host error'));
     }
-    return bucket;
   }
 
   function welcome(channel: SecureChannel, hello: Hello): void {
@@ -288,13 +263,25 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       hello.nick,
       limits,
       now(),
-      messageBucketFor(channel.remoteStaticKey),
+      budgets.for(encodeBase64Url(channel.remoteStaticKey), now()),
     );
     clients.add(client);
-    channel.on('message', (bytes) => handler.handle(client, bytes));
+    channel.on('message', (bytes) => {
+      try {
+        handler.handle(client, bytes);
+      } catch (error) {
+        clientFailed(client, error);
+      }
+    });
     channel.on('close', (info) => {
       clients.delete(client);
-      handler.disconnected(client);
+      // A goodbye (`bye`) is leaving; anything else is a disconnection.
+      const event = info.by === 'peer' && info.code === CloseCode.bye ? 'left' : 'disconnected';
+      try {
+        handler.disconnected(client, event);
+      } catch (error) {
+        log('error', 'client-cleanup-failed', { fp: client.fingerprint, ...failureFields(error) });
+      }
       log('info', 'client-left', {
         fp: client.fingerprint,
         nick: client.nick,
@@ -317,12 +304,16 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     () => {
       const t = now();
       for (const client of clients) {
-        const quiet = t - client.lastHeardAt;
-        if (quiet >= limits.idleTimeoutMs) {
-          client.channel.close(CloseCode.idleTimeout, 'no traffic for too long');
-        } else if (quiet >= limits.pingAfterMs && !client.pingOutstanding) {
-          client.pingOutstanding = true;
-          client.send({ t: 'ping', n: t });
+        try {
+          const quiet = t - client.lastHeardAt;
+          if (quiet >= limits.idleTimeoutMs) {
+            client.channel.close(CloseCode.idleTimeout, 'no traffic for too long');
+          } else if (quiet >= limits.pingAfterMs && !client.pingOutstanding) {
+            client.pingOutstanding = true;
+            client.send({ t: 'ping', n: t });
+          }
+        } catch (error) {
+          clientFailed(client, error);
         }
       }
     },
@@ -364,10 +355,10 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       stopping = true;
       clearInterval(sweep);
       server.close();
-      handler.flush(); // everything received is committed (and acknowledged) before goodbye
-      for (const { channel } of claims.splice(0)) {
-        channel.close(CloseCode.shutdown, reason);
-      }
+      // Everything received is committed (and acknowledged) before goodbye; nickname claims
+      // still waiting are answered, and, as the host is stopping, told so.
+      nicknames.flush();
+      handler.flush();
       for (const client of clients) client.channel.close(CloseCode.shutdown, reason);
       const deadline = Date.now() + 2000;
       while (sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

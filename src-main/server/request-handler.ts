@@ -1,10 +1,12 @@
 import { encodeBase64Url } from '../../src-shared/base64url.ts';
 import { fingerprint } from '../../src-shared/fingerprint.ts';
+import { MAX_ITEM_LEN } from '../protocol/records.ts';
 import { WireError, decodeMessage, encodeMessage, utf8Length } from '../protocol/wire/codec.ts';
 import {
   type ChatMessage,
   ClientMessage,
   CloseCode,
+  type HostErrorCode,
   type HostMessage,
 } from '../protocol/wire/messages.ts';
 import { CommitQueue, type PendingSend } from './commit-queue.ts';
@@ -12,43 +14,68 @@ import type { ConnectedClient } from './connected-client.ts';
 import type { AppendResult, HostDatabase, StoredMessage } from './host-database.ts';
 import type { HostLimits } from './host-limits.ts';
 import type { HostLog } from './host-log.ts';
+import type { BudgetKind } from './key-budgets.ts';
+import type { NicknameRegistry } from './nickname-registry.ts';
+import { PresenceQueue } from './presence-queue.ts';
 import type { RoomRegistry } from './room-registry.ts';
+import { failureFields } from './failure-fields.ts';
 
 const MEMBERS_PER_PAGE = 200;
 const FINGERPRINT_CACHE_LIMIT = 10_000;
+/** After a storage fault, when a client should try again. */
+const STORAGE_RETRY_MS = 1000;
+/**
+ * A `msg` costs at most this much besides its text: the other fields at their longest (a room
+ * of 64, an id of 64, a nickname of 32 astral letters, seq and ts of 16 digits, `history`).
+ */
+const MSG_ENVELOPE_BYTES = 1024;
+/** JSON writes one UTF-16 unit as at most 6 bytes (`\u001b`, or 3 UTF-8 bytes). */
+const MAX_JSON_BYTES_PER_UNIT = 6;
 
 /** Everything a connected client may ask of the host, one method per request type. */
 export class RequestHandler {
   readonly #rooms: RoomRegistry;
   readonly #db: HostDatabase;
+  readonly #nicknames: NicknameRegistry;
   readonly #limits: HostLimits;
   readonly #log: HostLog;
   readonly #now: () => number;
   readonly #commits: CommitQueue<ConnectedClient>;
+  readonly #presence: PresenceQueue;
   readonly #fingerprints = new Map<string, { key: string; fp: string }>();
+  readonly #onClientFailure: (client: ConnectedClient, error: unknown) => void;
 
   constructor(deps: {
     rooms: RoomRegistry;
     db: HostDatabase;
+    nicknames: NicknameRegistry;
     limits: HostLimits;
     log: HostLog;
     now: () => number;
+    /** One connection's request failed unexpectedly: it is ended, nobody else is. */
+    onClientFailure: (client: ConnectedClient, error: unknown) => void;
   }) {
     this.#rooms = deps.rooms;
     this.#db = deps.db;
+    this.#nicknames = deps.nicknames;
     this.#limits = deps.limits;
     this.#log = deps.log;
     this.#now = deps.now;
+    this.#onClientFailure = deps.onClientFailure;
     this.#commits = new CommitQueue(
       deps.db,
       (sends, results) => this.#committed(sends, results),
       (sends, error) => this.#commitFailed(sends, error),
     );
+    this.#presence = new PresenceQueue(deps.rooms, (error) =>
+      this.#log('error', 'presence-failed', failureFields(error)),
+    );
   }
 
-  /** Commits anything pending now: on shutdown, before the database closes. */
+  /** Commits anything pending now and tells presence: on shutdown, before the database closes. */
   flush(): void {
     this.#commits.flush();
+    this.#presence.flush();
   }
 
   handle(client: ConnectedClient, bytes: Uint8Array): void {
@@ -73,16 +100,24 @@ export class RequestHandler {
     }
     switch (request.t) {
       case 'join':
+        // A connection's first join of a room is free (a reconnect joins them all again);
+        // coming back after a leave is what toggling costs.
+        if (client.joinedBefore.has(request.room)) {
+          if (!this.#spend(client, 'membership', now, request.room)) return;
+        }
         return this.#join(client, request.room);
       case 'leave':
+        if (!this.#spend(client, 'membership', now, request.room)) return;
         return this.#leave(client, request.room, 'left');
       case 'send':
         return this.#send(client, request, now);
       case 'typing':
         return this.#typing(client, request.room, now);
       case 'nick':
+        if (!this.#spend(client, 'renames', now, request.nick)) return;
         return this.#nick(client, request.nick);
       case 'history':
+        if (!this.#spend(client, 'historyPages', now, request.room)) return;
         return this.#history(client, request.room, request.before, request.limit);
       case 'ping':
         client.send({ t: 'pong', n: request.n });
@@ -92,18 +127,49 @@ export class RequestHandler {
     }
   }
 
-  /** A connection ended: everyone in its rooms sees it go. */
-  disconnected(client: ConnectedClient): void {
-    for (const room of [...client.rooms]) this.#leave(client, room, 'disconnected');
+  /** A connection ended: everyone in its rooms sees it go (`left` after a goodbye). */
+  disconnected(client: ConnectedClient, event: 'left' | 'disconnected'): void {
+    for (const room of [...client.rooms]) this.#leave(client, room, event);
+  }
+
+  /**
+   * Takes one unit of the key's budget for this kind of request, or refuses the request with
+   * `rate-limited` and when to try again. The refusal is counted, and costs nobody else.
+   */
+  #spend(client: ConnectedClient, kind: BudgetKind, now: number, ref: string): boolean {
+    const bucket = client.budget[kind];
+    if (bucket.take(now)) return true;
+    client.budget.refused[kind]++;
+    this.#log('debug', 'budget-refused', { fp: client.fingerprint, kind });
+    this.#refuse(client, 'rate-limited', `too many ${BUDGET_WORDS[kind]}; wait a moment`, ref, {
+      retryAfterMs: Math.max(1, bucket.waitMs(now)),
+    });
+    return false;
+  }
+
+  #refuse(
+    client: ConnectedClient,
+    code: HostErrorCode,
+    message: string,
+    ref: string,
+    extra: { retryAfterMs?: number } = {},
+  ): void {
+    client.send({ t: 'error', code, message, ref, ...extra });
   }
 
   #join(client: ConnectedClient, room: string): void {
     if (!this.#rooms.has(room)) {
-      client.send({
-        t: 'error',
-        code: 'unknown-room',
-        message: `there is no room "${room}" here`,
-        ref: room,
+      this.#refuse(client, 'unknown-room', `there is no room "${room}" here`, room);
+      return;
+    }
+    // History is read before the client joins: if the store cannot answer, nothing changed.
+    let recent: StoredMessage[];
+    try {
+      recent = this.#db.recentMessages(room, this.#limits.historyOnJoin);
+    } catch (error) {
+      this.#storageFailed(client, 'join', error);
+      this.#refuse(client, 'internal', 'the host could not read this room; try again', room, {
+        retryAfterMs: STORAGE_RETRY_MS,
       });
       return;
     }
@@ -114,34 +180,19 @@ export class RequestHandler {
       const last = i + MEMBERS_PER_PAGE >= members.length;
       client.send({ t: 'members', room, members: members.slice(i, i + MEMBERS_PER_PAGE), last });
     }
-    for (const stored of this.#db.recentMessages(room, this.#limits.historyOnJoin)) {
-      client.send({ ...this.#chatMessage(stored), history: true });
-    }
+    for (const stored of recent) this.#deliverHistory(client, stored);
     client.send({ t: 'synced', room });
-    if (first) {
-      this.#rooms.broadcast(
-        room,
-        encodeMessage({ t: 'presence', room, event: 'joined', ...client.member }),
-        client,
-      );
-    }
+    if (first) this.#presence.arrived(room, client.member);
   }
 
   #leave(client: ConnectedClient, room: string, event: 'left' | 'disconnected'): void {
     if (!client.rooms.has(room)) {
-      if (event === 'left')
-        client.send({
-          t: 'error',
-          code: 'not-in-room',
-          message: `you are not in "${room}"`,
-          ref: room,
-        });
+      if (event === 'left') this.#refuse(client, 'not-in-room', `you are not in "${room}"`, room);
       return;
     }
     const last = this.#rooms.leave(room, client);
-    if (event === 'left') client.send({ t: 'left', room });
-    if (last)
-      this.#rooms.broadcast(room, encodeMessage({ t: 'presence', room, event, ...client.member }));
+    if (event === 'left' && client.open) client.send({ t: 'left', room });
+    if (last) this.#presence.departed(room, client.member, event);
   }
 
   #send(
@@ -150,27 +201,39 @@ export class RequestHandler {
     now: number,
   ): void {
     if (!client.rooms.has(request.room)) {
-      client.send({
-        t: 'error',
-        code: 'not-in-room',
-        message: `join "${request.room}" before writing there`,
-        ref: request.id,
-      });
+      this.#refuse(
+        client,
+        'not-in-room',
+        `join "${request.room}" before writing there`,
+        request.id,
+      );
       return;
     }
     if (utf8Length(request.text) > this.#limits.maxTextBytes) {
-      client.send({
-        t: 'error',
-        code: 'text-too-long',
-        message: `a message holds at most ${this.#limits.maxTextBytes} bytes`,
-        ref: request.id,
-      });
+      this.#refuse(
+        client,
+        'text-too-long',
+        `a message holds at most ${this.#limits.maxTextBytes} bytes`,
+        request.id,
+      );
+      return;
+    }
+    if (!this.#fitsOneItem(client, request)) {
+      this.#refuse(
+        client,
+        'text-too-long',
+        'this text takes too much room once escaped for sending (control characters count ' +
+          'six bytes each); shorten it',
+        request.id,
+      );
       return;
     }
     // Once a send is refused, later ones are refused too until the wait is over, so a token
     // that refills meanwhile cannot let a later message overtake the refused one.
-    if (now < client.limitedUntil || !client.messageBucket.take(now)) {
+    const bucket = client.budget.messages;
+    if (now < client.limitedUntil || !bucket.take(now)) {
       client.strikes++;
+      client.budget.refused.messages++;
       if (client.strikes > this.#limits.floodStrikes) {
         this.#log('warn', 'client-flooding', { fp: client.fingerprint, ip: client.ip });
         client.channel.close(
@@ -182,12 +245,8 @@ export class RequestHandler {
         );
         return;
       }
-      if (now >= client.limitedUntil) client.limitedUntil = now + client.messageBucket.waitMs(now);
-      client.send({
-        t: 'error',
-        code: 'rate-limited',
-        message: 'you are sending too fast',
-        ref: request.id,
+      if (now >= client.limitedUntil) client.limitedUntil = now + bucket.waitMs(now);
+      this.#refuse(client, 'rate-limited', 'you are sending too fast', request.id, {
         retryAfterMs: Math.max(1, client.limitedUntil - now),
       });
       return;
@@ -203,40 +262,70 @@ export class RequestHandler {
     });
   }
 
+  /**
+   * Whether the `msg` this send becomes fits one record item for every recipient, at its
+   * largest (any seq and ts, marked as history). Checked before anything is stored: a message
+   * that could never be delivered must not be acknowledged, nor replayed to every joiner.
+   */
+  #fitsOneItem(client: ConnectedClient, request: { room: string; id: string; text: string }) {
+    if (request.text.length * MAX_JSON_BYTES_PER_UNIT + MSG_ENVELOPE_BYTES <= MAX_ITEM_LEN) {
+      return true; // cannot exceed it, whatever the characters: skip the encoding
+    }
+    const largest: ChatMessage = {
+      t: 'msg',
+      room: request.room,
+      seq: Number.MAX_SAFE_INTEGER,
+      id: request.id,
+      from: client.nick,
+      fp: client.fingerprint,
+      key: client.keyText,
+      text: request.text,
+      ts: Number.MAX_SAFE_INTEGER,
+      history: true,
+    };
+    return encodeMessage(largest).length <= MAX_ITEM_LEN;
+  }
+
   #committed(sends: PendingSend<ConnectedClient>[], results: AppendResult[]): void {
     sends.forEach((send, i) => {
       const result = results[i];
       if (!result) return;
-      const stored = result.message;
-      if (!result.duplicate) {
-        // Encoded once, queued for every recipient; the sender gets an ack instead of an echo.
-        this.#rooms.broadcast(stored.room, encodeMessage(this.#chatMessage(stored)), send.origin);
+      // Each send on its own: a failure delivering one costs no other sender its ack.
+      try {
+        const stored = result.message;
+        if (!result.duplicate) {
+          // Encoded once, queued for every recipient; the sender gets an ack instead of an echo.
+          const bytes = this.#encodeChat(stored, false);
+          if (bytes) this.#rooms.broadcast(stored.room, bytes, send.origin);
+        }
+        send.origin.send({
+          t: 'ack',
+          room: stored.room,
+          id: stored.clientMsgId,
+          seq: stored.seq,
+          ts: stored.sentAt,
+          ...(result.duplicate ? { duplicate: true } : {}),
+        });
+      } catch (error) {
+        this.#onClientFailure(send.origin, error);
       }
-      send.origin.send({
-        t: 'ack',
-        room: stored.room,
-        id: stored.clientMsgId,
-        seq: stored.seq,
-        ts: stored.sentAt,
-        ...(result.duplicate ? { duplicate: true } : {}),
-      });
     });
   }
 
   #commitFailed(sends: PendingSend<ConnectedClient>[], error: unknown): void {
     this.#log('error', 'history-write-failed', {
       messages: sends.length,
-      code: (error as { code?: string }).code ?? 'unknown',
+      ...failureFields(error),
     });
     for (const send of sends) {
       // Not acknowledged, so the client keeps it and resends: nothing acknowledged is lost.
-      send.origin.send({
-        t: 'error',
-        code: 'internal',
-        message: 'the host could not store this message; it will be resent',
-        ref: send.message.clientMsgId,
-        retryAfterMs: 1000,
-      });
+      this.#refuse(
+        send.origin,
+        'internal',
+        'the host could not store this message; it will be resent',
+        send.message.clientMsgId,
+        { retryAfterMs: STORAGE_RETRY_MS },
+      );
     }
   }
 
@@ -244,6 +333,10 @@ export class RequestHandler {
     if (!client.rooms.has(room)) return;
     const last = client.typingSentAt.get(room) ?? -Infinity;
     if (now - last < this.#limits.typingIntervalMs) return; // quietly: typing is best-effort
+    if (!client.budget.typing.take(now)) {
+      client.budget.refused.typing++;
+      return;
+    }
     client.typingSentAt.set(room, now);
     this.#rooms.broadcast(
       room,
@@ -257,16 +350,21 @@ export class RequestHandler {
       client.send({ t: 'nick', nick });
       return;
     }
-    const claim = this.#db.claimNick(nick, client.key);
-    if (!claim.ok) {
-      client.send({
-        t: 'error',
-        code: 'nick-taken',
-        message: `"${nick}" belongs to another key on this host`,
-        ref: nick,
-      });
-      return;
-    }
+    this.#nicknames.claim(nick, client.key, (outcome) => {
+      if (!client.open) return;
+      if (outcome === 'taken') {
+        this.#refuse(client, 'nick-taken', `"${nick}" belongs to another key on this host`, nick);
+      } else if (outcome === 'failed') {
+        this.#refuse(client, 'internal', 'the host could not save your nickname; try again', nick, {
+          retryAfterMs: STORAGE_RETRY_MS,
+        });
+      } else {
+        this.#renamed(client, nick);
+      }
+    });
+  }
+
+  #renamed(client: ConnectedClient, nick: string): void {
     const old = client.member;
     client.nick = nick;
     client.send({ t: 'nick', nick });
@@ -284,20 +382,48 @@ export class RequestHandler {
 
   #history(client: ConnectedClient, room: string, before: number, limit: number): void {
     if (!client.rooms.has(room)) {
-      client.send({
-        t: 'error',
-        code: 'not-in-room',
-        message: `join "${room}" to read its history`,
-        ref: room,
+      this.#refuse(client, 'not-in-room', `join "${room}" to read its history`, room);
+      return;
+    }
+    let older: StoredMessage[];
+    try {
+      older = this.#db.messagesBefore(room, before, limit + 1);
+    } catch (error) {
+      this.#storageFailed(client, 'history', error);
+      this.#refuse(client, 'internal', 'the host could not read this history; try again', room, {
+        retryAfterMs: STORAGE_RETRY_MS,
       });
       return;
     }
-    const older = this.#db.messagesBefore(room, before, limit + 1);
     const more = older.length > limit;
-    for (const stored of more ? older.slice(1) : older) {
-      client.send({ ...this.#chatMessage(stored), history: true });
-    }
+    for (const stored of more ? older.slice(1) : older) this.#deliverHistory(client, stored);
     client.send({ t: 'history-end', room, more });
+  }
+
+  #deliverHistory(client: ConnectedClient, stored: StoredMessage): void {
+    const bytes = this.#encodeChat(stored, true);
+    if (bytes) client.deliver(bytes);
+  }
+
+  /**
+   * The `msg` for a stored message, or nothing when it cannot fit one item: sends are checked
+   * before they are stored, but a history written by an earlier version may hold one, and it
+   * must be skipped, never allowed to end the connection or the host that replays it.
+   */
+  #encodeChat(stored: StoredMessage, history: boolean): Uint8Array | undefined {
+    const message = this.#chatMessage(stored);
+    const bytes = encodeMessage(history ? { ...message, history: true } : message);
+    if (bytes.length <= MAX_ITEM_LEN) return bytes;
+    this.#log('warn', 'message-too-large-skipped', { room: stored.room, seq: stored.seq });
+    return undefined;
+  }
+
+  #storageFailed(client: ConnectedClient, operation: string, error: unknown): void {
+    this.#log('error', 'storage-failed', {
+      operation,
+      fp: client.fingerprint,
+      ...failureFields(error),
+    });
   }
 
   #chatMessage(stored: StoredMessage): ChatMessage {
@@ -327,3 +453,11 @@ export class RequestHandler {
     return identity;
   }
 }
+
+const BUDGET_WORDS: Record<BudgetKind, string> = {
+  messages: 'messages',
+  renames: 'nickname changes',
+  membership: 'joins and leaves',
+  historyPages: 'history requests',
+  typing: 'typing notices',
+};

@@ -30,6 +30,7 @@ export class RoomRegistry {
     if (!entry || entry.clients.has(client)) return false;
     entry.clients.add(client);
     client.rooms.add(room);
+    client.joinedBefore.add(room);
     const count = entry.connectionsByKey.get(client.keyText) ?? 0;
     entry.connectionsByKey.set(client.keyText, count + 1);
     return count === 0;
@@ -59,6 +60,13 @@ export class RoomRegistry {
       if (!seen.has(client.keyText)) seen.set(client.keyText, client.member);
     }
     return [...seen.values()];
+  }
+
+  /** Sends the same encoded bytes to every connection in the room that is not of `keyText`. */
+  broadcastExceptKey(room: string, bytes: Uint8Array, keyText: string): void {
+    for (const client of this.clients(room)) {
+      if (client.keyText !== keyText) client.deliver(bytes);
+    }
   }
 
   /** Sends the same encoded bytes to everyone in the room but `except`. */

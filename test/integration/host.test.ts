@@ -114,8 +114,12 @@ describe('the host', () => {
     expect(alice.of('typing')).toHaveLength(1);
     carol.send({ t: 'join', room: 'lobby' });
     await carol.waitFor('synced', (s) => s.room === 'lobby');
-    carol.close();
-    await alice.waitFor('presence', (p) => p.event === 'disconnected' && p.nick === 'carol');
+    carol.close(); // a goodbye: the others see carol leave
+    await alice.waitFor('presence', (p) => p.event === 'left' && p.nick === 'carol');
+    const dave = await client(h, 'dave');
+    await joined(dave);
+    dave.socket.destroy(); // no goodbye: the others see dave disconnected
+    await alice.waitFor('presence', (p) => p.event === 'disconnected' && p.nick === 'dave');
   });
 
   it('sends the recent history on join, and older pages on request', async () => {

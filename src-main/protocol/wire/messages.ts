@@ -166,5 +166,7 @@ export const CloseCode = {
   slowReader: 'slow-reader',
   idleTimeout: 'idle-timeout',
   full: 'full',
+  /** The host failed while serving this connection; nobody else was affected. Reconnect. */
+  internal: 'internal',
   bye: 'bye',
 } as const;

@@ -1,0 +1,76 @@
+import { encodeMessage } from '../protocol/wire/codec.ts';
+import type { Member } from '../protocol/wire/messages.ts';
+import type { RoomRegistry } from './room-registry.ts';
+
+type Arrival = 'joined';
+type Departure = 'left' | 'disconnected';
+
+interface Pending {
+  readonly room: string;
+  readonly member: Member;
+  /** Whether the key was present in the room when the turn began. */
+  readonly wasPresent: boolean;
+  event: Arrival | Departure;
+}
+
+/**
+ * Joins and leaves are told to the room at the end of the event-loop turn, coalesced per key:
+ * a key that joins and leaves (or leaves and comes back) within one turn changes nothing for
+ * the others, so they are told nothing. With the membership budget this is what keeps one
+ * connection toggling join/leave from flooding every member with presence events.
+ */
+export class PresenceQueue {
+  readonly #rooms: RoomRegistry;
+  readonly #pending = new Map<string, Pending>();
+  readonly #onError: (error: unknown) => void;
+  #scheduled = false;
+
+  constructor(rooms: RoomRegistry, onError: (error: unknown) => void) {
+    this.#rooms = rooms;
+    this.#onError = onError;
+  }
+
+  arrived(room: string, member: Member): void {
+    this.#change(room, member, 'joined');
+  }
+
+  departed(room: string, member: Member, event: Departure): void {
+    this.#change(room, member, event);
+  }
+
+  /** Tells each room the net changes of this turn (also called on shutdown). */
+  flush(): void {
+    this.#scheduled = false;
+    const changes = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const change of changes) {
+      const present = change.event === 'joined';
+      if (present === change.wasPresent) continue; // back where it started: nothing to tell
+      try {
+        const bytes = encodeMessage({
+          t: 'presence',
+          room: change.room,
+          event: change.event,
+          ...change.member,
+        });
+        this.#rooms.broadcastExceptKey(change.room, bytes, change.member.key);
+      } catch (error) {
+        this.#onError(error);
+      }
+    }
+  }
+
+  #change(room: string, member: Member, event: Arrival | Departure): void {
+    const id = `${room}\n${member.key}`;
+    const pending = this.#pending.get(id);
+    if (pending) {
+      pending.event = event;
+    } else {
+      this.#pending.set(id, { room, member, wasPresent: event !== 'joined', event });
+    }
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+}
