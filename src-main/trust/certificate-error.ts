@@ -23,6 +23,8 @@ export const CERTIFICATE_ERROR_CODES = [
   'certificate-unsupported-critical-extension',
   /** The host's certificate is itself a CA certificate. */
   'certificate-not-a-host',
+  /** The host certificate has extendedKeyUsage without serverAuth (it is for something else). */
+  'certificate-wrong-purpose',
   /** The host certificate does not name the host the user connected to. */
   'certificate-name-mismatch',
   /** The host certificate has no (or more than one, or a malformed) `parley-key:` binding. */

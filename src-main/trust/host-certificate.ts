@@ -1,6 +1,7 @@
 import { fingerprint } from '../../src-shared/fingerprint.ts';
 import { sameKey } from '../protocol/host-key.ts';
 import { MAX_CERT_BASE64 } from '../protocol/wire/messages.ts';
+import { allowsServerAuth } from './extended-key-usage.ts';
 import { isKeyBindingUri, parseKeyBindingUri } from './key-binding.ts';
 import { MAX_CHAIN_LENGTH } from './verify-chain.ts';
 import {
@@ -122,6 +123,11 @@ export function checkHostChain(
     warnings.push(`the host certificate expires on ${leaf.notAfter.toISOString()}; renew it`);
   }
   if (hostNamesOf(leaf).length === 0) warnings.push('the host certificate names no host');
+  if (!allowsServerAuth(leaf.extendedKeyUsage)) {
+    warnings.push(
+      "the host certificate's extendedKeyUsage lacks serverAuth: clients will refuse it",
+    );
+  }
   for (let i = 0; i + 1 < certificates.length; i++) {
     const child = certificates[i] as Certificate;
     const parent = certificates[i + 1] as Certificate;

@@ -2,6 +2,7 @@ import { fingerprint } from '../../src-shared/fingerprint.ts';
 import { sameKey } from '../protocol/host-key.ts';
 import type { Authority } from './authority.ts';
 import { CertificateRejected } from './certificate-error.ts';
+import { allowsServerAuth, extendedKeyUsageName } from './extended-key-usage.ts';
 import { namesMatchHost } from './host-names.ts';
 import { isKeyBindingUri, parseKeyBindingUri } from './key-binding.ts';
 import {
@@ -31,7 +32,8 @@ import {
  * 5. every certificate of the path, the authority's included, is within its validity period,
  *    give or take CLOCK_SKEW_MS;
  * 6. no certificate of the path has a critical extension we do not process;
- * 7. the host certificate is not a CA, names the host the user typed (exact DNS name,
+ * 7. the host certificate is not a CA, is for servers (an extendedKeyUsage, if present, lists
+ *    serverAuth), names the host the user typed (exact DNS name,
  *    case-insensitive, no wildcards; IP addresses as IPs), and binds exactly one static key,
  *    the one the Noise handshake proved;
  * 8. node-forge's own path validation agrees (name constraints among others).
@@ -195,6 +197,14 @@ export function verifyHostChain(check: ChainCheck): VerifiedChain {
     throw new CertificateRejected(
       'certificate-not-a-host',
       `the host presented a certificate authority's certificate ("${leaf.subject}"), not a host certificate`,
+    );
+  }
+  if (!allowsServerAuth(leaf.extendedKeyUsage)) {
+    const purposes = (leaf.extendedKeyUsage ?? []).map(extendedKeyUsageName);
+    throw new CertificateRejected(
+      'certificate-wrong-purpose',
+      `the host's certificate is for ${purposes.length > 0 ? purposes.join(', ') : 'no purpose at all'}, ` +
+        'not for identifying a server (its extendedKeyUsage lacks serverAuth)',
     );
   }
   if (!namesMatchHost({ dns: leaf.dnsNames, ip: leaf.ipAddresses }, check.hostName)) {

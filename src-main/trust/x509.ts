@@ -63,6 +63,8 @@ export interface Certificate {
   readonly uris: readonly string[];
   readonly subjectKeyId: string | undefined;
   readonly authorityKeyId: string | undefined;
+  /** extendedKeyUsage (2.5.29.37) purposes as OIDs, if the extension is present. */
+  readonly extendedKeyUsage: readonly string[] | undefined;
   /** OIDs of the extensions marked critical. */
   readonly criticalExtensions: readonly string[];
   /** Bits of the RSA modulus of the certificate's public key. */
@@ -161,6 +163,7 @@ export function parseCertificate(der: Uint8Array, what = 'the certificate'): Cer
     uris,
     subjectKeyId: typeof ski === 'string' ? ski.toLowerCase() : undefined,
     authorityKeyId: aki ? authorityKeyIdOf(aki.value) : undefined,
+    extendedKeyUsage: byId(OID.extKeyUsage) ? (node.keyUsage ?? []) : undefined,
     criticalExtensions: extensions.filter((e) => e.critical).map((e) => e.id),
     keyBits: keyDetails?.modulusLength ?? 0,
     publicExponent: keyDetails?.publicExponent ?? 0n,
@@ -289,6 +292,8 @@ export interface CertificateSpec {
     readonly cRLSign?: boolean;
     readonly digitalSignature?: boolean;
   };
+  /** Omitted: no extendedKeyUsage extension. Purposes as OIDs (extended-key-usage.ts). */
+  readonly extendedKeyUsage?: readonly string[];
   readonly names?: readonly HostName[];
   readonly uris?: readonly string[];
   /** Any other extension, as its DER value (e.g. name constraints). */
@@ -347,6 +352,14 @@ export function createCertificate(spec: CertificateSpec, signer: Signer): Certif
     });
   }
   if (spec.keyUsage) extensions.push({ name: 'keyUsage', critical: true, ...spec.keyUsage });
+  if (spec.extendedKeyUsage) {
+    // forge writes every key set to true as a purpose: its name for an OID it knows, else the OID.
+    const forgeNames = forge.pki.oids as Record<string, string | undefined>;
+    extensions.push({
+      name: 'extKeyUsage',
+      ...Object.fromEntries(spec.extendedKeyUsage.map((oid) => [forgeNames[oid] ?? oid, true])),
+    });
+  }
   const altNames = [
     ...(spec.names ?? []).map((name) =>
       name.kind === 'dns'

@@ -23,6 +23,7 @@ import {
   checkHostChain,
   readCertificateChainPem,
 } from '../../src-main/trust/host-certificate.ts';
+import { EXTENDED_KEY_USAGE } from '../../src-main/trust/extended-key-usage.ts';
 import { parseHostName } from '../../src-main/trust/host-names.ts';
 import { keyBindingUri, parseKeyBindingUri } from '../../src-main/trust/key-binding.ts';
 import { verifyHostChain } from '../../src-main/trust/verify-chain.ts';
@@ -188,6 +189,12 @@ describe('the host’s certificate', () => {
     expect(checked.warnings).toEqual([]);
     expect(checkHostChain(chain, hostKey, NOW + 89 * DAY).warnings[0]).toMatch(/renew it/);
     expect(checkHostChain(chain, hostKey, NOW + 91 * DAY).warnings[0]).toMatch(/expired/);
+    const forClients = hostCertificate(root, hostKey, {
+      extendedKeyUsage: [EXTENDED_KEY_USAGE.clientAuth],
+    });
+    expect(checkHostChain([forClients.der], hostKey, NOW).warnings).toEqual([
+      "the host certificate's extendedKeyUsage lacks serverAuth: clients will refuse it",
+    ]);
   });
 
   it('is refused when it binds another key, or no key, or the file holds a private key', () => {

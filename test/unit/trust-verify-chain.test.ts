@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import type { Authority } from '../../src-main/trust/authority.ts';
 import { CertificateRejected } from '../../src-main/trust/certificate-error.ts';
+import { EXTENDED_KEY_USAGE } from '../../src-main/trust/extended-key-usage.ts';
 import { parseHostName } from '../../src-main/trust/host-names.ts';
 import { keyBindingUri } from '../../src-main/trust/key-binding.ts';
 import {
@@ -233,6 +234,29 @@ describe('verifyHostChain', () => {
     expect(
       check([hostCertificate(strict, hostKey)], { authorities: [asAuthority(strict)] }),
     ).toBeTruthy();
+  });
+
+  it('refuses a host certificate whose extendedKeyUsage lacks serverAuth (certificate-wrong-purpose)', () => {
+    const { serverAuth, clientAuth, codeSigning, emailProtection, anyExtendedKeyUsage } =
+      EXTENDED_KEY_USAGE;
+    const forCode = hostCertificate(root, hostKey, { extendedKeyUsage: [codeSigning] });
+    const error = refusal(() => check([forCode]));
+    expect(error.code).toBe('certificate-wrong-purpose');
+    expect(error.message).toContain('for code signing, not for identifying a server');
+    const forPeople = hostCertificate(root, hostKey, {
+      extendedKeyUsage: [clientAuth, emailProtection, '1.3.6.1.4.1.55555.7'],
+    });
+    expect(refusal(() => check([forPeople])).message).toContain(
+      'client authentication, e-mail protection, purpose 1.3.6.1.4.1.55555.7',
+    );
+    // "Any purpose" is not "a server": an authority that means a server says so.
+    const anyPurpose = hostCertificate(root, hostKey, { extendedKeyUsage: [anyExtendedKeyUsage] });
+    expect(refusal(() => check([anyPurpose])).code).toBe('certificate-wrong-purpose');
+    // serverAuth among others is fine, and so is no extendedKeyUsage at all (good, above).
+    const server = hostCertificate(root, hostKey, { extendedKeyUsage: [clientAuth, serverAuth] });
+    expect(server.extendedKeyUsage).toEqual([clientAuth, serverAuth]);
+    expect(check([server]).leaf.fingerprint).toBe(server.fingerprint);
+    expect(good.extendedKeyUsage).toBeUndefined();
   });
 
   it('refuses a CA certificate presented as the host’s own (certificate-not-a-host)', () => {
