@@ -25,8 +25,9 @@ Options:
                      fingerprint with its owner first)
   --help             show this help
 
-Exit codes: 0 done, 1 failure, 2 bad arguments, 3 host key changed, 4 unknown host not
-trusted, 5 nickname taken.
+Lines the host has not acknowledged stay in DIR/outbox/ and are sent on the next run.
+Exit codes: 0 every line acknowledged, 1 failure (or a line not delivered), 2 bad arguments,
+3 host key changed, 4 unknown host not trusted, 5 nickname taken, 6 never connected.
 `;
 
 export interface ConnectArgs {

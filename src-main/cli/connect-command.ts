@@ -3,6 +3,7 @@ import { type Interface, createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { ChatSession, ChatSessionError } from '../client/chat-session.ts';
 import { type TrustPolicy, createHostVerifier } from '../client/host-trust.ts';
+import type { OutboxEntry } from '../client/outbox.ts';
 import type { SessionFatal } from '../client/session-events.ts';
 import { isValidRoomName } from '../../src-shared/invite.ts';
 import type { KeyPair } from '../protocol/crypto/crypto-backend.ts';
@@ -10,6 +11,7 @@ import { selectBackend } from '../protocol/crypto/select-backend.ts';
 import { defaultDataDir } from '../store/app-paths.ts';
 import { loadOrCreateKeyPair } from '../store/key-file.ts';
 import { KNOWN_HOSTS_FILE, KnownHosts } from '../store/known-hosts.ts';
+import { type FileOutboxStore, fileOutboxStore } from '../store/outbox-file.ts';
 import { AuthorityStore } from '../trust/authority-store.ts';
 import { type ConnectArgs, CONNECT_HELP, parseConnectArgs } from './connect-args.ts';
 import {
@@ -37,12 +39,20 @@ export interface ConnectIo {
   /** Whether a person is typing: then an unknown host may be trusted after a y/N question. */
   readonly isTTY: boolean;
   readonly env: NodeJS.ProcessEnv;
-  /** How long the end of input waits for the host to acknowledge what was sent (10 s). */
+  /**
+   * At the end of input the client waits for the host to acknowledge every line, for as long
+   * as that makes progress: it gives up after this long without any (10 s).
+   */
   readonly drainTimeoutMs?: number;
+  /** While waiting at the end of input, how often progress goes to stderr (2 s). */
+  readonly progressIntervalMs?: number;
   readonly now?: () => number;
 }
 
 const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+const DEFAULT_PROGRESS_INTERVAL_MS = 2_000;
+/** Input is read no further while this many lines wait for the host: the pipe holds the rest. */
+const MAX_WAITING_LINES = 1_000;
 const COMMANDS_HELP = [
   'commands: /join ROOM (talk in ROOM), /nick NAME, /who (members of this room), /quit, /help',
   'a line starting with // sends a message starting with /',
@@ -69,11 +79,14 @@ export async function runConnect(argv: string[], io: ConnectIo): Promise<number>
   let knownHosts: KnownHosts;
   let authorities: AuthorityStore;
   let backend;
+  const outboxStore = fileOutboxStore(dataDir, args.address);
+  let saved: readonly OutboxEntry[];
   try {
     backend = selectBackend(io.env.PARLEY_CRYPTO_BACKEND);
     identity = await loadOrCreateKeyPair(join(dataDir, 'identity.key'), backend);
     knownHosts = await KnownHosts.load(join(dataDir, KNOWN_HOSTS_FILE));
     authorities = await AuthorityStore.load(dataDir);
+    saved = await outboxStore.load();
   } catch (error) {
     io.stderr.write(
       `parley --connect: ${error instanceof Error ? error.message : 'cannot start'}\n`,
@@ -84,13 +97,21 @@ export async function runConnect(argv: string[], io: ConnectIo): Promise<number>
   for (const problem of authorities.problems) {
     io.stderr.write(`parley --connect: warning: skipped an authority: ${escapeText(problem)}\n`);
   }
-  const client = new LineClient(args, io, knownHosts);
+  if (saved.length > 0) {
+    io.stderr.write(
+      `parley --connect: ${count(saved.length, 'message')} from an earlier run ` +
+        `${saved.length === 1 ? 'waits' : 'wait'} in ${outboxStore.path}; sending ${saved.length === 1 ? 'it' : 'them'} first\n`,
+    );
+  }
+  const client = new LineClient(args, io, knownHosts, outboxStore);
   return client.run(
     new ChatSession({
       address: args.address,
       identity,
       nick: args.nick,
-      rooms: [args.room],
+      // The rooms of lines left from an earlier run too, or they could never be sent.
+      rooms: [...new Set([args.room, ...saved.map((entry) => entry.room)])],
+      outboxStore,
       backend: backend.name,
       trust: createHostVerifier({
         address: args.address,
@@ -108,6 +129,7 @@ class LineClient {
   readonly #args: ConnectArgs;
   readonly #io: ConnectIo;
   readonly #knownHosts: KnownHosts;
+  readonly #outboxStore: FileOutboxStore;
   readonly #now: () => number;
   readonly #lines: Interface;
   /** Rooms whose member list is printed once their join completes. */
@@ -115,14 +137,28 @@ class LineClient {
   #room: string;
   #question: ((answer: string | undefined) => void) | undefined;
   #inputEnded = false;
+  #inputPaused = false;
+  /** Rooms synced on the current connection. */
+  readonly #synced = new Set<string>();
+  #everConnected = false;
+  /** Why the last connection attempt failed or ended, for the final word. */
+  #lastProblem: string | undefined;
+  #acknowledged = 0;
+  #refused = 0;
   #ending = false;
   #finished = false;
   #finish: (code: number) => void = () => undefined;
 
-  constructor(args: ConnectArgs, io: ConnectIo, knownHosts: KnownHosts) {
+  constructor(
+    args: ConnectArgs,
+    io: ConnectIo,
+    knownHosts: KnownHosts,
+    outboxStore: FileOutboxStore,
+  ) {
     this.#args = args;
     this.#io = io;
     this.#knownHosts = knownHosts;
+    this.#outboxStore = outboxStore;
     this.#now = io.now ?? Date.now;
     this.#room = args.room;
     this.#lines = createInterface({ input: io.stdin, crlfDelay: Infinity, terminal: false });
@@ -179,10 +215,20 @@ class LineClient {
         announced = true;
         this.#out(connectingLine(now, this.#args.address));
       } else if (change.state === 'reconnecting') {
+        this.#synced.clear();
+        this.#lastProblem = change.reason;
         this.#out(reconnectingLine(now, change));
       }
     });
+    session.on('ack', () => {
+      this.#acknowledged++;
+      if (this.#inputPaused && session.pending.length <= MAX_WAITING_LINES / 2) {
+        this.#inputPaused = false;
+        this.#lines.resume();
+      }
+    });
     session.on('welcome', (welcome) => {
+      this.#everConnected = true;
       for (const room of session.rooms) this.#listPending.add(room);
       const now = this.#now();
       this.#out(welcomeLine(now, welcome));
@@ -196,9 +242,15 @@ class LineClient {
     session.on('members', ({ room, members }) => {
       if (this.#listPending.delete(room)) this.#out(membersLine(this.#now(), room, members));
     });
-    session.on('synced', ({ room }) => this.#out(syncedLine(this.#now(), room)));
+    session.on('synced', ({ room }) => {
+      this.#synced.add(room);
+      this.#out(syncedLine(this.#now(), room));
+    });
     session.on('nick', ({ nick }) => this.#out(nickLine(this.#now(), nick)));
-    session.on('error', (error) => this.#out(errorLine(this.#now(), error)));
+    session.on('error', (error) => {
+      if (error.dropped) this.#refused++;
+      this.#out(errorLine(this.#now(), error));
+    });
     session.on('fatal', (fatal) => {
       this.#io.stderr.write(this.#describeFatal(fatal));
       this.#finish(exitCodeOf(fatal));
@@ -213,7 +265,13 @@ class LineClient {
     try {
       session.send(this.#room, text);
     } catch (error) {
+      this.#refused++; // not sent: the exit code must not say everything went out
       this.#report(error);
+      return;
+    }
+    if (session.pending.length >= MAX_WAITING_LINES && !this.#inputPaused) {
+      this.#inputPaused = true;
+      this.#lines.pause();
     }
   }
 
@@ -260,43 +318,89 @@ class LineClient {
     }
   }
 
-  /** End of input or /quit: give the host a bounded time to acknowledge, then say goodbye. */
+  /**
+   * End of input or /quit: wait while the host makes progress (connecting, joining,
+   * acknowledging), then say goodbye. The exit code says whether everything got through.
+   */
   async #end(session: ChatSession): Promise<void> {
     if (this.#ending || this.#finished) return;
     this.#ending = true;
-    await this.#drained(session, this.#io.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
+    await this.#settled(session);
     if (this.#finished) return;
     await session.stop();
-    const left = session.pending.length;
-    if (left > 0) {
-      this.#io.stderr.write(
-        `parley --connect: ${left} message${left === 1 ? ' was' : 's were'} not acknowledged by the host\n`,
-      );
-    }
-    this.#finish(left > 0 ? EXIT.failure : EXIT.ok);
+    this.#finish(this.#outcome(session));
   }
 
-  #drained(session: ChatSession, timeoutMs: number): Promise<void> {
+  /** Done: connected, every room answered, nothing waiting. */
+  #isSettled(session: ChatSession): boolean {
+    return (
+      this.#everConnected &&
+      session.pending.length === 0 &&
+      session.rooms.every((room) => this.#synced.has(room))
+    );
+  }
+
+  /** Resolves once settled, or after drainTimeoutMs without progress; reports progress. */
+  #settled(session: ChatSession): Promise<void> {
+    const idleMs = this.#io.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+    const everyMs = this.#io.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS;
     return new Promise((resolve) => {
-      const check = () => {
-        if (session.pending.length > 0 && !this.#finished) return;
-        clearTimeout(timer);
-        session.off('ack', check);
-        session.off('error', check);
-        session.off('state', check);
+      const events = ['ack', 'error', 'state', 'synced', 'welcome'] as const;
+      let idle: NodeJS.Timeout | undefined;
+      const done = () => {
+        clearTimeout(idle);
+        clearInterval(progress);
+        for (const event of events) session.off(event, check);
         resolve();
       };
-      const timer = setTimeout(() => {
-        session.off('ack', check);
-        session.off('error', check);
-        session.off('state', check);
-        resolve();
-      }, timeoutMs);
-      session.on('ack', check);
-      session.on('error', check);
-      session.on('state', check);
+      const check = () => {
+        if (this.#finished || this.#isSettled(session)) return done();
+        clearTimeout(idle); // every event is progress: connecting, joining, acknowledging
+        idle = setTimeout(done, idleMs);
+      };
+      const progress = setInterval(() => this.#progress(session), everyMs);
+      for (const event of events) session.on(event, check);
       check();
     });
+  }
+
+  #progress(session: ChatSession): void {
+    const waiting = session.pending.length;
+    const where = addressText(this.#args.address);
+    if (!this.#everConnected) {
+      const why = this.#lastProblem ? ` (${escapeText(this.#lastProblem)})` : '';
+      this.#io.stderr.write(
+        `parley --connect: still connecting to ${where}${why}; ${count(waiting, 'message')} waiting\n`,
+      );
+    } else if (waiting > 0) {
+      this.#io.stderr.write(
+        `parley --connect: sending: ${this.#acknowledged} acknowledged, ${waiting} waiting ` +
+          `(the host allows ${session.host?.limits.messagesPerSecond ?? '?'} per second)\n`,
+      );
+    }
+  }
+
+  #outcome(session: ChatSession): number {
+    const left = session.pending.length;
+    const kept = left > 0 ? `; kept in ${this.#outboxStore.path} for the next run` : '';
+    const say = (text: string) => this.#io.stderr.write(`parley --connect: ${text}\n`);
+    if (!this.#everConnected) {
+      const why = this.#lastProblem ? `: ${escapeText(this.#lastProblem)}` : '';
+      say(`could not connect to ${addressText(this.#args.address)}${why}`);
+      if (left > 0) say(`${count(left, 'message')} not sent${kept}`);
+      return EXIT.unreachable;
+    }
+    if (left > 0) {
+      say(
+        `${count(left, 'message')} ${left === 1 ? 'was' : 'were'} not acknowledged by the host${kept}`,
+      );
+    }
+    if (this.#refused > 0) {
+      say(
+        `${count(this.#refused, 'message')} ${this.#refused === 1 ? 'was' : 'were'} refused and not sent (see the error lines)`,
+      );
+    }
+    return left > 0 || this.#refused > 0 ? EXIT.failure : EXIT.ok;
   }
 
   #answer(answer: string | undefined): void {
@@ -343,6 +447,10 @@ class LineClient {
   #out(line: string): void {
     this.#io.stdout.write(`${line}\n`);
   }
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function exitCodeOf(fatal: SessionFatal): number {

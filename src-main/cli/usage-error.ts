@@ -10,6 +10,8 @@ export const EXIT = {
   hostKeyChanged: 3,
   hostUnknown: 4,
   nickTaken: 5,
+  /** Never connected: the host refused, had no route or did not answer (stderr says which). */
+  unreachable: 6,
 } as const;
 
 /** Turns parseArgs' own errors into one readable line. */

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -106,7 +106,7 @@ async function chatSession(h: RunningHost, nick: string, rooms = ['lobby']) {
   cleanups.push(() => s.stop());
   const messages: ChatMessage[] = [];
   s.on('message', (m) => messages.push(m));
-  const synced = new Promise((resolve) => s.once('synced', resolve));
+  const synced = new Promise<void>((resolve) => s.on('synced', () => resolve()));
   s.start();
   await synced;
   return { s, messages };
@@ -183,25 +183,108 @@ describe('the line client (parley --connect)', () => {
     expect(await writer.exited).toBe(0);
     await until(() => reader.messages.length === 200, 'all 200 lines');
     expect(reader.messages.map((m) => m.text)).toEqual(input);
-    expect(writer.stderr()).toBe('');
+    expect(writer.stderr()).not.toMatch(/not acknowledged|refused|could not/);
   });
 
-  it('exits 1, without the text, when lines stay unacknowledged at the end of input', async () => {
-    const gone = await host();
-    const invite = gone.invite();
-    await gone.stop(); // nothing listens there any more
-    const stdin = new PassThrough();
-    const stdout = new PassThrough().resume();
-    const stderr = new PassThrough();
-    let err = '';
-    stderr.on('data', (c: Buffer) => (err += c.toString()));
-    stdin.end('private words\n');
-    const code = await runConnect(
-      ['--connect', invite, '--nick', 'alice', '--data-dir', tempDir()],
-      { stdin, stdout, stderr, isTTY: false, env: {}, drainTimeoutMs: 300 },
+  it('delivers all of a piped input at the pace the host allows, with progress on stderr', async () => {
+    // The host's default rate (10 per second, burst 30): 200 lines take about 20 s, longer
+    // than any fixed wait; the client waits as long as the host keeps acknowledging.
+    const h = await host({ limits: { messagesPerSecond: 10, messageBurst: 30 } });
+    const reader = await chatSession(h, 'reader');
+    const input = Array.from({ length: 200 }, (_, i) => String(i + 1));
+    const writer = lineClient(
+      ['--connect', h.invite(), '--nick', 'writer', '--data-dir', tempDir()],
+      input.join('\n') + '\n',
     );
-    expect(code).toBe(1);
-    expect(err).toBe('parley --connect: 1 message was not acknowledged by the host\n');
+    expect(await writer.exited).toBe(0);
+    await until(() => reader.messages.length === 200, 'all 200 lines');
+    expect(reader.messages.map((m) => m.text)).toEqual(input);
+    expect(writer.stderr()).toMatch(
+      /^parley --connect: sending: \d+ acknowledged, \d+ waiting \(the host allows 10 per second\)$/m,
+    );
+    expect(writer.stderr()).not.toMatch(/not acknowledged|refused/);
+  }, 90_000);
+
+  it('exits 6 when it never connected, keeps unsent lines in the outbox, and sends them on the next run', async () => {
+    const hostDir = tempDir('parley-host-');
+    const gone = await host({ dataDir: hostDir });
+    const invite = gone.invite();
+    const port = gone.address.port;
+    await gone.stop(); // nothing listens there any more
+    const dataDir = tempDir();
+    const runInProcess = async (input: string) => {
+      const stdin = new PassThrough();
+      const stdout = new PassThrough().resume();
+      const stderr = new PassThrough();
+      let err = '';
+      stderr.on('data', (c: Buffer) => (err += c.toString()));
+      stdin.end(input);
+      const code = await runConnect(
+        ['--connect', invite, '--nick', 'alice', '--data-dir', dataDir],
+        {
+          stdin,
+          stdout,
+          stderr,
+          isTTY: false,
+          env: {},
+          drainTimeoutMs: 1000,
+        },
+      );
+      return { code, err };
+    };
+
+    // Nothing to send, but never connected: not a success either.
+    const empty = await runInProcess('');
+    expect(empty.code).toBe(6);
+    expect(empty.err).toMatch(/^parley --connect: could not connect to 127\.0\.0\.1:\d+/m);
+
+    const first = await runInProcess('private words\nmore words\n');
+    expect(first.code).toBe(6);
+    const outbox = join(dataDir, 'outbox', `127.0.0.1_${port}.json`);
+    expect(first.err).toContain(`2 messages not sent; kept in ${outbox} for the next run`);
+    expect(first.err).not.toContain('private words');
+    expect(statSync(outbox).mode & 0o777).toBe(0o600);
+
+    // The host is back (same key, same port): the next run sends what was kept, first.
+    const back = await host({ dataDir: hostDir, port });
+    const reader = await chatSession(back, 'reader');
+    const second = await runInProcess('third line\n');
+    expect(second.err).toContain('2 messages from an earlier run wait in');
+    expect(second.code).toBe(0);
+    await until(() => reader.messages.length === 3, 'the kept lines and the new one');
+    expect(reader.messages.map((m) => m.text)).toEqual([
+      'private words',
+      'more words',
+      'third line',
+    ]);
+    expect(JSON.parse(readFileSync(outbox, 'utf8'))).toMatchObject({ entries: [] });
+  }, 60_000);
+
+  it('exits 1 when the host refused a message, or a line could not be sent at all', async () => {
+    const refusing = await startHostileHost({
+      onMessage: (c, m) => {
+        if (m.t === 'send')
+          c.send({ t: 'error', code: 'text-too-long', message: 'too long', ref: m.id });
+      },
+    });
+    cleanups.push(() => refusing.close());
+    const refused = lineClient(
+      ['--connect', refusing.invite(), '--nick', 'alice', '--data-dir', tempDir()],
+      'refused words\n',
+    );
+    expect(await refused.exited).toBe(1);
+    expect(await refused.waitForLine(/error text-too-long/)).toMatch(
+      /\(that message was not sent\)$/,
+    );
+    expect(refused.stderr()).toContain('1 message was refused and not sent');
+
+    const h = await host();
+    const tooLong = lineClient(
+      ['--connect', h.invite(), '--nick', 'bob', '--data-dir', tempDir()],
+      'x'.repeat(16 * 1024 + 1) + '\nfine\n',
+    );
+    expect(await tooLong.exited).toBe(1);
+    expect(tooLong.stderr()).toContain('1 message was refused and not sent');
   });
 
   it('refuses an unknown host (exit 4) unless trusted, then refuses a changed key (exit 3)', async () => {

@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   Outbox,
   type OutboxEntry,
   memoryOutboxStore,
   newMessageId,
 } from '../../src-main/client/outbox.ts';
+import { fileOutboxStore } from '../../src-main/store/outbox-file.ts';
 
 const entry = (id: string, room = 'lobby'): OutboxEntry => ({ id, room, text: id, queuedAt: 0 });
 const ids = (entries: readonly OutboxEntry[]) => entries.map((e) => e.id);
@@ -65,4 +69,45 @@ describe('the outbox', () => {
     await store.save([entry('a')]);
     expect(ids(await store.load())).toEqual(['a']);
   });
+});
+
+describe('the line client outbox file', () => {
+  const address = { host: '127.0.0.1', port: 7878 };
+  const withDir = async (body: (dir: string) => Promise<void>) => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-outbox-'));
+    try {
+      await body(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('keeps entries across stores, mode 0600, and never drops what another client saved', () =>
+    withDir(async (dir) => {
+      const a = fileOutboxStore(dir, address);
+      const b = fileOutboxStore(dir, address);
+      expect(await a.load()).toEqual([]);
+      expect(await b.load()).toEqual([]);
+      await a.save([entry('aaaaaaaa1'), entry('aaaaaaaa2')]);
+      await b.save([entry('bbbbbbbb1')]); // b never saw a's entries: it keeps them
+      expect(statSync(a.path).mode & 0o777).toBe(0o600);
+      expect(ids(await fileOutboxStore(dir, address).load())).toEqual([
+        'aaaaaaaa1',
+        'aaaaaaaa2',
+        'bbbbbbbb1',
+      ]);
+      await a.save([entry('aaaaaaaa2')]); // aaaaaaaa1 was acknowledged
+      expect(ids(await fileOutboxStore(dir, address).load())).toEqual(['bbbbbbbb1', 'aaaaaaaa2']);
+      expect(await fileOutboxStore(dir, { host: '127.0.0.1', port: 1 }).load()).toEqual([]);
+    }));
+
+  it('refuses a damaged file without overwriting it', () =>
+    withDir(async (dir) => {
+      const store = fileOutboxStore(dir, address);
+      mkdirSync(join(dir, 'outbox'));
+      writeFileSync(store.path, '{"version":1,"entries":[{"id":');
+      await expect(store.load()).rejects.toThrow(/is damaged; move it away/);
+      await expect(store.save([entry('cccccccc1')])).rejects.toThrow(/is damaged/);
+      expect(readFileSync(store.path, 'utf8')).toBe('{"version":1,"entries":[{"id":');
+    }));
 });
