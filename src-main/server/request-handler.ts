@@ -110,7 +110,9 @@ export class RequestHandler {
         if (!this.#spend(client, 'membership', now, request.room)) return;
         return this.#leave(client, request.room, 'left');
       case 'send':
-        return this.#send(client, request, now);
+        // Stored as UTF-8, a lone surrogate would come back from history as U+FFFD: the same
+        // replacement up front gives live members and later joiners the same text.
+        return this.#send(client, { ...request, text: request.text.toWellFormed() }, now);
       case 'typing':
         return this.#typing(client, request.room, now);
       case 'nick':

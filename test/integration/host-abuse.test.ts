@@ -1,8 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net, { type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +12,7 @@ import type { HostLimits } from '../../src-main/server/host-limits.ts';
 import { KnownHosts } from '../../src-main/store/known-hosts.ts';
 import { startHost } from '../../src-main/server/host.ts';
 import { collect, connectTestClient, encoder, newKeyPair } from '../support/loopback.ts';
+import { type HostProcess, spawnHost as startHostProcess } from '../support/host-process.ts';
 import { type WireClient, connectWireClient } from '../support/wire-client.ts';
 
 // Abuse of a real host process (`startHost` in its own Node process, so its memory and event
@@ -27,88 +26,11 @@ afterEach(async () => {
 });
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const HOST_MODULE = new URL('../../src-main/server/host.ts', import.meta.url).href;
-
-interface HostProcess {
-  readonly port: number;
-  readonly publicKey: Uint8Array;
-  readonly child: ChildProcessWithoutNullStreams;
-  /** Resident memory of the host process, from /proc (Linux), in MiB. */
-  rssMiB(): number;
-  /** Its peak resident memory so far, in MiB. */
-  peakRssMiB(): number;
-  readonly log: string[];
-}
-
-/** Starts a host in a child process with these limits (those not given keep their defaults). */
+/** A host process with these limits, stopped after the test. */
 async function spawnHost(limits: Partial<HostLimits>): Promise<HostProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'parley-abuse-'));
-  const script = `
-    const { startHost } = await import(${JSON.stringify(HOST_MODULE)});
-    const log = (level, event, fields) => {
-      if (level !== 'debug') process.stderr.write(JSON.stringify({ event, ...fields }) + '\\n');
-    };
-    const h = await startHost({
-      host: '127.0.0.1', port: 0, dataDir: process.env.PARLEY_TEST_DATA_DIR, rooms: ['lobby'],
-      limits: JSON.parse(process.env.PARLEY_TEST_LIMITS), log,
-    });
-    process.stdout.write('ready ' + h.address.port + ' ' + Buffer.from(h.publicKey).toString('hex') + '\\n');
-    process.on('SIGTERM', () => h.stop().then(() => process.exit(0)));
-  `;
-  const child = spawn(
-    process.execPath,
-    ['--disable-warning=ExperimentalWarning', '--input-type=module', '-e', script],
-    {
-      env: {
-        ...process.env,
-        PARLEY_TEST_DATA_DIR: dataDir,
-        PARLEY_TEST_LIMITS: JSON.stringify(limits),
-      },
-      stdio: 'pipe',
-    },
-  );
-  const log: string[] = [];
-  child.stderr
-    .setEncoding('utf8')
-    .on('data', (chunk: string) => log.push(...chunk.split('\n').filter(Boolean)));
-  cleanups.push(async () => {
-    if (child.exitCode === null) {
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  let out = '';
-  child.stdout.setEncoding('utf8');
-  const ready = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`host did not start: ${log.join('\n')}`)),
-      15_000,
-    );
-    child.stdout.on('data', (chunk: string) => {
-      out += chunk;
-      const line = /^ready .*$/m.exec(out)?.[0];
-      if (line) {
-        clearTimeout(timer);
-        resolve(line);
-      }
-    });
-  });
-  const [, port, key] = ready.split(' ');
-  const status = (field: string) => {
-    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(
-      readFileSync(`/proc/${child.pid}/status`, 'utf8'),
-    );
-    return Number(match?.[1] ?? NaN) / 1024;
-  };
-  return {
-    port: Number(port),
-    publicKey: new Uint8Array(Buffer.from(key ?? '', 'hex')),
-    child,
-    rssMiB: () => status('VmRSS'),
-    peakRssMiB: () => status('VmHWM'),
-    log,
-  };
+  const h = await startHostProcess({ limits });
+  cleanups.push(() => h.stop());
+  return h;
 }
 
 async function wireClient(h: HostProcess, nick: string): Promise<WireClient> {
