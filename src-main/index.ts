@@ -35,12 +35,44 @@ async function main(): Promise<number> {
   if (!process.versions.electron) {
     // Plain Node cannot show the desktop app: say what this binary can do here instead.
     const asked = argv.includes('--help') || argv.includes('-h');
-    (asked ? process.stdout : process.stderr).write(USAGE);
-    return asked ? 0 : 2;
+    if (asked) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    process.stderr.write(`parley: ${withoutMode(argv)}\n${USAGE}`);
+    return 2;
   }
   await import('./app/main.ts');
   return -1; // the desktop app owns the process from here
 }
+
+/** Why arguments without --serve, --connect or ca do nothing under plain Node, naming the first. */
+function withoutMode(args: readonly string[]): string {
+  const first = args[0];
+  if (first === undefined) return 'choose a mode: the desktop app needs Electron';
+  const shown = `'${first.replace(/[^\x20-\x7e]/g, '?')}'`;
+  const name = first.split('=')[0] ?? first;
+  if (MODE_OPTIONS.has(name)) return `${shown} belongs to a mode: add --connect TARGET or --serve`;
+  if (first.startsWith('-')) return `unknown option ${shown}`;
+  if (/^parley:/i.test(first)) return 'opening an invite needs the desktop app (Electron)';
+  return `unexpected argument ${shown}`;
+}
+
+const MODE_OPTIONS = new Set([
+  '--nick',
+  '--room',
+  '--data-dir',
+  '--trust-new-host',
+  '--host',
+  '--port',
+  '--name',
+  '--history',
+  '--max-clients',
+  '--max-per-ip',
+  '--public-host',
+  '--cert',
+  '--log-level',
+]);
 
 const USAGE = `Usage:
   parley --serve [options]               host rooms (parley --serve --help)

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import {
   DEFAULT_ROOM,
   type HostAddress,
@@ -7,7 +6,7 @@ import {
   parseInvite,
 } from '../../src-shared/invite.ts';
 import { Hello } from '../protocol/wire/messages.ts';
-import { UsageError, describeArgError } from './usage-error.ts';
+import { UsageError, parseOptions } from './usage-error.ts';
 
 export const CONNECT_HELP = `Usage: parley --connect <invite link | host[:port]> --nick NAME [options]
 
@@ -45,24 +44,23 @@ export interface ConnectArgs {
 export function parseConnectArgs(argv: readonly string[]): ConnectArgs | { readonly help: true } {
   // `parley --connect --help` is how people ask; parseArgs would read --help as the address.
   if (argv.includes('--help') || argv.includes('-h')) return { help: true };
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        connect: { type: 'string' },
-        nick: { type: 'string' },
-        room: { type: 'string' },
-        'data-dir': { type: 'string' },
-        'trust-new-host': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError(describeArgError(error));
-  }
+  const values = parseOptions(
+    argv,
+    {
+      connect: { type: 'string' },
+      nick: { type: 'string' },
+      room: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'trust-new-host': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    {
+      connect: 'an invite link (parley://HOST:PORT/ROOM#KEY) or HOST[:PORT]',
+      nick: 'a nickname',
+      room: 'a room name',
+      'data-dir': 'a folder',
+    },
+  );
   if (values.help) return { help: true };
 
   const target = values.connect?.trim();
@@ -70,6 +68,12 @@ export function parseConnectArgs(argv: readonly string[]): ConnectArgs | { reado
   let address: HostAddress;
   let inviteKey: Uint8Array | undefined;
   let inviteRoom: string | undefined;
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(target)?.[1];
+  if (scheme !== undefined && scheme.toLowerCase() !== 'parley') {
+    throw new UsageError(
+      `"${scheme}://" is not a Parley link: an invite link starts with parley:// (or give HOST[:PORT])`,
+    );
+  }
   if (/^parley:/i.test(target)) {
     const invite = parseInvite(target);
     if (!invite.ok) throw new UsageError(`invalid invite link: ${invite.error.message}`);

@@ -5,6 +5,7 @@ import { ChatSession, ChatSessionError } from '../client/chat-session.ts';
 import { type TrustPolicy, createHostVerifier } from '../client/host-trust.ts';
 import type { OutboxEntry } from '../client/outbox.ts';
 import type { SessionFatal } from '../client/session-events.ts';
+import { fingerprint } from '../../src-shared/fingerprint.ts';
 import { isValidRoomName } from '../../src-shared/invite.ts';
 import type { KeyPair } from '../protocol/crypto/crypto-backend.ts';
 import { selectBackend } from '../protocol/crypto/select-backend.ts';
@@ -423,6 +424,21 @@ class LineClient {
         : '';
     switch (fatal.code) {
       case 'host-key-mismatch':
+        if (
+          this.#args.inviteKey &&
+          fatal.expectedFingerprint === fingerprint(this.#args.inviteKey)
+        ) {
+          // Nothing was pinned here: the invite link itself named another key.
+          return (
+            `parley --connect: the host at ${where} does not have the key in the invite link; ` +
+            'nothing was sent.\n' +
+            `  the invite's fingerprint: ${fatal.expectedFingerprint}\n` +
+            `  the host's fingerprint:   ${fatal.actualFingerprint}\n` +
+            certificate +
+            "The invite may be out of date (ask the host's owner for a new one), or someone may be\n" +
+            'intercepting the connection.\n'
+          );
+        }
         return (
           `parley --connect: THE HOST KEY OF ${where} HAS CHANGED; nothing was sent.\n` +
           `  expected fingerprint: ${fatal.expectedFingerprint}\n` +

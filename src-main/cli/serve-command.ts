@@ -1,12 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { isValidRoomName, parseHostAddress } from '../../src-shared/invite.ts';
 import { DEFAULT_HOST_PORT, startHost } from '../server/host.ts';
 import { DEFAULT_LIMITS } from '../server/host-limits.ts';
 import { type LogLevel, createStderrLog } from '../server/host-log.ts';
 import { defaultDataDir } from '../store/app-paths.ts';
-import { EXIT, UsageError, describeArgError } from './usage-error.ts';
+import { EXIT, UsageError, parseOptions } from './usage-error.ts';
 
 export const SERVE_HELP = `Usage: parley --serve [options]
 
@@ -69,31 +68,34 @@ function parsePublicHost(text: string | undefined): string | undefined {
 }
 
 export function parseServeArgs(argv: string[]) {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        serve: { type: 'boolean' },
-        host: { type: 'string' },
-        port: { type: 'string' },
-        'data-dir': { type: 'string' },
-        room: { type: 'string', multiple: true },
-        name: { type: 'string' },
-        history: { type: 'string' },
-        'max-clients': { type: 'string' },
-        'max-per-ip': { type: 'string' },
-        'public-host': { type: 'string' },
-        cert: { type: 'string' },
-        'log-level': { type: 'string' },
-        help: { type: 'boolean' },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError(describeArgError(error));
-  }
+  const values = parseOptions(
+    argv,
+    {
+      serve: { type: 'boolean' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'data-dir': { type: 'string' },
+      room: { type: 'string', multiple: true },
+      name: { type: 'string' },
+      history: { type: 'string' },
+      'max-clients': { type: 'string' },
+      'max-per-ip': { type: 'string' },
+      'public-host': { type: 'string' },
+      cert: { type: 'string' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    {
+      host: 'an address to bind',
+      port: 'a port number',
+      'data-dir': 'a folder',
+      room: 'a room name',
+      name: 'a name',
+      'public-host': 'a host name or IP address',
+      cert: 'a PEM file',
+      'log-level': 'debug, info, warn or error',
+    },
+  );
   const rooms = values.room ?? ['lobby'];
   for (const room of rooms) {
     if (!isValidRoomName(room)) {

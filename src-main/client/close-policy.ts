@@ -63,16 +63,34 @@ export function afterConnectFailure(error: unknown): Disposition {
     if (error.code === 'bad-preface' || (hostCode && INCOMPATIBLE.has(hostCode))) {
       return { kind: 'fatal', fatal: { code: 'incompatible-host', message: error.message } };
     }
+    const errno = (error.cause as NodeJS.ErrnoException | undefined)?.code;
     return {
       kind: 'retry',
-      reason: `${hostCode ?? error.code}: ${error.message}`,
+      reason: errno ? socketErrorText(errno) : `${hostCode ?? error.code}: ${error.message}`,
       penalized: PENALIZED.has(hostCode ?? ''),
     };
   }
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   return {
     kind: 'retry',
-    reason: code ? `cannot connect (${code})` : 'cannot connect',
+    reason: code ? socketErrorText(code) : 'cannot connect',
     penalized: false,
   };
+}
+
+/** What a person should read for a socket error: what happened, then the system's code. */
+const SOCKET_ERRORS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused: nothing listens at that address and port',
+  EHOSTUNREACH: 'no route to host',
+  ENETUNREACH: 'no route to host: the network is unreachable',
+  ETIMEDOUT: 'timed out connecting: the host did not answer',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name lookup failed (try again later)',
+  ECONNRESET: 'the connection was reset',
+  EPIPE: 'the connection was reset',
+  EADDRNOTAVAIL: 'the address is not available here',
+};
+
+export function socketErrorText(code: string): string {
+  return `${SOCKET_ERRORS[code] ?? 'cannot connect'} (${code})`;
 }

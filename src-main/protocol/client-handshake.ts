@@ -39,7 +39,12 @@ export async function initiateChannel(
   const timer = setTimeout(
     () =>
       reader.fail(
-        new ProtocolError('handshake-timeout', 'the host did not finish the handshake in time'),
+        new ProtocolError(
+          'handshake-timeout',
+          socket.connecting
+            ? 'timed out connecting: the host did not answer'
+            : 'the host did not finish the handshake in time',
+        ),
       ),
     options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
   );

@@ -22,9 +22,13 @@ export class SocketReader {
     this.#failWith(
       new ProtocolError('connection-lost', 'the peer closed the connection during the handshake'),
     );
-  readonly #onError = (): void =>
+  // The socket's error (ECONNREFUSED, EHOSTUNREACH…) travels as the cause, so the client can
+  // say what went wrong (close-policy.ts words it).
+  readonly #onError = (error: Error): void =>
     this.#failWith(
-      new ProtocolError('connection-lost', 'the connection failed during the handshake'),
+      new ProtocolError('connection-lost', 'the connection failed during the handshake', {
+        cause: error,
+      }),
     );
 
   constructor(socket: Socket) {

@@ -236,7 +236,10 @@ describe('the line client (parley --connect)', () => {
     // Nothing to send, but never connected: not a success either.
     const empty = await runInProcess('');
     expect(empty.code).toBe(6);
-    expect(empty.err).toMatch(/^parley --connect: could not connect to 127\.0\.0\.1:\d+/m);
+    expect(empty.err).toMatch(
+      /^parley --connect: could not connect to 127\.0\.0\.1:\d+: connection refused: nothing listens at that address and port \(ECONNREFUSED\)$/m,
+    );
+    expect(empty.err).not.toMatch(/handshake/);
 
     const first = await runInProcess('private words\nmore words\n');
     expect(first.code).toBe(6);
@@ -322,6 +325,26 @@ describe('the line client (parley --connect)', () => {
     expect(fooled.stderr()).toContain(`actual fingerprint:   ${impostor.fingerprint}`);
     expect(fooled.stderr()).not.toContain('secret plans');
     expect(impostor.clientCount).toBe(0);
+  });
+
+  it('says the invite link names another key than the host has, not that a pin changed', async () => {
+    const h = await host();
+    const other = await host();
+    // The address of one host with the key of the other: a stale or tampered invite.
+    const invite = h.invite().replace(/#.*$/, other.invite().replace(/^.*#/, '#'));
+    const dataDir = tempDir();
+    const client = lineClient(
+      ['--connect', invite, '--nick', 'alice', '--data-dir', dataDir],
+      'hi\n',
+    );
+    expect(await client.exited).toBe(3);
+    const err = client.stderr();
+    expect(err).toContain(
+      `the host at 127.0.0.1:${h.address.port} does not have the key in the invite link`,
+    );
+    expect(err).toContain(`the invite's fingerprint: ${other.fingerprint}`);
+    expect(err).toContain(`the host's fingerprint:   ${h.fingerprint}`);
+    expect(err).not.toMatch(/HAS CHANGED|known-hosts/);
   });
 
   it('exits 5 when the nickname belongs to another key, and 2 on bad arguments', async () => {

@@ -98,6 +98,10 @@ describe('parley --serve', () => {
     [['--serve', '--data-dir', ''], /--data-dir must name a folder/],
     [['--serve', '--public-host', 'bad host!'], /--public-host must be a host name/],
     [['--serve', '--public-host', 'example.org:80'], /--public-host must be a host name/],
+    [['--serve', '--port'], /^parley --serve: --port needs a port number$/m],
+    [['--serve', '--port', '1', '--port', '2'], /--port was given more than once/],
+    [['--bogus'], /^parley: unknown option '--bogus'$/m],
+    [['--nick', 'alice'], /^parley: '--nick' belongs to a mode: add --connect TARGET or --serve$/m],
   ])('refuses %j with a clear message and exit code 2', async (args, message) => {
     const proc = run(args);
     expect((await proc.exited()).code).toBe(2);

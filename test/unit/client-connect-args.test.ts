@@ -67,7 +67,20 @@ describe('line client arguments', () => {
     [['--connect', 'host:99999', '--nick', 'a'], 'invalid --connect address'],
     [['--connect', INVITE, '--nick', 'a', '--colour'], "unknown option '--colour'"],
     [['--connect', INVITE, '--nick', 'a', 'stray'], 'stray'],
-    [['--connect', INVITE, '--nick'], "'--nick"],
+    [['--connect', INVITE, '--nick'], '--nick needs a nickname'],
+    [['--nick', 'a', '--connect'], '--connect needs an invite link (parley://HOST:PORT/ROOM#KEY)'],
+    [['--connect', '--nick', 'a'], '--connect needs an invite link'],
+    [['--connect', 'parly://x:1/lobby#abc', '--nick', 'a'], '"parly://" is not a Parley link'],
+    [['--connect', 'https://example.org/', '--nick', 'a'], '"https://" is not a Parley link'],
+    [['--connect', INVITE, '--nick', 'a', '--nick', 'b'], '--nick was given more than once'],
+    [
+      ['--connect', INVITE, '--connect', INVITE, '--nick', 'a'],
+      '--connect was given more than once',
+    ],
+    [
+      ['--connect', INVITE, '--nick', 'a', '--room', 'x', '--room=y'],
+      '--room was given more than once',
+    ],
   ])('%j is a usage error', (argv, message) => {
     expect(() => parseConnectArgs(argv)).toThrow(UsageError);
     expect(() => parseConnectArgs(argv)).toThrow(message);
