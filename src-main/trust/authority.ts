@@ -1,3 +1,4 @@
+import { issuerKeyProblem } from './issuer-keys.ts';
 import { type Certificate, containsPrivateKey, displayName, parseCertificatesPem } from './x509.ts';
 
 /**
@@ -28,7 +29,8 @@ export class AuthorityError extends Error {
 
 /**
  * Reads an authority certificate (PEM text, exactly one certificate) and checks it can act as
- * one: basicConstraints cA=true, keyUsage keyCertSign, an RSA key of ≥ 2048 bits.
+ * one: basicConstraints cA=true, keyUsage keyCertSign, an RSA key of 2048 to 8192 bits or an
+ * ECDSA P-256 or P-384 key (issuer-keys.ts).
  * Refuses text that contains a private key, which must never be handed around.
  */
 export function parseAuthorityPem(
@@ -91,8 +93,12 @@ export function checkAuthorityCertificate(certificate: Certificate, what: string
       `${what} may not sign certificates (keyUsage lacks keyCertSign)`,
     );
   }
-  if (certificate.keyBits < 2048) {
-    throw new AuthorityError('invalid-certificate', `${what} has a key of fewer than 2048 bits`);
+  const keyProblem = issuerKeyProblem(certificate);
+  if (keyProblem !== undefined) {
+    throw new AuthorityError(
+      'invalid-certificate',
+      `${what} cannot sign certificates: ${keyProblem}`,
+    );
   }
 }
 

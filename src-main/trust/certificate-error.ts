@@ -4,14 +4,17 @@
  * authorities by their names and fingerprints, never by key material.
  */
 export const CERTIFICATE_ERROR_CODES = [
-  /** Not DER X.509, an unsupported key type, duplicate extensions, an empty chain. */
+  /** Not DER X.509, duplicate extensions, an empty chain. */
   'certificate-malformed',
   'certificate-chain-too-long',
   /** The chain does not lead to an authority the user imported. */
   'certificate-unknown-authority',
   /** A signature in the chain does not verify (tampered or forged). */
   'certificate-bad-signature',
-  /** A signature algorithm other than RSA with SHA-256/384/512, or an RSA issuer key < 2048 bits. */
+  /**
+   * A signature algorithm other than RSA or ECDSA with SHA-256/384/512, or an issuer key other
+   * than RSA of 2048 to 8192 bits or ECDSA P-256/P-384 (issuer-keys.ts).
+   */
   'certificate-weak-algorithm',
   /** An issuing certificate lacks basicConstraints cA=true or keyUsage keyCertSign. */
   'certificate-not-a-ca',

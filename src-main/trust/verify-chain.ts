@@ -4,6 +4,7 @@ import type { Authority } from './authority.ts';
 import { CertificateRejected } from './certificate-error.ts';
 import { allowsServerAuth, extendedKeyUsageName } from './extended-key-usage.ts';
 import { namesMatchHost } from './host-names.ts';
+import { issuerKeyProblem } from './issuer-keys.ts';
 import { isKeyBindingUri, parseKeyBindingUri } from './key-binding.ts';
 import {
   ACCEPTED_SIGNATURE_ALGORITHMS,
@@ -13,6 +14,7 @@ import {
   forgeRefusal,
   hostNamesOf,
   mayHaveIssued,
+  nodeAgreesIssued,
   parseCertificate,
   signatureVerifies,
 } from './x509.ts';
@@ -24,9 +26,10 @@ import {
  * 1. every certificate parses (at most MAX_CHAIN_LENGTH of them);
  * 2. a path from the host certificate to an imported authority: each certificate is issued by
  *    an imported authority or else by the next certificate the host sent, and its signature
- *    verifies (forge and Node both);
- * 3. signature algorithms are RSA with SHA-256/384/512, issuer keys of 2048 to 8192 bits (an
- *    issuer key the host sent is checked before it is used, so a hostile chain stays cheap);
+ *    verifies (Node's X.509 code);
+ * 3. signature algorithms are RSA or ECDSA with SHA-256/384/512; issuer keys are RSA of 2048 to
+ *    8192 bits or ECDSA P-256/P-384 (issuer-keys.ts; an issuer key the host sent is checked
+ *    before it is used, so a hostile chain stays cheap);
  * 4. every issuer (intermediates and the authority) has basicConstraints cA=true and keyUsage
  *    keyCertSign, and its pathLenConstraint holds;
  * 5. every certificate of the path, the authority's included, is within its validity period,
@@ -36,15 +39,12 @@ import {
  *    serverAuth), names the host the user typed (exact DNS name,
  *    case-insensitive, no wildcards; IP addresses as IPs), and binds exactly one static key,
  *    the one the Noise handshake proved;
- * 8. node-forge's own path validation agrees (name constraints among others).
+ * 8. second opinions: Node's X509_check_issued agrees on every link, and node-forge's path
+ *    validation agrees (name constraints among others).
  */
 export const MAX_CHAIN_LENGTH = 8;
 /** Tolerated difference between our clock and the issuer's, on both ends of a validity period. */
 export const CLOCK_SKEW_MS = 5 * 60_000;
-const MIN_RSA_BITS = 2048;
-/** Larger keys (or exponents) would only let a hostile chain make the check slow. */
-const MAX_RSA_BITS = 8192;
-const MAX_RSA_EXPONENT = 2n ** 32n;
 
 export interface ChainCheck {
   /** DER certificates as the host sent them: its own first, then intermediates. */
@@ -111,7 +111,7 @@ export function verifyHostChain(check: ChainCheck): VerifiedChain {
           : `${describeCert(current)} was issued by "${current.issuer}", which is not an authority you imported`,
       );
     }
-    // Its key is the host's choice: bound it before forge's pure-JS RSA spends time on it.
+    // Its key is the host's choice: bound it before verifying a signature with it.
     rejectWeakIssuerKey(next);
     if (!signatureVerifies(next, current)) {
       throw new CertificateRejected(
@@ -129,8 +129,8 @@ export function verifyHostChain(check: ChainCheck): VerifiedChain {
     if (!ACCEPTED_SIGNATURE_ALGORITHMS.has(certificate.signatureAlgorithm)) {
       throw new CertificateRejected(
         'certificate-weak-algorithm',
-        `${describeCert(certificate)} is signed with ${certificate.signatureAlgorithm}; ` +
-          'only RSA with SHA-256, SHA-384 or SHA-512 is accepted',
+        `${describeCert(certificate)} is signed with ${certificate.signatureAlgorithmName}; ` +
+          'only RSA or ECDSA with SHA-256, SHA-384 or SHA-512 is accepted',
       );
     }
   }
@@ -235,7 +235,17 @@ export function verifyHostChain(check: ChainCheck): VerifiedChain {
     );
   }
 
-  // 8. forge's second opinion
+  // 8. second opinions: Node on each link, forge on the whole path
+  path.forEach((child, index) => {
+    const issuer = issuers[index] as Certificate;
+    if (!nodeAgreesIssued(issuer, child)) {
+      throw new CertificateRejected(
+        'certificate-rejected',
+        `the certificate chain is not valid: OpenSSL does not accept that ` +
+          `"${displayName(issuer)}" issued ${describeCert(child)}`,
+      );
+    }
+  });
   const refusal = forgeRefusal(path, authority.certificate);
   if (refusal !== undefined) {
     throw new CertificateRejected(
@@ -247,16 +257,11 @@ export function verifyHostChain(check: ChainCheck): VerifiedChain {
 }
 
 function rejectWeakIssuerKey(issuer: Certificate): void {
-  if (issuer.keyBits < MIN_RSA_BITS || issuer.keyBits > MAX_RSA_BITS) {
+  const problem = issuerKeyProblem(issuer);
+  if (problem !== undefined) {
     throw new CertificateRejected(
       'certificate-weak-algorithm',
-      `${describeCert(issuer)} has a ${issuer.keyBits}-bit key; ${MIN_RSA_BITS} to ${MAX_RSA_BITS} bits are accepted`,
-    );
-  }
-  if (issuer.publicExponent < 3n || issuer.publicExponent > MAX_RSA_EXPONENT) {
-    throw new CertificateRejected(
-      'certificate-weak-algorithm',
-      `${describeCert(issuer)} has an RSA public exponent outside 3 to 2^32`,
+      `${describeCert(issuer)} cannot sign certificates: ${problem}`,
     );
   }
 }

@@ -9,13 +9,18 @@ import {
 import forge from 'node-forge';
 import { CertificateRejected } from './certificate-error.ts';
 import { type HostName, formatIpAddress } from './host-names.ts';
+import { isKeyBindingUri } from './key-binding.ts';
 
 /**
- * node-forge, typed at the edge: every X.509 certificate Parley creates or reads goes through
- * this module, which turns forge's loosely typed objects into the plain `Certificate` record the
- * checks use. forge signs and verifies (RSA with SHA-256); every signature forge accepts is also
- * checked by Node's own X.509 code, so a bug in one of them alone cannot let a forgery through.
- * forge stays off the message path: only CLI commands and the handshake's host check come here.
+ * X.509 at the edge: every certificate Parley creates or reads goes through this module, which
+ * turns it into the plain `Certificate` record the checks use. Node's own X.509 code (OpenSSL)
+ * reads keys, validity and the CA flag and verifies every signature, RSA and ECDSA alike.
+ * node-forge does what Node cannot: it issues certificates (`parley ca`, RSA with SHA-256),
+ * reads the extensions Node does not expose (keyUsage bits, pathLenConstraint, key identifiers,
+ * which extensions are critical) and gives a second opinion on the path (name constraints).
+ * forge reads only RSA keys, so it is shown a placeholder key for any other (forgeCertificate);
+ * it never verifies a signature itself. Neither is on the message path: only CLI commands and
+ * the handshake's host check come here.
  */
 
 export const OID = {
@@ -29,13 +34,72 @@ export const OID = {
   sha256WithRSAEncryption: '1.2.840.113549.1.1.11',
   sha384WithRSAEncryption: '1.2.840.113549.1.1.12',
   sha512WithRSAEncryption: '1.2.840.113549.1.1.13',
+  ecdsaWithSHA256: '1.2.840.10045.4.3.2',
+  ecdsaWithSHA384: '1.2.840.10045.4.3.3',
+  ecdsaWithSHA512: '1.2.840.10045.4.3.4',
+  rsaEncryption: '1.2.840.113549.1.1.1',
 } as const;
 
 export const ACCEPTED_SIGNATURE_ALGORITHMS: ReadonlySet<string> = new Set([
   OID.sha256WithRSAEncryption,
   OID.sha384WithRSAEncryption,
   OID.sha512WithRSAEncryption,
+  OID.ecdsaWithSHA256,
+  OID.ecdsaWithSHA384,
+  OID.ecdsaWithSHA512,
 ]);
+
+/** Signature algorithms by name, for messages: people know "ECDSA with SHA-1", not OIDs. */
+const SIGNATURE_ALGORITHM_NAMES: ReadonlyMap<string, string> = new Map([
+  ['1.2.840.113549.1.1.4', 'RSA with MD5'],
+  ['1.2.840.113549.1.1.5', 'RSA with SHA-1'],
+  ['1.2.840.113549.1.1.14', 'RSA with SHA-224'],
+  [OID.sha256WithRSAEncryption, 'RSA with SHA-256'],
+  [OID.sha384WithRSAEncryption, 'RSA with SHA-384'],
+  [OID.sha512WithRSAEncryption, 'RSA with SHA-512'],
+  ['1.2.840.113549.1.1.10', 'RSASSA-PSS'],
+  ['1.2.840.10045.4.1', 'ECDSA with SHA-1'],
+  ['1.2.840.10045.4.3.1', 'ECDSA with SHA-224'],
+  [OID.ecdsaWithSHA256, 'ECDSA with SHA-256'],
+  [OID.ecdsaWithSHA384, 'ECDSA with SHA-384'],
+  [OID.ecdsaWithSHA512, 'ECDSA with SHA-512'],
+  ['1.3.101.112', 'Ed25519'],
+  ['1.3.101.113', 'Ed448'],
+  ['1.2.840.10040.4.3', 'DSA with SHA-1'],
+  ['2.16.840.1.101.3.4.3.2', 'DSA with SHA-256'],
+]);
+
+/** The public key of a certificate, as far as the checks care. */
+export type PublicKeyInfo =
+  | { readonly kind: 'rsa'; readonly bits: number; readonly exponent: bigint }
+  | { readonly kind: 'ec'; readonly curve: string }
+  | { readonly kind: 'other'; readonly name: string };
+
+/** Curves by the names people use (NIST's), from OpenSSL's names. */
+const CURVE_NAMES: ReadonlyMap<string, string> = new Map([
+  ['prime256v1', 'P-256'],
+  ['secp384r1', 'P-384'],
+  ['secp521r1', 'P-521'],
+  ['secp224r1', 'P-224'],
+  ['prime192v1', 'P-192'],
+]);
+
+const KEY_TYPE_NAMES: ReadonlyMap<string, string> = new Map([
+  ['rsa-pss', 'RSA-PSS'],
+  ['dsa', 'DSA'],
+  ['ed25519', 'Ed25519'],
+  ['ed448', 'Ed448'],
+  ['x25519', 'X25519'],
+  ['x448', 'X448'],
+  ['dh', 'Diffie-Hellman'],
+]);
+
+/** "RSA-3072", "ECDSA P-256", "Ed25519": a key's algorithm as people name it. */
+export function keyAlgorithmName(key: PublicKeyInfo): string {
+  if (key.kind === 'rsa') return `RSA-${key.bits}`;
+  if (key.kind === 'ec') return `ECDSA ${key.curve}`;
+  return key.name;
+}
 
 /** A parsed certificate: what the checks need, as plain typed data. */
 export interface Certificate {
@@ -53,6 +117,8 @@ export interface Certificate {
   readonly notAfter: Date;
   /** The OID of the signature algorithm (outer and inner must agree, or parsing fails). */
   readonly signatureAlgorithm: string;
+  /** The same as people name it: "ECDSA with SHA-384", "RSA with SHA-1"… */
+  readonly signatureAlgorithmName: string;
   /** basicConstraints (2.5.29.19), if present. */
   readonly basicConstraints: { readonly cA: boolean; readonly pathLength?: number } | undefined;
   /** keyUsage (2.5.29.15), if present. */
@@ -67,10 +133,8 @@ export interface Certificate {
   readonly extendedKeyUsage: readonly string[] | undefined;
   /** OIDs of the extensions marked critical. */
   readonly criticalExtensions: readonly string[];
-  /** Bits of the RSA modulus of the certificate's public key. */
-  readonly keyBits: number;
-  /** The RSA public exponent. */
-  readonly publicExponent: bigint;
+  /** The certificate's public key (read by Node). */
+  readonly publicKey: PublicKeyInfo;
 }
 
 interface Internals {
@@ -130,9 +194,14 @@ export function parseCertificate(der: Uint8Array, what = 'the certificate'): Cer
       else if (name.type === 7) ipAddresses.push(binaryToBytes(name.value));
     }
   }
+  // The binding is what the whole check is about: Node's reading of the names must agree.
+  const nodeNames = new Set((node.subjectAltName ?? '').split(', '));
+  const disputed = uris.find((uri) => isKeyBindingUri(uri) && !nodeNames.has(`URI:${uri}`));
+  if (disputed !== undefined) {
+    throw malformed(what, 'node-forge and Node read its parley-key: name differently');
+  }
   const ski = byId(OID.subjectKeyIdentifier)?.fields['subjectKeyIdentifier'];
   const aki = byId(OID.authorityKeyIdentifier);
-  const keyDetails = node.publicKey.asymmetricKeyDetails;
   const certificate: Certificate = {
     der: der.slice(),
     fingerprint: sha256Fingerprint(der),
@@ -141,12 +210,14 @@ export function parseCertificate(der: Uint8Array, what = 'the certificate'): Cer
     issuer: distinguishedName(parsed.issuer.attributes),
     commonName: attribute(parsed.subject.attributes, '2.5.4.3'),
     organization: attribute(parsed.subject.attributes, '2.5.4.10'),
-    notBefore: parsed.validity.notBefore,
-    notAfter: parsed.validity.notAfter,
+    notBefore: node.validFromDate,
+    notAfter: node.validToDate,
     signatureAlgorithm: parsed.signatureOid,
+    signatureAlgorithmName: signatureAlgorithmName(parsed.signatureOid, node),
     basicConstraints: bc
       ? {
-          cA: bc.fields['cA'] === true,
+          // Node's (OpenSSL's) reading: cA=true in a well-formed basicConstraints.
+          cA: node.ca,
           ...(typeof bc.fields['pathLenConstraint'] === 'number'
             ? { pathLength: bc.fields['pathLenConstraint'] }
             : {}),
@@ -165,8 +236,7 @@ export function parseCertificate(der: Uint8Array, what = 'the certificate'): Cer
     authorityKeyId: aki ? authorityKeyIdOf(aki.value) : undefined,
     extendedKeyUsage: byId(OID.extKeyUsage) ? (node.keyUsage ?? []) : undefined,
     criticalExtensions: extensions.filter((e) => e.critical).map((e) => e.id),
-    keyBits: keyDetails?.modulusLength ?? 0,
-    publicExponent: keyDetails?.publicExponent ?? 0n,
+    publicKey: publicKeyInfo(node.publicKey),
   };
   internals.set(certificate, { forge: parsed, node });
   return certificate;
@@ -229,13 +299,21 @@ export function mayHaveIssued(issuer: Certificate, child: Certificate): boolean 
   );
 }
 
-/** Whether `child`'s signature verifies with `issuer`'s key, by forge AND by Node's X.509 code. */
+/** Whether `child`'s signature verifies with `issuer`'s key (Node's X.509 code: RSA, ECDSA). */
 export function signatureVerifies(issuer: Certificate, child: Certificate): boolean {
-  const parent = internalsOf(issuer);
-  const own = internalsOf(child);
-  const byForge = holds(() => parent.forge.verify(own.forge));
-  const byNode = holds(() => own.node.verify(parent.node.publicKey));
-  return byForge && byNode;
+  return nodeVerifies(internalsOf(issuer).node, internalsOf(child).node);
+}
+
+/**
+ * Node's (OpenSSL's) own view of one link: `issuer` issued `child` by names, key identifiers
+ * and key usage (X509_check_issued). A second opinion after our checks.
+ */
+export function nodeAgreesIssued(issuer: Certificate, child: Certificate): boolean {
+  return holds(() => internalsOf(child).node.checkIssued(internalsOf(issuer).node));
+}
+
+function nodeVerifies(issuer: X509Certificate, child: X509Certificate): boolean {
+  return holds(() => child.verify(issuer.publicKey));
 }
 
 /** Extensions the checks in verify-chain.ts process themselves, so they may be critical. */
@@ -247,17 +325,29 @@ const PROCESSED_HERE = new Set<string>([
 ]);
 
 /**
- * node-forge's RFC 5280 path validation (signatures, issuer names, CA flags, path length, name
- * constraints, unknown critical extensions) over `path` (leaf first) up to `anchor`, as a
- * second opinion after our own checks. Validity dates are ours (with clock-skew tolerance), so
- * forge does not check them. Returns forge's reason for a refusal, or undefined.
+ * node-forge's RFC 5280 path validation (issuer names, CA flags, path length, name constraints,
+ * unknown critical extensions) over `path` (leaf first) up to `anchor`, as a second opinion
+ * after our own checks. Signatures forge asks about are verified by Node (forge reads RSA keys
+ * only); validity dates are ours (with clock-skew tolerance), so forge does not check them.
+ * Returns forge's reason for a refusal, or undefined.
  */
 export function forgeRefusal(
   path: readonly Certificate[],
   anchor: Certificate,
 ): string | undefined {
-  const copies = path.map((certificate) => {
+  const nodeOf = new Map<forge.pki.Certificate, X509Certificate>();
+  const withNodeSignatures = (certificate: Certificate): forge.pki.Certificate => {
     const copy = forgeCertificate(certificate.der);
+    const node = internalsOf(certificate).node;
+    nodeOf.set(copy, node);
+    copy.verify = (child) => {
+      const signed = nodeOf.get(child);
+      return signed !== undefined && nodeVerifies(node, signed);
+    };
+    return copy;
+  };
+  const copies = path.map((certificate) => {
+    const copy = withNodeSignatures(certificate);
     // forge knows no critical SAN or EKU; we have processed those, so forge may skip them.
     for (const extension of copy.extensions as { id?: unknown; critical?: unknown }[]) {
       if (typeof extension.id === 'string' && PROCESSED_HERE.has(extension.id))
@@ -266,7 +356,7 @@ export function forgeRefusal(
     return copy;
   });
   try {
-    const store = forge.pki.createCaStore([forgeCertificate(anchor.der)]);
+    const store = forge.pki.createCaStore([withNodeSignatures(anchor)]);
     forge.pki.verifyCertificateChain(store, copies, { validityCheckDate: null });
     return undefined;
   } catch (error) {
@@ -406,9 +496,63 @@ export function certificateMatchesKey(certificate: Certificate, privateKey: KeyO
 
 const UTF8 = 12; // forge.asn1.Type.UTF8
 
+/**
+ * forge's reading of a certificate. forge refuses any key but RSA ("OID is not RSA"), so an
+ * ECDSA (or other) subjectPublicKeyInfo is swapped for a placeholder RSA key before forge sees
+ * it: forge is used for names and extensions only, never for the key or a signature (Node reads
+ * and verifies those), so the placeholder cannot be mistaken for the real key.
+ */
 function forgeCertificate(der: Uint8Array): forge.pki.Certificate {
   const asn1 = forge.asn1.fromDer(forge.util.createBuffer(bytesToBinary(der)), true);
-  return forge.pki.certificateFromAsn1(asn1, true);
+  const tbs = Array.isArray(asn1.value) ? asn1.value[0] : undefined;
+  if (tbs && Array.isArray(tbs.value)) {
+    const first = tbs.value[0];
+    // TBSCertificate: [0] version (optional), serial, signature, issuer, validity, subject, spki
+    const at = first?.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC ? 6 : 5;
+    const spki = tbs.value[at];
+    const algorithm = Array.isArray(spki?.value) ? spki.value[0] : undefined;
+    const oid = Array.isArray(algorithm?.value) ? algorithm.value[0] : undefined;
+    if (
+      spki &&
+      typeof oid?.value === 'string' &&
+      holds(() => forge.asn1.derToOid(oid.value as string) !== OID.rsaEncryption)
+    ) {
+      tbs.value[at] = placeholderRsaKey();
+    }
+  }
+  // No hash: forge never verifies a signature here (Node does).
+  return forge.pki.certificateFromAsn1(asn1, false);
+}
+
+function placeholderRsaKey(): forge.asn1.Asn1 {
+  const { BigInteger } = forge.jsbn;
+  return forge.pki.publicKeyToAsn1(
+    forge.pki.rsa.setPublicKey(new BigInteger('ff', 16), new BigInteger('3', 16)),
+  );
+}
+
+function publicKeyInfo(key: KeyObject): PublicKeyInfo {
+  const type = key.asymmetricKeyType ?? 'unknown';
+  const details = key.asymmetricKeyDetails ?? {};
+  if (type === 'rsa') {
+    return {
+      kind: 'rsa',
+      bits: details.modulusLength ?? 0,
+      exponent: details.publicExponent ?? 0n,
+    };
+  }
+  if (type === 'ec') {
+    const curve = details.namedCurve ?? 'an unnamed curve';
+    return { kind: 'ec', curve: CURVE_NAMES.get(curve) ?? curve };
+  }
+  return { kind: 'other', name: KEY_TYPE_NAMES.get(type) ?? type.toUpperCase() };
+}
+
+function signatureAlgorithmName(oid: string, node: X509Certificate): string {
+  const known = SIGNATURE_ALGORITHM_NAMES.get(oid);
+  if (known !== undefined) return known;
+  const openssl = node.signatureAlgorithm;
+  return openssl && openssl !== oid ? openssl : `an unknown algorithm (${oid})`;
 }
 
 interface Extension {

@@ -6,6 +6,7 @@ import { fingerprint } from '../../src-shared/fingerprint.ts';
 import { nodeBackend } from '../../src-main/protocol/crypto/node-backend.ts';
 import { loadOrCreateKeyPair } from '../../src-main/store/key-file.ts';
 import { type Proc, run, serve } from '../support/processes.ts';
+import { opensslAuthority, opensslHostCertificate } from '../support/test-pki.ts';
 
 // `parley ca …` and `--serve --cert` as people run them: real processes, real files, a real
 // host on 127.0.0.1 and a `--connect` client that trusts nothing but the authority.
@@ -40,6 +41,25 @@ async function command(args: string[], options: { env?: NodeJS.ProcessEnv; input
 }
 
 const noPassphrase = { PARLEY_CA_PASSPHRASE: '' };
+
+/** `serve` on a given port (serve() passes `--port 0`, and --port may be given only once). */
+async function serveOnPort(dataDir: string, port: number, extra: string[]) {
+  const proc = started(
+    run([
+      '--serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--data-dir',
+      dataDir,
+      ...extra,
+    ]),
+  );
+  const listening = await proc.waitForLine(/^listening /);
+  const fingerprint = (await proc.waitForLine(/^fingerprint /)).slice('fingerprint '.length);
+  return { proc, port: Number(/:(\d+)$/.exec(listening)?.[1]), fingerprint };
+}
 
 describe('parley ca', () => {
   it(
@@ -260,11 +280,9 @@ describe('parley ca', () => {
       expect((await first.proc.exited()).code).toBe(0);
       const rotatedDir = join(dir, 'rotated');
       await issueFor(rotatedDir, join(dir, 'rotated.pem'));
-      const rotated = await serve(rotatedDir, [
+      const rotated = await serveOnPort(rotatedDir, first.port, [
         '--cert',
         join(dir, 'rotated.pem'),
-        '--port',
-        String(first.port),
       ]);
       started(rotated.proc);
       expect(rotated.port).toBe(first.port);
@@ -295,6 +313,50 @@ describe('parley ca', () => {
       expect(refused.err).toContain(`expected fingerprint: ${first.fingerprint}`);
       expect(refused.err).toContain(`actual fingerprint:   ${rotated.fingerprint}`);
       expect(refused.err).toContain('certificate not accepted (certificate-unknown-authority)');
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'an organisation’s ECDSA authority (made with openssl) is trusted, and vouches for a --serve --cert host',
+    async () => {
+      const dir = tempDir();
+      const root = opensslAuthority(dir, 'Example EC Org', 'P-384');
+      const intermediate = opensslAuthority(dir, 'Example EC Hosts', 'P-256', { issuer: root });
+      const hostDir = join(dir, 'host');
+      const { publicKey } = await loadOrCreateKeyPair(join(hostDir, 'host.key'), nodeBackend);
+      const leaf = opensslHostCertificate(dir, intermediate, publicKey, { hosts: ['127.0.0.1'] });
+      const chainFile = join(dir, 'chain.pem');
+      writeFileSync(
+        chainFile,
+        readFileSync(leaf.certFile, 'utf8') + readFileSync(intermediate.certFile, 'utf8'),
+      );
+
+      const client = join(dir, 'client');
+      const trusted = await command(['ca', 'trust', root.certFile, '--data-dir', client]);
+      expect(trusted.err).toBe('');
+      expect(trusted.code).toBe(0);
+      expect((await command(['ca', 'list', '--data-dir', client])).out).toContain(
+        '"Example EC Org"',
+      );
+      // A curve Parley does not take is refused by its name, not an OID.
+      const p521 = opensslAuthority(dir, 'P-521 Org', 'P-521');
+      const refused = await command(['ca', 'trust', p521.certFile, '--data-dir', client]);
+      expect(refused.code).not.toBe(0);
+      expect(refused.err).toContain('ECDSA P-521 is not supported');
+      expect(refused.err).not.toContain('OID');
+
+      const host = await serve(hostDir, ['--cert', chainFile]);
+      started(host.proc);
+      const connected = await command(
+        ['--connect', `127.0.0.1:${host.port}`, '--nick', 'alice', '--data-dir', client],
+        { input: 'hello through an ECDSA chain\n' },
+      );
+      expect(connected.err).toBe('');
+      expect(connected.code).toBe(0);
+      expect(connected.out).toContain(
+        `fingerprint ${host.fingerprint} (vouched for by authority "Example EC Org", just now)`,
+      );
     },
     TIMEOUT,
   );

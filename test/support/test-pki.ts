@@ -1,4 +1,7 @@
-import type { KeyObject } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { type KeyObject, randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Authority } from '../../src-main/trust/authority.ts';
 import { parseHostName } from '../../src-main/trust/host-names.ts';
 import { keyBindingUri } from '../../src-main/trust/key-binding.ts';
@@ -9,6 +12,7 @@ import {
   createCertificate,
   displayName,
   generateRsaKeyPair,
+  parseCertificatesPem,
 } from '../../src-main/trust/x509.ts';
 
 // Certificates the tests make themselves: an authority, intermediates and host certificates,
@@ -70,7 +74,7 @@ export function hostCertificate(
   );
 }
 
-export function asAuthority(issuer: Issuer): Authority {
+export function asAuthority(issuer: Pick<Issuer, 'certificate'>): Authority {
   return {
     name: displayName(issuer.certificate),
     fingerprint: issuer.certificate.fingerprint,
@@ -92,4 +96,134 @@ export function hostInfoWith(chain: readonly Certificate[]): Uint8Array {
         : {}),
     }),
   );
+}
+
+// ── ECDSA (and other) authorities, made by the openssl CLI ───────────────────────────────
+// node-forge (which `parley ca` issues with) writes RSA only; organisations' CAs are often
+// ECDSA. These are made as such an organisation would, with openssl, at test time: keys live in
+// a temporary folder the caller removes. OpenSSL 3.0 cannot backdate, so they are valid from
+// now: check them with `now: Date.now()`.
+
+export type OpensslKey = 'P-256' | 'P-384' | 'P-521' | 'Ed25519' | 'RSA-2048';
+
+export interface OpensslIssuer {
+  readonly certificate: Certificate;
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+function openssl(args: string[]): void {
+  const result = spawnSync('openssl', args, { encoding: 'utf8' });
+  if (result.status !== 0) {
+    throw new Error(`openssl ${args[0]} failed: ${result.stderr || result.error?.message}`);
+  }
+}
+
+let files = 0;
+function opensslKey(dir: string, key: OpensslKey): string {
+  const file = join(dir, `key-${++files}.pem`);
+  const algorithm =
+    key === 'Ed25519'
+      ? ['-algorithm', 'ED25519']
+      : key === 'RSA-2048'
+        ? ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048']
+        : ['-algorithm', 'EC', '-pkeyopt', `ec_paramgen_curve:${key}`];
+  openssl(['genpkey', ...algorithm, '-out', file]);
+  return file;
+}
+
+function readCertificate(file: string): Certificate {
+  const [certificate] = parseCertificatesPem(readFileSync(file, 'utf8'), file);
+  if (!certificate) throw new Error(`${file} holds no certificate`);
+  return certificate;
+}
+
+/** Signs a certificate for `keyFile` with `issuer` (or itself), with these extension lines. */
+function opensslSign(
+  dir: string,
+  subject: string,
+  keyFile: string,
+  extensions: readonly string[],
+  issuer: OpensslIssuer | undefined,
+  options: { days?: number; digest?: string },
+): string {
+  const n = ++files;
+  const out = join(dir, `cert-${n}.pem`);
+  const extFile = join(dir, `ext-${n}.cnf`);
+  writeFileSync(extFile, `${extensions.join('\n')}\n`);
+  const csr = join(dir, `req-${n}.csr`);
+  openssl(['req', '-new', '-key', keyFile, '-subj', subject, '-out', csr]);
+  const digest = options.digest ? [`-${options.digest}`] : [];
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    ...(issuer ? ['-CA', issuer.certFile, '-CAkey', issuer.keyFile] : ['-signkey', keyFile]),
+    '-days',
+    String(options.days ?? 90),
+    ...digest,
+    '-set_serial',
+    `0x${randomBytes(16).toString('hex').replace(/^./, '4')}`,
+    '-extfile',
+    extFile,
+    '-out',
+    out,
+  ]);
+  return out;
+}
+
+/** A CA (self-signed, or issued by `issuer`) with a key of the given algorithm. */
+export function opensslAuthority(
+  dir: string,
+  name: string,
+  key: OpensslKey,
+  options: { issuer?: OpensslIssuer; extensions?: readonly string[]; digest?: string } = {},
+): OpensslIssuer {
+  const keyFile = opensslKey(dir, key);
+  const certFile = opensslSign(
+    dir,
+    `/CN=${name}/O=${name}`,
+    keyFile,
+    [
+      'basicConstraints = critical, CA:TRUE',
+      'keyUsage = critical, keyCertSign, cRLSign',
+      'subjectKeyIdentifier = hash',
+      ...(options.issuer ? ['authorityKeyIdentifier = keyid'] : []),
+      ...(options.extensions ?? []),
+    ],
+    options.issuer,
+    { days: 3650, ...(options.digest ? { digest: options.digest } : {}) },
+  );
+  return { certificate: readCertificate(certFile), certFile, keyFile };
+}
+
+/** A host certificate from an openssl authority, binding `hostKey` for `hosts`. */
+export function opensslHostCertificate(
+  dir: string,
+  issuer: OpensslIssuer,
+  hostKey: Uint8Array,
+  options: {
+    hosts?: readonly string[];
+    key?: OpensslKey;
+    extensions?: readonly string[];
+    digest?: string;
+  } = {},
+): { certificate: Certificate; certFile: string } {
+  const hosts = options.hosts ?? ['chat.example.org', '127.0.0.1'];
+  const names = hosts.map((h) => (parseHostName(h)?.kind === 'ip' ? `IP:${h}` : `DNS:${h}`));
+  const certFile = opensslSign(
+    dir,
+    `/CN=${hosts[0] ?? 'host'}`,
+    opensslKey(dir, options.key ?? 'P-256'),
+    [
+      'basicConstraints = critical, CA:FALSE',
+      `subjectAltName = ${[...names, `URI:${keyBindingUri(hostKey)}`].join(', ')}`,
+      'authorityKeyIdentifier = keyid',
+      ...(options.extensions ?? []),
+    ],
+    issuer,
+    options.digest ? { digest: options.digest } : {},
+  );
+  return { certificate: readCertificate(certFile), certFile };
 }
