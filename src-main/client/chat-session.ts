@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import net, { type Socket } from 'node:net';
 import { isValidRoomName, type HostAddress } from '../../src-shared/invite.ts';
 import { initiateChannel } from '../protocol/client-handshake.ts';
@@ -11,6 +10,7 @@ import {
   type ChatMessage,
   type ClientMessage,
   CloseCode,
+  type HostErrorCode,
   Hello,
   HostInfo,
   HostMessage,
@@ -25,7 +25,14 @@ import {
   afterClose,
   afterConnectFailure,
 } from './close-policy.ts';
+import { Deadlines } from './deadlines.ts';
 import { GAP_PAGE_SIZE, GapFill, MAX_GAP_PAGES } from './gap-fill.ts';
+import {
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_WELCOME_TIMEOUT_MS,
+  HostMisbehaved,
+  timeProblem,
+} from './host-bounds.ts';
 import type { HostTrust, HostVerifier } from './host-trust.ts';
 import { Keepalive } from './keepalive.ts';
 import {
@@ -38,14 +45,15 @@ import {
 import { RoomState } from './room-state.ts';
 import { SendPacer } from './send-pacer.ts';
 import type {
-  ChatSessionEvents,
   HostDetails,
   SessionError,
   SessionFatal,
+  SessionPayloads,
   SessionState,
   StateChange,
 } from './session-events.ts';
 import { Timer, type Timers, realTimers } from './timers.ts';
+import { TypedEmitter } from './typed-emitter.ts';
 
 export const CLIENT_SOFTWARE = 'parley/0.1.0';
 /** Typing notices leave at most this often per room; the host drops extras anyway. */
@@ -69,6 +77,10 @@ export interface ChatSessionOptions {
   /** Nothing from the host for this long: the connection is dead, reconnect (default 30 s). */
   readonly timeoutMs?: number;
   readonly handshakeTimeoutMs?: number;
+  /** The host must send `welcome` this soon after the handshake (default 15 s). */
+  readonly welcomeTimeoutMs?: number;
+  /** The host must finish answering a join or a history page this soon (default 30 s). */
+  readonly requestTimeoutMs?: number;
   readonly outboxStore?: OutboxStore;
   readonly now?: () => number;
   /** In [0, 1), for the reconnect jitter. */
@@ -101,8 +113,14 @@ interface Connection {
  * outbox that survives reconnects, reconnects with backoff, and reports everything as typed
  * events. It prints nothing and owns no process state, so the line client, the desktop app
  * and a test bridge can all drive it.
+ *
+ * It trusts the host with nothing it cannot check: every value is validated for what the
+ * client does with it, everything held for the host is bounded, and every answer waited for
+ * has a deadline (host-bounds.ts). A host that breaks one is told `protocol-error`, the user
+ * gets an `error` saying what happened, and the session reconnects with backoff. A listener
+ * that throws is reported as an `error` event and affects neither the session nor others.
  */
-export class ChatSession extends EventEmitter<ChatSessionEvents> {
+export class ChatSession extends TypedEmitter<SessionPayloads> {
   readonly #address: HostAddress;
   readonly #identity: KeyPair;
   readonly #verifier: HostVerifier;
@@ -117,6 +135,12 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
   readonly #retryTimer: Timer;
   readonly #pumpTimer: Timer;
   readonly #keepalive: Keepalive;
+  readonly #deadlines: Deadlines;
+  readonly #welcomeTimeoutMs: number;
+  readonly #requestTimeoutMs: number;
+  /** Retries the host asked us to wait for (a refused join or gap page), per connection. */
+  readonly #retries = new Set<Timer>();
+  readonly #timers: Timers;
   #nick: string;
   #state: SessionState = 'idle';
   #attempt = 0;
@@ -131,7 +155,15 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
   #saveWanted = false;
 
   constructor(options: ChatSessionOptions) {
-    super();
+    super((name, error) => {
+      // An `error` listener that throws has nobody left to tell.
+      if (name !== 'error') {
+        this.#emitError({
+          code: 'listener-failed',
+          message: `a listener of "${name}" failed: ${describe(error)}`,
+        });
+      }
+    });
     if (!Hello.shape.nick.safeParse(options.nick).success) {
       throw new ChatSessionError('invalid-nick', 'a nickname is 1–32 letters, digits, _ . -');
     }
@@ -145,6 +177,15 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
     this.#random = options.random ?? Math.random;
     this.#store = options.outboxStore ?? memoryOutboxStore();
     const timers = options.timers ?? realTimers;
+    this.#timers = timers;
+    this.#welcomeTimeoutMs = options.welcomeTimeoutMs ?? DEFAULT_WELCOME_TIMEOUT_MS;
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.#deadlines = new Deadlines(timers, this.#now, (what) =>
+      this.#misbehaved(
+        this.#connection,
+        new HostMisbehaved('host-timeout', `the host did not ${what} in time`),
+      ),
+    );
     this.#retryTimer = new Timer(timers);
     this.#pumpTimer = new Timer(timers);
     this.#keepalive = new Keepalive({
@@ -234,12 +275,13 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
     this.#assertUsable();
     if (this.#rooms.has(room)) return;
     this.#addRoom(room);
-    if (this.#connection?.welcomed) this.#write({ t: 'join', room });
+    if (this.#connection?.welcomed) this.#sendJoin(room);
   }
 
   leave(room: string): void {
     this.#assertUsable();
     if (!this.#rooms.delete(room)) return;
+    this.#settleRoom(room);
     if (this.#connection?.welcomed) this.#write({ t: 'leave', room });
   }
 
@@ -268,7 +310,7 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
     const safeLimit = Math.max(1, Math.min(500, Math.floor(limit)));
     const before = Math.max(0, beforeSeq);
     if (!this.#write({ t: 'history', room, before, limit: safeLimit })) return false;
-    this.#rooms.get(room)?.requests.push('older');
+    this.#historyRequested(room, 'older');
     return true;
   }
 
@@ -328,6 +370,7 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
     channel.on('message', (bytes) => this.#receive(connection, bytes));
     channel.on('close', (info) => this.#closed(connection, info));
     this.#keepalive.start();
+    this.#deadlines.set('welcome', this.#welcomeTimeoutMs, 'send its welcome');
     channel.start();
   }
 
@@ -335,6 +378,7 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
     if (this.#connection !== connection) return;
     this.#connection = undefined;
     this.#keepalive.stop();
+    this.#stopWaiting();
     this.#pumpTimer.clear();
     this.#outbox.requeueAll();
     for (const room of this.#rooms.values()) room.disconnected();
@@ -400,6 +444,7 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
     this.#retryTimer.clear();
     this.#pumpTimer.clear();
     this.#keepalive.stop();
+    this.#stopWaiting();
     this.#outbox.requeueAll();
     this.#socket?.destroy();
     this.#socket = undefined;
@@ -416,10 +461,32 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
     } catch (error) {
       // The host broke the protocol: say why and start over, never guess.
       const reason = error instanceof WireError ? error.message : 'unreadable message';
-      connection.channel.close(CloseCode.protocolError, reason);
+      this.#misbehaved(connection, new HostMisbehaved('protocol-error', reason));
       return;
     }
+    try {
+      this.#handleMessage(connection, message);
+    } catch (error) {
+      if (!(error instanceof HostMisbehaved)) throw error;
+      this.#misbehaved(connection, error);
+    }
+  }
+
+  /**
+   * The host broke the protocol, a bound or a deadline: tell the user what, hang up with
+   * `protocol-error` (the reconnect is penalized), and start over with a fresh connection.
+   */
+  #misbehaved(connection: Connection | undefined, error: HostMisbehaved): void {
+    if (!connection || this.#connection !== connection || connection.channel.closed) return;
+    this.#stopWaiting();
+    this.#emitError({ code: error.code, message: `${error.message}; reconnecting` });
+    connection.channel.close(CloseCode.protocolError, error.message, { discardPending: true });
+  }
+
+  #handleMessage(connection: Connection, message: HostMessage): void {
+    // Only rooms this session asked for: anything else is a race with a leave, or a lie.
     const room = 'room' in message ? this.#rooms.get(message.room) : undefined;
+    if ('room' in message && !room && message.t !== 'ack') return;
     if (room && message.t !== 'members' && room.finishPages()) {
       this.emit('members', { room: room.name, members: room.members });
     }
@@ -427,7 +494,8 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
       case 'welcome':
         return this.#welcomed(connection, message.nick, message.fp);
       case 'joined':
-        room?.joined();
+        if (!room?.joinPending) return; // a join we did not send, or answered already
+        room.joined();
         return;
       case 'members':
         if (room?.page(message.members)) {
@@ -436,7 +504,6 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
         return;
       case 'msg':
         if (room) return this.#chatMessage(room, message);
-        this.emit('message', message);
         return;
       case 'synced':
         if (!room) return;
@@ -444,12 +511,14 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
       case 'left':
         return;
       case 'ack': {
+        const problem = timeProblem(message.ts);
+        if (problem) throw new HostMisbehaved('protocol-error', `an acknowledgement: ${problem}`);
         const entry = this.#outbox.remove(message.id);
         if (!entry) return; // an answer to a resend we had already seen acknowledged
-        room?.seen(message.seq);
+        this.#rooms.get(entry.room)?.seen(message.seq);
         this.#saveStore();
         const { t: _t, duplicate, ...ack } = message;
-        this.emit('ack', { ...ack, duplicate: duplicate ?? false });
+        this.emit('ack', { ...ack, room: entry.room, duplicate: duplicate ?? false });
         return;
       }
       case 'presence': {
@@ -463,8 +532,8 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
           },
           message.newNick,
         );
+        // No full `members` list per change: listeners apply the change, at constant cost.
         this.emit('presence', presence);
-        if (room) this.emit('members', { room: room.name, members: room.members });
         return;
       }
       case 'typing': {
@@ -477,7 +546,10 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
         this.emit('nick', { nick: message.nick });
         return;
       case 'history-end': {
-        if (room?.requests.shift() === 'gap') return this.#gapPageEnded(room, message.more);
+        if (!room || room.requests.length === 0) return; // not an answer to anything we asked
+        const request = room.requests.shift();
+        this.#historyAnswered(room);
+        if (request === 'gap') return this.#gapPageEnded(room, message.more);
         const { t: _t, ...end } = message;
         this.emit('history-end', end);
         return;
@@ -493,14 +565,28 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
   }
 
   #chatMessage(room: RoomState, message: ChatMessage): void {
+    const problem = timeProblem(message.ts);
+    if (problem) {
+      // One bad value costs that message, not the room: skip it and say so.
+      this.#emitError({
+        code: 'invalid-message',
+        message: `a message from the host was not shown: ${problem}`,
+        ref: room.name,
+        room: room.name,
+      });
+      return;
+    }
     if (message.history && room.phase === 'joining') {
       if (room.holdReplay(message) || room.isReplayOfSeen(message.seq)) return;
     }
     if (room.phase === 'filling' && room.fill) {
       if (message.history && room.requests[0] === 'gap') room.fill.history(message);
       else room.fill.live(message);
+      if (room.fill.full) this.#fillBounded(room, room.fill);
       return;
     }
+    // The rest of a gap page we stopped waiting for: older than what was delivered.
+    if (message.history && room.requests[0] === 'gap') return;
     room.seen(message.seq);
     this.emit('message', message);
   }
@@ -511,6 +597,8 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
    * messages, and report `synced` once the missed history is out.
    */
   #roomSynced(room: RoomState): void {
+    if (room.phase !== 'joining') return; // not the end of a join in progress
+    this.#deadlines.settle(`join:${room.name}`);
     const fill = new GapFill(room.lastSeq, room.takeReplay());
     if (fill.gapPossible) {
       room.phase = 'filling';
@@ -524,8 +612,40 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
   #requestGapPage(room: RoomState, fill: GapFill): void {
     // Unwritten only when the connection is closing: its close resets the room.
     if (this.#write({ t: 'history', room: room.name, before: fill.oldest, limit: GAP_PAGE_SIZE })) {
-      room.requests.push('gap');
+      this.#historyRequested(room.name, 'gap');
     }
+  }
+
+  #historyRequested(name: string, request: 'older' | 'gap'): void {
+    const room = this.#rooms.get(name);
+    if (!room) return;
+    room.requests.push(request);
+    if (room.requests.length === 1) this.#armHistory(room);
+  }
+
+  /** The oldest request was answered: the next one (if any) gets a fresh deadline. */
+  #historyAnswered(room: RoomState): void {
+    if (room.requests.length > 0) this.#armHistory(room);
+    else this.#deadlines.settle(`history:${room.name}`);
+  }
+
+  #armHistory(room: RoomState): void {
+    this.#deadlines.set(
+      `history:${room.name}`,
+      this.#requestTimeoutMs,
+      `finish a page of "${room.name}"'s history`,
+    );
+  }
+
+  /** The fill holds all it may: deliver that, and say the oldest missed messages are not shown. */
+  #fillBounded(room: RoomState, fill: GapFill): void {
+    this.#emitError({
+      code: 'history-gap',
+      message: 'older messages not loaded: too many were posted while away',
+      ref: room.name,
+      room: room.name,
+    });
+    this.#releaseFill(room, fill);
   }
 
   #gapPageEnded(room: RoomState, more: boolean): void {
@@ -533,6 +653,7 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
     if (!fill || room.phase !== 'filling') return;
     const outcome = fill.pageEnded(more);
     if (outcome === 'more') return this.#requestGapPage(room, fill);
+    if (outcome === 'bounded' && fill.full) return this.#fillBounded(room, fill);
     if (outcome === 'bounded') {
       this.#emitError({
         code: 'history-gap',
@@ -563,6 +684,7 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
   #welcomed(connection: Connection, nick: string, fp: string): void {
     if (connection.welcomed) return;
     connection.welcomed = true;
+    this.#deadlines.settle('welcome');
     const { limits } = connection.host;
     // Under the host's rate, with half its burst: a loaded machine or network can bunch paced
     // messages together on arrival, and the slack absorbs that.
@@ -573,7 +695,37 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
     if (!this.#penalized) this.#attempt = 0;
     this.#setState('connected');
     this.emit('welcome', { nick, fp, host: connection.host });
-    for (const room of this.#rooms.keys()) this.#write({ t: 'join', room });
+    for (const room of this.#rooms.keys()) this.#sendJoin(room);
+  }
+
+  #sendJoin(name: string): void {
+    const room = this.#rooms.get(name);
+    if (!room || !this.#write({ t: 'join', room: name })) return;
+    room.joinPending = true;
+    this.#deadlines.set(`join:${name}`, this.#requestTimeoutMs, `finish joining "${name}"`);
+  }
+
+  /** Nothing more is awaited for `name` (left, or refused for good). */
+  #settleRoom(name: string): void {
+    this.#deadlines.settle(`join:${name}`);
+    this.#deadlines.settle(`history:${name}`);
+  }
+
+  /** The connection is over: no answer is awaited, no refused request is retried. */
+  #stopWaiting(): void {
+    this.#deadlines.clear();
+    for (const retry of this.#retries) retry.clear();
+    this.#retries.clear();
+  }
+
+  /** Does `action` after `ms`, unless this connection ends first. */
+  #later(ms: number, action: () => void): void {
+    const timer = new Timer(this.#timers);
+    this.#retries.add(timer);
+    timer.set(ms, () => {
+      this.#retries.delete(timer);
+      action();
+    });
   }
 
   #hostError(message: Extract<HostMessage, { t: 'error' }>): void {
@@ -600,15 +752,9 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
           dropped = this.#outbox.remove(entry.id);
           this.#saveStore();
       }
-    } else if (ref && (message.code === 'unknown-room' || message.code === 'not-in-room')) {
+    } else if (ref && this.#rooms.has(ref)) {
       room = ref;
-      // Refusing a `history` request (we are not in the room after all) also answers it.
-      const target = this.#rooms.get(ref);
-      if (message.code === 'not-in-room' && target?.requests.shift() === 'gap' && target.fill) {
-        this.#releaseFill(target, target.fill);
-      }
-      // No such room here: stop asking for it on every reconnect.
-      if (message.code === 'unknown-room') this.#rooms.delete(ref);
+      this.#roomRefused(ref, message.code, now + (message.retryAfterMs ?? 1000));
     }
     this.#emitError({
       ...error,
@@ -617,11 +763,52 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
     });
   }
 
+  /**
+   * The host refused a request about room `name`: its join (we are waiting for `joined`) or
+   * its oldest history page. A refusal answers the request; what may work later is retried.
+   */
+  #roomRefused(name: string, code: HostErrorCode, retryAt: number): void {
+    const target = this.#rooms.get(name);
+    if (!target) return;
+    const temporary = code === 'rate-limited' || code === 'internal';
+    if (target.joinPending && target.phase === 'waiting') {
+      if (code === 'unknown-room') {
+        // No such room here: stop asking for it on every reconnect.
+        this.#rooms.delete(name);
+        this.#settleRoom(name);
+      } else if (temporary) {
+        this.#deadlines.settle(`join:${name}`);
+        target.joinPending = false;
+        this.#later(Math.max(1, retryAt - this.#now()), () => {
+          if (this.#rooms.get(name) === target && target.phase === 'waiting') this.#sendJoin(name);
+        });
+      }
+      return;
+    }
+    if (code === 'unknown-room') {
+      this.#rooms.delete(name);
+      this.#settleRoom(name);
+      return;
+    }
+    if (target.requests.length === 0 || !(temporary || code === 'not-in-room')) return;
+    const request = target.requests.shift();
+    this.#historyAnswered(target);
+    if (request !== 'gap' || !target.fill || target.phase !== 'filling') return;
+    const fill = target.fill;
+    if (temporary) {
+      this.#later(Math.max(1, retryAt - this.#now()), () => {
+        if (target.fill === fill && target.phase === 'filling') this.#requestGapPage(target, fill);
+      });
+    } else {
+      this.#releaseFill(target, fill);
+    }
+  }
+
   #rejoin(name: string): void {
     const room = this.#rooms.get(name);
     if (!room || room.phase !== 'synced') return;
     room.phase = 'waiting';
-    this.#write({ t: 'join', room: name });
+    this.#sendJoin(name);
   }
 
   // ── sending ────────────────────────────────────────────────────────────────────────
@@ -671,9 +858,8 @@ export class ChatSession extends EventEmitter<ChatSessionEvents> {
     this.emit('state', { state, attempt: this.#attempt, ...extra });
   }
 
-  /** 'error' is special to EventEmitter (it throws without a listener); a UI may not care. */
   #emitError(error: SessionError): void {
-    if (this.listenerCount('error') > 0) this.emit('error', error);
+    this.emit('error', error);
   }
 
   /** Saves the outbox after the current turn: many changes, one write. */

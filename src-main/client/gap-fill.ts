@@ -1,4 +1,5 @@
 import type { ChatMessage } from '../protocol/wire/messages.ts';
+import { HostMisbehaved, MAX_FILL_MESSAGES, MAX_FILL_TEXT_UNITS } from './host-bounds.ts';
 
 /** Messages asked for per `history` request while closing a gap (the protocol's maximum). */
 export const GAP_PAGE_SIZE = 500;
@@ -21,12 +22,23 @@ export class GapFill {
   #oldest: number;
   #pageOldest: number | undefined;
   #pages = 0;
+  #pageSize = 0;
+  #held = 0;
+  #heldUnits = 0;
 
   constructor(after: number, replay: readonly ChatMessage[]) {
     this.after = after;
     this.#oldest = Infinity;
-    for (const message of replay) this.history(message);
+    for (const message of replay) this.#add(message);
     this.#pageOldest = undefined;
+  }
+
+  /**
+   * Holding more would exceed what one fill may keep in memory: stop asking for pages and
+   * deliver what is held (the UI is told the oldest missed messages are not shown).
+   */
+  get full(): boolean {
+    return this.#held >= MAX_FILL_MESSAGES || this.#heldUnits >= MAX_FILL_TEXT_UNITS;
   }
 
   /** The oldest seq collected so far: the next page is asked for before it. */
@@ -34,8 +46,19 @@ export class GapFill {
     return this.#oldest;
   }
 
-  /** A replayed message or one from a page we asked for. */
+  /** A message from a page we asked for; a page longer than asked for is the host's fault. */
   history(message: ChatMessage): void {
+    if (++this.#pageSize > GAP_PAGE_SIZE) {
+      throw new HostMisbehaved(
+        'protocol-error',
+        `the host answered a request for ${GAP_PAGE_SIZE} messages with more`,
+      );
+    }
+    this.#add(message);
+  }
+
+  #add(message: ChatMessage): void {
+    if (!this.#history.has(message.seq)) this.#hold(message);
     this.#history.set(message.seq, message);
     if (message.seq < this.#oldest) this.#oldest = message.seq;
     if (this.#pageOldest === undefined || message.seq < this.#pageOldest) {
@@ -45,7 +68,13 @@ export class GapFill {
 
   /** A live message for the room: delivered after the history. */
   live(message: ChatMessage): void {
+    this.#hold(message);
     this.#live.push(message);
+  }
+
+  #hold(message: ChatMessage): void {
+    this.#held++;
+    this.#heldUnits += message.text.length;
   }
 
   /** Whether the replay (checked before the first request) may hide older missed messages. */
@@ -58,8 +87,9 @@ export class GapFill {
     this.#pages++;
     const empty = this.#pageOldest === undefined;
     this.#pageOldest = undefined;
+    this.#pageSize = 0;
     if (!more || empty || this.#oldest <= this.after) return 'closed';
-    return this.#pages >= MAX_GAP_PAGES ? 'bounded' : 'more';
+    return this.#pages >= MAX_GAP_PAGES || this.full ? 'bounded' : 'more';
   }
 
   /** What to deliver, in seq order: history not delivered before, then live messages. */

@@ -1,5 +1,6 @@
 import type { ChatMessage, Member } from '../protocol/wire/messages.ts';
 import type { GapFill } from './gap-fill.ts';
+import { HostMisbehaved, MAX_JOIN_REPLAY, MAX_ROOM_MEMBERS } from './host-bounds.ts';
 
 /**
  * What the session knows about one room it wants to be in. The host answers a join with
@@ -20,6 +21,10 @@ export class RoomState {
   readonly requests: HistoryRequest[] = [];
   /** Set while the session pages back to close a rejoin's gap (phase `filling`). */
   fill: GapFill | undefined;
+  /** A `join` is written and not yet answered with `joined`. */
+  joinPending = false;
+  /** History messages of the current join so far (bounded: the replay must end). */
+  #replayed = 0;
   #members = new Map<string, Member>();
   #pages: Member[] | undefined;
   /** Synced before in this session: a later join's replay may not reach back far enough. */
@@ -38,12 +43,23 @@ export class RoomState {
   /** The host confirmed the join: a fresh member list follows. */
   joined(): void {
     this.phase = 'joining';
+    this.joinPending = false;
     this.#pages = [];
+    this.#replayed = 0;
     this.#replay = this.#wasSynced ? [] : undefined;
   }
 
-  /** Keeps a replayed message of a rejoin for `synced`; false on a first join (deliver it). */
+  /**
+   * Keeps a replayed message of a rejoin for `synced`; false on a first join (deliver it).
+   * Throws HostMisbehaved once the replay is longer than any host sends.
+   */
   holdReplay(message: ChatMessage): boolean {
+    if (++this.#replayed > MAX_JOIN_REPLAY) {
+      throw new HostMisbehaved(
+        'protocol-error',
+        `the host replayed more than ${MAX_JOIN_REPLAY} messages of "${this.name}" without ending`,
+      );
+    }
     if (!this.#replay) return false;
     this.#replay.push(message);
     return true;
@@ -65,10 +81,11 @@ export class RoomState {
   /** A `members` page. Returns true when the list changed now (a page outside a join). */
   page(members: readonly Member[]): boolean {
     if (this.#pages) {
-      this.#pages.push(...members);
+      if (this.#pages.length + members.length > MAX_ROOM_MEMBERS) this.#tooMany();
+      for (const member of members) this.#pages.push(member);
       return false;
     }
-    for (const member of members) this.#members.set(member.key, member);
+    for (const member of members) this.#add(member);
     return true;
   }
 
@@ -86,7 +103,19 @@ export class RoomState {
     newNick?: string,
   ): void {
     if (event === 'left' || event === 'disconnected') this.#members.delete(member.key);
-    else this.#members.set(member.key, { ...member, nick: newNick ?? member.nick });
+    else this.#add({ ...member, nick: newNick ?? member.nick });
+  }
+
+  #add(member: Member): void {
+    if (!this.#members.has(member.key) && this.#members.size >= MAX_ROOM_MEMBERS) this.#tooMany();
+    this.#members.set(member.key, member);
+  }
+
+  #tooMany(): never {
+    throw new HostMisbehaved(
+      'protocol-error',
+      `the host listed more than ${MAX_ROOM_MEMBERS} members in "${this.name}"`,
+    );
   }
 
   /** A history message: replayed on rejoin (skip what this session already delivered) or asked for. */
@@ -101,6 +130,7 @@ export class RoomState {
   /** The connection is gone: the member list is stale until the next join. */
   disconnected(): void {
     this.phase = 'waiting';
+    this.joinPending = false;
     this.#pages = undefined;
     this.#replay = undefined;
     this.fill = undefined; // what it held comes again with the next join's replay or fill

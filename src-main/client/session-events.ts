@@ -59,10 +59,21 @@ export interface MembersUpdate {
 /**
  * A host `error` message, or a local failure that does not end the session. `history-gap`: a
  * rejoin missed more messages than the session pages back for; the oldest of them are not
- * shown (the room's history still has them, for loadOlder).
+ * shown (the room's history still has them, for loadOlder). `protocol-error` / `host-timeout`:
+ * the host broke the protocol or a bound, or did not answer in time; the session hung up and
+ * reconnects. `invalid-message`: one message carried a value the client cannot show (e.g. a
+ * time out of range) and was skipped. `listener-failed`: an event listener threw; the session
+ * and the other listeners went on.
  */
 export interface SessionError {
-  readonly code: HostErrorCode | 'outbox-store' | 'history-gap';
+  readonly code:
+    | HostErrorCode
+    | 'outbox-store'
+    | 'history-gap'
+    | 'protocol-error'
+    | 'host-timeout'
+    | 'invalid-message'
+    | 'listener-failed';
   readonly message: string;
   /** The client message id or room the error is about. */
   readonly ref?: string;
@@ -94,6 +105,7 @@ export type SessionFatal =
       readonly message: string;
     };
 
+/** Events as `[payload]` tuples (node:events style), kept for existing callers. */
 export type ChatSessionEvents = {
   state: [StateChange];
   welcome: [Welcome];
@@ -108,3 +120,6 @@ export type ChatSessionEvents = {
   error: [SessionError];
   fatal: [SessionFatal];
 };
+
+/** One payload per event, as the session's TypedEmitter delivers them. */
+export type SessionPayloads = { [N in keyof ChatSessionEvents]: ChatSessionEvents[N][0] };

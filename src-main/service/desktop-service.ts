@@ -40,7 +40,7 @@ import type { AuthorityStore } from '../trust/authority-store.ts';
 import type { ParsedInput, RequestHandlers } from './dispatch.ts';
 import { safeExternalUrl } from './external-url.ts';
 import { type SecretStorage, loadIdentity } from './identity-store.ts';
-import { LocalHistory } from './local-history.ts';
+import { LocalHistory, type LocalHistoryOptions } from './local-history.ts';
 import {
   type RecentNotification,
   type ShownNotification,
@@ -50,7 +50,7 @@ import { RecentHosts } from './recent-hosts.ts';
 import { RoomMembers } from './room-members.ts';
 import { ServiceError } from './service-error.ts';
 import { SettingsStore } from './settings-store.ts';
-import { TypedEmitter } from './typed-emitter.ts';
+import { TypedEmitter } from '../client/typed-emitter.ts';
 import { UnreadCounts } from './unread-counts.ts';
 import { VerifiedMembers } from './verified-members.ts';
 
@@ -91,6 +91,8 @@ export interface DesktopServiceOptions {
     Pick<ChatSessionOptions, 'reconnect' | 'pingIntervalMs' | 'timeoutMs' | 'handshakeTimeoutMs'>
   >;
   readonly log?: ServiceLog;
+  /** Retention and size limit of the local history (defaults in local-history.ts). */
+  readonly history?: LocalHistoryOptions;
 }
 
 /** How long `loadHistory` waits for the host to answer a request for older messages. */
@@ -160,6 +162,11 @@ export class DesktopService implements RequestHandlers {
   readonly #unread = new UnreadCounts();
   readonly #members = new RoomMembers();
   readonly #pendingTrust = new Map<string, PendingTrust>();
+  /** Rooms whose member list changed this turn: one `members` event each, at the turn's end. */
+  readonly #membersChanged = new Set<string>();
+  #membersFlush: NodeJS.Immediate | undefined;
+  /** The local store failed and the user was told; cleared by its next success. */
+  #storeFailing = false;
   #recentNotifications: RecentNotification[] = [];
   #closed = false;
   /** Loaded on first use: reading certificates loads node-forge, which startup does not need. */
@@ -180,9 +187,13 @@ export class DesktopService implements RequestHandlers {
     },
   ) {
     this.#log = options.log ?? (() => undefined);
-    this.#events = new TypedEmitter((name, error) =>
-      this.#log('error', 'listener-failed', { event: name, error: errorName(error) }),
-    );
+    this.#events = new TypedEmitter((name, error) => {
+      this.#log('error', 'listener-failed', { event: name, error: errorName(error) });
+      // Told to the other listeners as an error state; a failing `error` listener is only logged.
+      if (name !== 'error') {
+        this.#emit('error', { code: 'listener-failed', message: `a "${name}" listener failed` });
+      }
+    });
     this.#dataDir = options.dataDir;
     this.#backend = parts.backend;
     this.#identity = parts.identity;
@@ -230,7 +241,7 @@ export class DesktopService implements RequestHandlers {
       VerifiedMembers.open(options.dataDir),
       RecentHosts.open(options.dataDir),
     ]);
-    const history = LocalHistory.open(join(options.dataDir, HISTORY_FILE));
+    const history = LocalHistory.open(join(options.dataDir, HISTORY_FILE), options.history);
     return new DesktopService(options, {
       identity: identity.keyPair,
       keyStorageWarning: identity.warning,
@@ -298,6 +309,7 @@ export class DesktopService implements RequestHandlers {
       if (this.#closed) return;
       await this.#endSession();
       this.#closed = true;
+      if (this.#membersFlush) clearImmediate(this.#membersFlush);
       this.#history.close();
     });
   }
@@ -352,7 +364,9 @@ export class DesktopService implements RequestHandlers {
     if (inviteRoom) rooms.add(inviteRoom);
     const recent = this.#recentHosts.find(address);
     if (rooms.size === 0 && recent && isValidRoomName(recent.room)) rooms.add(recent.room);
-    for (const room of rooms) this.#history.setJoined(id, room, true);
+    this.#store('remember your rooms', () => {
+      for (const room of rooms) this.#history.setJoined(id, room, true);
+    });
     this.#joined = rooms;
 
     let knownHosts: KnownHosts;
@@ -440,7 +454,7 @@ export class DesktopService implements RequestHandlers {
       own: true,
       status: 'queued',
     };
-    this.#history.storeQueued(live.context.id, view);
+    this.#store('keep your message', () => this.#history.storeQueued(live.context.id, view));
     this.#emit('message', view);
     return { id };
   }
@@ -450,7 +464,9 @@ export class DesktopService implements RequestHandlers {
     this.#sessionCall(() => live.session.join(input.room));
     if (this.#history.hasMessages(live.context.id, input.room)) live.roomsWithPast.add(input.room);
     this.#joined.add(input.room);
-    this.#history.setJoined(live.context.id, input.room, true);
+    this.#store('remember your rooms', () =>
+      this.#history.setJoined(live.context.id, input.room, true),
+    );
     this.#emitRooms();
     return {};
   }
@@ -460,7 +476,9 @@ export class DesktopService implements RequestHandlers {
     this.#sessionCall(() => live.session.leave(input.room));
     this.#joined.delete(input.room);
     live.synced.delete(input.room);
-    this.#history.setJoined(live.context.id, input.room, false);
+    this.#store('remember your rooms', () =>
+      this.#history.setJoined(live.context.id, input.room, false),
+    );
     this.#members.forget(input.room);
     this.#unread.reset(input.room);
     this.#emitUnread();
@@ -659,7 +677,9 @@ export class DesktopService implements RequestHandlers {
       const first = this.#hostRooms[0];
       live.session.join(first);
       this.#joined.add(first);
-      this.#history.setJoined(live.context.id, first, true);
+      this.#store('remember your rooms', () =>
+        this.#history.setJoined(live.context.id, first, true),
+      );
     }
     const room =
       (this.#activeRoom && this.#joined.has(this.#activeRoom) ? this.#activeRoom : undefined) ??
@@ -694,7 +714,11 @@ export class DesktopService implements RequestHandlers {
       status: 'sent',
       ...(message.history ? { history: true } : {}),
     };
-    const stored = this.#history.storeReceived(live.context.id, view);
+    // A store that cannot write still shows the message; the user is told once.
+    const stored =
+      this.#store('keep a message', () => this.#history.storeReceived(live.context.id, view)) ??
+      'new';
+    if (stored === 'invalid') return;
     if (stored === 'confirmed') {
       this.#emit('messageStatus', {
         room: view.room,
@@ -744,7 +768,9 @@ export class DesktopService implements RequestHandlers {
   }
 
   #onAck(live: Live, ack: Ack): void {
-    this.#history.markSent(live.context.id, this.#ownKey, ack.id, ack.seq, ack.ts);
+    this.#store('mark a message sent', () =>
+      this.#history.markSent(live.context.id, this.#ownKey, ack.id, ack.seq, ack.ts),
+    );
     this.#emit('messageStatus', {
       room: ack.room,
       id: ack.id,
@@ -759,6 +785,7 @@ export class DesktopService implements RequestHandlers {
     if (event === 'joined') this.#members.joined(room, { nick, fp, key });
     else if (event === 'renamed') this.#members.renamed(room, key, presence.newNick ?? nick);
     else this.#members.left(room, key);
+    this.#emitMembers(room);
     this.#emit('presence', {
       room,
       event,
@@ -792,7 +819,9 @@ export class DesktopService implements RequestHandlers {
   #onError(live: Live, error: SessionError): void {
     if (error.dropped) {
       const { dropped } = error;
-      this.#history.markFailed(live.context.id, this.#ownKey, dropped.id);
+      this.#store('mark a message failed', () =>
+        this.#history.markFailed(live.context.id, this.#ownKey, dropped.id),
+      );
       this.#emit('messageStatus', {
         room: dropped.room,
         id: dropped.id,
@@ -801,10 +830,13 @@ export class DesktopService implements RequestHandlers {
       });
     }
     if (error.code === 'unknown-room' && error.room) {
-      this.#joined.delete(error.room);
-      this.#history.setJoined(live.context.id, error.room, false);
+      const room = error.room;
+      this.#joined.delete(room);
+      this.#store('forget a room', () => this.#history.setJoined(live.context.id, room, false));
       this.#emitRooms();
     }
+    // A refused history request is answered: loadHistory need not wait for its timeout.
+    if (error.room && !error.dropped) live.pendingOlder.get(error.room)?.finish(undefined);
     this.#log('warn', 'session-error', { code: error.code });
     this.#emit('error', { code: error.code, message: error.message });
   }
@@ -975,8 +1007,43 @@ export class DesktopService implements RequestHandlers {
     return this.#members.views(room, this.#ownKey, (key) => this.#verified.has(key));
   }
 
+  /**
+   * The full list goes to the UI once per turn per room, however many presence events came in
+   * it: a flood of joins costs one list, not one list per join.
+   */
   #emitMembers(room: string): void {
-    this.#emit('members', { room, members: this.#memberViews(room) });
+    this.#membersChanged.add(room);
+    this.#membersFlush ??= setImmediate(() => {
+      this.#membersFlush = undefined;
+      const rooms = [...this.#membersChanged];
+      this.#membersChanged.clear();
+      for (const changed of rooms) {
+        this.#emit('members', { room: changed, members: this.#memberViews(changed) });
+      }
+    });
+  }
+
+  /**
+   * Runs a local-history call from an event handler. A failing store (disk full, locked, I/O
+   * error) becomes an `error` event the user sees — once, until the store works again — and
+   * the chat goes on without it: never an exception into the session.
+   */
+  #store<T>(what: string, call: () => T): T | undefined {
+    try {
+      const result = call();
+      this.#storeFailing = false;
+      return result;
+    } catch (error) {
+      this.#log('error', 'local-store-failed', { error: errorName(error) });
+      if (!this.#storeFailing) {
+        this.#storeFailing = true;
+        this.#emit('error', {
+          code: 'local-store',
+          message: `Parley could not ${what} in its local history (${storeReason(error)}); the chat goes on, but it is not kept on this computer`,
+        });
+      }
+      return undefined;
+    }
   }
 
   #emitRooms(): void {
@@ -1050,6 +1117,12 @@ function trustState(
     ...(trust.replacedFingerprint ? { replacedFingerprint: trust.replacedFingerprint } : {}),
     ...(trust.certificateProblem ? { certificateProblem: trust.certificateProblem } : {}),
   };
+}
+
+/** SQLite's own words for what failed (never message text: it names the fault, not the data). */
+function storeReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0]?.slice(0, 120) ?? 'unknown error';
 }
 
 function errorName(error: unknown): string {

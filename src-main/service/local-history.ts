@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqlite';
 import type { ChatMessageView, MessageStatus } from '../../src-shared/ipc/domain.ts';
+import { MAX_SHOWN_TIME_MS, timeProblem } from '../client/host-bounds.ts';
 import type { OutboxEntry, OutboxStore } from '../client/outbox.ts';
 
 /**
@@ -15,6 +16,11 @@ import type { OutboxEntry, OutboxStore } from '../client/outbox.ts';
  * (sender key, id), and keying on the sender too means another member cannot overwrite our
  * copy of someone's message by reusing its id. Text is stored as plain text: the file is as
  * private as the user's account (see docs/desktop.md).
+ *
+ * Retention: each room keeps its newest `maxMessagesPerRoom` messages with a place (seq); older
+ * ones are deleted as new ones arrive (the host still has them, and scrolling back asks it).
+ * Messages whose time no date can show are neither stored nor served, so a host's bad value
+ * (or a row from an earlier version) cannot break a room's timeline.
  */
 const MIGRATIONS: readonly string[] = [
   `
@@ -59,7 +65,21 @@ export class LocalHistoryError extends Error {
   override readonly name = 'LocalHistoryError';
 }
 
-export type StoreResult = 'new' | 'confirmed' | 'known';
+/** `invalid`: not stored, its values cannot be shown (e.g. a time out of range). */
+export type StoreResult = 'new' | 'confirmed' | 'known' | 'invalid';
+
+export interface LocalHistoryOptions {
+  /** Messages kept per room (default 20 000). */
+  readonly maxMessagesPerRoom?: number;
+  /** A size limit for the file; writes beyond it fail with SQLite's "database or disk is full". */
+  readonly maxBytes?: number;
+}
+
+export const DEFAULT_MAX_MESSAGES_PER_ROOM = 20_000;
+/** Retention runs once per this many messages stored in a room, not on every insert. */
+const PRUNE_EVERY = 256;
+/** Only rows with a time a date can show are served. */
+const SHOWN = `ts BETWEEN 0 AND ${MAX_SHOWN_TIME_MS}`;
 
 export interface HistoryPage {
   readonly messages: ChatMessageView[];
@@ -74,9 +94,22 @@ export class LocalHistory {
   readonly #confirm: StatementSync;
   readonly #setFailed: StatementSync;
   readonly #get: StatementSync;
+  readonly #prune: StatementSync;
+  readonly #maxPerRoom: number;
+  /** Rooms per host (joined flag), read once per host and then kept current here. */
+  readonly #rooms = new Map<string, Map<string, boolean>>();
+  /** Messages stored per host and room since retention last ran there. */
+  readonly #sincePrune = new Map<string, number>();
 
-  private constructor(db: DatabaseSync) {
+  private constructor(db: DatabaseSync, options: LocalHistoryOptions) {
     this.#db = db;
+    this.#maxPerRoom = Math.max(1, options.maxMessagesPerRoom ?? DEFAULT_MAX_MESSAGES_PER_ROOM);
+    // Deletes all but the newest N with a seq; queued and failed messages (no seq) stay.
+    this.#prune = db.prepare(
+      `DELETE FROM messages WHERE host = :host AND room = :room AND seq < (
+         SELECT seq FROM messages WHERE host = :host AND room = :room AND seq IS NOT NULL
+         ORDER BY seq DESC LIMIT 1 OFFSET :keep)`,
+    );
     this.#insert = db.prepare(
       `INSERT OR IGNORE INTO messages (host, ${COLUMNS})
        VALUES (:host, :room, :sender, :id, :seq, :ts, :nick, :fp, :text, :own, :status)`,
@@ -94,11 +127,15 @@ export class LocalHistory {
     );
   }
 
-  static open(path: string): LocalHistory {
+  static open(path: string, options: LocalHistoryOptions = {}): LocalHistory {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const db = new DatabaseSync(path);
     try {
       db.exec('PRAGMA journal_mode = WAL');
+      if (options.maxBytes !== undefined) {
+        const pageSize = Number(db.prepare('PRAGMA page_size').get()?.['page_size'] ?? 4096);
+        db.exec(`PRAGMA max_page_count = ${Math.max(1, Math.ceil(options.maxBytes / pageSize))}`);
+      }
       // A client can afford NORMAL: a power cut may lose the last moments of local history,
       // which the host still has; the outbox is re-saved on every change.
       db.exec('PRAGMA synchronous = NORMAL');
@@ -110,7 +147,7 @@ export class LocalHistory {
         `cannot open the local history ${path}: ${(error as Error).message}`,
       );
     }
-    return new LocalHistory(db);
+    return new LocalHistory(db, options);
   }
 
   close(): void {
@@ -122,8 +159,12 @@ export class LocalHistory {
    * confirms a queued row ('confirmed'); otherwise 'new' or 'known' (already stored).
    */
   storeReceived(host: string, view: ChatMessageView): StoreResult {
+    if (timeProblem(view.ts)) return 'invalid';
     const inserted = this.#insert.run(params(host, view)).changes > 0;
-    if (inserted) return 'new';
+    if (inserted) {
+      this.#stored(host, view.room);
+      return 'new';
+    }
     if (view.seq !== undefined && view.own) {
       const updated = this.#confirm.run({
         host,
@@ -139,7 +180,23 @@ export class LocalHistory {
 
   /** A message we just wrote: shown at once as queued. */
   storeQueued(host: string, view: ChatMessageView): void {
-    this.#insert.run(params(host, { ...view, status: 'queued' }));
+    if (this.#insert.run(params(host, { ...view, status: 'queued' })).changes > 0) {
+      this.#stored(host, view.room);
+    }
+  }
+
+  /** A row was added: the room is known, and every PRUNE_EVERY rows retention runs. */
+  #stored(host: string, room: string): void {
+    const rooms = this.#rooms.get(host);
+    if (rooms && !rooms.has(room)) rooms.set(room, false);
+    const id = `${host}\n${room}`;
+    const count = (this.#sincePrune.get(id) ?? 0) + 1;
+    if (count < PRUNE_EVERY) {
+      this.#sincePrune.set(id, count);
+      return;
+    }
+    this.#sincePrune.delete(id);
+    this.#prune.run({ host, room, keep: this.#maxPerRoom - 1 });
   }
 
   /** The host acknowledged our message: it now has its place (seq) and host time. */
@@ -150,7 +207,7 @@ export class LocalHistory {
     seq: number,
     ts: number,
   ): ChatMessageView | undefined {
-    this.#confirm.run({ host, sender: ownKey, id, seq, ts });
+    if (!timeProblem(ts)) this.#confirm.run({ host, sender: ownKey, id, seq, ts });
     return this.#find(host, ownKey, id);
   }
 
@@ -170,14 +227,14 @@ export class LocalHistory {
     if (beforeSeq === undefined) {
       rows = this.#db
         .prepare(
-          `SELECT ${COLUMNS} FROM messages WHERE host = ? AND room = ?
+          `SELECT ${COLUMNS} FROM messages WHERE host = ? AND room = ? AND ${SHOWN}
            ORDER BY seq IS NULL DESC, seq DESC, ts DESC LIMIT ?`,
         )
         .all(host, room, take + 1);
     } else {
       rows = this.#db
         .prepare(
-          `SELECT ${COLUMNS} FROM messages WHERE host = ? AND room = ? AND seq < ?
+          `SELECT ${COLUMNS} FROM messages WHERE host = ? AND room = ? AND seq < ? AND ${SHOWN}
            ORDER BY seq DESC LIMIT ?`,
         )
         .all(host, room, beforeSeq, take + 1);
@@ -204,6 +261,18 @@ export class LocalHistory {
 
   /** Rooms known on `host`: joined ones and any with stored messages. */
   rooms(host: string): { room: string; joined: boolean }[] {
+    // Asked on every unread message: read once, then kept current, never a scan per message.
+    let rooms = this.#rooms.get(host);
+    if (!rooms) {
+      rooms = new Map(this.#readRooms(host).map((r) => [r.room, r.joined]));
+      this.#rooms.set(host, rooms);
+    }
+    return [...rooms]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([room, joined]) => ({ room, joined }));
+  }
+
+  #readRooms(host: string): { room: string; joined: boolean }[] {
     const rows = this.#db
       .prepare(
         `SELECT room, max(joined) AS joined FROM (
@@ -222,6 +291,7 @@ export class LocalHistory {
          ON CONFLICT (host, room) DO UPDATE SET joined = excluded.joined`,
       )
       .run(host, room, joined ? 1 : 0);
+    this.#rooms.get(host)?.set(room, joined);
   }
 
   /** The ChatSession's outbox for `host`, kept here across restarts. */
