@@ -112,7 +112,8 @@ export class RequestHandler {
       case 'send':
         // Stored as UTF-8, a lone surrogate would come back from history as U+FFFD: the same
         // replacement up front gives live members and later joiners the same text.
-        return this.#send(client, { ...request, text: request.text.toWellFormed() }, now);
+        if (!request.text.isWellFormed()) request.text = request.text.toWellFormed();
+        return this.#send(client, request, now);
       case 'typing':
         return this.#typing(client, request.room, now);
       case 'nick':
