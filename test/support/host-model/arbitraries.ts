@@ -1,0 +1,144 @@
+import fc from 'fast-check';
+import { utf8Length } from '../../../src-main/protocol/wire/codec.ts';
+import { anyText } from '../../fuzz/kit.ts';
+import {
+  ConnectWithTakenNick,
+  Connect,
+  Disconnect,
+  History,
+  type HostCommand,
+  Join,
+  Leave,
+  MALFORMED,
+  Malformed,
+  Pause,
+  Rename,
+  Resend,
+  ResendAcked,
+  Send,
+  SendAndDrop,
+  Typing,
+} from './commands.ts';
+import { JOINED, LIMITS, MAX_MESSAGE_BYTES, NICK_POOL, ROOMS, UNKNOWN_ROOM } from './model.ts';
+
+/**
+ * Characters that cost more once JSON-escaped than in UTF-8 (C0 and C1 controls, quotes,
+ * backslashes, lone surrogates), characters of every UTF-8 length, and ones that disguise text
+ * (bidi overrides, BOM, line separators).
+ */
+const UNITS = [
+  'a',
+  '\u0000',
+  '\u0001',
+  '\u001f',
+  '\u007f',
+  '\u0085',
+  '\u009f',
+  '"',
+  '\\',
+  'é',
+  '€',
+  '\u2028',
+  '\u202e',
+  '\ufeff',
+  '😀',
+  '\ud800',
+  '\udfff',
+] as const;
+
+/** A text filling up to a limit, give or take a few characters: the bytes, or the record. */
+const textAtALimit: fc.Arbitrary<string> = fc
+  .record({
+    prefix: anyText(12),
+    unit: fc.constantFrom(...UNITS),
+    limit: fc.constantFrom('bytes', 'record'),
+    delta: fc.integer({ min: -4, max: 4 }),
+  })
+  .map(({ prefix, unit, limit, delta }) => {
+    const escaped = (s: string) => utf8Length(JSON.stringify(s)) - 2;
+    // The rest of a `msg` (room, seq, id, from, fp, key, ts) takes about 200 bytes.
+    const count =
+      limit === 'bytes'
+        ? Math.floor((LIMITS.maxTextBytes - utf8Length(prefix)) / utf8Length(unit))
+        : Math.floor((MAX_MESSAGE_BYTES - 200 - escaped(prefix)) / escaped(unit));
+    return prefix + unit.repeat(Math.max(1, count + delta));
+  });
+
+/** Any size up to past the byte limit, of one repeated character after a random start. */
+const textOfAnySize: fc.Arbitrary<string> = fc
+  .tuple(anyText(8), fc.constantFrom(...UNITS), fc.integer({ min: 1, max: 20_000 }))
+  .map(([prefix, unit, count]) => prefix + unit.repeat(count));
+
+export const messageText: fc.Arbitrary<string> = fc.oneof(
+  { weight: 6, arbitrary: anyText(200).filter((s) => s.length > 0) },
+  { weight: 2, arbitrary: textAtALimit },
+  { weight: 1, arbitrary: textOfAnySize },
+  { weight: 1, arbitrary: anyText(3) },
+);
+
+const pick = fc.nat({ max: 1000 });
+const room = fc.constantFrom(...ROOMS);
+const anyRoom = fc.oneof(
+  { weight: 8, arbitrary: room },
+  { weight: 1, arbitrary: fc.constant(UNKNOWN_ROOM) },
+);
+
+/** The commands, weighted by repetition: mostly sends and joins, now and then something rude. */
+export function hostCommands(maxCommands: number): fc.Arbitrary<Iterable<HostCommand>> {
+  const connect = fc
+    .tuple(pick, fc.subarray([...ROOMS]))
+    .map(([p, rooms]) => new Connect(p, rooms));
+  const join = fc.tuple(pick, anyRoom).map(([p, r]) => new Join(p, r));
+  const sendRoom = fc.oneof(
+    { weight: 5, arbitrary: fc.constant(JOINED) },
+    { weight: 1, arbitrary: room },
+  );
+  const send = fc.tuple(pick, sendRoom, messageText).map(([p, r, t]) => new Send(p, r, t));
+  return fc.commands(
+    [
+      connect,
+      connect,
+      connect,
+      join,
+      join,
+      join,
+      send,
+      send,
+      send,
+      send,
+      send,
+      send,
+      fc.tuple(pick, room).map(([p, r]) => new Leave(p, r)),
+      fc
+        .tuple(pick, fc.constantFrom('drop' as const, 'bye' as const))
+        .map(([p, how]) => new Disconnect(p, how)),
+      fc
+        .tuple(
+          pick,
+          anyText(60).filter((s) => s.length > 0),
+        )
+        .map(([p, t]) => new SendAndDrop(p, t)),
+      pick.map((p) => new Resend(p)),
+      pick.map((p) => new Resend(p)),
+      fc.tuple(pick, pick).map(([p, m]) => new ResendAcked(p, m)),
+      fc.tuple(pick, fc.constantFrom(...NICK_POOL)).map(([p, n]) => new Rename(p, n)),
+      fc.tuple(pick, pick).map(([p, n]) => new ConnectWithTakenNick(p, n)),
+      fc
+        .tuple(
+          pick,
+          room,
+          fc.oneof(
+            fc.constant({ kind: 'newest' as const }),
+            fc.constant({ kind: 'zero' as const }),
+            pick.map((p) => ({ kind: 'at' as const, pick: p })),
+          ),
+          fc.constantFrom(1, 2, 7, 100, 500),
+        )
+        .map(([p, r, b, l]) => new History(p, r, b, l)),
+      fc.tuple(pick, room).map(([p, r]) => new Typing(p, r)),
+      fc.tuple(pick, fc.nat({ max: MALFORMED.length - 1 })).map(([p, w]) => new Malformed(p, w)),
+      fc.integer({ min: 50, max: 700 }).map((ms) => new Pause(ms)),
+    ],
+    { maxCommands, size: 'max' },
+  );
+}

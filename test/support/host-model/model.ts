@@ -1,0 +1,221 @@
+import { foldNick } from '../../../src-main/server/db/fold-nick.ts';
+import { DEFAULT_LIMITS, type HostLimits } from '../../../src-main/server/host-limits.ts';
+import { encodeMessage, utf8Length } from '../../../src-main/protocol/wire/codec.ts';
+import { MAX_TEXT_BYTES } from '../../../src-main/protocol/wire/messages.ts';
+
+/**
+ * The model of the whole host that test/integration/host-model.test.ts runs random commands
+ * against: who is connected (per slot), in which rooms, under which nickname, who owns which
+ * nickname, and which messages were acknowledged. It holds expectations only; what really
+ * happened (connections, received messages, the database) lives in HostWorld.
+ */
+
+export const ROOMS = ['lobby', 'dev'] as const;
+/** Stands for "one of the rooms the connection is in" in a generated command. */
+export const JOINED = '(joined)';
+/** A well-formed room name the host does not have: `unknown-room`. */
+export const UNKNOWN_ROOM = 'nowhere';
+/** Connection slots and the key each uses: four keys, and keys 0 and 1 with a second window. */
+export const SLOT_KEYS = [0, 1, 2, 3, 0, 1] as const;
+export const FIRST_NICKS = ['alice', 'bob', 'carol', 'dave'] as const;
+/**
+ * Renames draw from here: case and compatibility variants of each other ("Alice", "ＡＬＩＣＥ",
+ * "ﬁnn" folds to "finn"), the longest allowed, and letters of other scripts.
+ */
+export const NICK_POOL = [
+  'alice',
+  'Alice',
+  'ＡＬＩＣＥ',
+  'bob',
+  'erin',
+  'ﬁnn',
+  'finn',
+  'Ωmega',
+  'ωMEGA',
+  '李小龍',
+  'zoë_-.9',
+  'n'.repeat(32),
+  'Ⅻ',
+  'xii',
+] as const;
+
+/**
+ * The host's limits in the model test: the defaults, but a generous request allowance (every
+ * step pings every connection) and few flood strikes, so that a flood close happens too.
+ */
+export const MODEL_LIMITS: Partial<HostLimits> = {
+  requestsPerSecond: 100_000,
+  requestBurst: 100_000,
+  floodStrikes: 12,
+  historyLimit: 1_000_000,
+};
+export const LIMITS: HostLimits = { ...DEFAULT_LIMITS, ...MODEL_LIMITS };
+
+/** A record holds 65519 bytes; an item's header takes 3, so one message is at most this. */
+export const MAX_MESSAGE_BYTES = 65_516;
+
+export interface ConnState {
+  readonly slot: number;
+  readonly key: number;
+  /** Distinguishes this connection from earlier ones in the same slot. */
+  readonly generation: number;
+  nick: string;
+  readonly rooms: Set<string>;
+  /** Sends refused for the rate limit in a row (the host closes with `flooding` past the limit). */
+  strikes: number;
+}
+
+/** A message a client still has to resend: refused for the rate limit, or its connection died. */
+export interface Unsent {
+  readonly room: string;
+  readonly id: string;
+  readonly text: string;
+  /** The connection dropped right after sending: the host may or may not have stored it. */
+  readonly uncertain: boolean;
+}
+
+export interface KeyState {
+  readonly index: number;
+  /** The nickname new connections of this key use (the key owns it once welcomed). */
+  nick: string;
+  readonly outbox: Unsent[];
+}
+
+export interface AckedMessage {
+  readonly key: number;
+  readonly room: string;
+  readonly id: string;
+  readonly text: string;
+  readonly seq: number;
+}
+
+export class HostModel {
+  readonly keys: KeyState[] = FIRST_NICKS.map((nick, index) => ({ index, nick, outbox: [] }));
+  readonly slots: (ConnState | undefined)[] = SLOT_KEYS.map(() => undefined);
+  /** Folded nickname → the key that claimed it first (claims are forever). */
+  readonly nickOwners = new Map<string, number>();
+  /** `key index/id` → the acknowledged message. */
+  readonly acked = new Map<string, AckedMessage>();
+  /** Every text ever sent under `key index/id`, and its room (the first send decides). */
+  readonly sent = new Map<string, { readonly room: string; readonly text: string }>();
+  /** Messages the host refused for good (too long, malformed): they must never be stored. */
+  readonly refused = new Set<string>();
+  /** Keys that sent `typing` to a room: only those may show up as typing there. */
+  readonly typers = new Set<string>();
+  #generation = 0;
+  #ids = 0;
+
+  nextGeneration(): number {
+    return ++this.#generation;
+  }
+
+  nextId(key: number): string {
+    return `k${key}-m${String(++this.#ids).padStart(6, '0')}`;
+  }
+
+  open(): ConnState[] {
+    return this.slots.filter((s): s is ConnState => s !== undefined);
+  }
+
+  closedSlots(): number[] {
+    return this.slots.flatMap((s, slot) => (s === undefined ? [slot] : []));
+  }
+
+  connectionsOf(key: number): ConnState[] {
+    return this.open().filter((c) => c.key === key);
+  }
+
+  /** Keys with at least one connection in the room, and the nickname each shows. */
+  members(room: string): Map<number, string> {
+    const members = new Map<number, string>();
+    for (const conn of this.open()) {
+      if (conn.rooms.has(room) && !members.has(conn.key)) members.set(conn.key, conn.nick);
+    }
+    return members;
+  }
+
+  ownerOf(nick: string): number | undefined {
+    return this.nickOwners.get(foldNick(nick));
+  }
+
+  mayUse(key: number, nick: string): boolean {
+    const owner = this.ownerOf(nick);
+    return owner === undefined || owner === key;
+  }
+
+  /** The nickname a new connection of `key` says hello with: its own, or a free one. */
+  helloNick(key: number): string {
+    const state = this.keys[key];
+    if (!state) throw new Error(`no key ${key}`);
+    if (this.mayUse(key, state.nick)) return state.nick;
+    const free = NICK_POOL.find((nick) => this.mayUse(key, nick));
+    return free ?? `${FIRST_NICKS[key] ?? 'k'}${key}x`;
+  }
+}
+
+export const messageKey = (key: number, id: string) => `${key}/${id}`;
+
+/** Replaces lone surrogates with U+FFFD, as storing text as UTF-8 does (String#toWellFormed). */
+export function wellFormed(text: string): string {
+  return text.replace(
+    /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
+    '\ufffd',
+  );
+}
+
+/** What the host may answer to a `send` of this text, by size and form alone. */
+export interface SendVerdict {
+  /** The schema refuses it (empty, or more UTF-16 units than the byte limit): protocol-error. */
+  readonly malformed: boolean;
+  /** It must be refused with `text-too-long`. */
+  readonly tooLong: boolean;
+  /** It may be refused with `text-too-long` (its `msg` is at the edge of a record). */
+  readonly mayBeTooLong: boolean;
+  /** Holds lone surrogates: refusing it is as acceptable as storing it well-formed. */
+  readonly illFormed: boolean;
+  readonly bytes: number;
+  readonly encodedBytes: number;
+}
+
+export function sendVerdict(
+  text: string,
+  sender: { room: string; id: string; nick: string; fp: string; key: string },
+): SendVerdict {
+  const bytes = utf8Length(text);
+  const illFormed = wellFormed(text) !== text;
+  const malformed = text.length === 0 || text.length > MAX_TEXT_BYTES;
+  // The `msg` every other member (and a later history page) gets, at its smallest and largest:
+  // field order as the host writes it, a one-digit or 2^53 seq, `history: true` or not.
+  const encoded = (seq: number, history: boolean) =>
+    encodeMessage({
+      t: 'msg',
+      room: sender.room,
+      seq,
+      id: sender.id,
+      from: sender.nick,
+      fp: sender.fp,
+      key: sender.key,
+      text,
+      ts: Date.now(),
+      ...(history ? { history: true } : {}),
+    }).length;
+  const smallest = encoded(1, false);
+  const largest = encoded(Number.MAX_SAFE_INTEGER, true) + 4; // ts may grow a digit, and slack
+  const overBytes = bytes > LIMITS.maxTextBytes;
+  return {
+    malformed,
+    tooLong: overBytes || smallest > MAX_MESSAGE_BYTES,
+    mayBeTooLong: overBytes || largest > MAX_MESSAGE_BYTES,
+    illFormed,
+    bytes,
+    encodedBytes: smallest,
+  };
+}
+
+/** A short description of a text for failure output: sizes and its first code points, never long. */
+export function describeText(text: string): string {
+  const head = [...text.slice(0, 6)]
+    .map((c) => `U+${(c.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`)
+    .join(' ');
+  return `${text.length} units/${utf8Length(text)} bytes [${head}${text.length > 6 ? ' …' : ''}]`;
+}
