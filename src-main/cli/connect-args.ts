@@ -26,7 +26,7 @@ Options:
 
 Lines the host has not acknowledged stay in DIR/outbox/ and are sent on the next run.
 Exit codes: 0 every line acknowledged, 1 failure (or a line not delivered), 2 bad arguments,
-3 host key changed, 4 unknown host not trusted, 5 nickname taken, 6 never connected.
+3 host key changed, 4 unknown host not trusted, 5 nickname taken, 6 never connected, 7 no such room.
 `;
 
 export interface ConnectArgs {

@@ -136,6 +136,16 @@ class LineClient {
   /** Rooms whose member list is printed once their join completes. */
   readonly #listPending = new Set<string>();
   #room: string;
+  /** Input held from a `/join` until the host's room list is known (the first welcome). */
+  #held: string[] | undefined;
+  /** An exit code decided before the end (no such room), which the end reports as is. */
+  #verdict: number | undefined;
+  /** Where `/join` came from, to go back if the host has no such room. */
+  #previousRoom: string | undefined;
+  /** Rooms the host said it does not have: their lines can never be sent. */
+  readonly #goneRooms = new Set<string>();
+  /** The host's rooms, from the last handshake (HostInfo). */
+  #hostRooms: readonly string[] | undefined;
   #question: ((answer: string | undefined) => void) | undefined;
   #inputEnded = false;
   #inputPaused = false;
@@ -223,13 +233,11 @@ class LineClient {
     });
     session.on('ack', () => {
       this.#acknowledged++;
-      if (this.#inputPaused && session.pending.length <= MAX_WAITING_LINES / 2) {
-        this.#inputPaused = false;
-        this.#lines.resume();
-      }
+      this.#resumeInput(session);
     });
     session.on('welcome', (welcome) => {
       this.#everConnected = true;
+      this.#hostRooms = welcome.host.rooms;
       for (const room of session.rooms) this.#listPending.add(room);
       const now = this.#now();
       this.#out(welcomeLine(now, welcome));
@@ -237,6 +245,15 @@ class LineClient {
       if (keyChange) this.#out(keyChange);
       const problem = certificateProblemLine(now, welcome);
       if (problem) this.#out(problem);
+      // The host lists its rooms in the handshake: a room it does not have is known now.
+      const { rooms } = welcome.host;
+      if (rooms.length > 0 && !rooms.includes(this.#args.room)) {
+        this.#noSuchRoom(session, this.#args.room);
+      }
+      const held = this.#held ?? [];
+      this.#held = undefined;
+      for (const line of held) this.#line(session, line, true);
+      this.#resumeInput(session);
     });
     session.on('message', (message) => this.#out(chatLine(message)));
     session.on('presence', (presence) => this.#out(presenceLine(this.#now(), presence)));
@@ -251,6 +268,9 @@ class LineClient {
     session.on('error', (error) => {
       if (error.dropped) this.#refused++;
       this.#out(errorLine(this.#now(), error));
+      if (error.code === 'unknown-room' && error.room !== undefined) {
+        this.#noSuchRoom(session, error.room);
+      }
     });
     session.on('fatal', (fatal) => {
       this.#io.stderr.write(this.#describeFatal(fatal));
@@ -258,9 +278,20 @@ class LineClient {
     });
   }
 
-  #line(session: ChatSession, line: string): void {
+  #line(session: ChatSession, line: string, replayed = false): void {
     if (this.#question) return this.#answer(line);
-    if (this.#ending || line === '') return;
+    if ((this.#ending && !replayed) || line === '') return;
+    if (this.#held) {
+      this.#held.push(line);
+      if (this.#held.length >= MAX_WAITING_LINES) this.#pauseInput();
+      return;
+    }
+    if (/^\/join(\s|$)/.test(line) && this.#hostRooms === undefined) {
+      // Which rooms exist is known once connected: until then, hold this line and every
+      // later one, so none goes to a room that turns out not to exist.
+      this.#held = [line];
+      return;
+    }
     if (line.startsWith('/') && !line.startsWith('//')) return this.#command(session, line);
     const text = line.startsWith('//') ? line.slice(1) : line;
     try {
@@ -270,10 +301,19 @@ class LineClient {
       this.#report(error);
       return;
     }
-    if (session.pending.length >= MAX_WAITING_LINES && !this.#inputPaused) {
-      this.#inputPaused = true;
-      this.#lines.pause();
-    }
+    if (session.pending.length >= MAX_WAITING_LINES) this.#pauseInput();
+  }
+
+  #pauseInput(): void {
+    if (this.#inputPaused) return;
+    this.#inputPaused = true;
+    this.#lines.pause();
+  }
+
+  #resumeInput(session: ChatSession): void {
+    if (!this.#inputPaused || this.#held || session.pending.length > MAX_WAITING_LINES / 2) return;
+    this.#inputPaused = false;
+    this.#lines.resume();
   }
 
   #command(session: ChatSession, line: string): void {
@@ -296,10 +336,24 @@ class LineClient {
           if (!isValidRoomName(argument)) {
             return this.#out(systemLine(now, 'usage: /join ROOM (a-z, 0-9, . _ -)'));
           }
+          if (
+            this.#hostRooms &&
+            this.#hostRooms.length > 0 &&
+            !this.#hostRooms.includes(argument)
+          ) {
+            // Stay where we are: lines typed next must not go to a room that cannot exist.
+            return this.#out(
+              systemLine(
+                now,
+                `no room ${escapeText(argument)} here: ${this.#roomsText()}; still talking in #${this.#room}`,
+              ),
+            );
+          }
           if (!session.rooms.includes(argument)) {
             this.#listPending.add(argument);
             session.join(argument);
           }
+          if (argument !== this.#room) this.#previousRoom = this.#room;
           this.#room = argument;
           this.#out(systemLine(now, 'talking here now', argument));
           return;
@@ -320,6 +374,46 @@ class LineClient {
   }
 
   /**
+   * The host has no room `room`. The invite's room: nothing to do here, exit 7. A `/join`ed one
+   * (before the host's room list was known): back to the room before. Either way its lines
+   * can never be sent: they leave the outbox file and count as not delivered.
+   */
+  #noSuchRoom(session: ChatSession, room: string): void {
+    if (this.#goneRooms.has(room)) return;
+    this.#goneRooms.add(room);
+    this.#outboxStore.forgetRoom(room);
+    const lost = session.pending.filter((entry) => entry.room === room).length;
+    this.#refused += lost;
+    if (room === this.#args.room && !this.#synced.has(room) && this.#room === room) {
+      this.#io.stderr.write(
+        `parley --connect: there is no room "${escapeText(room)}" on ${addressText(this.#args.address)}; ` +
+          `${this.#roomsText()}${lost > 0 ? `; ${count(lost, 'message')} not sent` : ''}\n`,
+      );
+      this.#verdict = EXIT.noSuchRoom;
+      void this.#end(session);
+      return;
+    }
+    if (this.#room === room) {
+      this.#room = this.#previousRoom ?? this.#args.room;
+      this.#out(
+        systemLine(
+          this.#now(),
+          `no room ${escapeText(room)} here: ${this.#roomsText()}; talking here again` +
+            (lost > 0 ? ` (${count(lost, 'message')} for ${escapeText(room)} not sent)` : ''),
+          this.#room,
+        ),
+      );
+    }
+  }
+
+  #roomsText(): string {
+    const rooms = this.#hostRooms ?? [];
+    return rooms.length > 0
+      ? `its rooms are ${rooms.map((r) => `#${escapeText(r)}`).join(', ')}`
+      : 'it lists no rooms';
+  }
+
+  /**
    * End of input or /quit: wait while the host makes progress (connecting, joining,
    * acknowledging), then say goodbye. The exit code says whether everything got through.
    */
@@ -334,10 +428,11 @@ class LineClient {
 
   /** Done: connected, every room answered, nothing waiting. */
   #isSettled(session: ChatSession): boolean {
+    if (this.#verdict !== undefined) return true;
     return (
       this.#everConnected &&
-      session.pending.length === 0 &&
-      session.rooms.every((room) => this.#synced.has(room))
+      this.#waiting(session).length === 0 &&
+      session.rooms.every((room) => this.#synced.has(room) || this.#goneRooms.has(room))
     );
   }
 
@@ -365,8 +460,13 @@ class LineClient {
     });
   }
 
+  /** Lines that may still be delivered (not those for a room the host does not have). */
+  #waiting(session: ChatSession): OutboxEntry[] {
+    return session.pending.filter((entry) => !this.#goneRooms.has(entry.room));
+  }
+
   #progress(session: ChatSession): void {
-    const waiting = session.pending.length;
+    const waiting = this.#waiting(session).length;
     const where = addressText(this.#args.address);
     if (!this.#everConnected) {
       const why = this.#lastProblem ? ` (${escapeText(this.#lastProblem)})` : '';
@@ -382,13 +482,20 @@ class LineClient {
   }
 
   #outcome(session: ChatSession): number {
-    const left = session.pending.length;
+    if (this.#verdict !== undefined) return this.#verdict;
+    const left = this.#waiting(session).length;
     const kept = left > 0 ? `; kept in ${this.#outboxStore.path} for the next run` : '';
     const say = (text: string) => this.#io.stderr.write(`parley --connect: ${text}\n`);
     if (!this.#everConnected) {
       const why = this.#lastProblem ? `: ${escapeText(this.#lastProblem)}` : '';
       say(`could not connect to ${addressText(this.#args.address)}${why}`);
       if (left > 0) say(`${count(left, 'message')} not sent${kept}`);
+      const held = this.#held?.length ?? 0;
+      if (held > 0) {
+        say(
+          `${count(held, 'input line')} from the first /join on not read: the host's rooms were never known`,
+        );
+      }
       return EXIT.unreachable;
     }
     if (left > 0) {

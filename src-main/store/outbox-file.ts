@@ -37,6 +37,8 @@ export function outboxPath(dataDir: string, address: HostAddress): string {
 
 export interface FileOutboxStore extends OutboxStore {
   readonly path: string;
+  /** The host has no such room: its lines can never be sent, so later saves drop them. */
+  forgetRoom(room: string): void;
 }
 
 export function fileOutboxStore(dataDir: string, address: HostAddress): FileOutboxStore {
@@ -44,6 +46,7 @@ export function fileOutboxStore(dataDir: string, address: HostAddress): FileOutb
   const host = hostId(address);
   /** Every id this store has loaded or saved: ids missing from a save were delivered. */
   const ours = new Set<string>();
+  const forgotten = new Set<string>();
   let queue: Promise<unknown> = Promise.resolve();
   const serialized = <T>(run: () => Promise<T>): Promise<T> => {
     const result = queue.then(run, run);
@@ -52,6 +55,7 @@ export function fileOutboxStore(dataDir: string, address: HostAddress): FileOutb
   };
   return {
     path,
+    forgetRoom: (room) => void forgotten.add(room),
     load: () =>
       serialized(async () => {
         const entries = await readEntries(path, host);
@@ -62,7 +66,7 @@ export function fileOutboxStore(dataDir: string, address: HostAddress): FileOutb
       serialized(async () => {
         const foreign = (await readEntries(path, host)).filter((entry) => !ours.has(entry.id));
         for (const entry of entries) ours.add(entry.id);
-        const all = [...foreign, ...entries];
+        const all = [...foreign, ...entries].filter((entry) => !forgotten.has(entry.room));
         const text = JSON.stringify({ version: 1, host, entries: all }, null, 1) + '\n';
         await writeSecretFileAtomic(path, text);
       }),

@@ -400,6 +400,72 @@ describe('the line client (parley --connect)', () => {
   });
 });
 
+describe('the line client and rooms', () => {
+  it('/join of a room the host does not have stays in the room and lists the rooms', async () => {
+    const h = await host();
+    const reader = await chatSession(h, 'reader');
+    // Piped: the line after /join is read before the host's room list is known.
+    const piped = lineClient(
+      ['--connect', h.invite(), '--nick', 'piped', '--data-dir', tempDir()],
+      '/join nowhere\nstill in lobby\n',
+    );
+    expect(await piped.exited).toBe(0);
+    expect(piped.lines.join('\n')).toMatch(
+      new RegExp(
+        `^\\*\\*\\* ${TIME} no room nowhere here: its rooms are #lobby, #dev; still talking in #lobby$`,
+        'm',
+      ),
+    );
+    expect(piped.lines.join('\n')).not.toContain('talking here now');
+
+    // Typed: the room list is known by then.
+    const typed = lineClient(['--connect', h.invite(), '--nick', 'typed', '--data-dir', tempDir()]);
+    await typed.waitForLine(/#lobby synced/);
+    typed.proc.stdin.write('/join nowhere\n');
+    await typed.waitForLine(
+      /no room nowhere here: its rooms are #lobby, #dev; still talking in #lobby$/,
+    );
+    typed.proc.stdin.end('typed in lobby\n');
+    expect(await typed.exited).toBe(0);
+    await until(() => reader.messages.length === 2, 'both lines in the lobby');
+    expect(reader.messages.map((m) => [m.room, m.text])).toEqual([
+      ['lobby', 'still in lobby'],
+      ['lobby', 'typed in lobby'],
+    ]);
+  });
+
+  it('an invite for a room the host does not have exits 7 and lists the rooms', async () => {
+    const h = await host();
+    const invite = h.invite().replace('/lobby#', '/nowhere#');
+    const dataDir = tempDir();
+    const client = lineClient(
+      ['--connect', invite, '--nick', 'alice', '--data-dir', dataDir],
+      'hello\n',
+    );
+    expect(await client.exited).toBe(7);
+    expect(client.stderr()).toContain(
+      `there is no room "nowhere" on 127.0.0.1:${h.address.port}; its rooms are #lobby, #dev; 1 message not sent`,
+    );
+    // The line can never be sent: it does not wait in the outbox for a next run.
+    const outbox = join(dataDir, 'outbox', `127.0.0.1_${h.address.port}.json`);
+    expect(JSON.parse(readFileSync(outbox, 'utf8'))).toMatchObject({ entries: [] });
+  });
+
+  it('a clean /quit shows as left to the others, not disconnected', async () => {
+    const h = await host();
+    const watcher = await chatSession(h, 'watcher');
+    const events: string[] = [];
+    watcher.s.on('presence', (p) => events.push(`${p.event} ${p.nick}`));
+    const alice = lineClient(['--connect', h.invite(), '--nick', 'alice', '--data-dir', tempDir()]);
+    await alice.waitForLine(/#lobby synced/);
+    await until(() => events.includes('joined alice'), 'alice joins');
+    alice.proc.stdin.write('/quit\n'); // stdin stays open: /quit alone ends the session
+    expect(await alice.exited).toBe(0);
+    await until(() => events.length === 2, 'alice goes');
+    expect(events).toEqual(['joined alice', 'left alice']);
+  });
+});
+
 describe('the line client against a hostile host', () => {
   // Anything a terminal would act on: C0/C1 controls (ESC, BEL, CR…), DEL, bidi overrides.
   // eslint-disable-next-line no-control-regex -- finding control characters is the point
