@@ -75,15 +75,16 @@ export function buildRows(entries: readonly Entry[], now: number, complete = fal
   return rows;
 }
 
-export function describePresence(presence: PresenceEvent): string {
+/** What happened, without the nicknames (the UI shows those isolated, around it). */
+export function presenceVerb(presence: PresenceEvent): string {
   switch (presence.event) {
     case 'joined':
-      return `${presence.nick} joined`;
+      return 'joined';
     case 'left':
-      return `${presence.nick} left`;
+      return 'left';
     case 'disconnected':
-      return `${presence.nick} went offline`;
+      return 'went offline';
     case 'renamed':
-      return `${presence.nick} is now ${presence.newNick ?? 'someone else'}`;
+      return 'is now';
   }
 }
