@@ -2,7 +2,7 @@
  * What the client accepts from a host beyond the wire schema: the schema says what a message
  * looks like, these say what the client can hold and show. A host that exceeds them is broken
  * or hostile; either way the client must not grow without limit, hang, or store a value its
- * UI cannot display. docs/protocol.md §"What a client accepts" lists them.
+ * UI cannot display.
  */
 
 /**

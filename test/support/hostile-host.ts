@@ -29,8 +29,9 @@ import { newKeyPair } from './loopback.ts';
  *   const conn = await host.nextConnection();  conn.send({ t: 'msg', ..., ts: 9e15 });
  *
  * Defaults behave honestly, so a test overrides only the part it attacks:
- * `welcome` sends `welcome` with the hello's nick, `pong` answers pings, and a join is
- * answered with `joined`, one last `members` page (the joiner) and `synced`.
+ * `welcome` sends `welcome` with the hello's nick, `pong` answers pings, a join is
+ * answered with `joined`, one last `members` page (the joiner) and `synced`, and a history
+ * request with `history-end` (nothing older).
  */
 export interface HostileHostOptions {
   readonly rooms?: readonly string[];
@@ -45,6 +46,11 @@ export interface HostileHostOptions {
   readonly pong?: boolean;
   /** Answers a `join`; default: `joined`, the joiner as the only member, `synced`. */
   readonly onJoin?: (connection: HostileConnection, room: string) => void;
+  /** Answers a `history` request; default: `history-end` with nothing older. */
+  readonly onHistory?: (
+    connection: HostileConnection,
+    request: Extract<ClientMessage, { t: 'history' }>,
+  ) => void;
   /** Called for every client message, after the defaults above; for anything else. */
   readonly onMessage?: (connection: HostileConnection, message: ClientMessage) => void;
   /** Called once per accepted connection, after `welcome` (if any) was queued. */
@@ -319,6 +325,10 @@ function wrap(
         });
         connection.send({ t: 'synced', room: message.room });
       }
+    }
+    if (message.t === 'history') {
+      if (options.onHistory) options.onHistory(connection, message);
+      else connection.send({ t: 'history-end', room: message.room, more: false });
     }
     options.onMessage?.(connection, message);
     for (const listener of listeners) listener();

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChatMessageView } from '../../src-shared/ipc/domain.ts';
-import { LocalHistory } from '../../src-main/service/local-history.ts';
+import { LocalHistory, type LocalHistoryOptions } from '../../src-main/service/local-history.ts';
 
 const dirs: string[] = [];
 const open: LocalHistory[] = [];
@@ -11,12 +11,15 @@ afterEach(() => {
   for (const h of open.splice(0)) h.close();
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
-function history(dir = mkdtempSync(join(tmpdir(), 'parley-history-'))): {
+function history(
+  dir = mkdtempSync(join(tmpdir(), 'parley-history-')),
+  options: LocalHistoryOptions = {},
+): {
   h: LocalHistory;
   dir: string;
 } {
   if (!dirs.includes(dir)) dirs.push(dir);
-  const h = LocalHistory.open(join(dir, 'history.sqlite'));
+  const h = LocalHistory.open(join(dir, 'history.sqlite'), options);
   open.push(h);
   return { h, dir };
 }
@@ -152,5 +155,54 @@ describe('LocalHistory', () => {
     h.close();
     await expect(h.outboxStore(HOST).save([])).resolves.toBeUndefined();
     await expect(h.outboxStore(HOST).load()).resolves.toEqual([]);
+  });
+
+  it('keeps the newest messages of each room within its retention bound', () => {
+    const { h } = history(undefined, { maxMessagesPerRoom: 100 });
+    for (let seq = 1; seq <= 1000; seq++) h.storeReceived(HOST, msg(seq));
+    h.storeQueued(HOST, msg(undefined, { own: true, key: ME, text: 'mine', status: 'queued' }));
+    const all = h.page(HOST, 'lobby', undefined, 500).messages;
+    // Retention runs every few hundred messages, so between runs a room may hold a few more.
+    expect(all.length).toBeLessThanOrEqual(100 + 256 + 1);
+    expect(all.at(-2)?.seq).toBe(1000);
+    expect(all.at(-1)?.text).toBe('mine'); // queued messages are never dropped
+    expect(h.oldestSeq(HOST, 'lobby')).toBeGreaterThan(500);
+  });
+
+  it('neither stores nor serves a time no date can show', () => {
+    const { h } = history();
+    expect(h.storeReceived(HOST, msg(1, { ts: 8.64e15 + 1 }))).toBe('invalid');
+    expect(h.storeReceived(HOST, msg(2, { ts: -1 }))).toBe('invalid');
+    expect(h.storeReceived(HOST, msg(3))).toBe('new');
+    expect(h.page(HOST, 'lobby', undefined, 10).messages.map((m) => m.seq)).toEqual([3]);
+  });
+
+  it('keeps the room list current without reading it again', () => {
+    const { h } = history();
+    expect(h.rooms(HOST)).toEqual([]);
+    h.storeReceived(HOST, msg(1, { room: 'zeta' }));
+    h.setJoined(HOST, 'alpha', true);
+    h.storeQueued(HOST, msg(undefined, { room: 'mid', own: true, key: ME, status: 'queued' }));
+    expect(h.rooms(HOST)).toEqual([
+      { room: 'alpha', joined: true },
+      { room: 'mid', joined: false },
+      { room: 'zeta', joined: false },
+    ]);
+  });
+
+  it("fails a write past its size limit with SQLite's error, and still reads", () => {
+    const { h } = history(undefined, { maxBytes: 64 * 1024 });
+    const text = 'z'.repeat(4000);
+    let failure: unknown;
+    let seq = 0;
+    while (failure === undefined && seq < 200) {
+      try {
+        h.storeReceived(HOST, msg(++seq, { text: `${text}${seq}` }));
+      } catch (error) {
+        failure = error;
+      }
+    }
+    expect(String(failure)).toMatch(/full/);
+    expect(h.page(HOST, 'lobby', undefined, 5).messages.length).toBeGreaterThan(0);
   });
 });

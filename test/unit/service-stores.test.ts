@@ -12,7 +12,7 @@ import { UnreadCounts } from '../../src-main/service/unread-counts.ts';
 import { VERIFIED_FILE, VerifiedMembers } from '../../src-main/service/verified-members.ts';
 import { DEFAULT_SIZE, restoreBounds } from '../../src-main/service/window-bounds.ts';
 import { closeAction } from '../../src-main/service/window-close.ts';
-import { RoomMembers } from '../../src-main/service/room-members.ts';
+import { MAX_OFFLINE_MEMBERS, RoomMembers } from '../../src-main/service/room-members.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -275,5 +275,47 @@ describe('RoomMembers', () => {
     expect(members.allOffline()).toEqual(['lobby']);
     expect(members.allOffline()).toEqual([]);
     expect(members.roomsOf(KEY_B)).toEqual(['lobby']);
+  });
+
+  it('stays sorted like a full sort after any sequence of changes, with offline ones bounded', () => {
+    const members = new RoomMembers();
+    const key = (i: number) => String(i).padStart(43, 'k');
+    const nicks = ['ann', 'Bob', 'bob', 'Émile', 'emile', 'zoë', 'Zed', '李', 'a1', 'a10', 'a2'];
+    let random = 42;
+    const next = (n: number) => {
+      random = (random * 1103515245 + 12345) % 2 ** 31;
+      return random % n;
+    };
+    const model = new Map<string, { nick: string; online: boolean }>();
+    for (let step = 0; step < 3000; step++) {
+      const i = next(700);
+      const nick = nicks[next(nicks.length)] as string;
+      const action = next(3);
+      if (action === 0) {
+        members.joined('lobby', { nick, fp: 'F', key: key(i) });
+        model.set(key(i), { nick, online: true });
+      } else if (action === 1) {
+        members.left('lobby', key(i));
+        const entry = model.get(key(i));
+        if (entry) entry.online = false;
+      } else {
+        members.renamed('lobby', key(i), nick);
+        const entry = model.get(key(i));
+        if (entry) entry.nick = nick;
+      }
+    }
+    const views = members.views('lobby', key(0), () => false);
+    const online = views.filter((v) => v.online);
+    expect(online.length).toBe([...model.values()].filter((m) => m.online).length);
+    expect(views.length - online.length).toBeLessThanOrEqual(MAX_OFFLINE_MEMBERS);
+    const resorted = [...views].sort(
+      (a, b) =>
+        Number(b.online) - Number(a.online) ||
+        a.nick.localeCompare(b.nick) ||
+        (a.key < b.key ? -1 : 1),
+    );
+    expect(views).toEqual(resorted);
+    for (const view of online)
+      expect(model.get(view.key)).toEqual({ nick: view.nick, online: true });
   });
 });
