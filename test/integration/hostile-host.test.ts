@@ -304,22 +304,24 @@ async function desktop(
   });
   cleanups.push(() => service.close());
   const counts = new Map<string, number>();
-  const seen: { [N in keyof ServiceEvents]?: ServiceEvents[N][] } = {};
-  const names = ['connectionState', 'message', 'members', 'presence', 'error', 'unread'] as const;
-  for (const name of names) {
-    service.on(name, (payload: never) => {
-      counts.set(name, (counts.get(name) ?? 0) + 1);
-      // Keep what tests inspect, not every payload of a flood.
-      if (name !== 'members' && name !== 'presence' && name !== 'unread') {
-        ((seen[name] ??= []) as unknown[]).push(payload);
-      }
+  const seen = new Map<string, unknown[]>();
+  const count = (name: string) => counts.set(name, (counts.get(name) ?? 0) + 1);
+  // Floods are counted; what tests inspect is kept.
+  for (const name of ['members', 'presence', 'unread'] as const)
+    service.on(name, () => count(name));
+  for (const name of ['connectionState', 'message', 'error'] as const) {
+    service.on(name, (payload: unknown) => {
+      count(name);
+      const list = seen.get(name) ?? [];
+      list.push(payload);
+      seen.set(name, list);
     });
   }
   return {
     service,
     dataDir,
     count: (name: string) => counts.get(name) ?? 0,
-    of: <N extends keyof ServiceEvents>(name: N) => (seen[name] ?? []) as ServiceEvents[N][],
+    of: <N extends keyof ServiceEvents>(name: N) => (seen.get(name) ?? []) as ServiceEvents[N][],
     async wait(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
       const start = Date.now();
       while (!check()) {
