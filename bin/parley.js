@@ -10,22 +10,26 @@ import process from 'node:process';
 import { URL, fileURLToPath } from 'node:url';
 
 const entry = new URL('../src-main/index.ts', import.meta.url);
-const major = Number(process.versions.node.split('.')[0]);
+const args = process.argv.slice(2);
+const modern = Number(process.versions.node.split('.')[0]) >= 24;
+// A host runs with the small young generation `npm run serve` gives it (docs/hosting.md).
+const serve = args.includes('--serve');
 
-if (major >= 24) {
+if (modern && !serve) {
   await import(entry.href);
 } else {
-  const node24 = new URL('../node_modules/.bin/node', import.meta.url);
-  if (!existsSync(node24)) {
+  const node = modern
+    ? process.execPath
+    : fileURLToPath(new URL('../node_modules/.bin/node', import.meta.url));
+  if (!existsSync(node)) {
     process.stderr.write(
       `parley: needs Node 24 (this is Node ${process.versions.node}); run "npm install" in the ` +
         'checkout first: it puts Node 24 in node_modules\n',
     );
     process.exit(1);
   }
-  const child = spawn(fileURLToPath(node24), [fileURLToPath(entry), ...process.argv.slice(2)], {
-    stdio: 'inherit',
-  });
+  const flags = serve ? ['--max-semi-space-size=2'] : [];
+  const child = spawn(node, [...flags, fileURLToPath(entry), ...args], { stdio: 'inherit' });
   // The child gets SIGINT from the terminal itself; a SIGTERM sent to us is passed on.
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { isValidRoomName, parseHostAddress } from '../../src-shared/invite.ts';
 import { DEFAULT_HOST_PORT, startHost } from '../server/host.ts';
 import { DEFAULT_LIMITS } from '../server/host-limits.ts';
@@ -12,6 +12,7 @@ export const SERVE_HELP = `Usage: parley --serve [options]
 Hosts chat rooms. Prints, one line each on stdout:
   listening <address>:<port>
   fingerprint <host key fingerprint>
+  data <folder>                   (the host key and history: back it up)
   invite <invite link>            (one line per room)
 Logs go to stderr and never contain message text or keys.
 
@@ -161,12 +162,13 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
       return EXIT.failure;
     }
   }
+  const dataDir = resolve(args.dataDir ?? join(defaultDataDir(io.env), 'host'));
   let host;
   try {
     host = await startHost({
       host: args.host,
       port: args.port,
-      dataDir: args.dataDir ?? join(defaultDataDir(io.env), 'host'),
+      dataDir,
       rooms: args.rooms,
       ...(args.name ? { name: args.name } : {}),
       ...(args.publicHost ? { publicHost: args.publicHost } : {}),
@@ -192,6 +194,7 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
   const address = host.address.host.includes(':') ? `[${host.address.host}]` : host.address.host;
   io.stdout.write(`listening ${address}:${host.address.port}\n`);
   io.stdout.write(`fingerprint ${host.fingerprint}\n`);
+  io.stdout.write(`data ${dataDir}\n`);
   if (host.certificate) {
     const { names, notAfter, fingerprint } = host.certificate;
     io.stdout.write(

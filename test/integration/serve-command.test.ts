@@ -1,12 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseInvite } from '../../src-shared/invite.ts';
 import { fingerprint } from '../../src-shared/fingerprint.ts';
 import { type Proc, run, serve } from '../support/processes.ts';
 import { connectWireClient } from '../support/wire-client.ts';
 
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dirs: string[] = [];
 const procs: Proc[] = [];
 afterEach(() => {
@@ -32,6 +36,7 @@ describe('parley --serve', () => {
     ]);
     procs.push(first.proc);
     await first.proc.waitForLine(/^invite .*\/dev#/);
+    expect(first.proc.stdout).toContain(`data ${dataDir}`);
     const invites = first.proc.stdout.filter((l) => l.startsWith('invite '));
     expect(invites).toHaveLength(2);
     const invite = parseInvite(first.invite);
@@ -107,6 +112,72 @@ describe('parley --serve', () => {
     expect((await proc.exited()).code).toBe(2);
     expect(proc.stderr.join('\n')).toMatch(message);
   });
+
+  it('runs as `npx parley --serve` in a checkout, even when the Node on PATH is older', async () => {
+    // As a user types it: no node_modules/.bin on PATH; npx finds the package's bin.
+    const PATH = (process.env['PATH'] ?? '')
+      .split(delimiter)
+      .filter((dir) => !dir.includes('node_modules'))
+      .join(delimiter);
+    const started = (command: string, args: string[]) => {
+      const dataDir = tempDir();
+      const child = spawn(
+        command,
+        [...args, '--serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir],
+        {
+          cwd: ROOT,
+          env: { ...process.env, PATH },
+          detached: true,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      const exited = once(child, 'exit');
+      return {
+        dataDir,
+        output: () => out,
+        async lines(timeoutMs = 60_000) {
+          const start = Date.now();
+          while (!/^invite /m.test(out)) {
+            if (Date.now() - start > timeoutMs || child.exitCode !== null) {
+              throw new Error(`no invite line from ${command}:\n${out}\n${err}`);
+            }
+            await new Promise((r) => setTimeout(r, 50));
+          }
+          return out.split('\n');
+        },
+        async stop() {
+          if (child.exitCode !== null || child.pid === undefined) return;
+          process.kill(-child.pid, 'SIGTERM'); // npx and its children
+          await exited;
+        },
+      };
+    };
+
+    const viaNpx = started('npx', ['--offline', 'parley']);
+    try {
+      const lines = await viaNpx.lines();
+      expect(lines).toContain(`data ${viaNpx.dataDir}`);
+      expect(lines.some((l) => /^listening 127\.0\.0\.1:\d+$/.test(l))).toBe(true);
+    } finally {
+      await viaNpx.stop();
+    }
+
+    // A Node older than 24 first on PATH (the system's, here): the bin hands over to Node 24.
+    const older = PATH.split(delimiter)
+      .map((dir) => join(dir, 'node'))
+      .find((candidate) => existsSync(candidate));
+    if (!older) return;
+    const viaOldNode = started(older, [join(ROOT, 'bin', 'parley.js')]);
+    try {
+      expect(await viaOldNode.lines()).toContain(`data ${viaOldNode.dataDir}`);
+    } finally {
+      await viaOldNode.stop();
+    }
+  }, 120_000);
 
   it('prints help with exit code 0', async () => {
     const proc = run(['--serve', '--help']);
