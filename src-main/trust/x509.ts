@@ -195,8 +195,14 @@ export function parseCertificate(der: Uint8Array, what = 'the certificate'): Cer
     }
   }
   // The binding is what the whole check is about: Node's reading of the names must agree.
-  const nodeNames = new Set((node.subjectAltName ?? '').split(', '));
-  const disputed = uris.find((uri) => isKeyBindingUri(uri) && !nodeNames.has(`URI:${uri}`));
+  let read: NodeReading;
+  try {
+    read = readWithNode(node, byId(OID.extKeyUsage) !== undefined);
+  } catch (error) {
+    // A key or extension OpenSSL cannot decode (e.g. a corrupted public key).
+    throw malformed(what, describe(error));
+  }
+  const disputed = uris.find((uri) => isKeyBindingUri(uri) && !read.altNames.has(`URI:${uri}`));
   if (disputed !== undefined) {
     throw malformed(what, 'node-forge and Node read its parley-key: name differently');
   }
@@ -210,14 +216,14 @@ export function parseCertificate(der: Uint8Array, what = 'the certificate'): Cer
     issuer: distinguishedName(parsed.issuer.attributes),
     commonName: attribute(parsed.subject.attributes, '2.5.4.3'),
     organization: attribute(parsed.subject.attributes, '2.5.4.10'),
-    notBefore: node.validFromDate,
-    notAfter: node.validToDate,
+    notBefore: read.notBefore,
+    notAfter: read.notAfter,
     signatureAlgorithm: parsed.signatureOid,
     signatureAlgorithmName: signatureAlgorithmName(parsed.signatureOid, node),
     basicConstraints: bc
       ? {
           // Node's (OpenSSL's) reading: cA=true in a well-formed basicConstraints.
-          cA: node.ca,
+          cA: read.ca,
           ...(typeof bc.fields['pathLenConstraint'] === 'number'
             ? { pathLength: bc.fields['pathLenConstraint'] }
             : {}),
@@ -234,9 +240,9 @@ export function parseCertificate(der: Uint8Array, what = 'the certificate'): Cer
     uris,
     subjectKeyId: typeof ski === 'string' ? ski.toLowerCase() : undefined,
     authorityKeyId: aki ? authorityKeyIdOf(aki.value) : undefined,
-    extendedKeyUsage: byId(OID.extKeyUsage) ? (node.keyUsage ?? []) : undefined,
+    extendedKeyUsage: read.extendedKeyUsage,
     criticalExtensions: extensions.filter((e) => e.critical).map((e) => e.id),
-    publicKey: publicKeyInfo(node.publicKey),
+    publicKey: read.publicKey,
   };
   internals.set(certificate, { forge: parsed, node });
   return certificate;
@@ -529,6 +535,29 @@ function placeholderRsaKey(): forge.asn1.Asn1 {
   return forge.pki.publicKeyToAsn1(
     forge.pki.rsa.setPublicKey(new BigInteger('ff', 16), new BigInteger('3', 16)),
   );
+}
+
+/** What Node's X.509 code (OpenSSL) says about a certificate; its getters may throw. */
+interface NodeReading {
+  /** subjectAltName entries as Node prints them (`DNS:…`, `URI:…`). */
+  readonly altNames: ReadonlySet<string>;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly ca: boolean;
+  readonly extendedKeyUsage: readonly string[] | undefined;
+  readonly publicKey: PublicKeyInfo;
+}
+
+function readWithNode(node: X509Certificate, hasExtendedKeyUsage: boolean): NodeReading {
+  return {
+    altNames: new Set((node.subjectAltName ?? '').split(', ')),
+    notBefore: node.validFromDate,
+    notAfter: node.validToDate,
+    ca: node.ca,
+    // Node calls extendedKeyUsage `keyUsage`.
+    extendedKeyUsage: hasExtendedKeyUsage ? (node.keyUsage ?? []) : undefined,
+    publicKey: publicKeyInfo(node.publicKey),
+  };
 }
 
 function publicKeyInfo(key: KeyObject): PublicKeyInfo {

@@ -177,4 +177,28 @@ describe('ECDSA authorities', () => {
       'certificate-path-length',
     );
   });
+
+  it('refuse any corrupted ECDSA chain with a clear code, never an exception of another kind', () => {
+    const leaf = opensslHostCertificate(dir, intermediate, hostKey).certificate;
+    const chain = [leaf.der, intermediate.certificate.der];
+    const seen = new Set<string>();
+    for (let round = 0; round < 400; round++) {
+      const which = round % 2;
+      const der = (chain[which] as Uint8Array).slice();
+      const at = randomBytes(4).readUInt32BE() % der.length;
+      der[at] = (der[at] ?? 0) ^ (1 + ((randomBytes(1)[0] ?? 0) % 255));
+      const mutated = which === 0 ? [der, chain[1]!] : [chain[0]!, der];
+      try {
+        check(mutated);
+        seen.add('accepted');
+      } catch (error) {
+        expect(error).toBeInstanceOf(CertificateRejected);
+        seen.add((error as CertificateRejected).code);
+      }
+    }
+    // Every byte is signed or checked: no corruption is ever accepted.
+    expect(seen).not.toContain('accepted');
+    expect(seen).toContain('certificate-malformed');
+    expect(seen).toContain('certificate-bad-signature');
+  });
 });
