@@ -19,6 +19,8 @@ export const MAX_ROOM_MEMBERS = 50_000;
  * default); a replay past this never ends, and a rejoin holds it all in memory.
  */
 export const MAX_JOIN_REPLAY = 10_000;
+/** Text a rejoin's replay may hold until `synced`, in UTF-16 code units (~1000 longest messages). */
+export const MAX_REPLAY_TEXT_UNITS = 16 * 1024 * 1024;
 
 /**
  * What one gap fill may hold (history pages plus live messages that arrive meanwhile), in

@@ -1,6 +1,11 @@
 import type { ChatMessage, Member } from '../protocol/wire/messages.ts';
 import type { GapFill } from './gap-fill.ts';
-import { HostMisbehaved, MAX_JOIN_REPLAY, MAX_ROOM_MEMBERS } from './host-bounds.ts';
+import {
+  HostMisbehaved,
+  MAX_JOIN_REPLAY,
+  MAX_REPLAY_TEXT_UNITS,
+  MAX_ROOM_MEMBERS,
+} from './host-bounds.ts';
 
 /**
  * What the session knows about one room it wants to be in. The host answers a join with
@@ -25,6 +30,7 @@ export class RoomState {
   joinPending = false;
   /** History messages of the current join so far (bounded: the replay must end). */
   #replayed = 0;
+  #replayUnits = 0;
   #members = new Map<string, Member>();
   #pages: Member[] | undefined;
   /** Synced before in this session: a later join's replay may not reach back far enough. */
@@ -46,6 +52,7 @@ export class RoomState {
     this.joinPending = false;
     this.#pages = [];
     this.#replayed = 0;
+    this.#replayUnits = 0;
     this.#replay = this.#wasSynced ? [] : undefined;
   }
 
@@ -61,6 +68,13 @@ export class RoomState {
       );
     }
     if (!this.#replay) return false;
+    this.#replayUnits += message.text.length;
+    if (this.#replayUnits > MAX_REPLAY_TEXT_UNITS) {
+      throw new HostMisbehaved(
+        'protocol-error',
+        `the host replayed more text of "${this.name}" than a rejoin holds, without ending`,
+      );
+    }
     this.#replay.push(message);
     return true;
   }

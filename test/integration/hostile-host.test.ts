@@ -14,6 +14,8 @@ import {
 } from '../../src-main/service/desktop-service.ts';
 import { LocalHistory } from '../../src-main/service/local-history.ts';
 import { DatabaseSync } from 'node:sqlite';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { newKeyPair } from '../support/loopback.ts';
 import {
   type HostileConnection,
@@ -103,9 +105,25 @@ describe('the hostile host', () => {
 
 const MiB = 1024 * 1024;
 
-/** Heap in use now, after a collection when the runtime allows one. */
+// A full collection before each reading, so a heap figure is what is held, not garbage.
+setFlagsFromString('--expose-gc');
+const collect = runInNewContext('gc') as () => void;
+
+/** Samples the heap until stopped; returns the highest reading (what a flood made us hold). */
+function heapPeak(): () => number {
+  let peak = process.memoryUsage().heapUsed;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().heapUsed);
+  }, 10);
+  return () => {
+    clearInterval(timer);
+    return Math.max(peak, process.memoryUsage().heapUsed);
+  };
+}
+
+/** Heap in use now, after a full collection. */
 function heapUsed(): number {
-  (globalThis as { gc?: () => void }).gc?.();
+  collect();
   return process.memoryUsage().heapUsed;
 }
 
@@ -225,6 +243,7 @@ describe('the client core against a hostile host', () => {
     });
     const alice = await session(h);
     const before = heapUsed();
+    const stopSampling = heapPeak();
     alice.s.start();
     await alice.wait(
       () => alice.of('error').some((e) => e.code === 'protocol-error'),
@@ -234,7 +253,13 @@ describe('the client core against a hostile host', () => {
     expect(alice.of('error')[0]?.message).toMatch(/more than \d+ members/);
     await alice.wait(() => h.connections.length >= 2, 'a reconnect', 20_000);
     for (const connection of h.connections) connection.close();
-    expect(heapUsed() - before).toBeLessThan(200 * MiB);
+    const peak = stopSampling() - before;
+    const growth = heapUsed() - before;
+    console.log(
+      `client core, endless member pages: heap peak +${(peak / MiB).toFixed(1)} MiB, after +${(growth / MiB).toFixed(1)} MiB`,
+    );
+    expect(peak).toBeLessThan(150 * MiB);
+    expect(growth).toBeLessThan(20 * MiB);
   }, 90_000);
 
   it('bounds a rejoin replay that never ends with synced', async () => {
@@ -256,16 +281,89 @@ describe('the client core against a hostile host', () => {
     alice.s.start();
     await alice.wait(() => alice.of('synced').length === 1, 'the first sync');
     const before = heapUsed();
+    const stopSampling = heapPeak();
     (await h.nextConnection()).close('shutdown', 'bye');
     await alice.wait(
       () => alice.of('error').some((e) => e.code === 'protocol-error'),
       'the replay bound',
       60_000,
     );
-    expect(alice.of('error')[0]?.message).toMatch(/replayed more than \d+ messages/);
+    expect(alice.of('error')[0]?.message).toMatch(/replayed more text of "lobby"/);
     for (const connection of h.connections) connection.close();
-    expect(heapUsed() - before).toBeLessThan(400 * MiB);
+    const peak = stopSampling() - before;
+    const growth = heapUsed() - before;
+    console.log(
+      `client core, an endless rejoin replay: heap peak +${(peak / MiB).toFixed(1)} MiB, after +${(growth / MiB).toFixed(1)} MiB`,
+    );
+    expect(peak).toBeLessThan(150 * MiB);
+    expect(growth).toBeLessThan(20 * MiB);
   }, 90_000);
+
+  it('bounds a first join whose history never ends with synced', async () => {
+    const h = await hostile({
+      onJoin: (connection, room) => {
+        joinedWithoutSync(connection, room);
+        connection.flood((i) => fakeMessage(room, 1 + i, { history: true }));
+      },
+    });
+    const alice = await session(h, { requestTimeoutMs: 60_000 });
+    alice.s.start();
+    await alice.wait(
+      () => alice.of('error').some((e) => e.code === 'protocol-error'),
+      'the replay bound',
+      60_000,
+    );
+    expect(alice.of('error')[0]?.message).toMatch(/replayed more than 10000 messages/);
+    expect(alice.of('message')).toHaveLength(10_000);
+  }, 90_000);
+
+  it('refuses a gap page longer than asked for', async () => {
+    let joins = 0;
+    const h = await hostile({
+      onJoin: (connection, room) => {
+        joinedWithoutSync(connection, room);
+        // First visit: one message. Rejoin: a replay that starts far later (a gap).
+        const seqs = ++joins === 1 ? [1] : Array.from({ length: 100 }, (_, i) => 1000 + i);
+        for (const seq of seqs) connection.send(fakeMessage(room, seq, { history: true }));
+        connection.send({ t: 'synced', room });
+      },
+      onHistory: (connection, request) => {
+        for (let i = 0; i < request.limit + 100; i++) {
+          connection.send(fakeMessage(request.room, 100 + i, { history: true }));
+        }
+        connection.send({ t: 'history-end', room: request.room, more: true });
+      },
+    });
+    const alice = await session(h);
+    alice.s.start();
+    await alice.wait(() => alice.of('synced').length === 1, 'the first sync');
+    (await h.nextConnection()).close('shutdown', 'bye');
+    await alice.wait(
+      () => alice.of('error').some((e) => e.code === 'protocol-error'),
+      'the page bound',
+    );
+    expect(alice.of('error')[0]?.message).toMatch(/request for 500 messages with more/);
+    expect(alice.of('message').map((m) => m.seq)).toEqual([1]); // nothing of the bad fill shown
+  });
+
+  it('hangs up on an acknowledgement whose time no date can show', async () => {
+    const h = await hostile({
+      onMessage: (connection, message) => {
+        if (message.t !== 'send') return;
+        const { room, id } = message;
+        connection.send({ t: 'ack', room, id, seq: 1, ts: 9e15 });
+      },
+    });
+    const alice = await session(h);
+    alice.s.start();
+    await alice.wait(() => alice.of('synced').length === 1, 'synced');
+    alice.s.send('lobby', 'hello');
+    await alice.wait(
+      () => alice.of('error').some((e) => e.code === 'protocol-error'),
+      'the refused acknowledgement',
+    );
+    expect(alice.s.pending.map((p) => p.text)).toEqual(['hello']); // kept for a resend
+  });
 
   it('keeps going when a listener throws: other listeners still hear, the session stays', async () => {
     const h = await hostile();
