@@ -266,6 +266,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       budgets.for(encodeBase64Url(channel.remoteStaticKey), now()),
     );
     clients.add(client);
+    handler.connected(client);
     channel.on('message', (bytes) => {
       try {
         handler.handle(client, bytes);

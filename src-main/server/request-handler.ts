@@ -43,6 +43,8 @@ export class RequestHandler {
   readonly #commits: CommitQueue<ConnectedClient>;
   readonly #presence: PresenceQueue;
   readonly #fingerprints = new Map<string, { key: string; fp: string }>();
+  /** Every open connection of each key: a nickname is the key's, not one connection's. */
+  readonly #byKey = new Map<string, Set<ConnectedClient>>();
   readonly #onClientFailure: (client: ConnectedClient, error: unknown) => void;
 
   constructor(deps: {
@@ -130,8 +132,18 @@ export class RequestHandler {
     }
   }
 
+  /** A connection was welcomed. */
+  connected(client: ConnectedClient): void {
+    const connections = this.#byKey.get(client.keyText);
+    if (connections) connections.add(client);
+    else this.#byKey.set(client.keyText, new Set([client]));
+  }
+
   /** A connection ended: everyone in its rooms sees it go (`left` after a goodbye). */
   disconnected(client: ConnectedClient, event: 'left' | 'disconnected'): void {
+    const connections = this.#byKey.get(client.keyText);
+    connections?.delete(client);
+    if (connections?.size === 0) this.#byKey.delete(client.keyText);
     for (const room of [...client.rooms]) this.#leave(client, room, event);
   }
 
@@ -367,11 +379,21 @@ export class RequestHandler {
     });
   }
 
+  /**
+   * A nickname belongs to the key, so every connection of the key takes it (and is told), and
+   * each room any of them is in hears of it once: otherwise members who joined later would be
+   * shown the old name of whichever connection the host happened to list first.
+   */
   #renamed(client: ConnectedClient, nick: string): void {
     const old = client.member;
-    client.nick = nick;
-    client.send({ t: 'nick', nick });
-    for (const room of client.rooms) {
+    const connections = this.#connectionsOf(client);
+    const rooms = new Set<string>();
+    for (const connection of connections) {
+      connection.nick = nick;
+      connection.send({ t: 'nick', nick });
+      for (const room of connection.rooms) rooms.add(room);
+    }
+    for (const room of rooms) {
       const presence: HostMessage = {
         t: 'presence',
         room,
@@ -381,6 +403,10 @@ export class RequestHandler {
       };
       this.#rooms.broadcast(room, encodeMessage(presence), client);
     }
+  }
+
+  #connectionsOf(client: ConnectedClient): ReadonlySet<ConnectedClient> {
+    return this.#byKey.get(client.keyText) ?? new Set([client]);
   }
 
   #history(client: ConnectedClient, room: string, before: number, limit: number): void {

@@ -122,6 +122,25 @@ describe('the host', () => {
     await alice.waitFor('presence', (p) => p.event === 'disconnected' && p.nick === 'dave');
   });
 
+  it("a rename is the key's: every connection of it takes the name, later joiners see it", async () => {
+    const h = await host();
+    const first = await client(h, 'alice');
+    const second = await client(h, 'alice', { keyPair: first.keyPair });
+    await joined(first);
+    await joined(second);
+    first.send({ t: 'nick', nick: 'alicia' });
+    await first.waitFor('nick', (n) => n.nick === 'alicia');
+    await second.waitFor('nick', (n) => n.nick === 'alicia');
+    first.close(); // the key stays in the room through its second connection
+    const bob = await client(h, 'bob');
+    await joined(bob);
+    expect(bob.of('members').flatMap((m) => m.members.map((x) => x.nick))).toContain('alicia');
+    expect(bob.of('members').flatMap((m) => m.members.map((x) => x.nick))).not.toContain('alice');
+    const id = newId();
+    second.send({ t: 'send', room: 'lobby', id, text: 'from the second window' });
+    expect(await bob.waitFor('msg', (m) => m.id === id)).toMatchObject({ from: 'alicia' });
+  });
+
   it('sends the recent history on join, and older pages on request', async () => {
     const h = await host({ limits: { historyOnJoin: 5 } });
     const alice = await client(h, 'alice');
