@@ -16,11 +16,13 @@ import { HostModel } from '../support/host-model/model.ts';
 // has the code the model expects.
 //
 // PARLEY_MODEL_STEPS sets the number of steps (default 300: `npm test`; `npm run fuzz` runs
-// thousands); PARLEY_FUZZ_SEED replays a failure; PARLEY_MODEL_SHRINK=1 shrinks a failing
-// sequence (slow: every attempt starts a host).
+// thousands); PARLEY_FUZZ_SEED (with PARLEY_FUZZ_PATH, both as fast-check prints them) replays a
+// failure — the same commands; the host's timing may still differ; PARLEY_MODEL_SHRINK=1 shrinks
+// a failing sequence (slow: every attempt starts a host).
 
 const STEPS = positive(process.env['PARLEY_MODEL_STEPS'], 300);
 const SEED = process.env['PARLEY_FUZZ_SEED'];
+const PATH = process.env['PARLEY_FUZZ_PATH'];
 const SHRINK = process.env['PARLEY_MODEL_SHRINK'] === '1';
 /** Commands per sequence: long enough for state to build up, short enough to start over often. */
 const MAX_COMMANDS = 150;
@@ -69,6 +71,7 @@ describe('the host against a model of itself', () => {
           numRuns: RUNS,
           endOnFailure: !SHRINK,
           ...(SEED !== undefined ? { seed: Number(SEED) } : {}),
+          ...(SEED !== undefined && PATH !== undefined ? { path: PATH } : {}),
         },
       );
       const seconds = (performance.now() - started) / 1000;

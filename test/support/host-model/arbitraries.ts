@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { utf8Length } from '../../../src-main/protocol/wire/codec.ts';
 import { anyText } from '../../fuzz/kit.ts';
 import {
+  Burst,
   ConnectWithTakenNick,
   Connect,
   Disconnect,
@@ -94,6 +95,15 @@ export function hostCommands(maxCommands: number): fc.Arbitrary<Iterable<HostCom
     { weight: 1, arbitrary: room },
   );
   const send = fc.tuple(pick, sendRoom, messageText).map(([p, r, t]) => new Send(p, r, t));
+  const burst = fc
+    .tuple(
+      pick,
+      fc.array(
+        anyText(40).filter((s) => s.length > 0),
+        { minLength: 2, maxLength: 50 },
+      ),
+    )
+    .map(([p, texts]) => new Burst(p, texts));
   return fc.commands(
     [
       connect,
@@ -118,6 +128,8 @@ export function hostCommands(maxCommands: number): fc.Arbitrary<Iterable<HostCom
           anyText(60).filter((s) => s.length > 0),
         )
         .map(([p, t]) => new SendAndDrop(p, t)),
+      burst,
+      burst,
       pick.map((p) => new Resend(p)),
       pick.map((p) => new Resend(p)),
       fc.tuple(pick, pick).map(([p, m]) => new ResendAcked(p, m)),

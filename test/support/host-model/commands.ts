@@ -465,6 +465,99 @@ export class Send extends Step {
   }
 }
 
+/**
+ * Sends many messages in one go, as a client flushing its outbox does: they share a commit, and
+ * the message budget runs out. Acked ones must be stored and delivered in the order sent; once
+ * one is refused for the rate, every later one is too; past the strikes the host closes with
+ * `flooding` (what was not answered then is uncertain, like a dropped connection's).
+ */
+export class Burst extends Step {
+  readonly kind = 'burst';
+  readonly pick: number;
+  readonly texts: readonly string[];
+  constructor(pick: number, texts: readonly string[]) {
+    super();
+    this.pick = pick;
+    this.texts = texts;
+  }
+  #eligible(model: Readonly<HostModel>): ConnState[] {
+    return model.open().filter((c) => c.rooms.size > 0);
+  }
+  check(model: Readonly<HostModel>): boolean {
+    return this.#eligible(model).length > 0;
+  }
+  async act(model: HostModel, world: HostWorld): Promise<void> {
+    const conn = choose(this.#eligible(model), this.pick);
+    const room = choose([...conn.rooms].sort(), this.pick);
+    const t = world.tracked(conn);
+    const state = model.keys[conn.key];
+    if (!state) return;
+    const from = t.conn.received.length;
+    const messages = this.texts.map((text) => ({ room, id: model.nextId(conn.key), text }));
+    for (const message of messages) {
+      model.sent.set(messageKey(conn.key, message.id), { room, text: message.text });
+      t.conn.send({ t: 'send', ...message });
+    }
+    const answerTo = (id: string) =>
+      t.conn.received.findIndex(
+        (m, i) =>
+          i >= from && ((m.t === 'ack' && m.id === id) || (m.t === 'error' && m.ref === id)),
+      );
+    const last = messages.at(-1)?.id ?? '';
+    const end = await t.conn.answer(from, (m) =>
+      m.t === 'ack' ? m.id === last : m.t === 'error' && m.ref === last,
+    );
+    let refused = 0;
+    let lastSeq = 0;
+    for (const message of messages) {
+      const mk = messageKey(conn.key, message.id);
+      const at = answerTo(message.id);
+      const answer = at >= 0 ? t.conn.received[at] : undefined;
+      const what = `${t.label} sent ${mk} in a burst of ${messages.length}`;
+      if (!answer) {
+        if (end.kind !== 'closed' || end.info.code !== 'flooding') {
+          await world.settleHostExit();
+          world.fail(`${what}: no answer to it; the connection ended with ${describe(end)}`);
+        }
+        // The close discards answers still queued, refusals included: count those as refused.
+        const unanswered = messages.filter((m) => answerTo(m.id) < 0).length;
+        if (conn.strikes + refused + unanswered <= LIMITS.floodStrikes) {
+          world.fail(
+            `${what}: closed for flooding after at most ${conn.strikes + refused + unanswered} refusals`,
+          );
+        }
+        state.outbox.push({ ...message, uncertain: true });
+        continue;
+      }
+      if (answer.t === 'ack') {
+        if (refused > 0) world.fail(`${what}: acknowledged after an earlier one was rate-limited`);
+        if (answer.seq <= lastSeq) world.fail(`${what}: stored out of order (seq ${answer.seq})`);
+        lastSeq = answer.seq;
+        model.acked.set(mk, { key: conn.key, ...message, seq: answer.seq });
+        world.ackedBy.set(mk, t);
+        world.expectDelivery(model, mk, answer.seq, t, room);
+        world.count('burst acked');
+      } else if (answer.t === 'error' && answer.code === 'rate-limited') {
+        t.claimed.add(at);
+        refused++;
+        state.outbox.push({ ...message, uncertain: false });
+        world.count('burst rate-limited');
+      } else {
+        world.fail(`${what}: answered ${JSON.stringify(answer).slice(0, 200)}`);
+      }
+    }
+    if (end.kind === 'closed') {
+      world.count('burst closed: flooding');
+      closed(model, world, conn, ['disconnected', 'left']);
+    } else {
+      conn.strikes = refused > 0 ? conn.strikes + refused : 0;
+    }
+  }
+  toString(): string {
+    return `burst(${this.pick},${this.texts.length} messages)`;
+  }
+}
+
 /** Sends and drops the connection at once: the host may or may not have stored the message. */
 export class SendAndDrop extends Step {
   readonly kind = 'send-and-drop';

@@ -186,7 +186,7 @@ export function sendVerdict(
   const malformed = text.length === 0 || text.length > MAX_TEXT_BYTES;
   // The `msg` every other member (and a later history page) gets, at its smallest and largest:
   // field order as the host writes it, a one-digit or 2^53 seq, `history: true` or not.
-  const encoded = (seq: number, history: boolean) =>
+  const encoded = (body: string, seq: number, history: boolean) =>
     encodeMessage({
       t: 'msg',
       room: sender.room,
@@ -195,12 +195,13 @@ export function sendVerdict(
       from: sender.nick,
       fp: sender.fp,
       key: sender.key,
-      text,
+      text: body,
       ts: Date.now(),
       ...(history ? { history: true } : {}),
     }).length;
-  const smallest = encoded(1, false);
-  const largest = encoded(Number.MAX_SAFE_INTEGER, true) + 4; // ts may grow a digit, and slack
+  // A host may size the text as received or as it will store it (lone surrogates replaced).
+  const smallest = encoded(wellFormed(text), 1, false);
+  const largest = encoded(text, Number.MAX_SAFE_INTEGER, true) + 4; // ts may grow a digit
   const overBytes = bytes > LIMITS.maxTextBytes;
   return {
     malformed,
