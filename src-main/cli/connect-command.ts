@@ -155,6 +155,12 @@ class LineClient {
   /** Why the last connection attempt failed or ended, for the final word. */
   #lastProblem: string | undefined;
   #acknowledged = 0;
+  /**
+   * When the end last came closer: the first welcome, a room's first sync, an acknowledgement.
+   * Reconnects and a host that welcomes again and again without acknowledging are not progress.
+   */
+  #progressAt = 0;
+  readonly #everSynced = new Set<string>();
   #refused = 0;
   #ending = false;
   #finished = false;
@@ -233,9 +239,11 @@ class LineClient {
     });
     session.on('ack', () => {
       this.#acknowledged++;
+      this.#progressAt = Date.now();
       this.#resumeInput(session);
     });
     session.on('welcome', (welcome) => {
+      if (!this.#everConnected) this.#progressAt = Date.now();
       this.#everConnected = true;
       this.#hostRooms = welcome.host.rooms;
       for (const room of session.rooms) this.#listPending.add(room);
@@ -261,6 +269,8 @@ class LineClient {
       if (this.#listPending.delete(room)) this.#out(membersLine(this.#now(), room, members));
     });
     session.on('synced', ({ room }) => {
+      if (!this.#everSynced.has(room)) this.#progressAt = Date.now();
+      this.#everSynced.add(room);
       this.#synced.add(room);
       this.#out(syncedLine(this.#now(), room));
     });
@@ -440,6 +450,7 @@ class LineClient {
   #settled(session: ChatSession): Promise<void> {
     const idleMs = this.#io.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
     const everyMs = this.#io.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS;
+    this.#progressAt = Date.now();
     return new Promise((resolve) => {
       const events = ['ack', 'error', 'state', 'synced', 'welcome'] as const;
       let idle: NodeJS.Timeout | undefined;
@@ -450,12 +461,16 @@ class LineClient {
         resolve();
       };
       const check = () => {
-        if (this.#finished || this.#isSettled(session)) return done();
-        clearTimeout(idle); // every event is progress: connecting, joining, acknowledging
-        idle = setTimeout(done, idleMs);
+        if (this.#finished || this.#isSettled(session)) done();
+      };
+      const tick = () => {
+        const quietMs = Date.now() - this.#progressAt;
+        if (quietMs >= idleMs) return done();
+        idle = setTimeout(tick, idleMs - quietMs);
       };
       const progress = setInterval(() => this.#progress(session), everyMs);
       for (const event of events) session.on(event, check);
+      idle = setTimeout(tick, idleMs);
       check();
     });
   }

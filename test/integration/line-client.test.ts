@@ -466,7 +466,65 @@ describe('the line client and rooms', () => {
   });
 });
 
+/** The line client in this process, with a short wait for progress at the end of input. */
+async function runInProcess(argv: string[], input: string, drainTimeoutMs = 1500) {
+  const stdin = new PassThrough();
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  stdin.end(input);
+  const started = Date.now();
+  const code = await runConnect(argv, {
+    stdin,
+    stdout,
+    stderr,
+    isTTY: false,
+    env: {},
+    drainTimeoutMs,
+  });
+  return { code, out, err, ms: Date.now() - started };
+}
+
 describe('the line client against a hostile host', () => {
+  it('exit codes tell the truth: a host that never acknowledges, one that drops us after every join, one that never welcomes', async () => {
+    const swallowing = await startHostileHost(); // joins fine, ignores every send
+    const neverAcked = await runInProcess(
+      ['--connect', swallowing.invite(), '--nick', 'alice', '--data-dir', tempDir()],
+      'into the void\n',
+    );
+    expect(neverAcked.code).toBe(1);
+    expect(neverAcked.err).toMatch(
+      /1 message was not acknowledged by the host; kept in \S+ for the next run/,
+    );
+
+    const cycling = await startHostileHost({
+      onJoin: (c, room) => {
+        c.send({ t: 'joined', room });
+        c.send({ t: 'synced', room });
+        c.close('shutdown', 'come back later');
+      },
+    });
+    const dropped = await runInProcess(
+      ['--connect', cycling.invite(), '--nick', 'alice', '--data-dir', tempDir()],
+      'never acknowledged\n',
+    );
+    expect(dropped.code).toBe(1);
+    expect(cycling.connections.length).toBeGreaterThan(1);
+    expect(dropped.ms).toBeLessThan(30_000);
+
+    const silent = await startHostileHost({ welcome: false });
+    const neverWelcomed = await runInProcess(
+      ['--connect', silent.invite(), '--nick', 'alice', '--data-dir', tempDir()],
+      'hello?\n',
+    );
+    expect(neverWelcomed.code).toBe(6);
+    expect(neverWelcomed.err).toMatch(/could not connect to 127\.0\.0\.1:\d+/);
+    for (const h of [swallowing, cycling, silent]) await h.close();
+  }, 90_000);
+
   // Anything a terminal would act on: C0/C1 controls (ESC, BEL, CR…), DEL, bidi overrides.
   // eslint-disable-next-line no-control-regex -- finding control characters is the point
   const UNSAFE_OUTPUT = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
