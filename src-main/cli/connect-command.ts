@@ -284,8 +284,24 @@ class LineClient {
     });
     session.on('fatal', (fatal) => {
       this.#io.stderr.write(this.#describeFatal(fatal));
-      this.#finish(exitCodeOf(fatal));
+      void this.#keepUnsent(session).finally(() => this.#finish(exitCodeOf(fatal)));
     });
+  }
+
+  /**
+   * The session saves its outbox on the way out; this save queues behind it, so the process
+   * ends only once the unsent lines are on disk, and says where they are.
+   */
+  async #keepUnsent(session: ChatSession): Promise<void> {
+    const left = this.#waiting(session).length;
+    let outcome = `kept in ${this.#outboxStore.path} for the next run`;
+    try {
+      await this.#outboxStore.save(session.pending);
+    } catch (error) {
+      outcome = `and not saved: ${escapeText(error instanceof Error ? error.message : String(error))}`;
+    }
+    if (left > 0)
+      this.#io.stderr.write(`parley --connect: ${count(left, 'message')} not sent; ${outcome}\n`);
   }
 
   #line(session: ChatSession, line: string, replayed = false): void {

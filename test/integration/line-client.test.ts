@@ -345,6 +345,10 @@ describe('the line client (parley --connect)', () => {
     expect(err).toContain(`the invite's fingerprint: ${other.fingerprint}`);
     expect(err).toContain(`the host's fingerprint:   ${h.fingerprint}`);
     expect(err).not.toMatch(/HAS CHANGED|known-hosts/);
+    // The line was never sent; it waits, on disk, for a host with the right key.
+    const outbox = join(dataDir, 'outbox', `127.0.0.1_${h.address.port}.json`);
+    expect(err).toContain(`1 message not sent; kept in ${outbox} for the next run`);
+    expect(JSON.parse(readFileSync(outbox, 'utf8'))).toMatchObject({ entries: [{ text: 'hi' }] });
   });
 
   it('exits 5 when the nickname belongs to another key, and 2 on bad arguments', async () => {
