@@ -640,7 +640,7 @@ export class DesktopService implements RequestHandlers {
           status: 'connected',
           ...(host
             ? {
-                hostName: host.name,
+                hostName: hostText(host.name),
                 hostFingerprint: host.fingerprint,
                 ...trustState(host.trust, live.viaInvite),
               }
@@ -838,7 +838,7 @@ export class DesktopService implements RequestHandlers {
     // A refused history request is answered: loadHistory need not wait for its timeout.
     if (error.room && !error.dropped) live.pendingOlder.get(error.room)?.finish(undefined);
     this.#log('warn', 'session-error', { code: error.code });
-    this.#emit('error', { code: error.code, message: error.message });
+    this.#emit('error', { code: error.code, message: hostText(error.message) });
   }
 
   #onFatal(live: Live, fatal: SessionFatal): void {
@@ -1117,6 +1117,18 @@ function trustState(
     ...(trust.replacedFingerprint ? { replacedFingerprint: trust.replacedFingerprint } : {}),
     ...(trust.certificateProblem ? { certificateProblem: trust.certificateProblem } : {}),
   };
+}
+
+/**
+ * Text the host chose (its name, its error messages), made safe to show: control characters
+ * and bidirectional overrides become visible escapes, so a host cannot reorder or hide what
+ * the user reads around it.
+ */
+function hostText(text: string): string {
+  return text.replace(
+    /[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu,
+    (c) => `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}`,
+  );
 }
 
 /** SQLite's own words for what failed (never message text: it names the fault, not the data). */

@@ -551,6 +551,24 @@ describe('the desktop core against a hostile host', () => {
     expect(page.messages.length).toBeGreaterThan(0);
   });
 
+  it('shows what the host wrote (its name, its errors) with controls and bidi overrides escaped', async () => {
+    const forged = '\x1b[2J\r\u202eevil\u2066';
+    const h = await hostile({
+      name: `Host${forged}`,
+      onConnection: (connection) =>
+        connection.send({ t: 'error', code: 'bad-request', message: `no${forged}`, ref: forged }),
+    });
+    const app = await desktop();
+    await connectDesktop(app, h);
+    await app.wait(() => app.of('error').length > 0, 'the error');
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point
+    const unsafe = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
+    const connected = app.of('connectionState').find((c) => c.status === 'connected');
+    expect(connected?.hostName).toBe('Host\\u{1b}[2J\\u{d}\\u{202e}evil\\u{2066}');
+    expect(app.of('error')[0]?.message).not.toMatch(unsafe);
+    expect(app.of('error')[0]?.message).toContain('\\u{1b}');
+  });
+
   it('reports a throwing listener as an error and still tells the other listeners', async () => {
     const h = await hostile();
     const app = await desktop();
