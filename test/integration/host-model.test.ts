@@ -28,9 +28,9 @@ const SHRINK = process.env['PARLEY_MODEL_SHRINK'] === '1';
 const MAX_COMMANDS = 150;
 /**
  * fc.commands makes sequences of half the maximum on average, and a third of the commands do not
- * apply when they come (no connection yet, nothing to resend): about 50 steps a run (measured).
+ * apply when they come (no connection yet, nothing to resend): 35 to 55 steps a run (measured).
  */
-const RUNS = Math.max(2, Math.ceil(STEPS / 50));
+const RUNS = Math.max(2, Math.ceil(STEPS / 45));
 
 function positive(text: string | undefined, fallback: number): number {
   const n = Number(text);

@@ -9,6 +9,7 @@ import { encodeBase64Url } from '../../../src-shared/base64url.ts';
 import { startHost } from '../../../src-main/server/host.ts';
 import type { HostLimits } from '../../../src-main/server/host-limits.ts';
 import { createStderrLog } from '../../../src-main/server/host-log.ts';
+import { ROOMS } from './model.ts';
 
 const [dataDir, limitsJson] = process.argv.slice(2);
 if (dataDir === undefined) throw new Error('usage: host-process.ts <data dir> <limits JSON>');
@@ -22,7 +23,7 @@ const host = await startHost({
   host: '127.0.0.1',
   port: 0,
   dataDir,
-  rooms: ['lobby', 'dev'],
+  rooms: [...ROOMS],
   limits,
   log: createStderrLog('warn'),
 });

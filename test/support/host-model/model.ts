@@ -10,7 +10,8 @@ import { MAX_TEXT_BYTES } from '../../../src-main/protocol/wire/messages.ts';
  * happened (connections, received messages, the database) lives in HostWorld.
  */
 
-export const ROOMS = ['lobby', 'dev'] as const;
+/** The longest room name the protocol allows is one of them: it counts in every `msg`'s size. */
+export const ROOMS = ['lobby', 'dev', `long-${'r'.repeat(59)}`] as const;
 /** Stands for "one of the rooms the connection is in" in a generated command. */
 export const JOINED = '(joined)';
 /** A well-formed room name the host does not have: `unknown-room`. */
@@ -35,6 +36,7 @@ export const NICK_POOL = [
   '李小龍',
   'zoë_-.9',
   'n'.repeat(32),
+  '𐐀'.repeat(32), // the longest in bytes: 32 letters of 4 bytes each
   'Ⅻ',
   'xii',
 ] as const;
