@@ -88,7 +88,15 @@ export interface DesktopServiceOptions {
   readonly createSession?: (options: ChatSessionOptions) => ChatSession;
   /** Passed to every ChatSession (e.g. faster reconnects in tests). */
   readonly sessionOptions?: Partial<
-    Pick<ChatSessionOptions, 'reconnect' | 'pingIntervalMs' | 'timeoutMs' | 'handshakeTimeoutMs'>
+    Pick<
+      ChatSessionOptions,
+      | 'reconnect'
+      | 'pingIntervalMs'
+      | 'timeoutMs'
+      | 'handshakeTimeoutMs'
+      | 'welcomeTimeoutMs'
+      | 'requestTimeoutMs'
+    >
   >;
   readonly log?: ServiceLog;
   /** Retention and size limit of the local history (defaults in local-history.ts). */

@@ -569,6 +569,25 @@ describe('the desktop core against a hostile host', () => {
     expect(app.of('error')[0]?.message).toContain('\\u{1b}');
   });
 
+  it('does not stay "connecting" with a host that never welcomes: it says why and retries', async () => {
+    const h = await hostile({ welcome: false });
+    const app = await desktop(tempDir('parley-app-'), {
+      sessionOptions: {
+        reconnect: { initialDelayMs: 50, maxDelayMs: 200 },
+        welcomeTimeoutMs: 500,
+        pingIntervalMs: 100,
+      },
+    });
+    await app.service.connect({ invite: h.invite('lobby'), nick: 'alice' });
+    await app.wait(
+      () => app.of('connectionState').some((c) => c.status === 'reconnecting'),
+      'reconnecting',
+    );
+    const reconnecting = app.of('connectionState').find((c) => c.status === 'reconnecting');
+    expect(reconnecting?.reason).toMatch(/did not send its welcome in time/);
+    expect(app.of('error').map((e) => e.code)).toContain('host-timeout');
+  });
+
   it('reports a throwing listener as an error and still tells the other listeners', async () => {
     const h = await hostile();
     const app = await desktop();
