@@ -140,6 +140,30 @@ function mutatedArgv(valid: readonly string[]) {
     .map((edits) => edits.reduce((argv, e) => e(argv), [...valid]));
 }
 
+/** How often each option of `names` appears as `--name` or `--name=…` in argv. */
+function mostUses(argv: readonly string[], names: readonly string[]): number {
+  return Math.max(
+    0,
+    ...names.map(
+      (name) => argv.filter((t) => t === `--${name}` || t.startsWith(`--${name}=`)).length,
+    ),
+  );
+}
+
+const SERVE_SINGLE = [
+  'host',
+  'port',
+  'data-dir',
+  'name',
+  'history',
+  'max-clients',
+  'max-per-ip',
+  'public-host',
+  'cert',
+  'log-level',
+];
+const CONNECT_SINGLE = ['connect', 'nick', 'room', 'data-dir'];
+
 function checkServe(argv: string[]): void {
   const out = fuzzCase('parseServeArgs', () => parseServeArgs(argv), isUsage);
   if (!out.ok) {
@@ -147,6 +171,8 @@ function checkServe(argv: string[]): void {
     return;
   }
   const args = out.value;
+  // A single-value option given twice is refused, never "the last one wins".
+  expect(mostUses(argv, SERVE_SINGLE)).toBeLessThanOrEqual(1);
   expect(Number.isInteger(args.port) && args.port >= 0 && args.port <= 65535).toBe(true);
   expect(args.rooms.length).toBeGreaterThan(0);
   for (const room of args.rooms) expect(isValidRoomName(room)).toBe(true);
@@ -165,6 +191,7 @@ function checkConnect(argv: string[]): void {
   }
   const args = out.value;
   if (args.help) return;
+  expect(mostUses(argv, CONNECT_SINGLE)).toBeLessThanOrEqual(1);
   expect(Hello.shape.nick.safeParse(args.nick).success).toBe(true);
   expect(isValidRoomName(args.room)).toBe(true);
   expect(args.address.port >= 1 && args.address.port <= 65535).toBe(true);
