@@ -467,8 +467,16 @@ export class ChatSession extends TypedEmitter<SessionPayloads> {
     try {
       this.#handleMessage(connection, message);
     } catch (error) {
-      if (!(error instanceof HostMisbehaved)) throw error;
-      this.#misbehaved(connection, error);
+      // Thrown here it would unwind into the socket's data handler and end the process.
+      this.#misbehaved(
+        connection,
+        error instanceof HostMisbehaved
+          ? error
+          : new HostMisbehaved(
+              'client-failed',
+              `the client failed to handle a "${message.t}" from the host (${describe(error)})`,
+            ),
+      );
     }
   }
 

@@ -43,10 +43,13 @@ export function timeProblem(ts: number): string | undefined {
   return undefined;
 }
 
-/** The host broke a bound or missed a deadline: the connection is closed and made again. */
+/**
+ * The host broke a bound or missed a deadline (or, `client-failed`, handling what it sent
+ * failed here): the connection is closed and made again.
+ */
 export class HostMisbehaved extends Error {
   override readonly name = 'HostMisbehaved';
-  readonly code: 'protocol-error' | 'host-timeout';
+  readonly code: 'protocol-error' | 'host-timeout' | 'client-failed';
 
   constructor(code: HostMisbehaved['code'], message: string) {
     super(message);

@@ -63,7 +63,8 @@ export interface MembersUpdate {
  * the host broke the protocol or a bound, or did not answer in time; the session hung up and
  * reconnects. `invalid-message`: one message carried a value the client cannot show (e.g. a
  * time out of range) and was skipped. `listener-failed`: an event listener threw; the session
- * and the other listeners went on.
+ * and the other listeners went on. `client-failed`: handling a host message failed here (a
+ * bug); the session hung up and reconnects rather than crash.
  */
 export interface SessionError {
   readonly code:
@@ -73,7 +74,8 @@ export interface SessionError {
     | 'protocol-error'
     | 'host-timeout'
     | 'invalid-message'
-    | 'listener-failed';
+    | 'listener-failed'
+    | 'client-failed';
   readonly message: string;
   /** The client message id or room the error is about. */
   readonly ref?: string;
