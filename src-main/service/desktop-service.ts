@@ -107,6 +107,11 @@ export interface DesktopServiceOptions {
 export const HOST_HISTORY_TIMEOUT_MS = 5000;
 /** Notifications remembered for coalescing. */
 const RECENT_NOTIFICATIONS_MS = 60_000;
+/**
+ * ... and at most this many: enough to coalesce any burst the user could read, while a flood
+ * of messages costs the same per message as a quiet room.
+ */
+const MAX_RECENT_NOTIFICATIONS = 200;
 
 export const HISTORY_FILE = 'history.sqlite';
 
@@ -772,6 +777,12 @@ export class DesktopService implements RequestHandlers {
     });
     if (!decision.show) return;
     this.#recentNotifications.push({ room: view.room, from: view.from, at: now });
+    if (this.#recentNotifications.length > MAX_RECENT_NOTIFICATIONS) {
+      this.#recentNotifications.splice(
+        0,
+        this.#recentNotifications.length - MAX_RECENT_NOTIFICATIONS,
+      );
+    }
     this.#emit('notify', decision);
   }
 

@@ -514,7 +514,7 @@ describe('the desktop core against a hostile host', () => {
     const app = await desktop(dataDir);
     const connection = await connectDesktop(app, h);
     app.service.setActiveRoom({ room: 'dev' });
-    const unread = 2000;
+    const unread = 10_000;
     const cpu = process.cpuUsage();
     connection.flood((i) => fakeMessage('lobby', stored + 1 + i), { count: unread });
     await app.wait(() => app.of('message').length === unread, 'every message', 60_000);
@@ -523,8 +523,9 @@ describe('the desktop core against a hostile host', () => {
       `desktop core: ${unread} unread messages at ${stored} stored in ${seconds.toFixed(2)} s of CPU`,
     );
     expect(app.service.unreadTotal).toBe(unread);
-    // A scan of the host's history per unread message took ~10 ms each here.
-    expect(seconds).toBeLessThan(5);
+    // A scan of the host's history per unread message took ~10 ms each here (~100 s in all),
+    // and the list of recent notifications grew with every message (quadratic: ~8 s).
+    expect(seconds).toBeLessThan(6);
     await app.service.close();
     const check = new DatabaseSync(join(dataDir, HISTORY_FILE));
     const row = check.prepare("SELECT count(*) AS n FROM messages WHERE room = 'lobby'").get();
