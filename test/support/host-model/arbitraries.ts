@@ -15,6 +15,7 @@ import {
   Pause,
   Rename,
   Resend,
+  Restart,
   ResendAcked,
   Send,
   SendAndDrop,
@@ -152,6 +153,7 @@ export function hostCommands(maxCommands: number): fc.Arbitrary<Iterable<HostCom
       fc.tuple(pick, room).map(([p, r]) => new Typing(p, r)),
       fc.tuple(pick, fc.nat({ max: MALFORMED.length - 1 })).map(([p, w]) => new Malformed(p, w)),
       fc.integer({ min: 50, max: 700 }).map((ms) => new Pause(ms)),
+      fc.constantFrom('SIGTERM' as const, 'SIGKILL' as const).map((how) => new Restart(how)),
     ],
     { maxCommands, size: 'max' },
   );

@@ -857,6 +857,39 @@ export class Malformed extends Step {
   }
 }
 
+/**
+ * The host stops — cleanly (SIGTERM: everyone told `shutdown`) or by a crash (SIGKILL) — and
+ * starts again on the same folder. Nothing acknowledged may be lost; nicknames stay owned.
+ */
+export class Restart extends Step {
+  readonly kind = 'restart';
+  readonly how: 'SIGTERM' | 'SIGKILL';
+  constructor(how: 'SIGTERM' | 'SIGKILL') {
+    super();
+    this.how = how;
+  }
+  check(): boolean {
+    return true;
+  }
+  async act(model: HostModel, world: HostWorld): Promise<void> {
+    const open = model.open();
+    await world.restart(this.how);
+    for (const conn of open) {
+      const t = world.tracked(conn);
+      const info = await t.conn.waitClosed();
+      if (this.how === 'SIGTERM' && info.code !== 'shutdown') {
+        world.fail(`${t.label} was not told "shutdown" when the host stopped: ${info.code}`);
+      }
+      model.slots[conn.slot] = undefined;
+      world.retire(conn.slot);
+    }
+    world.count(`restart ${this.how}`);
+  }
+  toString(): string {
+    return `restart(${this.how})`;
+  }
+}
+
 /** Time passes: rate budgets refill, typing may be sent again. */
 export class Pause extends Step {
   readonly kind = 'pause';

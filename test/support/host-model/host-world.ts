@@ -85,72 +85,63 @@ export class HostWorld {
   #db: DatabaseSync | undefined;
 
   readonly dataDir: string;
-  readonly child: ChildProcessWithoutNullStreams;
+  /** Everything every host process of this run wrote on stderr. */
   readonly stderr: string[];
-  readonly port: number;
-  readonly hostKey: Uint8Array;
+  #host: HostProcess;
 
-  private constructor(
-    dataDir: string,
-    child: ChildProcessWithoutNullStreams,
-    stderr: string[],
-    port: number,
-    hostKey: Uint8Array,
-  ) {
+  private constructor(dataDir: string, stderr: string[], host: HostProcess) {
     this.dataDir = dataDir;
-    this.child = child;
     this.stderr = stderr;
-    this.port = port;
-    this.hostKey = hostKey;
+    this.#host = host;
+    this.#openHistory();
+  }
+
+  get child(): ChildProcessWithoutNullStreams {
+    return this.#host.child;
+  }
+  get port(): number {
+    return this.#host.port;
+  }
+  get hostKey(): Uint8Array {
+    return this.#host.hostKey;
   }
 
   static async start(): Promise<HostWorld> {
     const dataDir = mkdtempSync(join(tmpdir(), 'parley-host-model-'));
-    const child = spawn(process.execPath, [HOST_SCRIPT, dataDir, JSON.stringify(MODEL_LIMITS)], {
-      stdio: 'pipe',
-    });
-    const stdout: string[] = [];
     const stderr: string[] = [];
-    for (const [stream, lines] of [
-      [child.stdout, stdout],
-      [child.stderr, stderr],
-    ] as const) {
-      let partial = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk: string) => {
-        const parts = (partial + chunk).split('\n');
-        partial = parts.pop() ?? '';
-        lines.push(...parts);
-      });
-    }
-    const ready = await new Promise<{ port: number; key: Uint8Array }>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        clearInterval(poll);
-        reject(new Error(`the host did not start within 20 s:\n${stderr.join('\n')}`));
-      }, 20_000);
-      const poll = setInterval(() => {
-        const port = stdout.find((l) => l.startsWith('listening '));
-        const key = stdout.find((l) => l.startsWith('key '));
-        if (child.exitCode !== null) {
-          clearInterval(poll);
-          clearTimeout(timer);
-          reject(new Error(`the host exited at start:\n${stderr.join('\n')}`));
-        } else if (port && key) {
-          clearInterval(poll);
-          clearTimeout(timer);
-          const hostKey = decodeBase64Url(key.slice(4));
-          if (hostKey) resolve({ port: Number(port.slice(10)), key: hostKey });
-          else reject(new Error(`the host printed an unreadable key: ${key}`));
-        }
-      }, 20);
-    });
-    const world = new HostWorld(dataDir, child, stderr, ready.port, ready.key);
-    world.#db = new DatabaseSync(join(dataDir, 'history.sqlite'), { readOnly: true });
-    world.#newRows = world.#db.prepare(
+    return new HostWorld(dataDir, stderr, await spawnHost(dataDir, stderr));
+  }
+
+  /** Reads the host's history read-only, as the host writes it (WAL: readers see commits). */
+  #openHistory(): void {
+    this.#db = new DatabaseSync(join(this.dataDir, 'history.sqlite'), { readOnly: true });
+    this.#newRows = this.#db.prepare(
       'SELECT seq, room, sender_key, client_msg_id, nick, text FROM messages WHERE seq > ? ORDER BY seq',
     );
-    world.#count = world.#db.prepare('SELECT count(*) AS n FROM messages');
-    return world;
+    this.#count = this.#db.prepare('SELECT count(*) AS n FROM messages');
+  }
+
+  /**
+   * Stops the host — SIGTERM (every client told `shutdown`, exit code 0) or SIGKILL (a crash) —
+   * and starts it again on the same folder: same key, same history, same nickname owners.
+   */
+  async restart(how: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+    const { child } = this.#host;
+    const exited = once(child, 'exit');
+    child.kill(how);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+    if (how === 'SIGTERM' && child.exitCode !== 0) {
+      this.fail(`the host exited with ${child.exitCode} (${child.signalCode}) on SIGTERM`);
+    }
+    this.#db?.close();
+    const key = this.hostKey;
+    this.#host = await spawnHost(this.dataDir, this.stderr);
+    if (encodeBase64Url(this.hostKey) !== encodeBase64Url(key)) {
+      this.fail('the host came back with another key');
+    }
+    this.#openHistory();
   }
 
   /** Ends the host (SIGTERM, then SIGKILL) and removes its folder. */
@@ -503,4 +494,51 @@ export class HostWorld {
     }
     return undefined;
   }
+}
+
+interface HostProcess {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly port: number;
+  readonly hostKey: Uint8Array;
+}
+
+/** Starts host-process.ts on the folder and waits for its port and key. */
+async function spawnHost(dataDir: string, stderr: string[]): Promise<HostProcess> {
+  const child = spawn(process.execPath, [HOST_SCRIPT, dataDir, JSON.stringify(MODEL_LIMITS)], {
+    stdio: 'pipe',
+  });
+  const stdout: string[] = [];
+  for (const [stream, lines] of [
+    [child.stdout, stdout],
+    [child.stderr, stderr],
+  ] as const) {
+    let partial = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      const parts = (partial + chunk).split('\n');
+      partial = parts.pop() ?? '';
+      lines.push(...parts);
+    });
+  }
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      clearInterval(poll);
+      reject(new Error(`the host did not start within 20 s:\n${stderr.join('\n')}`));
+    }, 20_000);
+    const poll = setInterval(() => {
+      const port = stdout.find((l) => l.startsWith('listening '));
+      const key = stdout.find((l) => l.startsWith('key '));
+      if (child.exitCode !== null) {
+        clearInterval(poll);
+        clearTimeout(timer);
+        reject(new Error(`the host exited at start:\n${stderr.join('\n')}`));
+      } else if (port && key) {
+        clearInterval(poll);
+        clearTimeout(timer);
+        const hostKey = decodeBase64Url(key.slice(4));
+        if (hostKey) resolve({ child, port: Number(port.slice(10)), hostKey });
+        else reject(new Error(`the host printed an unreadable key: ${key}`));
+      }
+    }, 20);
+  });
 }
