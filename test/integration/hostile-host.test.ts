@@ -346,6 +346,43 @@ describe('the client core against a hostile host', () => {
     expect(alice.of('message').map((m) => m.seq)).toEqual([1]); // nothing of the bad fill shown
   });
 
+  it('bounds what a gap fill holds while the host floods live messages and never ends the page', async () => {
+    let joins = 0;
+    const h = await hostile({
+      onJoin: (connection, room) => {
+        joinedWithoutSync(connection, room);
+        const seqs = ++joins === 1 ? [1] : [1000];
+        for (const seq of seqs) connection.send(fakeMessage(room, seq, { history: true }));
+        connection.send({ t: 'synced', room });
+      },
+      // The gap page is never answered; live messages pour in meanwhile.
+      onHistory: (connection, request) => {
+        connection.flood((i) => fakeMessage(request.room, 2000 + i));
+      },
+    });
+    const alice = await session(h, { requestTimeoutMs: 60_000 });
+    alice.s.start();
+    await alice.wait(() => alice.of('synced').length === 1, 'the first sync');
+    const before = heapUsed();
+    const stopSampling = heapPeak();
+    (await h.nextConnection()).close('shutdown', 'bye');
+    await alice.wait(
+      () => alice.of('error').some((e) => e.code === 'history-gap'),
+      'the fill bound',
+      60_000,
+    );
+    await alice.wait(() => alice.of('synced').length === 2, 'synced with what was held');
+    const peak = stopSampling() - before;
+    for (const connection of h.connections) connection.close();
+    console.log(
+      `client core, a gap fill under a live flood: heap peak +${(peak / MiB).toFixed(1)} MiB`,
+    );
+    expect(peak).toBeLessThan(150 * MiB);
+    const seqs = alice.of('message').map((m) => m.seq);
+    expect(seqs.slice(0, 2)).toEqual([1, 1000]); // the held history first, then the live ones
+    expect(seqs.slice(2, 5)).toEqual([2000, 2001, 2002]);
+  }, 90_000);
+
   it('hangs up on an acknowledgement whose time no date can show', async () => {
     const h = await hostile({
       onMessage: (connection, message) => {
