@@ -87,7 +87,7 @@ const anyRoom = fc.oneof(
   { weight: 1, arbitrary: fc.constant(UNKNOWN_ROOM) },
 );
 
-/** The commands, weighted by repetition: mostly sends and joins, now and then something rude. */
+/** The commands, weighted: mostly sends and joins, now and then something rude. */
 export function hostCommands(maxCommands: number): fc.Arbitrary<Iterable<HostCommand>> {
   const connect = fc
     .tuple(pick, fc.subarray([...ROOMS]))
@@ -107,37 +107,52 @@ export function hostCommands(maxCommands: number): fc.Arbitrary<Iterable<HostCom
       ),
     )
     .map(([p, texts]) => new Burst(p, texts));
-  return fc.commands(
-    [
-      connect,
-      connect,
-      connect,
-      join,
-      join,
-      join,
-      send,
-      send,
-      send,
-      send,
-      send,
-      send,
+  const weighted = (weight: number, arbitrary: fc.Arbitrary<HostCommand>) => ({
+    weight,
+    arbitrary,
+  });
+  const command: fc.Arbitrary<HostCommand> = fc.oneof(
+    weighted(9, connect),
+    weighted(9, join),
+    weighted(18, send),
+    weighted(
+      3,
       fc.tuple(pick, room).map(([p, r]) => new Leave(p, r)),
+    ),
+    weighted(
+      3,
       fc
         .tuple(pick, fc.constantFrom('drop' as const, 'bye' as const))
         .map(([p, how]) => new Disconnect(p, how)),
+    ),
+    weighted(
+      3,
       fc
         .tuple(
           pick,
           anyText(60).filter((s) => s.length > 0),
         )
         .map(([p, t]) => new SendAndDrop(p, t)),
-      burst,
-      burst,
+    ),
+    weighted(6, burst),
+    weighted(
+      6,
       pick.map((p) => new Resend(p)),
-      pick.map((p) => new Resend(p)),
+    ),
+    weighted(
+      3,
       fc.tuple(pick, pick).map(([p, m]) => new ResendAcked(p, m)),
+    ),
+    weighted(
+      3,
       fc.tuple(pick, fc.constantFrom(...NICK_POOL)).map(([p, n]) => new Rename(p, n)),
+    ),
+    weighted(
+      3,
       fc.tuple(pick, pick).map(([p, n]) => new ConnectWithTakenNick(p, n)),
+    ),
+    weighted(
+      3,
       fc
         .tuple(
           pick,
@@ -150,11 +165,24 @@ export function hostCommands(maxCommands: number): fc.Arbitrary<Iterable<HostCom
           fc.constantFrom(1, 2, 7, 100, 500),
         )
         .map(([p, r, b, l]) => new History(p, r, b, l)),
+    ),
+    weighted(
+      3,
       fc.tuple(pick, room).map(([p, r]) => new Typing(p, r)),
+    ),
+    weighted(
+      3,
       fc.tuple(pick, fc.nat({ max: MALFORMED.length - 1 })).map(([p, w]) => new Malformed(p, w)),
+    ),
+    weighted(
+      3,
       fc.integer({ min: 50, max: 700 }).map((ms) => new Pause(ms)),
+    ),
+    // A restart costs a second or so: about one in a hundred steps.
+    weighted(
+      1,
       fc.constantFrom('SIGTERM' as const, 'SIGKILL' as const).map((how) => new Restart(how)),
-    ],
-    { maxCommands, size: 'max' },
+    ),
   );
+  return fc.commands([command], { maxCommands, size: 'max' });
 }

@@ -660,15 +660,11 @@ export class Rename extends Step {
     this.pick = pick;
     this.nick = nick;
   }
-  /** A key's connections keep one nickname each; the model renames keys with one connection. */
-  #eligible(model: Readonly<HostModel>): ConnState[] {
-    return model.open().filter((c) => model.connectionsOf(c.key).length === 1);
-  }
   check(model: Readonly<HostModel>): boolean {
-    return this.#eligible(model).length > 0;
+    return model.open().length > 0;
   }
   async act(model: HostModel, world: HostWorld): Promise<void> {
-    const conn = choose(this.#eligible(model), this.pick);
+    const conn = choose(model.open(), this.pick);
     const t = world.tracked(conn);
     const answer = await request(t, { t: 'nick', nick: this.nick }, (m) => m.t === 'nick');
     if (rateLimited(world, answer, 'rename')) return;
@@ -690,7 +686,8 @@ export class Rename extends Step {
       world.fail(`${t.label} renamed to "${this.nick}" and got ${describe(answer)}`);
     }
     world.count('rename done');
-    conn.nick = this.nick;
+    // A nickname is the key's: every connection of the key takes it.
+    for (const each of model.connectionsOf(conn.key)) each.nick = this.nick;
     model.nickOwners.set(foldNick(this.nick), conn.key);
     const state = model.keys[conn.key];
     if (state) state.nick = this.nick;
