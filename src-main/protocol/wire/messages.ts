@@ -19,6 +19,11 @@ const room = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'not a room name');
 /** Chosen by the sender so a resend after a reconnect is delivered once. */
 const clientMsgId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'not a message id');
 const text = z.string().min(1).max(MAX_TEXT_BYTES); // bytes are checked separately
+/**
+ * A `send`'s text is bounded by the item that carries it; its size is the host's to judge, so
+ * an over-long one is answered `text-too-long`, not taken for a broken client and hung up on.
+ */
+const sendText = z.string().min(1);
 const fingerprint = z.string().max(64);
 const publicKey = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'not a base64url public key');
 const seq = z.number().int().nonnegative();
@@ -68,7 +73,7 @@ export type Hello = z.infer<typeof Hello>;
 export const ClientMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('join'), room }),
   z.object({ t: z.literal('leave'), room }),
-  z.object({ t: z.literal('send'), room, id: clientMsgId, text }),
+  z.object({ t: z.literal('send'), room, id: clientMsgId, text: sendText }),
   z.object({ t: z.literal('typing'), room }),
   z.object({ t: z.literal('nick'), nick }),
   z.object({ t: z.literal('history'), room, before: seq, limit: z.number().int().min(1).max(500) }),
