@@ -29,3 +29,6 @@ const host = await startHost({
 });
 process.stdout.write(`listening ${host.address.port}\nkey ${encodeBase64Url(host.publicKey)}\n`);
 stop = () => void host.stop().then(() => process.exit(0));
+// The test holds our stdin: when it ends (the test process died or timed out), so do we.
+process.stdin.on('end', () => stop());
+process.stdin.resume();
