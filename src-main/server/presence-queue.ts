@@ -43,6 +43,25 @@ export class PresenceQueue {
     this.#scheduled = false;
     const changes = [...this.#pending.values()];
     this.#pending.clear();
+    this.#tell(changes);
+  }
+
+  /**
+   * Tells `room` now what is pending for it, but for `exceptKey`'s own changes: someone joins
+   * and is about to be listed the members as they are, so a change from earlier in this turn
+   * must not be coalesced away later (the joiner would never hear of it).
+   */
+  flushRoom(room: string, exceptKey: string): void {
+    const changes: Pending[] = [];
+    for (const [id, change] of this.#pending) {
+      if (change.room !== room || change.member.key === exceptKey) continue;
+      this.#pending.delete(id);
+      changes.push(change);
+    }
+    this.#tell(changes);
+  }
+
+  #tell(changes: readonly Pending[]): void {
     for (const change of changes) {
       const present = change.event === 'joined';
       if (present === change.wasPresent) continue; // back where it started: nothing to tell

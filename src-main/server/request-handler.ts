@@ -188,6 +188,7 @@ export class RequestHandler {
       });
       return;
     }
+    this.#presence.flushRoom(room, client.keyText);
     const first = this.#rooms.join(room, client);
     client.send({ t: 'joined', room });
     const members = this.#rooms.members(room);
@@ -385,6 +386,8 @@ export class RequestHandler {
    * shown the old name of whichever connection the host happened to list first.
    */
   #renamed(client: ConnectedClient, nick: string): void {
+    // A join still pending names the old nick: it must reach the room before the rename does.
+    this.#presence.flush();
     const old = client.member;
     const connections = this.#connectionsOf(client);
     const rooms = new Set<string>();
