@@ -347,7 +347,7 @@ async function sendMessage(
 
   if (answer.kind === 'closed') {
     const { code } = answer.info;
-    if (code === 'protocol-error' && (verdict.malformed || verdict.illFormed)) {
+    if (code === 'protocol-error' && verdict.malformed) {
       world.count('send refused: protocol-error');
       model.refused.add(mk);
       forget();
@@ -426,7 +426,7 @@ async function sendMessage(
       forget();
       return;
     case 'bad-request':
-      if (!verdict.malformed && !verdict.illFormed) {
+      if (!verdict.malformed) {
         world.fail(`${what}: refused as bad-request: "${m.message}"`);
       }
       world.count('send refused: bad-request');

@@ -1,7 +1,6 @@
 import { foldNick } from '../../../src-main/server/db/fold-nick.ts';
 import { DEFAULT_LIMITS, type HostLimits } from '../../../src-main/server/host-limits.ts';
 import { encodeMessage, utf8Length } from '../../../src-main/protocol/wire/codec.ts';
-import { MAX_TEXT_BYTES } from '../../../src-main/protocol/wire/messages.ts';
 
 /**
  * The model of the whole host that test/integration/host-model.test.ts runs random commands
@@ -167,14 +166,12 @@ export function wellFormed(text: string): string {
 
 /** What the host may answer to a `send` of this text, by size and form alone. */
 export interface SendVerdict {
-  /** The schema refuses it (empty, or more UTF-16 units than the byte limit): protocol-error. */
+  /** The schema refuses it (empty): protocol-error. A long one is text-too-long, not this. */
   readonly malformed: boolean;
   /** It must be refused with `text-too-long`. */
   readonly tooLong: boolean;
   /** It may be refused with `text-too-long` (its `msg` is at the edge of a record). */
   readonly mayBeTooLong: boolean;
-  /** Holds lone surrogates: refusing it is as acceptable as storing it well-formed. */
-  readonly illFormed: boolean;
   readonly bytes: number;
   readonly encodedBytes: number;
 }
@@ -184,8 +181,7 @@ export function sendVerdict(
   sender: { room: string; id: string; nick: string; fp: string; key: string },
 ): SendVerdict {
   const bytes = utf8Length(text);
-  const illFormed = wellFormed(text) !== text;
-  const malformed = text.length === 0 || text.length > MAX_TEXT_BYTES;
+  const malformed = text.length === 0;
   // The `msg` every other member (and a later history page) gets, at its smallest and largest:
   // field order as the host writes it, a one-digit or 2^53 seq, `history: true` or not.
   const encoded = (body: string, seq: number, history: boolean) =>
@@ -209,7 +205,6 @@ export function sendVerdict(
     malformed,
     tooLong: overBytes || smallest > MAX_MESSAGE_BYTES,
     mayBeTooLong: overBytes || largest > MAX_MESSAGE_BYTES,
-    illFormed,
     bytes,
     encodedBytes: smallest,
   };
