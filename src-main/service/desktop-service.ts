@@ -115,6 +115,14 @@ const MAX_RECENT_NOTIFICATIONS = 200;
 
 export const HISTORY_FILE = 'history.sqlite';
 
+/** The host's answers that refuse a request about a room (chat-session.ts #roomRefused). */
+const HISTORY_REFUSALS: ReadonlySet<string> = new Set([
+  'rate-limited',
+  'internal',
+  'not-in-room',
+  'unknown-room',
+]);
+
 /** The host the app is about (connected or not): its history is shown even offline. */
 interface HostContext {
   readonly id: string;
@@ -854,8 +862,12 @@ export class DesktopService implements RequestHandlers {
       this.#store('forget a room', () => this.#history.setJoined(live.context.id, room, false));
       this.#emitRooms();
     }
-    // A refused history request is answered: loadHistory need not wait for its timeout.
-    if (error.room && !error.dropped) live.pendingOlder.get(error.room)?.finish(undefined);
+    // A refused history request is answered: loadHistory need not wait for its timeout. Only
+    // the host's refusal of a request about the room itself (ref = room) is one; a refused
+    // send, or a message the session skipped, must not end the wait before the page arrives.
+    if (error.room && error.ref === error.room && HISTORY_REFUSALS.has(error.code)) {
+      live.pendingOlder.get(error.room)?.finish(undefined);
+    }
     this.#log('warn', 'session-error', { code: error.code });
     this.#emit('error', { code: error.code, message: hostText(error.message) });
   }
