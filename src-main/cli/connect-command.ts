@@ -165,6 +165,8 @@ class LineClient {
   #ending = false;
   #finished = false;
   #finish: (code: number) => void = () => undefined;
+  /** Ends a wait at the end of input (its timers), when the session ends another way first. */
+  #stopSettling: () => void = () => undefined;
 
   constructor(
     args: ConnectArgs,
@@ -219,6 +221,7 @@ class LineClient {
     });
     session.start();
     const code = await done;
+    this.#stopSettling();
     this.#lines.close();
     session.removeAllListeners();
     return code;
@@ -485,6 +488,7 @@ class LineClient {
         idle = setTimeout(tick, idleMs - quietMs);
       };
       const progress = setInterval(() => this.#progress(session), everyMs);
+      this.#stopSettling = done;
       for (const event of events) session.on(event, check);
       idle = setTimeout(tick, idleMs);
       check();
