@@ -31,6 +31,7 @@ import {
   DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_WELCOME_TIMEOUT_MS,
   HostMisbehaved,
+  MAX_RETRY_AFTER_MS,
   timeProblem,
 } from './host-bounds.ts';
 import type { HostTrust, HostVerifier } from './host-trust.ts';
@@ -740,6 +741,7 @@ export class ChatSession extends TypedEmitter<SessionPayloads> {
     const { t: _t, ...error } = message;
     const ref = message.ref;
     const now = this.#now();
+    const retryAt = now + Math.min(message.retryAfterMs ?? 1000, MAX_RETRY_AFTER_MS);
     let dropped: OutboxEntry | undefined;
     let room: string | undefined;
     const entry = ref ? this.#outbox.entries.find((e) => e.id === ref) : undefined;
@@ -748,7 +750,7 @@ export class ChatSession extends TypedEmitter<SessionPayloads> {
       switch (message.code) {
         case 'rate-limited':
         case 'internal':
-          this.#outbox.holdFrom(entry.id, now + (message.retryAfterMs ?? 1000));
+          this.#outbox.holdFrom(entry.id, retryAt);
           this.#pump();
           break;
         case 'not-in-room':
@@ -762,7 +764,7 @@ export class ChatSession extends TypedEmitter<SessionPayloads> {
       }
     } else if (ref && this.#rooms.has(ref)) {
       room = ref;
-      this.#roomRefused(ref, message.code, now + (message.retryAfterMs ?? 1000));
+      this.#roomRefused(ref, message.code, retryAt);
     }
     this.#emitError({
       ...error,

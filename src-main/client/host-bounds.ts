@@ -35,6 +35,12 @@ export const DEFAULT_WELCOME_TIMEOUT_MS = 15_000;
 /** How long the host has to finish answering a join (`synced`) or a history page (`history-end`). */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
+/**
+ * The longest wait a host's `retryAfterMs` is believed for: an honest host asks for seconds.
+ * Longer, and a timer would not wait at all (past 2^31-1 ms Node fires it after 1 ms).
+ */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
 /** Why `ts` cannot be shown, or undefined when it can. */
 export function timeProblem(ts: number): string | undefined {
   if (!Number.isSafeInteger(ts) || ts < 0 || ts > MAX_SHOWN_TIME_MS) {
