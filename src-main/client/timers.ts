@@ -9,6 +9,9 @@ export const realTimers: Timers = {
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
+/** The longest wait a timer can do: past it Node fires after 1 ms (TimeoutOverflowWarning). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** One named timer: setting it again replaces the previous one. */
 export class Timer {
   readonly #timers: Timers;
@@ -22,12 +25,20 @@ export class Timer {
     return this.#handle !== undefined;
   }
 
+  /**
+   * Calls `callback` after `ms`, or after MAX_TIMER_MS if that is sooner: a wait derived from
+   * what a host said (a rate, a retry) must never become no wait at all. The waits that can
+   * be that long (the send pump, the deadlines) check the time again when called.
+   */
   set(ms: number, callback: () => void): void {
     this.clear();
-    this.#handle = this.#timers.setTimeout(() => {
-      this.#handle = undefined;
-      callback();
-    }, ms);
+    this.#handle = this.#timers.setTimeout(
+      () => {
+        this.#handle = undefined;
+        callback();
+      },
+      Math.min(ms, MAX_TIMER_MS),
+    );
   }
 
   clear(): void {

@@ -25,6 +25,37 @@ async function until(check: () => boolean, what: string, timeoutMs = 15_000): Pr
   }
 }
 
+async function sessionWith(h: Awaited<ReturnType<typeof startHostileHost>>): Promise<ChatSession> {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-client-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const knownHosts = await KnownHosts.load(join(dir, 'known-hosts.json'));
+  const s = new ChatSession({
+    address: h.address,
+    identity: newKeyPair(),
+    nick: 'alice',
+    rooms: ['lobby'],
+    trust: createHostVerifier({
+      address: h.address,
+      inviteKey: h.publicKey,
+      knownHosts,
+      policy: { trustNewHost: false },
+    }),
+  });
+  cleanups.push(() => s.stop());
+  return s;
+}
+
+/** Node's warnings that a timer was asked to wait longer than it can (it then fires at once). */
+function timerOverflows(): string[] {
+  const overflows: string[] = [];
+  const onWarning = (warning: Error) => {
+    if (warning.name === 'TimeoutOverflowWarning') overflows.push(warning.message);
+  };
+  process.on('warning', onWarning);
+  cleanups.push(() => void process.off('warning', onWarning));
+  return overflows;
+}
+
 describe('the client core told to wait longer than a timer can', () => {
   it('waits instead of spinning, and keeps the message for later', async () => {
     const h = await startHostileHost({
@@ -40,28 +71,8 @@ describe('the client core told to wait longer than a timer can', () => {
       },
     });
     cleanups.push(() => h.close());
-    const dir = mkdtempSync(join(tmpdir(), 'parley-client-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const knownHosts = await KnownHosts.load(join(dir, 'known-hosts.json'));
-    const session = new ChatSession({
-      address: h.address,
-      identity: newKeyPair(),
-      nick: 'alice',
-      rooms: ['lobby'],
-      trust: createHostVerifier({
-        address: h.address,
-        inviteKey: h.publicKey,
-        knownHosts,
-        policy: { trustNewHost: false },
-      }),
-    });
-    cleanups.push(() => session.stop());
-    const overflows: string[] = [];
-    const onWarning = (warning: Error) => {
-      if (warning.name === 'TimeoutOverflowWarning') overflows.push(warning.message);
-    };
-    process.on('warning', onWarning);
-    cleanups.push(() => void process.off('warning', onWarning));
+    const session = await sessionWith(h);
+    const overflows = timerOverflows();
     let synced = false;
     let refused = false;
     session.on('synced', () => (synced = true));
@@ -77,5 +88,24 @@ describe('the client core told to wait longer than a timer can', () => {
 
     expect(overflows).toEqual([]);
     expect(session.pending.map((p) => p.text)).toEqual(['hello']);
+  });
+
+  it('paces at a rate advertised too slow for a timer without spinning', async () => {
+    // 1e-9 messages per second: the second message may leave in some 30 years.
+    const h = await startHostileHost({ limits: { messagesPerSecond: 1e-9, messageBurst: 1 } });
+    cleanups.push(() => h.close());
+    const session = await sessionWith(h);
+    const overflows = timerOverflows();
+    let synced = false;
+    session.on('synced', () => (synced = true));
+
+    session.start();
+    await until(() => synced, 'synced');
+    session.send('lobby', 'first');
+    session.send('lobby', 'second');
+    await new Promise((r) => setTimeout(r, 500));
+
+    expect(overflows).toEqual([]);
+    expect(session.pending.map((p) => p.text)).toEqual(['first', 'second']);
   });
 });
