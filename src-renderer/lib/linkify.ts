@@ -17,7 +17,7 @@ export type Segment =
 // end a URL: inside one they could make it look like it goes somewhere else.
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"'`\p{Cc}\p{Cf}]+/giu;
 // Punctuation that ends a sentence rather than a URL; a closing bracket stays if it has a match.
-const TRAILING = /[.,;:!?'"\])}>*]+$/;
+const TRAILING = new Set(['.', ',', ';', ':', '!', '?', "'", '"', ']', ')', '}', '>', '*']);
 const MAX_URL_LENGTH = 4096;
 
 export function linkify(text: string): Segment[] {
@@ -25,10 +25,7 @@ export function linkify(text: string): Segment[] {
   let last = 0;
   for (const match of text.matchAll(URL_PATTERN)) {
     let url = match[0];
-    const trailing = TRAILING.exec(url)?.[0] ?? '';
-    let keep = trailing.length;
-    // "(see https://x.org/a_(b))" keeps the balanced ")" of the URL.
-    while (keep > 0 && trailing[trailing.length - keep] === ')' && balanced(url, keep)) keep--;
+    const keep = trailingCut(url);
     url = url.slice(0, url.length - keep);
     const target = linkTarget(url);
     if (!target) continue;
@@ -41,9 +38,27 @@ export function linkify(text: string): Segment[] {
   return segments;
 }
 
-function balanced(url: string, cut: number): boolean {
-  const body = url.slice(0, url.length - cut + 1);
-  return (body.match(/\(/g)?.length ?? 0) >= (body.match(/\)/g)?.length ?? 0);
+/**
+ * How many characters at the end of `url` are sentence punctuation, not URL: "(see
+ * https://x.org/a_(b))" keeps the balanced ")" of the URL. One pass each way, so a text
+ * built of thousands of brackets costs its length, not its length squared.
+ */
+function trailingCut(url: string): number {
+  let cut = 0;
+  while (cut < url.length && TRAILING.has(url[url.length - 1 - cut] as string)) cut++;
+  const body = url.length - cut;
+  let opens = 0;
+  let closes = 0;
+  for (let i = 0; i < body; i++) {
+    if (url[i] === '(') opens++;
+    else if (url[i] === ')') closes++;
+  }
+  // Give the URL back each ")" that closes one of its "(", in order, up to the first that does not.
+  while (cut > 0 && url[url.length - cut] === ')' && opens >= closes + 1) {
+    closes++;
+    cut--;
+  }
+  return cut;
 }
 
 /**
