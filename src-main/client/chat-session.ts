@@ -768,6 +768,8 @@ export class ChatSession extends TypedEmitter<SessionPayloads> {
     }
     this.#emitError({
       ...error,
+      // What the client will really wait, not what the host asked for.
+      ...(error.retryAfterMs !== undefined ? { retryAfterMs: retryAt - now } : {}),
       ...(room ? { room } : {}),
       ...(dropped ? { dropped } : {}),
     });

@@ -75,9 +75,12 @@ describe('the client core told to wait longer than a timer can', () => {
     const overflows = timerOverflows();
     let synced = false;
     let refused = false;
+    let toldWait: number | undefined;
     session.on('synced', () => (synced = true));
     session.on('error', (error) => {
-      if (error.code === 'rate-limited') refused = true;
+      if (error.code !== 'rate-limited') return;
+      refused = true;
+      toldWait = error.retryAfterMs;
     });
 
     session.start();
@@ -88,6 +91,8 @@ describe('the client core told to wait longer than a timer can', () => {
 
     expect(overflows).toEqual([]);
     expect(session.pending.map((p) => p.text)).toEqual(['hello']);
+    // What the user is told is the wait the client will do: a minute, not 24 days.
+    expect(toldWait).toBe(60_000);
   });
 
   it('paces at a rate advertised too slow for a timer without spinning', async () => {
