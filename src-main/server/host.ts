@@ -197,8 +197,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
         try {
           admit(channel);
         } catch (error) {
-          log('error', 'admit-failed', { ip, ...failureFields(error) });
-          channel.close(CloseCode.internal, 'the host failed admitting you; reconnect');
+          admitFailed(channel, error);
         }
       },
       (error: unknown) => {
@@ -223,15 +222,30 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       return;
     }
     nicknames.claim(hello.nick, channel.remoteStaticKey, (outcome) => {
-      if (channel.closed) return;
-      if (stopping) channel.close(CloseCode.shutdown, 'the host is shutting down');
-      else if (outcome === 'ok') welcome(channel, hello);
-      else if (outcome === 'taken') refuseNick(channel, hello.nick);
-      else
-        channel.close(
-          CloseCode.shutdown,
-          'the host could not check your nickname; try again later',
-        );
+      // Answered later (after the turn's commit), so outside the caller's boundary: its own.
+      try {
+        if (channel.closed) return;
+        if (stopping) channel.close(CloseCode.shutdown, 'the host is shutting down');
+        else if (outcome === 'ok') welcome(channel, hello);
+        else if (outcome === 'taken') refuseNick(channel, hello.nick);
+        else
+          channel.close(
+            CloseCode.shutdown,
+            'the host could not check your nickname; try again later',
+          );
+      } catch (error) {
+        admitFailed(channel, error);
+      }
+    });
+  }
+
+  function admitFailed(channel: SecureChannel, error: unknown): void {
+    log('error', 'admit-failed', {
+      ip: channel.remoteAddress ?? 'unknown',
+      ...failureFields(error),
+    });
+    channel.close(CloseCode.internal, 'the host failed admitting you; reconnect', {
+      discardPending: true,
     });
   }
 

@@ -367,15 +367,26 @@ export class RequestHandler {
       return;
     }
     this.#nicknames.claim(nick, client.key, (outcome) => {
-      if (!client.open) return;
-      if (outcome === 'taken') {
-        this.#refuse(client, 'nick-taken', `"${nick}" belongs to another key on this host`, nick);
-      } else if (outcome === 'failed') {
-        this.#refuse(client, 'internal', 'the host could not save your nickname; try again', nick, {
-          retryAfterMs: STORAGE_RETRY_MS,
-        });
-      } else {
-        this.#renamed(client, nick);
+      // Answered after the turn's commit, outside handle()'s boundary: this is its own.
+      try {
+        if (!client.open) return;
+        if (outcome === 'taken') {
+          this.#refuse(client, 'nick-taken', `"${nick}" belongs to another key on this host`, nick);
+        } else if (outcome === 'failed') {
+          this.#refuse(
+            client,
+            'internal',
+            'the host could not save your nickname; try again',
+            nick,
+            {
+              retryAfterMs: STORAGE_RETRY_MS,
+            },
+          );
+        } else {
+          this.#renamed(client, nick);
+        }
+      } catch (error) {
+        this.#onClientFailure(client, error);
       }
     });
   }
