@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { encodeBase64Url } from '../../src-shared/base64url.ts';
 import { fingerprint } from '../../src-shared/fingerprint.ts';
@@ -13,65 +12,55 @@ import type { EventName, EventPayload } from '../../src-shared/ipc/contract.ts';
 import type {
   AppSnapshot,
   AuthorityView,
-  CertificateProblem,
   ChatMessageView,
   ConnectionState,
   MemberView,
   Settings,
 } from '../../src-shared/ipc/domain.ts';
 import { ChatSession, ChatSessionError, type ChatSessionOptions } from '../client/chat-session.ts';
-import { type HostTrust, type HostVerifier, createHostVerifier } from '../client/host-trust.ts';
-import type {
-  Ack,
-  HistoryEnd,
-  MembersUpdate,
-  Presence,
-  SessionError,
-  SessionFatal,
-  StateChange,
-  Typing,
-  Welcome,
-} from '../client/session-events.ts';
+import { createHostVerifier } from '../client/host-trust.ts';
+import type { SessionError, SessionFatal, StateChange, Welcome } from '../client/session-events.ts';
+import { TypedEmitter } from '../client/typed-emitter.ts';
 import type { CryptoBackend } from '../protocol/crypto/crypto-backend.ts';
 import { selectBackend } from '../protocol/crypto/select-backend.ts';
 import type { ChatMessage } from '../protocol/wire/messages.ts';
-import { KNOWN_HOSTS_FILE, KnownHosts, KnownHostsError, hostId } from '../store/known-hosts.ts';
-import type { AuthorityStore } from '../trust/authority-store.ts';
+import { KNOWN_HOSTS_FILE, KnownHosts, KnownHostsError } from '../store/known-hosts.ts';
+import { askingVerifier } from './asking-verifier.ts';
+import { Authorities } from './authorities.ts';
 import type { ParsedInput, RequestHandlers } from './dispatch.ts';
 import { safeExternalUrl } from './external-url.ts';
+import { HostConnection } from './host-connection.ts';
+import { hostText } from './host-text.ts';
 import { type SecretStorage, loadIdentity } from './identity-store.ts';
 import { LocalHistory, type LocalHistoryOptions } from './local-history.ts';
-import {
-  type RecentNotification,
-  type ShownNotification,
-  decideNotification,
-} from './notification-policy.ts';
+import { LocalStoreGuard } from './local-store-guard.ts';
+import type { ShownNotification } from './notification-policy.ts';
 import { RecentHosts } from './recent-hosts.ts';
-import { RoomMembers } from './room-members.ts';
+import { RecentNotifications } from './recent-notifications.ts';
+import { RoomsModel } from './rooms-model.ts';
 import { ServiceError } from './service-error.ts';
+import { type ServiceLog, errorName } from './service-log.ts';
 import { SettingsStore } from './settings-store.ts';
-import { TypedEmitter } from '../client/typed-emitter.ts';
-import { UnreadCounts } from './unread-counts.ts';
+import { trustView } from './trust-view.ts';
 import { VerifiedMembers } from './verified-members.ts';
 
+export { HOST_HISTORY_TIMEOUT_MS } from './host-connection.ts';
+export type { ServiceLog } from './service-log.ts';
+
 /**
- * The desktop app without Electron: one method per request of the IPC contract, one typed
- * event per contract event, and everything behind them — the ChatSession of the current host,
- * local history, unread counts, members, recent hosts, settings, the trust question. Side
- * effects (clock, data folder, secret storage, window focus, opening links) are injected, so
- * the same code runs in Electron's main process, under plain Node in tests, and behind the
- * browser test bridge. The Electron glue (src-main/app) only forwards to it.
+ * The desktop app without Electron: one method per request of the IPC contract and one typed
+ * event per contract event. It is a facade: the state lives with its one owner — the rooms
+ * and what is listed about them in RoomsModel, the running session and what belongs to it in
+ * HostConnection, settings, recent hosts, verified members and authorities in their stores —
+ * and this class turns requests and session events into calls on them. Side effects (clock,
+ * data folder, secret storage, window focus, opening links) are injected, so the same code
+ * runs in Electron's main process, under plain Node in tests, and behind the browser test
+ * bridge. The Electron glue (src-main/app) only forwards to it.
  */
 export type ServiceEvents = { [N in EventName]: EventPayload<N> } & {
   /** A desktop notification to show (already decided by the notification policy). */
   notify: ShownNotification;
 };
-
-export type ServiceLog = (
-  level: 'debug' | 'info' | 'warn' | 'error',
-  event: string,
-  fields?: Record<string, string | number | boolean>,
-) => void;
 
 export interface DesktopServiceOptions {
   /** This install's folder: identity, known hosts, history, settings. */
@@ -103,56 +92,7 @@ export interface DesktopServiceOptions {
   readonly history?: LocalHistoryOptions;
 }
 
-/** How long `loadHistory` waits for the host to answer a request for older messages. */
-export const HOST_HISTORY_TIMEOUT_MS = 5000;
-/** Notifications remembered for coalescing. */
-const RECENT_NOTIFICATIONS_MS = 60_000;
-/**
- * ... and at most this many: enough to coalesce any burst the user could read, while a flood
- * of messages costs the same per message as a quiet room.
- */
-const MAX_RECENT_NOTIFICATIONS = 200;
-
 export const HISTORY_FILE = 'history.sqlite';
-
-/** The host's answers that refuse a request about a room (chat-session.ts #roomRefused). */
-const HISTORY_REFUSALS: ReadonlySet<string> = new Set([
-  'rate-limited',
-  'internal',
-  'not-in-room',
-  'unknown-room',
-]);
-
-/** The host the app is about (connected or not): its history is shown even offline. */
-interface HostContext {
-  readonly id: string;
-  readonly address: HostAddress;
-}
-
-interface PendingOlder {
-  readonly before: number;
-  readonly promise: Promise<boolean | undefined>;
-  finish(more: boolean | undefined): void;
-}
-
-/** The running ChatSession and what belongs to it alone. */
-interface Live {
-  readonly session: ChatSession;
-  readonly context: HostContext;
-  readonly viaInvite: boolean;
-  /** The user asked to stop it (disconnect, or connect elsewhere). */
-  stopping: boolean;
-  fatalReason?: string;
-  readonly synced: Set<string>;
-  /** Rooms that had local history before this session's join replay: new history counts as unread. */
-  readonly roomsWithPast: Set<string>;
-  readonly pendingOlder: Map<string, PendingOlder>;
-}
-
-interface PendingTrust {
-  readonly live: () => Live | undefined;
-  readonly resolve: (trusted: boolean) => void;
-}
 
 export class DesktopService implements RequestHandlers {
   readonly #events: TypedEmitter<ServiceEvents>;
@@ -163,35 +103,23 @@ export class DesktopService implements RequestHandlers {
   readonly #ownFp: string;
   readonly #keyStorageWarning: string | undefined;
   readonly #history: LocalHistory;
+  readonly #store: LocalStoreGuard;
   readonly #settings: SettingsStore;
   readonly #verified: VerifiedMembers;
   readonly #recentHosts: RecentHosts;
-  readonly #platform: string;
+  readonly #authorities: Authorities;
+  readonly #rooms: RoomsModel;
+  readonly #notifications: RecentNotifications;
   readonly #now: () => number;
   readonly #openExternal: (url: string) => Promise<void>;
   readonly #createSession: (options: ChatSessionOptions) => ChatSession;
   readonly #sessionOptions: DesktopServiceOptions['sessionOptions'];
   readonly #log: ServiceLog;
 
-  #context: HostContext | undefined;
-  #live: Live | undefined;
+  /** The connection to the current host, from Connect until it stops. */
+  #live: HostConnection | undefined;
   #connection: ConnectionState = { status: 'idle' };
-  #hostRooms: string[] = [];
-  #joined = new Set<string>();
-  #activeRoom: string | null = null;
-  #windowFocused = true;
-  readonly #unread = new UnreadCounts();
-  readonly #members = new RoomMembers();
-  readonly #pendingTrust = new Map<string, PendingTrust>();
-  /** Rooms whose member list changed this turn: one `members` event each, at the turn's end. */
-  readonly #membersChanged = new Set<string>();
-  #membersFlush: NodeJS.Immediate | undefined;
-  /** The local store failed and the user was told; cleared by its next success. */
-  #storeFailing = false;
-  #recentNotifications: RecentNotification[] = [];
   #closed = false;
-  /** Loaded on first use: reading certificates loads node-forge, which startup does not need. */
-  #authorities: Promise<AuthorityStore> | undefined;
   /** connect, disconnect and close run one at a time: each ends the session the previous began. */
   #lifecycle: Promise<unknown> = Promise.resolve();
 
@@ -225,20 +153,31 @@ export class DesktopService implements RequestHandlers {
     this.#settings = parts.settings;
     this.#verified = parts.verified;
     this.#recentHosts = parts.recentHosts;
-    this.#platform = options.platform ?? process.platform;
     this.#now = options.now ?? Date.now;
     this.#openExternal =
       options.openExternal ??
       (() => Promise.reject(new ServiceError('refused', 'links cannot be opened here')));
     this.#createSession = options.createSession ?? ((o) => new ChatSession(o));
     this.#sessionOptions = options.sessionOptions;
+    this.#authorities = new Authorities(options.dataDir, this.#now);
+    this.#notifications = new RecentNotifications(options.platform ?? process.platform);
+    this.#store = new LocalStoreGuard(this.#log, (error) => this.#emit('error', error));
+    this.#rooms = new RoomsModel({
+      history: this.#history,
+      store: this.#store,
+      ownKey: this.#ownKey,
+      isVerified: (key) => this.#verified.has(key),
+      events: {
+        rooms: (list) => this.#emit('rooms', list),
+        unread: (snapshot) => this.#emit('unread', snapshot),
+        members: (room, members) => this.#emit('members', { room, members }),
+      },
+    });
 
     // Offline, the app is about the host used last: its rooms and history are shown.
     const last = this.#recentHosts.list()[0];
     if (last) {
-      const address = { host: last.host, port: last.port };
-      this.#context = { id: hostId(address), address };
-      this.#joined = new Set(this.#storedJoinedRooms(this.#context.id));
+      this.#rooms.aboutHost({ host: last.host, port: last.port });
       this.#connection = {
         status: 'idle',
         host: last.host,
@@ -299,17 +238,16 @@ export class DesktopService implements RequestHandlers {
   }
 
   get unreadTotal(): number {
-    return this.#unread.total;
+    return this.#rooms.unreadTotal;
   }
 
   get activeRoom(): string | null {
-    return this.#activeRoom;
+    return this.#rooms.active;
   }
 
   /** The window gained or lost focus: drives unread counts and notifications. */
   setWindowFocused(focused: boolean): void {
-    this.#windowFocused = focused;
-    if (focused && this.#activeRoom && this.#unread.reset(this.#activeRoom)) this.#emitUnread();
+    this.#rooms.setWindowFocused(focused);
   }
 
   /** Asks the UI to show a room (a notification was clicked). */
@@ -330,7 +268,7 @@ export class DesktopService implements RequestHandlers {
       if (this.#closed) return;
       await this.#endSession();
       this.#closed = true;
-      if (this.#membersFlush) clearImmediate(this.#membersFlush);
+      this.#rooms.close();
       this.#history.close();
     });
   }
@@ -340,7 +278,7 @@ export class DesktopService implements RequestHandlers {
   getSnapshot(_input: ParsedInput<'getSnapshot'>): AppSnapshot {
     return {
       connection: { ...this.#connection },
-      rooms: this.#roomList(),
+      rooms: this.#rooms.list(),
       settings: this.#settings.current,
       recentHosts: this.#recentHosts.list(),
       ...(this.#keyStorageWarning ? { keyStorageWarning: this.#keyStorageWarning } : {}),
@@ -370,25 +308,11 @@ export class DesktopService implements RequestHandlers {
     }
 
     await this.#endSession();
-    const id = hostId(address);
-    if (this.#context?.id !== id) {
-      this.#context = { id, address };
-      this.#activeRoom = null;
-      this.#hostRooms = [];
-      this.#unread.clear();
-      this.#members.clear();
-      this.#recentNotifications = [];
-    }
-    const context = this.#context;
-
-    const rooms = new Set(this.#storedJoinedRooms(id));
-    if (inviteRoom) rooms.add(inviteRoom);
+    if (this.#rooms.aboutHost(address)) this.#notifications.clear();
     const recent = this.#recentHosts.find(address);
-    if (rooms.size === 0 && recent && isValidRoomName(recent.room)) rooms.add(recent.room);
-    this.#store('remember your rooms', () => {
-      for (const room of rooms) this.#history.setJoined(id, room, true);
-    });
-    this.#joined = rooms;
+    const rooms = this.#rooms.roomsToJoin(inviteRoom, recent?.room);
+    const host = this.#rooms.host;
+    if (!host) throw new ServiceError('internal', 'no host to connect to');
 
     let knownHosts: KnownHosts;
     try {
@@ -398,43 +322,36 @@ export class DesktopService implements RequestHandlers {
       if (error instanceof KnownHostsError) throw new ServiceError('internal', error.message);
       throw error;
     }
-    const authorities = await this.#authorityStore();
-    await authorities.reload(); // an administrator may have dropped a .pem in meanwhile
-    // The verifier is built before the session it serves; the question needs both.
-    const ref: { live?: Live } = {};
-    const verifier = askingVerifier(
-      (ask) =>
-        createHostVerifier({
-          address,
-          ...(inviteKey ? { inviteKey } : {}),
-          knownHosts,
-          authorities,
-          now: this.#now,
-          policy: { confirmNewHost: ask },
-        }),
-      (print, addr, problem) => this.#askTrust(() => ref.live, print, addr, problem),
-    );
-    const session = this.#createSession({
-      ...this.#sessionOptions,
-      address,
-      identity: this.#identity,
-      nick: input.nick,
-      trust: verifier,
-      rooms: [...rooms],
-      backend: this.#backend.name,
-      outboxStore: this.#history.outboxStore(id),
-      now: this.#now,
-    });
-    const live: Live = {
-      session,
-      context,
+    const authorities = await this.#authorities.current();
+    const live = new HostConnection({
+      host,
       viaInvite: inviteKey !== undefined,
-      stopping: false,
-      synced: new Set(),
-      roomsWithPast: new Set([...rooms].filter((room) => this.#history.hasMessages(id, room))),
-      pendingOlder: new Map(),
-    };
-    ref.live = live;
+      roomsWithPast: rooms.filter((room) => this.#history.hasMessages(host.id, room)),
+      ask: (question) => this.#emit('trustRequired', question),
+      createSession: (askTrust) =>
+        this.#createSession({
+          ...this.#sessionOptions,
+          address,
+          identity: this.#identity,
+          nick: input.nick,
+          trust: askingVerifier(
+            (ask) =>
+              createHostVerifier({
+                address,
+                ...(inviteKey ? { inviteKey } : {}),
+                knownHosts,
+                authorities,
+                now: this.#now,
+                policy: { confirmNewHost: ask },
+              }),
+            askTrust,
+          ),
+          rooms,
+          backend: this.#backend.name,
+          outboxStore: this.#history.outboxStore(host.id),
+          now: this.#now,
+        }),
+    });
     this.#live = live;
     this.#bind(live);
     this.#setConnection({
@@ -444,9 +361,9 @@ export class DesktopService implements RequestHandlers {
       nick: input.nick,
       ...(recent ? { hostFingerprint: recent.fingerprint } : {}),
     });
-    this.#emitRooms();
-    this.#emit('unread', this.#unread.snapshot());
-    session.start();
+    this.#rooms.emitRooms();
+    this.#rooms.emitUnreadCounts();
+    live.session.start();
     return { ...this.#connection };
   }
 
@@ -475,7 +392,7 @@ export class DesktopService implements RequestHandlers {
       own: true,
       status: 'queued',
     };
-    this.#store('keep your message', () => this.#history.storeQueued(live.context.id, view));
+    this.#store.run('keep your message', () => this.#history.storeQueued(live.host.id, view));
     this.#emit('message', view);
     return { id };
   }
@@ -483,37 +400,26 @@ export class DesktopService implements RequestHandlers {
   joinRoom(input: ParsedInput<'joinRoom'>): Record<string, never> {
     const live = this.#requireLive();
     this.#sessionCall(() => live.session.join(input.room));
-    if (this.#history.hasMessages(live.context.id, input.room)) live.roomsWithPast.add(input.room);
-    this.#joined.add(input.room);
-    this.#store('remember your rooms', () =>
-      this.#history.setJoined(live.context.id, input.room, true),
-    );
-    this.#emitRooms();
+    live.joined(input.room, this.#history.hasMessages(live.host.id, input.room));
+    this.#rooms.joined(input.room);
     return {};
   }
 
   leaveRoom(input: ParsedInput<'leaveRoom'>): Record<string, never> {
     const live = this.#requireLive();
     this.#sessionCall(() => live.session.leave(input.room));
-    this.#joined.delete(input.room);
-    live.synced.delete(input.room);
-    this.#store('remember your rooms', () =>
-      this.#history.setJoined(live.context.id, input.room, false),
-    );
-    this.#members.forget(input.room);
-    this.#unread.reset(input.room);
-    this.#emitUnread();
+    live.left(input.room);
+    this.#rooms.left(input.room);
     return {};
   }
 
   setActiveRoom(input: ParsedInput<'setActiveRoom'>): Record<string, never> {
-    this.#activeRoom = input.room;
-    if (input.room) {
-      this.#recentNotifications = this.#recentNotifications.filter((n) => n.room !== input.room);
-      if (this.#unread.reset(input.room)) this.#emitUnread();
-      if (this.#context && this.#joined.has(input.room)) {
-        void this.#persist(this.#recentHosts.update(this.#context.address, { room: input.room }));
-      }
+    const { room } = input;
+    if (room) this.#notifications.forgetRoom(room);
+    this.#rooms.setActive(room);
+    const host = this.#rooms.host;
+    if (room && host && this.#rooms.isJoined(room)) {
+      void this.#persist(this.#recentHosts.update(host.address, { room }));
     }
     return {};
   }
@@ -521,24 +427,19 @@ export class DesktopService implements RequestHandlers {
   async loadHistory(
     input: ParsedInput<'loadHistory'>,
   ): Promise<{ messages: ChatMessageView[]; more: boolean }> {
-    const context = this.#context;
-    if (!context) return { messages: [], more: false };
-    const local = this.#history.page(context.id, input.room, input.beforeSeq, input.limit);
+    const host = this.#rooms.host;
+    if (!host) return { messages: [], more: false };
+    const local = this.#history.page(host.id, input.room, input.beforeSeq, input.limit);
     const live = this.#live;
-    if (local.messages.length >= input.limit || !live || live.context !== context) return local;
+    if (local.messages.length >= input.limit || !live || live.host.id !== host.id) return local;
     // Not enough kept here: ask the host for the older ones, then read again.
     const seqs = local.messages.flatMap((m) => (m.seq === undefined ? [] : [m.seq]));
     const before =
       seqs.length > 0 ? Math.min(...seqs) : (input.beforeSeq ?? Number.MAX_SAFE_INTEGER);
     if (before <= 0) return local;
-    const hostMore = await this.#askHostForOlder(
-      live,
-      input.room,
-      before,
-      input.limit - local.messages.length,
-    );
+    const hostMore = await live.askOlder(input.room, before, input.limit - local.messages.length);
     if (hostMore === undefined) return local;
-    const again = this.#history.page(context.id, input.room, input.beforeSeq, input.limit);
+    const again = this.#history.page(host.id, input.room, input.beforeSeq, input.limit);
     return { messages: again.messages, more: again.more || hostMore };
   }
 
@@ -554,20 +455,19 @@ export class DesktopService implements RequestHandlers {
   }
 
   getMembers(input: ParsedInput<'getMembers'>): MemberView[] {
-    return this.#memberViews(input.room);
+    return this.#rooms.members(input.room);
   }
 
   answerTrust(input: ParsedInput<'answerTrust'>): Record<string, never> {
-    const pending = this.#pendingTrust.get(input.requestId);
-    if (!pending) throw new ServiceError('not-found', 'that question is no longer open');
-    this.#pendingTrust.delete(input.requestId);
-    pending.resolve(input.trust);
+    if (!this.#live?.answerTrust(input.requestId, input.trust)) {
+      throw new ServiceError('not-found', 'that question is no longer open');
+    }
     return {};
   }
 
   async markVerified(input: ParsedInput<'markVerified'>): Promise<Record<string, never>> {
     if (await this.#verified.set(input.key, input.verified)) {
-      for (const room of this.#members.roomsOf(input.key)) this.#emitMembers(room);
+      this.#rooms.verifiedChanged(input.key);
     }
     return {};
   }
@@ -575,26 +475,16 @@ export class DesktopService implements RequestHandlers {
   importAuthority(
     input: ParsedInput<'importAuthority'>,
   ): Promise<{ authority: AuthorityView; added: boolean }> {
-    return this.#authorityCall(async (store) => {
-      const { authorityView } = await import('../trust/authority-store.ts');
-      const { authority, added } = await store.import(input.pem);
-      return { authority: authorityView(authority), added };
-    });
+    return this.#authorities.import(input.pem);
   }
 
   listAuthorities(_input: ParsedInput<'listAuthorities'>): Promise<AuthorityView[]> {
-    return this.#authorityCall(async (store) => {
-      const { authorityView } = await import('../trust/authority-store.ts');
-      await store.reload();
-      return store.list().map(authorityView);
-    });
+    return this.#authorities.list();
   }
 
-  removeAuthority(input: ParsedInput<'removeAuthority'>): Promise<Record<string, never>> {
-    return this.#authorityCall(async (store) => {
-      await store.remove(input.fingerprint);
-      return {};
-    });
+  async removeAuthority(input: ParsedInput<'removeAuthority'>): Promise<Record<string, never>> {
+    await this.#authorities.remove(input.fingerprint);
+    return {};
   }
 
   getSettings(_input: ParsedInput<'getSettings'>): Settings {
@@ -616,29 +506,57 @@ export class DesktopService implements RequestHandlers {
 
   // ── the session ─────────────────────────────────────────────────────────────────────
 
-  #bind(live: Live): void {
+  /** Session events reach the service only while their connection is the current one. */
+  #bind(live: HostConnection): void {
     const { session } = live;
     const current = () => this.#live === live;
     session.on('state', (change) => current() && this.#onState(live, change));
     session.on('welcome', (welcome) => current() && this.#onWelcome(live, welcome));
     session.on('message', (message) => current() && this.#onMessage(live, message));
-    session.on('ack', (ack) => current() && this.#onAck(live, ack));
-    session.on('presence', (presence) => current() && this.#onPresence(presence));
-    session.on('members', (update) => current() && this.#onMembers(update));
-    session.on('synced', ({ room }) => {
+    session.on('ack', (ack) => {
       if (!current()) return;
-      live.synced.add(room);
-      live.roomsWithPast.add(room);
+      this.#store.run('mark a message sent', () =>
+        this.#history.markSent(live.host.id, this.#ownKey, ack.id, ack.seq, ack.ts),
+      );
+      this.#emit('messageStatus', {
+        room: ack.room,
+        id: ack.id,
+        status: 'sent',
+        seq: ack.seq,
+        ts: ack.ts,
+      });
     });
-    session.on('typing', (typing) => current() && this.#onTyping(typing));
-    session.on('nick', ({ nick }) => current() && this.#onNick(live, nick));
-    session.on('history-end', (end) => current() && this.#onHistoryEnd(live, end));
+    session.on('presence', (presence) => {
+      if (!current()) return;
+      this.#rooms.presence(presence);
+      const { room, event, nick, fp, key } = presence;
+      this.#emit('presence', {
+        room,
+        event,
+        nick,
+        fp,
+        key,
+        ...(presence.newNick ? { newNick: presence.newNick } : {}),
+        ts: this.#now(),
+      });
+    });
+    session.on('members', (update) => current() && this.#rooms.membersPresent(update));
+    session.on('synced', ({ room }) => current() && live.synced(room));
+    session.on('typing', ({ room, nick, fp }) => {
+      if (current() && fp !== this.#ownFp) this.#emit('typing', { room, nick, fp });
+    });
+    session.on('nick', ({ nick }) => {
+      if (!current()) return;
+      this.#setConnection({ ...this.#connection, nick });
+      void this.#persist(this.#recentHosts.update(live.host.address, { nick }));
+    });
+    session.on('history-end', (end) => current() && live.olderEnded(end.room, end.more));
     session.on('error', (error) => current() && this.#onError(live, error));
     session.on('fatal', (fatal) => current() && this.#onFatal(live, fatal));
   }
 
-  #onState(live: Live, change: StateChange): void {
-    const { address } = live.context;
+  #onState(live: HostConnection, change: StateChange): void {
+    const { address } = live.host;
     const base: ConnectionState = {
       status: 'connecting',
       host: address.host,
@@ -663,14 +581,14 @@ export class DesktopService implements RequestHandlers {
             ? {
                 hostName: hostText(host.name),
                 hostFingerprint: host.fingerprint,
-                ...trustState(host.trust, live.viaInvite),
+                ...trustView(host.trust, live.viaInvite),
               }
             : {}),
         });
       }
       case 'reconnecting':
-        for (const room of this.#members.allOffline()) this.#emitMembers(room);
-        live.synced.clear();
+        this.#rooms.allOffline();
+        live.lost();
         return this.#setConnection({
           ...base,
           status: 'reconnecting',
@@ -680,8 +598,8 @@ export class DesktopService implements RequestHandlers {
         });
       case 'stopped': {
         this.#live = undefined;
-        this.#abandon(live);
-        for (const room of this.#members.allOffline()) this.#emitMembers(room);
+        live.abandon();
+        this.#rooms.allOffline();
         const reason = live.fatalReason ?? (live.stopping ? undefined : change.reason);
         return this.#setConnection({
           ...base,
@@ -692,35 +610,21 @@ export class DesktopService implements RequestHandlers {
     }
   }
 
-  #onWelcome(live: Live, welcome: Welcome): void {
-    this.#hostRooms = welcome.host.rooms.filter(isValidRoomName);
-    if (this.#joined.size === 0 && this.#hostRooms[0]) {
-      const first = this.#hostRooms[0];
-      live.session.join(first);
-      this.#joined.add(first);
-      this.#store('remember your rooms', () =>
-        this.#history.setJoined(live.context.id, first, true),
-      );
-    }
-    const room =
-      (this.#activeRoom && this.#joined.has(this.#activeRoom) ? this.#activeRoom : undefined) ??
-      [...this.#joined][0] ??
-      this.#hostRooms[0] ??
-      'lobby';
+  #onWelcome(live: HostConnection, welcome: Welcome): void {
+    const room = this.#rooms.welcome(welcome.host.rooms, (first) => live.session.join(first));
     void this.#persist(
       this.#recentHosts.record({
-        host: live.context.address.host,
-        port: live.context.address.port,
+        host: live.host.address.host,
+        port: live.host.address.port,
         nick: welcome.nick,
         room,
         fingerprint: welcome.host.fingerprint,
         lastUsed: this.#now(),
       }),
     );
-    this.#emitRooms();
   }
 
-  #onMessage(live: Live, message: ChatMessage): void {
+  #onMessage(live: HostConnection, message: ChatMessage): void {
     const own = message.key === this.#ownKey;
     const view: ChatMessageView = {
       room: message.room,
@@ -737,7 +641,7 @@ export class DesktopService implements RequestHandlers {
     };
     // A store that cannot write still shows the message; the user is told once.
     const stored =
-      this.#store('keep a message', () => this.#history.storeReceived(live.context.id, view)) ??
+      this.#store.run('keep a message', () => this.#history.storeReceived(live.host.id, view)) ??
       'new';
     if (stored === 'invalid') return;
     if (stored === 'confirmed') {
@@ -752,102 +656,24 @@ export class DesktopService implements RequestHandlers {
     }
     if (stored !== 'new') return;
     // The answer to our own request for older messages goes back through loadHistory.
-    const older = live.pendingOlder.get(message.room);
-    const answersRequest =
-      message.history === true && older !== undefined && message.seq < older.before;
+    const answersRequest = live.answersOlderRequest(message);
     if (!answersRequest) this.#emit('message', view);
     if (own) return;
-
-    const countsAsNew = !message.history || live.roomsWithPast.has(message.room);
-    const visible = this.#activeRoom === message.room && this.#windowFocused;
-    if (countsAsNew && !visible && !answersRequest && this.#joined.has(message.room)) {
-      this.#unread.increment(message.room);
-      this.#emitUnread();
-    }
-    this.#maybeNotify(view, message.history === true);
-  }
-
-  #maybeNotify(view: ChatMessageView, history: boolean): void {
-    const now = this.#now();
-    const settings = this.#settings.current;
-    this.#recentNotifications = this.#recentNotifications.filter(
-      (n) => now - n.at < RECENT_NOTIFICATIONS_MS,
-    );
-    const decision = decideNotification({
-      message: { room: view.room, from: view.from, text: view.text, own: view.own, history },
-      windowFocused: this.#windowFocused,
-      roomVisible: this.#activeRoom === view.room,
-      muted: settings.muted,
-      privacy: settings.notificationPrivacy,
-      recent: this.#recentNotifications,
-      now,
-      platform: this.#platform,
+    if (live.isNews(message) && !answersRequest) this.#rooms.countUnread(message.room);
+    const notification = this.#notifications.decide(view, message.history === true, {
+      windowFocused: this.#rooms.windowFocused,
+      roomVisible: this.#rooms.active === view.room,
+      settings: this.#settings.current,
+      now: this.#now(),
     });
-    if (!decision.show) return;
-    this.#recentNotifications.push({ room: view.room, from: view.from, at: now });
-    if (this.#recentNotifications.length > MAX_RECENT_NOTIFICATIONS) {
-      this.#recentNotifications.splice(
-        0,
-        this.#recentNotifications.length - MAX_RECENT_NOTIFICATIONS,
-      );
-    }
-    this.#emit('notify', decision);
+    if (notification) this.#emit('notify', notification);
   }
 
-  #onAck(live: Live, ack: Ack): void {
-    this.#store('mark a message sent', () =>
-      this.#history.markSent(live.context.id, this.#ownKey, ack.id, ack.seq, ack.ts),
-    );
-    this.#emit('messageStatus', {
-      room: ack.room,
-      id: ack.id,
-      status: 'sent',
-      seq: ack.seq,
-      ts: ack.ts,
-    });
-  }
-
-  #onPresence(presence: Presence): void {
-    const { room, event, nick, fp, key } = presence;
-    if (event === 'joined') this.#members.joined(room, { nick, fp, key });
-    else if (event === 'renamed') this.#members.renamed(room, key, presence.newNick ?? nick);
-    else this.#members.left(room, key);
-    this.#emitMembers(room);
-    this.#emit('presence', {
-      room,
-      event,
-      nick,
-      fp,
-      key,
-      ...(presence.newNick ? { newNick: presence.newNick } : {}),
-      ts: this.#now(),
-    });
-  }
-
-  #onMembers(update: MembersUpdate): void {
-    this.#members.setPresent(update.room, update.members);
-    this.#emitMembers(update.room);
-  }
-
-  #onTyping(typing: Typing): void {
-    if (typing.fp === this.#ownFp) return;
-    this.#emit('typing', { room: typing.room, nick: typing.nick, fp: typing.fp });
-  }
-
-  #onNick(live: Live, nick: string): void {
-    this.#setConnection({ ...this.#connection, nick });
-    void this.#persist(this.#recentHosts.update(live.context.address, { nick }));
-  }
-
-  #onHistoryEnd(live: Live, end: HistoryEnd): void {
-    live.pendingOlder.get(end.room)?.finish(end.more);
-  }
-
-  #onError(live: Live, error: SessionError): void {
+  #onError(live: HostConnection, error: SessionError): void {
     if (error.dropped) {
       const { dropped } = error;
-      this.#store('mark a message failed', () =>
-        this.#history.markFailed(live.context.id, this.#ownKey, dropped.id),
+      this.#store.run('mark a message failed', () =>
+        this.#history.markFailed(live.host.id, this.#ownKey, dropped.id),
       );
       this.#emit('messageStatus', {
         room: dropped.room,
@@ -856,29 +682,19 @@ export class DesktopService implements RequestHandlers {
         error: error.message,
       });
     }
-    if (error.code === 'unknown-room' && error.room) {
-      const room = error.room;
-      this.#joined.delete(room);
-      this.#store('forget a room', () => this.#history.setJoined(live.context.id, room, false));
-      this.#emitRooms();
-    }
-    // A refused history request is answered: loadHistory need not wait for its timeout. Only
-    // the host's refusal of a request about the room itself (ref = room) is one; a refused
-    // send, or a message the session skipped, must not end the wait before the page arrives.
-    if (error.room && error.ref === error.room && HISTORY_REFUSALS.has(error.code)) {
-      live.pendingOlder.get(error.room)?.finish(undefined);
-    }
+    if (error.code === 'unknown-room' && error.room) this.#rooms.gone(error.room);
+    live.refused(error);
     this.#log('warn', 'session-error', { code: error.code });
     this.#emit('error', { code: error.code, message: hostText(error.message) });
   }
 
-  #onFatal(live: Live, fatal: SessionFatal): void {
+  #onFatal(live: HostConnection, fatal: SessionFatal): void {
     live.fatalReason = fatal.message;
     this.#log('warn', 'session-fatal', { code: fatal.code });
     if (fatal.code === 'host-key-mismatch') {
       this.#emit('hostKeyChanged', {
-        host: live.context.address.host,
-        port: live.context.address.port,
+        host: live.host.address.host,
+        port: live.host.address.port,
         expectedFingerprint: fatal.expectedFingerprint,
         actualFingerprint: fatal.actualFingerprint,
         ...(fatal.certificateProblem ? { certificateProblem: fatal.certificateProblem } : {}),
@@ -888,96 +704,16 @@ export class DesktopService implements RequestHandlers {
     }
   }
 
-  /** The trust-on-first-use question: asked through the UI, answered by `answerTrust`. */
-  #askTrust(
-    live: () => Live | undefined,
-    print: string,
-    address: HostAddress,
-    certificateProblem: CertificateProblem | undefined,
-  ): Promise<boolean> {
-    const requestId = randomUUID();
-    return new Promise<boolean>((resolve) => {
-      this.#pendingTrust.set(requestId, { live, resolve });
-      this.#emit('trustRequired', {
-        requestId,
-        host: address.host,
-        port: address.port,
-        fingerprint: print,
-        ...(certificateProblem ? { certificateProblem } : {}),
-      });
-    });
-  }
-
-  #authorityStore(): Promise<AuthorityStore> {
-    this.#authorities ??= import('../trust/authority-store.ts').then(({ AuthorityStore }) =>
-      AuthorityStore.load(this.#dataDir, { now: this.#now }),
-    );
-    return this.#authorities;
-  }
-
-  /** Runs an authority-store call, turning its refusals into errors the user can act on. */
-  async #authorityCall<T>(call: (store: AuthorityStore) => Promise<T>): Promise<T> {
-    const { AuthorityError } = await import('../trust/authority.ts');
-    try {
-      return await call(await this.#authorityStore());
-    } catch (error) {
-      if (!(error instanceof AuthorityError)) throw error;
-      throw new ServiceError(
-        error.code === 'authority-store' ? 'internal' : error.code,
-        error.message,
-      );
-    }
-  }
-
-  #askHostForOlder(
-    live: Live,
-    room: string,
-    before: number,
-    limit: number,
-  ): Promise<boolean | undefined> {
-    const pending = live.pendingOlder.get(room);
-    if (pending) return pending.promise;
-    if (!live.synced.has(room) || !live.session.loadOlder(room, before, limit)) {
-      return Promise.resolve(undefined);
-    }
-    let finish: (more: boolean | undefined) => void = () => undefined;
-    const promise = new Promise<boolean | undefined>((resolve) => {
-      const timer = setTimeout(() => finish(undefined), HOST_HISTORY_TIMEOUT_MS);
-      timer.unref?.();
-      finish = (more) => {
-        clearTimeout(timer);
-        if (live.pendingOlder.get(room)?.promise === promise) live.pendingOlder.delete(room);
-        resolve(more);
-      };
-    });
-    live.pendingOlder.set(room, { before, promise, finish: (more) => finish(more) });
-    return promise;
-  }
-
   /** Stops the current session (if any) and waits until its outbox is saved. */
   async #endSession(): Promise<void> {
     const live = this.#live;
     if (!live) return;
-    live.stopping = true;
-    this.#abandon(live);
-    await live.session.stop();
+    await live.stop();
     // stop() reports 'stopped', which clears #live; a session that was still starting may not.
     if (this.#live === live) {
       this.#live = undefined;
       this.#setConnection({ ...this.#connection, status: 'idle', retryAt: undefined });
     }
-  }
-
-  /** Closes what the session left open: trust questions (answered "no"), history requests. */
-  #abandon(live: Live): void {
-    for (const [id, pending] of this.#pendingTrust) {
-      const owner = pending.live();
-      if (owner === live || owner === undefined) {
-        this.#pendingTrust.delete(id);
-        pending.resolve(false);
-      }
-    }
-    for (const pending of live.pendingOlder.values()) pending.finish(undefined);
   }
 
   // ── plumbing ────────────────────────────────────────────────────────────────────────
@@ -988,7 +724,7 @@ export class DesktopService implements RequestHandlers {
     return result;
   }
 
-  #requireLive(): Live {
+  #requireLive(): HostConnection {
     this.#assertOpen();
     const live = this.#live;
     if (!live) throw new ServiceError('not-connected', 'connect to a host first');
@@ -1016,76 +752,6 @@ export class DesktopService implements RequestHandlers {
     }
   }
 
-  #storedJoinedRooms(host: string): string[] {
-    return this.#history
-      .rooms(host)
-      .filter((r) => r.joined && isValidRoomName(r.room))
-      .map((r) => r.room);
-  }
-
-  #roomList(): { name: string; joined: boolean; unread: number }[] {
-    const names = new Set<string>(this.#hostRooms);
-    if (this.#context) {
-      for (const { room } of this.#history.rooms(this.#context.id)) names.add(room);
-    }
-    for (const room of this.#joined) names.add(room);
-    return [...names]
-      .filter(isValidRoomName)
-      .map((name) => ({ name, joined: this.#joined.has(name), unread: this.#unread.get(name) }));
-  }
-
-  #memberViews(room: string): MemberView[] {
-    return this.#members.views(room, this.#ownKey, (key) => this.#verified.has(key));
-  }
-
-  /**
-   * The full list goes to the UI once per turn per room, however many presence events came in
-   * it: a flood of joins costs one list, not one list per join.
-   */
-  #emitMembers(room: string): void {
-    this.#membersChanged.add(room);
-    this.#membersFlush ??= setImmediate(() => {
-      this.#membersFlush = undefined;
-      const rooms = [...this.#membersChanged];
-      this.#membersChanged.clear();
-      for (const changed of rooms) {
-        this.#emit('members', { room: changed, members: this.#memberViews(changed) });
-      }
-    });
-  }
-
-  /**
-   * Runs a local-history call from an event handler. A failing store (disk full, locked, I/O
-   * error) becomes an `error` event the user sees — once, until the store works again — and
-   * the chat goes on without it: never an exception into the session.
-   */
-  #store<T>(what: string, call: () => T): T | undefined {
-    try {
-      const result = call();
-      this.#storeFailing = false;
-      return result;
-    } catch (error) {
-      this.#log('error', 'local-store-failed', { error: errorName(error) });
-      if (!this.#storeFailing) {
-        this.#storeFailing = true;
-        this.#emit('error', {
-          code: 'local-store',
-          message: `Parley could not ${what} in its local history (${storeReason(error)}); the chat goes on, but it is not kept on this computer`,
-        });
-      }
-      return undefined;
-    }
-  }
-
-  #emitRooms(): void {
-    this.#emit('rooms', this.#roomList());
-  }
-
-  #emitUnread(): void {
-    this.#emit('unread', this.#unread.snapshot());
-    this.#emitRooms();
-  }
-
   #setConnection(state: ConnectionState): void {
     const clean = Object.fromEntries(
       Object.entries(state).filter(([, v]) => v !== undefined),
@@ -1102,72 +768,4 @@ export class DesktopService implements RequestHandlers {
       this.#log('error', 'store-write-failed', { error: errorName(error) });
     }
   }
-}
-
-/**
- * The verifier, with the certificate problem of the refused key passed on to the question:
- * host-trust's policy callback gets only the fingerprint, but the UI should say why a
- * certificate the host presented did not count.
- */
-function askingVerifier(
-  build: (ask: (print: string, address: HostAddress) => Promise<boolean>) => HostVerifier,
-  ask: (
-    print: string,
-    address: HostAddress,
-    problem: CertificateProblem | undefined,
-  ) => Promise<boolean>,
-): HostVerifier {
-  let problem: CertificateProblem | undefined;
-  const inner = build((print, address) => ask(print, address, problem));
-  return {
-    address: inner.address,
-    canConfirm: inner.canConfirm,
-    verify: (hostKey, hostInfo) => inner.verify(hostKey, hostInfo),
-    confirm: (unknown) => {
-      problem = unknown.certificateProblem;
-      return inner.confirm(unknown);
-    },
-  };
-}
-
-/** How the UI should describe the trust behind this connection. */
-function trustState(
-  trust: HostTrust,
-  viaInvite: boolean,
-): Pick<ConnectionState, 'trust' | 'authority' | 'replacedFingerprint' | 'certificateProblem'> {
-  const method = viaInvite
-    ? 'invite'
-    : trust.method === 'authority'
-      ? 'authority'
-      : trust.newlyPinned
-        ? 'first-use'
-        : 'known';
-  return {
-    trust: method,
-    ...(method === 'authority' && trust.authority ? { authority: trust.authority } : {}),
-    ...(trust.replacedFingerprint ? { replacedFingerprint: trust.replacedFingerprint } : {}),
-    ...(trust.certificateProblem ? { certificateProblem: trust.certificateProblem } : {}),
-  };
-}
-
-/**
- * Text the host chose (its name, its error messages), made safe to show: control characters
- * and bidirectional overrides become visible escapes, so a host cannot reorder or hide what
- * the user reads around it.
- */
-function hostText(text: string): string {
-  return text.replace(
-    /[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu,
-    (c) => `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}`,
-  );
-}
-
-/** SQLite's own words for what failed (never message text: it names the fault, not the data). */
-function storeReason(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0]?.slice(0, 120) ?? 'unknown error';
-}
-
-function errorName(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : typeof error;
 }

@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import type { HostAddress } from '../../src-shared/invite.ts';
+import type { EventPayload } from '../../src-shared/ipc/contract.ts';
+import type { CertificateProblem } from '../../src-shared/ipc/domain.ts';
+import type { ChatSession } from '../client/chat-session.ts';
+import type { SessionError } from '../client/session-events.ts';
+import type { ChatMessage } from '../protocol/wire/messages.ts';
+import type { HostContext } from './rooms-model.ts';
+
+/** How long `loadHistory` waits for the host to answer a request for older messages. */
+export const HOST_HISTORY_TIMEOUT_MS = 5000;
+
+/** The host's answers that refuse a request about a room (chat-session.ts #roomRefused). */
+const HISTORY_REFUSALS: ReadonlySet<string> = new Set([
+  'rate-limited',
+  'internal',
+  'not-in-room',
+  'unknown-room',
+]);
+
+export type TrustQuestion = EventPayload<'trustRequired'>;
+
+/** Asks the user whether to trust a host key never seen before (the verifier's question). */
+export type AskTrust = (
+  print: string,
+  address: HostAddress,
+  problem: CertificateProblem | undefined,
+) => Promise<boolean>;
+
+export interface HostConnectionOptions {
+  readonly host: HostContext;
+  /** Connected through an invite link: the host's key came with it. */
+  readonly viaInvite: boolean;
+  /** Rooms that have local history already: history the join replays counts as unread. */
+  readonly roomsWithPast: Iterable<string>;
+  /** Puts a trust question to the user; `answerTrust` brings the answer. */
+  readonly ask: (question: TrustQuestion) => void;
+  /** Builds the session; its verifier asks through `askTrust`. */
+  readonly createSession: (askTrust: AskTrust) => ChatSession;
+}
+
+interface PendingOlder {
+  readonly before: number;
+  readonly promise: Promise<boolean | undefined>;
+  finish(more: boolean | undefined): void;
+}
+
+/**
+ * One connection to a host, from Connect until it stops, and what belongs to it alone: the
+ * running ChatSession, the trust questions it raised, the rooms it has synced and its open
+ * requests for older history. Stopping it answers what is still open (trust: no; history:
+ * nothing more), so nothing waits on a connection that is gone.
+ */
+export class HostConnection {
+  readonly session: ChatSession;
+  readonly host: HostContext;
+  readonly viaInvite: boolean;
+  /** The user asked to stop it (disconnect, or connect elsewhere). */
+  stopping = false;
+  /** Why the session ended for good, if it did. */
+  fatalReason: string | undefined;
+  readonly #ask: (question: TrustQuestion) => void;
+  readonly #trustQuestions = new Map<string, (trusted: boolean) => void>();
+  /** Rooms whose join replay is complete in this session: older history can be asked for. */
+  readonly #synced = new Set<string>();
+  /** Rooms that had local history before this session's join replay: new history counts as unread. */
+  readonly #roomsWithPast: Set<string>;
+  readonly #pendingOlder = new Map<string, PendingOlder>();
+
+  constructor(options: HostConnectionOptions) {
+    this.host = options.host;
+    this.viaInvite = options.viaInvite;
+    this.#roomsWithPast = new Set(options.roomsWithPast);
+    this.#ask = options.ask;
+    this.session = options.createSession((print, address, problem) =>
+      this.#askTrust(print, address, problem),
+    );
+  }
+
+  /** Says goodbye to the host and waits until the session's outbox is saved. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.abandon();
+    await this.session.stop();
+  }
+
+  /** Closes what the session left open: trust questions (answered "no"), history requests. */
+  abandon(): void {
+    for (const [id, resolve] of this.#trustQuestions) {
+      this.#trustQuestions.delete(id);
+      resolve(false);
+    }
+    for (const pending of this.#pendingOlder.values()) pending.finish(undefined);
+  }
+
+  // ── trust questions ─────────────────────────────────────────────────────────────────
+
+  /** The user's answer; false if the question is no longer open. */
+  answerTrust(requestId: string, trusted: boolean): boolean {
+    const resolve = this.#trustQuestions.get(requestId);
+    if (!resolve) return false;
+    this.#trustQuestions.delete(requestId);
+    resolve(trusted);
+    return true;
+  }
+
+  #askTrust(
+    print: string,
+    address: HostAddress,
+    certificateProblem: CertificateProblem | undefined,
+  ): Promise<boolean> {
+    const requestId = randomUUID();
+    return new Promise<boolean>((resolve) => {
+      this.#trustQuestions.set(requestId, resolve);
+      this.#ask({
+        requestId,
+        host: address.host,
+        port: address.port,
+        fingerprint: print,
+        ...(certificateProblem ? { certificateProblem } : {}),
+      });
+    });
+  }
+
+  // ── rooms in this session ───────────────────────────────────────────────────────────
+
+  /** The join replay of `room` is complete. */
+  synced(room: string): void {
+    this.#synced.add(room);
+    this.#roomsWithPast.add(room);
+  }
+
+  /** The user joined `room`; `hasPast`: it has local history already. */
+  joined(room: string, hasPast: boolean): void {
+    if (hasPast) this.#roomsWithPast.add(room);
+  }
+
+  left(room: string): void {
+    this.#synced.delete(room);
+  }
+
+  /** The connection dropped: every room is replayed again on the next one. */
+  lost(): void {
+    this.#synced.clear();
+  }
+
+  /** A message is news to the user (live, or history after what was kept here). */
+  isNews(message: ChatMessage): boolean {
+    return !message.history || this.#roomsWithPast.has(message.room);
+  }
+
+  // ── older history ───────────────────────────────────────────────────────────────────
+
+  /** The message is part of the answer to our own request for older messages. */
+  answersOlderRequest(message: ChatMessage): boolean {
+    const older = this.#pendingOlder.get(message.room);
+    return message.history === true && older !== undefined && message.seq < older.before;
+  }
+
+  /**
+   * Asks the host for up to `limit` messages of `room` before `before`. Resolves with whether
+   * the host has more, or undefined if it was not asked or did not answer in time.
+   */
+  askOlder(room: string, before: number, limit: number): Promise<boolean | undefined> {
+    const pending = this.#pendingOlder.get(room);
+    if (pending) return pending.promise;
+    if (!this.#synced.has(room) || !this.session.loadOlder(room, before, limit)) {
+      return Promise.resolve(undefined);
+    }
+    let finish: (more: boolean | undefined) => void = () => undefined;
+    const promise = new Promise<boolean | undefined>((resolve) => {
+      const timer = setTimeout(() => finish(undefined), HOST_HISTORY_TIMEOUT_MS);
+      timer.unref?.();
+      finish = (more) => {
+        clearTimeout(timer);
+        if (this.#pendingOlder.get(room)?.promise === promise) this.#pendingOlder.delete(room);
+        resolve(more);
+      };
+    });
+    this.#pendingOlder.set(room, { before, promise, finish: (more) => finish(more) });
+    return promise;
+  }
+
+  /** The host's `history-end` for `room`. */
+  olderEnded(room: string, more: boolean): void {
+    this.#pendingOlder.get(room)?.finish(more);
+  }
+
+  /**
+   * A refused history request is answered: loadHistory need not wait for its timeout. Only
+   * the host's refusal of a request about the room itself (ref = room) is one; a refused
+   * send, or a message the session skipped, must not end the wait before the page arrives.
+   */
+  refused(error: SessionError): void {
+    if (error.room && error.ref === error.room && HISTORY_REFUSALS.has(error.code)) {
+      this.#pendingOlder.get(error.room)?.finish(undefined);
+    }
+  }
+}

@@ -1,0 +1,287 @@
+import { type HostAddress, isValidRoomName } from '../../src-shared/invite.ts';
+import type { MemberView } from '../../src-shared/ipc/domain.ts';
+import type { MembersUpdate, Presence } from '../client/session-events.ts';
+import { hostId } from '../store/known-hosts.ts';
+import type { LocalHistory } from './local-history.ts';
+import type { LocalStoreGuard } from './local-store-guard.ts';
+import { RoomMembers } from './room-members.ts';
+import { UnreadCounts } from './unread-counts.ts';
+
+/** The host the app is about (connected or not): its rooms and history are shown even offline. */
+export interface HostContext {
+  /** The key of all local state about this host (local history, outbox). */
+  readonly id: string;
+  readonly address: HostAddress;
+}
+
+export interface RoomEntry {
+  readonly name: string;
+  readonly joined: boolean;
+  readonly unread: number;
+}
+
+export interface RoomsModelEvents {
+  rooms(list: RoomEntry[]): void;
+  unread(snapshot: { counts: Record<string, number>; total: number }): void;
+  members(room: string, members: MemberView[]): void;
+}
+
+export interface RoomsModelOptions {
+  readonly history: LocalHistory;
+  readonly store: LocalStoreGuard;
+  /** This install's key (base64url): marks our own entry in member lists. */
+  readonly ownKey: string;
+  readonly isVerified: (key: string) => boolean;
+  readonly events: RoomsModelEvents;
+}
+
+/**
+ * The rooms of the host the app is about, and the one owner of what the UI lists about them:
+ * the host's rooms, the rooms joined (kept in the local history's joined flag, so they are
+ * rejoined on the next connection), the room on screen, unread counts and members. Switching
+ * to another host starts all of it afresh: nothing of one host's `#lobby` shows in another's.
+ */
+export class RoomsModel {
+  readonly #history: LocalHistory;
+  readonly #store: LocalStoreGuard;
+  readonly #ownKey: string;
+  readonly #isVerified: (key: string) => boolean;
+  readonly #events: RoomsModelEvents;
+
+  #host: HostContext | undefined;
+  /** The rooms the host listed in its welcome. */
+  #hostRooms: string[] = [];
+  #joined = new Set<string>();
+  #active: string | null = null;
+  #windowFocused = true;
+  readonly #unread = new UnreadCounts();
+  readonly #members = new RoomMembers();
+  /** Rooms whose member list changed this turn: one `members` event each, at the turn's end. */
+  readonly #membersChanged = new Set<string>();
+  #membersFlush: NodeJS.Immediate | undefined;
+
+  constructor(options: RoomsModelOptions) {
+    this.#history = options.history;
+    this.#store = options.store;
+    this.#ownKey = options.ownKey;
+    this.#isVerified = options.isVerified;
+    this.#events = options.events;
+  }
+
+  // ── the host ────────────────────────────────────────────────────────────────────────
+
+  get host(): HostContext | undefined {
+    return this.#host;
+  }
+
+  /**
+   * The app is now about the host at `address`. Another host than before starts afresh (no
+   * room on screen, no host rooms, unread counts or members); returns whether it was another.
+   * The rooms joined there are read back from the local history.
+   */
+  aboutHost(address: HostAddress): boolean {
+    const id = hostId(address);
+    if (this.#host?.id === id) return false;
+    this.#host = { id, address };
+    this.#active = null;
+    this.#hostRooms = [];
+    this.#unread.clear();
+    this.#members.clear();
+    this.#joined = new Set(this.#storedJoined(id));
+    return true;
+  }
+
+  /**
+   * The rooms to join on connecting: those joined before, the invite's room, and if there are
+   * none, the room used last on this host. All are remembered as joined.
+   */
+  roomsToJoin(inviteRoom: string | undefined, lastRoom: string | undefined): string[] {
+    const host = this.#requireHost();
+    const rooms = new Set(this.#storedJoined(host.id));
+    if (inviteRoom) rooms.add(inviteRoom);
+    if (rooms.size === 0 && lastRoom !== undefined && isValidRoomName(lastRoom))
+      rooms.add(lastRoom);
+    this.#store.run('remember your rooms', () => {
+      for (const room of rooms) this.#history.setJoined(host.id, room, true);
+    });
+    this.#joined = rooms;
+    return [...rooms];
+  }
+
+  /**
+   * The host's welcome: its rooms. With nothing joined, its first room is joined (`join`
+   * asks the session). Returns the room to remember as the last used one on this host.
+   */
+  welcome(hostRooms: readonly string[], join: (room: string) => void): string {
+    this.#hostRooms = hostRooms.filter(isValidRoomName);
+    const first = this.#hostRooms[0];
+    if (this.#joined.size === 0 && first) {
+      join(first);
+      this.#setJoined(first, true);
+    }
+    const room =
+      (this.#active && this.#joined.has(this.#active) ? this.#active : undefined) ??
+      [...this.#joined][0] ??
+      first ??
+      'lobby';
+    this.emitRooms();
+    return room;
+  }
+
+  // ── joined rooms ────────────────────────────────────────────────────────────────────
+
+  isJoined(room: string): boolean {
+    return this.#joined.has(room);
+  }
+
+  /** The user joined `room`. */
+  joined(room: string): void {
+    this.#setJoined(room, true);
+    this.emitRooms();
+  }
+
+  /** The user left `room`: its members and unread count go with it. */
+  left(room: string): void {
+    this.#setJoined(room, false);
+    this.#members.forget(room);
+    this.#unread.reset(room);
+    this.#emitUnread();
+  }
+
+  /** The host says there is no such room (`unknown-room`): it is no longer joined. */
+  gone(room: string): void {
+    this.#setJoined(room, false);
+    this.emitRooms();
+  }
+
+  #setJoined(room: string, joined: boolean): void {
+    const host = this.#requireHost();
+    if (joined) this.#joined.add(room);
+    else this.#joined.delete(room);
+    this.#store.run(joined ? 'remember your rooms' : 'forget a room', () =>
+      this.#history.setJoined(host.id, room, joined),
+    );
+  }
+
+  #storedJoined(host: string): string[] {
+    return this.#history
+      .rooms(host)
+      .filter((r) => r.joined && isValidRoomName(r.room))
+      .map((r) => r.room);
+  }
+
+  /** Every room to list: the host's, those with local history, those joined. */
+  list(): RoomEntry[] {
+    const names = new Set<string>(this.#hostRooms);
+    if (this.#host) {
+      for (const { room } of this.#history.rooms(this.#host.id)) names.add(room);
+    }
+    for (const room of this.#joined) names.add(room);
+    return [...names]
+      .filter(isValidRoomName)
+      .map((name) => ({ name, joined: this.#joined.has(name), unread: this.#unread.get(name) }));
+  }
+
+  emitRooms(): void {
+    this.#events.rooms(this.list());
+  }
+
+  // ── the room on screen, unread counts ──────────────────────────────────────────────
+
+  get active(): string | null {
+    return this.#active;
+  }
+
+  get windowFocused(): boolean {
+    return this.#windowFocused;
+  }
+
+  /** The user is looking at `room` (null: at none); its unread count goes. */
+  setActive(room: string | null): void {
+    this.#active = room;
+    if (room && this.#unread.reset(room)) this.#emitUnread();
+  }
+
+  setWindowFocused(focused: boolean): void {
+    this.#windowFocused = focused;
+    if (focused && this.#active && this.#unread.reset(this.#active)) this.#emitUnread();
+  }
+
+  /** The user can see `room` now. */
+  isVisible(room: string): boolean {
+    return this.#active === room && this.#windowFocused;
+  }
+
+  /** A new message in `room`: unread unless the user is looking at it, or not in it. */
+  countUnread(room: string): void {
+    if (this.isVisible(room) || !this.#joined.has(room)) return;
+    this.#unread.increment(room);
+    this.#emitUnread();
+  }
+
+  get unreadTotal(): number {
+    return this.#unread.total;
+  }
+
+  emitUnreadCounts(): void {
+    this.#events.unread(this.#unread.snapshot());
+  }
+
+  #emitUnread(): void {
+    this.emitUnreadCounts();
+    this.emitRooms();
+  }
+
+  // ── members ─────────────────────────────────────────────────────────────────────────
+
+  members(room: string): MemberView[] {
+    return this.#members.views(room, this.#ownKey, this.#isVerified);
+  }
+
+  presence(presence: Presence): void {
+    const { room, event, nick, fp, key } = presence;
+    if (event === 'joined') this.#members.joined(room, { nick, fp, key });
+    else if (event === 'renamed') this.#members.renamed(room, key, presence.newNick ?? nick);
+    else this.#members.left(room, key);
+    this.#membersChangedIn(room);
+  }
+
+  membersPresent(update: MembersUpdate): void {
+    this.#members.setPresent(update.room, update.members);
+    this.#membersChangedIn(update.room);
+  }
+
+  /** Our connection is gone: nobody is known to be online. */
+  allOffline(): void {
+    for (const room of this.#members.allOffline()) this.#membersChangedIn(room);
+  }
+
+  /** The user (un)verified `key`: every list it is in shows it. */
+  verifiedChanged(key: string): void {
+    for (const room of this.#members.roomsOf(key)) this.#membersChangedIn(room);
+  }
+
+  /**
+   * The full list goes to the UI once per turn per room, however many presence events came in
+   * it: a flood of joins costs one list, not one list per join.
+   */
+  #membersChangedIn(room: string): void {
+    this.#membersChanged.add(room);
+    this.#membersFlush ??= setImmediate(() => {
+      this.#membersFlush = undefined;
+      const rooms = [...this.#membersChanged];
+      this.#membersChanged.clear();
+      for (const changed of rooms) this.#events.members(changed, this.members(changed));
+    });
+  }
+
+  close(): void {
+    if (this.#membersFlush) clearImmediate(this.#membersFlush);
+    this.#membersFlush = undefined;
+  }
+
+  #requireHost(): HostContext {
+    if (!this.#host) throw new Error('no host yet');
+    return this.#host;
+  }
+}
