@@ -9,9 +9,11 @@ import { performance } from 'node:perf_hooks';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
+import { selectBackend } from '../src-main/protocol/crypto/select-backend.ts';
 import { startHost } from '../src-main/server/host.ts';
 import type { LogLevel } from '../src-main/server/host-log.ts';
 import { encodeBase64Url } from '../src-shared/base64url.ts';
+import { insecureNullCipherKeys } from './null-cipher.ts';
 
 const dataDir = process.env.PARLEY_BENCH_DATA_DIR;
 if (!dataDir || !process.send) {
@@ -46,7 +48,8 @@ const host = await startHost({
   log: (level, event) => {
     if (serious.has(level)) events[event] = (events[event] ?? 0) + 1;
   },
-  ...(nullCipher ? { insecureNullCipherForBenchmarks: true } : {}),
+  // The null cipher is handed in from bench/: the production host cannot build it.
+  ...(nullCipher ? { transportKeys: insecureNullCipherKeys(selectBackend()) } : {}),
 });
 
 const gc = (globalThis as { gc?: () => void }).gc;

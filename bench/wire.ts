@@ -5,7 +5,7 @@
 import net, { type Socket } from 'node:net';
 import { once } from 'node:events';
 import type { CryptoBackend, KeyPair } from '../src-main/protocol/crypto/crypto-backend.ts';
-import { insecureNullCipherStates } from '../src-main/protocol/crypto/null-cipher.ts';
+import { insecureNullCipherStates } from './null-cipher.ts';
 import {
   type Flushable,
   cancelFlush,

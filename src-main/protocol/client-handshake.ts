@@ -1,6 +1,5 @@
 import type { Socket } from 'node:net';
 import type { BackendName, KeyPair } from './crypto/crypto-backend.ts';
-import { insecureNullCipherStates } from './crypto/null-cipher.ts';
 import { selectBackend } from './crypto/select-backend.ts';
 import { ProtocolError } from './errors.ts';
 import { encodeFrame } from './framing.ts';
@@ -9,6 +8,7 @@ import { encodePreface, parseStatusLine } from './preface.ts';
 import { type ChannelOptions, SecureChannel } from './secure-channel.ts';
 import { SocketReader, ignoreSocketError } from './socket-reader.ts';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_SUITE, type Suite } from './suites.ts';
+import { type TransportKeys, noiseSplit } from './transport-keys.ts';
 
 export interface ConnectOptions extends ChannelOptions {
   readonly staticKeyPair: KeyPair;
@@ -22,6 +22,8 @@ export interface ConnectOptions extends ChannelOptions {
   readonly suite?: Suite;
   readonly backend?: BackendName;
   readonly handshakeTimeoutMs?: number;
+  /** Default Noise's Split(); only the benchmark passes another (bench/null-cipher.ts). */
+  readonly transportKeys?: TransportKeys;
 }
 
 /**
@@ -80,10 +82,9 @@ export async function initiateChannel(
       throw new ProtocolError('connection-lost', 'the connection closed during the handshake');
 
     socket.write(encodeFrame(handshake.writeMessage(options.hello)));
-    const split = handshake.split();
-    const [initiatorToResponder, responderToInitiator] = options.insecureNullCipherForBenchmarks
-      ? insecureNullCipherStates(selectBackend(options.backend), handshake.protocol.cipher)
-      : split;
+    const [initiatorToResponder, responderToInitiator] = (options.transportKeys ?? noiseSplit)(
+      handshake,
+    );
     return new SecureChannel(
       socket,
       { send: initiatorToResponder, receive: responderToInitiator },

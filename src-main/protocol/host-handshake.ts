@@ -1,6 +1,5 @@
 import type { Socket } from 'node:net';
 import type { BackendName, KeyPair } from './crypto/crypto-backend.ts';
-import { insecureNullCipherStates } from './crypto/null-cipher.ts';
 import { selectBackend } from './crypto/select-backend.ts';
 import { ProtocolError } from './errors.ts';
 import { encodeFrame } from './framing.ts';
@@ -9,6 +8,7 @@ import { STATUS_OK, encodeErrorLine, parsePreface } from './preface.ts';
 import { type ChannelOptions, SecureChannel } from './secure-channel.ts';
 import { SocketReader, ignoreSocketError } from './socket-reader.ts';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, SUITES, type Suite } from './suites.ts';
+import { type TransportKeys, noiseSplit } from './transport-keys.ts';
 import { concatBytes } from '../../src-shared/bytes.ts';
 
 export interface AcceptOptions extends ChannelOptions {
@@ -18,6 +18,8 @@ export interface AcceptOptions extends ChannelOptions {
   readonly suites?: readonly Suite[];
   readonly backend?: BackendName;
   readonly handshakeTimeoutMs?: number;
+  /** Default Noise's Split(); only the benchmark passes another (bench/null-cipher.ts). */
+  readonly transportKeys?: TransportKeys;
 }
 
 /**
@@ -69,10 +71,9 @@ export async function acceptChannel(
     const remoteStaticKey = handshake.remoteStaticKey;
     if (!remoteStaticKey)
       throw new ProtocolError('handshake-failed', 'the client sent no static key');
-    const split = handshake.split();
-    const [initiatorToResponder, responderToInitiator] = options.insecureNullCipherForBenchmarks
-      ? insecureNullCipherStates(selectBackend(options.backend), handshake.protocol.cipher)
-      : split;
+    const [initiatorToResponder, responderToInitiator] = (options.transportKeys ?? noiseSplit)(
+      handshake,
+    );
     return new SecureChannel(
       socket,
       { send: responderToInitiator, receive: initiatorToResponder },

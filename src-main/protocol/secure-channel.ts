@@ -47,12 +47,6 @@ export interface ChannelDetails {
 
 export interface ChannelOptions {
   readonly rekeyInterval?: number;
-  /**
-   * BENCHMARK ONLY (`npm run bench`'s same-run baseline): after the real handshake, transport
-   * records are not encrypted (see crypto/null-cipher.ts). Both ends must set it. No CLI option,
-   * no wire negotiation and no app code sets it; against a real peer it fails `decrypt-failed`.
-   */
-  readonly insecureNullCipherForBenchmarks?: boolean;
 }
 
 type ChannelEvents = { message: [Uint8Array]; close: [CloseInfo] };

@@ -11,6 +11,7 @@ import { ProtocolError } from '../protocol/errors.ts';
 import { acceptChannel, refuseConnection } from '../protocol/host-handshake.ts';
 import type { SecureChannel } from '../protocol/secure-channel.ts';
 import type { Suite } from '../protocol/suites.ts';
+import type { TransportKeys } from '../protocol/transport-keys.ts';
 import { WireError, decodeMessage, encodeMessage } from '../protocol/wire/codec.ts';
 import { CloseCode, Hello, type HostInfo, WIRE_VERSION } from '../protocol/wire/messages.ts';
 import { loadOrCreateKeyPair } from '../store/key-file.ts';
@@ -48,11 +49,10 @@ export interface HostOptions {
   readonly log?: HostLog;
   readonly now?: () => number;
   /**
-   * BENCHMARK ONLY: transport records are not encrypted (see protocol/crypto/null-cipher.ts), so
-   * `npm run bench` can measure the cost of security against the same host code. The CLI never
-   * sets it and no client can ask for it; a real client fails on the first record.
+   * How a finished handshake becomes transport ciphers; default Noise's Split(). Only the
+   * benchmark's host passes another (bench/null-cipher.ts, which src-main may not import).
    */
-  readonly insecureNullCipherForBenchmarks?: boolean;
+  readonly transportKeys?: TransportKeys;
   /**
    * The host's X.509 chain (DER, its own certificate first), sent in handshake message 2 for
    * clients that trust an authority (docs/trust.md). It must bind this host's static key.
@@ -185,7 +185,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       backend: backend.name,
       handshakeTimeoutMs: limits.handshakeTimeoutMs,
       ...(options.suites ? { suites: options.suites } : {}),
-      ...(options.insecureNullCipherForBenchmarks ? { insecureNullCipherForBenchmarks: true } : {}),
+      ...(options.transportKeys ? { transportKeys: options.transportKeys } : {}),
     }).then(
       (channel) => {
         handshaking.delete(socket);

@@ -1,4 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { insecureNullCipherKeys } from '../../bench/null-cipher.ts';
+import { selectBackend } from '../../src-main/protocol/crypto/select-backend.ts';
+import { startHost } from '../../src-main/server/host.ts';
 import { startTapProxy } from '../support/tap-proxy.ts';
 import {
   type TestHost,
@@ -9,8 +15,10 @@ import {
   startTestHost,
 } from '../support/loopback.ts';
 
-// The benchmark-only null transport cipher (src-main/protocol/crypto/null-cipher.ts) exists so
-// `npm run bench` can measure the cost of encryption. It must never pass for a real session.
+// The benchmark-only null transport cipher (bench/null-cipher.ts) exists so `npm run bench` can
+// measure the cost of encryption. It must never pass for a real session.
+
+const nullKeys = { transportKeys: insecureNullCipherKeys(selectBackend()) };
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -18,7 +26,7 @@ afterEach(async () => {
 });
 
 async function host(nullCipher: boolean): Promise<TestHost> {
-  const h = await startTestHost(nullCipher ? { insecureNullCipherForBenchmarks: true } : {});
+  const h = await startTestHost(nullCipher ? nullKeys : {});
   cleanups.push(() => h.close());
   return h;
 }
@@ -29,7 +37,7 @@ describe('the benchmark-only null cipher', () => {
     const proxy = await startTapProxy(h.port);
     cleanups.push(() => proxy.close());
     const hostSide = h.nextChannel();
-    const client = await connectTestClient(proxy.port, { insecureNullCipherForBenchmarks: true });
+    const client = await connectTestClient(proxy.port, nullKeys);
     const serverInbox = collect(await hostSide);
     collect(client);
     const before = proxy.bytes('toHost').length;
@@ -57,11 +65,24 @@ describe('the benchmark-only null cipher', () => {
   it('fails against a real host: the host refuses the unencrypted record', async () => {
     const h = await host(false);
     const hostSide = h.nextChannel();
-    const client = await connectTestClient(h.port, { insecureNullCipherForBenchmarks: true });
+    const client = await connectTestClient(h.port, nullKeys);
     const server = collect(await hostSide);
     collect(client);
     client.send(encoder.encode('not encrypted'));
     expect(await server.closed).toMatchObject({ by: 'error', code: 'decrypt-failed' });
     expect(server.messages).toEqual([]);
+  });
+
+  it('reaches the host only when the bench hands it in: its welcome fails a real client', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-null-'));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const running = await startHost({ host: '127.0.0.1', port: 0, dataDir, ...nullKeys });
+    cleanups.push(() => running.stop());
+    const client = await connectTestClient(running.address.port, {
+      hello: encoder.encode('{"v":1,"nick":"ada","software":"test"}'),
+    });
+    const inbox = collect(client);
+    expect(await inbox.closed).toMatchObject({ by: 'error', code: 'decrypt-failed' });
+    expect(inbox.messages).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
-// BENCHMARK ONLY. Never reachable from the CLI, the app or the wire.
+// BENCHMARK ONLY. Lives in bench/, which nothing in src-main may import (eslint.config.js), so
+// the CLI, the app and the wire can never reach it.
 //
 // `npm run bench` measures the cost of security as a ratio: the same host code with and without
 // transport encryption, side by side in one run. This is the "without": after a real Noise XX
@@ -6,13 +7,18 @@
 // the tag would be, so framing, record sizes, batching and fan-out are byte for byte the same.
 // It provides NO confidentiality and NO integrity.
 //
-// It is selected only by `ChannelOptions.insecureNullCipherForBenchmarks` (and `HostOptions` of the
-// same name), which `parley --serve`, `--connect` and the desktop app never set; nothing on the wire
-// negotiates it. A null-cipher peer talking to a real one fails the first record's authentication
-// (`decrypt-failed`) in both directions, so it can never silently downgrade a real session.
-import type { Aead, CipherName, CryptoBackend } from './crypto-backend.ts';
-import { TAG_LEN } from './crypto-backend.ts';
-import { CipherState } from '../noise/cipher-state.ts';
+// It is handed to the handshakes as their `transportKeys` (in place of Noise's Split()) by
+// bench/host-process.ts and bench/wire.ts alone; nothing on the wire negotiates it. A null-cipher
+// peer talking to a real one fails the first record's authentication (`decrypt-failed`) in both
+// directions, so it can never silently downgrade a real session.
+import type {
+  Aead,
+  CipherName,
+  CryptoBackend,
+} from '../src-main/protocol/crypto/crypto-backend.ts';
+import { TAG_LEN } from '../src-main/protocol/crypto/crypto-backend.ts';
+import { CipherState } from '../src-main/protocol/noise/cipher-state.ts';
+import type { TransportKeys } from '../src-main/protocol/transport-keys.ts';
 
 const ZERO_TAG = new Uint8Array(TAG_LEN);
 
@@ -65,4 +71,9 @@ export function insecureNullCipherStates(
     return state;
   };
   return [make(), make()];
+}
+
+/** BENCHMARK ONLY: the handshakes' `transportKeys` for the null cipher, on `base`'s name. */
+export function insecureNullCipherKeys(base: CryptoBackend): TransportKeys {
+  return (handshake) => insecureNullCipherStates(base, handshake.protocol.cipher);
 }
