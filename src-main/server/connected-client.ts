@@ -6,14 +6,24 @@ import { encodeMessage } from '../protocol/wire/codec.ts';
 import { CloseCode, type HostMessage, type Member } from '../protocol/wire/messages.ts';
 import type { HostLimits } from './host-limits.ts';
 import type { KeyBudget } from './key-budgets.ts';
+import { SendLimiter } from './send-limiter.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 let nextId = 1;
 
-/** One authenticated connection as the host sees it: who it is, where it is, what it may still do. */
+/** What a connection needs of its channel: a SecureChannel, or a test's recording fake. */
+export type ClientChannel = Pick<
+  SecureChannel,
+  'remoteStaticKey' | 'remoteAddress' | 'closed' | 'bufferedBytes' | 'send' | 'close' | 'destroy'
+>;
+
+/**
+ * One authenticated connection as the host sees it: who it is, where it is, what it may still
+ * do. Its allowances are objects of their own; liveness belongs to the idle sweep.
+ */
 export class ConnectedClient {
   readonly id = nextId++;
-  readonly channel: SecureChannel;
+  readonly channel: ClientChannel;
   readonly key: Uint8Array;
   readonly keyText: string;
   readonly fingerprint: string;
@@ -26,17 +36,13 @@ export class ConnectedClient {
   readonly budget: KeyBudget;
   /** All requests of this connection: beyond it, the connection is closed for flooding. */
   readonly requestBucket: TokenBucket;
-  /** Sends refused in a row for the rate limit. */
-  strikes = 0;
-  /** While rate-limited: no send is accepted before this time. */
-  limitedUntil = 0;
-  lastHeardAt: number;
-  pingOutstanding = false;
+  /** Chat sends: the key's message bucket, and this connection's refusals in a row. */
+  readonly sendLimiter: SendLimiter;
   readonly typingSentAt = new Map<string, number>();
   readonly #maxQueueBytes: number;
 
   constructor(
-    channel: SecureChannel,
+    channel: ClientChannel,
     nick: string,
     limits: HostLimits,
     now: number,
@@ -50,7 +56,7 @@ export class ConnectedClient {
     this.nick = nick;
     this.budget = budget;
     this.requestBucket = new TokenBucket(limits.requestBurst, limits.requestsPerSecond, now);
-    this.lastHeardAt = now;
+    this.sendLimiter = new SendLimiter(budget, limits.floodStrikes);
     this.#maxQueueBytes = limits.maxQueueBytes;
   }
 

@@ -82,8 +82,6 @@ export class RequestHandler {
 
   handle(client: ConnectedClient, bytes: Uint8Array): void {
     const now = this.#now();
-    client.lastHeardAt = now;
-    client.pingOutstanding = false;
     if (!client.requestBucket.take(now)) {
       this.#log('warn', 'client-flooding', { fp: client.fingerprint, ip: client.ip });
       client.channel.close(CloseCode.flooding, 'too many requests; slow down', {
@@ -244,30 +242,20 @@ export class RequestHandler {
       );
       return;
     }
-    // Once a send is refused, later ones are refused too until the wait is over, so a token
-    // that refills meanwhile cannot let a later message overtake the refused one.
-    const bucket = client.budget.messages;
-    if (now < client.limitedUntil || !bucket.take(now)) {
-      client.strikes++;
-      client.budget.refused.messages++;
-      if (client.strikes > this.#limits.floodStrikes) {
-        this.#log('warn', 'client-flooding', { fp: client.fingerprint, ip: client.ip });
-        client.channel.close(
-          CloseCode.flooding,
-          'too many messages after being told to slow down',
-          {
-            discardPending: true,
-          },
-        );
-        return;
-      }
-      if (now >= client.limitedUntil) client.limitedUntil = now + bucket.waitMs(now);
-      this.#refuse(client, 'rate-limited', 'you are sending too fast', request.id, {
-        retryAfterMs: Math.max(1, client.limitedUntil - now),
+    const verdict = client.sendLimiter.take(now);
+    if (verdict === 'flooding') {
+      this.#log('warn', 'client-flooding', { fp: client.fingerprint, ip: client.ip });
+      client.channel.close(CloseCode.flooding, 'too many messages after being told to slow down', {
+        discardPending: true,
       });
       return;
     }
-    client.strikes = 0;
+    if (verdict === 'refused') {
+      this.#refuse(client, 'rate-limited', 'you are sending too fast', request.id, {
+        retryAfterMs: client.sendLimiter.retryAfterMs(now),
+      });
+      return;
+    }
     this.#commits.enqueue(client, {
       room: request.room,
       senderKey: client.key,

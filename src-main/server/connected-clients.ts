@@ -1,0 +1,105 @@
+import { encodeBase64Url } from '../../src-shared/base64url.ts';
+import type { SecureChannel } from '../protocol/secure-channel.ts';
+import { CloseCode } from '../protocol/wire/messages.ts';
+import type { ClientErrorBoundary } from './client-error-boundary.ts';
+import { ConnectedClient } from './connected-client.ts';
+import { failureFields } from './failure-fields.ts';
+import type { HostLimits } from './host-limits.ts';
+import type { HostLog } from './host-log.ts';
+import type { IdleSweep } from './idle-sweep.ts';
+import type { KeyBudgets } from './key-budgets.ts';
+import type { RequestHandler } from './request-handler.ts';
+
+/**
+ * The welcomed connections: each gets its key's budgets, its requests go to the request
+ * handler inside the error boundary, the idle sweep hears it, and it leaves every room when
+ * its channel closes.
+ */
+export class ConnectedClients {
+  readonly #limits: HostLimits;
+  readonly #log: HostLog;
+  readonly #now: () => number;
+  readonly #budgets: KeyBudgets;
+  readonly #handler: RequestHandler;
+  readonly #idle: IdleSweep;
+  readonly #boundary: ClientErrorBoundary;
+  readonly #clients = new Set<ConnectedClient>();
+
+  constructor(deps: {
+    limits: HostLimits;
+    log: HostLog;
+    now: () => number;
+    budgets: KeyBudgets;
+    handler: RequestHandler;
+    idle: IdleSweep;
+    boundary: ClientErrorBoundary;
+  }) {
+    this.#limits = deps.limits;
+    this.#log = deps.log;
+    this.#now = deps.now;
+    this.#budgets = deps.budgets;
+    this.#handler = deps.handler;
+    this.#idle = deps.idle;
+    this.#boundary = deps.boundary;
+  }
+
+  get size(): number {
+    return this.#clients.size;
+  }
+
+  /** The client's nickname is its key's: welcome it and start reading its requests. */
+  welcome(channel: SecureChannel, nick: string): void {
+    const now = this.#now();
+    const client = new ConnectedClient(
+      channel,
+      nick,
+      this.#limits,
+      now,
+      this.#budgets.for(encodeBase64Url(channel.remoteStaticKey), now),
+    );
+    this.#clients.add(client);
+    this.#handler.connected(client);
+    this.#idle.track(client);
+    channel.on('message', (bytes) => {
+      try {
+        this.#idle.heard(client);
+        this.#handler.handle(client, bytes);
+      } catch (error) {
+        this.#boundary.clientFailed(client, error);
+      }
+    });
+    channel.on('close', (info) => {
+      this.#clients.delete(client);
+      this.#idle.forget(client);
+      // A goodbye (`bye`) is leaving; anything else is a disconnection.
+      const event = info.by === 'peer' && info.code === CloseCode.bye ? 'left' : 'disconnected';
+      try {
+        this.#handler.disconnected(client, event);
+      } catch (error) {
+        this.#log('error', 'client-cleanup-failed', {
+          fp: client.fingerprint,
+          ...failureFields(error),
+        });
+      }
+      this.#log('info', 'client-left', {
+        fp: client.fingerprint,
+        nick: client.nick,
+        code: info.code,
+        by: info.by,
+      });
+    });
+    client.send({ t: 'welcome', nick: client.nick, fp: client.fingerprint });
+    channel.start();
+    this.#log('info', 'client-joined', {
+      fp: client.fingerprint,
+      nick: client.nick,
+      ip: client.ip,
+      suite: channel.protocolName,
+    });
+  }
+
+  /** Tells every client the host is shutting down, and why (their channels then close). */
+  closeAll(reason: string): void {
+    for (const client of this.#clients) client.channel.close(CloseCode.shutdown, reason);
+  }
+}

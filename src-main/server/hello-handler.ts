@@ -1,0 +1,76 @@
+import type { SecureChannel } from '../protocol/secure-channel.ts';
+import { WireError, decodeMessage } from '../protocol/wire/codec.ts';
+import { CloseCode, Hello } from '../protocol/wire/messages.ts';
+import type { NicknameRegistry } from './nickname-registry.ts';
+
+/**
+ * A new channel's hello (the payload of handshake message 3): the nickname it asks for is
+ * claimed through the registry, the one claim path renames use too; then the client is
+ * welcomed, or told the name belongs to another key.
+ */
+export class HelloHandler {
+  readonly #nicknames: NicknameRegistry;
+  readonly #stopping: () => boolean;
+  readonly #welcome: (channel: SecureChannel, nick: string) => void;
+  readonly #onFailure: (channel: SecureChannel, error: unknown) => void;
+
+  constructor(deps: {
+    nicknames: NicknameRegistry;
+    /** Whether the host is shutting down: then nobody new is welcomed. */
+    stopping: () => boolean;
+    /** The nickname is the key's: serve the connection. */
+    welcome: (channel: SecureChannel, nick: string) => void;
+    /** Reading the hello or welcoming failed: the connection is ended, nobody else is. */
+    onFailure: (channel: SecureChannel, error: unknown) => void;
+  }) {
+    this.#nicknames = deps.nicknames;
+    this.#stopping = deps.stopping;
+    this.#welcome = deps.welcome;
+    this.#onFailure = deps.onFailure;
+  }
+
+  /** A completed handshake with room for its client. Never throws. */
+  greet(channel: SecureChannel): void {
+    try {
+      this.#greet(channel);
+    } catch (error) {
+      this.#onFailure(channel, error);
+    }
+  }
+
+  #greet(channel: SecureChannel): void {
+    if (this.#stopping()) {
+      channel.close(CloseCode.shutdown, 'the host is shutting down');
+      return;
+    }
+    let hello: Hello;
+    try {
+      hello = decodeMessage(Hello, channel.peerPayload);
+    } catch (error) {
+      const reason = error instanceof WireError ? error.message : 'unreadable hello';
+      channel.close(CloseCode.badHello, reason);
+      return;
+    }
+    this.#nicknames.claim(hello.nick, channel.remoteStaticKey, (outcome) => {
+      // Answered later (after the turn's commit), so outside greet()'s boundary: its own.
+      try {
+        if (channel.closed) return;
+        if (this.#stopping()) channel.close(CloseCode.shutdown, 'the host is shutting down');
+        else if (outcome === 'ok') this.#welcome(channel, hello.nick);
+        else if (outcome === 'taken') {
+          channel.close(
+            CloseCode.nickTaken,
+            `the nickname "${hello.nick}" belongs to another key on this host; choose another`,
+          );
+        } else {
+          channel.close(
+            CloseCode.shutdown,
+            'the host could not check your nickname; try again later',
+          );
+        }
+      } catch (error) {
+        this.#onFailure(channel, error);
+      }
+    });
+  }
+}
