@@ -1,13 +1,8 @@
 import { join } from 'node:path';
 import { encodeBase64Url } from '../../src-shared/base64url.ts';
 import { fingerprint } from '../../src-shared/fingerprint.ts';
-import {
-  type HostAddress,
-  formatHost,
-  isValidRoomName,
-  parseHostAddress,
-  parseInvite,
-} from '../../src-shared/invite.ts';
+import { isValidRoomName } from '../../src-shared/identifiers.ts';
+import { parseInvite } from '../../src-shared/invite.ts';
 import type { EventName, EventPayload } from '../../src-shared/ipc/contract.ts';
 import type {
   AppSnapshot,
@@ -27,6 +22,8 @@ import type { ChatMessage } from '../protocol/wire/messages.ts';
 import { KNOWN_HOSTS_FILE, KnownHosts, KnownHostsError } from '../store/known-hosts.ts';
 import { askingVerifier } from './asking-verifier.ts';
 import { Authorities } from './authorities.ts';
+import { connectTarget } from './connect-target.ts';
+import { nextConnectionState } from './connection-state.ts';
 import type { ParsedInput, RequestHandlers } from './dispatch.ts';
 import { safeExternalUrl } from './external-url.ts';
 import { HostConnection } from './host-connection.ts';
@@ -41,7 +38,6 @@ import { RoomsModel } from './rooms-model.ts';
 import { ServiceError } from './service-error.ts';
 import { type ServiceLog, errorName } from './service-log.ts';
 import { SettingsStore } from './settings-store.ts';
-import { trustView } from './trust-view.ts';
 import { VerifiedMembers } from './verified-members.ts';
 
 export { HOST_HISTORY_TIMEOUT_MS } from './host-connection.ts';
@@ -291,22 +287,7 @@ export class DesktopService implements RequestHandlers {
 
   async #connect(input: ParsedInput<'connect'>): Promise<ConnectionState> {
     this.#assertOpen();
-    let address: HostAddress;
-    let inviteKey: Uint8Array | undefined;
-    let inviteRoom: string | undefined;
-    if ('invite' in input) {
-      const invite = parseInvite(input.invite);
-      if (!invite.ok) throw new ServiceError('invalid-invite', invite.error.message);
-      address = { host: invite.value.host, port: invite.value.port };
-      inviteKey = invite.value.hostKey;
-      inviteRoom = invite.value.room;
-    } else {
-      const bare = input.host.trim().replace(/^\[(.*)\]$/, '$1');
-      const parsed = parseHostAddress(`${formatHost(bare)}:${input.port}`);
-      if (!parsed.ok) throw new ServiceError('invalid-request', parsed.error.message);
-      address = parsed.value;
-    }
-
+    const { address, inviteKey, inviteRoom } = connectTarget(input);
     await this.#endSession();
     if (this.#rooms.aboutHost(address)) this.#notifications.clear();
     const recent = this.#recentHosts.find(address);
@@ -556,58 +537,16 @@ export class DesktopService implements RequestHandlers {
   }
 
   #onState(live: HostConnection, change: StateChange): void {
-    const { address } = live.host;
-    const base: ConnectionState = {
-      status: 'connecting',
-      host: address.host,
-      port: address.port,
-      nick: live.session.nick,
-      ...(this.#connection.hostFingerprint
-        ? { hostFingerprint: this.#connection.hostFingerprint }
-        : {}),
-      ...(this.#connection.hostName ? { hostName: this.#connection.hostName } : {}),
-    };
-    switch (change.state) {
-      case 'idle':
-        return;
-      case 'connecting':
-        return this.#setConnection({ ...base, status: 'connecting', attempt: change.attempt });
-      case 'connected': {
-        const host = live.session.host;
-        return this.#setConnection({
-          ...base,
-          status: 'connected',
-          ...(host
-            ? {
-                hostName: hostText(host.name),
-                hostFingerprint: host.fingerprint,
-                ...trustView(host.trust, live.viaInvite),
-              }
-            : {}),
-        });
-      }
-      case 'reconnecting':
-        this.#rooms.allOffline();
-        live.lost();
-        return this.#setConnection({
-          ...base,
-          status: 'reconnecting',
-          attempt: change.attempt,
-          ...(change.retryInMs !== undefined ? { retryAt: this.#now() + change.retryInMs } : {}),
-          ...(change.reason ? { reason: change.reason } : {}),
-        });
-      case 'stopped': {
-        this.#live = undefined;
-        live.abandon();
-        this.#rooms.allOffline();
-        const reason = live.fatalReason ?? (live.stopping ? undefined : change.reason);
-        return this.#setConnection({
-          ...base,
-          status: live.stopping && !live.fatalReason ? 'idle' : 'offline',
-          ...(reason ? { reason } : {}),
-        });
-      }
+    if (change.state === 'reconnecting') {
+      this.#rooms.allOffline();
+      live.lost();
+    } else if (change.state === 'stopped') {
+      this.#live = undefined;
+      live.abandon();
+      this.#rooms.allOffline();
     }
+    const state = nextConnectionState(this.#connection, live, change, this.#now());
+    if (state) this.#setConnection(state);
   }
 
   #onWelcome(live: HostConnection, welcome: Welcome): void {

@@ -1,4 +1,5 @@
-import { type HostAddress, isValidRoomName } from '../../src-shared/invite.ts';
+import { isValidRoomName } from '../../src-shared/identifiers.ts';
+import type { HostAddress } from '../../src-shared/invite.ts';
 import type { MemberView } from '../../src-shared/ipc/domain.ts';
 import type { MembersUpdate, Presence } from '../client/session-events.ts';
 import { hostId } from '../store/known-hosts.ts';
