@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
 import { type RunningHost, startHost } from '../../src-main/server/host.ts';
+import type { HostLimits } from '../../src-main/server/host-limits.ts';
 import type { HostLog } from '../../src-main/server/host-log.ts';
 import { DEFAULT_WEB_OUT } from '../../tools/web-bridge/build-web.ts';
 import { type RunningBridge, startBridge } from '../../tools/web-bridge/server.ts';
@@ -62,9 +63,17 @@ export class Rig {
     return this.#browser;
   }
 
-  /** A host on 127.0.0.1; `events` records what it logs (never message text). */
+  /**
+   * A host on 127.0.0.1; `events` records what it logs (never message text). A `dataDir` may
+   * hold history seeded before the start (tools/web-bridge/seed-host.ts; raise `historyLimit`).
+   */
   async host(
-    options: { dataDir?: string; port?: number; rooms?: string[] } = {},
+    options: {
+      dataDir?: string;
+      port?: number;
+      rooms?: string[];
+      limits?: Partial<HostLimits>;
+    } = {},
   ): Promise<TestHost> {
     const dataDir = options.dataDir ?? this.tempDir('host');
     const events: string[] = [];
@@ -77,6 +86,7 @@ export class Rig {
       name: 'Parley e2e',
       publicHost: '127.0.0.1',
       log,
+      ...(options.limits ? { limits: options.limits } : {}),
     });
     let stopped = false;
     this.defer(() => (stopped ? undefined : running.stop()));
@@ -93,7 +103,14 @@ export class Rig {
   }
 
   /** One person: their own install (data folder + service + bridge) and their own browser page. */
-  async person(name: string, options: { colorScheme?: 'light' | 'dark' } = {}): Promise<Person> {
+  async person(
+    name: string,
+    options: {
+      colorScheme?: 'light' | 'dark';
+      /** Default 'reduce': screenshots without transitions in flight. */
+      reducedMotion?: 'reduce' | 'no-preference';
+    } = {},
+  ): Promise<Person> {
     const dataDir = this.tempDir(name);
     const backend = await openServiceBackend({
       dataDir,
@@ -108,7 +125,7 @@ export class Rig {
       viewport: { width: 1280, height: 800 },
       deviceScaleFactor: 1,
       colorScheme: options.colorScheme ?? 'light',
-      reducedMotion: 'reduce',
+      reducedMotion: options.reducedMotion ?? 'reduce',
     });
     this.defer(() => context.close());
     const page = await context.newPage();

@@ -1,13 +1,16 @@
 // A room with 10 000 messages in real Chromium: the timeline draws only what is near the
 // viewport, pages older history in while scrolling up without jumping, and offers "new
-// messages" instead of yanking the reader down. The host here is the bridge's in-memory fake
-// (seeding 10 000 messages through a real host would test its rate limits, not the UI).
+// messages" instead of yanking the reader down. The host is a real one whose history was
+// written before it started (sending 10 000 messages through it would test its rate limits,
+// not the UI); the reader is the real desktop service behind the bridge, and Bob, who says
+// something new, is a protocol-level client.
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_WEB_OUT } from '../../tools/web-bridge/build-web.ts';
-import { FakeService } from '../../tools/web-bridge/fake-service.ts';
-import { startBridge } from '../../tools/web-bridge/server.ts';
-import { Rig, SCREENSHOTS } from './harness.ts';
+import { decodeMessage } from '../../src-main/protocol/wire/codec.ts';
+import { HostMessage } from '../../src-main/protocol/wire/messages.ts';
+import { seedHostHistory } from '../../tools/web-bridge/seed-host.ts';
+import { type WireClient, connectWireClient } from '../support/wire-client.ts';
+import { Rig, SCREENSHOTS, connectWithInvite } from './harness.ts';
 import type { Page } from 'playwright-core';
 
 // Browser globals used by the functions that run in the page (this file itself runs in Node).
@@ -19,31 +22,38 @@ declare function requestAnimationFrame(callback: () => void): number;
 const MESSAGES = 10_000;
 const rig = new Rig();
 let page: Page;
-let fake: FakeService;
-const problems: string[] = [];
+let bob: WireClient;
+let problems: readonly string[] = [];
+let said = 0;
+
+/** Bob says something in #lobby, through the host like any member. */
+function bobSays(text: string): void {
+  bob.send({ t: 'send', room: 'lobby', id: `bob-line-${++said}`, text });
+}
 
 beforeAll(async () => {
-  fake = new FakeService({ seed: MESSAGES });
-  rig.defer(() => fake.close());
-  const bridge = await startBridge({
-    backend: fake,
-    page: { kind: 'static', dir: DEFAULT_WEB_OUT },
+  const dataDir = rig.tempDir('host');
+  seedHostHistory({ dataDir, room: 'lobby', count: MESSAGES, historyLimit: MESSAGES });
+  const host = await rig.host({
+    dataDir,
+    rooms: ['lobby', 'random'],
+    limits: { historyLimit: MESSAGES },
   });
-  rig.defer(() => bridge.close());
-  const context = await (
-    await rig.browser()
-  ).newContext({ viewport: { width: 1280, height: 800 } });
-  rig.defer(() => context.close());
-  page = await context.newPage();
-  page.setDefaultTimeout(10_000);
-  page.on('pageerror', (error) => problems.push(error.message));
-  page.on('console', (m) => void (m.type() === 'error' && problems.push(m.text())));
-  await page.goto(bridge.url);
-  await page
-    .getByRole('textbox', { name: 'Invite link' })
-    .fill(`parley://example.org:7878/lobby#${'A'.repeat(43)}`);
-  await page.getByRole('textbox', { name: 'Your nickname' }).fill('alice');
-  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  bob = await connectWireClient(host.port, host.running.publicKey, 'bob');
+  rig.defer(() => bob.close());
+  // Bob answers the host's keep-alive pings, so he is still there at the end of a slow run.
+  bob.channel.on('message', (bytes) => {
+    const message = decodeMessage(HostMessage, bytes);
+    if (message.t === 'ping') bob.send({ t: 'pong', n: message.n });
+  });
+  bob.send({ t: 'join', room: 'lobby' });
+  await bob.waitFor('synced', (m) => m.room === 'lobby', 10_000);
+
+  // As before the real host replaced the fake: a reader with motion left on.
+  const alice = await rig.person('alice', { reducedMotion: 'no-preference' });
+  problems = alice.problems;
+  page = alice.page;
+  await connectWithInvite(alice, host.running.invite('lobby'), 'alice');
   await page.getByRole('region', { name: 'Messages in #lobby' }).waitFor();
 });
 
@@ -121,7 +131,7 @@ describe('a room with 10 000 messages', () => {
   it('offers "new messages" to a reader who scrolled up, and jumps down on request', async () => {
     await scrollTopTo(2000);
     const before = await metrics();
-    fake.receive('lobby', 'bob', 'A brand new message');
+    bobSays('A brand new message');
     const jump = page.getByRole('button', { name: '1 new message' });
     await jump.waitFor();
     // The reader was not moved.
@@ -135,7 +145,7 @@ describe('a room with 10 000 messages', () => {
     await jump.waitFor({ state: 'detached' });
 
     // At the bottom, new messages simply follow.
-    fake.receive('lobby', 'bob', 'And another one');
+    bobSays('And another one');
     await page.locator('article.message', { hasText: 'And another one' }).waitFor();
     await expect.poll(async () => (await metrics()).fromBottom).toBeLessThan(40);
   });

@@ -2,7 +2,7 @@ import type { EventName, IpcResult, RequestName } from '../../src-shared/ipc/con
 
 /**
  * What the bridge serves: the contract's requests and events, whatever implements them — the
- * real service layer (DesktopService through dispatchRequest) or the in-memory fake.
+ * real service layer (DesktopService through dispatchRequest); tests may put a stand-in here.
  */
 export interface BridgeBackend {
   /** Validates and runs one request; never throws (a failure is an `ok: false` result). */

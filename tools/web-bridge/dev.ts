@@ -3,14 +3,14 @@
 //   --port N        the page and the bridge (default 5174)
 //   --data-dir DIR  this "install": identity, known hosts, history (default .parley-dev/web)
 //   --with-host     also host a room here (data in .parley-dev/host) and print its invite
-//   --fake          an in-memory pretend host instead of the service (no network at all);
-//                   --seed N invents N messages, --demo makes people chat; type `drop` + Enter
-//                   to simulate a lost connection
+//   --seed N        with --with-host: the host's history is replaced by N messages in #lobby,
+//                   written before it starts, to try a long room (its key is kept, so the
+//                   install still trusts it; pair with a fresh --data-dir for a clean timeline)
 // Open a second browser profile on another port with another --data-dir to be two people.
-import { resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { BridgeBackend } from './backend.ts';
+import { DEFAULT_LIMITS } from '../../src-main/server/host-limits.ts';
 import { startBridge } from './server.ts';
 import { projectRoot } from './vite-config.ts';
 
@@ -20,54 +20,52 @@ const { values } = parseArgs({
     'data-dir': { type: 'string', default: resolve(projectRoot, '.parley-dev/web') },
     'with-host': { type: 'boolean', default: false },
     'host-port': { type: 'string', default: '7878' },
-    fake: { type: 'boolean', default: false },
     seed: { type: 'string' },
-    demo: { type: 'boolean', default: false },
   },
 });
 
 const cleanups: (() => Promise<void>)[] = [];
-let backend: BridgeBackend;
-let drop: (() => void) | undefined;
-
-if (values.fake) {
-  const { FakeService } = await import('./fake-service.ts');
-  const fake = new FakeService({
-    demo: values.demo,
-    ...(values.seed ? { seed: Number(values.seed) } : {}),
-  });
-  drop = () => fake.simulateDrop();
-  backend = fake;
-} else {
-  if (values['with-host']) {
-    const { startHost } = await import('../../src-main/server/host.ts');
-    const host = await startHost({
-      host: '127.0.0.1',
-      port: Number(values['host-port']),
-      dataDir: resolve(projectRoot, '.parley-dev/host'),
-      rooms: ['lobby', 'random', 'release'],
-      name: 'Parley dev host',
-    });
-    cleanups.push(() => host.stop());
-    console.log(`host on 127.0.0.1:${host.address.port}, fingerprint ${host.fingerprint}`);
-    console.log(`invite: ${host.invite('lobby')}`);
-  }
-  const { openServiceBackend } = await import('./service-backend.ts');
-  backend = await openServiceBackend({ dataDir: resolve(values['data-dir']) });
+const seed = values.seed === undefined ? undefined : Number(values.seed);
+if (seed !== undefined && (!Number.isSafeInteger(seed) || seed < 1 || !values['with-host'])) {
+  console.error('--seed takes a number of messages, 1 or more, and goes with --with-host');
+  process.exit(2);
 }
+
+if (values['with-host']) {
+  const dataDir = resolve(projectRoot, '.parley-dev/host');
+  let limits = {};
+  if (seed !== undefined) {
+    // A fresh history each time: seeding on top of the last run would mix two of them.
+    for (const suffix of ['', '-wal', '-shm']) {
+      rmSync(join(dataDir, `history.sqlite${suffix}`), { force: true });
+    }
+    const { seedHostHistory } = await import('./seed-host.ts');
+    const historyLimit = Math.max(seed, DEFAULT_LIMITS.historyLimit);
+    seedHostHistory({ dataDir, room: 'lobby', count: seed, historyLimit });
+    limits = { historyLimit };
+  }
+  const { startHost } = await import('../../src-main/server/host.ts');
+  const host = await startHost({
+    host: '127.0.0.1',
+    port: Number(values['host-port']),
+    dataDir,
+    rooms: ['lobby', 'random', 'release'],
+    name: 'Parley dev host',
+    limits,
+  });
+  cleanups.push(() => host.stop());
+  console.log(`host on 127.0.0.1:${host.address.port}, fingerprint ${host.fingerprint}`);
+  console.log(`invite: ${host.invite('lobby')}`);
+}
+const { openServiceBackend } = await import('./service-backend.ts');
+const backend = await openServiceBackend({ dataDir: resolve(values['data-dir']) });
 cleanups.unshift(() => backend.close());
 
 const bridge = await startBridge({ backend, page: { kind: 'vite' }, port: Number(values.port) });
 cleanups.unshift(() => bridge.close());
-console.log(`Parley (web${values.fake ? ', fake host' : ''}) on ${bridge.url}`);
-
-const lines = createInterface({ input: process.stdin });
-lines.on('line', (line) => {
-  if (line.trim() === 'drop') drop?.();
-});
+console.log(`Parley (web) on ${bridge.url}`);
 
 const stop = async (): Promise<void> => {
-  lines.close();
   for (const cleanup of cleanups) await cleanup();
   process.exit(0);
 };
