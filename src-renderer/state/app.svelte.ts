@@ -1,5 +1,7 @@
 import type { Platform } from '../lib/platform.ts';
 import { ConnectionStore } from './connection.svelte.ts';
+import { DraftStore } from './drafts.svelte.ts';
+import { hostKey } from './host-key.ts';
 import { MembersStore } from './members.svelte.ts';
 import { RoomsStore } from './rooms.svelte.ts';
 import { SettingsStore } from './settings.svelte.ts';
@@ -13,6 +15,7 @@ export class AppState {
   readonly timelines: TimelineStore;
   readonly members: MembersStore;
   readonly settings: SettingsStore;
+  readonly drafts: DraftStore;
   ready = $state(false);
   /** The last `error` event from main, shown as a dismissible notice. */
   notice: string | null = $state(null);
@@ -20,10 +23,13 @@ export class AppState {
   constructor(api: Platform) {
     this.api = api;
     this.connection = new ConnectionStore(api);
-    this.rooms = new RoomsStore(api);
-    this.timelines = new TimelineStore(api);
-    this.members = new MembersStore(api);
+    // Everything kept per room is kept per host and room: the connection names the host.
+    const host = (): string => hostKey(this.connection.state);
+    this.rooms = new RoomsStore(api, host);
+    this.timelines = new TimelineStore(api, Date.now, host);
+    this.members = new MembersStore(api, host);
     this.settings = new SettingsStore(api);
+    this.drafts = new DraftStore(host);
   }
 
   /** This install as the active room's members list knows it (for own messages). */

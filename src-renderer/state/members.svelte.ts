@@ -4,11 +4,15 @@ import type { Platform } from '../lib/platform.ts';
 /** Who is in each room, online or not, and whose fingerprint the user has verified. */
 export class MembersStore {
   readonly #api: Platform;
+  readonly #host: () => string;
+  /** Lists of the current host's rooms, by room; `byRoomHost` is the host they belong to. */
   byRoom: Record<string, MemberView[]> = $state.raw({});
+  #byRoomHost = '';
   error: string | null = $state(null);
 
-  constructor(api: Platform) {
+  constructor(api: Platform, host: () => string = () => '') {
     this.#api = api;
+    this.#host = host;
   }
 
   listen(): () => void {
@@ -16,6 +20,8 @@ export class MembersStore {
   }
 
   of(room: string): MemberView[] {
+    // Another host's list of a room with the same name is not this room's.
+    if (this.#host() !== this.#byRoomHost) return [];
     return this.byRoom[room] ?? [];
   }
 
@@ -45,6 +51,9 @@ export class MembersStore {
         Number(b.online) - Number(a.online) ||
         a.nick.localeCompare(b.nick),
     );
-    this.byRoom = { ...this.byRoom, [room]: sorted };
+    const host = this.#host();
+    const current = host === this.#byRoomHost ? this.byRoom : {};
+    this.#byRoomHost = host;
+    this.byRoom = { ...current, [room]: sorted };
   }
 }

@@ -6,14 +6,18 @@ export type RoomEntry = EventPayload<'rooms'>[number];
 /** The host's rooms, which ones we are in, unread counts, and the room on screen. */
 export class RoomsStore {
   readonly #api: Platform;
+  readonly #host: () => string;
+  /** The host `list` and `active` are about. */
+  #listHost = '';
   list: RoomEntry[] = $state.raw([]);
   active: string | null = $state(null);
   error: string | null = $state(null);
   /** Whether the user can see the window: a hidden window's room is not "being looked at". */
   #visible = true;
 
-  constructor(api: Platform) {
+  constructor(api: Platform, host: () => string = () => '') {
     this.#api = api;
+    this.#host = host;
   }
 
   readonly joined = $derived(this.list.filter((room) => room.joined));
@@ -21,12 +25,19 @@ export class RoomsStore {
   readonly totalUnread = $derived(this.list.reduce((sum, room) => sum + room.unread, 0));
 
   hydrate(rooms: RoomEntry[]): void {
+    this.#listHost = this.#host();
     this.list = rooms;
   }
 
   listen(): () => void {
     const offs = [
       this.#api.onRooms((rooms) => {
+        // Another host: the room on screen was the previous host's, whatever its name.
+        const host = this.#host();
+        if (host !== this.#listHost) {
+          this.#listHost = host;
+          this.active = null;
+        }
         this.list = rooms;
         if (this.active && !rooms.some((r) => r.name === this.active && r.joined)) {
           this.active = null;

@@ -223,21 +223,35 @@ function insertInOrder(entries: readonly Entry[], entry: Entry): Entry[] {
   return [...entries.slice(0, at), entry, ...entries.slice(at)];
 }
 
-/** Every room's timeline, created on first use; fed by the message events. */
+/**
+ * Every room's timeline on the current host, created on first use; fed by the message events.
+ * Main's events are about the host the connection state names, so when that host changes the
+ * timelines of the previous one are dropped: another host's `#lobby` is another room.
+ */
 export class TimelineStore {
   readonly #api: Platform;
   // eslint-disable-next-line svelte/prefer-svelte-reactivity -- each Timeline is reactive itself
   readonly #rooms = new Map<string, Timeline>();
   readonly #now: () => number;
+  readonly #host: () => string;
+  /** The host `#rooms` belong to. */
+  #roomsHost = '';
   /** Bumped when a message from someone else arrives; the screen announces it. */
   lastIncoming: ChatMessageView | null = $state.raw(null);
 
-  constructor(api: Platform, now: () => number = Date.now) {
+  constructor(api: Platform, now: () => number = Date.now, host: () => string = () => '') {
     this.#api = api;
     this.#now = now;
+    this.#host = host;
   }
 
   get(room: string): Timeline {
+    const host = this.#host();
+    if (host !== this.#roomsHost) {
+      for (const timeline of this.#rooms.values()) timeline.dispose();
+      this.#rooms.clear();
+      this.#roomsHost = host;
+    }
     let timeline = this.#rooms.get(room);
     if (!timeline) {
       timeline = new Timeline(room);

@@ -1,0 +1,10 @@
+import type { ConnectionState } from '../../src-shared/ipc/domain.ts';
+
+/**
+ * The host the app is about, as one string: everything the UI keeps per room (timelines,
+ * members, drafts) is kept per host and room, because two hosts can each have a `#lobby`.
+ * Empty before any host is known.
+ */
+export function hostKey(state: Pick<ConnectionState, 'host' | 'port'>): string {
+  return state.host !== undefined && state.port !== undefined ? `${state.host}:${state.port}` : '';
+}
