@@ -88,6 +88,8 @@ export class RoomsModel {
     this.#hostRooms = [];
     this.#unread.clear();
     this.#members.clear();
+    // Lists still to be told are the previous host's.
+    this.#membersChanged.clear();
     this.#joined = new Set(this.#storedJoined(id));
     return true;
   }
