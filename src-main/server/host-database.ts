@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import nodePath from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { SQLOutputValue, StatementSync } from 'node:sqlite';
+import { equalBytes } from '../../src-shared/bytes.ts';
 import { HostDatabaseError, toHostDatabaseError } from './db/errors.ts';
 import { foldNick } from './db/fold-nick.ts';
 import { migrate } from './db/schema.ts';
@@ -100,13 +101,6 @@ function toStoredMessage(row: Row): StoredMessage {
 
 function keyId(key: Uint8Array): string {
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('base64');
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
-  return diff === 0;
 }
 
 function checkKey(key: Uint8Array, what: string): void {

@@ -1,8 +1,8 @@
-import { timingSafeEqual } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { CryptoBackend, KeyPair } from '../protocol/crypto/crypto-backend.ts';
+import { sameKey } from '../protocol/host-key.ts';
 import { loadKeyPair, loadOrCreateKeyPair, writeSecretFileAtomic } from '../store/key-file.ts';
 
 /**
@@ -85,7 +85,7 @@ export async function loadIdentity(options: {
   const keyPair = (await loadKeyPair(plainPath, backend)) ?? backend.generateKeyPair();
   const ciphertext = await secretStorage.encrypt(keyPair.privateKey);
   const check = await secretStorage.decrypt(ciphertext);
-  if (!equal(check, keyPair.privateKey)) {
+  if (!sameKey(check, keyPair.privateKey)) {
     throw new IdentityError('the system keychain did not give back the key it encrypted');
   }
   await writeSecretFileAtomic(
@@ -123,8 +123,4 @@ async function readSealed(path: string): Promise<Uint8Array | undefined> {
   } catch {
     throw new IdentityError(`${path} is damaged; restore it from a backup`);
   }
-}
-
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
 }

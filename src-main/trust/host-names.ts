@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { equalBytes } from '../../src-shared/bytes.ts';
 
 /**
  * The names a host certificate is for, and how a name the user typed is matched against them:
@@ -70,10 +71,6 @@ export function namesMatchHost(
   return names.dns.some(
     (candidate) => !candidate.includes('*') && normalizeDnsName(candidate) === wanted,
   );
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
 
 /** How an IP address SAN is shown: Node's canonical text for it. */
