@@ -1,4 +1,5 @@
-import { decodeBase64Url, encodeBase64Url } from './base64url.ts';
+import { encodeBase64Url } from './base64url.ts';
+import { decodePublicKeyText, isValidRoomName } from './identifiers.ts';
 import { type Result, fail, ok } from './result.ts';
 
 /**
@@ -22,18 +23,19 @@ export type InviteErrorCode = 'invalid-invite';
 
 export const DEFAULT_PORT = 7878;
 export const DEFAULT_ROOM = 'lobby';
-const ROOM = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const HOSTNAME =
   /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 const IPV6 = /^[0-9a-f:.]+(?:%[a-z0-9_.-]+)?$/i;
 const MAX_INVITE_LENGTH = 2048;
 
-export function isValidRoomName(room: string): boolean {
-  return ROOM.test(room);
-}
-
+/** An IPv6 host goes in brackets, so that its colons are not taken for the port's. */
 export function formatHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
+}
+
+/** `host:port` or `[v6]:port`. */
+export function formatAddress(host: string, port: number): string {
+  return `${formatHost(host)}:${port}`;
 }
 
 export function formatInvite(invite: Invite): string {
@@ -54,8 +56,8 @@ export function parseInvite(text: string): Result<Invite, InviteErrorCode> {
   if (!isValidRoomName(room)) {
     return fail('invalid-invite', `"${room}" is not a room name (a-z, 0-9, . _ -; up to 64)`);
   }
-  const hostKey = key.length === 43 ? decodeBase64Url(key) : undefined;
-  if (!hostKey || hostKey.length !== 32) {
+  const hostKey = decodePublicKeyText(key);
+  if (!hostKey) {
     return fail('invalid-invite', 'the host key after # must be 43 characters of base64url');
   }
   return ok({ ...address.value, room, hostKey });

@@ -1,8 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { decodeBase64Url, encodeBase64Url } from '../../src-shared/base64url.ts';
+import { encodeBase64Url } from '../../src-shared/base64url.ts';
 import { fingerprint } from '../../src-shared/fingerprint.ts';
+import { decodePublicKeyText } from '../../src-shared/identifiers.ts';
 import { parseInvite } from '../../src-shared/invite.ts';
 import { selectBackend } from '../protocol/crypto/select-backend.ts';
 import { defaultDataDir } from '../store/app-paths.ts';
@@ -278,8 +279,8 @@ async function hostKeyOf(text: string | undefined, file: string | undefined): Pr
     if (!invite.ok) throw new UsageError(`--host-key: ${invite.error.message}`);
     return invite.value.hostKey;
   }
-  const key = /^[A-Za-z0-9_-]{43}$/.test(value) ? decodeBase64Url(value) : undefined;
-  if (key?.length !== 32) {
+  const key = decodePublicKeyText(value);
+  if (!key) {
     throw new UsageError(
       '--host-key takes the host public key as 43 base64url characters (the part after # in ' +
         'its invite link), or the invite link itself',

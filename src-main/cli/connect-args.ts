@@ -1,7 +1,7 @@
+import { isValidRoomName } from '../../src-shared/identifiers.ts';
 import {
   DEFAULT_ROOM,
   type HostAddress,
-  isValidRoomName,
   parseHostAddress,
   parseInvite,
 } from '../../src-shared/invite.ts';

@@ -6,7 +6,7 @@ import { type TrustPolicy, createHostVerifier } from '../client/host-trust.ts';
 import type { OutboxEntry } from '../client/outbox.ts';
 import type { SessionFatal } from '../client/session-events.ts';
 import { fingerprint } from '../../src-shared/fingerprint.ts';
-import { isValidRoomName } from '../../src-shared/invite.ts';
+import { isValidRoomName } from '../../src-shared/identifiers.ts';
 import type { KeyPair } from '../protocol/crypto/crypto-backend.ts';
 import { selectBackend } from '../protocol/crypto/select-backend.ts';
 import { defaultDataDir } from '../store/app-paths.ts';

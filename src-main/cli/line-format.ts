@@ -1,4 +1,4 @@
-import { formatHost } from '../../src-shared/invite.ts';
+import { formatAddress } from '../../src-shared/invite.ts';
 import type { HostAddress } from '../../src-shared/invite.ts';
 import type { ChatMessage, Member } from '../protocol/wire/messages.ts';
 import type { Presence, SessionError, StateChange, Welcome } from '../client/session-events.ts';
@@ -46,7 +46,7 @@ export function roomTag(room: string): string {
 }
 
 export function addressText(address: HostAddress): string {
-  return `${formatHost(address.host)}:${address.port}`;
+  return formatAddress(address.host, address.port);
 }
 
 /** `msg <time> #<room> <nick>: <text>`, or `history …` for a replayed message. */

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { isValidRoomName, parseHostAddress } from '../../src-shared/invite.ts';
+import { isValidRoomName } from '../../src-shared/identifiers.ts';
+import { parseHostAddress } from '../../src-shared/invite.ts';
 import { DEFAULT_HOST_PORT, startHost } from '../server/host.ts';
 import { DEFAULT_LIMITS } from '../server/host-limits.ts';
 import { type LogLevel, createStderrLog } from '../server/host-log.ts';

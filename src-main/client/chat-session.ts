@@ -1,5 +1,6 @@
 import net, { type Socket } from 'node:net';
-import { isValidRoomName, type HostAddress } from '../../src-shared/invite.ts';
+import { isValidRoomName } from '../../src-shared/identifiers.ts';
+import type { HostAddress } from '../../src-shared/invite.ts';
 import { initiateChannel } from '../protocol/client-handshake.ts';
 import type { BackendName, KeyPair } from '../protocol/crypto/crypto-backend.ts';
 import { ProtocolError } from '../protocol/errors.ts';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { PublicKeyText } from '../../src-shared/ipc/domain.ts';
+import { PublicKeyText } from '../../src-shared/identifier-schemas.ts';
 import { JsonFile } from './json-file.ts';
 
 /**

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { decodeBase64Url, encodeBase64Url } from '../../src-shared/base64url.ts';
-import { type HostAddress, formatHost } from '../../src-shared/invite.ts';
+import { PublicKeyText } from '../../src-shared/identifier-schemas.ts';
+import { type HostAddress, formatAddress } from '../../src-shared/invite.ts';
 import { HostKeyMismatch, sameKey } from '../protocol/host-key.ts';
 import { writeSecretFileAtomic } from './key-file.ts';
 
@@ -29,7 +30,7 @@ export interface PinDetails {
 export const KNOWN_HOSTS_FILE = 'known-hosts.json';
 
 const EntrySchema = z.object({
-  key: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+  key: PublicKeyText,
   firstSeen: z.string().max(40),
   method: z.enum(['invite', 'first-use', 'authority']),
   authority: z.string().max(200).optional(),
@@ -43,7 +44,7 @@ export class KnownHostsError extends Error {
 
 /** `host:port`, with an IPv6 host in brackets: the key of one entry. */
 export function hostId(address: HostAddress): string {
-  return `${formatHost(address.host.toLowerCase())}:${address.port}`;
+  return formatAddress(address.host.toLowerCase(), address.port);
 }
 
 export class KnownHosts {

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { ClientMessageId, RoomName } from '../../src-shared/identifier-schemas.ts';
 import type { HostAddress } from '../../src-shared/invite.ts';
 import type { OutboxEntry, OutboxStore } from '../client/outbox.ts';
 import { hostId } from './known-hosts.ts';
@@ -19,8 +20,8 @@ import { writeSecretFileAtomic } from './key-file.ts';
 export const OUTBOX_DIR = 'outbox';
 
 const Entry = z.object({
-  id: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/),
-  room: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/),
+  id: ClientMessageId,
+  room: RoomName,
   text: z.string().min(1),
   queuedAt: z.number(),
 });

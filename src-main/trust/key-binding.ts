@@ -1,4 +1,5 @@
-import { decodeBase64Url, encodeBase64Url } from '../../src-shared/base64url.ts';
+import { encodeBase64Url } from '../../src-shared/base64url.ts';
+import { decodePublicKeyText } from '../../src-shared/identifiers.ts';
 
 /**
  * How a host certificate names the Noise static key it vouches for: one subjectAltName of type
@@ -20,8 +21,5 @@ export function isKeyBindingUri(uri: string): boolean {
 /** The bound key, or undefined when the value is not exactly one canonical 32-byte key. */
 export function parseKeyBindingUri(uri: string): Uint8Array | undefined {
   if (!isKeyBindingUri(uri)) return undefined;
-  const text = uri.slice(KEY_BINDING_SCHEME.length + 1);
-  if (!/^[A-Za-z0-9_-]{43}$/.test(text)) return undefined;
-  const key = decodeBase64Url(text);
-  return key?.length === 32 ? key : undefined;
+  return decodePublicKeyText(uri.slice(KEY_BINDING_SCHEME.length + 1));
 }

@@ -37,11 +37,6 @@ export function shortFingerprint(fingerprint: string): string {
   return fingerprintGroups(fingerprint).slice(0, 2).join(' ');
 }
 
-/** `[v6]:port` or `host:port`. */
-export function formatAddress(host: string, port: number): string {
-  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
-}
-
 /** A stable colour slot (0–7) for a member, from their key, so a name keeps its colour. */
 export function hueOf(key: string): number {
   let hash = 0;

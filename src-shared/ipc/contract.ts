@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Nick, PublicKeyText, RoomName } from '../identifier-schemas.ts';
 import type { Failure } from '../result.ts';
 import type { EVENT_NAMES as EVENT_LIST, REQUEST_NAMES as REQUEST_LIST } from './names.ts';
 import {
@@ -9,10 +10,7 @@ import {
   ChatMessageView,
   ConnectionState,
   MemberView,
-  Nick,
   PresenceEvent,
-  PublicKeyText,
-  RoomName,
   Settings,
 } from './domain.ts';
 

@@ -1,15 +1,11 @@
 import { z } from 'zod';
+import { RoomName } from '../identifier-schemas.ts';
 
 /**
  * What the renderer knows about the chat: view models built by main from the wire messages.
- * The renderer never sees keys' private halves or raw wire messages.
+ * The renderer never sees keys' private halves or raw wire messages. Names, rooms and keys are
+ * checked against src-shared/identifiers.ts, like the wire's.
  */
-export const RoomName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'not a room name');
-export const Nick = z
-  .string()
-  .regex(/^[\p{L}\p{N}_.-]{1,32}$/u, 'a nickname is 1–32 letters, digits, _ . -');
-/** A member's X25519 public key, unpadded base64url: the stable identity behind a nickname. */
-export const PublicKeyText = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'not a public key');
 
 export const ConnectionStatus = z.enum([
   'idle',

@@ -5,7 +5,7 @@ import { parseServeArgs } from '../../src-main/cli/serve-command.ts';
 import { UsageError } from '../../src-main/cli/usage-error.ts';
 import { Hello } from '../../src-main/protocol/wire/messages.ts';
 import { encodeBase64Url } from '../../src-shared/base64url.ts';
-import { isValidRoomName } from '../../src-shared/invite.ts';
+import { isValidRoomName } from '../../src-shared/identifiers.ts';
 import {
   FUZZ_TIMEOUT_MS,
   anyText,

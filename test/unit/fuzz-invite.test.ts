@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeBase64Url, encodeBase64Url } from '../../src-shared/base64url.ts';
+import { isValidRoomName } from '../../src-shared/identifiers.ts';
 import {
   type Invite,
   formatInvite,
-  isValidRoomName,
   parseHostAddress,
   parseInvite,
 } from '../../src-shared/invite.ts';

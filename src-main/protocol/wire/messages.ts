@@ -1,4 +1,10 @@
 import { z } from 'zod';
+import {
+  ClientMessageId,
+  Nick,
+  PublicKeyText,
+  RoomName,
+} from '../../../src-shared/identifier-schemas.ts';
 
 /**
  * The application messages carried inside the secure channel: JSON objects with a type tag
@@ -7,17 +13,15 @@ import { z } from 'zod';
  */
 export const WIRE_VERSION = 1;
 export const MAX_TEXT_BYTES = 16 * 1024;
-export const MAX_NICK_LEN = 32;
 /** Host info's certificate chain: at most this many certificates of at most 12 KiB each. */
 export const MAX_CERTS = 8;
 export const MAX_CERT_BASE64 = 16384;
 
-const nick = z
-  .string()
-  .regex(/^[\p{L}\p{N}_.-]{1,32}$/u, 'a nickname is 1–32 letters, digits, _ . -');
-const room = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'not a room name');
+// Names, rooms, keys and message ids have one format, shared with the IPC contract and the UI.
+const nick = Nick;
+const room = RoomName;
 /** Chosen by the sender so a resend after a reconnect is delivered once. */
-const clientMsgId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'not a message id');
+const clientMsgId = ClientMessageId;
 const text = z.string().min(1).max(MAX_TEXT_BYTES); // bytes are checked separately
 /**
  * A `send`'s text is bounded by the item that carries it; its size is the host's to judge, so
@@ -25,7 +29,7 @@ const text = z.string().min(1).max(MAX_TEXT_BYTES); // bytes are checked separat
  */
 const sendText = z.string().min(1);
 const fingerprint = z.string().max(64);
-const publicKey = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'not a base64url public key');
+const publicKey = PublicKeyText;
 const seq = z.number().int().nonnegative();
 const timestamp = z.number().int().nonnegative();
 
