@@ -1,23 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import type { OutboxEntry, OutboxStore } from '../store/outbox-store.ts';
 
-/**
- * Messages the host has not acknowledged yet, in the order they were written. Each keeps the
- * id chosen when it was typed; the host dedupes on (sender key, id), so resending everything
- * unacknowledged after a reconnect delivers each message exactly once.
- */
-export interface OutboxEntry {
-  readonly id: string;
-  readonly room: string;
-  readonly text: string;
-  /** When the user wrote it (ms since the epoch), for the UI. */
-  readonly queuedAt: number;
-}
-
-/** Lets the desktop app keep unsent messages across restarts. */
-export interface OutboxStore {
-  load(): Promise<readonly OutboxEntry[]>;
-  save(entries: readonly OutboxEntry[]): Promise<void>;
-}
+// The entry and its store are defined with the stores that keep them (below the client); the
+// client's users get them from here, with the outbox that uses them.
+export type { OutboxEntry, OutboxStore };
 
 /** The default: kept only in memory (shared by sessions given the same store). */
 export function memoryOutboxStore(initial: readonly OutboxEntry[] = []): OutboxStore {

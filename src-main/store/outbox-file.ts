@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ClientMessageId, RoomName } from '../../src-shared/identifier-schemas.ts';
 import type { HostAddress } from '../../src-shared/invite.ts';
-import type { OutboxEntry, OutboxStore } from '../client/outbox.ts';
 import { hostId } from './known-hosts.ts';
 import { writeSecretFileAtomic } from './key-file.ts';
+import type { OutboxEntry, OutboxStore } from './outbox-store.ts';
 
 /**
  * The line client's outbox on disk: the lines the host has not acknowledged yet, one JSON
