@@ -20,9 +20,10 @@ export class MembersStore {
   }
 
   of(room: string): MemberView[] {
+    // Read first, so that whoever derives from this list follows it whatever the host.
+    const members = this.byRoom[room] ?? [];
     // Another host's list of a room with the same name is not this room's.
-    if (this.#host() !== this.#byRoomHost) return [];
-    return this.byRoom[room] ?? [];
+    return this.#host() === this.#byRoomHost ? members : [];
   }
 
   async load(room: string): Promise<void> {

@@ -42,6 +42,10 @@ describe('local state belongs to one host and one room', () => {
     await expect.poll(() => heading(alice).textContent(), poll).toContain('lobby');
 
     await messageRow(alice, 'Said on host B only').waitFor();
+    await page
+      .getByRole('list', { name: 'Members of #lobby' })
+      .getByRole('button', { name: /bob.*Online/ })
+      .waitFor();
     await send(alice, 'Alice on host B');
     await messageRow(alice, 'Alice on host B').waitFor();
     expect(await messageRow(alice, 'Said on host A only').count()).toBe(0);
