@@ -9,7 +9,7 @@ import { decodeBase64Url } from './base64url.ts';
 /** Letters and numbers of any script (people's own names), `_`, `.` and `-`; 1 to 32 of them. */
 export const MAX_NICK_LENGTH = 32;
 export const NICK_PATTERN = /^[\p{L}\p{N}_.-]{1,32}$/u;
-export const NICK_RULE = 'a nickname is 1–32 letters, digits, _ . -';
+export const NICK_RULE = 'a nickname is 1–32 letters, numbers, _ . -';
 
 /** ASCII only, lower case, starting with a letter or digit: a room name is typed and linked. */
 export const MAX_ROOM_NAME_LENGTH = 64;

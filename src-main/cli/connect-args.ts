@@ -88,7 +88,7 @@ export function parseConnectArgs(argv: readonly string[]): ConnectArgs | { reado
   if (values.nick === undefined) throw new UsageError('--nick NAME is required');
   if (!Hello.shape.nick.safeParse(values.nick).success) {
     throw new UsageError(
-      `${JSON.stringify(values.nick)} is not a nickname: use 1–32 letters, digits, _ . -`,
+      `${JSON.stringify(values.nick)} is not a nickname: use 1–32 letters, numbers, _ . -`,
     );
   }
   const room = values.room ?? inviteRoom ?? DEFAULT_ROOM;

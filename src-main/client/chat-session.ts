@@ -1,5 +1,5 @@
 import net, { type Socket } from 'node:net';
-import { isValidRoomName } from '../../src-shared/identifiers.ts';
+import { NICK_RULE, isValidRoomName } from '../../src-shared/identifiers.ts';
 import type { HostAddress } from '../../src-shared/invite.ts';
 import { initiateChannel } from '../protocol/client-handshake.ts';
 import type { BackendName, KeyPair } from '../protocol/crypto/crypto-backend.ts';
@@ -167,7 +167,7 @@ export class ChatSession extends TypedEmitter<SessionPayloads> {
       }
     });
     if (!Hello.shape.nick.safeParse(options.nick).success) {
-      throw new ChatSessionError('invalid-nick', 'a nickname is 1–32 letters, digits, _ . -');
+      throw new ChatSessionError('invalid-nick', NICK_RULE);
     }
     this.#options = options;
     this.#address = options.address;
@@ -291,7 +291,7 @@ export class ChatSession extends TypedEmitter<SessionPayloads> {
   setNick(nick: string): void {
     this.#assertUsable();
     if (!Hello.shape.nick.safeParse(nick).success) {
-      throw new ChatSessionError('invalid-nick', 'a nickname is 1–32 letters, digits, _ . -');
+      throw new ChatSessionError('invalid-nick', NICK_RULE);
     }
     if (this.#connection?.welcomed) this.#write({ t: 'nick', nick });
     else this.#nick = nick;
