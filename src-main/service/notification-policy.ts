@@ -3,7 +3,7 @@ import type { NotificationPrivacy } from '../../src-shared/ipc/domain.ts';
 /**
  * Whether a chat message deserves a desktop notification, and what it says. Pure: everything
  * it depends on is in the input, so every rule is tested on its own (see
- * test/unit/notification-policy.test.ts). The rules come from what users of Signal, Element,
+ * test/unit/service/notification-policy.test.ts). The rules come from what users of Signal, Element,
  * Mumble and HexChat asked for:
  * - never for your own messages, nor for history replayed on join;
  * - nothing while muted;

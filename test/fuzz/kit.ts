@@ -3,7 +3,7 @@ import { afterAll, expect } from 'vitest';
 import { concatBytes } from '../../src-shared/bytes.ts';
 
 /**
- * Shared plumbing for the property-based tests in test/unit/fuzz-*.test.ts.
+ * Shared plumbing for the property-based tests in test/unit/fuzz/*.test.ts.
  *
  * Every property runs PARLEY_FUZZ_RUNS cases (default 200, so `npm test` stays quick;
  * `npm run fuzz` sets 100 000). PARLEY_FUZZ_SEED replays a failure fast-check reported.

@@ -1,4 +1,4 @@
-// Child process for test/integration/host-model.test.ts: the real host (startHost, real SQLite,
+// Child process for test/integration/server/model.test.ts: the real host (startHost, real SQLite,
 // real TCP on 127.0.0.1 port 0) in a process of its own, so a crash ends this process and not the
 // test. `--serve` has no flags for the request budgets, and the model test pings every
 // connection after every step, so the per-connection request allowance is raised; every other

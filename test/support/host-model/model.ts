@@ -3,7 +3,7 @@ import { DEFAULT_LIMITS, type HostLimits } from '../../../src-main/server/host-l
 import { encodeMessage, utf8Length } from '../../../src-main/protocol/wire/codec.ts';
 
 /**
- * The model of the whole host that test/integration/host-model.test.ts runs random commands
+ * The model of the whole host that test/integration/server/model.test.ts runs random commands
  * against: who is connected (per slot), in which rooms, under which nickname, who owns which
  * nickname, and which messages were acknowledged. It holds expectations only; what really
  * happened (connections, received messages, the database) lives in HostWorld.

@@ -1,0 +1,146 @@
+// Notifications glue against a faked 'electron': shown as the policy decides, and a click
+// brings the window back and tells the renderer which room to open.
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+
+const fake = vi.hoisted(() => {
+  const shown: FakeNotification[] = [];
+  class FakeNotification {
+    static isSupported = vi.fn(() => true);
+    options: { title: string; body: string };
+    listeners = new Map<string, () => void>();
+    closed = false;
+    constructor(options: { title: string; body: string }) {
+      this.options = options;
+    }
+    on(event: string, listener: () => void) {
+      this.listeners.set(event, listener);
+      return this;
+    }
+    show() {
+      shown.push(this);
+    }
+    close() {
+      this.closed = true;
+      this.listeners.get('close')?.();
+    }
+  }
+  return { shown, FakeNotification };
+});
+
+vi.mock('electron', () => ({ Notification: fake.FakeNotification, ipcMain: {} }));
+
+const { DesktopNotifier, bringToFront } = await import('../../../src-main/app/notifications.ts');
+const { decideNotification } = await import('../../../src-main/service/notification-policy.ts');
+const { forwardEvents } = await import('../../../src-main/app/ipc.ts');
+const { eventChannel } = await import('../../../src-shared/ipc/contract.ts');
+
+function fakeWindow(state: { minimized?: boolean } = {}) {
+  const calls: string[] = [];
+  const sent: [string, unknown][] = [];
+  const win = {
+    isDestroyed: () => false,
+    isMinimized: () => state.minimized ?? false,
+    restore: vi.fn(() => calls.push('restore')),
+    show: vi.fn(() => calls.push('show')),
+    focus: vi.fn(() => calls.push('focus')),
+    webContents: {
+      isDestroyed: () => false,
+      send: vi.fn((channel: string, payload: unknown) => sent.push([channel, payload])),
+    },
+  };
+  return { win, calls, sent };
+}
+
+const message = { room: 'lobby', from: 'alice', text: 'hi', own: false, history: false };
+const context = {
+  windowFocused: false,
+  roomVisible: false,
+  muted: false,
+  privacy: 'sender' as const,
+  recent: [],
+  now: 0,
+  platform: 'linux',
+};
+
+beforeEach(() => {
+  fake.shown.length = 0;
+  fake.FakeNotification.isSupported.mockReturnValue(true);
+});
+
+describe('DesktopNotifier', () => {
+  it('shows a notification when the policy says so, and none when it does not', () => {
+    const { win } = fakeWindow();
+    const notifier = new DesktopNotifier({ getWindow: () => win as never, openRoom: vi.fn() });
+    const show = (decision: ReturnType<typeof decideNotification>) => {
+      if (decision.show) notifier.show(decision);
+    };
+    show(decideNotification({ ...context, message }));
+    show(decideNotification({ ...context, message: { ...message, own: true } }));
+    show(decideNotification({ ...context, muted: true, message }));
+    show(decideNotification({ ...context, windowFocused: true, roomVisible: true, message }));
+    expect(fake.shown.map((n) => n.options)).toEqual([
+      { title: 'alice in #lobby', body: 'New message', silent: false },
+    ]);
+  });
+
+  it('on a click restores, shows and focuses the window, then opens the room', () => {
+    const { win, calls, sent } = fakeWindow({ minimized: true });
+    // The real wiring: openRoom goes through the service's event to the renderer.
+    const listeners = new Map<string, (payload: unknown) => void>();
+    const subscribe = (name: string, listener: (payload: unknown) => void) => {
+      listeners.set(name, listener);
+      return () => listeners.delete(name);
+    };
+    forwardEvents(subscribe as never, () => win.webContents as never);
+    const notifier = new DesktopNotifier({
+      getWindow: () => win as never,
+      openRoom: (room) => listeners.get('openRoom')!({ room }),
+    });
+    const decision = decideNotification({ ...context, message: { ...message, room: 'dev' } });
+    if (!decision.show) throw new Error('expected a notification');
+    notifier.show(decision);
+    expect(calls).toEqual([]);
+
+    fake.shown[0]!.listeners.get('click')!();
+    expect(calls).toEqual(['restore', 'show', 'focus']);
+    expect(sent).toEqual([[eventChannel('openRoom'), { room: 'dev' }]]);
+  });
+
+  it('does not restore a window that is not minimized, but still shows and focuses it', () => {
+    const { win, calls } = fakeWindow({ minimized: false });
+    bringToFront(win as never);
+    expect(calls).toEqual(['show', 'focus']);
+  });
+
+  it('replaces the notification of a room by its coalesced successor', () => {
+    const { win } = fakeWindow();
+    const notifier = new DesktopNotifier({ getWindow: () => win as never, openRoom: vi.fn() });
+    notifier.show({ show: true, title: 'a in #lobby', body: 'x', room: 'lobby', coalesced: 1 });
+    notifier.show({
+      show: true,
+      title: '#lobby',
+      body: '2 new messages from a, b',
+      room: 'lobby',
+      coalesced: 2,
+    });
+    notifier.show({ show: true, title: 'c in #dev', body: 'y', room: 'dev', coalesced: 1 });
+    expect(fake.shown.map((n) => n.closed)).toEqual([true, false, false]);
+    notifier.dismiss('dev');
+    expect(fake.shown[2]!.closed).toBe(true);
+  });
+
+  it('shows nothing where notifications are not supported', () => {
+    fake.FakeNotification.isSupported.mockReturnValue(false);
+    const notifier = new DesktopNotifier({ getWindow: () => undefined, openRoom: vi.fn() });
+    notifier.show({ show: true, title: 't', body: 'b', room: 'lobby', coalesced: 1 });
+    expect(fake.shown).toEqual([]);
+  });
+
+  it('still opens the room when the window is gone', () => {
+    const openRoom = vi.fn();
+    const notifier = new DesktopNotifier({ getWindow: () => undefined, openRoom });
+    notifier.show({ show: true, title: 't', body: 'b', room: 'lobby', coalesced: 1 });
+    fake.shown[0]!.listeners.get('click')!();
+    expect(openRoom).toHaveBeenCalledWith('lobby');
+  });
+});

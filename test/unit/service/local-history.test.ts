@@ -1,0 +1,208 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChatMessageView } from '../../../src-shared/ipc/domain.ts';
+import { LocalHistory, type LocalHistoryOptions } from '../../../src-main/service/local-history.ts';
+
+const dirs: string[] = [];
+const open: LocalHistory[] = [];
+afterEach(() => {
+  for (const h of open.splice(0)) h.close();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+function history(
+  dir = mkdtempSync(join(tmpdir(), 'parley-history-')),
+  options: LocalHistoryOptions = {},
+): {
+  h: LocalHistory;
+  dir: string;
+} {
+  if (!dirs.includes(dir)) dirs.push(dir);
+  const h = LocalHistory.open(join(dir, 'history.sqlite'), options);
+  open.push(h);
+  return { h, dir };
+}
+
+const HOST = '127.0.0.1:7878';
+const ME = 'M'.repeat(43);
+const THEM = 'T'.repeat(43);
+
+function msg(seq: number | undefined, overrides: Partial<ChatMessageView> = {}): ChatMessageView {
+  return {
+    room: 'lobby',
+    id: `id-${seq ?? 'q'}-${overrides.text ?? ''}`,
+    ...(seq === undefined ? {} : { seq }),
+    from: 'them',
+    fp: 'FP',
+    key: THEM,
+    text: `text ${seq}`,
+    ts: 1000 + (seq ?? 0),
+    own: false,
+    status: 'sent',
+    ...overrides,
+  };
+}
+
+describe('LocalHistory', () => {
+  it('stores messages once (dedupe by sender and id) and pages them oldest first', () => {
+    const { h } = history();
+    for (let seq = 1; seq <= 10; seq++) expect(h.storeReceived(HOST, msg(seq))).toBe('new');
+    expect(h.storeReceived(HOST, msg(5))).toBe('known');
+    const newest = h.page(HOST, 'lobby', undefined, 4);
+    expect(newest.messages.map((m) => m.seq)).toEqual([7, 8, 9, 10]);
+    expect(newest.more).toBe(true);
+    const older = h.page(HOST, 'lobby', 7, 4);
+    expect(older.messages.map((m) => m.seq)).toEqual([3, 4, 5, 6]);
+    expect(h.page(HOST, 'lobby', 3, 4)).toMatchObject({ more: false });
+    expect(h.page(HOST, 'lobby', 3, 4).messages.map((m) => m.seq)).toEqual([1, 2]);
+    expect(h.oldestSeq(HOST, 'lobby')).toBe(1);
+  });
+
+  it('keeps hosts and rooms apart', () => {
+    const { h } = history();
+    h.storeReceived(HOST, msg(1));
+    h.storeReceived('other:1', msg(1));
+    h.storeReceived(HOST, msg(2, { room: 'dev' }));
+    expect(h.page(HOST, 'lobby', undefined, 10).messages).toHaveLength(1);
+    expect(h.page('other:1', 'dev', undefined, 10).messages).toHaveLength(0);
+    expect(h.hasMessages(HOST, 'dev')).toBe(true);
+    expect(h.hasMessages('other:1', 'dev')).toBe(false);
+  });
+
+  it('does not let another sender overwrite a message by reusing its id', () => {
+    const { h } = history();
+    h.storeReceived(HOST, msg(1, { id: 'same-id-123', text: 'original' }));
+    expect(
+      h.storeReceived(HOST, msg(2, { id: 'same-id-123', key: 'X'.repeat(43), text: 'forged' })),
+    ).toBe('new');
+    expect(h.page(HOST, 'lobby', undefined, 10).messages.map((m) => m.text)).toEqual([
+      'original',
+      'forged',
+    ]);
+  });
+
+  it('shows our queued messages after the acknowledged ones, and updates them on ack', () => {
+    const { h } = history();
+    h.storeReceived(HOST, msg(1));
+    const mine = msg(undefined, {
+      id: 'mine-0001',
+      key: ME,
+      own: true,
+      from: 'me',
+      status: 'queued',
+      ts: 5000,
+    });
+    h.storeQueued(HOST, mine);
+    expect(h.page(HOST, 'lobby', undefined, 10).messages.map((m) => [m.id, m.status])).toEqual([
+      [msg(1).id, 'sent'],
+      ['mine-0001', 'queued'],
+    ]);
+    const acked = h.markSent(HOST, ME, 'mine-0001', 2, 2002);
+    expect(acked).toMatchObject({ id: 'mine-0001', seq: 2, ts: 2002, status: 'sent', own: true });
+    expect(h.page(HOST, 'lobby', undefined, 10).messages.map((m) => m.seq)).toEqual([1, 2]);
+  });
+
+  it('confirms a queued message that comes back in history (the ack was lost)', () => {
+    const { h } = history();
+    h.storeQueued(HOST, msg(undefined, { id: 'mine-0002', key: ME, own: true, status: 'queued' }));
+    expect(h.storeReceived(HOST, msg(7, { id: 'mine-0002', key: ME, own: true }))).toBe(
+      'confirmed',
+    );
+    expect(h.storeReceived(HOST, msg(7, { id: 'mine-0002', key: ME, own: true }))).toBe('known');
+  });
+
+  it('marks a refused message failed', () => {
+    const { h } = history();
+    h.storeQueued(HOST, msg(undefined, { id: 'mine-0003', key: ME, own: true, status: 'queued' }));
+    expect(h.markFailed(HOST, ME, 'mine-0003')).toMatchObject({ status: 'failed' });
+  });
+
+  it('keeps the outbox per host, in order, across a reopen', async () => {
+    const { h, dir } = history();
+    const store = h.outboxStore(HOST);
+    const entries = [
+      { id: 'a-000001', room: 'lobby', text: 'one', queuedAt: 1 },
+      { id: 'b-000002', room: 'dev', text: 'two', queuedAt: 2 },
+    ];
+    await store.save(entries);
+    await h
+      .outboxStore('other:1')
+      .save([{ id: 'c-000003', room: 'x', text: 'three', queuedAt: 3 }]);
+    await store.save(entries.slice(1));
+    await store.save(entries);
+    h.close();
+    const { h: reopened } = history(dir);
+    expect(await reopened.outboxStore(HOST).load()).toEqual(entries);
+    expect(await reopened.outboxStore('nobody:1').load()).toEqual([]);
+  });
+
+  it('remembers joined rooms and lists rooms with history too', () => {
+    const { h } = history();
+    h.setJoined(HOST, 'lobby', true);
+    h.setJoined(HOST, 'dev', true);
+    h.setJoined(HOST, 'dev', false);
+    h.storeReceived(HOST, msg(1, { room: 'old' }));
+    expect(h.rooms(HOST)).toEqual([
+      { room: 'dev', joined: false },
+      { room: 'lobby', joined: true },
+      { room: 'old', joined: false },
+    ]);
+  });
+
+  it('ignores outbox saves after close (a session flushing during shutdown)', async () => {
+    const { h } = history();
+    h.close();
+    await expect(h.outboxStore(HOST).save([])).resolves.toBeUndefined();
+    await expect(h.outboxStore(HOST).load()).resolves.toEqual([]);
+  });
+
+  it('keeps the newest messages of each room within its retention bound', () => {
+    const { h } = history(undefined, { maxMessagesPerRoom: 100 });
+    for (let seq = 1; seq <= 1000; seq++) h.storeReceived(HOST, msg(seq));
+    h.storeQueued(HOST, msg(undefined, { own: true, key: ME, text: 'mine', status: 'queued' }));
+    const all = h.page(HOST, 'lobby', undefined, 500).messages;
+    // Retention runs every few hundred messages, so between runs a room may hold a few more.
+    expect(all.length).toBeLessThanOrEqual(100 + 256 + 1);
+    expect(all.at(-2)?.seq).toBe(1000);
+    expect(all.at(-1)?.text).toBe('mine'); // queued messages are never dropped
+    expect(h.oldestSeq(HOST, 'lobby')).toBeGreaterThan(500);
+  });
+
+  it('neither stores nor serves a time no date can show', () => {
+    const { h } = history();
+    expect(h.storeReceived(HOST, msg(1, { ts: 8.64e15 + 1 }))).toBe('invalid');
+    expect(h.storeReceived(HOST, msg(2, { ts: -1 }))).toBe('invalid');
+    expect(h.storeReceived(HOST, msg(3))).toBe('new');
+    expect(h.page(HOST, 'lobby', undefined, 10).messages.map((m) => m.seq)).toEqual([3]);
+  });
+
+  it('keeps the room list current without reading it again', () => {
+    const { h } = history();
+    expect(h.rooms(HOST)).toEqual([]);
+    h.storeReceived(HOST, msg(1, { room: 'zeta' }));
+    h.setJoined(HOST, 'alpha', true);
+    h.storeQueued(HOST, msg(undefined, { room: 'mid', own: true, key: ME, status: 'queued' }));
+    expect(h.rooms(HOST)).toEqual([
+      { room: 'alpha', joined: true },
+      { room: 'mid', joined: false },
+      { room: 'zeta', joined: false },
+    ]);
+  });
+
+  it("fails a write past its size limit with SQLite's error, and still reads", () => {
+    const { h } = history(undefined, { maxBytes: 64 * 1024 });
+    const text = 'z'.repeat(4000);
+    let failure: unknown;
+    let seq = 0;
+    while (failure === undefined && seq < 200) {
+      try {
+        h.storeReceived(HOST, msg(++seq, { text: `${text}${seq}` }));
+      } catch (error) {
+        failure = error;
+      }
+    }
+    expect(String(failure)).toMatch(/full/);
+    expect(h.page(HOST, 'lobby', undefined, 5).messages.length).toBeGreaterThan(0);
+  });
+});
