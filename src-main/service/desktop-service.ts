@@ -410,18 +410,35 @@ export class DesktopService implements RequestHandlers {
   ): Promise<{ messages: ChatMessageView[]; more: boolean }> {
     const host = this.#rooms.host;
     if (!host) return { messages: [], more: false };
-    const local = this.#history.page(host.id, input.room, input.beforeSeq, input.limit);
+    const read = () => this.#history.page(host.id, input.room, input.beforeSeq, input.limit);
+    let local = read();
     const live = this.#live;
-    if (local.messages.length >= input.limit || !live || live.host.id !== host.id) return local;
-    // Not enough kept here: ask the host for the older ones, then read again.
+    if (!live || live.host.id !== host.id) return local;
+    if (local.messages.length < input.limit) {
+      // Until the join's replay is complete the host cannot be asked for older messages, and
+      // what is kept here may not even be the newest yet: wait for it, not for ever.
+      if (!(await live.whenSynced(input.room))) {
+        // The host may hold older ones; with none here, there is nothing to page from.
+        return { messages: local.messages, more: local.more || local.messages.length > 0 };
+      }
+      local = read();
+    }
     const seqs = local.messages.flatMap((m) => (m.seq === undefined ? [] : [m.seq]));
     const before =
       seqs.length > 0 ? Math.min(...seqs) : (input.beforeSeq ?? Number.MAX_SAFE_INTEGER);
     if (before <= 0) return local;
+    // A full page says nothing of where the room starts (a first join keeps exactly two pages):
+    // only the host, asked for the next page, can.
+    if (local.messages.length >= input.limit) return { messages: local.messages, more: true };
+    // Not enough kept here: ask the host for the older ones, then read again.
     const hostMore = await live.askOlder(input.room, before, input.limit - local.messages.length);
     if (hostMore === undefined) return local;
-    const again = this.#history.page(host.id, input.room, input.beforeSeq, input.limit);
-    return { messages: again.messages, more: again.more || hostMore };
+    const again = read();
+    // `more` with nothing to page from would have the timeline ask again at once, for ever.
+    return {
+      messages: again.messages,
+      more: again.messages.length > 0 && (again.more || hostMore),
+    };
   }
 
   typing(input: ParsedInput<'typing'>): Record<string, never> {

@@ -66,6 +66,8 @@ export class HostConnection {
   /** Rooms that had local history before this session's join replay: new history counts as unread. */
   readonly #roomsWithPast: Set<string>;
   readonly #pendingOlder = new Map<string, PendingOlder>();
+  /** Who waits for a room's join replay to complete: told true when it does, false if not. */
+  readonly #syncWaiters = new Map<string, Set<(synced: boolean) => void>>();
 
   constructor(options: HostConnectionOptions) {
     this.host = options.host;
@@ -91,6 +93,7 @@ export class HostConnection {
       resolve(false);
     }
     for (const pending of this.#pendingOlder.values()) pending.finish(undefined);
+    for (const room of [...this.#syncWaiters.keys()]) this.#settleSyncWaiters(room, false);
   }
 
   // ── trust questions ─────────────────────────────────────────────────────────────────
@@ -128,6 +131,36 @@ export class HostConnection {
   synced(room: string): void {
     this.#synced.add(room);
     this.#roomsWithPast.add(room);
+    this.#settleSyncWaiters(room, true);
+  }
+
+  /**
+   * Resolves true once the join replay of `room` is complete in this session; false at once if
+   * the room is not joined here, or if it is not synced within `timeoutMs` (a reconnect, a slow
+   * host) or the connection is closed meanwhile.
+   */
+  whenSynced(room: string, timeoutMs = HOST_HISTORY_TIMEOUT_MS): Promise<boolean> {
+    if (this.#synced.has(room)) return Promise.resolve(true);
+    if (this.stopping || !this.session.rooms.includes(room)) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const waiters = this.#syncWaiters.get(room) ?? new Set();
+      this.#syncWaiters.set(room, waiters);
+      const settle = (synced: boolean): void => {
+        clearTimeout(timer);
+        waiters.delete(settle);
+        if (waiters.size === 0 && this.#syncWaiters.get(room) === waiters) {
+          this.#syncWaiters.delete(room);
+        }
+        resolve(synced);
+      };
+      const timer = setTimeout(() => settle(false), timeoutMs);
+      timer.unref?.();
+      waiters.add(settle);
+    });
+  }
+
+  #settleSyncWaiters(room: string, synced: boolean): void {
+    for (const settle of [...(this.#syncWaiters.get(room) ?? [])]) settle(synced);
   }
 
   /** The user joined `room`; `hasPast`: it has local history already. */
@@ -137,6 +170,7 @@ export class HostConnection {
 
   left(room: string): void {
     this.#synced.delete(room);
+    this.#settleSyncWaiters(room, false);
   }
 
   /** The connection dropped: every room is replayed again on the next one. */

@@ -115,6 +115,27 @@ describe('loadHistory, where the room starts', () => {
     expect(older).toEqual({ messages: [], more: false });
   }, 30_000);
 
+  it('says there is no more when a page brings nothing, whatever the host claims', async () => {
+    const h = await startHostileHost({
+      onJoin: (connection, room) => {
+        connection.send({ t: 'joined', room });
+        connection.send({ t: 'members', room, members: [], last: true });
+        connection.send(fakeMessage(room, 10, { history: true }));
+        connection.send({ t: 'synced', room });
+      },
+      // "More" and nothing: the timeline would ask for the same page again, without end.
+      onHistory: (connection, request) =>
+        connection.send({ t: 'history-end', room: request.room, more: true }),
+    });
+    cleanups.push(() => h.close());
+    const service = await openService();
+    const seen = watch(service);
+    await service.connect({ invite: h.invite('lobby'), nick: 'alice' });
+    await until(() => seen.seqs.includes(10), 'the join replay');
+    const older = await service.loadHistory({ room: 'lobby', limit: 8, beforeSeq: 10 });
+    expect(older).toEqual({ messages: [], more: false });
+  });
+
   it('a full page kept here is not the start of the room: the next one comes from the host', async () => {
     // The host replays only the last 5 messages on join; the rest must be asked for.
     const h: RunningHost = await startHost({
