@@ -7,7 +7,7 @@ import type { SessionError } from '../client/session-events.ts';
 import type { ChatMessage } from '../protocol/wire/messages.ts';
 import type { HostContext } from './rooms-model.ts';
 
-/** How long `loadHistory` waits for the host to answer a request for older messages. */
+/** How long `loadHistory` waits for the host: for a join replay to complete, then for older messages. */
 export const HOST_HISTORY_TIMEOUT_MS = 5000;
 
 /** The host's answers that refuse a request about a room (chat-session.ts #roomRefused). */
