@@ -184,6 +184,16 @@ describe('the host killed with SIGKILL under load, and restarted', () => {
       let checks = 0;
       for (let round = 0; round < ROUNDS; round++) {
         await sleep(100 + Math.random() * 600);
+        // Every other round, one message from each client right before the kill: a crash that
+        // lands on messages in flight whatever the timing of the restarts (without it, a host
+        // that restarts quickly may be killed between messages, and nothing crosses a crash).
+        if (round % 2 === 0) {
+          for (const client of clients) {
+            const text = `${client.nick} #${++counter} (at the crash)`;
+            client.sent.set(client.session.send('lobby', text), text);
+          }
+          await sleep(0);
+        }
         host.kill('SIGKILL');
         expect((await host.exited()).signal).toBe('SIGKILL');
         for (const client of clients)
