@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { until } from '../../support/lifecycle.ts';
 
 type Listener = (...args: unknown[]) => unknown;
 
@@ -156,14 +157,6 @@ afterAll(async () => {
   rmSync(userData, { recursive: true, force: true });
 });
 fake.app.userData = userData;
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > 5000) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 const invite = formatInvite({
   host: '127.0.0.1',

@@ -1,33 +1,22 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { PassThrough } from 'node:stream';
 import { formatInvite } from '../../../src-shared/invite.ts';
 import { runConnect } from '../../../src-main/cli/connect-command.ts';
 import { type RunningHost, startHost } from '../../../src-main/server/host.ts';
 import { newKeyPair } from '../../support/loopback.ts';
+import { cleanupsAfterEach } from '../../support/lifecycle.ts';
 
 // The line client run in this process, as a test or an embedding program would: once
 // runConnect has returned, nothing of it may go on running or writing.
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const cleanups = cleanupsAfterEach();
 
 async function host(): Promise<RunningHost> {
   const h = await startHost({
     host: '127.0.0.1',
     port: 0,
     rooms: ['lobby'],
-    dataDir: tempDir('parley-host-'),
+    dataDir: cleanups.tempDir('parley-host-'),
   });
   cleanups.push(() => h.stop());
   return h;
@@ -50,7 +39,7 @@ describe('the line client ending on a fatal error while input has ended', () => 
     stderr.on('data', (c: Buffer) => (err += c.toString()));
     stdin.end('a line\n'); // input ends first: the client waits at the end of input
     const code = await runConnect(
-      ['--connect', invite, '--nick', 'alice', '--data-dir', tempDir('parley-line-')],
+      ['--connect', invite, '--nick', 'alice', '--data-dir', cleanups.tempDir('parley-line-')],
       {
         stdin,
         stdout,

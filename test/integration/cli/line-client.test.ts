@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import { type HostOptions, type RunningHost, startHost } from '../../../src-main
 import { KnownHosts } from '../../../src-main/store/known-hosts.ts';
 import { fakeMember, fakeMessage, startHostileHost } from '../../support/hostile-host.ts';
 import { newKeyPair } from '../../support/loopback.ts';
+import { cleanupsAfterEach, until } from '../../support/lifecycle.ts';
 
 // The line client as users and scripts run it: a real `node src-main/index.ts --connect`
 // process against a real host on 127.0.0.1.
@@ -20,10 +21,7 @@ import { newKeyPair } from '../../support/loopback.ts';
 const ENTRY = fileURLToPath(new URL('../../../src-main/index.ts', import.meta.url));
 const TIME = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z`;
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 function tempDir(prefix = 'parley-line-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -110,14 +108,6 @@ async function chatSession(h: RunningHost, nick: string, rooms = ['lobby']) {
   s.start();
   await synced;
   return { s, messages };
-}
-
-async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('the line client (parley --connect)', () => {

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,14 +26,12 @@ import type {
 } from '../../../src-main/protocol/wire/messages.ts';
 import { KnownHosts } from '../../../src-main/store/known-hosts.ts';
 import { type TestHost, decoder, newKeyPair, startTestHost } from '../../support/loopback.ts';
+import { cleanupsAfterEach, until } from '../../support/lifecycle.ts';
 
 // A scripted host built from acceptChannel: each test plays the host's side by hand, so it
 // can send what a real host rarely does (rate limits, malformed messages, silence).
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 const HOST_INFO: HostInfo = {
   v: 1,
@@ -87,14 +85,6 @@ class Peer {
     for (const { room } of joins) {
       this.send({ t: 'joined', room }, { t: 'members', room, members }, { t: 'synced', room });
     }
-  }
-}
-
-async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
   }
 }
 

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,23 +7,13 @@ import { createHostVerifier } from '../../../src-main/client/host-trust.ts';
 import { KnownHosts } from '../../../src-main/store/known-hosts.ts';
 import { newKeyPair } from '../../support/loopback.ts';
 import { startHostileHost } from '../../support/hostile-host.ts';
+import { cleanupsAfterEach, until } from '../../support/lifecycle.ts';
 
 // A host's `retryAfterMs` is any non-negative integer on the wire. Past 2^31-1 ms a timer
 // does not wait at all (Node warns and fires it after 1 ms): believed as is, a refusal would
 // make the client wake every millisecond for as long as the host says.
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const cleanups = cleanupsAfterEach();
 
 async function sessionWith(h: Awaited<ReturnType<typeof startHostileHost>>): Promise<ChatSession> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-client-'));

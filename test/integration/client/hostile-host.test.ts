@@ -1,6 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { ChatSession, type ChatSessionOptions } from '../../../src-main/client/chat-session.ts';
 import { createHostVerifier } from '../../../src-main/client/host-trust.ts';
@@ -24,19 +22,11 @@ import {
   fakeMessage,
   startHostileHost,
 } from '../../support/hostile-host.ts';
+import { cleanupsAfterEach } from '../../support/lifecycle.ts';
 
 // The client core against a host that completes a genuine handshake and then misbehaves.
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const cleanups = cleanupsAfterEach();
 
 async function hostile(...args: Parameters<typeof startHostileHost>): Promise<HostileHost> {
   const h = await startHostileHost(...args);
@@ -45,7 +35,9 @@ async function hostile(...args: Parameters<typeof startHostileHost>): Promise<Ho
 }
 
 async function session(h: HostileHost, options: Partial<ChatSessionOptions> = {}) {
-  const knownHosts = await KnownHosts.load(join(tempDir('parley-client-'), 'known-hosts.json'));
+  const knownHosts = await KnownHosts.load(
+    join(cleanups.tempDir('parley-client-'), 'known-hosts.json'),
+  );
   const s = new ChatSession({
     address: h.address,
     identity: newKeyPair(),
@@ -428,7 +420,7 @@ describe('the client core against a hostile host', () => {
 // ── the desktop core ─────────────────────────────────────────────────────────────────
 
 async function desktop(
-  dataDir = tempDir('parley-app-'),
+  dataDir = cleanups.tempDir('parley-app-'),
   options: Partial<DesktopServiceOptions> = {},
 ) {
   const service = await DesktopService.open({
@@ -486,7 +478,7 @@ function cpuSeconds(since: NodeJS.CpuUsage): number {
 describe('the desktop core against a hostile host', () => {
   it('keeps a time no date can show out of the timeline and the store, old rows included', async () => {
     const h = await hostile();
-    const dataDir = tempDir('parley-app-');
+    const dataDir = cleanups.tempDir('parley-app-');
     // A row an earlier version stored from a hostile host.
     const id = hostId(h.address);
     LocalHistory.open(join(dataDir, HISTORY_FILE)).close();
@@ -533,7 +525,7 @@ describe('the desktop core against a hostile host', () => {
 
   it('counts unread messages without rescanning a large local history, and keeps a retention bound', async () => {
     const h = await hostile({ rooms: ['lobby', 'dev'] });
-    const dataDir = tempDir('parley-app-');
+    const dataDir = cleanups.tempDir('parley-app-');
     const stored = 100_000;
     const id = hostId(h.address);
     LocalHistory.open(join(dataDir, HISTORY_FILE)).close();
@@ -572,7 +564,9 @@ describe('the desktop core against a hostile host', () => {
 
   it('turns a full local store into an error the user sees, and the chat goes on', async () => {
     const h = await hostile();
-    const app = await desktop(tempDir('parley-app-'), { history: { maxBytes: 192 * 1024 } });
+    const app = await desktop(cleanups.tempDir('parley-app-'), {
+      history: { maxBytes: 192 * 1024 },
+    });
     const connection = await connectDesktop(app, h);
     const count = 300;
     const text = 'y'.repeat(2000);
@@ -609,7 +603,7 @@ describe('the desktop core against a hostile host', () => {
 
   it('does not stay "connecting" with a host that never welcomes: it says why and retries', async () => {
     const h = await hostile({ welcome: false });
-    const app = await desktop(tempDir('parley-app-'), {
+    const app = await desktop(cleanups.tempDir('parley-app-'), {
       sessionOptions: {
         reconnect: { initialDelayMs: 50, maxDelayMs: 200 },
         welcomeTimeoutMs: 500,

@@ -1,6 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
 import net from 'node:net';
 import { join } from 'node:path';
 import { ChatSession, type ChatSessionOptions } from '../../../src-main/client/chat-session.ts';
@@ -10,24 +8,16 @@ import type { ChatMessage } from '../../../src-main/protocol/wire/messages.ts';
 import { type HostOptions, type RunningHost, startHost } from '../../../src-main/server/host.ts';
 import { KnownHosts } from '../../../src-main/store/known-hosts.ts';
 import { newKeyPair } from '../../support/loopback.ts';
+import { cleanupsAfterEach } from '../../support/lifecycle.ts';
 
 // ChatSession against the real host, over real TCP on 127.0.0.1.
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const cleanups = cleanupsAfterEach();
 
 async function host(
   options: Partial<HostOptions> = {},
 ): Promise<RunningHost & { dataDir: string }> {
-  const dataDir = options.dataDir ?? tempDir('parley-host-');
+  const dataDir = options.dataDir ?? cleanups.tempDir('parley-host-');
   const h = await startHost({
     host: '127.0.0.1',
     port: 0,
@@ -46,7 +36,9 @@ async function session(
   nick: string,
   options: Partial<ChatSessionOptions> = {},
 ) {
-  const knownHosts = await KnownHosts.load(join(tempDir('parley-client-'), 'known-hosts.json'));
+  const knownHosts = await KnownHosts.load(
+    join(cleanups.tempDir('parley-client-'), 'known-hosts.json'),
+  );
   const s = new ChatSession({
     address,
     identity: newKeyPair(),

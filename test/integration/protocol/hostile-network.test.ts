@@ -1,9 +1,8 @@
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fingerprint } from '../../../src-shared/fingerprint.ts';
 import type { HostAddress } from '../../../src-shared/invite.ts';
@@ -30,27 +29,19 @@ import {
 } from '../../support/fault-proxy.ts';
 import { connectTestClient, decoder, encoder, newKeyPair } from '../../support/loopback.ts';
 import { connectWireClient } from '../../support/wire-client.ts';
+import { cleanupsAfterEach, sleep } from '../../support/lifecycle.ts';
 
 // The network between a client and its host is hostile: it splits, merges, delays, cuts, flips
 // bits, replays, reorders, and may be a man in the middle with its own key. These tests put the
 // fault proxy (test/support/fault-proxy.ts) between real clients and real hosts on 127.0.0.1.
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const cleanups = cleanupsAfterEach();
 
 async function host(): Promise<RunningHost> {
   const h = await startHost({
     host: '127.0.0.1',
     port: 0,
-    dataDir: tempDir('parley-hostile-'),
+    dataDir: cleanups.tempDir('parley-hostile-'),
     rooms: ['lobby'],
     limits: { messagesPerSecond: 1000, messageBurst: 1000 },
   });
@@ -72,7 +63,8 @@ interface SessionOptions extends Partial<ChatSessionOptions> {
 
 /** A ChatSession with an event log, like the user's app would run it. */
 async function session(address: HostAddress, nick: string, options: SessionOptions = {}) {
-  const path = options.knownHostsPath ?? join(tempDir('parley-client-'), 'known-hosts.json');
+  const path =
+    options.knownHostsPath ?? join(cleanups.tempDir('parley-client-'), 'known-hosts.json');
   const knownHosts = await KnownHosts.load(path);
   const s = new ChatSession({
     address,
@@ -110,7 +102,6 @@ async function session(address: HostAddress, nick: string, options: SessionOptio
   };
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const local = (port: number): HostAddress => ({ host: '127.0.0.1', port });
 
 describe('a chat through a network that splits, merges and delays', () => {
@@ -602,7 +593,7 @@ describe('a man in the middle with its own key', () => {
   it('gives a client with a stale pin the changed-key error, and leaves the pin alone', async () => {
     const h = await host();
     const m = await mitm(h);
-    const path = join(tempDir('parley-pins-'), 'known-hosts.json');
+    const path = join(cleanups.tempDir('parley-pins-'), 'known-hosts.json');
     const old = newKeyPair().publicKey;
     await (await KnownHosts.load(path)).pin(local(m.port), old, 'first-use');
     const before = readFileSync(path, 'utf8');

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { once } from 'node:events';
 import { HostKeyMismatch, pinnedHostKey } from '../../../src-main/protocol/host-key.ts';
 import { ProtocolError } from '../../../src-main/protocol/errors.ts';
@@ -15,11 +15,9 @@ import {
   startTestHost,
 } from '../../support/loopback.ts';
 import { startTapProxy } from '../../support/tap-proxy.ts';
+import { cleanupsAfterEach } from '../../support/lifecycle.ts';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 async function host(options: Parameters<typeof startTestHost>[0] = {}): Promise<TestHost> {
   const h = await startTestHost(options);

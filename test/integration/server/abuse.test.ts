@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net, { type Socket } from 'node:net';
@@ -14,18 +14,15 @@ import { startHost } from '../../../src-main/server/host.ts';
 import { collect, connectTestClient, encoder, newKeyPair } from '../../support/loopback.ts';
 import { type HostProcess, spawnHost as startHostProcess } from '../../support/host-process.ts';
 import { type WireClient, connectWireClient } from '../../support/wire-client.ts';
+import { cleanupsAfterEach, sleep } from '../../support/lifecycle.ts';
 
 // Abuse of a real host process (`startHost` in its own Node process, so its memory and event
 // loop are its own) from this process, on 127.0.0.1. Every connection here comes from one
 // address, so each test sets the per-address limit explicitly; docs/reliability.md says what a
 // real deployment (many addresses, default limits) gets.
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 /** A host process with these limits, stopped after the test. */
 async function spawnHost(limits: Partial<HostLimits>): Promise<HostProcess> {
   const h = await startHostProcess({ limits });

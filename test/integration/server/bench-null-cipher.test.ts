@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { insecureNullCipherKeys } from '../../../bench/null-cipher.ts';
 import { selectBackend } from '../../../src-main/protocol/crypto/select-backend.ts';
 import { startHost } from '../../../src-main/server/host.ts';
@@ -14,16 +14,14 @@ import {
   encoder,
   startTestHost,
 } from '../../support/loopback.ts';
+import { cleanupsAfterEach } from '../../support/lifecycle.ts';
 
 // The benchmark-only null transport cipher (bench/null-cipher.ts) exists so `npm run bench` can
 // measure the cost of encryption. It must never pass for a real session.
 
 const nullKeys = { transportKeys: insecureNullCipherKeys(selectBackend()) };
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 async function host(nullCipher: boolean): Promise<TestHost> {
   const h = await startTestHost(nullCipher ? nullKeys : {});

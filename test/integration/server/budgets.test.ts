@@ -1,21 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { DEFAULT_LIMITS } from '../../../src-main/server/host-limits.ts';
 import { type HostProcess, spawnHost } from '../../support/host-process.ts';
 import { type WireClient, connectWireClient } from '../../support/wire-client.ts';
+import { cleanupsAfterEach, sleep } from '../../support/lifecycle.ts';
 
 // Fair budgets per key (docs/protocol.md §10), against a host process at its default limits
 // (only the per-address connection limit is raised: every client here shares 127.0.0.1).
 // Abusers go as fast as the per-connection request limit allows — just under it, so they are
 // throttled rather than disconnected — while a bystander's pings are timed.
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const cleanups = cleanupsAfterEach();
 
 async function host(): Promise<HostProcess> {
   const h = await spawnHost({ limits: { maxClientsPerIp: 1000 } });

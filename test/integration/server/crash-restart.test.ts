@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import { once } from 'node:events';
@@ -13,6 +13,7 @@ import type { ChatMessage } from '../../../src-main/protocol/wire/messages.ts';
 import { KnownHosts } from '../../../src-main/store/known-hosts.ts';
 import { newKeyPair } from '../../support/loopback.ts';
 import { type Proc, run } from '../../support/processes.ts';
+import { cleanupsAfterEach, sleep } from '../../support/lifecycle.ts';
 
 // The host — a real `--serve` process — is killed with SIGKILL at random moments while clients
 // keep sending, and restarted on the same port and data folder, many times. Afterwards every
@@ -32,12 +33,7 @@ const NICKS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'];
  */
 const SEND_EVERY_MS = 400;
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const cleanups = cleanupsAfterEach();
 
 async function freePort(): Promise<number> {
   const server = net.createServer().listen(0, '127.0.0.1');

@@ -1,15 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type HostOptions, type RunningHost, startHost } from '../../../src-main/server/host.ts';
 import { type WireClient, connectWireClient } from '../../support/wire-client.ts';
 import { encoder } from '../../support/loopback.ts';
+import { cleanupsAfterEach } from '../../support/lifecycle.ts';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 async function host(options: Partial<HostOptions> = {}): Promise<RunningHost> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'parley-host-'));

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,14 +6,12 @@ import { type RunningHost, startHost } from '../../../src-main/server/host.ts';
 import { HostDatabase } from '../../../src-main/server/host-database.ts';
 import { connectWireClient } from '../../support/wire-client.ts';
 import { newKeyPair } from '../../support/loopback.ts';
+import { cleanupsAfterEach } from '../../support/lifecycle.ts';
 
 // New nicknames are bound in one transaction per event-loop turn (one fsync for a burst of new
 // users); a returning user's nickname is only read. The rule itself must not change.
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 async function host(dataDir = mkdtempSync(join(tmpdir(), 'parley-claims-'))) {
   const h: RunningHost = await startHost({ host: '127.0.0.1', port: 0, dataDir });

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,16 +10,14 @@ import { runsWithin } from '../../fuzz/kit.ts';
 import { type HostProcess, spawnHost } from '../../support/host-process.ts';
 import { newKeyPair } from '../../support/loopback.ts';
 import { type WireClient, connectWireClient } from '../../support/wire-client.ts';
+import { cleanupsAfterEach } from '../../support/lifecycle.ts';
 
 // What one client sends must never end the host: a text within the byte limit can still make a
 // `msg` too large for one record once JSON escapes it (a control character is 1 byte in UTF-8
 // and 6 in JSON). Such a send is refused before it is stored; an entry like it that an earlier
 // version stored is skipped when replayed. Every host here is a real process.
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 /** The longest names the host allows: 32 astral letters (4 UTF-8 bytes each), 64-char room. */
 const LONGEST_NICK_A = '𝒜'.repeat(32);

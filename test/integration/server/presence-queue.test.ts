@@ -1,19 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningHost, startHost } from '../../../src-main/server/host.ts';
 import type { HostMessage } from '../../../src-main/protocol/wire/messages.ts';
 import { type WireClient, connectWireClient } from '../../support/wire-client.ts';
+import { cleanupsAfterEach } from '../../support/lifecycle.ts';
 
 // Presence is told at the end of the event-loop turn, coalesced per key. These tests put
 // several requests into one turn (the host runs in this process, so nothing is read until
 // the test yields) and check that what a member is told adds up to who is really there.
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 async function host(): Promise<RunningHost> {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-presence-'));

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,16 +8,14 @@ import { type RunningHost, startHost } from '../../../src-main/server/host.ts';
 import type { KeyPair } from '../../../src-main/protocol/crypto/crypto-backend.ts';
 import { newKeyPair } from '../../support/loopback.ts';
 import { type WireClient, connectWireClient } from '../../support/wire-client.ts';
+import { cleanupsAfterEach } from '../../support/lifecycle.ts';
 
 // Real storage faults under a running host, no mocks: another connection holding SQLite's write
 // lock (busy), and a file system that is full (a small tmpfs filled to the last block). In each, a send is answered `internal`
 // with retryAfterMs and never acknowledged, other requests get an error, the host keeps
 // serving, and once the fault is gone the same resend is stored and delivered exactly once.
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 async function host(dataDir: string): Promise<RunningHost> {
   const h = await startHost({ host: '127.0.0.1', port: 0, rooms: ['lobby'], dataDir });

@@ -1,10 +1,7 @@
 // The desktop service layer under plain Node against a real host: real TCP on loopback, real
 // Noise handshakes, real node:sqlite files. Every event the service emits is checked against
 // the IPC contract's schema, since the renderer only ever sees it through that contract.
-import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { type EventName, events as eventSchemas } from '../../../src-shared/ipc/contract.ts';
 import { type HostOptions, type RunningHost, startHost } from '../../../src-main/server/host.ts';
 import {
@@ -13,17 +10,9 @@ import {
   type ServiceEvents,
 } from '../../../src-main/service/desktop-service.ts';
 import { dispatchRequest } from '../../../src-main/service/dispatch.ts';
+import { cleanupsAfterEach } from '../../support/lifecycle.ts';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const cleanups = cleanupsAfterEach();
 
 async function host(
   options: { dataDir?: string; port?: number; limits?: HostOptions['limits'] } = {},
@@ -32,7 +21,7 @@ async function host(
     host: '127.0.0.1',
     port: options.port ?? 0,
     rooms: ['lobby', 'dev'],
-    dataDir: options.dataDir ?? tempDir('parley-host-'),
+    dataDir: options.dataDir ?? cleanups.tempDir('parley-host-'),
     ...(options.limits ? { limits: options.limits } : {}),
   });
   cleanups.push(() => h.stop());
@@ -97,7 +86,7 @@ function record(service: DesktopService): Recorder {
 }
 
 async function service(
-  dataDir = tempDir('parley-app-'),
+  dataDir = cleanups.tempDir('parley-app-'),
   options: Partial<DesktopServiceOptions> = {},
 ): Promise<{ service: DesktopService; events: Recorder; dataDir: string }> {
   const s = await DesktopService.open({
@@ -293,11 +282,11 @@ describe('the desktop service against a real host', () => {
   });
 
   it('keeps history and unsent messages across a restart of the app', async () => {
-    const hostDir = tempDir('parley-host-');
+    const hostDir = cleanups.tempDir('parley-host-');
     const h = await host({ dataDir: hostDir });
     const port = h.address.port;
     const invite = h.invite('lobby');
-    const appDir = tempDir('parley-app-');
+    const appDir = cleanups.tempDir('parley-app-');
 
     // First run: two messages acknowledged, then the host goes away and a third waits.
     const first = await service(appDir);

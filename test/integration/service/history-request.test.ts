@@ -1,26 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DesktopService } from '../../../src-main/service/desktop-service.ts';
 import { fakeMessage, startHostileHost } from '../../support/hostile-host.ts';
+import { cleanupsAfterEach, until } from '../../support/lifecycle.ts';
 
 // loadHistory waits for the host's answer to its request for older messages. An error about
 // something else in the same room (here: a live message the client cannot show) is not that
 // answer: the page must still hold what the host sends.
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const cleanups = cleanupsAfterEach();
 
 describe('the desktop core asking the host for older messages', () => {
   it('an unrelated error in the room does not end loadHistory before the page arrives', async () => {

@@ -2,10 +2,7 @@
 // start of #lobby" on `more: false` and stops paging. Two ways it did: a room opened while its
 // join history was still arriving, and a full page kept here (a first join keeps exactly the
 // timeline's page size). Driven against a scripted host (to hold `synced` back) and a real one.
-import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { type RunningHost, startHost } from '../../../src-main/server/host.ts';
 import { DesktopService } from '../../../src-main/service/desktop-service.ts';
 import { HOST_HISTORY_TIMEOUT_MS } from '../../../src-main/service/host-connection.ts';
@@ -14,29 +11,13 @@ import {
   fakeMessage,
   startHostileHost,
 } from '../../support/hostile-host.ts';
+import { cleanupsAfterEach, until } from '../../support/lifecycle.ts';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-async function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const cleanups = cleanupsAfterEach();
 
 async function openService(): Promise<DesktopService> {
   const service = await DesktopService.open({
-    dataDir: tempDir('parley-app-'),
+    dataDir: cleanups.tempDir('parley-app-'),
     platform: 'linux',
     sessionOptions: { reconnect: { initialDelayMs: 50, maxDelayMs: 200 } },
   });
@@ -142,7 +123,7 @@ describe('loadHistory, where the room starts', () => {
       host: '127.0.0.1',
       port: 0,
       rooms: ['lobby'],
-      dataDir: tempDir('parley-host-'),
+      dataDir: cleanups.tempDir('parley-host-'),
       limits: { historyOnJoin: 5, messagesPerSecond: 100, messageBurst: 100 },
     });
     cleanups.push(() => h.stop());

@@ -1,6 +1,6 @@
 // The desktop service's certificate-authority requests, through dispatchRequest (so inputs
 // and outputs are checked against the contract), on a temp data folder.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,11 +11,9 @@ import {
   createCertificate,
   generateRsaKeyPair,
 } from '../../../src-main/trust/x509.ts';
+import { cleanupsAfterEach } from '../../support/lifecycle.ts';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 async function openService(): Promise<DesktopService> {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-ca-'));
