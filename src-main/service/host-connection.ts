@@ -136,12 +136,19 @@ export class HostConnection {
 
   /**
    * Resolves true once the join replay of `room` is complete in this session; false at once if
-   * the room is not joined here, or if it is not synced within `timeoutMs` (a reconnect, a slow
-   * host) or the connection is closed meanwhile.
+   * the room is not joined here or the host is not reachable now (no replay can be under way:
+   * what is kept here must show without delay), false if it is not synced within `timeoutMs`
+   * (a slow host) or the connection drops or is closed meanwhile.
    */
   whenSynced(room: string, timeoutMs = HOST_HISTORY_TIMEOUT_MS): Promise<boolean> {
     if (this.#synced.has(room)) return Promise.resolve(true);
-    if (this.stopping || !this.session.rooms.includes(room)) return Promise.resolve(false);
+    if (
+      this.stopping ||
+      this.session.state === 'reconnecting' ||
+      !this.session.rooms.includes(room)
+    ) {
+      return Promise.resolve(false);
+    }
     return new Promise<boolean>((resolve) => {
       const waiters = this.#syncWaiters.get(room) ?? new Set();
       this.#syncWaiters.set(room, waiters);
@@ -176,6 +183,8 @@ export class HostConnection {
   /** The connection dropped: every room is replayed again on the next one. */
   lost(): void {
     this.#synced.clear();
+    // The replay they wait for will not come over this connection; nobody waits for the next.
+    for (const room of [...this.#syncWaiters.keys()]) this.#settleSyncWaiters(room, false);
   }
 
   /** A message is news to the user (live, or history after what was kept here). */

@@ -161,4 +161,40 @@ describe('loadHistory, where the room starts', () => {
     );
     expect(older.more).toBe(true);
   });
+
+  it('does not hold a room back while the host is unreachable: what is kept here shows at once', async () => {
+    const h: RunningHost = await startHost({
+      host: '127.0.0.1',
+      port: 0,
+      rooms: ['lobby'],
+      dataDir: cleanups.tempDir('parley-host-'),
+    });
+    cleanups.push(() => h.stop());
+    const service = await DesktopService.open({
+      dataDir: cleanups.tempDir('parley-app-'),
+      platform: 'linux',
+      // Long waits between attempts, as after a few failures: the session is reconnecting.
+      sessionOptions: { reconnect: { initialDelayMs: 20_000, maxDelayMs: 20_000 } },
+    });
+    cleanups.push(() => service.close());
+    await service.connect({ invite: h.invite('lobby'), nick: 'kim' });
+    await until(() => service.getSnapshot({}).connection.status === 'connected', 'connected');
+    const acked = new Set<string>();
+    service.on('messageStatus', (status) => status.status === 'sent' && acked.add(status.id));
+    const { id } = service.send({ room: 'lobby', text: 'kept here' });
+    await until(() => acked.has(id), 'the message acknowledged');
+
+    await h.stop();
+    await until(
+      () => service.getSnapshot({}).connection.status === 'reconnecting',
+      'the connection lost',
+    );
+    // No join replay is under way, and none can be before the next attempt: there is nothing
+    // to wait for. (Before the reshaping, the kept history came back at once.)
+    const started = Date.now();
+    const page = await service.loadHistory({ room: 'lobby', limit: 50 });
+    const waited = Date.now() - started;
+    expect(page.messages.map((m) => m.text)).toEqual(['kept here']);
+    expect(waited).toBeLessThan(HOST_HISTORY_TIMEOUT_MS / 2);
+  }, 30_000);
 });
