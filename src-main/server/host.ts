@@ -159,14 +159,20 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   });
 
   const server = net.createServer({ noDelay: true }, (socket) => admission.offer(socket));
-  idle.start();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? DEFAULT_HOST_PORT, options.host ?? '0.0.0.0', () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? DEFAULT_HOST_PORT, options.host ?? '0.0.0.0', () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    // Not listening (the port is taken, say): nothing was served, so close what was opened.
+    db.close();
+    throw error;
+  }
+  idle.start();
   server.on('error', (error: NodeJS.ErrnoException) =>
     log('error', 'listener-error', { code: error.code }),
   );

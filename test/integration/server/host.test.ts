@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type HostOptions, type RunningHost, startHost } from '../../../src-main/server/host.ts';
@@ -137,6 +137,22 @@ describe('the host', () => {
     const id = newId();
     second.send({ t: 'send', room: 'lobby', id, text: 'from the second window' });
     expect(await bob.waitFor('msg', (m) => m.id === id)).toMatchObject({ from: 'alicia' });
+  });
+
+  it('that cannot listen (the port is taken) closes the history it opened', async () => {
+    const first = await host();
+    const dataDir = cleanups.tempDir('parley-host-');
+    await expect(
+      startHost({ host: '127.0.0.1', port: first.address.port, rooms: ['lobby'], dataDir }),
+    ).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    const open = readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`).startsWith(dataDir);
+      } catch {
+        return false; // closed meanwhile
+      }
+    });
+    expect(open).toEqual([]);
   });
 
   it('sends the recent history on join, and older pages on request', async () => {
