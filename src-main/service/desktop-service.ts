@@ -288,13 +288,8 @@ export class DesktopService implements RequestHandlers {
   async #connect(input: ParsedInput<'connect'>): Promise<ConnectionState> {
     this.#assertOpen();
     const { address, inviteKey, inviteRoom } = connectTarget(input);
-    await this.#endSession();
-    if (this.#rooms.aboutHost(address)) this.#notifications.clear();
-    const recent = this.#recentHosts.find(address);
-    const rooms = this.#rooms.roomsToJoin(inviteRoom, recent?.room);
-    const host = this.#rooms.host;
-    if (!host) throw new ServiceError('internal', 'no host to connect to');
-
+    // What can fail is read first: a connect that cannot start leaves the app as it was (still
+    // connected, and about the same host), never about a new host the UI was not told of.
     let knownHosts: KnownHosts;
     try {
       knownHosts = await KnownHosts.load(join(this.#dataDir, KNOWN_HOSTS_FILE));
@@ -304,6 +299,12 @@ export class DesktopService implements RequestHandlers {
       throw error;
     }
     const authorities = await this.#authorities.current();
+    await this.#endSession();
+    if (this.#rooms.aboutHost(address)) this.#notifications.clear();
+    const recent = this.#recentHosts.find(address);
+    const rooms = this.#rooms.roomsToJoin(inviteRoom, recent?.room);
+    const host = this.#rooms.host;
+    if (!host) throw new ServiceError('internal', 'no host to connect to');
     const live = new HostConnection({
       host,
       viaInvite: inviteKey !== undefined,

@@ -2,6 +2,9 @@
 // Noise handshakes, real node:sqlite files. Every event the service emits is checked against
 // the IPC contract's schema, since the renderer only ever sees it through that contract.
 import { describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { KNOWN_HOSTS_FILE } from '../../../src-main/store/known-hosts.ts';
 import { type EventName, events as eventSchemas } from '../../../src-shared/ipc/contract.ts';
 import { type HostOptions, type RunningHost, startHost } from '../../../src-main/server/host.ts';
 import {
@@ -421,6 +424,23 @@ describe('the desktop service against a real host', () => {
     // The message seen before is not repeated, and history is never notified.
     expect(bob.events.of('message').map((m) => m.id)).toEqual([missed.id]);
     expect(bob.events.of('notify')).toEqual([]);
+  });
+
+  it('a connect that cannot start (a damaged known-hosts file) leaves the app as it was', async () => {
+    const a = await host();
+    const b = await host();
+    const app = await service();
+    await app.service.connect({ invite: a.invite('lobby'), nick: 'kim' });
+    await app.events.waitFor('connectionState', connected);
+    writeFileSync(join(app.dataDir, KNOWN_HOSTS_FILE), '{ not json');
+    await expect(app.service.connect({ invite: b.invite('lobby'), nick: 'kim' })).rejects.toThrow();
+    // Still connected to A, and still about A: its lobby, its history.
+    expect(app.service.getSnapshot({}).connection).toMatchObject({
+      status: 'connected',
+      port: a.address.port,
+    });
+    expect(a.clientCount).toBe(1);
+    expect(b.clientCount).toBe(0);
   });
 
   it('runs one session at a time, even when connects overlap', async () => {
