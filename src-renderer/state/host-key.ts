@@ -6,5 +6,8 @@ import type { ConnectionState } from '../../src-shared/ipc/domain.ts';
  * Empty before any host is known.
  */
 export function hostKey(state: Pick<ConnectionState, 'host' | 'port'>): string {
-  return state.host !== undefined && state.port !== undefined ? `${state.host}:${state.port}` : '';
+  // Host names are case-insensitive, and main keys its state by the lower-cased name too.
+  return state.host !== undefined && state.port !== undefined
+    ? `${state.host.toLowerCase()}:${state.port}`
+    : '';
 }
