@@ -1,7 +1,6 @@
 // The one entry. `--serve`, `--connect` and `ca` run under plain Node and never load Electron;
 // anything else starts the desktop app, reached only through a dynamic import so that
 // 'electron' (which throws under plain Node) is never loaded by the headless modes.
-import { once } from 'node:events';
 
 const argv = process.argv.slice(2);
 
@@ -12,9 +11,13 @@ async function main(): Promise<number> {
   }
   if (argv.includes('--serve')) {
     const { runServe } = await import('./cli/serve-command.ts');
-    const stopSignal = Promise.race(
-      (['SIGINT', 'SIGTERM'] as const).map((signal) => once(process, signal).then(() => signal)),
-    );
+    // The handlers stay for the whole shutdown: a second signal (Ctrl-C reaches both
+    // `npx parley` and this process) must not fall back to Node's default and kill the host
+    // before it has told its clients and closed its history.
+    const stopSignal = new Promise<string>((resolve) => {
+      for (const signal of ['SIGINT', 'SIGTERM'] as const)
+        process.on(signal, () => resolve(signal));
+    });
     return runServe(argv, {
       stdout: process.stdout,
       stderr: process.stderr,

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import net from 'node:net';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -70,6 +71,25 @@ describe('parley --serve', () => {
     expect(await host.proc.exited()).toEqual({ code: 0, signal: null });
     expect(Date.now() - started).toBeLessThan(5000);
     expect(host.proc.stderr.join('\n')).toMatch(/shutdown-requested signal=SIGTERM/);
+  });
+
+  it('shuts down gracefully when Ctrl-C arrives twice (the terminal and `npx parley` both send it)', async () => {
+    const host = await serve(tempDir());
+    procs.push(host.proc);
+    const invite = parseInvite(host.invite);
+    if (!invite.ok) throw new Error(invite.error.message);
+    const alice = await connectWireClient(host.port, invite.value.hostKey, 'alice');
+    await alice.waitFor('welcome');
+    // A connection that never finishes its handshake keeps the shutdown waiting (up to 2 s),
+    // so the second signal lands while the host is still shutting down.
+    const stalled = net.connect(host.port, '127.0.0.1');
+    stalled.on('error', () => undefined);
+    await once(stalled, 'connect');
+    host.proc.kill('SIGINT');
+    expect(await alice.closed).toMatchObject({ by: 'peer', code: 'shutdown' });
+    host.proc.kill('SIGINT');
+    expect(await host.proc.exited()).toEqual({ code: 0, signal: null });
+    stalled.destroy();
   });
 
   it('never logs message text', async () => {
