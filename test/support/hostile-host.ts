@@ -14,6 +14,7 @@ import {
   WIRE_VERSION,
 } from '../../src-main/protocol/wire/messages.ts';
 import { newKeyPair } from './loopback.ts';
+import { MessageLog } from './message-log.ts';
 
 /**
  * A scripted host for client tests: it completes a genuine Noise XX handshake with the
@@ -219,8 +220,7 @@ function wrap(
   options: HostileHostOptions,
 ): HostileConnection {
   const decoder = new TextDecoder();
-  const received: ClientMessage[] = [];
-  const listeners = new Set<() => void>();
+  const log = new MessageLog<ClientMessage>('the client');
   const closed = new Promise<CloseInfo>((resolve) => channel.on('close', resolve));
   let hello: HostileConnection['hello'] = {};
   try {
@@ -230,8 +230,6 @@ function wrap(
   }
   const key = encodeBase64Url(channel.remoteStaticKey);
   const fp = fingerprint(channel.remoteStaticKey);
-  const of = <T extends ClientMessage['t']>(type: T) =>
-    received.filter((m): m is Extract<ClientMessage, { t: T }> => m.t === type);
 
   const connection: HostileConnection = {
     channel,
@@ -239,7 +237,7 @@ function wrap(
     hello,
     key,
     fp,
-    received,
+    received: log.received,
     closed,
     get isOpen() {
       return !channel.closed;
@@ -277,28 +275,8 @@ function wrap(
         done,
       };
     },
-    waitFor(type, predicate = () => true, timeoutMs = 10_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const found = of(type).find(predicate);
-          if (found) {
-            listeners.delete(check);
-            clearTimeout(timer);
-            resolve(found);
-          }
-        };
-        const timer = setTimeout(() => {
-          listeners.delete(check);
-          reject(
-            new Error(
-              `no "${type}" from the client within ${timeoutMs} ms; got ${received.map((m) => m.t).join(',')}`,
-            ),
-          );
-        }, timeoutMs);
-        listeners.add(check);
-        check();
-      });
-    },
+    waitFor: (type, predicate = () => true, timeoutMs = 10_000) =>
+      log.waitFor(type, predicate, timeoutMs),
     close: (code = 'bye', reason = 'the hostile host is done') => channel.close(code, reason),
   };
 
@@ -309,7 +287,8 @@ function wrap(
     } catch {
       return;
     }
-    received.push(message);
+    // Waiters resume in a later microtask, after the answers below have been queued.
+    log.add(message);
     if (message.t === 'ping' && options.pong !== false) {
       connection.send({ t: 'pong', n: message.n });
     }
@@ -331,7 +310,6 @@ function wrap(
       else connection.send({ t: 'history-end', room: message.room, more: false });
     }
     options.onMessage?.(connection, message);
-    for (const listener of listeners) listener();
   });
   channel.start();
   if (options.welcome !== false) {

@@ -11,6 +11,7 @@ import {
 } from '../../src-main/protocol/wire/messages.ts';
 import type { Socket } from 'node:net';
 import { connectSocket, connectTestClient, newKeyPair } from './loopback.ts';
+import { MessageLog } from './message-log.ts';
 
 /**
  * A bare protocol-level client for host tests: speaks the wire messages directly, so a test
@@ -51,49 +52,25 @@ export async function connectWireClient(
     verifyHost: pinnedHostKey(hostKey),
     hello: options.hello ?? encodeMessage({ v: WIRE_VERSION, nick, software: 'test' }),
   });
-  const received: HostMessage[] = [];
-  const listeners = new Set<() => void>();
+  const log = new MessageLog<HostMessage>('the host');
   channel.on('message', (bytes) => {
-    received.push(decodeMessage(HostMessage, bytes));
-    for (const listener of listeners) listener();
+    log.add(decodeMessage(HostMessage, bytes));
   });
   const closed = new Promise<CloseInfo>((resolve) => channel.on('close', resolve));
   channel.start();
-  const of = <T extends HostMessage['t']>(type: T) =>
-    received.filter((m): m is Extract<HostMessage, { t: T }> => m.t === type);
   return {
     keyPair,
     keyText: encodeBase64Url(keyPair.publicKey),
     channel,
     socket,
     hostInfo: decodeMessage(HostInfo, channel.peerPayload),
-    received,
+    received: log.received,
     closed,
     send: (message) => void channel.send(encodeMessage(message)),
     sendRaw: (bytes) => void channel.send(bytes),
-    of,
-    waitFor(type, predicate = () => true, timeoutMs = 5000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const found = of(type).find(predicate);
-          if (found) {
-            listeners.delete(check);
-            clearTimeout(timer);
-            resolve(found);
-          }
-        };
-        const timer = setTimeout(() => {
-          listeners.delete(check);
-          reject(
-            new Error(
-              `no "${type}" message within ${timeoutMs} ms; got ${received.map((m) => m.t).join(',')}`,
-            ),
-          );
-        }, timeoutMs);
-        listeners.add(check);
-        check();
-      });
-    },
+    of: (type) => log.of(type),
+    waitFor: (type, predicate = () => true, timeoutMs = 5000) =>
+      log.waitFor(type, predicate, timeoutMs),
     close: () => channel.close('bye', 'test done'),
   };
 }
