@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ChatSession } from '../../../src-main/client/chat-session.ts';
-import { createHostVerifier } from '../../../src-main/client/host-trust.ts';
-import { KnownHosts } from '../../../src-main/store/known-hosts.ts';
-import { newKeyPair } from '../../support/loopback.ts';
+import type { ChatSession } from '../../../src-main/client/chat-session.ts';
 import { startHostileHost } from '../../support/hostile-host.ts';
 import { cleanupsAfterEach, until } from '../../support/lifecycle.ts';
+import { recordedSession } from '../../support/recorded-session.ts';
 
 // A host's `retryAfterMs` is any non-negative integer on the wire. Past 2^31-1 ms a timer
 // does not wait at all (Node warns and fires it after 1 ms): believed as is, a refusal would
@@ -16,22 +11,12 @@ import { cleanupsAfterEach, until } from '../../support/lifecycle.ts';
 const cleanups = cleanupsAfterEach();
 
 async function sessionWith(h: Awaited<ReturnType<typeof startHostileHost>>): Promise<ChatSession> {
-  const dir = mkdtempSync(join(tmpdir(), 'parley-client-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const knownHosts = await KnownHosts.load(join(dir, 'known-hosts.json'));
-  const s = new ChatSession({
-    address: h.address,
-    identity: newKeyPair(),
-    nick: 'alice',
-    rooms: ['lobby'],
-    trust: createHostVerifier({
-      address: h.address,
-      inviteKey: h.publicKey,
-      knownHosts,
-      policy: { trustNewHost: false },
-    }),
-  });
-  cleanups.push(() => s.stop());
+  // The default backoff: what a real client waits between attempts.
+  const { s } = await recordedSession(
+    cleanups,
+    { address: h.address, hostKey: h.publicKey },
+    { reconnect: {} },
+  );
   return s;
 }
 

@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { ChatSession, type ChatSessionOptions } from '../../../src-main/client/chat-session.ts';
-import { createHostVerifier } from '../../../src-main/client/host-trust.ts';
-import type { ChatSessionEvents } from '../../../src-main/client/session-events.ts';
-import { KnownHosts, hostId } from '../../../src-main/store/known-hosts.ts';
+import { type ChatSessionOptions } from '../../../src-main/client/chat-session.ts';
+import { hostId } from '../../../src-main/store/known-hosts.ts';
 import {
   DesktopService,
   type DesktopServiceOptions,
@@ -14,7 +12,6 @@ import { LocalHistory } from '../../../src-main/service/local-history.ts';
 import { DatabaseSync } from 'node:sqlite';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { newKeyPair } from '../../support/loopback.ts';
 import {
   type HostileConnection,
   type HostileHost,
@@ -23,6 +20,7 @@ import {
   startHostileHost,
 } from '../../support/hostile-host.ts';
 import { cleanupsAfterEach } from '../../support/lifecycle.ts';
+import { recordedSession } from '../../support/recorded-session.ts';
 
 // The client core against a host that completes a genuine handshake and then misbehaves.
 
@@ -34,53 +32,8 @@ async function hostile(...args: Parameters<typeof startHostileHost>): Promise<Ho
   return h;
 }
 
-async function session(h: HostileHost, options: Partial<ChatSessionOptions> = {}) {
-  const knownHosts = await KnownHosts.load(
-    join(cleanups.tempDir('parley-client-'), 'known-hosts.json'),
-  );
-  const s = new ChatSession({
-    address: h.address,
-    identity: newKeyPair(),
-    nick: 'alice',
-    rooms: ['lobby'],
-    trust: createHostVerifier({
-      address: h.address,
-      inviteKey: h.publicKey,
-      knownHosts,
-      policy: { trustNewHost: false },
-    }),
-    reconnect: { initialDelayMs: 50, maxDelayMs: 200 },
-    ...options,
-  });
-  cleanups.push(() => s.stop());
-  const log = new Map<keyof ChatSessionEvents, unknown[]>();
-  const of = <K extends keyof ChatSessionEvents>(name: K) =>
-    (log.get(name) ?? []) as ChatSessionEvents[K][0][];
-  const names = [
-    'state',
-    'welcome',
-    'message',
-    'members',
-    'presence',
-    'synced',
-    'history-end',
-    'fatal',
-    'error',
-  ] as const;
-  for (const name of names) {
-    s.on(name, (data: unknown) => log.set(name, [...(log.get(name) ?? []), data]));
-  }
-  return {
-    s,
-    of,
-    async wait(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-      const start = Date.now();
-      while (!check()) {
-        if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    },
-  };
+function session(h: HostileHost, options: Partial<ChatSessionOptions> = {}) {
+  return recordedSession(cleanups, { address: h.address, hostKey: h.publicKey }, options);
 }
 
 describe('the hostile host', () => {

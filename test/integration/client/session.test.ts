@@ -1,14 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import net from 'node:net';
-import { join } from 'node:path';
-import { ChatSession, type ChatSessionOptions } from '../../../src-main/client/chat-session.ts';
-import { createHostVerifier } from '../../../src-main/client/host-trust.ts';
-import type { ChatSessionEvents, StateChange } from '../../../src-main/client/session-events.ts';
+import { type ChatSessionOptions } from '../../../src-main/client/chat-session.ts';
+import type { StateChange } from '../../../src-main/client/session-events.ts';
 import type { ChatMessage } from '../../../src-main/protocol/wire/messages.ts';
 import { type HostOptions, type RunningHost, startHost } from '../../../src-main/server/host.ts';
-import { KnownHosts } from '../../../src-main/store/known-hosts.ts';
-import { newKeyPair } from '../../support/loopback.ts';
 import { cleanupsAfterEach } from '../../support/lifecycle.ts';
+import { recordedSession } from '../../support/recorded-session.ts';
 
 // ChatSession against the real host, over real TCP on 127.0.0.1.
 
@@ -30,47 +27,13 @@ async function host(
   return Object.assign(h, { dataDir });
 }
 
-async function session(
+function session(
   address: { host: string; port: number },
   hostKey: Uint8Array,
   nick: string,
   options: Partial<ChatSessionOptions> = {},
 ) {
-  const knownHosts = await KnownHosts.load(
-    join(cleanups.tempDir('parley-client-'), 'known-hosts.json'),
-  );
-  const s = new ChatSession({
-    address,
-    identity: newKeyPair(),
-    nick,
-    rooms: ['lobby'],
-    trust: createHostVerifier({
-      address,
-      inviteKey: hostKey,
-      knownHosts,
-      policy: { trustNewHost: false },
-    }),
-    reconnect: { initialDelayMs: 50, maxDelayMs: 200 },
-    ...options,
-  });
-  cleanups.push(() => s.stop());
-  const log = new Map<keyof ChatSessionEvents, unknown[]>();
-  const of = <K extends keyof ChatSessionEvents>(name: K) =>
-    (log.get(name) ?? []) as ChatSessionEvents[K][0][];
-  for (const name of ['state', 'welcome', 'message', 'ack', 'synced', 'fatal', 'error'] as const) {
-    s.on(name, (data: unknown) => log.set(name, [...(log.get(name) ?? []), data]));
-  }
-  return {
-    s,
-    of,
-    async wait(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-      const start = Date.now();
-      while (!check()) {
-        if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    },
-  };
+  return recordedSession(cleanups, { address, hostKey }, { nick, ...options });
 }
 
 /** A loopback port nothing listens on: connecting there is refused at once. */
