@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   CLIENT_MESSAGE_ID_PATTERN,
+  INVITE_TOKEN_PATTERN,
   NICK_PATTERN,
   NICK_RULE,
   PUBLIC_KEY_TEXT_PATTERN,
@@ -17,3 +18,4 @@ export const PublicKeyText = z
   .string()
   .regex(PUBLIC_KEY_TEXT_PATTERN, 'not a base64url public key');
 export const ClientMessageId = z.string().regex(CLIENT_MESSAGE_ID_PATTERN, 'not a message id');
+export const InviteToken = z.string().regex(INVITE_TOKEN_PATTERN, 'not an invite token');

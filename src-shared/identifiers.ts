@@ -24,6 +24,19 @@ export const MIN_CLIENT_MESSAGE_ID_LENGTH = 8;
 export const MAX_CLIENT_MESSAGE_ID_LENGTH = 64;
 export const CLIENT_MESSAGE_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
 
+/**
+ * An invite's secret: 18 random bytes as unpadded base64url (144 bits). It travels only inside
+ * the secure channel; the host keeps only its SHA-256.
+ */
+export const INVITE_TOKEN_PATTERN = /^[A-Za-z0-9_-]{24}$/;
+
+/** Names of the form `dm.<32 hex>` belong to direct messages; nobody may create one. */
+export const DM_ROOM_PREFIX = 'dm.';
+
+export function isInviteToken(text: string): boolean {
+  return INVITE_TOKEN_PATTERN.test(text);
+}
+
 export function isValidNick(text: string): boolean {
   return NICK_PATTERN.test(text);
 }

@@ -1,16 +1,19 @@
 import { encodeBase64Url } from './base64url.ts';
-import { decodePublicKeyText, isValidRoomName } from './identifiers.ts';
+import { decodePublicKeyText, isInviteToken, isValidRoomName } from './identifiers.ts';
 import { type Result, fail, ok } from './result.ts';
 
 /**
- * `parley://HOST:PORT/ROOM#<host public key, 43 chars of unpadded base64url>`.
- * The key in the fragment is what lets a client pin the host before its first byte.
+ * `parley://HOST:PORT/ROOM?invite=TOKEN#HOSTKEY` (docs/protocol.md §11.1). The host key in the
+ * fragment lets a client pin the host before its first byte; the token, if any, admits the key
+ * that redeems it to ROOM, and is sent only inside the channel, after the host key checked out.
+ * Without a token the link only pins the host: its members and open rooms get in, nobody else.
  */
 export interface Invite {
   readonly host: string; // a DNS name, IPv4, or IPv6 without brackets
   readonly port: number;
   readonly room: string;
   readonly hostKey: Uint8Array;
+  readonly token?: string;
 }
 
 /** A host to dial without a key (trust on first use). */
@@ -39,18 +42,21 @@ export function formatAddress(host: string, port: number): string {
 }
 
 export function formatInvite(invite: Invite): string {
-  return `parley://${formatHost(invite.host)}:${invite.port}/${invite.room}#${encodeBase64Url(invite.hostKey)}`;
+  const query = invite.token === undefined ? '' : `?invite=${invite.token}`;
+  return `parley://${formatHost(invite.host)}:${invite.port}/${invite.room}${query}#${encodeBase64Url(invite.hostKey)}`;
 }
 
 export function parseInvite(text: string): Result<Invite, InviteErrorCode> {
   const input = text.trim();
   if (input.length > MAX_INVITE_LENGTH)
     return fail('invalid-invite', 'the invite link is too long');
-  const match = /^parley:\/\/([^/#?]+)\/([^/#?]*)#([A-Za-z0-9_-]*)$/i.exec(input);
+  const match = /^parley:\/\/([^/#?]+)\/([^/#?]*)(?:\?invite=([^#]*))?#([A-Za-z0-9_-]*)$/i.exec(
+    input,
+  );
   if (!match) {
-    return fail('invalid-invite', 'an invite link looks like parley://host:port/room#key');
+    return fail('invalid-invite', 'an invite link looks like parley://host:port/room?invite=…#key');
   }
-  const [, authority = '', room = '', key = ''] = match;
+  const [, authority = '', room = '', token, key = ''] = match;
   const address = parseHostAddress(authority);
   if (!address.ok) return address;
   if (!isValidRoomName(room)) {
@@ -60,7 +66,13 @@ export function parseInvite(text: string): Result<Invite, InviteErrorCode> {
   if (!hostKey) {
     return fail('invalid-invite', 'the host key after # must be 43 characters of base64url');
   }
-  return ok({ ...address.value, room, hostKey });
+  if (token !== undefined && !isInviteToken(token)) {
+    return fail(
+      'invalid-invite',
+      'the invite code after ?invite= must be 24 characters of base64url',
+    );
+  }
+  return ok({ ...address.value, room, hostKey, ...(token === undefined ? {} : { token }) });
 }
 
 /** `host`, `host:port`, `[v6]`, `[v6]:port`. */

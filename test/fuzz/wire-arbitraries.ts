@@ -1,9 +1,10 @@
 import fc from 'fast-check';
-import type {
-  ClientMessage,
-  Hello,
-  HostInfo,
-  HostMessage,
+import {
+  type ClientMessage,
+  type Hello,
+  type HostInfo,
+  type HostMessage,
+  WIRE_VERSION,
 } from '../../src-main/protocol/wire/messages.ts';
 import { anyText } from './kit.ts';
 
@@ -127,13 +128,13 @@ export const hostMessageArb: fc.Arbitrary<HostMessage> = fc.oneof(
 );
 
 export const helloArb: fc.Arbitrary<Hello> = fc.record({
-  v: fc.constant(1 as const),
+  v: fc.constant(WIRE_VERSION),
   nick: nickArb,
   software: fc.string({ maxLength: 100 }),
 });
 
 export const hostInfoArb: fc.Arbitrary<HostInfo> = fc.record({
-  v: fc.constant(1 as const),
+  v: fc.constant(WIRE_VERSION),
   name: fc.string({ maxLength: 100 }),
   software: fc.string({ maxLength: 100 }),
   rooms: fc.array(roomArb, { maxLength: 10 }),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   ClientMessageId,
+  InviteToken,
   Nick,
   PublicKeyText,
   RoomName,
@@ -11,7 +12,8 @@ import {
  * `t`, one per channel item, validated on receipt. One definition gives both the runtime
  * schema and the TypeScript type. docs/protocol.md specifies each field.
  */
-export const WIRE_VERSION = 1;
+/** 2: private rooms (membership, invites, room events). A host refuses any other version. */
+export const WIRE_VERSION = 2;
 export const MAX_TEXT_BYTES = 16 * 1024;
 /** Host info's certificate chain: at most this many certificates of at most 12 KiB each. */
 export const MAX_CERTS = 8;
@@ -33,6 +35,87 @@ const publicKey = PublicKeyText;
 const seq = z.number().int().nonnegative();
 const timestamp = z.number().int().nonnegative();
 
+// ── rooms and membership (docs/protocol.md §11) ────────────────────────────────────────
+
+/** A member's standing in a room, highest first. */
+export const Role = z.enum(['owner', 'admin', 'member']);
+export type Role = z.infer<typeof Role>;
+const inviteToken = InviteToken;
+/** An invite's public handle for listing and revoking: not the token, not derived from it. */
+const inviteId = z.string().regex(/^[A-Za-z0-9_-]{8,16}$/, 'not an invite id');
+/** A membership request's id, chosen by the client and echoed in its answer. */
+const rid = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+export const MAX_TOPIC_LENGTH = 300;
+const topic = z.string().max(MAX_TOPIC_LENGTH);
+/** At most 30 days and at most 10 000 uses; no expiry or no use limit is `null`. */
+export const MAX_INVITE_TTL_MS = 30 * 24 * 3600 * 1000;
+export const MAX_INVITE_USES = 10_000;
+
+/** Who a room event names: the nickname at the time, and the key it belongs to. */
+const Person = z.object({ nick, key: publicKey });
+export type Person = z.infer<typeof Person>;
+
+/** A room the client may see: one it is a member of, or an open room it may join. */
+export const RoomInfo = z.object({
+  room,
+  kind: z.enum(['room', 'dm']),
+  /** The client's role; absent for an open room it has not joined. */
+  role: Role.optional(),
+  topic: topic.optional(),
+  /** Anyone who connects may join an open room. */
+  open: z.boolean(),
+  /** A direct message's other member. */
+  peer: Person.optional(),
+});
+export type RoomInfo = z.infer<typeof RoomInfo>;
+
+/**
+ * Something done to a room, kept in its timeline with a seq like a message: everyone in the
+ * room sees who did what to whom, live and in history.
+ */
+export const RoomEventAction = z.enum([
+  'created', // actor created the room
+  'joined', // actor became a member (an open room, an invite, a direct message)
+  'left', // actor gave up membership
+  'removed', // actor removed target
+  'banned', // actor banned target (and removed them)
+  'unbanned', // actor lifted target's ban
+  'role', // actor gave target `role`
+  'topic', // actor set the topic to `topic`
+  'opened', // actor made the room open to anyone who connects
+  'closed', // actor made it invite-only again
+]);
+export type RoomEventAction = z.infer<typeof RoomEventAction>;
+
+export const RoomEvent = z.object({
+  t: z.literal('event'),
+  room,
+  seq,
+  ts: timestamp,
+  action: RoomEventAction,
+  /** Absent when the host's operator acted from the host machine. */
+  actor: Person.optional(),
+  target: Person.optional(),
+  role: Role.optional(),
+  topic: topic.optional(),
+  history: z.boolean().optional(),
+});
+export type RoomEvent = z.infer<typeof RoomEvent>;
+
+export const InviteInfo = z.object({
+  id: inviteId,
+  room,
+  role: Role,
+  /** Uses left; null: no limit. */
+  usesLeft: z.number().int().nonnegative().nullable(),
+  /** ms since the epoch; null: never. */
+  expiresAt: timestamp.nullable(),
+  /** Absent when the operator made it on the host machine. */
+  createdBy: Person.optional(),
+  createdAt: timestamp,
+});
+export type InviteInfo = z.infer<typeof InviteInfo>;
+
 // ── handshake payloads ──────────────────────────────────────────────────────────────
 
 /** Message 2 (host → client), encrypted: who the host says it is and what it offers. */
@@ -40,6 +123,10 @@ export const HostInfo = z.object({
   v: z.literal(WIRE_VERSION),
   name: z.string().max(100),
   software: z.string().max(100),
+  /**
+   * Open rooms only: this is sent before the host knows who is connecting, so it names no
+   * private room. A member learns its rooms from `rooms` after the welcome.
+   */
   rooms: z.array(room).max(1000),
   limits: z.object({
     maxTextBytes: z.number().int().positive(),
@@ -83,12 +170,49 @@ export const ClientMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('history'), room, before: seq, limit: z.number().int().min(1).max(500) }),
   z.object({ t: z.literal('ping'), n: z.number().int() }),
   z.object({ t: z.literal('pong'), n: z.number().int() }),
+  // Membership (docs/protocol.md §11). Each carries a client-chosen `rid`, and gets exactly one
+  // answer carrying the same `rid`: its own reply, `done`, or an `error`.
+  /** Becomes a member of the invite's room. A member redeeming again spends no use. */
+  z.object({ t: z.literal('redeem'), rid, token: inviteToken }),
+  z.object({
+    t: z.literal('invite-create'),
+    rid,
+    room,
+    role: Role,
+    /** null: no limit. */
+    uses: z.number().int().min(1).max(MAX_INVITE_USES).nullable(),
+    /** null: never expires. */
+    expiresInMs: z.number().int().min(60_000).max(MAX_INVITE_TTL_MS).nullable(),
+  }),
+  z.object({ t: z.literal('invite-list'), rid, room }),
+  z.object({ t: z.literal('invite-revoke'), rid, room, id: inviteId }),
+  /** Creates a room with the sender as its owner; answered with `room`. */
+  z.object({ t: z.literal('create'), rid, room, open: z.boolean().optional() }),
+  z.object({ t: z.literal('topic'), rid, room, topic }),
+  /** Sets whether anyone who connects may join (owners only). */
+  z.object({ t: z.literal('set-open'), rid, room, open: z.boolean() }),
+  /** Gives up membership: the room leaves the client's list until it is invited again. */
+  z.object({ t: z.literal('part'), rid, room }),
+  /** Removes a member; `ban` also refuses every future invite for that key. */
+  z.object({ t: z.literal('remove'), rid, room, key: publicKey, ban: z.boolean() }),
+  z.object({ t: z.literal('unban'), rid, room, key: publicKey }),
+  z.object({ t: z.literal('set-role'), rid, room, key: publicKey, role: Role }),
+  /** Opens (or finds) the direct-message room with a key that shares a room with the sender. */
+  z.object({ t: z.literal('dm'), rid, key: publicKey }),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 
 // ── host → client ───────────────────────────────────────────────────────────────────
 
-export const Member = z.object({ nick, fp: fingerprint, key: publicKey });
+export const Member = z.object({
+  nick,
+  fp: fingerprint,
+  key: publicKey,
+  /** The member's role; absent in a presence-only listing. */
+  role: Role.optional(),
+  /** Whether the member has a connection in the room now. */
+  online: z.boolean().optional(),
+});
 export type Member = z.infer<typeof Member>;
 
 export const ChatMessage = z.object({
@@ -114,6 +238,16 @@ export const HostErrorCode = z.enum([
   'rate-limited',
   'nick-taken',
   'internal',
+  // Membership (docs/protocol.md §11).
+  'forbidden', // the sender's role does not allow this
+  'room-exists', // `create` of a name that is taken (or reserved, as `dm.` names are)
+  'not-member', // `remove`, `set-role` or `dm` naming a key that is not a member
+  'banned', // an invite for a room that has banned this key
+  'invite-unknown', // no such token (or it was never issued)
+  'invite-expired',
+  'invite-used-up',
+  'invite-revoked',
+  'too-many-rooms', // the key is in as many rooms as the host allows
 ]);
 export type HostErrorCode = z.infer<typeof HostErrorCode>;
 
@@ -158,10 +292,39 @@ export const HostMessage = z.discriminatedUnion('t', [
     message: z.string().max(500),
     /** The client message id or room the error is about. */
     ref: z.string().max(100).optional(),
+    /** Set when the error answers a membership request: its `rid`. */
+    rid: rid.optional(),
     retryAfterMs: z.number().int().nonnegative().optional(),
   }),
   z.object({ t: z.literal('ping'), n: z.number().int() }),
   z.object({ t: z.literal('pong'), n: z.number().int() }),
+  // Membership (docs/protocol.md §11).
+  /** After the welcome: every room this key may see. Replaces the client's list. */
+  z.object({ t: z.literal('rooms'), rooms: z.array(RoomInfo).max(1000) }),
+  /**
+   * One room was added to this key's list or changed (role, topic, open). With `rid`: the
+   * answer to `create` or `dm`.
+   */
+  z.object({ t: z.literal('room'), info: RoomInfo, rid: rid.optional() }),
+  /**
+   * This key is no longer a member: removed or banned by `by`, or it parted. Nothing more of
+   * the room is sent; the client drops it from its list.
+   */
+  z.object({
+    t: z.literal('removed'),
+    room,
+    reason: z.enum(['removed', 'banned', 'parted']),
+    by: Person.optional(),
+  }),
+  RoomEvent,
+  /** The answer to `redeem`: the key is a member of `room` with `role`. */
+  z.object({ t: z.literal('redeemed'), rid, room, role: Role }),
+  /** The answer to `invite-create`: the token is shown once and never again. */
+  z.object({ t: z.literal('invite'), rid, invite: InviteInfo, token: inviteToken }),
+  /** The answer to `invite-list`: the room's live invites (not revoked, expired or used up). */
+  z.object({ t: z.literal('invites'), rid, room, invites: z.array(InviteInfo).max(500) }),
+  /** The answer to `invite-revoke`, `topic`, `set-open`, `part`, `remove`, `unban`, `set-role`. */
+  z.object({ t: z.literal('done'), rid }),
 ]);
 export type HostMessage = z.infer<typeof HostMessage>;
 
@@ -177,5 +340,7 @@ export const CloseCode = {
   full: 'full',
   /** The host failed while serving this connection; nobody else was affected. Reconnect. */
   internal: 'internal',
+  /** The client speaks another wire version (its hello's `v`): update one side. */
+  version: 'version',
   bye: 'bye',
 } as const;

@@ -34,7 +34,7 @@ import { cleanupsAfterEach, until } from '../../support/lifecycle.ts';
 const cleanups = cleanupsAfterEach();
 
 const HOST_INFO: HostInfo = {
-  v: 1,
+  v: 2,
   name: 'Fake',
   software: 'test',
   rooms: ['lobby', 'dev'],
@@ -214,7 +214,7 @@ describe('ChatSession against a scripted host', () => {
     const early = s.send('lobby', 'typed before connecting');
     s.start();
     const peer = new Peer(await next);
-    expect(peer.hello).toEqual({ v: 1, nick: 'alice', software: 'parley/0.1.0' });
+    expect(peer.hello).toEqual({ v: 2, nick: 'alice', software: 'parley/0.1.0' });
     peer.send({ t: 'welcome', nick: 'alice', fp: 'ME' });
     const joins = await peer.waitFor('join', 2);
     expect(joins.map((j) => j.room)).toEqual(['lobby', 'dev']);
