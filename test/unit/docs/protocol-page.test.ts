@@ -133,16 +133,14 @@ describe('docs/protocol.md', () => {
     expect(listed.sort()).toEqual(schemaFields(Hello.shape));
   });
 
-  it('§8.1 lists every client → host message type with exactly its fields', () => {
-    expect(Object.fromEntries(pageTypes(section('### 8.1')))).toEqual(
-      Object.fromEntries(schemaTypes(ClientMessage)),
-    );
+  it('§8.1 and §11.2 list every client → host message type with exactly its fields', () => {
+    const listed = new Map([...pageTypes(section('### 8.1')), ...pageTypes(section('### 11.2'))]);
+    expect(Object.fromEntries(listed)).toEqual(Object.fromEntries(schemaTypes(ClientMessage)));
   });
 
-  it('§8.2 lists every host → client message type with exactly its fields', () => {
-    expect(Object.fromEntries(pageTypes(section('### 8.2')))).toEqual(
-      Object.fromEntries(schemaTypes(HostMessage)),
-    );
+  it('§8.2 and §11.3 list every host → client message type with exactly its fields', () => {
+    const listed = new Map([...pageTypes(section('### 8.2')), ...pageTypes(section('### 11.3'))]);
+    expect(Object.fromEntries(listed)).toEqual(Object.fromEntries(schemaTypes(HostMessage)));
   });
 
   it('§8.2 lists the presence events the schema allows', () => {
@@ -153,8 +151,11 @@ describe('docs/protocol.md', () => {
     expect(codes(events).sort()).toEqual([...schema].sort());
   });
 
-  it('§8.2 lists every error code, and no other', () => {
-    const rows = tableWith(section('### 8.2'), 'code').rows;
+  it('§8.2 and §11.3 list every error code, and no other', () => {
+    const rows = [
+      ...tableWith(section('### 8.2'), 'code').rows,
+      ...tableWith(section('### 11.3'), 'code').rows,
+    ];
     expect(rows.flatMap(([code = '']) => codes(code)).sort()).toEqual(
       [...HostErrorCode.options].sort(),
     );
