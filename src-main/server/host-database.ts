@@ -9,11 +9,22 @@
 import fs from 'node:fs';
 import nodePath from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import type { SQLOutputValue, StatementSync } from 'node:sqlite';
+import type { StatementSync } from 'node:sqlite';
 import { equalBytes } from '../../src-shared/bytes.ts';
 import { HostDatabaseError, toHostDatabaseError } from './db/errors.ts';
 import { foldNick } from './db/fold-nick.ts';
+import {
+  MESSAGE_COLUMNS,
+  type Row,
+  column,
+  isBytes,
+  isNumber,
+  isString,
+  toStoredMessage,
+} from './db/message-row.ts';
+import type { RoomEventRecord } from './db/room-event-json.ts';
 import { migrate } from './db/schema.ts';
+import { RoomStore } from './room-store.ts';
 
 export { HostDatabaseError } from './db/errors.ts';
 export type { HostDatabaseErrorCode } from './db/errors.ts';
@@ -43,6 +54,11 @@ export interface StoredMessage {
   text: string;
   clientMsgId: string;
   sentAt: number;
+  /**
+   * Set for a room event row (docs/protocol.md §11): then text and clientMsgId are '', and the
+   * actor is senderKey/nick, unless senderKey is all zeros: the host's operator.
+   */
+  event?: RoomEventRecord;
 }
 
 export interface AppendResult {
@@ -63,6 +79,11 @@ export interface HostDatabaseOptions {
   dedupeWindow?: number;
   /** How long a statement waits for another connection's lock before failing 'locked'. Default 5 s. */
   busyTimeoutMs?: number;
+  /**
+   * Told about a stored room event that does not decode (an edited or damaged file); the row is
+   * left out of the history that is read. Only the seq and room are given, nothing of the content.
+   */
+  onSkippedRow?: (seq: number, room: string) => void;
 }
 
 export type ClaimNickResult = { ok: true } | { ok: false; ownerKey: Uint8Array };
@@ -71,33 +92,6 @@ const DEFAULT_HISTORY_LIMIT = 1000;
 const DEFAULT_DEDUPE_WINDOW = 10_000;
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 const KEY_LENGTH = 32;
-
-const MESSAGE_COLUMNS = 'seq, room, sender_key, nick, text, client_msg_id, sent_at';
-
-type Row = Record<string, SQLOutputValue>;
-
-function column<T>(row: Row, name: string, check: (value: unknown) => value is T): T {
-  const value = row[name];
-  if (!check(value)) {
-    throw new HostDatabaseError('schema', `unexpected value type in column ${name}`);
-  }
-  return value;
-}
-const isNumber = (v: unknown): v is number => typeof v === 'number';
-const isString = (v: unknown): v is string => typeof v === 'string';
-const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
-
-function toStoredMessage(row: Row): StoredMessage {
-  return {
-    seq: column(row, 'seq', isNumber),
-    room: column(row, 'room', isString),
-    senderKey: column(row, 'sender_key', isBytes),
-    nick: column(row, 'nick', isString),
-    text: column(row, 'text', isString),
-    clientMsgId: column(row, 'client_msg_id', isString),
-    sentAt: column(row, 'sent_at', isNumber),
-  };
-}
 
 function keyId(key: Uint8Array): string {
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('base64');
@@ -169,8 +163,10 @@ function prepareFile(path: string): void {
  */
 export class HostDatabase {
   readonly #db: DatabaseSync;
+  readonly #rooms: RoomStore;
   readonly #historyLimit: number;
   readonly #dedupeWindow: number;
+  readonly #onSkippedRow: ((seq: number, room: string) => void) | undefined;
   #closed = false;
 
   readonly #begin: StatementSync;
@@ -188,15 +184,21 @@ export class HostDatabase {
   readonly #countSender: StatementSync;
   readonly #recent: StatementSync;
   readonly #before: StatementSync;
-  readonly #rooms: StatementSync;
   readonly #insertNick: StatementSync;
   readonly #nickOwner: StatementSync;
   readonly #checkpoint: StatementSync;
 
-  private constructor(db: DatabaseSync, historyLimit: number, dedupeWindow: number) {
+  private constructor(
+    db: DatabaseSync,
+    historyLimit: number,
+    dedupeWindow: number,
+    onSkippedRow: ((seq: number, room: string) => void) | undefined,
+  ) {
     this.#db = db;
+    this.#onSkippedRow = onSkippedRow;
     this.#historyLimit = historyLimit;
     this.#dedupeWindow = dedupeWindow;
+    this.#rooms = new RoomStore(db, { historyLimit });
     const prepare = (sql: string): StatementSync => db.prepare(sql);
 
     this.#begin = prepare('BEGIN IMMEDIATE');
@@ -245,7 +247,6 @@ export class HostDatabase {
       `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room = ? AND seq < ?
        ORDER BY seq DESC LIMIT ?`,
     );
-    this.#rooms = prepare('SELECT name FROM rooms WHERE message_count > 0 ORDER BY name');
     this.#insertNick = prepare(
       `INSERT INTO nicks (folded, nick, owner_key) VALUES (?, ?, ?)
        ON CONFLICT (folded) DO NOTHING`,
@@ -280,7 +281,7 @@ export class HostDatabase {
       db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
       db.exec('PRAGMA trusted_schema = OFF');
       migrate(db);
-      return new HostDatabase(db, historyLimit, dedupeWindow);
+      return new HostDatabase(db, historyLimit, dedupeWindow, options.onSkippedRow);
     } catch (error) {
       try {
         db?.close();
@@ -375,7 +376,7 @@ export class HostDatabase {
     this.#assertOpen();
     checkCount(limit, 'limit', 0);
     return this.#read('recentMessages', () =>
-      this.#recent.all(room, limit).map(toStoredMessage).reverse(),
+      this.#messages(this.#recent.all(room, limit)).reverse(),
     );
   }
 
@@ -385,7 +386,7 @@ export class HostDatabase {
     checkCount(limit, 'limit', 0);
     if (!Number.isSafeInteger(beforeSeq)) throw new RangeError('beforeSeq must be an integer');
     return this.#read('messagesBefore', () =>
-      this.#before.all(room, beforeSeq, limit).map(toStoredMessage).reverse(),
+      this.#messages(this.#before.all(room, beforeSeq, limit)).reverse(),
     );
   }
 
@@ -442,10 +443,10 @@ export class HostDatabase {
     );
   }
 
-  /** Rooms that have any history, sorted by name. */
-  rooms(): string[] {
+  /** Rooms, members, bans and invites, over the same connection. */
+  get rooms(): RoomStore {
     this.#assertOpen();
-    return this.#read('rooms', () => this.#rooms.all().map((row) => column(row, 'name', isString)));
+    return this.#rooms;
   }
 
   /** Folds the WAL into the main file and truncates it (for a graceful shutdown). */
@@ -472,7 +473,8 @@ export class HostDatabase {
   #original(resend: NewMessage, seen: Row): StoredMessage {
     const seq = column(seen, 'seq', isNumber);
     const row = this.#messageBySeq.get(seq);
-    if (row !== undefined) return toStoredMessage(row);
+    const stored = row === undefined ? undefined : toStoredMessage(row);
+    if (stored !== undefined) return stored;
     return {
       seq,
       room: column(seen, 'room', isString),
@@ -482,6 +484,17 @@ export class HostDatabase {
       clientMsgId: resend.clientMsgId,
       sentAt: column(seen, 'sent_at', isNumber),
     };
+  }
+
+  /** The rows as messages, leaving out (and reporting) event rows that do not decode. */
+  #messages(rows: readonly Row[]): StoredMessage[] {
+    const out: StoredMessage[] = [];
+    for (const row of rows) {
+      const message = toStoredMessage(row);
+      if (message !== undefined) out.push(message);
+      else this.#onSkippedRow?.(column(row, 'seq', isNumber), column(row, 'room', isString));
+    }
+    return out;
   }
 
   #transaction<T>(operation: string, body: () => T): T {

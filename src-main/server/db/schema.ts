@@ -54,6 +54,83 @@ const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX nicks_owner ON nicks (owner_key);
   `,
+  // 1 → 2: private rooms (docs/protocol.md §11). Rooms rows now exist for every room, with or
+  // without history; membership, bans and invites are kept per room; events share the timeline.
+  `
+  ALTER TABLE rooms ADD COLUMN kind TEXT NOT NULL DEFAULT 'room' CHECK (kind IN ('room', 'dm'));
+  ALTER TABLE rooms ADD COLUMN open INTEGER NOT NULL DEFAULT 0 CHECK (open IN (0, 1));
+  ALTER TABLE rooms ADD COLUMN topic TEXT NOT NULL DEFAULT '';
+  ALTER TABLE rooms ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE rooms ADD COLUMN dm_key_a BLOB CHECK (dm_key_a IS NULL OR length(dm_key_a) = 32);
+  ALTER TABLE rooms ADD COLUMN dm_key_b BLOB CHECK (dm_key_b IS NULL OR length(dm_key_b) = 32);
+
+  CREATE TABLE members (
+    room       TEXT    NOT NULL REFERENCES rooms (name),
+    member_key BLOB    NOT NULL CHECK (length(member_key) = 32),
+    role       TEXT    NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
+    nick       TEXT    NOT NULL,
+    joined_at  INTEGER NOT NULL,
+    PRIMARY KEY (room, member_key)
+  ) WITHOUT ROWID;
+  CREATE INDEX members_key ON members (member_key);
+
+  CREATE TABLE bans (
+    room       TEXT    NOT NULL REFERENCES rooms (name),
+    banned_key BLOB    NOT NULL CHECK (length(banned_key) = 32),
+    banned_at  INTEGER NOT NULL,
+    PRIMARY KEY (room, banned_key)
+  ) WITHOUT ROWID;
+
+  -- Only the token's SHA-256 is kept, as the key it is looked up by: a copy of this file admits
+  -- nobody, and an index lookup on a hash tells nothing about the token.
+  CREATE TABLE invites (
+    token_hash      BLOB    PRIMARY KEY CHECK (length(token_hash) = 32),
+    id              TEXT    NOT NULL UNIQUE,
+    room            TEXT    NOT NULL REFERENCES rooms (name),
+    role            TEXT    NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
+    uses_left       INTEGER CHECK (uses_left IS NULL OR uses_left >= 0),
+    expires_at      INTEGER,
+    revoked_at      INTEGER,
+    created_by      BLOB    CHECK (created_by IS NULL OR length(created_by) = 32),
+    created_by_nick TEXT,
+    created_at      INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX invites_room ON invites (room);
+
+  -- What the running host tells the parley host command in another process (its public address).
+  CREATE TABLE host_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) WITHOUT ROWID;
+
+  -- A room event's details as JSON (room-event-json.ts); NULL for a chat message.
+  ALTER TABLE messages ADD COLUMN event TEXT;
+
+  -- Upgrade: every room stays and is private (open defaults to 0); every key that spoke in a room
+  -- (a row in messages or dedupe) becomes a member with its latest nickname, so nobody who was
+  -- there loses the room. Nobody is owner: the host issues an owner invite at start.
+  INSERT INTO rooms (name, message_count)
+    SELECT DISTINCT room, 0 FROM dedupe WHERE true
+    ON CONFLICT (name) DO NOTHING;
+  WITH spoke AS (
+    SELECT room, sender_key, nick, seq, sent_at FROM messages
+    UNION ALL
+    SELECT room, sender_key, nick, seq, sent_at FROM dedupe
+  ),
+  latest AS (
+    SELECT sender_key, nick FROM (
+      SELECT sender_key, nick,
+             row_number() OVER (PARTITION BY sender_key ORDER BY seq DESC) AS newest
+      FROM spoke
+    ) WHERE newest = 1
+  )
+  INSERT INTO members (room, member_key, role, nick, joined_at)
+    SELECT spoke.room, spoke.sender_key, 'member', latest.nick, min(spoke.sent_at)
+    FROM spoke JOIN latest ON latest.sender_key = spoke.sender_key
+    GROUP BY spoke.room, spoke.sender_key;
+  UPDATE rooms SET created_at = coalesce(
+    (SELECT min(joined_at) FROM members WHERE members.room = rooms.name), 0);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

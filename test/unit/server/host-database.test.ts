@@ -96,9 +96,9 @@ describe('HostDatabase appending and reading', () => {
 
   it('lists the rooms that have history', () => {
     const db = openDb();
-    expect(db.rooms()).toEqual([]);
+    expect(db.rooms.rooms().map((r) => r.name)).toEqual([]);
     db.appendMessages([msg({ room: 'zeta' }), msg({ room: 'alpha' }), msg({ room: 'zeta' })]);
-    expect(db.rooms()).toEqual(['alpha', 'zeta']);
+    expect(db.rooms.rooms().map((r) => r.name)).toEqual(['alpha', 'zeta']);
   });
 
   it('pages backwards with messagesBefore', () => {
@@ -214,7 +214,7 @@ describe('HostDatabase history trimming', () => {
     expect(db.recentMessages('lobby', 100).map((m) => m.text)).toEqual(['big4', 'big5', 'big6']);
     expect(db.recentMessages('quiet', 100).map((m) => m.text)).toEqual(['q0']);
     expect(rowCount('lobby')).toBe(3);
-    expect(db.rooms()).toEqual(['lobby', 'quiet']);
+    expect(db.rooms.rooms().map((r) => r.name)).toEqual(['lobby', 'quiet']);
   });
 
   it('applies a lower limit after reopening and never reuses a seq', () => {
@@ -275,7 +275,7 @@ describe('HostDatabase file and lifecycle', () => {
     expect(second.recentMessages('lobby', 10)).toEqual(
       [appended[0], appended[2]].map((r) => r?.message),
     );
-    expect(second.rooms()).toEqual(['lobby', 'other']);
+    expect(second.rooms.rooms().map((r) => r.name)).toEqual(['lobby', 'other']);
     expect(second.claimNick('ALICE', bob)).toEqual({ ok: false, ownerKey: alice });
     const [again, fresh] = second.appendMessages([original, msg()]);
     expect(again?.duplicate).toBe(true);

@@ -1,0 +1,68 @@
+// A room event's details as stored in messages.event: JSON, checked again when read back, because
+// the file may have been edited or damaged and a bad row must not reach a client (or crash the host).
+import { z } from 'zod';
+import { decodePublicKeyText } from '../../../src-shared/identifiers.ts';
+import { Nick, PublicKeyText } from '../../../src-shared/identifier-schemas.ts';
+import { MAX_TOPIC_LENGTH, Role, RoomEventAction } from '../../protocol/wire/messages.ts';
+
+/** Someone a room record names: the key, and the nickname at the time. */
+export interface PersonRecord {
+  key: Uint8Array;
+  nick: string;
+}
+
+/** What a room event row says happened; the actor is the row's sender (all zeros: the operator). */
+export interface RoomEventRecord {
+  action: RoomEventAction;
+  target?: PersonRecord;
+  role?: Role;
+  topic?: string;
+}
+
+const StoredEvent = z.object({
+  action: RoomEventAction,
+  target: z.object({ key: PublicKeyText, nick: Nick }).optional(),
+  role: Role.optional(),
+  topic: z.string().max(MAX_TOPIC_LENGTH).optional(),
+});
+
+export function encodeRoomEvent(event: RoomEventRecord): string {
+  return JSON.stringify({
+    action: event.action,
+    ...(event.target === undefined
+      ? {}
+      : {
+          target: {
+            key: Buffer.from(event.target.key).toString('base64url'),
+            nick: event.target.nick,
+          },
+        }),
+    ...(event.role === undefined ? {} : { role: event.role }),
+    ...(event.topic === undefined ? {} : { topic: event.topic }),
+  });
+}
+
+/** The event, or undefined when the text is not a valid stored event. */
+export function decodeRoomEvent(text: string): RoomEventRecord | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const parsed = StoredEvent.safeParse(json);
+  if (!parsed.success) return undefined;
+  const { action, target, role, topic } = parsed.data;
+  let person: PersonRecord | undefined;
+  if (target !== undefined) {
+    const key = decodePublicKeyText(target.key);
+    if (key === undefined) return undefined;
+    person = { key, nick: target.nick };
+  }
+  return {
+    action,
+    ...(person === undefined ? {} : { target: person }),
+    ...(role === undefined ? {} : { role }),
+    ...(topic === undefined ? {} : { topic }),
+  };
+}
