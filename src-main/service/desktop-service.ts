@@ -3,7 +3,7 @@ import { encodeBase64Url } from '../../src-shared/base64url.ts';
 import { fingerprint } from '../../src-shared/fingerprint.ts';
 import { isValidRoomName } from '../../src-shared/identifiers.ts';
 import { parseInvite } from '../../src-shared/invite.ts';
-import type { EventName, EventPayload } from '../../src-shared/ipc/contract.ts';
+import type { EventName, EventPayload, RequestOutput } from '../../src-shared/ipc/contract.ts';
 import type {
   AppSnapshot,
   AuthorityView,
@@ -501,6 +501,44 @@ export class DesktopService implements RequestHandlers {
     if (!url) throw new ServiceError('refused', 'only http and https links can be opened');
     await this.#openExternal(url);
     return {};
+  }
+
+  // ── private rooms ───────────────────────────────────────────────────────────────────
+
+  createInvite(_input: ParsedInput<'createInvite'>): Promise<RequestOutput<'createInvite'>> {
+    return Promise.reject(new ServiceError('internal', 'not yet'));
+  }
+
+  listInvites(_input: ParsedInput<'listInvites'>): Promise<RequestOutput<'listInvites'>> {
+    return Promise.reject(new ServiceError('internal', 'not yet'));
+  }
+
+  revokeInvite(_input: ParsedInput<'revokeInvite'>): Promise<Record<string, never>> {
+    return Promise.reject(new ServiceError('internal', 'not yet'));
+  }
+
+  createRoom(_input: ParsedInput<'createRoom'>): Promise<{ room: string }> {
+    return Promise.reject(new ServiceError('internal', 'not yet'));
+  }
+
+  setTopic(_input: ParsedInput<'setTopic'>): Promise<Record<string, never>> {
+    return Promise.reject(new ServiceError('internal', 'not yet'));
+  }
+
+  partRoom(_input: ParsedInput<'partRoom'>): Promise<Record<string, never>> {
+    return Promise.reject(new ServiceError('internal', 'not yet'));
+  }
+
+  removeMember(_input: ParsedInput<'removeMember'>): Promise<Record<string, never>> {
+    return Promise.reject(new ServiceError('internal', 'not yet'));
+  }
+
+  setRole(_input: ParsedInput<'setRole'>): Promise<Record<string, never>> {
+    return Promise.reject(new ServiceError('internal', 'not yet'));
+  }
+
+  openDm(_input: ParsedInput<'openDm'>): Promise<{ room: string }> {
+    return Promise.reject(new ServiceError('internal', 'not yet'));
   }
 
   // ── the session ─────────────────────────────────────────────────────────────────────

@@ -1,6 +1,6 @@
 import { isValidRoomName } from '../../src-shared/identifiers.ts';
 import type { HostAddress } from '../../src-shared/invite.ts';
-import type { MemberView } from '../../src-shared/ipc/domain.ts';
+import type { MemberView, RoomView } from '../../src-shared/ipc/domain.ts';
 import type { MembersUpdate, Presence } from '../client/session-events.ts';
 import { hostId } from '../store/known-hosts.ts';
 import type { LocalHistory } from './local-history.ts';
@@ -15,11 +15,7 @@ export interface HostContext {
   readonly address: HostAddress;
 }
 
-export interface RoomEntry {
-  readonly name: string;
-  readonly joined: boolean;
-  readonly unread: number;
-}
+export type RoomEntry = RoomView;
 
 export interface RoomsModelEvents {
   rooms(list: RoomEntry[]): void;
@@ -180,9 +176,13 @@ export class RoomsModel {
       for (const { room } of this.#history.rooms(this.#host.id)) names.add(room);
     }
     for (const room of this.#joined) names.add(room);
-    return [...names]
-      .filter(isValidRoomName)
-      .map((name) => ({ name, joined: this.#joined.has(name), unread: this.#unread.get(name) }));
+    return [...names].filter(isValidRoomName).map((name) => ({
+      name,
+      joined: this.#joined.has(name),
+      unread: this.#unread.get(name),
+      kind: name.startsWith('dm.') ? ('dm' as const) : ('room' as const),
+      open: false,
+    }));
   }
 
   emitRooms(): void {

@@ -9,10 +9,23 @@ import {
   CertificateProblem,
   ChatMessageView,
   ConnectionState,
+  InviteRefusal,
+  InviteView,
+  MAX_INVITE_TTL_MS,
+  MAX_INVITE_USES,
+  MAX_TOPIC_LENGTH,
   MemberView,
+  PersonView,
   PresenceEvent,
+  Role,
+  RoomEventView,
+  RoomView,
   Settings,
 } from './domain.ts';
+
+const Empty = z.object({}).strict();
+/** Rooms are managed by name; a direct message's name is its host's, never typed. */
+const RoomInput = z.object({ room: RoomName }).strict();
 
 /**
  * The typed IPC contract between the renderer and main, as one definition: each request's
@@ -55,7 +68,15 @@ export const requests = {
       beforeSeq: z.number().int().optional(),
       limit: z.number().int().min(1).max(500),
     }),
-    output: z.object({ messages: z.array(ChatMessageView), more: z.boolean() }),
+    output: z.object({
+      messages: z.array(ChatMessageView),
+      /**
+       * The room events kept in the same span (created, joined, removed, topic, ...): merge
+       * them with `messages` by seq. Absent: none.
+       */
+      events: z.array(RoomEventView).optional(),
+      more: z.boolean(),
+    }),
   },
   typing: { input: z.object({ room: RoomName }), output: z.object({}) },
   setNick: { input: z.object({ nick: Nick }), output: z.object({}) },
@@ -91,6 +112,65 @@ export const requests = {
   },
   /** Opens an http(s) link from a message in the system browser, after validation in main. */
   openExternal: { input: z.object({ url: z.string().max(4096) }), output: z.object({}) },
+
+  // ── private rooms (admins and owners; the host decides, a refusal is `forbidden` & co.) ──
+  /**
+   * A new invite link for `room` (admin+; `role` at most one's own). The link carries the
+   * token: it is shown once, here, and never stored by Parley.
+   */
+  createInvite: {
+    input: z
+      .object({
+        room: RoomName,
+        role: Role,
+        /** null: no use limit. */
+        uses: z.number().int().min(1).max(MAX_INVITE_USES).nullable(),
+        /** null: never expires. At least a minute. */
+        expiresInMs: z.number().int().min(60_000).max(MAX_INVITE_TTL_MS).nullable(),
+      })
+      .strict(),
+    output: z.object({
+      link: z.string(),
+      id: z.string(),
+      role: Role,
+      expiresAt: z.number().nullable(),
+      usesLeft: z.number().int().nullable(),
+    }),
+  },
+  /** The room's live invites (admin+): not revoked, expired or used up. */
+  listInvites: { input: RoomInput, output: z.array(InviteView) },
+  revokeInvite: {
+    input: z
+      .object({ room: RoomName, id: z.string().regex(/^[A-Za-z0-9_-]{8,16}$/, 'not an invite id') })
+      .strict(),
+    output: Empty,
+  },
+  /** A new room with us as its owner (admins of any room may); it is joined at once. */
+  createRoom: {
+    input: z.object({ room: RoomName, open: z.boolean().optional() }).strict(),
+    output: z.object({ room: RoomName }),
+  },
+  /** '' clears it. Admin+ (either member in a direct message). */
+  setTopic: {
+    input: z.object({ room: RoomName, topic: z.string().max(MAX_TOPIC_LENGTH) }).strict(),
+    output: Empty,
+  },
+  /** Gives up membership: the room leaves the list until someone invites us again. */
+  partRoom: { input: RoomInput, output: Empty },
+  /** Removes `key` from the room; `ban` also refuses every future invite for it. */
+  removeMember: {
+    input: z.object({ room: RoomName, key: PublicKeyText, ban: z.boolean() }).strict(),
+    output: Empty,
+  },
+  setRole: {
+    input: z.object({ room: RoomName, key: PublicKeyText, role: Role }).strict(),
+    output: Empty,
+  },
+  /** Opens (or finds) the direct message with `key`, who must share a room with us. */
+  openDm: {
+    input: z.object({ key: PublicKeyText }).strict(),
+    output: z.object({ room: RoomName }),
+  },
 } as const;
 
 export const events = {
@@ -127,13 +207,33 @@ export const events = {
     certificateProblem: CertificateProblem.optional(),
   }),
   unread: z.object({ counts: z.record(z.string(), z.number().int()), total: z.number().int() }),
-  rooms: z.array(z.object({ name: RoomName, joined: z.boolean(), unread: z.number().int() })),
+  rooms: z.array(RoomView),
   settings: Settings,
   /** A notification was clicked, or an invite arrived from the OS: show this room. */
   openRoom: z.object({ room: RoomName }),
   /** An invite link arrived from the OS (second instance, parley:// handler). */
   openInvite: z.object({ invite: z.string() }),
   error: z.object({ code: z.string(), message: z.string() }),
+  /** A room event for the timeline (live, or replayed on join with `history`). */
+  roomEvent: RoomEventView,
+  /**
+   * We are no longer a member of `room` (removed or banned by `by`, or we parted): it left the
+   * list, with its local history. Show "You were removed from #room by alice".
+   */
+  roomRemoved: z.object({
+    room: RoomName,
+    reason: z.enum(['removed', 'banned', 'parted']),
+    by: PersonView.optional(),
+  }),
+  /**
+   * The invite we connected with was not taken (the connection stays, for the rooms we are
+   * already in): expired, used up, revoked, unknown, banned, or too many tries.
+   */
+  inviteRefused: z.object({
+    code: InviteRefusal,
+    message: z.string(),
+    room: RoomName.optional(),
+  }),
 } as const;
 
 export type RequestName = keyof typeof requests;
@@ -149,6 +249,12 @@ export type IpcErrorCode =
   | 'not-found'
   | 'refused' // e.g. a URL that is not http(s)
   | 'invalid-certificate' // importAuthority: not a usable CA certificate (the message says why)
+  // Private rooms: the host refused a request; the message is the host's, in words.
+  | 'forbidden' // our role does not allow it (or the host's rules: last owner, DMs, ...)
+  | 'room-exists' // createRoom: the name is taken or reserved
+  | 'not-member' // removeMember / setRole / openDm: that key is not a member (or shares no room)
+  | 'rate-limited' // too many requests; try again shortly
+  | 'timeout' // the host did not answer in time (it may still have done it)
   | 'internal';
 
 export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: Failure<IpcErrorCode> };

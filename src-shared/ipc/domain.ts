@@ -92,15 +92,109 @@ export const ChatMessageView = z.object({
 });
 export type ChatMessageView = z.infer<typeof ChatMessageView>;
 
+/** The wire's bounds (src-main/protocol/wire/messages.ts; a unit test keeps them equal). */
+export const MAX_TOPIC_LENGTH = 300;
+export const MAX_INVITE_TTL_MS = 30 * 24 * 3600 * 1000;
+export const MAX_INVITE_USES = 10_000;
+
+/** A member's standing in a room, highest first (the wire's roles). */
+export const Role = z.enum(['owner', 'admin', 'member']);
+export type Role = z.infer<typeof Role>;
+
+/** Someone a room event or a direct message names: nickname at the time, key, fingerprint. */
+export const PersonView = z.object({ nick: z.string(), key: z.string(), fp: z.string() });
+export type PersonView = z.infer<typeof PersonView>;
+
 export const MemberView = z.object({
   nick: z.string(),
   fp: z.string(),
   key: z.string(),
+  /** Absent while the host has not said (e.g. offline, from presence only). */
+  role: Role.optional(),
+  /** Has a connection in the room now. */
   online: z.boolean(),
   verified: z.boolean(),
   self: z.boolean(),
 });
 export type MemberView = z.infer<typeof MemberView>;
+
+/**
+ * A room in the list. `kind: 'dm'` is a direct message (show `peer`'s nick, not the name).
+ * `role` is ours: present for a room we are a member of, absent for an open room we may join
+ * (or a room known only from local history while offline).
+ */
+export const RoomView = z.object({
+  name: RoomName,
+  joined: z.boolean(),
+  unread: z.number().int(),
+  kind: z.enum(['room', 'dm']),
+  role: Role.optional(),
+  /** Absent or '' : no topic. */
+  topic: z.string().optional(),
+  /** Anyone who connects may join. */
+  open: z.boolean(),
+  /** A direct message's other member. */
+  peer: PersonView.optional(),
+});
+export type RoomView = z.infer<typeof RoomView>;
+
+export const RoomEventAction = z.enum([
+  'created', // actor created the room
+  'joined', // actor became a member
+  'left', // actor gave up membership
+  'removed', // actor removed target
+  'banned', // actor banned target (and removed them)
+  'unbanned', // actor lifted target's ban
+  'role', // actor gave target `role`
+  'topic', // actor set the topic to `topic`
+  'opened', // actor made the room open to anyone who connects
+  'closed', // actor made it invite-only again
+]);
+export type RoomEventAction = z.infer<typeof RoomEventAction>;
+
+/**
+ * Something done to a room, a row of its timeline ("alice removed bob"): it has a seq in the
+ * same order as the room's messages. No `actor`: the host's operator did it.
+ */
+export const RoomEventView = z.object({
+  room: RoomName,
+  seq: z.number().int(),
+  ts: z.number(),
+  action: RoomEventAction,
+  actor: PersonView.optional(),
+  target: PersonView.optional(),
+  role: Role.optional(),
+  topic: z.string().optional(),
+  /** Replayed (on join or paging), not live. */
+  history: z.boolean().optional(),
+});
+export type RoomEventView = z.infer<typeof RoomEventView>;
+
+/** A live invite of a room (never its token: that is shown once, in createInvite's link). */
+export const InviteView = z.object({
+  id: z.string(),
+  room: RoomName,
+  role: Role,
+  /** null: no limit. */
+  usesLeft: z.number().int().nullable(),
+  /** ms since the epoch; null: never. */
+  expiresAt: z.number().nullable(),
+  /** Absent: made by the host's operator. */
+  createdBy: PersonView.optional(),
+  createdAt: z.number(),
+});
+export type InviteView = z.infer<typeof InviteView>;
+
+/** Why the host did not take an invite: shown as its own screen or notice. */
+export const InviteRefusal = z.enum([
+  'invite-unknown',
+  'invite-expired',
+  'invite-used-up',
+  'invite-revoked',
+  'banned',
+  'rate-limited',
+]);
+export type InviteRefusal = z.infer<typeof InviteRefusal>;
 
 export const PresenceEvent = z.object({
   room: RoomName,
@@ -147,7 +241,7 @@ export type RecentHost = z.infer<typeof RecentHost>;
 /** Everything the renderer needs to draw itself after a (re)load. */
 export const AppSnapshot = z.object({
   connection: ConnectionState,
-  rooms: z.array(z.object({ name: RoomName, joined: z.boolean(), unread: z.number().int() })),
+  rooms: z.array(RoomView),
   settings: Settings,
   recentHosts: z.array(RecentHost),
   /** Set when the identity key could not be encrypted at rest (no OS keychain). */

@@ -23,6 +23,15 @@ export const REQUEST_NAMES = [
   'listAuthorities',
   'removeAuthority',
   'openExternal',
+  'createInvite',
+  'listInvites',
+  'revokeInvite',
+  'createRoom',
+  'setTopic',
+  'partRoom',
+  'removeMember',
+  'setRole',
+  'openDm',
 ] as const;
 
 export const EVENT_NAMES = [
@@ -40,6 +49,9 @@ export const EVENT_NAMES = [
   'openRoom',
   'openInvite',
   'error',
+  'roomEvent',
+  'roomRemoved',
+  'inviteRefused',
 ] as const;
 
 export type RequestName = (typeof REQUEST_NAMES)[number];
