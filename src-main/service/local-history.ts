@@ -1,7 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqlite';
-import type { ChatMessageView, MessageStatus } from '../../src-shared/ipc/domain.ts';
+import { z } from 'zod';
+import {
+  type ChatMessageView,
+  type MessageStatus,
+  PersonView,
+  Role,
+  RoomEventAction,
+  type RoomEventView,
+} from '../../src-shared/ipc/domain.ts';
 import { MAX_SHOWN_TIME_MS, timeProblem } from '../client/host-bounds.ts';
 import type { OutboxEntry, OutboxStore } from '../client/outbox.ts';
 
@@ -15,7 +23,9 @@ import type { OutboxEntry, OutboxStore } from '../client/outbox.ts';
  * A message is identified by (host, room, sender key, client message id): the host dedupes on
  * (sender key, id), and keying on the sender too means another member cannot overwrite our
  * copy of someone's message by reusing its id. Text is stored as plain text: the file is as
- * private as the user's account (see docs/desktop.md).
+ * private as the user's account (see docs/desktop.md). A room event (someone joined, was
+ * removed, set the topic) is a row too, with its seq and an `event` column, so the timeline
+ * pages both in one order; a room we are no longer a member of is forgotten whole.
  *
  * Retention: each room keeps its newest `maxMessagesPerRoom` messages with a place (seq); older
  * ones are deleted as new ones arrive (the host still has them, and scrolling back asks it).
@@ -57,6 +67,9 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (host, position)
   ) WITHOUT ROWID;
   `,
+  // Room events (private rooms): a row of the room's timeline with its own seq, JSON in `event`
+  // (action, target, role, topic); sender/nick/fp are the actor's ('' for the host's operator).
+  `ALTER TABLE messages ADD COLUMN event TEXT;`,
 ];
 
 type Row = Record<string, SQLOutputValue>;
@@ -83,10 +96,23 @@ const SHOWN = `ts BETWEEN 0 AND ${MAX_SHOWN_TIME_MS}`;
 
 export interface HistoryPage {
   readonly messages: ChatMessageView[];
+  /** The room events in the same span, oldest first (merge with `messages` by seq). */
+  readonly events: RoomEventView[];
   readonly more: boolean;
 }
 
-const COLUMNS = 'room, sender, id, seq, ts, nick, fp, text, own, status';
+const COLUMNS = 'room, sender, id, seq, ts, nick, fp, text, own, status, event';
+
+/** What a room event row keeps in `event` (the actor is the row's sender). */
+const StoredEvent = z.object({
+  action: RoomEventAction,
+  target: PersonView.optional(),
+  role: Role.optional(),
+  topic: z.string().optional(),
+});
+
+/** A room event's row id: no client message id has a dot, so it cannot collide with one. */
+const eventId = (seq: number): string => `event.${seq}`;
 
 export class LocalHistory {
   readonly #db: DatabaseSync;
@@ -112,7 +138,7 @@ export class LocalHistory {
     );
     this.#insert = db.prepare(
       `INSERT OR IGNORE INTO messages (host, ${COLUMNS})
-       VALUES (:host, :room, :sender, :id, :seq, :ts, :nick, :fp, :text, :own, :status)`,
+       VALUES (:host, :room, :sender, :id, :seq, :ts, :nick, :fp, :text, :own, :status, :event)`,
     );
     this.#confirm = db.prepare(
       `UPDATE messages SET seq = :seq, ts = :ts, status = 'sent'
@@ -178,6 +204,51 @@ export class LocalHistory {
     return 'known';
   }
 
+  /**
+   * A room event from the host (live or history): 'new', 'known' (already stored) or
+   * 'invalid' (a time no date can show).
+   */
+  storeEvent(host: string, event: RoomEventView, ownKey: string): StoreResult {
+    if (timeProblem(event.ts)) return 'invalid';
+    const stored: z.input<typeof StoredEvent> = {
+      action: event.action,
+      ...(event.target ? { target: event.target } : {}),
+      ...(event.role ? { role: event.role } : {}),
+      ...(event.topic !== undefined ? { topic: event.topic } : {}),
+    };
+    const inserted =
+      this.#insert.run({
+        host,
+        room: event.room,
+        sender: event.actor?.key ?? '',
+        id: eventId(event.seq),
+        seq: event.seq,
+        ts: event.ts,
+        nick: event.actor?.nick ?? '',
+        fp: event.actor?.fp ?? '',
+        text: '',
+        own: event.actor?.key === ownKey ? 1 : 0,
+        status: 'sent',
+        event: JSON.stringify(stored),
+      }).changes > 0;
+    if (!inserted) return 'known';
+    this.#stored(host, event.room);
+    return 'new';
+  }
+
+  /**
+   * We are no longer a member of `room` (removed, banned, parted, or the host no longer lists
+   * it): everything kept about it goes, so it leaves the list and nothing of it stays on disk.
+   */
+  forgetRoom(host: string, room: string): void {
+    this.#transaction(() => {
+      this.#db.prepare('DELETE FROM messages WHERE host = ? AND room = ?').run(host, room);
+      this.#db.prepare('DELETE FROM rooms WHERE host = ? AND room = ?').run(host, room);
+    });
+    this.#rooms.get(host)?.delete(room);
+    this.#sincePrune.delete(`${host}\n${room}`);
+  }
+
   /** A message we just wrote: shown at once as queued. */
   storeQueued(host: string, view: ChatMessageView): void {
     if (this.#insert.run(params(host, { ...view, status: 'queued' })).changes > 0) {
@@ -240,7 +311,17 @@ export class LocalHistory {
         .all(host, room, beforeSeq, take + 1);
     }
     const more = rows.length > take;
-    return { messages: rows.slice(0, take).reverse().map(toView), more };
+    const messages: ChatMessageView[] = [];
+    const events: RoomEventView[] = [];
+    for (const row of rows.slice(0, take).reverse()) {
+      if (row['event'] === null || row['event'] === undefined) {
+        messages.push(toView(row));
+        continue;
+      }
+      const event = toEvent(row);
+      if (event) events.push(event);
+    }
+    return { messages, events, more };
   }
 
   /** The lowest seq kept for `room`, if any. */
@@ -362,6 +443,32 @@ function params(host: string, view: ChatMessageView): Record<string, string | nu
     text: view.text,
     own: view.own ? 1 : 0,
     status: view.status,
+    event: null,
+  };
+}
+
+function toEvent(row: Row): RoomEventView | undefined {
+  let parsed: ReturnType<typeof StoredEvent.safeParse>;
+  try {
+    parsed = StoredEvent.safeParse(JSON.parse(String(row['event'])));
+  } catch {
+    return undefined;
+  }
+  const seq = row['seq'];
+  if (!parsed.success || typeof seq !== 'number') return undefined;
+  const sender = String(row['sender']);
+  const { action, target, role, topic } = parsed.data;
+  return {
+    room: String(row['room']),
+    seq,
+    ts: Number(row['ts']),
+    action,
+    ...(sender === ''
+      ? {}
+      : { actor: { nick: String(row['nick']), key: sender, fp: String(row['fp']) } }),
+    ...(target ? { target } : {}),
+    ...(role ? { role } : {}),
+    ...(topic !== undefined ? { topic } : {}),
   };
 }
 

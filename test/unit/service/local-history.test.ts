@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import type { ChatMessageView } from '../../../src-shared/ipc/domain.ts';
 import { LocalHistory, type LocalHistoryOptions } from '../../../src-main/service/local-history.ts';
 
@@ -204,5 +205,71 @@ describe('LocalHistory', () => {
     }
     expect(String(failure)).toMatch(/full/);
     expect(h.page(HOST, 'lobby', undefined, 5).messages.length).toBeGreaterThan(0);
+  });
+
+  it('keeps room events in the timeline, paged in one seq order with messages', () => {
+    const { h } = history();
+    const alice = { nick: 'alice', key: THEM, fp: 'FPA' };
+    const bob = { nick: 'bob', key: 'B'.repeat(43), fp: 'FPB' };
+    h.storeReceived(HOST, msg(1));
+    const removed = {
+      room: 'lobby',
+      seq: 2,
+      ts: 1002,
+      action: 'removed' as const,
+      actor: alice,
+      target: bob,
+    };
+    expect(h.storeEvent(HOST, removed, ME)).toBe('new');
+    expect(h.storeEvent(HOST, removed, ME)).toBe('known');
+    // The host's operator: no actor.
+    expect(h.storeEvent(HOST, { room: 'lobby', seq: 3, ts: 1003, action: 'opened' }, ME)).toBe(
+      'new',
+    );
+    h.storeReceived(HOST, msg(4));
+    const page = h.page(HOST, 'lobby', undefined, 10);
+    expect(page.messages.map((m) => m.seq)).toEqual([1, 4]);
+    expect(page.events).toEqual([removed, { room: 'lobby', seq: 3, ts: 1003, action: 'opened' }]);
+    // A page counts both: the 3 newest rows are seq 2, 3, 4.
+    const newest = h.page(HOST, 'lobby', undefined, 3);
+    expect([...newest.messages, ...newest.events].map((r) => r.seq).sort()).toEqual([2, 3, 4]);
+    expect(newest.more).toBe(true);
+  });
+
+  it('forgets a room whole: its messages, events and joined flag', () => {
+    const { h } = history();
+    h.storeReceived(HOST, msg(1));
+    h.storeEvent(HOST, { room: 'lobby', seq: 2, ts: 1002, action: 'created' }, ME);
+    h.setJoined(HOST, 'lobby', true);
+    h.storeReceived(HOST, msg(1, { room: 'dev' }));
+    h.forgetRoom(HOST, 'lobby');
+    expect(h.rooms(HOST)).toEqual([{ room: 'dev', joined: false }]);
+    expect(h.hasMessages(HOST, 'lobby')).toBe(false);
+    expect(h.page(HOST, 'lobby', undefined, 10)).toEqual({ messages: [], events: [], more: false });
+  });
+
+  it('opens a history written before room events, keeping its messages', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-history-'));
+    dirs.push(dir);
+    const db = new DatabaseSync(join(dir, 'history.sqlite'));
+    db.exec(`CREATE TABLE messages (host TEXT NOT NULL, room TEXT NOT NULL, sender TEXT NOT NULL,
+      id TEXT NOT NULL, seq INTEGER, ts INTEGER NOT NULL, nick TEXT NOT NULL, fp TEXT NOT NULL,
+      text TEXT NOT NULL, own INTEGER NOT NULL, status TEXT NOT NULL,
+      PRIMARY KEY (host, room, sender, id)) WITHOUT ROWID;
+      CREATE INDEX messages_by_seq ON messages (host, room, seq);
+      CREATE TABLE rooms (host TEXT NOT NULL, room TEXT NOT NULL, joined INTEGER NOT NULL,
+      PRIMARY KEY (host, room)) WITHOUT ROWID;
+      CREATE TABLE outbox (host TEXT NOT NULL, position INTEGER NOT NULL, id TEXT NOT NULL,
+      room TEXT NOT NULL, text TEXT NOT NULL, queued_at INTEGER NOT NULL,
+      PRIMARY KEY (host, position)) WITHOUT ROWID;
+      INSERT INTO messages VALUES ('${HOST}', 'lobby', '${THEM}', 'abcdefgh', 7, 1007, 'them',
+        'FP', 'old', 0, 'sent');
+      PRAGMA user_version = 1;`);
+    db.close();
+    const { h } = history(dir);
+    expect(h.page(HOST, 'lobby', undefined, 10)).toMatchObject({
+      messages: [{ seq: 7, text: 'old' }],
+      events: [],
+    });
   });
 });
