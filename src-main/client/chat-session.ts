@@ -1,6 +1,6 @@
 import net, { type Socket } from 'node:net';
 import { NICK_RULE, isValidRoomName } from '../../src-shared/identifiers.ts';
-import type { HostAddress } from '../../src-shared/invite.ts';
+import { type HostAddress, formatInvite } from '../../src-shared/invite.ts';
 import { initiateChannel } from '../protocol/client-handshake.ts';
 import type { BackendName, KeyPair } from '../protocol/crypto/crypto-backend.ts';
 import { ProtocolError } from '../protocol/errors.ts';
@@ -8,15 +8,17 @@ import type { CloseInfo, SecureChannel } from '../protocol/secure-channel.ts';
 import type { Suite } from '../protocol/suites.ts';
 import { WireError, decodeMessage, encodeMessage, utf8Length } from '../protocol/wire/codec.ts';
 import {
-  type ChatMessage,
-  type ClientMessage,
+  ClientMessage,
   CloseCode,
   type HostErrorCode,
   Hello,
   HostInfo,
   HostMessage,
+  type InviteInfo,
   MAX_TEXT_BYTES,
   type Member,
+  type Role,
+  type RoomInfo,
   WIRE_VERSION,
 } from '../protocol/wire/messages.ts';
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from './backoff.ts';
@@ -38,22 +40,32 @@ import {
 import type { HostTrust, HostVerifier } from './host-trust.ts';
 import { Keepalive } from './keepalive.ts';
 import {
+  type AnswerOf,
+  MembershipError,
+  MembershipRequests,
+  type RequestBody,
+} from './membership-requests.ts';
+import {
   Outbox,
   type OutboxEntry,
   type OutboxStore,
   memoryOutboxStore,
   newMessageId,
 } from './outbox.ts';
+import { RoomDirectory } from './room-directory.ts';
 import { RoomState } from './room-state.ts';
 import { SendPacer } from './send-pacer.ts';
 import type {
+  CreatedInvite,
   HostDetails,
+  Redeemed,
   SessionError,
   SessionFatal,
   SessionPayloads,
   SessionState,
   StateChange,
 } from './session-events.ts';
+import type { TimelineItem } from './timeline.ts';
 import { Timer, type Timers, realTimers } from './timers.ts';
 import { TypedEmitter } from './typed-emitter.ts';
 
@@ -68,8 +80,16 @@ export interface ChatSessionOptions {
   readonly nick: string;
   /** Decides whether the host is the one we meant (see host-trust.ts). */
   readonly trust: HostVerifier;
-  /** Joined on every (re)connect. */
+  /**
+   * Joined on every (re)connect, besides the rooms the host lists with a role for this key
+   * (those are joined by themselves). A room this key cannot see is refused `unknown-room`.
+   */
   readonly rooms: readonly string[];
+  /**
+   * An invite link's token: redeemed after each welcome until the host admits the key, then
+   * forgotten (never logged, never stored). Refused for good: the `inviteRefused` event.
+   */
+  readonly inviteToken?: string;
   readonly backend?: BackendName;
   readonly suite?: Suite;
   readonly software?: string;
@@ -95,7 +115,8 @@ export interface ChatSessionOptions {
 /** A call the session cannot honour: a programming or input error, thrown synchronously. */
 export class ChatSessionError extends Error {
   override readonly name = 'ChatSessionError';
-  readonly code: 'invalid-nick' | 'invalid-room' | 'invalid-text' | 'not-joined' | 'stopped';
+  readonly code:
+    'invalid-nick' | 'invalid-room' | 'invalid-text' | 'invalid-request' | 'not-joined' | 'stopped';
 
   constructor(code: ChatSessionError['code'], message: string) {
     super(message);
@@ -106,6 +127,8 @@ export class ChatSessionError extends Error {
 interface Connection {
   readonly channel: SecureChannel;
   readonly host: HostDetails;
+  /** The host's key, checked by the handshake: the key of the links this session makes. */
+  readonly hostKey: Uint8Array;
   welcomed: boolean;
   pacer: SendPacer | undefined;
 }
@@ -133,6 +156,13 @@ export class ChatSession extends TypedEmitter<SessionPayloads> {
   readonly #store: OutboxStore;
   readonly #outbox = new Outbox();
   readonly #rooms = new Map<string, RoomState>();
+  /** What the host says this key may see (its `rooms`); #rooms is what the session joins. */
+  readonly #directory = new RoomDirectory();
+  /** Rooms the caller left: not joined again by themselves when the host lists them. */
+  readonly #leftByCaller = new Set<string>();
+  readonly #requests: MembershipRequests;
+  #inviteToken: string | undefined;
+  #redeeming = false;
   readonly #typingSentAt = new Map<string, number>();
   readonly #retryTimer: Timer;
   readonly #pumpTimer: Timer;
@@ -188,6 +218,8 @@ export class ChatSession extends TypedEmitter<SessionPayloads> {
         new HostMisbehaved('host-timeout', `the host did not ${what} in time`),
       ),
     );
+    this.#requests = new MembershipRequests(this.#deadlines, this.#requestTimeoutMs);
+    this.#inviteToken = options.inviteToken;
     this.#retryTimer = new Timer(timers);
     this.#pumpTimer = new Timer(timers);
     this.#keepalive = new Keepalive({
@@ -237,6 +269,15 @@ export class ChatSession extends TypedEmitter<SessionPayloads> {
     return this.#rooms.get(room)?.members ?? [];
   }
 
+  /** The rooms this key may see, as the host last listed them (with the changes since). */
+  get roomList(): RoomInfo[] {
+    return this.#directory.list;
+  }
+
+  roomInfo(room: string): RoomInfo | undefined {
+    return this.#directory.get(room);
+  }
+
   /** Loads the saved outbox, then connects. Events start after this returns. */
   start(): void {
     if (this.#state !== 'idle') return;
@@ -275,6 +316,7 @@ export class ChatSession extends TypedEmitter<SessionPayloads> {
 
   join(room: string): void {
     this.#assertUsable();
+    this.#leftByCaller.delete(room);
     if (this.#rooms.has(room)) return;
     this.#addRoom(room);
     if (this.#connection?.welcomed) this.#sendJoin(room);
@@ -283,6 +325,7 @@ export class ChatSession extends TypedEmitter<SessionPayloads> {
   leave(room: string): void {
     this.#assertUsable();
     if (!this.#rooms.delete(room)) return;
+    this.#leftByCaller.add(room);
     this.#settleRoom(room);
     if (this.#connection?.welcomed) this.#write({ t: 'leave', room });
   }
@@ -316,6 +359,106 @@ export class ChatSession extends TypedEmitter<SessionPayloads> {
     return true;
   }
 
+  // ── membership (docs/protocol.md §11) ──────────────────────────────────────────────
+  // Each request gets exactly one answer, or fails with a MembershipError: the host's code
+  // (`forbidden`, `not-member`, …), or `offline` / `disconnected` / `stopped` / `busy`.
+  // Arguments that no host would accept reject with ChatSessionError `invalid-request`.
+
+  /** Redeems an invite token: this key becomes a member of its room (also the `redeemed` event). */
+  async redeem(token: string): Promise<Redeemed> {
+    const { room, role } = await this.#request({ t: 'redeem', token });
+    this.emit('redeemed', { room, role });
+    return { room, role };
+  }
+
+  /** Makes an invite to `room` (admins and owners); the link carries its token, shown once. */
+  async createInvite(
+    room: string,
+    options: { role: Role; uses: number | null; expiresInMs: number | null },
+  ): Promise<CreatedInvite> {
+    const answer = await this.#request({ t: 'invite-create', room, ...options });
+    const connection = this.#connection;
+    if (!connection) throw new MembershipError('disconnected', 'the connection ended');
+    const { host, port } = this.#address;
+    const link = formatInvite({
+      host,
+      port,
+      room,
+      hostKey: connection.hostKey,
+      token: answer.token,
+    });
+    return { link, invite: answer.invite };
+  }
+
+  /** The room's live invites (not revoked, expired or used up); tokens are never listed. */
+  async listInvites(room: string): Promise<InviteInfo[]> {
+    return (await this.#request({ t: 'invite-list', room })).invites;
+  }
+
+  async revokeInvite(room: string, id: string): Promise<void> {
+    await this.#request({ t: 'invite-revoke', room, id });
+  }
+
+  /** Creates a room with this key as its owner (admins of any room may); it is then joined. */
+  async createRoom(room: string, options: { open?: boolean } = {}): Promise<RoomInfo> {
+    const open = options.open === undefined ? {} : { open: options.open };
+    return (await this.#request({ t: 'create', room, ...open })).info;
+  }
+
+  async setTopic(room: string, topic: string): Promise<void> {
+    await this.#request({ t: 'topic', room, topic });
+  }
+
+  /** Whether anyone who connects may join (owners only). */
+  async setOpen(room: string, open: boolean): Promise<void> {
+    await this.#request({ t: 'set-open', room, open });
+  }
+
+  /** Gives up membership; the `removed` event (reason `parted`) drops the room. */
+  async part(room: string): Promise<void> {
+    await this.#request({ t: 'part', room });
+  }
+
+  /** Removes the member with `key` (public key text); `ban` also refuses their future invites. */
+  async remove(room: string, key: string, options: { ban?: boolean } = {}): Promise<void> {
+    await this.#request({ t: 'remove', room, key, ban: options.ban ?? false });
+  }
+
+  async unban(room: string, key: string): Promise<void> {
+    await this.#request({ t: 'unban', room, key });
+  }
+
+  async setRole(room: string, key: string, role: Role): Promise<void> {
+    await this.#request({ t: 'set-role', room, key, role });
+  }
+
+  /** Opens (or finds) the direct-message room with `key`; it is then joined. */
+  async openDm(key: string): Promise<RoomInfo> {
+    return (await this.#request({ t: 'dm', key })).info;
+  }
+
+  #request<R extends RequestBody>(request: R): Promise<AnswerOf<R['t']>> {
+    if (this.#stopped) {
+      return Promise.reject(new MembershipError('stopped', 'the session has stopped'));
+    }
+    // Checked here against the wire schema, so a bad argument is the caller's error, not a
+    // protocol error the host hangs up on.
+    const checked = ClientMessage.safeParse({ ...request, rid: 0 });
+    if (!checked.success) {
+      const issue = checked.error.issues[0];
+      const field = issue?.path.join('.') ?? '';
+      return Promise.reject(
+        new ChatSessionError(
+          'invalid-request',
+          `"${request.t}": ${field ? `${field}: ` : ''}${issue?.message ?? 'invalid'}`,
+        ),
+      );
+    }
+    return this.#requests.start(request, (message) =>
+      this.#connection?.welcomed ? this.#write(message) : false,
+    );
+  }
+
   // ── connecting ─────────────────────────────────────────────────────────────────────
 
   async #begin(): Promise<void> {
@@ -334,6 +477,7 @@ export class ChatSession extends TypedEmitter<SessionPayloads> {
     const generation = ++this.#generation;
     if (this.#state !== 'connecting') this.#setState('connecting');
     let details: HostDetails | undefined;
+    let verifiedKey: Uint8Array | undefined;
     let channel: SecureChannel;
     try {
       const socket = (this.#options.connect ?? defaultConnect)(this.#address);
@@ -355,6 +499,7 @@ export class ChatSession extends TypedEmitter<SessionPayloads> {
           const trust = await this.#verifier.verify(hostKey, hostInfo);
           if (generation !== this.#generation) throw new Error('superseded');
           details = hostDetails(this.#address, trust, hostInfo);
+          verifiedKey = hostKey;
         },
       });
     } catch (error) {
@@ -363,11 +508,17 @@ export class ChatSession extends TypedEmitter<SessionPayloads> {
     } finally {
       if (generation === this.#generation) this.#socket = undefined;
     }
-    if (generation !== this.#generation || !details) {
+    if (generation !== this.#generation || !details || !verifiedKey) {
       channel.close(CloseCode.bye, 'superseded');
       return;
     }
-    const connection: Connection = { channel, host: details, welcomed: false, pacer: undefined };
+    const connection: Connection = {
+      channel,
+      host: details,
+      hostKey: verifiedKey,
+      welcomed: false,
+      pacer: undefined,
+    };
     this.#connection = connection;
     channel.on('message', (bytes) => this.#receive(connection, bytes));
     channel.on('close', (info) => this.#closed(connection, info));
@@ -384,6 +535,9 @@ export class ChatSession extends TypedEmitter<SessionPayloads> {
     this.#pumpTimer.clear();
     this.#outbox.requeueAll();
     for (const room of this.#rooms.values()) room.disconnected();
+    this.#requests.failAll(
+      new MembershipError('disconnected', 'the connection ended before the host answered'),
+    );
     if (this.#stopped) return;
     void this.#handle(afterClose(info));
   }
@@ -448,6 +602,8 @@ export class ChatSession extends TypedEmitter<SessionPayloads> {
     this.#keepalive.stop();
     this.#stopWaiting();
     this.#outbox.requeueAll();
+    this.#requests.failAll(new MembershipError('stopped', 'the session has stopped'));
+    this.#inviteToken = undefined;
     this.#socket?.destroy();
     this.#socket = undefined;
   }
@@ -494,6 +650,7 @@ export class ChatSession extends TypedEmitter<SessionPayloads> {
   }
 
   #handleMessage(connection: Connection, message: HostMessage): void {
+    if (this.#membershipMessage(message)) return;
     // Only rooms this session asked for: anything else is a race with a leave, or a lie.
     const room = 'room' in message ? this.#rooms.get(message.room) : undefined;
     if ('room' in message && !room && message.t !== 'ack') return;
@@ -513,7 +670,8 @@ export class ChatSession extends TypedEmitter<SessionPayloads> {
         }
         return;
       case 'msg':
-        if (room) return this.#chatMessage(room, message);
+      case 'event':
+        if (room) return this.#timelineItem(room, message);
         return;
       case 'synced':
         if (!room) return;
@@ -574,13 +732,116 @@ export class ChatSession extends TypedEmitter<SessionPayloads> {
     }
   }
 
-  #chatMessage(room: RoomState, message: ChatMessage): void {
+  /**
+   * The room list, removals and the answers to membership requests. Returns false for
+   * anything else. A `removed` or answer about nothing this session knows is ignored.
+   */
+  #membershipMessage(message: HostMessage): boolean {
+    switch (message.t) {
+      case 'rooms':
+        this.#directory.replace(message.rooms);
+        for (const info of message.rooms) this.#joinIfMember(info);
+        this.emit('roomList', { rooms: this.#directory.list });
+        return true;
+      case 'room':
+        this.#directory.upsert(message.info);
+        this.#joinIfMember(message.info);
+        this.emit('roomList', { rooms: this.#directory.list });
+        if (message.rid !== undefined) this.#requests.answer({ ...message, rid: message.rid });
+        return true;
+      case 'removed':
+        this.#removed(message);
+        return true;
+      case 'redeemed':
+      case 'invite':
+      case 'invites':
+      case 'done':
+        this.#requests.answer(message);
+        return true;
+      case 'error':
+        if (message.rid === undefined) return false;
+        this.#requests.answer({ ...message, rid: message.rid });
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** The rooms where this key has a role are joined by themselves, unless the caller left. */
+  #joinIfMember(info: RoomInfo): void {
+    if (info.role === undefined || this.#leftByCaller.has(info.room)) return;
+    if (this.#rooms.has(info.room)) return;
+    this.#addRoom(info.room);
+    if (this.#connection?.welcomed) this.#sendJoin(info.room);
+  }
+
+  /** No longer a member: nothing more of the room comes, and its unsent lines cannot go. */
+  #removed(message: Extract<HostMessage, { t: 'removed' }>): void {
+    const { room } = message;
+    const listed = this.#directory.remove(room);
+    const joined = this.#rooms.delete(room);
+    if (!listed && !joined) return;
+    this.#settleRoom(room);
+    const unsent = this.#outbox.entries.filter((entry) => entry.room === room);
+    for (const entry of unsent) this.#outbox.remove(entry.id);
+    if (unsent.length > 0) this.#saveStore();
+    this.emit('removed', {
+      room,
+      reason: message.reason,
+      ...(message.by ? { by: message.by } : {}),
+      unsent,
+    });
+    this.emit('roomList', { rooms: this.#directory.list });
+  }
+
+  /**
+   * Redeems the option's invite token on this connection. Refused for good: say so and forget
+   * it. Refused for now (rate-limited, internal): again after the wait. Cut off: the next
+   * welcome sends it again.
+   */
+  #redeemToken(): void {
+    const token = this.#inviteToken;
+    if (token === undefined || this.#redeeming) return;
+    this.#redeeming = true;
+    this.#requests
+      .start({ t: 'redeem', token }, (message) => this.#write(message))
+      .then(
+        ({ room, role }) => {
+          this.#redeeming = false;
+          if (this.#inviteToken === token) this.#inviteToken = undefined;
+          this.emit('redeemed', { room, role });
+        },
+        (error: unknown) => {
+          this.#redeeming = false;
+          if (!(error instanceof MembershipError) || this.#inviteToken !== token) return;
+          switch (error.code) {
+            case 'rate-limited':
+            case 'internal': {
+              const wait = Math.min(error.retryAfterMs ?? 1000, MAX_RETRY_AFTER_MS);
+              this.#later(Math.max(1, wait), () => this.#redeemToken());
+              return;
+            }
+            case 'offline':
+            case 'disconnected':
+            case 'stopped':
+            case 'busy':
+              return;
+            default:
+              this.#inviteToken = undefined;
+              this.emit('inviteRefused', { code: error.code, message: error.message });
+          }
+        },
+      );
+  }
+
+  /** A message or room event: both take the room's seq, so both count in gaps and replays. */
+  #timelineItem(room: RoomState, message: TimelineItem): void {
     const problem = timeProblem(message.ts);
     if (problem) {
       // One bad value costs that message, not the room: skip it and say so.
       this.#emitError({
         code: 'invalid-message',
-        message: `a message from the host was not shown: ${problem}`,
+        message: `a ${message.t === 'msg' ? 'message' : 'room event'} from the host was not shown: ${problem}`,
         ref: room.name,
         room: room.name,
       });
@@ -597,8 +858,20 @@ export class ChatSession extends TypedEmitter<SessionPayloads> {
     }
     // The rest of a gap page we stopped waiting for: older than what was delivered.
     if (message.history && room.requests[0] === 'gap') return;
-    room.seen(message.seq);
-    this.emit('message', message);
+    this.#deliver(room, message);
+  }
+
+  #deliver(room: RoomState, item: TimelineItem): void {
+    room.seen(item.seq);
+    if (item.t === 'msg') {
+      this.emit('message', item);
+      return;
+    }
+    this.emit('roomEvent', item);
+    // A live event changes who is a member; one from history is already in the member list.
+    if (!item.history && this.#rooms.get(room.name) === room && room.memberEvent(item)) {
+      this.emit('members', { room: room.name, members: room.members });
+    }
   }
 
   /**
@@ -678,16 +951,10 @@ export class ChatSession extends TypedEmitter<SessionPayloads> {
   /** Delivers the held history in seq order, then `synced`, then what arrived live meanwhile. */
   #releaseFill(room: RoomState, fill: GapFill): void {
     const { history, live } = fill.release();
-    for (const message of history) {
-      room.seen(message.seq);
-      this.emit('message', message);
-    }
+    for (const message of history) this.#deliver(room, message);
     room.synced();
     this.emit('synced', { room: room.name });
-    for (const message of live) {
-      room.seen(message.seq);
-      this.emit('message', message);
-    }
+    for (const message of live) this.#deliver(room, message);
     this.#pump();
   }
 
@@ -705,6 +972,8 @@ export class ChatSession extends TypedEmitter<SessionPayloads> {
     if (!this.#penalized) this.#attempt = 0;
     this.#setState('connected');
     this.emit('welcome', { nick, fp, host: connection.host });
+    // Before the joins: the host answers in order, so the invite's room is ours when joined.
+    this.#redeemToken();
     for (const room of this.#rooms.keys()) this.#sendJoin(room);
   }
 

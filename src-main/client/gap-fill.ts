@@ -1,5 +1,5 @@
-import type { ChatMessage } from '../protocol/wire/messages.ts';
 import { HostMisbehaved, MAX_FILL_MESSAGES, MAX_FILL_TEXT_UNITS } from './host-bounds.ts';
+import { type TimelineItem, itemUnits } from './timeline.ts';
 
 /** Messages asked for per `history` request while closing a gap (the protocol's maximum). */
 export const GAP_PAGE_SIZE = 500;
@@ -11,14 +11,14 @@ export type PageOutcome = 'more' | 'closed' | 'bounded';
 /**
  * Closing the gap a rejoin may leave: the host replays only its last N messages, so a client
  * that was away while more were posted asks for older pages until they reach the last message
- * it delivered. Everything for the room waits here meanwhile, so listeners see the missed
- * history in seq order, then the live messages that arrived during the fill.
+ * it delivered. Everything for the room (messages and room events) waits here meanwhile, so
+ * listeners see the missed history in seq order, then what arrived live during the fill.
  */
 export class GapFill {
   /** The highest seq delivered before the rejoin: the fill stops once a page reaches it. */
   readonly after: number;
-  #history = new Map<number, ChatMessage>();
-  #live: ChatMessage[] = [];
+  #history = new Map<number, TimelineItem>();
+  #live: TimelineItem[] = [];
   #oldest: number;
   #pageOldest: number | undefined;
   #pages = 0;
@@ -26,7 +26,7 @@ export class GapFill {
   #held = 0;
   #heldUnits = 0;
 
-  constructor(after: number, replay: readonly ChatMessage[]) {
+  constructor(after: number, replay: readonly TimelineItem[]) {
     this.after = after;
     this.#oldest = Infinity;
     for (const message of replay) this.#add(message);
@@ -47,7 +47,7 @@ export class GapFill {
   }
 
   /** A message from a page we asked for; a page longer than asked for is the host's fault. */
-  history(message: ChatMessage): void {
+  history(message: TimelineItem): void {
     if (++this.#pageSize > GAP_PAGE_SIZE) {
       throw new HostMisbehaved(
         'protocol-error',
@@ -57,7 +57,7 @@ export class GapFill {
     this.#add(message);
   }
 
-  #add(message: ChatMessage): void {
+  #add(message: TimelineItem): void {
     if (!this.#history.has(message.seq)) this.#hold(message);
     this.#history.set(message.seq, message);
     if (message.seq < this.#oldest) this.#oldest = message.seq;
@@ -67,14 +67,14 @@ export class GapFill {
   }
 
   /** A live message for the room: delivered after the history. */
-  live(message: ChatMessage): void {
+  live(message: TimelineItem): void {
     this.#hold(message);
     this.#live.push(message);
   }
 
-  #hold(message: ChatMessage): void {
+  #hold(message: TimelineItem): void {
     this.#held++;
-    this.#heldUnits += message.text.length;
+    this.#heldUnits += itemUnits(message);
   }
 
   /** Whether the replay (checked before the first request) may hide older missed messages. */
@@ -93,7 +93,7 @@ export class GapFill {
   }
 
   /** What to deliver, in seq order: history not delivered before, then live messages. */
-  release(): { history: ChatMessage[]; live: ChatMessage[] } {
+  release(): { history: TimelineItem[]; live: TimelineItem[] } {
     const history = [...this.#history.values()]
       .filter((message) => message.seq > this.after)
       .sort((a, b) => a.seq - b.seq);

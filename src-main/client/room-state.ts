@@ -1,4 +1,6 @@
-import type { ChatMessage, Member } from '../protocol/wire/messages.ts';
+import { fingerprint } from '../../src-shared/fingerprint.ts';
+import { decodePublicKeyText } from '../../src-shared/identifiers.ts';
+import type { Member, Person, RoomEvent } from '../protocol/wire/messages.ts';
 import type { GapFill } from './gap-fill.ts';
 import {
   HostMisbehaved,
@@ -6,6 +8,7 @@ import {
   MAX_REPLAY_TEXT_UNITS,
   MAX_ROOM_MEMBERS,
 } from './host-bounds.ts';
+import { type TimelineItem, itemUnits } from './timeline.ts';
 
 /**
  * What the session knows about one room it wants to be in. The host answers a join with
@@ -36,7 +39,7 @@ export class RoomState {
   /** Synced before in this session: a later join's replay may not reach back far enough. */
   #wasSynced = false;
   /** A rejoin's replay, held until `synced` shows whether it leaves a gap. */
-  #replay: ChatMessage[] | undefined;
+  #replay: TimelineItem[] | undefined;
 
   constructor(name: string) {
     this.name = name;
@@ -60,7 +63,7 @@ export class RoomState {
    * Keeps a replayed message of a rejoin for `synced`; false on a first join (deliver it).
    * Throws HostMisbehaved once the replay is longer than any host sends.
    */
-  holdReplay(message: ChatMessage): boolean {
+  holdReplay(message: TimelineItem): boolean {
     if (++this.#replayed > MAX_JOIN_REPLAY) {
       throw new HostMisbehaved(
         'protocol-error',
@@ -68,7 +71,7 @@ export class RoomState {
       );
     }
     if (!this.#replay) return false;
-    this.#replayUnits += message.text.length;
+    this.#replayUnits += itemUnits(message);
     if (this.#replayUnits > MAX_REPLAY_TEXT_UNITS) {
       throw new HostMisbehaved(
         'protocol-error',
@@ -80,7 +83,7 @@ export class RoomState {
   }
 
   /** The replay held since `joined` (empty on a first join). */
-  takeReplay(): ChatMessage[] {
+  takeReplay(): TimelineItem[] {
     const replay = this.#replay ?? [];
     this.#replay = undefined;
     return replay;
@@ -111,13 +114,64 @@ export class RoomState {
     return true;
   }
 
+  /**
+   * A presence change. A member listed with a role stays listed while offline (the host lists
+   * every member of a private room); one without is only listed while online.
+   */
   presence(
     event: 'joined' | 'left' | 'disconnected' | 'renamed',
     member: Member,
     newNick?: string,
   ): void {
-    if (event === 'left' || event === 'disconnected') this.#members.delete(member.key);
-    else this.#add({ ...member, nick: newNick ?? member.nick });
+    const known = this.#members.get(member.key);
+    if (event === 'left' || event === 'disconnected') {
+      if (known?.role) this.#members.set(member.key, { ...known, online: false });
+      else this.#members.delete(member.key);
+      return;
+    }
+    const online = event === 'joined' ? true : (known?.online ?? true);
+    this.#add({
+      ...known,
+      ...member,
+      nick: newNick ?? member.nick,
+      ...(known?.role ? { role: known.role } : {}),
+      online,
+    });
+  }
+
+  /**
+   * A live room event's effect on the member list: who joined is listed (offline until their
+   * presence says otherwise), who left or was removed is not, a new role shows. Returns
+   * whether the list changed.
+   */
+  memberEvent(event: RoomEvent): boolean {
+    switch (event.action) {
+      case 'joined': {
+        if (!event.actor) return false;
+        const known = this.#members.get(event.actor.key);
+        const member = personMember(event.actor);
+        if (!member) return false;
+        this.#add({
+          ...member,
+          role: event.role ?? known?.role ?? 'member',
+          online: known?.online ?? false,
+        });
+        return true;
+      }
+      case 'left':
+        return event.actor ? this.#members.delete(event.actor.key) : false;
+      case 'removed':
+      case 'banned':
+        return event.target ? this.#members.delete(event.target.key) : false;
+      case 'role': {
+        const known = event.target && this.#members.get(event.target.key);
+        if (!known || !event.role) return false;
+        this.#members.set(known.key, { ...known, role: event.role });
+        return true;
+      }
+      default:
+        return false;
+    }
   }
 
   #add(member: Member): void {
@@ -151,4 +205,10 @@ export class RoomState {
     this.requests.length = 0;
     this.#members.clear();
   }
+}
+
+/** A person named by an event, as a member entry; undefined for a key that is not one. */
+function personMember(person: Person): Member | undefined {
+  const key = decodePublicKeyText(person.key);
+  return key ? { nick: person.nick, key: person.key, fp: fingerprint(key) } : undefined;
 }

@@ -4,7 +4,12 @@ import type {
   HostErrorCode,
   HostInfo,
   HostMessage,
+  InviteInfo,
   Member,
+  Person,
+  Role,
+  RoomEvent,
+  RoomInfo,
 } from '../protocol/wire/messages.ts';
 import type { CertificateProblem } from '../trust/certificate-error.ts';
 import type { HostTrust } from './host-trust.ts';
@@ -85,6 +90,45 @@ export interface SessionError {
   readonly dropped?: OutboxEntry;
 }
 
+/** The rooms this key may see (members' rooms with a role, open rooms without), after a change. */
+export interface RoomListUpdate {
+  readonly rooms: readonly RoomInfo[];
+}
+
+/** This key is no longer a member of `room` (removed, banned, or it parted): the room is gone. */
+export interface RoomRemoved {
+  readonly room: string;
+  readonly reason: 'removed' | 'banned' | 'parted';
+  /** Who removed or banned the key; absent for the host's operator, and when it parted. */
+  readonly by?: Person;
+  /** Messages for the room that were not yet acknowledged: they left the outbox, unsent. */
+  readonly unsent: readonly OutboxEntry[];
+}
+
+/**
+ * The host did not admit the session's invite token, for good: `invite-unknown`,
+ * `invite-expired`, `invite-used-up`, `invite-revoked` or `banned` (other codes are possible
+ * from a broken host). The token is forgotten; the session stays connected for the key's
+ * other rooms. (`rate-limited` and `internal` are retried, not reported here.)
+ */
+export interface InviteRefused {
+  readonly code: HostErrorCode;
+  /** The host's words (escape before showing). */
+  readonly message: string;
+}
+
+/** An invite was redeemed: this key is a member of `room` with `role`. */
+export interface Redeemed {
+  readonly room: string;
+  readonly role: Role;
+}
+
+/** A link made by createInvite: the token is in `link` only, shown once, never stored. */
+export interface CreatedInvite {
+  readonly link: string;
+  readonly invite: InviteInfo;
+}
+
 /** Errors that end the session: reconnecting would not help (or would be unsafe). */
 export type SessionFatal =
   | {
@@ -119,6 +163,13 @@ export type ChatSessionEvents = {
   typing: [Typing];
   nick: [{ readonly nick: string }];
   'history-end': [HistoryEnd];
+  /** The room list changed (the host's `rooms`, a `room`, a removal): the whole list. */
+  roomList: [RoomListUpdate];
+  /** Something done to a room, live or from history, in the room's seq order with messages. */
+  roomEvent: [RoomEvent];
+  removed: [RoomRemoved];
+  inviteRefused: [InviteRefused];
+  redeemed: [Redeemed];
   error: [SessionError];
   fatal: [SessionFatal];
 };
