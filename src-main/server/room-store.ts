@@ -2,10 +2,23 @@
 // mutation is one BEGIN IMMEDIATE transaction, so the running host and a `parley host` command in
 // another process can both write the same file (WAL, busy timeout); a membership change and its
 // room event row commit together.
-import type { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { Role as RoleSchema } from '../protocol/wire/messages.ts';
 import type { Role } from '../protocol/wire/messages.ts';
-import type { PersonRecord } from './db/room-event-json.ts';
+import {
+  type Row,
+  column,
+  isBytes,
+  isNullableBytes,
+  isNullableNumber,
+  isNullableString,
+  isNumber,
+  isString,
+} from './db/message-row.ts';
+import { type PersonRecord, type RoomEventRecord, encodeRoomEvent } from './db/room-event-json.ts';
+import { immediateTransaction, read } from './db/transaction.ts';
 import type { StoredMessage } from './host-database.ts';
+import { hashInviteToken, newInviteId, newInviteToken } from './invite-token.ts';
 
 export type { Role } from '../protocol/wire/messages.ts';
 export type { PersonRecord, RoomEventRecord } from './db/room-event-json.ts';
@@ -86,25 +99,122 @@ export interface RoomStoreOptions {
   historyLimit: number;
 }
 
+export type RoomStoreErrorCode = 'unknown-room' | 'room-exists' | 'not-member' | 'already-member';
+
+/**
+ * A mutation the caller should not have asked for (its rules check comes first): the room does not
+ * exist, the name is taken, the target is (not) a member. Nothing was written.
+ */
+export class RoomStoreError extends Error {
+  override readonly name = 'RoomStoreError';
+  readonly code: RoomStoreErrorCode;
+
+  constructor(code: RoomStoreErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+const KEY_LENGTH = 32;
+/** The sender of an event the operator caused (from the host machine, with no key). */
+const OPERATOR_KEY = new Uint8Array(KEY_LENGTH);
+const RANK: Readonly<Record<Role, number>> = { owner: 3, admin: 2, member: 1 };
+const PUBLIC_HOST = 'public_host';
+const PUBLIC_PORT = 'public_port';
+
+const ROOM_COLUMNS = 'name, kind, open, topic, created_at, dm_key_a, dm_key_b';
+const MEMBER_COLUMNS = 'room, member_key, role, nick, joined_at';
+const INVITE_COLUMNS =
+  'id, room, role, uses_left, expires_at, revoked_at, created_by, created_by_nick, created_at';
+
+const isRole = (v: unknown): v is Role => RoleSchema.safeParse(v).success;
+const isKind = (v: unknown): v is RoomKind => v === 'room' || v === 'dm';
+
+function checkKey(key: Uint8Array, what: string): void {
+  if (!(key instanceof Uint8Array) || key.length !== KEY_LENGTH) {
+    throw new RangeError(`${what} must be a ${KEY_LENGTH}-byte Uint8Array`);
+  }
+}
+
+function checkTime(value: number, what: string): void {
+  if (!Number.isSafeInteger(value)) throw new RangeError(`${what} must be an integer`);
+}
+
+function checkRole(role: Role): void {
+  if (!isRole(role)) throw new RangeError('role must be owner, admin or member');
+}
+
+function toRoom(row: Row): RoomRecord {
+  const keyA = column(row, 'dm_key_a', isNullableBytes);
+  const keyB = column(row, 'dm_key_b', isNullableBytes);
+  return {
+    name: column(row, 'name', isString),
+    kind: column(row, 'kind', isKind),
+    open: column(row, 'open', isNumber) === 1,
+    topic: column(row, 'topic', isString),
+    createdAt: column(row, 'created_at', isNumber),
+    ...(keyA !== null && keyB !== null ? { dmKeys: [keyA, keyB] as const } : {}),
+  };
+}
+
+function toMember(row: Row): MemberRecord {
+  return {
+    room: column(row, 'room', isString),
+    key: column(row, 'member_key', isBytes),
+    role: column(row, 'role', isRole),
+    nick: column(row, 'nick', isString),
+    joinedAt: column(row, 'joined_at', isNumber),
+  };
+}
+
+function toInvite(row: Row): InviteRecord {
+  const createdBy = column(row, 'created_by', isNullableBytes);
+  const createdByNick = column(row, 'created_by_nick', isNullableString);
+  return {
+    id: column(row, 'id', isString),
+    room: column(row, 'room', isString),
+    role: column(row, 'role', isRole),
+    usesLeft: column(row, 'uses_left', isNullableNumber),
+    expiresAt: column(row, 'expires_at', isNullableNumber),
+    revokedAt: column(row, 'revoked_at', isNullableNumber),
+    ...(createdBy === null ? {} : { createdBy: { key: createdBy, nick: createdByNick ?? '' } }),
+    createdAt: column(row, 'created_at', isNumber),
+  };
+}
+
+/**
+ * Rooms, members, bans and invites. Synchronous, over the HostDatabase's connection; reads need no
+ * transaction, each mutation is one. Event rows go into `messages` with a seq from the same
+ * AUTOINCREMENT as chat, so a room's timeline stays in one strictly increasing order, and they are
+ * counted and trimmed with the room's history.
+ */
 export class RoomStore {
+  readonly #db: DatabaseSync;
+  readonly #historyLimit: number;
+  readonly #statements = new Map<string, StatementSync>();
+
   constructor(db: DatabaseSync, options: RoomStoreOptions) {
-    void db;
-    void options;
+    if (!Number.isSafeInteger(options.historyLimit) || options.historyLimit < 1) {
+      throw new RangeError('historyLimit must be an integer >= 1');
+    }
+    this.#db = db;
+    this.#historyLimit = options.historyLimit;
   }
 
   /** Every room, sorted by name. */
   rooms(): RoomRecord[] {
-    throw new Error('not yet');
+    return read('rooms', () =>
+      this.#sql(`SELECT ${ROOM_COLUMNS} FROM rooms ORDER BY name`).all().map(toRoom),
+    );
   }
 
   room(name: string): RoomRecord | undefined {
-    void name;
-    throw new Error('not yet');
+    return read('room', () => this.#room(name));
   }
 
   /**
    * Creates a room with its first members. Returns the 'created' event, then a 'joined' event
-   * per member of a direct message. Throws if the name is taken.
+   * per member of a direct message. Throws RoomStoreError 'room-exists' if the name is taken.
    */
   createRoom(
     spec: RoomSpec,
@@ -112,42 +222,105 @@ export class RoomStore {
     actor: PersonRecord | undefined,
     now: number,
   ): StoredMessage[] {
-    void [spec, members, actor, now];
-    throw new Error('not yet');
+    checkTime(now, 'now');
+    if (spec.kind !== 'room' && spec.kind !== 'dm') throw new RangeError('kind must be room or dm');
+    if (spec.kind === 'dm' && spec.dmKeys === undefined) {
+      throw new RangeError('a direct message needs its two keys');
+    }
+    for (const key of spec.dmKeys ?? []) checkKey(key, 'dmKeys');
+    for (const m of members) {
+      checkKey(m.key, 'member key');
+      checkRole(m.role);
+    }
+    if (actor !== undefined) checkKey(actor.key, 'actor key');
+    return immediateTransaction(this.#db, 'createRoom', () => {
+      if (this.#room(spec.name) !== undefined) {
+        throw new RoomStoreError('room-exists', `there is already a room "${spec.name}"`);
+      }
+      this.#sql(
+        `INSERT INTO rooms (name, message_count, kind, open, topic, created_at, dm_key_a, dm_key_b)
+         VALUES (?, 0, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        spec.name,
+        spec.kind,
+        spec.open ? 1 : 0,
+        spec.topic ?? '',
+        now,
+        spec.dmKeys?.[0] ?? null,
+        spec.dmKeys?.[1] ?? null,
+      );
+      for (const m of members) this.#insertMember(spec.name, m, m.role, now);
+      const events = [this.#appendEvent(spec.name, actor, { action: 'created' }, now)];
+      if (spec.kind === 'dm') {
+        for (const m of members) {
+          events.push(this.#appendEvent(spec.name, m, { action: 'joined' }, now));
+        }
+      }
+      return events;
+    });
   }
 
-  /** The room's members, owners first, then admins, then members; by nick within a role. */
+  /** The room's members: owners, then admins, then members; by nickname within a role. */
   members(room: string): MemberRecord[] {
-    void room;
-    throw new Error('not yet');
+    return read('members', () =>
+      this.#sql(
+        `SELECT ${MEMBER_COLUMNS} FROM members WHERE room = ?
+         ORDER BY CASE role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, nick, member_key`,
+      )
+        .all(room)
+        .map(toMember),
+    );
   }
 
   member(room: string, key: Uint8Array): MemberRecord | undefined {
-    void [room, key];
-    throw new Error('not yet');
+    checkKey(key, 'key');
+    return read('member', () => this.#member(room, key));
   }
 
   /** The rooms the key is a member of, sorted by name. */
   roomsOf(key: Uint8Array): { room: string; role: Role }[] {
-    void key;
-    throw new Error('not yet');
+    checkKey(key, 'key');
+    return read('roomsOf', () =>
+      this.#sql('SELECT room, role FROM members WHERE member_key = ? ORDER BY room')
+        .all(key)
+        .map((row) => ({ room: column(row, 'room', isString), role: column(row, 'role', isRole) })),
+    );
   }
 
-  /** Records the key's current nickname in all its memberships. */
+  /** Records the key's current nickname in all its memberships (writes only what changed). */
   renameMember(key: Uint8Array, nick: string): void {
-    void [key, nick];
-    throw new Error('not yet');
-  }
-
-  /** Makes the person a member (a 'joined' event). */
-  addMember(room: string, person: PersonRecord, role: Role, now: number): StoredMessage {
-    void [room, person, role, now];
-    throw new Error('not yet');
+    checkKey(key, 'key');
+    immediateTransaction(this.#db, 'renameMember', () => {
+      this.#sql('UPDATE members SET nick = ?1 WHERE member_key = ?2 AND nick IS NOT ?1').run(
+        nick,
+        key,
+      );
+    });
   }
 
   /**
-   * Deletes the target's membership; 'banned' also records the ban. The event's action is
-   * 'removed', 'banned' or 'left' (for 'parted').
+   * Makes the person a member with a 'joined' event (an open room, a direct message reopened).
+   * Throws RoomStoreError 'unknown-room' or 'already-member'. Bans are the caller's to check.
+   */
+  addMember(room: string, person: PersonRecord, role: Role, now: number): StoredMessage {
+    checkKey(person.key, 'key');
+    checkRole(role);
+    checkTime(now, 'now');
+    return immediateTransaction(this.#db, 'addMember', () => {
+      this.#existing(room);
+      if (this.#member(room, person.key) !== undefined) {
+        throw new RoomStoreError('already-member', 'already a member of that room');
+      }
+      this.#insertMember(room, person, role, now);
+      return this.#appendEvent(room, person, { action: 'joined' }, now);
+    });
+  }
+
+  /**
+   * Deletes the target's membership; 'banned' also records the ban, and may name a key that is not
+   * a member (a pre-emptive ban). The event: 'removed' or 'banned' (actor did it to target), or
+   * 'left' for 'parted' (the target is the event's actor). Throws RoomStoreError 'unknown-room',
+   * or 'not-member' when removing or parting a non-member.
    */
   removeMember(
     room: string,
@@ -156,8 +329,32 @@ export class RoomStore {
     actor: PersonRecord | undefined,
     now: number,
   ): StoredMessage {
-    void [room, target, reason, actor, now];
-    throw new Error('not yet');
+    checkKey(target.key, 'target key');
+    if (actor !== undefined) checkKey(actor.key, 'actor key');
+    checkTime(now, 'now');
+    return immediateTransaction(this.#db, 'removeMember', () => {
+      this.#existing(room);
+      const removed = Number(
+        this.#sql('DELETE FROM members WHERE room = ? AND member_key = ?').run(room, target.key)
+          .changes,
+      );
+      if (removed === 0 && reason !== 'banned') {
+        throw new RoomStoreError('not-member', 'not a member of that room');
+      }
+      if (reason === 'parted') return this.#appendEvent(room, target, { action: 'left' }, now);
+      if (reason === 'banned') {
+        this.#sql(
+          `INSERT INTO bans (room, banned_key, banned_at) VALUES (?, ?, ?)
+           ON CONFLICT (room, banned_key) DO NOTHING`,
+        ).run(room, target.key, now);
+      }
+      return this.#appendEvent(
+        room,
+        actor,
+        { action: reason === 'banned' ? 'banned' : 'removed', target: personOf(target) },
+        now,
+      );
+    });
   }
 
   /** Lifts a ban; undefined when the key was not banned. */
@@ -167,15 +364,26 @@ export class RoomStore {
     actor: PersonRecord | undefined,
     now: number,
   ): StoredMessage | undefined {
-    void [room, target, actor, now];
-    throw new Error('not yet');
+    checkKey(target.key, 'target key');
+    if (actor !== undefined) checkKey(actor.key, 'actor key');
+    checkTime(now, 'now');
+    return immediateTransaction(this.#db, 'unban', () => {
+      this.#existing(room);
+      const lifted = Number(
+        this.#sql('DELETE FROM bans WHERE room = ? AND banned_key = ?').run(room, target.key)
+          .changes,
+      );
+      if (lifted === 0) return undefined;
+      return this.#appendEvent(room, actor, { action: 'unbanned', target: personOf(target) }, now);
+    });
   }
 
   isBanned(room: string, key: Uint8Array): boolean {
-    void [room, key];
-    throw new Error('not yet');
+    checkKey(key, 'key');
+    return read('isBanned', () => this.#isBanned(room, key));
   }
 
+  /** Gives a member a role. Throws RoomStoreError 'unknown-room' or 'not-member'. */
   setRole(
     room: string,
     target: PersonRecord,
@@ -183,66 +391,303 @@ export class RoomStore {
     actor: PersonRecord | undefined,
     now: number,
   ): StoredMessage {
-    void [room, target, role, actor, now];
-    throw new Error('not yet');
+    checkKey(target.key, 'target key');
+    checkRole(role);
+    if (actor !== undefined) checkKey(actor.key, 'actor key');
+    checkTime(now, 'now');
+    return immediateTransaction(this.#db, 'setRole', () => {
+      this.#existing(room);
+      const changed = Number(
+        this.#sql('UPDATE members SET role = ? WHERE room = ? AND member_key = ?').run(
+          role,
+          room,
+          target.key,
+        ).changes,
+      );
+      if (changed === 0) throw new RoomStoreError('not-member', 'not a member of that room');
+      return this.#appendEvent(
+        room,
+        actor,
+        { action: 'role', target: personOf(target), role },
+        now,
+      );
+    });
   }
 
+  /** Sets the topic ('' clears it). Throws RoomStoreError 'unknown-room'. */
   setTopic(
     room: string,
     topic: string,
     actor: PersonRecord | undefined,
     now: number,
   ): StoredMessage {
-    void [room, topic, actor, now];
-    throw new Error('not yet');
+    if (actor !== undefined) checkKey(actor.key, 'actor key');
+    checkTime(now, 'now');
+    return immediateTransaction(this.#db, 'setTopic', () => {
+      this.#existing(room);
+      this.#sql('UPDATE rooms SET topic = ? WHERE name = ?').run(topic, room);
+      return this.#appendEvent(room, actor, { action: 'topic', topic }, now);
+    });
   }
 
-  /** undefined: the room already was (not) open. */
+  /** undefined: the room already was (not) open. Throws RoomStoreError 'unknown-room'. */
   setOpen(
     room: string,
     open: boolean,
     actor: PersonRecord | undefined,
     now: number,
   ): StoredMessage | undefined {
-    void [room, open, actor, now];
-    throw new Error('not yet');
-  }
-
-  /** Issues an invite; the token is returned once and only its hash is kept. */
-  createInvite(spec: InviteSpec, now: number): { token: string; invite: InviteRecord } {
-    void [spec, now];
-    throw new Error('not yet');
+    if (actor !== undefined) checkKey(actor.key, 'actor key');
+    checkTime(now, 'now');
+    return immediateTransaction(this.#db, 'setOpen', () => {
+      const current = this.#existing(room);
+      if (current.open === open) return undefined;
+      this.#sql('UPDATE rooms SET open = ? WHERE name = ?').run(open ? 1 : 0, room);
+      return this.#appendEvent(room, actor, { action: open ? 'opened' : 'closed' }, now);
+    });
   }
 
   /**
-   * Checks, in this order: unknown → revoked → expired → used up → banned. A current member gets
-   * ok with no event and spends no use; anyone else spends a use, becomes a member, and the
-   * 'joined' event is returned.
+   * Issues an invite; the token is returned once and only its SHA-256 is kept. Throws
+   * RoomStoreError 'unknown-room'.
+   */
+  createInvite(spec: InviteSpec, now: number): { token: string; invite: InviteRecord } {
+    checkRole(spec.role);
+    checkTime(now, 'now');
+    if (spec.uses !== null && (!Number.isSafeInteger(spec.uses) || spec.uses < 1)) {
+      throw new RangeError('uses must be an integer >= 1 or null');
+    }
+    if (spec.expiresAt !== null) checkTime(spec.expiresAt, 'expiresAt');
+    if (spec.createdBy !== undefined) checkKey(spec.createdBy.key, 'createdBy key');
+    const token = newInviteToken();
+    const invite: InviteRecord = {
+      id: newInviteId(),
+      room: spec.room,
+      role: spec.role,
+      usesLeft: spec.uses,
+      expiresAt: spec.expiresAt,
+      revokedAt: null,
+      ...(spec.createdBy === undefined ? {} : { createdBy: personOf(spec.createdBy) }),
+      createdAt: now,
+    };
+    immediateTransaction(this.#db, 'createInvite', () => {
+      this.#existing(spec.room);
+      this.#sql(
+        `INSERT INTO invites (token_hash, id, room, role, uses_left, expires_at, revoked_at,
+                              created_by, created_by_nick, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)`,
+      ).run(
+        hashInviteToken(token),
+        invite.id,
+        invite.room,
+        invite.role,
+        invite.usesLeft,
+        invite.expiresAt,
+        invite.createdBy?.key ?? null,
+        invite.createdBy?.nick ?? null,
+        invite.createdAt,
+      );
+    });
+    return { token, invite };
+  }
+
+  /**
+   * Admits the person to the invite's room. Checks, in this order: unknown → (already a member
+   * with at least the invite's role: ok, no event, no use spent, whatever the invite's state — a
+   * client that redeemed and lost the answer must not be refused on retry) → revoked → expired
+   * (at expiresAt and after) → used up → banned. Then a use is spent and the person becomes a
+   * member ('joined' event), or a member with a lower role gets the invite's role ('role' event,
+   * by the invite's creator).
    */
   redeemInvite(token: string, person: PersonRecord, now: number): RedeemResult {
-    void [token, person, now];
-    throw new Error('not yet');
+    checkKey(person.key, 'key');
+    checkTime(now, 'now');
+    const hash = hashInviteToken(token);
+    return immediateTransaction(this.#db, 'redeemInvite', (): RedeemResult => {
+      const row = this.#sql(`SELECT ${INVITE_COLUMNS} FROM invites WHERE token_hash = ?`).get(hash);
+      if (row === undefined) return { ok: false, code: 'invite-unknown' };
+      const invite = toInvite(row);
+      const room = invite.room;
+      const current = this.#member(room, person.key);
+      if (current !== undefined && RANK[current.role] >= RANK[invite.role]) {
+        return { ok: true, room, role: current.role };
+      }
+      if (invite.revokedAt !== null) return { ok: false, code: 'invite-revoked', room };
+      if (invite.expiresAt !== null && now >= invite.expiresAt) {
+        return { ok: false, code: 'invite-expired', room };
+      }
+      if (invite.usesLeft !== null && invite.usesLeft <= 0) {
+        return { ok: false, code: 'invite-used-up', room };
+      }
+      if (this.#isBanned(room, person.key)) return { ok: false, code: 'banned', room };
+
+      if (invite.usesLeft !== null) {
+        this.#sql('UPDATE invites SET uses_left = uses_left - 1 WHERE token_hash = ?').run(hash);
+      }
+      if (current !== undefined) {
+        this.#sql('UPDATE members SET role = ?, nick = ? WHERE room = ? AND member_key = ?').run(
+          invite.role,
+          person.nick,
+          room,
+          person.key,
+        );
+        const event = this.#appendEvent(
+          room,
+          invite.createdBy,
+          { action: 'role', target: personOf(person), role: invite.role },
+          now,
+        );
+        return { ok: true, room, role: invite.role, event };
+      }
+      this.#insertMember(room, person, invite.role, now);
+      const event = this.#appendEvent(room, person, { action: 'joined' }, now);
+      return { ok: true, room, role: invite.role, event };
+    });
   }
 
   /** Not revoked, not expired, uses left (or unlimited); oldest first. */
   liveInvites(room: string, now: number): InviteRecord[] {
-    void [room, now];
-    throw new Error('not yet');
+    checkTime(now, 'now');
+    return read('liveInvites', () =>
+      this.#sql(
+        `SELECT ${INVITE_COLUMNS} FROM invites
+         WHERE room = ? AND revoked_at IS NULL
+           AND (expires_at IS NULL OR expires_at > ?)
+           AND (uses_left IS NULL OR uses_left > 0)
+         ORDER BY created_at, id`,
+      )
+        .all(room, now)
+        .map(toInvite),
+    );
   }
 
-  /** false: no such invite in that room, or already revoked. */
+  /** false: no such invite in that room, or it was already revoked. */
   revokeInvite(room: string, id: string, now: number): boolean {
-    void [room, id, now];
-    throw new Error('not yet');
+    checkTime(now, 'now');
+    return immediateTransaction(this.#db, 'revokeInvite', () => {
+      const changed = this.#sql(
+        'UPDATE invites SET revoked_at = ? WHERE room = ? AND id = ? AND revoked_at IS NULL',
+      ).run(now, room, id).changes;
+      return Number(changed) > 0;
+    });
   }
 
   /** Where clients reach the running host, for links the `parley host` command builds. */
   setPublicAddress(host: string, port: number): void {
-    void [host, port];
-    throw new Error('not yet');
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new RangeError('port must be 1–65535');
+    }
+    immediateTransaction(this.#db, 'setPublicAddress', () => {
+      const put = this.#sql(
+        'INSERT INTO host_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      );
+      put.run(PUBLIC_HOST, host);
+      put.run(PUBLIC_PORT, String(port));
+    });
   }
 
+  /** The address the host last wrote; undefined if none (or not readable as one). */
   publicAddress(): { host: string; port: number } | undefined {
-    throw new Error('not yet');
+    return read('publicAddress', () => {
+      const get = this.#sql('SELECT value FROM host_meta WHERE key = ?');
+      const host = get.get(PUBLIC_HOST)?.['value'];
+      const portText = get.get(PUBLIC_PORT)?.['value'];
+      if (typeof host !== 'string' || host === '' || typeof portText !== 'string') return undefined;
+      const port = Number(portText);
+      if (!/^\d{1,5}$/.test(portText) || port < 1 || port > 65535) return undefined;
+      return { host, port };
+    });
   }
+
+  /** Statements are prepared on first use and kept. */
+  #sql(text: string): StatementSync {
+    let statement = this.#statements.get(text);
+    if (statement === undefined) {
+      statement = this.#db.prepare(text);
+      this.#statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  #room(name: string): RoomRecord | undefined {
+    const row = this.#sql(`SELECT ${ROOM_COLUMNS} FROM rooms WHERE name = ?`).get(name);
+    return row === undefined ? undefined : toRoom(row);
+  }
+
+  #existing(name: string): RoomRecord {
+    const room = this.#room(name);
+    if (room === undefined) throw new RoomStoreError('unknown-room', 'there is no such room');
+    return room;
+  }
+
+  #member(room: string, key: Uint8Array): MemberRecord | undefined {
+    const row = this.#sql(
+      `SELECT ${MEMBER_COLUMNS} FROM members WHERE room = ? AND member_key = ?`,
+    ).get(room, key);
+    return row === undefined ? undefined : toMember(row);
+  }
+
+  #isBanned(room: string, key: Uint8Array): boolean {
+    return (
+      this.#sql('SELECT 1 AS banned FROM bans WHERE room = ? AND banned_key = ?').get(room, key) !==
+      undefined
+    );
+  }
+
+  #insertMember(room: string, person: PersonRecord, role: Role, now: number): void {
+    this.#sql(
+      `INSERT INTO members (room, member_key, role, nick, joined_at) VALUES (?, ?, ?, ?, ?)`,
+    ).run(room, person.key, role, person.nick, now);
+  }
+
+  /**
+   * Appends an event row in the current transaction: a seq from the messages AUTOINCREMENT,
+   * counted and trimmed with the room's history like a message.
+   */
+  #appendEvent(
+    room: string,
+    actor: PersonRecord | undefined,
+    event: RoomEventRecord,
+    now: number,
+  ): StoredMessage {
+    const senderKey = actor === undefined ? OPERATOR_KEY : actor.key;
+    const nick = actor?.nick ?? '';
+    const inserted = this.#sql(
+      `INSERT INTO messages (room, sender_key, nick, text, client_msg_id, sent_at, event)
+       VALUES (?, ?, ?, '', '', ?, ?) RETURNING seq`,
+    ).get(room, senderKey, nick, now, encodeRoomEvent(event));
+    const seq = column(inserted ?? {}, 'seq', isNumber);
+    const counted = this.#sql(
+      'UPDATE rooms SET message_count = message_count + 1 WHERE name = ? RETURNING message_count',
+    ).get(room);
+    const count = column(counted ?? {}, 'message_count', isNumber);
+    const excess = count - this.#historyLimit;
+    if (excess > 0) {
+      const removed = Number(
+        this.#sql(
+          `DELETE FROM messages WHERE room = ?1 AND seq <=
+             (SELECT seq FROM messages WHERE room = ?1 ORDER BY seq LIMIT 1 OFFSET ?2 - 1)`,
+        ).run(room, excess).changes,
+      );
+      this.#sql('UPDATE rooms SET message_count = message_count - ? WHERE name = ?').run(
+        removed,
+        room,
+      );
+    }
+    return {
+      seq,
+      room,
+      senderKey: new Uint8Array(senderKey),
+      nick,
+      text: '',
+      clientMsgId: '',
+      sentAt: now,
+      event,
+    };
+  }
+}
+
+/** A copy, so a caller's later change to its arrays does not alter what was returned. */
+function personOf(person: PersonRecord): PersonRecord {
+  return { key: new Uint8Array(person.key), nick: person.nick };
 }

@@ -303,7 +303,7 @@ describe('HostDatabase file and lifecycle', () => {
     const raw = new DatabaseSync(file, { readOnly: true });
     try {
       expect(raw.prepare('PRAGMA journal_mode').get()?.['journal_mode']).toBe('wal');
-      expect(raw.prepare('PRAGMA user_version').get()?.['user_version']).toBe(1);
+      expect(raw.prepare('PRAGMA user_version').get()?.['user_version']).toBe(2);
       expect(raw.prepare('PRAGMA integrity_check').get()?.['integrity_check']).toBe('ok');
     } finally {
       raw.close();
