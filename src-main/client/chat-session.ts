@@ -828,7 +828,13 @@ export class ChatSession extends TypedEmitter<SessionPayloads> {
               return;
             default:
               this.#inviteToken = undefined;
-              this.emit('inviteRefused', { code: error.code, message: error.message });
+              this.emit('inviteRefused', {
+                code: error.code,
+                message: error.message,
+                ...(error.ref !== undefined && isValidRoomName(error.ref)
+                  ? { room: error.ref }
+                  : {}),
+              });
           }
         },
       );

@@ -49,11 +49,18 @@ export class MembershipError extends Error {
   readonly code: HostErrorCode | 'offline' | 'disconnected' | 'stopped' | 'busy';
   /** With `rate-limited` or `internal`: when the host said a repeat may work. */
   readonly retryAfterMs: number | undefined;
+  /** The host's `ref`: the room the refusal is about, when it says. */
+  readonly ref: string | undefined;
 
-  constructor(code: MembershipError['code'], message: string, retryAfterMs?: number) {
+  constructor(
+    code: MembershipError['code'],
+    message: string,
+    details: { retryAfterMs?: number | undefined; ref?: string | undefined } = {},
+  ) {
     super(message);
     this.code = code;
-    this.retryAfterMs = retryAfterMs;
+    this.retryAfterMs = details.retryAfterMs;
+    this.ref = details.ref;
   }
 }
 
@@ -128,7 +135,8 @@ export class MembershipRequests {
     this.#pending.delete(message.rid);
     this.#deadlines.settle(`request:${message.rid}`);
     if (message.t === 'error') {
-      pending.reject(new MembershipError(message.code, message.message, message.retryAfterMs));
+      const { retryAfterMs, ref } = message;
+      pending.reject(new MembershipError(message.code, message.message, { retryAfterMs, ref }));
       return true;
     }
     const expected = ANSWERS[pending.type];

@@ -115,6 +115,8 @@ export interface InviteRefused {
   readonly code: HostErrorCode;
   /** The host's words (escape before showing). */
   readonly message: string;
+  /** The invite's room, when the host names it. */
+  readonly room?: string;
 }
 
 /** An invite was redeemed: this key is a member of `room` with `role`. */
