@@ -187,6 +187,7 @@ export class HostDatabase {
   readonly #insertNick: StatementSync;
   readonly #nickOwner: StatementSync;
   readonly #checkpoint: StatementSync;
+  readonly #nickOfKey: StatementSync;
 
   private constructor(
     db: DatabaseSync,
@@ -253,6 +254,16 @@ export class HostDatabase {
     );
     this.#nickOwner = prepare('SELECT owner_key FROM nicks WHERE folded = ?');
     this.#checkpoint = prepare('PRAGMA wal_checkpoint(TRUNCATE)');
+    // A member row holds the key's current nickname (renameMember keeps it so); failing that, any
+    // name the key registered (the registry keeps no order).
+    this.#nickOfKey = prepare(
+      `SELECT nick FROM (
+         SELECT nick, 0 AS pref FROM (SELECT nick FROM members WHERE member_key = ?1 LIMIT 1)
+         UNION ALL
+         SELECT nick, 1 AS pref FROM (
+           SELECT nick FROM nicks WHERE owner_key = ?1 ORDER BY folded LIMIT 1)
+       ) ORDER BY pref LIMIT 1`,
+    );
   }
 
   static open(path: string, options: HostDatabaseOptions = {}): HostDatabase {
@@ -417,6 +428,17 @@ export class HostDatabase {
     if (folded.length === 0) throw new RangeError('nick must not be empty');
     const row = this.#read('nickOwner', () => this.#nickOwner.get(folded));
     return row === undefined ? undefined : column(row, 'owner_key', isBytes);
+  }
+
+  /**
+   * A nickname of the key, if the host knows the key at all: its nickname in its rooms, else one
+   * it registered. For naming someone who is not connected (an unban, a pre-emptive ban).
+   */
+  nickOf(key: Uint8Array): string | undefined {
+    this.#assertOpen();
+    checkKey(key, 'key');
+    const row = this.#read('nickOf', () => this.#nickOfKey.get(key));
+    return row === undefined ? undefined : column(row, 'nick', isString);
   }
 
   /**
