@@ -14,10 +14,8 @@ import {
   Hello,
   HostInfo,
   HostMessage,
-  type InviteInfo,
   MAX_TEXT_BYTES,
   type Member,
-  type Role,
   type RoomInfo,
   WIRE_VERSION,
 } from '../protocol/wire/messages.ts';
@@ -38,7 +36,9 @@ import {
   timeProblem,
 } from './host-bounds.ts';
 import type { HostTrust, HostVerifier } from './host-trust.ts';
+import { InviteRedeemer } from './invite-redeemer.ts';
 import { Keepalive } from './keepalive.ts';
+import { MembershipApi } from './membership-api.ts';
 import {
   type AnswerOf,
   MembershipError,
@@ -56,18 +56,14 @@ import { RoomDirectory } from './room-directory.ts';
 import { RoomState } from './room-state.ts';
 import { SendPacer } from './send-pacer.ts';
 import type {
-  CreatedInvite,
   HostDetails,
-  Redeemed,
   SessionError,
   SessionFatal,
-  SessionPayloads,
   SessionState,
   StateChange,
 } from './session-events.ts';
 import type { TimelineItem } from './timeline.ts';
 import { Timer, type Timers, realTimers } from './timers.ts';
-import { TypedEmitter } from './typed-emitter.ts';
 
 export const CLIENT_SOFTWARE = 'parley/0.1.0';
 /** Typing notices leave at most this often per room; the host drops extras anyway. */
@@ -145,7 +141,7 @@ interface Connection {
  * gets an `error` saying what happened, and the session reconnects with backoff. A listener
  * that throws is reported as an `error` event and affects neither the session nor others.
  */
-export class ChatSession extends TypedEmitter<SessionPayloads> {
+export class ChatSession extends MembershipApi {
   readonly #address: HostAddress;
   readonly #identity: KeyPair;
   readonly #verifier: HostVerifier;
@@ -161,8 +157,7 @@ export class ChatSession extends TypedEmitter<SessionPayloads> {
   /** Rooms the caller left: not joined again by themselves when the host lists them. */
   readonly #leftByCaller = new Set<string>();
   readonly #requests: MembershipRequests;
-  #inviteToken: string | undefined;
-  #redeeming = false;
+  readonly #redeemer: InviteRedeemer;
   readonly #typingSentAt = new Map<string, number>();
   readonly #retryTimer: Timer;
   readonly #pumpTimer: Timer;
@@ -219,7 +214,17 @@ export class ChatSession extends TypedEmitter<SessionPayloads> {
       ),
     );
     this.#requests = new MembershipRequests(this.#deadlines, this.#requestTimeoutMs);
-    this.#inviteToken = options.inviteToken;
+    this.#redeemer = new InviteRedeemer(options.inviteToken, {
+      redeem: async (token) => {
+        const { room, role } = await this.#requests.start({ t: 'redeem', token }, (message) =>
+          this.#write(message),
+        );
+        return { room, role };
+      },
+      later: (ms, action) => this.#later(ms, action),
+      redeemed: (redeemed) => this.emit('redeemed', redeemed),
+      refused: (refused) => this.emit('inviteRefused', refused),
+    });
     this.#retryTimer = new Timer(timers);
     this.#pumpTimer = new Timer(timers);
     this.#keepalive = new Keepalive({
@@ -359,85 +364,16 @@ export class ChatSession extends TypedEmitter<SessionPayloads> {
     return true;
   }
 
-  // ── membership (docs/protocol.md §11) ──────────────────────────────────────────────
-  // Each request gets exactly one answer, or fails with a MembershipError: the host's code
-  // (`forbidden`, `not-member`, …), or `offline` / `disconnected` / `stopped` / `busy`.
-  // Arguments that no host would accept reject with ChatSessionError `invalid-request`.
+  // ── membership (docs/protocol.md §11; the methods are MembershipApi's) ───────────────
 
-  /** Redeems an invite token: this key becomes a member of its room (also the `redeemed` event). */
-  async redeem(token: string): Promise<Redeemed> {
-    const { room, role } = await this.#request({ t: 'redeem', token });
-    this.emit('redeemed', { room, role });
-    return { room, role };
-  }
-
-  /** Makes an invite to `room` (admins and owners); the link carries its token, shown once. */
-  async createInvite(
-    room: string,
-    options: { role: Role; uses: number | null; expiresInMs: number | null },
-  ): Promise<CreatedInvite> {
-    const answer = await this.#request({ t: 'invite-create', room, ...options });
-    const connection = this.#connection;
-    if (!connection) throw new MembershipError('disconnected', 'the connection ended');
+  protected override inviteLink(room: string, token: string): string | undefined {
+    const hostKey = this.#connection?.hostKey;
+    if (!hostKey) return undefined;
     const { host, port } = this.#address;
-    const link = formatInvite({
-      host,
-      port,
-      room,
-      hostKey: connection.hostKey,
-      token: answer.token,
-    });
-    return { link, invite: answer.invite };
+    return formatInvite({ host, port, room, hostKey, token });
   }
 
-  /** The room's live invites (not revoked, expired or used up); tokens are never listed. */
-  async listInvites(room: string): Promise<InviteInfo[]> {
-    return (await this.#request({ t: 'invite-list', room })).invites;
-  }
-
-  async revokeInvite(room: string, id: string): Promise<void> {
-    await this.#request({ t: 'invite-revoke', room, id });
-  }
-
-  /** Creates a room with this key as its owner (admins of any room may); it is then joined. */
-  async createRoom(room: string, options: { open?: boolean } = {}): Promise<RoomInfo> {
-    const open = options.open === undefined ? {} : { open: options.open };
-    return (await this.#request({ t: 'create', room, ...open })).info;
-  }
-
-  async setTopic(room: string, topic: string): Promise<void> {
-    await this.#request({ t: 'topic', room, topic });
-  }
-
-  /** Whether anyone who connects may join (owners only). */
-  async setOpen(room: string, open: boolean): Promise<void> {
-    await this.#request({ t: 'set-open', room, open });
-  }
-
-  /** Gives up membership; the `removed` event (reason `parted`) drops the room. */
-  async part(room: string): Promise<void> {
-    await this.#request({ t: 'part', room });
-  }
-
-  /** Removes the member with `key` (public key text); `ban` also refuses their future invites. */
-  async remove(room: string, key: string, options: { ban?: boolean } = {}): Promise<void> {
-    await this.#request({ t: 'remove', room, key, ban: options.ban ?? false });
-  }
-
-  async unban(room: string, key: string): Promise<void> {
-    await this.#request({ t: 'unban', room, key });
-  }
-
-  async setRole(room: string, key: string, role: Role): Promise<void> {
-    await this.#request({ t: 'set-role', room, key, role });
-  }
-
-  /** Opens (or finds) the direct-message room with `key`; it is then joined. */
-  async openDm(key: string): Promise<RoomInfo> {
-    return (await this.#request({ t: 'dm', key })).info;
-  }
-
-  #request<R extends RequestBody>(request: R): Promise<AnswerOf<R['t']>> {
+  protected override request<R extends RequestBody>(request: R): Promise<AnswerOf<R['t']>> {
     if (this.#stopped) {
       return Promise.reject(new MembershipError('stopped', 'the session has stopped'));
     }
@@ -603,7 +539,7 @@ export class ChatSession extends TypedEmitter<SessionPayloads> {
     this.#stopWaiting();
     this.#outbox.requeueAll();
     this.#requests.failAll(new MembershipError('stopped', 'the session has stopped'));
-    this.#inviteToken = undefined;
+    this.#redeemer.forget();
     this.#socket?.destroy();
     this.#socket = undefined;
   }
@@ -794,52 +730,6 @@ export class ChatSession extends TypedEmitter<SessionPayloads> {
     this.emit('roomList', { rooms: this.#directory.list });
   }
 
-  /**
-   * Redeems the option's invite token on this connection. Refused for good: say so and forget
-   * it. Refused for now (rate-limited, internal): again after the wait. Cut off: the next
-   * welcome sends it again.
-   */
-  #redeemToken(): void {
-    const token = this.#inviteToken;
-    if (token === undefined || this.#redeeming) return;
-    this.#redeeming = true;
-    this.#requests
-      .start({ t: 'redeem', token }, (message) => this.#write(message))
-      .then(
-        ({ room, role }) => {
-          this.#redeeming = false;
-          if (this.#inviteToken === token) this.#inviteToken = undefined;
-          this.emit('redeemed', { room, role });
-        },
-        (error: unknown) => {
-          this.#redeeming = false;
-          if (!(error instanceof MembershipError) || this.#inviteToken !== token) return;
-          switch (error.code) {
-            case 'rate-limited':
-            case 'internal': {
-              const wait = Math.min(error.retryAfterMs ?? 1000, MAX_RETRY_AFTER_MS);
-              this.#later(Math.max(1, wait), () => this.#redeemToken());
-              return;
-            }
-            case 'offline':
-            case 'disconnected':
-            case 'stopped':
-            case 'busy':
-              return;
-            default:
-              this.#inviteToken = undefined;
-              this.emit('inviteRefused', {
-                code: error.code,
-                message: error.message,
-                ...(error.ref !== undefined && isValidRoomName(error.ref)
-                  ? { room: error.ref }
-                  : {}),
-              });
-          }
-        },
-      );
-  }
-
   /** A message or room event: both take the room's seq, so both count in gaps and replays. */
   #timelineItem(room: RoomState, message: TimelineItem): void {
     const problem = timeProblem(message.ts);
@@ -979,7 +869,7 @@ export class ChatSession extends TypedEmitter<SessionPayloads> {
     this.#setState('connected');
     this.emit('welcome', { nick, fp, host: connection.host });
     // Before the joins: the host answers in order, so the invite's room is ours when joined.
-    this.#redeemToken();
+    this.#redeemer.redeem();
     for (const room of this.#rooms.keys()) this.#sendJoin(room);
   }
 
