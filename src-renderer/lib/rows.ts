@@ -1,10 +1,14 @@
-import type { ChatMessageView, PresenceEvent } from '../../src-shared/ipc/domain.ts';
+import type { ChatMessageView, PresenceEvent, RoomEventView } from '../../src-shared/ipc/domain.ts';
 import { dayKey, formatDay } from './format.ts';
+
+/** Something done to the room (a removal, a new topic…), in host order like a message. */
+export type RoomEventEntry = RoomEventView;
 
 /** What a room's timeline holds, in display order. */
 export type Entry =
   | { readonly kind: 'message'; readonly id: string; readonly message: ChatMessageView }
-  | { readonly kind: 'presence'; readonly id: string; readonly presence: PresenceEvent };
+  | { readonly kind: 'presence'; readonly id: string; readonly presence: PresenceEvent }
+  | { readonly kind: 'event'; readonly id: string; readonly event: RoomEventEntry };
 
 /** What the timeline draws: one row per message, plus day and presence lines. */
 export type Row =
@@ -18,7 +22,8 @@ export type Row =
       /** First of a run by one sender: shows the name, avatar and time. */
       readonly head: boolean;
     }
-  | { readonly kind: 'presence'; readonly key: string; readonly presence: PresenceEvent };
+  | { readonly kind: 'presence'; readonly key: string; readonly presence: PresenceEvent }
+  | { readonly kind: 'event'; readonly key: string; readonly event: RoomEventEntry };
 
 /** A first guess at each row's height, until it is measured on screen. */
 export function estimateHeight(row: Row): number {
@@ -28,6 +33,7 @@ export function estimateHeight(row: Row): number {
     case 'day':
       return 44;
     case 'presence':
+    case 'event':
       return 28;
     case 'message':
       return (row.head ? 50 : 26) + Math.floor(row.message.text.length / 90) * 20;
@@ -37,8 +43,28 @@ export function estimateHeight(row: Row): number {
 /** Messages further apart than this start a new group even from the same sender. */
 export const GROUP_GAP_MS = 5 * 60_000;
 
-const tsOf = (entry: Entry): number =>
-  entry.kind === 'message' ? entry.message.ts : entry.presence.ts;
+export function tsOf(entry: Entry): number {
+  switch (entry.kind) {
+    case 'message':
+      return entry.message.ts;
+    case 'presence':
+      return entry.presence.ts;
+    case 'event':
+      return entry.event.ts;
+  }
+}
+
+/** Host order: messages and room events have one (a message still queued does not). */
+export function seqOf(entry: Entry): number | undefined {
+  switch (entry.kind) {
+    case 'message':
+      return entry.message.seq;
+    case 'event':
+      return entry.event.seq;
+    case 'presence':
+      return undefined;
+  }
+}
 
 export function buildRows(entries: readonly Entry[], now: number, complete = false): Row[] {
   const rows: Row[] = complete ? [{ kind: 'start', key: 'start' }] : [];
@@ -63,6 +89,11 @@ export function buildRows(entries: readonly Entry[], now: number, complete = fal
       previous = undefined;
       continue;
     }
+    if (entry.kind === 'event') {
+      rows.push({ kind: 'event', key: entry.id, event: entry.event });
+      previous = undefined;
+      continue;
+    }
     const message = entry.message;
     const head =
       previous === undefined ||
@@ -75,13 +106,15 @@ export function buildRows(entries: readonly Entry[], now: number, complete = fal
   return rows;
 }
 
-/** What happened, without the nicknames (the UI shows those isolated, around it). */
+/**
+ * What happened, without the nicknames (the UI shows those isolated, around it). Presence is
+ * about being online in the room; joining and leaving the room itself are room events.
+ */
 export function presenceVerb(presence: PresenceEvent): string {
   switch (presence.event) {
     case 'joined':
-      return 'joined';
+      return 'came online';
     case 'left':
-      return 'left';
     case 'disconnected':
       return 'went offline';
     case 'renamed':

@@ -3,6 +3,7 @@ import { ConnectionStore } from './connection.svelte.ts';
 import { DraftStore } from './drafts.svelte.ts';
 import { hostKey } from './host-key.ts';
 import { MembersStore } from './members.svelte.ts';
+import { MembershipStore } from './membership.svelte.ts';
 import { RoomsStore } from './rooms.svelte.ts';
 import { SettingsStore } from './settings.svelte.ts';
 import { TimelineStore } from './timeline.svelte.ts';
@@ -14,6 +15,7 @@ export class AppState {
   readonly rooms: RoomsStore;
   readonly timelines: TimelineStore;
   readonly members: MembersStore;
+  readonly membership: MembershipStore;
   readonly settings: SettingsStore;
   readonly drafts: DraftStore;
   ready = $state(false);
@@ -28,6 +30,7 @@ export class AppState {
     this.rooms = new RoomsStore(api, host);
     this.timelines = new TimelineStore(api, Date.now, host);
     this.members = new MembersStore(api, host);
+    this.membership = new MembershipStore(api);
     this.settings = new SettingsStore(api);
     this.drafts = new DraftStore(host);
   }
@@ -47,6 +50,7 @@ export class AppState {
       this.rooms.listen(),
       this.timelines.listen(),
       this.members.listen(),
+      this.membership.listen(),
       this.settings.listen(),
       this.api.onError(({ message }) => (this.notice = message)),
     ];

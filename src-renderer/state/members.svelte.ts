@@ -1,6 +1,14 @@
 import type { MemberView } from '../../src-shared/ipc/domain.ts';
 import type { Platform } from '../lib/platform.ts';
 
+const CHANGES_MEMBERS: ReadonlySet<string> = new Set([
+  'joined',
+  'left',
+  'removed',
+  'banned',
+  'role',
+]);
+
 /** Who is in each room, online or not, and whose fingerprint the user has verified. */
 export class MembersStore {
   readonly #api: Platform;
@@ -16,7 +24,15 @@ export class MembersStore {
   }
 
   listen(): () => void {
-    return this.#api.onMembers(({ room, members }) => this.#set(room, members));
+    const offs = [
+      this.#api.onMembers(({ room, members }) => this.#set(room, members)),
+      // Someone joined, left, was removed or changed role: the list shown is out of date.
+      this.#api.onRoomEvent(({ room, action, history }) => {
+        if (history || !CHANGES_MEMBERS.has(action)) return;
+        if (this.#host() === this.#byRoomHost && this.byRoom[room]) void this.load(room);
+      }),
+    ];
+    return () => offs.forEach((off) => off());
   }
 
   of(room: string): MemberView[] {

@@ -20,8 +20,17 @@ export class RoomsStore {
     this.#host = host;
   }
 
+  /** Rooms and direct messages we are in. */
   readonly joined = $derived(this.list.filter((room) => room.joined));
-  readonly others = $derived(this.list.filter((room) => !room.joined));
+  /** Rooms (not direct messages) we are in. */
+  readonly channels = $derived(this.joined.filter((room) => room.kind !== 'dm'));
+  readonly dms = $derived(this.joined.filter((room) => room.kind === 'dm'));
+  /** Open rooms we may join. */
+  readonly others = $derived(this.list.filter((room) => !room.joined && room.kind !== 'dm'));
+  /** Admins of any room may create rooms (the host's rule). */
+  readonly canCreate = $derived(
+    this.list.some((room) => room.role === 'owner' || room.role === 'admin'),
+  );
   readonly totalUnread = $derived(this.list.reduce((sum, room) => sum + room.unread, 0));
 
   hydrate(rooms: RoomEntry[]): void {
@@ -49,6 +58,10 @@ export class RoomsStore {
       this.#api.onOpenRoom(({ room }) => void this.select(room)),
     ];
     return () => offs.forEach((off) => off());
+  }
+
+  entry(name: string | null): RoomEntry | undefined {
+    return name === null ? undefined : this.list.find((room) => room.name === name);
   }
 
   /** Shows a room, joining it first if need be. */

@@ -1,7 +1,7 @@
 import type { EventPayload } from '../../src-shared/ipc/contract.ts';
 import type { ChatMessageView, PresenceEvent } from '../../src-shared/ipc/domain.ts';
 import type { Platform } from '../lib/platform.ts';
-import type { Entry } from '../lib/rows.ts';
+import { type Entry, type RoomEventEntry, seqOf, tsOf } from '../lib/rows.ts';
 
 export const PAGE_SIZE = 200;
 /** How long "bob is typing…" stays up after bob's last typing notice. */
@@ -79,6 +79,13 @@ export class Timeline {
     if (presence.event !== 'joined' && presence.event !== 'renamed') this.#stopTyping(presence.fp);
   }
 
+  /** A room event, in host order; the same event twice (live, then in history) shows once. */
+  addEvent(event: RoomEventEntry): void {
+    const id = eventId(event);
+    if (this.#indexOf(id) >= 0) return;
+    this.entries = insertInOrder(this.entries, { kind: 'event', id, event });
+  }
+
   addTyping(nick: string, fp: string, now: number): void {
     this.typists = [
       ...this.typists.filter((t) => t.fp !== fp),
@@ -97,7 +104,7 @@ export class Timeline {
         this.error = result.error.message;
         return;
       }
-      this.#merge(result.value.messages);
+      this.#merge(pageEntries(result.value));
       this.more = result.value.more;
       this.loaded = true;
     } finally {
@@ -108,8 +115,8 @@ export class Timeline {
   /** The page before the oldest message shown. */
   async loadOlder(api: Platform): Promise<void> {
     if (this.loading || !this.more) return;
-    const oldest = this.entries.find((e) => e.kind === 'message' && e.message.seq !== undefined);
-    const beforeSeq = oldest?.kind === 'message' ? oldest.message.seq : undefined;
+    const oldest = this.entries.find((e) => seqOf(e) !== undefined);
+    const beforeSeq = oldest ? seqOf(oldest) : undefined;
     if (beforeSeq === undefined) return;
     this.loading = true;
     try {
@@ -118,7 +125,7 @@ export class Timeline {
         this.error = result.error.message;
         return;
       }
-      this.#merge(result.value.messages);
+      this.#merge(pageEntries(result.value));
       this.more = result.value.more;
     } finally {
       this.loading = false;
@@ -129,24 +136,21 @@ export class Timeline {
     clearTimeout(this.#typingTimer);
   }
 
-  #merge(messages: readonly ChatMessageView[]): void {
+  #merge(page: readonly Entry[]): void {
     let entries = this.entries;
     // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup table
     const known = new Set(entries.map((e) => e.id));
-    const fresh: Entry[] = [];
-    for (const message of messages) {
-      if (!known.has(message.id)) fresh.push({ kind: 'message', id: message.id, message });
-    }
+    const fresh = page.filter((entry) => !known.has(entry.id));
     if (fresh.length === 0) return;
     // Usually a whole page older than everything shown: one concatenation.
     const firstSeq = firstSeqOf(entries);
     const lastFresh = fresh[fresh.length - 1];
-    const freshLastSeq = lastFresh?.kind === 'message' ? lastFresh.message.seq : undefined;
+    const freshLastSeq = lastFresh ? seqOf(lastFresh) : undefined;
     if (
       firstSeq !== undefined &&
       freshLastSeq !== undefined &&
       freshLastSeq < firstSeq &&
-      fresh.every((e) => e.kind === 'message' && e.message.seq !== undefined)
+      fresh.every((e) => seqOf(e) !== undefined)
     ) {
       this.entries = [...fresh, ...entries];
       return;
@@ -193,27 +197,49 @@ function withStatus(message: ChatMessageView, event: MessageStatusEvent): ChatMe
   };
 }
 
+/** A page of history: its messages and room events, in seq order. */
+function pageEntries(page: {
+  messages: readonly ChatMessageView[];
+  events?: readonly RoomEventEntry[] | undefined;
+}): Entry[] {
+  const entries: Entry[] = page.messages.map((message) => ({
+    kind: 'message',
+    id: message.id,
+    message,
+  }));
+  if (!page.events?.length) return entries;
+  for (const event of page.events) entries.push({ kind: 'event', id: eventId(event), event });
+  return entries.sort((a, b) => (seqOf(a) ?? Infinity) - (seqOf(b) ?? Infinity));
+}
+
 function firstSeqOf(entries: readonly Entry[]): number | undefined {
   for (const entry of entries) {
-    if (entry.kind === 'message' && entry.message.seq !== undefined) return entry.message.seq;
+    const seq = seqOf(entry);
+    if (seq !== undefined) return seq;
   }
   return undefined;
 }
 
+/** A room event has no id of its own: its seq names it in its room. */
+const eventId = (event: RoomEventEntry): string => `event:${event.seq}`;
+
 /**
- * Host order is `seq`; a message without one (queued, ours) goes last. Live messages nearly
- * always belong at the end, so the search runs backwards and usually stops at once.
+ * Host order is `seq` (messages and room events); a message without one (queued, ours) goes
+ * last. Live messages nearly always belong at the end, so the search runs backwards and
+ * usually stops at once.
  */
 function insertInOrder(entries: readonly Entry[], entry: Entry): Entry[] {
-  const seq = entry.kind === 'message' ? entry.message.seq : undefined;
+  const seq = seqOf(entry);
   let at = entries.length;
-  if (entry.kind === 'message' && seq !== undefined) {
+  if (seq !== undefined) {
+    const ts = tsOf(entry);
     while (at > 0) {
       const before = entries[at - 1];
       if (!before) break;
+      const beforeSeq = seqOf(before);
       if (before.kind === 'presence') {
-        if (before.presence.ts <= entry.message.ts) break;
-      } else if (before.message.seq !== undefined && before.message.seq < seq) {
+        if (before.presence.ts <= ts) break;
+      } else if (beforeSeq !== undefined && beforeSeq < seq) {
         break;
       }
       at--;
@@ -269,6 +295,7 @@ export class TimelineStore {
       this.#api.onMessageStatus((event) => this.get(event.room).applyStatus(event)),
       this.#api.onPresence((presence) => this.get(presence.room).addPresence(presence)),
       this.#api.onTyping(({ room, nick, fp }) => this.get(room).addTyping(nick, fp, this.#now())),
+      this.#api.onRoomEvent((event) => this.get(event.room).addEvent(event)),
     ];
     return () => {
       offs.forEach((off) => off());

@@ -71,7 +71,7 @@ describe('message text', () => {
     const { container } = renderTimeline([presence(nick, 'joined', NOON)]);
     const line = container.querySelector('.presence')!;
     expect(line.querySelector('bdi')?.textContent).toBe(nick);
-    expect(line.textContent).toMatch(/שלום-1\s+joined/);
+    expect(line.textContent).toMatch(/שלום-1\s+came online/);
 
     const typing = render(TypingIndicator, { typists: [{ nick, fp: 'FP', until: NOON }] });
     expect(typing.container.querySelector('bdi')?.textContent).toBe(nick);

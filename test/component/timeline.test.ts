@@ -30,7 +30,7 @@ describe('Timeline', () => {
     expect(heads).toEqual([true, true, false, true, true, true]);
     expect(screen.getByText('Yesterday')).toBeTruthy();
     expect(screen.getByText('Today')).toBeTruthy();
-    expect(container.querySelector('.presence')?.textContent).toMatch(/carol\s+joined/);
+    expect(container.querySelector('.presence')?.textContent).toMatch(/carol\s+came online/);
     expect(screen.getByText('This is the start of #lobby')).toBeTruthy();
     // A run shows its sender once; later rows name them for screen readers only.
     const second = articles[2]!;
