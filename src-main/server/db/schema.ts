@@ -5,7 +5,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { HostDatabaseError } from './errors.ts';
 
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   // 0 → 1
   `
   -- One row per room that has history. message_count lets an append trim the room in
