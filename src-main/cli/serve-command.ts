@@ -13,15 +13,24 @@ export const SERVE_HELP = `Usage: parley --serve [options]
 Hosts chat rooms. Prints, one line each on stdout:
   listening <address>:<port>
   fingerprint <host key fingerprint>
-  data <folder>                   (the host key and history: back it up)
-  invite <invite link>            (one line per room)
-Logs go to stderr and never contain message text or keys.
+  data <folder>                   (the host key, history, members and invites: back it up)
+then for each room:
+  owner-invite <invite link>      (a room with no owner yet: whoever opens this link first
+                                   becomes its owner; one use, valid for 7 days)
+  invite <invite link>            (the first start of a room: anyone with this link becomes a
+                                   member; give it to the people you want in the room)
+  link <link>                     (always: the room's link without an invite; it lets members,
+                                   and anyone into an open room, connect)
+Rooms are private: only their members see them, and people become members with an invite.
+Invite links hold a secret: share them only with the people they are meant for.
+Logs go to stderr and never contain message text, keys or invites.
 
 Options:
   --host ADDR          address to bind (default 0.0.0.0)
   --port N             TCP port (default ${DEFAULT_HOST_PORT}; 0 picks a free one)
   --data-dir DIR       host key and history (default ${join('<app data>', 'host')})
   --room NAME          a room to host; repeat for more (default lobby)
+  --open               make these rooms open: anyone who connects may join them
   --name TEXT          the host's display name
   --history N          messages kept per room (default ${DEFAULT_LIMITS.historyLimit})
   --max-clients N      connections in total (default ${DEFAULT_LIMITS.maxClients})
@@ -78,6 +87,7 @@ export function parseServeArgs(argv: string[]) {
       port: { type: 'string' },
       'data-dir': { type: 'string' },
       room: { type: 'string', multiple: true },
+      open: { type: 'boolean' },
       name: { type: 'string' },
       history: { type: 'string' },
       'max-clients': { type: 'string' },
@@ -121,6 +131,7 @@ export function parseServeArgs(argv: string[]) {
     port: positiveInt('port', values.port, 0, 65535) ?? DEFAULT_HOST_PORT,
     dataDir: values['data-dir'],
     rooms,
+    open: values.open ?? false,
     name: values.name,
     historyLimit: positiveInt('history', values.history, 1, 10_000_000),
     maxClients: positiveInt('max-clients', values['max-clients']),
@@ -171,6 +182,7 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
       port: args.port,
       dataDir,
       rooms: args.rooms,
+      ...(args.open ? { openRooms: true } : {}),
       ...(args.name ? { name: args.name } : {}),
       ...(args.publicHost ? { publicHost: args.publicHost } : {}),
       ...(certificateChain ? { certificateChain } : {}),
@@ -202,7 +214,15 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
       `certificate ${names.join(',') || '-'} expires ${notAfter.toISOString()} sha256 ${fingerprint}\n`,
     );
   }
-  for (const room of host.rooms) io.stdout.write(`invite ${host.invite(room)}\n`);
+  // Each room's lines together: its owner invite, its member invite, its link.
+  const rooms = [...new Set([...host.rooms, ...host.startInvites.map((invite) => invite.room)])];
+  for (const room of rooms) {
+    for (const invite of host.startInvites) {
+      if (invite.room !== room) continue;
+      io.stdout.write(`${invite.role === 'owner' ? 'owner-invite' : 'invite'} ${invite.link}\n`);
+    }
+    io.stdout.write(`link ${host.link(room)}\n`);
+  }
 
   const signal = await io.stopSignal;
   log('info', 'shutdown-requested', { signal });

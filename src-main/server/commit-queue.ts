@@ -14,6 +14,7 @@ export class CommitQueue<Origin> {
   readonly #db: HostDatabase;
   readonly #onCommitted: (sends: PendingSend<Origin>[], results: AppendResult[]) => void;
   readonly #onFailed: (sends: PendingSend<Origin>[], error: unknown) => void;
+  readonly #admit: (send: PendingSend<Origin>) => boolean;
   #pending: PendingSend<Origin>[] = [];
   #scheduled = false;
 
@@ -21,10 +22,13 @@ export class CommitQueue<Origin> {
     db: HostDatabase,
     onCommitted: (sends: PendingSend<Origin>[], results: AppendResult[]) => void,
     onFailed: (sends: PendingSend<Origin>[], error: unknown) => void,
+    /** Checked at commit time: false drops the send (its sender lost the room meanwhile). */
+    admit: (send: PendingSend<Origin>) => boolean = () => true,
   ) {
     this.#db = db;
     this.#onCommitted = onCommitted;
     this.#onFailed = onFailed;
+    this.#admit = admit;
   }
 
   get size(): number {
@@ -43,8 +47,9 @@ export class CommitQueue<Origin> {
   flush(): void {
     this.#scheduled = false;
     if (this.#pending.length === 0) return;
-    const sends = this.#pending;
+    const sends = this.#pending.filter(this.#admit);
     this.#pending = [];
+    if (sends.length === 0) return;
     let results: AppendResult[];
     try {
       results = this.#db.appendMessages(sends.map((send) => send.message));

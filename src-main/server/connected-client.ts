@@ -32,6 +32,11 @@ export class ConnectedClient {
   readonly rooms = new Set<string>();
   /** Rooms this connection has joined at some time: joining one again spends the budget. */
   readonly joinedBefore = new Set<string>();
+  /**
+   * Rooms the key was removed from while this connection was in them: a send of this turn still
+   * waiting for its commit is refused, not stored after the removal.
+   */
+  readonly removedFrom = new Set<string>();
   /** The key's allowances, shared by its connections and kept across reconnects. */
   readonly budget: KeyBudget;
   /** All requests of this connection: beyond it, the connection is closed for flooding. */

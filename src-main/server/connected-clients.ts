@@ -89,6 +89,7 @@ export class ConnectedClients {
       });
     });
     client.send({ t: 'welcome', nick: client.nick, fp: client.fingerprint });
+    this.#handler.welcomed(client);
     channel.start();
     this.#log('info', 'client-joined', {
       fp: client.fingerprint,

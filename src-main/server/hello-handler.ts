@@ -1,7 +1,10 @@
 import type { SecureChannel } from '../protocol/secure-channel.ts';
 import { WireError, decodeMessage } from '../protocol/wire/codec.ts';
-import { CloseCode, Hello } from '../protocol/wire/messages.ts';
+import { z } from 'zod';
+import { CloseCode, Hello, WIRE_VERSION } from '../protocol/wire/messages.ts';
 import type { NicknameRegistry } from './nickname-registry.ts';
+
+const VERSION_ONLY = z.object({ v: z.unknown() });
 
 /**
  * A new channel's hello (the payload of handshake message 3): the nickname it asks for is
@@ -45,6 +48,16 @@ export class HelloHandler {
     }
     let hello: Hello;
     try {
+      // The version first: a client of another version may well send a hello of another shape,
+      // and must be told to update, not that its hello is bad.
+      const { v } = decodeMessage(VERSION_ONLY, channel.peerPayload);
+      if (v !== WIRE_VERSION) {
+        channel.close(
+          CloseCode.version,
+          `this host speaks Parley wire version ${WIRE_VERSION}; update Parley`,
+        );
+        return;
+      }
       hello = decodeMessage(Hello, channel.peerPayload);
     } catch (error) {
       const reason = error instanceof WireError ? error.message : 'unreadable hello';

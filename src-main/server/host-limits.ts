@@ -40,6 +40,17 @@ export interface HostLimits {
   readonly historyBurst: number;
   readonly typingPerSecond: number;
   readonly typingBurst: number;
+  /**
+   * Invite redemptions that fail, per key and per address (docs/protocol.md §10): a guesser
+   * runs out long before a 144-bit token could be found, and is refused before any lookup.
+   */
+  readonly redeemFailuresPerMinute: number;
+  readonly redeemFailureBurst: number;
+  readonly addressRedeemFailuresPerMinute: number;
+  readonly addressRedeemFailureBurst: number;
+  /** Membership requests (invites, roles, topics, rooms, DMs) per key: each is a durable write. */
+  readonly managePerSecond: number;
+  readonly manageBurst: number;
   /** Messages kept per room, and how many of them a client gets on join. */
   readonly historyLimit: number;
   readonly historyOnJoin: number;
@@ -68,6 +79,12 @@ export const DEFAULT_LIMITS: HostLimits = {
   historyBurst: 30,
   typingPerSecond: 1,
   typingBurst: 5,
+  redeemFailuresPerMinute: 5,
+  redeemFailureBurst: 5,
+  addressRedeemFailuresPerMinute: 10,
+  addressRedeemFailureBurst: 10,
+  managePerSecond: 5,
+  manageBurst: 30,
   historyLimit: 1000,
   historyOnJoin: 100,
 };

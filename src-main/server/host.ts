@@ -7,6 +7,7 @@ import type { BackendName, KeyPair } from '../protocol/crypto/crypto-backend.ts'
 import { selectBackend } from '../protocol/crypto/select-backend.ts';
 import { acceptChannel } from '../protocol/host-handshake.ts';
 import type { Suite } from '../protocol/suites.ts';
+import type { Role } from '../protocol/wire/messages.ts';
 import type { TransportKeys } from '../protocol/transport-keys.ts';
 import { loadOrCreateKeyPair } from '../store/key-file.ts';
 import type { HostCertificateSummary } from '../trust/host-certificate.ts';
@@ -31,6 +32,10 @@ export const DEFAULT_HOST_PORT = 7878;
 const DATABASE_BUSY_TIMEOUT_MS = 100;
 /** On shutdown, how long clients get to read their goodbye and hang up before they are cut. */
 const SHUTDOWN_GRACE_MS = 2000;
+/** An owner invite printed at start is good for one use within this time. */
+const OWNER_INVITE_TTL_MS = 7 * 24 * 3600 * 1000;
+/** Host info names at most this many open rooms (its schema's bound). */
+const MAX_HOST_INFO_ROOMS = 1000;
 
 export interface HostOptions {
   /** Bind address; default all IPv4 interfaces. */
@@ -38,7 +43,13 @@ export interface HostOptions {
   /** Default 7878; 0 picks a free port (see `address.port`). */
   readonly port?: number;
   readonly dataDir: string;
+  /** Rooms to have: created at the first start, kept after (default lobby). */
   readonly rooms?: readonly string[];
+  /**
+   * `--open`: these rooms are open to anyone who connects (created open, and opened at every
+   * start with it). Without it a new room is private: members get in by invite only.
+   */
+  readonly openRooms?: boolean;
   readonly name?: string;
   /** The address written into invite links; default: the bind address, or this machine's. */
   readonly publicHost?: string;
@@ -65,13 +76,35 @@ export interface RunningHost {
   readonly publicKey: Uint8Array;
   readonly fingerprint: string;
   readonly rooms: readonly string[];
-  invite(room?: string): string;
+  /**
+   * Invites made at this start, to print: a one-use owner invite (7 days) for each room with no
+   * owner, and for each room created now a reusable member invite.
+   */
+  readonly startInvites: readonly StartInvite[];
+  /** Makes an invite (by default: member, no use limit, no expiry) and returns its link. */
+  invite(room?: string, options?: InviteOptions): string;
+  /** The room's link without a token: it pins the host, and admits members and open rooms. */
+  link(room?: string): string;
   /** The certificate the host presents, if any. */
   readonly certificate?: HostCertificateSummary;
   /** Current connections, for status and tests. */
   readonly clientCount: number;
   /** Tells every client why, commits what is pending, closes the database. */
   stop(reason?: string): Promise<void>;
+}
+
+export interface StartInvite {
+  readonly room: string;
+  readonly role: Role;
+  readonly link: string;
+}
+
+export interface InviteOptions {
+  readonly role?: Role;
+  /** null (default): no limit. */
+  readonly uses?: number | null;
+  /** null (default): never expires. */
+  readonly expiresInMs?: number | null;
 }
 
 /**
@@ -97,22 +130,38 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       )
     : undefined;
   for (const warning of certificate?.warnings ?? []) log('warn', 'host-certificate', { warning });
-  const hostInfo = encodeHostInfo({
-    name: options.name ?? 'Parley',
-    rooms: roomNames,
-    limits,
-    ...(certificate ? { certificateChain: certificate.chain } : {}),
-  });
   const db = HostDatabase.open(join(options.dataDir, 'history.sqlite'), {
     historyLimit: limits.historyLimit,
     // Every statement runs on the event loop: a lock held elsewhere must fail fast (the send
     // is refused with retryAfterMs and resent), not stall every connection for seconds.
     busyTimeoutMs: DATABASE_BUSY_TIMEOUT_MS,
   });
+  // Host info is sent before the host knows who connects, so it names open rooms only; it is
+  // encoded again whenever a room is opened or closed.
+  const encodeInfo = () =>
+    encodeHostInfo({
+      name: options.name ?? 'Parley',
+      rooms: db.rooms
+        .rooms()
+        .filter((room) => room.kind === 'room' && room.open)
+        .map((room) => room.name)
+        .slice(0, MAX_HOST_INFO_ROOMS),
+      limits,
+      ...(certificate ? { certificateChain: certificate.chain } : {}),
+    });
+  let hostInfo: Uint8Array;
+  let pendingInvites: { room: string; role: Role; token: string }[];
+  try {
+    pendingInvites = prepareRooms(db, roomNames, options.openRooms ?? false, now());
+    hostInfo = encodeInfo();
+  } catch (error) {
+    db.close();
+    throw error;
+  }
 
   let stopping = false;
   const boundary = new ClientErrorBoundary(log);
-  const rooms = new RoomRegistry(roomNames);
+  const rooms = new RoomRegistry();
   const nicknames = new NicknameRegistry(db, {
     onStoreError: (error, claims) =>
       log('error', 'nick-store-failed', { claims, ...failureFields(error) }),
@@ -126,6 +175,14 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     log,
     now,
     onClientFailure: boundary.clientFailed,
+    openRoomsChanged: () => {
+      try {
+        hostInfo = encodeInfo();
+      } catch (error) {
+        // The previous host info stays: it names a room less or more, nothing worse.
+        log('error', 'host-info-failed', failureFields(error));
+      }
+    },
   });
   const idle = new IdleSweep({ limits, now, onClientFailure: boundary.clientFailed });
   const clients = new ConnectedClients({
@@ -178,6 +235,25 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   );
   const bound = server.address() as AddressInfo;
   const publicHost = options.publicHost ?? guessPublicHost(bound.address);
+  const linkTo = (room: string, token?: string) =>
+    formatInvite({
+      host: publicHost,
+      port: bound.port,
+      room,
+      hostKey: keyPair.publicKey,
+      ...(token === undefined ? {} : { token }),
+    });
+  try {
+    // `parley host invite`, run on this machine while the host runs, builds its links from this.
+    db.rooms.setPublicAddress(publicHost, bound.port);
+  } catch (error) {
+    log('error', 'public-address-failed', failureFields(error));
+  }
+  const startInvites = pendingInvites.map(({ room, role, token }) => ({
+    room,
+    role,
+    link: linkTo(room, token),
+  }));
   log('info', 'host-started', {
     address: `${bound.address}:${bound.port}`,
     rooms: roomNames.join(','),
@@ -189,9 +265,22 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     publicKey: keyPair.publicKey,
     fingerprint: fingerprint(keyPair.publicKey),
     rooms: roomNames,
+    startInvites,
     ...(certificate ? { certificate: certificate.summary } : {}),
-    invite: (room = roomNames[0] ?? 'lobby') =>
-      formatInvite({ host: publicHost, port: bound.port, room, hostKey: keyPair.publicKey }),
+    invite: (room = roomNames[0] ?? 'lobby', invite: InviteOptions = {}) => {
+      const ttl = invite.expiresInMs ?? null;
+      const { token } = db.rooms.createInvite(
+        {
+          room,
+          role: invite.role ?? 'member',
+          uses: invite.uses ?? null,
+          expiresAt: ttl === null ? null : now() + ttl,
+        },
+        now(),
+      );
+      return linkTo(room, token);
+    },
+    link: (room = roomNames[0] ?? 'lobby') => linkTo(room),
     get clientCount() {
       return clients.size;
     },
@@ -212,4 +301,56 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       log('info', 'host-stopped', {});
     },
   };
+}
+
+/**
+ * Makes sure the named rooms exist (a new one private unless `open`; with `open`, an existing
+ * one is opened), and returns the invites to print: for a room created now a reusable member
+ * invite, and for every room without an owner (new, or from a version without membership) a
+ * one-use owner invite, so the operator can hand the room to someone.
+ */
+function prepareRooms(
+  db: HostDatabase,
+  names: readonly string[],
+  open: boolean,
+  now: number,
+): { room: string; role: Role; token: string }[] {
+  const store = db.rooms;
+  const created = new Set<string>();
+  for (const name of names) {
+    const room = store.room(name);
+    if (!room) {
+      store.createRoom({ name, kind: 'room', open }, [], undefined, now);
+      created.add(name);
+    } else if (open && room.kind === 'room' && !room.open) {
+      store.setOpen(name, true, undefined, now);
+    }
+  }
+  const invites: { room: string; role: Role; token: string }[] = [];
+  const ordered = [
+    ...names,
+    ...store
+      .rooms()
+      .map((room) => room.name)
+      .filter((name) => !names.includes(name)),
+  ];
+  for (const name of ordered) {
+    const room = store.room(name);
+    if (room?.kind !== 'room') continue;
+    if (!store.members(name).some((member) => member.role === 'owner')) {
+      const { token } = store.createInvite(
+        { room: name, role: 'owner', uses: 1, expiresAt: now + OWNER_INVITE_TTL_MS },
+        now,
+      );
+      invites.push({ room: name, role: 'owner', token });
+    }
+    if (created.has(name)) {
+      const { token } = store.createInvite(
+        { room: name, role: 'member', uses: null, expiresAt: null },
+        now,
+      );
+      invites.push({ room: name, role: 'member', token });
+    }
+  }
+  return invites;
 }

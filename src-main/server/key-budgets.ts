@@ -16,11 +16,16 @@ export interface KeyBudget {
   readonly membership: TokenBucket;
   readonly historyPages: TokenBucket;
   readonly typing: TokenBucket;
+  /** Invite redemptions that failed: guessing tokens. */
+  readonly redeems: TokenBucket;
+  /** Membership requests (docs/protocol.md §11.2). */
+  readonly manage: TokenBucket;
   /** Refusals counted for docs/reliability.md and the host's log, by kind. */
   readonly refused: Record<BudgetKind, number>;
 }
 
-export type BudgetKind = 'messages' | 'renames' | 'membership' | 'historyPages' | 'typing';
+export type BudgetKind =
+  'messages' | 'renames' | 'membership' | 'historyPages' | 'typing' | 'redeems' | 'manage';
 
 /**
  * Budgets belong to keys, not connections: reconnecting, or opening eight connections with one
@@ -62,7 +67,17 @@ export class KeyBudgets {
       membership: new TokenBucket(l.membershipBurst, l.membershipPerSecond, now),
       historyPages: new TokenBucket(l.historyBurst, l.historyPagesPerSecond, now),
       typing: new TokenBucket(l.typingBurst, l.typingPerSecond, now),
-      refused: { messages: 0, renames: 0, membership: 0, historyPages: 0, typing: 0 },
+      redeems: new TokenBucket(l.redeemFailureBurst, l.redeemFailuresPerMinute / 60, now),
+      manage: new TokenBucket(l.manageBurst, l.managePerSecond, now),
+      refused: {
+        messages: 0,
+        renames: 0,
+        membership: 0,
+        historyPages: 0,
+        typing: 0,
+        redeems: 0,
+        manage: 0,
+      },
     };
   }
 }

@@ -38,6 +38,14 @@ export class PresenceQueue {
     this.#change(room, member, event);
   }
 
+  /**
+   * Drops what is pending for the key in the room: it was removed, and the room event says so;
+   * a presence change of this turn must not follow it.
+   */
+  forget(room: string, key: string): void {
+    this.#pending.delete(`${room}\n${key}`);
+  }
+
   /** Tells each room the net changes of this turn (also called on shutdown). */
   flush(): void {
     this.#scheduled = false;

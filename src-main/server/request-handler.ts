@@ -1,5 +1,3 @@
-import { encodeBase64Url } from '../../src-shared/base64url.ts';
-import { fingerprint } from '../../src-shared/fingerprint.ts';
 import { MAX_ITEM_LEN } from '../protocol/records.ts';
 import { WireError, decodeMessage, encodeMessage, utf8Length } from '../protocol/wire/codec.ts';
 import {
@@ -8,20 +6,24 @@ import {
   CloseCode,
   type HostErrorCode,
   type HostMessage,
+  type Member,
 } from '../protocol/wire/messages.ts';
+import { AddressBudgets } from './address-budgets.ts';
 import { CommitQueue, type PendingSend } from './commit-queue.ts';
 import type { ConnectedClient } from './connected-client.ts';
 import type { AppendResult, HostDatabase, StoredMessage } from './host-database.ts';
 import type { HostLimits } from './host-limits.ts';
 import type { HostLog } from './host-log.ts';
 import type { BudgetKind } from './key-budgets.ts';
+import { KeyConnections } from './key-connections.ts';
+import { MembershipHandler, refusalOf } from './membership-handler.ts';
 import type { NicknameRegistry } from './nickname-registry.ts';
 import { PresenceQueue } from './presence-queue.ts';
 import type { RoomRegistry } from './room-registry.ts';
 import { failureFields } from './failure-fields.ts';
+import { TimelineItems } from './timeline-items.ts';
 
 const MEMBERS_PER_PAGE = 200;
-const FINGERPRINT_CACHE_LIMIT = 10_000;
 /** After a storage fault, when a client should try again. */
 const STORAGE_RETRY_MS = 1000;
 /**
@@ -32,7 +34,10 @@ const MSG_ENVELOPE_BYTES = 1024;
 /** JSON writes one UTF-16 unit as at most 6 bytes (`\u001b`, or 3 UTF-8 bytes). */
 const MAX_JSON_BYTES_PER_UNIT = 6;
 
-/** Everything a connected client may ask of the host, one method per request type. */
+/**
+ * Everything a connected client may ask of the host, one method per request type; membership
+ * requests (those with a `rid`) and who may see which room are the membership handler's.
+ */
 export class RequestHandler {
   readonly #rooms: RoomRegistry;
   readonly #db: HostDatabase;
@@ -42,9 +47,10 @@ export class RequestHandler {
   readonly #now: () => number;
   readonly #commits: CommitQueue<ConnectedClient>;
   readonly #presence: PresenceQueue;
-  readonly #fingerprints = new Map<string, { key: string; fp: string }>();
+  readonly #timeline: TimelineItems;
   /** Every open connection of each key: a nickname is the key's, not one connection's. */
-  readonly #byKey = new Map<string, Set<ConnectedClient>>();
+  readonly #byKey = new KeyConnections();
+  readonly #membership: MembershipHandler;
   readonly #onClientFailure: (client: ConnectedClient, error: unknown) => void;
 
   constructor(deps: {
@@ -56,6 +62,8 @@ export class RequestHandler {
     now: () => number;
     /** One connection's request failed unexpectedly: it is ended, nobody else is. */
     onClientFailure: (client: ConnectedClient, error: unknown) => void;
+    /** A room was opened, closed or created open (host info names the open rooms). */
+    openRoomsChanged?: () => void;
   }) {
     this.#rooms = deps.rooms;
     this.#db = deps.db;
@@ -68,10 +76,27 @@ export class RequestHandler {
       deps.db,
       (sends, results) => this.#committed(sends, results),
       (sends, error) => this.#commitFailed(sends, error),
+      (send) => this.#stillIn(send),
     );
     this.#presence = new PresenceQueue(deps.rooms, (error) =>
       this.#log('error', 'presence-failed', failureFields(error)),
     );
+    this.#timeline = new TimelineItems(deps.log);
+    const limits = deps.limits;
+    this.#membership = new MembershipHandler({
+      db: deps.db,
+      rooms: deps.rooms,
+      connections: this.#byKey,
+      presence: this.#presence,
+      timeline: this.#timeline,
+      addresses: new AddressBudgets(
+        limits.addressRedeemFailureBurst,
+        limits.addressRedeemFailuresPerMinute / 60,
+      ),
+      log: deps.log,
+      now: deps.now,
+      openRoomsChanged: deps.openRoomsChanged ?? (() => {}),
+    });
   }
 
   /** Commits anything pending now and tells presence: on shutdown, before the database closes. */
@@ -127,22 +152,59 @@ export class RequestHandler {
         return;
       case 'pong':
         return;
+      default:
+        return this.#membership.handle(client, request, now);
     }
   }
 
   /** A connection was welcomed. */
   connected(client: ConnectedClient): void {
-    const connections = this.#byKey.get(client.keyText);
-    if (connections) connections.add(client);
-    else this.#byKey.set(client.keyText, new Set([client]));
+    this.#byKey.add(client);
+  }
+
+  /** Its `welcome` was sent: the key's rooms follow (docs/protocol.md §11.3). */
+  welcomed(client: ConnectedClient): void {
+    this.#membership.welcomed(client);
   }
 
   /** A connection ended: everyone in its rooms sees it go (`left` after a goodbye). */
   disconnected(client: ConnectedClient, event: 'left' | 'disconnected'): void {
-    const connections = this.#byKey.get(client.keyText);
-    connections?.delete(client);
-    if (connections?.size === 0) this.#byKey.delete(client.keyText);
+    this.#byKey.delete(client);
     for (const room of [...client.rooms]) this.#leave(client, room, event);
+  }
+
+  /**
+   * A request about a room this connection is not in: the room it may not see is answered as
+   * one that does not exist, the one it may see with `not-in-room` (when `notIn` is given).
+   */
+  #notIn(client: ConnectedClient, room: string, ref: string, notIn?: string): void {
+    let visible: boolean;
+    try {
+      visible = this.#membership.seen(client, room) !== undefined;
+    } catch (error) {
+      this.#storageFailed(client, 'room', error);
+      this.#refuse(client, 'internal', 'the host could not read this room; try again', ref, {
+        retryAfterMs: STORAGE_RETRY_MS,
+      });
+      return;
+    }
+    if (!visible) {
+      this.#refuse(client, 'unknown-room', MembershipHandler.unknownRoom(room), ref);
+    } else if (notIn !== undefined) {
+      this.#refuse(client, 'not-in-room', notIn, ref);
+    }
+  }
+
+  /** A send waiting for its commit is dropped if its sender was removed from the room meanwhile. */
+  #stillIn(send: PendingSend<ConnectedClient>): boolean {
+    if (!send.origin.removedFrom.has(send.message.room)) return true;
+    this.#refuse(
+      send.origin,
+      'unknown-room',
+      MembershipHandler.unknownRoom(send.message.room),
+      send.message.clientMsgId,
+    );
+    return false;
   }
 
   /**
@@ -171,15 +233,20 @@ export class RequestHandler {
   }
 
   #join(client: ConnectedClient, room: string): void {
-    if (!this.#rooms.has(room)) {
-      this.#refuse(client, 'unknown-room', `there is no room "${room}" here`, room);
-      return;
-    }
     // History is read before the client joins: if the store cannot answer, nothing changed.
     let recent: StoredMessage[];
+    let members: Member[];
     try {
+      // A member may join; joining an open room makes one; any other room does not exist.
+      this.#membership.admit(client, room);
       recent = this.#db.recentMessages(room, this.#limits.historyOnJoin);
+      members = this.#membership.members(room);
     } catch (error) {
+      const refusal = refusalOf(error);
+      if (refusal) {
+        this.#refuse(client, refusal.code, refusal.message, room);
+        return;
+      }
       this.#storageFailed(client, 'join', error);
       this.#refuse(client, 'internal', 'the host could not read this room; try again', room, {
         retryAfterMs: STORAGE_RETRY_MS,
@@ -187,9 +254,11 @@ export class RequestHandler {
       return;
     }
     this.#presence.flushRoom(room, client.keyText);
+    client.removedFrom.delete(room);
     const first = this.#rooms.join(room, client);
+    // This key is online now, whichever connection the store's listing was read for.
+    for (const member of members) if (member.key === client.keyText) member.online = true;
     client.send({ t: 'joined', room });
-    const members = this.#rooms.members(room);
     for (let i = 0; i < members.length || i === 0; i += MEMBERS_PER_PAGE) {
       const last = i + MEMBERS_PER_PAGE >= members.length;
       client.send({ t: 'members', room, members: members.slice(i, i + MEMBERS_PER_PAGE), last });
@@ -201,7 +270,7 @@ export class RequestHandler {
 
   #leave(client: ConnectedClient, room: string, event: 'left' | 'disconnected'): void {
     if (!client.rooms.has(room)) {
-      if (event === 'left') this.#refuse(client, 'not-in-room', `you are not in "${room}"`, room);
+      if (event === 'left') this.#notIn(client, room, room, `you are not in "${room}"`);
       return;
     }
     const last = this.#rooms.leave(room, client);
@@ -215,12 +284,7 @@ export class RequestHandler {
     now: number,
   ): void {
     if (!client.rooms.has(request.room)) {
-      this.#refuse(
-        client,
-        'not-in-room',
-        `join "${request.room}" before writing there`,
-        request.id,
-      );
+      this.#notIn(client, request.room, request.id, `join "${request.room}" before writing there`);
       return;
     }
     if (utf8Length(request.text) > this.#limits.maxTextBytes) {
@@ -299,7 +363,7 @@ export class RequestHandler {
         const stored = result.message;
         if (!result.duplicate) {
           // Encoded once, queued for every recipient; the sender gets an ack instead of an echo.
-          const bytes = this.#encodeChat(stored, false);
+          const bytes = this.#timeline.encode(stored, false);
           if (bytes) this.#rooms.broadcast(stored.room, bytes, send.origin);
         }
         send.origin.send({
@@ -395,6 +459,7 @@ export class RequestHandler {
       connection.send({ t: 'nick', nick });
       for (const room of connection.rooms) rooms.add(room);
     }
+    this.#membership.renamed(client);
     for (const room of rooms) {
       const presence: HostMessage = {
         t: 'presence',
@@ -408,12 +473,13 @@ export class RequestHandler {
   }
 
   #connectionsOf(client: ConnectedClient): ReadonlySet<ConnectedClient> {
-    return this.#byKey.get(client.keyText) ?? new Set([client]);
+    const connections = this.#byKey.of(client.keyText);
+    return connections.size > 0 ? connections : new Set([client]);
   }
 
   #history(client: ConnectedClient, room: string, before: number, limit: number): void {
     if (!client.rooms.has(room)) {
-      this.#refuse(client, 'not-in-room', `join "${room}" to read its history`, room);
+      this.#notIn(client, room, room, `join "${room}" to read its history`);
       return;
     }
     let older: StoredMessage[];
@@ -432,21 +498,8 @@ export class RequestHandler {
   }
 
   #deliverHistory(client: ConnectedClient, stored: StoredMessage): void {
-    const bytes = this.#encodeChat(stored, true);
+    const bytes = this.#timeline.encode(stored, true);
     if (bytes) client.deliver(bytes);
-  }
-
-  /**
-   * The `msg` for a stored message, or nothing when it cannot fit one item: sends are checked
-   * before they are stored, but a history written by an earlier version may hold one, and it
-   * must be skipped, never allowed to end the connection or the host that replays it.
-   */
-  #encodeChat(stored: StoredMessage, history: boolean): Uint8Array | undefined {
-    const message = this.#chatMessage(stored);
-    const bytes = encodeMessage(history ? { ...message, history: true } : message);
-    if (bytes.length <= MAX_ITEM_LEN) return bytes;
-    this.#log('warn', 'message-too-large-skipped', { room: stored.room, seq: stored.seq });
-    return undefined;
   }
 
   #storageFailed(client: ConnectedClient, operation: string, error: unknown): void {
@@ -456,33 +509,6 @@ export class RequestHandler {
       ...failureFields(error),
     });
   }
-
-  #chatMessage(stored: StoredMessage): ChatMessage {
-    const identity = this.#identity(stored.senderKey);
-    return {
-      t: 'msg',
-      room: stored.room,
-      seq: stored.seq,
-      id: stored.clientMsgId,
-      from: stored.nick,
-      fp: identity.fp,
-      key: identity.key,
-      text: stored.text,
-      ts: stored.sentAt,
-    };
-  }
-
-  /** Fingerprints cost a SHA-256; history replays the same few senders again and again. */
-  #identity(key: Uint8Array): { key: string; fp: string } {
-    const text = encodeBase64Url(key);
-    let identity = this.#fingerprints.get(text);
-    if (!identity) {
-      if (this.#fingerprints.size >= FINGERPRINT_CACHE_LIMIT) this.#fingerprints.clear();
-      identity = { key: text, fp: fingerprint(key) };
-      this.#fingerprints.set(text, identity);
-    }
-    return identity;
-  }
 }
 
 const BUDGET_WORDS: Record<BudgetKind, string> = {
@@ -491,4 +517,6 @@ const BUDGET_WORDS: Record<BudgetKind, string> = {
   membership: 'joins and leaves',
   historyPages: 'history requests',
   typing: 'typing notices',
+  redeems: 'invites that did not work',
+  manage: 'membership requests',
 };

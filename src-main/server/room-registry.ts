@@ -7,27 +7,22 @@ interface Room {
   readonly connectionsByKey: Map<string, number>;
 }
 
-/** Who is in which room. A key counts as present while any of its connections is. */
+/**
+ * Who is in which room now. A key counts as present while any of its connections is. Which
+ * rooms exist, and who may join them, is the room store's: an entry here lives only while
+ * someone is in the room.
+ */
 export class RoomRegistry {
   readonly #rooms = new Map<string, Room>();
 
-  constructor(names: readonly string[]) {
-    for (const name of names)
-      this.#rooms.set(name, { clients: new Set(), connectionsByKey: new Map() });
-  }
-
-  get names(): string[] {
-    return [...this.#rooms.keys()];
-  }
-
-  has(room: string): boolean {
-    return this.#rooms.has(room);
-  }
-
   /** Returns true when this is the key's first connection in the room (a presence change). */
   join(room: string, client: ConnectedClient): boolean {
-    const entry = this.#rooms.get(room);
-    if (!entry || entry.clients.has(client)) return false;
+    let entry = this.#rooms.get(room);
+    if (!entry) {
+      entry = { clients: new Set(), connectionsByKey: new Map() };
+      this.#rooms.set(room, entry);
+    }
+    if (entry.clients.has(client)) return false;
     entry.clients.add(client);
     client.rooms.add(room);
     client.joinedBefore.add(room);
@@ -47,7 +42,13 @@ export class RoomRegistry {
       return false;
     }
     entry.connectionsByKey.delete(client.keyText);
+    if (entry.clients.size === 0) this.#rooms.delete(room);
     return true;
+  }
+
+  /** Whether any connection of the key is in the room. */
+  present(room: string, keyText: string): boolean {
+    return this.#rooms.get(room)?.connectionsByKey.has(keyText) ?? false;
   }
 
   clients(room: string): ReadonlySet<ConnectedClient> {

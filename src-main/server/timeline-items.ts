@@ -1,0 +1,86 @@
+import { encodeBase64Url } from '../../src-shared/base64url.ts';
+import { fingerprint } from '../../src-shared/fingerprint.ts';
+import { MAX_ITEM_LEN } from '../protocol/records.ts';
+import { encodeMessage } from '../protocol/wire/codec.ts';
+import type { ChatMessage, Person, RoomEvent } from '../protocol/wire/messages.ts';
+import type { StoredMessage } from './host-database.ts';
+import type { HostLog } from './host-log.ts';
+import type { PersonRecord } from './room-store.ts';
+
+const FINGERPRINT_CACHE_LIMIT = 10_000;
+
+/**
+ * A room's timeline rows as the wire items clients get: a chat message as `msg`, a room event as
+ * `event` (docs/protocol.md §11.3), live or marked as history. One place, so that a live fan-out
+ * and a replay of the same row are the same item.
+ */
+export class TimelineItems {
+  readonly #log: HostLog;
+  readonly #identities = new Map<string, { key: string; fp: string }>();
+
+  constructor(log: HostLog) {
+    this.#log = log;
+  }
+
+  /**
+   * The item for a stored row, or nothing when it cannot fit one item: sends are checked before
+   * they are stored, but a history written by an earlier version may hold one, and it must be
+   * skipped, never allowed to end the connection or the host that replays it.
+   */
+  encode(stored: StoredMessage, history: boolean): Uint8Array | undefined {
+    const item = stored.event ? this.#event(stored) : this.#chat(stored);
+    const bytes = encodeMessage(history ? { ...item, history: true } : item);
+    if (bytes.length <= MAX_ITEM_LEN) return bytes;
+    this.#log('warn', 'message-too-large-skipped', { room: stored.room, seq: stored.seq });
+    return undefined;
+  }
+
+  /** Fingerprints cost a SHA-256; history replays the same few senders again and again. */
+  identity(key: Uint8Array): { key: string; fp: string } {
+    const text = encodeBase64Url(key);
+    let identity = this.#identities.get(text);
+    if (!identity) {
+      if (this.#identities.size >= FINGERPRINT_CACHE_LIMIT) this.#identities.clear();
+      identity = { key: text, fp: fingerprint(key) };
+      this.#identities.set(text, identity);
+    }
+    return identity;
+  }
+
+  #chat(stored: StoredMessage): ChatMessage {
+    const identity = this.identity(stored.senderKey);
+    return {
+      t: 'msg',
+      room: stored.room,
+      seq: stored.seq,
+      id: stored.clientMsgId,
+      from: stored.nick,
+      fp: identity.fp,
+      key: identity.key,
+      text: stored.text,
+      ts: stored.sentAt,
+    };
+  }
+
+  #event(stored: StoredMessage): RoomEvent {
+    const event = stored.event;
+    // The operator acts from the host machine, with no key: its rows carry 32 zero bytes.
+    const byOperator = stored.senderKey.every((byte) => byte === 0);
+    return {
+      t: 'event',
+      room: stored.room,
+      seq: stored.seq,
+      ts: stored.sentAt,
+      action: event?.action ?? 'joined',
+      ...(byOperator ? {} : { actor: person({ key: stored.senderKey, nick: stored.nick }) }),
+      ...(event?.target ? { target: person(event.target) } : {}),
+      ...(event?.role ? { role: event.role } : {}),
+      ...(event?.topic !== undefined ? { topic: event.topic } : {}),
+    };
+  }
+}
+
+/** A person as the wire names one: the nickname at the time, and the key as text. */
+export function person(record: PersonRecord): Person {
+  return { nick: record.nick, key: encodeBase64Url(record.key) };
+}
