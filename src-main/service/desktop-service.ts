@@ -4,21 +4,31 @@ import { fingerprint } from '../../src-shared/fingerprint.ts';
 import { isValidRoomName } from '../../src-shared/identifiers.ts';
 import { parseInvite } from '../../src-shared/invite.ts';
 import type { EventName, EventPayload, RequestOutput } from '../../src-shared/ipc/contract.ts';
-import type {
-  AppSnapshot,
-  AuthorityView,
-  ChatMessageView,
-  ConnectionState,
-  MemberView,
-  Settings,
+import {
+  type AppSnapshot,
+  type AuthorityView,
+  type ChatMessageView,
+  type ConnectionState,
+  InviteRefusal,
+  type InviteView,
+  type MemberView,
+  type RoomEventView,
+  type Settings,
 } from '../../src-shared/ipc/domain.ts';
 import { ChatSession, ChatSessionError, type ChatSessionOptions } from '../client/chat-session.ts';
 import { createHostVerifier } from '../client/host-trust.ts';
-import type { SessionError, SessionFatal, StateChange, Welcome } from '../client/session-events.ts';
+import type {
+  InviteRefused,
+  RoomRemoved,
+  SessionError,
+  SessionFatal,
+  StateChange,
+  Welcome,
+} from '../client/session-events.ts';
 import { TypedEmitter } from '../client/typed-emitter.ts';
 import type { CryptoBackend } from '../protocol/crypto/crypto-backend.ts';
 import { selectBackend } from '../protocol/crypto/select-backend.ts';
-import type { ChatMessage } from '../protocol/wire/messages.ts';
+import type { ChatMessage, InviteInfo, RoomEvent, RoomInfo } from '../protocol/wire/messages.ts';
 import { KNOWN_HOSTS_FILE, KnownHosts, KnownHostsError } from '../store/known-hosts.ts';
 import { askingVerifier } from './asking-verifier.ts';
 import { Authorities } from './authorities.ts';
@@ -31,10 +41,13 @@ import { hostText } from './host-text.ts';
 import { type SecretStorage, loadIdentity } from './identity-store.ts';
 import { LocalHistory, type LocalHistoryOptions } from './local-history.ts';
 import { LocalStoreGuard } from './local-store-guard.ts';
+import { membershipFailure } from './membership-error.ts';
 import type { ShownNotification } from './notification-policy.ts';
+import { personView } from './person-view.ts';
 import { RecentHosts } from './recent-hosts.ts';
 import { RecentNotifications } from './recent-notifications.ts';
-import { RoomsModel } from './rooms-model.ts';
+import { removalNotice } from './removal-notice.ts';
+import { type HostRoom, RoomsModel } from './rooms-model.ts';
 import { ServiceError } from './service-error.ts';
 import { type ServiceLog, errorName } from './service-log.ts';
 import { SettingsStore } from './settings-store.ts';
@@ -111,6 +124,7 @@ export class DesktopService implements RequestHandlers {
   readonly #createSession: (options: ChatSessionOptions) => ChatSession;
   readonly #sessionOptions: DesktopServiceOptions['sessionOptions'];
   readonly #log: ServiceLog;
+  readonly #platform: string;
 
   /** The connection to the current host, from Connect until it stops. */
   #live: HostConnection | undefined;
@@ -156,7 +170,8 @@ export class DesktopService implements RequestHandlers {
     this.#createSession = options.createSession ?? ((o) => new ChatSession(o));
     this.#sessionOptions = options.sessionOptions;
     this.#authorities = new Authorities(options.dataDir, this.#now);
-    this.#notifications = new RecentNotifications(options.platform ?? process.platform);
+    this.#platform = options.platform ?? process.platform;
+    this.#notifications = new RecentNotifications(this.#platform);
     this.#store = new LocalStoreGuard(this.#log, (error) => this.#emit('error', error));
     this.#rooms = new RoomsModel({
       history: this.#history,
@@ -287,7 +302,9 @@ export class DesktopService implements RequestHandlers {
 
   async #connect(input: ParsedInput<'connect'>): Promise<ConnectionState> {
     this.#assertOpen();
-    const { address, inviteKey, inviteRoom } = connectTarget(input);
+    // The token stays in this call and the session: recent hosts keep host, port, nick and
+    // room, never the link it came in.
+    const { address, inviteKey, inviteRoom, inviteToken } = connectTarget(input);
     // What can fail is read first: a connect that cannot start leaves the app as it was (still
     // connected, and about the same host), never about a new host the UI was not told of.
     let knownHosts: KnownHosts;
@@ -308,6 +325,7 @@ export class DesktopService implements RequestHandlers {
     const live = new HostConnection({
       host,
       viaInvite: inviteKey !== undefined,
+      ...(inviteToken !== undefined && inviteRoom !== undefined ? { inviteRoom } : {}),
       roomsWithPast: rooms.filter((room) => this.#history.hasMessages(host.id, room)),
       ask: (question) => this.#emit('trustRequired', question),
       createSession: (askTrust) =>
@@ -329,6 +347,7 @@ export class DesktopService implements RequestHandlers {
             askTrust,
           ),
           rooms,
+          ...(inviteToken === undefined ? {} : { inviteToken }),
           backend: this.#backend.name,
           outboxStore: this.#history.outboxStore(host.id),
           now: this.#now,
@@ -406,40 +425,41 @@ export class DesktopService implements RequestHandlers {
     return {};
   }
 
-  async loadHistory(
-    input: ParsedInput<'loadHistory'>,
-  ): Promise<{ messages: ChatMessageView[]; more: boolean }> {
+  async loadHistory(input: ParsedInput<'loadHistory'>): Promise<RequestOutput<'loadHistory'>> {
     const host = this.#rooms.host;
-    if (!host) return { messages: [], more: false };
+    if (!host) return { messages: [], events: [], more: false };
     const read = () => this.#history.page(host.id, input.room, input.beforeSeq, input.limit);
+    // Messages and room events share the room's seqs: a page counts both.
+    const rows = (page: { messages: unknown[]; events: unknown[] }) =>
+      page.messages.length + page.events.length;
     let local = read();
     const live = this.#live;
     if (!live || live.host.id !== host.id) return local;
-    if (local.messages.length < input.limit) {
+    if (rows(local) < input.limit) {
       // Until the join's replay is complete the host cannot be asked for older messages, and
       // what is kept here may not even be the newest yet: wait for it, not for ever.
       if (!(await live.whenSynced(input.room))) {
         // The host may hold older ones; with none here, there is nothing to page from.
-        return { messages: local.messages, more: local.more || local.messages.length > 0 };
+        return { ...local, more: local.more || rows(local) > 0 };
       }
       local = read();
     }
-    const seqs = local.messages.flatMap((m) => (m.seq === undefined ? [] : [m.seq]));
+    const seqs = [
+      ...local.messages.flatMap((m) => (m.seq === undefined ? [] : [m.seq])),
+      ...local.events.map((e) => e.seq),
+    ];
     const before =
       seqs.length > 0 ? Math.min(...seqs) : (input.beforeSeq ?? Number.MAX_SAFE_INTEGER);
     if (before <= 0) return local;
     // A full page says nothing of where the room starts (a first join keeps exactly two pages):
     // only the host, asked for the next page, can.
-    if (local.messages.length >= input.limit) return { messages: local.messages, more: true };
+    if (rows(local) >= input.limit) return { ...local, more: true };
     // Not enough kept here: ask the host for the older ones, then read again.
-    const hostMore = await live.askOlder(input.room, before, input.limit - local.messages.length);
+    const hostMore = await live.askOlder(input.room, before, input.limit - rows(local));
     if (hostMore === undefined) return local;
     const again = read();
     // `more` with nothing to page from would have the timeline ask again at once, for ever.
-    return {
-      messages: again.messages,
-      more: again.messages.length > 0 && (again.more || hostMore),
-    };
+    return { ...again, more: rows(again) > 0 && (again.more || hostMore) };
   }
 
   typing(input: ParsedInput<'typing'>): Record<string, never> {
@@ -505,40 +525,76 @@ export class DesktopService implements RequestHandlers {
 
   // ── private rooms ───────────────────────────────────────────────────────────────────
 
-  createInvite(_input: ParsedInput<'createInvite'>): Promise<RequestOutput<'createInvite'>> {
-    return Promise.reject(new ServiceError('internal', 'not yet'));
+  async createInvite(input: ParsedInput<'createInvite'>): Promise<RequestOutput<'createInvite'>> {
+    const { link, invite } = await this.#membership((session) =>
+      session.createInvite(input.room, {
+        role: input.role,
+        uses: input.uses,
+        expiresInMs: input.expiresInMs,
+      }),
+    );
+    return {
+      link,
+      id: invite.id,
+      role: invite.role,
+      expiresAt: invite.expiresAt,
+      usesLeft: invite.usesLeft,
+    };
   }
 
-  listInvites(_input: ParsedInput<'listInvites'>): Promise<RequestOutput<'listInvites'>> {
-    return Promise.reject(new ServiceError('internal', 'not yet'));
+  async listInvites(input: ParsedInput<'listInvites'>): Promise<InviteView[]> {
+    const invites = await this.#membership((session) => session.listInvites(input.room));
+    return invites.map(inviteView);
   }
 
-  revokeInvite(_input: ParsedInput<'revokeInvite'>): Promise<Record<string, never>> {
-    return Promise.reject(new ServiceError('internal', 'not yet'));
+  async revokeInvite(input: ParsedInput<'revokeInvite'>): Promise<Record<string, never>> {
+    await this.#membership((session) => session.revokeInvite(input.room, input.id));
+    return {};
   }
 
-  createRoom(_input: ParsedInput<'createRoom'>): Promise<{ room: string }> {
-    return Promise.reject(new ServiceError('internal', 'not yet'));
+  async createRoom(input: ParsedInput<'createRoom'>): Promise<{ room: string }> {
+    const info = await this.#membership((session) =>
+      session.createRoom(input.room, input.open === undefined ? {} : { open: input.open }),
+    );
+    return { room: info.room };
   }
 
-  setTopic(_input: ParsedInput<'setTopic'>): Promise<Record<string, never>> {
-    return Promise.reject(new ServiceError('internal', 'not yet'));
+  async setTopic(input: ParsedInput<'setTopic'>): Promise<Record<string, never>> {
+    await this.#membership((session) => session.setTopic(input.room, input.topic));
+    return {};
   }
 
-  partRoom(_input: ParsedInput<'partRoom'>): Promise<Record<string, never>> {
-    return Promise.reject(new ServiceError('internal', 'not yet'));
+  async partRoom(input: ParsedInput<'partRoom'>): Promise<Record<string, never>> {
+    await this.#membership((session) => session.part(input.room));
+    return {};
   }
 
-  removeMember(_input: ParsedInput<'removeMember'>): Promise<Record<string, never>> {
-    return Promise.reject(new ServiceError('internal', 'not yet'));
+  async removeMember(input: ParsedInput<'removeMember'>): Promise<Record<string, never>> {
+    await this.#membership((session) => session.remove(input.room, input.key, { ban: input.ban }));
+    return {};
   }
 
-  setRole(_input: ParsedInput<'setRole'>): Promise<Record<string, never>> {
-    return Promise.reject(new ServiceError('internal', 'not yet'));
+  async setRole(input: ParsedInput<'setRole'>): Promise<Record<string, never>> {
+    await this.#membership((session) => session.setRole(input.room, input.key, input.role));
+    return {};
   }
 
-  openDm(_input: ParsedInput<'openDm'>): Promise<{ room: string }> {
-    return Promise.reject(new ServiceError('internal', 'not yet'));
+  async openDm(input: ParsedInput<'openDm'>): Promise<{ room: string }> {
+    if (input.key === this.#ownKey) {
+      throw new ServiceError('invalid-request', 'a direct message is with someone else');
+    }
+    const info = await this.#membership((session) => session.openDm(input.key));
+    return { room: info.room };
+  }
+
+  /** A membership request on the current session; the host's refusal in the UI's terms. */
+  async #membership<T>(call: (session: ChatSession) => Promise<T>): Promise<T> {
+    const live = this.#requireLive();
+    try {
+      return await call(live.session);
+    } catch (error) {
+      throw membershipFailure(error);
+    }
   }
 
   // ── the session ─────────────────────────────────────────────────────────────────────
@@ -578,6 +634,15 @@ export class DesktopService implements RequestHandlers {
       });
     });
     session.on('members', (update) => current() && this.#rooms.membersPresent(update));
+    session.on('roomList', ({ rooms }) => current() && this.#onRoomList(live, rooms));
+    session.on('roomEvent', (event) => current() && this.#onRoomEvent(live, event));
+    session.on('removed', (removed) => current() && this.#onRemoved(live, removed));
+    session.on('redeemed', ({ room }) => {
+      if (!current()) return;
+      live.pendingInviteRoom = undefined;
+      void this.#persist(this.#recentHosts.update(live.host.address, { room }));
+    });
+    session.on('inviteRefused', (refused) => current() && this.#onInviteRefused(live, refused));
     session.on('synced', ({ room }) => current() && live.synced(room));
     session.on('typing', ({ room, nick, fp }) => {
       if (current() && fp !== this.#ownFp) this.#emit('typing', { room, nick, fp });
@@ -606,7 +671,7 @@ export class DesktopService implements RequestHandlers {
   }
 
   #onWelcome(live: HostConnection, welcome: Welcome): void {
-    const room = this.#rooms.welcome(welcome.host.rooms, (first) => live.session.join(first));
+    const room = this.#rooms.welcome(welcome.host.rooms);
     void this.#persist(
       this.#recentHosts.record({
         host: live.host.address.host,
@@ -664,6 +729,99 @@ export class DesktopService implements RequestHandlers {
     if (notification) this.#emit('notify', notification);
   }
 
+  /** The host's list of the rooms this key may see: the rooms with a role are joined. */
+  #onRoomList(live: HostConnection, rooms: readonly RoomInfo[]): void {
+    const hostRooms = rooms.map(hostRoom);
+    this.#rooms.roomList(
+      hostRooms,
+      (first) => {
+        live.session.join(first);
+        live.joined(first, this.#history.hasMessages(live.host.id, first));
+      },
+      live.pendingInviteRoom,
+    );
+    for (const room of hostRooms) {
+      if (room.role !== undefined) {
+        live.joined(room.name, this.#history.hasMessages(live.host.id, room.name));
+      }
+    }
+  }
+
+  #onRoomEvent(live: HostConnection, event: RoomEvent): void {
+    const view: RoomEventView = {
+      room: event.room,
+      seq: event.seq,
+      ts: event.ts,
+      action: event.action,
+      ...(event.actor ? { actor: personView(event.actor) } : {}),
+      ...(event.target ? { target: personView(event.target) } : {}),
+      ...(event.role ? { role: event.role } : {}),
+      ...(event.topic !== undefined ? { topic: event.topic } : {}),
+      ...(event.history ? { history: true } : {}),
+    };
+    const stored =
+      this.#store.run('keep a room event', () =>
+        this.#history.storeEvent(live.host.id, view, this.#ownKey),
+      ) ?? 'new';
+    if (stored !== 'new') return;
+    // A live event changes the member list; one from history is in the list already.
+    if (!event.history) this.#membershipChanged(view);
+    if (!live.answersOlderRequest(view)) this.#emit('roomEvent', view);
+  }
+
+  #membershipChanged(event: RoomEventView): void {
+    const { room, action } = event;
+    if (action === 'joined' || action === 'left') {
+      if (event.actor) this.#rooms.membership({ room, action, person: event.actor });
+    } else if (action === 'removed' || action === 'banned' || action === 'role') {
+      if (event.target) {
+        this.#rooms.membership({
+          room,
+          action,
+          person: event.target,
+          ...(event.role ? { role: event.role } : {}),
+        });
+      }
+    }
+  }
+
+  /** We are no longer a member of a room: it goes, and the user is told by whom. */
+  #onRemoved(live: HostConnection, removed: RoomRemoved): void {
+    const { room, reason } = removed;
+    live.left(room);
+    this.#rooms.removed(room);
+    this.#notifications.forgetRoom(room);
+    const by = removed.by ? personView(removed.by) : undefined;
+    this.#log('info', 'room-removed', { reason });
+    this.#emit('roomRemoved', { room, reason, ...(by ? { by } : {}) });
+    const notice = removalNotice(
+      { room, reason, ...(by ? { by: by.nick } : {}) },
+      {
+        windowFocused: this.#rooms.windowFocused,
+        settings: this.#settings.current,
+        platform: this.#platform,
+      },
+    );
+    if (notice) this.#emit('notify', notice);
+  }
+
+  /** The invite we came with was not taken: the connection stays, for our other rooms. */
+  #onInviteRefused(live: HostConnection, refused: InviteRefused): void {
+    const room = live.pendingInviteRoom;
+    live.pendingInviteRoom = undefined;
+    if (room !== undefined) {
+      live.refusedInviteRoom = room;
+      this.#rooms.inviteRefused(room);
+    }
+    const code = InviteRefusal.safeParse(refused.code);
+    this.#log('warn', 'invite-refused', { code: refused.code });
+    this.#emit('inviteRefused', {
+      code: code.success ? code.data : 'invite-unknown',
+      message: hostText(refused.message),
+      ...(room !== undefined ? { room } : {}),
+    });
+  }
+
   #onError(live: HostConnection, error: SessionError): void {
     if (error.dropped) {
       const { dropped } = error;
@@ -677,7 +835,15 @@ export class DesktopService implements RequestHandlers {
         error: error.message,
       });
     }
-    if (error.code === 'unknown-room' && error.room) this.#rooms.gone(error.room);
+    if (error.code === 'unknown-room' && error.room) {
+      // The refused invite's room: its join was answered as a room that is not there for us,
+      // which `inviteRefused` has told already.
+      if (error.room === live.refusedInviteRoom) {
+        live.refused(error);
+        return;
+      }
+      this.#rooms.gone(error.room);
+    }
     live.refused(error);
     this.#log('warn', 'session-error', { code: error.code });
     this.#emit('error', { code: error.code, message: hostText(error.message) });
@@ -763,4 +929,28 @@ export class DesktopService implements RequestHandlers {
       this.#log('error', 'store-write-failed', { error: errorName(error) });
     }
   }
+}
+
+/** A room as the host lists it, for the rooms model (a direct message's peer with its print). */
+function hostRoom(info: RoomInfo): HostRoom {
+  return {
+    name: info.room,
+    kind: info.kind,
+    open: info.open,
+    ...(info.role ? { role: info.role } : {}),
+    ...(info.topic ? { topic: info.topic } : {}),
+    ...(info.peer ? { peer: personView(info.peer) } : {}),
+  };
+}
+
+function inviteView(invite: InviteInfo): InviteView {
+  return {
+    id: invite.id,
+    room: invite.room,
+    role: invite.role,
+    usesLeft: invite.usesLeft,
+    expiresAt: invite.expiresAt,
+    ...(invite.createdBy ? { createdBy: personView(invite.createdBy) } : {}),
+    createdAt: invite.createdAt,
+  };
 }

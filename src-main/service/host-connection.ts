@@ -4,7 +4,6 @@ import type { EventPayload } from '../../src-shared/ipc/contract.ts';
 import type { CertificateProblem } from '../../src-shared/ipc/domain.ts';
 import type { ChatSession } from '../client/chat-session.ts';
 import type { SessionError } from '../client/session-events.ts';
-import type { ChatMessage } from '../protocol/wire/messages.ts';
 import type { HostContext } from './rooms-model.ts';
 
 /** How long `loadHistory` waits for the host: for a join replay to complete, then for older messages. */
@@ -20,6 +19,13 @@ const HISTORY_REFUSALS: ReadonlySet<string> = new Set([
 
 export type TrustQuestion = EventPayload<'trustRequired'>;
 
+/** A row of a room's timeline (a message or a room event): where it is, and whether replayed. */
+export interface TimelineRow {
+  readonly room: string;
+  readonly seq: number;
+  readonly history?: boolean;
+}
+
 /** Asks the user whether to trust a host key never seen before (the verifier's question). */
 export type AskTrust = (
   print: string,
@@ -31,6 +37,8 @@ export interface HostConnectionOptions {
   readonly host: HostContext;
   /** Connected through an invite link: the host's key came with it. */
   readonly viaInvite: boolean;
+  /** The room of an invite that carries a token: ours once the host takes it. */
+  readonly inviteRoom?: string;
   /** Rooms that have local history already: history the join replays counts as unread. */
   readonly roomsWithPast: Iterable<string>;
   /** Puts a trust question to the user; `answerTrust` brings the answer. */
@@ -59,6 +67,13 @@ export class HostConnection {
   stopping = false;
   /** Why the session ended for good, if it did. */
   fatalReason: string | undefined;
+  /**
+   * The room of the invite being redeemed: kept in the list although the host does not list
+   * it yet. Cleared when the host takes the invite or refuses it.
+   */
+  pendingInviteRoom: string | undefined;
+  /** The room of an invite the host refused: its join's `unknown-room` is no news. */
+  refusedInviteRoom: string | undefined;
   readonly #ask: (question: TrustQuestion) => void;
   readonly #trustQuestions = new Map<string, (trusted: boolean) => void>();
   /** Rooms whose join replay is complete in this session: older history can be asked for. */
@@ -72,6 +87,7 @@ export class HostConnection {
   constructor(options: HostConnectionOptions) {
     this.host = options.host;
     this.viaInvite = options.viaInvite;
+    this.pendingInviteRoom = options.inviteRoom;
     this.#roomsWithPast = new Set(options.roomsWithPast);
     this.#ask = options.ask;
     this.session = options.createSession((print, address, problem) =>
@@ -188,14 +204,14 @@ export class HostConnection {
   }
 
   /** A message is news to the user (live, or history after what was kept here). */
-  isNews(message: ChatMessage): boolean {
+  isNews(message: TimelineRow): boolean {
     return !message.history || this.#roomsWithPast.has(message.room);
   }
 
   // ── older history ───────────────────────────────────────────────────────────────────
 
-  /** The message is part of the answer to our own request for older messages. */
-  answersOlderRequest(message: ChatMessage): boolean {
+  /** The message (or room event) answers our own request for older messages. */
+  answersOlderRequest(message: TimelineRow): boolean {
     const older = this.#pendingOlder.get(message.room);
     return message.history === true && older !== undefined && message.seq < older.before;
   }

@@ -1,14 +1,17 @@
-import type { MemberView } from '../../src-shared/ipc/domain.ts';
+import type { MemberView, Role } from '../../src-shared/ipc/domain.ts';
 
 /**
- * Who is in each room, as the UI lists them: the host's list of members present (online) plus
- * those seen earlier in this session who have since left (offline), so a name does not vanish
- * from the list the moment someone's connection drops.
+ * Who is in each room, as the UI lists them. A host with private rooms lists every member with
+ * a role and whether it is online; that list is the room's, and room events (joined, left,
+ * removed, role) keep it current. Without roles (presence only), the list is those present
+ * (online) plus those seen earlier in this session who have since left (offline), so a name
+ * does not vanish from the list the moment someone's connection drops.
  *
  * Each room's list is kept sorted (online first, then by nickname) and updated in place, so a
  * presence event costs a binary search and one splice, not a copy and a sort of the whole list:
- * a busy room's joins and leaves stay cheap however many members it has. Offline entries are
- * bounded (the oldest gone are forgotten), so a flood of distinct joiners cannot grow it.
+ * a busy room's joins and leaves stay cheap however many members it has. Offline entries
+ * without a role are bounded (the oldest gone are forgotten), so a flood of distinct joiners
+ * cannot grow it; members with a role stay until an event removes them.
  */
 export interface Member {
   readonly nick: string;
@@ -16,11 +19,18 @@ export interface Member {
   readonly key: string;
 }
 
-interface Entry extends Member {
-  readonly online: boolean;
+/** A member as the host lists it: with a role and online state when it has private rooms. */
+export interface ListedMember extends Member {
+  readonly role?: Role;
+  readonly online?: boolean;
 }
 
-/** Offline members remembered per room; beyond it, those gone longest are dropped. */
+interface Entry extends Member {
+  readonly online: boolean;
+  readonly role?: Role;
+}
+
+/** Offline members without a role remembered per room; beyond it, those gone longest go. */
 export const MAX_OFFLINE_MEMBERS = 500;
 
 const collator = new Intl.Collator();
@@ -46,30 +56,53 @@ class RoomList {
   }
 
   put(entry: Entry): void {
-    const old = this.byKey.get(entry.key);
-    if (old) this.order.splice(this.#indexOf(old), 1);
+    this.remove(entry.key);
     this.byKey.set(entry.key, entry);
     this.order.splice(this.#indexOf(entry), 0, entry);
-    this.#offline.delete(entry.key);
-    if (!entry.online) {
+    if (!entry.online && entry.role === undefined) {
       this.#offline.add(entry.key);
       this.#evict();
     }
   }
 
-  /** Replaces every entry's online flag at once (a full list, or our connection lost). */
-  rebuild(online: (key: string) => boolean, present: readonly Member[] = []): void {
+  remove(key: string): boolean {
+    const old = this.byKey.get(key);
+    if (!old) return false;
+    this.order.splice(this.#indexOf(old), 1);
+    this.byKey.delete(key);
+    this.#offline.delete(key);
+    return true;
+  }
+
+  /**
+   * Replaces every entry's online flag at once (a full list, or our connection lost). `listed`
+   * entries are added; with `only`, they are the whole list (a host's list of members).
+   */
+  rebuild(
+    online: (key: string) => boolean,
+    listed: readonly ListedMember[] = [],
+    only = false,
+  ): void {
     const entries = new Map<string, Entry>();
-    for (const entry of this.byKey.values()) {
-      entries.set(entry.key, { ...entry, online: online(entry.key) });
+    if (!only) {
+      for (const entry of this.byKey.values()) {
+        entries.set(entry.key, { ...entry, online: online(entry.key) });
+      }
     }
-    for (const m of present)
-      entries.set(m.key, { nick: m.nick, fp: m.fp, key: m.key, online: true });
+    for (const m of listed) {
+      entries.set(m.key, {
+        nick: m.nick,
+        fp: m.fp,
+        key: m.key,
+        online: m.online ?? true,
+        ...(m.role ? { role: m.role } : {}),
+      });
+    }
     this.byKey.clear();
     this.#offline.clear();
     for (const [key, entry] of entries) {
       this.byKey.set(key, entry);
-      if (!entry.online) this.#offline.add(key);
+      if (!entry.online && entry.role === undefined) this.#offline.add(key);
     }
     this.order.length = 0;
     for (const entry of [...this.byKey.values()].sort(compare)) this.order.push(entry);
@@ -103,14 +136,48 @@ class RoomList {
 export class RoomMembers {
   readonly #rooms = new Map<string, RoomList>();
 
-  /** The host's full list of who is present now. */
-  setPresent(room: string, present: readonly Member[]): void {
-    const keys = new Set(present.map((m) => m.key));
-    this.#room(room).rebuild((key) => keys.has(key), present);
+  /**
+   * The host's full list: with roles, every member and whether it is online (the room's whole
+   * list); without, who is present now (those seen before stay, offline).
+   */
+  setPresent(room: string, listed: readonly ListedMember[]): void {
+    const online = new Set(listed.filter((m) => m.online !== false).map((m) => m.key));
+    const withRoles = listed.some((m) => m.role !== undefined);
+    this.#room(room).rebuild((key) => online.has(key), listed, withRoles);
   }
 
+  /** Came online in the room (presence); a member keeps its role. */
   joined(room: string, member: Member): void {
-    this.#room(room).put({ nick: member.nick, fp: member.fp, key: member.key, online: true });
+    const list = this.#room(room);
+    const role = list.byKey.get(member.key)?.role;
+    list.put({
+      nick: member.nick,
+      fp: member.fp,
+      key: member.key,
+      online: true,
+      ...(role ? { role } : {}),
+    });
+  }
+
+  /** Became a member (a room event): listed offline until its presence says otherwise. */
+  admitted(room: string, member: Member, role: Role): void {
+    const list = this.#room(room);
+    const online = list.byKey.get(member.key)?.online ?? false;
+    list.put({ nick: member.nick, fp: member.fp, key: member.key, online, role });
+  }
+
+  /** No longer a member (left, removed, banned): gone from the list. */
+  removed(room: string, key: string): boolean {
+    return this.#rooms.get(room)?.remove(key) ?? false;
+  }
+
+  /** A member's new role; false if it is not listed. */
+  roleChanged(room: string, key: string, role: Role): boolean {
+    const list = this.#rooms.get(room);
+    const entry = list?.byKey.get(key);
+    if (!list || !entry) return false;
+    list.put({ ...entry, role });
+    return true;
   }
 
   left(room: string, key: string): void {
@@ -155,6 +222,7 @@ export class RoomMembers {
       nick: e.nick,
       fp: e.fp,
       key: e.key,
+      ...(e.role ? { role: e.role } : {}),
       online: e.online,
       verified: isVerified(e.key),
       self: e.key === selfKey,

@@ -1,6 +1,6 @@
-import { isValidRoomName } from '../../src-shared/identifiers.ts';
 import type { HostAddress } from '../../src-shared/invite.ts';
-import type { MemberView, RoomView } from '../../src-shared/ipc/domain.ts';
+import { DM_ROOM_PREFIX, isValidRoomName } from '../../src-shared/identifiers.ts';
+import type { MemberView, PersonView, Role, RoomView } from '../../src-shared/ipc/domain.ts';
 import type { MembersUpdate, Presence } from '../client/session-events.ts';
 import { hostId } from '../store/known-hosts.ts';
 import type { LocalHistory } from './local-history.ts';
@@ -17,6 +17,24 @@ export interface HostContext {
 
 export type RoomEntry = RoomView;
 
+/** What the host says about a room this key may see (its `rooms` / `room` messages). */
+export interface HostRoom {
+  readonly name: string;
+  readonly kind: 'room' | 'dm';
+  /** Ours; absent for an open room we are not a member of. */
+  readonly role?: Role;
+  readonly topic?: string;
+  readonly open: boolean;
+  readonly peer?: PersonView;
+}
+
+/** What a room event changes in the member list. */
+export interface MembershipChange {
+  readonly room: string;
+  readonly action: 'joined' | 'left' | 'removed' | 'banned' | 'role';
+  readonly person: PersonView;
+  readonly role?: Role;
+}
 export interface RoomsModelEvents {
   rooms(list: RoomEntry[]): void;
   unread(snapshot: { counts: Record<string, number>; total: number }): void;
@@ -46,8 +64,11 @@ export class RoomsModel {
   readonly #events: RoomsModelEvents;
 
   #host: HostContext | undefined;
-  /** The rooms the host listed in its welcome. */
-  #hostRooms: string[] = [];
+  /**
+   * The rooms the host says this key may see: its open rooms from the welcome, then its own
+   * list (members' rooms with a role, open rooms) once that arrives.
+   */
+  #hostRooms = new Map<string, HostRoom>();
   #joined = new Set<string>();
   #active: string | null = null;
   #windowFocused = true;
@@ -81,7 +102,7 @@ export class RoomsModel {
     if (this.#host?.id === id) return false;
     this.#host = { id, address };
     this.#active = null;
-    this.#hostRooms = [];
+    this.#hostRooms = new Map();
     this.#unread.clear();
     this.#members.clear();
     // Lists still to be told are the previous host's.
@@ -108,16 +129,14 @@ export class RoomsModel {
   }
 
   /**
-   * The host's welcome: its rooms. With nothing joined, its first room is joined (`join`
-   * asks the session). Returns the room to remember as the last used one on this host.
+   * The host's welcome: its open rooms (the rest comes with its room list). Returns the room
+   * to remember as the last used one on this host.
    */
-  welcome(hostRooms: readonly string[], join: (room: string) => void): string {
-    this.#hostRooms = hostRooms.filter(isValidRoomName);
-    const first = this.#hostRooms[0];
-    if (this.#joined.size === 0 && first) {
-      join(first);
-      this.#setJoined(first, true);
+  welcome(openRooms: readonly string[]): string {
+    for (const name of openRooms.filter(isValidRoomName)) {
+      if (!this.#hostRooms.has(name)) this.#hostRooms.set(name, { name, kind: 'room', open: true });
     }
+    const first = openRooms.find(isValidRoomName);
     const room =
       (this.#active && this.#joined.has(this.#active) ? this.#active : undefined) ??
       [...this.#joined][0] ??
@@ -125,6 +144,75 @@ export class RoomsModel {
       'lobby';
     this.emitRooms();
     return room;
+  }
+
+  /**
+   * The host's list of the rooms this key may see, whole. The session joins those we are a
+   * member of: they are joined here too. A room kept here that the host no longer lists is not
+   * ours any more (removed while we were away): it is forgotten, history and all — except
+   * `pending`, the room of an invite the host has not answered yet. With no room joined at
+   * all, the first open room is (`join` asks the session). Returns the forgotten rooms.
+   */
+  roomList(rooms: readonly HostRoom[], join: (room: string) => void, pending?: string): string[] {
+    const host = this.#requireHost();
+    this.#hostRooms = new Map(
+      rooms.filter((r) => isValidRoomName(r.name)).map((r): [string, HostRoom] => [r.name, r]),
+    );
+    const forgotten: string[] = [];
+    const kept = new Set([...this.#history.rooms(host.id).map((r) => r.room), ...this.#joined]);
+    for (const name of kept) {
+      if (this.#hostRooms.has(name) || name === pending) continue;
+      this.#forget(name);
+      forgotten.push(name);
+    }
+    for (const room of this.#hostRooms.values()) {
+      if (room.role !== undefined && !this.#joined.has(room.name)) {
+        this.#setJoined(room.name, true);
+      }
+    }
+    const firstOpen = [...this.#hostRooms.values()].find((r) => r.open && r.kind === 'room');
+    if (this.#joined.size === 0 && firstOpen && pending === undefined) {
+      join(firstOpen.name);
+      this.#setJoined(firstOpen.name, true);
+    }
+    if (forgotten.length > 0) this.#emitUnread();
+    else this.emitRooms();
+    return forgotten;
+  }
+
+  /**
+   * The host refused the invite for `room`: unless the host lists it (we were a member
+   * already), it goes, as a room that does not exist for us.
+   */
+  inviteRefused(room: string): void {
+    if (this.#hostRooms.has(room)) return;
+    this.#forget(room);
+    this.#emitUnread();
+  }
+
+  /** What the host says about `room`, if it listed it. */
+  hostRoom(room: string): HostRoom | undefined {
+    return this.#hostRooms.get(room);
+  }
+
+  /**
+   * We are no longer a member of `room` (removed, banned, parted): it leaves the list, with
+   * its members, unread count and local history.
+   */
+  removed(room: string): void {
+    this.#hostRooms.delete(room);
+    this.#forget(room);
+    this.#emitUnread();
+  }
+
+  #forget(room: string): void {
+    const host = this.#requireHost();
+    this.#joined.delete(room);
+    this.#members.forget(room);
+    this.#membersChanged.delete(room);
+    this.#unread.reset(room);
+    if (this.#active === room) this.#active = null;
+    this.#store.run('forget a room', () => this.#history.forgetRoom(host.id, room));
   }
 
   // ── joined rooms ────────────────────────────────────────────────────────────────────
@@ -171,18 +259,29 @@ export class RoomsModel {
 
   /** Every room to list: the host's, those with local history, those joined. */
   list(): RoomEntry[] {
-    const names = new Set<string>(this.#hostRooms);
+    const names = new Set<string>(this.#hostRooms.keys());
     if (this.#host) {
       for (const { room } of this.#history.rooms(this.#host.id)) names.add(room);
     }
     for (const room of this.#joined) names.add(room);
-    return [...names].filter(isValidRoomName).map((name) => ({
-      name,
-      joined: this.#joined.has(name),
-      unread: this.#unread.get(name),
-      kind: name.startsWith('dm.') ? ('dm' as const) : ('room' as const),
-      open: false,
-    }));
+    return [...names].filter(isValidRoomName).map((name) => {
+      // Offline, a room known only from here: what its name says, nothing more.
+      const info: HostRoom = this.#hostRooms.get(name) ?? {
+        name,
+        kind: name.startsWith(DM_ROOM_PREFIX) ? 'dm' : 'room',
+        open: false,
+      };
+      return {
+        name,
+        joined: this.#joined.has(name),
+        unread: this.#unread.get(name),
+        kind: info.kind,
+        open: info.open,
+        ...(info.role ? { role: info.role } : {}),
+        ...(info.topic ? { topic: info.topic } : {}),
+        ...(info.peer ? { peer: info.peer } : {}),
+      };
+    });
   }
 
   emitRooms(): void {
@@ -252,6 +351,16 @@ export class RoomsModel {
   membersPresent(update: MembersUpdate): void {
     this.#members.setPresent(update.room, update.members);
     this.#membersChangedIn(update.room);
+  }
+
+  /** A room event that changes who is a member, or a member's role. */
+  membership(change: MembershipChange): void {
+    const { room, person } = change;
+    if (change.action === 'joined') this.#members.admitted(room, person, change.role ?? 'member');
+    else if (change.action === 'role') {
+      if (!change.role || !this.#members.roleChanged(room, person.key, change.role)) return;
+    } else if (!this.#members.removed(room, person.key)) return;
+    this.#membersChangedIn(room);
   }
 
   /** Our connection is gone: nobody is known to be online. */

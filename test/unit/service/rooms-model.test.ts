@@ -5,7 +5,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { MemberView } from '../../../src-shared/ipc/domain.ts';
 import { LocalHistory } from '../../../src-main/service/local-history.ts';
 import { LocalStoreGuard } from '../../../src-main/service/local-store-guard.ts';
-import { type RoomEntry, RoomsModel } from '../../../src-main/service/rooms-model.ts';
+import {
+  type HostRoom,
+  type RoomEntry,
+  RoomsModel,
+} from '../../../src-main/service/rooms-model.ts';
 
 const ME = 'M'.repeat(43);
 const BOB = 'B'.repeat(43);
@@ -106,7 +110,7 @@ describe('RoomsModel', () => {
     const { rooms, told } = model();
     rooms.aboutHost(HOST_A);
     rooms.roomsToJoin('lobby', undefined);
-    rooms.welcome(['lobby', 'random'], () => undefined);
+    rooms.welcome(['lobby', 'random']);
     rooms.presence({ room: 'lobby', event: 'joined', nick: 'bob', fp: 'FP', key: BOB });
     rooms.countUnread('lobby');
     rooms.setActive('random');
@@ -139,13 +143,147 @@ describe('RoomsModel', () => {
     expect(told.members[0]?.members).toHaveLength(500);
   });
 
-  it('welcomes with nothing joined by joining the host’s first room', () => {
+  it('joins the first open room when the host lists none of ours and nothing is joined', () => {
     const { rooms } = model();
     rooms.aboutHost(HOST_A);
     rooms.roomsToJoin(undefined, undefined);
+    expect(rooms.welcome(['lobby', 'random'])).toBe('lobby');
     const asked: string[] = [];
-    expect(rooms.welcome(['lobby', 'random'], (room) => asked.push(room))).toBe('lobby');
+    rooms.roomList([open('lobby'), open('random')], (room) => asked.push(room));
     expect(asked).toEqual(['lobby']);
     expect(rooms.isJoined('lobby')).toBe(true);
   });
+
+  it('lists what the host says of each room: kind, our role, topic, open, a DM peer', () => {
+    const { rooms, told } = model();
+    rooms.aboutHost(HOST_A);
+    rooms.roomsToJoin(undefined, undefined);
+    const peer = { nick: 'bob', key: BOB, fp: 'FPB' };
+    const asked: string[] = [];
+    rooms.roomList(
+      [
+        { name: 'dev', kind: 'room', role: 'owner', topic: 'ship it', open: false },
+        { name: 'lobby', kind: 'room', open: true },
+        { name: `dm.${'0'.repeat(32)}`, kind: 'dm', role: 'member', open: false, peer },
+      ],
+      (room) => asked.push(room),
+    );
+    // Member rooms are joined by the session; nothing else is asked for.
+    expect(asked).toEqual([]);
+    expect(told.rooms.at(-1)).toEqual([
+      {
+        name: 'dev',
+        joined: true,
+        unread: 0,
+        kind: 'room',
+        role: 'owner',
+        topic: 'ship it',
+        open: false,
+      },
+      { name: 'lobby', joined: false, unread: 0, kind: 'room', open: true },
+      {
+        name: `dm.${'0'.repeat(32)}`,
+        joined: true,
+        unread: 0,
+        kind: 'dm',
+        role: 'member',
+        open: false,
+        peer,
+      },
+    ]);
+  });
+
+  it('forgets a room we were removed from, and one the host no longer lists, history and all', () => {
+    const { rooms, history } = model();
+    rooms.aboutHost(HOST_A);
+    rooms.roomsToJoin('dev', undefined);
+    rooms.roomList([member('dev'), member('ops')], () => undefined);
+    const host = rooms.host?.id ?? '';
+    for (const room of ['dev', 'ops']) {
+      history.storeReceived(host, {
+        room,
+        id: 'abcdefgh',
+        seq: 1,
+        from: 'bob',
+        fp: 'FP',
+        key: BOB,
+        text: 'hi',
+        ts: 1,
+        own: false,
+        status: 'sent',
+      });
+    }
+    rooms.presence({ room: 'dev', event: 'joined', nick: 'bob', fp: 'FP', key: BOB });
+    rooms.setActive('dev');
+    rooms.removed('dev');
+    expect(rooms.active).toBeNull();
+    expect(rooms.members('dev')).toEqual([]);
+    expect(history.hasMessages(host, 'dev')).toBe(false);
+    expect(rooms.list().map((r) => r.name)).toEqual(['ops']);
+    // Removed while we were away: the next list does not have it.
+    expect(rooms.roomList([], () => undefined)).toEqual(['ops']);
+    expect(history.hasMessages(host, 'ops')).toBe(false);
+    expect(rooms.list()).toEqual([]);
+  });
+
+  it('keeps the room of an invite being redeemed until the host answers', () => {
+    const { rooms } = model();
+    rooms.aboutHost(HOST_A);
+    rooms.roomsToJoin('secret', undefined);
+    expect(rooms.roomList([open('lobby')], () => undefined, 'secret')).toEqual([]);
+    expect(rooms.isJoined('secret')).toBe(true);
+    expect(rooms.isJoined('lobby')).toBe(false);
+    rooms.inviteRefused('secret');
+    expect(rooms.list().map((r) => r.name)).toEqual(['lobby']);
+  });
+
+  it('keeps members with their roles; room events admit, remove and promote', async () => {
+    const { rooms, told } = model();
+    rooms.aboutHost(HOST_A);
+    const carol = 'C'.repeat(43);
+    rooms.membersPresent({
+      room: 'dev',
+      members: [
+        { nick: 'me', fp: 'FPM', key: ME, role: 'owner', online: true },
+        { nick: 'bob', fp: 'FPB', key: BOB, role: 'member', online: false },
+      ],
+    });
+    rooms.membership({
+      room: 'dev',
+      action: 'joined',
+      person: { nick: 'carol', key: carol, fp: 'FPC' },
+    });
+    rooms.membership({
+      room: 'dev',
+      action: 'role',
+      person: { nick: 'bob', key: BOB, fp: 'FPB' },
+      role: 'admin',
+    });
+    rooms.presence({ room: 'dev', event: 'joined', nick: 'carol', fp: 'FPC', key: carol });
+    await nextTurn();
+    expect(told.members.at(-1)?.members.map((m) => [m.nick, m.role, m.online, m.self])).toEqual([
+      ['carol', 'member', true, false],
+      ['me', 'owner', true, true],
+      ['bob', 'admin', false, false],
+    ]);
+    rooms.membership({
+      room: 'dev',
+      action: 'removed',
+      person: { nick: 'bob', key: BOB, fp: 'FPB' },
+    });
+    rooms.allOffline();
+    await nextTurn();
+    expect(told.members.at(-1)?.members.map((m) => [m.nick, m.online])).toEqual([
+      ['carol', false],
+      ['me', false],
+    ]);
+  });
 });
+
+function open(name: string): HostRoom {
+  return { name, kind: 'room', open: true };
+}
+
+function member(name: string): HostRoom {
+  return { name, kind: 'room', role: 'member', open: false };
+}
