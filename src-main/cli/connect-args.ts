@@ -11,11 +11,19 @@ import { UsageError, parseOptions } from './usage-error.ts';
 export const CONNECT_HELP = `Usage: parley --connect <invite link | host[:port]> --nick NAME [options]
 
 Joins a room and chats line by line: each line on stdin is a message to the current room.
-Commands: /join ROOM, /nick NAME, /who, /quit, /help (start a message with // to send a /).
-Events go to stdout, one per line (see docs/line-client.md); diagnostics go to stderr.
+An invite link with ?invite=CODE makes you a member of its room (the code is used once per
+key; a link without one admits only the room's members, or anyone to an open room).
+Commands (/help lists them; start a message with // to send a /):
+  /join ROOM, /rooms, /nick NAME, /members (/who), /topic [TEXT], /part, /quit
+  /invite [uses N|unlimited] [expires 1h|1d|7d|30d|never] [role member|admin|owner]
+  /invites, /revoke ID, /kick NICK, /ban NICK, /unban NICK, /promote NICK [admin|owner],
+  /demote NICK, /create ROOM, /open, /close, /dm NICK
+Events go to stdout, one per line: msg/history (messages), event/history-event (who did what
+to a room, e.g. "event <time> #lobby alice removed bob"), *** (everything else; see
+docs/line-client.md). Diagnostics go to stderr.
 
 Options:
-  --connect TARGET   an invite link (parley://host:port/room#key), or host[:port]
+  --connect TARGET   an invite link (parley://host:port/room?invite=CODE#key), or host[:port]
   --nick NAME        your nickname on this host (required)
   --room ROOM        the room to join (default: the invite's room, else ${DEFAULT_ROOM})
   --data-dir DIR     your identity key, known hosts and trusted authorities (default: the
@@ -26,7 +34,8 @@ Options:
 
 Lines the host has not acknowledged stay in DIR/outbox/ and are sent on the next run.
 Exit codes: 0 every line acknowledged, 1 failure (or a line not delivered), 2 bad arguments,
-3 host key changed, 4 unknown host not trusted, 5 nickname taken, 6 never connected, 7 no such room.
+3 host key changed, 4 unknown host not trusted, 5 nickname taken, 6 never connected, 7 no such
+room (or not yours: the invite was refused, or you are not a member).
 `;
 
 export interface ConnectArgs {
@@ -34,6 +43,8 @@ export interface ConnectArgs {
   readonly address: HostAddress;
   /** From an invite link: the host key to pin before the first byte. */
   readonly inviteKey: Uint8Array | undefined;
+  /** From an invite link's `?invite=`: redeemed once connected, never printed or stored. */
+  readonly inviteToken: string | undefined;
   readonly nick: string;
   readonly room: string;
   readonly dataDir: string | undefined;
@@ -55,7 +66,7 @@ export function parseConnectArgs(argv: readonly string[]): ConnectArgs | { reado
       help: { type: 'boolean', short: 'h' },
     },
     {
-      connect: 'an invite link (parley://HOST:PORT/ROOM#KEY) or HOST[:PORT]',
+      connect: 'an invite link (parley://HOST:PORT/ROOM?invite=CODE#KEY) or HOST[:PORT]',
       nick: 'a nickname',
       room: 'a room name',
       'data-dir': 'a folder',
@@ -68,6 +79,7 @@ export function parseConnectArgs(argv: readonly string[]): ConnectArgs | { reado
   let address: HostAddress;
   let inviteKey: Uint8Array | undefined;
   let inviteRoom: string | undefined;
+  let inviteToken: string | undefined;
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(target)?.[1];
   if (scheme !== undefined && scheme.toLowerCase() !== 'parley') {
     throw new UsageError(
@@ -77,7 +89,7 @@ export function parseConnectArgs(argv: readonly string[]): ConnectArgs | { reado
   if (/^parley:/i.test(target)) {
     const invite = parseInvite(target);
     if (!invite.ok) throw new UsageError(`invalid invite link: ${invite.error.message}`);
-    ({ hostKey: inviteKey, room: inviteRoom } = invite.value);
+    ({ hostKey: inviteKey, room: inviteRoom, token: inviteToken } = invite.value);
     address = { host: invite.value.host, port: invite.value.port };
   } else {
     const parsed = parseHostAddress(target);
@@ -102,6 +114,7 @@ export function parseConnectArgs(argv: readonly string[]): ConnectArgs | { reado
     help: false,
     address,
     inviteKey,
+    inviteToken,
     nick: values.nick,
     room,
     dataDir: values['data-dir'],

@@ -15,6 +15,7 @@ import { KNOWN_HOSTS_FILE, KnownHosts } from '../store/known-hosts.ts';
 import { type FileOutboxStore, fileOutboxStore } from '../store/outbox-file.ts';
 import { AuthorityStore } from '../trust/authority-store.ts';
 import { type ConnectArgs, CONNECT_HELP, parseConnectArgs } from './connect-args.ts';
+import { KnownPeople } from './known-people.ts';
 import {
   addressText,
   certificateProblemLine,
@@ -22,15 +23,22 @@ import {
   connectingLine,
   errorLine,
   escapeText,
+  inviteRefusedLine,
   keyChangeLine,
   membersLine,
   nickLine,
   presenceLine,
   reconnectingLine,
+  redeemedLine,
+  removedLine,
+  roomAddedLine,
+  roomEventLine,
+  roomsLine,
   syncedLine,
   systemLine,
   welcomeLine,
 } from './line-format.ts';
+import { MEMBERSHIP_HELP, runMembershipCommand } from './membership-commands.ts';
 import { EXIT, UsageError } from './usage-error.ts';
 
 export interface ConnectIo {
@@ -55,7 +63,8 @@ const DEFAULT_PROGRESS_INTERVAL_MS = 2_000;
 /** Input is read no further while this many lines wait for the host: the pipe holds the rest. */
 const MAX_WAITING_LINES = 1_000;
 const COMMANDS_HELP = [
-  'commands: /join ROOM (talk in ROOM), /nick NAME, /who (members of this room), /quit, /help',
+  'commands: /join ROOM (talk in ROOM), /nick NAME, /quit, /help',
+  ...MEMBERSHIP_HELP,
   'a line starting with // sends a message starting with /',
 ];
 
@@ -112,6 +121,7 @@ export async function runConnect(argv: string[], io: ConnectIo): Promise<number>
       nick: args.nick,
       // The rooms of lines left from an earlier run too, or they could never be sent.
       rooms: [...new Set([args.room, ...saved.map((entry) => entry.room)])],
+      ...(args.inviteToken ? { inviteToken: args.inviteToken } : {}),
       outboxStore,
       backend: backend.name,
       trust: createHostVerifier({
@@ -133,10 +143,8 @@ class LineClient {
   readonly #outboxStore: FileOutboxStore;
   readonly #now: () => number;
   readonly #lines: Interface;
-  /** Rooms whose member list is printed once their join completes. */
-  readonly #listPending = new Set<string>();
   #room: string;
-  /** Input held from a `/join` until the host's room list is known (the first welcome). */
+  /** Input held from a `/join` until the host's room list is known (its first `rooms`). */
   #held: string[] | undefined;
   /** An exit code decided before the end (no such room), which the end reports as is. */
   #verdict: number | undefined;
@@ -144,8 +152,14 @@ class LineClient {
   #previousRoom: string | undefined;
   /** Rooms the host said it does not have: their lines can never be sent. */
   readonly #goneRooms = new Set<string>();
-  /** The host's rooms, from the last handshake (HostInfo). */
-  #hostRooms: readonly string[] | undefined;
+  /** The rooms this key may see (its rooms and the open ones), from the host's list. */
+  #visibleRooms: readonly string[] | undefined;
+  /** Nicknames seen with their keys, for /kick NICK and the like. */
+  readonly #people = new KnownPeople();
+  /** The invite was refused: a refused join of its room says so, not "no such room". */
+  #inviteRefused = false;
+  /** Rooms this key was removed from (or parted): lines for them cannot be sent. */
+  readonly #removedRooms = new Set<string>();
   #question: ((answer: string | undefined) => void) | undefined;
   #inputEnded = false;
   #inputPaused = false;
@@ -248,28 +262,60 @@ class LineClient {
     session.on('welcome', (welcome) => {
       if (!this.#everConnected) this.#progressAt = Date.now();
       this.#everConnected = true;
-      this.#hostRooms = welcome.host.rooms;
-      for (const room of session.rooms) this.#listPending.add(room);
       const now = this.#now();
       this.#out(welcomeLine(now, welcome));
       const keyChange = keyChangeLine(now, welcome);
       if (keyChange) this.#out(keyChange);
       const problem = certificateProblemLine(now, welcome);
       if (problem) this.#out(problem);
-      // The host lists its rooms in the handshake: a room it does not have is known now.
-      const { rooms } = welcome.host;
-      if (rooms.length > 0 && !rooms.includes(this.#args.room)) {
-        this.#noSuchRoom(session, this.#args.room);
+    });
+    // After each welcome: every room this key may see. The first list is printed, and lets a
+    // held `/join` be checked; later, a room that appears (an invite, a DM) gets a line.
+    session.on('roomList', ({ rooms }) => {
+      const before = this.#visibleRooms;
+      this.#visibleRooms = rooms.map((info) => info.room);
+      if (before === undefined) this.#out(roomsLine(this.#now(), rooms));
+      else {
+        for (const info of rooms) {
+          if (info.role && !before.includes(info.room)) {
+            this.#out(roomAddedLine(this.#now(), info));
+          }
+        }
       }
+      for (const info of rooms) if (info.peer) this.#people.note(info.peer);
       const held = this.#held ?? [];
       this.#held = undefined;
       for (const line of held) this.#line(session, line, true);
       this.#resumeInput(session);
     });
+    session.on('roomEvent', (event) => {
+      if (event.actor) this.#people.note(event.actor);
+      if (event.target) this.#people.note(event.target);
+      this.#out(roomEventLine(event));
+    });
+    session.on('removed', (removed) => {
+      this.#removedRooms.add(removed.room);
+      this.#refused += removed.unsent.length;
+      this.#out(removedLine(this.#now(), removed));
+      if (this.#room === removed.room) {
+        const next = session.rooms[0];
+        if (next !== undefined) {
+          this.#room = next;
+          this.#out(systemLine(this.#now(), 'talking here now', next));
+        }
+      }
+    });
+    session.on('inviteRefused', (refused) => {
+      this.#inviteRefused = true;
+      this.#out(inviteRefusedLine(this.#now(), refused));
+    });
+    session.on('redeemed', ({ room, role }) => this.#out(redeemedLine(this.#now(), room, role)));
     session.on('message', (message) => this.#out(chatLine(message)));
     session.on('presence', (presence) => this.#out(presenceLine(this.#now(), presence)));
     session.on('members', ({ room, members }) => {
-      if (this.#listPending.delete(room)) this.#out(membersLine(this.#now(), room, members));
+      for (const member of members) this.#people.note(member);
+      // A join's listing comes before its `synced`: print that one, not every change after.
+      if (!this.#synced.has(room)) this.#out(membersLine(this.#now(), room, members));
     });
     session.on('synced', ({ room }) => {
       if (!this.#everSynced.has(room)) this.#progressAt = Date.now();
@@ -315,7 +361,7 @@ class LineClient {
       if (this.#held.length >= MAX_WAITING_LINES) this.#pauseInput();
       return;
     }
-    if (/^\/join(\s|$)/.test(line) && this.#hostRooms === undefined) {
+    if (/^\/join(\s|$)/.test(line) && this.#visibleRooms === undefined) {
       // Which rooms exist is known once connected: until then, hold this line and every
       // later one, so none goes to a room that turns out not to exist.
       this.#held = [line];
@@ -323,6 +369,17 @@ class LineClient {
     }
     if (line.startsWith('/') && !line.startsWith('//')) return this.#command(session, line);
     const text = line.startsWith('//') ? line.slice(1) : line;
+    if (this.#removedRooms.has(this.#room) && !session.rooms.includes(this.#room)) {
+      this.#refused++;
+      this.#out(
+        systemLine(
+          this.#now(),
+          'error not-member: you are no longer a member of this room; that message was not sent (/rooms, /join ROOM)',
+          this.#room,
+        ),
+      );
+      return;
+    }
     try {
       session.send(this.#room, text);
     } catch (error) {
@@ -349,13 +406,21 @@ class LineClient {
     const [command = '', ...rest] = line.trim().split(/\s+/);
     const argument = rest.join(' ');
     const now = this.#now();
+    const context = {
+      session,
+      people: this.#people,
+      room: this.#room,
+      now: this.#now,
+      out: (text: string) => this.#out(text),
+      talkIn: (room: string) => this.#talkIn(room),
+    };
+    // /topic keeps its text as typed, spaces and all.
+    const text = line.trim().slice(command.length).trim();
+    if (runMembershipCommand(context, command, rest, text)) return;
     try {
       switch (command) {
         case '/quit':
           void this.#end(session);
-          return;
-        case '/who':
-          this.#out(membersLine(now, this.#room, session.members(this.#room)));
           return;
         case '/nick':
           if (!argument) return this.#out(systemLine(now, 'usage: /nick NAME'));
@@ -366,9 +431,9 @@ class LineClient {
             return this.#out(systemLine(now, 'usage: /join ROOM (a-z, 0-9, . _ -)'));
           }
           if (
-            this.#hostRooms &&
-            this.#hostRooms.length > 0 &&
-            !this.#hostRooms.includes(argument)
+            this.#visibleRooms &&
+            !this.#visibleRooms.includes(argument) &&
+            !session.rooms.includes(argument)
           ) {
             // Stay where we are: lines typed next must not go to a room that cannot exist.
             return this.#out(
@@ -378,10 +443,7 @@ class LineClient {
               ),
             );
           }
-          if (!session.rooms.includes(argument)) {
-            this.#listPending.add(argument);
-            session.join(argument);
-          }
+          if (!session.rooms.includes(argument)) session.join(argument);
           if (argument !== this.#room) this.#previousRoom = this.#room;
           this.#room = argument;
           this.#out(systemLine(now, 'talking here now', argument));
@@ -414,8 +476,13 @@ class LineClient {
     const lost = session.pending.filter((entry) => entry.room === room).length;
     this.#refused += lost;
     if (room === this.#args.room && !this.#synced.has(room) && this.#room === room) {
+      // Private rooms and rooms that do not exist are refused alike: say which cases remain.
+      const what = this.#inviteRefused
+        ? `cannot join #${escapeText(room)} on ${addressText(this.#args.address)}: the invite was refused (see above)`
+        : `there is no room "${escapeText(room)}" on ${addressText(this.#args.address)} that you may join ` +
+          '(it does not exist, or it is private and you are not a member: ask for an invite)';
       this.#io.stderr.write(
-        `parley --connect: there is no room "${escapeText(room)}" on ${addressText(this.#args.address)}; ` +
+        `parley --connect: ${what}; ` +
           `${this.#roomsText()}${lost > 0 ? `; ${count(lost, 'message')} not sent` : ''}\n`,
       );
       this.#verdict = EXIT.noSuchRoom;
@@ -436,10 +503,17 @@ class LineClient {
   }
 
   #roomsText(): string {
-    const rooms = this.#hostRooms ?? [];
+    const rooms = this.#visibleRooms ?? [];
     return rooms.length > 0
-      ? `its rooms are ${rooms.map((r) => `#${escapeText(r)}`).join(', ')}`
-      : 'it lists no rooms';
+      ? `rooms you may join: ${rooms.map((r) => `#${escapeText(r)}`).join(', ')}`
+      : 'there is no room you may join';
+  }
+
+  /** After /create and /dm: the new room is where lines go now. */
+  #talkIn(room: string): void {
+    if (room !== this.#room) this.#previousRoom = this.#room;
+    this.#room = room;
+    this.#out(systemLine(this.#now(), 'talking here now', room));
   }
 
   /**
@@ -471,7 +545,7 @@ class LineClient {
     const everyMs = this.#io.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS;
     this.#progressAt = Date.now();
     return new Promise((resolve) => {
-      const events = ['ack', 'error', 'state', 'synced', 'welcome'] as const;
+      const events = ['ack', 'error', 'state', 'synced', 'welcome', 'removed', 'roomList'] as const;
       let idle: NodeJS.Timeout | undefined;
       const done = () => {
         clearTimeout(idle);

@@ -1,12 +1,27 @@
 import { formatAddress } from '../../src-shared/invite.ts';
 import type { HostAddress } from '../../src-shared/invite.ts';
-import type { ChatMessage, Member } from '../protocol/wire/messages.ts';
-import type { Presence, SessionError, StateChange, Welcome } from '../client/session-events.ts';
+import type {
+  ChatMessage,
+  InviteInfo,
+  Member,
+  Person,
+  Role,
+  RoomEvent,
+  RoomInfo,
+} from '../protocol/wire/messages.ts';
+import type {
+  InviteRefused,
+  Presence,
+  RoomRemoved,
+  SessionError,
+  StateChange,
+  Welcome,
+} from '../client/session-events.ts';
 
 /**
  * The line client's output: one line per event, so scripts can read it with a line reader and
  * a split on spaces (docs/line-client.md specifies it). Chat lines start with `msg` or
- * `history`, everything else with `***`. Whatever a host or another user sent is escaped, so
+ * `history`, room events with `event` or `history-event`, everything else with `***`. Whatever a host or another user sent is escaped, so
  * a hostile text can neither start a fake line nor drive the terminal.
  */
 
@@ -62,6 +77,12 @@ export function systemLine(ms: number, text: string, room?: string): string {
 
 export function memberText(member: Pick<Member, 'nick' | 'fp'>): string {
   return `${escapeText(member.nick)} (${escapeText(member.fp)})`;
+}
+
+/** `<nick> (<fp>)`, then ` <role> online|offline` when the host listed the member with a role. */
+export function memberStanding(member: Member): string {
+  const standing = member.role ? ` ${member.role} ${member.online ? 'online' : 'offline'}` : '';
+  return memberText(member) + standing;
 }
 
 export function secondsText(ms: number): string {
@@ -137,7 +158,7 @@ export function presenceLine(ms: number, presence: Presence): string {
 }
 
 export function membersLine(ms: number, room: string, members: readonly Member[]): string {
-  const list = members.map(memberText).join(', ');
+  const list = members.map(memberStanding).join(', ');
   return systemLine(ms, `members ${members.length}${list ? `: ${list}` : ''}`, room);
 }
 
@@ -159,4 +180,131 @@ export function errorLine(
     text += ` (resending in ${secondsText(error.retryAfterMs)})`;
   }
   return systemLine(ms, text, error.room);
+}
+
+// ── private rooms ───────────────────────────────────────────────────────────────────
+
+/** Who did something: a nickname, or `(operator)` for the host's operator (never a nickname). */
+export function actorText(person: Person | undefined): string {
+  return person ? escapeText(person.nick) : '(operator)';
+}
+
+/** What a room event says, after its actor: `removed bob`, `set the topic: …`. */
+export function eventText(event: RoomEvent): string {
+  const target = event.target ? escapeText(event.target.nick) : '(someone)';
+  switch (event.action) {
+    case 'created':
+      return 'created the room';
+    case 'joined':
+      return event.role && event.role !== 'member' ? `joined as ${event.role}` : 'joined';
+    case 'left':
+      return 'left';
+    case 'removed':
+      return `removed ${target}`;
+    case 'banned':
+      return `banned ${target}`;
+    case 'unbanned':
+      return `unbanned ${target}`;
+    case 'role':
+      return `made ${target} ${event.role ?? 'member'}`;
+    case 'topic':
+      return event.topic ? `set the topic: ${escapeText(event.topic)}` : 'cleared the topic';
+    case 'opened':
+      return 'opened the room to everyone on the host';
+    case 'closed':
+      return 'made the room invite-only';
+  }
+}
+
+/** `event <time> #<room> <actor> <what>`, or `history-event …` for one from the history. */
+export function roomEventLine(event: RoomEvent): string {
+  const kind = event.history ? 'history-event' : 'event';
+  return `${kind} ${isoTime(event.ts)} ${roomTag(event.room)} ${actorText(event.actor)} ${eventText(event)}`;
+}
+
+/** This key is no longer a member of the room. */
+export function removedLine(ms: number, removed: RoomRemoved): string {
+  const by = actorText(removed.by);
+  const text =
+    removed.reason === 'parted'
+      ? 'removed: you left the room'
+      : `removed: ${by} ${removed.reason === 'banned' ? 'banned' : 'removed'} you from the room`;
+  const unsent =
+    removed.unsent.length > 0
+      ? ` (${removed.unsent.length} message${removed.unsent.length === 1 ? '' : 's'} for it not sent)`
+      : '';
+  return systemLine(ms, text + unsent, removed.room);
+}
+
+const REFUSALS: Partial<Record<InviteRefused['code'], string>> = {
+  'invite-unknown':
+    'this invite is not known on this host (mistyped, or for another host); ask for a new one',
+  'invite-expired': 'this invite has expired; ask for a new one',
+  'invite-used-up': 'this invite has been used as often as it allows; ask for a new one',
+  'invite-revoked': 'this invite was withdrawn; ask for a new one',
+  banned: 'you are banned from this room; the invite cannot admit you',
+};
+
+/** `error <code>: <what it means for you>`: the invite was refused for good. */
+export function inviteRefusedLine(ms: number, refused: InviteRefused): string {
+  const text = REFUSALS[refused.code] ?? `the invite was refused: ${escapeText(refused.message)}`;
+  return systemLine(ms, `error ${escapeText(refused.code)}: ${text}`, refused.room);
+}
+
+export function redeemedLine(ms: number, room: string, role: Role): string {
+  return systemLine(ms, `invite accepted: you are a ${role} of this room`, room);
+}
+
+/** `<room> (<role>[, open][, dm with <nick>])`, or `(open, not joined)` for an open room. */
+export function roomText(info: RoomInfo): string {
+  const parts: string[] = [info.role ?? 'not a member'];
+  if (info.open) parts.push('open');
+  if (info.kind === 'dm')
+    parts.push(`direct messages with ${info.peer ? escapeText(info.peer.nick) : '?'}`);
+  return `${roomTag(info.room)} (${parts.join(', ')})`;
+}
+
+/** `rooms <count>[: #<room> (<role>…), …]`: the rooms you may see. */
+export function roomsLine(ms: number, rooms: readonly RoomInfo[]): string {
+  const list = rooms.map(roomText).join(', ');
+  return systemLine(ms, `rooms ${rooms.length}${list ? `: ${list}` : ''}`);
+}
+
+/** A room newly in your list: you became a member (an invite, a DM, a new room). */
+export function roomAddedLine(ms: number, info: RoomInfo): string {
+  const what =
+    info.kind === 'dm'
+      ? `direct messages with ${info.peer ? escapeText(info.peer.nick) : '?'}`
+      : `you are a ${info.role ?? 'member'} here now`;
+  return systemLine(ms, `room ${what}`, info.room);
+}
+
+export function topicLine(ms: number, info: RoomInfo | undefined, room: string): string {
+  return systemLine(ms, info?.topic ? `topic: ${escapeText(info.topic)}` : 'topic: (none)', room);
+}
+
+function usesText(usesLeft: number | null): string {
+  return usesLeft === null ? 'unlimited uses' : `${usesLeft} use${usesLeft === 1 ? '' : 's'} left`;
+}
+
+function expiryText(expiresAt: number | null): string {
+  return expiresAt === null ? 'never expires' : `expires ${isoTime(expiresAt)}`;
+}
+
+/** `invite <id> <role>, <uses>, <expiry>: <link>`: the link carries the token, shown once. */
+export function inviteCreatedLine(ms: number, invite: InviteInfo, link: string): string {
+  return systemLine(
+    ms,
+    `invite ${escapeText(invite.id)} ${invite.role}, ${usesText(invite.usesLeft)}, ${expiryText(invite.expiresAt)}: ${escapeText(link)}`,
+    invite.room,
+  );
+}
+
+/** One live invite of `/invites`: `invite <id> <role>, <uses>, <expiry>, by <nick>`. */
+export function inviteListedLine(ms: number, invite: InviteInfo): string {
+  return systemLine(
+    ms,
+    `invite ${escapeText(invite.id)} ${invite.role}, ${usesText(invite.usesLeft)}, ${expiryText(invite.expiresAt)}, by ${actorText(invite.createdBy)}`,
+    invite.room,
+  );
 }
