@@ -1,5 +1,5 @@
-// The one entry. `--serve`, `--connect` and `ca` run under plain Node and never load Electron;
-// anything else starts the desktop app, reached only through a dynamic import so that
+// The one entry. `--serve`, `--connect`, `host` and `ca` run under plain Node and never load
+// Electron; anything else starts the desktop app, reached only through a dynamic import so that
 // 'electron' (which throws under plain Node) is never loaded by the headless modes.
 
 const argv = process.argv.slice(2);
@@ -8,6 +8,10 @@ async function main(): Promise<number> {
   if (argv[0] === 'ca') {
     const { runCa } = await import('./cli/ca-command.ts');
     return runCa(argv, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+  }
+  if (argv[0] === 'host') {
+    const { runHost } = await import('./cli/host-command.ts');
+    return runHost(argv, { stdout: process.stdout, stderr: process.stderr, env: process.env });
   }
   if (argv.includes('--serve')) {
     const { runServe } = await import('./cli/serve-command.ts');
@@ -49,7 +53,7 @@ async function main(): Promise<number> {
   return -1; // the desktop app owns the process from here
 }
 
-/** Why arguments without --serve, --connect or ca do nothing under plain Node, naming the first. */
+/** Why arguments without a mode (--serve, --connect, host, ca) do nothing under plain Node. */
 function withoutMode(args: readonly string[]): string {
   const first = args[0];
   if (first === undefined) return 'choose a mode: the desktop app needs Electron';
@@ -80,6 +84,7 @@ const MODE_OPTIONS = new Set([
 const USAGE = `Usage:
   parley --serve [options]               host rooms (parley --serve --help)
   parley --connect <invite> --nick NAME  chat from a terminal (parley --connect --help)
+  parley host <command>                  invites and rooms of your host (parley host --help)
   parley ca <command>                    certificate authorities for hosts (parley ca --help)
   parley [parley://invite]               the desktop app (needs Electron)
 `;
