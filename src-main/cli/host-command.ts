@@ -239,7 +239,9 @@ function rooms(args: readonly string[], io: HostCommandIo): number {
       const members = store.members(room.name);
       const owners = members.filter((m) => m.role === 'owner').length;
       const kind = room.kind === 'dm' ? 'dm' : room.open ? 'open' : 'private';
-      io.stdout.write(`${room.name} ${kind} members ${members.length} owners ${owners}\n`);
+      io.stdout.write(
+        `${escapeText(room.name)} ${kind} members ${members.length} owners ${owners}\n`,
+      );
     }
     return EXIT.ok;
   });
@@ -277,7 +279,7 @@ function existingRoom(store: RoomStore, room: string) {
   const names = store
     .rooms()
     .filter((r) => r.kind === 'room')
-    .map((r) => r.name);
+    .map((r) => escapeText(r.name));
   throw new NoSuchRoom(
     `there is no room "${room}" here; ${names.length === 0 ? 'there are no rooms yet' : `rooms: ${names.join(', ')}`}`,
   );
