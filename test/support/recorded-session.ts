@@ -17,6 +17,11 @@ const RECORDED = [
   'presence',
   'synced',
   'history-end',
+  'roomList',
+  'roomEvent',
+  'removed',
+  'inviteRefused',
+  'redeemed',
   'fatal',
   'error',
 ] as const;
