@@ -1,113 +1,25 @@
 // The desktop service layer under plain Node against a real host: real TCP on loopback, real
 // Noise handshakes, real node:sqlite files. Every event the service emits is checked against
-// the IPC contract's schema, since the renderer only ever sees it through that contract.
+// the IPC contract's schema (harness.ts), since the renderer only ever sees it through that
+// contract. Private rooms themselves are membership.test.ts's.
 import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KNOWN_HOSTS_FILE } from '../../../src-main/store/known-hosts.ts';
-import { type EventName, events as eventSchemas } from '../../../src-shared/ipc/contract.ts';
-import { type HostOptions, type RunningHost, startHost } from '../../../src-main/server/host.ts';
-import {
-  DesktopService,
-  type DesktopServiceOptions,
-  type ServiceEvents,
-} from '../../../src-main/service/desktop-service.ts';
+import type { DesktopServiceOptions } from '../../../src-main/service/desktop-service.ts';
 import { dispatchRequest } from '../../../src-main/service/dispatch.ts';
 import { cleanupsAfterEach } from '../../support/lifecycle.ts';
+import { type HostSpec, connected, openTestService, rows, startTestHost } from './harness.ts';
 
 const cleanups = cleanupsAfterEach();
-
-async function host(
-  options: { dataDir?: string; port?: number; limits?: HostOptions['limits'] } = {},
-): Promise<RunningHost> {
-  const h = await startHost({
-    host: '127.0.0.1',
-    port: options.port ?? 0,
-    rooms: ['lobby', 'dev'],
-    dataDir: options.dataDir ?? cleanups.tempDir('parley-host-'),
-    ...(options.limits ? { limits: options.limits } : {}),
-  });
-  cleanups.push(() => h.stop());
-  return h;
-}
-
-type Recorded = {
-  [N in keyof ServiceEvents]: { name: N; payload: ServiceEvents[N] };
-}[keyof ServiceEvents];
-
-interface Recorder {
-  readonly all: Recorded[];
-  of<N extends keyof ServiceEvents>(name: N): ServiceEvents[N][];
-  /** The first event (already seen or still to come) that matches. */
-  waitFor<N extends keyof ServiceEvents>(
-    name: N,
-    predicate?: (payload: ServiceEvents[N]) => boolean,
-    timeoutMs?: number,
-  ): Promise<ServiceEvents[N]>;
-  /** Forget what was seen so far. */
-  reset(): void;
-}
-
-const ALL_EVENTS = [...(Object.keys(eventSchemas) as EventName[]), 'notify'] as const;
-
-function record(service: DesktopService): Recorder {
-  const all: Recorded[] = [];
-  const invalid: string[] = [];
-  for (const name of ALL_EVENTS) {
-    service.on(name, (payload: unknown) => {
-      if (name !== 'notify') {
-        const parsed = eventSchemas[name].safeParse(payload);
-        if (!parsed.success) invalid.push(`${name}: ${parsed.error.message}`);
-      }
-      all.push({ name, payload } as Recorded);
-    });
-  }
-  cleanups.push(() => expect(invalid, 'events outside the contract').toEqual([]));
-  const of = <N extends keyof ServiceEvents>(name: N): ServiceEvents[N][] =>
-    all.filter((e) => e.name === name).map((e) => e.payload as ServiceEvents[N]);
-  return {
-    all,
-    of,
-    async waitFor(name, predicate = () => true, timeoutMs = 8000) {
-      const started = Date.now();
-      for (;;) {
-        const found = of(name).find(predicate);
-        if (found !== undefined) return found;
-        if (Date.now() - started > timeoutMs) {
-          const seen = all.map((e) => e.name).join(', ');
-          throw new Error(
-            `no matching "${String(name)}" event within ${timeoutMs} ms (seen: ${seen})`,
-          );
-        }
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    },
-    reset() {
-      all.length = 0;
-    },
-  };
-}
-
-async function service(
-  dataDir = cleanups.tempDir('parley-app-'),
-  options: Partial<DesktopServiceOptions> = {},
-): Promise<{ service: DesktopService; events: Recorder; dataDir: string }> {
-  const s = await DesktopService.open({
-    dataDir,
-    platform: 'linux',
-    sessionOptions: { reconnect: { initialDelayMs: 20, maxDelayMs: 100 } },
-    ...options,
-  });
-  const events = record(s);
-  cleanups.push(() => s.close());
-  return { service: s, events, dataDir };
-}
-
-const connected = (state: ServiceEvents['connectionState']) => state.status === 'connected';
+const host = (spec: HostSpec = {}) => startTestHost(cleanups, spec);
+const service = (dataDir?: string, options: Partial<DesktopServiceOptions> = {}) =>
+  openTestService(cleanups, dataDir, options);
 
 describe('the desktop service against a real host', () => {
   it('connects with an invite, sends (queued, then sent) and delivers to another install', async () => {
-    const h = await host();
+    // Open rooms: bob joins #dev without an invite of its own (invites: membership.test.ts).
+    const h = await host({ openRooms: true });
     const alice = await service();
     const bob = await service();
 
@@ -159,8 +71,8 @@ describe('the desktop service against a real host', () => {
     });
     expect(bob.service.getSnapshot({}).rooms).toEqual(
       expect.arrayContaining([
-        { name: 'lobby', joined: true, unread: 1 },
-        { name: 'dev', joined: true, unread: 0 },
+        { name: 'lobby', joined: true, unread: 1, kind: 'room', role: 'member', open: true },
+        { name: 'dev', joined: true, unread: 0, kind: 'room', role: 'member', open: true },
       ]),
     );
     // Alice never counts or notifies her own message.
@@ -314,9 +226,10 @@ describe('the desktop service against a real host', () => {
     expect(snapshot.recentHosts).toEqual([
       expect.objectContaining({ host: '127.0.0.1', port, nick: 'frank', room: 'lobby' }),
     ]);
-    expect(snapshot.rooms).toEqual(
-      expect.arrayContaining([{ name: 'lobby', joined: true, unread: 0 }]),
-    );
+    // Offline, a room is what the local history knows of it: no role or topic until the host says.
+    expect(snapshot.rooms).toEqual([
+      { name: 'lobby', joined: true, unread: 0, kind: 'room', open: false },
+    ]);
     expect(snapshot.keyStorageWarning).toMatch(/unencrypted/);
     const offline = await second.service.loadHistory({ room: 'lobby', limit: 50 });
     expect(offline.messages.map((m) => [m.text, m.status, m.own])).toEqual([
@@ -324,16 +237,19 @@ describe('the desktop service against a real host', () => {
       ['two', 'sent', true],
       ['three', 'queued', true],
     ]);
+    // The room's events are kept with its messages: the host made it, frank came in.
+    expect(rows(offline)).toEqual(['* host created', '* frank joined', 'one', 'two', 'three']);
     expect(offline.more).toBe(false);
     const paged = await second.service.loadHistory({ room: 'lobby', limit: 1 });
     expect(paged.messages.map((m) => m.text)).toEqual(['three']);
     expect(paged.more).toBe(true);
     const older = await second.service.loadHistory({
       room: 'lobby',
-      limit: 1,
+      limit: 3,
       beforeSeq: offline.messages[1]!.seq!,
     });
-    expect(older).toMatchObject({ messages: [{ text: 'one' }], more: false });
+    expect(rows(older)).toEqual(['* host created', '* frank joined', 'one']);
+    expect(older.more).toBe(false);
 
     // The host is back: the queued message goes out by itself, once.
     const back = await host({ dataDir: hostDir, port });
@@ -370,25 +286,33 @@ describe('the desktop service against a real host', () => {
     await reader.service.connect({ invite: h.invite('lobby'), nick: 'ivy' });
     await reader.events.waitFor('connectionState', connected);
     await reader.events.waitFor('message', (m) => m.id === ids.at(-1));
+    // A page counts rows: ivy coming in is the newest.
     const page = await reader.service.loadHistory({ room: 'lobby', limit: 10 });
-    expect(page.messages.map((m) => m.text)).toEqual(
-      Array.from({ length: 10 }, (_, i) => `m${20 + i}`),
-    );
+    expect(rows(page)).toEqual([
+      ...Array.from({ length: 9 }, (_, i) => `m${21 + i}`),
+      '* ivy joined',
+    ]);
     expect(page.more).toBe(true);
     const older = await reader.service.loadHistory({
       room: 'lobby',
       limit: 100,
       beforeSeq: page.messages[0]!.seq!,
     });
-    expect(older.messages.map((m) => m.text)).toEqual(
-      Array.from({ length: 20 }, (_, i) => `m${i}`),
-    );
+    expect(rows(older)).toEqual([
+      '* host created',
+      '* hank joined',
+      ...Array.from({ length: 21 }, (_, i) => `m${i}`),
+    ]);
     expect(older.more).toBe(false);
     // What loadHistory fetched came back through it, not as live message events; the join
-    // replay of a first visit is neither unread nor notified.
+    // replay of a first visit (5 rows: 4 messages and ivy coming in) is neither unread nor
+    // notified.
     expect(reader.events.of('message').map((m) => m.text)).toEqual(
-      Array.from({ length: 5 }, (_, i) => `m${25 + i}`),
+      Array.from({ length: 4 }, (_, i) => `m${26 + i}`),
     );
+    expect(reader.events.of('roomEvent').map((e) => [e.action, e.actor?.nick])).toEqual([
+      ['joined', 'ivy'],
+    ]);
     expect(reader.events.of('unread').every((u) => u.total === 0)).toBe(true);
     expect(reader.events.of('notify')).toEqual([]);
     // Offline, the whole room is still there.

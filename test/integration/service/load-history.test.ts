@@ -12,6 +12,7 @@ import {
   startHostileHost,
 } from '../../support/hostile-host.ts';
 import { cleanupsAfterEach, until } from '../../support/lifecycle.ts';
+import { rows } from './harness.ts';
 
 const cleanups = cleanupsAfterEach();
 
@@ -93,7 +94,7 @@ describe('loadHistory, where the room starts', () => {
     expect(waited).toBeLessThan(HOST_HISTORY_TIMEOUT_MS + 5000);
     // The timeline's next page is empty and says so: paging stops, it does not spin.
     const older = await service.loadHistory({ room: 'lobby', limit: 8, beforeSeq: 8 });
-    expect(older).toEqual({ messages: [], more: false });
+    expect(older).toEqual({ messages: [], events: [], more: false });
   }, 30_000);
 
   it('says there is no more when a page brings nothing, whatever the host claims', async () => {
@@ -114,7 +115,7 @@ describe('loadHistory, where the room starts', () => {
     await service.connect({ invite: h.invite('lobby'), nick: 'alice' });
     await until(() => seen.seqs.includes(10), 'the join replay');
     const older = await service.loadHistory({ room: 'lobby', limit: 8, beforeSeq: 10 });
-    expect(older).toEqual({ messages: [], more: false });
+    expect(older).toEqual({ messages: [], events: [], more: false });
   });
 
   it('a full page kept here is not the start of the room: the next one comes from the host', async () => {
@@ -140,25 +141,25 @@ describe('loadHistory, where the room starts', () => {
     const seen = watch(reader);
     await reader.connect({ invite: h.invite('lobby'), nick: 'ivy' });
     await until(() => seen.texts.includes('m29'), 'the join replay');
-    // The first visit: the newest page, half of it fetched from the host, now kept here.
+    // The first visit: the newest page (ivy joining is its newest row), half of it fetched
+    // from the host, now kept here.
     const first = await reader.loadHistory({ room: 'lobby', limit: 10 });
-    expect(first.messages.map((m) => m.text)).toEqual(
-      Array.from({ length: 10 }, (_, i) => `m${20 + i}`),
-    );
+    expect(rows(first)).toEqual([
+      ...Array.from({ length: 9 }, (_, i) => `m${21 + i}`),
+      '* ivy joined',
+    ]);
     expect(first.more).toBe(true);
 
-    // The window reloaded: exactly one page is kept here, and the host has 20 older.
+    // The window reloaded: exactly one page is kept here, and the host has 21 older.
     const again = await reader.loadHistory({ room: 'lobby', limit: 10 });
-    expect(again.messages.map((m) => m.text)).toEqual(first.messages.map((m) => m.text));
+    expect(rows(again)).toEqual(rows(first));
     expect(again.more).toBe(true);
     const older = await reader.loadHistory({
       room: 'lobby',
       limit: 10,
       beforeSeq: again.messages[0]!.seq!,
     });
-    expect(older.messages.map((m) => m.text)).toEqual(
-      Array.from({ length: 10 }, (_, i) => `m${10 + i}`),
-    );
+    expect(rows(older)).toEqual(Array.from({ length: 10 }, (_, i) => `m${11 + i}`));
     expect(older.more).toBe(true);
   });
 

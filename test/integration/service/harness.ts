@@ -1,0 +1,129 @@
+// What the service integration tests share: a real host, desktop services in temp folders, and
+// a recorder of every event a service emits, each checked against the IPC contract's schema
+// (the renderer only ever sees them through that contract).
+import { expect } from 'vitest';
+import { type HostOptions, type RunningHost, startHost } from '../../../src-main/server/host.ts';
+import {
+  DesktopService,
+  type DesktopServiceOptions,
+  type ServiceEvents,
+} from '../../../src-main/service/desktop-service.ts';
+import { type EventName, events as eventSchemas } from '../../../src-shared/ipc/contract.ts';
+import type { Cleanups } from '../../support/lifecycle.ts';
+
+export interface HostSpec {
+  dataDir?: string;
+  port?: number;
+  limits?: HostOptions['limits'];
+  rooms?: string[];
+  /** Rooms anyone may join (`--open`); default private, as a new host's are. */
+  openRooms?: boolean;
+}
+
+export async function startTestHost(cleanups: Cleanups, spec: HostSpec = {}): Promise<RunningHost> {
+  const h = await startHost({
+    host: '127.0.0.1',
+    port: spec.port ?? 0,
+    rooms: spec.rooms ?? ['lobby', 'dev'],
+    dataDir: spec.dataDir ?? cleanups.tempDir('parley-host-'),
+    ...(spec.limits ? { limits: spec.limits } : {}),
+    ...(spec.openRooms ? { openRooms: true } : {}),
+  });
+  cleanups.push(() => h.stop());
+  return h;
+}
+
+type Recorded = {
+  [N in keyof ServiceEvents]: { name: N; payload: ServiceEvents[N] };
+}[keyof ServiceEvents];
+
+export interface Recorder {
+  readonly all: Recorded[];
+  of<N extends keyof ServiceEvents>(name: N): ServiceEvents[N][];
+  /** The first event (already seen or still to come) that matches. */
+  waitFor<N extends keyof ServiceEvents>(
+    name: N,
+    predicate?: (payload: ServiceEvents[N]) => boolean,
+    timeoutMs?: number,
+  ): Promise<ServiceEvents[N]>;
+  /** Forget what was seen so far. */
+  reset(): void;
+}
+
+const ALL_EVENTS = [...(Object.keys(eventSchemas) as EventName[]), 'notify'] as const;
+
+export function record(cleanups: Cleanups, service: DesktopService): Recorder {
+  const all: Recorded[] = [];
+  const invalid: string[] = [];
+  for (const name of ALL_EVENTS) {
+    service.on(name, (payload: unknown) => {
+      if (name !== 'notify') {
+        const parsed = eventSchemas[name].safeParse(payload);
+        if (!parsed.success) invalid.push(`${name}: ${parsed.error.message}`);
+      }
+      all.push({ name, payload } as Recorded);
+    });
+  }
+  cleanups.push(() => expect(invalid, 'events outside the contract').toEqual([]));
+  const of = <N extends keyof ServiceEvents>(name: N): ServiceEvents[N][] =>
+    all.filter((e) => e.name === name).map((e) => e.payload as ServiceEvents[N]);
+  return {
+    all,
+    of,
+    async waitFor(name, predicate = () => true, timeoutMs = 8000) {
+      const started = Date.now();
+      for (;;) {
+        const found = of(name).find(predicate);
+        if (found !== undefined) return found;
+        if (Date.now() - started > timeoutMs) {
+          const seen = all.map((e) => e.name).join(', ');
+          throw new Error(
+            `no matching "${String(name)}" event within ${timeoutMs} ms (seen: ${seen})`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    },
+    reset() {
+      all.length = 0;
+    },
+  };
+}
+
+export interface TestService {
+  service: DesktopService;
+  events: Recorder;
+  dataDir: string;
+}
+
+export async function openTestService(
+  cleanups: Cleanups,
+  dataDir = cleanups.tempDir('parley-app-'),
+  options: Partial<DesktopServiceOptions> = {},
+): Promise<TestService> {
+  const s = await DesktopService.open({
+    dataDir,
+    platform: 'linux',
+    sessionOptions: { reconnect: { initialDelayMs: 20, maxDelayMs: 100 } },
+    ...options,
+  });
+  const events = record(cleanups, s);
+  cleanups.push(() => s.close());
+  return { service: s, events, dataDir };
+}
+
+export const connected = (state: ServiceEvents['connectionState']): boolean =>
+  state.status === 'connected';
+
+/** A history page's rows in seq order: a message's text, or `* nick action` for a room event. */
+export function rows(page: Awaited<ReturnType<DesktopService['loadHistory']>>): string[] {
+  return [
+    ...page.messages.map((m) => ({ seq: m.seq ?? Infinity, row: m.text })),
+    ...(page.events ?? []).map((e) => ({
+      seq: e.seq,
+      row: `* ${e.actor?.nick ?? 'host'} ${e.action}${e.target ? ` ${e.target.nick}` : ''}`,
+    })),
+  ]
+    .sort((a, b) => a.seq - b.seq)
+    .map((r) => r.row);
+}
