@@ -32,6 +32,8 @@ const host = await startHost({
   port: 0,
   dataDir,
   rooms,
+  // Anyone who connects may join: the benchmark measures the chat path, not invitations.
+  openRooms: true,
   name: 'bench',
   // The defaults protect a real host from one abusive client; a benchmark *is* that client, so
   // only the rate and connection-count limits are raised. Queue bounds, history limits, the

@@ -13,6 +13,10 @@ export interface HostProcess {
   readonly publicKey: Uint8Array;
   readonly child: ChildProcessWithoutNullStreams;
   readonly dataDir: string;
+  /** The invites the host made at start (`startHost`'s startInvites): role and link. */
+  readonly startInvites: readonly { role: string; link: string }[];
+  /** The first room's reusable member invite, on the host's first start. */
+  readonly memberInvite: string | undefined;
   /** Resident memory of the host process, from /proc (Linux), in MiB. */
   rssMiB(): number;
   /** Its peak resident memory so far, in MiB. */
@@ -28,6 +32,8 @@ export interface HostProcess {
 export interface HostProcessOptions {
   readonly limits?: Partial<HostLimits>;
   readonly rooms?: readonly string[];
+  /** Rooms anyone may join (`--open`); default false: members only, by invite. */
+  readonly openRooms?: boolean;
   /** Default: a new temporary folder, removed on stop(). */
   readonly dataDir?: string;
 }
@@ -44,9 +50,12 @@ export async function spawnHost(options: HostProcessOptions = {}): Promise<HostP
     const h = await startHost({
       host: '127.0.0.1', port: 0, dataDir: process.env.PARLEY_TEST_DATA_DIR,
       rooms: JSON.parse(process.env.PARLEY_TEST_ROOMS),
+      openRooms: process.env.PARLEY_TEST_OPEN === '1',
       limits: JSON.parse(process.env.PARLEY_TEST_LIMITS), log,
     });
     process.stdout.write('ready ' + h.address.port + ' ' + Buffer.from(h.publicKey).toString('hex') + '\\n');
+    for (const invite of h.startInvites) process.stdout.write('invite ' + invite.role + ' ' + invite.link + '\\n');
+    process.stdout.write('invites-end\\n');
     process.on('SIGTERM', () => h.stop().then(() => process.exit(0)));
   `;
   const child = spawn(
@@ -58,6 +67,7 @@ export async function spawnHost(options: HostProcessOptions = {}): Promise<HostP
         PARLEY_TEST_DATA_DIR: dataDir,
         PARLEY_TEST_LIMITS: JSON.stringify(options.limits ?? {}),
         PARLEY_TEST_ROOMS: JSON.stringify(options.rooms ?? ['lobby']),
+        PARLEY_TEST_OPEN: options.openRooms ? '1' : '0',
       },
       stdio: 'pipe',
     },
@@ -83,13 +93,17 @@ export async function spawnHost(options: HostProcessOptions = {}): Promise<HostP
     child.stdout.on('data', (chunk: string) => {
       out += chunk;
       const line = /^ready .*$/m.exec(out)?.[0];
-      if (line) {
+      if (line && /^invites-end$/m.test(out)) {
         clearTimeout(timer);
         resolve(line);
       }
     });
   });
   const [, port, key] = ready.split(' ');
+  const startInvites = [...out.matchAll(/^invite (\w+) (\S+)$/gm)].map(([, role, link]) => ({
+    role: role ?? '',
+    link: link ?? '',
+  }));
   const status = (field: string) => {
     const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(
       readFileSync(`/proc/${child.pid}/status`, 'utf8'),
@@ -101,6 +115,8 @@ export async function spawnHost(options: HostProcessOptions = {}): Promise<HostP
     publicKey: new Uint8Array(Buffer.from(key ?? '', 'hex')),
     child,
     dataDir,
+    startInvites,
+    memberInvite: startInvites.find((invite) => invite.role === 'member')?.link,
     rssMiB: () => status('VmRSS'),
     peakRssMiB: () => status('VmHWM'),
     log,

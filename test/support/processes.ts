@@ -69,7 +69,11 @@ export function run(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: st
   };
 }
 
-/** Starts `--serve` on 127.0.0.1 port 0 and waits for its three stdout lines. */
+/**
+ * Starts `--serve` on 127.0.0.1 port 0 and waits for its lines up to the first room's `link`.
+ * `invite` is the first room's member invite when the host printed one (its first start),
+ * else its link; `ownerInvite` its owner invite, when printed.
+ */
 export async function serve(dataDir: string, extra: string[] = []) {
   const proc = run([
     '--serve',
@@ -83,7 +87,11 @@ export async function serve(dataDir: string, extra: string[] = []) {
   ]);
   const listening = await proc.waitForLine(/^listening /);
   const fingerprint = (await proc.waitForLine(/^fingerprint /)).slice('fingerprint '.length);
-  const invite = (await proc.waitForLine(/^invite /)).slice('invite '.length);
+  const link = (await proc.waitForLine(/^link /)).slice('link '.length);
+  const printed = (prefix: string) =>
+    proc.stdout.find((line) => line.startsWith(prefix))?.slice(prefix.length);
+  const memberInvite = printed('invite ');
+  const ownerInvite = printed('owner-invite ');
   const port = Number(/:(\d+)$/.exec(listening)?.[1]);
-  return { proc, port, fingerprint, invite };
+  return { proc, port, fingerprint, invite: memberInvite ?? link, memberInvite, ownerInvite, link };
 }

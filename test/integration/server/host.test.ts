@@ -33,6 +33,11 @@ async function client(
   const c = await connectWireClient(h.address.port, h.publicKey, nick, options);
   cleanups.push(() => c.close());
   await c.waitFor('welcome');
+  // Rooms are private: each client becomes a member the way people do, with the invite the
+  // host made at its first start.
+  for (const invite of h.startInvites.filter((i) => i.role === 'member')) {
+    expect(await c.redeem(invite.link)).toMatchObject({ t: 'redeemed', room: invite.room });
+  }
   return c;
 }
 
@@ -45,10 +50,10 @@ let ids = 0;
 const newId = () => `test-msg-${String(++ids).padStart(6, '0')}`;
 
 describe('the host', () => {
-  it('tells clients its rooms and limits in the handshake, and welcomes them', async () => {
-    const h = await host({ name: 'Test host' });
+  it('tells clients its open rooms and limits in the handshake, and welcomes them', async () => {
+    const h = await host({ name: 'Test host', openRooms: true });
     const alice = await client(h, 'alice');
-    expect(alice.hostInfo).toMatchObject({ name: 'Test host', rooms: ['lobby', 'dev'] });
+    expect(alice.hostInfo).toMatchObject({ name: 'Test host', rooms: ['dev', 'lobby'] });
     expect(alice.of('welcome')[0]).toMatchObject({ nick: 'alice' });
   });
 
@@ -158,11 +163,11 @@ describe('the host', () => {
   it('sends the recent history on join, and older pages on request', async () => {
     const h = await host({ limits: { historyOnJoin: 5 } });
     const alice = await client(h, 'alice');
+    const bob = await client(h, 'bob'); // a member before the messages: its 'joined' event is older
     await joined(alice);
     const ids12 = Array.from({ length: 12 }, () => newId());
     ids12.forEach((id, i) => alice.send({ t: 'send', room: 'lobby', id, text: `m${i}` }));
     await alice.waitFor('ack', (a) => a.id === ids12.at(-1));
-    const bob = await client(h, 'bob');
     await joined(bob);
     const history = bob.of('msg');
     expect(history.map((m) => m.text)).toEqual(['m7', 'm8', 'm9', 'm10', 'm11']);

@@ -24,6 +24,8 @@ const host = await startHost({
   port: 0,
   dataDir,
   rooms: [...ROOMS],
+  // The model knows nothing of membership yet: its rooms are open, so any key may join them.
+  openRooms: true,
   limits,
   log: createStderrLog('warn'),
 });
