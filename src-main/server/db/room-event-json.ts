@@ -26,8 +26,13 @@ const StoredEvent = z.object({
   topic: z.string().max(MAX_TOPIC_LENGTH).optional(),
 });
 
+/**
+ * The event as stored. Throws RangeError for one that would not read back (a target nickname that
+ * is not a nickname, a topic too long), so the mutation fails instead of leaving a row that every
+ * later read skips.
+ */
 export function encodeRoomEvent(event: RoomEventRecord): string {
-  return JSON.stringify({
+  const stored = {
     action: event.action,
     ...(event.target === undefined
       ? {}
@@ -39,7 +44,11 @@ export function encodeRoomEvent(event: RoomEventRecord): string {
         }),
     ...(event.role === undefined ? {} : { role: event.role }),
     ...(event.topic === undefined ? {} : { topic: event.topic }),
-  });
+  };
+  if (!StoredEvent.safeParse(stored).success || (event.target && event.target.key.length !== 32)) {
+    throw new RangeError('not a valid room event (target nickname, topic or role)');
+  }
+  return JSON.stringify(stored);
 }
 
 /** The event, or undefined when the text is not a valid stored event. */

@@ -334,6 +334,33 @@ describe('events in the timeline', () => {
   });
 });
 
+describe('what an event cannot say', () => {
+  it('refuses a topic too long or a target with no nickname, writing nothing', () => {
+    const { db, store } = teamStore();
+    store.addMember('team', bob, 'member', T0);
+    expect(() => store.setTopic('team', 'x'.repeat(301), alice, T0 + 1)).toThrow(RangeError);
+    expect(store.room('team')?.topic).toBe('');
+    expect(() =>
+      store.removeMember('team', { key: bob.key, nick: '' }, 'removed', alice, T0),
+    ).toThrow(RangeError);
+    expect(store.member('team', bob.key)).toBeDefined();
+    expect(timeline(db, 'team')).toEqual(['alice created', 'bob joined']);
+  });
+});
+
+describe('naming a key that is not connected', () => {
+  it('gives its nickname in its rooms, else one it registered, else nothing', () => {
+    const { db, store } = teamStore();
+    expect(db.nickOf(bob.key)).toBeUndefined();
+    db.claimNick('bobby', bob.key);
+    expect(db.nickOf(bob.key)).toBe('bobby');
+    store.addMember('team', bob, 'member', T0);
+    store.renameMember(bob.key, 'robert');
+    expect(db.nickOf(bob.key)).toBe('robert');
+    expect(db.nickOf(carol.key)).toBeUndefined();
+  });
+});
+
 describe('invites', () => {
   it('creates an invite whose token is shown once and stored only as its SHA-256', () => {
     const { store } = teamStore();
@@ -604,6 +631,7 @@ describe('two connections to one file (the host and the parley host command)', (
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const results: boolean[] = [];
@@ -615,7 +643,7 @@ describe('two connections to one file (the host and the parley host command)', (
       const reuse = store.redeemInvite(token, person(200, 'late'), T0 + n);
       results.push(!reuse.ok && reuse.code === 'invite-used-up');
     }
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const code = await exited;
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(results).toHaveLength(2 * count);
