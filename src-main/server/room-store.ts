@@ -287,9 +287,18 @@ export class RoomStore {
     );
   }
 
-  /** Records the key's current nickname in all its memberships (writes only what changed). */
+  /**
+   * Records the key's current nickname in all its memberships. Called on every welcome, so when
+   * nothing changed it is a read only: a reconnect storm takes no write lock and no fsync.
+   */
   renameMember(key: Uint8Array, nick: string): void {
     checkKey(key, 'key');
+    const stale = read('renameMember', () =>
+      this.#sql(
+        'SELECT 1 AS stale FROM members WHERE member_key = ? AND nick IS NOT ? LIMIT 1',
+      ).get(key, nick),
+    );
+    if (stale === undefined) return;
     immediateTransaction(this.#db, 'renameMember', () => {
       this.#sql('UPDATE members SET nick = ?1 WHERE member_key = ?2 AND nick IS NOT ?1').run(
         nick,

@@ -172,6 +172,20 @@ describe('members', () => {
     expect(timeline(db, 'team')).toEqual(['alice created', 'carol joined', 'bob joined']);
   });
 
+  it('an unchanged nickname on a welcome takes no write lock', () => {
+    const { store } = teamStore({ busyTimeoutMs: 0 });
+    const other = new DatabaseSync(file);
+    cleanups.push(() => other.close());
+    other.exec('BEGIN IMMEDIATE');
+    store.renameMember(alice.key, 'alice'); // would fail 'locked' if it wrote
+    expect(() => store.renameMember(alice.key, 'alicia')).toThrow(
+      expect.objectContaining({ code: 'locked' }),
+    );
+    other.exec('ROLLBACK');
+    store.renameMember(alice.key, 'alicia');
+    expect(store.member('team', alice.key)?.nick).toBe('alicia');
+  });
+
   it('refuses adding a member twice, or to a room that does not exist', () => {
     const { store } = teamStore();
     expect(() => store.addMember('team', alice, 'member', T0)).toThrow(
