@@ -19,6 +19,8 @@ async function host(
     host: '127.0.0.1',
     port: 0,
     rooms: ['lobby', 'dev'],
+    // Delivery, not membership, is tested here: anyone who connects may join (membership.test.ts).
+    openRooms: true,
     limits: { messagesPerSecond: 1000, messageBurst: 1000 },
     ...options,
     dataDir,
@@ -56,8 +58,11 @@ describe('ChatSession with a real host', () => {
     const [welcome] = alice.of('welcome');
     expect(welcome).toMatchObject({
       nick: 'alice',
-      host: { name: 'Integration', fingerprint: h.fingerprint, rooms: ['lobby', 'dev'] },
+      host: { name: 'Integration', fingerprint: h.fingerprint },
     });
+    // Host info names the open rooms (in the host's order); `rooms` lists them for this key.
+    expect([...(welcome?.host.rooms ?? [])].sort()).toEqual(['dev', 'lobby']);
+    expect(alice.s.roomInfo('dev')).toMatchObject({ open: true });
     expect(welcome?.host.trust).toMatchObject({ method: 'invite', newlyPinned: true });
     expect(alice.s.members('lobby').map((m) => m.nick)).toEqual(['alice']);
     const ids = ['one', 'two', 'three'].map((text) => alice.s.send('lobby', text));
