@@ -836,9 +836,10 @@ export class DesktopService implements RequestHandlers {
       });
     }
     if (error.code === 'unknown-room' && error.room) {
-      // The refused invite's room: its join was answered as a room that is not there for us,
-      // which `inviteRefused` has told already.
-      if (error.room === live.refusedInviteRoom) {
+      // The invite's room: its join was answered as a room that is not there for us because
+      // the host refused the invite, which `inviteRefused` tells (it may come just after, as
+      // the session settles the redeem a moment later than it reports the join's error).
+      if (error.room === live.pendingInviteRoom || error.room === live.refusedInviteRoom) {
         live.refused(error);
         return;
       }
