@@ -75,6 +75,16 @@ export class Timeline {
   addPresence(presence: PresenceEvent): void {
     const id = `presence:${presence.key}:${presence.event}:${presence.ts}`;
     if (this.#indexOf(id) >= 0) return;
+    // "bob joined" (the room event) already says bob is here: no "bob came online" under it.
+    const last = this.entries[this.entries.length - 1];
+    if (
+      presence.event === 'joined' &&
+      last?.kind === 'event' &&
+      last.event.action === 'joined' &&
+      last.event.actor?.key === presence.key
+    ) {
+      return;
+    }
     this.entries = [...this.entries, { kind: 'presence', id, presence }];
     if (presence.event !== 'joined' && presence.event !== 'renamed') this.#stopTyping(presence.fp);
   }

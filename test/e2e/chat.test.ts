@@ -128,7 +128,7 @@ describe('two people chatting through a real host', () => {
   it('lets Alice compare and mark Bob as verified', async () => {
     const { page } = alice;
     const members = page.getByRole('list', { name: 'Members of #lobby' });
-    const bobEntry = members.getByRole('button', { name: /bob/ });
+    const bobEntry = members.getByRole('button', { name: /^bob/ });
     await bobEntry.click();
     expect(await bobEntry.getAttribute('aria-expanded')).toBe('true');
     const print = members.getByRole('group', { name: /bob’s fingerprint/ });

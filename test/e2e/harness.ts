@@ -66,12 +66,15 @@ export class Rig {
   /**
    * A host on 127.0.0.1; `events` records what it logs (never message text). A `dataDir` may
    * hold history seeded before the start (tools/web-bridge/seed-host.ts; raise `historyLimit`).
+   * Its rooms are open (anyone who connects may join) unless `openRooms: false`: then they are
+   * private, and `running.startInvites` holds the owner invites printed at a first start.
    */
   async host(
     options: {
       dataDir?: string;
       port?: number;
       rooms?: string[];
+      openRooms?: boolean;
       limits?: Partial<HostLimits>;
     } = {},
   ): Promise<TestHost> {
@@ -83,6 +86,7 @@ export class Rig {
       port: options.port ?? 0,
       dataDir,
       rooms: options.rooms ?? ['lobby', 'random'],
+      openRooms: options.openRooms ?? true,
       name: 'Parley e2e',
       publicHost: '127.0.0.1',
       log,
@@ -185,7 +189,7 @@ export async function connectWithInvite(
 
 /** The composer of the room on screen. */
 export async function send(person: Person, text: string): Promise<void> {
-  const box = person.page.getByRole('textbox', { name: /^Message #/ });
+  const box = person.page.getByRole('textbox', { name: /^Message / });
   await box.fill(text);
   await box.press('Enter');
 }

@@ -1,0 +1,143 @@
+// Private rooms through a real host: the owner (with the invite the host printed at its first
+// start) makes a one-use invite in the dialog, Bob joins with it and sees the room; the owner
+// makes Bob an admin and messages him directly, then removes him, and Bob is told who removed
+// him; Carol, with the same one-use link, is told it is used up and what to do.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Person,
+  Rig,
+  type TestHost,
+  connectWithInvite,
+  messageRow,
+  screenshot,
+  send,
+} from './harness.ts';
+
+const rig = new Rig();
+let host: TestHost;
+let alice: Person;
+let bob: Person;
+let carol: Person;
+/** The one-use link Alice made for Bob. */
+let link = '';
+
+beforeAll(async () => {
+  host = await rig.host({ rooms: ['lobby'], openRooms: false });
+  [alice, bob, carol] = await Promise.all([
+    rig.person('alice'),
+    rig.person('bob'),
+    rig.person('carol', { colorScheme: 'dark' }),
+  ]);
+});
+
+afterAll(() => rig.dispose());
+
+const poll = { timeout: 10_000, interval: 50 };
+const timeline = (person: Person) => person.page.getByRole('region', { name: /^Messages / });
+const members = (person: Person) => person.page.getByRole('list', { name: 'Members of #lobby' });
+
+describe('a private room', () => {
+  it('lets the owner invite Bob with a one-use link made in the dialog', async () => {
+    const owner = host.running.startInvites.find((i) => i.room === 'lobby' && i.role === 'owner');
+    expect(owner).toBeDefined();
+    await connectWithInvite(alice, owner!.link, 'alice');
+    const { page } = alice;
+    await members(alice).getByText('Owner').waitFor();
+
+    await page.getByRole('button', { name: 'Invite people' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Invite people to #lobby' });
+    await dialog.waitFor();
+    // An owner may grant any role; the defaults are one use, seven days.
+    await dialog.getByRole('radio', { name: 'Owner' }).waitFor();
+    expect(await dialog.getByRole('radio', { name: '1 use' }).isChecked()).toBe(true);
+    await dialog.getByRole('radio', { name: '1 day' }).check();
+    await screenshot(page, 'invite-dialog');
+    await dialog.getByRole('button', { name: 'Create link' }).click();
+
+    const field = dialog.getByRole('textbox', { name: 'Invite link' });
+    await field.waitFor();
+    link = await field.inputValue();
+    expect(link).toMatch(/^parley:\/\/127\.0\.0\.1:\d+\/lobby\?invite=[A-Za-z0-9_-]{24}#/);
+    await dialog
+      .locator('#created-summary', { hasText: 'Expires in 24 hours · 1 use left' })
+      .waitFor();
+    await screenshot(page, 'invite-created');
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    await dialog.waitFor({ state: 'detached' });
+
+    await connectWithInvite(bob, link, 'bob');
+    await expect
+      .poll(() => bob.page.getByRole('heading', { level: 1 }).textContent(), poll)
+      .toContain('lobby');
+    await timeline(alice).getByText('bob joined').waitFor();
+    await members(alice)
+      .getByRole('button', { name: /^bob.*Online/ })
+      .waitFor();
+    // Bob is a member: nothing to manage.
+    expect(await bob.page.getByRole('button', { name: 'Invite people' }).count()).toBe(0);
+  });
+
+  it('lets the owner make Bob an admin, and message him directly', async () => {
+    const { page } = alice;
+    await page.getByRole('button', { name: 'Actions for bob' }).click();
+    await page.getByRole('menuitem', { name: 'Make admin' }).click();
+    await timeline(alice).getByText('alice made bob an admin').waitFor();
+    await members(bob).getByText('Admin').waitFor();
+    await bob.page.getByRole('button', { name: 'Invite people' }).waitFor();
+
+    await page.getByRole('button', { name: 'Actions for bob' }).click();
+    await screenshot(page, 'member-menu');
+    await page.getByRole('menuitem', { name: 'Message' }).click();
+    await expect
+      .poll(() => page.getByRole('heading', { level: 1 }).textContent(), poll)
+      .toContain('bob');
+    await send(alice, 'Just between us');
+    const dm = bob.page
+      .getByRole('list', { name: 'Direct messages' })
+      .getByRole('button', { name: /^alice/ });
+    await dm.click();
+    await messageRow(bob, 'Just between us').waitFor();
+    await screenshot(bob.page, 'direct-message');
+    await bob.page.getByRole('button', { name: 'lobby', exact: true }).click();
+    await page.getByRole('button', { name: 'lobby', exact: true }).click();
+  });
+
+  it('removes Bob after a confirmation, and tells Bob who removed him', async () => {
+    const { page } = alice;
+    await page.getByRole('button', { name: 'Actions for bob' }).click();
+    await page.getByRole('menuitem', { name: 'Remove from room…' }).click();
+    const confirm = page.getByRole('alertdialog', { name: 'Remove bob from #lobby?' });
+    await confirm.waitFor();
+    expect(await page.locator(':focus').textContent()).toContain('Cancel');
+    await screenshot(page, 'confirm-remove');
+    await confirm.getByRole('button', { name: 'Remove bob' }).click();
+    await confirm.waitFor({ state: 'detached' });
+
+    await timeline(alice).getByText('alice removed bob').waitFor();
+    await bob.page.getByRole('alert', { name: 'You were removed from #lobby by alice.' }).waitFor();
+    expect(await bob.page.getByRole('button', { name: 'lobby', exact: true }).count()).toBe(0);
+    await screenshot(bob.page, 'removed');
+    await expect
+      .poll(() => members(alice).getByRole('button', { name: /^bob/ }).count(), poll)
+      .toBe(0);
+  });
+
+  it('tells Carol the one-use link is used up, and what to do', async () => {
+    const { page } = carol;
+    await page.getByRole('textbox', { name: 'Invite link' }).fill(link);
+    await page.getByLabel('Your nickname').fill('carol');
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+    const notice = page.getByRole('alert', { name: 'This invite link has been used up' });
+    await notice.waitFor();
+    expect(await notice.textContent()).toContain('Ask the person who invited you for a new link.');
+    await screenshot(page, 'invite-used-up');
+    // Nothing of the room reached her.
+    expect(await page.getByRole('button', { name: 'lobby', exact: true }).count()).toBe(0);
+    await notice.getByRole('button', { name: 'Use another link' }).click();
+    await page.getByRole('heading', { name: 'Join a conversation' }).waitFor();
+  });
+
+  it('ran without console errors or CSP violations', () => {
+    expect([...alice.problems, ...bob.problems, ...carol.problems]).toEqual([]);
+  });
+});
