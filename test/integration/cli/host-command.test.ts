@@ -2,7 +2,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { fingerprint } from '../../../src-shared/fingerprint.ts';
+import { nodeBackend } from '../../../src-main/protocol/crypto/node-backend.ts';
+import { MIGRATIONS } from '../../../src-main/server/db/schema.ts';
+import { loadOrCreateKeyPair } from '../../../src-main/store/key-file.ts';
 import { parseInvite } from '../../../src-shared/invite.ts';
 import { type Proc, run, serve } from '../../support/processes.ts';
 import { connectWireClient } from '../../support/wire-client.ts';
@@ -216,6 +220,54 @@ describe('parley host', () => {
     },
     TIMEOUT,
   );
+
+  it('upgrades a host folder from before private rooms: the people who spoke are members', async () => {
+    const dataDir = tempDir();
+    await loadOrCreateKeyPair(join(dataDir, 'host.key'), nodeBackend);
+    const raw = new DatabaseSync(join(dataDir, 'history.sqlite'));
+    try {
+      raw.exec(MIGRATIONS[0] ?? '');
+      raw.exec('PRAGMA user_version = 1');
+      raw.exec("INSERT INTO rooms VALUES ('lobby', 2), ('quiet', 0)");
+      const insert = raw.prepare(
+        `INSERT INTO messages (room, sender_key, nick, text, client_msg_id, sent_at)
+         VALUES ('lobby', ?, ?, 'hi', ?, 1)`,
+      );
+      insert.run(new Uint8Array(32).fill(1), 'alice', 'msg-0001');
+      insert.run(new Uint8Array(32).fill(2), 'bob', 'msg-0002');
+    } finally {
+      raw.close();
+    }
+    const rooms = await host('rooms', '--data-dir', dataDir);
+    expect(rooms).toMatchObject({
+      code: 0,
+      out: ['lobby private members 2 owners 0', 'quiet private members 0 owners 0'],
+    });
+    const noAddress = await host(
+      'invite',
+      '--room',
+      'lobby',
+      '--role',
+      'owner',
+      '--data-dir',
+      dataDir,
+    );
+    expect(noAddress.code).toBe(1);
+    expect(noAddress.err).toMatch(/has not recorded its address yet.*--public-host HOST/);
+    const made = await host(
+      'invite',
+      '--room',
+      'lobby',
+      '--role',
+      'owner',
+      '--public-host',
+      'chat.example.org',
+      '--data-dir',
+      dataDir,
+    );
+    expect(made.out[0]).toMatch(/^invite parley:\/\/chat\.example\.org:7878\/lobby\?invite=/);
+    expect(made.out[1]).toMatch(/ role owner id /);
+  });
 
   it('refuses a folder that holds no host, and creates nothing there', async () => {
     const empty = tempDir();
