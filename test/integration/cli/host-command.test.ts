@@ -313,8 +313,9 @@ describe('parley host', () => {
         [['dance'], /unknown command "dance"/],
         [['invite', '--room', 'team', '--data-dir', ''], /--data-dir/],
       ];
-      for (const [args, message] of cases) {
-        const result = await host(...args);
+      const results = await Promise.all(cases.map(([args]) => host(...args)));
+      for (const [i, [args, message]] of cases.entries()) {
+        const result = results[i] ?? { code: undefined, out: [], err: '' };
         expect({ args, code: result.code }).toEqual({ args, code: 2 });
         expect(result.err).toMatch(message);
         expect(result.err).toContain('parley host --help');
