@@ -42,6 +42,7 @@ import type {
   RoomRecord,
   RoomStore,
 } from './room-store.ts';
+import { RoomStoreError } from './room-store.ts';
 import { type TimelineItems, person } from './timeline-items.ts';
 
 /** The requests that carry a `rid` (docs/protocol.md §11.2). */
@@ -133,12 +134,18 @@ export class MembershipHandler {
 
   // ── what a key may see ──────────────────────────────────────────────────────────────
 
-  /** The room as this key may see it, or undefined: no such room, or not for this key. */
+  /**
+   * The room as this key may see it, or undefined: no such room, or not for this key. A key
+   * sees the rooms it is a member of, and the open rooms that have not banned it.
+   */
   seen(client: ConnectedClient, room: string): Seen | undefined {
     const record = this.#store.room(room);
     if (!record) return undefined;
     const member = this.#store.member(room, client.key);
-    if (member || (record.kind === 'room' && record.open)) return { record, member };
+    if (member) return { record, member };
+    if (record.kind === 'room' && record.open && !this.#store.isBanned(room, client.key)) {
+      return { record, member };
+    }
     return undefined;
   }
 
@@ -155,9 +162,6 @@ export class MembershipHandler {
     const seen = this.seen(client, room);
     if (!seen) throw new Refused('unknown-room', MembershipHandler.unknownRoom(room));
     if (seen.member) return;
-    if (this.#store.isBanned(room, client.key)) {
-      throw new Refused('banned', `you are banned from "${room}"`);
-    }
     this.#check(mayJoinAnother(this.#store.roomsOf(client.key).length));
     const event = this.#store.addMember(room, this.#self(client), 'member', this.#now());
     this.#tellKey(client.keyText, {
@@ -241,6 +245,13 @@ export class MembershipHandler {
     } catch (error) {
       if (error instanceof Refused) {
         this.#refuse(client, request.rid, ref, error.code, error.reason, error.extra);
+      } else if (error instanceof RoomStoreError) {
+        // The operator's command changed the room between our read and our write: the
+        // request is refused as it would be now; nothing was written.
+        const code = error.code === 'already-member' ? 'forbidden' : error.code;
+        const message =
+          code === 'unknown-room' ? MembershipHandler.unknownRoom(ref ?? '') : error.message;
+        this.#refuse(client, request.rid, ref, code, message);
       } else if (error instanceof HostDatabaseError) {
         this.#log('error', 'storage-failed', {
           operation: request.t,
@@ -380,7 +391,10 @@ export class MembershipHandler {
     const record = this.#store.room(room);
     if (!record) throw new HostDatabaseError('schema', 'a room just created is missing');
     this.#answerWithRoom(client, rid, this.#info(record, 'owner', client.key));
-    if (open) this.#announceOpen(record);
+    if (open) {
+      this.#openRoomsChanged();
+      this.#announceOpen(record);
+    }
     for (const event of events) this.#broadcastEvent(event);
   }
 
@@ -567,18 +581,12 @@ export class MembershipHandler {
   }
 
   /**
-   * A nickname for a key that may not be a member: its connection's, its membership anywhere,
-   * or one it registered. undefined: the host does not know the key.
+   * A nickname for a key that may not be a member: its connection's, else the store's (its
+   * memberships, or a name it registered). undefined: the host does not know the key.
    */
   #nickOf(key: Uint8Array): string | undefined {
-    const keyText = encodeBase64Url(key);
-    for (const connection of this.#connections.of(keyText)) return connection.nick;
-    for (const { room } of this.#store.roomsOf(key)) {
-      const nick = this.#store.member(room, key)?.nick;
-      if (nick) return nick;
-    }
-    const registered = (this.#db as { nickOf?: (key: Uint8Array) => string | undefined }).nickOf;
-    return registered?.call(this.#db, key);
+    for (const connection of this.#connections.of(encodeBase64Url(key))) return connection.nick;
+    return this.#db.nickOf(key);
   }
 
   #refuse(
