@@ -2,10 +2,14 @@
 // the real desktop service layer (DesktopService). Options:
 //   --port N        the page and the bridge (default 5174)
 //   --data-dir DIR  this "install": identity, known hosts, history (default .parley-dev/web)
-//   --with-host     also host a room here (data in .parley-dev/host) and print its invite
+//   --with-host     also host rooms here (data in .parley-dev/host) and print invites: a
+//                   one-use owner invite to #lobby (paste it first: you run the room) and a
+//                   member invite for a second profile. The rooms are private, as a new
+//                   host's are; with --open anyone who connects may join them
 //   --seed N        with --with-host: the host's history is replaced by N messages in #lobby,
 //                   written before it starts, to try a long room (its key is kept, so the
-//                   install still trusts it; pair with a fresh --data-dir for a clean timeline)
+//                   install still trusts it; pair with a fresh --data-dir for a clean timeline;
+//                   the memberships go with the history: use the new owner invite)
 // Open a second browser profile on another port with another --data-dir to be two people.
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -21,6 +25,7 @@ const { values } = parseArgs({
     'with-host': { type: 'boolean', default: false },
     'host-port': { type: 'string', default: '7878' },
     seed: { type: 'string' },
+    open: { type: 'boolean', default: false },
   },
 });
 
@@ -50,12 +55,19 @@ if (values['with-host']) {
     port: Number(values['host-port']),
     dataDir,
     rooms: ['lobby', 'random', 'release'],
+    openRooms: values.open,
     name: 'Parley dev host',
     limits,
   });
   cleanups.push(() => host.stop());
   console.log(`host on 127.0.0.1:${host.address.port}, fingerprint ${host.fingerprint}`);
-  console.log(`invite: ${host.invite('lobby')}`);
+  // A fresh pair at every start (a member who redeems again keeps its role and spends no use);
+  // each expires, so the host's list of live invites does not grow run after run.
+  const day = 24 * 3600 * 1000;
+  const owner = host.invite('lobby', { role: 'owner', uses: 1, expiresInMs: day });
+  console.log(`owner invite (#lobby, one use): ${owner}`);
+  console.log(`member invite (#lobby): ${host.invite('lobby', { expiresInMs: 7 * day })}`);
+  console.log(`link (members only, no invite): ${host.link('lobby')}`);
 }
 const { openServiceBackend } = await import('./service-backend.ts');
 const backend = await openServiceBackend({ dataDir: resolve(values['data-dir']) });
