@@ -124,16 +124,19 @@ const ROLE_PHRASE: Record<Role, string> = {
 };
 
 /** "alice removed bob", "bob joined", "alice made carol an admin", … */
-export function eventPhrase(event: RoomEventLike): Phrase {
+export function eventPhrase(event: RoomEventLike, direct = false): Phrase {
   const actor = event.actor ?? OPERATOR;
   const target = event.target ?? { nick: 'someone' };
   switch (event.action) {
     case 'created':
-      return [actor, ' created the room'];
+      return [actor, direct ? ' started the conversation' : ' created the room'];
     case 'joined':
       return [event.actor ?? event.target ?? OPERATOR, ' joined'];
     case 'left':
-      return [event.actor ?? event.target ?? OPERATOR, ' left the room'];
+      return [
+        event.actor ?? event.target ?? OPERATOR,
+        direct ? ' left the conversation' : ' left the room',
+      ];
     case 'removed':
       return [actor, ' removed ', target];
     case 'banned':
