@@ -2,14 +2,25 @@ import fc from 'fast-check';
 import {
   type ClientMessage,
   type Hello,
+  HostErrorCode,
   type HostInfo,
   type HostMessage,
+  type InviteInfo,
+  MAX_INVITE_TTL_MS,
+  MAX_INVITE_USES,
+  MAX_TOPIC_LENGTH,
+  Role,
+  type RoomEvent,
+  RoomEventAction,
+  type RoomInfo,
   WIRE_VERSION,
 } from '../../src-main/protocol/wire/messages.ts';
 import { anyText } from './kit.ts';
 
-// Generators for valid wire messages, per docs/protocol.md §8, so the properties can check both
-// that every valid message is accepted (round trip) and what mutations of it become.
+// Generators for valid wire messages, per docs/protocol.md §8 and §11, so the properties can
+// check both that every valid message is accepted (round trip) and what mutations of it become.
+// The generators are kept in maps keyed by `t`, typed so that a message added to the schema
+// without a generator here fails to compile rather than going unfuzzed.
 
 export const roomArb = fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,63}$/);
 /** Letters and digits of several scripts (one astral), plus `_ . -`: what §8 allows. */
@@ -26,42 +37,146 @@ export const textArb = fc.oneof(
 );
 const seqArb = fc.maxSafeNat();
 const intArb = fc.maxSafeInteger();
+const ridArb = fc.maxSafeNat();
+export const roleArb = fc.constantFrom(...Role.options);
+export const inviteTokenArb = fc.stringMatching(/^[A-Za-z0-9_-]{24}$/);
+const inviteIdArb = fc.stringMatching(/^[A-Za-z0-9_-]{8,16}$/);
+/** Short topics of any text (a code point may be two UTF-16 units), and the longest allowed. */
+const topicArb = fc.oneof(
+  { weight: 5, arbitrary: anyText(MAX_TOPIC_LENGTH / 2) },
+  { weight: 1, arbitrary: fc.constant('t'.repeat(MAX_TOPIC_LENGTH)) },
+);
+const personArb = fc.record({ nick: nickArb, key: keyArb });
 
-export const clientMessageArb: fc.Arbitrary<ClientMessage> = fc.oneof(
-  fc.record({ t: fc.constant('join' as const), room: roomArb }),
-  fc.record({ t: fc.constant('leave' as const), room: roomArb }),
-  fc.record({ t: fc.constant('send' as const), room: roomArb, id: idArb, text: textArb }),
-  fc.record({ t: fc.constant('typing' as const), room: roomArb }),
-  fc.record({ t: fc.constant('nick' as const), nick: nickArb }),
-  fc.record({
-    t: fc.constant('history' as const),
+type ArbitrariesOf<M extends { t: string }> = { [T in M['t']]: fc.Arbitrary<Extract<M, { t: T }>> };
+
+const clientArbs: ArbitrariesOf<ClientMessage> = {
+  join: fc.record({ t: fc.constant('join'), room: roomArb }),
+  leave: fc.record({ t: fc.constant('leave'), room: roomArb }),
+  send: fc.record({ t: fc.constant('send'), room: roomArb, id: idArb, text: textArb }),
+  typing: fc.record({ t: fc.constant('typing'), room: roomArb }),
+  nick: fc.record({ t: fc.constant('nick'), nick: nickArb }),
+  history: fc.record({
+    t: fc.constant('history'),
     room: roomArb,
     before: seqArb,
     limit: fc.integer({ min: 1, max: 500 }),
   }),
-  fc.record({ t: fc.constant('ping' as const), n: intArb }),
-  fc.record({ t: fc.constant('pong' as const), n: intArb }),
+  ping: fc.record({ t: fc.constant('ping'), n: intArb }),
+  pong: fc.record({ t: fc.constant('pong'), n: intArb }),
+  redeem: fc.record({ t: fc.constant('redeem'), rid: ridArb, token: inviteTokenArb }),
+  'invite-create': fc.record({
+    t: fc.constant('invite-create'),
+    rid: ridArb,
+    room: roomArb,
+    role: roleArb,
+    uses: fc.option(fc.integer({ min: 1, max: MAX_INVITE_USES }), { nil: null }),
+    expiresInMs: fc.option(fc.integer({ min: 60_000, max: MAX_INVITE_TTL_MS }), { nil: null }),
+  }),
+  'invite-list': fc.record({ t: fc.constant('invite-list'), rid: ridArb, room: roomArb }),
+  'invite-revoke': fc.record({
+    t: fc.constant('invite-revoke'),
+    rid: ridArb,
+    room: roomArb,
+    id: inviteIdArb,
+  }),
+  create: fc.record(
+    { t: fc.constant('create'), rid: ridArb, room: roomArb, open: fc.boolean() },
+    { requiredKeys: ['t', 'rid', 'room'] },
+  ),
+  topic: fc.record({ t: fc.constant('topic'), rid: ridArb, room: roomArb, topic: topicArb }),
+  'set-open': fc.record({
+    t: fc.constant('set-open'),
+    rid: ridArb,
+    room: roomArb,
+    open: fc.boolean(),
+  }),
+  part: fc.record({ t: fc.constant('part'), rid: ridArb, room: roomArb }),
+  remove: fc.record({
+    t: fc.constant('remove'),
+    rid: ridArb,
+    room: roomArb,
+    key: keyArb,
+    ban: fc.boolean(),
+  }),
+  unban: fc.record({ t: fc.constant('unban'), rid: ridArb, room: roomArb, key: keyArb }),
+  'set-role': fc.record({
+    t: fc.constant('set-role'),
+    rid: ridArb,
+    room: roomArb,
+    key: keyArb,
+    role: roleArb,
+  }),
+  dm: fc.record({ t: fc.constant('dm'), rid: ridArb, key: keyArb }),
+};
+
+export const clientMessageArb: fc.Arbitrary<ClientMessage> = fc.oneof(
+  ...Object.values<fc.Arbitrary<ClientMessage>>(clientArbs),
 );
 
-const memberArb = fc.record({ nick: nickArb, fp: fpArb, key: keyArb });
+const memberArb = fc.record(
+  { nick: nickArb, fp: fpArb, key: keyArb, role: roleArb, online: fc.boolean() },
+  { requiredKeys: ['nick', 'fp', 'key'] },
+);
 
-export const hostMessageArb: fc.Arbitrary<HostMessage> = fc.oneof(
-  fc.record({ t: fc.constant('welcome' as const), nick: nickArb, fp: fpArb }),
-  fc.record({ t: fc.constant('joined' as const), room: roomArb }),
-  fc.record(
+export const roomInfoArb: fc.Arbitrary<RoomInfo> = fc.record(
+  {
+    room: roomArb,
+    kind: fc.constantFrom('room' as const, 'dm' as const),
+    role: roleArb,
+    topic: topicArb,
+    open: fc.boolean(),
+    peer: personArb,
+  },
+  { requiredKeys: ['room', 'kind', 'open'] },
+);
+
+const roomEventArb: fc.Arbitrary<RoomEvent> = fc.record(
+  {
+    t: fc.constant('event'),
+    room: roomArb,
+    seq: seqArb,
+    ts: seqArb,
+    action: fc.constantFrom(...RoomEventAction.options),
+    actor: personArb,
+    target: personArb,
+    role: roleArb,
+    topic: topicArb,
+    history: fc.boolean(),
+  },
+  { requiredKeys: ['t', 'room', 'seq', 'ts', 'action'] },
+);
+
+const inviteInfoArb: fc.Arbitrary<InviteInfo> = fc.record(
+  {
+    id: inviteIdArb,
+    room: roomArb,
+    role: roleArb,
+    usesLeft: fc.option(fc.nat({ max: MAX_INVITE_USES }), { nil: null }),
+    expiresAt: fc.option(seqArb, { nil: null }),
+    createdBy: personArb,
+    createdAt: seqArb,
+  },
+  { requiredKeys: ['id', 'room', 'role', 'usesLeft', 'expiresAt', 'createdAt'] },
+);
+
+const hostArbs: ArbitrariesOf<HostMessage> = {
+  welcome: fc.record({ t: fc.constant('welcome'), nick: nickArb, fp: fpArb }),
+  joined: fc.record({ t: fc.constant('joined'), room: roomArb }),
+  members: fc.record(
     {
-      t: fc.constant('members' as const),
+      t: fc.constant('members'),
       room: roomArb,
       members: fc.array(memberArb, { maxLength: 5 }),
       last: fc.boolean(),
     },
     { requiredKeys: ['t', 'room', 'members'] },
   ),
-  fc.record({ t: fc.constant('synced' as const), room: roomArb }),
-  fc.record({ t: fc.constant('left' as const), room: roomArb }),
-  fc.record(
+  synced: fc.record({ t: fc.constant('synced'), room: roomArb }),
+  left: fc.record({ t: fc.constant('left'), room: roomArb }),
+  msg: fc.record(
     {
-      t: fc.constant('msg' as const),
+      t: fc.constant('msg'),
       room: roomArb,
       seq: seqArb,
       id: idArb,
@@ -74,9 +189,9 @@ export const hostMessageArb: fc.Arbitrary<HostMessage> = fc.oneof(
     },
     { requiredKeys: ['t', 'room', 'seq', 'id', 'from', 'fp', 'key', 'text', 'ts'] },
   ),
-  fc.record(
+  ack: fc.record(
     {
-      t: fc.constant('ack' as const),
+      t: fc.constant('ack'),
       room: roomArb,
       id: idArb,
       seq: seqArb,
@@ -85,9 +200,9 @@ export const hostMessageArb: fc.Arbitrary<HostMessage> = fc.oneof(
     },
     { requiredKeys: ['t', 'room', 'id', 'seq', 'ts'] },
   ),
-  fc.record(
+  presence: fc.record(
     {
-      t: fc.constant('presence' as const),
+      t: fc.constant('presence'),
       room: roomArb,
       event: fc.constantFrom(
         'joined' as const,
@@ -102,29 +217,55 @@ export const hostMessageArb: fc.Arbitrary<HostMessage> = fc.oneof(
     },
     { requiredKeys: ['t', 'room', 'event', 'nick', 'fp', 'key'] },
   ),
-  fc.record({ t: fc.constant('typing' as const), room: roomArb, nick: nickArb, fp: fpArb }),
-  fc.record({ t: fc.constant('nick' as const), nick: nickArb }),
-  fc.record({ t: fc.constant('history-end' as const), room: roomArb, more: fc.boolean() }),
-  fc.record(
+  typing: fc.record({ t: fc.constant('typing'), room: roomArb, nick: nickArb, fp: fpArb }),
+  nick: fc.record({ t: fc.constant('nick'), nick: nickArb }),
+  'history-end': fc.record({ t: fc.constant('history-end'), room: roomArb, more: fc.boolean() }),
+  error: fc.record(
     {
-      t: fc.constant('error' as const),
-      code: fc.constantFrom(
-        'bad-request' as const,
-        'unknown-room' as const,
-        'not-in-room' as const,
-        'text-too-long' as const,
-        'rate-limited' as const,
-        'nick-taken' as const,
-        'internal' as const,
-      ),
+      t: fc.constant('error'),
+      code: fc.constantFrom(...HostErrorCode.options),
       message: fc.string({ maxLength: 500 }),
       ref: fc.string({ maxLength: 100 }),
+      rid: ridArb,
       retryAfterMs: seqArb,
     },
     { requiredKeys: ['t', 'code', 'message'] },
   ),
-  fc.record({ t: fc.constant('ping' as const), n: intArb }),
-  fc.record({ t: fc.constant('pong' as const), n: intArb }),
+  ping: fc.record({ t: fc.constant('ping'), n: intArb }),
+  pong: fc.record({ t: fc.constant('pong'), n: intArb }),
+  rooms: fc.record({ t: fc.constant('rooms'), rooms: fc.array(roomInfoArb, { maxLength: 5 }) }),
+  room: fc.record(
+    { t: fc.constant('room'), info: roomInfoArb, rid: ridArb },
+    { requiredKeys: ['t', 'info'] },
+  ),
+  removed: fc.record(
+    {
+      t: fc.constant('removed'),
+      room: roomArb,
+      reason: fc.constantFrom('removed' as const, 'banned' as const, 'parted' as const),
+      by: personArb,
+    },
+    { requiredKeys: ['t', 'room', 'reason'] },
+  ),
+  event: roomEventArb,
+  redeemed: fc.record({ t: fc.constant('redeemed'), rid: ridArb, room: roomArb, role: roleArb }),
+  invite: fc.record({
+    t: fc.constant('invite'),
+    rid: ridArb,
+    invite: inviteInfoArb,
+    token: inviteTokenArb,
+  }),
+  invites: fc.record({
+    t: fc.constant('invites'),
+    rid: ridArb,
+    room: roomArb,
+    invites: fc.array(inviteInfoArb, { maxLength: 5 }),
+  }),
+  done: fc.record({ t: fc.constant('done'), rid: ridArb }),
+};
+
+export const hostMessageArb: fc.Arbitrary<HostMessage> = fc.oneof(
+  ...Object.values<fc.Arbitrary<HostMessage>>(hostArbs),
 );
 
 export const helloArb: fc.Arbitrary<Hello> = fc.record({
