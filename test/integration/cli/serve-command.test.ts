@@ -25,7 +25,7 @@ const tempDir = () => {
 };
 
 describe('parley --serve', () => {
-  it('prints listening, fingerprint and one invite per room, and keeps its key across restarts', async () => {
+  it('prints per room an owner invite, a member invite and its link; a restart only the links', async () => {
     const dataDir = tempDir();
     const first = await serve(dataDir, [
       '--room',
@@ -36,26 +36,73 @@ describe('parley --serve', () => {
       'chat.example.org',
     ]);
     procs.push(first.proc);
-    await first.proc.waitForLine(/^invite .*\/dev#/);
+    await first.proc.waitForLine(/^link .*\/dev#/);
     expect(first.proc.stdout).toContain(`data ${dataDir}`);
-    const invites = first.proc.stdout.filter((l) => l.startsWith('invite '));
-    expect(invites).toHaveLength(2);
-    const invite = parseInvite(first.invite);
-    expect(invite.ok && invite.value).toMatchObject({
-      host: 'chat.example.org',
-      port: first.port,
-      room: 'lobby',
+    const rooms = first.proc.stdout.filter((l) => /^(owner-invite|invite|link) /.test(l));
+    expect(rooms.map((l) => l.split(' ')[0])).toEqual([
+      ...['owner-invite', 'invite', 'link'],
+      ...['owner-invite', 'invite', 'link'],
+    ]);
+    const parsed = rooms.map((l) => {
+      const invite = parseInvite(l.split(' ')[1] ?? '');
+      if (!invite.ok) throw new Error(invite.error.message);
+      return invite.value;
     });
-    if (!invite.ok) return;
-    expect(fingerprint(invite.value.hostKey)).toBe(first.fingerprint);
+    expect(parsed.map((i) => i.room)).toEqual(['lobby', 'lobby', 'lobby', 'dev', 'dev', 'dev']);
+    expect(parsed.map((i) => i.token !== undefined)).toEqual([
+      true,
+      true,
+      false,
+      true,
+      true,
+      false,
+    ]);
+    expect(parsed[0]).toMatchObject({ host: 'chat.example.org', port: first.port });
+    expect(fingerprint(parsed[0]!.hostKey)).toBe(first.fingerprint);
+    expect(first.memberInvite).toBe(rooms[1]?.slice('invite '.length));
     expect(statSync(join(dataDir, 'host.key')).mode & 0o777).toBe(0o600);
     expect(statSync(dataDir).mode & 0o777).toBe(0o700);
 
+    // Whoever opens the owner invite owns the room; then a restart has nothing new to print.
+    const alice = await connectWireClient(first.port, parsed[0]!.hostKey, 'alice');
+    expect(await alice.redeem(rooms[0]!)).toMatchObject({ t: 'redeemed', role: 'owner' });
+    expect(await alice.redeem(rooms[3]!)).toMatchObject({ t: 'redeemed', role: 'owner' });
+    alice.close();
     first.proc.kill('SIGTERM');
     expect(await first.proc.exited()).toEqual({ code: 0, signal: null });
-    const second = await serve(dataDir);
+    const second = await serve(dataDir, ['--room', 'lobby', '--room', 'dev']);
     procs.push(second.proc);
+    await second.proc.waitForLine(/^link .*\/dev#/);
     expect(second.fingerprint).toBe(first.fingerprint);
+    expect(second.proc.stdout.filter((l) => /^(owner-invite|invite|link) /.test(l))).toEqual([
+      expect.stringMatching(/^link parley:\/\/[^?]*\/lobby#/),
+      expect.stringMatching(/^link parley:\/\/[^?]*\/dev#/),
+    ]);
+    expect(second.memberInvite).toBeUndefined();
+  });
+
+  it('--open: anyone who connects may join, with the link alone', async () => {
+    const host = await serve(tempDir(), ['--open']);
+    procs.push(host.proc);
+    const link = parseInvite(host.link);
+    if (!link.ok) throw new Error(link.error.message);
+    expect(link.value.token).toBeUndefined();
+    const walker = await connectWireClient(host.port, link.value.hostKey, 'walker');
+    expect(walker.hostInfo.rooms).toEqual(['lobby']);
+    await walker.join('lobby');
+    await walker.waitFor('room', (m) => m.info.room === 'lobby' && m.info.role === 'member');
+    walker.close();
+  });
+
+  it('without --open a link alone admits nobody new', async () => {
+    const host = await serve(tempDir());
+    procs.push(host.proc);
+    const link = parseInvite(host.link);
+    if (!link.ok) throw new Error(link.error.message);
+    const eve = await connectWireClient(host.port, link.value.hostKey, 'eve');
+    expect(eve.hostInfo.rooms).toEqual([]);
+    await expect(eve.join('lobby')).rejects.toThrow(/unknown-room/);
+    eve.close();
   });
 
   it('shuts down on SIGTERM within seconds: clients are told why and exit code is 0', async () => {
@@ -98,6 +145,7 @@ describe('parley --serve', () => {
     const invite = parseInvite(host.invite);
     if (!invite.ok) throw new Error(invite.error.message);
     const alice = await connectWireClient(host.port, invite.value.hostKey, 'alice');
+    await alice.redeem(host.invite);
     alice.send({ t: 'join', room: 'lobby' });
     alice.send({
       t: 'send',
@@ -112,6 +160,12 @@ describe('parley --serve', () => {
     const logs = host.proc.stderr.join('\n');
     expect(logs).toMatch(/client-joined/);
     expect(logs).not.toMatch(/hunter2/);
+    // Nor the invites' secrets.
+    for (const line of host.proc.stdout.filter((l) => /invite /.test(l))) {
+      const token = /invite=([^#]+)/.exec(line)?.[1];
+      expect(token).toBeDefined();
+      expect(logs).not.toContain(token);
+    }
   });
 
   it.each([
