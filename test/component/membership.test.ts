@@ -282,6 +282,22 @@ describe('the chat screen of a private room', () => {
     stop();
   });
 
+  it('opens the member menu from the keyboard, and gives focus back on Escape', async () => {
+    const { stop } = await setup('admin');
+    const trigger = screen.getByRole('button', { name: 'Actions for bob' });
+    trigger.focus();
+    await fireEvent.keyDown(trigger, { key: 'ArrowDown' });
+    await vi.waitFor(() => expect(document.activeElement?.textContent?.trim()).toBe('Message'));
+    expect(trigger.getAttribute('aria-expanded')).toBe('true');
+    const menu = screen.getByRole('menu');
+    await fireEvent.keyDown(menu, { key: 'ArrowUp' });
+    expect(document.activeElement?.textContent?.trim()).toBe('Ban from room…');
+    await fireEvent.keyDown(menu, { key: 'Escape' });
+    expect(screen.queryByRole('menu')).toBeNull();
+    expect(document.activeElement).toBe(trigger);
+    stop();
+  });
+
   it('removes someone only after a confirmation that names them and the room', async () => {
     const { fake, stop } = await setup('owner');
     await menuOf('bob');

@@ -91,4 +91,47 @@ describe('TimelineStore', () => {
     expect(store.get('lobby').typists).toEqual([]);
     stop();
   });
+
+  it('puts room events between messages by seq, once each, from history and live', async () => {
+    const platform = fakePlatform();
+    const first = { ...view(message('bob', 'before', NOON)), seq: 10 };
+    const after = { ...view(message('bob', 'after', NOON + 2)), seq: 12 };
+    const alice = { nick: 'alice', key: 'A'.repeat(43), fp: 'ALICE FP' };
+    const bob = { nick: 'bob', key: 'B'.repeat(43), fp: 'BOB FP' };
+    const removed = {
+      room: 'lobby',
+      seq: 11,
+      ts: NOON + 1,
+      action: 'removed' as const,
+      actor: alice,
+      target: bob,
+    };
+    platform.answer('loadHistory', () => ({
+      ok: true,
+      value: { messages: [first, after], events: [{ ...removed, history: true }], more: false },
+    }));
+    const store = new TimelineStore(platform.api, () => NOON);
+    const stop = store.listen();
+    platform.emit('roomEvent', removed); // live, before the history answer
+    await store.open('lobby');
+    const timeline = store.get('lobby');
+    expect(timeline.entries.map((e) => (e.kind === 'message' ? e.message.text : e.kind))).toEqual([
+      'before',
+      'event',
+      'after',
+    ]);
+
+    // "carol joined" already says she is here: no "carol came online" line under it.
+    const carol = { nick: 'carol', key: 'C'.repeat(43), fp: 'CAROL FP' };
+    platform.emit('roomEvent', {
+      room: 'lobby',
+      seq: 13,
+      ts: NOON + 3,
+      action: 'joined',
+      actor: carol,
+    });
+    platform.emit('presence', { room: 'lobby', event: 'joined', ...carol, ts: NOON + 3 });
+    expect(timeline.entries.map((e) => e.kind)).toEqual(['message', 'event', 'message', 'event']);
+    stop();
+  });
 });
