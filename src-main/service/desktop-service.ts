@@ -401,6 +401,7 @@ export class DesktopService implements RequestHandlers {
   joinRoom(input: ParsedInput<'joinRoom'>): Record<string, never> {
     const live = this.#requireLive();
     this.#sessionCall(() => live.session.join(input.room));
+    live.askedToJoin(input.room);
     live.joined(input.room, this.#history.hasMessages(live.host.id, input.room));
     this.#rooms.joined(input.room);
     return {};
@@ -671,6 +672,7 @@ export class DesktopService implements RequestHandlers {
   }
 
   #onWelcome(live: HostConnection, welcome: Welcome): void {
+    live.welcomed();
     const room = this.#rooms.welcome(welcome.host.rooms);
     void this.#persist(
       this.#recentHosts.record({
@@ -732,16 +734,20 @@ export class DesktopService implements RequestHandlers {
   /** The host's list of the rooms this key may see: the rooms with a role are joined. */
   #onRoomList(live: HostConnection, rooms: readonly RoomInfo[]): void {
     const hostRooms = rooms.map(hostRoom);
-    this.#rooms.roomList(
-      hostRooms,
-      (first) => {
+    const joining = new Set(live.session.rooms);
+    const forgotten = this.#rooms.roomList(hostRooms, {
+      joins: (room) => joining.has(room),
+      join: (first) => {
         live.session.join(first);
         live.joined(first, this.#history.hasMessages(live.host.id, first));
       },
-      live.pendingInviteRoom,
-    );
+      complete: live.firstList(),
+      keeps: (room) => live.keeps(room),
+      redeeming: live.pendingInviteRoom !== undefined,
+    });
+    live.forgotten(forgotten);
     for (const room of hostRooms) {
-      if (room.role !== undefined) {
+      if (room.role !== undefined && joining.has(room.name)) {
         live.joined(room.name, this.#history.hasMessages(live.host.id, room.name));
       }
     }
@@ -839,7 +845,12 @@ export class DesktopService implements RequestHandlers {
       // The invite's room: its join was answered as a room that is not there for us because
       // the host refused the invite, which `inviteRefused` tells (it may come just after, as
       // the session settles the redeem a moment later than it reports the join's error).
-      if (error.room === live.pendingInviteRoom || error.room === live.refusedInviteRoom) {
+      // So is a room we were removed from while away: the host's list no longer had it.
+      if (
+        error.room === live.pendingInviteRoom ||
+        error.room === live.refusedInviteRoom ||
+        live.wasForgotten(error.room)
+      ) {
         live.refused(error);
         return;
       }

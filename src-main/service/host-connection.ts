@@ -74,6 +74,12 @@ export class HostConnection {
   pendingInviteRoom: string | undefined;
   /** The room of an invite the host refused: its join's `unknown-room` is no news. */
   refusedInviteRoom: string | undefined;
+  /** Rooms the host's list no longer had (removed while away): their `unknown-room` is no news. */
+  readonly #forgotten = new Set<string>();
+  /** The host has sent its room list since the last welcome. */
+  #listed = false;
+  /** Rooms the user asked to join in this session: the host answers for them. */
+  readonly #askedToJoin = new Set<string>();
   readonly #ask: (question: TrustQuestion) => void;
   readonly #trustQuestions = new Map<string, (trusted: boolean) => void>();
   /** Rooms whose join replay is complete in this session: older history can be asked for. */
@@ -186,14 +192,45 @@ export class HostConnection {
     for (const settle of [...(this.#syncWaiters.get(room) ?? [])]) settle(synced);
   }
 
-  /** The user joined `room`; `hasPast`: it has local history already. */
+  /** The session joins `room`; `hasPast`: it has local history already. */
   joined(room: string, hasPast: boolean): void {
     if (hasPast) this.#roomsWithPast.add(room);
+  }
+
+  /** The user asked to join `room`. */
+  askedToJoin(room: string): void {
+    this.#askedToJoin.add(room);
   }
 
   left(room: string): void {
     this.#synced.delete(room);
     this.#settleSyncWaiters(room, false);
+  }
+
+  /** A welcome: the host's next room list is its whole one for this connection. */
+  welcomed(): void {
+    this.#listed = false;
+  }
+
+  /** True for the first room list since the welcome (and only for it). */
+  firstList(): boolean {
+    const first = !this.#listed;
+    this.#listed = true;
+    return first;
+  }
+
+  /** Kept although the host did not list it: an invite being redeemed, a join asked for. */
+  keeps(room: string): boolean {
+    return room === this.pendingInviteRoom || this.#askedToJoin.has(room);
+  }
+
+  /** The host's room list no longer has these: we are not members any more. */
+  forgotten(rooms: Iterable<string>): void {
+    for (const room of rooms) this.#forgotten.add(room);
+  }
+
+  wasForgotten(room: string): boolean {
+    return this.#forgotten.has(room);
   }
 
   /** The connection dropped: every room is replayed again on the next one. */

@@ -27,6 +27,8 @@ export interface NotificationMessage {
   readonly own: boolean;
   /** Replayed history (on join or on request), not a live message. */
   readonly history: boolean;
+  /** In a direct message: its `dm.…` name means nothing to the user, so it is not shown. */
+  readonly direct?: boolean;
 }
 
 /** A message that was notified earlier (shown or folded into a shown notification). */
@@ -115,13 +117,15 @@ function render(
   }
   if (count === 1) {
     return {
-      title: `${message.from} in #${message.room}`,
+      title: message.direct
+        ? `${message.from} (direct message)`
+        : `${message.from} in #${message.room}`,
       body: privacy === 'sender-and-text' ? excerpt(message.text) : 'New message',
     };
   }
   const summary = `${count} new messages from ${nameList(senders)}`;
   return {
-    title: `#${message.room}`,
+    title: message.direct ? 'Direct message' : `#${message.room}`,
     body:
       privacy === 'sender-and-text'
         ? `${summary}\n${message.from}: ${excerpt(message.text)}`

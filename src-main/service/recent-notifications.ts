@@ -1,3 +1,4 @@
+import { DM_ROOM_PREFIX } from '../../src-shared/identifiers.ts';
 import type { ChatMessageView, Settings } from '../../src-shared/ipc/domain.ts';
 import {
   type RecentNotification,
@@ -42,7 +43,14 @@ export class RecentNotifications {
     const { now, settings } = context;
     this.#recent = this.#recent.filter((n) => now - n.at < RECENT_NOTIFICATIONS_MS);
     const decision = decideNotification({
-      message: { room: view.room, from: view.from, text: view.text, own: view.own, history },
+      message: {
+        room: view.room,
+        from: view.from,
+        text: view.text,
+        own: view.own,
+        history,
+        direct: view.room.startsWith(DM_ROOM_PREFIX),
+      },
       windowFocused: context.windowFocused,
       roomVisible: context.roomVisible,
       muted: settings.muted,

@@ -28,6 +28,23 @@ export interface HostRoom {
   readonly peer?: PersonView;
 }
 
+/** What the rooms model needs of the session when the host's room list arrives. */
+export interface RoomListSession {
+  /** Whether the session is in (or joining) `room`. */
+  joins(room: string): boolean;
+  /** Asks the session to join `room`. */
+  join(room: string): void;
+  /**
+   * The list is the host's first since the welcome: a room kept here that it does not have is
+   * not ours any more. (Later lists follow single changes; a removal comes as its own event.)
+   */
+  readonly complete: boolean;
+  /** Rooms to keep although unlisted: an invite's still being redeemed, a join not answered. */
+  keeps(room: string): boolean;
+  /** An invite is still being redeemed: no open room is joined in its place. */
+  readonly redeeming: boolean;
+}
+
 /** What a room event changes in the member list. */
 export interface MembershipChange {
   readonly room: string;
@@ -148,31 +165,34 @@ export class RoomsModel {
 
   /**
    * The host's list of the rooms this key may see, whole. The session joins those we are a
-   * member of: they are joined here too. A room kept here that the host no longer lists is not
-   * ours any more (removed while we were away): it is forgotten, history and all — except
-   * `pending`, the room of an invite the host has not answered yet. With no room joined at
-   * all, the first open room is (`join` asks the session). Returns the forgotten rooms.
+   * member of (unless the user left one in this session): `session.joins` says which, and
+   * they are joined here too. On the first list of a connection, a room kept here that the
+   * host no longer lists is not ours any more (removed while we were away): it is forgotten,
+   * history and all — unless `session.keeps` it. With no room joined at all, the first open
+   * room is (`session.join`). Returns the forgotten rooms.
    */
-  roomList(rooms: readonly HostRoom[], join: (room: string) => void, pending?: string): string[] {
+  roomList(rooms: readonly HostRoom[], session: RoomListSession): string[] {
     const host = this.#requireHost();
     this.#hostRooms = new Map(
       rooms.filter((r) => isValidRoomName(r.name)).map((r): [string, HostRoom] => [r.name, r]),
     );
     const forgotten: string[] = [];
-    const kept = new Set([...this.#history.rooms(host.id).map((r) => r.room), ...this.#joined]);
+    const kept = session.complete
+      ? new Set([...this.#history.rooms(host.id).map((r) => r.room), ...this.#joined])
+      : new Set<string>();
     for (const name of kept) {
-      if (this.#hostRooms.has(name) || name === pending) continue;
+      if (this.#hostRooms.has(name) || session.keeps(name)) continue;
       this.#forget(name);
       forgotten.push(name);
     }
     for (const room of this.#hostRooms.values()) {
-      if (room.role !== undefined && !this.#joined.has(room.name)) {
+      if (room.role !== undefined && !this.#joined.has(room.name) && session.joins(room.name)) {
         this.#setJoined(room.name, true);
       }
     }
     const firstOpen = [...this.#hostRooms.values()].find((r) => r.open && r.kind === 'room');
-    if (this.#joined.size === 0 && firstOpen && pending === undefined) {
-      join(firstOpen.name);
+    if (this.#joined.size === 0 && firstOpen && !session.redeeming) {
+      session.join(firstOpen.name);
       this.#setJoined(firstOpen.name, true);
     }
     if (forgotten.length > 0) this.#emitUnread();

@@ -197,6 +197,27 @@ describe('private rooms in the desktop service', () => {
     await alice.events.waitFor('members', (m) => !m.members.some((x) => x.key === keyOf(bob)));
   });
 
+  it('a room we were removed from while away is gone on the next connection, quietly', async () => {
+    const h = await startTestHost(cleanups);
+    const { alice, bob } = await ownerAndMember(h);
+    const said = bob.service.send({ room: 'dev', text: 'before' });
+    await bob.events.waitFor('messageStatus', (s) => s.id === said.id && s.status === 'sent');
+    await bob.service.disconnect({});
+    await alice.service.removeMember({ room: 'dev', key: keyOf(bob), ban: false });
+    // Offline, bob's app still shows what it kept.
+    expect(room(bob, 'dev')).toMatchObject({ joined: true });
+    bob.events.reset();
+    // The link without a token: it only pins the host.
+    await bob.service.connect({ invite: h.link('dev'), nick: 'bob' });
+    await bob.events.waitFor('connectionState', connected);
+    await listed(bob, 'dev', null);
+    expect((await bob.service.loadHistory({ room: 'dev', limit: 50 })).messages).toEqual([]);
+    await sleep(150);
+    // No "there is no room" for the room it used to be in.
+    expect(bob.events.of('error')).toEqual([]);
+    expect(bob.events.of('inviteRefused')).toEqual([]);
+  });
+
   it('a ban removes, and refuses the banned key’s next invite', async () => {
     const h = await startTestHost(cleanups);
     const { alice, bob } = await ownerAndMember(h);

@@ -166,6 +166,19 @@ describe('coalescing bursts', () => {
     });
   });
 
+  it('names a direct message as one, not by its dm.… room name', () => {
+    const dm = `dm.${'a'.repeat(32)}`;
+    expect(decideNotification(input({}, { room: dm, direct: true }))).toMatchObject({
+      title: 'alice (direct message)',
+      body: 'hello',
+      room: dm,
+    });
+    const burst = decideNotification(
+      input({ privacy: 'sender', recent: [recent('alice', 1000, dm)] }, { room: dm, direct: true }),
+    );
+    expect(burst).toMatchObject({ title: 'Direct message', body: '2 new messages from alice' });
+  });
+
   it('adds the latest text with sender-and-text', () => {
     const decision = decideNotification(
       input({ recent: [recent('bob', 1000)] }, { from: 'carol', text: 'lunch?' }),

@@ -8,6 +8,7 @@ import { LocalStoreGuard } from '../../../src-main/service/local-store-guard.ts'
 import {
   type HostRoom,
   type RoomEntry,
+  type RoomListSession,
   RoomsModel,
 } from '../../../src-main/service/rooms-model.ts';
 
@@ -149,7 +150,10 @@ describe('RoomsModel', () => {
     rooms.roomsToJoin(undefined, undefined);
     expect(rooms.welcome(['lobby', 'random'])).toBe('lobby');
     const asked: string[] = [];
-    rooms.roomList([open('lobby'), open('random')], (room) => asked.push(room));
+    rooms.roomList(
+      [open('lobby'), open('random')],
+      session((room) => asked.push(room)),
+    );
     expect(asked).toEqual(['lobby']);
     expect(rooms.isJoined('lobby')).toBe(true);
   });
@@ -166,7 +170,7 @@ describe('RoomsModel', () => {
         { name: 'lobby', kind: 'room', open: true },
         { name: `dm.${'0'.repeat(32)}`, kind: 'dm', role: 'member', open: false, peer },
       ],
-      (room) => asked.push(room),
+      session((room) => asked.push(room)),
     );
     // Member rooms are joined by the session; nothing else is asked for.
     expect(asked).toEqual([]);
@@ -197,7 +201,7 @@ describe('RoomsModel', () => {
     const { rooms, history } = model();
     rooms.aboutHost(HOST_A);
     rooms.roomsToJoin('dev', undefined);
-    rooms.roomList([member('dev'), member('ops')], () => undefined);
+    rooms.roomList([member('dev'), member('ops')], session());
     const host = rooms.host?.id ?? '';
     for (const room of ['dev', 'ops']) {
       history.storeReceived(host, {
@@ -220,17 +224,39 @@ describe('RoomsModel', () => {
     expect(rooms.members('dev')).toEqual([]);
     expect(history.hasMessages(host, 'dev')).toBe(false);
     expect(rooms.list().map((r) => r.name)).toEqual(['ops']);
-    // Removed while we were away: the next list does not have it.
-    expect(rooms.roomList([], () => undefined)).toEqual(['ops']);
+    // A later list of the same connection follows one change: nothing is forgotten by it.
+    expect(rooms.roomList([], { ...session(), complete: false })).toEqual([]);
+    // Removed while we were away: the next connection's list does not have it.
+    expect(rooms.roomList([], session())).toEqual(['ops']);
     expect(history.hasMessages(host, 'ops')).toBe(false);
     expect(rooms.list()).toEqual([]);
+  });
+
+  it('does not call a member room joined when the session is not in it (the user left it)', () => {
+    const { rooms } = model();
+    rooms.aboutHost(HOST_A);
+    rooms.roomsToJoin(undefined, undefined);
+    rooms.roomList([member('dev'), member('ops')], {
+      ...session(),
+      joins: (room) => room === 'ops',
+    });
+    expect(rooms.list().map((r) => [r.name, r.joined, r.role])).toEqual([
+      ['dev', false, 'member'],
+      ['ops', true, 'member'],
+    ]);
   });
 
   it('keeps the room of an invite being redeemed until the host answers', () => {
     const { rooms } = model();
     rooms.aboutHost(HOST_A);
     rooms.roomsToJoin('secret', undefined);
-    expect(rooms.roomList([open('lobby')], () => undefined, 'secret')).toEqual([]);
+    expect(
+      rooms.roomList([open('lobby')], {
+        ...session(),
+        keeps: (room) => room === 'secret',
+        redeeming: true,
+      }),
+    ).toEqual([]);
     expect(rooms.isJoined('secret')).toBe(true);
     expect(rooms.isJoined('lobby')).toBe(false);
     rooms.inviteRefused('secret');
@@ -279,6 +305,11 @@ describe('RoomsModel', () => {
     ]);
   });
 });
+
+/** A session that joins every member room, and records what it is asked to join. */
+function session(join: (room: string) => void = () => undefined): RoomListSession {
+  return { joins: () => true, join, complete: true, keeps: () => false, redeeming: false };
+}
 
 function open(name: string): HostRoom {
   return { name, kind: 'room', open: true };
