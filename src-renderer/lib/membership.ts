@@ -111,8 +111,13 @@ export interface RoomEventLike {
   readonly topic?: string | undefined;
 }
 
-/** A sentence as words and names, so the UI can isolate each name. */
-export type Phrase = readonly (string | Named)[];
+/** Someone's own words inside a sentence (a topic): isolated like a name, shown plainly. */
+export interface Quote {
+  readonly quote: string;
+}
+
+/** A sentence as words, names and quotes, so the UI can isolate each name and quote. */
+export type Phrase = readonly (string | Named | Quote)[];
 
 /** Events by the host's operator (no actor) are said to be by "The host". */
 const OPERATOR: Named = { nick: 'The host' };
@@ -150,7 +155,7 @@ export function eventPhrase(event: RoomEventLike, direct = false): Phrase {
     }
     case 'topic':
       return event.topic
-        ? [actor, ` set the topic to “${event.topic}”`]
+        ? [actor, ' set the topic to “', { quote: event.topic }, '”']
         : [actor, ' cleared the topic'];
     case 'opened':
       return [actor, ' opened the room to everyone on the host'];
@@ -166,7 +171,9 @@ function samePerson(a: Named, b: Named): boolean {
 }
 
 export function phraseText(phrase: Phrase): string {
-  return phrase.map((part) => (typeof part === 'string' ? part : part.nick)).join('');
+  return phrase
+    .map((part) => (typeof part === 'string' ? part : 'quote' in part ? part.quote : part.nick))
+    .join('');
 }
 
 export const ASK_FOR_NEW_LINK = 'Ask the person who invited you for a new link.';
