@@ -62,6 +62,8 @@ const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 const DEFAULT_PROGRESS_INTERVAL_MS = 2_000;
 /** Input is read no further while this many lines wait for the host: the pipe holds the rest. */
 const MAX_WAITING_LINES = 1_000;
+/** A host answers alike for a room that does not exist and one the key may not see. */
+const NOT_YOURS = 'no such room, or a private one you are not a member of';
 const COMMANDS_HELP = [
   'commands: /join ROOM (talk in ROOM), /nick NAME, /quit, /help',
   ...MEMBERSHIP_HELP,
@@ -439,7 +441,7 @@ class LineClient {
             return this.#out(
               systemLine(
                 now,
-                `no room ${escapeText(argument)} here: ${this.#roomsText()}; still talking in #${this.#room}`,
+                `cannot join ${escapeText(argument)}: ${NOT_YOURS}; ${this.#roomsText()}; still talking in #${this.#room}`,
               ),
             );
           }
@@ -479,8 +481,7 @@ class LineClient {
       // Private rooms and rooms that do not exist are refused alike: say which cases remain.
       const what = this.#inviteRefused
         ? `cannot join #${escapeText(room)} on ${addressText(this.#args.address)}: the invite was refused (see above)`
-        : `there is no room "${escapeText(room)}" on ${addressText(this.#args.address)} that you may join ` +
-          '(it does not exist, or it is private and you are not a member: ask for an invite)';
+        : `cannot join #${escapeText(room)} on ${addressText(this.#args.address)}: ${NOT_YOURS} (ask for an invite)`;
       this.#io.stderr.write(
         `parley --connect: ${what}; ` +
           `${this.#roomsText()}${lost > 0 ? `; ${count(lost, 'message')} not sent` : ''}\n`,
@@ -494,7 +495,7 @@ class LineClient {
       this.#out(
         systemLine(
           this.#now(),
-          `no room ${escapeText(room)} here: ${this.#roomsText()}; talking here again` +
+          `cannot join ${escapeText(room)}: ${NOT_YOURS}; ${this.#roomsText()}; talking here again` +
             (lost > 0 ? ` (${count(lost, 'message')} for ${escapeText(room)} not sent)` : ''),
           this.#room,
         ),
@@ -505,8 +506,8 @@ class LineClient {
   #roomsText(): string {
     const rooms = this.#visibleRooms ?? [];
     return rooms.length > 0
-      ? `rooms you may join: ${rooms.map((r) => `#${escapeText(r)}`).join(', ')}`
-      : 'there is no room you may join';
+      ? `you may join ${rooms.map((r) => `#${escapeText(r)}`).join(', ')}`
+      : 'you may join no room here';
   }
 
   /** After /create and /dm: the new room is where lines go now. */

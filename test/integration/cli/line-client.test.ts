@@ -34,6 +34,9 @@ async function host(options: Partial<HostOptions> = {}): Promise<RunningHost> {
     host: '127.0.0.1',
     port: 0,
     rooms: ['lobby', 'dev'],
+    // The line client's input and output, not membership, are tested here: anyone may join
+    // (line-client-membership.test.ts has private rooms).
+    openRooms: true,
     limits: { messagesPerSecond: 1000, messageBurst: 1000 },
     ...options,
     dataDir: options.dataDir ?? tempDir('parley-host-'),
@@ -406,7 +409,8 @@ describe('the line client and rooms', () => {
     expect(await piped.exited).toBe(0);
     expect(piped.lines.join('\n')).toMatch(
       new RegExp(
-        `^\\*\\*\\* ${TIME} no room nowhere here: its rooms are #lobby, #dev; still talking in #lobby$`,
+        `^\\*\\*\\* ${TIME} cannot join nowhere: no such room, or a private one you are not a member of; ` +
+          'you may join #dev, #lobby; still talking in #lobby$',
         'm',
       ),
     );
@@ -417,7 +421,7 @@ describe('the line client and rooms', () => {
     await typed.waitForLine(/#lobby synced/);
     typed.proc.stdin.write('/join nowhere\n');
     await typed.waitForLine(
-      /no room nowhere here: its rooms are #lobby, #dev; still talking in #lobby$/,
+      /cannot join nowhere: no such room, .*; you may join #dev, #lobby; still talking in #lobby$/,
     );
     typed.proc.stdin.end('typed in lobby\n');
     expect(await typed.exited).toBe(0);
@@ -430,7 +434,7 @@ describe('the line client and rooms', () => {
 
   it('an invite for a room the host does not have exits 7 and lists the rooms', async () => {
     const h = await host();
-    const invite = h.invite().replace('/lobby#', '/nowhere#');
+    const invite = h.link().replace('/lobby#', '/nowhere#');
     const dataDir = tempDir();
     const client = lineClient(
       ['--connect', invite, '--nick', 'alice', '--data-dir', dataDir],
@@ -438,7 +442,8 @@ describe('the line client and rooms', () => {
     );
     expect(await client.exited).toBe(7);
     expect(client.stderr()).toContain(
-      `there is no room "nowhere" on 127.0.0.1:${h.address.port}; its rooms are #lobby, #dev; 1 message not sent`,
+      `cannot join #nowhere on 127.0.0.1:${h.address.port}: no such room, or a private one you ` +
+        'are not a member of (ask for an invite); you may join #dev, #lobby; 1 message not sent',
     );
     // The line can never be sent: it does not wait in the outbox for a next run.
     const outbox = join(dataDir, 'outbox', `127.0.0.1_${h.address.port}.json`);
