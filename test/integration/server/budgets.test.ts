@@ -14,7 +14,7 @@ import { cleanupsAfterEach, sleep } from '../../support/lifecycle.ts';
 const cleanups = cleanupsAfterEach();
 
 async function host(): Promise<HostProcess> {
-  const h = await spawnHost({ limits: { maxClientsPerIp: 1000 } });
+  const h = await spawnHost({ limits: { maxClientsPerIp: 1000 }, openRooms: true });
   cleanups.push(() => h.stop());
   return h;
 }

@@ -31,10 +31,12 @@ async function client(
   const c = await connectWireClient(h.address.port, h.publicKey, nick, options);
   cleanups.push(() => c.close());
   await c.waitFor('welcome');
+  // Rooms are private: a client becomes a member with the invite the host printed.
+  await c.redeem(h.startInvites.find((i) => i.role === 'member')?.link ?? '');
   return c;
 }
 
-/** The members of `room` as a client sees them: its member list, then each presence event. */
+/** Who is in `room` as a client sees it: its member list's online ones, then each presence event. */
 function view(c: WireClient, room = 'lobby'): Map<string, string> {
   const members = new Map<string, string>();
   let listing = false;
@@ -43,7 +45,10 @@ function view(c: WireClient, room = 'lobby'): Map<string, string> {
     if (m.t === 'members') {
       if (!listing) members.clear();
       listing = !m.last;
-      for (const member of m.members) members.set(member.key, member.nick);
+      // Members who are not in the room now are listed too (online: false): not present.
+      for (const member of m.members) {
+        if (member.online !== false) members.set(member.key, member.nick);
+      }
     } else if (m.t === 'presence') {
       if (m.event === 'joined') members.set(m.key, m.nick);
       else if (m.event === 'renamed') members.set(m.key, m.newNick ?? m.nick);

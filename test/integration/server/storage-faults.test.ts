@@ -18,7 +18,14 @@ import { cleanupsAfterEach } from '../../support/lifecycle.ts';
 const cleanups = cleanupsAfterEach();
 
 async function host(dataDir: string): Promise<RunningHost> {
-  const h = await startHost({ host: '127.0.0.1', port: 0, rooms: ['lobby'], dataDir });
+  // Open: who may join is not what is under test (a member's join only reads the store).
+  const h = await startHost({
+    host: '127.0.0.1',
+    port: 0,
+    rooms: ['lobby'],
+    openRooms: true,
+    dataDir,
+  });
   cleanups.push(() => h.stop().catch(() => undefined));
   return h;
 }

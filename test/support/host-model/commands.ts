@@ -224,7 +224,10 @@ async function joinRoom(
   // The replay between `joined` and `synced`: the room's newest messages, oldest first.
   world.refreshHistory(model);
   const reply = t.conn.received.slice(from, answer.index + 1);
-  const replayed = reply.flatMap((m) => (m.t === 'msg' && m.room === room ? [m.seq] : []));
+  // Messages and room events alike: the replay is the room's timeline.
+  const replayed = reply.flatMap((m) =>
+    (m.t === 'msg' || m.t === 'event') && m.room === room ? [m.seq] : [],
+  );
   const expected = world
     .roomRows(room)
     .slice(-LIMITS.historyOnJoin)
@@ -744,7 +747,7 @@ export class History extends Step {
     const want = older.slice(-this.limit).map((r) => r.seq);
     const page = t.conn.received.slice(from, answer.index);
     const got = page.flatMap((m) =>
-      m.t === 'msg' && m.history && m.room === this.room ? [m.seq] : [],
+      (m.t === 'msg' || m.t === 'event') && m.history && m.room === this.room ? [m.seq] : [],
     );
     if (got.join(',') !== want.join(',') || answer.message.more !== older.length > this.limit) {
       world.fail(

@@ -54,6 +54,8 @@ export interface StoredRow {
   readonly id: string;
   readonly nick: string;
   readonly text: string;
+  /** A room event's row (who joined an open room): in the timeline, no one's message. */
+  readonly event?: boolean;
 }
 
 interface Delivery {
@@ -116,7 +118,7 @@ export class HostWorld {
   #openHistory(): void {
     this.#db = new DatabaseSync(join(this.dataDir, 'history.sqlite'), { readOnly: true });
     this.#newRows = this.#db.prepare(
-      'SELECT seq, room, sender_key, client_msg_id, nick, text FROM messages WHERE seq > ? ORDER BY seq',
+      'SELECT seq, room, sender_key, client_msg_id, nick, text, event FROM messages WHERE seq > ? ORDER BY seq',
     );
     this.#count = this.#db.prepare('SELECT count(*) AS n FROM messages');
   }
@@ -256,6 +258,11 @@ export class HostWorld {
         text: String(row['text']),
       };
       this.#lastSeq = Math.max(this.#lastSeq, seq);
+      if (row['event'] !== null) {
+        // The model's rooms are open: a key's first join makes it a member, with a room event.
+        this.rows.set(seq, { ...stored, event: true });
+        continue;
+      }
       const mk = messageKey(key, id);
       const sent = model.sent.get(mk);
       if (key < 0 || !sent) this.fail(`history holds a message nobody sent: seq ${seq} id ${id}`);
@@ -390,9 +397,22 @@ export class HostWorld {
         case 'members': {
           inRoom(m.room);
           const view = t.views.get(m.room);
-          for (const member of m.members) view?.set(member.key, member.nick);
+          // Members not in the room now are listed too (online: false); the view is who is in.
+          for (const member of m.members) {
+            if (member.online !== false) view?.set(member.key, member.nick);
+          }
           break;
         }
+        case 'event': {
+          inRoom(m.room);
+          if (!this.rows.get(m.seq)?.event) {
+            this.fail(`${t.label} received event seq ${m.seq}, which history does not hold`);
+          }
+          break;
+        }
+        case 'rooms':
+        case 'room':
+          break;
         case 'synced':
         case 'history-end':
         case 'ack':

@@ -7,7 +7,7 @@ import { encodeBase64Url } from '../../../src-shared/base64url.ts';
 import { encodeMessage } from '../../../src-main/protocol/wire/codec.ts';
 import type { ClientMessage } from '../../../src-main/protocol/wire/messages.ts';
 import { ConnectedClient } from '../../../src-main/server/connected-client.ts';
-import { HostDatabase } from '../../../src-main/server/host-database.ts';
+import { HostDatabase, type StoredMessage } from '../../../src-main/server/host-database.ts';
 import { DEFAULT_LIMITS, type HostLimits } from '../../../src-main/server/host-limits.ts';
 import type { LogLevel } from '../../../src-main/server/host-log.ts';
 import { KeyBudgets } from '../../../src-main/server/key-budgets.ts';
@@ -24,6 +24,9 @@ const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const cleanup of cleanups.splice(0).reverse()) cleanup();
 });
+
+/** Chat messages only: the rows of room events (members joining) left out. */
+const chat = (rows: StoredMessage[]) => rows.filter((row) => !row.event);
 
 /** One turn of the event loop: group commit, coalesced presence and nickname claims run. */
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -43,7 +46,11 @@ function setup(overrides: Partial<HostLimits> = {}) {
   const logged: { level: LogLevel; event: string }[] = [];
   const log = (level: LogLevel, event: string) => logged.push({ level, event });
   const failures: unknown[] = [];
-  const rooms = new RoomRegistry(['lobby', 'den']);
+  const rooms = new RoomRegistry();
+  // Two private rooms; each connection's key is made a member of both (see connect).
+  for (const name of ['lobby', 'den']) {
+    db.rooms.createRoom({ name, kind: 'room', open: false }, [], undefined, clock.t);
+  }
   const nicknames = new NicknameRegistry(db, {
     onStoreError: () => log('error', 'nick-store-failed'),
     onCallbackError: () => log('error', 'nick-claim-failed'),
@@ -64,6 +71,9 @@ function setup(overrides: Partial<HostLimits> = {}) {
   /** A welcomed connection under `nick`, its key owning the name; a new key unless given. */
   function connect(nick: string, key = new Uint8Array(32).fill(++keySeed)) {
     db.claimNick(nick, key);
+    for (const room of ['lobby', 'den']) {
+      if (!db.rooms.member(room, key)) db.rooms.addMember(room, { key, nick }, 'member', clock.t);
+    }
     const channel = new RecordingChannel(key);
     channels.push(channel);
     const client = new ConnectedClient(
@@ -98,7 +108,13 @@ describe('RequestHandler: join and leave', () => {
     await turn();
     const alice = h.connect('alice');
     alice.request({ t: 'join', room: 'lobby' });
-    expect(alice.channel.sent.map((m) => m.t)).toEqual(['joined', 'members', 'msg', 'synced']);
+    // The room's events (who became a member) are in its timeline too; here only chat counts.
+    expect(alice.channel.sent.map((m) => m.t).filter((t) => t !== 'event')).toEqual([
+      'joined',
+      'members',
+      'msg',
+      'synced',
+    ]);
     expect(alice.channel.of('members')[0]).toMatchObject({ room: 'lobby', last: true });
     expect(
       alice.channel
@@ -179,7 +195,7 @@ describe('RequestHandler: send', () => {
     expect(bob.channel.of('msg')).toMatchObject([
       { room: 'lobby', id: 'alice-01', from: 'alice', text: 'hello', seq: ack?.seq },
     ]);
-    expect(h.db.recentMessages('lobby', 10).map((m) => m.text)).toEqual(['hello']);
+    expect(chat(h.db.recentMessages('lobby', 10)).map((m) => m.text)).toEqual(['hello']);
   });
 
   it('acknowledges a resend as a duplicate, and fans it out only once', async () => {
@@ -230,7 +246,7 @@ describe('RequestHandler: send', () => {
     expect(error?.message).toMatch(/escaped/);
     expect(alice.channel.of('ack')).toEqual([]);
     expect(bob.channel.of('msg')).toEqual([]);
-    expect(h.db.recentMessages('lobby', 10)).toEqual([]);
+    expect(chat(h.db.recentMessages('lobby', 10))).toEqual([]);
     // The same number of plain letters fits, and is delivered whole.
     alice.request({ t: 'send', room: 'lobby', id: 'alice-02', text: 'x'.repeat(12_000) });
     await turn();
@@ -298,7 +314,7 @@ describe('RequestHandler: send', () => {
     await turn();
     expect(alice.channel.of('ack')).toMatchObject([{ id: 'alice-01' }]);
     expect(bob.channel.of('msg')).toMatchObject([{ id: 'alice-01' }]);
-    expect(h.db.recentMessages('lobby', 10)).toHaveLength(1);
+    expect(chat(h.db.recentMessages('lobby', 10))).toHaveLength(1);
   });
 
   it('answers a room it cannot read with `internal`, and leaves the client out of it', async () => {
@@ -410,11 +426,9 @@ describe('RequestHandler: typing, nick, history, ping', () => {
     ]);
     alice.channel.clear();
     alice.request({ t: 'history', room: 'lobby', before: seqs[2] ?? 0, limit: 5 });
-    expect(alice.channel.sent.map((m) => (m.t === 'msg' ? m.text : m.t))).toEqual([
-      'm1',
-      'm2',
-      'history-end',
-    ]);
+    expect(
+      alice.channel.sent.filter((m) => m.t !== 'event').map((m) => (m.t === 'msg' ? m.text : m.t)),
+    ).toEqual(['m1', 'm2', 'history-end']);
     expect(alice.channel.of('history-end')[0]?.more).toBe(false);
     alice.channel.clear();
     alice.request({ t: 'history', room: 'lobby', before: seqs[2] ?? 0, limit: 5 });
