@@ -137,6 +137,25 @@ describe('a private room', () => {
     await page.getByRole('heading', { name: 'Join a conversation' }).waitFor();
   });
 
+  it('lets the owner create a room, which she then owns, and set its topic', async () => {
+    const { page } = alice;
+    await page.getByRole('button', { name: 'New room' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New room' });
+    await dialog.getByRole('textbox', { name: 'Name' }).fill('design');
+    await dialog.getByRole('button', { name: 'Create room' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await expect
+      .poll(() => page.getByRole('heading', { level: 1 }).textContent(), poll)
+      .toContain('design');
+    await page.getByRole('list', { name: 'Members of #design' }).getByText('Owner').waitFor();
+
+    await page.getByRole('button', { name: 'Add a topic' }).click();
+    await page.getByRole('textbox', { name: 'What is this room about?' }).fill('Sketches');
+    await page.getByRole('button', { name: 'Save topic' }).click();
+    await timeline(alice).getByText('alice set the topic to “Sketches”').waitFor();
+    await page.locator('header.room-header').getByText('Sketches', { exact: true }).waitFor();
+  });
+
   it('ran without console errors or CSP violations', () => {
     expect([...alice.problems, ...bob.problems, ...carol.problems]).toEqual([]);
   });
