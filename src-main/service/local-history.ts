@@ -9,6 +9,7 @@ import {
   Role,
   RoomEventAction,
   type RoomEventView,
+  RoomView,
 } from '../../src-shared/ipc/domain.ts';
 import { MAX_SHOWN_TIME_MS, timeProblem } from '../client/host-bounds.ts';
 import type { OutboxEntry, OutboxStore } from '../client/outbox.ts';
@@ -70,6 +71,9 @@ const MIGRATIONS: readonly string[] = [
   // Room events (private rooms): a row of the room's timeline with its own seq, JSON in `event`
   // (action, target, role, topic); sender/nick/fp are the actor's ('' for the host's operator).
   `ALTER TABLE messages ADD COLUMN event TEXT;`,
+  // What the host last said of a room we are a member of (kind, role, topic, open, DM peer):
+  // shown while offline, so a direct message is named by its peer, not by its dm.… name.
+  `ALTER TABLE rooms ADD COLUMN info TEXT;`,
 ];
 
 type Row = Record<string, SQLOutputValue>;
@@ -111,6 +115,16 @@ const StoredEvent = z.object({
   topic: z.string().optional(),
 });
 
+/** What the host last said of a room (the room list's fields, without the local ones). */
+export const StoredRoomInfo = RoomView.pick({
+  kind: true,
+  role: true,
+  topic: true,
+  open: true,
+  peer: true,
+});
+export type StoredRoomInfo = z.infer<typeof StoredRoomInfo>;
+
 /** A room event's row id: no client message id has a dot, so it cannot collide with one. */
 const eventId = (seq: number): string => `event.${seq}`;
 
@@ -124,6 +138,8 @@ export class LocalHistory {
   readonly #maxPerRoom: number;
   /** Rooms per host (joined flag), read once per host and then kept current here. */
   readonly #rooms = new Map<string, Map<string, boolean>>();
+  /** What the host last said of each room, per host, read once per host like `#rooms`. */
+  readonly #roomInfo = new Map<string, Map<string, StoredRoomInfo>>();
   /** Messages stored per host and room since retention last ran there. */
   readonly #sincePrune = new Map<string, number>();
 
@@ -246,6 +262,7 @@ export class LocalHistory {
       this.#db.prepare('DELETE FROM rooms WHERE host = ? AND room = ?').run(host, room);
     });
     this.#rooms.get(host)?.delete(room);
+    this.#roomInfo.get(host)?.delete(room);
     this.#sincePrune.delete(`${host}\n${room}`);
   }
 
@@ -375,6 +392,39 @@ export class LocalHistory {
     this.#rooms.get(host)?.set(room, joined);
   }
 
+  /** What the host last said of each room of `host` (rooms we were a member of). */
+  roomInfo(host: string): ReadonlyMap<string, StoredRoomInfo> {
+    let infos = this.#roomInfo.get(host);
+    if (!infos) {
+      infos = new Map();
+      const rows = this.#db
+        .prepare('SELECT room, info FROM rooms WHERE host = ? AND info IS NOT NULL')
+        .all(host);
+      for (const row of rows) {
+        const info = parseInfo(row['info']);
+        if (info) infos.set(String(row['room']), info);
+      }
+      this.#roomInfo.set(host, infos);
+    }
+    return infos;
+  }
+
+  /** Keeps what the host said of `room`; written only when it changed. */
+  setRoomInfo(host: string, room: string, info: StoredRoomInfo): void {
+    const json = JSON.stringify(StoredRoomInfo.parse(info));
+    const known = this.roomInfo(host).get(room);
+    if (known && JSON.stringify(known) === json) return;
+    this.#db
+      .prepare(
+        `INSERT INTO rooms (host, room, joined, info) VALUES (?, ?, 0, ?)
+         ON CONFLICT (host, room) DO UPDATE SET info = excluded.info`,
+      )
+      .run(host, room, json);
+    this.#roomInfo.get(host)?.set(room, JSON.parse(json) as StoredRoomInfo);
+    const rooms = this.#rooms.get(host);
+    if (rooms && !rooms.has(room)) rooms.set(room, false);
+  }
+
   /** The ChatSession's outbox for `host`, kept here across restarts. */
   outboxStore(host: string): OutboxStore {
     return {
@@ -445,6 +495,15 @@ function params(host: string, view: ChatMessageView): Record<string, string | nu
     status: view.status,
     event: null,
   };
+}
+
+function parseInfo(value: SQLOutputValue | undefined): StoredRoomInfo | undefined {
+  try {
+    const parsed = StoredRoomInfo.safeParse(JSON.parse(String(value)));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function toEvent(row: Row): RoomEventView | undefined {

@@ -3,7 +3,7 @@ import { DM_ROOM_PREFIX, isValidRoomName } from '../../src-shared/identifiers.ts
 import type { MemberView, PersonView, Role, RoomView } from '../../src-shared/ipc/domain.ts';
 import type { MembersUpdate, Presence } from '../client/session-events.ts';
 import { hostId } from '../store/known-hosts.ts';
-import type { LocalHistory } from './local-history.ts';
+import type { LocalHistory, StoredRoomInfo } from './local-history.ts';
 import type { LocalStoreGuard } from './local-store-guard.ts';
 import { RoomMembers } from './room-members.ts';
 import { UnreadCounts } from './unread-counts.ts';
@@ -186,9 +186,13 @@ export class RoomsModel {
       forgotten.push(name);
     }
     for (const room of this.#hostRooms.values()) {
-      if (room.role !== undefined && !this.#joined.has(room.name) && session.joins(room.name)) {
+      if (room.role === undefined) continue;
+      if (!this.#joined.has(room.name) && session.joins(room.name)) {
         this.#setJoined(room.name, true);
       }
+      this.#store.run('remember your rooms', () =>
+        this.#history.setRoomInfo(host.id, room.name, storedInfo(room)),
+      );
     }
     const firstOpen = [...this.#hostRooms.values()].find((r) => r.open && r.kind === 'room');
     if (this.#joined.size === 0 && firstOpen && !session.redeeming) {
@@ -284,13 +288,15 @@ export class RoomsModel {
       for (const { room } of this.#history.rooms(this.#host.id)) names.add(room);
     }
     for (const room of this.#joined) names.add(room);
+    const stored = this.#host ? this.#history.roomInfo(this.#host.id) : undefined;
     return [...names].filter(isValidRoomName).map((name) => {
-      // Offline, a room known only from here: what its name says, nothing more.
-      const info: HostRoom = this.#hostRooms.get(name) ?? {
-        name,
-        kind: name.startsWith(DM_ROOM_PREFIX) ? 'dm' : 'room',
-        open: false,
-      };
+      // Offline, what the host said last time; a room known only from its history: what its
+      // name says, nothing more.
+      const info: Omit<HostRoom, 'name'> = this.#hostRooms.get(name) ??
+        stored?.get(name) ?? {
+          kind: name.startsWith(DM_ROOM_PREFIX) ? 'dm' : 'room',
+          open: false,
+        };
       return {
         name,
         joined: this.#joined.has(name),
@@ -416,4 +422,14 @@ export class RoomsModel {
     if (!this.#host) throw new Error('no host yet');
     return this.#host;
   }
+}
+
+function storedInfo(room: HostRoom): StoredRoomInfo {
+  return {
+    kind: room.kind,
+    open: room.open,
+    ...(room.role ? { role: room.role } : {}),
+    ...(room.topic ? { topic: room.topic } : {}),
+    ...(room.peer ? { peer: room.peer } : {}),
+  };
 }

@@ -226,9 +226,9 @@ describe('the desktop service against a real host', () => {
     expect(snapshot.recentHosts).toEqual([
       expect.objectContaining({ host: '127.0.0.1', port, nick: 'frank', room: 'lobby' }),
     ]);
-    // Offline, a room is what the local history knows of it: no role or topic until the host says.
+    // Offline, a room is what the host said of it last time.
     expect(snapshot.rooms).toEqual([
-      { name: 'lobby', joined: true, unread: 0, kind: 'room', open: false },
+      { name: 'lobby', joined: true, unread: 0, kind: 'room', role: 'member', open: false },
     ]);
     expect(snapshot.keyStorageWarning).toMatch(/unencrypted/);
     const offline = await second.service.loadHistory({ room: 'lobby', limit: 50 });

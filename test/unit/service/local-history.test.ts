@@ -272,4 +272,25 @@ describe('LocalHistory', () => {
       events: [],
     });
   });
+
+  it('keeps what the host said of a room across a reopen, and forgets it with the room', () => {
+    const { h, dir } = history();
+    const peer = { nick: 'bob', key: THEM, fp: 'FPB' };
+    h.setRoomInfo(HOST, 'dm.x', { kind: 'dm', role: 'member', open: false, peer });
+    h.setRoomInfo(HOST, 'dev', { kind: 'room', role: 'owner', topic: 'ship it', open: false });
+    expect(h.rooms(HOST)).toEqual([
+      { room: 'dev', joined: false },
+      { room: 'dm.x', joined: false },
+    ]);
+    h.close();
+    const again = history(dir).h;
+    expect(again.roomInfo(HOST).get('dm.x')).toEqual({
+      kind: 'dm',
+      role: 'member',
+      open: false,
+      peer,
+    });
+    again.forgetRoom(HOST, 'dev');
+    expect([...again.roomInfo(HOST).keys()]).toEqual(['dm.x']);
+  });
 });

@@ -232,6 +232,27 @@ describe('RoomsModel', () => {
     expect(rooms.list()).toEqual([]);
   });
 
+  it('lists a room offline as the host last described it: a DM by its peer', () => {
+    const first = model();
+    first.rooms.aboutHost(HOST_A);
+    first.rooms.roomsToJoin(undefined, undefined);
+    const dm = `dm.${'0'.repeat(32)}`;
+    const peer = { nick: 'bob', key: BOB, fp: 'FPB' };
+    first.rooms.roomList(
+      [{ name: dm, kind: 'dm', role: 'member', open: false, peer }, open('lobby')],
+      session(),
+    );
+    first.rooms.close();
+    first.history.close();
+
+    const { rooms } = model(first.dir);
+    rooms.aboutHost(HOST_A);
+    // The open room was never ours: only the DM is kept.
+    expect(rooms.list()).toEqual([
+      { name: dm, joined: true, unread: 0, kind: 'dm', role: 'member', open: false, peer },
+    ]);
+  });
+
   it('does not call a member room joined when the session is not in it (the user left it)', () => {
     const { rooms } = model();
     rooms.aboutHost(HOST_A);
