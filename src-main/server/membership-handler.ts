@@ -199,9 +199,9 @@ export class MembershipHandler {
       rooms.push(this.#info(record, role, client.key));
     }
     for (const record of this.#store.rooms()) {
-      if (record.kind === 'room' && record.open && !mine.has(record.name)) {
-        rooms.push(this.#info(record, undefined, client.key));
-      }
+      if (record.kind !== 'room' || !record.open || mine.has(record.name)) continue;
+      if (this.#store.isBanned(record.name, client.key)) continue; // not for this key
+      rooms.push(this.#info(record, undefined, client.key));
     }
     client.send({ t: 'rooms', rooms: rooms.slice(0, MAX_LISTED_ROOMS) });
   }
@@ -666,7 +666,9 @@ export class MembershipHandler {
     const bytes = encodeMessage({ t: 'room', info: this.#info(record, undefined, undefined) });
     for (const keyText of this.#connections.keys()) {
       if (members?.has(keyText)) continue;
-      if (!members && this.#store.member(record.name, decodeKey(keyText))) continue;
+      const key = decodeKey(keyText);
+      if (!members && this.#store.member(record.name, key)) continue;
+      if (this.#store.isBanned(record.name, key)) continue;
       for (const connection of this.#connections.of(keyText)) connection.deliver(bytes);
     }
   }

@@ -404,6 +404,17 @@ describe('removal', () => {
     ).toBe('not-member');
   });
 
+  it('a banned key does not see an open room: not listed, not joinable', async () => {
+    const { h, alice, bob } = await ownedLobby();
+    await alice.request({ t: 'set-open', room: 'lobby', open: true });
+    await alice.request({ t: 'remove', room: 'lobby', key: bob.keyText, ban: true });
+    const back = await client(h, 'bob', bob.keyPair);
+    expect(back.of('rooms')[0]?.rooms).toEqual([]);
+    await expect(back.join('lobby')).rejects.toThrow(/unknown-room/);
+    const walker = await client(h, 'walker');
+    expect(walker.of('rooms')[0]?.rooms.map((r) => r.room)).toEqual(['lobby']);
+  });
+
   it('roles bound who may remove whom', async () => {
     const { h, alice, bob } = await ownedLobby();
     const carol = await client(h, 'carol');
