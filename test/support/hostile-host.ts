@@ -11,6 +11,7 @@ import {
   type ClientMessage,
   type HostInfo,
   type HostMessage,
+  type RoomInfo,
   WIRE_VERSION,
 } from '../../src-main/protocol/wire/messages.ts';
 import { newKeyPair } from './loopback.ts';
@@ -30,7 +31,8 @@ import { MessageLog } from './message-log.ts';
  *   const conn = await host.nextConnection();  conn.send({ t: 'msg', ..., ts: 9e15 });
  *
  * Defaults behave honestly, so a test overrides only the part it attacks:
- * `welcome` sends `welcome` with the hello's nick, `pong` answers pings, a join is
+ * `welcome` sends `welcome` with the hello's nick and then `rooms` (the host's rooms, open,
+ * joined by nobody yet), `pong` answers pings, a join is
  * answered with `joined`, one last `members` page (the joiner) and `synced`, and a history
  * request with `history-end` (nothing older).
  */
@@ -43,6 +45,11 @@ export interface HostileHostOptions {
   readonly keyPair?: KeyPair;
   /** Send `welcome` once the channel is up (default true). */
   readonly welcome?: boolean;
+  /**
+   * The `rooms` sent after the welcome (default: every room of `rooms`, open and without a
+   * role, so the client joins only what it asks for); false sends none.
+   */
+  readonly roomList?: readonly RoomInfo[] | false;
   /** Answer the client's pings (default true). */
   readonly pong?: boolean;
   /** Answers a `join`; default: `joined`, the joiner as the only member, `synced`. */
@@ -165,7 +172,7 @@ export async function startHostileHost(options: HostileHostOptions = {}): Promis
     socket.on('close', () => sockets.delete(socket));
     acceptChannel(socket, { staticKeyPair: keyPair, hostInfo: hostInfoBytes }).then(
       (channel) => {
-        const connection = wrap(channel, socket, options);
+        const connection = wrap(channel, socket, options, rooms);
         connections.push(connection);
         const waiter = waiters.shift();
         if (waiter) {
@@ -218,6 +225,7 @@ function wrap(
   channel: SecureChannel,
   socket: Socket,
   options: HostileHostOptions,
+  hostRooms: readonly string[],
 ): HostileConnection {
   const decoder = new TextDecoder();
   const log = new MessageLog<ClientMessage>('the client');
@@ -314,6 +322,11 @@ function wrap(
   channel.start();
   if (options.welcome !== false) {
     connection.send({ t: 'welcome', nick: hello.nick ?? 'client', fp });
+    if (options.roomList !== false) {
+      const rooms =
+        options.roomList ?? hostRooms.map((room) => ({ room, kind: 'room' as const, open: true }));
+      connection.send({ t: 'rooms', rooms: [...rooms] });
+    }
   }
   options.onConnection?.(connection);
   return connection;
