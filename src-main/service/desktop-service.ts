@@ -746,6 +746,7 @@ export class DesktopService implements RequestHandlers {
       redeeming: live.pendingInviteRoom !== undefined,
     });
     live.forgotten(forgotten);
+    this.#recentRoomGone(live, forgotten);
     for (const room of hostRooms) {
       if (room.role !== undefined && joining.has(room.name)) {
         live.joined(room.name, this.#history.hasMessages(live.host.id, room.name));
@@ -796,6 +797,7 @@ export class DesktopService implements RequestHandlers {
     const { room, reason } = removed;
     live.left(room);
     this.#rooms.removed(room);
+    this.#recentRoomGone(live, [room]);
     this.#notifications.forgetRoom(room);
     const by = removed.by ? personView(removed.by) : undefined;
     this.#log('info', 'room-removed', { reason });
@@ -809,6 +811,14 @@ export class DesktopService implements RequestHandlers {
       },
     );
     if (notice) this.#emit('notify', notice);
+  }
+
+  /** The room remembered for this host is not ours any more: the next connect opens another. */
+  #recentRoomGone(live: HostConnection, gone: readonly string[]): void {
+    const recent = this.#recentHosts.find(live.host.address);
+    if (!recent || !gone.includes(recent.room)) return;
+    const next = this.#rooms.list().find((r) => r.joined)?.name;
+    if (next) void this.#persist(this.#recentHosts.update(live.host.address, { room: next }));
   }
 
   /** The invite we came with was not taken: the connection stays, for our other rooms. */

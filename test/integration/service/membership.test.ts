@@ -9,7 +9,7 @@ import { dispatchRequest } from '../../../src-main/service/dispatch.ts';
 import { RECENT_HOSTS_FILE } from '../../../src-main/service/recent-hosts.ts';
 import { parseInvite } from '../../../src-shared/invite.ts';
 import type { RoomView } from '../../../src-shared/ipc/domain.ts';
-import { cleanupsAfterEach, sleep } from '../../support/lifecycle.ts';
+import { cleanupsAfterEach, sleep, until } from '../../support/lifecycle.ts';
 import { type TestService, connected, openTestService, rows, startTestHost } from './harness.ts';
 
 const cleanups = cleanupsAfterEach();
@@ -168,6 +168,9 @@ describe('private rooms in the desktop service', () => {
     const { alice, bob } = await ownerAndMember(h);
     const said = bob.service.send({ room: 'dev', text: 'hello' });
     await bob.events.waitFor('messageStatus', (s) => s.id === said.id && s.status === 'sent');
+    const { room: dm } = await alice.service.openDm({ key: keyOf(bob) });
+    await listed(bob, dm, { joined: true });
+    expect(bob.service.getSnapshot({}).recentHosts[0]?.room).toBe('dev');
     bob.service.setWindowFocused(false);
 
     await alice.service.removeMember({ room: 'dev', key: keyOf(bob), ban: false });
@@ -190,6 +193,9 @@ describe('private rooms in the desktop service', () => {
     expect(await dispatchRequest(bob.service, 'send', { room: 'dev', text: 'x' })).toMatchObject({
       ok: false,
     });
+    // The direct message stays, and is the room the next connect opens.
+    expect(room(bob, dm)).toMatchObject({ joined: true });
+    await until(() => bob.service.getSnapshot({}).recentHosts[0]?.room === dm, 'the recent room');
 
     // Alice sees it in the timeline, and bob gone from her member list.
     const removed = await alice.events.waitFor('roomEvent', (e) => e.action === 'removed');
