@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { HostMisbehaved } from '../../../src-main/client/host-bounds.ts';
+import { MAX_ROOM_LIST, RoomDirectory } from '../../../src-main/client/room-directory.ts';
+
+describe('RoomDirectory', () => {
+  it('replaces the list with the host’s, changes one entry, and drops a removed room', () => {
+    const directory = new RoomDirectory();
+    directory.replace([
+      { room: 'lobby', kind: 'room', role: 'member', open: false },
+      { room: 'public', kind: 'room', open: true },
+    ]);
+    directory.upsert({ room: 'lobby', kind: 'room', role: 'admin', open: false, topic: 'hi' });
+    expect(directory.get('lobby')).toMatchObject({ role: 'admin', topic: 'hi' });
+    expect(directory.remove('public')).toBe(true);
+    expect(directory.remove('public')).toBe(false);
+    expect(directory.list.map((r) => r.room)).toEqual(['lobby']);
+  });
+
+  it('holds no more rooms than a `rooms` message may list: past that the host misbehaves', () => {
+    const directory = new RoomDirectory();
+    directory.replace(
+      Array.from({ length: MAX_ROOM_LIST }, (_, i) => ({
+        room: `r${i}`,
+        kind: 'room' as const,
+        open: true,
+      })),
+    );
+    directory.upsert({ room: 'r0', kind: 'room', open: false }); // a change, not one more
+    expect(() => directory.upsert({ room: 'one-more', kind: 'room', open: true })).toThrow(
+      HostMisbehaved,
+    );
+  });
+});
