@@ -231,7 +231,7 @@ describe('parley ca', () => {
       );
 
       await issueFor(hostDir, join(dir, 'host.pem'));
-      const first = await serve(hostDir, ['--cert', join(dir, 'host.pem')]);
+      const first = await serve(hostDir, ['--open', '--cert', join(dir, 'host.pem')]);
       started(first.proc);
       expect(await first.proc.waitForLine(/^certificate /)).toMatch(
         /^certificate 127\.0\.0\.1 expires \S+Z sha256 [0-9A-F:]{95}$/,
@@ -281,6 +281,7 @@ describe('parley ca', () => {
       const rotatedDir = join(dir, 'rotated');
       await issueFor(rotatedDir, join(dir, 'rotated.pem'));
       const rotated = await serveOnPort(rotatedDir, first.port, [
+        '--open',
         '--cert',
         join(dir, 'rotated.pem'),
       ]);
@@ -346,7 +347,7 @@ describe('parley ca', () => {
       expect(refused.err).toContain('ECDSA P-521 is not supported');
       expect(refused.err).not.toContain('OID');
 
-      const host = await serve(hostDir, ['--cert', chainFile]);
+      const host = await serve(hostDir, ['--open', '--cert', chainFile]);
       started(host.proc);
       const connected = await command(
         ['--connect', `127.0.0.1:${host.port}`, '--nick', 'alice', '--data-dir', client],

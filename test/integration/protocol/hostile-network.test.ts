@@ -43,6 +43,7 @@ async function host(): Promise<RunningHost> {
     port: 0,
     dataDir: cleanups.tempDir('parley-hostile-'),
     rooms: ['lobby'],
+    openRooms: true, // the network is under test here, not who may join
     limits: { messagesPerSecond: 1000, messageBurst: 1000 },
   });
   cleanups.push(() => h.stop());
