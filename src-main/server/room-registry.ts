@@ -1,4 +1,3 @@
-import type { Member } from '../protocol/wire/messages.ts';
 import type { ConnectedClient } from './connected-client.ts';
 
 interface Room {
@@ -53,14 +52,6 @@ export class RoomRegistry {
 
   clients(room: string): ReadonlySet<ConnectedClient> {
     return this.#rooms.get(room)?.clients ?? new Set();
-  }
-
-  members(room: string): Member[] {
-    const seen = new Map<string, Member>();
-    for (const client of this.clients(room)) {
-      if (!seen.has(client.keyText)) seen.set(client.keyText, client.member);
-    }
-    return [...seen.values()];
   }
 
   /** Sends the same encoded bytes to every connection in the room that is not of `keyText`. */
