@@ -40,6 +40,25 @@ export function estimateHeight(row: Row): number {
   }
 }
 
+/**
+ * A direct message opens with "alice started the conversation" and both people joining: the
+ * joins say nothing the first line does not, so they are left out (later ones are kept).
+ */
+export function withoutOpeningJoins(entries: readonly Entry[]): readonly Entry[] {
+  let opening = false;
+  return entries.filter((entry) => {
+    if (entry.kind !== 'event') {
+      opening = false;
+      return true;
+    }
+    if (entry.event.action === 'created') {
+      opening = true;
+      return true;
+    }
+    return !(opening && entry.event.action === 'joined');
+  });
+}
+
 /** Messages further apart than this start a new group even from the same sender. */
 export const GROUP_GAP_MS = 5 * 60_000;
 

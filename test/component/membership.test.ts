@@ -184,6 +184,31 @@ describe('room event rows', () => {
   });
 });
 
+describe('a direct message’s timeline', () => {
+  it('opens with who started it, without the joins that came with it', () => {
+    const alice = person('alice');
+    const bob = person('bob');
+    const row = (seq: number, action: string, actor: typeof alice): Entry => ({
+      kind: 'event',
+      id: `event:${seq}`,
+      event: { room: 'dm.x', seq, ts: NOON + seq, action, actor } as never,
+    });
+    const { container } = render(Timeline, {
+      room: 'dm.x',
+      name: 'bob',
+      direct: true,
+      now: NOON,
+      complete: true,
+      entries: [row(1, 'created', alice), row(2, 'joined', alice), row(3, 'joined', bob)],
+    });
+    expect(
+      Array.from(container.querySelectorAll('.event-text')).map((r) => r.textContent?.trim()),
+    ).toEqual(['alice started the conversation']);
+    expect(screen.getByRole('region', { name: 'Messages with bob' })).toBeTruthy();
+    expect(screen.getByText(/This is the start of your conversation with/)).toBeTruthy();
+  });
+});
+
 describe('the chat screen of a private room', () => {
   const self: MemberView = { ...person('alice'), online: true, verified: false, self: true };
   const bob: MemberView = {
