@@ -452,6 +452,31 @@ describe('RequestHandler: typing, nick, history, ping', () => {
   });
 });
 
+describe('RequestHandler: removal within one turn', () => {
+  it('a send waiting for the commit when its sender is removed is refused, not stored', async () => {
+    const h = setup();
+    const alice = await h.member('alice');
+    h.db.rooms.setRole('lobby', { key: alice.key, nick: 'alice' }, 'owner', undefined, h.clock.t);
+    const bob = await h.member('bob');
+    const carol = await h.member('carol');
+    // One turn: bob's send is queued for the group commit, then alice removes bob.
+    bob.request({ t: 'send', room: 'lobby', id: 'bobby-01', text: 'too late' });
+    alice.request({ t: 'remove', rid: 7, room: 'lobby', key: bob.client.keyText, ban: false });
+    await turn();
+    expect(alice.channel.of('done')).toEqual([{ t: 'done', rid: 7 }]);
+    expect(bob.channel.sent.map((m) => m.t)).toEqual(['removed', 'error']);
+    expect(bob.channel.of('error')).toMatchObject([{ code: 'unknown-room', ref: 'bobby-01' }]);
+    expect(bob.channel.of('ack')).toEqual([]);
+    expect(carol.channel.of('msg')).toEqual([]);
+    expect(carol.channel.of('event')).toMatchObject([
+      { action: 'removed', target: { nick: 'bob' }, actor: { nick: 'alice' } },
+    ]);
+    expect(carol.channel.of('presence')).toEqual([]); // the event says it
+    expect(chat(h.db.recentMessages('lobby', 10))).toEqual([]);
+    expect(bob.client.rooms.has('lobby')).toBe(false);
+  });
+});
+
 describe('RequestHandler: what it will not take', () => {
   it('closes a connection beyond its request budget for flooding, whatever the requests', () => {
     const h = setup({ requestBurst: 3, requestsPerSecond: 1 });
