@@ -13,6 +13,9 @@ import {
   send,
 } from './harness.ts';
 
+// The page's clipboard, read in the page (this file itself runs in Node).
+declare const navigator: { clipboard: { readText(): Promise<string> } };
+
 const rig = new Rig();
 let host: TestHost;
 let alice: Person;
@@ -62,6 +65,10 @@ describe('a private room', () => {
       .locator('#created-summary', { hasText: 'Expires in 24 hours · 1 use left' })
       .waitFor();
     await screenshot(page, 'invite-created');
+    await alice.context.grantPermissions(['clipboard-read', 'clipboard-write']);
+    await dialog.getByRole('button', { name: 'Copy' }).click();
+    await dialog.getByRole('button', { name: 'Copied' }).waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(link);
     await dialog.getByRole('button', { name: 'Done' }).click();
     await dialog.waitFor({ state: 'detached' });
 
