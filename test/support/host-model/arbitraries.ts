@@ -21,7 +21,24 @@ import {
   SendAndDrop,
   Typing,
 } from './commands.ts';
-import { JOINED, LIMITS, MAX_MESSAGE_BYTES, NICK_POOL, ROOMS, UNKNOWN_ROOM } from './model.ts';
+import {
+  CreateInvite,
+  Part,
+  Redeem,
+  Remove,
+  RevokeInvite,
+  SetRole,
+  Unban,
+} from './membership-commands.ts';
+import {
+  ALL_ROOMS,
+  FIRST_NICKS,
+  JOINED,
+  LIMITS,
+  MAX_MESSAGE_BYTES,
+  NICK_POOL,
+  UNKNOWN_ROOM,
+} from './model.ts';
 
 /**
  * Characters that cost more once JSON-escaped than in UTF-8 (C0 and C1 controls, quotes,
@@ -81,7 +98,9 @@ export const messageText: fc.Arbitrary<string> = fc.oneof(
 );
 
 const pick = fc.nat({ max: 1000 });
-const room = fc.constantFrom(...ROOMS);
+const room = fc.constantFrom(...ALL_ROOMS);
+const role = fc.constantFrom('owner' as const, 'admin' as const, 'member' as const);
+const key = fc.nat({ max: FIRST_NICKS.length - 1 });
 const anyRoom = fc.oneof(
   { weight: 8, arbitrary: room },
   { weight: 1, arbitrary: fc.constant(UNKNOWN_ROOM) },
@@ -90,7 +109,7 @@ const anyRoom = fc.oneof(
 /** The commands, weighted: mostly sends and joins, now and then something rude. */
 export function hostCommands(maxCommands: number): fc.Arbitrary<Iterable<HostCommand>> {
   const connect = fc
-    .tuple(pick, fc.subarray([...ROOMS]))
+    .tuple(pick, fc.subarray([...ALL_ROOMS]))
     .map(([p, rooms]) => new Connect(p, rooms));
   const join = fc.tuple(pick, anyRoom).map(([p, r]) => new Join(p, r));
   const sendRoom = fc.oneof(
@@ -177,6 +196,38 @@ export function hostCommands(maxCommands: number): fc.Arbitrary<Iterable<HostCom
     weighted(
       3,
       fc.integer({ min: 50, max: 700 }).map((ms) => new Pause(ms)),
+    ),
+    // Membership of the private room: invites made, redeemed (or guessed), revoked; people
+    // removed, banned, unbanned, promoted and demoted, and parting.
+    weighted(
+      6,
+      fc.tuple(pick, pick).map(([p, w]) => new Redeem(p, w)),
+    ),
+    weighted(
+      3,
+      fc
+        .tuple(pick, role, fc.constantFrom(1, 2, null))
+        .map(([p, r, uses]) => new CreateInvite(p, r, uses)),
+    ),
+    weighted(
+      1,
+      fc.tuple(pick, pick).map(([p, w]) => new RevokeInvite(p, w)),
+    ),
+    weighted(
+      3,
+      fc.tuple(pick, key, fc.boolean()).map(([p, k, ban]) => new Remove(p, k, ban)),
+    ),
+    weighted(
+      1,
+      fc.tuple(pick, key).map(([p, k]) => new Unban(p, k)),
+    ),
+    weighted(
+      1,
+      pick.map((p) => new Part(p)),
+    ),
+    weighted(
+      2,
+      fc.tuple(pick, key, role).map(([p, k, r]) => new SetRole(p, k, r)),
     ),
     // A restart costs a second or so: about one in a hundred steps.
     weighted(

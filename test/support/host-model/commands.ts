@@ -10,9 +10,9 @@ import {
   JOINED,
   LIMITS,
   MAX_MESSAGE_BYTES,
+  PRIVATE_ROOM,
   ROOMS,
   SLOT_KEYS,
-  UNKNOWN_ROOM,
   describeText,
   messageKey,
   sendVerdict,
@@ -26,7 +26,7 @@ import {
  */
 export type HostCommand = fc.AsyncCommand<HostModel, HostWorld>;
 
-abstract class Step implements HostCommand {
+export abstract class Step implements HostCommand {
   abstract readonly kind: string;
   abstract check(model: Readonly<HostModel>): boolean;
   protected abstract act(model: HostModel, world: HostWorld): Promise<void>;
@@ -36,12 +36,13 @@ abstract class Step implements HostCommand {
     world.steps++;
     world.count(this.kind);
     world.assertHostAlive();
+    world.syncInvites(model);
     await this.act(model, world);
     await world.settle(model);
   }
 }
 
-function choose<T>(items: readonly T[], pick: number): T {
+export function choose<T>(items: readonly T[], pick: number): T {
   const item = items[pick % items.length];
   if (item === undefined) throw new Error('nothing to choose from');
   return item;
@@ -60,13 +61,13 @@ async function request(
   return answer;
 }
 
-function describe(answer: Answer): string {
+export function describe(answer: Answer): string {
   if (answer.kind === 'closed') return `close ${answer.info.code} (${answer.info.reason})`;
   const m = answer.message;
   return m.t === 'error' ? `error ${m.code} "${m.message}"` : JSON.stringify(m).slice(0, 200);
 }
 
-const errorCode = (answer: Answer): string | undefined =>
+export const errorCode = (answer: Answer): string | undefined =>
   answer.kind === 'message' && answer.message.t === 'error' ? answer.message.code : undefined;
 
 /** The host ended this connection as the model allows: the model forgets it. */
@@ -78,7 +79,7 @@ function closed(model: HostModel, world: HostWorld, conn: ConnState, departs: st
 }
 
 /** A budget the host may apply to any request (docs/protocol.md §10): refused, nothing changes. */
-function rateLimited(world: HostWorld, answer: Answer, what: string): boolean {
+export function rateLimited(world: HostWorld, answer: Answer, what: string): boolean {
   if (errorCode(answer) !== 'rate-limited') return false;
   world.count(`${what} rate-limited`);
   return true;
@@ -120,6 +121,7 @@ export class Connect extends Step {
       strikes: 0,
     };
     model.nickOwners.set(foldNick(nick), key);
+    model.known.add(key);
     const state = model.keys[key];
     if (state) state.nick = nick;
     const conn = model.slots[slot];
@@ -211,9 +213,9 @@ async function joinRoom(
     { t: 'join', room: room },
     (m) => m.t === 'synced' && m.room === room,
   );
-  if (room === UNKNOWN_ROOM) {
+  if (!model.visible(conn.key, room)) {
     if (errorCode(answer) !== 'unknown-room') {
-      world.fail(`${t.label} joined "${room}", which does not exist: ${describe(answer)}`);
+      world.fail(`${t.label} joined "${room}", which it may not see: ${describe(answer)}`);
     }
     return;
   }
@@ -242,6 +244,12 @@ async function joinRoom(
     world.fail(`${t.label} got "synced" for "${room}" without "joined"`);
   }
   conn.rooms.add(room);
+  if (room !== PRIVATE_ROOM) model.openMembers.add(`${conn.key}/${room}`);
+}
+
+/** How the host refuses a request about a room the connection is not in. */
+function notInCode(model: HostModel, conn: ConnState, room: string): string {
+  return model.visible(conn.key, room) ? 'not-in-room' : 'unknown-room';
 }
 
 export class Join extends Step {
@@ -285,7 +293,7 @@ export class Leave extends Step {
       (m) => m.t === 'left' && m.room === this.room,
     );
     if (!conn.rooms.has(this.room)) {
-      if (errorCode(answer) !== 'not-in-room') {
+      if (errorCode(answer) !== notInCode(model, conn, this.room)) {
         world.fail(`${t.label} left "${this.room}" without being in it: ${describe(answer)}`);
       }
       return;
@@ -369,7 +377,10 @@ async function sendMessage(
   if (!conn.rooms.has(message.room)) {
     // Not stored; a malformed one may be refused for that first.
     const code = errorCode(answer);
-    if (code !== 'not-in-room' && !(verdict.malformed && code === 'bad-request')) {
+    if (
+      code !== notInCode(model, conn, message.room) &&
+      !(verdict.malformed && code === 'bad-request')
+    ) {
       world.fail(`${what} while not in it: ${describe(answer)}`);
     }
     model.refused.add(mk);
@@ -734,7 +745,7 @@ export class History extends Step {
       (m) => m.t === 'history-end' && m.room === this.room,
     );
     if (!conn.rooms.has(this.room)) {
-      if (errorCode(answer) !== 'not-in-room') {
+      if (errorCode(answer) !== notInCode(model, conn, this.room)) {
         world.fail(`${t.label} read "${this.room}"'s history while not in it: ${describe(answer)}`);
       }
       return;

@@ -16,6 +16,8 @@ import {
   FIRST_NICKS,
   type HostModel,
   MODEL_LIMITS,
+  PRIVATE_ROOM,
+  type Role,
   SLOT_KEYS,
   messageKey,
   wellFormed,
@@ -43,6 +45,11 @@ export interface Tracked {
   readonly views: Map<string, Map<string, string>>;
   /** Live (not history) `msg` received, per model message key. */
   readonly live: Map<string, number>;
+  /**
+   * Where this connection got a `room` about PRIVATE_ROOM since its last `removed`: the key
+   * must be a member by the end of the step, or the room was shown to a non-member.
+   */
+  roomInfoAt: number | undefined;
   /** Indexes of `error` messages a command expected. */
   readonly claimed: Set<number>;
 }
@@ -81,6 +88,9 @@ export class HostWorld {
   /** Message key → the connection whose send was acknowledged (it must not get the msg back). */
   readonly ackedBy = new Map<string, Tracked>();
   readonly stats = new Map<string, number>();
+  /** PRIVATE_ROOM's invites the host printed at its starts, oldest first. */
+  readonly startInvites: { readonly role: Role; readonly token: string }[] = [];
+  #invitesHanded = 0;
   steps = 0;
   #newRows: StatementSync | undefined;
   #count: StatementSync | undefined;
@@ -95,7 +105,23 @@ export class HostWorld {
     this.dataDir = dataDir;
     this.stderr = stderr;
     this.#host = host;
+    this.startInvites.push(...host.invites);
     this.#openHistory();
+  }
+
+  /** What the operator hands out: the invites printed at the starts so far, to the model. */
+  syncInvites(model: HostModel): void {
+    for (; this.#invitesHanded < this.startInvites.length; this.#invitesHanded++) {
+      const invite = this.startInvites[this.#invitesHanded];
+      if (!invite) continue;
+      model.invites.push({
+        token: invite.token,
+        role: invite.role,
+        // The owner invite is for one person; the member invite for anyone, always.
+        usesLeft: invite.role === 'owner' ? 1 : null,
+        revoked: false,
+      });
+    }
   }
 
   get child(): ChildProcessWithoutNullStreams {
@@ -140,6 +166,7 @@ export class HostWorld {
     this.#db?.close();
     const key = this.hostKey;
     this.#host = await spawnHost(this.dataDir, this.stderr);
+    this.startInvites.push(...this.#host.invites);
     if (encodeBase64Url(this.hostKey) !== encodeBase64Url(key)) {
       this.fail('the host came back with another key');
     }
@@ -211,6 +238,7 @@ export class HostWorld {
       views: new Map(),
       live: new Map(),
       claimed: new Set(),
+      roomInfoAt: undefined,
     };
     this.slots[slot] = tracked;
     return tracked;
@@ -408,10 +436,47 @@ export class HostWorld {
           if (!this.rows.get(m.seq)?.event) {
             this.fail(`${t.label} received event seq ${m.seq}, which history does not hold`);
           }
+          // One removed, banned or parted leaves without presence: the event says it.
+          const gone =
+            m.action === 'removed' || m.action === 'banned'
+              ? m.target
+              : m.action === 'left'
+                ? m.actor
+                : undefined;
+          if (gone) t.views.get(m.room)?.delete(gone.key);
           break;
         }
-        case 'rooms':
+        case 'rooms': {
+          const listed = m.rooms.find((r) => r.room === PRIVATE_ROOM);
+          const role = model.roles.get(t.key);
+          if (listed && (!role || listed.role !== role)) {
+            this.fail(
+              `${t.label}'s room list shows "${PRIVATE_ROOM}" with role ${listed.role}; ` +
+                `the model says ${role ?? 'no member: it must not be listed'}`,
+            );
+          }
+          if (!listed && role) {
+            this.fail(`${t.label}'s room list lacks "${PRIVATE_ROOM}", where k${t.key} is ${role}`);
+          }
+          break;
+        }
         case 'room':
+          if (m.info.room === PRIVATE_ROOM) t.roomInfoAt ??= t.cursor;
+          break;
+        case 'removed': {
+          if (m.room !== PRIVATE_ROOM) this.fail(`${t.label} was removed from "${m.room}"`);
+          if (model.roles.has(t.key)) {
+            this.fail(`${t.label} got "removed" (${m.reason}) from "${m.room}", still a member`);
+          }
+          t.rooms.delete(m.room);
+          t.views.delete(m.room);
+          t.roomInfoAt = undefined;
+          break;
+        }
+        case 'redeemed':
+        case 'invite':
+        case 'invites':
+        case 'done':
           break;
         case 'synced':
         case 'history-end':
@@ -490,6 +555,11 @@ export class HostWorld {
           break;
       }
     }
+    if (t.roomInfoAt !== undefined && !model.roles.has(t.key)) {
+      this.fail(
+        `${t.label} was told about "${PRIVATE_ROOM}" (item ${t.roomInfoAt}); k${t.key} is no member`,
+      );
+    }
   }
 
   #memberMismatch(model: HostModel): string | undefined {
@@ -520,6 +590,8 @@ interface HostProcess {
   readonly child: ChildProcessWithoutNullStreams;
   readonly port: number;
   readonly hostKey: Uint8Array;
+  /** PRIVATE_ROOM's invites printed at this start. */
+  readonly invites: readonly { readonly role: Role; readonly token: string }[];
 }
 
 /** Starts host-process.ts on the folder and waits for its port and key. */
@@ -556,7 +628,13 @@ async function spawnHost(dataDir: string, stderr: string[]): Promise<HostProcess
         clearInterval(poll);
         clearTimeout(timer);
         const hostKey = decodeBase64Url(key.slice(4));
-        if (hostKey) resolve({ child, port: Number(port.slice(10)), hostKey });
+        const invites = stdout.flatMap((line) => {
+          const [word, , role, link] = line.split(' ');
+          const token = /[?&]invite=([A-Za-z0-9_-]{24})/.exec(link ?? '')?.[1];
+          if (word !== 'invite' || !token) return [];
+          return [{ role: role as Role, token }];
+        });
+        if (hostKey) resolve({ child, port: Number(port.slice(10)), hostKey, invites });
         else reject(new Error(`the host printed an unreadable key: ${key}`));
       }
     }, 20);

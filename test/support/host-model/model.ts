@@ -9,8 +9,14 @@ import { encodeMessage, utf8Length } from '../../../src-main/protocol/wire/codec
  * happened (connections, received messages, the database) lives in HostWorld.
  */
 
-/** The longest room name the protocol allows is one of them: it counts in every `msg`'s size. */
+/**
+ * The open rooms: any key may join them (and becomes a member). The longest room name the
+ * protocol allows is one of them: it counts in every `msg`'s size.
+ */
 export const ROOMS = ['lobby', 'dev', `long-${'r'.repeat(59)}`] as const;
+/** A private room: only its members see it; to anyone else it does not exist. */
+export const PRIVATE_ROOM = 'vault';
+export const ALL_ROOMS = [...ROOMS, PRIVATE_ROOM] as const;
 /** Stands for "one of the rooms the connection is in" in a generated command. */
 export const JOINED = '(joined)';
 /** A well-formed room name the host does not have: `unknown-room`. */
@@ -90,6 +96,29 @@ export interface AckedMessage {
   readonly seq: number;
 }
 
+export type Role = 'owner' | 'admin' | 'member';
+export const RANK: Readonly<Record<Role, number>> = { owner: 3, admin: 2, member: 1 };
+export const rank = (role: Role | undefined): number => (role ? RANK[role] : 0);
+
+/** An invite to PRIVATE_ROOM the model knows the token of: printed at a start, or made. */
+export interface ModelInvite {
+  readonly token: string;
+  /** Known for invites made over the wire (the answer says); a start invite's is not shown. */
+  readonly id?: string;
+  readonly role: Role;
+  /** null: no limit. */
+  usesLeft: number | null;
+  revoked: boolean;
+}
+
+/** What redeeming a token should come to (docs/protocol.md §11.2: the order of the checks). */
+export type RedeemExpectation =
+  | { readonly ok: true; readonly role: Role; readonly invite?: ModelInvite }
+  | {
+      readonly ok: false;
+      readonly code: 'invite-unknown' | 'invite-revoked' | 'invite-used-up' | 'banned';
+    };
+
 export class HostModel {
   readonly keys: KeyState[] = FIRST_NICKS.map((nick, index) => ({ index, nick, outbox: [] }));
   readonly slots: (ConnState | undefined)[] = SLOT_KEYS.map(() => undefined);
@@ -103,6 +132,19 @@ export class HostModel {
   readonly refused = new Set<string>();
   /** Keys that sent `typing` to a room: only those may show up as typing there. */
   readonly typers = new Set<string>();
+  /** PRIVATE_ROOM's members and their roles. */
+  readonly roles = new Map<number, Role>();
+  /** Keys banned from PRIVATE_ROOM. */
+  readonly bans = new Set<number>();
+  readonly invites: ModelInvite[] = [];
+  /** `key/room`: keys that joined an open room, which made them members of it. */
+  readonly openMembers = new Set<string>();
+  /** Keys the host has welcomed at least once: it knows them (a pre-emptive ban needs that). */
+  readonly known = new Set<number>();
+  /** When each failed redemption happened, and whose: the guessing budgets (§10). */
+  readonly redeemFailures: { readonly key: number; readonly at: number }[] = [];
+  /** When each membership request was made, and whose: the `manage` budget (§10). */
+  readonly manageRequests: { readonly key: number; readonly at: number }[] = [];
   #generation = 0;
   #ids = 0;
 
@@ -133,6 +175,41 @@ export class HostModel {
       if (conn.rooms.has(room) && !members.has(conn.key)) members.set(conn.key, conn.nick);
     }
     return members;
+  }
+
+  /** Whether the key may see the room: an open room, or a private one it is a member of. */
+  visible(key: number, room: string): boolean {
+    if ((ROOMS as readonly string[]).includes(room)) return true;
+    return room === PRIVATE_ROOM && this.roles.has(key);
+  }
+
+  owners(): number {
+    return [...this.roles.values()].filter((role) => role === 'owner').length;
+  }
+
+  redeemOutcome(key: number, token: string): RedeemExpectation {
+    const invite = this.invites.find((i) => i.token === token);
+    if (!invite) return { ok: false, code: 'invite-unknown' };
+    const role = this.roles.get(key);
+    // A member redeeming again spends nothing, whatever became of the invite.
+    if (role && rank(role) >= rank(invite.role)) return { ok: true, role };
+    if (invite.revoked) return { ok: false, code: 'invite-revoked' };
+    if (invite.usesLeft === 0) return { ok: false, code: 'invite-used-up' };
+    if (this.bans.has(key)) return { ok: false, code: 'banned' };
+    return { ok: true, role: invite.role, invite };
+  }
+
+  /**
+   * Whether a redemption by this key may meet an empty guessing budget (5 failures per key, 10
+   * per address, refilled within a minute): loosely, enough failures and a recent one.
+   */
+  mayBeOutOfGuesses(key: number, now: number): boolean {
+    const recent = this.redeemFailures.filter((f) => now - f.at < 60_000);
+    const mine = this.redeemFailures.filter((f) => f.key === key);
+    return (
+      (mine.length >= 5 && recent.some((f) => f.key === key)) ||
+      (this.redeemFailures.length >= 10 && recent.length > 0)
+    );
   }
 
   ownerOf(nick: string): number | undefined {

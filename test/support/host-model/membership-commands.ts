@@ -1,0 +1,448 @@
+import type { HostMessage } from '../../../src-main/protocol/wire/messages.ts';
+import { Step, choose, describe } from './commands.ts';
+import type { HostWorld, Tracked } from './host-world.ts';
+import type { Answer } from './model-connection.ts';
+import {
+  type ConnState,
+  FIRST_NICKS,
+  type HostModel,
+  PRIVATE_ROOM,
+  type Role,
+  rank,
+} from './model.ts';
+
+/**
+ * The membership commands of the host model test, all about PRIVATE_ROOM: redeeming invites
+ * (the operator's, ones members made, used up, revoked, guessed), making and revoking invites,
+ * removing, banning, unbanning, parting, and changing roles. Each predicts its one answer from
+ * the model (docs/protocol.md §11.2); HostWorld.settle then checks that nothing of the room
+ * reached a connection outside it (and that `removed` reached every connection of the key).
+ */
+
+let nextRid = 1;
+
+/** Sends a membership request and waits for the one answer with its rid, or the close. */
+async function ask(t: Tracked, body: object): Promise<Answer> {
+  const rid = nextRid++;
+  const from = t.conn.received.length;
+  t.conn.send({ ...body, rid });
+  const answer = await t.conn.answer(
+    from,
+    (m) => 'rid' in m && (m as { rid?: number }).rid === rid,
+  );
+  if (answer.kind === 'message' && answer.message.t === 'error') t.claimed.add(answer.index);
+  return answer;
+}
+
+/** The host's answer, or the failure that it ended the connection instead. */
+async function answered(world: HostWorld, t: Tracked, answer: Answer, what: string) {
+  if (answer.kind === 'closed') {
+    await world.settleHostExit();
+    world.fail(`${t.label} ${what}: the host closed the connection: ${describe(answer)}`);
+  }
+  return answer.message;
+}
+
+/** A membership request may meet the key's `manage` budget: refused, nothing changes. */
+function manageLimited(model: HostModel, world: HostWorld, conn: ConnState, m: HostMessage) {
+  const now = Date.now();
+  model.manageRequests.push({ key: conn.key, at: now });
+  if (m.t !== 'error' || m.code !== 'rate-limited') return false;
+  const recent = model.manageRequests.filter((r) => r.key === conn.key && now - r.at < 60_000);
+  if (recent.length < 30) {
+    world.fail(`k${conn.key} was refused rate-limited after ${recent.length} requests in a minute`);
+  }
+  world.count('membership rate-limited');
+  return true;
+}
+
+function expectCode(world: HostWorld, t: Tracked, m: HostMessage, want: string, what: string) {
+  if (m.t !== 'error' || m.code !== want) {
+    world.fail(`${t.label} ${what}: expected ${want}, got ${JSON.stringify(m).slice(0, 200)}`);
+  }
+  world.count(`${what.split(' ')[0]} refused: ${want}`);
+}
+
+/**
+ * The key stopped being a member: every connection of it must get `removed` (it leaves the
+ * room at once); the model forgets the room for them. `from` is where each connection stood
+ * before the request.
+ */
+async function expectRemoved(
+  model: HostModel,
+  world: HostWorld,
+  key: number,
+  from: ReadonlyMap<ConnState, number>,
+  reason: 'removed' | 'banned' | 'parted',
+  by: number | undefined,
+): Promise<void> {
+  for (const conn of model.connectionsOf(key)) {
+    const t = world.tracked(conn);
+    const answer = await t.conn.answer(
+      from.get(conn) ?? 0,
+      (m) => m.t === 'removed' && m.room === PRIVATE_ROOM,
+    );
+    if (answer.kind === 'closed' || answer.message.t !== 'removed') {
+      await world.settleHostExit();
+      world.fail(`${t.label} was ${reason} and got ${describe(answer)}, not "removed"`);
+    }
+    const removed = answer.message;
+    if (removed.reason !== reason || (by !== undefined && removed.by?.key !== world.keyTexts[by])) {
+      world.fail(`${t.label} was ${reason} by k${by}; told ${JSON.stringify(removed)}`);
+    }
+    conn.rooms.delete(PRIVATE_ROOM);
+  }
+}
+
+/**
+ * Who makes a request: mostly a connection of a member (refusals of strangers are common
+ * enough), now and then anyone.
+ */
+function actor(model: HostModel, pick: number): ConnState {
+  const members = model.open().filter((c) => model.roles.has(c.key));
+  return members.length > 0 && pick % 4 !== 0
+    ? choose(members, pick >> 2)
+    : choose(model.open(), pick);
+}
+
+function positions(model: HostModel, world: HostWorld, key: number): Map<ConnState, number> {
+  return new Map(
+    model.connectionsOf(key).map((conn) => [conn, world.tracked(conn).conn.received.length]),
+  );
+}
+
+// ── invites ─────────────────────────────────────────────────────────────────────────────
+
+/** A token nobody issued, of the right form: what a guesser sends. */
+const guess = (n: number) => `guess${String(n).padStart(19, '0')}`;
+
+export class Redeem extends Step {
+  readonly kind = 'redeem';
+  readonly pick: number;
+  readonly which: number;
+  constructor(pick: number, which: number) {
+    super();
+    this.pick = pick;
+    this.which = which;
+  }
+  check(model: Readonly<HostModel>): boolean {
+    return model.open().length > 0;
+  }
+  async act(model: HostModel, world: HostWorld): Promise<void> {
+    const conn = choose(model.open(), this.pick);
+    const t = world.tracked(conn);
+    // One choice in eight is a guess; the others are tokens the model has seen.
+    const known = model.invites;
+    const token =
+      known.length === 0 || this.which % 8 === 7
+        ? guess(this.which)
+        : choose(known, this.which).token;
+    const expected = model.redeemOutcome(conn.key, token);
+    const from = positions(model, world, conn.key);
+    const m = await answered(world, t, await ask(t, { t: 'redeem', token }), 'redeemed');
+    const now = Date.now();
+    if (m.t === 'error' && m.code === 'rate-limited') {
+      if (!model.mayBeOutOfGuesses(conn.key, now) && !manageLimited(model, world, conn, m)) {
+        world.fail(`${t.label} redeemed and was refused rate-limited without guessing`);
+      }
+      world.count('redeem rate-limited');
+      return;
+    }
+    model.manageRequests.push({ key: conn.key, at: now });
+    if (!expected.ok) {
+      expectCode(world, t, m, expected.code, 'redeem');
+      const ref = m.t === 'error' ? m.ref : undefined;
+      if (ref !== (expected.code === 'invite-unknown' ? undefined : PRIVATE_ROOM)) {
+        world.fail(`${t.label} redeem refused ${expected.code} about "${ref}"`);
+      }
+      model.redeemFailures.push({ key: conn.key, at: now });
+      return;
+    }
+    if (m.t !== 'redeemed' || m.room !== PRIVATE_ROOM || m.role !== expected.role) {
+      world.fail(
+        `${t.label} redeemed for ${expected.role}: got ${JSON.stringify(m).slice(0, 200)}`,
+      );
+    }
+    world.count(expected.invite ? 'redeem admitted' : 'redeem again');
+    if (expected.invite && expected.invite.usesLeft !== null) expected.invite.usesLeft--;
+    model.roles.set(conn.key, expected.role);
+    // Every connection of the key hears of the room (before anything else of it).
+    for (const c of model.connectionsOf(conn.key)) {
+      if (!expected.invite) break; // a member redeeming again: nothing changed
+      const each = world.tracked(c);
+      const info = await each.conn.answer(
+        from.get(c) ?? 0,
+        (x) => x.t === 'room' && x.info.room === PRIVATE_ROOM,
+      );
+      if (info.kind !== 'message' || info.message.t !== 'room') {
+        world.fail(`${each.label}'s key was admitted, and it was not told: ${describe(info)}`);
+      }
+      if (info.message.info.role !== expected.role) {
+        world.fail(`${each.label} was told role ${info.message.info.role}, not ${expected.role}`);
+      }
+    }
+  }
+  toString(): string {
+    return `redeem(${this.pick},${this.which})`;
+  }
+}
+
+/** What the key may do with invites of PRIVATE_ROOM, as the host must answer. */
+function inviteVerdict(model: HostModel, key: number, role?: Role): string | undefined {
+  const own = model.roles.get(key);
+  if (!own) return 'unknown-room';
+  if (rank(own) < rank('admin')) return 'forbidden';
+  if (role && rank(role) > rank(own)) return 'forbidden';
+  return undefined;
+}
+
+export class CreateInvite extends Step {
+  readonly kind = 'invite-create';
+  readonly pick: number;
+  readonly role: Role;
+  readonly uses: number | null;
+  constructor(pick: number, role: Role, uses: number | null) {
+    super();
+    this.pick = pick;
+    this.role = role;
+    this.uses = uses;
+  }
+  check(model: Readonly<HostModel>): boolean {
+    return model.open().length > 0;
+  }
+  async act(model: HostModel, world: HostWorld): Promise<void> {
+    const conn = actor(model, this.pick);
+    const t = world.tracked(conn);
+    const body = {
+      t: 'invite-create',
+      room: PRIVATE_ROOM,
+      role: this.role,
+      uses: this.uses,
+      expiresInMs: null,
+    };
+    const m = await answered(world, t, await ask(t, body), 'made an invite');
+    if (manageLimited(model, world, conn, m)) return;
+    const refusal = inviteVerdict(model, conn.key, this.role);
+    if (refusal) return expectCode(world, t, m, refusal, 'invite-create');
+    if (
+      m.t !== 'invite' ||
+      m.invite.room !== PRIVATE_ROOM ||
+      m.invite.role !== this.role ||
+      m.invite.usesLeft !== this.uses
+    ) {
+      world.fail(`${t.label} made a ${this.role} invite: got ${JSON.stringify(m).slice(0, 200)}`);
+    }
+    world.count('invite-create done');
+    model.invites.push({
+      token: m.token,
+      id: m.invite.id,
+      role: this.role,
+      usesLeft: this.uses,
+      revoked: false,
+    });
+  }
+  toString(): string {
+    return `createInvite(${this.pick},${this.role},${this.uses})`;
+  }
+}
+
+export class RevokeInvite extends Step {
+  readonly kind = 'invite-revoke';
+  readonly pick: number;
+  readonly which: number;
+  constructor(pick: number, which: number) {
+    super();
+    this.pick = pick;
+    this.which = which;
+  }
+  check(model: Readonly<HostModel>): boolean {
+    return model.open().length > 0;
+  }
+  async act(model: HostModel, world: HostWorld): Promise<void> {
+    const conn = actor(model, this.pick);
+    const t = world.tracked(conn);
+    const made = model.invites.filter((i) => i.id !== undefined);
+    const invite = made.length > 0 && this.which % 4 !== 3 ? choose(made, this.which) : undefined;
+    const id = invite?.id ?? 'noSuchInvite';
+    const m = await answered(
+      world,
+      t,
+      await ask(t, { t: 'invite-revoke', room: PRIVATE_ROOM, id }),
+      'revoked an invite',
+    );
+    if (manageLimited(model, world, conn, m)) return;
+    const refusal =
+      inviteVerdict(model, conn.key) ?? (!invite || invite.revoked ? 'invite-unknown' : undefined);
+    if (refusal) return expectCode(world, t, m, refusal, 'invite-revoke');
+    if (m.t !== 'done') world.fail(`${t.label} revoked an invite: ${JSON.stringify(m)}`);
+    world.count('invite-revoke done');
+    if (invite) invite.revoked = true;
+  }
+  toString(): string {
+    return `revokeInvite(${this.pick},${this.which})`;
+  }
+}
+
+// ── members ─────────────────────────────────────────────────────────────────────────────
+
+export class Remove extends Step {
+  readonly kind = 'remove';
+  readonly pick: number;
+  readonly target: number;
+  readonly ban: boolean;
+  constructor(pick: number, target: number, ban: boolean) {
+    super();
+    this.pick = pick;
+    this.target = target % FIRST_NICKS.length;
+    this.ban = ban;
+  }
+  check(model: Readonly<HostModel>): boolean {
+    return model.open().length > 0;
+  }
+  #verdict(model: HostModel, key: number): string | undefined {
+    const actor = model.roles.get(key);
+    if (!actor) return 'unknown-room';
+    if (rank(actor) < rank('admin')) return 'forbidden';
+    if (this.target === key) return 'forbidden';
+    const target = model.roles.get(this.target);
+    if (!target) return this.ban && model.known.has(this.target) ? undefined : 'not-member';
+    if (rank(target) >= rank(actor)) return 'forbidden';
+    return undefined;
+  }
+  async act(model: HostModel, world: HostWorld): Promise<void> {
+    const conn = actor(model, this.pick);
+    const t = world.tracked(conn);
+    const from = positions(model, world, this.target);
+    const body = {
+      t: 'remove',
+      room: PRIVATE_ROOM,
+      key: world.keyTexts[this.target],
+      ban: this.ban,
+    };
+    const what = this.ban ? 'banned' : 'removed';
+    const m = await answered(world, t, await ask(t, body), `${what} k${this.target}`);
+    if (manageLimited(model, world, conn, m)) return;
+    const refusal = this.#verdict(model, conn.key);
+    if (refusal) return expectCode(world, t, m, refusal, `remove k${this.target}`);
+    if (m.t !== 'done') world.fail(`${t.label} ${what} k${this.target}: ${JSON.stringify(m)}`);
+    world.count(`remove done${this.ban ? ' (ban)' : ''}`);
+    if (this.ban) model.bans.add(this.target);
+    if (!model.roles.delete(this.target)) return; // a ban ahead: nobody to remove
+    await expectRemoved(model, world, this.target, from, what, conn.key);
+  }
+  toString(): string {
+    return `remove(${this.pick},k${this.target},${this.ban ? 'ban' : 'no ban'})`;
+  }
+}
+
+export class Unban extends Step {
+  readonly kind = 'unban';
+  readonly pick: number;
+  readonly target: number;
+  constructor(pick: number, target: number) {
+    super();
+    this.pick = pick;
+    this.target = target % FIRST_NICKS.length;
+  }
+  check(model: Readonly<HostModel>): boolean {
+    return model.open().length > 0;
+  }
+  async act(model: HostModel, world: HostWorld): Promise<void> {
+    const conn = actor(model, this.pick);
+    const t = world.tracked(conn);
+    const body = { t: 'unban', room: PRIVATE_ROOM, key: world.keyTexts[this.target] };
+    const m = await answered(world, t, await ask(t, body), `unbanned k${this.target}`);
+    if (manageLimited(model, world, conn, m)) return;
+    const refusal = inviteVerdict(model, conn.key); // the same rule: admins and owners
+    if (refusal) return expectCode(world, t, m, refusal, 'unban');
+    if (m.t !== 'done') world.fail(`${t.label} unbanned k${this.target}: ${JSON.stringify(m)}`);
+    world.count('unban done');
+    model.bans.delete(this.target);
+  }
+  toString(): string {
+    return `unban(${this.pick},k${this.target})`;
+  }
+}
+
+export class Part extends Step {
+  readonly kind = 'part';
+  readonly pick: number;
+  constructor(pick: number) {
+    super();
+    this.pick = pick;
+  }
+  check(model: Readonly<HostModel>): boolean {
+    return model.open().length > 0;
+  }
+  async act(model: HostModel, world: HostWorld): Promise<void> {
+    const conn = actor(model, this.pick);
+    const t = world.tracked(conn);
+    const from = positions(model, world, conn.key);
+    const m = await answered(world, t, await ask(t, { t: 'part', room: PRIVATE_ROOM }), 'parted');
+    if (manageLimited(model, world, conn, m)) return;
+    const role = model.roles.get(conn.key);
+    const refusal = !role
+      ? 'unknown-room'
+      : role === 'owner' && model.owners() <= 1 && model.roles.size > 1
+        ? 'forbidden'
+        : undefined;
+    if (refusal) return expectCode(world, t, m, refusal, 'part');
+    if (m.t !== 'done') world.fail(`${t.label} parted: ${JSON.stringify(m)}`);
+    world.count('part done');
+    model.roles.delete(conn.key);
+    await expectRemoved(model, world, conn.key, from, 'parted', undefined);
+  }
+  toString(): string {
+    return `part(${this.pick})`;
+  }
+}
+
+export class SetRole extends Step {
+  readonly kind = 'set-role';
+  readonly pick: number;
+  readonly target: number;
+  readonly role: Role;
+  constructor(pick: number, target: number, role: Role) {
+    super();
+    this.pick = pick;
+    this.target = target % FIRST_NICKS.length;
+    this.role = role;
+  }
+  check(model: Readonly<HostModel>): boolean {
+    return model.open().length > 0;
+  }
+  #verdict(model: HostModel, key: number): string | undefined {
+    const actor = model.roles.get(key);
+    if (!actor) return 'unknown-room';
+    const target = model.roles.get(this.target);
+    if (!target) return 'not-member';
+    if (this.target === key) {
+      if (rank(this.role) > rank(actor)) return 'forbidden';
+      if (actor === 'owner' && this.role !== 'owner' && model.owners() <= 1) return 'forbidden';
+      return undefined;
+    }
+    if (rank(target) >= rank(actor)) return 'forbidden';
+    if (rank(this.role) > rank(actor)) return 'forbidden';
+    return undefined;
+  }
+  async act(model: HostModel, world: HostWorld): Promise<void> {
+    const conn = actor(model, this.pick);
+    const t = world.tracked(conn);
+    const body = {
+      t: 'set-role',
+      room: PRIVATE_ROOM,
+      key: world.keyTexts[this.target],
+      role: this.role,
+    };
+    const m = await answered(world, t, await ask(t, body), `made k${this.target} ${this.role}`);
+    if (manageLimited(model, world, conn, m)) return;
+    const refusal = this.#verdict(model, conn.key);
+    if (refusal) return expectCode(world, t, m, refusal, 'set-role');
+    if (m.t !== 'done') world.fail(`${t.label} set k${this.target}'s role: ${JSON.stringify(m)}`);
+    world.count('set-role done');
+    model.roles.set(this.target, this.role);
+  }
+  toString(): string {
+    return `setRole(${this.pick},k${this.target},${this.role})`;
+  }
+}
