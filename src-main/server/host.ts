@@ -135,6 +135,8 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     // Every statement runs on the event loop: a lock held elsewhere must fail fast (the send
     // is refused with retryAfterMs and resent), not stall every connection for seconds.
     busyTimeoutMs: DATABASE_BUSY_TIMEOUT_MS,
+    // A damaged event row is left out of what clients get; the operator hears of it.
+    onSkippedRow: (seq, room) => log('warn', 'history-row-skipped', { seq, room }),
   });
   // Host info is sent before the host knows who connects, so it names open rooms only; it is
   // encoded again whenever a room is opened or closed.
