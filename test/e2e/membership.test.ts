@@ -1,7 +1,8 @@
 // Private rooms through a real host: the owner (with the invite the host printed at its first
 // start) makes a one-use invite in the dialog, Bob joins with it and sees the room; the owner
 // makes Bob an admin and messages him directly, then removes him, and Bob is told who removed
-// him; Carol, with the same one-use link, is told it is used up and what to do.
+// him; Carol, with the same one-use link, is told it is used up and what to do, and with a link
+// the owner revoked, that it was withdrawn.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Person,
@@ -142,6 +143,26 @@ describe('a private room', () => {
     expect(await page.getByRole('button', { name: 'lobby', exact: true }).count()).toBe(0);
     await notice.getByRole('button', { name: 'Use another link' }).click();
     await page.getByRole('heading', { name: 'Join a conversation' }).waitFor();
+  });
+
+  it('tells Carol a link the owner revoked was withdrawn', async () => {
+    const { page } = alice;
+    await page.getByRole('button', { name: 'lobby', exact: true }).click();
+    await page.getByRole('button', { name: 'Invite people' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Invite people to #lobby' });
+    await dialog.getByRole('button', { name: 'Create link' }).click();
+    const revoked = await dialog.getByRole('textbox', { name: 'Invite link' }).inputValue();
+    const live = dialog.getByRole('listitem').filter({ hasText: 'by alice' });
+    await expect.poll(() => live.count(), poll).toBe(1);
+    await live.getByRole('button', { name: /^Revoke/ }).click();
+    await expect.poll(() => live.count(), poll).toBe(0);
+    await dialog.getByRole('button', { name: 'Done' }).click();
+
+    await carol.page.getByRole('textbox', { name: 'Invite link' }).fill(revoked);
+    await carol.page.getByRole('button', { name: 'Connect', exact: true }).click();
+    const notice = carol.page.getByRole('alert', { name: 'This invite link was withdrawn' });
+    await notice.waitFor();
+    expect(await notice.textContent()).toContain('Ask the person who invited you for a new link.');
   });
 
   it('lets the owner create a room, which she then owns, and set its topic', async () => {
