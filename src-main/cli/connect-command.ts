@@ -148,6 +148,12 @@ class LineClient {
   #room: string;
   /** Input held from a `/join` until the host's room list is known (its first `rooms`). */
   #held: string[] | undefined;
+  /** Commands in flight that choose where the next lines go (/dm, /create): input waits. */
+  #holds = 0;
+  /** Membership commands waiting for the host: the end of input waits for their lines. */
+  #requests = 0;
+  /** Checks whether the end of input may finish now (set while it waits). */
+  #recheck: () => void = () => undefined;
   /** An exit code decided before the end (no such room), which the end reports as is. */
   #verdict: number | undefined;
   /** Where `/join` came from, to go back if the host has no such room. */
@@ -160,6 +166,8 @@ class LineClient {
   readonly #people = new KnownPeople();
   /** The invite was refused: a refused join of its room says so, not "no such room". */
   #inviteRefused = false;
+  /** The room the invite admitted this key to. */
+  #redeemedRoom: string | undefined;
   /** Rooms this key was removed from (or parted): lines for them cannot be sent. */
   readonly #removedRooms = new Set<string>();
   #question: ((answer: string | undefined) => void) | undefined;
@@ -279,16 +287,14 @@ class LineClient {
       if (before === undefined) this.#out(roomsLine(this.#now(), rooms));
       else {
         for (const info of rooms) {
-          if (info.role && !before.includes(info.room)) {
+          // The invite's room was announced by its own line.
+          if (info.role && !before.includes(info.room) && info.room !== this.#redeemedRoom) {
             this.#out(roomAddedLine(this.#now(), info));
           }
         }
       }
       for (const info of rooms) if (info.peer) this.#people.note(info.peer);
-      const held = this.#held ?? [];
-      this.#held = undefined;
-      for (const line of held) this.#line(session, line, true);
-      this.#resumeInput(session);
+      this.#releaseHeld(session);
     });
     session.on('roomEvent', (event) => {
       if (event.actor) this.#people.note(event.actor);
@@ -298,20 +304,17 @@ class LineClient {
     session.on('removed', (removed) => {
       this.#removedRooms.add(removed.room);
       this.#refused += removed.unsent.length;
+      // The current room stays current: lines for it are refused, never sent elsewhere.
       this.#out(removedLine(this.#now(), removed));
-      if (this.#room === removed.room) {
-        const next = session.rooms[0];
-        if (next !== undefined) {
-          this.#room = next;
-          this.#out(systemLine(this.#now(), 'talking here now', next));
-        }
-      }
     });
     session.on('inviteRefused', (refused) => {
       this.#inviteRefused = true;
       this.#out(inviteRefusedLine(this.#now(), refused));
     });
-    session.on('redeemed', ({ room, role }) => this.#out(redeemedLine(this.#now(), room, role)));
+    session.on('redeemed', ({ room, role }) => {
+      this.#redeemedRoom = room;
+      this.#out(redeemedLine(this.#now(), room, role));
+    });
     session.on('message', (message) => this.#out(chatLine(message)));
     session.on('presence', (presence) => this.#out(presenceLine(this.#now(), presence)));
     session.on('members', ({ room, members }) => {
@@ -363,9 +366,10 @@ class LineClient {
       if (this.#held.length >= MAX_WAITING_LINES) this.#pauseInput();
       return;
     }
-    if (/^\/join(\s|$)/.test(line) && this.#visibleRooms === undefined) {
+    if (asksTheHost(line) && this.#visibleRooms === undefined) {
       // Which rooms exist is known once connected: until then, hold this line and every
-      // later one, so none goes to a room that turns out not to exist.
+      // later one, so none goes to a room that turns out not to exist and no request is
+      // refused for being offline.
       this.#held = [line];
       return;
     }
@@ -392,6 +396,29 @@ class LineClient {
     if (session.pending.length >= MAX_WAITING_LINES) this.#pauseInput();
   }
 
+  /** Holds input until the returned release is called (once). */
+  #holdInput(session: ChatSession): () => void {
+    this.#holds++;
+    this.#held ??= [];
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#holds--;
+      this.#releaseHeld(session);
+    };
+  }
+
+  /** Reads the held input, once the room list is known and no command holds it. */
+  #releaseHeld(session: ChatSession): void {
+    if (!this.#held || this.#holds > 0 || this.#visibleRooms === undefined) return;
+    const held = this.#held;
+    this.#held = undefined;
+    for (const line of held) this.#line(session, line, true);
+    this.#resumeInput(session);
+    this.#recheck();
+  }
+
   #pauseInput(): void {
     if (this.#inputPaused) return;
     this.#inputPaused = true;
@@ -415,6 +442,14 @@ class LineClient {
       now: this.#now,
       out: (text: string) => this.#out(text),
       talkIn: (room: string) => this.#talkIn(room),
+      holdInput: () => this.#holdInput(session),
+      requestStarted: () => {
+        this.#requests++;
+        return () => {
+          this.#requests--;
+          this.#recheck();
+        };
+      },
     };
     // /topic keeps its text as typed, spaces and all.
     const text = line.trim().slice(command.length).trim();
@@ -535,6 +570,8 @@ class LineClient {
     if (this.#verdict !== undefined) return true;
     return (
       this.#everConnected &&
+      this.#holds === 0 &&
+      this.#requests === 0 &&
       this.#waiting(session).length === 0 &&
       session.rooms.every((room) => this.#synced.has(room) || this.#goneRooms.has(room))
     );
@@ -564,6 +601,7 @@ class LineClient {
       };
       const progress = setInterval(() => this.#progress(session), everyMs);
       this.#stopSettling = done;
+      this.#recheck = check;
       for (const event of events) session.on(event, check);
       idle = setTimeout(tick, idleMs);
       check();
@@ -680,6 +718,15 @@ class LineClient {
   #out(line: string): void {
     this.#io.stdout.write(`${line}\n`);
   }
+}
+
+/** Commands that need nothing from the host: they work before it is reached. */
+const LOCAL_COMMANDS = new Set(['/quit', '/help', '/nick']);
+
+/** A command the host answers, or about the host's rooms (a message line is not one). */
+function asksTheHost(line: string): boolean {
+  if (!line.startsWith('/') || line.startsWith('//')) return false;
+  return !LOCAL_COMMANDS.has(line.trim().split(/\s+/, 1)[0] ?? '');
 }
 
 function count(n: number, noun: string): string {

@@ -252,7 +252,12 @@ export function inviteRefusedLine(ms: number, refused: InviteRefused): string {
 }
 
 export function redeemedLine(ms: number, room: string, role: Role): string {
-  return systemLine(ms, `invite accepted: you are a ${role} of this room`, room);
+  return systemLine(ms, `invite accepted: you are ${roleText(role)} of this room`, room);
+}
+
+/** `an owner`, `an admin`, `a member`. */
+function roleText(role: Role): string {
+  return role === 'member' ? 'a member' : `an ${role}`;
 }
 
 /** `<room> (<role>[, open][, dm with <nick>])`, or `(open, not joined)` for an open room. */
@@ -275,7 +280,7 @@ export function roomAddedLine(ms: number, info: RoomInfo): string {
   const what =
     info.kind === 'dm'
       ? `direct messages with ${info.peer ? escapeText(info.peer.nick) : '?'}`
-      : `you are a ${info.role ?? 'member'} here now`;
+      : `you are ${roleText(info.role ?? 'member')} here now`;
   return systemLine(ms, `room ${what}`, info.room);
 }
 

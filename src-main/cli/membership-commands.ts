@@ -23,6 +23,10 @@ export interface CommandContext {
   out(line: string): void;
   /** Makes `room` the current room (after /create and /dm). */
   talkIn(room: string): void;
+  /** Holds the next input lines until the returned release is called. */
+  holdInput(): () => void;
+  /** A request went to the host; call the returned function once it is answered. */
+  requestStarted(): () => void;
 }
 
 export const MEMBERSHIP_HELP = [
@@ -58,12 +62,17 @@ export function runMembershipCommand(
   const { session, room } = ctx;
   const usage = (text: string) => ctx.out(systemLine(ctx.now(), `usage: ${text}`));
   /** `/verb NICK`: the request for NICK's key, or a line saying why there is none. */
-  const person = (verb: string, then: (key: string) => Promise<unknown>) => {
+  const person = (
+    verb: string,
+    then: (key: string) => Promise<unknown>,
+    after: () => void = () => undefined,
+  ) => {
     const [nick, ...extra] = args;
-    if (nick === undefined || extra.length > 0) return usage(`${verb} NICK`);
-    const key = ctx.people.keyOf(nick);
-    if (!key) return ctx.out(nobodyLine(ctx, nick));
-    settle(ctx, room, then(key));
+    const key = nick === undefined || extra.length > 0 ? undefined : ctx.people.keyOf(nick);
+    if (key) return settle(ctx, room, then(key), after);
+    after();
+    if (nick === undefined || extra.length > 0) usage(`${verb} NICK`);
+    else ctx.out(nobodyLine(ctx, nick));
   };
   switch (command) {
     case '/members':
@@ -156,16 +165,20 @@ export function runMembershipCommand(
         usage('/create ROOM (a-z, 0-9, . _ -)');
         return true;
       }
+      // The lines after /create go to the new room: they wait for the answer.
       settle(
         ctx,
         name,
         session.createRoom(name).then((info) => ctx.talkIn(info.room)),
+        ctx.holdInput(),
       );
       return true;
     }
-    case '/dm':
-      person('/dm', (key) => session.openDm(key).then((info) => ctx.talkIn(info.room)));
+    case '/dm': {
+      const release = ctx.holdInput();
+      person('/dm', (key) => session.openDm(key).then((info) => ctx.talkIn(info.room)), release);
       return true;
+    }
     default:
       return false;
   }
@@ -203,15 +216,30 @@ function inviteOptions(
   return options;
 }
 
-/** Reports a refusal as `error <code>: <message>`; what succeeds printed its own line. */
-function settle(ctx: CommandContext, room: string, request: Promise<unknown>): void {
-  request.catch((error: unknown) => {
-    if (error instanceof MembershipError || error instanceof ChatSessionError) {
-      ctx.out(systemLine(ctx.now(), `error ${error.code}: ${escapeText(error.message)}`, room));
-      return;
-    }
-    ctx.out(systemLine(ctx.now(), `error client-failed: ${escapeText(String(error))}`, room));
-  });
+/**
+ * Reports a refusal as `error <code>: <message>` (what succeeds printed its own line), then
+ * calls `after`.
+ */
+function settle(
+  ctx: CommandContext,
+  room: string,
+  request: Promise<unknown>,
+  after: () => void = () => undefined,
+): void {
+  const answered = ctx.requestStarted();
+  request
+    .catch((error: unknown) => {
+      const code =
+        error instanceof MembershipError || error instanceof ChatSessionError
+          ? error.code
+          : 'client-failed';
+      const message = error instanceof Error ? error.message : String(error);
+      ctx.out(systemLine(ctx.now(), `error ${code}: ${escapeText(message)}`, room));
+    })
+    .finally(() => {
+      answered();
+      after();
+    });
 }
 
 function nobodyLine(ctx: CommandContext, nick: string): string {

@@ -215,12 +215,13 @@ export class ChatSession extends MembershipApi {
     );
     this.#requests = new MembershipRequests(this.#deadlines, this.#requestTimeoutMs);
     this.#redeemer = new InviteRedeemer(options.inviteToken, {
-      redeem: async (token) => {
-        const { room, role } = await this.#requests.start({ t: 'redeem', token }, (message) =>
-          this.#write(message),
-        );
-        return { room, role };
-      },
+      redeem: (token, redeemed, failed) =>
+        this.#requests.send(
+          { t: 'redeem', token },
+          (message) => this.#write(message),
+          ({ room, role }) => redeemed({ room, role }),
+          failed,
+        ),
       later: (ms, action) => this.#later(ms, action),
       redeemed: (redeemed) => this.emit('redeemed', redeemed),
       refused: (refused) => this.emit('inviteRefused', refused),

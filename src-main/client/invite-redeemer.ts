@@ -1,11 +1,18 @@
 import { isValidRoomName } from '../../src-shared/identifiers.ts';
 import { MAX_RETRY_AFTER_MS } from './host-bounds.ts';
-import { MembershipError } from './membership-requests.ts';
+import type { MembershipError } from './membership-requests.ts';
 import type { InviteRefused, Redeemed } from './session-events.ts';
 
 export interface RedeemerHooks {
-  /** Sends `redeem` on the current connection and waits for its answer. */
-  readonly redeem: (token: string) => Promise<Redeemed>;
+  /**
+   * Sends `redeem` on the current connection; one of the callbacks is called as its answer is
+   * handled, so a refusal is reported before the host's next message (the join it refuses).
+   */
+  readonly redeem: (
+    token: string,
+    redeemed: (redeemed: Redeemed) => void,
+    failed: (error: MembershipError) => void,
+  ) => void;
   /** Runs `action` after `ms`, unless the connection ends first. */
   readonly later: (ms: number, action: () => void) => void;
   readonly redeemed: (redeemed: Redeemed) => void;
@@ -38,17 +45,17 @@ export class InviteRedeemer {
     const token = this.#token;
     if (token === undefined || this.#inFlight) return;
     this.#inFlight = true;
-    this.#hooks.redeem(token).then(
+    this.#hooks.redeem(
+      token,
       (redeemed) => {
         this.#inFlight = false;
         if (this.#token !== token) return;
         this.#token = undefined;
         this.#hooks.redeemed(redeemed);
       },
-      (error: unknown) => {
+      (error) => {
         this.#inFlight = false;
-        if (this.#token !== token || !(error instanceof MembershipError)) return;
-        this.#failed(error);
+        if (this.#token === token) this.#failed(error);
       },
     );
   }

@@ -101,27 +101,39 @@ export class MembershipRequests {
     request: R,
     write: (message: MembershipRequest) => boolean,
   ): Promise<AnswerOf<R['t']>> {
+    return new Promise((resolve, reject) => this.send(request, write, resolve, reject));
+  }
+
+  /**
+   * Like start, with callbacks called as the answer is handled (not a microtask later): what
+   * they do happens before the host's next message is handled.
+   */
+  send<R extends RequestBody>(
+    request: R,
+    write: (message: MembershipRequest) => boolean,
+    resolve: (answer: AnswerOf<R['t']>) => void,
+    reject: (error: MembershipError) => void,
+  ): void {
     if (this.#pending.size >= MAX_PENDING_REQUESTS) {
-      return Promise.reject(
+      reject(
         new MembershipError('busy', `${MAX_PENDING_REQUESTS} requests are waiting for the host`),
       );
+      return;
     }
     const rid = this.#nextRid++;
     const message = { ...request, rid } as MembershipRequest;
-    return new Promise<AnswerOf<R['t']>>((resolve, reject) => {
-      if (!write(message)) {
-        reject(new MembershipError('offline', 'not connected to the host; nothing was sent'));
-        return;
-      }
-      this.#pending.set(rid, {
-        type: request.t,
-        room: 'room' in message ? message.room : undefined,
-        // answer() checked that its type is the one ANSWERS gives for this request.
-        resolve: (answer) => resolve(answer as AnswerOf<R['t']>),
-        reject,
-      });
-      this.#deadlines.set(`request:${rid}`, this.#timeoutMs, `answer a "${request.t}" request`);
+    if (!write(message)) {
+      reject(new MembershipError('offline', 'not connected to the host; nothing was sent'));
+      return;
+    }
+    this.#pending.set(rid, {
+      type: request.t,
+      room: 'room' in message ? message.room : undefined,
+      // answer() checked that its type is the one ANSWERS gives for this request.
+      resolve: (answer) => resolve(answer as AnswerOf<R['t']>),
+      reject,
     });
+    this.#deadlines.set(`request:${rid}`, this.#timeoutMs, `answer a "${request.t}" request`);
   }
 
   /**

@@ -1,0 +1,231 @@
+import { describe, expect, it } from 'vitest';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { type HostOptions, type RunningHost, startHost } from '../../../src-main/server/host.ts';
+import { cleanupsAfterEach, sleep } from '../../support/lifecycle.ts';
+
+// The line client in private rooms, as users and scripts run it: real `parley --connect`
+// processes against a real host on 127.0.0.1. Invites are made, printed and redeemed by
+// other line clients; what happens to a room prints one line each.
+
+const ENTRY = fileURLToPath(new URL('../../../src-main/index.ts', import.meta.url));
+const TIME = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z`;
+
+const cleanups = cleanupsAfterEach();
+
+async function host(options: Partial<HostOptions> = {}): Promise<RunningHost> {
+  const h = await startHost({
+    host: '127.0.0.1',
+    port: 0,
+    rooms: ['lobby'],
+    limits: { messagesPerSecond: 1000, messageBurst: 1000 },
+    ...options,
+    dataDir: options.dataDir ?? cleanups.tempDir('parley-host-'),
+  });
+  cleanups.push(() => h.stop());
+  return h;
+}
+
+interface LineProcess {
+  readonly proc: ChildProcessWithoutNullStreams;
+  readonly lines: string[];
+  stderr(): string;
+  readonly exited: Promise<number | null>;
+  /** Writes lines to its stdin. */
+  type(...lines: string[]): void;
+  /** The first line (from `after` on) matching `pattern`, waiting for it. */
+  waitForLine(pattern: RegExp, after?: number): Promise<string>;
+}
+
+function lineClient(link: string, nick: string, input?: string): LineProcess {
+  const proc = spawn(
+    process.execPath,
+    [ENTRY, '--connect', link, '--nick', nick, '--data-dir', cleanups.tempDir('parley-line-')],
+    { env: { ...process.env, PARLEY_CRYPTO_BACKEND: '' } },
+  );
+  cleanups.push(() => {
+    if (proc.exitCode === null) proc.kill();
+  });
+  const lines: string[] = [];
+  let partial = '';
+  let errors = '';
+  proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop() ?? '';
+    lines.push(...parts);
+  });
+  proc.stderr.setEncoding('utf8').on('data', (chunk: string) => (errors += chunk));
+  const exited = new Promise<number | null>((resolve) => proc.on('close', resolve));
+  if (input !== undefined) proc.stdin.end(input);
+  return {
+    proc,
+    lines,
+    stderr: () => errors,
+    exited,
+    type: (...typed) => proc.stdin.write(typed.map((line) => `${line}\n`).join('')),
+    async waitForLine(pattern, after = 0) {
+      const start = Date.now();
+      for (;;) {
+        const line = lines.slice(after).find((l) => pattern.test(l));
+        if (line !== undefined) return line;
+        if (Date.now() - start > 15_000 || proc.exitCode !== null) {
+          throw new Error(
+            `${nick}: no line matching ${pattern}; got:\n${lines.join('\n')}\n${errors}`,
+          );
+        }
+        await sleep(10);
+      }
+    },
+  };
+}
+
+/** The link in an `invite` line. */
+function linkIn(line: string): string {
+  const link = /: (parley:\/\/\S+)$/.exec(line)?.[1];
+  if (!link) throw new Error(`no link in ${line}`);
+  return link;
+}
+
+describe('the line client in private rooms', () => {
+  it('makes an invite another line client redeems; members, topic, DM, kick each print a line', async () => {
+    const h = await host();
+    const alice = lineClient(h.invite('lobby', { role: 'owner', uses: 1 }), 'alice');
+    expect(await alice.waitForLine(/invite accepted/)).toMatch(
+      new RegExp(`^\\*\\*\\* ${TIME} #lobby invite accepted: you are an owner of this room$`),
+    );
+    await alice.waitForLine(/#lobby synced/);
+
+    alice.type('/invite uses 2 expires 1h');
+    const invite = await alice.waitForLine(/#lobby invite \S+ member/);
+    expect(invite).toMatch(
+      new RegExp(
+        `^\\*\\*\\* ${TIME} #lobby invite [A-Za-z0-9_-]{12} member, 2 uses left, expires ${TIME}: ` +
+          `parley://127\\.0\\.0\\.1:${h.address.port}/lobby\\?invite=[A-Za-z0-9_-]{24}#[A-Za-z0-9_-]{43}$`,
+      ),
+    );
+    const bob = lineClient(linkIn(invite), 'bob');
+    await bob.waitForLine(/#lobby invite accepted: you are a member of this room$/);
+    await bob.waitForLine(/#lobby synced/);
+    expect(await alice.waitForLine(/^event .* #lobby bob joined$/)).toMatch(
+      new RegExp(`^event ${TIME} #lobby bob joined$`),
+    );
+
+    alice.type('/invites');
+    await alice.waitForLine(/#lobby invite \S+ member, 1 use left, expires \S+, by alice$/);
+
+    let mark = alice.lines.length;
+    alice.type('/members');
+    expect(await alice.waitForLine(/#lobby members 2: /, mark)).toMatch(
+      /members 2: (alice \([A-Z2-7 ]+\) owner online, bob \([A-Z2-7 ]+\) member online|bob .* member online, alice .* owner online)$/,
+    );
+
+    alice.type('/topic Friday   plans');
+    expect(await bob.waitForLine(/set the topic/)).toMatch(
+      new RegExp(`^event ${TIME} #lobby alice set the topic: Friday   plans$`),
+    );
+    mark = bob.lines.length;
+    bob.type('/topic');
+    await bob.waitForLine(/#lobby topic: Friday {3}plans$/, mark);
+
+    // A member may not invite: the host's refusal is one clear line.
+    bob.type('/invite');
+    await bob.waitForLine(/#lobby error forbidden: /);
+
+    alice.type('/dm bob', 'psst');
+    const talking = await alice.waitForLine(/#dm\.[0-9a-f]+ talking here now$/);
+    const dmRoom = /#(dm\.[0-9a-f]+)/.exec(talking)?.[1] ?? '';
+    await bob.waitForLine(
+      new RegExp(`#${dmRoom.replace('.', '\\.')} room direct messages with alice$`),
+    );
+    expect(await bob.waitForLine(/alice: psst$/)).toMatch(
+      new RegExp(`^msg ${TIME} #${dmRoom.replace('.', '\\.')} alice: psst$`),
+    );
+
+    alice.type('/join lobby', '/kick bob');
+    expect(await bob.waitForLine(/removed: /)).toMatch(
+      new RegExp(`^\\*\\*\\* ${TIME} #lobby removed: alice removed you from the room$`),
+    );
+    await alice.waitForLine(/^event .* #lobby alice removed bob$/);
+    // Bob's next line for the lobby is refused, not sent anywhere else.
+    mark = alice.lines.length;
+    bob.type('/join lobby');
+    await bob.waitForLine(
+      /cannot join lobby: no such room, or a private one you are not a member of/,
+    );
+    bob.type('still there?');
+    await bob.waitForLine(
+      /#lobby error not-member: you are no longer a member of this room; that message was not sent/,
+    );
+    await sleep(100);
+    expect(alice.lines.slice(mark).some((l) => l.includes('still there?'))).toBe(false);
+
+    alice.proc.stdin.end('/quit\n');
+    bob.proc.stdin.end('/quit\n');
+    expect(await alice.exited).toBe(0);
+  });
+
+  it('says clearly that an invite is used up or expired, and exits 7', async () => {
+    const h = await host();
+    const once = h.invite('lobby', { uses: 1 });
+    const first = lineClient(once, 'first', 'hello\n');
+    expect(await first.exited).toBe(0);
+
+    const second = lineClient(once, 'second', 'hello\n');
+    expect(await second.exited).toBe(7);
+    expect(second.lines.join('\n')).toMatch(
+      new RegExp(
+        `^\\*\\*\\* ${TIME} #lobby error invite-used-up: this invite has been used as often as it allows; ask for a new one$`,
+        'm',
+      ),
+    );
+    expect(second.stderr()).toContain(
+      `cannot join #lobby on 127.0.0.1:${h.address.port}: the invite was refused (see above)`,
+    );
+
+    const expired = h.invite('lobby', { expiresInMs: 1 });
+    await sleep(20);
+    const late = lineClient(expired, 'late', '');
+    expect(await late.exited).toBe(7);
+    expect(late.lines.join('\n')).toMatch(
+      /#lobby error invite-expired: this invite has expired; ask for a new one$/m,
+    );
+  });
+
+  it('piped: waits for the answers before it ends, and sends the lines after /create there', async () => {
+    const h = await host();
+    const alice = lineClient(
+      h.invite('lobby', { role: 'owner', uses: 1 }),
+      'alice',
+      '/invite uses unlimited expires never role admin\n/create team\nfirst in team\n',
+    );
+    expect(await alice.exited).toBe(0);
+    expect(alice.lines.join('\n')).toMatch(
+      /#lobby invite \S+ admin, unlimited uses, never expires: parley:\/\/\S+$/m,
+    );
+    expect(alice.lines.join('\n')).toMatch(/#team talking here now$/m);
+    // The line after /create went to the new room: its history shows it.
+    const reader = lineClient(h.invite('team'), 'reader', '');
+    expect(await reader.exited).toBe(0);
+    expect(reader.lines.join('\n')).toMatch(/^history \S+ #team alice: first in team$/m);
+    expect(alice.stderr()).toBe('');
+  });
+
+  it('prints usage for a malformed command and sends nothing', async () => {
+    const h = await host();
+    const alice = lineClient(h.invite('lobby', { role: 'owner', uses: 1 }), 'alice');
+    await alice.waitForLine(/#lobby synced/);
+    alice.type('/invite uses lots', '/promote', '/kick nobody', '/create Not-A-Room');
+    await alice.waitForLine(
+      /usage: \/invite \[uses N\|unlimited\] \[expires 1h\|1d\|7d\|30d\|never\]/,
+    );
+    await alice.waitForLine(/usage: \/promote NICK \[admin\|owner\]$/);
+    await alice.waitForLine(/error not-member: nobody called nobody seen here/);
+    await alice.waitForLine(/usage: \/create ROOM/);
+    alice.type('/rooms');
+    expect(await alice.waitForLine(/ rooms 1: /)).toMatch(
+      new RegExp(`^\\*\\*\\* ${TIME} rooms 1: #lobby \\(owner\\)$`),
+    );
+    alice.proc.stdin.end('/quit\n');
+    expect(await alice.exited).toBe(0);
+  });
+});
