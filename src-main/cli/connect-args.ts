@@ -66,7 +66,7 @@ export function parseConnectArgs(argv: readonly string[]): ConnectArgs | { reado
       help: { type: 'boolean', short: 'h' },
     },
     {
-      connect: 'an invite link (parley://HOST:PORT/ROOM?invite=CODE#KEY) or HOST[:PORT]',
+      connect: 'an invite link (parley://HOST:PORT/ROOM#KEY) or HOST[:PORT]',
       nick: 'a nickname',
       room: 'a room name',
       'data-dir': 'a folder',
