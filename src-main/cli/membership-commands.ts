@@ -184,8 +184,11 @@ export function runMembershipCommand(
   }
 }
 
-/** `uses N|unlimited`, `expires 1h|…|never`, `role …` in any order; undefined: not that. */
-function inviteOptions(
+/**
+ * `/invite`'s words: `uses N|unlimited`, `expires 1h|1d|7d|30d|never`, `role …`, each at most
+ * once, in any order; the rest default to 1 use, 7 days, member. Undefined: not that.
+ */
+export function inviteOptions(
   args: readonly string[],
 ): { role: Role; uses: number | null; expiresInMs: number | null } | undefined {
   const options = {
