@@ -11,8 +11,8 @@ import { UsageError, parseOptions } from './usage-error.ts';
 export const CONNECT_HELP = `Usage: parley --connect <invite link | host[:port]> --nick NAME [options]
 
 Joins a room and chats line by line: each line on stdin is a message to the current room.
-An invite link with ?invite=CODE makes you a member of its room (the code is used once per
-key; a link without one admits only the room's members, or anyone to an open room).
+An invite link with ?invite=CODE makes you a member of its room; after that any link to the
+host (or host:port) gets you in. Without a code: your rooms and the host's open rooms only.
 Commands (/help lists them; start a message with // to send a /):
   /join ROOM, /rooms, /nick NAME, /members (/who), /topic [TEXT], /part, /quit
   /invite [uses N|unlimited] [expires 1h|1d|7d|30d|never] [role member|admin|owner]
