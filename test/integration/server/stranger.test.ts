@@ -526,8 +526,11 @@ describe('a member who is no longer one', () => {
     const word = newId();
     carol.send({ t: 'send', room: SECRET, id: word, text: 'bob is gone' });
     await alice.waitFor('msg', (m) => m.id === word);
+    // It is not even offered to bob: not in its list, not announced when opened.
+    expect(later.of('rooms')).toEqual([{ t: 'rooms', rooms: [] }]);
     for (const c of [bob, later]) {
       await exchange(c, { t: 'ping', n: -3 });
+      expect(c.of('room')).toEqual([]);
       expect(c.of('msg')).toEqual([]);
       expect(c.of('event')).toEqual([]);
       expect(c.of('presence')).toEqual([]);
