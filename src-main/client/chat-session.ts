@@ -1,5 +1,5 @@
 import net, { type Socket } from 'node:net';
-import { NICK_RULE, isValidRoomName } from '../../src-shared/identifiers.ts';
+import { NICK_RULE, isInviteToken, isValidRoomName } from '../../src-shared/identifiers.ts';
 import { type HostAddress, formatInvite } from '../../src-shared/invite.ts';
 import { initiateChannel } from '../protocol/client-handshake.ts';
 import type { BackendName, KeyPair } from '../protocol/crypto/crypto-backend.ts';
@@ -193,6 +193,10 @@ export class ChatSession extends MembershipApi {
     });
     if (!Hello.shape.nick.safeParse(options.nick).success) {
       throw new ChatSessionError('invalid-nick', NICK_RULE);
+    }
+    if (options.inviteToken !== undefined && !isInviteToken(options.inviteToken)) {
+      // Sent as is, a malformed token would be a protocol error the host hangs up on.
+      throw new ChatSessionError('invalid-request', 'an invite code is 24 characters of base64url');
     }
     this.#options = options;
     this.#address = options.address;

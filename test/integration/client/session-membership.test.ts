@@ -248,5 +248,12 @@ describe('ChatSession membership against a scripted host', () => {
       code: 'invalid-request',
     });
     expect(alice.connection.received.filter((m) => m.t !== 'ping')).toEqual([]);
+    await expect(
+      recordedSession(
+        cleanups,
+        { address: h.address, hostKey: h.publicKey },
+        { inviteToken: 'short' },
+      ),
+    ).rejects.toMatchObject({ code: 'invalid-request' });
   });
 });
