@@ -436,9 +436,11 @@ export class HostWorld {
           if (!this.rows.get(m.seq)?.event) {
             this.fail(`${t.label} received event seq ${m.seq}, which history does not hold`);
           }
-          // One removed, banned or parted leaves without presence: the event says it.
-          const gone =
-            m.action === 'removed' || m.action === 'banned'
+          // One removed, banned or parted leaves without presence: the live event says it (a
+          // replayed one is the past, and the member list was sent after it).
+          const gone = m.history
+            ? undefined
+            : m.action === 'removed' || m.action === 'banned'
               ? m.target
               : m.action === 'left'
                 ? m.actor

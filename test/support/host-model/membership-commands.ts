@@ -90,7 +90,7 @@ async function expectRemoved(
     if (removed.reason !== reason || (by !== undefined && removed.by?.key !== world.keyTexts[by])) {
       world.fail(`${t.label} was ${reason} by k${by}; told ${JSON.stringify(removed)}`);
     }
-    conn.rooms.delete(PRIVATE_ROOM);
+    world.count(conn.rooms.delete(PRIVATE_ROOM) ? `${reason} while in the room` : `${reason}`);
   }
 }
 
@@ -103,6 +103,12 @@ function actor(model: HostModel, pick: number): ConnState {
   return members.length > 0 && pick % 4 !== 0
     ? choose(members, pick >> 2)
     : choose(model.open(), pick);
+}
+
+/** Whom a request names: mostly another member, now and then any key (the model's four). */
+function targetOf(model: HostModel, actorKey: number, raw: number): number {
+  const others = [...model.roles.keys()].filter((k) => k !== actorKey).sort();
+  return others.length > 0 && raw % 3 !== 0 ? choose(others, raw >> 2) : raw % FIRST_NICKS.length;
 }
 
 function positions(model: HostModel, world: HostWorld, key: number): Map<ConnState, number> {
@@ -288,12 +294,13 @@ export class RevokeInvite extends Step {
 export class Remove extends Step {
   readonly kind = 'remove';
   readonly pick: number;
-  readonly target: number;
+  readonly pickTarget: number;
   readonly ban: boolean;
-  constructor(pick: number, target: number, ban: boolean) {
+  target = 0;
+  constructor(pick: number, pickTarget: number, ban: boolean) {
     super();
     this.pick = pick;
-    this.target = target % FIRST_NICKS.length;
+    this.pickTarget = pickTarget;
     this.ban = ban;
   }
   check(model: Readonly<HostModel>): boolean {
@@ -312,6 +319,7 @@ export class Remove extends Step {
   async act(model: HostModel, world: HostWorld): Promise<void> {
     const conn = actor(model, this.pick);
     const t = world.tracked(conn);
+    this.target = targetOf(model, conn.key, this.pickTarget);
     const from = positions(model, world, this.target);
     const body = {
       t: 'remove',
@@ -331,18 +339,18 @@ export class Remove extends Step {
     await expectRemoved(model, world, this.target, from, what, conn.key);
   }
   toString(): string {
-    return `remove(${this.pick},k${this.target},${this.ban ? 'ban' : 'no ban'})`;
+    return `remove(${this.pick},${this.pickTarget},${this.ban ? 'ban' : 'no ban'})`;
   }
 }
 
 export class Unban extends Step {
   readonly kind = 'unban';
   readonly pick: number;
-  readonly target: number;
-  constructor(pick: number, target: number) {
+  readonly pickTarget: number;
+  constructor(pick: number, pickTarget: number) {
     super();
     this.pick = pick;
-    this.target = target % FIRST_NICKS.length;
+    this.pickTarget = pickTarget;
   }
   check(model: Readonly<HostModel>): boolean {
     return model.open().length > 0;
@@ -350,17 +358,22 @@ export class Unban extends Step {
   async act(model: HostModel, world: HostWorld): Promise<void> {
     const conn = actor(model, this.pick);
     const t = world.tracked(conn);
-    const body = { t: 'unban', room: PRIVATE_ROOM, key: world.keyTexts[this.target] };
-    const m = await answered(world, t, await ask(t, body), `unbanned k${this.target}`);
+    const banned = [...model.bans].sort();
+    const target =
+      banned.length > 0 && this.pickTarget % 3 !== 0
+        ? choose(banned, this.pickTarget >> 2)
+        : this.pickTarget % FIRST_NICKS.length;
+    const body = { t: 'unban', room: PRIVATE_ROOM, key: world.keyTexts[target] };
+    const m = await answered(world, t, await ask(t, body), `unbanned k${target}`);
     if (manageLimited(model, world, conn, m)) return;
     const refusal = inviteVerdict(model, conn.key); // the same rule: admins and owners
     if (refusal) return expectCode(world, t, m, refusal, 'unban');
-    if (m.t !== 'done') world.fail(`${t.label} unbanned k${this.target}: ${JSON.stringify(m)}`);
+    if (m.t !== 'done') world.fail(`${t.label} unbanned k${target}: ${JSON.stringify(m)}`);
     world.count('unban done');
-    model.bans.delete(this.target);
+    model.bans.delete(target);
   }
   toString(): string {
-    return `unban(${this.pick},k${this.target})`;
+    return `unban(${this.pick},${this.pickTarget})`;
   }
 }
 
@@ -400,12 +413,13 @@ export class Part extends Step {
 export class SetRole extends Step {
   readonly kind = 'set-role';
   readonly pick: number;
-  readonly target: number;
+  readonly pickTarget: number;
   readonly role: Role;
-  constructor(pick: number, target: number, role: Role) {
+  target = 0;
+  constructor(pick: number, pickTarget: number, role: Role) {
     super();
     this.pick = pick;
-    this.target = target % FIRST_NICKS.length;
+    this.pickTarget = pickTarget;
     this.role = role;
   }
   check(model: Readonly<HostModel>): boolean {
@@ -428,6 +442,7 @@ export class SetRole extends Step {
   async act(model: HostModel, world: HostWorld): Promise<void> {
     const conn = actor(model, this.pick);
     const t = world.tracked(conn);
+    this.target = targetOf(model, conn.key, this.pickTarget);
     const body = {
       t: 'set-role',
       room: PRIVATE_ROOM,
@@ -443,6 +458,6 @@ export class SetRole extends Step {
     model.roles.set(this.target, this.role);
   }
   toString(): string {
-    return `setRole(${this.pick},k${this.target},${this.role})`;
+    return `setRole(${this.pick},${this.pickTarget},${this.role})`;
   }
 }
