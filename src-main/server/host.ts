@@ -144,8 +144,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     encodeHostInfo({
       name: options.name ?? 'Parley',
       rooms: db.rooms
-        .rooms()
-        .filter((room) => room.kind === 'room' && room.open)
+        .openRooms()
         .map((room) => room.name)
         .slice(0, MAX_HOST_INFO_ROOMS),
       limits,

@@ -198,8 +198,8 @@ export class MembershipHandler {
       mine.add(room);
       rooms.push(this.#info(record, role, client.key));
     }
-    for (const record of this.#store.rooms()) {
-      if (record.kind !== 'room' || !record.open || mine.has(record.name)) continue;
+    for (const record of this.#store.openRooms()) {
+      if (mine.has(record.name)) continue;
       if (this.#store.isBanned(record.name, client.key)) continue; // not for this key
       rooms.push(this.#info(record, undefined, client.key));
     }

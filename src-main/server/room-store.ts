@@ -208,6 +208,18 @@ export class RoomStore {
     );
   }
 
+  /**
+   * The open rooms (never a direct message), sorted by name: what every connection is offered,
+   * read on each welcome without scanning a host's many private rooms and DMs.
+   */
+  openRooms(): RoomRecord[] {
+    return read('openRooms', () =>
+      this.#sql(`SELECT ${ROOM_COLUMNS} FROM rooms WHERE open = 1 AND kind = 'room' ORDER BY name`)
+        .all()
+        .map(toRoom),
+    );
+  }
+
   room(name: string): RoomRecord | undefined {
     return read('room', () => this.#room(name));
   }

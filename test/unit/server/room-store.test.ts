@@ -258,7 +258,9 @@ describe('members', () => {
     expect(store.setOpen('team', false, alice, T0 + 3)).toBeUndefined();
     expect(store.setOpen('team', true, alice, T0 + 3)?.event).toEqual({ action: 'opened' });
     expect(store.room('team')?.open).toBe(true);
+    expect(store.openRooms().map((r) => r.name)).toEqual(['team']);
     expect(store.setOpen('team', false, undefined, T0 + 4)?.event).toEqual({ action: 'closed' });
+    expect(store.openRooms()).toEqual([]);
     expect(timeline(db, 'team')).toEqual([
       'alice created',
       'bob joined',
