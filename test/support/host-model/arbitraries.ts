@@ -26,6 +26,7 @@ import {
   Part,
   Redeem,
   Remove,
+  RemoveWhileSending,
   RevokeInvite,
   SetRole,
   Unban,
@@ -207,6 +208,19 @@ export function hostCommands(maxCommands: number): fc.Arbitrary<Iterable<HostCom
     weighted(
       3,
       fc.tuple(pick, pick, fc.boolean()).map(([p, k, ban]) => new Remove(p, k, ban)),
+    ),
+    weighted(
+      5,
+      fc
+        .tuple(
+          pick,
+          fc.boolean(),
+          fc.array(
+            anyText(40).filter((s) => s.length > 0),
+            { minLength: 2, maxLength: 6 },
+          ),
+        )
+        .map(([p, ban, texts]) => new RemoveWhileSending(p, ban, texts)),
     ),
     weighted(
       1,

@@ -200,7 +200,7 @@ export class Disconnect extends Step {
 // ── rooms ───────────────────────────────────────────────────────────────────────────────
 
 /** Joins a room and checks the replay; the member list is checked by HostWorld.settle. */
-async function joinRoom(
+export async function joinRoom(
   model: HostModel,
   world: HostWorld,
   conn: ConnState,
@@ -429,7 +429,8 @@ async function sendMessage(
       }
       world.count('send rate-limited');
       conn.strikes++;
-      if (!unsent) state.outbox.push({ ...message, uncertain: false });
+      // Still to send; but a message already acknowledged is not (a client does not resend it).
+      if (!unsent && mode !== 'resend-acked') state.outbox.push({ ...message, uncertain: false });
       return;
     case 'text-too-long':
       if (!verdict.mayBeTooLong && !verdict.malformed) {

@@ -1,13 +1,15 @@
 import type { HostMessage } from '../../../src-main/protocol/wire/messages.ts';
-import { Step, choose, describe } from './commands.ts';
+import { Step, choose, describe, joinRoom } from './commands.ts';
 import type { HostWorld, Tracked } from './host-world.ts';
 import type { Answer } from './model-connection.ts';
 import {
   type ConnState,
   FIRST_NICKS,
   type HostModel,
+  LIMITS,
   PRIVATE_ROOM,
   type Role,
+  messageKey,
   rank,
 } from './model.ts';
 
@@ -138,11 +140,16 @@ export class Redeem extends Step {
     const conn = choose(model.open(), this.pick);
     const t = world.tracked(conn);
     // One choice in eight is a guess; the others are tokens the model has seen.
-    const known = model.invites;
+    // While the room has no owner, half the time someone takes the operator's owner invite.
+    const usable = model.invites.filter(
+      (i) => i.role === 'owner' && i.usesLeft !== 0 && !i.revoked,
+    );
+    const known =
+      model.owners() === 0 && usable.length > 0 && this.which % 2 === 0 ? usable : model.invites;
     const token =
       known.length === 0 || this.which % 8 === 7
         ? guess(this.which)
-        : choose(known, this.which).token;
+        : choose(known, this.which >> 1).token;
     const expected = model.redeemOutcome(conn.key, token);
     const from = positions(model, world, conn.key);
     const m = await answered(world, t, await ask(t, { t: 'redeem', token }), 'redeemed');
@@ -169,7 +176,7 @@ export class Redeem extends Step {
         `${t.label} redeemed for ${expected.role}: got ${JSON.stringify(m).slice(0, 200)}`,
       );
     }
-    world.count(expected.invite ? 'redeem admitted' : 'redeem again');
+    world.count(expected.invite ? `redeem admitted as ${expected.role}` : 'redeem again');
     if (expected.invite && expected.invite.usesLeft !== null) expected.invite.usesLeft--;
     model.roles.set(conn.key, expected.role);
     // Every connection of the key hears of the room (before anything else of it).
@@ -186,6 +193,10 @@ export class Redeem extends Step {
       if (info.message.info.role !== expected.role) {
         world.fail(`${each.label} was told role ${info.message.info.role}, not ${expected.role}`);
       }
+    }
+    // As a client does with a room it was let into: it joins (most of the time).
+    if (expected.invite && this.pick % 4 !== 0 && !conn.rooms.has(PRIVATE_ROOM)) {
+      await joinRoom(model, world, conn, PRIVATE_ROOM);
     }
   }
   toString(): string {
@@ -459,5 +470,152 @@ export class SetRole extends Step {
   }
   toString(): string {
     return `setRole(${this.pick},${this.pickTarget},${this.role})`;
+  }
+}
+
+/**
+ * An admin removes (or bans) a member whose connection is in the room while another member is
+ * sending to it: the removal takes effect in its turn. Messages stored before it reached the
+ * removed connection; none stored after it may, before or after its `removed`.
+ */
+export class RemoveWhileSending extends Step {
+  readonly kind = 'remove-while-sending';
+  readonly pick: number;
+  readonly ban: boolean;
+  readonly texts: readonly string[];
+  constructor(pick: number, ban: boolean, texts: readonly string[]) {
+    super();
+    this.pick = pick;
+    this.ban = ban;
+    this.texts = texts;
+  }
+  #cast(model: Readonly<HostModel>) {
+    const casts: { actor: ConnState; target: number; sender: ConnState }[] = [];
+    const inRoom = model.open().filter((c) => c.rooms.has(PRIVATE_ROOM));
+    for (const actor of model.open()) {
+      const own = rank(model.roles.get(actor.key));
+      if (own < rank('admin')) continue;
+      for (const target of new Set(inRoom.map((c) => c.key))) {
+        if (target === actor.key || rank(model.roles.get(target)) >= own) continue;
+        for (const sender of inRoom) {
+          if (sender.key === target) continue;
+          if (sender.strikes + this.texts.length >= LIMITS.floodStrikes) continue;
+          casts.push({ actor, target, sender });
+        }
+      }
+    }
+    return casts.length > 0 ? choose(casts, this.pick) : undefined;
+  }
+  check(model: Readonly<HostModel>): boolean {
+    return this.#cast(model) !== undefined;
+  }
+  async act(model: HostModel, world: HostWorld): Promise<void> {
+    const cast = this.#cast(model);
+    if (!cast) return;
+    const { target } = cast;
+    const ta = world.tracked(cast.actor);
+    const ts = world.tracked(cast.sender);
+    world.refreshHistory(model);
+    const seqBefore = Math.max(0, ...world.rows.keys());
+    const from = positions(model, world, target);
+    const sentFrom = ts.conn.received.length;
+    const messages = this.texts.map((text) => ({
+      room: PRIVATE_ROOM,
+      id: model.nextId(cast.sender.key),
+      text,
+    }));
+    for (const message of messages) {
+      model.sent.set(messageKey(cast.sender.key, message.id), {
+        room: PRIVATE_ROOM,
+        text: message.text,
+      });
+    }
+    const half = Math.ceil(messages.length / 2);
+    for (const message of messages.slice(0, half)) ts.conn.send({ t: 'send', ...message });
+    const removal = ask(ta, {
+      t: 'remove',
+      room: PRIVATE_ROOM,
+      key: world.keyTexts[target],
+      ban: this.ban,
+    });
+    for (const message of messages.slice(half)) ts.conn.send({ t: 'send', ...message });
+
+    const what = this.ban ? 'banned' : 'removed';
+    const m = await answered(world, ta, await removal, `${what} k${target} mid-stream`);
+    const removed = !manageLimited(model, world, cast.actor, m);
+    if (removed) {
+      if (m.t !== 'done') world.fail(`${ta.label} ${what} k${target}: ${JSON.stringify(m)}`);
+      model.roles.delete(target);
+      if (this.ban) model.bans.add(target);
+      await expectRemoved(model, world, target, from, what, cast.actor.key);
+    }
+
+    // The sender's answers; the removed key is no longer among the recipients.
+    const state = model.keys[cast.sender.key];
+    const last = messages.at(-1)?.id ?? '';
+    const end = await ts.conn.answer(sentFrom, (x) =>
+      x.t === 'ack' ? x.id === last : x.t === 'error' && x.ref === last,
+    );
+    if (end.kind === 'closed') {
+      await world.settleHostExit();
+      world.fail(
+        `${ts.label} sent ${messages.length} while k${target} was removed: ${describe(end)}`,
+      );
+    }
+    for (const message of messages) {
+      const mk = messageKey(cast.sender.key, message.id);
+      const at = ts.conn.received.findIndex(
+        (x, i) =>
+          i >= sentFrom &&
+          ((x.t === 'ack' && x.id === message.id) || (x.t === 'error' && x.ref === message.id)),
+      );
+      const answer = ts.conn.received[at];
+      if (answer?.t === 'ack') {
+        model.acked.set(mk, { key: cast.sender.key, ...message, seq: answer.seq });
+        world.ackedBy.set(mk, ts);
+        world.expectDelivery(model, mk, answer.seq, ts, PRIVATE_ROOM);
+      } else if (answer?.t === 'error' && answer.code === 'rate-limited') {
+        ts.claimed.add(at);
+        cast.sender.strikes++;
+        state?.outbox.push({ ...message, uncertain: false });
+      } else {
+        world.fail(`${ts.label} sent ${mk} mid-removal: ${JSON.stringify(answer).slice(0, 200)}`);
+      }
+    }
+    if (!removed) return;
+    world.count(`remove-while-sending done${this.ban ? ' (ban)' : ''}`);
+
+    // Split by the removal's event: before it, the removed connections in the room got every
+    // message (they were members); after it, none.
+    world.refreshHistory(model);
+    const eventSeq = world
+      .roomRows(PRIVATE_ROOM)
+      .find((row) => row.event && row.seq > seqBefore)?.seq;
+    if (eventSeq === undefined) world.fail(`no event row for k${target}'s removal`);
+    for (const [conn, start] of from) {
+      const t = world.tracked(conn);
+      const got = t.conn.received
+        .slice(start)
+        .flatMap((x) => (x.t === 'msg' && x.room === PRIVATE_ROOM && !x.history ? [x] : []));
+      const late = got.filter((x) => x.seq > eventSeq);
+      if (late.length > 0) {
+        world.fail(`${t.label} was removed at seq ${eventSeq} and got msg seq ${late[0]?.seq}`);
+      }
+      if (!t.rooms.has(PRIVATE_ROOM)) continue; // it was not in the room: nothing was owed
+      const owed = messages.flatMap((message) => {
+        const acked = model.acked.get(messageKey(cast.sender.key, message.id));
+        return acked && acked.seq < eventSeq ? [acked.seq] : [];
+      });
+      const missing = owed.filter((seq) => !got.some((x) => x.seq === seq));
+      if (missing.length > 0) {
+        world.fail(
+          `${t.label} was in the room before seq ${eventSeq}, missed msg seq ${missing[0]}`,
+        );
+      }
+      world.count(`remove-while-sending: ${owed.length > 0 ? 'some' : 'none'} before`);
+    }
+  }
+  toString(): string {
+    return `removeWhileSending(${this.pick},${this.ban ? 'ban' : 'no ban'},${this.texts.length})`;
   }
 }
