@@ -38,7 +38,11 @@ import {
   systemLine,
   welcomeLine,
 } from './line-format.ts';
-import { MEMBERSHIP_HELP, runMembershipCommand } from './membership-commands.ts';
+import {
+  CURRENT_ROOM_COMMANDS,
+  MEMBERSHIP_HELP,
+  runMembershipCommand,
+} from './membership-commands.ts';
 import { EXIT, UsageError } from './usage-error.ts';
 
 export interface ConnectIo {
@@ -146,8 +150,20 @@ class LineClient {
   readonly #now: () => number;
   readonly #lines: Interface;
   #room: string;
-  /** Input held from a `/join` until the host's room list is known (its first `rooms`). */
+  /**
+   * No room is current since this command (/dm, /create) failed: lines and room commands are
+   * refused until `/join`, never sent to the room before.
+   */
+  #switchFailed: string | undefined;
+  /** Input held from the first host command until the start is over (#started), or by #holds. */
   #held: string[] | undefined;
+  /**
+   * The rooms joined at the start are synced (their members known) and the invite answered:
+   * until then host commands wait, so `/kick NICK` or `/members` in a script see who is there.
+   */
+  #started = false;
+  /** The invite was answered (redeemed or refused), or there was none. */
+  #inviteAnswered: boolean;
   /** Commands in flight that choose where the next lines go (/dm, /create): input waits. */
   #holds = 0;
   /** Membership commands waiting for the host: the end of input waits for their lines. */
@@ -186,6 +202,8 @@ class LineClient {
   #progressAt = 0;
   readonly #everSynced = new Set<string>();
   #refused = 0;
+  /** Commands not run: room commands while no room is current. */
+  #notRun = 0;
   #ending = false;
   #finished = false;
   #finish: (code: number) => void = () => undefined;
@@ -204,6 +222,7 @@ class LineClient {
     this.#outboxStore = outboxStore;
     this.#now = io.now ?? Date.now;
     this.#room = args.room;
+    this.#inviteAnswered = args.inviteToken === undefined;
     this.#lines = createInterface({ input: io.stdin, crlfDelay: Infinity, terminal: false });
   }
 
@@ -294,7 +313,7 @@ class LineClient {
         }
       }
       for (const info of rooms) if (info.peer) this.#people.note(info.peer);
-      this.#releaseHeld(session);
+      this.#checkStarted(session);
     });
     session.on('roomEvent', (event) => {
       if (event.actor) this.#people.note(event.actor);
@@ -306,14 +325,19 @@ class LineClient {
       this.#refused += removed.unsent.length;
       // The current room stays current: lines for it are refused, never sent elsewhere.
       this.#out(removedLine(this.#now(), removed));
+      this.#checkStarted(session);
     });
     session.on('inviteRefused', (refused) => {
       this.#inviteRefused = true;
+      this.#inviteAnswered = true;
       this.#out(inviteRefusedLine(this.#now(), refused));
+      this.#checkStarted(session);
     });
     session.on('redeemed', ({ room, role }) => {
       this.#redeemedRoom = room;
+      this.#inviteAnswered = true;
       this.#out(redeemedLine(this.#now(), room, role));
+      this.#checkStarted(session);
     });
     session.on('message', (message) => this.#out(chatLine(message)));
     session.on('presence', (presence) => this.#out(presenceLine(this.#now(), presence)));
@@ -327,6 +351,7 @@ class LineClient {
       this.#everSynced.add(room);
       this.#synced.add(room);
       this.#out(syncedLine(this.#now(), room));
+      this.#checkStarted(session);
     });
     session.on('nick', ({ nick }) => this.#out(nickLine(this.#now(), nick)));
     session.on('error', (error) => {
@@ -334,6 +359,7 @@ class LineClient {
       this.#out(errorLine(this.#now(), error));
       if (error.code === 'unknown-room' && error.room !== undefined) {
         this.#noSuchRoom(session, error.room);
+        this.#checkStarted(session);
       }
     });
     session.on('fatal', (fatal) => {
@@ -366,15 +392,20 @@ class LineClient {
       if (this.#held.length >= MAX_WAITING_LINES) this.#pauseInput();
       return;
     }
-    if (asksTheHost(line) && this.#visibleRooms === undefined) {
-      // Which rooms exist is known once connected: until then, hold this line and every
-      // later one, so none goes to a room that turns out not to exist and no request is
-      // refused for being offline.
+    if (asksTheHost(line) && !this.#started) {
+      // Which rooms exist, and who is in them, is known once the start is over: until then,
+      // hold this line and every later one, so none goes to a room that turns out not to
+      // exist, no request is refused for being offline and every NICK is known.
       this.#held = [line];
       return;
     }
     if (line.startsWith('/') && !line.startsWith('//')) return this.#command(session, line);
     const text = line.startsWith('//') ? line.slice(1) : line;
+    if (this.#switchFailed !== undefined) {
+      this.#refused++;
+      this.#out(this.#noRoomLine('that message was not sent'));
+      return;
+    }
     if (this.#removedRooms.has(this.#room) && !session.rooms.includes(this.#room)) {
       this.#refused++;
       this.#out(
@@ -396,22 +427,42 @@ class LineClient {
     if (session.pending.length >= MAX_WAITING_LINES) this.#pauseInput();
   }
 
-  /** Holds input until the returned release is called (once). */
-  #holdInput(session: ChatSession): () => void {
+  /**
+   * Holds input until the returned release is called (once). Released with false, `command`
+   * failed to switch rooms: no room is current, so the held lines go nowhere.
+   */
+  #holdInput(session: ChatSession, command: string): (switched: boolean) => void {
     this.#holds++;
     this.#held ??= [];
     let released = false;
-    return () => {
+    return (switched) => {
       if (released) return;
       released = true;
       this.#holds--;
+      if (!switched) this.#switchFailed = command;
       this.#releaseHeld(session);
     };
   }
 
-  /** Reads the held input, once the room list is known and no command holds it. */
+  /**
+   * The start is over once the host's room list is known, the invite answered, and every room
+   * joined so far (the one asked for, the rooms with a role, the invite's) synced or refused.
+   * Reached once: later reconnects hold nothing.
+   */
+  #checkStarted(session: ChatSession): void {
+    if (this.#started || this.#visibleRooms === undefined || !this.#inviteAnswered) return;
+    const done = (room: string) => this.#synced.has(room) || this.#goneRooms.has(room);
+    if (this.#redeemedRoom !== undefined && !this.#removedRooms.has(this.#redeemedRoom)) {
+      if (!done(this.#redeemedRoom)) return;
+    }
+    if (!session.rooms.every(done)) return;
+    this.#started = true;
+    this.#releaseHeld(session);
+  }
+
+  /** Reads the held input, once the start is over and no command holds it. */
   #releaseHeld(session: ChatSession): void {
-    if (!this.#held || this.#holds > 0 || this.#visibleRooms === undefined) return;
+    if (!this.#held || this.#holds > 0 || !this.#started) return;
     const held = this.#held;
     this.#held = undefined;
     for (const line of held) this.#line(session, line, true);
@@ -442,7 +493,7 @@ class LineClient {
       now: this.#now,
       out: (text: string) => this.#out(text),
       talkIn: (room: string) => this.#talkIn(room),
-      holdInput: () => this.#holdInput(session),
+      holdInput: () => this.#holdInput(session, command),
       requestStarted: () => {
         this.#requests++;
         return () => {
@@ -451,6 +502,10 @@ class LineClient {
         };
       },
     };
+    if (this.#switchFailed !== undefined && CURRENT_ROOM_COMMANDS.has(command)) {
+      this.#notRun++;
+      return this.#out(this.#noRoomLine(`${escapeText(command)} was not run`));
+    }
     // /topic keeps its text as typed, spaces and all.
     const text = line.trim().slice(command.length).trim();
     if (runMembershipCommand(context, command, rest, text)) return;
@@ -483,6 +538,7 @@ class LineClient {
           if (!session.rooms.includes(argument)) session.join(argument);
           if (argument !== this.#room) this.#previousRoom = this.#room;
           this.#room = argument;
+          this.#switchFailed = undefined;
           this.#out(systemLine(now, 'talking here now', argument));
           return;
         case '/help':
@@ -538,6 +594,15 @@ class LineClient {
     }
   }
 
+  /** `what` (not sent, not run) because the last /dm or /create failed. */
+  #noRoomLine(what: string): string {
+    return systemLine(
+      this.#now(),
+      `error no-room: ${what}: ${escapeText(this.#switchFailed ?? '')} failed, so no room is current ` +
+        `(/join ${escapeText(this.#room)} to talk there again)`,
+    );
+  }
+
   #roomsText(): string {
     const rooms = this.#visibleRooms ?? [];
     return rooms.length > 0
@@ -549,6 +614,7 @@ class LineClient {
   #talkIn(room: string): void {
     if (room !== this.#room) this.#previousRoom = this.#room;
     this.#room = room;
+    this.#switchFailed = undefined;
     this.#out(systemLine(this.#now(), 'talking here now', room));
   }
 
@@ -571,6 +637,7 @@ class LineClient {
     return (
       this.#everConnected &&
       this.#holds === 0 &&
+      this.#held === undefined &&
       this.#requests === 0 &&
       this.#waiting(session).length === 0 &&
       session.rooms.every((room) => this.#synced.has(room) || this.#goneRooms.has(room))
@@ -641,10 +708,17 @@ class LineClient {
       const held = this.#held?.length ?? 0;
       if (held > 0) {
         say(
-          `${count(held, 'input line')} from the first /join on not read: the host's rooms were never known`,
+          `${count(held, 'input line')} from the first command on not read: the host's rooms were never known`,
         );
       }
       return EXIT.unreachable;
+    }
+    // Given up while the start was not over: the held lines went nowhere.
+    const held = this.#held?.length ?? 0;
+    if (held > 0) {
+      say(
+        `${count(held, 'input line')} from the first command on not read: the rooms were not joined in time`,
+      );
     }
     if (left > 0) {
       say(
@@ -656,7 +730,12 @@ class LineClient {
         `${count(this.#refused, 'message')} ${this.#refused === 1 ? 'was' : 'were'} refused and not sent (see the error lines)`,
       );
     }
-    return left > 0 || this.#refused > 0 ? EXIT.failure : EXIT.ok;
+    if (this.#notRun > 0) {
+      say(
+        `${count(this.#notRun, 'command')} ${this.#notRun === 1 ? 'was' : 'were'} not run (see the error lines)`,
+      );
+    }
+    return left > 0 || this.#refused > 0 || this.#notRun > 0 || held > 0 ? EXIT.failure : EXIT.ok;
   }
 
   #answer(answer: string | undefined): void {

@@ -23,11 +23,33 @@ export interface CommandContext {
   out(line: string): void;
   /** Makes `room` the current room (after /create and /dm). */
   talkIn(room: string): void;
-  /** Holds the next input lines until the returned release is called. */
-  holdInput(): () => void;
+  /**
+   * Holds the next input lines until the returned release is called: with true once the new
+   * room is current, with false when the command failed (then no room is current, and the held
+   * lines never go to the room before).
+   */
+  holdInput(): (switched: boolean) => void;
   /** A request went to the host; call the returned function once it is answered. */
   requestStarted(): () => void;
 }
+
+/** The commands that act on the current room: with no current room they are not run. */
+export const CURRENT_ROOM_COMMANDS: ReadonlySet<string> = new Set([
+  '/members',
+  '/who',
+  '/topic',
+  '/part',
+  '/open',
+  '/close',
+  '/invite',
+  '/invites',
+  '/revoke',
+  '/kick',
+  '/ban',
+  '/unban',
+  '/promote',
+  '/demote',
+]);
 
 export const MEMBERSHIP_HELP = [
   'rooms: /rooms (the rooms you may join), /members (who is in this room, with roles), /topic [TEXT], /part (stop being a member)',
@@ -65,14 +87,14 @@ export function runMembershipCommand(
   const person = (
     verb: string,
     then: (key: string) => Promise<unknown>,
-    after: () => void = () => undefined,
+    after: (ok: boolean) => void = () => undefined,
   ) => {
     const [nick, ...extra] = args;
     const key = nick === undefined || extra.length > 0 ? undefined : ctx.people.keyOf(nick);
     if (key) return settle(ctx, room, then(key), after);
-    after();
     if (nick === undefined || extra.length > 0) usage(`${verb} NICK`);
     else ctx.out(nobodyLine(ctx, nick));
+    after(false);
   };
   switch (command) {
     case '/members':
@@ -160,17 +182,20 @@ export function runMembershipCommand(
       return true;
     }
     case '/create': {
+      // The lines after /create go to the new room: they wait for the answer, and go nowhere
+      // if there is no new room.
+      const release = ctx.holdInput();
       const [name, ...extra] = args;
       if (name === undefined || extra.length > 0 || !isValidRoomName(name)) {
         usage('/create ROOM (a-z, 0-9, . _ -)');
+        release(false);
         return true;
       }
-      // The lines after /create go to the new room: they wait for the answer.
       settle(
         ctx,
         name,
         session.createRoom(name).then((info) => ctx.talkIn(info.room)),
-        ctx.holdInput(),
+        release,
       );
       return true;
     }
@@ -221,16 +246,20 @@ export function inviteOptions(
 
 /**
  * Reports a refusal as `error <code>: <message>` (what succeeds printed its own line), then
- * calls `after`.
+ * calls `after` with whether the request succeeded.
  */
 function settle(
   ctx: CommandContext,
   room: string,
   request: Promise<unknown>,
-  after: () => void = () => undefined,
+  after: (ok: boolean) => void = () => undefined,
 ): void {
   const answered = ctx.requestStarted();
+  let ok = false;
   request
+    .then(() => {
+      ok = true;
+    })
     .catch((error: unknown) => {
       const code =
         error instanceof MembershipError || error instanceof ChatSessionError
@@ -241,7 +270,7 @@ function settle(
     })
     .finally(() => {
       answered();
-      after();
+      after(ok);
     });
 }
 
