@@ -162,6 +162,8 @@ class LineClient {
    * until then host commands wait, so `/kick NICK` or `/members` in a script see who is there.
    */
   #started = false;
+  /** Held lines are being read: the end must not come between two of them. */
+  #replaying = false;
   /** The invite was answered (redeemed or refused), or there was none. */
   #inviteAnswered: boolean;
   /** Commands in flight that choose where the next lines go (/dm, /create): input waits. */
@@ -465,7 +467,14 @@ class LineClient {
     if (!this.#held || this.#holds > 0 || !this.#started) return;
     const held = this.#held;
     this.#held = undefined;
-    for (const line of held) this.#line(session, line, true);
+    const outer = !this.#replaying;
+    this.#replaying = true;
+    try {
+      for (const line of held) this.#line(session, line, true);
+    } finally {
+      if (outer) this.#replaying = false;
+    }
+    if (!outer) return; // the outer reading goes on, and checks the end after it
     this.#resumeInput(session);
     this.#recheck();
   }
@@ -636,6 +645,7 @@ class LineClient {
     if (this.#verdict !== undefined) return true;
     return (
       this.#everConnected &&
+      !this.#replaying &&
       this.#holds === 0 &&
       this.#held === undefined &&
       this.#requests === 0 &&

@@ -37,10 +37,15 @@ interface LineProcess {
   waitForLine(pattern: RegExp, after?: number): Promise<string>;
 }
 
-function lineClient(link: string, nick: string, input?: string): LineProcess {
+function lineClient(
+  link: string,
+  nick: string,
+  input?: string,
+  dataDir = cleanups.tempDir('parley-line-'),
+): LineProcess {
   const proc = spawn(
     process.execPath,
-    [ENTRY, '--connect', link, '--nick', nick, '--data-dir', cleanups.tempDir('parley-line-')],
+    [ENTRY, '--connect', link, '--nick', nick, '--data-dir', dataDir],
     { env: { ...process.env, PARLEY_CRYPTO_BACKEND: '' } },
   );
   cleanups.push(() => {
@@ -227,5 +232,124 @@ describe('the line client in private rooms', () => {
     );
     alice.proc.stdin.end('/quit\n');
     expect(await alice.exited).toBe(0);
+  });
+
+  describe('a script at the start', () => {
+    /** #lobby with bob and carol as members (offline), and an owner invite for alice. */
+    async function lobbyWithMembers() {
+      const h = await host();
+      const dirs = {
+        bob: cleanups.tempDir('parley-line-'),
+        carol: cleanups.tempDir('parley-line-'),
+      };
+      for (const nick of ['bob', 'carol'] as const) {
+        const first = lineClient(h.invite('lobby'), nick, '', dirs[nick]);
+        expect(await first.exited).toBe(0);
+      }
+      return { h, dirs, aliceLink: h.invite('lobby', { role: 'owner', uses: 1 }) };
+    }
+
+    /** What a member reading #lobby's history afterwards sees. */
+    async function lobbyHistory(h: RunningHost, dataDir: string): Promise<string> {
+      const reader = lineClient(h.link(), 'carol', '', dataDir);
+      expect(await reader.exited).toBe(0);
+      return reader.lines.join('\n');
+    }
+
+    it('a /dm refused by the host sends the lines behind it nowhere: not to the room before', async () => {
+      const { h, dirs, aliceLink } = await lobbyWithMembers();
+      const bob = lineClient(h.link(), 'bob', undefined, dirs.bob);
+      await bob.waitForLine(/#lobby synced/);
+
+      // The piped script of the report: bob is kicked, so the /dm fails, and "secret" (meant
+      // for bob alone) must not reach #lobby.
+      const alice = lineClient(aliceLink, 'alice', '/kick bob\n/invites\n/dm bob\nsecret\n');
+      expect(await alice.exited).toBe(1);
+      const out = alice.lines.join('\n');
+      expect(out).toMatch(/^event \S+ #lobby alice removed bob$/m);
+      expect(out).toMatch(/#lobby invites \d+$/m);
+      expect(out).toMatch(
+        /#lobby error not-member: you can message only people who share a room with you$/m,
+      );
+      expect(out).toMatch(
+        new RegExp(
+          `^\\*\\*\\* ${TIME} error no-room: that message was not sent: /dm failed, so no room is current \\(/join lobby to talk there again\\)$`,
+          'm',
+        ),
+      );
+      expect(out).not.toMatch(/talking here now/);
+      expect(alice.stderr()).toContain('1 message was refused and not sent (see the error lines)');
+
+      await bob.waitForLine(/#lobby removed: alice removed you from the room$/);
+      const history = await lobbyHistory(h, dirs.carol);
+      expect(history).toMatch(/^history-event \S+ #lobby alice removed bob$/m);
+      for (const seen of [out, bob.lines.join('\n'), history]) expect(seen).not.toContain('secret');
+      bob.proc.stdin.end('/quit\n');
+      await bob.exited;
+    });
+
+    it('a /dm or /create refused on the spot: no room is current until /join', async () => {
+      const { h, dirs, aliceLink } = await lobbyWithMembers();
+      const alice = lineClient(
+        aliceLink,
+        'alice',
+        '/dm nobody\nfirst secret\n/topic leaked\n/join lobby\nhello all\n' +
+          '/create lobby\nsecond secret\n/create Bad-Name\nthird secret\n',
+      );
+      expect(await alice.exited).toBe(1);
+      const out = alice.lines.join('\n');
+      expect(out).toMatch(/#lobby error not-member: nobody called nobody seen here/);
+      expect(out).toMatch(
+        /error no-room: that message was not sent: \/dm failed, so no room is current \(\/join lobby to talk there again\)$/m,
+      );
+      expect(out).toMatch(
+        /error no-room: \/topic was not run: \/dm failed, so no room is current \(\/join lobby/m,
+      );
+      expect(out).toMatch(/#lobby error room-exists: /);
+      expect(out).toMatch(/error no-room: that message was not sent: \/create failed/);
+      expect(out).toMatch(/usage: \/create ROOM/);
+      expect(out.match(/error no-room: that message was not sent/g)).toHaveLength(3);
+      expect(alice.stderr()).toContain('3 messages were refused and not sent');
+      expect(alice.stderr()).toContain('1 command was not run');
+
+      const history = await lobbyHistory(h, dirs.carol);
+      expect(history).toMatch(/^history \S+ #lobby alice: hello all$/m);
+      expect(history).not.toMatch(/secret|leaked/);
+    });
+
+    it('waits for the members: /members and /rooms print them, /dm NICK finds a member', async () => {
+      const { h, dirs, aliceLink } = await lobbyWithMembers();
+      const bob = lineClient(h.link(), 'bob', undefined, dirs.bob);
+      await bob.waitForLine(/#lobby synced/);
+      const carol = lineClient(h.link(), 'carol', undefined, dirs.carol);
+      await carol.waitForLine(/#lobby synced/);
+
+      const alice = lineClient(aliceLink, 'alice', '/rooms\n/members\n/dm bob\nhello bob\n');
+      expect(await alice.exited).toBe(0);
+      const out = alice.lines.join('\n');
+      // The invite is redeemed before /rooms is read: its room is listed.
+      expect(out).toMatch(new RegExp(`^\\*\\*\\* ${TIME} rooms 1: #lobby \\(owner\\)$`, 'm'));
+      // The join's own listing, then /members: both name everyone.
+      const members = alice.lines.filter((l) => / #lobby members /.test(l));
+      expect(members).toHaveLength(2);
+      for (const line of members) {
+        expect(line).toMatch(/#lobby members 3: /);
+        for (const nick of ['alice', 'bob', 'carol']) expect(line).toContain(`${nick} (`);
+      }
+      const talking = /#(dm\.[0-9a-f]+) talking here now$/m.exec(out)?.[1];
+      expect(talking).toBeDefined();
+      expect(await bob.waitForLine(/alice: hello bob$/)).toMatch(
+        // History: the message may be there before bob has joined the new room.
+        new RegExp(
+          `^(msg|history) ${TIME} #${(talking ?? '').replace('.', '\\.')} alice: hello bob$`,
+        ),
+      );
+      expect(alice.stderr()).toBe('');
+      await sleep(100);
+      expect(carol.lines.join('\n')).not.toContain('hello bob');
+      bob.proc.stdin.end('/quit\n');
+      carol.proc.stdin.end('/quit\n');
+      await Promise.all([bob.exited, carol.exited]);
+    });
   });
 });
