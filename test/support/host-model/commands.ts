@@ -125,8 +125,11 @@ export class Connect extends Step {
     const state = model.keys[key];
     if (state) state.nick = nick;
     const conn = model.slots[slot];
-    // As a client does on (re)connecting: it joins its rooms again.
-    for (const room of this.rooms) if (conn) await joinRoom(model, world, conn, room);
+    // As a client does on (re)connecting: it joins its rooms again, and mostly the private
+    // room when it is a member (a client joins every room it has a role in).
+    const rooms = new Set(this.rooms);
+    if (model.roles.has(key) && this.pick % 3 !== 0) rooms.add(PRIVATE_ROOM);
+    for (const room of rooms) if (conn) await joinRoom(model, world, conn, room);
   }
   toString(): string {
     return `connect(${this.pick},[${this.rooms.join(',')}])`;

@@ -137,15 +137,28 @@ export class Redeem extends Step {
     return model.open().length > 0;
   }
   async act(model: HostModel, world: HostWorld): Promise<void> {
-    const conn = choose(model.open(), this.pick);
+    // Mostly someone not yet in: membership spreads over the keys.
+    const outside = model.open().filter((c) => !model.roles.has(c.key));
+    const conn =
+      outside.length > 0 && this.pick % 4 !== 0
+        ? choose(outside, this.pick >> 2)
+        : choose(model.open(), this.pick);
     const t = world.tracked(conn);
     // One choice in eight is a guess; the others are tokens the model has seen.
     // While the room has no owner, half the time someone takes the operator's owner invite.
     const usable = model.invites.filter(
       (i) => i.role === 'owner' && i.usesLeft !== 0 && !i.revoked,
     );
+    // Once it has one, mostly the others: a room of owners only has nobody to remove.
+    const others = model.invites.filter((i) => i.role !== 'owner');
     const known =
-      model.owners() === 0 && usable.length > 0 && this.which % 2 === 0 ? usable : model.invites;
+      model.owners() === 0
+        ? usable.length > 0 && this.which % 2 === 0
+          ? usable
+          : model.invites
+        : others.length > 0 && this.which % 4 !== 0
+          ? others
+          : model.invites;
     const token =
       known.length === 0 || this.which % 8 === 7
         ? guess(this.which)
@@ -532,6 +545,14 @@ export class RemoveWhileSending extends Step {
     }
     const half = Math.ceil(messages.length / 2);
     for (const message of messages.slice(0, half)) ts.conn.send({ t: 'send', ...message });
+    // Half the time the first is stored before the removal is asked for: some come before it.
+    const first = messages[0]?.id;
+    if (this.pick % 2 === 1 && first !== undefined) {
+      await ts.conn.answer(
+        sentFrom,
+        (x) => (x.t === 'ack' && x.id === first) || (x.t === 'error' && x.ref === first),
+      );
+    }
     const removal = ask(ta, {
       t: 'remove',
       room: PRIVATE_ROOM,
