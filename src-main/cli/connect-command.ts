@@ -166,6 +166,8 @@ class LineClient {
   #replaying = false;
   /** The invite was answered (redeemed or refused), or there was none. */
   #inviteAnswered: boolean;
+  /** Rooms whose join the host refused at the start: the start is over without them. */
+  readonly #refusedJoins = new Set<string>();
   /** Commands in flight that choose where the next lines go (/dm, /create): input waits. */
   #holds = 0;
   /** Membership commands waiting for the host: the end of input waits for their lines. */
@@ -361,8 +363,16 @@ class LineClient {
       this.#out(errorLine(this.#now(), error));
       if (error.code === 'unknown-room' && error.room !== undefined) {
         this.#noSuchRoom(session, error.room);
-        this.#checkStarted(session);
       }
+      if (
+        error.room !== undefined &&
+        !NOT_A_JOIN_REFUSAL.has(error.code) &&
+        !this.#synced.has(error.room)
+      ) {
+        // A join refused for good: the start waits for it no longer.
+        this.#refusedJoins.add(error.room);
+      }
+      this.#checkStarted(session);
     });
     session.on('fatal', (fatal) => {
       this.#io.stderr.write(this.#describeFatal(fatal));
@@ -453,7 +463,8 @@ class LineClient {
    */
   #checkStarted(session: ChatSession): void {
     if (this.#started || this.#visibleRooms === undefined || !this.#inviteAnswered) return;
-    const done = (room: string) => this.#synced.has(room) || this.#goneRooms.has(room);
+    const done = (room: string) =>
+      this.#synced.has(room) || this.#goneRooms.has(room) || this.#refusedJoins.has(room);
     if (this.#redeemedRoom !== undefined && !this.#removedRooms.has(this.#redeemedRoom)) {
       if (!done(this.#redeemedRoom)) return;
     }
@@ -808,6 +819,12 @@ class LineClient {
     this.#io.stdout.write(`${line}\n`);
   }
 }
+
+/**
+ * Errors about a room that do not end its join: retried ones, and the client's own about what
+ * the host sent while it joins.
+ */
+const NOT_A_JOIN_REFUSAL = new Set(['rate-limited', 'internal', 'invalid-message', 'history-gap']);
 
 /** Commands that need nothing from the host: they work before it is reached. */
 const LOCAL_COMMANDS = new Set(['/quit', '/help', '/nick']);
