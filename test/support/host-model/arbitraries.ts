@@ -28,6 +28,7 @@ import {
   Remove,
   RemoveWhileSending,
   RevokeInvite,
+  SetOpen,
   SetRole,
   Unban,
 } from './membership-commands.ts';
@@ -229,6 +230,10 @@ export function hostCommands(maxCommands: number): fc.Arbitrary<Iterable<HostCom
     weighted(
       1,
       pick.map((p) => new Part(p)),
+    ),
+    weighted(
+      1,
+      fc.tuple(pick, fc.boolean()).map(([p, open]) => new SetOpen(p, open)),
     ),
     weighted(
       2,

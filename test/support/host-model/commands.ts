@@ -7,6 +7,7 @@ import type { HostWorld, Tracked } from './host-world.ts';
 import {
   type ConnState,
   type HostModel,
+  ALL_ROOMS,
   JOINED,
   LIMITS,
   MAX_MESSAGE_BYTES,
@@ -87,6 +88,34 @@ export function rateLimited(world: HostWorld, answer: Answer, what: string): boo
 
 // ── connections ─────────────────────────────────────────────────────────────────────────
 
+/**
+ * Right after the welcome, the rooms the key may see: the open ones (with role `member` once
+ * it joined one), and the private one only if it is a member or the room is open to it.
+ */
+function checkRoomList(model: HostModel, world: HostWorld, t: Tracked, answer: Answer): void {
+  if (answer.kind !== 'message' || answer.message.t !== 'rooms') {
+    world.fail(`${t.label} was welcomed and got ${describe(answer)}, not its rooms`);
+  }
+  const got = answer.message.rooms
+    .map((r) => `${r.room}:${r.role ?? '-'}:${r.open}`)
+    .sort()
+    .join(' ');
+  const want = ALL_ROOMS.filter((room) => model.visible(t.key, room))
+    .map((room) => {
+      const role =
+        room === PRIVATE_ROOM
+          ? model.roles.get(t.key)
+          : model.openMembers.has(`${t.key}/${room}`)
+            ? 'member'
+            : undefined;
+      const open = room === PRIVATE_ROOM ? model.privateRoomOpen : true;
+      return `${room}:${role ?? '-'}:${open}`;
+    })
+    .sort()
+    .join(' ');
+  if (got !== want) world.fail(`${t.label}'s room list is [${got}], the model says [${want}]`);
+}
+
 export class Connect extends Step {
   readonly kind = 'connect';
   readonly pick: number;
@@ -112,6 +141,7 @@ export class Connect extends Step {
     if (answer.message.nick !== nick || answer.message.fp !== world.fingerprints[key]) {
       world.fail(`${t.label} was welcomed as ${answer.message.nick}, not as "${nick}"`);
     }
+    checkRoomList(model, world, t, await t.conn.answer(answer.index, (m) => m.t === 'rooms'));
     model.slots[slot] = {
       slot,
       key,
@@ -248,6 +278,8 @@ export async function joinRoom(
   }
   conn.rooms.add(room);
   if (room !== PRIVATE_ROOM) model.openMembers.add(`${conn.key}/${room}`);
+  // Joining the private room while it is open makes a member, as joining an open room does.
+  else if (!model.roles.has(conn.key)) model.roles.set(conn.key, 'member');
 }
 
 /** How the host refuses a request about a room the connection is not in. */

@@ -217,10 +217,18 @@ export class Redeem extends Step {
   }
 }
 
+/**
+ * A key with no role in PRIVATE_ROOM: refused as for no room at all, unless the room is open
+ * to it (then it may see the room, and is refused for its role).
+ */
+function hidden(model: HostModel, key: number): string {
+  return model.visible(key, PRIVATE_ROOM) ? 'forbidden' : 'unknown-room';
+}
+
 /** What the key may do with invites of PRIVATE_ROOM, as the host must answer. */
 function inviteVerdict(model: HostModel, key: number, role?: Role): string | undefined {
   const own = model.roles.get(key);
-  if (!own) return 'unknown-room';
+  if (!own) return hidden(model, key);
   if (rank(own) < rank('admin')) return 'forbidden';
   if (role && rank(role) > rank(own)) return 'forbidden';
   return undefined;
@@ -332,7 +340,7 @@ export class Remove extends Step {
   }
   #verdict(model: HostModel, key: number): string | undefined {
     const actor = model.roles.get(key);
-    if (!actor) return 'unknown-room';
+    if (!actor) return hidden(model, key);
     if (rank(actor) < rank('admin')) return 'forbidden';
     if (this.target === key) return 'forbidden';
     const target = model.roles.get(this.target);
@@ -419,7 +427,9 @@ export class Part extends Step {
     if (manageLimited(model, world, conn, m)) return;
     const role = model.roles.get(conn.key);
     const refusal = !role
-      ? 'unknown-room'
+      ? model.visible(conn.key, PRIVATE_ROOM)
+        ? 'not-member'
+        : 'unknown-room'
       : role === 'owner' && model.owners() <= 1 && model.roles.size > 1
         ? 'forbidden'
         : undefined;
@@ -451,7 +461,7 @@ export class SetRole extends Step {
   }
   #verdict(model: HostModel, key: number): string | undefined {
     const actor = model.roles.get(key);
-    if (!actor) return 'unknown-room';
+    if (!actor) return hidden(model, key);
     const target = model.roles.get(this.target);
     if (!target) return 'not-member';
     if (this.target === key) {
@@ -638,5 +648,36 @@ export class RemoveWhileSending extends Step {
   }
   toString(): string {
     return `removeWhileSending(${this.pick},${this.ban ? 'ban' : 'no ban'},${this.texts.length})`;
+  }
+}
+
+/** The owner opens the room to anyone who connects (but the banned), or closes it again. */
+export class SetOpen extends Step {
+  readonly kind = 'set-open';
+  readonly pick: number;
+  readonly open: boolean;
+  constructor(pick: number, open: boolean) {
+    super();
+    this.pick = pick;
+    this.open = open;
+  }
+  check(model: Readonly<HostModel>): boolean {
+    return model.open().length > 0;
+  }
+  async act(model: HostModel, world: HostWorld): Promise<void> {
+    const conn = actor(model, this.pick);
+    const t = world.tracked(conn);
+    const body = { t: 'set-open', room: PRIVATE_ROOM, open: this.open };
+    const m = await answered(world, t, await ask(t, body), `set open ${this.open}`);
+    if (manageLimited(model, world, conn, m)) return;
+    const own = model.roles.get(conn.key);
+    const refusal = own === 'owner' ? undefined : hidden(model, conn.key);
+    if (refusal) return expectCode(world, t, m, refusal, 'set-open');
+    if (m.t !== 'done') world.fail(`${t.label} set open ${this.open}: ${JSON.stringify(m)}`);
+    world.count(`set-open ${this.open} done`);
+    model.privateRoomOpen = this.open;
+  }
+  toString(): string {
+    return `setOpen(${this.pick},${this.open})`;
   }
 }

@@ -134,6 +134,8 @@ export class HostModel {
   readonly typers = new Set<string>();
   /** PRIVATE_ROOM's members and their roles. */
   readonly roles = new Map<number, Role>();
+  /** Whether PRIVATE_ROOM's owner opened it: then any key not banned may see and join it. */
+  privateRoomOpen = false;
   /** Keys banned from PRIVATE_ROOM. */
   readonly bans = new Set<number>();
   readonly invites: ModelInvite[] = [];
@@ -177,10 +179,11 @@ export class HostModel {
     return members;
   }
 
-  /** Whether the key may see the room: an open room, or a private one it is a member of. */
+  /** Whether the key may see the room: an open room, or the private one as a member (or opened). */
   visible(key: number, room: string): boolean {
     if ((ROOMS as readonly string[]).includes(room)) return true;
-    return room === PRIVATE_ROOM && this.roles.has(key);
+    if (room !== PRIVATE_ROOM) return false;
+    return this.roles.has(key) || (this.privateRoomOpen && !this.bans.has(key));
   }
 
   owners(): number {
