@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { type HostOptions, type RunningHost, startHost } from '../../../src-main/server/host.ts';
+import { dmRoomName } from '../../../src-main/server/dm-room.ts';
 import type { KeyPair } from '../../../src-main/protocol/crypto/crypto-backend.ts';
 import type { ClientMessage, HostMessage } from '../../../src-main/protocol/wire/messages.ts';
 import { type WireClient, connectWireClient, tokenOf } from '../../support/wire-client.ts';
@@ -137,20 +138,22 @@ function probes(
 }
 
 /**
- * Asks every probe about `room` and about ABSENT in turn and expects the same bytes back (the
- * names swapped); returns the answers about ABSENT, for the caller to check what they say.
+ * Asks every probe about `room` and about `absentRoom` (by default ABSENT) in turn and expects
+ * the same bytes back (the names swapped); returns the answers about the absent room, for the
+ * caller to check what they say.
  */
 async function expectNoDifference(
   c: Peer,
   room: string,
   keys: Parameters<typeof probes>[1],
+  absentRoom = ABSENT,
 ): Promise<string[][]> {
   const absentAnswers: string[][] = [];
   const asked = probes(room, keys);
-  const absent = probes(ABSENT, keys);
+  const absent = probes(absentRoom, keys);
   for (const [i, probe] of asked.entries()) {
     const about = (await exchange(c, probe)).map((t) => t.replaceAll(room, 'ROOM'));
-    const none = (await exchange(c, absent[i]!)).map((t) => t.replaceAll(ABSENT, 'ROOM'));
+    const none = (await exchange(c, absent[i]!)).map((t) => t.replaceAll(absentRoom, 'ROOM'));
     expect(about, `${probe.t} about ${room} vs a room that does not exist`).toEqual(none);
     absentAnswers.push(none);
   }
@@ -294,6 +297,19 @@ describe('a stranger with the host address and key', () => {
     expect(new Set(flat.map((m) => (m.t === 'error' ? m.code : m.t)))).toEqual(
       new Set(['unknown-room', 'forbidden']), // forbidden: `create`, for a key that is no admin
     );
+
+    // Two members' direct messages: its name follows from their public keys, so a stranger can
+    // work it out — and gets the same answers as for the name of two keys that never talked.
+    const dm = await alice.request({ t: 'dm', key: bob.keyText });
+    if (dm.t !== 'room') throw new Error(`no direct message: ${JSON.stringify(dm)}`);
+    expect(dm.info.room).toBe(dmRoomName(alice.keyPair.publicKey, bob.keyPair.publicKey));
+    const dmText = newId();
+    await bob.join(dm.info.room);
+    bob.send({ t: 'send', room: dm.info.room, id: dmText, text: 'between us' });
+    await bob.waitFor('ack', (a) => a.id === dmText);
+    const neverTalked = dmRoomName(randomBytes(32), randomBytes(32));
+    await expectNoDifference(eve, dm.info.room, keys, neverTalked);
+    expect(JSON.stringify(eve.received)).not.toContain('between us');
 
     // A direct message to a member it shares no room with: as to a key nobody knows.
     const dmMember = await exchange(eve, { t: 'dm', rid: 7, key: bob.keyText });
