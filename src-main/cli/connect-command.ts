@@ -547,11 +547,13 @@ class LineClient {
             !this.#visibleRooms.includes(argument) &&
             !session.rooms.includes(argument)
           ) {
-            // Stay where we are: lines typed next must not go to a room that cannot exist.
+            // The lines typed next were meant for that room: they go nowhere, not to this one.
+            this.#switchFailed = `/join ${argument}`;
             return this.#out(
               systemLine(
                 now,
-                `cannot join ${escapeText(argument)}: ${NOT_YOURS}; ${this.#roomsText()}; still talking in #${this.#room}`,
+                `cannot join ${escapeText(argument)}: ${NOT_YOURS}; ${this.#roomsText()}; ` +
+                  `no room is current (/join ${escapeText(this.#room)} to talk there again)`,
               ),
             );
           }
@@ -602,13 +604,15 @@ class LineClient {
       return;
     }
     if (this.#room === room) {
+      // Lines typed next were meant for that room too: no room is current until a /join.
       this.#room = this.#previousRoom ?? this.#args.room;
+      this.#switchFailed = `/join ${room}`;
       this.#out(
         systemLine(
           this.#now(),
-          `cannot join ${escapeText(room)}: ${NOT_YOURS}; ${this.#roomsText()}; talking here again` +
+          `cannot join ${escapeText(room)}: ${NOT_YOURS}; ${this.#roomsText()}; ` +
+            `no room is current (/join ${escapeText(this.#room)} to talk there again)` +
             (lost > 0 ? ` (${count(lost, 'message')} for ${escapeText(room)} not sent)` : ''),
-          this.#room,
         ),
       );
     }

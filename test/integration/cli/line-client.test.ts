@@ -398,36 +398,37 @@ describe('the line client (parley --connect)', () => {
 });
 
 describe('the line client and rooms', () => {
-  it('/join of a room the host does not have stays in the room and lists the rooms', async () => {
+  it('/join of a room the host does not have sends the lines meant for it nowhere', async () => {
     const h = await host();
     const reader = await chatSession(h, 'reader');
-    // Piped: the line after /join is read before the host's room list is known.
+    // Piped: the lines after /join were meant for that room, so they must not reach the lobby.
     const piped = lineClient(
       ['--connect', h.invite(), '--nick', 'piped', '--data-dir', tempDir()],
-      '/join nowhere\nstill in lobby\n',
+      '/join nowhere\nmeant for nowhere\n/join lobby\nback in lobby\n',
     );
-    expect(await piped.exited).toBe(0);
-    expect(piped.lines.join('\n')).toMatch(
+    expect(await piped.exited).toBe(1); // a line was not sent
+    const out = piped.lines.join('\n');
+    expect(out).toMatch(
       new RegExp(
         `^\\*\\*\\* ${TIME} cannot join nowhere: no such room, or a private one you are not a member of; ` +
-          'you may join #dev, #lobby; still talking in #lobby$',
+          'you may join #dev, #lobby; no room is current \\(/join lobby to talk there again\\)$',
         'm',
       ),
     );
-    expect(piped.lines.join('\n')).not.toContain('talking here now');
+    expect(out).toMatch(/error no-room: that message was not sent: \/join nowhere failed/);
 
     // Typed: the room list is known by then.
     const typed = lineClient(['--connect', h.invite(), '--nick', 'typed', '--data-dir', tempDir()]);
     await typed.waitForLine(/#lobby synced/);
     typed.proc.stdin.write('/join nowhere\n');
-    await typed.waitForLine(
-      /cannot join nowhere: no such room, .*; you may join #dev, #lobby; still talking in #lobby$/,
-    );
-    typed.proc.stdin.end('typed in lobby\n');
-    expect(await typed.exited).toBe(0);
-    await until(() => reader.messages.length === 2, 'both lines in the lobby');
+    await typed.waitForLine(/cannot join nowhere: no such room, .*; no room is current/);
+    typed.proc.stdin.write('typed for nowhere\n');
+    await typed.waitForLine(/error no-room: that message was not sent/);
+    typed.proc.stdin.end('/join lobby\ntyped in lobby\n');
+    expect(await typed.exited).toBe(1);
+    await until(() => reader.messages.length === 2, 'the lines meant for the lobby');
     expect(reader.messages.map((m) => [m.room, m.text])).toEqual([
-      ['lobby', 'still in lobby'],
+      ['lobby', 'back in lobby'],
       ['lobby', 'typed in lobby'],
     ]);
   });
