@@ -158,9 +158,7 @@ describe('the line client in private rooms', () => {
       /cannot join lobby: no such room, or a private one you are not a member of/,
     );
     bob.type('still there?');
-    await bob.waitForLine(
-      /#lobby error not-member: you are no longer a member of this room; that message was not sent/,
-    );
+    await bob.waitForLine(/error no-room: that message was not sent: \/join lobby failed/);
     await sleep(100);
     expect(alice.lines.slice(mark).some((l) => l.includes('still there?'))).toBe(false);
 
