@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { type HostOptions, type RunningHost, startHost } from '../../../src-main/server/host.ts';
@@ -6,6 +7,8 @@ import type { KeyPair } from '../../../src-main/protocol/crypto/crypto-backend.t
 import type { ClientMessage, HostMessage } from '../../../src-main/protocol/wire/messages.ts';
 import { type WireClient, connectWireClient, tokenOf } from '../../support/wire-client.ts';
 import { cleanupsAfterEach, sleep, until } from '../../support/lifecycle.ts';
+import { runsWithin } from '../../fuzz/kit.ts';
+import { clientMessageArb } from '../../fuzz/wire-arbitraries.ts';
 
 // A stranger holds what anyone may hold — the host's address and key — and speaks the protocol
 // itself (no client core to be polite for it). Whatever it asks about a private room must be
@@ -413,6 +416,48 @@ describe('a stranger with the host address and key', () => {
     expect(await third.request({ t: 'redeem', token: real })).toMatchObject({
       t: 'redeemed',
       room: SECRET,
+    });
+  });
+});
+
+describe('a stranger sending anything at all about the room (fuzz)', () => {
+  it('every valid request about the private room is answered as about no room', async () => {
+    const { alice, bob, h } = await privateRoom({
+      limits: {
+        manageBurst: 1_000_000,
+        membershipBurst: 1_000_000,
+        historyBurst: 1_000_000,
+        requestBurst: 1_000_000,
+        messageBurst: 1_000_000,
+      },
+    });
+    const eve = await peer(h, 'eve');
+    const keys = fc.constantFrom(alice.keyText, bob.keyText, eve.keyText, randomKey());
+    // Any request that names a room, with the keys that matter, asked about both rooms.
+    const requests = fc
+      .tuple(clientMessageArb, keys)
+      .filter(([m]) => 'room' in m)
+      .map(([m, key]) => ({ ...m, ...('key' in m ? { key } : {}) }) as ClientMessage);
+    await fc.assert(
+      fc.asyncProperty(requests, async (request) => {
+        const asked = (room: string) =>
+          exchange(eve, {
+            ...request,
+            room,
+            ...('rid' in request ? { rid: 1 } : {}),
+          } as ClientMessage);
+        const about = (await asked(SECRET)).map((t) => t.replaceAll(SECRET, 'ROOM'));
+        const none = (await asked(ABSENT)).map((t) => t.replaceAll(ABSENT, 'ROOM'));
+        expect(about).toEqual(none);
+        for (const text of none) expect(JSON.parse(text)).toMatchObject({ t: 'error' });
+      }),
+      runsWithin(100, 3000, 0.05),
+    );
+    expect(eve.of('redeemed')).toEqual([]);
+    expectNothingOfTheRoom(eve, SECRET, {
+      nicks: [BOB, CAROL],
+      keys: [bob.keyText],
+      texts: ['the plan stays here'],
     });
   });
 });
