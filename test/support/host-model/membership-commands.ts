@@ -16,9 +16,10 @@ import {
 /**
  * The membership commands of the host model test, all about PRIVATE_ROOM: redeeming invites
  * (the operator's, ones members made, used up, revoked, guessed), making and revoking invites,
- * removing, banning, unbanning, parting, and changing roles. Each predicts its one answer from
- * the model (docs/protocol.md §11.2); HostWorld.settle then checks that nothing of the room
- * reached a connection outside it (and that `removed` reached every connection of the key).
+ * removing and banning (also while another member is sending), unbanning, parting, changing
+ * roles, opening and closing the room. Each predicts its one answer from the model
+ * (docs/protocol.md §11.2); HostWorld.settle then checks that nothing of the room reached a
+ * connection outside it, and that every `room` about it went to a key that may see it.
  */
 
 let nextRid = 1;
