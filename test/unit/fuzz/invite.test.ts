@@ -18,6 +18,7 @@ import {
   reportStats,
   runs,
 } from '../../fuzz/kit.ts';
+import { inviteTokenArb } from '../../fuzz/wire-arbitraries.ts';
 import { roomArb } from '../../fuzz/wire-arbitraries.ts';
 
 // Invite links arrive from anywhere: pasted, clicked (parley:// handler), passed on a command
@@ -60,12 +61,16 @@ const hostArb = fc.oneof(
   fc.ipV6(),
   fc.constantFrom('localhost', '127.0.0.1', '::1', 'fe80::1%eth0', 'chat.example.org'),
 );
-const inviteArb = fc.record({
-  host: hostArb,
-  port: fc.integer({ min: 1, max: 65535 }),
-  room: roomArb,
-  hostKey: fc.uint8Array({ minLength: 32, maxLength: 32 }),
-});
+const inviteArb = fc.record(
+  {
+    host: hostArb,
+    port: fc.integer({ min: 1, max: 65535 }),
+    room: roomArb,
+    hostKey: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+    token: inviteTokenArb,
+  },
+  { requiredKeys: ['host', 'port', 'room', 'hostKey'] },
+);
 
 /** Characters that matter to the invite grammar, for string-level edits. */
 const GRAMMAR = [
@@ -143,6 +148,12 @@ describe('parseInvite (fuzz)', () => {
               expect(encodeBase64Url(parsed.value.hostKey)).not.toBe(
                 encodeBase64Url(invite.hostKey),
               );
+            }
+            // The invite code is a secret of 24 base64url characters, or absent: an edit never
+            // makes a longer, shorter or differently spelled one pass for it.
+            if (parsed.ok && parsed.value.token !== undefined) {
+              expect(parsed.value.token).toMatch(/^[A-Za-z0-9_-]{24}$/);
+              expect(trimmed).toContain(`?invite=${parsed.value.token}#`);
             }
           },
         ),
