@@ -564,6 +564,19 @@ export class RemoveWhileSending extends Step {
         (x) => (x.t === 'ack' && x.id === first) || (x.t === 'error' && x.ref === first),
       );
     }
+    // The one removed writes too, in the same tick: its sends may be queued at the removal.
+    const writer = model.connectionsOf(target).find((c) => c.rooms.has(PRIVATE_ROOM));
+    const tw = writer && world.tracked(writer);
+    const writerFrom = tw?.conn.received.length ?? 0;
+    const own = this.texts.slice(0, 2).map((text) => ({
+      room: PRIVATE_ROOM,
+      id: model.nextId(target),
+      text,
+    }));
+    for (const message of tw ? own : []) {
+      model.sent.set(messageKey(target, message.id), { room: PRIVATE_ROOM, text: message.text });
+      tw?.conn.send({ t: 'send', ...message });
+    }
     const removal = ask(ta, {
       t: 'remove',
       room: PRIVATE_ROOM,
@@ -614,16 +627,43 @@ export class RemoveWhileSending extends Step {
         world.fail(`${ts.label} sent ${mk} mid-removal: ${JSON.stringify(answer).slice(0, 200)}`);
       }
     }
-    if (!removed) return;
-    world.count(`remove-while-sending done${this.ban ? ' (ban)' : ''}`);
-
     // Split by the removal's event: before it, the removed connections in the room got every
     // message (they were members); after it, none.
     world.refreshHistory(model);
-    const eventSeq = world
-      .roomRows(PRIVATE_ROOM)
-      .find((row) => row.event && row.seq > seqBefore)?.seq;
+    const eventSeq = removed
+      ? world.roomRows(PRIVATE_ROOM).find((row) => row.event && row.seq > seqBefore)?.seq
+      : Number.MAX_SAFE_INTEGER;
     if (eventSeq === undefined) world.fail(`no event row for k${target}'s removal`);
+    // The removed one's own sends: stored before its removal, or refused as for no room.
+    for (const message of own) {
+      if (!tw || !writer) break;
+      const mk = messageKey(target, message.id);
+      const answer = await tw.conn.answer(
+        writerFrom,
+        (x) => (x.t === 'ack' && x.id === message.id) || (x.t === 'error' && x.ref === message.id),
+      );
+      if (answer.kind !== 'message') {
+        world.fail(`${tw.label} sent ${mk} as it was removed: ${describe(answer)}`);
+      }
+      const x = answer.message;
+      if (x.t === 'ack' && x.seq < eventSeq) {
+        model.acked.set(mk, { key: target, ...message, seq: x.seq });
+        world.ackedBy.set(mk, tw);
+        world.expectDelivery(model, mk, x.seq, tw, PRIVATE_ROOM);
+        world.count('remove-while-sending: own send stored');
+      } else if (x.t === 'error' && (x.code === 'unknown-room' || x.code === 'rate-limited')) {
+        tw.claimed.add(answer.index);
+        model.refused.add(mk); // not stored; a client does not resend to a room it is not in
+        if (x.code === 'rate-limited') writer.strikes++;
+        world.count(`remove-while-sending: own send refused ${x.code}`);
+      } else {
+        world.fail(
+          `${tw.label} was removed at seq ${eventSeq}; its ${mk} got ${JSON.stringify(x)}`,
+        );
+      }
+    }
+    if (!removed) return;
+    world.count(`remove-while-sending done${this.ban ? ' (ban)' : ''}`);
     for (const [conn, start] of from) {
       const t = world.tracked(conn);
       const got = t.conn.received
