@@ -9,11 +9,15 @@ import { HostModel } from '../../support/host-model/model.ts';
 // requests — joins, leaves, sends of any size and content (controls, lone surrogates, astral
 // characters, quotes, backslashes, at and around the byte and record limits), renames, history
 // pages, typing, bursts past the message budget, malformed requests, dropped connections and
-// resends of what was not acknowledged, and host restarts (clean and SIGKILL). After every step (HostWorld.settle): the host process is alive and answers
-// every connection; every acknowledged message is in the host's database exactly once, under
-// the seq it was acknowledged with, and reached every member present then exactly once; nobody
-// gets an event of a room they are not in; every member list matches the model; every refusal
-// has the code the model expects.
+// resends of what was not acknowledged, and host restarts (clean and SIGKILL); and, since issue
+// #14, membership of a private room (invites made, redeemed, guessed, used up and revoked;
+// removal and bans, also while messages are in flight; parting, roles, opening and closing it).
+// After every step (HostWorld.settle): the host process is alive and answers every connection;
+// every acknowledged message is in the host's database exactly once, under the seq it was
+// acknowledged with, and reached every member present then exactly once; nobody gets an event of
+// a room they are not in, and no non-member (nor a removed key, after its `removed`) ever gets
+// anything of a room; every member list matches the model; every refusal has the code the model
+// expects.
 //
 // PARLEY_MODEL_STEPS sets the number of steps (default 300: `npm test`; `npm run fuzz` runs
 // thousands); PARLEY_FUZZ_SEED (with PARLEY_FUZZ_PATH, both as fast-check prints them) replays a
