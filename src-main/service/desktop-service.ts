@@ -565,6 +565,16 @@ export class DesktopService implements RequestHandlers {
     return {};
   }
 
+  async setOpen(input: ParsedInput<'setOpen'>): Promise<Record<string, never>> {
+    await this.#membership((session) => session.setOpen(input.room, input.open));
+    return {};
+  }
+
+  async unban(input: ParsedInput<'unban'>): Promise<Record<string, never>> {
+    await this.#membership((session) => session.unban(input.room, input.key));
+    return {};
+  }
+
   async partRoom(input: ParsedInput<'partRoom'>): Promise<Record<string, never>> {
     await this.#membership((session) => session.part(input.room));
     return {};

@@ -155,6 +155,16 @@ export const requests = {
     input: z.object({ room: RoomName, topic: z.string().max(MAX_TOPIC_LENGTH) }).strict(),
     output: Empty,
   },
+  /** Owners: whether anyone who connects may join (open), or only the invited (private). */
+  setOpen: {
+    input: z.object({ room: RoomName, open: z.boolean() }).strict(),
+    output: Empty,
+  },
+  /** Lifts a ban (admin+): the key may be invited again; it is not made a member. */
+  unban: {
+    input: z.object({ room: RoomName, key: PublicKeyText }).strict(),
+    output: Empty,
+  },
   /** Gives up membership: the room leaves the list until someone invites us again. */
   partRoom: { input: RoomInput, output: Empty },
   /** Removes `key` from the room; `ban` also refuses every future invite for it. */

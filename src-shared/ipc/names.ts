@@ -28,6 +28,8 @@ export const REQUEST_NAMES = [
   'revokeInvite',
   'createRoom',
   'setTopic',
+  'setOpen',
+  'unban',
   'partRoom',
   'removeMember',
   'setRole',

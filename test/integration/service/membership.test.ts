@@ -233,6 +233,39 @@ describe('private rooms in the desktop service', () => {
     await bob.service.connect({ invite: h.invite('dev'), nick: 'bob' });
     expect(await bob.events.waitFor('inviteRefused')).toMatchObject({ code: 'banned' });
     expect(room(bob, 'dev')).toBeUndefined();
+
+    // Lifted: the same key may be invited again.
+    await alice.service.unban({ room: 'dev', key: keyOf(bob) });
+    expect(await alice.events.waitFor('roomEvent', (e) => e.action === 'unbanned')).toMatchObject({
+      target: { nick: 'bob' },
+    });
+    bob.events.reset();
+    await bob.service.connect({ invite: h.invite('dev'), nick: 'bob' });
+    await listed(bob, 'dev', { role: 'member', joined: true });
+    expect(bob.events.of('inviteRefused')).toEqual([]);
+  });
+
+  it('an owner opens a room to everyone on the host, and closes it again', async () => {
+    const h = await startTestHost(cleanups);
+    const { alice, bob } = await ownerAndMember(h);
+    // Only owners: an admin's or member's attempt is refused in the host's words.
+    expect(
+      await dispatchRequest(bob.service, 'setOpen', { room: 'dev', open: true }),
+    ).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    const carol = await member(h.link('lobby'), 'carol');
+    expect(room(carol, 'dev')).toBeUndefined();
+
+    await alice.service.setOpen({ room: 'dev', open: true });
+    await listed(bob, 'dev', { open: true, role: 'member' });
+    // Someone with no invite now sees it, and may join it.
+    await listed(carol, 'dev', { open: true });
+    expect(await bob.events.waitFor('roomEvent', (e) => e.action === 'opened')).toMatchObject({
+      actor: { nick: 'alice' },
+    });
+
+    await alice.service.setOpen({ room: 'dev', open: false });
+    await listed(bob, 'dev', { open: false });
+    expect(await bob.events.waitFor('roomEvent', (e) => e.action === 'closed')).toBeDefined();
   });
 
   it('an expired or revoked invite is refused as such, and the connection stays', async () => {
