@@ -340,6 +340,23 @@ describe('the chat screen of a private room', () => {
     stop();
   });
 
+  it('puts focus in the composer after a removal, not on the removed member’s gone ⋯', async () => {
+    const { fake, stop } = await setup('owner');
+    await menuOf('bob');
+    await fireEvent.click(screen.getByRole('menuitem', { name: 'Remove from room…' }));
+    const dialog = screen.getByRole('alertdialog', { name: 'Remove bob from #lobby?' });
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Remove bob' }));
+    await vi.waitFor(() => expect(screen.queryByRole('alertdialog')).toBeNull());
+    fake.emit('members', { room: 'lobby', members: [{ ...self, role: 'owner' }, carol] });
+    await vi.waitFor(() =>
+      expect(screen.queryByRole('button', { name: 'Actions for bob' })).toBeNull(),
+    );
+    await vi.waitFor(() =>
+      expect(document.activeElement).toBe(screen.getByRole('textbox', { name: /^Message / })),
+    );
+    stop();
+  });
+
   it('keeps the confirmation open with the host’s reason when it refuses', async () => {
     const { fake, stop } = await setup('owner');
     fake.answer('removeMember', () => ({
