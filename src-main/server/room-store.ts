@@ -362,6 +362,7 @@ export class RoomStore {
       if (removed === 0 && reason !== 'banned') {
         throw new RoomStoreError('not-member', 'not a member of that room');
       }
+      this.#revokeInvitesAbove(room, target.key, 0, now);
       if (reason === 'parted') return this.#appendEvent(room, target, { action: 'left' }, now);
       if (reason === 'banned') {
         this.#sql(
@@ -426,6 +427,7 @@ export class RoomStore {
         ).changes,
       );
       if (changed === 0) throw new RoomStoreError('not-member', 'not a member of that room');
+      this.#revokeInvitesAbove(room, target.key, RANK[role], now);
       return this.#appendEvent(
         room,
         actor,
@@ -653,6 +655,19 @@ export class RoomStore {
       this.#sql('SELECT 1 AS banned FROM bans WHERE room = ? AND banned_key = ?').get(room, key) !==
       undefined
     );
+  }
+
+  /**
+   * An invite carries its maker's authority: when the maker's rank in the room drops below an
+   * invite's role (demoted, removed, banned, parted: rank 0), that invite is revoked. Otherwise a
+   * demoted admin would redeem their own admin invite and be admin again, and a removed one
+   * would come back, or send friends in, with the links they made.
+   */
+  #revokeInvitesAbove(room: string, maker: Uint8Array, rank: number, now: number): void {
+    this.#sql(
+      `UPDATE invites SET revoked_at = ? WHERE room = ? AND created_by = ? AND revoked_at IS NULL
+         AND CASE role WHEN 'owner' THEN 3 WHEN 'admin' THEN 2 ELSE 1 END > ?`,
+    ).run(now, room, maker, rank);
   }
 
   #insertMember(room: string, person: PersonRecord, role: Role, now: number): void {

@@ -498,6 +498,33 @@ describe('redeeming an invite', () => {
     expect(timeline(db, 'team')).toEqual(['alice created', 'bob joined', '(host) role bob owner']);
   });
 
+  it("an invite dies when its maker's role drops below it: no admin back by their own link", () => {
+    const { store } = teamStore();
+    store.addMember('team', bob, 'admin', T0);
+    const invite = (role: 'admin' | 'member') =>
+      store.createInvite({ room: 'team', role, uses: null, expiresAt: null, createdBy: bob }, T0);
+    const asAdmin = invite('admin');
+    const asMember = invite('member');
+    store.setRole('team', bob, 'member', alice, T0 + 1);
+    // Demoted, bob cannot make himself admin again with the link he made as admin.
+    expect(store.redeemInvite(asAdmin.token, bob, T0 + 2)).toEqual({
+      ok: false,
+      code: 'invite-revoked',
+      room: 'team',
+    });
+    expect(store.member('team', bob.key)?.role).toBe('member');
+    expect(store.liveInvites('team', T0 + 2).map((i) => i.id)).toEqual([asMember.invite.id]);
+    // Removed, bob's member link admits nobody either (not him, not a friend of his).
+    store.removeMember('team', bob, 'removed', alice, T0 + 3);
+    expect(store.redeemInvite(asMember.token, bob, T0 + 4)).toMatchObject({
+      code: 'invite-revoked',
+    });
+    expect(store.redeemInvite(asMember.token, carol, T0 + 4)).toMatchObject({
+      code: 'invite-revoked',
+    });
+    expect(store.liveInvites('team', T0 + 4)).toEqual([]);
+  });
+
   it('counts uses down to used up', () => {
     const { store } = teamStore();
     const { token, invite } = store.createInvite(
