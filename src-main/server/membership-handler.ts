@@ -50,7 +50,12 @@ export type MembershipRequest = Extract<ClientMessage, { rid: number }>;
 
 /** `rooms` carries at most this many (the wire's bound). */
 const MAX_LISTED_ROOMS = 1000;
-const MAX_LISTED_INVITES = 500;
+/**
+ * A room's live invites, all listed in one `invites` item: at their longest (a 64-letter room,
+ * a 32-letter astral nickname) about 390 bytes each, so 168 fit one item; more would make the
+ * listing too long to send, and end the lister's connection.
+ */
+const MAX_LISTED_INVITES = 100;
 /** After a storage fault, when a client should try again. */
 const STORAGE_RETRY_MS = 1000;
 
@@ -345,6 +350,14 @@ export class MembershipHandler {
   ): void {
     const seen = this.#see(client, request.room);
     this.#check(mayManageInvites(seen.member?.role, seen.record.kind, request.role));
+    // Beyond what `invites` can list, an invite would be one the room's other admins and owners
+    // never see and cannot revoke: a backdoor link.
+    if (this.#store.liveInvites(request.room, now).length >= MAX_LISTED_INVITES) {
+      throw new Refused(
+        'forbidden',
+        `this room has ${MAX_LISTED_INVITES} live invites, as many as can be listed; revoke some first`,
+      );
+    }
     const { token, invite } = this.#store.createInvite(
       {
         room: request.room,

@@ -239,6 +239,28 @@ describe('invites', () => {
     );
   });
 
+  it('an admin cannot make more live invites than the room can list (no unlisted link)', async () => {
+    const { alice } = await ownedLobby({
+      limits: { manageBurst: 2000, requestBurst: 4000 },
+    });
+    const make = () =>
+      alice.request({
+        t: 'invite-create',
+        room: 'lobby',
+        role: 'member',
+        uses: 1,
+        expiresInMs: null,
+      });
+    // The start's reusable member invite is live, and one-use owner invite was spent by alice.
+    const before = await alice.request({ t: 'invite-list', room: 'lobby' });
+    const live = before.t === 'invites' ? before.invites.length : 0;
+    for (let i = live; i < 100; i++) expect((await make()).t).toBe('invite');
+    const refused = await make();
+    expect(refused).toMatchObject({ t: 'error', code: 'forbidden', ref: 'lobby' });
+    const listed = await alice.request({ t: 'invite-list', room: 'lobby' });
+    expect(listed.t === 'invites' && listed.invites.length).toBe(100);
+  });
+
   it('a member redeeming again spends no use', async () => {
     const { alice, bob } = await ownedLobby();
     const made = await alice.request({
