@@ -56,6 +56,14 @@ describe('a private room', () => {
     expect(await dialog.getByRole('radio', { name: '1 use' }).isChecked()).toBe(true);
     await dialog.getByRole('radio', { name: '1 day' }).check();
     await screenshot(page, 'invite-dialog');
+    // A narrow window (420 px: 840 px at 200 % zoom): every choice stays inside the dialog.
+    await page.setViewportSize({ width: 420, height: 800 });
+    const frame = (await dialog.boundingBox())!;
+    for (const name of ['Owner', 'Never', 'Unlimited']) {
+      const box = (await dialog.getByRole('radio', { name }).boundingBox())!;
+      expect(box.x + box.width, name).toBeLessThanOrEqual(frame.x + frame.width);
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
     await dialog.getByRole('button', { name: 'Create link' }).click();
 
     const field = dialog.getByRole('textbox', { name: 'Invite link' });
