@@ -192,6 +192,20 @@ describe('a private room', () => {
     await page.locator('header.room-header').getByText('Sketches', { exact: true }).waitFor();
   });
 
+  it('keeps the members panel and its Close inside the narrowest window', async () => {
+    const { page } = alice;
+    await page.getByRole('button', { name: 'lobby', exact: true }).click();
+    await page.setViewportSize({ width: 480, height: 700 });
+    for (const name of ['Close members']) {
+      const box = await page.getByRole('button', { name }).boundingBox();
+      expect(box && box.x + box.width, name).toBeLessThanOrEqual(480);
+    }
+    await page.getByRole('button', { name: 'Close members' }).click();
+    await members(alice).waitFor({ state: 'detached' });
+    await page.getByRole('textbox', { name: 'Message #lobby' }).waitFor();
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
   it('ran without console errors or CSP violations', () => {
     expect([...alice.problems, ...bob.problems, ...carol.problems]).toEqual([]);
   });
