@@ -1,6 +1,7 @@
 import { encodeBase64Url } from '../../src-shared/base64url.ts';
 import { equalBytes } from '../../src-shared/bytes.ts';
 import { DM_ROOM_PREFIX, decodePublicKeyText } from '../../src-shared/identifiers.ts';
+import { MAX_ITEM_LEN } from '../protocol/records.ts';
 import { encodeMessage } from '../protocol/wire/codec.ts';
 import type {
   ClientMessage,
@@ -208,7 +209,18 @@ export class MembershipHandler {
       if (this.#store.isBanned(record.name, client.key)) continue; // not for this key
       rooms.push(this.#info(record, undefined, client.key));
     }
-    client.send({ t: 'rooms', rooms: rooms.slice(0, MAX_LISTED_ROOMS) });
+    const listed = rooms.slice(0, MAX_LISTED_ROOMS);
+    // One item holds at most MAX_ITEM_LEN bytes, and 1000 rooms with long topics do not fit:
+    // the `rooms` item takes what does, the rest follow as `room` items (the same list, pushed).
+    // Sent whole, it would fail every welcome: one admin's open rooms would lock everyone out.
+    let count = listed.length;
+    let bytes = encodeMessage({ t: 'rooms', rooms: listed });
+    while (bytes.length > MAX_ITEM_LEN) {
+      count = Math.min(count - 1, Math.floor((count * MAX_ITEM_LEN) / bytes.length));
+      bytes = encodeMessage({ t: 'rooms', rooms: listed.slice(0, count) });
+    }
+    client.deliver(bytes);
+    for (const info of listed.slice(count)) client.send({ t: 'room', info });
   }
 
   /** The key's nickname changed (or was given at hello): its memberships carry it. */

@@ -584,6 +584,28 @@ describe('roles, topic, open, part', () => {
     expect(await alice.request({ t: 'part', room: 'lobby' })).toMatchObject({ t: 'done' });
   });
 
+  it('a room list too long for one item still reaches a new connection (rooms, then room)', async () => {
+    const { h, alice } = await ownedLobby({
+      limits: { manageBurst: 2000, requestBurst: 4000 },
+    });
+    // Control characters are sent escaped, six bytes each: 40 such topics pass 64 KiB.
+    const topic = '\u0001'.repeat(300);
+    const open = Array.from({ length: 40 }, (_, i) => `square-${String(i).padStart(2, '0')}`);
+    for (const room of open) {
+      expect((await alice.request({ t: 'create', room, open: true })).t).toBe('room');
+      expect((await alice.request({ t: 'topic', room, topic })).t).toBe('done');
+    }
+    const carol = await client(h, 'carol');
+    const listed = carol.received.find((m) => m.t === 'rooms');
+    const first = listed?.t === 'rooms' ? listed.rooms.map((r) => r.room) : [];
+    expect(first.length).toBeGreaterThan(0);
+    expect(first.length).toBeLessThan(open.length);
+    const last = open.at(-1) ?? '';
+    await carol.waitFor('room', (m) => m.info.room === last);
+    const pushed = carol.received.flatMap((m) => (m.t === 'room' ? [m.info.room] : []));
+    expect([...first, ...pushed].sort()).toEqual(open);
+  });
+
   it('create: admins and owners make rooms; names taken or dm. are refused', async () => {
     const { alice, bob } = await ownedLobby();
     expect(errorOf(await bob.request({ t: 'create', room: 'mine' })).code).toBe('forbidden');
