@@ -164,7 +164,8 @@ async function checkBundledHost(): Promise<void> {
   }
   const db = new DatabaseSync(join(dir, 'host', 'history.sqlite'), { readOnly: true });
   const texts = db
-    .prepare('SELECT text FROM messages')
+    // Room events (the room's creation, the invited client joining) share the table.
+    .prepare('SELECT text FROM messages WHERE event IS NULL')
     .all()
     .map((row) => row['text']);
   db.close();
