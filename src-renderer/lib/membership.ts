@@ -17,6 +17,9 @@ export function grantableRoles(role: Role | undefined): Role[] {
   return (['owner', 'admin', 'member'] as const).filter((r) => RANK[r] <= rankOf(role));
 }
 
+/** Only owners open a room to everyone on the host, or make it invite-only again. */
+export const isOwner = (role: Role | undefined): boolean => role === 'owner';
+
 /** Remove, ban and role changes apply only to people ranked below the actor. */
 export function outranks(actor: Role | undefined, target: Role | undefined): boolean {
   return isAdmin(actor) && rankOf(actor) > rankOf(target ?? 'member');
@@ -164,6 +167,29 @@ export function eventPhrase(event: RoomEventLike, direct = false): Phrase {
     default:
       return [actor, ' changed the room'];
   }
+}
+
+/**
+ * The seqs of the 'banned' rows that still stand: the newest ban of their key, with no
+ * 'unbanned' after it. Only those offer Unban; a lifted ban's row stays as a record.
+ */
+export function standingBans(
+  events: readonly {
+    readonly seq: number;
+    readonly action: string;
+    readonly target?: Named | undefined;
+  }[],
+): Set<number> {
+  const latest = new Map<string, { seq: number; banned: boolean }>();
+  for (const event of events) {
+    const key = event.target?.key;
+    if (key === undefined || (event.action !== 'banned' && event.action !== 'unbanned')) continue;
+    const seen = latest.get(key);
+    if (!seen || event.seq > seen.seq) {
+      latest.set(key, { seq: event.seq, banned: event.action === 'banned' });
+    }
+  }
+  return new Set([...latest.values()].filter((ban) => ban.banned).map((ban) => ban.seq));
 }
 
 function samePerson(a: Named, b: Named): boolean {

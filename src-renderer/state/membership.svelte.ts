@@ -7,8 +7,9 @@ export type InviteRefused = EventPayload<'inviteRefused'>;
 export type RoomRemoved = EventPayload<'roomRemoved'>;
 
 /**
- * Managing rooms (invites, roles, topic, removing people, direct messages) and what the host
- * tells us about our own membership: an invite it refused, a room we were removed from.
+ * Managing rooms (invites, roles, topic, open or invite-only, removing people and lifting bans,
+ * direct messages) and what the host tells us about our own membership: an invite it refused,
+ * a room we were removed from.
  * Requests reject with the host's reason (RequestFailed), for the dialog that asked.
  */
 export class MembershipStore {
@@ -61,6 +62,16 @@ export class MembershipStore {
 
   setTopic(room: string, topic: string): Promise<unknown> {
     return unwrap(this.#api.setTopic({ room, topic }));
+  }
+
+  /** Owners: open to everyone on the host, or invite-only; `rooms` then brings the new state. */
+  setOpen(room: string, open: boolean): Promise<unknown> {
+    return unwrap(this.#api.setOpen({ room, open }));
+  }
+
+  /** Admins: lifts a ban; the host's 'unbanned' event row follows. */
+  unban(room: string, key: string): Promise<unknown> {
+    return unwrap(this.#api.unban({ room, key }));
   }
 
   partRoom(room: string): Promise<unknown> {
