@@ -226,7 +226,11 @@ describe('the chat screen of a private room', () => {
     self: false,
   };
 
-  async function setup(role: Role, rooms: Partial<RoomView>[] = []) {
+  async function setup(
+    role: Role,
+    rooms: Partial<RoomView>[] = [],
+    lobbyAs: Partial<RoomView> = {},
+  ) {
     const fake: FakePlatform = fakePlatform();
     const lobby: RoomView = {
       name: 'lobby',
@@ -236,6 +240,7 @@ describe('the chat screen of a private room', () => {
       role,
       open: false,
       topic: 'Plans for the release',
+      ...lobbyAs,
     };
     fake.answer('getSnapshot', () => ({
       ok: true,
@@ -419,6 +424,113 @@ describe('the chat screen of a private room', () => {
     expect(within(dms).getByRole('button', { name: 'bob, 2 unread' })).toBeTruthy();
     await fireEvent.click(screen.getByRole('button', { name: 'New room' }));
     expect(screen.getByRole('dialog', { name: 'New room' })).toBeTruthy();
+    stop();
+  });
+
+  const roomsWithLobby = (role: Role, open: boolean): RoomView[] => [
+    { name: 'lobby', joined: true, unread: 0, kind: 'room', role, open, topic: '' },
+  ];
+
+  it('offers only an owner to open the room, after saying what it means', async () => {
+    const { stop } = await setup('admin');
+    expect(screen.queryByRole('button', { name: 'Open to everyone on this host' })).toBeNull();
+    expect(screen.queryByRole('img', { name: 'Open to everyone on this host' })).toBeNull();
+    stop();
+    document.body.innerHTML = '';
+
+    const owner = await setup('owner');
+    const open = screen.getByRole('button', { name: 'Open to everyone on this host' });
+    await fireEvent.click(open);
+    const dialog = screen.getByRole('alertdialog', {
+      name: 'Open #lobby to everyone on this host?',
+    });
+    expect(dialog.textContent).toContain(
+      'Anyone who connects to this host will be able to join #lobby and read its history',
+    );
+    expect(document.activeElement?.textContent?.trim()).toBe('Cancel');
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Cancel' }));
+    expect(owner.fake.calls.some((c) => c.name === 'setOpen')).toBe(false);
+
+    open.focus();
+    await fireEvent.click(open);
+    await fireEvent.click(screen.getByRole('button', { name: 'Open room' }));
+    await vi.waitFor(() => expect(screen.queryByRole('alertdialog')).toBeNull());
+    expect(owner.fake.calls.find((c) => c.name === 'setOpen')?.input).toEqual({
+      room: 'lobby',
+      open: true,
+    });
+    // The host's `rooms` brings the new state: the header says so, the control turns around.
+    owner.fake.emit('rooms', roomsWithLobby('owner', true));
+    await tick();
+    expect(screen.getByRole('img', { name: 'Open to everyone on this host' })).toBeTruthy();
+    const close = screen.getByRole('button', { name: 'Make invite-only' });
+    await vi.waitFor(() => expect(document.activeElement).toBe(close));
+    owner.stop();
+  });
+
+  it('makes an open room invite-only again, saying that people already in stay', async () => {
+    const { fake, stop } = await setup('owner', [], { open: true });
+    await fireEvent.click(screen.getByRole('button', { name: 'Make invite-only' }));
+    const dialog = screen.getByRole('alertdialog', { name: 'Make #lobby invite-only?' });
+    expect(dialog.textContent).toContain(
+      'Only members and people you invite will be able to join #lobby; people already in stay.',
+    );
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Make invite-only' }));
+    await vi.waitFor(() => expect(screen.queryByRole('alertdialog')).toBeNull());
+    expect(fake.calls.find((c) => c.name === 'setOpen')?.input).toEqual({
+      room: 'lobby',
+      open: false,
+    });
+    stop();
+  });
+
+  it('shows everyone that a room is open, but offers members no way to change it', async () => {
+    const { stop } = await setup('member', [], { open: true });
+    expect(screen.getByRole('img', { name: 'Open to everyone on this host' })).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Make invite-only' })).toBeNull();
+    stop();
+  });
+
+  const dave = person('dave');
+  const banned = (seq: number, action: 'banned' | 'unbanned') => ({
+    room: 'lobby',
+    seq,
+    ts: NOON + seq,
+    action,
+    actor: person('carol'),
+    target: dave,
+  });
+
+  it('offers no Unban to a member', async () => {
+    const { fake, stop } = await setup('member');
+    fake.emit('roomEvent', banned(1, 'banned'));
+    await screen.findByText('banned', { exact: false });
+    expect(screen.queryByRole('button', { name: 'Unban dave' })).toBeNull();
+    stop();
+  });
+
+  it('lets an admin lift a ban from its row, only after a confirmation', async () => {
+    const { fake, stop } = await setup('admin');
+    fake.emit('roomEvent', banned(1, 'banned'));
+    const unban = await screen.findByRole('button', { name: 'Unban dave' });
+    await fireEvent.click(unban);
+    const dialog = screen.getByRole('alertdialog', { name: 'Lift the ban on dave?' });
+    expect(dialog.textContent).toContain('with a new invite link');
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Cancel' }));
+    expect(fake.calls.some((c) => c.name === 'unban')).toBe(false);
+
+    await fireEvent.click(screen.getByRole('button', { name: 'Unban dave' }));
+    const again = screen.getByRole('alertdialog', { name: 'Lift the ban on dave?' });
+    await fireEvent.click(within(again).getByRole('button', { name: 'Unban dave' }));
+    await vi.waitFor(() => expect(screen.queryByRole('alertdialog')).toBeNull());
+    expect(fake.calls.find((c) => c.name === 'unban')?.input).toEqual({
+      room: 'lobby',
+      key: dave.key,
+    });
+    // The host's 'unbanned' row follows: the lifted ban offers nothing more.
+    fake.emit('roomEvent', banned(2, 'unbanned'));
+    await screen.findByText('lifted the ban on', { exact: false });
+    expect(screen.queryByRole('button', { name: 'Unban dave' })).toBeNull();
     stop();
   });
 
