@@ -168,7 +168,7 @@ export class MembershipHandler {
     const seen = this.seen(client, room);
     if (!seen) throw new Refused('unknown-room', MembershipHandler.unknownRoom(room));
     if (seen.member) return;
-    this.#check(mayJoinAnother(this.#store.roomsOf(client.key).length));
+    this.#check(mayJoinAnother(this.#roomCount(client.key)));
     const event = this.#store.addMember(room, this.#self(client), 'member', this.#now());
     this.#tellKey(client.keyText, {
       t: 'room',
@@ -335,7 +335,7 @@ export class MembershipHandler {
         retryAfterMs: wait,
       });
     }
-    this.#check(mayJoinAnother(this.#store.roomsOf(client.key).length));
+    this.#check(mayJoinAnother(this.#roomCount(client.key)));
     const result = this.#store.redeemInvite(token, this.#self(client), now);
     if (!result.ok) {
       byKey.take(now);
@@ -404,7 +404,10 @@ export class MembershipHandler {
       mayCreateRoom({
         name: room,
         nameTaken: this.#store.room(room) !== undefined,
-        rolesOfKey: this.#store.roomsOf(client.key).map((mine) => mine.role),
+        rolesOfKey: this.#store
+          .roomsOf(client.key)
+          .filter((mine) => !mine.room.startsWith(DM_ROOM_PREFIX))
+          .map((mine) => mine.role),
       }),
     );
     const events = this.#store.createRoom(
@@ -559,9 +562,20 @@ export class MembershipHandler {
     const name = dmRoomName(client.key, key);
     const self = this.#self(client);
     const peer: PersonRecord = { key, nick: peerNick };
+    // Direct messages have their own allowance, checked for both: the peer is added without
+    // asking, so others must not be able to fill its allowance of rooms (or of DMs past it).
+    const mayAdd = (who: PersonRecord): void => {
+      if (this.#store.member(name, who.key)) return;
+      const verdict = mayJoinAnother(this.#dmCount(who.key));
+      if (verdict && who === peer) {
+        throw new Refused('forbidden', 'they have as many direct messages as this host allows');
+      }
+      this.#check(verdict);
+    };
+    mayAdd(self);
+    mayAdd(peer);
     let events: StoredMessage[];
     if (!this.#store.room(name)) {
-      this.#check(mayJoinAnother(mine.length));
       events = this.#store.createRoom(
         { name, kind: 'dm', open: false, dmKeys: [client.key, key] },
         [
@@ -576,7 +590,6 @@ export class MembershipHandler {
       events = [];
       for (const who of [self, peer]) {
         if (!this.#store.member(name, who.key)) {
-          if (who === self) this.#check(mayJoinAnother(mine.length));
           events.push(this.#store.addMember(name, who, 'member', now));
         }
       }
@@ -595,6 +608,16 @@ export class MembershipHandler {
     const seen = this.seen(client, room);
     if (!seen) throw new Refused('unknown-room', MembershipHandler.unknownRoom(room));
     return seen;
+  }
+
+  /** Rooms the key is a member of, DMs aside: what MAX_ROOMS_PER_KEY bounds. */
+  #roomCount(key: Uint8Array): number {
+    return this.#store.roomsOf(key).filter((e) => !e.room.startsWith(DM_ROOM_PREFIX)).length;
+  }
+
+  /** Direct messages the key is a member of: bounded by MAX_ROOMS_PER_KEY on their own. */
+  #dmCount(key: Uint8Array): number {
+    return this.#store.roomsOf(key).filter((e) => e.room.startsWith(DM_ROOM_PREFIX)).length;
   }
 
   #check(verdict: Verdict): void {

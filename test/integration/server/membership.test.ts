@@ -6,6 +6,9 @@ import type { HostMessage } from '../../../src-main/protocol/wire/messages.ts';
 import { type WireClient, connectWireClient } from '../../support/wire-client.ts';
 import { cleanupsAfterEach, until } from '../../support/lifecycle.ts';
 import type { KeyPair } from '../../../src-main/protocol/crypto/crypto-backend.ts';
+import { HostDatabase } from '../../../src-main/server/host-database.ts';
+import { dmRoomName } from '../../../src-main/server/dm-room.ts';
+import { MAX_ROOMS_PER_KEY } from '../../../src-main/server/room-rules.ts';
 
 // Private rooms on a real host (real TCP on 127.0.0.1, real SQLite): who sees what, every
 // membership request and its one answer, the guessing budgets, removal while messages flow.
@@ -604,6 +607,31 @@ describe('roles, topic, open, part', () => {
     await carol.waitFor('room', (m) => m.info.room === last);
     const pushed = carol.received.flatMap((m) => (m.t === 'room' ? [m.info.room] : []));
     expect([...first, ...pushed].sort()).toEqual(open);
+  });
+
+  it('direct messages others open do not use up the rooms a key may join', async () => {
+    const { h, dataDir } = await host();
+    const vic = await client(h, 'vic');
+    // As many DMs as keys may have, opened by others (written as a second process would).
+    const db = HostDatabase.open(`${dataDir}/history.sqlite`, { busyTimeoutMs: 5000 });
+    try {
+      const key = vic.keyPair.publicKey;
+      for (let i = 0; i < MAX_ROOMS_PER_KEY; i++) {
+        const other = new Uint8Array(randomBytes(32));
+        db.rooms.createRoom(
+          { name: dmRoomName(key, other), kind: 'dm', open: false, dmKeys: [other, key] },
+          [
+            { key: other, nick: `spam${i}`, role: 'member' },
+            { key, nick: 'vic', role: 'member' },
+          ],
+          { key: other, nick: `spam${i}` },
+          Date.now(),
+        );
+      }
+    } finally {
+      db.close();
+    }
+    expect(await vic.redeem(invite(h, 'member'))).toMatchObject({ t: 'redeemed', role: 'member' });
   });
 
   it('create: admins and owners make rooms; names taken or dm. are refused', async () => {
