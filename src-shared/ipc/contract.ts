@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Nick, PublicKeyText, RoomName } from '../identifier-schemas.ts';
+import { InviteId } from '../membership.ts';
 import type { Failure } from '../result.ts';
 import type { EVENT_NAMES as EVENT_LIST, REQUEST_NAMES as REQUEST_LIST } from './names.ts';
 import {
@@ -13,6 +14,7 @@ import {
   InviteView,
   MAX_INVITE_TTL_MS,
   MAX_INVITE_USES,
+  MIN_INVITE_TTL_MS,
   MAX_TOPIC_LENGTH,
   MemberView,
   PersonView,
@@ -126,7 +128,7 @@ export const requests = {
         /** null: no use limit. */
         uses: z.number().int().min(1).max(MAX_INVITE_USES).nullable(),
         /** null: never expires. At least a minute. */
-        expiresInMs: z.number().int().min(60_000).max(MAX_INVITE_TTL_MS).nullable(),
+        expiresInMs: z.number().int().min(MIN_INVITE_TTL_MS).max(MAX_INVITE_TTL_MS).nullable(),
       })
       .strict(),
     output: z.object({
@@ -140,9 +142,7 @@ export const requests = {
   /** The room's live invites (admin+): not revoked, expired or used up. */
   listInvites: { input: RoomInput, output: z.array(InviteView) },
   revokeInvite: {
-    input: z
-      .object({ room: RoomName, id: z.string().regex(/^[A-Za-z0-9_-]{8,16}$/, 'not an invite id') })
-      .strict(),
+    input: z.object({ room: RoomName, id: InviteId }).strict(),
     output: Empty,
   },
   /** A new room with us as its owner (admins of any room may); it is joined at once. */

@@ -1,4 +1,12 @@
 import { z } from 'zod';
+import {
+  MAX_INVITE_TTL_MS,
+  MAX_INVITE_USES,
+  MAX_TOPIC_LENGTH,
+  MIN_INVITE_TTL_MS,
+  Role,
+  RoomEventAction,
+} from '../membership.ts';
 import { RoomName } from '../identifier-schemas.ts';
 
 /**
@@ -92,14 +100,15 @@ export const ChatMessageView = z.object({
 });
 export type ChatMessageView = z.infer<typeof ChatMessageView>;
 
-/** The wire's bounds (src-main/protocol/wire/messages.ts; a unit test keeps them equal). */
-export const MAX_TOPIC_LENGTH = 300;
-export const MAX_INVITE_TTL_MS = 30 * 24 * 3600 * 1000;
-export const MAX_INVITE_USES = 10_000;
-
-/** A member's standing in a room, highest first (the wire's roles). */
-export const Role = z.enum(['owner', 'admin', 'member']);
-export type Role = z.infer<typeof Role>;
+// Roles, event actions and the bounds are the wire's own (src-shared/membership.ts).
+export {
+  MAX_INVITE_TTL_MS,
+  MAX_INVITE_USES,
+  MAX_TOPIC_LENGTH,
+  MIN_INVITE_TTL_MS,
+  Role,
+  RoomEventAction,
+};
 
 /** Someone a room event or a direct message names: nickname at the time, key, fingerprint. */
 export const PersonView = z.object({ nick: z.string(), key: z.string(), fp: z.string() });
@@ -137,20 +146,6 @@ export const RoomView = z.object({
   peer: PersonView.optional(),
 });
 export type RoomView = z.infer<typeof RoomView>;
-
-export const RoomEventAction = z.enum([
-  'created', // actor created the room
-  'joined', // actor became a member
-  'left', // actor gave up membership
-  'removed', // actor removed target
-  'banned', // actor banned target (and removed them)
-  'unbanned', // actor lifted target's ban
-  'role', // actor gave target `role`
-  'topic', // actor set the topic to `topic`
-  'opened', // actor made the room open to anyone who connects
-  'closed', // actor made it invite-only again
-]);
-export type RoomEventAction = z.infer<typeof RoomEventAction>;
 
 /**
  * Something done to a room, a row of its timeline ("alice removed bob"): it has a seq in the

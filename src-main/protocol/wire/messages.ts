@@ -6,6 +6,18 @@ import {
   PublicKeyText,
   RoomName,
 } from '../../../src-shared/identifier-schemas.ts';
+import {
+  InviteId,
+  MAX_INVITE_TTL_MS,
+  MAX_INVITE_USES,
+  MAX_TOPIC_LENGTH,
+  MIN_INVITE_TTL_MS,
+  Role,
+  RoomEventAction,
+} from '../../../src-shared/membership.ts';
+
+// The vocabulary of private rooms is shared with the IPC contract; the wire re-exports it.
+export { MAX_INVITE_TTL_MS, MAX_INVITE_USES, MAX_TOPIC_LENGTH, Role, RoomEventAction };
 
 /**
  * The application messages carried inside the secure channel: JSON objects with a type tag
@@ -37,19 +49,11 @@ const timestamp = z.number().int().nonnegative();
 
 // ── rooms and membership (docs/protocol.md §11) ────────────────────────────────────────
 
-/** A member's standing in a room, highest first. */
-export const Role = z.enum(['owner', 'admin', 'member']);
-export type Role = z.infer<typeof Role>;
 const inviteToken = InviteToken;
-/** An invite's public handle for listing and revoking: not the token, not derived from it. */
-const inviteId = z.string().regex(/^[A-Za-z0-9_-]{8,16}$/, 'not an invite id');
+const inviteId = InviteId;
 /** A membership request's id, chosen by the client and echoed in its answer. */
 const rid = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-export const MAX_TOPIC_LENGTH = 300;
 const topic = z.string().max(MAX_TOPIC_LENGTH);
-/** At most 30 days and at most 10 000 uses; no expiry or no use limit is `null`. */
-export const MAX_INVITE_TTL_MS = 30 * 24 * 3600 * 1000;
-export const MAX_INVITE_USES = 10_000;
 
 /** Who a room event names: the nickname at the time, and the key it belongs to. */
 const Person = z.object({ nick, key: publicKey });
@@ -73,19 +77,6 @@ export type RoomInfo = z.infer<typeof RoomInfo>;
  * Something done to a room, kept in its timeline with a seq like a message: everyone in the
  * room sees who did what to whom, live and in history.
  */
-export const RoomEventAction = z.enum([
-  'created', // actor created the room
-  'joined', // actor became a member (an open room, an invite, a direct message)
-  'left', // actor gave up membership
-  'removed', // actor removed target
-  'banned', // actor banned target (and removed them)
-  'unbanned', // actor lifted target's ban
-  'role', // actor gave target `role`
-  'topic', // actor set the topic to `topic`
-  'opened', // actor made the room open to anyone who connects
-  'closed', // actor made it invite-only again
-]);
-export type RoomEventAction = z.infer<typeof RoomEventAction>;
 
 export const RoomEvent = z.object({
   t: z.literal('event'),
@@ -182,7 +173,7 @@ export const ClientMessage = z.discriminatedUnion('t', [
     /** null: no limit. */
     uses: z.number().int().min(1).max(MAX_INVITE_USES).nullable(),
     /** null: never expires. */
-    expiresInMs: z.number().int().min(60_000).max(MAX_INVITE_TTL_MS).nullable(),
+    expiresInMs: z.number().int().min(MIN_INVITE_TTL_MS).max(MAX_INVITE_TTL_MS).nullable(),
   }),
   z.object({ t: z.literal('invite-list'), rid, room }),
   z.object({ t: z.literal('invite-revoke'), rid, room, id: inviteId }),
