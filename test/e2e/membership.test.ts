@@ -2,7 +2,8 @@
 // start) makes a one-use invite in the dialog, Bob joins with it and sees the room; the owner
 // makes Bob an admin and messages him directly, then removes him, and Bob is told who removed
 // him; Carol, with the same one-use link, is told it is used up and what to do, and with a link
-// the owner revoked, that it was withdrawn.
+// the owner revoked, that it was withdrawn. The owner opens a room she made, and Dave, with only
+// the host's link, joins it; she bans him, lifts the ban from its row, and closes the room again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Person,
@@ -22,6 +23,8 @@ let host: TestHost;
 let alice: Person;
 let bob: Person;
 let carol: Person;
+/** Joins late, with only the host's link (no invite). */
+let dave: Person | undefined;
 /** The one-use link Alice made for Bob. */
 let link = '';
 
@@ -206,7 +209,80 @@ describe('a private room', () => {
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 
+  it('lets the owner open her room to anyone with the host link, and lift a ban', async () => {
+    const { page } = alice;
+    await page.getByRole('button', { name: 'design', exact: true }).click();
+    await expect
+      .poll(() => page.getByRole('heading', { level: 1 }).textContent(), poll)
+      .toContain('design');
+    const header = page.locator('header.room-header');
+    const badge = header.getByRole('img', { name: 'Open to everyone on this host' });
+    expect(await badge.count()).toBe(0);
+    await header.getByRole('button', { name: 'Open to everyone on this host' }).click();
+    const confirm = page.getByRole('alertdialog', {
+      name: 'Open #design to everyone on this host?',
+    });
+    await confirm.waitFor();
+    expect(await confirm.textContent()).toContain(
+      'Anyone who connects to this host will be able to join #design and read its history',
+    );
+    await screenshot(page, 'confirm-open');
+    await confirm.getByRole('button', { name: 'Open room' }).click();
+    await confirm.waitFor({ state: 'detached' });
+    await badge.waitFor();
+    await timeline(alice).getByText('alice opened the room to everyone on the host').waitFor();
+    // The control that asked stays, turned around, with the focus back on it.
+    const close = header.getByRole('button', { name: 'Make invite-only' });
+    await close.waitFor();
+    await expect
+      .poll(() => page.locator(':focus').getAttribute('aria-label'), poll)
+      .toBe('Make invite-only');
+    await screenshot(page, 'room-open');
+
+    // No invite: the link only pins the host, and an open room lets him in.
+    dave = await rig.person('dave');
+    await connectWithInvite(dave, host.running.link('design'), 'dave');
+    await expect
+      .poll(() => dave!.page.getByRole('heading', { level: 1 }).textContent(), poll)
+      .toContain('design');
+    await timeline(alice).getByText('dave joined').waitFor();
+
+    const toggle = header.getByRole('button', { name: 'Members' });
+    if ((await toggle.getAttribute('aria-pressed')) !== 'true') await toggle.click();
+    const people = page.getByRole('list', { name: 'Members of #design' });
+    await people.getByRole('button', { name: 'Actions for dave' }).click();
+    await page.getByRole('menuitem', { name: 'Ban from room…' }).click();
+    await page
+      .getByRole('alertdialog', { name: 'Ban dave from #design?' })
+      .getByRole('button', { name: 'Ban dave' })
+      .click();
+    await timeline(alice).getByText('alice banned dave').waitFor();
+    const unban = timeline(alice).getByRole('button', { name: 'Unban dave' });
+    await unban.waitFor();
+    await screenshot(page, 'unban-row');
+    await unban.click();
+    const lift = page.getByRole('alertdialog', { name: 'Lift the ban on dave?' });
+    expect(await page.locator(':focus').textContent()).toContain('Cancel');
+    await screenshot(page, 'confirm-unban');
+    await lift.getByRole('button', { name: 'Unban dave' }).click();
+    await timeline(alice).getByText('alice lifted the ban on dave').waitFor();
+    await expect.poll(() => unban.count(), poll).toBe(0);
+
+    await close.click();
+    await page
+      .getByRole('alertdialog', { name: 'Make #design invite-only?' })
+      .getByRole('button', { name: 'Make invite-only' })
+      .click();
+    await timeline(alice).getByText('alice made the room invite-only').waitFor();
+    await expect.poll(() => badge.count(), poll).toBe(0);
+  });
+
   it('ran without console errors or CSP violations', () => {
-    expect([...alice.problems, ...bob.problems, ...carol.problems]).toEqual([]);
+    expect([
+      ...alice.problems,
+      ...bob.problems,
+      ...carol.problems,
+      ...(dave?.problems ?? []),
+    ]).toEqual([]);
   });
 });
