@@ -955,8 +955,9 @@ export class ChatSession extends MembershipApi {
     if (!target) return;
     const temporary = code === 'rate-limited' || code === 'internal';
     if (target.joinPending && target.phase === 'waiting') {
-      if (code === 'unknown-room') {
-        // No such room here: stop asking for it on every reconnect.
+      if (!temporary) {
+        // No such room here, or one we may not join (too many rooms): the refusal answers the
+        // join — stop asking for it on every reconnect, and do not wait out its deadline.
         this.#rooms.delete(name);
         this.#settleRoom(name);
       } else if (temporary) {

@@ -240,6 +240,29 @@ describe('ChatSession membership against a scripted host', () => {
     expect(alice.of('error').some((e) => e.code === 'host-timeout')).toBe(true);
   });
 
+  it('takes a join refused for good (too many rooms) as an answer, not as a host gone quiet', async () => {
+    const h = await hostile({
+      onJoin: (connection, room) =>
+        connection.send({
+          t: 'error',
+          code: 'too-many-rooms',
+          message: 'you are a member of 500 rooms, as many as this host allows',
+          ref: room,
+        }),
+    });
+    const alice = await started(h, { requestTimeoutMs: 300 });
+    await alice.connection.waitFor('join');
+    await alice.wait(
+      () => alice.of('error').some((e) => e.code === 'too-many-rooms'),
+      'the refusal',
+    );
+    await sleep(700);
+    // No deadline ran out: no host-timeout, no reconnection that would ask again.
+    expect(alice.of('error').map((e) => e.code)).not.toContain('host-timeout');
+    expect(alice.connection.received.filter((m) => m.t === 'join')).toHaveLength(1);
+    expect(alice.s.state).toBe('connected');
+  });
+
   it('refuses a request while offline, and arguments no host would take', async () => {
     const h = await hostile({ welcome: false });
     const alice = await started(h);
