@@ -51,6 +51,12 @@ export interface HostLimits {
   /** Membership requests (invites, roles, topics, rooms, DMs) per key: each is a durable write. */
   readonly managePerSecond: number;
   readonly manageBurst: number;
+  /**
+   * Members an open room takes by joining (invites and DMs are not counted against it): keys
+   * cost nothing, and every join lists every member, so without it anyone could grow an open
+   * room past what clients accept (50 000 members, docs/protocol.md §8.5) and lock it.
+   */
+  readonly openRoomMembers: number;
   /** Messages kept per room, and how many of them a client gets on join. */
   readonly historyLimit: number;
   readonly historyOnJoin: number;
@@ -85,6 +91,7 @@ export const DEFAULT_LIMITS: HostLimits = {
   addressRedeemFailureBurst: 10,
   managePerSecond: 5,
   manageBurst: 30,
+  openRoomMembers: 10_000,
   historyLimit: 1000,
   historyOnJoin: 100,
 };

@@ -109,6 +109,7 @@ export class MembershipHandler {
   readonly #log: HostLog;
   readonly #now: () => number;
   readonly #openRoomsChanged: () => void;
+  readonly #openRoomMembers: number;
 
   constructor(deps: {
     db: HostDatabase;
@@ -122,6 +123,8 @@ export class MembershipHandler {
     now: () => number;
     /** A room was opened, closed or created open: host info names open rooms. */
     openRoomsChanged: () => void;
+    /** An open room takes no more members by joining once it has this many. */
+    openRoomMembers?: number;
   }) {
     this.#db = deps.db;
     this.#rooms = deps.rooms;
@@ -132,6 +135,7 @@ export class MembershipHandler {
     this.#log = deps.log;
     this.#now = deps.now;
     this.#openRoomsChanged = deps.openRoomsChanged;
+    this.#openRoomMembers = deps.openRoomMembers ?? Number.POSITIVE_INFINITY;
   }
 
   get #store(): RoomStore {
@@ -169,6 +173,9 @@ export class MembershipHandler {
     if (!seen) throw new Refused('unknown-room', MembershipHandler.unknownRoom(room));
     if (seen.member) return;
     this.#check(mayJoinAnother(this.#roomCount(client.key)));
+    if (this.#store.members(room).length >= this.#openRoomMembers) {
+      throw new Refused('forbidden', `"${room}" is full: it takes no more members by joining`);
+    }
     const event = this.#store.addMember(room, this.#self(client), 'member', this.#now());
     this.#tellKey(client.keyText, {
       t: 'room',

@@ -96,6 +96,7 @@ export class RequestHandler {
       log: deps.log,
       now: deps.now,
       openRoomsChanged: deps.openRoomsChanged ?? (() => {}),
+      openRoomMembers: limits.openRoomMembers,
     });
   }
 

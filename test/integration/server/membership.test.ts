@@ -634,6 +634,19 @@ describe('roles, topic, open, part', () => {
     expect(await vic.redeem(invite(h, 'member'))).toMatchObject({ t: 'redeemed', role: 'member' });
   });
 
+  it('an open room takes members by joining only up to its limit', async () => {
+    const { h } = await host({ openRooms: true, limits: { openRoomMembers: 2 } });
+    for (const nick of ['ann', 'ben']) {
+      const c = await client(h, nick);
+      await c.join('lobby');
+    }
+    const cid = await client(h, 'cid');
+    cid.send({ t: 'join', room: 'lobby' });
+    const refused = await cid.waitFor('error', (m) => m.ref === 'lobby');
+    expect(refused).toMatchObject({ code: 'forbidden' });
+    expect(refused.t === 'error' && refused.message).toMatch(/full/);
+  });
+
   it('create: admins and owners make rooms; names taken or dm. are refused', async () => {
     const { alice, bob } = await ownedLobby();
     expect(errorOf(await bob.request({ t: 'create', room: 'mine' })).code).toBe('forbidden');
