@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
+// Here rather than in test/component: it reads the stylesheet from disk (no browser needed), and
+// the component tests are typed for the page, without Node's modules.
 const css = readFileSync(
   resolve(import.meta.dirname, '../../src-renderer/styles/global.css'),
   'utf8',
