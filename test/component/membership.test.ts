@@ -184,6 +184,29 @@ describe('room event rows', () => {
   });
 });
 
+describe('Unban on a ban’s row', () => {
+  it('is offered only on the newest ban not lifted since, and only with onunban', () => {
+    const dave = person('dave');
+    const row = (seq: number, action: string): Entry => ({
+      kind: 'event',
+      id: `event:${seq}`,
+      event: { room: 'lobby', seq, ts: NOON + seq, action, actor: person('alice'), target: dave },
+    });
+    const entries = [row(1, 'banned'), row(2, 'unbanned'), row(3, 'banned')];
+    const onunban = vi.fn();
+    const { container } = render(Timeline, { room: 'lobby', now: NOON, entries, onunban });
+    const offered = container.querySelectorAll('.event button');
+    expect(offered).toHaveLength(1);
+    expect(offered[0]!.closest('.event')!.textContent).toContain('alice banned dave');
+    expect(offered[0]!.closest('li')).toBe(container.querySelectorAll('.event')[2]!.closest('li'));
+    void fireEvent.click(offered[0]!);
+    expect(onunban).toHaveBeenCalledWith(dave);
+    document.body.innerHTML = '';
+    render(Timeline, { room: 'lobby', now: NOON, entries });
+    expect(screen.queryByRole('button', { name: 'Unban dave' })).toBeNull();
+  });
+});
+
 describe('a direct message’s timeline', () => {
   it('opens with who started it, without the joins that came with it', () => {
     const alice = person('alice');
