@@ -187,7 +187,7 @@ describe('room event rows', () => {
 describe('Unban on a ban’s row', () => {
   it('is offered only on the newest ban not lifted since, and only with onunban', () => {
     const dave = person('dave');
-    const row = (seq: number, action: string): Entry => ({
+    const row = (seq: number, action: 'banned' | 'unbanned'): Entry => ({
       kind: 'event',
       id: `event:${seq}`,
       event: { room: 'lobby', seq, ts: NOON + seq, action, actor: person('alice'), target: dave },
