@@ -679,11 +679,13 @@ export class ChatSession extends MembershipApi {
    */
   #membershipMessage(message: HostMessage): boolean {
     switch (message.t) {
-      case 'rooms':
-        this.#directory.replace(message.rooms);
-        for (const info of message.rooms) this.#joinIfMember(info);
+      case 'rooms': {
+        const listing = this.#directory.page(message.rooms, message.last !== false);
+        if (!listing) return true; // more pages follow: the list is replaced once, whole
+        for (const info of listing) this.#joinIfMember(info);
         this.emit('roomList', { rooms: this.#directory.list });
         return true;
+      }
       case 'room':
         this.#directory.upsert(message.info);
         this.#joinIfMember(message.info);
@@ -862,6 +864,7 @@ export class ChatSession extends MembershipApi {
   #welcomed(connection: Connection, nick: string, fp: string): void {
     if (connection.welcomed) return;
     connection.welcomed = true;
+    this.#directory.reset();
     this.#deadlines.settle('welcome');
     const { limits } = connection.host;
     // Under the host's rate, with half its burst: a loaded machine or network can bunch paced

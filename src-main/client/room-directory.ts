@@ -12,6 +12,8 @@ export const MAX_ROOM_LIST = 1000;
  */
 export class RoomDirectory {
   #rooms = new Map<string, RoomInfo>();
+  /** The pages of a `rooms` listing so far, until its last page replaces the list. */
+  #pages: RoomInfo[] | undefined;
 
   get list(): RoomInfo[] {
     return [...this.#rooms.values()];
@@ -24,6 +26,33 @@ export class RoomDirectory {
   /** The host's whole list (a later entry for the same name wins). */
   replace(rooms: readonly RoomInfo[]): void {
     this.#rooms = new Map(rooms.map((info) => [info.room, info]));
+  }
+
+  /**
+   * One page of a `rooms` listing. Returns the whole listing once its last page is in (it has
+   * then replaced the list), undefined while more pages are to come.
+   */
+  page(rooms: readonly RoomInfo[], last: boolean): readonly RoomInfo[] | undefined {
+    const listing = [...(this.#pages ?? []), ...rooms];
+    if (listing.length > MAX_ROOM_LIST) {
+      this.#pages = undefined;
+      throw new HostMisbehaved(
+        'protocol-error',
+        `the host listed more than ${MAX_ROOM_LIST} rooms for this key`,
+      );
+    }
+    if (!last) {
+      this.#pages = listing;
+      return undefined;
+    }
+    this.#pages = undefined;
+    this.replace(listing);
+    return listing;
+  }
+
+  /** A new connection: a listing the last one left unfinished is not continued. */
+  reset(): void {
+    this.#pages = undefined;
   }
 
   /** Adds or changes one room. */

@@ -216,18 +216,25 @@ export class MembershipHandler {
       if (this.#store.isBanned(record.name, client.key)) continue; // not for this key
       rooms.push(this.#info(record, undefined, client.key));
     }
-    const listed = rooms.slice(0, MAX_LISTED_ROOMS);
     // One item holds at most MAX_ITEM_LEN bytes, and 1000 rooms with long topics do not fit:
-    // the `rooms` item takes what does, the rest follow as `room` items (the same list, pushed).
+    // the list goes in pages, each as many rooms as fit, `last: false` on all but the final one.
     // Sent whole, it would fail every welcome: one admin's open rooms would lock everyone out.
-    let count = listed.length;
-    let bytes = encodeMessage({ t: 'rooms', rooms: listed });
-    while (bytes.length > MAX_ITEM_LEN) {
-      count = Math.min(count - 1, Math.floor((count * MAX_ITEM_LEN) / bytes.length));
-      bytes = encodeMessage({ t: 'rooms', rooms: listed.slice(0, count) });
+    let rest = rooms.slice(0, MAX_LISTED_ROOMS);
+    for (;;) {
+      let count = rest.length;
+      let bytes = encodeMessage({ t: 'rooms', rooms: rest, last: true });
+      while (bytes.length > MAX_ITEM_LEN) {
+        count = Math.max(1, Math.min(count - 1, Math.floor((count * MAX_ITEM_LEN) / bytes.length)));
+        bytes = encodeMessage({
+          t: 'rooms',
+          rooms: rest.slice(0, count),
+          last: count === rest.length,
+        });
+      }
+      client.deliver(bytes);
+      if (count === rest.length) return;
+      rest = rest.slice(count);
     }
-    client.deliver(bytes);
-    for (const info of listed.slice(count)) client.send({ t: 'room', info });
   }
 
   /** The key's nickname changed (or was given at hello): its memberships carry it. */

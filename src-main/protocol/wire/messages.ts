@@ -290,8 +290,15 @@ export const HostMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('ping'), n: z.number().int() }),
   z.object({ t: z.literal('pong'), n: z.number().int() }),
   // Membership (docs/protocol.md §11).
-  /** After the welcome: every room this key may see. Replaces the client's list. */
-  z.object({ t: z.literal('rooms'), rooms: z.array(RoomInfo).max(1000) }),
+  /**
+   * After the welcome: every room this key may see, in pages; `last: false` on all but the
+   * final page. The whole listing replaces the client's list.
+   */
+  z.object({
+    t: z.literal('rooms'),
+    rooms: z.array(RoomInfo).max(1000),
+    last: z.boolean().optional(),
+  }),
   /**
    * One room was added to this key's list or changed (role, topic, open). With `rid`: the
    * answer to `create` or `dm`.

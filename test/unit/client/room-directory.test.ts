@@ -30,4 +30,35 @@ describe('RoomDirectory', () => {
       HostMisbehaved,
     );
   });
+
+  it('takes a paged listing whole: the list changes once, when the last page is in', () => {
+    const directory = new RoomDirectory();
+    directory.replace([{ room: 'mine', kind: 'room', role: 'owner', open: false }]);
+    expect(directory.page([{ room: 'a', kind: 'room', role: 'member', open: false }], false)).toBe(
+      undefined,
+    );
+    // Until then the old list stands: nothing is forgotten for being on a later page.
+    expect(directory.list.map((r) => r.room)).toEqual(['mine']);
+    const listing = directory.page(
+      [{ room: 'mine', kind: 'room', role: 'owner', open: false }],
+      true,
+    );
+    expect(listing?.map((r) => r.room)).toEqual(['a', 'mine']);
+    expect(directory.list.map((r) => r.room)).toEqual(['a', 'mine']);
+  });
+
+  it('drops a listing a lost connection left unfinished, and bounds a paged one', () => {
+    const directory = new RoomDirectory();
+    directory.page([{ room: 'stale', kind: 'room', open: true }], false);
+    directory.reset();
+    expect(directory.page([{ room: 'fresh', kind: 'room', open: true }], true)?.length).toBe(1);
+    const many = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        room: `r${from + i}`,
+        kind: 'room' as const,
+        open: true,
+      }));
+    directory.page(many(0, MAX_ROOM_LIST), false);
+    expect(() => directory.page(many(MAX_ROOM_LIST, 1), true)).toThrow(HostMisbehaved);
+  });
 });
