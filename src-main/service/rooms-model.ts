@@ -169,7 +169,7 @@ export class RoomsModel {
    * they are joined here too. On the first list of a connection, a room kept here that the
    * host no longer lists is not ours any more (removed while we were away): it is forgotten,
    * history and all — unless `session.keeps` it. With no room joined at all, the first open
-   * room is (`session.join`). Returns the forgotten rooms.
+   * room is, on connecting (`session.join`). Returns the forgotten rooms.
    */
   roomList(rooms: readonly HostRoom[], session: RoomListSession): string[] {
     const host = this.#requireHost();
@@ -194,8 +194,10 @@ export class RoomsModel {
         this.#history.setRoomInfo(host.id, room.name, storedInfo(room)),
       );
     }
+    // Only on connecting: a room opened later (or an invite refused later) must not make us a
+    // member of a room we never picked, announced to everyone in it.
     const firstOpen = [...this.#hostRooms.values()].find((r) => r.open && r.kind === 'room');
-    if (this.#joined.size === 0 && firstOpen && !session.redeeming) {
+    if (session.complete && this.#joined.size === 0 && firstOpen && !session.redeeming) {
       session.join(firstOpen.name);
       this.#setJoined(firstOpen.name, true);
     }

@@ -158,6 +158,25 @@ describe('RoomsModel', () => {
     expect(rooms.isJoined('lobby')).toBe(true);
   });
 
+  it('joins no open room on a later list: a room opened mid-session is offered, not joined', () => {
+    const { rooms } = model();
+    rooms.aboutHost(HOST_A);
+    rooms.roomsToJoin(undefined, undefined);
+    const asked: string[] = [];
+    // On connecting, nothing was open (the invite was refused, say): no room is joined.
+    rooms.roomList(
+      [],
+      session((room) => asked.push(room)),
+    );
+    // Then an owner opens #design: it is listed, and nobody is made its member unasked.
+    rooms.roomList([open('design')], {
+      ...session((room) => asked.push(room)),
+      complete: false,
+    });
+    expect(asked).toEqual([]);
+    expect(rooms.isJoined('design')).toBe(false);
+  });
+
   it('lists what the host says of each room: kind, our role, topic, open, a DM peer', () => {
     const { rooms, told } = model();
     rooms.aboutHost(HOST_A);
