@@ -276,6 +276,7 @@ export class CreateInvite extends Step {
       token: m.token,
       id: m.invite.id,
       role: this.role,
+      maker: conn.key,
       usesLeft: this.uses,
       revoked: false,
     });
@@ -369,6 +370,7 @@ export class Remove extends Step {
     world.count(`remove done${this.ban ? ' (ban)' : ''}`);
     if (this.ban) model.bans.add(this.target);
     if (!model.roles.delete(this.target)) return; // a ban ahead: nobody to remove
+    model.makerRoleChanged(this.target);
     await expectRemoved(model, world, this.target, from, what, conn.key);
   }
   toString(): string {
@@ -438,6 +440,7 @@ export class Part extends Step {
     if (m.t !== 'done') world.fail(`${t.label} parted: ${JSON.stringify(m)}`);
     world.count('part done');
     model.roles.delete(conn.key);
+    model.makerRoleChanged(conn.key);
     await expectRemoved(model, world, conn.key, from, 'parted', undefined);
   }
   toString(): string {
@@ -491,6 +494,7 @@ export class SetRole extends Step {
     if (m.t !== 'done') world.fail(`${t.label} set k${this.target}'s role: ${JSON.stringify(m)}`);
     world.count('set-role done');
     model.roles.set(this.target, this.role);
+    model.makerRoleChanged(this.target);
   }
   toString(): string {
     return `setRole(${this.pick},${this.pickTarget},${this.role})`;
@@ -591,6 +595,7 @@ export class RemoveWhileSending extends Step {
     if (removed) {
       if (m.t !== 'done') world.fail(`${ta.label} ${what} k${target}: ${JSON.stringify(m)}`);
       model.roles.delete(target);
+      model.makerRoleChanged(target);
       if (this.ban) model.bans.add(target);
       await expectRemoved(model, world, target, from, what, cast.actor.key);
     }

@@ -106,6 +106,8 @@ export interface ModelInvite {
   /** Known for invites made over the wire (the answer says); a start invite's is not shown. */
   readonly id?: string;
   readonly role: Role;
+  /** The key that made it over the wire; a start invite is the operator's. */
+  readonly maker?: number;
   /** null: no limit. */
   usesLeft: number | null;
   revoked: boolean;
@@ -184,6 +186,17 @@ export class HostModel {
     if ((ROOMS as readonly string[]).includes(room)) return true;
     if (room !== PRIVATE_ROOM) return false;
     return this.roles.has(key) || (this.privateRoomOpen && !this.bans.has(key));
+  }
+
+  /**
+   * The key's role in PRIVATE_ROOM changed (or it is no longer a member): the host revokes every
+   * invite it made for a role above its new one, used up or not (docs/protocol.md §11.2).
+   */
+  makerRoleChanged(key: number): void {
+    const now = rank(this.roles.get(key));
+    for (const invite of this.invites) {
+      if (invite.maker === key && rank(invite.role) > now) invite.revoked = true;
+    }
   }
 
   owners(): number {
