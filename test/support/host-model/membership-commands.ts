@@ -569,7 +569,10 @@ export class RemoveWhileSending extends Step {
       );
     }
     // The one removed writes too, in the same tick: its sends may be queued at the removal.
-    const writer = model.connectionsOf(target).find((c) => c.rooms.has(PRIVATE_ROOM));
+    // Not one near its flood limit: already told to slow down, it would be closed for flooding.
+    const writer = model
+      .connectionsOf(target)
+      .find((c) => c.rooms.has(PRIVATE_ROOM) && c.strikes + 2 < LIMITS.floodStrikes);
     const tw = writer && world.tracked(writer);
     const writerFrom = tw?.conn.received.length ?? 0;
     const own = this.texts.slice(0, 2).map((text) => ({
