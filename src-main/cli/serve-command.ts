@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { isValidRoomName } from '../../src-shared/identifiers.ts';
+import { DM_ROOM_PREFIX, isValidRoomName } from '../../src-shared/identifiers.ts';
 import { parseHostAddress } from '../../src-shared/invite.ts';
 import { DEFAULT_HOST_PORT, startHost } from '../server/host.ts';
 import { DEFAULT_LIMITS } from '../server/host-limits.ts';
@@ -113,6 +113,12 @@ export function parseServeArgs(argv: string[]) {
     if (!isValidRoomName(room)) {
       throw new UsageError(
         `"${room}" is not a room name: use a-z, 0-9, . _ - (up to 64, starting with a letter or digit)`,
+      );
+    }
+    if (room.startsWith(DM_ROOM_PREFIX)) {
+      // Such a name could take the place of two people's direct messages.
+      throw new UsageError(
+        `"${room}": names starting with ${DM_ROOM_PREFIX} are for direct messages`,
       );
     }
   }

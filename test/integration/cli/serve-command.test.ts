@@ -172,6 +172,7 @@ describe('parley --serve', () => {
     [['--serve', '--bogus'], /unknown option '--bogus'/],
     [['--serve', '--port', 'abc'], /--port must be a whole number/],
     [['--serve', '--room', 'Not A Room'], /is not a room name/],
+    [['--serve', '--room', 'dm.0123456789abcdef0123456789abcdef'], /are for direct messages/],
     [['--serve', '--history', '0'], /--history must be/],
     [['--serve', 'stray'], /positional|unexpected/i],
     [['--serve', '--data-dir', ''], /--data-dir must name a folder/],
