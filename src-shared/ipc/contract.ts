@@ -9,7 +9,8 @@ import {
   CertificateFingerprint,
   CertificateProblem,
   ChatMessageView,
-  ConnectionState,
+  HostId,
+  HostState,
   InviteRefusal,
   InviteView,
   MAX_INVITE_TTL_MS,
@@ -21,13 +22,17 @@ import {
   PresenceEvent,
   Role,
   RoomEventView,
+  RoomMute,
   RoomView,
   Settings,
 } from './domain.ts';
 
 const Empty = z.object({}).strict();
+/** Everything about a host's rooms names the host: the app holds several at once. */
+const OnHost = { hostId: HostId };
+const HostInput = z.object(OnHost).strict();
 /** Rooms are managed by name; a direct message's name is its host's, never typed. */
-const RoomInput = z.object({ room: RoomName }).strict();
+const RoomInput = z.object({ ...OnHost, room: RoomName }).strict();
 
 /**
  * The typed IPC contract between the renderer and main, as one definition: each request's
@@ -46,11 +51,21 @@ export const requests = {
         nick: Nick,
       }),
     ]),
-    output: ConnectionState,
+    /** The host joins the sidebar (or, already there, connects again with this input). */
+    output: HostState,
   },
-  disconnect: { input: z.object({}), output: z.object({}) },
+  /** Ends the session with one host; it leaves the sidebar (its history stays on disk). */
+  disconnect: { input: HostInput, output: z.object({}) },
+  /** While reconnecting or offline: try now instead of waiting for the countdown. */
+  retryNow: { input: HostInput, output: Empty },
+  /**
+   * The network came back or the machine woke (the browser's `online` event; main also listens
+   * to powerMonitor): every host waiting to reconnect tries at once.
+   */
+  networkChanged: { input: Empty, output: Empty },
   send: {
     input: z.object({
+      ...OnHost,
       room: RoomName,
       text: z
         .string()
@@ -59,13 +74,25 @@ export const requests = {
     }),
     output: z.object({ id: z.string() }),
   },
-  joinRoom: { input: z.object({ room: RoomName }), output: z.object({}) },
-  leaveRoom: { input: z.object({ room: RoomName }), output: z.object({}) },
-  /** The room the user is looking at, or null: drives unread counts and notifications. */
-  setActiveRoom: { input: z.object({ room: RoomName.nullable() }), output: z.object({}) },
+  joinRoom: { input: RoomInput, output: z.object({}) },
+  leaveRoom: { input: RoomInput, output: z.object({}) },
+  /**
+   * The room the user is looking at (on which host), or nulls: drives unread counts, the
+   * "New messages" line and notifications.
+   */
+  setActiveRoom: {
+    input: z.object({ hostId: HostId.nullable(), room: RoomName.nullable() }).strict(),
+    output: z.object({}),
+  },
+  /** A room's notification level; kept on this machine across restarts. */
+  setRoomMute: {
+    input: z.object({ ...OnHost, room: RoomName, mute: RoomMute }).strict(),
+    output: Empty,
+  },
   /** The messages kept locally for a room, newest last (before `beforeSeq` if given). */
   loadHistory: {
     input: z.object({
+      ...OnHost,
       room: RoomName,
       beforeSeq: z.number().int().optional(),
       limit: z.number().int().min(1).max(500),
@@ -80,9 +107,10 @@ export const requests = {
       more: z.boolean(),
     }),
   },
-  typing: { input: z.object({ room: RoomName }), output: z.object({}) },
-  setNick: { input: z.object({ nick: Nick }), output: z.object({}) },
-  getMembers: { input: z.object({ room: RoomName }), output: z.array(MemberView) },
+  typing: { input: RoomInput, output: z.object({}) },
+  /** Our nickname on one host (each host has its own). */
+  setNick: { input: z.object({ ...OnHost, nick: Nick }), output: z.object({}) },
+  getMembers: { input: RoomInput, output: z.array(MemberView) },
   /** The answer to a `trustRequired` event. */
   answerTrust: {
     input: z.object({ requestId: z.string().max(64), trust: z.boolean() }),
@@ -123,6 +151,7 @@ export const requests = {
   createInvite: {
     input: z
       .object({
+        ...OnHost,
         room: RoomName,
         role: Role,
         /** null: no use limit. */
@@ -142,52 +171,58 @@ export const requests = {
   /** The room's live invites (admin+): not revoked, expired or used up. */
   listInvites: { input: RoomInput, output: z.array(InviteView) },
   revokeInvite: {
-    input: z.object({ room: RoomName, id: InviteId }).strict(),
+    input: z.object({ ...OnHost, room: RoomName, id: InviteId }).strict(),
     output: Empty,
   },
   /** A new room with us as its owner (admins of any room may); it is joined at once. */
   createRoom: {
-    input: z.object({ room: RoomName, open: z.boolean().optional() }).strict(),
+    input: z.object({ ...OnHost, room: RoomName, open: z.boolean().optional() }).strict(),
     output: z.object({ room: RoomName }),
   },
   /** '' clears it. Admin+ (either member in a direct message). */
   setTopic: {
-    input: z.object({ room: RoomName, topic: z.string().max(MAX_TOPIC_LENGTH) }).strict(),
+    input: z
+      .object({ ...OnHost, room: RoomName, topic: z.string().max(MAX_TOPIC_LENGTH) })
+      .strict(),
     output: Empty,
   },
   /** Owners: whether anyone who connects may join (open), or only the invited (private). */
   setOpen: {
-    input: z.object({ room: RoomName, open: z.boolean() }).strict(),
+    input: z.object({ ...OnHost, room: RoomName, open: z.boolean() }).strict(),
     output: Empty,
   },
   /** Lifts a ban (admin+): the key may be invited again; it is not made a member. */
   unban: {
-    input: z.object({ room: RoomName, key: PublicKeyText }).strict(),
+    input: z.object({ ...OnHost, room: RoomName, key: PublicKeyText }).strict(),
     output: Empty,
   },
   /** Gives up membership: the room leaves the list until someone invites us again. */
   partRoom: { input: RoomInput, output: Empty },
   /** Removes `key` from the room; `ban` also refuses every future invite for it. */
   removeMember: {
-    input: z.object({ room: RoomName, key: PublicKeyText, ban: z.boolean() }).strict(),
+    input: z.object({ ...OnHost, room: RoomName, key: PublicKeyText, ban: z.boolean() }).strict(),
     output: Empty,
   },
   setRole: {
-    input: z.object({ room: RoomName, key: PublicKeyText, role: Role }).strict(),
+    input: z.object({ ...OnHost, room: RoomName, key: PublicKeyText, role: Role }).strict(),
     output: Empty,
   },
   /** Opens (or finds) the direct message with `key`, who must share a room with us. */
   openDm: {
-    input: z.object({ key: PublicKeyText }).strict(),
+    input: z.object({ ...OnHost, key: PublicKeyText }).strict(),
     output: z.object({ room: RoomName }),
   },
 } as const;
 
+/** Every event about a host's rooms or connection names the host. */
+const onHost = <T extends z.ZodRawShape>(schema: z.ZodObject<T>) => schema.extend(OnHost);
+
 export const events = {
-  connectionState: ConnectionState,
-  message: ChatMessageView,
+  connectionState: HostState,
+  message: onHost(ChatMessageView),
   /** A queued message was acknowledged (or failed for good). */
   messageStatus: z.object({
+    ...OnHost,
     room: RoomName,
     id: z.string(),
     status: z.enum(['sent', 'failed']),
@@ -195,11 +230,12 @@ export const events = {
     ts: z.number().optional(),
     error: z.string().optional(),
   }),
-  presence: PresenceEvent,
-  members: z.object({ room: RoomName, members: z.array(MemberView) }),
-  typing: z.object({ room: RoomName, nick: z.string(), fp: z.string() }),
+  presence: onHost(PresenceEvent),
+  members: z.object({ ...OnHost, room: RoomName, members: z.array(MemberView) }),
+  typing: z.object({ ...OnHost, room: RoomName, nick: z.string(), fp: z.string() }),
   /** First contact with a host that came without an invite key: ask the user. */
   trustRequired: z.object({
+    ...OnHost,
     requestId: z.string(),
     host: z.string(),
     port: z.number().int(),
@@ -207,30 +243,49 @@ export const events = {
     /** The host presented a certificate, but it was not accepted: why. */
     certificateProblem: CertificateProblem.optional(),
   }),
-  /** The host presented a different key than the pinned one; nothing was sent. */
+  /** The host presented a different key than expected (invite or pin); nothing was sent. */
   hostKeyChanged: z.object({
+    ...OnHost,
     host: z.string(),
     port: z.number().int(),
     expectedFingerprint: z.string(),
     actualFingerprint: z.string(),
+    /**
+     * Where the expected key came from: the invite link we connected with (the invite does not
+     * match this host: a wrong or forged link), or the key pinned earlier (the host's key
+     * changed since). The two are worded differently.
+     */
+    expectedFrom: z.enum(['invite', 'pinned']),
     /** The host presented a certificate for the new key, but it was not accepted: why. */
     certificateProblem: CertificateProblem.optional(),
   }),
-  unread: z.object({ counts: z.record(z.string(), z.number().int()), total: z.number().int() }),
-  rooms: z.array(RoomView),
+  /**
+   * One host's unread counts per room; `total` is that host's badge count (muted rooms left
+   * out), `allHosts` the badge across every host (what the tray shows).
+   */
+  unread: z.object({
+    ...OnHost,
+    counts: z.record(z.string(), z.number().int()),
+    total: z.number().int(),
+    allHosts: z.number().int(),
+  }),
+  /** One host's room list, whole. */
+  rooms: z.object({ ...OnHost, rooms: z.array(RoomView) }),
   settings: Settings,
   /** A notification was clicked, or an invite arrived from the OS: show this room. */
-  openRoom: z.object({ room: RoomName }),
+  openRoom: z.object({ ...OnHost, room: RoomName }),
   /** An invite link arrived from the OS (second instance, parley:// handler). */
   openInvite: z.object({ invite: z.string() }),
-  error: z.object({ code: z.string(), message: z.string() }),
+  /** Something went wrong in the background; `hostId` when it is about one host. */
+  error: z.object({ code: z.string(), message: z.string(), hostId: HostId.optional() }),
   /** A room event for the timeline (live, or replayed on join with `history`). */
-  roomEvent: RoomEventView,
+  roomEvent: onHost(RoomEventView),
   /**
    * We are no longer a member of `room` (removed or banned by `by`, or we parted): it left the
    * list, with its local history. Show "You were removed from #room by alice".
    */
   roomRemoved: z.object({
+    ...OnHost,
     room: RoomName,
     reason: z.enum(['removed', 'banned', 'parted']),
     by: PersonView.optional(),
@@ -240,6 +295,7 @@ export const events = {
    * already in): expired, used up, revoked, unknown, banned, or too many tries.
    */
   inviteRefused: z.object({
+    ...OnHost,
     code: InviteRefusal,
     message: z.string(),
     room: RoomName.optional(),

@@ -15,6 +15,13 @@ import { RoomName } from '../identifier-schemas.ts';
  * checked against src-shared/identifiers.ts, like the wire's.
  */
 
+/**
+ * Which host something is about: `host:port` as main keys it (host lower-cased, IPv6 in
+ * brackets). The app holds several hosts at once; two of them can each have a `#lobby`.
+ */
+export const HostId = z.string().min(3).max(300);
+export type HostId = z.infer<typeof HostId>;
+
 export const ConnectionStatus = z.enum([
   'idle',
   'connecting',
@@ -54,6 +61,21 @@ export const AuthorityView = z.object({
 });
 export type AuthorityView = z.infer<typeof AuthorityView>;
 
+/**
+ * Why an attempt to reach a host failed: refused (nothing listens on that port), unreachable
+ * (no route, network down), timeout, not-found (the name does not resolve), lost (it was up and
+ * the connection dropped), other.
+ */
+export const ConnectionFailure = z.enum([
+  'refused',
+  'unreachable',
+  'timeout',
+  'not-found',
+  'lost',
+  'other',
+]);
+export type ConnectionFailure = z.infer<typeof ConnectionFailure>;
+
 export const ConnectionState = z.object({
   status: ConnectionStatus,
   host: z.string().optional(),
@@ -76,8 +98,19 @@ export const ConnectionState = z.object({
   attempt: z.number().int().optional(),
   /** Why the last connection ended or failed, in words. */
   reason: z.string().optional(),
+  /**
+   * The host has not been reached since Connect (a wrong port, a host that is down): the UI
+   * says "can't reach", not "connection lost". Absent once the host answered.
+   */
+  neverReached: z.boolean().optional(),
+  /** How the last attempt failed, for wording and icons; `reason` has the words. */
+  failure: ConnectionFailure.optional(),
 });
 export type ConnectionState = z.infer<typeof ConnectionState>;
+
+/** One host's connection state, as the `connectionState` event and the snapshot carry it. */
+export const HostState = ConnectionState.extend({ hostId: HostId });
+export type HostState = z.infer<typeof HostState>;
 
 export const MessageStatus = z.enum(['queued', 'sent', 'failed']);
 export type MessageStatus = z.infer<typeof MessageStatus>;
@@ -128,6 +161,13 @@ export const MemberView = z.object({
 export type MemberView = z.infer<typeof MemberView>;
 
 /**
+ * A room's notification level: `all` messages notify and count on the badge; `mentions` only
+ * messages that name us (`@nick`); `nothing` never notifies and never counts on the badge.
+ */
+export const RoomMute = z.enum(['all', 'mentions', 'nothing']);
+export type RoomMute = z.infer<typeof RoomMute>;
+
+/**
  * A room in the list. `kind: 'dm'` is a direct message (show `peer`'s nick, not the name).
  * `role` is ours: present for a room we are a member of, absent for an open room we may join
  * (or a room known only from local history while offline).
@@ -144,6 +184,13 @@ export const RoomView = z.object({
   open: z.boolean(),
   /** A direct message's other member. */
   peer: PersonView.optional(),
+  /** What reaches us from this room: notifications and the badge (the list still counts). */
+  mute: RoomMute,
+  /**
+   * The seq of the first message that arrived unread (while we were elsewhere): the timeline
+   * draws the "New messages" line above it. Absent: nothing unread.
+   */
+  firstUnreadSeq: z.number().int().optional(),
 });
 export type RoomView = z.infer<typeof RoomView>;
 
@@ -233,10 +280,17 @@ export const RecentHost = z.object({
 });
 export type RecentHost = z.infer<typeof RecentHost>;
 
+/** A host in the sidebar: its connection and its rooms. */
+export const HostSnapshot = z.object({ connection: HostState, rooms: z.array(RoomView) });
+export type HostSnapshot = z.infer<typeof HostSnapshot>;
+
 /** Everything the renderer needs to draw itself after a (re)load. */
 export const AppSnapshot = z.object({
-  connection: ConnectionState,
-  rooms: z.array(RoomView),
+  /**
+   * The hosts in the sidebar, in the order they were added: each one connected, connecting,
+   * reconnecting or offline. A host leaves the list when the user disconnects from it.
+   */
+  hosts: z.array(HostSnapshot),
   settings: Settings,
   recentHosts: z.array(RecentHost),
   /** Set when the identity key could not be encrypted at rest (no OS keychain). */
