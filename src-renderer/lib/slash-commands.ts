@@ -116,3 +116,6 @@ export function completionsFor(draft: string): readonly SlashCommandInfo[] {
 export function complete(command: SlashCommandInfo): string {
   return command.takesArgument ? `/${command.name} ` : `/${command.name}`;
 }
+
+/** A command the chat screen carries out: everything but sending text or refusing. */
+export type SlashAction = Exclude<SlashResult, { kind: 'send' } | { kind: 'error' }>;
