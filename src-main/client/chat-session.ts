@@ -177,6 +177,8 @@ export class ChatSession extends MembershipApi {
   #socket: Socket | undefined;
   #connection: Connection | undefined;
   #stopped = false;
+  /** A handshake with the host has completed since start(): it is there, at this address. */
+  #reached = false;
   #pingCounter = 0;
   #saving: Promise<void> | undefined;
   #saveWanted = false;
@@ -293,6 +295,20 @@ export class ChatSession extends MembershipApi {
     if (this.#state !== 'idle') return;
     this.#setState('connecting');
     void this.#begin();
+  }
+
+  /**
+   * While waiting to reconnect: connects now instead of when the countdown ends (the user
+   * pressed "Retry now", the network came back, the machine woke). The attempt count still
+   * grows, so another failure waits as long as it would have. Returns whether an attempt
+   * started: while connecting or connected there is nothing to skip, and a stopped session
+   * (by stop(), or for good: a person must act first) stays stopped.
+   */
+  retryNow(): boolean {
+    if (this.#stopped || this.#state !== 'reconnecting' || !this.#retryTimer.active) return false;
+    this.#retryTimer.clear();
+    void this.#connect();
+    return true;
   }
 
   /** Says goodbye to the host and stops reconnecting. Unacknowledged messages stay in the store. */
@@ -453,6 +469,7 @@ export class ChatSession extends MembershipApi {
       channel.close(CloseCode.bye, 'superseded');
       return;
     }
+    this.#reached = true;
     const connection: Connection = {
       channel,
       host: details,
@@ -521,7 +538,11 @@ export class ChatSession extends MembershipApi {
         this.#penalized = disposition.penalized;
         const delay = backoffDelay(this.#attempt, this.#backoff, this.#random);
         this.#attempt++;
-        this.#setState('reconnecting', { retryInMs: delay, reason: disposition.reason });
+        this.#setState('reconnecting', {
+          retryInMs: delay,
+          reason: disposition.reason,
+          failure: disposition.failure,
+        });
         this.#retryTimer.set(delay, () => void this.#connect());
         return;
       }
@@ -1040,9 +1061,19 @@ export class ChatSession extends MembershipApi {
     if (this.#stopped) throw new ChatSessionError('stopped', 'the session has stopped');
   }
 
-  #setState(state: SessionState, extra: Omit<StateChange, 'state' | 'attempt'> = {}): void {
+  #setState(
+    state: SessionState,
+    extra: Omit<StateChange, 'state' | 'attempt' | 'neverReached'> = {},
+  ): void {
     this.#state = state;
-    this.emit('state', { state, attempt: this.#attempt, ...extra });
+    // Only while trying: a stopped session's reason (a changed key…) says what happened.
+    const trying = state === 'connecting' || state === 'reconnecting';
+    this.emit('state', {
+      state,
+      attempt: this.#attempt,
+      ...extra,
+      ...(trying && !this.#reached ? { neverReached: true } : {}),
+    });
   }
 
   #emitError(error: SessionError): void {

@@ -2,8 +2,8 @@ import { HostKeyMismatch } from '../protocol/host-key.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import type { CloseInfo } from '../protocol/secure-channel.ts';
 import { KnownHostsError } from '../store/known-hosts.ts';
-import { HostKeyChangedUnvouched, HostKeyUnknown } from './host-trust.ts';
-import type { SessionFatal } from './session-events.ts';
+import { HostKeyChangedUnvouched, HostKeyUnknown, expectedKeyFrom } from './host-trust.ts';
+import type { ConnectFailure, SessionFatal } from './session-events.ts';
 
 /**
  * What to do when a connection ends or cannot be made: try again later, or stop for good.
@@ -11,7 +11,12 @@ import type { SessionFatal } from './session-events.ts';
  * over (a changed host key).
  */
 export type Disposition =
-  | { readonly kind: 'retry'; readonly reason: string; readonly penalized: boolean }
+  | {
+      readonly kind: 'retry';
+      readonly reason: string;
+      readonly penalized: boolean;
+      readonly failure: ConnectFailure;
+    }
   | { readonly kind: 'fatal'; readonly fatal: SessionFatal }
   | { readonly kind: 'ask'; readonly unknown: HostKeyUnknown };
 
@@ -33,7 +38,8 @@ export function afterClose(info: CloseInfo): Disposition {
     };
   }
   const reason = info.reason ? `${info.code}: ${info.reason}` : info.code;
-  return { kind: 'retry', reason, penalized: PENALIZED.has(info.code) };
+  // The connection was up: whatever ended it, it was lost (not "could not reach").
+  return { kind: 'retry', reason, penalized: PENALIZED.has(info.code), failure: 'lost' };
 }
 
 export function afterConnectFailure(error: unknown): Disposition {
@@ -45,6 +51,7 @@ export function afterConnectFailure(error: unknown): Disposition {
         message: error.message,
         expectedFingerprint: error.expectedFingerprint,
         actualFingerprint: error.actualFingerprint,
+        expectedFrom: expectedKeyFrom(error),
         ...(error instanceof HostKeyChangedUnvouched
           ? { certificateProblem: error.certificateProblem }
           : {}),
@@ -63,19 +70,49 @@ export function afterConnectFailure(error: unknown): Disposition {
     if (error.code === 'bad-preface' || (hostCode && INCOMPATIBLE.has(hostCode))) {
       return { kind: 'fatal', fatal: { code: 'incompatible-host', message: error.message } };
     }
-    const errno = (error.cause as NodeJS.ErrnoException | undefined)?.code;
+    const errno = errnoOf(error.cause);
     return {
       kind: 'retry',
       reason: errno ? socketErrorText(errno) : `${hostCode ?? error.code}: ${error.message}`,
       penalized: PENALIZED.has(hostCode ?? ''),
+      failure: connectFailure(error),
     };
   }
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const code = errnoOf(error);
   return {
     kind: 'retry',
     reason: code ? socketErrorText(code) : 'cannot connect',
     penalized: false,
+    failure: connectFailure(error),
   };
+}
+
+/** Socket errors by what they mean for reaching the host; any other code is 'other'. */
+const FAILURES: Readonly<Record<string, ConnectFailure>> = {
+  ECONNREFUSED: 'refused',
+  EHOSTUNREACH: 'unreachable',
+  ENETUNREACH: 'unreachable',
+  ENETDOWN: 'unreachable',
+  ETIMEDOUT: 'timeout',
+  ENOTFOUND: 'not-found',
+  EAI_AGAIN: 'not-found',
+};
+
+/**
+ * How an attempt to connect failed, from the socket's error code (on the error itself or as
+ * the handshake error's cause); the client's own connect/handshake deadline is a 'timeout'.
+ * A connection that was up and dropped is not a connect failure: afterClose says 'lost'.
+ */
+export function connectFailure(error: unknown): ConnectFailure {
+  const errno = errnoOf(error) ?? (error instanceof Error ? errnoOf(error.cause) : undefined);
+  if (errno !== undefined) return FAILURES[errno] ?? 'other';
+  if (error instanceof ProtocolError && error.code === 'handshake-timeout') return 'timeout';
+  return 'other';
+}
+
+function errnoOf(error: unknown): string | undefined {
+  const code = (error as NodeJS.ErrnoException | null | undefined)?.code;
+  return typeof code === 'string' && /^E[A-Z_]+$/.test(code) ? code : undefined;
 }
 
 /** What a person should read for a socket error: what happened, then the system's code. */
@@ -83,6 +120,7 @@ const SOCKET_ERRORS: Readonly<Record<string, string>> = {
   ECONNREFUSED: 'connection refused: nothing listens at that address and port',
   EHOSTUNREACH: 'no route to host',
   ENETUNREACH: 'no route to host: the network is unreachable',
+  ENETDOWN: 'the network is down',
   ETIMEDOUT: 'timed out connecting: the host did not answer',
   ENOTFOUND: 'host name not found',
   EAI_AGAIN: 'host name lookup failed (try again later)',

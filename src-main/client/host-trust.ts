@@ -54,6 +54,30 @@ export class HostKeyUnknown extends Error {
   }
 }
 
+/** Where the key a host failed to present came from: the invite link, or the pinned entry. */
+export type ExpectedKeyFrom = 'invite' | 'pinned';
+
+/**
+ * The host did not present the key of the invite link the user connected with. Not "the key
+ * changed": the link may be wrong or forged, or someone may be intercepting the connection.
+ */
+export class InviteKeyMismatch extends HostKeyMismatch {
+  readonly expectedFrom = 'invite';
+
+  constructor(expected: Uint8Array, actual: Uint8Array) {
+    super(expected, actual);
+    this.message =
+      `the host's key does not match the invite link: expected ${this.expectedFingerprint}, ` +
+      `got ${this.actualFingerprint}. The link may be wrong or forged, or someone may be ` +
+      'intercepting the connection; nothing was sent.';
+  }
+}
+
+/** Where a refused key was expected from: any mismatch but an invite's is against a pin. */
+export function expectedKeyFrom(mismatch: HostKeyMismatch): ExpectedKeyFrom {
+  return mismatch instanceof InviteKeyMismatch ? 'invite' : 'pinned';
+}
+
 /**
  * A known host presented another key and a certificate chain that does not vouch for it: refused
  * like any HostKeyMismatch (it is one), with why the certificate did not count.
@@ -110,7 +134,8 @@ export interface HostVerifier {
   readonly address: HostAddress;
   /**
    * Runs inside the handshake, while the host waits for message 3, so it never asks anyone:
-   * resolves with the trust decision or throws HostKeyMismatch / HostKeyUnknown. `hostInfo` is
+   * resolves with the trust decision or throws HostKeyMismatch (InviteKeyMismatch when the
+   * invite's key was expected) / HostKeyUnknown. `hostInfo` is
    * message 2's payload, whose certificate chain (if any) is checked here.
    */
   verify(hostKey: Uint8Array, hostInfo?: Uint8Array): Promise<HostTrust>;
@@ -200,7 +225,7 @@ export function createHostVerifier(options: HostVerifierOptions): HostVerifier {
     async verify(hostKey, hostInfo) {
       const known = knownHosts.get(address);
       if (inviteKey) {
-        if (!sameKey(inviteKey, hostKey)) throw new HostKeyMismatch(inviteKey, hostKey);
+        if (!sameKey(inviteKey, hostKey)) throw new InviteKeyMismatch(inviteKey, hostKey);
         if (known && sameKey(known.key, hostKey) && known.method === 'invite') {
           return trustOf(known, wasJustPinned(hostKey));
         }

@@ -12,7 +12,7 @@ import type {
   RoomInfo,
 } from '../protocol/wire/messages.ts';
 import type { CertificateProblem } from '../trust/certificate-error.ts';
-import type { HostTrust } from './host-trust.ts';
+import type { ExpectedKeyFrom, HostTrust } from './host-trust.ts';
 import type { OutboxEntry } from './outbox.ts';
 
 /**
@@ -20,6 +20,14 @@ import type { OutboxEntry } from './outbox.ts';
  * the desktop service layer can forward it over IPC and a test bridge over a WebSocket as is.
  */
 export type SessionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopped';
+
+/**
+ * How an attempt to reach the host failed: `refused` (nothing listens on that port),
+ * `unreachable` (no route, the network is down), `timeout` (no answer, or no handshake, in
+ * time), `not-found` (the name does not resolve), `lost` (the connection was up and dropped),
+ * `other`. The same values as the IPC's ConnectionFailure, which carries it to the UI.
+ */
+export type ConnectFailure = 'refused' | 'unreachable' | 'timeout' | 'not-found' | 'lost' | 'other';
 
 export interface StateChange {
   readonly state: SessionState;
@@ -29,6 +37,13 @@ export interface StateChange {
   readonly retryInMs?: number;
   /** Why the connection ended or the session stopped. Never contains message text or keys. */
   readonly reason?: string;
+  /** For `reconnecting`: how the last attempt failed, or `lost` for a connection that dropped. */
+  readonly failure?: ConnectFailure;
+  /**
+   * For `connecting` and `reconnecting`: no handshake with the host has completed since the
+   * session started (a wrong address or port, a host that is down). Absent once one has.
+   */
+  readonly neverReached?: true;
 }
 
 /** The host this connection reached, and why we believe it is the right one. */
@@ -138,6 +153,11 @@ export type SessionFatal =
       readonly message: string;
       readonly expectedFingerprint: string;
       readonly actualFingerprint: string;
+      /**
+       * Where the expected key came from: the invite link the session was made with (the link
+       * does not match this host: wrong or forged) or the key pinned earlier (it changed).
+       */
+      readonly expectedFrom: ExpectedKeyFrom;
       /** The host also presented a certificate, which was not accepted: why. */
       readonly certificateProblem?: CertificateProblem;
     }

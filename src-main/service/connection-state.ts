@@ -1,5 +1,6 @@
-import type { ConnectionState } from '../../src-shared/ipc/domain.ts';
-import type { StateChange } from '../client/session-events.ts';
+import { type HostAddress, formatAddress } from '../../src-shared/invite.ts';
+import type { ConnectionFailure, ConnectionState } from '../../src-shared/ipc/domain.ts';
+import type { ConnectFailure, StateChange } from '../client/session-events.ts';
 import type { HostConnection } from './host-connection.ts';
 import { hostText } from './host-text.ts';
 import { trustView } from './trust-view.ts';
@@ -28,7 +29,12 @@ export function nextConnectionState(
     case 'idle':
       return undefined;
     case 'connecting':
-      return { ...base, status: 'connecting', attempt: change.attempt };
+      return {
+        ...base,
+        status: 'connecting',
+        attempt: change.attempt,
+        ...(change.neverReached ? { neverReached: true } : {}),
+      };
     case 'connected': {
       const host = live.session.host;
       return {
@@ -49,7 +55,9 @@ export function nextConnectionState(
         status: 'reconnecting',
         attempt: change.attempt,
         ...(change.retryInMs !== undefined ? { retryAt: now + change.retryInMs } : {}),
-        ...(change.reason ? { reason: change.reason } : {}),
+        ...(change.reason ? { reason: reasonText(address, change.reason, change.failure) } : {}),
+        ...(change.failure ? { failure: failureOf(change.failure) } : {}),
+        ...(change.neverReached ? { neverReached: true } : {}),
       };
     case 'stopped': {
       const reason = live.fatalReason ?? (live.stopping ? undefined : change.reason);
@@ -60,4 +68,34 @@ export function nextConnectionState(
       };
     }
   }
+}
+
+/** The failures of an attempt that never got to the host: worded "can't reach host:port". */
+const NOT_REACHED: ReadonlySet<ConnectFailure> = new Set([
+  'refused',
+  'unreachable',
+  'timeout',
+  'not-found',
+]);
+
+/**
+ * Why the host is not connected, plainly: "can't reach 127.0.0.1:1: connection refused…"
+ * when an attempt did not get through, never "connection lost" for a host that was not there.
+ * The reason may quote the host (a close reason): its control characters are made visible.
+ */
+function reasonText(
+  address: HostAddress,
+  reason: string,
+  failure: ConnectFailure | undefined,
+): string {
+  const text = hostText(reason);
+  if (failure && NOT_REACHED.has(failure)) {
+    return `can't reach ${formatAddress(address.host, address.port)}: ${text}`;
+  }
+  return text;
+}
+
+/** The session's failure is the IPC's: the same values (a compile error here if they part). */
+function failureOf(failure: ConnectFailure): ConnectionFailure {
+  return failure;
 }

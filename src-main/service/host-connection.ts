@@ -108,6 +108,20 @@ export class HostConnection {
     await this.session.stop();
   }
 
+  /**
+   * "Retry now", or the network came back: a session waiting to reconnect tries at once.
+   * Returns whether an attempt started. Nothing that has stopped is restarted here, because
+   * nothing safe to restart ever stops: failed attempts never stop a session (it keeps trying,
+   * the wait capped at 30 s), so a stopped one was stopped by the user (who left the host) or
+   * for a reason a person must settle first — a changed host key (never one click away from
+   * being retried), a taken nickname, an incompatible host, a damaged known-hosts file, a host
+   * the user chose not to trust. Connecting again (a new session) is the way back from those.
+   */
+  retryNow(): boolean {
+    if (this.stopping || this.fatalReason !== undefined) return false;
+    return this.session.retryNow();
+  }
+
   /** Closes what the session left open: trust questions (answered "no"), history requests. */
   abandon(): void {
     for (const [id, resolve] of this.#trustQuestions) {
@@ -138,6 +152,7 @@ export class HostConnection {
     return new Promise<boolean>((resolve) => {
       this.#trustQuestions.set(requestId, resolve);
       this.#ask({
+        hostId: this.host.id,
         requestId,
         host: address.host,
         port: address.port,
