@@ -3,7 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fingerprint } from '../../../src-shared/fingerprint.ts';
-import { HostKeyUnknown, createHostVerifier } from '../../../src-main/client/host-trust.ts';
+import {
+  HostKeyUnknown,
+  createHostVerifier,
+  expectedKeyFrom,
+} from '../../../src-main/client/host-trust.ts';
 import { HostKeyMismatch } from '../../../src-main/protocol/host-key.ts';
 import { KnownHosts } from '../../../src-main/store/known-hosts.ts';
 import { newKeyPair } from '../../support/loopback.ts';
@@ -56,6 +60,9 @@ describe('host trust', () => {
       expectedFingerprint: fingerprint(invited),
       actualFingerprint: fingerprint(presented),
     });
+    // Not "the key changed": the link the user followed does not match this host.
+    expect(expectedKeyFrom(error as HostKeyMismatch)).toBe('invite');
+    expect((error as Error).message).toMatch(/does not match the invite link/);
     expect(known.get(address)).toBeUndefined();
   });
 
@@ -88,7 +95,10 @@ describe('host trust', () => {
       policy: { trustNewHost: true },
     });
     expect(await verifier.verify(pinned)).toMatchObject({ method: 'invite', newlyPinned: false });
-    await expect(verifier.verify(impostor)).rejects.toBeInstanceOf(HostKeyMismatch);
+    const error = await verifier.verify(impostor).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HostKeyMismatch);
+    expect(expectedKeyFrom(error as HostKeyMismatch)).toBe('pinned');
+    expect((error as Error).message).toMatch(/key has changed/);
     expect(known.get(address)?.key).toEqual(pinned);
   });
 
