@@ -1,4 +1,5 @@
 import type { ChatMessageView, PresenceEvent, RoomEventView } from '../../src-shared/ipc/domain.ts';
+import { FOLD_LINES, estimatedLines, mayFold } from './fold.ts';
 import { dayKey, formatDay } from './format.ts';
 
 /** Something done to the room (a removal, a new topic…), in host order like a message. */
@@ -15,6 +16,8 @@ export type Row =
   /** The top of the room's history: nothing older exists. */
   | { readonly kind: 'start'; readonly key: 'start' }
   | { readonly kind: 'day'; readonly key: string; readonly label: string; readonly ts: number }
+  /** "New messages": the first unread message is the row after it. */
+  | { readonly kind: 'unread'; readonly key: typeof UNREAD_KEY }
   | {
       readonly kind: 'message';
       readonly key: string;
@@ -25,6 +28,12 @@ export type Row =
   | { readonly kind: 'presence'; readonly key: string; readonly presence: PresenceEvent }
   | { readonly kind: 'event'; readonly key: string; readonly event: RoomEventEntry };
 
+export const UNREAD_KEY = 'unread';
+
+/** Pixels per line of message text (14 px at 1.45), and the width a wide window gives it. */
+const LINE = 20;
+const WIDE_CHARS_PER_LINE = 90;
+
 /** A first guess at each row's height, until it is measured on screen. */
 export function estimateHeight(row: Row): number {
   switch (row.kind) {
@@ -32,11 +41,18 @@ export function estimateHeight(row: Row): number {
       return 112;
     case 'day':
       return 44;
+    case 'unread':
+      return 36;
     case 'presence':
     case 'event':
       return 28;
-    case 'message':
-      return (row.head ? 50 : 26) + Math.floor(row.message.text.length / 90) * 20;
+    case 'message': {
+      // A long message is folded: at most FOLD_LINES lines and its "Show more".
+      const text = row.message.text;
+      const lines = estimatedLines(text, WIDE_CHARS_PER_LINE);
+      const shown = mayFold(text) ? Math.min(lines, FOLD_LINES) + 1.5 : lines;
+      return (row.head ? 30 : 6) + shown * LINE;
+    }
   }
 }
 
@@ -85,8 +101,23 @@ export function seqOf(entry: Entry): number | undefined {
   }
 }
 
-export function buildRows(entries: readonly Entry[], now: number, complete = false): Row[] {
+/**
+ * The rows for `entries`; with `firstUnreadSeq`, the "New messages" line goes above the first
+ * message or room event whose seq is at least that (the first one that arrived unread).
+ */
+export function buildRows(
+  entries: readonly Entry[],
+  now: number,
+  complete = false,
+  firstUnreadSeq?: number,
+): Row[] {
   const rows: Row[] = complete ? [{ kind: 'start', key: 'start' }] : [];
+  let divider = firstUnreadSeq === undefined;
+  /**
+   * Something older than the first unread is here (or nothing older exists): a later entry
+   * really is the first unread, not merely the oldest one loaded so far.
+   */
+  let readBefore = complete;
   // The current day as [start, end) in ms: most entries fall inside it, and a comparison is
   // much cheaper than a Date per entry (this runs over every message of a long room).
   let dayStart = Infinity;
@@ -102,6 +133,16 @@ export function buildRows(entries: readonly Entry[], now: number, complete = fal
       dayEnd = start.getTime();
       rows.push({ kind: 'day', key: `day:${dayKey(ts)}`, label: formatDay(ts, now), ts });
       previous = undefined;
+    }
+    if (!divider) {
+      const seq = seqOf(entry);
+      const first = firstUnreadSeq ?? Infinity;
+      if (seq !== undefined && seq < first) readBefore = true;
+      else if (seq !== undefined && (readBefore || seq === first)) {
+        rows.push({ kind: 'unread', key: UNREAD_KEY });
+        divider = true;
+        previous = undefined;
+      }
     }
     if (entry.kind === 'presence') {
       rows.push({ kind: 'presence', key: entry.id, presence: entry.presence });
