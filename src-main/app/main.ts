@@ -1,7 +1,7 @@
 // The Electron main process: lifecycle and wiring only. Everything with logic lives in
 // src-main/service (tested under plain Node); this file connects it to Electron's objects.
 import { join, resolve } from 'node:path';
-import { type BrowserWindow, app, dialog, screen, shell } from 'electron';
+import { type BrowserWindow, app, dialog, powerMonitor, screen, shell } from 'electron';
 import { DesktopService, type ServiceLog } from '../service/desktop-service.ts';
 import { INVITE_SCHEME, findInviteArg } from '../service/invite-args.ts';
 import { ShellStateStore } from '../service/shell-state.ts';
@@ -117,9 +117,17 @@ async function run(): Promise<void> {
     () => (mainWindow.isDestroyed() ? undefined : mainWindow.webContents),
   );
 
+  // The hosts that were in the sidebar at the last quit come back, once the page can show them.
+  let restored = false;
   mainWindow.webContents.on('did-finish-load', () => {
     rendererReady = true;
     for (const invite of pendingInvites.splice(0)) svc.openInvite(invite);
+    if (!restored) {
+      restored = true;
+      void svc
+        .restoreHosts()
+        .catch((error: unknown) => log('warn', 'restore-hosts-failed', { error: String(error) }));
+    }
   });
   mainWindow.webContents.on('did-start-loading', () => {
     rendererReady = false;
@@ -140,7 +148,8 @@ async function run(): Promise<void> {
     (message) => log('warn', 'tray', { message }),
   );
   tray.start({ unread: svc.unreadTotal, muted: svc.getSettings({}).muted });
-  svc.on('unread', ({ total }) => tray.setUnread(total));
+  // The tray and the dock count every host's unread messages (muted rooms left out).
+  svc.on('unread', ({ allHosts }) => tray.setUnread(allHosts));
   svc.on('settings', (settings) => tray.setMuted(settings.muted));
   // The menu's Show/Hide label follows the window.
   const refreshMenu = (): void => tray.refreshMenu();
@@ -152,10 +161,20 @@ async function run(): Promise<void> {
   // Notifications.
   const notifier = new DesktopNotifier({
     getWindow: () => mainWindow,
-    openRoom: (room) => svc.openRoom(room),
+    openRoom: (target) => svc.openRoom(target),
   });
   svc.on('notify', (decision) => notifier.show(decision));
-  svc.on('openRoom', ({ room }) => notifier.dismiss(room));
+  svc.on('openRoom', ({ hostId, room }) => notifier.dismiss(hostId, room));
+
+  // Waking up or unlocking: the network is likely back, so hosts waiting to reconnect try now
+  // instead of at the end of a countdown that ran while the machine slept.
+  const networkChanged = (): void => {
+    void svc
+      .networkChanged({})
+      .catch((error: unknown) => log('warn', 'network-changed-failed', { error: String(error) }));
+  };
+  powerMonitor.on('resume', networkChanged);
+  powerMonitor.on('unlock-screen', networkChanged);
 
   // Focus drives unread counts and notifications.
   svc.setWindowFocused(false);

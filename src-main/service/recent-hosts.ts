@@ -10,16 +10,23 @@ import { JsonFile } from './json-file.ts';
 export const RECENT_HOSTS_FILE = 'recent-hosts.json';
 export const MAX_RECENT_HOSTS = 10;
 
-const Stored = z.object({ version: z.literal(1), hosts: z.array(RecentHost).max(100) });
+/**
+ * `openedAt`: the host was in the sidebar when the app last ran (added at that time), so it
+ * comes back on the next start. Optional, so files written before it still read (and older
+ * versions of the app read this one, ignoring it).
+ */
+const StoredHost = RecentHost.extend({ openedAt: z.number().optional() });
+type StoredHost = z.infer<typeof StoredHost>;
+const Stored = z.object({ version: z.literal(1), hosts: z.array(StoredHost).max(100) });
 
 const sameAddress = (a: { host: string; port: number }, b: { host: string; port: number }) =>
   a.host.toLowerCase() === b.host.toLowerCase() && a.port === b.port;
 
 export class RecentHosts {
   readonly #file: JsonFile<typeof Stored>;
-  #hosts: RecentHost[];
+  #hosts: StoredHost[];
 
-  private constructor(file: JsonFile<typeof Stored>, hosts: RecentHost[]) {
+  private constructor(file: JsonFile<typeof Stored>, hosts: StoredHost[]) {
     this.#file = file;
     this.#hosts = hosts;
   }
@@ -31,20 +38,51 @@ export class RecentHosts {
   }
 
   list(): RecentHost[] {
-    return this.#hosts.map((h) => ({ ...h }));
+    return this.#hosts.map(recentHost);
   }
 
   find(address: { host: string; port: number }): RecentHost | undefined {
     const found = this.#hosts.find((h) => sameAddress(h, address));
-    return found ? { ...found } : undefined;
+    return found ? recentHost(found) : undefined;
   }
 
-  /** Adds or updates the entry for `entry`'s address and makes it the newest. */
-  async record(entry: RecentHost): Promise<void> {
-    this.#hosts = sortHosts([entry, ...this.#hosts.filter((h) => !sameAddress(h, entry))]).slice(
+  /** The hosts that were in the sidebar, in the order they were added to it. */
+  openHosts(): RecentHost[] {
+    return this.#hosts
+      .filter((h) => h.openedAt !== undefined)
+      .sort((a, b) => (a.openedAt ?? 0) - (b.openedAt ?? 0))
+      .map(recentHost);
+  }
+
+  /**
+   * Adds or updates the entry for `entry`'s address and makes it the newest. `openedAt`: it is
+   * in the sidebar since then (undefined keeps what the entry had).
+   */
+  async record(entry: RecentHost, openedAt?: number): Promise<void> {
+    const previous = this.#hosts.find((h) => sameAddress(h, entry));
+    const since = openedAt ?? previous?.openedAt;
+    const next: StoredHost = {
+      ...recentHost(entry),
+      ...(since !== undefined ? { openedAt: since } : {}),
+    };
+    this.#hosts = sortHosts([next, ...this.#hosts.filter((h) => !sameAddress(h, entry))]).slice(
       0,
       MAX_RECENT_HOSTS,
     );
+    await this.#file.write({ version: 1, hosts: this.#hosts });
+  }
+
+  /**
+   * The host joined the sidebar (at `at`, which orders it), or left it: only hosts still there
+   * when the app quits come back on the next start. Unknown addresses are ignored (a host that
+   * never answered has no entry yet; `record` adds it with its `openedAt`).
+   */
+  async setOpen(address: { host: string; port: number }, at: number | undefined): Promise<void> {
+    const existing = this.#hosts.find((h) => sameAddress(h, address));
+    if (!existing || existing.openedAt === at) return;
+    const { openedAt: _was, ...rest } = existing;
+    const next: StoredHost = at === undefined ? rest : { ...rest, openedAt: at };
+    this.#hosts = this.#hosts.map((h) => (h === existing ? next : h));
     await this.#file.write({ version: 1, hosts: this.#hosts });
   }
 
@@ -62,6 +100,17 @@ export class RecentHosts {
   }
 }
 
-function sortHosts(hosts: RecentHost[]): RecentHost[] {
+function recentHost(stored: RecentHost): RecentHost {
+  return {
+    host: stored.host,
+    port: stored.port,
+    nick: stored.nick,
+    room: stored.room,
+    fingerprint: stored.fingerprint,
+    lastUsed: stored.lastUsed,
+  };
+}
+
+function sortHosts(hosts: StoredHost[]): StoredHost[] {
   return [...hosts].sort((a, b) => b.lastUsed - a.lastUsed);
 }

@@ -20,6 +20,8 @@ export interface NotificationContext {
   readonly roomVisible: boolean;
   readonly settings: Settings;
   readonly now: number;
+  /** The room's own level keeps this message quiet ('nothing', or 'mentions' without one). */
+  readonly roomMuted?: boolean;
 }
 
 /**
@@ -53,7 +55,7 @@ export class RecentNotifications {
       },
       windowFocused: context.windowFocused,
       roomVisible: context.roomVisible,
-      muted: settings.muted,
+      muted: settings.muted || context.roomMuted === true,
       privacy: settings.notificationPrivacy,
       recent: this.#recent,
       now,

@@ -1,6 +1,12 @@
 import type { HostAddress } from '../../src-shared/invite.ts';
 import { DM_ROOM_PREFIX, isValidRoomName } from '../../src-shared/identifiers.ts';
-import type { MemberView, PersonView, Role, RoomView } from '../../src-shared/ipc/domain.ts';
+import type {
+  MemberView,
+  PersonView,
+  Role,
+  RoomMute,
+  RoomView,
+} from '../../src-shared/ipc/domain.ts';
 import type { MembersUpdate, Presence } from '../client/session-events.ts';
 import { hostId } from '../store/known-hosts.ts';
 import type { LocalHistory, StoredRoomInfo } from './local-history.ts';
@@ -54,6 +60,7 @@ export interface MembershipChange {
 }
 export interface RoomsModelEvents {
   rooms(list: RoomEntry[]): void;
+  /** `total`: what this host adds to the badge (muted rooms left out or counted by mentions). */
   unread(snapshot: { counts: Record<string, number>; total: number }): void;
   members(room: string, members: MemberView[]): void;
 }
@@ -64,6 +71,8 @@ export interface RoomsModelOptions {
   /** This install's key (base64url): marks our own entry in member lists. */
   readonly ownKey: string;
   readonly isVerified: (key: string) => boolean;
+  /** A room's notification level on this machine (default 'all'). */
+  readonly muteOf?: (room: string) => RoomMute;
   readonly events: RoomsModelEvents;
 }
 
@@ -78,6 +87,7 @@ export class RoomsModel {
   readonly #store: LocalStoreGuard;
   readonly #ownKey: string;
   readonly #isVerified: (key: string) => boolean;
+  readonly #muteOf: (room: string) => RoomMute;
   readonly #events: RoomsModelEvents;
 
   #host: HostContext | undefined;
@@ -89,7 +99,15 @@ export class RoomsModel {
   #joined = new Set<string>();
   #active: string | null = null;
   #windowFocused = true;
+  /** The room on screen was seen (window focused) since it became the active one. */
+  #activeSeen = false;
   readonly #unread = new UnreadCounts();
+  /**
+   * Per room, the seq of the first message that arrived while the user was not looking at it:
+   * the "New messages" line. It stays while the user reads the room, and goes when they move
+   * away from it after having seen it.
+   */
+  readonly #firstUnread = new Map<string, number>();
   readonly #members = new RoomMembers();
   /** Rooms whose member list changed this turn: one `members` event each, at the turn's end. */
   readonly #membersChanged = new Set<string>();
@@ -100,6 +118,7 @@ export class RoomsModel {
     this.#store = options.store;
     this.#ownKey = options.ownKey;
     this.#isVerified = options.isVerified;
+    this.#muteOf = options.muteOf ?? (() => 'all');
     this.#events = options.events;
   }
 
@@ -119,8 +138,10 @@ export class RoomsModel {
     if (this.#host?.id === id) return false;
     this.#host = { id, address };
     this.#active = null;
+    this.#activeSeen = false;
     this.#hostRooms = new Map();
     this.#unread.clear();
+    this.#firstUnread.clear();
     this.#members.clear();
     // Lists still to be told are the previous host's.
     this.#membersChanged.clear();
@@ -237,6 +258,7 @@ export class RoomsModel {
     this.#members.forget(room);
     this.#membersChanged.delete(room);
     this.#unread.reset(room);
+    this.#firstUnread.delete(room);
     if (this.#active === room) this.#active = null;
     this.#store.run('forget a room', () => this.#history.forgetRoom(host.id, room));
   }
@@ -258,6 +280,7 @@ export class RoomsModel {
     this.#setJoined(room, false);
     this.#members.forget(room);
     this.#unread.reset(room);
+    this.#firstUnread.delete(room);
     this.#emitUnread();
   }
 
@@ -299,12 +322,15 @@ export class RoomsModel {
           kind: name.startsWith(DM_ROOM_PREFIX) ? 'dm' : 'room',
           open: false,
         };
+      const firstUnreadSeq = this.#firstUnread.get(name);
       return {
         name,
         joined: this.#joined.has(name),
         unread: this.#unread.get(name),
         kind: info.kind,
         open: info.open,
+        mute: this.#muteOf(name),
+        ...(firstUnreadSeq !== undefined ? { firstUnreadSeq } : {}),
         ...(info.role ? { role: info.role } : {}),
         ...(info.topic ? { topic: info.topic } : {}),
         ...(info.peer ? { peer: info.peer } : {}),
@@ -326,14 +352,26 @@ export class RoomsModel {
     return this.#windowFocused;
   }
 
-  /** The user is looking at `room` (null: at none); its unread count goes. */
+  /**
+   * The user is looking at `room` (null: at none); its unread count goes. Moving away from a
+   * room that was seen takes its "New messages" line away: it was read.
+   */
   setActive(room: string | null): void {
+    const previous = this.#active;
+    if (previous === room) {
+      if (room && this.#windowFocused) this.#activeSeen = true;
+      if (room && this.#unread.reset(room)) this.#emitUnread();
+      return;
+    }
+    const lineGone = previous !== null && this.#activeSeen && this.#firstUnread.delete(previous);
     this.#active = room;
-    if (room && this.#unread.reset(room)) this.#emitUnread();
+    this.#activeSeen = room !== null && this.#windowFocused;
+    if ((room && this.#unread.reset(room)) || lineGone) this.#emitUnread();
   }
 
   setWindowFocused(focused: boolean): void {
     this.#windowFocused = focused;
+    if (focused && this.#active) this.#activeSeen = true;
     if (focused && this.#active && this.#unread.reset(this.#active)) this.#emitUnread();
   }
 
@@ -342,19 +380,31 @@ export class RoomsModel {
     return this.#active === room && this.#windowFocused;
   }
 
-  /** A new message in `room`: unread unless the user is looking at it, or not in it. */
-  countUnread(room: string): void {
+  /**
+   * A new message in `room` (at `seq`; `mention`: it names us): unread unless the user is
+   * looking at it, or not in it. The first one since the room was read draws the line.
+   */
+  countUnread(room: string, seq?: number, mention = false): void {
     if (this.isVisible(room) || !this.#joined.has(room)) return;
-    this.#unread.increment(room);
+    if (this.#unread.get(room) === 0 && seq !== undefined && !this.#firstUnread.has(room)) {
+      this.#firstUnread.set(room, seq);
+    }
+    this.#unread.increment(room, { mention });
     this.#emitUnread();
   }
 
+  /** What this host adds to the badge: muted rooms are left out, 'mentions' ones count those. */
   get unreadTotal(): number {
-    return this.#unread.total;
+    return this.#unread.badgeTotal(this.#muteOf);
+  }
+
+  /** A room's notification level changed: the badge and the list follow. */
+  muteChanged(): void {
+    this.#emitUnread();
   }
 
   emitUnreadCounts(): void {
-    this.#events.unread(this.#unread.snapshot());
+    this.#events.unread({ counts: this.#unread.counts(), total: this.unreadTotal });
   }
 
   #emitUnread(): void {

@@ -10,6 +10,10 @@
 //                   written before it starts, to try a long room (its key is kept, so the
 //                   install still trusts it; pair with a fresh --data-dir for a clean timeline;
 //                   the memberships go with the history: use the new owner invite)
+//   --hosts N       with --with-host: N hosts (ports --host-port, +1, …; data in
+//                   .parley-dev/host, host-2, …), each with its invites printed: to try the
+//                   host rail with several hosts at once
+// The hosts that were in the sidebar when the bridge last stopped are connected again at start.
 // Open a second browser profile on another port with another --data-dir to be two people.
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -26,6 +30,7 @@ const { values } = parseArgs({
     'host-port': { type: 'string', default: '7878' },
     seed: { type: 'string' },
     open: { type: 'boolean', default: false },
+    hosts: { type: 'string', default: '1' },
   },
 });
 
@@ -36,8 +41,21 @@ if (seed !== undefined && (!Number.isSafeInteger(seed) || seed < 1 || !values['w
   process.exit(2);
 }
 
-if (values['with-host']) {
-  const dataDir = resolve(projectRoot, '.parley-dev/host');
+const hostCount = Number(values.hosts);
+if (!Number.isSafeInteger(hostCount) || hostCount < 1 || hostCount > 9) {
+  console.error('--hosts takes a number of hosts, 1 to 9');
+  process.exit(2);
+}
+if (hostCount > 1 && !values['with-host']) {
+  console.error('--hosts goes with --with-host');
+  process.exit(2);
+}
+
+for (let index = 0; values['with-host'] && index < hostCount; index++) {
+  const dataDir = resolve(
+    projectRoot,
+    index === 0 ? '.parley-dev/host' : `.parley-dev/host-${index + 1}`,
+  );
   let limits = {};
   if (seed !== undefined) {
     // A fresh history each time: seeding on top of the last run would mix two of them.
@@ -52,11 +70,11 @@ if (values['with-host']) {
   const { startHost } = await import('../../src-main/server/host.ts');
   const host = await startHost({
     host: '127.0.0.1',
-    port: Number(values['host-port']),
+    port: Number(values['host-port']) + index,
     dataDir,
     rooms: ['lobby', 'random', 'release'],
     openRooms: values.open,
-    name: 'Parley dev host',
+    name: index === 0 ? 'Parley dev host' : `Parley dev host ${index + 1}`,
     limits,
   });
   cleanups.push(() => host.stop());
@@ -76,6 +94,9 @@ cleanups.unshift(() => backend.close());
 const bridge = await startBridge({ backend, page: { kind: 'vite' }, port: Number(values.port) });
 cleanups.unshift(() => bridge.close());
 console.log(`Parley (web) on ${bridge.url}`);
+// As the desktop app does once its window is ready: the hosts left open come back.
+const restored = await backend.service.restoreHosts();
+if (restored.length > 0) console.log(`reconnecting to ${restored.map((h) => h.hostId).join(', ')}`);
 
 const stop = async (): Promise<void> => {
   for (const cleanup of cleanups) await cleanup();

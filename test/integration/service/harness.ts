@@ -127,3 +127,12 @@ export function rows(page: Awaited<ReturnType<DesktopService['loadHistory']>>): 
     .sort((a, b) => a.seq - b.seq)
     .map((r) => r.row);
 }
+
+/** The id main gives a host on loopback (`host:port`), as every host-scoped request names it. */
+export const hostIdOf = (h: RunningHost): string => `127.0.0.1:${h.address.port}`;
+
+/** A `connectionState` predicate: this host, connected. */
+export const connectedTo =
+  (h: RunningHost) =>
+  (state: ServiceEvents['connectionState']): boolean =>
+    state.hostId === hostIdOf(h) && state.status === 'connected';

@@ -1,0 +1,60 @@
+import { join } from 'node:path';
+import { z } from 'zod';
+import { RoomMute } from '../../src-shared/ipc/domain.ts';
+import { JsonFile } from './json-file.ts';
+
+/**
+ * Each room's notification level on this machine, per host (two hosts' `#lobby` are two
+ * rooms). Only rooms not at the default ('all') are written. A JSON file beside the settings
+ * rather than a column in the local history: it is a preference, kept even when a room's
+ * history is forgotten, and it needs no schema migration.
+ */
+export const ROOM_MUTES_FILE = 'room-mutes.json';
+const MAX_HOSTS = 200;
+const MAX_ROOMS_PER_HOST = 2000;
+
+const Stored = z.object({
+  version: z.literal(1),
+  hosts: z.record(z.string().max(300), z.record(z.string().max(200), RoomMute)),
+});
+type Stored = z.infer<typeof Stored>;
+
+export class RoomMutes {
+  readonly #file: JsonFile<typeof Stored>;
+  #hosts: Map<string, Map<string, RoomMute>>;
+
+  private constructor(file: JsonFile<typeof Stored>, stored: Stored) {
+    this.#file = file;
+    this.#hosts = new Map(
+      Object.entries(stored.hosts)
+        .slice(0, MAX_HOSTS)
+        .map(([host, rooms]) => [
+          host,
+          new Map(Object.entries(rooms).filter(([, mute]) => mute !== 'all')),
+        ]),
+    );
+  }
+
+  static async open(dataDir: string): Promise<RoomMutes> {
+    const file = new JsonFile(join(dataDir, ROOM_MUTES_FILE), Stored);
+    const { value } = await file.read({ version: 1, hosts: {} });
+    return new RoomMutes(file, value);
+  }
+
+  get(hostId: string, room: string): RoomMute {
+    return this.#hosts.get(hostId)?.get(room) ?? 'all';
+  }
+
+  /** Returns whether it changed; the write happens in the background of the returned promise. */
+  set(hostId: string, room: string, mute: RoomMute): { changed: boolean; written: Promise<void> } {
+    if (this.get(hostId, room) === mute) return { changed: false, written: Promise.resolve() };
+    const rooms = this.#hosts.get(hostId) ?? new Map<string, RoomMute>();
+    if (mute === 'all') rooms.delete(room);
+    else if (rooms.size < MAX_ROOMS_PER_HOST || rooms.has(room)) rooms.set(room, mute);
+    if (rooms.size === 0) this.#hosts.delete(hostId);
+    else this.#hosts.set(hostId, rooms);
+    const hosts: Stored['hosts'] = {};
+    for (const [host, list] of this.#hosts) hosts[host] = Object.fromEntries(list);
+    return { changed: true, written: this.#file.write({ version: 1, hosts }) };
+  }
+}
