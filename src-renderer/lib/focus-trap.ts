@@ -18,7 +18,9 @@ export function focusablesIn(root: HTMLElement): HTMLElement[] {
 /**
  * Keeps keyboard focus inside a dialog: focuses its `[data-autofocus]` element (the safe
  * action) or first control, wraps Tab at both ends, pulls focus back if it escapes, calls
- * `onEscape` for Escape, and gives focus back to where it was when the dialog goes away.
+ * `onEscape` for Escape, and when the dialog goes away gives focus to the page's
+ * `[data-focus-home]` (the chat's message box: after any dialog over the chat, typing goes on
+ * where it was) or else back to where it was.
  */
 export function trapFocus(onEscape: () => void): Attachment<HTMLElement> {
   return (node) => {
@@ -63,7 +65,10 @@ export function trapFocus(onEscape: () => void): Attachment<HTMLElement> {
       queueMicrotask(() => {
         const active = document.activeElement;
         const lost = !active || active === document.body || !active.isConnected;
-        if (lost && previous?.isConnected) previous.focus();
+        if (!lost) return;
+        const home = document.querySelector<HTMLElement>('[data-focus-home]');
+        if (home && !home.closest('[inert]')) home.focus();
+        else if (previous?.isConnected) previous.focus();
       });
     };
   };
