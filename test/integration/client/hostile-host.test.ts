@@ -449,7 +449,11 @@ describe('the desktop core against a hostile host', () => {
     await app.wait(() => app.of('error').length > 0, 'the error');
     expect(app.of('message').map((m) => m.seq)).toEqual([3]);
     expect(app.of('error').map((e) => e.code)).toContain('invalid-message');
-    const page = await app.service.loadHistory({ room: 'lobby', limit: 50 });
+    const page = await app.service.loadHistory({
+      hostId: hostId(h.address),
+      room: 'lobby',
+      limit: 50,
+    });
     expect(page.messages.map((m) => m.seq)).toEqual([3]);
     expect(page.messages.every((m) => !Number.isNaN(new Date(m.ts).getTime()))).toBe(true);
   });
@@ -468,10 +472,14 @@ describe('the desktop core against a hostile host', () => {
     console.log(`desktop core: ${count} presence events in ${seconds.toFixed(2)} s of CPU`);
     // Copying and re-sorting the list per event took ~50 s here; in place it takes < 1 s.
     expect(seconds).toBeLessThan(10);
-    await app.wait(() => app.service.getMembers({ room: 'lobby' }).length === count + 1, 'all');
+    await app.wait(
+      () =>
+        app.service.getMembers({ hostId: hostId(h.address), room: 'lobby' }).length === count + 1,
+      'all',
+    );
     // One full list per turn, not one per event.
     expect(app.count('members')).toBeLessThan(count / 10);
-    const members = app.service.getMembers({ room: 'lobby' });
+    const members = app.service.getMembers({ hostId: hostId(h.address), room: 'lobby' });
     const nicks = members.map((m) => m.nick);
     expect(nicks).toEqual([...nicks].sort((a, b) => a.localeCompare(b)));
   }, 90_000);
@@ -495,7 +503,7 @@ describe('the desktop core against a hostile host', () => {
     db.close();
     const app = await desktop(dataDir);
     const connection = await connectDesktop(app, h);
-    app.service.setActiveRoom({ room: 'dev' });
+    app.service.setActiveRoom({ hostId: id, room: 'dev' });
     const unread = 10_000;
     const cpu = process.cpuUsage();
     connection.flood((i) => fakeMessage('lobby', stored + 1 + i), { count: unread });
@@ -532,7 +540,11 @@ describe('the desktop core against a hostile host', () => {
     expect(app.of('connectionState').at(-1)?.status).toBe('connected');
     expect(h.connections).toHaveLength(1);
     // The store still answers for what it kept.
-    const page = await app.service.loadHistory({ room: 'lobby', limit: 10 });
+    const page = await app.service.loadHistory({
+      hostId: hostId(h.address),
+      room: 'lobby',
+      limit: 10,
+    });
     expect(page.messages.length).toBeGreaterThan(0);
   });
 
