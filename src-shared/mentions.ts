@@ -49,6 +49,7 @@ function charBefore(text: string, index: number): string {
   return last ?? '';
 }
 
+/** Nicks may hold `.` and `-`; in a `u` pattern `-` needs no escape outside a class (and may not have one). */
 function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

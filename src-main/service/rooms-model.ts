@@ -388,6 +388,8 @@ export class RoomsModel {
     if (this.isVisible(room) || !this.#joined.has(room)) return;
     if (this.#unread.get(room) === 0 && seq !== undefined && !this.#firstUnread.has(room)) {
       this.#firstUnread.set(room, seq);
+      // The room on screen behind an unfocused window: this line has not been seen yet.
+      if (room === this.#active) this.#activeSeen = false;
     }
     this.#unread.increment(room, { mention });
     this.#emitUnread();

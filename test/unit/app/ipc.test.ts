@@ -26,6 +26,9 @@ const { EVENT_NAMES, REQUEST_NAMES, eventChannel, requestChannel } =
   await import('../../../src-shared/ipc/contract.ts');
 import type { RequestHandlers } from '../../../src-main/service/dispatch.ts';
 
+/** The host every host-scoped request names (`host:port`). */
+const H = 'example.org:7878';
+
 function spyService() {
   return Object.fromEntries(
     REQUEST_NAMES.map((name) => [name, vi.fn(() => (name === 'send' ? { id: 'm1' } : {}))]),
@@ -58,11 +61,11 @@ describe('registerIpcHandlers', () => {
     const service = spyService();
     registerIpcHandlers(service, { isTrustedSender: () => true, log: vi.fn() });
     const handler = fake.handlers.get(requestChannel('send'))!;
-    expect(await handler(trustedEvent, { room: 'lobby', text: 'hi' })).toEqual({
+    expect(await handler(trustedEvent, { hostId: H, room: 'lobby', text: 'hi' })).toEqual({
       ok: true,
       value: { id: 'm1' },
     });
-    expect(service['send']).toHaveBeenCalledWith({ room: 'lobby', text: 'hi' });
+    expect(service['send']).toHaveBeenCalledWith({ hostId: H, room: 'lobby', text: 'hi' });
   });
 
   it('rejects an invalid request with invalid-request, without reaching the service', async () => {
@@ -70,8 +73,8 @@ describe('registerIpcHandlers', () => {
     const log = vi.fn();
     registerIpcHandlers(service, { isTrustedSender: () => true, log });
     const bad: [string, unknown][] = [
-      ['send', { room: 'lobby' }],
-      ['send', { room: 'Lobby!', text: 'hi' }],
+      ['send', { hostId: H, room: 'lobby' }],
+      ['send', { hostId: H, room: 'Lobby!', text: 'hi' }],
       ['connect', { invite: 'x'.repeat(5000), nick: 'a' }],
       ['openExternal', 'https://example.org'],
       ['answerTrust', { requestId: 'r', trust: 'yes' }],
@@ -97,13 +100,16 @@ describe('registerIpcHandlers', () => {
     const subframe = { sender: contents, senderFrame: { url: 'https://evil.example' } };
     const otherWindow = { sender: { mainFrame: {} }, senderFrame: {} };
     for (const event of [subframe, otherWindow]) {
-      expect(await handler(event, { room: 'lobby' })).toMatchObject({
+      expect(await handler(event, { hostId: H, room: 'lobby' })).toMatchObject({
         ok: false,
         error: { code: 'refused' },
       });
     }
     expect(service['typing']).not.toHaveBeenCalled();
-    expect(await handler(trustedEvent, { room: 'lobby' })).toEqual({ ok: true, value: {} });
+    expect(await handler(trustedEvent, { hostId: H, room: 'lobby' })).toEqual({
+      ok: true,
+      value: {},
+    });
   });
 });
 
@@ -137,7 +143,7 @@ describe('forwardEvents', () => {
       },
       () => gone as never,
     );
-    listeners.get('openRoom')!({ room: 'lobby' });
+    listeners.get('openRoom')!({ hostId: H, room: 'lobby' });
     expect(gone.send).not.toHaveBeenCalled();
   });
 });

@@ -51,6 +51,9 @@ function fakeWindow(state: { minimized?: boolean } = {}) {
   return { win, calls, sent };
 }
 
+/** Two hosts (`host:port`, as main keys them). */
+const A = 'a.example:7878';
+const B = 'b.example:7878';
 const message = { room: 'lobby', from: 'alice', text: 'hi', own: false, history: false };
 const context = {
   windowFocused: false,
@@ -72,7 +75,7 @@ describe('DesktopNotifier', () => {
     const { win } = fakeWindow();
     const notifier = new DesktopNotifier({ getWindow: () => win as never, openRoom: vi.fn() });
     const show = (decision: ReturnType<typeof decideNotification>) => {
-      if (decision.show) notifier.show(decision);
+      if (decision.show) notifier.show({ ...decision, hostId: A });
     };
     show(decideNotification({ ...context, message }));
     show(decideNotification({ ...context, message: { ...message, own: true } }));
@@ -94,16 +97,17 @@ describe('DesktopNotifier', () => {
     forwardEvents(subscribe as never, () => win.webContents as never);
     const notifier = new DesktopNotifier({
       getWindow: () => win as never,
-      openRoom: (room) => listeners.get('openRoom')!({ room }),
+      openRoom: (target) => listeners.get('openRoom')!(target),
     });
     const decision = decideNotification({ ...context, message: { ...message, room: 'dev' } });
     if (!decision.show) throw new Error('expected a notification');
-    notifier.show(decision);
+    notifier.show({ ...decision, hostId: B });
     expect(calls).toEqual([]);
 
     fake.shown[0]!.listeners.get('click')!();
     expect(calls).toEqual(['restore', 'show', 'focus']);
-    expect(sent).toEqual([[eventChannel('openRoom'), { room: 'dev' }]]);
+    // The room on the host the message came from.
+    expect(sent).toEqual([[eventChannel('openRoom'), { hostId: B, room: 'dev' }]]);
   });
 
   it('does not restore a window that is not minimized, but still shows and focuses it', () => {
@@ -112,35 +116,47 @@ describe('DesktopNotifier', () => {
     expect(calls).toEqual(['show', 'focus']);
   });
 
-  it('replaces the notification of a room by its coalesced successor', () => {
+  it('replaces the notification of a room by its coalesced successor, on that host only', () => {
     const { win } = fakeWindow();
     const notifier = new DesktopNotifier({ getWindow: () => win as never, openRoom: vi.fn() });
-    notifier.show({ show: true, title: 'a in #lobby', body: 'x', room: 'lobby', coalesced: 1 });
+    const lobby = { show: true, body: 'x', room: 'lobby' } as const;
+    notifier.show({ ...lobby, hostId: A, title: 'a in #lobby', coalesced: 1 });
+    // Another host's #lobby is another room: its notification stands beside the first.
+    notifier.show({ ...lobby, hostId: B, title: 'z in #lobby', coalesced: 1 });
     notifier.show({
-      show: true,
+      ...lobby,
+      hostId: A,
       title: '#lobby',
       body: '2 new messages from a, b',
-      room: 'lobby',
       coalesced: 2,
     });
-    notifier.show({ show: true, title: 'c in #dev', body: 'y', room: 'dev', coalesced: 1 });
-    expect(fake.shown.map((n) => n.closed)).toEqual([true, false, false]);
-    notifier.dismiss('dev');
-    expect(fake.shown[2]!.closed).toBe(true);
+    notifier.show({
+      show: true,
+      hostId: A,
+      title: 'c in #dev',
+      body: 'y',
+      room: 'dev',
+      coalesced: 1,
+    });
+    expect(fake.shown.map((n) => n.closed)).toEqual([true, false, false, false]);
+    notifier.dismiss(B, 'dev');
+    expect(fake.shown[3]!.closed).toBe(false);
+    notifier.dismiss(A, 'dev');
+    expect(fake.shown[3]!.closed).toBe(true);
   });
 
   it('shows nothing where notifications are not supported', () => {
     fake.FakeNotification.isSupported.mockReturnValue(false);
     const notifier = new DesktopNotifier({ getWindow: () => undefined, openRoom: vi.fn() });
-    notifier.show({ show: true, title: 't', body: 'b', room: 'lobby', coalesced: 1 });
+    notifier.show({ show: true, hostId: A, title: 't', body: 'b', room: 'lobby', coalesced: 1 });
     expect(fake.shown).toEqual([]);
   });
 
   it('still opens the room when the window is gone', () => {
     const openRoom = vi.fn();
     const notifier = new DesktopNotifier({ getWindow: () => undefined, openRoom });
-    notifier.show({ show: true, title: 't', body: 'b', room: 'lobby', coalesced: 1 });
+    notifier.show({ show: true, hostId: A, title: 't', body: 'b', room: 'lobby', coalesced: 1 });
     fake.shown[0]!.listeners.get('click')!();
-    expect(openRoom).toHaveBeenCalledWith('lobby');
+    expect(openRoom).toHaveBeenCalledWith({ hostId: A, room: 'lobby' });
   });
 });

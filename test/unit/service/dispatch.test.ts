@@ -4,6 +4,9 @@ import { DEFAULT_SETTINGS } from '../../../src-shared/ipc/domain.ts';
 import { type RequestHandlers, dispatchRequest } from '../../../src-main/service/dispatch.ts';
 import { ServiceError } from '../../../src-main/service/service-error.ts';
 
+/** The host every host-scoped request names (`host:port`). */
+const H = 'example.org:7878';
+
 /** A service whose every method is a spy answering `{}` (valid for most outputs). */
 function fakeService(
   overrides: Partial<Record<keyof RequestHandlers, (input: never) => unknown>> = {},
@@ -19,19 +22,28 @@ const silent = { log: vi.fn() };
 describe('dispatchRequest', () => {
   it('validates input and calls the named method with the parsed value', async () => {
     const service = fakeService({ send: () => ({ id: 'abc' }) });
-    const result = await dispatchRequest(service, 'send', { room: 'lobby', text: 'hi' }, silent);
+    const result = await dispatchRequest(
+      service,
+      'send',
+      { hostId: H, room: 'lobby', text: 'hi' },
+      silent,
+    );
     expect(result).toEqual({ ok: true, value: { id: 'abc' } });
-    expect(service['send']).toHaveBeenCalledWith({ room: 'lobby', text: 'hi' });
+    expect(service['send']).toHaveBeenCalledWith({ hostId: H, room: 'lobby', text: 'hi' });
   });
 
   it.each([
-    ['a wrong type', 'send', { room: 'lobby', text: 42 }],
-    ['a bad room name', 'send', { room: '../etc', text: 'hi' }],
-    ['an empty message', 'send', { room: 'lobby', text: '' }],
-    ['a message over 16 KiB', 'send', { room: 'lobby', text: 'x'.repeat(16 * 1024 + 1) }],
+    ['a wrong type', 'send', { hostId: H, room: 'lobby', text: 42 }],
+    ['a bad room name', 'send', { hostId: H, room: '../etc', text: 'hi' }],
+    ['an empty message', 'send', { hostId: H, room: 'lobby', text: '' }],
+    [
+      'a message over 16 KiB',
+      'send',
+      { hostId: H, room: 'lobby', text: 'x'.repeat(16 * 1024 + 1) },
+    ],
     ['no input at all', 'joinRoom', undefined],
     ['a port out of range', 'connect', { host: 'example.org', port: 70000, nick: 'a' }],
-    ['a nickname with spaces', 'setNick', { nick: 'bad nick' }],
+    ['a nickname with spaces', 'setNick', { hostId: H, nick: 'bad nick' }],
     ['a partial settings object with a wrong value', 'updateSettings', { theme: 'neon' }],
   ])('rejects %s as invalid-request without reaching the service', async (_why, name, input) => {
     const service = fakeService();
@@ -48,7 +60,7 @@ describe('dispatchRequest', () => {
     const result = await dispatchRequest(
       fakeService(),
       'send',
-      { room: secret, text: secret },
+      { hostId: H, room: secret, text: secret },
       { log },
     );
     expect(JSON.stringify(result)).not.toContain('hunter2');
@@ -72,7 +84,9 @@ describe('dispatchRequest', () => {
         throw new ServiceError('not-connected', 'connect to a host first');
       },
     });
-    expect(await dispatchRequest(service, 'send', { room: 'lobby', text: 'hi' }, silent)).toEqual({
+    expect(
+      await dispatchRequest(service, 'send', { hostId: H, room: 'lobby', text: 'hi' }, silent),
+    ).toEqual({
       ok: false,
       error: { code: 'not-connected', message: 'connect to a host first' },
     });
@@ -87,7 +101,7 @@ describe('dispatchRequest', () => {
       joinRoom: () => Promise.reject(new TypeError('boom')),
     });
     for (const name of ['typing', 'joinRoom'] as const) {
-      const result = await dispatchRequest(service, name, { room: 'lobby' }, { log });
+      const result = await dispatchRequest(service, name, { hostId: H, room: 'lobby' }, { log });
       expect(result).toMatchObject({ ok: false, error: { code: 'internal' } });
       expect(JSON.stringify(result)).not.toContain('secret path');
     }

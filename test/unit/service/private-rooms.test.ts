@@ -14,11 +14,13 @@ import { requests } from '../../../src-shared/ipc/contract.ts';
 import { DEFAULT_SETTINGS } from '../../../src-shared/ipc/domain.ts';
 
 const KEY = 'K'.repeat(43);
+/** The host every host-scoped request names (`host:port`). */
+const H = 'example.org:7878';
 
 describe('the private-room requests of the IPC contract', () => {
   it('takes an invite of any role, uses and expiry the host allows, and nothing else', () => {
     const input = requests.createInvite.input;
-    const ok = { room: 'dev', role: 'member', uses: 5, expiresInMs: 3_600_000 };
+    const ok = { hostId: H, room: 'dev', role: 'member', uses: 5, expiresInMs: 3_600_000 };
     expect(input.safeParse(ok).success).toBe(true);
     expect(input.safeParse({ ...ok, uses: null, expiresInMs: null }).success).toBe(true);
     for (const bad of [
@@ -29,7 +31,7 @@ describe('the private-room requests of the IPC contract', () => {
       { ...ok, role: 'god' },
       { ...ok, room: 'Not A Room' },
       { ...ok, token: 'x' }, // strict: no field the contract does not name
-      { room: 'dev', role: 'member' },
+      { hostId: H, room: 'dev', role: 'member' },
     ]) {
       expect(input.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
     }
@@ -37,20 +39,32 @@ describe('the private-room requests of the IPC contract', () => {
 
   it('refuses a key that is not one, a topic too long, and extra fields', () => {
     expect(
-      requests.removeMember.input.safeParse({ room: 'dev', key: KEY, ban: true }).success,
+      requests.removeMember.input.safeParse({ hostId: H, room: 'dev', key: KEY, ban: true })
+        .success,
     ).toBe(true);
     expect(
-      requests.removeMember.input.safeParse({ room: 'dev', key: 'bob', ban: true }).success,
+      requests.removeMember.input.safeParse({ hostId: H, room: 'dev', key: 'bob', ban: true })
+        .success,
     ).toBe(false);
-    expect(requests.setRole.input.safeParse({ room: 'dev', key: KEY, role: 'owner' }).success).toBe(
+    expect(
+      requests.setRole.input.safeParse({ hostId: H, room: 'dev', key: KEY, role: 'owner' }).success,
+    ).toBe(true);
+    expect(requests.openDm.input.safeParse({ hostId: H, key: KEY, room: 'dev' }).success).toBe(
+      false,
+    );
+    expect(requests.setTopic.input.safeParse({ hostId: H, room: 'dev', topic: '' }).success).toBe(
       true,
     );
-    expect(requests.openDm.input.safeParse({ key: KEY, room: 'dev' }).success).toBe(false);
-    expect(requests.setTopic.input.safeParse({ room: 'dev', topic: '' }).success).toBe(true);
     expect(
-      requests.setTopic.input.safeParse({ room: 'dev', topic: 'x'.repeat(WIRE_TOPIC + 1) }).success,
+      requests.setTopic.input.safeParse({
+        hostId: H,
+        room: 'dev',
+        topic: 'x'.repeat(WIRE_TOPIC + 1),
+      }).success,
     ).toBe(false);
-    expect(requests.revokeInvite.input.safeParse({ room: 'dev', id: 'abc' }).success).toBe(false);
+    expect(
+      requests.revokeInvite.input.safeParse({ hostId: H, room: 'dev', id: 'abc' }).success,
+    ).toBe(false);
   });
 });
 

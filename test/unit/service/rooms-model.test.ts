@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { MemberView } from '../../../src-shared/ipc/domain.ts';
+import type { MemberView, RoomMute } from '../../../src-shared/ipc/domain.ts';
 import { LocalHistory } from '../../../src-main/service/local-history.ts';
 import { LocalStoreGuard } from '../../../src-main/service/local-store-guard.ts';
 import {
@@ -23,13 +23,17 @@ afterEach(() => {
 });
 
 /** A rooms model over a real local history file, recording what it tells the UI. */
-function model(dir = mkdtempSync(join(tmpdir(), 'parley-rooms-'))) {
+function model(
+  dir = mkdtempSync(join(tmpdir(), 'parley-rooms-')),
+  muteOf: (room: string) => RoomMute = () => 'all',
+) {
   const history = LocalHistory.open(join(dir, 'history.sqlite'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   cleanups.push(() => history.close());
   const told = {
     rooms: [] as RoomEntry[][],
     unread: [] as Record<string, number>[],
+    totals: [] as number[],
     members: [] as { room: string; members: MemberView[] }[],
     errors: [] as string[],
   };
@@ -41,9 +45,13 @@ function model(dir = mkdtempSync(join(tmpdir(), 'parley-rooms-'))) {
     ),
     ownKey: ME,
     isVerified: () => false,
+    muteOf,
     events: {
       rooms: (list) => told.rooms.push(list),
-      unread: ({ counts }) => told.unread.push(counts),
+      unread: ({ counts, total }) => {
+        told.unread.push(counts);
+        told.totals.push(total);
+      },
       members: (room, members) => told.members.push({ room, members }),
     },
   });
@@ -105,6 +113,60 @@ describe('RoomsModel', () => {
     expect(rooms.unreadTotal).toBe(3);
     rooms.setWindowFocused(true);
     expect(told.unread.at(-1)).toEqual({ random: 2 });
+  });
+
+  it("leaves muted rooms out of the badge: 'nothing' entirely, 'mentions' but for mentions", () => {
+    const mutes = new Map<string, RoomMute>([
+      ['quiet', 'nothing'],
+      ['busy', 'mentions'],
+    ]);
+    const { rooms, told } = model(undefined, (room) => mutes.get(room) ?? 'all');
+    rooms.aboutHost(HOST_A);
+    for (const room of ['lobby', 'quiet', 'busy']) rooms.joined(room);
+    rooms.setActive(null);
+    rooms.countUnread('quiet', 1, true);
+    rooms.countUnread('busy', 2);
+    rooms.countUnread('busy', 3, true);
+    rooms.countUnread('lobby', 4);
+    // The list counts everything; the badge one for #lobby and one mention in #busy.
+    expect(told.unread.at(-1)).toEqual({ quiet: 1, busy: 2, lobby: 1 });
+    expect(rooms.unreadTotal).toBe(2);
+    expect(told.totals.at(-1)).toBe(2);
+    expect(rooms.list().find((r) => r.name === 'quiet')?.mute).toBe('nothing');
+    mutes.delete('quiet');
+    rooms.muteChanged();
+    expect(told.totals.at(-1)).toBe(3);
+  });
+
+  it('keeps where the unread messages start until the room was seen and left', () => {
+    const { rooms } = model();
+    const line = (room: string) => rooms.list().find((r) => r.name === room)?.firstUnreadSeq;
+    rooms.aboutHost(HOST_A);
+    rooms.joined('lobby');
+    rooms.joined('dev');
+    rooms.setActive('dev');
+    rooms.countUnread('lobby', 10);
+    rooms.countUnread('lobby', 11);
+    expect(line('lobby')).toBe(10);
+    // Looking at it: the count goes, the line stays while the room is read…
+    rooms.setActive('lobby');
+    expect(rooms.list().find((r) => r.name === 'lobby')?.unread).toBe(0);
+    expect(line('lobby')).toBe(10);
+    // …and goes once the user moves on.
+    rooms.setActive('dev');
+    expect(line('lobby')).toBeUndefined();
+
+    // With the window in the background, the room on screen is not being read.
+    rooms.setWindowFocused(false);
+    rooms.countUnread('dev', 20);
+    expect(line('dev')).toBe(20);
+    rooms.setActive('lobby'); // never seen: the line is still news
+    expect(line('dev')).toBe(20);
+    rooms.setWindowFocused(true);
+    rooms.setActive('dev');
+    expect(line('dev')).toBe(20);
+    rooms.setActive(null);
+    expect(line('dev')).toBeUndefined();
   });
 
   it("starts afresh on another host: nothing of one host's #lobby shows on the other's", async () => {
@@ -202,8 +264,9 @@ describe('RoomsModel', () => {
         role: 'owner',
         topic: 'ship it',
         open: false,
+        mute: 'all',
       },
-      { name: 'lobby', joined: false, unread: 0, kind: 'room', open: true },
+      { name: 'lobby', joined: false, unread: 0, kind: 'room', open: true, mute: 'all' },
       {
         name: `dm.${'0'.repeat(32)}`,
         joined: true,
@@ -212,6 +275,7 @@ describe('RoomsModel', () => {
         role: 'member',
         open: false,
         peer,
+        mute: 'all',
       },
     ]);
   });
@@ -268,7 +332,16 @@ describe('RoomsModel', () => {
     rooms.aboutHost(HOST_A);
     // The open room was never ours: only the DM is kept.
     expect(rooms.list()).toEqual([
-      { name: dm, joined: true, unread: 0, kind: 'dm', role: 'member', open: false, peer },
+      {
+        name: dm,
+        joined: true,
+        unread: 0,
+        kind: 'dm',
+        role: 'member',
+        open: false,
+        peer,
+        mute: 'all',
+      },
     ]);
   });
 

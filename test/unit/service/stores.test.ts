@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { DEFAULT_SETTINGS } from '../../../src-shared/ipc/domain.ts';
 import { safeExternalUrl } from '../../../src-main/service/external-url.ts';
 import { findInviteArg } from '../../../src-main/service/invite-args.ts';
-import { MAX_RECENT_HOSTS, RecentHosts } from '../../../src-main/service/recent-hosts.ts';
+import {
+  MAX_RECENT_HOSTS,
+  RECENT_HOSTS_FILE,
+  RecentHosts,
+} from '../../../src-main/service/recent-hosts.ts';
+import { ROOM_MUTES_FILE, RoomMutes } from '../../../src-main/service/room-mutes.ts';
 import { SETTINGS_FILE, SettingsStore } from '../../../src-main/service/settings-store.ts';
 import { ShellStateStore } from '../../../src-main/service/shell-state.ts';
 import { UnreadCounts } from '../../../src-main/service/unread-counts.ts';
@@ -115,6 +120,66 @@ describe('RecentHosts', () => {
       ['b.example', 'lobby'],
       ['a.example', 'dev'],
     ]);
+  });
+
+  it('remembers which hosts were in the sidebar, in the order they were added', async () => {
+    const dir = tempDir();
+    const hosts = await RecentHosts.open(dir);
+    await hosts.record(entry('a.example', 1), 20);
+    await hosts.record(entry('b.example', 2), 10);
+    await hosts.record(entry('c.example', 3));
+    // Used again later: still in the sidebar since it was added.
+    await hosts.record(entry('a.example', 4));
+    expect((await RecentHosts.open(dir)).openHosts().map((h) => h.host)).toEqual([
+      'b.example',
+      'a.example',
+    ]);
+    await hosts.setOpen({ host: 'B.example', port: 7878 }, undefined);
+    await hosts.setOpen({ host: 'c.example', port: 7878 }, 30);
+    const again = await RecentHosts.open(dir);
+    expect(again.openHosts().map((h) => h.host)).toEqual(['a.example', 'c.example']);
+    // The snapshot's recent hosts stay as the contract has them.
+    expect(Object.keys(again.list()[0] ?? {}).sort()).toEqual(
+      ['fingerprint', 'host', 'lastUsed', 'nick', 'port', 'room'].sort(),
+    );
+  });
+
+  it('reads a file written before hosts were restored (no open flags): none come back', async () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, RECENT_HOSTS_FILE),
+      JSON.stringify({ version: 1, hosts: [entry('a.example', 1)] }),
+    );
+    const hosts = await RecentHosts.open(dir);
+    expect(hosts.list().map((h) => h.host)).toEqual(['a.example']);
+    expect(hosts.openHosts()).toEqual([]);
+  });
+});
+
+describe('RoomMutes', () => {
+  it("keeps each host's rooms apart, across a reopen, writing only what is not 'all'", async () => {
+    const dir = tempDir();
+    const mutes = await RoomMutes.open(dir);
+    expect(mutes.get('a.example:7878', 'lobby')).toBe('all');
+    expect(mutes.set('a.example:7878', 'lobby', 'nothing').changed).toBe(true);
+    await mutes.set('b.example:7878', 'lobby', 'mentions').written;
+    expect(mutes.set('b.example:7878', 'lobby', 'mentions').changed).toBe(false);
+    await mutes.set('a.example:7878', 'dev', 'mentions').written;
+    await mutes.set('a.example:7878', 'dev', 'all').written;
+    const again = await RoomMutes.open(dir);
+    expect(again.get('a.example:7878', 'lobby')).toBe('nothing');
+    expect(again.get('b.example:7878', 'lobby')).toBe('mentions');
+    expect(again.get('a.example:7878', 'dev')).toBe('all');
+    expect(JSON.parse(readFileSync(join(dir, ROOM_MUTES_FILE), 'utf8'))).toEqual({
+      version: 1,
+      hosts: { 'a.example:7878': { lobby: 'nothing' }, 'b.example:7878': { lobby: 'mentions' } },
+    });
+  });
+
+  it('starts with every room at all when the file is damaged', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, ROOM_MUTES_FILE), '{"version":1,"hosts":{"a":{"lobby":"loud"}}}');
+    expect((await RoomMutes.open(dir)).get('a', 'lobby')).toBe('all');
   });
 });
 
@@ -246,10 +311,12 @@ describe('UnreadCounts', () => {
     unread.increment('lobby');
     unread.increment('lobby');
     unread.increment('dev');
-    expect(unread.snapshot()).toEqual({ counts: { lobby: 2, dev: 1 }, total: 3 });
+    expect(unread.counts()).toEqual({ lobby: 2, dev: 1 });
+    expect(unread.total).toBe(3);
     expect(unread.reset('lobby')).toBe(true);
     expect(unread.reset('lobby')).toBe(false);
-    expect(unread.snapshot()).toEqual({ counts: { dev: 1 }, total: 1 });
+    expect(unread.counts()).toEqual({ dev: 1 });
+    expect(unread.total).toBe(1);
     expect(unread.clear()).toBe(true);
     expect(unread.clear()).toBe(false);
   });
