@@ -75,6 +75,19 @@ export function parseInvite(text: string): Result<Invite, InviteErrorCode> {
   return ok({ ...address.value, room, hostKey, ...(token === undefined ? {} : { token }) });
 }
 
+/** An invite link's shape inside other text: up to its host key, which ends at a non-base64url. */
+const INVITE_IN_TEXT = /parley:\/\/[^\s#<>"'`]*#[A-Za-z0-9_-]*/gi;
+
+/**
+ * The invite link inside pasted text ("Join us: parley://… see you there"): the first one that
+ * parses, else the first that looks like one (so its error can be shown); undefined if none.
+ */
+export function findInvite(text: string): string | undefined {
+  if (text.length > MAX_INVITE_LENGTH * 8) return undefined;
+  const found = [...text.matchAll(INVITE_IN_TEXT)].map((match) => match[0]);
+  return found.find((candidate) => parseInvite(candidate).ok) ?? found[0];
+}
+
 /** `host`, `host:port`, `[v6]`, `[v6]:port`. */
 export function parseHostAddress(text: string): Result<HostAddress, InviteErrorCode> {
   const input = text.trim();

@@ -1,17 +1,28 @@
 import type { Platform } from '../lib/platform.ts';
 import { ConnectionStore } from './connection.svelte.ts';
 import { DraftStore } from './drafts.svelte.ts';
-import { hostKey } from './host-key.ts';
+import { Hosts } from './hosts.svelte.ts';
 import { MembersStore } from './members.svelte.ts';
 import { MembershipStore } from './membership.svelte.ts';
-import { RoomsStore } from './rooms.svelte.ts';
+import { type RoomEntry, RoomsStore } from './rooms.svelte.ts';
 import { SettingsStore } from './settings.svelte.ts';
 import { TimelineStore } from './timeline.svelte.ts';
 
-/** The whole UI state: one store per concern, all fed by `window.parley` and nothing else. */
+/** A room in the sidebar, with the host it is on. */
+export interface SidebarRoom {
+  readonly hostId: string;
+  readonly room: RoomEntry;
+}
+
+/**
+ * The whole UI state: one store per concern, all fed by `window.parley` and nothing else.
+ * The app holds several hosts; `connection`, `rooms`, `timelines`, `members`, `membership` and
+ * `drafts` act on the host on screen (`hosts.current`), keeping every host's state inside.
+ */
 export class AppState {
   readonly api: Platform;
   readonly connection: ConnectionStore;
+  readonly hosts: Hosts;
   readonly rooms: RoomsStore;
   readonly timelines: TimelineStore;
   readonly members: MembersStore;
@@ -24,15 +35,28 @@ export class AppState {
 
   constructor(api: Platform) {
     this.api = api;
-    this.connection = new ConnectionStore(api);
-    // Everything kept per room is kept per host and room: the connection names the host.
-    const host = (): string => hostKey(this.connection.state);
+    // Everything kept per room is kept per host and room: two hosts can each have a #lobby.
+    const host = (): string => this.connection.current ?? '';
+    this.connection = new ConnectionStore(api, {
+      hostChanged: (previous) => this.rooms.hostChanged(previous),
+      left: (hostId) => {
+        this.rooms.forget(hostId);
+        this.timelines.forget(hostId);
+        this.members.forget(hostId);
+      },
+    });
     this.rooms = new RoomsStore(api, host);
     this.timelines = new TimelineStore(api, Date.now, host);
     this.members = new MembersStore(api, host);
-    this.membership = new MembershipStore(api);
+    this.membership = new MembershipStore(api, host);
     this.settings = new SettingsStore(api);
     this.drafts = new DraftStore(host);
+    this.hosts = new Hosts(this.connection, this.rooms);
+  }
+
+  /** The host on screen ('' when none): for keys kept per host and room. */
+  hostOf(): string {
+    return this.connection.current ?? '';
   }
 
   /** This install as the active room's members list knows it (for own messages). */
@@ -42,6 +66,20 @@ export class AppState {
     const nick = this.connection.state.nick ?? me?.nick ?? 'me';
     return { nick, fp: me?.fp ?? '', key: me?.key ?? '' };
   });
+
+  /** Every host's rooms in sidebar order, hosts in rail order. */
+  readonly sidebarRooms: SidebarRoom[] = $derived.by(() =>
+    this.hosts.list.flatMap(({ hostId }) =>
+      this.rooms.sidebarOf(hostId).map((room) => ({ hostId, room })),
+    ),
+  );
+
+  /** Shows a room of a host (a notification, the room switcher): the host, then the room. */
+  async open(hostId: string, room: string): Promise<void> {
+    this.hosts.select(hostId);
+    if (this.connection.current !== hostId) return;
+    await this.rooms.selectOn(hostId, room);
+  }
 
   /** Subscribes first, then reads the snapshot, so no event falls between the two. */
   start(): () => void {
@@ -53,11 +91,18 @@ export class AppState {
       this.membership.listen(),
       this.settings.listen(),
       this.api.onError(({ message }) => (this.notice = message)),
+      this.api.onOpenRoom(({ hostId, room }) => void this.open(hostId, room)),
     ];
+    // The network came back: hosts waiting to reconnect try at once, not after the countdown.
+    const online = (): void => void this.api.networkChanged({});
+    window.addEventListener('online', online);
+    offs.push(() => window.removeEventListener('online', online));
     void this.api.getSnapshot({}).then((snapshot) => {
       if (snapshot.ok) {
+        for (const { connection, rooms } of snapshot.value.hosts) {
+          this.rooms.hydrate(connection.hostId, rooms);
+        }
         this.connection.hydrate(snapshot.value);
-        this.rooms.hydrate(snapshot.value.rooms);
         this.settings.hydrate(snapshot.value.settings);
       } else {
         this.notice = snapshot.error.message;

@@ -1,6 +1,8 @@
 import type { MemberView } from '../../src-shared/ipc/domain.ts';
 import type { Platform } from '../lib/platform.ts';
 
+const NOBODY: MemberView[] = [];
+
 const CHANGES_MEMBERS: ReadonlySet<string> = new Set([
   'joined',
   'left',
@@ -9,13 +11,15 @@ const CHANGES_MEMBERS: ReadonlySet<string> = new Set([
   'role',
 ]);
 
-/** Who is in each room, online or not, and whose fingerprint the user has verified. */
+/**
+ * Who is in each room of each host, online or not, and whose fingerprint the user has verified.
+ * `of(room)` and `load(room)` are about the host on screen (`host()`).
+ */
 export class MembersStore {
   readonly #api: Platform;
   readonly #host: () => string;
-  /** Lists of the current host's rooms, by room; `byRoomHost` is the host they belong to. */
-  byRoom: Record<string, MemberView[]> = $state.raw({});
-  #byRoomHost = '';
+  /** Each host's lists, by room. */
+  byHost: Record<string, Record<string, MemberView[]>> = $state.raw({});
   error: string | null = $state(null);
 
   constructor(api: Platform, host: () => string = () => '') {
@@ -25,26 +29,29 @@ export class MembersStore {
 
   listen(): () => void {
     const offs = [
-      this.#api.onMembers(({ room, members }) => this.#set(room, members)),
+      this.#api.onMembers(({ hostId, room, members }) => this.#set(hostId, room, members)),
       // Someone joined, left, was removed or changed role: the list shown is out of date.
-      this.#api.onRoomEvent(({ room, action, history }) => {
+      this.#api.onRoomEvent(({ hostId, room, action, history }) => {
         if (history || !CHANGES_MEMBERS.has(action)) return;
-        if (this.#host() === this.#byRoomHost && this.byRoom[room]) void this.load(room);
+        if (this.byHost[hostId]?.[room]) void this.#load(hostId, room);
       }),
     ];
     return () => offs.forEach((off) => off());
   }
 
+  /** A room's members on the host on screen. */
   of(room: string): MemberView[] {
-    // Read first, so that whoever derives from this list follows it whatever the host.
-    const members = this.byRoom[room] ?? [];
-    // Another host's list of a room with the same name is not this room's.
-    return this.#host() === this.#byRoomHost ? members : [];
+    return this.byHost[this.#host()]?.[room] ?? NOBODY;
   }
 
-  async load(room: string): Promise<void> {
-    const result = await this.#api.getMembers({ room });
-    if (result.ok) this.#set(room, result.value);
+  load(room: string): Promise<void> {
+    return this.#load(this.#host(), room);
+  }
+
+  /** A host left the sidebar. */
+  forget(hostId: string): void {
+    if (!(hostId in this.byHost)) return;
+    this.byHost = Object.fromEntries(Object.entries(this.byHost).filter(([id]) => id !== hostId));
   }
 
   async markVerified(key: string, verified: boolean): Promise<void> {
@@ -54,23 +61,30 @@ export class MembersStore {
       this.error = result.error.message;
       return;
     }
-    const next: Record<string, MemberView[]> = {};
-    for (const [room, members] of Object.entries(this.byRoom)) {
-      next[room] = members.map((m) => (m.key === key ? { ...m, verified } : m));
+    // A key is one person wherever we meet them: every host's lists follow.
+    const next: Record<string, Record<string, MemberView[]>> = {};
+    for (const [hostId, rooms] of Object.entries(this.byHost)) {
+      const lists: Record<string, MemberView[]> = {};
+      for (const [room, members] of Object.entries(rooms)) {
+        lists[room] = members.map((m) => (m.key === key ? { ...m, verified } : m));
+      }
+      next[hostId] = lists;
     }
-    this.byRoom = next;
+    this.byHost = next;
   }
 
-  #set(room: string, members: MemberView[]): void {
+  async #load(hostId: string, room: string): Promise<void> {
+    const result = await this.#api.getMembers({ hostId, room });
+    if (result.ok) this.#set(hostId, room, result.value);
+  }
+
+  #set(hostId: string, room: string, members: MemberView[]): void {
     const sorted = [...members].sort(
       (a, b) =>
         Number(b.self) - Number(a.self) ||
         Number(b.online) - Number(a.online) ||
         a.nick.localeCompare(b.nick),
     );
-    const host = this.#host();
-    const current = host === this.#byRoomHost ? this.byRoom : {};
-    this.#byRoomHost = host;
-    this.byRoom = { ...current, [room]: sorted };
+    this.byHost = { ...this.byHost, [hostId]: { ...this.byHost[hostId], [room]: sorted } };
   }
 }

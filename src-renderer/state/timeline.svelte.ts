@@ -17,6 +17,7 @@ type MessageStatusEvent = EventPayload<'messageStatus'>;
 
 /** One room's timeline: messages (local history, then live) and presence lines, in order. */
 export class Timeline {
+  readonly hostId: string;
   readonly room: string;
   entries: Entry[] = $state.raw([]);
   loaded = $state(false);
@@ -30,7 +31,8 @@ export class Timeline {
   // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, never rendered
   readonly #early = new Map<string, MessageStatusEvent>();
 
-  constructor(room: string) {
+  constructor(hostId: string, room: string) {
+    this.hostId = hostId;
     this.room = room;
   }
 
@@ -109,7 +111,11 @@ export class Timeline {
     if (this.loading) return;
     this.loading = true;
     try {
-      const result = await api.loadHistory({ room: this.room, limit: PAGE_SIZE });
+      const result = await api.loadHistory({
+        hostId: this.hostId,
+        room: this.room,
+        limit: PAGE_SIZE,
+      });
       if (!result.ok) {
         this.error = result.error.message;
         return;
@@ -130,7 +136,12 @@ export class Timeline {
     if (beforeSeq === undefined) return;
     this.loading = true;
     try {
-      const result = await api.loadHistory({ room: this.room, beforeSeq, limit: PAGE_SIZE });
+      const result = await api.loadHistory({
+        hostId: this.hostId,
+        room: this.room,
+        beforeSeq,
+        limit: PAGE_SIZE,
+      });
       if (!result.ok) {
         this.error = result.error.message;
         return;
@@ -260,9 +271,9 @@ function insertInOrder(entries: readonly Entry[], entry: Entry): Entry[] {
 }
 
 /**
- * Every room's timeline on the current host, created on first use; fed by the message events.
- * Main's events are about the host the connection state names, so when that host changes the
- * timelines of the previous one are dropped: another host's `#lobby` is another room.
+ * Every room's timeline on every host, created on first use; fed by the message events, which
+ * name their host. `get(room)` and the other methods without a host are about the host on
+ * screen (`host()`).
  */
 export class TimelineStore {
   readonly #api: Platform;
@@ -270,10 +281,8 @@ export class TimelineStore {
   readonly #rooms = new Map<string, Timeline>();
   readonly #now: () => number;
   readonly #host: () => string;
-  /** The host `#rooms` belong to. */
-  #roomsHost = '';
-  /** Bumped when a message from someone else arrives; the screen announces it. */
-  lastIncoming: ChatMessageView | null = $state.raw(null);
+  /** Bumped when a message from someone else arrives (on any host); the screen announces it. */
+  lastIncoming: EventPayload<'message'> | null = $state.raw(null);
 
   constructor(api: Platform, now: () => number = Date.now, host: () => string = () => '') {
     this.#api = api;
@@ -281,31 +290,45 @@ export class TimelineStore {
     this.#host = host;
   }
 
+  /** A room's timeline on the host on screen. */
   get(room: string): Timeline {
-    const host = this.#host();
-    if (host !== this.#roomsHost) {
-      for (const timeline of this.#rooms.values()) timeline.dispose();
-      this.#rooms.clear();
-      this.#roomsHost = host;
-    }
-    let timeline = this.#rooms.get(room);
+    return this.on(this.#host(), room);
+  }
+
+  /** A room's timeline on a host. */
+  on(hostId: string, room: string): Timeline {
+    const key = `${hostId}\n${room}`;
+    let timeline = this.#rooms.get(key);
     if (!timeline) {
-      timeline = new Timeline(room);
-      this.#rooms.set(room, timeline);
+      timeline = new Timeline(hostId, room);
+      this.#rooms.set(key, timeline);
     }
     return timeline;
+  }
+
+  /** A host left the sidebar: its timelines go (history stays on disk, for next time). */
+  forget(hostId: string): void {
+    for (const [key, timeline] of this.#rooms) {
+      if (timeline.hostId !== hostId) continue;
+      timeline.dispose();
+      this.#rooms.delete(key);
+    }
   }
 
   listen(): () => void {
     const offs = [
       this.#api.onMessage((message) => {
-        this.get(message.room).upsert(message);
+        this.on(message.hostId, message.room).upsert(message);
         if (!message.own && !message.history) this.lastIncoming = message;
       }),
-      this.#api.onMessageStatus((event) => this.get(event.room).applyStatus(event)),
-      this.#api.onPresence((presence) => this.get(presence.room).addPresence(presence)),
-      this.#api.onTyping(({ room, nick, fp }) => this.get(room).addTyping(nick, fp, this.#now())),
-      this.#api.onRoomEvent((event) => this.get(event.room).addEvent(event)),
+      this.#api.onMessageStatus((event) => this.on(event.hostId, event.room).applyStatus(event)),
+      this.#api.onPresence((presence) =>
+        this.on(presence.hostId, presence.room).addPresence(presence),
+      ),
+      this.#api.onTyping(({ hostId, room, nick, fp }) =>
+        this.on(hostId, room).addTyping(nick, fp, this.#now()),
+      ),
+      this.#api.onRoomEvent((event) => this.on(event.hostId, event.room).addEvent(event)),
     ];
     return () => {
       offs.forEach((off) => off());
@@ -322,15 +345,21 @@ export class TimelineStore {
     return this.get(room).loadOlder(this.#api);
   }
 
+  /** Tells the room on the host on screen that we are typing. */
+  typing(room: string): Promise<unknown> {
+    return this.#api.typing({ hostId: this.#host(), room });
+  }
+
   /** Sends, showing the message at once (queued) if main has not shown it yet. */
   async send(
     room: string,
     text: string,
     self: { nick: string; fp: string; key: string },
   ): Promise<string | null> {
-    const result = await this.#api.send({ room, text });
+    const hostId = this.#host();
+    const result = await this.#api.send({ hostId, room, text });
     if (!result.ok) return result.error.message;
-    const timeline = this.get(room);
+    const timeline = this.on(hostId, room);
     if (!timeline.entries.some((e) => e.id === result.value.id)) {
       timeline.upsert({
         room,

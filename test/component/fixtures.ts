@@ -1,4 +1,11 @@
-import type { ChatMessageView, PresenceEvent } from '../../src-shared/ipc/domain.ts';
+import type {
+  AppSnapshot,
+  ChatMessageView,
+  HostState,
+  PresenceEvent,
+  RoomView,
+  Settings,
+} from '../../src-shared/ipc/domain.ts';
 import type { Entry } from '../../src-renderer/lib/rows.ts';
 
 /** 10:00 local time on a fixed day, so "Today" and grouping do not depend on the clock. */
@@ -43,4 +50,34 @@ export function presence(nick: string, event: PresenceEvent['event'], ts: number
     ts,
   };
   return { kind: 'presence', id: `p-${nick}-${event}-${ts}`, presence: view };
+}
+
+/** The host the fixtures are about, as main names it. */
+export const HOST = '127.0.0.1:7878';
+
+/** A host's connection state: connected to 127.0.0.1:7878 as alice unless told otherwise. */
+export function hostState(extra: Partial<HostState> = {}): HostState {
+  const hostId = extra.hostId ?? HOST;
+  const [host = '127.0.0.1', port = '7878'] = hostId.split(/:(?=\d+$)/);
+  return { status: 'connected', hostId, host, port: Number(port), nick: 'alice', ...extra };
+}
+
+/** A room in a host's list: joined, nothing unread, not muted. */
+export function roomView(name: string, extra: Partial<RoomView> = {}): RoomView {
+  return { name, joined: true, unread: 0, kind: 'room', open: false, mute: 'all', ...extra };
+}
+
+export const SETTINGS: Settings = {
+  notificationPrivacy: 'sender',
+  muted: false,
+  closeToTray: false,
+  theme: 'system',
+};
+
+/** What `getSnapshot` answers: these hosts with their rooms (none: the connect screen). */
+export function snapshot(
+  hosts: { connection: HostState; rooms: RoomView[] }[] = [],
+  extra: Partial<AppSnapshot> = {},
+): AppSnapshot {
+  return { hosts, settings: SETTINGS, recentHosts: [], ...extra };
 }

@@ -5,6 +5,7 @@ import { tick } from 'svelte';
 import { afterEach, expect, it, vi } from 'vitest';
 import ChatScreen from '../../src-renderer/screens/ChatScreen.svelte';
 import { AppState } from '../../src-renderer/state/app.svelte.ts';
+import { HOST, hostState, snapshot } from './fixtures.ts';
 import { fakePlatform } from './platform.ts';
 
 afterEach(() => {
@@ -15,17 +16,7 @@ async function connectedWithoutRooms() {
   const fake = fakePlatform();
   fake.answer('getSnapshot', () => ({
     ok: true,
-    value: {
-      connection: { status: 'connected', host: '127.0.0.1', port: 7878, nick: 'dave' },
-      rooms: [],
-      settings: {
-        notificationPrivacy: 'sender',
-        muted: false,
-        closeToTray: false,
-        theme: 'system',
-      },
-      recentHosts: [],
-    },
+    value: snapshot([{ connection: hostState({ nick: 'dave' }), rooms: [] }]),
   }));
   fake.answer('getMembers', () => ({ ok: true, value: [] }));
   fake.answer('loadHistory', () => ({ ok: true, value: { messages: [], more: false } }));
@@ -40,6 +31,7 @@ it('puts focus on “Use another link” when a used-up invite leaves nothing el
   const { fake, stop } = await connectedWithoutRooms();
   (document.activeElement as HTMLElement | null)?.blur();
   fake.emit('inviteRefused', {
+    hostId: HOST,
     code: 'invite-used-up',
     message: 'this invite has been used up',
     room: 'lobby',

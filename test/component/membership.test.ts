@@ -10,7 +10,7 @@ import Timeline from '../../src-renderer/components/Timeline.svelte';
 import type { Entry } from '../../src-renderer/lib/rows.ts';
 import ChatScreen from '../../src-renderer/screens/ChatScreen.svelte';
 import { AppState } from '../../src-renderer/state/app.svelte.ts';
-import { NOON } from './fixtures.ts';
+import { HOST, NOON, hostState, snapshot } from './fixtures.ts';
 import { type FakePlatform, fakePlatform } from './platform.ts';
 
 const HOUR = 3600_000;
@@ -262,22 +262,18 @@ describe('the chat screen of a private room', () => {
       kind: 'room',
       role,
       open: false,
+      mute: 'all',
       topic: 'Plans for the release',
       ...lobbyAs,
     };
     fake.answer('getSnapshot', () => ({
       ok: true,
-      value: {
-        connection: { status: 'connected', host: '127.0.0.1', port: 7878, nick: 'alice' },
-        rooms: [lobby, ...(rooms as RoomView[])],
-        settings: {
-          notificationPrivacy: 'sender',
-          muted: false,
-          closeToTray: false,
-          theme: 'system',
+      value: snapshot([
+        {
+          connection: hostState(),
+          rooms: [lobby, ...rooms.map((room) => ({ mute: 'all' as const, ...room }) as RoomView)],
         },
-        recentHosts: [],
-      },
+      ]),
     }));
     fake.answer('getMembers', () => ({
       ok: true,
@@ -375,7 +371,11 @@ describe('the chat screen of a private room', () => {
     const dialog = screen.getByRole('alertdialog', { name: 'Remove bob from #lobby?' });
     await fireEvent.click(within(dialog).getByRole('button', { name: 'Remove bob' }));
     await vi.waitFor(() => expect(screen.queryByRole('alertdialog')).toBeNull());
-    fake.emit('members', { room: 'lobby', members: [{ ...self, role: 'owner' }, carol] });
+    fake.emit('members', {
+      hostId: HOST,
+      room: 'lobby',
+      members: [{ ...self, role: 'owner' }, carol],
+    });
     await vi.waitFor(() =>
       expect(screen.queryByRole('button', { name: 'Actions for bob' })).toBeNull(),
     );
@@ -451,7 +451,7 @@ describe('the chat screen of a private room', () => {
   });
 
   const roomsWithLobby = (role: Role, open: boolean): RoomView[] => [
-    { name: 'lobby', joined: true, unread: 0, kind: 'room', role, open, topic: '' },
+    { name: 'lobby', joined: true, unread: 0, kind: 'room', role, open, topic: '', mute: 'all' },
   ];
 
   it('offers only an owner to open the room, after saying what it means', async () => {
@@ -483,7 +483,7 @@ describe('the chat screen of a private room', () => {
       open: true,
     });
     // The host's `rooms` brings the new state: the header says so, the control turns around.
-    owner.fake.emit('rooms', roomsWithLobby('owner', true));
+    owner.fake.emit('rooms', { hostId: HOST, rooms: roomsWithLobby('owner', true) });
     await tick();
     expect(screen.getByRole('img', { name: 'Open to everyone on this host' })).toBeTruthy();
     const close = screen.getByRole('button', { name: 'Make invite-only' });
@@ -516,6 +516,7 @@ describe('the chat screen of a private room', () => {
 
   const dave = person('dave');
   const banned = (seq: number, action: 'banned' | 'unbanned') => ({
+    hostId: HOST,
     room: 'lobby',
     seq,
     ts: NOON + seq,
@@ -560,6 +561,7 @@ describe('the chat screen of a private room', () => {
   it('says an invite was used up, and what to do', async () => {
     const { fake, stop } = await setup('member');
     fake.emit('inviteRefused', {
+      hostId: HOST,
       code: 'invite-used-up',
       message: 'this invite has been used up',
       room: 'release',
@@ -574,8 +576,13 @@ describe('the chat screen of a private room', () => {
 
   it('says who removed us from which room', async () => {
     const { fake, stop } = await setup('member');
-    fake.emit('roomRemoved', { room: 'lobby', reason: 'removed', by: person('carol') });
-    fake.emit('rooms', []);
+    fake.emit('roomRemoved', {
+      hostId: HOST,
+      room: 'lobby',
+      reason: 'removed',
+      by: person('carol'),
+    });
+    fake.emit('rooms', { hostId: HOST, rooms: [] });
     await tick();
     expect(
       screen.getByRole('alert', { name: 'You were removed from #lobby by carol.' }),
