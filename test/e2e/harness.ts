@@ -1,14 +1,14 @@
 // The e2e rig: a real host on loopback, and for each person a bridge (the real DesktopService
 // with its own data folder, served over a WebSocket) and a page in Debian's Chromium showing
 // the built renderer. Nothing is faked between the page and the host's socket.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
+import { inject } from 'vitest';
 import { type RunningHost, startHost } from '../../src-main/server/host.ts';
 import type { HostLimits } from '../../src-main/server/host-limits.ts';
 import type { HostLog } from '../../src-main/server/host-log.ts';
-import { DEFAULT_WEB_OUT } from '../../tools/web-bridge/build-web.ts';
 import { type RunningBridge, startBridge } from '../../tools/web-bridge/server.ts';
 import { type ServiceBackend, openServiceBackend } from '../../tools/web-bridge/service-backend.ts';
 
@@ -121,7 +121,11 @@ export class Rig {
       sessionOptions: { reconnect: RECONNECT },
     });
     this.defer(() => backend.close());
-    const bridge = await startBridge({ backend, page: { kind: 'static', dir: DEFAULT_WEB_OUT } });
+    // The page this run built (global-setup.ts).
+    const bridge = await startBridge({
+      backend,
+      page: { kind: 'static', dir: inject('webBuild') },
+    });
     this.defer(() => bridge.close());
     const context = await (
       await this.browser()
@@ -172,6 +176,77 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   // Let transitions and the focus ring settle.
   await page.waitForTimeout(150);
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), animations: 'disabled' });
+}
+
+/** The window sizes `shoot` takes, by the name that ends the file name. */
+export const SHOT_SIZES = ['1280x800', '800x600', '400x800', 'zoom200'] as const;
+export type ShotSize = (typeof SHOT_SIZES)[number];
+
+/**
+ * Saves test-results/screenshots/<name>-<size>.png at each of SHOT_SIZES, then gives the page
+ * its viewport back. The app reacts to each size as to a resized window (a drawer may close at
+ * 400 px and stay closed): take shots at the end of a state, not in the middle of a flow.
+ *
+ * Returns the sizes at which the page is wider than the window (it scrolls sideways instead of
+ * reflowing, WCAG 1.4.10); [] when it fits at all four.
+ *
+ * `zoom200` is an 800x600 window at 200 % zoom. Browser zoom doubles the size of a CSS pixel:
+ * the page lays out in a 400x300 CSS viewport (media queries see 400 px) drawn with 2 device
+ * pixels per CSS pixel. Chromium's device metrics override does exactly that; Playwright
+ * cannot change a page's scale factor, and its own screenshot would put its viewport back, so
+ * that one is set and captured over CDP. (CSS `zoom: 2` would not do: media queries would
+ * still see 800 px.)
+ */
+export async function shoot(page: Page, name: string): Promise<ShotSize[]> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const overflowing: ShotSize[] = [];
+  const checkWidth = async (size: ShotSize): Promise<void> => {
+    const wider = await page.evaluate(
+      'document.documentElement.scrollWidth > document.documentElement.clientWidth',
+    );
+    if (wider) overflowing.push(size);
+  };
+  const original = page.viewportSize() ?? { width: 1280, height: 800 };
+  const path = (size: ShotSize): string => join(SCREENSHOTS, `${name}-${size}.png`);
+  try {
+    for (const size of ['1280x800', '800x600', '400x800'] as const) {
+      const [width = 0, height = 0] = size.split('x').map(Number);
+      await page.setViewportSize({ width, height });
+      await settle(page);
+      await page.screenshot({ path: path(size), animations: 'disabled' });
+      await checkWidth(size);
+    }
+    const cdp = await page.context().newCDPSession(page);
+    try {
+      await cdp.send('Emulation.setDeviceMetricsOverride', {
+        width: 400,
+        height: 300,
+        deviceScaleFactor: 2,
+        mobile: false,
+      });
+      await settle(page);
+      const { data } = await cdp.send('Page.captureScreenshot', { format: 'png' });
+      writeFileSync(path('zoom200'), Buffer.from(data, 'base64'));
+      await checkWidth('zoom200');
+    } finally {
+      await cdp.send('Emulation.clearDeviceMetricsOverride');
+      await cdp.detach();
+    }
+  } finally {
+    // Playwright puts its own emulation back (the context's viewport and scale factor).
+    await page.setViewportSize(original);
+    await settle(page);
+  }
+  return overflowing;
+}
+
+/** Two frames for layout after a resize, the bundled fonts (emoji) loaded, the focus ring drawn. */
+async function settle(page: Page): Promise<void> {
+  // A string: this file is type-checked for Node, without the DOM's names.
+  await page.evaluate(
+    'document.fonts.ready.then(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))))',
+  );
+  await page.waitForTimeout(100);
 }
 
 /** Fills the connect form with an invite and a nickname, and connects. */
