@@ -1,18 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { TimelineStore } from '../../src-renderer/state/timeline.svelte.ts';
-import { NOON, message } from './fixtures.ts';
+import { HOST, NOON, message } from './fixtures.ts';
 import { fakePlatform } from './platform.ts';
 
 const view = (entry: ReturnType<typeof message>) => {
   if (entry.kind !== 'message') throw new Error('not a message');
-  return entry.message;
+  return { ...entry.message, hostId: HOST };
 };
 
 describe('TimelineStore', () => {
   it('shows a sent message at once, then marks it sent when the host acknowledges', async () => {
     const platform = fakePlatform();
     platform.answer('send', () => ({ ok: true, value: { id: 'out-1' } }));
-    const store = new TimelineStore(platform.api, () => NOON);
+    const store = new TimelineStore(
+      platform.api,
+      () => NOON,
+      () => HOST,
+    );
     const stop = store.listen();
     const self = { nick: 'alice', fp: 'FP', key: 'K'.repeat(43) };
 
@@ -22,6 +26,7 @@ describe('TimelineStore', () => {
     expect(timeline.queued).toBe(1);
 
     platform.emit('messageStatus', {
+      hostId: HOST,
       room: 'lobby',
       id: 'out-1',
       status: 'sent',
@@ -36,10 +41,20 @@ describe('TimelineStore', () => {
 
   it('applies an acknowledgement that overtook the message it is about', async () => {
     const platform = fakePlatform();
-    const store = new TimelineStore(platform.api, () => NOON);
+    const store = new TimelineStore(
+      platform.api,
+      () => NOON,
+      () => HOST,
+    );
     const stop = store.listen();
     platform.answer('send', async () => {
-      platform.emit('messageStatus', { room: 'lobby', id: 'fast', status: 'sent', seq: 3 });
+      platform.emit('messageStatus', {
+        hostId: HOST,
+        room: 'lobby',
+        id: 'fast',
+        status: 'sent',
+        seq: 3,
+      });
       return { ok: true, value: { id: 'fast' } };
     });
     await store.send('lobby', 'quick', { nick: 'alice', fp: 'FP', key: 'K'.repeat(43) });
@@ -56,7 +71,11 @@ describe('TimelineStore', () => {
       ok: true,
       value: { messages: [...older, live], more: true },
     }));
-    const store = new TimelineStore(platform.api, () => NOON);
+    const store = new TimelineStore(
+      platform.api,
+      () => NOON,
+      () => HOST,
+    );
     const stop = store.listen();
     platform.emit('message', live); // arrives before the history answer
     await store.open('lobby');
@@ -83,9 +102,13 @@ describe('TimelineStore', () => {
 
   it('shows who is typing until their message arrives', () => {
     const platform = fakePlatform();
-    const store = new TimelineStore(platform.api, () => NOON);
+    const store = new TimelineStore(
+      platform.api,
+      () => NOON,
+      () => HOST,
+    );
     const stop = store.listen();
-    platform.emit('typing', { room: 'lobby', nick: 'bob', fp: 'BOB FP' });
+    platform.emit('typing', { hostId: HOST, room: 'lobby', nick: 'bob', fp: 'BOB FP' });
     expect(store.get('lobby').typists.map((t) => t.nick)).toEqual(['bob']);
     platform.emit('message', view(message('bob', 'done typing', NOON)));
     expect(store.get('lobby').typists).toEqual([]);
@@ -99,6 +122,7 @@ describe('TimelineStore', () => {
     const alice = { nick: 'alice', key: 'A'.repeat(43), fp: 'ALICE FP' };
     const bob = { nick: 'bob', key: 'B'.repeat(43), fp: 'BOB FP' };
     const removed = {
+      hostId: HOST,
       room: 'lobby',
       seq: 11,
       ts: NOON + 1,
@@ -110,7 +134,11 @@ describe('TimelineStore', () => {
       ok: true,
       value: { messages: [first, after], events: [{ ...removed, history: true }], more: false },
     }));
-    const store = new TimelineStore(platform.api, () => NOON);
+    const store = new TimelineStore(
+      platform.api,
+      () => NOON,
+      () => HOST,
+    );
     const stop = store.listen();
     platform.emit('roomEvent', removed); // live, before the history answer
     await store.open('lobby');
@@ -124,13 +152,20 @@ describe('TimelineStore', () => {
     // "carol joined" already says she is here: no "carol came online" line under it.
     const carol = { nick: 'carol', key: 'C'.repeat(43), fp: 'CAROL FP' };
     platform.emit('roomEvent', {
+      hostId: HOST,
       room: 'lobby',
       seq: 13,
       ts: NOON + 3,
       action: 'joined',
       actor: carol,
     });
-    platform.emit('presence', { room: 'lobby', event: 'joined', ...carol, ts: NOON + 3 });
+    platform.emit('presence', {
+      hostId: HOST,
+      room: 'lobby',
+      event: 'joined',
+      ...carol,
+      ts: NOON + 3,
+    });
     expect(timeline.entries.map((e) => e.kind)).toEqual(['message', 'event', 'message', 'event']);
     stop();
   });
