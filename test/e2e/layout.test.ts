@@ -1,0 +1,193 @@
+// Every width and zoom (WCAG 1.4.10): the longest room name (64) and nickname (32) are cut with
+// an ellipsis, never widening the sidebar or scrolling sideways; below 720 CSS px (a small
+// window, or 200 % zoom on an 800 px window) the sidebar is a drawer opened from the header.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CDPSession, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  type Person,
+  Rig,
+  SCREENSHOTS,
+  type TestHost,
+  connectWithInvite,
+  screenshot,
+  shoot,
+} from './harness.ts';
+
+const LONG_ROOM = `the-quarterly-planning-room-for-everyone-in-the-north-east-office`.slice(0, 64);
+const LONG_NICK = 'Maximiliana_Wilhelmina-Fitzgerald'.slice(0, 32);
+
+const rig = new Rig();
+let host: TestHost;
+let alice: Person;
+
+beforeAll(async () => {
+  host = await rig.host({ rooms: ['lobby', LONG_ROOM] });
+  alice = await rig.person('alice');
+  await connectWithInvite(alice, host.running.invite('lobby', { role: 'owner' }), LONG_NICK);
+  await alice.page.getByRole('button', { name: `Join ${LONG_ROOM}` }).click();
+  await alice.page.getByRole('region', { name: `Messages in #${LONG_ROOM}` }).waitFor();
+});
+
+afterAll(() => rig.dispose());
+
+/** No sideways scrolling: the page is never wider than the window. */
+async function noHorizontalScroll(page: Page): Promise<void> {
+  const { scroll, inner } = await page.evaluate(
+    '({ scroll: document.documentElement.scrollWidth, inner: innerWidth })',
+  );
+  expect(scroll).toBeLessThanOrEqual(inner as number);
+}
+
+/** The element's text is cut on screen (an ellipsis), not wrapped or spilling over. */
+async function isCut(page: Page, selector: string): Promise<boolean> {
+  return page
+    .locator(selector)
+    .first()
+    .evaluate((el) => {
+      const style = getComputedStyle(el);
+      return el.scrollWidth > el.clientWidth && style.textOverflow === 'ellipsis';
+    });
+}
+
+/** Emulates an 800x600 window at 200 % zoom: a 400x300 CSS viewport at 2 device px each. */
+async function zoom200(page: Page): Promise<{ cdp: CDPSession; restore: () => Promise<void> }> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Emulation.setDeviceMetricsOverride', {
+    width: 400,
+    height: 300,
+    deviceScaleFactor: 2,
+    mobile: false,
+  });
+  const restore = async (): Promise<void> => {
+    await cdp.send('Emulation.clearDeviceMetricsOverride');
+    await cdp.detach();
+    await page.setViewportSize({ width: 1280, height: 800 });
+  };
+  return { cdp, restore };
+}
+
+/** A screenshot through the same CDP session (Playwright's own would drop the zoom first). */
+async function captureZoomed(cdp: CDPSession, name: string): Promise<void> {
+  const { data } = await cdp.send('Page.captureScreenshot', { format: 'png' });
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  writeFileSync(join(SCREENSHOTS, `${name}.png`), Buffer.from(data, 'base64'));
+}
+
+it('cuts a 64-character room name and a 32-character nickname, with the full names on hand', async () => {
+  const { page } = alice;
+  const room = page.locator(`nav[aria-label="Rooms"] button[data-room="${LONG_ROOM}"]`);
+  for (const size of [
+    { width: 1280, height: 800 },
+    { width: 800, height: 600 },
+  ]) {
+    await page.setViewportSize(size);
+    await noHorizontalScroll(page);
+    const sidebar = (await page
+      .getByRole('complementary', { name: 'Hosts and rooms' })
+      .boundingBox())!;
+    expect(sidebar.width).toBeLessThanOrEqual(320);
+    expect(await isCut(page, `button[data-room="${LONG_ROOM}"] .name`)).toBe(true);
+    expect(await isCut(page, '.me-nick')).toBe(true);
+  }
+  // The room's own heading has more room, but not 64 characters' worth beside the buttons.
+  expect(await isCut(page, 'h1 span')).toBe(true);
+  // The full names: in the tooltip and the accessible name.
+  expect(await room.getAttribute('title')).toBe(`#${LONG_ROOM}`);
+  await expect
+    .poll(() => room.evaluate((el) => el.getAttribute('aria-label')))
+    .toContain(LONG_ROOM);
+  const me = page.getByRole('button', { name: `Change nickname: ${LONG_NICK}, Online` });
+  expect(await me.getAttribute('title')).toContain(LONG_NICK);
+  expect(await page.locator('h1').getAttribute('title')).toBe(`#${LONG_ROOM}`);
+  await shoot(page, 'layout-long-names');
+  expect(alice.problems).toEqual([]);
+});
+
+async function checkDrawer(page: Page, snap: () => Promise<void>): Promise<void> {
+  await noHorizontalScroll(page);
+  const sidebar = page.locator('#chat-sidebar');
+  // Closed: the room list is off screen and out of the keyboard's way.
+  expect(await sidebar.isVisible()).toBe(false);
+  const menu = page.getByRole('button', { name: 'Rooms and hosts' });
+  expect(await menu.getAttribute('aria-expanded')).toBe('false');
+  // Header buttons are icons that fit: Leave room is on screen.
+  const leave = (await page.getByRole('button', { name: 'Leave room' }).boundingBox())!;
+  const width = (await page.evaluate('innerWidth')) as number;
+  expect(leave.x + leave.width).toBeLessThanOrEqual(width);
+
+  await menu.click();
+  await expect.poll(() => sidebar.isVisible()).toBe(true);
+  // Focus moves into the drawer, on the room on screen; the chat behind is inert.
+  await expect
+    .poll(() => page.evaluate('document.activeElement?.getAttribute("data-room")'))
+    .toBe(LONG_ROOM);
+  expect(await page.locator('main').getAttribute('inert')).not.toBeNull();
+  await noHorizontalScroll(page);
+  await snap();
+
+  // Escape closes it, and focus goes back to the menu button.
+  await page.keyboard.press('Escape');
+  await expect.poll(() => sidebar.isVisible()).toBe(false);
+  await expect.poll(() => menu.evaluate((el) => el === document.activeElement)).toBe(true);
+
+  // Choosing a room closes it too, and focus lands in the message box of that room.
+  await menu.click();
+  await page.locator('#chat-sidebar button[data-room="lobby"]').click();
+  await expect.poll(() => sidebar.isVisible()).toBe(false);
+  const box = page.getByRole('textbox', { name: 'Message #lobby' });
+  await expect.poll(() => box.evaluate((el) => el === document.activeElement)).toBe(true);
+  await menu.click();
+  await page.locator(`#chat-sidebar button[data-room="${LONG_ROOM}"]`).click();
+  await page.getByRole('region', { name: `Messages in #${LONG_ROOM}` }).waitFor();
+}
+
+it('turns the sidebar into a drawer at 400 px', async () => {
+  const { page } = alice;
+  await page.setViewportSize({ width: 400, height: 800 });
+  try {
+    await checkDrawer(page, () => screenshot(page, 'layout-drawer-400x800'));
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 800 });
+  }
+  expect(alice.problems).toEqual([]);
+});
+
+it('turns the sidebar into a drawer at 200 % zoom of an 800x600 window', async () => {
+  const { page } = alice;
+  const { cdp, restore } = await zoom200(page);
+  try {
+    expect(await page.evaluate('innerWidth')).toBe(400);
+    await checkDrawer(page, () => captureZoomed(cdp, 'layout-drawer-zoom200'));
+  } finally {
+    await restore();
+  }
+  expect(alice.problems).toEqual([]);
+});
+
+it('lays the members panel over the room when narrow, and Escape closes it', async () => {
+  const { page } = alice;
+  await page.setViewportSize({ width: 400, height: 800 });
+  try {
+    const members = page.getByRole('button', { name: 'Members', exact: true });
+    if ((await members.getAttribute('aria-pressed')) !== 'true') await members.click();
+    const list = page.getByRole('list', { name: `Members of #${LONG_ROOM}` });
+    await list.waitFor();
+    const panel = (await page.locator('aside.panel').boundingBox())!;
+    expect(panel.x + panel.width).toBeLessThanOrEqual(400);
+    await noHorizontalScroll(page);
+    // The nickname fits the panel or is cut inside it: never past its edge.
+    const nick = (await page.locator('aside.panel .nick bdi').first().boundingBox())!;
+    expect(nick.x + nick.width).toBeLessThanOrEqual(panel.x + panel.width);
+    expect(await page.locator('aside.panel .nick bdi').first().getAttribute('title')).toBe(
+      LONG_NICK,
+    );
+    await screenshot(page, 'layout-members-400x800');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => list.isVisible()).toBe(false);
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 800 });
+  }
+  expect(alice.problems).toEqual([]);
+});
