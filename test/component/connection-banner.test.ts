@@ -1,4 +1,4 @@
-import { render, screen } from '@testing-library/svelte';
+import { fireEvent, render, screen } from '@testing-library/svelte';
 import { tick } from 'svelte';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import ConnectionBanner from '../../src-renderer/components/ConnectionBanner.svelte';
@@ -35,5 +35,66 @@ describe('ConnectionBanner', () => {
       expect(screen.getByRole('status').textContent).toContain('Offline. The host is full.');
       expect(screen.getByRole('button', { name: 'Try again' })).toBeTruthy();
     });
+  });
+
+  it('offers Retry now while reconnecting, and it retries', async () => {
+    const onretry = vi.fn();
+    render(ConnectionBanner, {
+      connection: { status: 'reconnecting', retryAt: Date.now() + 20_000, attempt: 2 },
+      onretry,
+    });
+    await fireEvent.click(screen.getByRole('button', { name: 'Retry now' }));
+    expect(onretry).toHaveBeenCalledOnce();
+  });
+
+  it('says a host never reached cannot be reached, and why — not that the connection was lost', () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    render(ConnectionBanner, {
+      connection: {
+        status: 'reconnecting',
+        host: '127.0.0.1',
+        port: 1,
+        retryAt: 1_027_000,
+        attempt: 4,
+        neverReached: true,
+        failure: 'refused',
+        reason: "can't reach 127.0.0.1:1: connection refused",
+      },
+      onretry: () => {},
+    });
+    const text = screen.getByRole('status').textContent?.replace(/\s+/g, ' ') ?? '';
+    expect(text).toContain('Can’t reach 127.0.0.1:1 — connection refused. Trying again in 27 s');
+    expect(text).not.toContain('Connection lost');
+    expect(screen.getByRole('button', { name: 'Retry now' })).toBeTruthy();
+  });
+
+  it.each([
+    ['unreachable', 'no route to the host'],
+    ['timeout', 'timed out'],
+    ['not-found', 'name not found'],
+  ] as const)('words a %s host as “%s”', (failure, words) => {
+    render(ConnectionBanner, {
+      connection: {
+        status: 'reconnecting',
+        host: 'chat.example.org',
+        port: 7878,
+        neverReached: true,
+        failure,
+      },
+      onretry: () => {},
+    });
+    expect(screen.getByRole('status').textContent).toContain(
+      `Can’t reach chat.example.org:7878 — ${words}.`,
+    );
+  });
+
+  it('still says the connection was lost when the host had answered', () => {
+    render(ConnectionBanner, {
+      connection: { status: 'reconnecting', host: 'h', port: 1, failure: 'lost' },
+      onretry: () => {},
+    });
+    const text = screen.getByRole('status').textContent ?? '';
+    expect(text).toContain('Connection lost.');
+    expect(text).not.toContain('Can’t reach');
   });
 });

@@ -81,3 +81,18 @@ export function snapshot(
 ): AppSnapshot {
   return { hosts, settings: SETTINGS, recentHosts: [], ...extra };
 }
+
+/** jsdom has no matchMedia; the chat screen asks it about the window's width (wide here). */
+export function stubMatchMedia(matches = false): void {
+  window.matchMedia ??= (query: string): MediaQueryList =>
+    ({
+      matches,
+      media: query,
+      onchange: null,
+      addEventListener: () => {},
+      removeEventListener: () => {},
+      addListener: () => {},
+      removeListener: () => {},
+      dispatchEvent: () => false,
+    }) as MediaQueryList;
+}

@@ -1,0 +1,252 @@
+// Several hosts at once: the host rail, switching hosts, adding one (and cancelling), what
+// the title counts, and invites from the OS for a host already there or a new one.
+import { fireEvent, render, screen, within } from '@testing-library/svelte';
+import { tick } from 'svelte';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import App from '../../src-renderer/App.svelte';
+import HostRail from '../../src-renderer/components/HostRail.svelte';
+import { AppState } from '../../src-renderer/state/app.svelte.ts';
+import type { HostState, RoomView } from '../../src-shared/ipc/domain.ts';
+import { hostState, roomView, snapshot, stubMatchMedia } from './fixtures.ts';
+import { type FakePlatform, fakePlatform } from './platform.ts';
+
+const ALPHA = '127.0.0.1:7001';
+const BETA = '127.0.0.1:7002';
+
+beforeAll(() => stubMatchMedia());
+afterEach(() => {
+  document.body.innerHTML = '';
+  document.title = '';
+});
+
+type Host = { connection: HostState; rooms: RoomView[] };
+
+function twoHosts(): Host[] {
+  return [
+    {
+      connection: hostState({ hostId: ALPHA, hostName: 'Alpha Team' }),
+      rooms: [roomView('lobby'), roomView('dev', { unread: 2 })],
+    },
+    {
+      connection: hostState({ hostId: BETA, nick: 'al' }),
+      rooms: [
+        roomView('lobby', { unread: 3 }),
+        // Muted: the list still counts it, the host's badge does not.
+        roomView('noise', { unread: 40, mute: 'nothing' }),
+      ],
+    },
+  ];
+}
+
+function platform(hosts: Host[] = twoHosts()): FakePlatform {
+  const fake = fakePlatform();
+  fake.answer('getSnapshot', () => ({ ok: true, value: snapshot(hosts) }));
+  fake.answer('getMembers', () => ({ ok: true, value: [] }));
+  fake.answer('loadHistory', () => ({ ok: true, value: { messages: [], more: false } }));
+  return fake;
+}
+
+async function started(fake: FakePlatform): Promise<{ app: AppState; stop: () => void }> {
+  const app = new AppState(fake.api);
+  const stop = app.start();
+  await vi.waitFor(() => expect(app.ready).toBe(true));
+  return { app, stop };
+}
+
+const rail = (): HTMLElement => screen.getByRole('navigation', { name: 'Hosts' });
+
+describe('HostRail', () => {
+  it('lists every host with its name, address, status and badge, and marks the one on screen', async () => {
+    const { app, stop } = await started(platform());
+    render(HostRail, { app });
+    const buttons = within(rail()).getAllByRole('button');
+    expect(buttons.map((b) => b.getAttribute('aria-label'))).toEqual([
+      'Alpha Team (127.0.0.1:7001), connected, 2 unread',
+      '127.0.0.1:7002, connected, 3 unread',
+      'Add a host',
+    ]);
+    expect(buttons[0]!.textContent).toContain('AT');
+    expect(buttons[0]!.getAttribute('title')).toContain('Alpha Team (127.0.0.1:7001)');
+    expect(buttons[0]!.getAttribute('aria-current')).toBe('page');
+    expect(buttons[1]!.hasAttribute('aria-current')).toBe(false);
+    // The muted room's 40 are not on the badge.
+    expect(buttons[1]!.textContent).toContain('3');
+    expect(buttons[1]!.textContent).not.toContain('43');
+    stop();
+  });
+
+  it('switches hosts on click, and tells main which host and room are being looked at', async () => {
+    const fake = platform();
+    const { app, stop } = await started(fake);
+    render(HostRail, { app });
+    await app.rooms.select('lobby');
+    await fireEvent.click(within(rail()).getByRole('button', { name: /^127\.0\.0\.1:7002/ }));
+    expect(app.hosts.current).toBe(BETA);
+    expect(within(rail()).getByRole('button', { name: /^127\.0\.0\.1:7002/ })).toHaveProperty(
+      'ariaCurrent',
+      'page',
+    );
+    // The facade now acts on the second host: its rooms, its requests.
+    expect(app.rooms.list.map((r) => r.name)).toEqual(['lobby', 'noise']);
+    await app.rooms.select('lobby');
+    expect(fake.calls.filter((c) => c.name === 'setActiveRoom').at(-1)?.input).toEqual({
+      hostId: BETA,
+      room: 'lobby',
+    });
+    // Back on the first host, its room on screen is still its own.
+    await fireEvent.click(within(rail()).getByRole('button', { name: /^Alpha Team/ }));
+    expect(app.rooms.active).toBe('lobby');
+    expect(fake.calls.filter((c) => c.name === 'setActiveRoom').at(-1)?.input).toEqual({
+      hostId: ALPHA,
+      room: 'lobby',
+    });
+    stop();
+  });
+
+  it('counts every host’s badge in the window title', async () => {
+    const fake = platform();
+    render(App, { api: fake.api });
+    await vi.waitFor(() => expect(document.title).toBe('(5) Parley'));
+    fake.emit('unread', { hostId: BETA, counts: { lobby: 1, noise: 41 }, total: 1, allHosts: 3 });
+    await vi.waitFor(() => expect(document.title).toBe('(3) Parley'));
+  });
+
+  it('moves the badge when a host’s unread count changes', async () => {
+    const fake = platform();
+    const { app, stop } = await started(fake);
+    render(HostRail, { app });
+    fake.emit('unread', { hostId: BETA, counts: { lobby: 7, noise: 41 }, total: 7, allHosts: 9 });
+    await tick();
+    expect(
+      within(rail())
+        .getByRole('button', { name: /^127\.0\.0\.1:7002/ })
+        .getAttribute('aria-label'),
+    ).toBe('127.0.0.1:7002, connected, 7 unread');
+    stop();
+  });
+
+  it('shows a host reconnecting or offline by its status', async () => {
+    const fake = platform();
+    const { app, stop } = await started(fake);
+    render(HostRail, { app });
+    fake.emit('connectionState', hostState({ hostId: BETA, status: 'reconnecting' }));
+    await tick();
+    expect(within(rail()).getByRole('button', { name: /7002, reconnecting/ })).toBeTruthy();
+    fake.emit('connectionState', hostState({ hostId: BETA, status: 'offline' }));
+    await tick();
+    expect(within(rail()).getByRole('button', { name: /7002, offline/ })).toBeTruthy();
+    stop();
+  });
+});
+
+describe('Adding a host', () => {
+  it('opens the connect form as “Add a host”; Cancel and Escape go back to the chat', async () => {
+    const fake = platform();
+    render(App, { api: fake.api });
+    const add = await screen.findByRole('button', { name: 'Add a host' });
+    await fireEvent.click(add);
+    expect(screen.getByRole('heading', { level: 1, name: 'Add a host' })).toBeTruthy();
+    expect(screen.queryByRole('navigation', { name: 'Hosts' })).toBeNull();
+    await fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+    expect(await screen.findByRole('navigation', { name: 'Hosts' })).toBeTruthy();
+
+    await fireEvent.click(screen.getByRole('button', { name: 'Add a host' }));
+    await fireEvent.keyDown(window, { key: 'Escape' });
+    expect(await screen.findByRole('navigation', { name: 'Hosts' })).toBeTruthy();
+  });
+
+  it('adds the host beside the others once it is reached, and shows it', async () => {
+    const fake = platform();
+    const gamma = hostState({ hostId: 'chat.example.org:7878', status: 'connecting' });
+    fake.answer('connect', () => ({ ok: true, value: gamma }));
+    render(App, { api: fake.api });
+    await fireEvent.click(await screen.findByRole('button', { name: 'Add a host' }));
+    await fireEvent.click(screen.getByRole('radio', { name: /Host address/ }));
+    await fireEvent.input(screen.getByLabelText('Host'), { target: { value: 'chat.example.org' } });
+    await fireEvent.input(screen.getByLabelText('Port'), { target: { value: '7878' } });
+    await fireEvent.input(screen.getByLabelText('Your nickname'), { target: { value: 'alice' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Connect' }));
+    // The first attempt is on the form, with a way to call it off.
+    expect(await screen.findByText(/Connecting to chat\.example\.org:7878/)).toBeTruthy();
+    fake.emit('connectionState', { ...gamma, status: 'connected' });
+    fake.emit('rooms', { hostId: gamma.hostId, rooms: [roomView('general')] });
+    const hosts = await screen.findByRole('navigation', { name: 'Hosts' });
+    const names = within(hosts)
+      .getAllByRole('button')
+      .map((b) => b.getAttribute('aria-label'));
+    expect(names).toEqual([
+      expect.stringMatching(/^Alpha Team/),
+      expect.stringMatching(/^127\.0\.0\.1:7002/),
+      'chat.example.org:7878, connected',
+      'Add a host',
+    ]);
+    expect(within(hosts).getByRole('button', { name: /^chat\.example/ })).toHaveProperty(
+      'ariaCurrent',
+      'page',
+    );
+  });
+
+  it('keeps the form, with the reason, when the first attempt fails for good; the host is let go', async () => {
+    const fake = platform([]);
+    const gamma = hostState({ hostId: 'chat.example.org:7878', status: 'connecting' });
+    fake.answer('connect', () => ({ ok: true, value: gamma }));
+    render(App, { api: fake.api });
+    await fireEvent.click(await screen.findByRole('radio', { name: /Host address/ }));
+    await fireEvent.input(screen.getByLabelText('Host'), { target: { value: 'chat.example.org' } });
+    await fireEvent.input(screen.getByLabelText('Your nickname'), { target: { value: 'alice' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Connect' }));
+    fake.emit('connectionState', { ...gamma, status: 'offline', reason: 'nickname taken' });
+    expect((await screen.findByRole('alert')).textContent).toContain(
+      'Could not connect: nickname taken',
+    );
+    expect(fake.calls.filter((c) => c.name === 'disconnect').map((c) => c.input)).toEqual([
+      { hostId: gamma.hostId },
+    ]);
+    expect(screen.queryByRole('navigation', { name: 'Hosts' })).toBeNull();
+  });
+
+  it('puts focus on the form’s first field when the last host is disconnected', async () => {
+    const fake = platform([twoHosts()[0]!]);
+    render(App, { api: fake.api });
+    await screen.findByRole('navigation', { name: 'Hosts' });
+    await fireEvent.click(screen.getByRole('button', { name: /Disconnect/ }));
+    fake.emit('connectionState', { status: 'idle', hostId: ALPHA });
+    const invite = await screen.findByRole('textbox', { name: 'Invite link' });
+    await vi.waitFor(() => expect(document.activeElement).toBe(invite));
+    expect(fake.calls.find((c) => c.name === 'disconnect')?.input).toEqual({ hostId: ALPHA });
+  });
+});
+
+describe('Invites from the OS', () => {
+  const key = 'A'.repeat(43);
+
+  it('redeems an invite for a host in the sidebar there, with that host’s nickname', async () => {
+    const fake = platform();
+    fake.answer('connect', () => ({
+      ok: true,
+      value: hostState({ hostId: BETA, status: 'connecting', nick: 'al' }),
+    }));
+    const { app, stop } = await started(fake);
+    const invite = `parley://127.0.0.1:7002/lobby?invite=${'B'.repeat(24)}#${key}`;
+    fake.emit('openInvite', { invite });
+    await vi.waitFor(() =>
+      expect(fake.calls.find((c) => c.name === 'connect')?.input).toEqual({ invite, nick: 'al' }),
+    );
+    expect(app.hosts.current).toBe(BETA);
+    expect(app.hosts.adding).toBe(false);
+    stop();
+  });
+
+  it('offers to add a host the invite is for when it is not in the sidebar', async () => {
+    const fake = platform();
+    render(App, { api: fake.api });
+    await screen.findByRole('navigation', { name: 'Hosts' });
+    const invite = `parley://chat.example.org:7878/lobby#${key}`;
+    fake.emit('openInvite', { invite });
+    expect(await screen.findByRole('heading', { level: 1, name: 'Add a host' })).toBeTruthy();
+    expect(
+      (screen.getByRole('textbox', { name: 'Invite link' }) as HTMLTextAreaElement).value,
+    ).toBe(invite);
+    expect(fake.calls.some((c) => c.name === 'connect')).toBe(false);
+  });
+});
