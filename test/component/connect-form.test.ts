@@ -24,7 +24,7 @@ function form() {
   const fake = fakePlatform();
   fake.answer('connect', () => ({
     ok: false,
-    error: { code: 'connect-failed', message: 'the host is full' },
+    error: { code: 'refused', message: 'the host is full' },
   }));
   const connection = new ConnectionStore(fake.api);
   render(ConnectScreen, { connection });
