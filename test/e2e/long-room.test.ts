@@ -59,7 +59,11 @@ beforeAll(async () => {
   // (asking the service for them makes it fetch them from the host), then the page reloaded.
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const kept = await alice.backend.request('loadHistory', { room: 'lobby', limit: 300 });
+    const kept = await alice.backend.request('loadHistory', {
+      hostId: `127.0.0.1:${host.port}`,
+      room: 'lobby',
+      limit: 300,
+    });
     // A page counts room events too (alice joining the open room is one).
     const page = kept.ok ? (kept.value as { messages: unknown[]; events?: unknown[] }) : undefined;
     if (page && page.messages.length + (page.events?.length ?? 0) === 300) break;
