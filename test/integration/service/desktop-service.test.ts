@@ -9,7 +9,14 @@ import { KNOWN_HOSTS_FILE } from '../../../src-main/store/known-hosts.ts';
 import type { DesktopServiceOptions } from '../../../src-main/service/desktop-service.ts';
 import { dispatchRequest } from '../../../src-main/service/dispatch.ts';
 import { cleanupsAfterEach } from '../../support/lifecycle.ts';
-import { type HostSpec, connected, openTestService, rows, startTestHost } from './harness.ts';
+import {
+  type HostSpec,
+  connected,
+  hostIdOf,
+  openTestService,
+  rows,
+  startTestHost,
+} from './harness.ts';
 
 const cleanups = cleanupsAfterEach();
 const host = (spec: HostSpec = {}) => startTestHost(cleanups, spec);
@@ -20,6 +27,7 @@ describe('the desktop service against a real host', () => {
   it('connects with an invite, sends (queued, then sent) and delivers to another install', async () => {
     // Open rooms: bob joins #dev without an invite of its own (invites: membership.test.ts).
     const h = await host({ openRooms: true });
+    const id = hostIdOf(h);
     const alice = await service();
     const bob = await service();
 
@@ -34,22 +42,22 @@ describe('the desktop service against a real host', () => {
 
     await bob.service.connect({ invite: h.invite('lobby'), nick: 'bob' });
     await bob.events.waitFor('connectionState', connected);
-    bob.service.joinRoom({ room: 'dev' });
-    bob.service.setActiveRoom({ room: 'dev' });
+    bob.service.joinRoom({ hostId: id, room: 'dev' });
+    bob.service.setActiveRoom({ hostId: id, room: 'dev' });
     // Bob is present in lobby (alice sees him as a member, online, not verified yet).
     await alice.events.waitFor('members', (m) =>
       m.members.some((x) => x.nick === 'bob' && x.online && !x.verified && !x.self),
     );
 
-    const { id } = alice.service.send({ room: 'lobby', text: 'hello bob' });
-    const queued = await alice.events.waitFor('message', (m) => m.id === id);
+    const { id: sentId } = alice.service.send({ hostId: id, room: 'lobby', text: 'hello bob' });
+    const queued = await alice.events.waitFor('message', (m) => m.id === sentId);
     expect(queued).toMatchObject({ own: true, status: 'queued', text: 'hello bob', from: 'alice' });
     expect(queued.seq).toBeUndefined();
-    const status = await alice.events.waitFor('messageStatus', (s) => s.id === id);
-    expect(status).toMatchObject({ room: 'lobby', status: 'sent' });
+    const status = await alice.events.waitFor('messageStatus', (s) => s.id === sentId);
+    expect(status).toMatchObject({ hostId: id, room: 'lobby', status: 'sent' });
     expect(status.seq).toBeTypeOf('number');
 
-    const received = await bob.events.waitFor('message', (m) => m.id === id);
+    const received = await bob.events.waitFor('message', (m) => m.id === sentId);
     expect(received).toMatchObject({
       room: 'lobby',
       from: 'alice',
@@ -61,40 +69,74 @@ describe('the desktop service against a real host', () => {
     });
     // Bob looks at #dev, so #lobby counts the message as unread and a notification is due.
     expect(await bob.events.waitFor('unread', (u) => u.total === 1)).toEqual({
+      hostId: id,
       counts: { lobby: 1 },
       total: 1,
+      allHosts: 1,
     });
     expect(await bob.events.waitFor('notify')).toMatchObject({
       title: 'alice in #lobby',
       body: 'New message',
       room: 'lobby',
     });
-    expect(bob.service.getSnapshot({}).rooms).toEqual(
+    expect(bob.service.getSnapshot({}).hosts[0]?.rooms).toEqual(
       expect.arrayContaining([
-        { name: 'lobby', joined: true, unread: 1, kind: 'room', role: 'member', open: true },
-        { name: 'dev', joined: true, unread: 0, kind: 'room', role: 'member', open: true },
+        {
+          name: 'lobby',
+          joined: true,
+          unread: 1,
+          kind: 'room',
+          role: 'member',
+          open: true,
+          mute: 'all',
+          firstUnreadSeq: status.seq,
+        },
+        {
+          name: 'dev',
+          joined: true,
+          unread: 0,
+          kind: 'room',
+          role: 'member',
+          open: true,
+          mute: 'all',
+        },
       ]),
     );
     // Alice never counts or notifies her own message.
     expect(alice.events.of('unread').every((u) => u.total === 0)).toBe(true);
     expect(alice.events.of('notify')).toEqual([]);
 
-    bob.service.setActiveRoom({ room: 'lobby' });
-    expect(bob.events.of('unread').at(-1)).toEqual({ counts: {}, total: 0 });
+    bob.service.setActiveRoom({ hostId: id, room: 'lobby' });
+    expect(bob.events.of('unread').at(-1)).toEqual({
+      hostId: id,
+      counts: {},
+      total: 0,
+      allHosts: 0,
+    });
 
     // A message in the visible room of a focused window is neither unread nor notified…
     bob.events.reset();
-    const second = alice.service.send({ room: 'lobby', text: 'you there?' });
+    const second = alice.service.send({ hostId: id, room: 'lobby', text: 'you there?' });
     await bob.events.waitFor('message', (m) => m.id === second.id);
     expect(bob.events.of('unread')).toEqual([]);
     expect(bob.events.of('notify')).toEqual([]);
     // …but it is once the window loses focus.
     bob.service.setWindowFocused(false);
-    const third = alice.service.send({ room: 'lobby', text: 'hello?' });
+    const third = alice.service.send({ hostId: id, room: 'lobby', text: 'hello?' });
     await bob.events.waitFor('message', (m) => m.id === third.id);
-    expect(await bob.events.waitFor('unread')).toEqual({ counts: { lobby: 1 }, total: 1 });
+    expect(await bob.events.waitFor('unread')).toEqual({
+      hostId: id,
+      counts: { lobby: 1 },
+      total: 1,
+      allHosts: 1,
+    });
     bob.service.setWindowFocused(true);
-    expect(bob.events.of('unread').at(-1)).toEqual({ counts: {}, total: 0 });
+    expect(bob.events.of('unread').at(-1)).toEqual({
+      hostId: id,
+      counts: {},
+      total: 0,
+      allHosts: 0,
+    });
 
     // Verifying bob's key shows in alice's member list.
     const bobKey = bob.service.identity.key;
@@ -102,7 +144,7 @@ describe('the desktop service against a real host', () => {
     await alice.events.waitFor('members', (m) =>
       m.members.some((x) => x.key === bobKey && x.verified),
     );
-    expect(alice.service.getMembers({ room: 'lobby' })).toEqual(
+    expect(alice.service.getMembers({ hostId: id, room: 'lobby' })).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ nick: 'alice', self: true, online: true }),
         expect.objectContaining({ nick: 'bob', verified: true, online: true }),
@@ -112,6 +154,7 @@ describe('the desktop service against a real host', () => {
 
   it('asks before trusting a host reached without an invite, and pins what was accepted', async () => {
     const h = await host();
+    const id = hostIdOf(h);
     const app = await service();
 
     await app.service.connect({ host: '127.0.0.1', port: h.address.port, nick: 'carol' });
@@ -133,7 +176,7 @@ describe('the desktop service against a real host', () => {
     );
 
     // Next time the host is known: no question.
-    await app.service.disconnect({});
+    await app.service.disconnect({ hostId: id });
     app.events.reset();
     await app.service.connect({ host: '127.0.0.1', port: h.address.port, nick: 'carol' });
     expect(await app.events.waitFor('connectionState', connected)).toMatchObject({
@@ -164,10 +207,11 @@ describe('the desktop service against a real host', () => {
   it('refuses a host whose key changed, says so, and does not reconnect', async () => {
     const first = await host();
     const port = first.address.port;
+    const id = hostIdOf(first);
     const app = await service();
     await app.service.connect({ invite: first.invite('lobby'), nick: 'erin' });
     await app.events.waitFor('connectionState', connected);
-    await app.service.disconnect({});
+    await app.service.disconnect({ hostId: id });
     await first.stop();
 
     // Someone else answers on the same address, with another key.
@@ -176,6 +220,8 @@ describe('the desktop service against a real host', () => {
     app.events.reset();
     await app.service.connect({ host: '127.0.0.1', port, nick: 'erin' });
     expect(await app.events.waitFor('hostKeyChanged')).toEqual({
+      hostId: id,
+      expectedFrom: 'pinned',
       host: '127.0.0.1',
       port,
       expectedFingerprint: first.fingerprint,
@@ -190,7 +236,9 @@ describe('the desktop service against a real host', () => {
     expect(statuses).not.toContain('reconnecting');
     expect(app.events.of('trustRequired')).toEqual([]);
     // And sending now is refused as not connected, not queued for the impostor.
-    expect(await dispatchRequest(app.service, 'send', { room: 'lobby', text: 'x' })).toMatchObject({
+    expect(
+      await dispatchRequest(app.service, 'send', { hostId: id, room: 'lobby', text: 'x' }),
+    ).toMatchObject({
       ok: false,
       error: { code: 'not-connected' },
     });
@@ -199,6 +247,7 @@ describe('the desktop service against a real host', () => {
   it('keeps history and unsent messages across a restart of the app', async () => {
     const hostDir = cleanups.tempDir('parley-host-');
     const h = await host({ dataDir: hostDir });
+    const id = hostIdOf(h);
     const port = h.address.port;
     const invite = h.invite('lobby');
     const appDir = cleanups.tempDir('parley-app-');
@@ -207,31 +256,44 @@ describe('the desktop service against a real host', () => {
     const first = await service(appDir);
     await first.service.connect({ invite, nick: 'frank' });
     await first.events.waitFor('connectionState', connected);
-    const a = first.service.send({ room: 'lobby', text: 'one' });
-    const b = first.service.send({ room: 'lobby', text: 'two' });
+    const a = first.service.send({ hostId: id, room: 'lobby', text: 'one' });
+    const b = first.service.send({ hostId: id, room: 'lobby', text: 'two' });
     await first.events.waitFor('messageStatus', (s) => s.id === b.id);
     await first.events.waitFor('messageStatus', (s) => s.id === a.id);
     await h.stop();
     await first.events.waitFor('connectionState', (s) => s.status === 'reconnecting');
-    const c = first.service.send({ room: 'lobby', text: 'three' });
+    const c = first.service.send({ hostId: id, room: 'lobby', text: 'three' });
     expect(await first.events.waitFor('message', (m) => m.id === c.id)).toMatchObject({
       status: 'queued',
     });
     await first.service.close();
 
-    // Second run, offline: everything is there, the unsent message still queued.
+    // Second run, the host still down: everything is there, the unsent message still queued.
     const second = await service(appDir);
+    expect(second.service.getSnapshot({}).hosts).toEqual([]);
+    await second.service.restoreHosts();
+    await second.events.waitFor('connectionState', (s) => s.status === 'reconnecting');
     const snapshot = second.service.getSnapshot({});
-    expect(snapshot.connection).toMatchObject({ status: 'idle', host: '127.0.0.1', port });
+    expect(snapshot.hosts.map((x) => x.connection)).toEqual([
+      expect.objectContaining({ hostId: id, status: 'reconnecting', host: '127.0.0.1', port }),
+    ]);
     expect(snapshot.recentHosts).toEqual([
       expect.objectContaining({ host: '127.0.0.1', port, nick: 'frank', room: 'lobby' }),
     ]);
     // Offline, a room is what the host said of it last time.
-    expect(snapshot.rooms).toEqual([
-      { name: 'lobby', joined: true, unread: 0, kind: 'room', role: 'member', open: false },
+    expect(snapshot.hosts[0]?.rooms).toEqual([
+      {
+        name: 'lobby',
+        joined: true,
+        unread: 0,
+        kind: 'room',
+        role: 'member',
+        open: false,
+        mute: 'all',
+      },
     ]);
     expect(snapshot.keyStorageWarning).toMatch(/unencrypted/);
-    const offline = await second.service.loadHistory({ room: 'lobby', limit: 50 });
+    const offline = await second.service.loadHistory({ hostId: id, room: 'lobby', limit: 50 });
     expect(offline.messages.map((m) => [m.text, m.status, m.own])).toEqual([
       ['one', 'sent', true],
       ['two', 'sent', true],
@@ -239,17 +301,19 @@ describe('the desktop service against a real host', () => {
     ]);
     // The room's events are kept with its messages: the host made it, frank came in.
     expect(rows(offline)).toEqual(['* host created', '* frank joined', 'one', 'two', 'three']);
-    expect(offline.more).toBe(false);
-    const paged = await second.service.loadHistory({ room: 'lobby', limit: 1 });
+    // While the host is away it may still hold older ones: the timeline may ask again later.
+    expect(offline.more).toBe(true);
+    const paged = await second.service.loadHistory({ hostId: id, room: 'lobby', limit: 1 });
     expect(paged.messages.map((m) => m.text)).toEqual(['three']);
     expect(paged.more).toBe(true);
     const older = await second.service.loadHistory({
+      hostId: id,
       room: 'lobby',
       limit: 3,
       beforeSeq: offline.messages[1]!.seq!,
     });
     expect(rows(older)).toEqual(['* host created', '* frank joined', 'one']);
-    expect(older.more).toBe(false);
+    expect(older.more).toBe(true);
 
     // The host is back: the queued message goes out by itself, once.
     const back = await host({ dataDir: hostDir, port });
@@ -260,7 +324,7 @@ describe('the desktop service against a real host', () => {
     const sent = await second.events.waitFor('messageStatus', (s) => s.id === c.id);
     expect(sent.status).toBe('sent');
     await watcher.events.waitFor('message', (m) => m.id === c.id && m.text === 'three');
-    const after = await second.service.loadHistory({ room: 'lobby', limit: 50 });
+    const after = await second.service.loadHistory({ hostId: id, room: 'lobby', limit: 50 });
     expect(after.messages.map((m) => [m.text, m.status])).toEqual([
       ['one', 'sent'],
       ['two', 'sent'],
@@ -275,11 +339,13 @@ describe('the desktop service against a real host', () => {
     const h = await host({
       limits: { historyOnJoin: 5, messagesPerSecond: 100, messageBurst: 100 },
     });
+    const id = hostIdOf(h);
     const writer = await service();
     await writer.service.connect({ invite: h.invite('lobby'), nick: 'hank' });
     await writer.events.waitFor('connectionState', connected);
     const ids: string[] = [];
-    for (let i = 0; i < 30; i++) ids.push(writer.service.send({ room: 'lobby', text: `m${i}` }).id);
+    for (let i = 0; i < 30; i++)
+      ids.push(writer.service.send({ hostId: id, room: 'lobby', text: `m${i}` }).id);
     await writer.events.waitFor('messageStatus', (s) => s.id === ids.at(-1));
 
     const reader = await service();
@@ -287,13 +353,14 @@ describe('the desktop service against a real host', () => {
     await reader.events.waitFor('connectionState', connected);
     await reader.events.waitFor('message', (m) => m.id === ids.at(-1));
     // A page counts rows: ivy coming in is the newest.
-    const page = await reader.service.loadHistory({ room: 'lobby', limit: 10 });
+    const page = await reader.service.loadHistory({ hostId: id, room: 'lobby', limit: 10 });
     expect(rows(page)).toEqual([
       ...Array.from({ length: 9 }, (_, i) => `m${21 + i}`),
       '* ivy joined',
     ]);
     expect(page.more).toBe(true);
     const older = await reader.service.loadHistory({
+      hostId: id,
       room: 'lobby',
       limit: 100,
       beforeSeq: page.messages[0]!.seq!,
@@ -316,25 +383,27 @@ describe('the desktop service against a real host', () => {
     expect(reader.events.of('unread').every((u) => u.total === 0)).toBe(true);
     expect(reader.events.of('notify')).toEqual([]);
     // Offline, the whole room is still there.
-    await reader.service.disconnect({});
-    const offline = await reader.service.loadHistory({ room: 'lobby', limit: 100 });
+    await h.stop();
+    await reader.events.waitFor('connectionState', (s) => s.status === 'reconnecting');
+    const offline = await reader.service.loadHistory({ hostId: id, room: 'lobby', limit: 100 });
     expect(offline.messages).toHaveLength(30);
   });
 
   it('counts messages missed while offline as unread when they arrive with the rejoin', async () => {
     const h = await host();
+    const id = hostIdOf(h);
     const alice = await service();
     const bob = await service();
     await alice.service.connect({ invite: h.invite('lobby'), nick: 'alice' });
     await bob.service.connect({ invite: h.invite('lobby'), nick: 'bob' });
     await bob.events.waitFor('connectionState', connected);
     await alice.events.waitFor('connectionState', connected);
-    const first = alice.service.send({ room: 'lobby', text: 'before' });
+    const first = alice.service.send({ hostId: id, room: 'lobby', text: 'before' });
     await bob.events.waitFor('message', (m) => m.id === first.id);
-    bob.service.setActiveRoom({ room: 'lobby' });
-    await bob.service.disconnect({});
+    bob.service.setActiveRoom({ hostId: id, room: 'lobby' });
+    await bob.service.disconnect({ hostId: id });
 
-    const missed = alice.service.send({ room: 'lobby', text: 'while you were away' });
+    const missed = alice.service.send({ hostId: id, room: 'lobby', text: 'while you were away' });
     await alice.events.waitFor('messageStatus', (s) => s.id === missed.id);
     bob.events.reset();
     bob.service.setWindowFocused(false);
@@ -342,8 +411,10 @@ describe('the desktop service against a real host', () => {
     const got = await bob.events.waitFor('message', (m) => m.id === missed.id);
     expect(got.history).toBe(true);
     expect(await bob.events.waitFor('unread', (u) => u.total > 0)).toEqual({
+      hostId: id,
       counts: { lobby: 1 },
       total: 1,
+      allHosts: 1,
     });
     // The message seen before is not repeated, and history is never notified.
     expect(bob.events.of('message').map((m) => m.id)).toEqual([missed.id]);
@@ -358,16 +429,15 @@ describe('the desktop service against a real host', () => {
     await app.events.waitFor('connectionState', connected);
     writeFileSync(join(app.dataDir, KNOWN_HOSTS_FILE), '{ not json');
     await expect(app.service.connect({ invite: b.invite('lobby'), nick: 'kim' })).rejects.toThrow();
-    // Still connected to A, and still about A: its lobby, its history.
-    expect(app.service.getSnapshot({}).connection).toMatchObject({
-      status: 'connected',
-      port: a.address.port,
-    });
+    // Still connected to A, and B never joined the sidebar.
+    expect(app.service.getSnapshot({}).hosts.map((x) => x.connection)).toEqual([
+      expect.objectContaining({ status: 'connected', hostId: hostIdOf(a) }),
+    ]);
     expect(a.clientCount).toBe(1);
     expect(b.clientCount).toBe(0);
   });
 
-  it('runs one session at a time, even when connects overlap', async () => {
+  it('runs one session per host at a time, even when connects overlap', async () => {
     const h = await host();
     const app = await service();
     const [a, b] = await Promise.all([
@@ -382,25 +452,30 @@ describe('the desktop service against a real host', () => {
 
   it('reports host errors and bad input as typed results through dispatch', async () => {
     const h = await host();
+    const id = hostIdOf(h);
     const app = await service();
     expect(
       await dispatchRequest(app.service, 'connect', { invite: 'parley://nope', nick: 'j' }),
     ).toMatchObject({ ok: false, error: { code: 'invalid-invite' } });
-    expect(await dispatchRequest(app.service, 'send', { room: 'lobby', text: 'hi' })).toMatchObject(
-      {
-        ok: false,
-        error: { code: 'not-connected' },
-      },
-    );
+    expect(
+      await dispatchRequest(app.service, 'send', { hostId: id, room: 'lobby', text: 'hi' }),
+    ).toMatchObject({
+      ok: false,
+      error: { code: 'not-connected' },
+    });
     await app.service.connect({ invite: h.invite('lobby'), nick: 'jo' });
     await app.events.waitFor('connectionState', connected);
-    expect(await dispatchRequest(app.service, 'send', { room: 'dev', text: 'hi' })).toMatchObject({
+    expect(
+      await dispatchRequest(app.service, 'send', { hostId: id, room: 'dev', text: 'hi' }),
+    ).toMatchObject({
       ok: false,
       error: { code: 'not-found' },
     });
     // A room the host does not have: an error event, and the room is not kept as joined.
-    app.service.joinRoom({ room: 'nowhere' });
+    app.service.joinRoom({ hostId: id, room: 'nowhere' });
     expect(await app.events.waitFor('error', (e) => e.code === 'unknown-room')).toBeTruthy();
-    expect(app.service.getSnapshot({}).rooms.find((r) => r.name === 'nowhere')?.joined).toBe(false);
+    expect(
+      app.service.getSnapshot({}).hosts[0]?.rooms.find((r) => r.name === 'nowhere')?.joined,
+    ).toBe(false);
   });
 });

@@ -48,10 +48,10 @@ describe('the desktop core asking the host for older messages', () => {
     const live: number[] = [];
     service.on('error', (error) => errors.push(error.code));
     service.on('message', (message) => live.push(message.seq ?? -1));
-    await service.connect({ invite: h.invite('lobby'), nick: 'alice' });
+    const { hostId } = await service.connect({ invite: h.invite('lobby'), nick: 'alice' });
     await until(() => live.includes(50), 'the join of lobby and its first message');
 
-    const page = await service.loadHistory({ room: 'lobby', limit: 10 });
+    const page = await service.loadHistory({ hostId, room: 'lobby', limit: 10 });
 
     expect(errors).toContain('invalid-message');
     expect(page.messages.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 50]);

@@ -65,11 +65,11 @@ describe('loadHistory, where the room starts', () => {
     const { joins, invite } = await slowJoinHost();
     const service = await openService();
     const seen = watch(service);
-    await service.connect({ invite, nick: 'alice' });
+    const { hostId } = await service.connect({ invite, nick: 'alice' });
     await until(() => seen.seqs.length === 3, 'the first messages of the join replay');
 
     // The timeline opens the room now, before the host said the replay is complete.
-    const loading = service.loadHistory({ room: 'lobby', limit: 8 });
+    const loading = service.loadHistory({ hostId, room: 'lobby', limit: 8 });
     await new Promise((r) => setTimeout(r, 200));
     joins[0]?.send({ t: 'synced', room: 'lobby' });
     const page = await loading;
@@ -82,18 +82,18 @@ describe('loadHistory, where the room starts', () => {
     const { invite } = await slowJoinHost();
     const service = await openService();
     const seen = watch(service);
-    await service.connect({ invite, nick: 'alice' });
+    const { hostId } = await service.connect({ invite, nick: 'alice' });
     await until(() => seen.seqs.length === 3, 'the first messages of the join replay');
 
     const started = Date.now();
-    const page = await service.loadHistory({ room: 'lobby', limit: 8 });
+    const page = await service.loadHistory({ hostId, room: 'lobby', limit: 8 });
     const waited = Date.now() - started;
     expect(page.messages.map((m) => m.seq)).toEqual([8, 9, 10]);
     expect(page.more).toBe(true); // the host may well hold older ones
     expect(waited).toBeGreaterThanOrEqual(HOST_HISTORY_TIMEOUT_MS - 100);
     expect(waited).toBeLessThan(HOST_HISTORY_TIMEOUT_MS + 5000);
     // The timeline's next page is empty and says so: paging stops, it does not spin.
-    const older = await service.loadHistory({ room: 'lobby', limit: 8, beforeSeq: 8 });
+    const older = await service.loadHistory({ hostId, room: 'lobby', limit: 8, beforeSeq: 8 });
     expect(older).toEqual({ messages: [], events: [], more: false });
   }, 30_000);
 
@@ -112,9 +112,9 @@ describe('loadHistory, where the room starts', () => {
     cleanups.push(() => h.close());
     const service = await openService();
     const seen = watch(service);
-    await service.connect({ invite: h.invite('lobby'), nick: 'alice' });
+    const { hostId } = await service.connect({ invite: h.invite('lobby'), nick: 'alice' });
     await until(() => seen.seqs.includes(10), 'the join replay');
-    const older = await service.loadHistory({ room: 'lobby', limit: 8, beforeSeq: 10 });
+    const older = await service.loadHistory({ hostId, room: 'lobby', limit: 8, beforeSeq: 10 });
     expect(older).toEqual({ messages: [], events: [], more: false });
   });
 
@@ -129,12 +129,15 @@ describe('loadHistory, where the room starts', () => {
     });
     cleanups.push(() => h.stop());
     const writer = await openService();
-    await writer.connect({ invite: h.invite('lobby'), nick: 'hank' });
-    await until(() => writer.getSnapshot({}).connection.status === 'connected', 'the writer');
+    const { hostId } = await writer.connect({ invite: h.invite('lobby'), nick: 'hank' });
+    await until(
+      () => writer.getSnapshot({}).hosts[0]?.connection.status === 'connected',
+      'the writer',
+    );
     const acked = new Set<string>();
     writer.on('messageStatus', (status) => status.status === 'sent' && acked.add(status.id));
     const ids: string[] = [];
-    for (let i = 0; i < 30; i++) ids.push(writer.send({ room: 'lobby', text: `m${i}` }).id);
+    for (let i = 0; i < 30; i++) ids.push(writer.send({ hostId, room: 'lobby', text: `m${i}` }).id);
     await until(() => ids.every((id) => acked.has(id)), 'every message acknowledged');
 
     const reader = await openService();
@@ -143,7 +146,7 @@ describe('loadHistory, where the room starts', () => {
     await until(() => seen.texts.includes('m29'), 'the join replay');
     // The first visit: the newest page (ivy joining is its newest row), half of it fetched
     // from the host, now kept here.
-    const first = await reader.loadHistory({ room: 'lobby', limit: 10 });
+    const first = await reader.loadHistory({ hostId, room: 'lobby', limit: 10 });
     expect(rows(first)).toEqual([
       ...Array.from({ length: 9 }, (_, i) => `m${21 + i}`),
       '* ivy joined',
@@ -151,10 +154,11 @@ describe('loadHistory, where the room starts', () => {
     expect(first.more).toBe(true);
 
     // The window reloaded: exactly one page is kept here, and the host has 21 older.
-    const again = await reader.loadHistory({ room: 'lobby', limit: 10 });
+    const again = await reader.loadHistory({ hostId, room: 'lobby', limit: 10 });
     expect(rows(again)).toEqual(rows(first));
     expect(again.more).toBe(true);
     const older = await reader.loadHistory({
+      hostId,
       room: 'lobby',
       limit: 10,
       beforeSeq: again.messages[0]!.seq!,
@@ -178,22 +182,25 @@ describe('loadHistory, where the room starts', () => {
       sessionOptions: { reconnect: { initialDelayMs: 20_000, maxDelayMs: 20_000 } },
     });
     cleanups.push(() => service.close());
-    await service.connect({ invite: h.invite('lobby'), nick: 'kim' });
-    await until(() => service.getSnapshot({}).connection.status === 'connected', 'connected');
+    const { hostId } = await service.connect({ invite: h.invite('lobby'), nick: 'kim' });
+    await until(
+      () => service.getSnapshot({}).hosts[0]?.connection.status === 'connected',
+      'connected',
+    );
     const acked = new Set<string>();
     service.on('messageStatus', (status) => status.status === 'sent' && acked.add(status.id));
-    const { id } = service.send({ room: 'lobby', text: 'kept here' });
+    const { id } = service.send({ hostId, room: 'lobby', text: 'kept here' });
     await until(() => acked.has(id), 'the message acknowledged');
 
     await h.stop();
     await until(
-      () => service.getSnapshot({}).connection.status === 'reconnecting',
+      () => service.getSnapshot({}).hosts[0]?.connection.status === 'reconnecting',
       'the connection lost',
     );
     // No join replay is under way, and none can be before the next attempt: there is nothing
     // to wait for. (Before the reshaping, the kept history came back at once.)
     const started = Date.now();
-    const page = await service.loadHistory({ room: 'lobby', limit: 50 });
+    const page = await service.loadHistory({ hostId, room: 'lobby', limit: 50 });
     const waited = Date.now() - started;
     expect(page.messages.map((m) => m.text)).toEqual(['kept here']);
     expect(waited).toBeLessThan(HOST_HISTORY_TIMEOUT_MS / 2);

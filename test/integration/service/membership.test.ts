@@ -10,7 +10,14 @@ import { RECENT_HOSTS_FILE } from '../../../src-main/service/recent-hosts.ts';
 import { parseInvite } from '../../../src-shared/invite.ts';
 import type { RoomView } from '../../../src-shared/ipc/domain.ts';
 import { cleanupsAfterEach, sleep, until } from '../../support/lifecycle.ts';
-import { type TestService, connected, openTestService, rows, startTestHost } from './harness.ts';
+import {
+  type TestService,
+  connected,
+  hostIdOf,
+  openTestService,
+  rows,
+  startTestHost,
+} from './harness.ts';
 
 const cleanups = cleanupsAfterEach();
 
@@ -22,8 +29,13 @@ async function member(invite: string, nick: string): Promise<TestService> {
   return app;
 }
 
+/** The rooms of the one host `app` is connected to in these tests. */
+function roomsOf(app: TestService): RoomView[] {
+  return app.service.getSnapshot({}).hosts[0]?.rooms ?? [];
+}
+
 function room(app: TestService, name: string): RoomView | undefined {
-  return app.service.getSnapshot({}).rooms.find((r) => r.name === name);
+  return roomsOf(app).find((r) => r.name === name);
 }
 
 /** Waits until the service lists `name` as matching `expected` (or, with null, not at all). */
@@ -32,8 +44,8 @@ async function listed(
   name: string,
   expected: Partial<RoomView> | null,
 ): Promise<void> {
-  await app.events.waitFor('rooms', (list) => {
-    const entry = list.find((r) => r.name === name);
+  await app.events.waitFor('rooms', ({ rooms }) => {
+    const entry = rooms.find((r) => r.name === name);
     return expected === null
       ? entry === undefined
       : entry !== undefined &&
@@ -62,14 +74,15 @@ function tokenOf(link: string): string {
 describe('private rooms in the desktop service', () => {
   it('connecting with an invite makes us a member: the room is listed with our role', async () => {
     const h = await startTestHost(cleanups);
+    const id = hostIdOf(h);
     const alice = await member(h.invite('dev', { role: 'owner' }), 'alice');
     await listed(alice, 'dev', { role: 'owner', joined: true, kind: 'room', open: false });
     // Only the rooms this key may see: #lobby is private and not ours.
-    expect(alice.service.getSnapshot({}).rooms.map((r) => r.name)).toEqual(['dev']);
+    expect(roomsOf(alice).map((r) => r.name)).toEqual(['dev']);
     expect(alice.events.of('inviteRefused')).toEqual([]);
     // Her own arrival is a row of the room's timeline, kept locally.
     await alice.events.waitFor('roomEvent', (e) => e.action === 'joined');
-    const page = await alice.service.loadHistory({ room: 'dev', limit: 50 });
+    const page = await alice.service.loadHistory({ hostId: id, room: 'dev', limit: 50 });
     expect(rows(page)).toEqual(['* host created', '* alice joined']);
     expect(page.events?.[1]?.actor).toEqual({
       nick: 'alice',
@@ -84,11 +97,13 @@ describe('private rooms in the desktop service', () => {
 
   it('an invite made in the app admits another install, once', async () => {
     const h = await startTestHost(cleanups);
+    const id = hostIdOf(h);
     const alice = await member(h.invite('dev', { role: 'owner' }), 'alice');
     await listed(alice, 'dev', { role: 'owner' });
 
     const before = Date.now();
     const made = await alice.service.createInvite({
+      hostId: id,
       room: 'dev',
       role: 'member',
       uses: 1,
@@ -103,7 +118,7 @@ describe('private rooms in the desktop service', () => {
     expect(link.ok && link.value.token).toMatch(/^[A-Za-z0-9_-]{24}$/);
     expect(made).toMatchObject({ role: 'member', usesLeft: 1 });
     expect(made.expiresAt).toBeGreaterThanOrEqual(before + 3_600_000 - 1000);
-    const invites = await alice.service.listInvites({ room: 'dev' });
+    const invites = await alice.service.listInvites({ hostId: id, room: 'dev' });
     expect(invites).toEqual(
       expect.arrayContaining([
         expect.objectContaining({
@@ -126,9 +141,9 @@ describe('private rooms in the desktop service', () => {
     await alice.events.waitFor('members', (m) =>
       m.members.some((x) => x.key === keyOf(bob) && x.role === 'member'),
     );
-    expect((await alice.service.listInvites({ room: 'dev' })).map((i) => i.id)).not.toContain(
-      made.id,
-    );
+    expect(
+      (await alice.service.listInvites({ hostId: id, room: 'dev' })).map((i) => i.id),
+    ).not.toContain(made.id);
 
     // Used up: the next one is told so, and stays connected without the room.
     const carol = await member(made.link, 'carol');
@@ -137,15 +152,17 @@ describe('private rooms in the desktop service', () => {
       room: 'dev',
     });
     await sleep(100);
-    expect(carol.service.getSnapshot({}).connection.status).toBe('connected');
+    expect(carol.service.getSnapshot({}).hosts[0]?.connection.status).toBe('connected');
     expect(room(carol, 'dev')).toBeUndefined();
     expect(carol.events.of('error')).toEqual([]);
   });
 
   it('a member may not invite; the refusal comes back typed, in the host’s words', async () => {
     const h = await startTestHost(cleanups);
+    const id = hostIdOf(h);
     const { bob } = await ownerAndMember(h);
     const answer = await dispatchRequest(bob.service, 'createInvite', {
+      hostId: id,
       room: 'dev',
       role: 'member',
       uses: null,
@@ -153,28 +170,36 @@ describe('private rooms in the desktop service', () => {
     });
     expect(answer).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     // And a room it cannot see is not there, whatever it is.
-    expect(await dispatchRequest(bob.service, 'listInvites', { room: 'lobby' })).toMatchObject({
+    expect(
+      await dispatchRequest(bob.service, 'listInvites', { hostId: id, room: 'lobby' }),
+    ).toMatchObject({
       ok: false,
       error: { code: 'not-found' },
     });
     // Input outside the contract never reaches the host.
     expect(
-      await dispatchRequest(bob.service, 'createInvite', { room: 'dev', role: 'member' }),
+      await dispatchRequest(bob.service, 'createInvite', {
+        hostId: id,
+        room: 'dev',
+        role: 'member',
+      }),
     ).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
   });
 
   it('removing a member drops the room from their list and disk, with a notice by whom', async () => {
     const h = await startTestHost(cleanups);
+    const id = hostIdOf(h);
     const { alice, bob } = await ownerAndMember(h);
-    const said = bob.service.send({ room: 'dev', text: 'hello' });
+    const said = bob.service.send({ hostId: id, room: 'dev', text: 'hello' });
     await bob.events.waitFor('messageStatus', (s) => s.id === said.id && s.status === 'sent');
-    const { room: dm } = await alice.service.openDm({ key: keyOf(bob) });
+    const { room: dm } = await alice.service.openDm({ hostId: id, key: keyOf(bob) });
     await listed(bob, dm, { joined: true });
     expect(bob.service.getSnapshot({}).recentHosts[0]?.room).toBe('dev');
     bob.service.setWindowFocused(false);
 
-    await alice.service.removeMember({ room: 'dev', key: keyOf(bob), ban: false });
+    await alice.service.removeMember({ hostId: id, room: 'dev', key: keyOf(bob), ban: false });
     expect(await bob.events.waitFor('roomRemoved')).toEqual({
+      hostId: id,
       room: 'dev',
       reason: 'removed',
       by: { nick: 'alice', key: keyOf(alice), fp: alice.service.identity.fingerprint },
@@ -185,12 +210,14 @@ describe('private rooms in the desktop service', () => {
       title: 'Parley',
       body: 'You were removed from #dev by alice',
     });
-    expect(await bob.service.loadHistory({ room: 'dev', limit: 50 })).toEqual({
+    expect(await bob.service.loadHistory({ hostId: id, room: 'dev', limit: 50 })).toEqual({
       messages: [],
       events: [],
       more: false,
     });
-    expect(await dispatchRequest(bob.service, 'send', { room: 'dev', text: 'x' })).toMatchObject({
+    expect(
+      await dispatchRequest(bob.service, 'send', { hostId: id, room: 'dev', text: 'x' }),
+    ).toMatchObject({
       ok: false,
     });
     // The direct message stays, and is the room the next connect opens.
@@ -205,19 +232,24 @@ describe('private rooms in the desktop service', () => {
 
   it('a room we were removed from while away is gone on the next connection, quietly', async () => {
     const h = await startTestHost(cleanups);
+    const id = hostIdOf(h);
     const { alice, bob } = await ownerAndMember(h);
-    const said = bob.service.send({ room: 'dev', text: 'before' });
+    const said = bob.service.send({ hostId: id, room: 'dev', text: 'before' });
     await bob.events.waitFor('messageStatus', (s) => s.id === said.id && s.status === 'sent');
-    await bob.service.disconnect({});
-    await alice.service.removeMember({ room: 'dev', key: keyOf(bob), ban: false });
-    // Offline, bob's app still shows what it kept.
-    expect(room(bob, 'dev')).toMatchObject({ joined: true });
+    await bob.service.disconnect({ hostId: id });
+    await alice.service.removeMember({ hostId: id, room: 'dev', key: keyOf(bob), ban: false });
     bob.events.reset();
     // The link without a token: it only pins the host.
     await bob.service.connect({ invite: h.link('dev'), nick: 'bob' });
+    // Until the host says otherwise, bob's app shows what it kept.
+    expect(bob.events.of('rooms')[0]?.rooms.find((r) => r.name === 'dev')).toMatchObject({
+      joined: true,
+    });
     await bob.events.waitFor('connectionState', connected);
     await listed(bob, 'dev', null);
-    expect((await bob.service.loadHistory({ room: 'dev', limit: 50 })).messages).toEqual([]);
+    expect(
+      (await bob.service.loadHistory({ hostId: id, room: 'dev', limit: 50 })).messages,
+    ).toEqual([]);
     await sleep(150);
     // No "there is no room" for the room it used to be in.
     expect(bob.events.of('error')).toEqual([]);
@@ -226,8 +258,9 @@ describe('private rooms in the desktop service', () => {
 
   it('a ban removes, and refuses the banned key’s next invite', async () => {
     const h = await startTestHost(cleanups);
+    const id = hostIdOf(h);
     const { alice, bob } = await ownerAndMember(h);
-    await alice.service.removeMember({ room: 'dev', key: keyOf(bob), ban: true });
+    await alice.service.removeMember({ hostId: id, room: 'dev', key: keyOf(bob), ban: true });
     expect(await bob.events.waitFor('roomRemoved')).toMatchObject({ reason: 'banned' });
     bob.events.reset();
     await bob.service.connect({ invite: h.invite('dev'), nick: 'bob' });
@@ -235,7 +268,7 @@ describe('private rooms in the desktop service', () => {
     expect(room(bob, 'dev')).toBeUndefined();
 
     // Lifted: the same key may be invited again.
-    await alice.service.unban({ room: 'dev', key: keyOf(bob) });
+    await alice.service.unban({ hostId: id, room: 'dev', key: keyOf(bob) });
     expect(await alice.events.waitFor('roomEvent', (e) => e.action === 'unbanned')).toMatchObject({
       target: { nick: 'bob' },
     });
@@ -247,15 +280,16 @@ describe('private rooms in the desktop service', () => {
 
   it('an owner opens a room to everyone on the host, and closes it again', async () => {
     const h = await startTestHost(cleanups);
+    const id = hostIdOf(h);
     const { alice, bob } = await ownerAndMember(h);
     // Only owners: an admin's or member's attempt is refused in the host's words.
     expect(
-      await dispatchRequest(bob.service, 'setOpen', { room: 'dev', open: true }),
+      await dispatchRequest(bob.service, 'setOpen', { hostId: id, room: 'dev', open: true }),
     ).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     const carol = await member(h.link('lobby'), 'carol');
     expect(room(carol, 'dev')).toBeUndefined();
 
-    await alice.service.setOpen({ room: 'dev', open: true });
+    await alice.service.setOpen({ hostId: id, room: 'dev', open: true });
     await listed(bob, 'dev', { open: true, role: 'member' });
     // Someone with no invite now sees it, and may join it.
     await listed(carol, 'dev', { open: true });
@@ -263,13 +297,14 @@ describe('private rooms in the desktop service', () => {
       actor: { nick: 'alice' },
     });
 
-    await alice.service.setOpen({ room: 'dev', open: false });
+    await alice.service.setOpen({ hostId: id, room: 'dev', open: false });
     await listed(bob, 'dev', { open: false });
     expect(await bob.events.waitFor('roomEvent', (e) => e.action === 'closed')).toBeDefined();
   });
 
   it('an expired or revoked invite is refused as such, and the connection stays', async () => {
     const h = await startTestHost(cleanups);
+    const id = hostIdOf(h);
     const alice = await member(h.invite('dev', { role: 'owner' }), 'alice');
     await listed(alice, 'dev', { role: 'owner' });
 
@@ -279,23 +314,24 @@ describe('private rooms in the desktop service', () => {
     expect(await dave.events.waitFor('inviteRefused')).toMatchObject({ code: 'invite-expired' });
 
     const made = await alice.service.createInvite({
+      hostId: id,
       room: 'dev',
       role: 'member',
       uses: null,
       expiresInMs: null,
     });
-    await alice.service.revokeInvite({ room: 'dev', id: made.id });
-    expect((await alice.service.listInvites({ room: 'dev' })).map((i) => i.id)).not.toContain(
-      made.id,
-    );
+    await alice.service.revokeInvite({ hostId: id, room: 'dev', id: made.id });
+    expect(
+      (await alice.service.listInvites({ hostId: id, room: 'dev' })).map((i) => i.id),
+    ).not.toContain(made.id);
     const erin = await member(made.link, 'erin');
     const refused = await erin.events.waitFor('inviteRefused');
     expect(refused).toMatchObject({ code: 'invite-revoked', room: 'dev' });
     expect(refused.message).not.toContain(tokenOf(made.link));
     await sleep(100);
     for (const app of [dave, erin]) {
-      expect(app.service.getSnapshot({}).connection.status).toBe('connected');
-      expect(app.service.getSnapshot({}).rooms).toEqual([]);
+      expect(app.service.getSnapshot({}).hosts[0]?.connection.status).toBe('connected');
+      expect(roomsOf(app)).toEqual([]);
       // One notice, not also "there is no room" for the invite's room.
       expect(app.events.of('error')).toEqual([]);
     }
@@ -303,12 +339,14 @@ describe('private rooms in the desktop service', () => {
 
   it('keeps the invite’s token nowhere on disk: recent hosts keep the room, not the link', async () => {
     const h = await startTestHost(cleanups);
+    const id = hostIdOf(h);
     const link = h.invite('dev', { role: 'owner' });
     const token = tokenOf(link);
     expect(token).toHaveLength(24);
     const alice = await member(link, 'alice');
     await listed(alice, 'dev', { role: 'owner' });
     const made = await alice.service.createInvite({
+      hostId: id,
       room: 'dev',
       role: 'member',
       uses: 5,
@@ -332,8 +370,9 @@ describe('private rooms in the desktop service', () => {
 
   it('a direct message opened by one shows for both, with the other as its peer', async () => {
     const h = await startTestHost(cleanups);
+    const id = hostIdOf(h);
     const { alice, bob } = await ownerAndMember(h);
-    const { room: dm } = await alice.service.openDm({ key: keyOf(bob) });
+    const { room: dm } = await alice.service.openDm({ hostId: id, key: keyOf(bob) });
     expect(dm).toMatch(/^dm\.[0-9a-f]{32}$/);
     await listed(alice, dm, { kind: 'dm', joined: true });
     expect(room(alice, dm)?.peer).toEqual({
@@ -345,14 +384,16 @@ describe('private rooms in the desktop service', () => {
     expect(room(bob, dm)?.peer).toMatchObject({ nick: 'alice', key: keyOf(alice) });
 
     // Opening it again finds the same room; a line in it reaches the other.
-    expect(await bob.service.openDm({ key: keyOf(alice) })).toEqual({ room: dm });
-    const said = alice.service.send({ room: dm, text: 'psst' });
+    expect(await bob.service.openDm({ hostId: id, key: keyOf(alice) })).toEqual({ room: dm });
+    const said = alice.service.send({ hostId: id, room: dm, text: 'psst' });
     expect(await bob.events.waitFor('message', (m) => m.id === said.id)).toMatchObject({
       room: dm,
       from: 'alice',
       text: 'psst',
     });
-    expect(await dispatchRequest(alice.service, 'openDm', { key: keyOf(alice) })).toMatchObject({
+    expect(
+      await dispatchRequest(alice.service, 'openDm', { hostId: id, key: keyOf(alice) }),
+    ).toMatchObject({
       ok: false,
       error: { code: 'invalid-request' },
     });
@@ -360,36 +401,50 @@ describe('private rooms in the desktop service', () => {
 
   it('owners run the room: a new room, the topic, roles, and leaving', async () => {
     const h = await startTestHost(cleanups);
+    const id = hostIdOf(h);
     const { alice, bob } = await ownerAndMember(h);
 
-    expect(await alice.service.createRoom({ room: 'ops' })).toEqual({ room: 'ops' });
+    expect(await alice.service.createRoom({ hostId: id, room: 'ops' })).toEqual({ room: 'ops' });
     await listed(alice, 'ops', { role: 'owner', joined: true, open: false });
-    expect(await dispatchRequest(alice.service, 'createRoom', { room: 'dev' })).toMatchObject({
+    expect(
+      await dispatchRequest(alice.service, 'createRoom', { hostId: id, room: 'dev' }),
+    ).toMatchObject({
       ok: false,
       error: { code: 'room-exists' },
     });
 
-    await alice.service.setTopic({ room: 'dev', topic: 'ship it' });
+    await alice.service.setTopic({ hostId: id, room: 'dev', topic: 'ship it' });
     await listed(bob, 'dev', { topic: 'ship it' });
     expect(await bob.events.waitFor('roomEvent', (e) => e.action === 'topic')).toMatchObject({
       topic: 'ship it',
       actor: { nick: 'alice' },
     });
 
-    await alice.service.setRole({ room: 'dev', key: keyOf(bob), role: 'admin' });
+    await alice.service.setRole({ hostId: id, room: 'dev', key: keyOf(bob), role: 'admin' });
     await listed(bob, 'dev', { role: 'admin' });
     await alice.events.waitFor('members', (m) =>
       m.members.some((x) => x.key === keyOf(bob) && x.role === 'admin'),
     );
     // An admin may invite now.
     expect(
-      (await bob.service.createInvite({ room: 'dev', role: 'member', uses: 1, expiresInMs: null }))
-        .link,
+      (
+        await bob.service.createInvite({
+          hostId: id,
+          room: 'dev',
+          role: 'member',
+          uses: 1,
+          expiresInMs: null,
+        })
+      ).link,
     ).toMatch(/^parley:\/\//);
 
     bob.service.setWindowFocused(false);
-    await bob.service.partRoom({ room: 'dev' });
-    expect(await bob.events.waitFor('roomRemoved')).toEqual({ room: 'dev', reason: 'parted' });
+    await bob.service.partRoom({ hostId: id, room: 'dev' });
+    expect(await bob.events.waitFor('roomRemoved')).toEqual({
+      hostId: id,
+      room: 'dev',
+      reason: 'parted',
+    });
     await listed(bob, 'dev', null);
     expect(await alice.events.waitFor('roomEvent', (e) => e.action === 'left')).toMatchObject({
       actor: { nick: 'bob' },
