@@ -24,6 +24,8 @@ beforeAll(async () => {
   await bob.page.getByRole('region', { name: 'Messages in #dev' }).waitFor();
   await alice.page.locator('nav[aria-label="Rooms"] button[data-room="lobby"]').click();
   await alice.page.getByRole('region', { name: 'Messages in #lobby' }).waitFor();
+  // The members panel would lie over the room in the narrow screenshots.
+  await alice.page.getByRole('button', { name: 'Close members' }).click();
 });
 
 afterAll(() => rig.dispose());
