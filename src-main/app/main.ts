@@ -1,7 +1,7 @@
 // The Electron main process: lifecycle and wiring only. Everything with logic lives in
 // src-main/service (tested under plain Node); this file connects it to Electron's objects.
 import { join, resolve } from 'node:path';
-import { type BrowserWindow, app, dialog, powerMonitor, screen, shell } from 'electron';
+import { type BrowserWindow, app, dialog, screen, shell } from 'electron';
 import { DesktopService, type ServiceLog } from '../service/desktop-service.ts';
 import { INVITE_SCHEME, findInviteArg } from '../service/invite-args.ts';
 import { ShellStateStore } from '../service/shell-state.ts';
@@ -11,6 +11,7 @@ import { isFromMainFrame, forwardEvents, registerIpcHandlers } from './ipc.ts';
 import { DesktopNotifier, bringToFront } from './notifications.ts';
 import { electronSecretStorage } from './secret-storage.ts';
 import { TrayService, electronTrayDeps } from './tray.ts';
+import { retryOnWake } from './wake.ts';
 import { createMainWindow } from './window.ts';
 
 const APP_USER_MODEL_ID = 'org.parley.desktop'; // = appId in electron-builder.yml
@@ -166,15 +167,11 @@ async function run(): Promise<void> {
   svc.on('notify', (decision) => notifier.show(decision));
   svc.on('openRoom', ({ hostId, room }) => notifier.dismiss(hostId, room));
 
-  // Waking up or unlocking: the network is likely back, so hosts waiting to reconnect try now
-  // instead of at the end of a countdown that ran while the machine slept.
-  const networkChanged = (): void => {
-    void svc
-      .networkChanged({})
-      .catch((error: unknown) => log('warn', 'network-changed-failed', { error: String(error) }));
-  };
-  powerMonitor.on('resume', networkChanged);
-  powerMonitor.on('unlock-screen', networkChanged);
+  // Waking up or unlocking: hosts waiting to reconnect try at once.
+  retryOnWake(
+    () => svc.networkChanged({}),
+    (error) => log('warn', 'network-changed-failed', { error: String(error) }),
+  );
 
   // Focus drives unread counts and notifications.
   svc.setWindowFocused(false);

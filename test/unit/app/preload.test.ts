@@ -63,11 +63,12 @@ describe('the preload', () => {
 
   it('sends each request on its channel and returns main’s answer', async () => {
     fake.invoke.mockResolvedValueOnce({ ok: true, value: { id: 'm1' } });
-    expect(await api.send({ room: 'lobby', text: 'hi' })).toEqual({
+    expect(await api.send({ hostId: 'example.org:7878', room: 'lobby', text: 'hi' })).toEqual({
       ok: true,
       value: { id: 'm1' },
     });
     expect(fake.invoke).toHaveBeenLastCalledWith(requestChannel('send'), {
+      hostId: 'example.org:7878',
       room: 'lobby',
       text: 'hi',
     });
