@@ -92,6 +92,26 @@ describe('ConnectScreen', () => {
     expect(connects()).toHaveLength(1);
   });
 
+  it('fills in the last nickname once, and lets the user empty it', async () => {
+    const fake = fakePlatform();
+    const connection = new ConnectionStore(fake.api);
+    connection.recentHosts = [
+      {
+        host: '127.0.0.1',
+        port: 7878,
+        nick: 'carol',
+        room: 'lobby',
+        fingerprint: 'FP',
+        lastUsed: 0,
+      },
+    ];
+    render(ConnectScreen, { connection });
+    const nick = screen.getByLabelText('Your nickname') as HTMLInputElement;
+    expect(nick.value).toBe('carol');
+    await fireEvent.input(nick, { target: { value: '' } });
+    expect(nick.value).toBe('');
+  });
+
   it('has a nickname placeholder that does not read as a filled-in name', () => {
     form();
     const nick = screen.getByLabelText('Your nickname') as HTMLInputElement;
