@@ -51,6 +51,10 @@ describe('trusting a host', () => {
     await dialog.getByRole('button', { name: /trust and connect/ }).click();
     await page.getByRole('region', { name: 'Messages in #lobby' }).waitFor();
     await page.getByText('Trusted on first use').waitFor();
+    // The dialog gone, the cursor is where the next thing is typed, not on <body>.
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.id), poll)
+      .toBe('composer-input');
     await send(carol, 'First message to the real host');
     await expect
       .poll(() => messageRow(carol, 'First message').getAttribute('data-status'), poll)
@@ -99,6 +103,10 @@ describe('trusting a host', () => {
     await screenshot(page, 'key-refused');
     await page.getByRole('button', { name: 'Disconnect' }).click();
     await page.getByRole('heading', { name: 'Join a conversation' }).waitFor();
+    // The last host gone, the cursor is in the connect form's first field.
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.id), poll)
+      .toMatch(/^(invite|host)$/);
     const recent = page.getByRole('region', { name: 'Recent hosts' });
     await recent.getByText(`127.0.0.1:${host.port}`).waitFor();
     await recent.getByText('as carol').waitFor();
