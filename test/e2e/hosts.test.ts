@@ -180,6 +180,38 @@ describe('several hosts at once', () => {
       .toBe(0);
   });
 
+  it('says an invite whose key is not the host’s does not match — not that the key changed', async () => {
+    const { page } = alice;
+    // Host A's address with host B's key: a wrong (or forged) link.
+    const linkA = hostA.running.invite('lobby');
+    const forged =
+      linkA.slice(0, linkA.indexOf('#')) +
+      hostB.running.invite('lobby').slice(hostB.running.invite('lobby').indexOf('#'));
+    await rail().getByRole('button', { name: 'Add a host' }).click();
+    await page.getByRole('textbox', { name: 'Invite link' }).fill(forged);
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+    const dialog = page.getByRole('alertdialog', {
+      name: 'The invite link does not match the host',
+    });
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain('Ask the person who sent you the link');
+    await dialog.getByRole('heading', { name: 'Key in the invite' }).waitFor();
+    await dialog.getByRole('heading', { name: 'Key the host presented' }).waitFor();
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await screenshot(page, 'hosts-invite-mismatch-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await dialog.getByRole('button', { name: 'Don’t connect' }).click();
+    await page.getByRole('alert').filter({ hasText: 'the invite link does not match' }).waitFor();
+    // Nothing of the wrong host stays in the sidebar.
+    const snapshot = await alice.backend.service.getSnapshot({});
+    expect(snapshot.hosts.map((h) => h.connection.hostId)).toEqual([idOf(hostB)]);
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await hostButton(hostB).waitFor();
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await screenshot(page, 'hosts-rail-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+
   it('ran without console errors or CSP violations', () => {
     expect([...alice.problems, ...bob.problems]).toEqual([]);
   });
