@@ -1,6 +1,8 @@
-// The colour pairs the private-room UI puts text on, checked in both themes against WCAG AA
-// (4.5:1 for normal text): the red confirm buttons (Remove, Ban, Leave room), the Owner and Admin
-// badges, the notices and the hints. Tokens are read from global.css itself.
+// Text colours on the backgrounds they are drawn on, checked in both themes against WCAG AA
+// (4.5:1 for normal text): the filled buttons (red confirm buttons such as Don't connect or
+// Remove, the accent ones), the badges, notices and hints, and every text colour on every
+// surface, so a token change cannot make text unreadable somewhere the eye did not check.
+// Tokens are read from global.css itself. (axe in a11y.test.ts checks the rendered screens.)
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -45,10 +47,37 @@ const PAIRS: [text: string, background: string][] = [
   ['danger', 'surface'],
 ];
 
+// Text colours (member colours included) and the surfaces, panels and tints text sits on.
+const TEXTS = ['text', 'text-2', 'text-3', 'accent-text', 'danger', 'warn', 'ok'];
+const MEMBER_HUES = Array.from({ length: 8 }, (_, i) => `hue-${i}`);
+const SURFACES = [
+  'bg',
+  'sidebar',
+  'surface',
+  'surface-2',
+  'surface-3',
+  'selected',
+  'own',
+  'accent-soft',
+  'danger-soft',
+  'warn-soft',
+  'ok-soft',
+];
+
 describe('text colours on their backgrounds', () => {
   for (const scheme of ['light', 'dark'] as const) {
     it.each(PAIRS)(`${scheme}: --%s on --%s reads at 4.5:1 or more`, (text, background) => {
       expect(contrast(token(text, scheme), token(background, scheme))).toBeGreaterThanOrEqual(4.5);
+    });
+
+    it(`${scheme}: every text colour reads at 4.5:1 or more on every surface`, () => {
+      const failing = [...TEXTS, ...MEMBER_HUES].flatMap((text) =>
+        SURFACES.flatMap((background) => {
+          const ratio = contrast(token(text, scheme), token(background, scheme));
+          return ratio < 4.5 ? [`--${text} on --${background}: ${ratio.toFixed(2)}:1`] : [];
+        }),
+      );
+      expect(failing).toEqual([]);
     });
   }
 });
