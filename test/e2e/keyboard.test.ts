@@ -3,6 +3,7 @@
 // and room switch, in real Chromium against a real host.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expectAccessible } from './axe.ts';
 import { type Person, Rig, type TestHost, connectWithInvite, send, shoot } from './harness.ts';
 
 const rig = new Rig();
@@ -52,6 +53,7 @@ it('Ctrl+K finds a room by typing, Enter opens it, and typing goes on in its mes
     await options.first().getAttribute('id'),
   );
   await shoot(page, 'keyboard-switcher');
+  await expectAccessible(page, 'the room switcher');
   await page.keyboard.press('Enter');
   await dialog.waitFor({ state: 'detached' });
   await page.getByRole('region', { name: 'Messages in #random' }).waitFor();
@@ -131,6 +133,7 @@ it('Ctrl+/ shows the shortcuts and commands; Escape closes it and the message bo
     await sheet.getByText(text, { exact: false }).first().waitFor();
   }
   await shoot(page, 'keyboard-shortcuts');
+  await expectAccessible(page, 'the shortcuts sheet');
   await page.keyboard.press('Escape');
   await sheet.waitFor({ state: 'detached' });
   await composerFocused(page, 'dev');
@@ -171,6 +174,8 @@ it('changes the nickname from the sidebar, checked before it is sent', async () 
     .getByRole('alert')
     .getByText(/1–32 letters/)
     .waitFor();
+  await shoot(page, 'keyboard-nick-dialog-invalid');
+  await expectAccessible(page, 'the nickname dialog with an error');
   await field.fill('alice_s');
   await dialog.getByRole('button', { name: 'Change nickname' }).click();
   await dialog.waitFor({ state: 'detached' });
@@ -188,6 +193,7 @@ it('sets a room’s notifications from the header, and a muted room’s count is
   expect(await menu.getByRole('menuitemradio', { checked: true }).textContent()).toContain(
     'All messages',
   );
+  await expectAccessible(page, 'the notification menu');
   await menu.getByRole('menuitemradio', { name: /^Nothing/ }).click();
   await page.getByRole('button', { name: 'Notifications for #lobby: Nothing' }).waitFor();
   // Another room on screen; a message in the muted lobby still counts there, quietly.

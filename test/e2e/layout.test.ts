@@ -4,7 +4,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CDPSession, Page } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expectAccessible } from './axe.ts';
 import {
   type Person,
   Rig,
@@ -34,10 +36,12 @@ afterAll(() => rig.dispose());
 
 /** No sideways scrolling: the page is never wider than the window. */
 async function noHorizontalScroll(page: Page): Promise<void> {
-  const { scroll, inner } = await page.evaluate(
-    '({ scroll: document.documentElement.scrollWidth, inner: innerWidth })',
-  );
-  expect(scroll).toBeLessThanOrEqual(inner as number);
+  // Polled: a resize is laid out for the new width a frame after the media query changes.
+  await expect
+    .poll(() =>
+      page.evaluate('document.documentElement.scrollWidth <= innerWidth ? "fits" : "scrolls"'),
+    )
+    .toBe('fits');
 }
 
 /** The element's text is cut on screen (an ellipsis), not wrapped or spilling over. */
@@ -126,6 +130,7 @@ async function checkDrawer(page: Page, snap: () => Promise<void>): Promise<void>
   expect(await page.locator('main').getAttribute('inert')).not.toBeNull();
   await noHorizontalScroll(page);
   await snap();
+  await expectAccessible(page, 'the rooms drawer open');
 
   // Escape closes it, and focus goes back to the menu button.
   await page.keyboard.press('Escape');
@@ -189,5 +194,22 @@ it('lays the members panel over the room when narrow, and Escape closes it', asy
   } finally {
     await page.setViewportSize({ width: 1280, height: 800 });
   }
+  expect(alice.problems).toEqual([]);
+});
+
+it('keeps the headings in order, none empty (axe heading-order, empty-heading)', async () => {
+  const { page } = alice;
+  const results = await new AxeBuilder({ page })
+    .withRules(['heading-order', 'empty-heading'])
+    .analyze();
+  expect(
+    results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(', ')}`),
+  ).toEqual([]);
+  // The outline a screen reader lists: the room is the page's h1; its parts are h2.
+  const levels = await page.evaluate(
+    `[...document.querySelectorAll('h1, h2, h3, h4, h5, h6')].map((h) => h.tagName + ' ' + h.textContent.trim())`,
+  );
+  expect(levels).toContain(`H1 ${LONG_ROOM}`);
+  expect(levels).toContain('H2 Messages');
   expect(alice.problems).toEqual([]);
 });
