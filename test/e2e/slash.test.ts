@@ -10,6 +10,7 @@ import {
   send,
   shoot,
 } from './harness.ts';
+import { expectAccessible } from './axe.ts';
 
 const rig = new Rig();
 let host: TestHost;
@@ -82,6 +83,7 @@ it('offers the commands while one is typed, and completes with Tab', async () =>
   await page.keyboard.type('jo');
   await expect.poll(() => list.getByRole('option').count()).toBe(1);
   await shoot(page, 'slash-completion');
+  await expectAccessible(page, 'the command completion list');
   await page.keyboard.press('Tab');
   expect(await box(alice).inputValue()).toBe('/join ');
   expect(await list.count()).toBe(0);
@@ -96,6 +98,11 @@ it('joins a room with /join and goes there; /leave asks first', async () => {
   await page.getByRole('region', { name: 'Messages in #random' }).waitFor();
   const here = box(alice, 'random');
   await expect.poll(() => here.evaluate((el) => el === document.activeElement)).toBe(true);
+  // A room that is not on the host (or is private) is not joined, and says why.
+  await send(alice, '/join nowhere');
+  await page.getByRole('alert').filter({ hasText: 'There is no open room #nowhere' }).waitFor();
+  expect(await box(alice, 'random').inputValue()).toBe('/join nowhere');
+  await box(alice, 'random').fill('');
   await send(alice, '/leave');
   const confirm = page.getByRole('alertdialog', { name: 'Leave #random?' });
   await confirm.waitFor();
