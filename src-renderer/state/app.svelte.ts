@@ -90,7 +90,11 @@ export class AppState {
       this.members.listen(),
       this.membership.listen(),
       this.settings.listen(),
-      this.api.onError(({ message }) => (this.notice = message)),
+      this.api.onError(({ message, hostId }) => {
+        // With several hosts, say which one it is about.
+        const host = this.hosts.list.find((entry) => entry.hostId === hostId);
+        this.notice = host && this.hosts.list.length > 1 ? `${host.title}: ${message}` : message;
+      }),
       this.api.onOpenRoom(({ hostId, room }) => void this.open(hostId, room)),
     ];
     // The network came back: hosts waiting to reconnect try at once, not after the countdown.

@@ -277,6 +277,9 @@ export class ConnectionStore {
       this.#lastKeyChange.delete(hostId);
     }
     if (state.status === 'connected') this.#reached.add(hostId);
+    // A host main brings back by itself (the sidebar of the last run, restored at start) is in
+    // the sidebar whatever its state; only a host the form asked for must be reached first.
+    if (!before && !this.submitting && this.#awaiting !== hostId) this.#reached.add(hostId);
     this.hosts = before
       ? this.hosts.map((host) => (host.hostId === hostId ? state : host))
       : [...this.hosts, state];

@@ -88,13 +88,16 @@ describe('ConnectionBanner', () => {
     );
   });
 
-  it('still says the connection was lost when the host had answered', () => {
-    render(ConnectionBanner, {
-      connection: { status: 'reconnecting', host: 'h', port: 1, failure: 'lost' },
-      onretry: () => {},
-    });
-    const text = screen.getByRole('status').textContent ?? '';
-    expect(text).toContain('Connection lost.');
-    expect(text).not.toContain('Can’t reach');
-  });
+  it.each(['lost', 'refused'] as const)(
+    'still says the connection was lost when the host had answered (then %s)',
+    (failure) => {
+      render(ConnectionBanner, {
+        connection: { status: 'reconnecting', host: 'h', port: 1, failure },
+        onretry: () => {},
+      });
+      const text = screen.getByRole('status').textContent ?? '';
+      expect(text).toContain('Connection lost.');
+      expect(text).not.toContain('Can’t reach');
+    },
+  );
 });

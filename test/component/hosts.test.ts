@@ -139,6 +139,39 @@ describe('HostRail', () => {
   });
 });
 
+describe('Hosts main brings back', () => {
+  it('shows a host restored at start in the rail at once, even before it is reached', async () => {
+    const fake = platform([]);
+    const { app, stop } = await started(fake);
+    render(HostRail, { app });
+    fake.emit(
+      'connectionState',
+      hostState({ hostId: ALPHA, status: 'connecting', neverReached: true }),
+    );
+    await tick();
+    expect(within(rail()).getByRole('button', { name: /7001, connecting$/ })).toBeTruthy();
+    // Its key changed since the last run: it stays in the sidebar, offline, not dropped.
+    fake.emit(
+      'connectionState',
+      hostState({ hostId: ALPHA, status: 'offline', neverReached: true }),
+    );
+    await tick();
+    expect(within(rail()).getByRole('button', { name: /7001, offline$/ })).toBeTruthy();
+    expect(fake.calls.some((c) => c.name === 'disconnect')).toBe(false);
+    stop();
+  });
+
+  it('says which host a background error is about', async () => {
+    const fake = platform();
+    render(App, { api: fake.api });
+    await screen.findByRole('navigation', { name: 'Hosts' });
+    fake.emit('error', { code: 'internal', message: 'could not keep a message', hostId: BETA });
+    expect((await screen.findByRole('alert')).textContent).toContain(
+      '127.0.0.1:7002: could not keep a message',
+    );
+  });
+});
+
 describe('Adding a host', () => {
   it('opens the connect form as “Add a host”; Cancel and Escape go back to the chat', async () => {
     const fake = platform();
