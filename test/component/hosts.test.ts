@@ -139,6 +139,66 @@ describe('HostRail', () => {
   });
 });
 
+describe('Per-host state', () => {
+  it('keeps two hosts’ #lobby apart: messages, members, drafts and requests', async () => {
+    const fake = platform();
+    const { app, stop } = await started(fake);
+    const said = (hostId: string, id: string, text: string) =>
+      fake.emit('message', {
+        hostId,
+        room: 'lobby',
+        id,
+        seq: 1,
+        from: 'bob',
+        fp: 'BOB FP',
+        key: 'B'.repeat(43),
+        text,
+        ts: 1,
+        own: false,
+        status: 'sent',
+      });
+    said(ALPHA, 'a1', 'on alpha');
+    said(BETA, 'b1', 'on beta');
+    fake.emit('members', {
+      hostId: BETA,
+      room: 'lobby',
+      members: [
+        {
+          nick: 'bob',
+          fp: 'BOB FP',
+          key: 'B'.repeat(43),
+          online: true,
+          self: false,
+          verified: false,
+          role: 'member',
+        },
+      ],
+    });
+    const texts = () =>
+      app.timelines
+        .get('lobby')
+        .entries.map((e) => (e.kind === 'message' ? e.message.text : e.kind));
+    app.drafts.get('lobby').text = 'half-typed on alpha';
+    expect(texts()).toEqual(['on alpha']);
+    expect(app.members.of('lobby')).toEqual([]);
+
+    app.hosts.select(BETA);
+    expect(texts()).toEqual(['on beta']);
+    expect(app.members.of('lobby').map((m) => m.nick)).toEqual(['bob']);
+    expect(app.drafts.get('lobby').text).toBe('');
+    await app.timelines.send('lobby', 'hello beta', app.self);
+    expect(fake.calls.find((c) => c.name === 'send')?.input).toEqual({
+      hostId: BETA,
+      room: 'lobby',
+      text: 'hello beta',
+    });
+
+    app.hosts.select(ALPHA);
+    expect(app.drafts.get('lobby').text).toBe('half-typed on alpha');
+    stop();
+  });
+});
+
 describe('Hosts main brings back', () => {
   it('shows a host restored at start in the rail at once, even before it is reached', async () => {
     const fake = platform([]);
