@@ -294,7 +294,7 @@ export class DesktopService implements RequestHandlers {
 
   getSnapshot(_input: ParsedInput<'getSnapshot'>): AppSnapshot {
     return {
-      hosts: [...this.#hosts.values()].map((session) => session.snapshot()),
+      hosts: this.#sidebar().map((session) => session.snapshot()),
       settings: this.#settings.current,
       recentHosts: this.#recentHosts.list(),
       ...(this.#keyStorageWarning ? { keyStorageWarning: this.#keyStorageWarning } : {}),
@@ -309,6 +309,8 @@ export class DesktopService implements RequestHandlers {
     this.#assertOpen();
     const target = connectTarget(input);
     const id = hostId(target.address);
+    // A host's place in the sidebar is the order of the Connects, whichever starts first.
+    const openedAt = this.#hosts.get(id)?.openedAt ?? this.#nextOpenedAt();
     return this.#serially(id, async () => {
       this.#assertOpen();
       // What can fail is read first: a connect that cannot start leaves the app as it was,
@@ -325,7 +327,7 @@ export class DesktopService implements RequestHandlers {
       this.#assertOpen();
       let session = this.#hosts.get(id);
       if (!session) {
-        session = new HostSession(this.#shared, target.address, id, this.#nextOpenedAt());
+        session = new HostSession(this.#shared, target.address, id, openedAt);
         session.setWindowFocused(this.#windowFocused);
         this.#hosts.set(id, session);
       }
@@ -547,6 +549,11 @@ export class DesktopService implements RequestHandlers {
   }
 
   // ── plumbing ────────────────────────────────────────────────────────────────────────
+
+  /** The hosts in the order they were added. */
+  #sidebar(): HostSession[] {
+    return [...this.#hosts.values()].sort((a, b) => a.openedAt - b.openedAt);
+  }
 
   /** The host a request names; one not in the sidebar is refused, saying which. */
   #session(id: HostId): HostSession {

@@ -47,12 +47,17 @@ export function hostId(address: HostAddress): string {
   return formatAddress(address.host.toLowerCase(), address.port);
 }
 
+/**
+ * Changes are serialized per file, across every KnownHosts of this process: each re-reads the
+ * file, applies itself and writes it back. Per file rather than per instance, since the desktop
+ * app loads one for each connect and two hosts first met at once must not lose one's pin.
+ */
+const CHANGES = new Map<string, Promise<unknown>>();
+
 export class KnownHosts {
   readonly path: string;
   readonly #now: () => number;
   #hosts: Map<string, KnownHost>;
-  /** Changes are serialized: each re-reads the file, applies itself and writes it back. */
-  #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(path: string, hosts: Map<string, KnownHost>, now: () => number) {
     this.path = path;
@@ -131,8 +136,13 @@ export class KnownHosts {
       this.#hosts = hosts;
       return { entry, previous };
     };
-    const result = this.#queue.then(run, run);
-    this.#queue = result.catch(() => undefined);
+    const queue = CHANGES.get(this.path) ?? Promise.resolve();
+    const result = queue.then(run, run);
+    const settled = result.catch(() => undefined);
+    CHANGES.set(this.path, settled);
+    void settled.then(() => {
+      if (CHANGES.get(this.path) === settled) CHANGES.delete(this.path);
+    });
     return result;
   }
 

@@ -236,8 +236,9 @@ describe('the desktop service with several hosts at once', () => {
     const hA = await host();
     const hB = await host();
     const first = await openTestService(cleanups);
-    const a = await join(first, hA, 'alice');
-    const b = await join(first, hB, 'alice');
+    // Both met for the first time at once: neither's pinned key may be lost to the other's.
+    const [a, b] = await Promise.all([join(first, hA, 'alice'), join(first, hB, 'alice')]);
+    expect(first.service.getSnapshot({}).hosts.map((h) => h.connection.hostId)).toEqual([a, b]);
     await first.service.close();
 
     const second = await openTestService(cleanups, first.dataDir);
@@ -248,6 +249,7 @@ describe('the desktop service with several hosts at once', () => {
     await second.events.waitFor('connectionState', connectedTo(hA));
     await second.events.waitFor('connectionState', connectedTo(hB));
     expect(second.service.getSnapshot({}).hosts.map((h) => h.connection.hostId)).toEqual([a, b]);
+    expect(second.events.of('trustRequired')).toEqual([]);
     // A host the user disconnected from stays away.
     await second.service.disconnect({ hostId: a });
     await second.service.close();

@@ -22,6 +22,19 @@ const NOW = Date.UTC(2026, 4, 1);
 const here = { host: 'chat.example.org', port: 7878 };
 
 describe('known hosts', () => {
+  it('keeps both pins when two lists of the same file pin two hosts at once', async () => {
+    // The desktop app loads a list per connect: two hosts met at once must not lose one's pin.
+    const path = tempFile();
+    const there = { host: 'other.example.org', port: 7878 };
+    const [a, b] = await Promise.all([KnownHosts.load(path), KnownHosts.load(path)]);
+    const keyA = newKeyPair().publicKey;
+    const keyB = newKeyPair().publicKey;
+    await Promise.all([a.pin(here, keyA, 'first-use'), b.pin(there, keyB, 'invite')]);
+    const again = await KnownHosts.load(path);
+    expect(again.get(here)?.key).toEqual(keyA);
+    expect(again.get(there)?.key).toEqual(keyB);
+  });
+
   it('writes host:port → key, first-seen time and method, mode 0600, and reads it back', async () => {
     const path = tempFile();
     const key = newKeyPair().publicKey;
