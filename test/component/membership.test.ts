@@ -357,6 +357,7 @@ describe('the chat screen of a private room', () => {
     await fireEvent.click(within(dialog).getByRole('button', { name: 'Ban bob' }));
     await vi.waitFor(() => expect(screen.queryByRole('alertdialog')).toBeNull());
     expect(fake.calls.find((c) => c.name === 'removeMember')?.input).toEqual({
+      hostId: HOST,
       room: 'lobby',
       key: bob.key,
       ban: true,
@@ -411,7 +412,10 @@ describe('the chat screen of a private room', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Leave room' }));
     const again = screen.getByRole('alertdialog', { name: 'Leave #lobby?' });
     await fireEvent.click(within(again).getByRole('button', { name: 'Leave room' }));
-    expect(fake.calls.find((c) => c.name === 'partRoom')?.input).toEqual({ room: 'lobby' });
+    expect(fake.calls.find((c) => c.name === 'partRoom')?.input).toEqual({
+      hostId: HOST,
+      room: 'lobby',
+    });
     stop();
   });
 
@@ -421,13 +425,17 @@ describe('the chat screen of a private room', () => {
     await menuOf('bob');
     await fireEvent.click(screen.getByRole('menuitem', { name: 'Make admin' }));
     expect(fake.calls.find((c) => c.name === 'setRole')?.input).toEqual({
+      hostId: HOST,
       room: 'lobby',
       key: bob.key,
       role: 'admin',
     });
     await menuOf('bob');
     await fireEvent.click(screen.getByRole('menuitem', { name: 'Message' }));
-    expect(fake.calls.find((c) => c.name === 'openDm')?.input).toEqual({ key: bob.key });
+    expect(fake.calls.find((c) => c.name === 'openDm')?.input).toEqual({
+      hostId: HOST,
+      key: bob.key,
+    });
     stop();
   });
 
@@ -479,6 +487,7 @@ describe('the chat screen of a private room', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Open room' }));
     await vi.waitFor(() => expect(screen.queryByRole('alertdialog')).toBeNull());
     expect(owner.fake.calls.find((c) => c.name === 'setOpen')?.input).toEqual({
+      hostId: HOST,
       room: 'lobby',
       open: true,
     });
@@ -501,6 +510,7 @@ describe('the chat screen of a private room', () => {
     await fireEvent.click(within(dialog).getByRole('button', { name: 'Make invite-only' }));
     await vi.waitFor(() => expect(screen.queryByRole('alertdialog')).toBeNull());
     expect(fake.calls.find((c) => c.name === 'setOpen')?.input).toEqual({
+      hostId: HOST,
       room: 'lobby',
       open: false,
     });
@@ -548,6 +558,7 @@ describe('the chat screen of a private room', () => {
     await fireEvent.click(within(again).getByRole('button', { name: 'Unban dave' }));
     await vi.waitFor(() => expect(screen.queryByRole('alertdialog')).toBeNull());
     expect(fake.calls.find((c) => c.name === 'unban')?.input).toEqual({
+      hostId: HOST,
       room: 'lobby',
       key: dave.key,
     });
