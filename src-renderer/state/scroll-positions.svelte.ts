@@ -30,11 +30,6 @@ export class ScrollPositions {
       if (oldest !== undefined) this.#positions.delete(oldest);
     }
   }
-
-  /** A room that left the list (parted, removed): nothing to come back to. */
-  forget(key: string): void {
-    this.#positions.delete(key);
-  }
 }
 
 /** Two hosts may each have a #lobby: the key names both. */

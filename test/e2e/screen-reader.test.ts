@@ -8,12 +8,10 @@ import type { Page } from 'playwright-core';
 import { type Person, Rig, connectWithInvite, send, shoot } from './harness.ts';
 import { type WireMember, closeMembers, wireMember } from './wire-bob.ts';
 
-declare global {
-  interface Window {
-    /** Every announcement added to the log, in order. */
-    spoken: string[];
-  }
-}
+/** The log element, with every announcement added to it recorded, in order. */
+type RecordedLog = { spoken: string[] };
+/** What the callback of a MutationObserver gets, as far as this test reads it. */
+type Added = { addedNodes: ArrayLike<{ textContent: string | null }> };
 
 const rig = new Rig();
 let alice: Person;
@@ -36,13 +34,14 @@ beforeAll(async () => {
     .click();
   await page.getByRole('region', { name: 'Messages in #lobby' }).waitFor();
   // Records what the log adds, as a screen reader would read it.
-  await page.evaluate(() => {
-    window.spoken = [];
-    const log = document.querySelector('[data-testid="announcer"]');
-    if (!log) throw new Error('no announcer log');
-    new MutationObserver((records) => {
+  await page.getByTestId('announcer').evaluate((log) => {
+    const recorded = log as unknown as RecordedLog;
+    recorded.spoken = [];
+    const view = log.ownerDocument.defaultView!;
+    new view.MutationObserver((records: Added[]) => {
       for (const record of records) {
-        for (const node of record.addedNodes) window.spoken.push(node.textContent?.trim() ?? '');
+        for (const node of Array.from(record.addedNodes))
+          recorded.spoken.push(node.textContent?.trim() ?? '');
       }
     }).observe(log, { childList: true, subtree: true });
   });
@@ -50,7 +49,10 @@ beforeAll(async () => {
 
 afterAll(() => rig.dispose());
 
-const spoken = () => page.evaluate(() => window.spoken.filter((text) => text !== ''));
+const spoken = () =>
+  page
+    .getByTestId('announcer')
+    .evaluate((log) => (log as unknown as RecordedLog).spoken.filter((text) => text !== ''));
 
 /** What is added to the log from now on. */
 async function from(): Promise<() => Promise<string[]>> {

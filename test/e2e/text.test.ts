@@ -36,22 +36,25 @@ describe('message text', () => {
     await messageRow(alice, 'English one').waitFor();
     const text = row.locator('.text');
     expect(await text.getAttribute('dir')).toBe('auto');
-    expect(await text.evaluate((el) => getComputedStyle(el).direction)).toBe('rtl');
+    expect(
+      await text.evaluate((el) => el.ownerDocument.defaultView!.getComputedStyle(el).direction),
+    ).toBe('rtl');
     // Aligned to the right of its column…
     const layout = await text.evaluate((el) => {
-      const range = document.createRange();
+      const doc = el.ownerDocument;
+      const range = doc.createRange();
       range.selectNodeContents(el);
       const words = range.getBoundingClientRect();
       const box = el.getBoundingClientRect();
       // …and the "!" that ends it is drawn at its left end, where an Arabic sentence ends.
-      const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+      const walker = doc.createTreeWalker(el, 4 /* NodeFilter.SHOW_TEXT */);
       let bang = 0;
       let first = 0;
       for (let node = walker.nextNode(); node; node = walker.nextNode()) {
         const value = node.nodeValue ?? '';
         const at = value.indexOf('!');
         if (at < 0) continue;
-        const r = document.createRange();
+        const r = doc.createRange();
         r.setStart(node, at);
         r.setEnd(node, at + 1);
         bang = r.getBoundingClientRect().left;
@@ -68,7 +71,7 @@ describe('message text', () => {
     expect(
       await messageRow(alice, 'English one')
         .locator('.text')
-        .evaluate((el) => getComputedStyle(el).direction),
+        .evaluate((el) => el.ownerDocument.defaultView!.getComputedStyle(el).direction),
     ).toBe('ltr');
     expect(await shoot(page, 'text-rtl')).toEqual([]);
   });
@@ -78,7 +81,9 @@ describe('message text', () => {
     const text = messageRow(alice, 'waves at everyone').locator('.text');
     await text.waitFor();
     expect(await text.textContent()).toBe('* bob waves at everyone');
-    expect(await text.evaluate((el) => getComputedStyle(el).fontStyle)).toBe('italic');
+    expect(
+      await text.evaluate((el) => el.ownerDocument.defaultView!.getComputedStyle(el).fontStyle),
+    ).toBe('italic');
     expect(await shoot(page, 'text-me-action')).toEqual([]);
   });
 

@@ -46,11 +46,18 @@ async function topInView(locator: ReturnType<Page['locator']>): Promise<number> 
   return box.y - view.y;
 }
 
+/** A message row in the page, as far as these tests read it. */
+interface Row {
+  getBoundingClientRect(): { top: number; bottom: number };
+  querySelector(selector: string): { textContent: string | null } | null;
+}
+
 /** Whether the message with this text is drawn inside the viewport (rows away are not drawn). */
 function shownInView(text: string): Promise<boolean> {
   return timeline().evaluate((viewport, text) => {
     const view = viewport.getBoundingClientRect();
-    return Array.from(viewport.querySelectorAll('article.message')).some((article) => {
+    const rows = Array.from(viewport.querySelectorAll('article.message')) as Row[];
+    return rows.some((article) => {
       if (article.querySelector('.text')?.textContent !== text) return false;
       const box = article.getBoundingClientRect();
       return box.bottom > view.top && box.top < view.bottom;
@@ -62,7 +69,7 @@ function shownInView(text: string): Promise<boolean> {
 function firstVisibleText(): Promise<string> {
   return timeline().evaluate((viewport) => {
     const top = viewport.getBoundingClientRect().top;
-    for (const article of viewport.querySelectorAll('article.message')) {
+    for (const article of Array.from(viewport.querySelectorAll('article.message')) as Row[]) {
       if (article.getBoundingClientRect().bottom > top + 1) {
         return article.querySelector('.text')?.textContent ?? '';
       }
@@ -116,7 +123,7 @@ describe('where you left off', () => {
     expect(await topInView(divider())).toBeGreaterThanOrEqual(0);
     await jump.waitFor({ state: 'detached' });
     // The button is gone; focus stays on the messages.
-    expect(await timeline().evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await timeline().evaluate((el) => el === el.ownerDocument.activeElement)).toBe(true);
   });
 
   it('keeps the scroll position of each room across a room switch', async () => {
