@@ -211,6 +211,17 @@ describe('ChatScreen keyboard', () => {
     await vi.waitFor(() => expect(active(fake)).toEqual({ hostId: OTHER, room: 'news' }));
   });
 
+  it('puts focus in the message box when another host comes on screen', async () => {
+    const { app } = await setup([
+      { hostId: HOST, rooms: [roomView('lobby')] },
+      { hostId: OTHER, rooms: [roomView('news')] },
+    ]);
+    (document.activeElement as HTMLElement | null)?.blur();
+    app.hosts.select(OTHER);
+    const box = await screen.findByRole('textbox', { name: 'Message #news' });
+    await vi.waitFor(() => expect(document.activeElement).toBe(box));
+  });
+
   it('Ctrl+K opens the switcher, Ctrl+/ the shortcuts; nothing while composing', async () => {
     await setup([{ hostId: HOST, rooms: [roomView('lobby')] }]);
     await fireEvent.keyDown(window, { key: 'k', ctrlKey: true, isComposing: true });
