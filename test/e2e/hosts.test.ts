@@ -12,6 +12,7 @@ import {
   send,
   shoot,
 } from './harness.ts';
+import { expectAccessible } from './axe.ts';
 
 const rig = new Rig();
 let hostA: TestHost;
@@ -95,6 +96,7 @@ describe('several hosts at once', () => {
     await expect.poll(() => hostButton(hostB).textContent(), poll).toContain('1');
     await expect.poll(() => alice.page.title(), poll).toBe('(1) Parley');
     expect(await messageRow(alice, 'Hello from host B').count()).toBe(0);
+    await expectAccessible(alice.page, 'two hosts, an unread badge on the other');
     await screenshot(alice.page, 'hosts-rail-unread');
     await shoot(alice.page, 'hosts-rail');
   });
@@ -153,6 +155,7 @@ describe('several hosts at once', () => {
         poll,
       )
       .toMatch(/reconnecting$/);
+    await expectAccessible(page, 'a host that cannot be reached');
     await screenshot(page, 'hosts-unreachable');
     // What reaches main from the page: Retry now, and the network coming back.
     const asked: [string, unknown][] = [];
@@ -197,6 +200,7 @@ describe('several hosts at once', () => {
     expect(await dialog.textContent()).toContain('Ask the person who sent you the link');
     await dialog.getByRole('heading', { name: 'Key in the invite' }).waitFor();
     await dialog.getByRole('heading', { name: 'Key the host presented' }).waitFor();
+    await expectAccessible(page, 'an invite that does not match its host');
     await page.emulateMedia({ colorScheme: 'dark' });
     await screenshot(page, 'hosts-invite-mismatch-dark');
     await page.emulateMedia({ colorScheme: 'light' });
