@@ -3,6 +3,7 @@
 // 16 000-character message is folded to a few hundred pixels with "Show more".
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { expectAccessible } from './axe.ts';
 import { type Person, Rig, connectWithInvite, messageRow, shoot } from './harness.ts';
 import { type WireMember, closeMembers, wireMember } from './wire-bob.ts';
 
@@ -98,6 +99,7 @@ describe('message text', () => {
     expect(folded).toBeGreaterThan(300);
     expect(folded).toBeLessThan(560);
     expect(await shoot(page, 'text-long-folded')).toEqual([]);
+    await expectAccessible(page, 'a folded long message, an action and a right-to-left message');
 
     const top = (await row.boundingBox())!.y;
     await more.click();

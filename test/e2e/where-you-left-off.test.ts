@@ -4,7 +4,15 @@
 // to where you were reading.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { type Person, Rig, type TestHost, connectWithInvite, shoot } from './harness.ts';
+import { expectAccessible } from './axe.ts';
+import {
+  type Person,
+  Rig,
+  type TestHost,
+  connectWithInvite,
+  screenshot,
+  shoot,
+} from './harness.ts';
 import { type WireMember, closeMembers, wireMember } from './wire-bob.ts';
 
 const rig = new Rig();
@@ -110,6 +118,10 @@ describe('where you left off', () => {
       await page.getByRole('button', { name: 'Jump to first unread', exact: true }).count(),
     ).toBe(0);
     expect(await shoot(page, 'where-you-left-off-divider')).toEqual([]);
+    await expectAccessible(page, 'a room opened at the New messages line');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await screenshot(page, 'where-you-left-off-divider-dark-1280x800');
+    await page.emulateMedia({ colorScheme: 'light' });
   });
 
   it('offers "Jump to first unread" while the line is out of view, and goes back to it', async () => {
@@ -117,6 +129,10 @@ describe('where you left off', () => {
     const jump = page.getByRole('button', { name: 'Jump to first unread', exact: true });
     await jump.waitFor();
     expect(await shoot(page, 'where-you-left-off-jump')).toEqual([]);
+    await expectAccessible(page, 'a room with the Jump to first unread pill');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await screenshot(page, 'where-you-left-off-jump-dark-1280x800');
+    await page.emulateMedia({ colorScheme: 'light' });
     await scrollTimelineTo('bottom');
     await jump.click();
     await expect.poll(() => topInView(divider())).toBeLessThan(120);
