@@ -179,13 +179,14 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 /** The window sizes `shoot` takes, by the name that ends the file name. */
-export const SHOT_SIZES = ['1280x800', '800x600', '400x800', 'zoom200'] as const;
+export const SHOT_SIZES = ['400x800', 'zoom200', '800x600', '1280x800'] as const;
 export type ShotSize = (typeof SHOT_SIZES)[number];
 
 /**
  * Saves test-results/screenshots/<name>-<size>.png at each of SHOT_SIZES, then gives the page
- * its viewport back. The app reacts to each size as to a resized window (a drawer may close at
- * 400 px and stay closed): take shots at the end of a state, not in the middle of a flow.
+ * its viewport back. The app reacts to each size as to a resized window (an open drawer closes
+ * once the window is wide): the narrow sizes are taken first, so a state set up at 400 px is
+ * shot before it can go away, and shots belong at the end of a state, not mid-flow.
  *
  * Returns the sizes at which the page is wider than the window (it scrolls sideways instead of
  * reflowing, WCAG 1.4.10); [] when it fits at all four.
@@ -200,37 +201,21 @@ export type ShotSize = (typeof SHOT_SIZES)[number];
 export async function shoot(page: Page, name: string): Promise<ShotSize[]> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   const overflowing: ShotSize[] = [];
-  const checkWidth = async (size: ShotSize): Promise<void> => {
-    const wider = await page.evaluate(
-      'document.documentElement.scrollWidth > document.documentElement.clientWidth',
-    );
-    if (wider) overflowing.push(size);
-  };
   const original = page.viewportSize() ?? { width: 1280, height: 800 };
   const path = (size: ShotSize): string => join(SCREENSHOTS, `${name}-${size}.png`);
   try {
-    for (const size of ['1280x800', '800x600', '400x800'] as const) {
-      const [width = 0, height = 0] = size.split('x').map(Number);
-      await page.setViewportSize({ width, height });
-      await settle(page);
-      await page.screenshot({ path: path(size), animations: 'disabled' });
-      await checkWidth(size);
-    }
-    const cdp = await page.context().newCDPSession(page);
-    try {
-      await cdp.send('Emulation.setDeviceMetricsOverride', {
-        width: 400,
-        height: 300,
-        deviceScaleFactor: 2,
-        mobile: false,
-      });
-      await settle(page);
-      const { data } = await cdp.send('Page.captureScreenshot', { format: 'png' });
-      writeFileSync(path('zoom200'), Buffer.from(data, 'base64'));
-      await checkWidth('zoom200');
-    } finally {
-      await cdp.send('Emulation.clearDeviceMetricsOverride');
-      await cdp.detach();
+    for (const size of SHOT_SIZES) {
+      let sideways: boolean;
+      if (size === 'zoom200') {
+        sideways = await shootZoomed(page, path(size));
+      } else {
+        const [width = 0, height = 0] = size.split('x').map(Number);
+        await page.setViewportSize({ width, height });
+        await settle(page);
+        await page.screenshot({ path: path(size), animations: 'disabled' });
+        sideways = await scrollsSideways(page);
+      }
+      if (sideways) overflowing.push(size);
     }
   } finally {
     // Playwright puts its own emulation back (the context's viewport and scale factor).
@@ -238,6 +223,36 @@ export async function shoot(page: Page, name: string): Promise<ShotSize[]> {
     await settle(page);
   }
   return overflowing;
+}
+
+/**
+ * An 800x600 window at 200 % zoom (see `shoot`), captured over CDP into `path`; whether the
+ * page scrolls sideways at that zoom.
+ */
+async function shootZoomed(page: Page, path: string): Promise<boolean> {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    await cdp.send('Emulation.setDeviceMetricsOverride', {
+      width: 400,
+      height: 300,
+      deviceScaleFactor: 2,
+      mobile: false,
+    });
+    await settle(page);
+    const { data } = await cdp.send('Page.captureScreenshot', { format: 'png' });
+    writeFileSync(path, Buffer.from(data, 'base64'));
+    return await scrollsSideways(page);
+  } finally {
+    await cdp.send('Emulation.clearDeviceMetricsOverride');
+    await cdp.detach();
+  }
+}
+
+/** The page is wider than the window: it scrolls sideways instead of reflowing. */
+async function scrollsSideways(page: Page): Promise<boolean> {
+  return (await page.evaluate(
+    'document.documentElement.scrollWidth > document.documentElement.clientWidth',
+  )) as boolean;
 }
 
 /** Two frames for layout after a resize, the bundled fonts (emoji) loaded, the focus ring drawn. */
