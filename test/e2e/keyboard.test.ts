@@ -4,7 +4,15 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { expectAccessible } from './axe.ts';
-import { type Person, Rig, type TestHost, connectWithInvite, send, shoot } from './harness.ts';
+import {
+  type Person,
+  Rig,
+  type TestHost,
+  connectWithInvite,
+  screenshot,
+  send,
+  shoot,
+} from './harness.ts';
 
 const rig = new Rig();
 let host: TestHost;
@@ -193,6 +201,7 @@ it('sets a room’s notifications from the header, and a muted room’s count is
   expect(await menu.getByRole('menuitemradio', { checked: true }).textContent()).toContain(
     'All messages',
   );
+  await screenshot(page, 'keyboard-mute-menu-1280x800');
   await expectAccessible(page, 'the notification menu');
   await menu.getByRole('menuitemradio', { name: /^Nothing/ }).click();
   await page.getByRole('button', { name: 'Notifications for #lobby: Nothing' }).waitFor();
@@ -204,6 +213,7 @@ it('sets a room’s notifications from the header, and a muted room’s count is
   const lobby = page.locator('nav[aria-label="Rooms"] button[data-room="lobby"]');
   await expect.poll(() => lobby.getAttribute('aria-label')).toBe('lobby, 1 unread, muted');
   expect(await lobby.evaluate((el) => el.classList.contains('muted'))).toBe(true);
+  await screenshot(page, 'keyboard-muted-count-1280x800');
   // The room list's own menu (the context menu key) offers the same choice.
   await lobby.focus();
   await lobby.press('Shift+F10');
