@@ -46,6 +46,9 @@ export class ConnectionStore {
   readonly #reached = new SvelteSet<string>();
   /** The host the connect form last asked for: it goes on screen once it is reached. */
   #awaiting: string | null = null;
+  /** Hosts whose first attempt failed for good and were let go while a connect was in flight. */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, never rendered
+  readonly #letGo = new Set<string>();
   /** Bumped each time a host the user asked for arrives: the screen focuses the composer. */
   arrivals = $state(0);
   /** An invite handed over by the OS (parley:// link), for the connect form. */
@@ -146,12 +149,16 @@ export class ConnectionStore {
 
   /** Adds a host (or, already in the sidebar, connects to it again with this input). */
   async connect(input: ConnectInput): Promise<boolean> {
+    this.#letGo.clear();
     this.error = null;
     this.submitting = true;
     try {
       const state = await unwrap(this.#api.connect(input));
+      // Events about it may have overtaken the answer: the newest state is theirs (and a host
+      // already let go for failing stays gone).
+      if (this.#letGo.delete(state.hostId)) return true;
       this.#awaiting = state.hostId;
-      this.#apply(state);
+      this.#apply(this.hosts.find((host) => host.hostId === state.hostId) ?? state);
       return true;
     } catch (error) {
       this.error = describeError(error);
@@ -300,6 +307,7 @@ export class ConnectionStore {
       const keyProblem = this.keyChange?.hostId === hostId;
       if (state.reason && !keyProblem) this.error = `Could not connect: ${state.reason}`;
       if (this.#awaiting === hostId) this.#awaiting = null;
+      if (this.submitting) this.#letGo.add(hostId);
       void this.#api.disconnect({ hostId });
       this.#remove(hostId);
     }

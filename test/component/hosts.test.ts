@@ -298,6 +298,22 @@ describe('Adding a host', () => {
     expect(screen.queryByRole('navigation', { name: 'Hosts' })).toBeNull();
   });
 
+  it('does not bring back a host that failed before main’s answer to Connect arrived', async () => {
+    const fake = platform([]);
+    const gamma = hostState({ hostId: 'chat.example.org:7878', status: 'connecting' });
+    fake.answer('connect', () => {
+      fake.emit('connectionState', gamma);
+      fake.emit('connectionState', { ...gamma, status: 'offline', reason: 'connection refused' });
+      return { ok: true, value: gamma };
+    });
+    const { app, stop } = await started(fake);
+    await app.connection.connect({ host: 'chat.example.org', port: 7878, nick: 'alice' });
+    expect(app.connection.hosts).toEqual([]);
+    expect(app.connection.pending).toBeUndefined();
+    expect(app.connection.error).toBe('Could not connect: connection refused');
+    stop();
+  });
+
   it('puts focus on the form’s first field when the last host is disconnected', async () => {
     const fake = platform([twoHosts()[0]!]);
     render(App, { api: fake.api });
