@@ -41,6 +41,8 @@ if (seed !== undefined && (!Number.isSafeInteger(seed) || seed < 1 || !values['w
   process.exit(2);
 }
 
+/** Names with different initials, so the host rail tells them apart at a glance. */
+const HOST_NAMES = ['Parley dev host', 'Book club', 'Garden crew', 'Open source', 'Kitchen'];
 const hostCount = Number(values.hosts);
 if (!Number.isSafeInteger(hostCount) || hostCount < 1 || hostCount > 9) {
   console.error('--hosts takes a number of hosts, 1 to 9');
@@ -74,7 +76,7 @@ for (let index = 0; values['with-host'] && index < hostCount; index++) {
     dataDir,
     rooms: ['lobby', 'random', 'release'],
     openRooms: values.open,
-    name: index === 0 ? 'Parley dev host' : `Parley dev host ${index + 1}`,
+    name: HOST_NAMES[index] ?? `Dev host ${index + 1}`,
     limits,
   });
   cleanups.push(() => host.stop());
