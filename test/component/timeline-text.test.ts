@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import Timeline from '../../src-renderer/components/Timeline.svelte';
 import { actionOf, spokenText } from '../../src-renderer/lib/action.ts';
 import { FOLD_LINES, estimatedLines, mayFold } from '../../src-renderer/lib/fold.ts';
-import { estimateHeight } from '../../src-renderer/lib/rows.ts';
+import { buildRows, estimateHeight } from '../../src-renderer/lib/rows.ts';
 import type { Entry } from '../../src-renderer/lib/rows.ts';
 import { ScrollPositions } from '../../src-renderer/state/scroll-positions.svelte.ts';
 import { NOON, message } from './fixtures.ts';
@@ -50,10 +50,8 @@ describe('a long message', () => {
   });
 
   it('counts as a few hundred pixels until measured, not as thousands', () => {
-    const row = { kind: 'message', key: 'm', head: true, message: message('bob', LONG, NOON) };
-    const entry = row.message;
-    if (entry.kind !== 'message') throw new Error('a message');
-    const height = estimateHeight({ ...row, kind: 'message', message: entry.message });
+    const [row] = buildRows([message('bob', LONG, NOON)], NOON).filter((r) => r.kind === 'message');
+    const height = estimateHeight(row!);
     expect(height).toBeLessThan(FOLD_LINES * 20 + 100);
     expect(height).toBeGreaterThan(FOLD_LINES * 20);
   });
