@@ -166,6 +166,15 @@ describe('Composer', () => {
     expect(screen.queryByRole('listbox')).toBeNull();
   });
 
+  it('leaves the keys to an IME that is composing, even with the command list open', async () => {
+    const { box, type } = setup();
+    await type('/n');
+    await fireEvent.keyDown(box, { key: 'Enter', isComposing: true });
+    await fireEvent.keyDown(box, { key: 'Tab', keyCode: 229 });
+    expect(box.value).toBe('/n');
+    expect(screen.getByRole('listbox')).toBeTruthy();
+  });
+
   it('shows a byte counter near the 16 KiB limit and announces only when crossing it', async () => {
     const { box, onsend, type } = setup();
     const status = screen.getByRole('status');
