@@ -89,6 +89,42 @@ describe('connect screen', () => {
   });
 });
 
+describe('refusals', () => {
+  let dee: Person;
+
+  beforeAll(async () => {
+    dee = await rig.person('dee');
+  });
+
+  it('an invite that does not match the host', async () => {
+    const { page } = dee;
+    const other = await rig.host();
+    const invite = host.running.invite('lobby').replace(`:${host.port}`, `:${other.port}`);
+    await page.getByRole('textbox', { name: 'Invite link' }).fill(invite);
+    await page.getByLabel('Your nickname').fill('dee');
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+    await shootOpened(
+      page,
+      'a11y-key-changed-invite',
+      page.getByRole('alertdialog', { name: 'The invite link does not match the host' }),
+    );
+  });
+
+  it('a host that refuses', async () => {
+    const { page } = dee;
+    await page.getByRole('radio', { name: 'Host address' }).check();
+    await page.getByRole('textbox', { name: 'Host' }).fill('127.0.0.1');
+    await page.getByRole('textbox', { name: 'Port' }).fill('1');
+    await page.getByRole('textbox', { name: 'Your nickname' }).fill('dee');
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+    await page
+      .getByText(/refused/)
+      .first()
+      .waitFor();
+    expect(await shoot(page, 'a11y-refused')).toEqual([]);
+  });
+});
+
 describe('chat screen', () => {
   beforeAll(async () => {
     await connectWithInvite(bo, host.running.invite('lobby', { role: 'owner' }), 'bo');
@@ -160,6 +196,16 @@ describe('chat screen', () => {
     // The narrow sizes show the drawer; the wider ones, the sidebar it turns back into.
     expect(await shoot(page, 'a11y-drawer')).toEqual([]);
     await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('the connect screen as "Add a host"', async () => {
+    const { page } = bo;
+    await page.getByRole('button', { name: 'Add a host' }).click();
+    const heading = page.getByRole('heading', { name: 'Add a host' });
+    await heading.waitFor();
+    expect(await shoot(page, 'a11y-add-host')).toEqual([]);
+    await page.keyboard.press('Escape');
+    await heading.waitFor({ state: 'detached' });
   });
 
   it('a direct message', async () => {
