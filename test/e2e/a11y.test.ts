@@ -147,6 +147,23 @@ describe('the chat screen', () => {
     await checkOpened(page, 'member menu', page.getByRole('menu', { name: 'Actions for cy' }));
   });
 
+  it('the notifications (mute) menu', async () => {
+    const { page } = bea;
+    await page.getByRole('button', { name: /^Notifications/ }).click();
+    await checkOpened(page, 'mute menu', page.getByRole('menu', { name: /^Notifications for/ }));
+  });
+
+  it('the slash-command list in the composer', async () => {
+    const { page } = bea;
+    const composer = page.getByRole('textbox', { name: 'Message #lobby' });
+    await composer.fill('/');
+    const list = page.getByRole('listbox', { name: 'Commands' });
+    await list.waitFor();
+    await expectAccessible(page, 'composer with the command list');
+    await composer.fill('');
+    await list.waitFor({ state: 'hidden' });
+  });
+
   it('a direct message', async () => {
     const { page } = bea;
     await page.getByRole('button', { name: 'Actions for cy' }).click();
