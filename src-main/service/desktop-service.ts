@@ -111,6 +111,8 @@ export class DesktopService implements RequestHandlers {
    * previous began. Different hosts do not wait for each other.
    */
   readonly #lifecycles = new Map<HostId, Promise<unknown>>();
+  /** Store writes under way: close() waits for them, so the next start reads what was done. */
+  readonly #writes = new Set<Promise<void>>();
   /** Orders hosts added within the same millisecond. */
   #lastOpenedAt = 0;
 
@@ -285,6 +287,7 @@ export class DesktopService implements RequestHandlers {
     // Whatever is under way per host finishes first (a connect queued now is refused).
     await Promise.all([...this.#lifecycles.values()].map((p) => p.catch(() => undefined)));
     await Promise.all([...this.#hosts.values()].map((session) => session.end()));
+    await Promise.all([...this.#writes]);
     this.#closed = true;
     this.#hosts.clear();
     this.#history.close();
@@ -589,11 +592,12 @@ export class DesktopService implements RequestHandlers {
   }
 
   /** Store writes that need not hold up the caller, but whose failure must be seen. */
-  async #persist(write: Promise<void>): Promise<void> {
-    try {
-      await write;
-    } catch (error) {
+  #persist(write: Promise<void>): Promise<void> {
+    const done = write.catch((error: unknown) => {
       this.#log('error', 'store-write-failed', { error: errorName(error) });
-    }
+    });
+    this.#writes.add(done);
+    void done.then(() => this.#writes.delete(done));
+    return done;
   }
 }
