@@ -94,7 +94,10 @@ export class Announcer {
   #burst: Burst | null = null;
   /** Other rooms with news since the last summary, by host and room, in arrival order. */
   // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, never rendered
-  readonly #elsewhere = new Map<string, { hostId: string; room: string; count: number }>();
+  readonly #elsewhere = new Map<
+    string,
+    { hostId: string; room: string; count: number; mentionsOnly: boolean }
+  >();
   #elsewhereCancel: (() => void) | null = null;
   #lastElsewhereAt = -Infinity;
   // eslint-disable-next-line svelte/prefer-svelte-reactivity -- pending timers, never rendered
@@ -175,6 +178,7 @@ export class Announcer {
       hostId: message.hostId,
       room: message.room,
       count: (known?.count ?? 0) + 1,
+      mentionsOnly: mute === 'mentions',
     });
     if (this.#elsewhereCancel) return;
     const now = this.#clock.now();
@@ -186,14 +190,18 @@ export class Announcer {
     this.#elsewhereCancel = null;
     const screen = this.#context.onScreen();
     const parts: string[] = [];
-    for (const { hostId, room, count } of this.#elsewhere.values()) {
+    for (const { hostId, room, count, mentionsOnly } of this.#elsewhere.values()) {
       // Opened meanwhile: the reader is there now (its messages were announced as they came).
       if (screen?.hostId === hostId && screen.room === room) continue;
-      const unread = this.#context.unread(hostId, room) ?? count;
-      if (unread <= 0) continue;
       const where = this.#context.roomLabel(hostId, room);
       const host = screen?.hostId === hostId ? '' : ` on ${this.#context.hostLabel(hostId)}`;
-      parts.push(`${unread} unread in ${where}${host}`);
+      if (mentionsOnly) {
+        // The room's unread count includes what the reader chose not to hear about.
+        parts.push(`${count} ${count === 1 ? 'mention' : 'mentions'} of you in ${where}${host}`);
+        continue;
+      }
+      const unread = this.#context.unread(hostId, room) ?? count;
+      if (unread > 0) parts.push(`${unread} unread in ${where}${host}`);
     }
     this.#elsewhere.clear();
     if (parts.length === 0) return;
