@@ -303,7 +303,7 @@ export class HostSession {
 
   /** The user looks at `room` on this host (null: at another host, or none). */
   setActive(room: string | null): void {
-    if (room === this.#rooms.active && room === null) return;
+    if (room === null && this.#rooms.active === null) return;
     if (room) this.#notifications.forgetRoom(room);
     this.#rooms.setActive(room);
     if (room && this.#rooms.isJoined(room)) {

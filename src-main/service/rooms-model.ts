@@ -77,10 +77,10 @@ export interface RoomsModelOptions {
 }
 
 /**
- * The rooms of the host the app is about, and the one owner of what the UI lists about them:
- * the host's rooms, the rooms joined (kept in the local history's joined flag, so they are
- * rejoined on the next connection), the room on screen, unread counts and members. Switching
- * to another host starts all of it afresh: nothing of one host's `#lobby` shows in another's.
+ * The rooms of one host (each HostSession has its own), and the one owner of what the UI lists
+ * about them: the host's rooms, the rooms joined (kept in the local history's joined flag, so
+ * they are rejoined on the next connection), the room on screen, unread counts, the "New
+ * messages" line and members. Nothing of one host's `#lobby` shows in another's.
  */
 export class RoomsModel {
   readonly #history: LocalHistory;
