@@ -154,6 +154,28 @@ describe('where you left off', () => {
     await expect.poll(firstVisibleText).toBe(reading);
     const back = await topInView(page.locator('article.message', { hasText: reading }).first());
     expect(Math.abs(back - offset)).toBeLessThan(4);
+  });
+
+  it('keeps two hosts’ #lobby apart: each comes back where it was', async () => {
+    const reading = await firstVisibleText();
+    const other = await rig.host({ rooms: ['lobby'], limits: LIMITS });
+    const carol = await wireMember(rig, other, 'carol', ['lobby']);
+    for (let i = 0; i < 60; i++) carol.say('lobby', `elsewhere ${i}`);
+    const rail = page.getByRole('navigation', { name: 'Hosts' });
+    await rail.getByRole('button', { name: 'Add a host' }).click();
+    await connectWithInvite(alice, other.running.invite('lobby'), 'alice');
+    await page.locator('article.message', { hasText: 'elsewhere 59' }).waitFor();
+    await scrollTimelineTo(300);
+    await page.waitForTimeout(100);
+    const there = await firstVisibleText();
+    expect(there).toMatch(/^elsewhere \d+$/);
+
+    const hostButton = (port: number) =>
+      rail.getByRole('button', { name: new RegExp(`\\(127\\.0\\.0\\.1:${port}\\)`) });
+    await hostButton(host.port).click();
+    await expect.poll(firstVisibleText).toBe(reading);
+    await hostButton(other.port).click();
+    await expect.poll(firstVisibleText).toBe(there);
     expect(alice.problems).toEqual([]);
   });
 });
