@@ -270,6 +270,9 @@ describe('the desktop service with several hosts at once', () => {
       sessionOptions: { reconnect: { initialDelayMs: 60_000, maxDelayMs: 60_000 } },
     });
     const id = await join(app, h, 'alice');
+    // Another host, connected all along: the network change leaves it alone.
+    const steady = await host();
+    const other = await join(app, steady, 'alice');
     await h.stop();
     await app.events.waitFor(
       'connectionState',
@@ -287,5 +290,27 @@ describe('the desktop service with several hosts at once', () => {
         5000,
       ),
     ).toMatchObject({ hostId: id, status: 'connected' });
+    expect(app.events.of('connectionState').filter((s) => s.hostId === other)).toEqual([]);
+    expect(steady.clientCount).toBe(1);
+  });
+
+  it('starts a host that gave up again on Retry now, and refuses one not in the sidebar', async () => {
+    const h = await host();
+    const app = await openTestService(cleanups);
+    await app.service.connect({ host: '127.0.0.1', port: h.address.port, nick: 'dave' });
+    const id = hostIdOf(h);
+    const question = await app.events.waitFor('trustRequired');
+    app.service.answerTrust({ requestId: question.requestId, trust: false });
+    await app.events.waitFor('connectionState', (s) => s.hostId === id && s.status === 'offline');
+    app.events.reset();
+    await app.service.retryNow({ hostId: id });
+    // A new attempt, which asks again (nothing was pinned); accepted, it connects.
+    const again = await app.events.waitFor('trustRequired');
+    expect(again).toMatchObject({ hostId: id, fingerprint: h.fingerprint });
+    app.service.answerTrust({ requestId: again.requestId, trust: true });
+    await app.events.waitFor('connectionState', connectedTo(h));
+    await expect(app.service.retryNow({ hostId: '127.0.0.1:1' })).rejects.toThrow(
+      /127\.0\.0\.1:1 is not one of your hosts/,
+    );
   });
 });
