@@ -39,12 +39,12 @@ async function connectByAddress(person: Person, port: number, nick: string): Pro
 }
 
 describe('the checker', () => {
-  it('finds a button without a name, and text that cannot be read', async () => {
+  it('finds a nameless button, unreadable text, a skipped heading level, content outside landmarks', async () => {
     const { page } = ann;
     await page.evaluate(`{
       const probe = document.createElement('div');
       probe.id = 'axe-probe';
-      probe.innerHTML = '<button></button><p>faint</p>';
+      probe.innerHTML = '<h2>probe</h2><h5>skipped</h5><button></button><p>faint</p>';
       // Through CSSOM: the page's CSP blocks style attributes.
       probe.lastChild.style.color = '#999';
       probe.lastChild.style.background = '#aaa';
@@ -54,6 +54,8 @@ describe('the checker', () => {
     await page.evaluate(`document.getElementById('axe-probe').remove()`);
     expect(found).toMatch(/^button-name \(critical\).*#axe-probe > button/m);
     expect(found).toMatch(/^color-contrast \(serious\).*#axe-probe > p/m);
+    expect(found).toMatch(/^heading-order \(moderate\).* — h5 /m);
+    expect(found).toMatch(/^region \(moderate\).*#axe-probe > h2/m);
   });
 });
 
