@@ -52,9 +52,11 @@ describe('identifiers', () => {
 
   it('are judged alike by the wire, the IPC contract and the UI', () => {
     const wireNick = (nick: string) => Hello.safeParse({ v: 2, nick, software: 'test' }).success;
-    const ipcNick = (nick: string) => requests.setNick.input.safeParse({ nick }).success;
+    const ipcNick = (nick: string) =>
+      requests.setNick.input.safeParse({ hostId: 'example.org:7878', nick }).success;
     const wireRoom = (room: string) => ClientMessage.safeParse({ t: 'join', room }).success;
-    const ipcRoom = (room: string) => requests.joinRoom.input.safeParse({ room }).success;
+    const ipcRoom = (room: string) =>
+      requests.joinRoom.input.safeParse({ hostId: 'example.org:7878', room }).success;
     const wireKey = (key: string) => Member.safeParse({ nick: 'a', fp: 'f', key }).success;
     const ipcKey = (key: string) =>
       requests.markVerified.input.safeParse({ key, verified: true }).success;
