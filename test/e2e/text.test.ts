@@ -4,7 +4,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { expectAccessible } from './axe.ts';
-import { type Person, Rig, connectWithInvite, messageRow, shoot } from './harness.ts';
+import {
+  type Person,
+  Rig,
+  type TestHost,
+  connectWithInvite,
+  messageRow,
+  shoot,
+} from './harness.ts';
 import { type WireMember, closeMembers, wireMember } from './wire-bob.ts';
 
 const rig = new Rig();
@@ -12,8 +19,10 @@ let alice: Person;
 let page: Page;
 let bob: WireMember;
 
+let host: TestHost;
+
 beforeAll(async () => {
-  const host = await rig.host({ rooms: ['lobby'] });
+  host = await rig.host({ rooms: ['lobby'] });
   bob = await wireMember(rig, host, 'bob', ['lobby']);
   alice = await rig.person('alice');
   page = alice.page;
@@ -75,6 +84,24 @@ describe('message text', () => {
         .evaluate((el) => el.ownerDocument.defaultView!.getComputedStyle(el).direction),
     ).toBe('ltr');
     expect(await shoot(page, 'text-rtl')).toEqual([]);
+  });
+
+  it('gives a right-to-left nickname its own direction, without moving the time after it', async () => {
+    const dana = await wireMember(rig, host, 'דנה-2', ['lobby']);
+    dana.say('lobby', 'shalom 123');
+    const row = messageRow(alice, 'shalom 123');
+    await row.waitFor();
+    const sender = row.locator('.sender');
+    expect(await sender.textContent()).toBe('דנה-2');
+    expect(await sender.getAttribute('dir')).toBe('auto');
+    expect(
+      await sender.evaluate((el) => el.ownerDocument.defaultView!.getComputedStyle(el).direction),
+    ).toBe('rtl');
+    const [name, time] = await Promise.all([
+      sender.boundingBox(),
+      row.locator('header time').boundingBox(),
+    ]);
+    expect(name!.x + name!.width).toBeLessThanOrEqual(time!.x);
   });
 
   it('shows "/me waves" as an action: "* bob waves", in italics', async () => {

@@ -32,9 +32,9 @@ export async function wireMember(
   let said = 0;
   return {
     client,
-    // Message ids are 8 to 64 characters.
+    // Message ids are 8 to 64 ASCII letters, digits, _ and - (a nickname may be any letters).
     say: (room, text) =>
-      client.send({ t: 'send', room, id: `${nick}-line-${String(++said).padStart(4, '0')}`, text }),
+      client.send({ t: 'send', room, id: `line-${String(++said).padStart(6, '0')}`, text }),
   };
 }
 
