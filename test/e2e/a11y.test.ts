@@ -128,11 +128,13 @@ describe('connecting', () => {
 describe('the chat screen', () => {
   let bea: Person;
   let cy: Person;
+  let di: Person;
 
   beforeAll(async () => {
-    [bea, cy] = await Promise.all([rig.person('bea'), rig.person('cy')]);
+    [bea, cy, di] = await Promise.all([rig.person('bea'), rig.person('cy'), rig.person('di')]);
     await connectWithInvite(bea, host.running.invite('lobby', { role: 'owner' }), 'bea');
     await connectWithInvite(cy, host.running.invite('lobby'), 'cy');
+    await connectWithInvite(di, host.running.invite('lobby'), 'di');
     await send(cy, 'Hello from cy 👋 — see https://example.org');
     await send(bea, 'Hi cy!');
     await messageRow(bea, 'Hello from cy').waitFor();
@@ -246,6 +248,18 @@ describe('the chat screen', () => {
     }
   });
 
+  it('the notice to someone removed from a room', async () => {
+    const { page } = bea;
+    await page.getByRole('button', { name: 'Actions for di' }).click();
+    await page.getByRole('menuitem', { name: 'Remove from room…' }).click();
+    await page
+      .getByRole('alertdialog', { name: 'Remove di from #lobby?' })
+      .getByRole('button', { name: 'Remove di' })
+      .click();
+    await di.page.getByRole('alert', { name: 'You were removed from #lobby by bea.' }).waitFor();
+    await expectAccessible(di.page, 'removed from a room');
+  });
+
   it('a member who went offline', async () => {
     const { page } = bea;
     await cy.page.getByRole('button', { name: /^Disconnect/ }).click();
@@ -268,6 +282,6 @@ describe('the chat screen', () => {
   });
 
   it('ran without console errors or CSP violations', () => {
-    expect([...ann.problems, ...bea.problems]).toEqual([]);
+    expect([...ann.problems, ...bea.problems, ...di.problems]).toEqual([]);
   });
 });
