@@ -102,6 +102,8 @@ describe('message text', () => {
       row.locator('header time').boundingBox(),
     ]);
     expect(name!.x + name!.width).toBeLessThanOrEqual(time!.x);
+    // Everything said before is still there, in order.
+    expect(await messageRow(alice, 'مرحبا').count()).toBe(1);
   });
 
   it('draws every avatar colour with a readable initial, in both themes', async () => {

@@ -12,6 +12,9 @@ export interface WireMember {
   say(room: string, text: string): void;
 }
 
+/** Members made so far in this test file: each one's message ids start with its number. */
+let members = 0;
+
 export async function wireMember(
   rig: Rig,
   host: TestHost,
@@ -29,12 +32,19 @@ export async function wireMember(
     client.send({ t: 'join', room });
     await client.waitFor('synced', (m) => m.room === room, 10_000);
   }
+  const member = ++members;
   let said = 0;
   return {
     client,
-    // Message ids are 8 to 64 ASCII letters, digits, _ and - (a nickname may be any letters).
+    // Message ids are 8 to 64 ASCII letters, digits, _ and - (a nickname may be any letters),
+    // and distinct across members: the app must not need that, but these tests are not about it.
     say: (room, text) =>
-      client.send({ t: 'send', room, id: `line-${String(++said).padStart(6, '0')}`, text }),
+      client.send({
+        t: 'send',
+        room,
+        id: `m${member}-line-${String(++said).padStart(6, '0')}`,
+        text,
+      }),
   };
 }
 
