@@ -147,6 +147,11 @@ describe('chat screen', () => {
     const { page } = bo;
     await page.getByRole('complementary', { name: /Members/ }).waitFor();
     expect(await shoot(page, 'a11y-chat')).toEqual([]);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await shoot(page, 'a11y-chat-dark')).toEqual([]);
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await shootOpened(page, 'a11y-dialog-settings-dark', topDialog(page));
+    await page.emulateMedia({ colorScheme: 'light' });
   });
 
   it('the member menu', async () => {
