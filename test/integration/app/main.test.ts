@@ -144,6 +144,8 @@ vi.mock('electron', () => {
       createFromBuffer: () => ({ addRepresentation: () => undefined }),
     },
     Notification,
+    // Waking from sleep: main retries waiting hosts (src-main/app/wake.ts).
+    powerMonitor: new fake.Emitter(),
   };
 });
 
