@@ -123,6 +123,15 @@ export function buildRows(
   let dayStart = Infinity;
   let dayEnd = -Infinity;
   let previous: ChatMessageView | undefined;
+  // Row keys must be unique (the timeline's keyed list needs it), and entries cannot promise
+  // that: a day comes back when a timestamp goes back across midnight, and an id is only
+  // unique per sender. A repeated key gets a suffix; the first keeps its own.
+  const seen = new Map<string, number>();
+  const unique = (key: string): string => {
+    const count = seen.get(key) ?? 0;
+    seen.set(key, count + 1);
+    return count === 0 ? key : `${key}#${count}`;
+  };
   for (const entry of entries) {
     const ts = tsOf(entry);
     if (ts < dayStart || ts >= dayEnd) {
@@ -131,7 +140,7 @@ export function buildRows(
       dayStart = start.getTime();
       start.setDate(start.getDate() + 1);
       dayEnd = start.getTime();
-      rows.push({ kind: 'day', key: `day:${dayKey(ts)}`, label: formatDay(ts, now), ts });
+      rows.push({ kind: 'day', key: unique(`day:${dayKey(ts)}`), label: formatDay(ts, now), ts });
       previous = undefined;
     }
     if (!divider) {
@@ -145,12 +154,12 @@ export function buildRows(
       }
     }
     if (entry.kind === 'presence') {
-      rows.push({ kind: 'presence', key: entry.id, presence: entry.presence });
+      rows.push({ kind: 'presence', key: unique(entry.id), presence: entry.presence });
       previous = undefined;
       continue;
     }
     if (entry.kind === 'event') {
-      rows.push({ kind: 'event', key: entry.id, event: entry.event });
+      rows.push({ kind: 'event', key: unique(entry.id), event: entry.event });
       previous = undefined;
       continue;
     }
@@ -160,7 +169,7 @@ export function buildRows(
       previous.key !== message.key ||
       previous.from !== message.from ||
       message.ts - previous.ts > GROUP_GAP_MS;
-    rows.push({ kind: 'message', key: entry.id, message, head });
+    rows.push({ kind: 'message', key: unique(entry.id), message, head });
     previous = message;
   }
   return rows;

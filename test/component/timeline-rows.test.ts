@@ -55,3 +55,20 @@ describe('the New messages line among the rows', () => {
     expect(buildRows(entries, NOON, false).some((row) => row.kind === 'unread')).toBe(false);
   });
 });
+
+describe('row keys', () => {
+  it('stay unique when entries repeat an id or a day comes back', () => {
+    const first = message('bob', 'from bob', NOON);
+    const same = message('carol', 'from carol, same id', NOON + 1);
+    if (first.kind !== 'message' || same.kind !== 'message') throw new Error('messages');
+    const clash: Entry = { ...same, id: first.id };
+    // Yesterday's timestamp after today's (host order is seq, not time).
+    const late = message('bob', 'late', NOON - 24 * 3_600_000);
+    const rows = buildRows([first, clash, late, message('bob', 'today again', NOON + 2)], NOON);
+    const keys = rows.map((row) => row.key);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(rows.filter((row) => row.kind === 'message')).toHaveLength(4);
+    // The first keeps its own key: its scroll anchor and measured height stay with it.
+    expect(keys).toContain(first.id);
+  });
+});
