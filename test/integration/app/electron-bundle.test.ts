@@ -155,6 +155,7 @@ vi.mock('electron', () => {
     Menu: { buildFromTemplate: (template: unknown) => ({ template }) },
     nativeImage: { createFromBuffer: () => ({ addRepresentation: () => undefined }) },
     Notification,
+    powerMonitor: new fake.Emitter(),
   };
 });
 
