@@ -188,6 +188,9 @@ export type ShotSize = (typeof SHOT_SIZES)[number];
  * once the window is wide): the narrow sizes are taken first, so a state set up at 400 px is
  * shot before it can go away, and shots belong at the end of a state, not mid-flow.
  *
+ * `options.sizes` takes fewer. A popup menu closes when the window changes size:
+ * `options.prepare` opens it again at each size before the shot.
+ *
  * Returns the sizes at which the page is wider than the window (it scrolls sideways instead of
  * reflowing, WCAG 1.4.10); [] when it fits at all four.
  *
@@ -198,20 +201,33 @@ export type ShotSize = (typeof SHOT_SIZES)[number];
  * that one is set and captured over CDP. (CSS `zoom: 2` would not do: media queries would
  * still see 800 px.)
  */
-export async function shoot(page: Page, name: string): Promise<ShotSize[]> {
+export async function shoot(
+  page: Page,
+  name: string,
+  options: {
+    sizes?: readonly ShotSize[];
+    /** Runs at each size once the window has it, before the shot (re-open a popup). */
+    prepare?: () => Promise<void>;
+  } = {},
+): Promise<ShotSize[]> {
+  const { sizes = SHOT_SIZES, prepare } = options;
   mkdirSync(SCREENSHOTS, { recursive: true });
   const overflowing: ShotSize[] = [];
   const original = page.viewportSize() ?? { width: 1280, height: 800 };
   const path = (size: ShotSize): string => join(SCREENSHOTS, `${name}-${size}.png`);
   try {
-    for (const size of SHOT_SIZES) {
+    for (const size of sizes) {
       let sideways: boolean;
       if (size === 'zoom200') {
-        sideways = await shootZoomed(page, path(size));
+        sideways = await shootZoomed(page, path(size), prepare);
       } else {
         const [width = 0, height = 0] = size.split('x').map(Number);
         await page.setViewportSize({ width, height });
         await settle(page);
+        if (prepare) {
+          await prepare();
+          await settle(page);
+        }
         await page.screenshot({ path: path(size), animations: 'disabled' });
         sideways = await scrollsSideways(page);
       }
@@ -229,7 +245,11 @@ export async function shoot(page: Page, name: string): Promise<ShotSize[]> {
  * An 800x600 window at 200 % zoom (see `shoot`), captured over CDP into `path`; whether the
  * page scrolls sideways at that zoom.
  */
-async function shootZoomed(page: Page, path: string): Promise<boolean> {
+async function shootZoomed(
+  page: Page,
+  path: string,
+  prepare: (() => Promise<void>) | undefined,
+): Promise<boolean> {
   const cdp = await page.context().newCDPSession(page);
   try {
     await cdp.send('Emulation.setDeviceMetricsOverride', {
@@ -239,6 +259,10 @@ async function shootZoomed(page: Page, path: string): Promise<boolean> {
       mobile: false,
     });
     await settle(page);
+    if (prepare) {
+      await prepare();
+      await settle(page);
+    }
     const { data } = await cdp.send('Page.captureScreenshot', { format: 'png' });
     writeFileSync(path, Buffer.from(data, 'base64'));
     return await scrollsSideways(page);
