@@ -170,6 +170,22 @@ describe('chat screen', () => {
     await menu.waitFor({ state: 'hidden' });
   });
 
+  it('the notifications menu', async () => {
+    const { page } = bo;
+    // The members panel would lie over the header's buttons in a narrow window.
+    await page.getByRole('button', { name: 'Close members' }).click();
+    await page.getByRole('complementary', { name: /Members/ }).waitFor({ state: 'hidden' });
+    const menu = page.getByRole('menu', { name: /^Notifications for/ });
+    const openMenu = async (): Promise<void> => {
+      if (await menu.isVisible()) return;
+      await page.getByRole('button', { name: /^Notifications/ }).click();
+      await menu.waitFor();
+    };
+    expect(await shoot(page, 'a11y-mute-menu', { prepare: openMenu })).toEqual([]);
+    if (await menu.isVisible()) await page.keyboard.press('Escape');
+    await menu.waitFor({ state: 'hidden' });
+  });
+
   it('dialogs: settings, invite, new room, topic, leave, nickname', async () => {
     const { page } = bo;
     const dialogs: [name: string, open: () => Promise<void>][] = [
