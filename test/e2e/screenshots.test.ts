@@ -154,20 +154,35 @@ describe('chat screen', () => {
     await page.emulateMedia({ colorScheme: 'light' });
   });
 
-  it('the member menu', async () => {
+  it('the member menu, whole inside the window at every size', async () => {
     const { page } = bo;
     const members = page.getByRole('complementary', { name: /Members/ });
     const menu = page.getByRole('menu', { name: 'Actions for ann' });
+    const outside: string[] = [];
     // A menu closes when the window changes size: opened again at each size.
     const openMenu = async (): Promise<void> => {
-      if (await menu.isVisible()) return;
-      if (!(await members.isVisible())) await page.getByRole('button', { name: 'Members' }).click();
-      await page.getByRole('button', { name: 'Actions for ann' }).click();
-      await menu.waitFor();
+      if (!(await menu.isVisible())) {
+        if (!(await members.isVisible()))
+          await page.getByRole('button', { name: 'Members' }).click();
+        await page.getByRole('button', { name: 'Actions for ann' }).click();
+        await menu.waitFor();
+      }
+      const box = await menu.boundingBox();
+      const window = (await page.evaluate('[innerWidth, innerHeight]')) as [number, number];
+      if (
+        !box ||
+        box.y < 0 ||
+        box.x < 0 ||
+        box.y + box.height > window[1] ||
+        box.x + box.width > window[0]
+      ) {
+        outside.push(`${window.join('x')}: ${JSON.stringify(box)}`);
+      }
     };
     expect(await shoot(page, 'a11y-member-menu', { prepare: openMenu })).toEqual([]);
     if (await menu.isVisible()) await page.keyboard.press('Escape');
     await menu.waitFor({ state: 'hidden' });
+    expect(outside).toEqual([]);
   });
 
   it('the notifications menu', async () => {
