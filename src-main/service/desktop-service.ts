@@ -79,6 +79,12 @@ export interface DesktopServiceOptions {
 }
 
 export const HISTORY_FILE = 'history.sqlite';
+/**
+ * Hosts in the sidebar at once. Each holds a connection, its rooms and a reconnect loop, so a
+ * renderer (or a pasted list of links) must not add them without end; more than a person can
+ * follow in a sidebar anyway.
+ */
+export const MAX_HOSTS = 32;
 
 export class DesktopService implements RequestHandlers {
   readonly #events: TypedEmitter<ServiceEvents>;
@@ -330,6 +336,13 @@ export class DesktopService implements RequestHandlers {
       this.#assertOpen();
       let session = this.#hosts.get(id);
       if (!session) {
+        // Checked here, where the host is added in the same turn: Connects at once count too.
+        if (this.#hosts.size >= MAX_HOSTS) {
+          throw new ServiceError(
+            'refused',
+            `Parley holds at most ${MAX_HOSTS} hosts at once; disconnect from one first`,
+          );
+        }
         session = new HostSession(this.#shared, target.address, id, openedAt);
         session.setWindowFocused(this.#windowFocused);
         this.#hosts.set(id, session);

@@ -1,0 +1,42 @@
+// Several hosts at once, at the edges: how many the sidebar holds, what comes back after a
+// restart, and what "Retry now" may and may not do — against real hosts on loopback.
+import { describe, expect, it } from 'vitest';
+import { MAX_HOSTS } from '../../../src-main/service/desktop-service.ts';
+import { ServiceError } from '../../../src-main/service/service-error.ts';
+import { cleanupsAfterEach } from '../../support/lifecycle.ts';
+import { openTestService } from './harness.ts';
+
+const cleanups = cleanupsAfterEach();
+/** A loopback address where nothing listens: the host stays in the sidebar, reconnecting. */
+const nowhere = (i: number) => ({ host: `127.0.0.${i + 2}`, port: 1, nick: 'alice' });
+
+describe('the desktop service at its limits', () => {
+  it(`holds at most ${MAX_HOSTS} hosts, saying so, even when they are added at once`, async () => {
+    const app = await openTestService(cleanups);
+    const results = await Promise.allSettled(
+      Array.from({ length: MAX_HOSTS + 1 }, (_, i) => app.service.connect(nowhere(i))),
+    );
+    const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toBeInstanceOf(ServiceError);
+    expect((refused[0] as ServiceError).message).toMatch(
+      new RegExp(`at most ${MAX_HOSTS} hosts at once; disconnect from one`),
+    );
+    expect(app.service.getSnapshot({}).hosts).toHaveLength(MAX_HOSTS);
+    const inSidebar = app.service.getSnapshot({}).hosts.map((h) => h.connection.hostId);
+    const first = inSidebar[0] ?? '';
+    // Connecting again to one already there is not adding one.
+    const [host0, port0] = [first.slice(0, first.lastIndexOf(':')), 1];
+    await expect(
+      app.service.connect({ host: host0, port: port0, nick: 'alice' }),
+    ).resolves.toMatchObject({ hostId: first });
+    // One leaves: another may come.
+    await app.service.disconnect({ hostId: first });
+    const missing = Array.from({ length: MAX_HOSTS + 1 }, (_, i) => nowhere(i)).find(
+      (t) => !inSidebar.includes(`${t.host}:${t.port}`),
+    );
+    expect(missing).toBeDefined();
+    if (missing) await expect(app.service.connect(missing)).resolves.toBeDefined();
+    expect(app.service.getSnapshot({}).hosts).toHaveLength(MAX_HOSTS);
+  });
+});
