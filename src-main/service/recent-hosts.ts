@@ -17,7 +17,12 @@ export const MAX_RECENT_HOSTS = 10;
  */
 const StoredHost = RecentHost.extend({ openedAt: z.number().optional() });
 type StoredHost = z.infer<typeof StoredHost>;
-const Stored = z.object({ version: z.literal(1), hosts: z.array(StoredHost).max(100) });
+/** What the file may hold: the recent ones plus the sidebar's (at most MAX_HOSTS, 32). */
+const MAX_STORED_HOSTS = 100;
+const Stored = z.object({
+  version: z.literal(1),
+  hosts: z.array(StoredHost).max(MAX_STORED_HOSTS),
+});
 
 const sameAddress = (a: { host: string; port: number }, b: { host: string; port: number }) =>
   a.host.toLowerCase() === b.host.toLowerCase() && a.port === b.port;
@@ -34,11 +39,12 @@ export class RecentHosts {
   static async open(dataDir: string): Promise<RecentHosts> {
     const file = new JsonFile(join(dataDir, RECENT_HOSTS_FILE), Stored);
     const { value } = await file.read({ version: 1, hosts: [] });
-    return new RecentHosts(file, sortHosts(value.hosts).slice(0, MAX_RECENT_HOSTS));
+    return new RecentHosts(file, kept(sortHosts(value.hosts)));
   }
 
+  /** The ones the start screen offers: the newest. */
   list(): RecentHost[] {
-    return this.#hosts.map(recentHost);
+    return this.#hosts.slice(0, MAX_RECENT_HOSTS).map(recentHost);
   }
 
   find(address: { host: string; port: number }): RecentHost | undefined {
@@ -65,10 +71,7 @@ export class RecentHosts {
       ...recentHost(entry),
       ...(since !== undefined ? { openedAt: since } : {}),
     };
-    this.#hosts = sortHosts([next, ...this.#hosts.filter((h) => !sameAddress(h, entry))]).slice(
-      0,
-      MAX_RECENT_HOSTS,
-    );
+    this.#hosts = kept(sortHosts([next, ...this.#hosts.filter((h) => !sameAddress(h, entry))]));
     await this.#file.write({ version: 1, hosts: this.#hosts });
   }
 
@@ -109,6 +112,16 @@ function recentHost(stored: RecentHost): RecentHost {
     fingerprint: stored.fingerprint,
     lastUsed: stored.lastUsed,
   };
+}
+
+/**
+ * The newest MAX_RECENT_HOSTS, and every host still in the sidebar however long ago it was
+ * used: dropping one of those would lose it from the sidebar on the next start.
+ */
+function kept(sorted: StoredHost[]): StoredHost[] {
+  return sorted
+    .filter((h, i) => i < MAX_RECENT_HOSTS || h.openedAt !== undefined)
+    .slice(0, MAX_STORED_HOSTS);
 }
 
 function sortHosts(hosts: StoredHost[]): StoredHost[] {

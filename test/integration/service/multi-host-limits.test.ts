@@ -4,9 +4,25 @@ import { describe, expect, it } from 'vitest';
 import { MAX_HOSTS } from '../../../src-main/service/desktop-service.ts';
 import { ServiceError } from '../../../src-main/service/service-error.ts';
 import { cleanupsAfterEach } from '../../support/lifecycle.ts';
-import { openTestService } from './harness.ts';
+import {
+  type HostSpec,
+  type TestService,
+  connectedTo,
+  hostIdOf,
+  openTestService,
+  startTestHost,
+} from './harness.ts';
+import type { RunningHost } from '../../../src-main/server/host.ts';
 
 const cleanups = cleanupsAfterEach();
+const host = (spec: HostSpec = {}) => startTestHost(cleanups, { openRooms: true, ...spec });
+
+async function join(app: TestService, h: RunningHost, nick: string): Promise<string> {
+  await app.service.connect({ invite: h.invite('lobby'), nick });
+  await app.events.waitFor('connectionState', connectedTo(h));
+  return hostIdOf(h);
+}
+
 /** A loopback address where nothing listens: the host stays in the sidebar, reconnecting. */
 const nowhere = (i: number) => ({ host: `127.0.0.${i + 2}`, port: 1, nick: 'alice' });
 
@@ -38,5 +54,19 @@ describe('the desktop service at its limits', () => {
     expect(missing).toBeDefined();
     if (missing) await expect(app.service.connect(missing)).resolves.toBeDefined();
     expect(app.service.getSnapshot({}).hosts).toHaveLength(MAX_HOSTS);
+  });
+
+  it('brings back every host that was in the sidebar, more than the start screen lists', async () => {
+    const hosts = await Promise.all(Array.from({ length: 12 }, () => host()));
+    const first = await openTestService(cleanups);
+    const ids: string[] = [];
+    for (const h of hosts) ids.push(await join(first, h, 'alice'));
+    await first.service.close();
+
+    const second = await openTestService(cleanups, first.dataDir);
+    const restored = await second.service.restoreHosts();
+    expect(restored.map((s) => s.hostId)).toEqual(ids);
+    // The start screen still offers the ten used last.
+    expect(second.service.getSnapshot({}).recentHosts).toHaveLength(10);
   });
 });
