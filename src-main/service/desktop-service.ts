@@ -19,7 +19,7 @@ import type { CryptoBackend } from '../protocol/crypto/crypto-backend.ts';
 import { selectBackend } from '../protocol/crypto/select-backend.ts';
 import { KNOWN_HOSTS_FILE, KnownHosts, KnownHostsError, hostId } from '../store/known-hosts.ts';
 import { Authorities } from './authorities.ts';
-import { connectTarget } from './connect-target.ts';
+import { type ConnectTarget, connectTarget } from './connect-target.ts';
 import type { ParsedInput, RequestHandlers } from './dispatch.ts';
 import { safeExternalUrl } from './external-url.ts';
 import { type HostSessionShared, HostSession } from './host-session.ts';
@@ -316,7 +316,10 @@ export class DesktopService implements RequestHandlers {
    */
   async connect(input: ParsedInput<'connect'>): Promise<HostState> {
     this.#assertOpen();
-    const target = connectTarget(input);
+    return this.#start(input, connectTarget(input));
+  }
+
+  #start(input: ParsedInput<'connect'>, target: ConnectTarget): Promise<HostState> {
     const id = hostId(target.address);
     // A host's place in the sidebar is the order of the Connects, whichever starts first.
     const openedAt = this.#hosts.get(id)?.openedAt ?? this.#nextOpenedAt();
@@ -399,7 +402,13 @@ export class DesktopService implements RequestHandlers {
     if (nick === undefined) {
       throw new ServiceError('not-connected', `connect to ${session.id} again to choose a nick`);
     }
-    await this.connect({ host: session.address.host, port: session.address.port, nick });
+    // With the invite's key if it came with one (never its token): without it, a host refused
+    // for not matching the link would be asked about as a stranger, one click from trusted.
+    const { address, inviteKey } = session;
+    await this.#start(
+      { host: address.host, port: address.port, nick },
+      { address, ...(inviteKey ? { inviteKey } : {}) },
+    );
   }
 
   send(input: ParsedInput<'send'>): { id: string } {

@@ -105,6 +105,8 @@ export class HostSession {
   #connection: ConnectionState;
   /** The session stopped for good (changed key, nick taken…): retrying would be refused again. */
   #fatal = false;
+  /** The key of the invite link the last Connect came with: a retry expects it too. */
+  #inviteKey: Uint8Array | undefined;
 
   constructor(shared: HostSessionShared, address: HostAddress, id: HostId, openedAt: number) {
     this.#shared = shared;
@@ -170,6 +172,7 @@ export class HostSession {
     const shared = this.#shared;
     await this.stop();
     this.#fatal = false;
+    this.#inviteKey = inviteKey;
     const recent = shared.recentHosts.find(address);
     const rooms = this.#rooms.roomsToJoin(inviteRoom, recent?.room);
     const host = this.#rooms.host;
@@ -257,6 +260,11 @@ export class HostSession {
   get waitsToReconnect(): boolean {
     const { status } = this.#connection;
     return status === 'reconnecting' || (status === 'offline' && !this.#fatal);
+  }
+
+  /** The host key the last Connect's invite link named, if it came with one. */
+  get inviteKey(): Uint8Array | undefined {
+    return this.#inviteKey;
   }
 
   /** The nick to reconnect with: the one in use, or the one connected with. */

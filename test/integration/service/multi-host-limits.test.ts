@@ -69,4 +69,28 @@ describe('the desktop service at its limits', () => {
     // The start screen still offers the ten used last.
     expect(second.service.getSnapshot({}).recentHosts).toHaveLength(10);
   });
+
+  it('never turns Retry now on a host refused for not matching its invite into a trust question', async () => {
+    const hA = await host();
+    const hB = await host();
+    // A link that names host A's address with host B's key: wrong, or forged.
+    const forged = hB.invite('lobby').replace(`:${hB.address.port}/`, `:${hA.address.port}/`);
+    expect(forged).toContain(`:${hA.address.port}/`);
+    const app = await openTestService(cleanups);
+    const id = hostIdOf(hA);
+    await app.service.connect({ invite: forged, nick: 'alice' });
+    expect(await app.events.waitFor('hostKeyChanged')).toMatchObject({
+      hostId: id,
+      expectedFrom: 'invite',
+    });
+    await app.events.waitFor('connectionState', (s) => s.hostId === id && s.status === 'offline');
+    app.events.reset();
+    await app.service.retryNow({ hostId: id }).catch(() => undefined);
+    // Asked again, it is refused again against the invite's key: nobody is asked to trust it.
+    expect(await app.events.waitFor('hostKeyChanged')).toMatchObject({
+      hostId: id,
+      expectedFrom: 'invite',
+    });
+    expect(app.events.of('trustRequired')).toEqual([]);
+  });
 });
