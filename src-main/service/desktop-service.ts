@@ -397,6 +397,13 @@ export class DesktopService implements RequestHandlers {
 
   async #retry(session: HostSession): Promise<void> {
     if (session.retryNow()) return;
+    // A Connect, retry or disconnect of this host is under way: it decides; pressing Retry now
+    // again must not end the attempt it started with another.
+    const underWay = this.#lifecycles.get(session.id);
+    if (underWay) {
+      await underWay;
+      return;
+    }
     // The connection stopped (it gave up, or was refused): a new one, as Connect would.
     const nick = session.nick ?? this.#recentHosts.find(session.address)?.nick;
     if (nick === undefined) {

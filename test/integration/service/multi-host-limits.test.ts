@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_HOSTS } from '../../../src-main/service/desktop-service.ts';
 import { ServiceError } from '../../../src-main/service/service-error.ts';
-import { cleanupsAfterEach } from '../../support/lifecycle.ts';
+import { cleanupsAfterEach, sleep } from '../../support/lifecycle.ts';
 import {
   type HostSpec,
   type TestService,
@@ -92,5 +92,24 @@ describe('the desktop service at its limits', () => {
       expectedFrom: 'invite',
     });
     expect(app.events.of('trustRequired')).toEqual([]);
+  });
+
+  it('starts one new attempt however often Retry now is pressed on a stopped host', async () => {
+    const h = await host();
+    const app = await openTestService(cleanups);
+    await app.service.connect({ host: '127.0.0.1', port: h.address.port, nick: 'dave' });
+    const id = hostIdOf(h);
+    const question = await app.events.waitFor('trustRequired');
+    app.service.answerTrust({ requestId: question.requestId, trust: false });
+    await app.events.waitFor('connectionState', (s) => s.hostId === id && s.status === 'offline');
+    app.events.reset();
+    await Promise.all(Array.from({ length: 5 }, () => app.service.retryNow({ hostId: id })));
+    await app.events.waitFor('trustRequired');
+    await sleep(300);
+    // One attempt, one question: not five, each ending the one before.
+    expect(app.events.of('trustRequired')).toHaveLength(1);
+    await app.service.networkChanged({});
+    await sleep(100);
+    expect(app.events.of('trustRequired')).toHaveLength(1);
   });
 });
