@@ -356,7 +356,9 @@ export class DesktopService implements RequestHandlers {
 
   /** Ends the session with one host; it leaves the sidebar (its history stays on disk). */
   async disconnect(input: ParsedInput<'disconnect'>): Promise<Record<string, never>> {
-    this.#session(input.hostId);
+    // A host still being added (its Connect reads the pinned keys first) is let go once it is.
+    if (this.#lifecycles.has(input.hostId)) this.#assertOpen();
+    else this.#session(input.hostId);
     return this.#serially(input.hostId, async () => {
       const session = this.#session(input.hostId);
       const last = await session.end();

@@ -112,4 +112,23 @@ describe('the desktop service at its limits', () => {
     await sleep(100);
     expect(app.events.of('trustRequired')).toHaveLength(1);
   });
+
+  it('lets a host go that is disconnected while it is still being added', async () => {
+    const h = await host();
+    const app = await openTestService(cleanups);
+    const id = hostIdOf(h);
+    const connecting = app.service.connect({ invite: h.invite('lobby'), nick: 'alice' });
+    const leaving = app.service.disconnect({ hostId: id });
+    await connecting;
+    await expect(leaving).resolves.toEqual({});
+    expect(app.service.getSnapshot({}).hosts).toEqual([]);
+    expect(
+      app.events
+        .of('connectionState')
+        .filter((s) => s.hostId === id)
+        .at(-1),
+    ).toMatchObject({ status: 'idle' });
+    await sleep(100);
+    expect(h.clientCount).toBe(0);
+  });
 });
