@@ -274,7 +274,9 @@ export class DesktopService implements RequestHandlers {
   async restoreHosts(): Promise<HostState[]> {
     const states: HostState[] = [];
     for (const recent of this.#recentHosts.openHosts()) {
-      if (this.#hosts.has(hostId(recent))) continue;
+      // Already there, or being connected by the user as the window came up: theirs wins.
+      const id = hostId(recent);
+      if (this.#hosts.has(id) || this.#lifecycles.has(id)) continue;
       try {
         states.push(
           await this.connect({ host: recent.host, port: recent.port, nick: recent.nick }),

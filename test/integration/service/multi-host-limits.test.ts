@@ -131,4 +131,23 @@ describe('the desktop service at its limits', () => {
     await sleep(100);
     expect(h.clientCount).toBe(0);
   });
+
+  it("leaves a host the user is connecting to at start to the user's Connect, not the restore", async () => {
+    const h = await host();
+    const first = await openTestService(cleanups);
+    const id = await join(first, h, 'alice');
+    await first.service.close();
+
+    const second = await openTestService(cleanups, first.dataDir);
+    // The window is up and the user connects again, as someone else, while the restore runs.
+    const byHand = second.service.connect({ invite: h.invite('lobby'), nick: 'alice2' });
+    const restored = await second.service.restoreHosts();
+    await byHand;
+    expect(restored).toEqual([]);
+    await second.events.waitFor('connectionState', connectedTo(h));
+    await sleep(100);
+    const states = second.events.of('connectionState').filter((s) => s.hostId === id);
+    expect(states.at(-1)).toMatchObject({ status: 'connected', nick: 'alice2' });
+    expect(states.filter((s) => s.status === 'connected')).toHaveLength(1);
+  });
 });
