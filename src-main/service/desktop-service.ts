@@ -26,8 +26,9 @@ import { type HostSessionShared, HostSession } from './host-session.ts';
 import { type SecretStorage, loadIdentity } from './identity-store.ts';
 import { LocalHistory, type LocalHistoryOptions } from './local-history.ts';
 import { LocalStoreGuard } from './local-store-guard.ts';
-import { RecentHosts } from './recent-hosts.ts';
-import { RoomMutes } from './room-mutes.ts';
+import { RECENT_HOSTS_FILE, RecentHosts } from './recent-hosts.ts';
+import { ROOM_MUTES_FILE, RoomMutes } from './room-mutes.ts';
+import { DAMAGED_SUFFIX } from './json-file.ts';
 import { ServiceError } from './service-error.ts';
 import type { ServiceEvents } from './service-events.ts';
 import { type ServiceLog, errorName } from './service-log.ts';
@@ -121,6 +122,8 @@ export class DesktopService implements RequestHandlers {
   readonly #writes = new Set<Promise<void>>();
   /** Orders hosts added within the same millisecond. */
   #lastOpenedAt = 0;
+  /** Store files found damaged at open, told to the UI once it is there (restoreHosts). */
+  #damaged: string[];
 
   private constructor(
     options: DesktopServiceOptions,
@@ -136,6 +139,8 @@ export class DesktopService implements RequestHandlers {
     },
   ) {
     this.#log = options.log ?? (() => undefined);
+    this.#damaged = damagedNotices(parts.recentHosts, parts.mutes);
+    for (const message of this.#damaged) this.#log('warn', 'store-damaged', { message });
     this.#events = new TypedEmitter((name, error) => {
       this.#log('error', 'listener-failed', { event: name, error: errorName(error) });
       // Told to the other listeners as an error state; a failing `error` listener is only logged.
@@ -272,6 +277,10 @@ export class DesktopService implements RequestHandlers {
    * when). A host that cannot be started is logged and skipped; the others come back.
    */
   async restoreHosts(): Promise<HostState[]> {
+    // What could not be read is said, not silently started over from (the UI is up now).
+    for (const message of this.#damaged.splice(0)) {
+      this.#emit('error', { code: 'store-damaged', message });
+    }
     const states: HostState[] = [];
     for (const recent of this.#recentHosts.openHosts()) {
       // Already there, or being connected by the user as the window came up: theirs wins.
@@ -633,4 +642,23 @@ export class DesktopService implements RequestHandlers {
     void done.then(() => this.#writes.delete(done));
     return done;
   }
+}
+
+/** What the user is told about store files that could not be read (each was set aside). */
+function damagedNotices(recentHosts: RecentHosts, mutes: RoomMutes): string[] {
+  const aside = (file: string) => `the file was set aside as ${file}${DAMAGED_SUFFIX}`;
+  return [
+    ...(recentHosts.damaged
+      ? [
+          `${RECENT_HOSTS_FILE} could not be read, so the hosts open when Parley last quit are ` +
+            `not back; ${aside(RECENT_HOSTS_FILE)}`,
+        ]
+      : []),
+    ...(mutes.damaged
+      ? [
+          `${ROOM_MUTES_FILE} could not be read, so every room notifies again until muted ` +
+            `anew; ${aside(ROOM_MUTES_FILE)}`,
+        ]
+      : []),
+  ];
 }

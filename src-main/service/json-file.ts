@@ -2,12 +2,16 @@ import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
 import { writeSecretFileAtomic } from '../store/key-file.ts';
 
+/** Where a file that could not be read is copied, beside it. */
+export const DAMAGED_SUFFIX = '.damaged';
+
 /**
  * One small JSON document on disk, validated by a schema on read and written atomically
  * (temp file, fsync, rename; mode 0600, since it says whom the user talks to). Writes are
  * serialized, so the last change wins on disk as in memory. A missing file is the default
- * value; a damaged one is reported and replaced by the default on the next write: these files
- * hold preferences, never secrets or trust decisions.
+ * value; a damaged one is reported (`damaged`), copied aside as `<file>.damaged` for a person
+ * to repair, and replaced by the default on the next write: these files hold preferences,
+ * never secrets or trust decisions.
  */
 export class JsonFile<S extends z.ZodType> {
   readonly path: string;
@@ -30,13 +34,24 @@ export class JsonFile<S extends z.ZodType> {
       }
       return { value: fallback, damaged: true };
     }
+    let json: unknown;
     try {
-      const parsed = this.#schema.safeParse(JSON.parse(text));
-      return parsed.success
-        ? { value: parsed.data, damaged: false }
-        : { value: fallback, damaged: true };
+      json = JSON.parse(text);
     } catch {
-      return { value: fallback, damaged: true };
+      json = undefined;
+    }
+    const parsed = json === undefined ? undefined : this.#schema.safeParse(json);
+    if (parsed?.success) return { value: parsed.data, damaged: false };
+    await this.#setAside(text);
+    return { value: fallback, damaged: true };
+  }
+
+  /** A copy of what could not be read, which the next write would otherwise replace. */
+  async #setAside(text: string): Promise<void> {
+    try {
+      await writeSecretFileAtomic(`${this.path}${DAMAGED_SUFFIX}`, text);
+    } catch {
+      // The defaults still apply; the caller reports the damage either way.
     }
   }
 

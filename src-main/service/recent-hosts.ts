@@ -19,9 +19,10 @@ const StoredHost = RecentHost.extend({ openedAt: z.number().optional() });
 type StoredHost = z.infer<typeof StoredHost>;
 /** What the file may hold: the recent ones plus the sidebar's (at most MAX_HOSTS, 32). */
 const MAX_STORED_HOSTS = 100;
+/** Read entry by entry: one that cannot be read is left out alone, not with every other. */
 const Stored = z.object({
   version: z.literal(1),
-  hosts: z.array(StoredHost).max(MAX_STORED_HOSTS),
+  hosts: z.array(z.unknown()).max(MAX_STORED_HOSTS),
 });
 
 const sameAddress = (a: { host: string; port: number }, b: { host: string; port: number }) =>
@@ -30,16 +31,23 @@ const sameAddress = (a: { host: string; port: number }, b: { host: string; port:
 export class RecentHosts {
   readonly #file: JsonFile<typeof Stored>;
   #hosts: StoredHost[];
+  /** The file could not be read at all: no host comes back (a copy was set aside). */
+  readonly damaged: boolean;
 
-  private constructor(file: JsonFile<typeof Stored>, hosts: StoredHost[]) {
+  private constructor(file: JsonFile<typeof Stored>, hosts: StoredHost[], damaged: boolean) {
     this.#file = file;
     this.#hosts = hosts;
+    this.damaged = damaged;
   }
 
   static async open(dataDir: string): Promise<RecentHosts> {
     const file = new JsonFile(join(dataDir, RECENT_HOSTS_FILE), Stored);
-    const { value } = await file.read({ version: 1, hosts: [] });
-    return new RecentHosts(file, kept(sortHosts(value.hosts)));
+    const { value, damaged } = await file.read({ version: 1, hosts: [] });
+    const hosts = value.hosts.flatMap((entry) => {
+      const parsed = StoredHost.safeParse(entry);
+      return parsed.success ? [parsed.data] : [];
+    });
+    return new RecentHosts(file, kept(sortHosts(hosts)), damaged);
   }
 
   /** The ones the start screen offers: the newest. */

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
+import { isValidRoomName } from '../../src-shared/identifiers.ts';
 import { RoomMute } from '../../src-shared/ipc/domain.ts';
 import { JsonFile } from './json-file.ts';
 
@@ -13,32 +14,37 @@ export const ROOM_MUTES_FILE = 'room-mutes.json';
 const MAX_HOSTS = 200;
 const MAX_ROOMS_PER_HOST = 2000;
 
+/**
+ * Read entry by entry: a level this version does not know (a newer one wrote it) or a bad
+ * entry is left out alone, never taking every other room's level with it.
+ */
 const Stored = z.object({
   version: z.literal(1),
-  hosts: z.record(z.string().max(300), z.record(z.string().max(200), RoomMute)),
+  hosts: z.record(z.string(), z.unknown()),
 });
 type Stored = z.infer<typeof Stored>;
+const StoredRooms = z.record(z.string(), z.unknown());
 
 export class RoomMutes {
   readonly #file: JsonFile<typeof Stored>;
   #hosts: Map<string, Map<string, RoomMute>>;
+  /** The file could not be read at all: every room starts at 'all' (a copy was set aside). */
+  readonly damaged: boolean;
 
-  private constructor(file: JsonFile<typeof Stored>, stored: Stored) {
+  private constructor(file: JsonFile<typeof Stored>, stored: Stored, damaged: boolean) {
     this.#file = file;
-    this.#hosts = new Map(
-      Object.entries(stored.hosts)
-        .slice(0, MAX_HOSTS)
-        .map(([host, rooms]) => [
-          host,
-          new Map(Object.entries(rooms).filter(([, mute]) => mute !== 'all')),
-        ]),
-    );
+    this.damaged = damaged;
+    this.#hosts = new Map();
+    for (const [host, rooms] of Object.entries(stored.hosts).slice(0, MAX_HOSTS)) {
+      const levels = readRooms(rooms);
+      if (host.length <= 300 && levels.size > 0) this.#hosts.set(host, levels);
+    }
   }
 
   static async open(dataDir: string): Promise<RoomMutes> {
     const file = new JsonFile(join(dataDir, ROOM_MUTES_FILE), Stored);
-    const { value } = await file.read({ version: 1, hosts: {} });
-    return new RoomMutes(file, value);
+    const { value, damaged } = await file.read({ version: 1, hosts: {} });
+    return new RoomMutes(file, value, damaged);
   }
 
   get(hostId: string, room: string): RoomMute {
@@ -57,4 +63,16 @@ export class RoomMutes {
     for (const [host, list] of this.#hosts) hosts[host] = Object.fromEntries(list);
     return { changed: true, written: this.#file.write({ version: 1, hosts }) };
   }
+}
+
+/** One host's rooms as stored, without what cannot be read (or is the default). */
+function readRooms(stored: unknown): Map<string, RoomMute> {
+  const rooms = new Map<string, RoomMute>();
+  const parsed = StoredRooms.safeParse(stored);
+  if (!parsed.success) return rooms;
+  for (const [room, level] of Object.entries(parsed.data).slice(0, MAX_ROOMS_PER_HOST)) {
+    const mute = RoomMute.safeParse(level);
+    if (mute.success && mute.data !== 'all' && isValidRoomName(room)) rooms.set(room, mute.data);
+  }
+  return rooms;
 }

@@ -1,6 +1,9 @@
 // Several hosts at once, at the edges: how many the sidebar holds, what comes back after a
 // restart, and what "Retry now" may and may not do — against real hosts on loopback.
+import { writeFileSync } from 'node:fs';
+import { join as joinPath } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { RECENT_HOSTS_FILE } from '../../../src-main/service/recent-hosts.ts';
 import { MAX_HOSTS } from '../../../src-main/service/desktop-service.ts';
 import { ServiceError } from '../../../src-main/service/service-error.ts';
 import { cleanupsAfterEach, sleep } from '../../support/lifecycle.ts';
@@ -149,5 +152,19 @@ describe('the desktop service at its limits', () => {
     const states = second.events.of('connectionState').filter((s) => s.hostId === id);
     expect(states.at(-1)).toMatchObject({ status: 'connected', nick: 'alice2' });
     expect(states.filter((s) => s.status === 'connected')).toHaveLength(1);
+  });
+
+  it('says so when the list of hosts to bring back is damaged, instead of starting empty silently', async () => {
+    const first = await openTestService(cleanups);
+    await first.service.close();
+    writeFileSync(joinPath(first.dataDir, RECENT_HOSTS_FILE), '{"version":1,"hosts":[{"host":');
+    const second = await openTestService(cleanups, first.dataDir);
+    expect(await second.service.restoreHosts()).toEqual([]);
+    expect(await second.events.waitFor('error')).toEqual({
+      code: 'store-damaged',
+      message:
+        'recent-hosts.json could not be read, so the hosts open when Parley last quit are not ' +
+        'back; the file was set aside as recent-hosts.json.damaged',
+    });
   });
 });
