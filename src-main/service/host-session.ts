@@ -758,6 +758,9 @@ export class HostSession {
       Object.entries(state).filter(([, v]) => v !== undefined),
     ) as ConnectionState;
     this.#connection = clean;
+    // 'idle' tells the UI the host left the sidebar, which only disconnect says (with the last
+    // state end() returns). A connection stopped here is on its way to a new one (Connect again).
+    if (clean.status === 'idle') return;
     this.#shared.emit('connectionState', { ...clean, hostId: this.id });
   }
 }

@@ -167,4 +167,22 @@ describe('the desktop service at its limits', () => {
         'back; the file was set aside as recent-hosts.json.damaged',
     });
   });
+
+  it('keeps a host in the sidebar while Connect starts it again (another invite to it, say)', async () => {
+    const h = await host();
+    const app = await openTestService(cleanups);
+    const id = await join(app, h, 'alice');
+    app.events.reset();
+    // 'idle' tells the UI the host left the sidebar: nothing says so on the way to connecting again.
+    await app.service.connect({ invite: h.invite('dev'), nick: 'alice' });
+    await app.events.waitFor('connectionState', connectedTo(h));
+    const states = app.events.of('connectionState').filter((s) => s.hostId === id);
+    expect(states.map((s) => s.status)).not.toContain('idle');
+    expect(app.service.getSnapshot({}).hosts.map((x) => x.connection.hostId)).toEqual([id]);
+    // Leaving it still says so, once.
+    await app.service.disconnect({ hostId: id });
+    const last = app.events.of('connectionState').filter((s) => s.hostId === id);
+    expect(last.filter((s) => s.status === 'idle')).toHaveLength(1);
+    expect(last.at(-1)?.status).toBe('idle');
+  });
 });
