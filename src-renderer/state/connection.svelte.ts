@@ -1,4 +1,5 @@
 import { SvelteMap, SvelteSet } from 'svelte/reactivity';
+import { fingerprint, normalizeFingerprint } from '../../src-shared/fingerprint.ts';
 import { formatAddress, parseInvite } from '../../src-shared/invite.ts';
 import type { EventPayload, RequestInput } from '../../src-shared/ipc/contract.ts';
 import type { AppSnapshot, HostState, RecentHost } from '../../src-shared/ipc/domain.ts';
@@ -49,6 +50,12 @@ export class ConnectionStore {
   /** Hosts whose first attempt failed for good and were let go while a connect was in flight. */
   // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, never rendered
   readonly #letGo = new Set<string>();
+  /**
+   * Hosts in the sidebar that a Connect is starting again (a new invite for a host we are in):
+   * main ends the old session first, and that idle state must not take them out of the sidebar.
+   */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, never rendered
+  readonly #restarting = new Set<string>();
   /** Bumped each time a host the user asked for arrives: the screen focuses the composer. */
   arrivals = $state(0);
   /** An invite handed over by the OS (parley:// link), for the connect form. */
@@ -151,6 +158,17 @@ export class ConnectionStore {
   async connect(input: ConnectInput): Promise<boolean> {
     this.#letGo.clear();
     this.error = null;
+    const target = targetOf(input);
+    const there = this.shown.find((host) => host.hostId === target);
+    // An invite for a host we are connected to whose key is not the one that host presents is
+    // wrong (or forged): say so, and leave the working session alone instead of ending it.
+    const mismatch = there && 'invite' in input ? inviteMismatch(there, input.invite) : null;
+    if (mismatch) {
+      this.keyChange = mismatch;
+      this.error = `Not connected again: the invite link does not match ${target}. Nothing was sent, and your connection to it is unchanged.`;
+      return false;
+    }
+    if (there) this.#restarting.add(there.hostId);
     this.submitting = true;
     try {
       const state = await unwrap(this.#api.connect(input));
@@ -165,6 +183,7 @@ export class ConnectionStore {
       return false;
     } finally {
       this.submitting = false;
+      if (there) this.#restarting.delete(there.hostId);
     }
   }
 
@@ -218,6 +237,7 @@ export class ConnectionStore {
   async disconnect(hostId: string | null = this.current): Promise<void> {
     if (hostId === null) return;
     this.#reached.delete(hostId);
+    this.#restarting.delete(hostId);
     const result = await this.#api.disconnect({ hostId });
     if (!result.ok) this.error = result.error.message;
     // No idle event comes if main had already let the host go: forget it here too.
@@ -272,6 +292,8 @@ export class ConnectionStore {
     const { hostId } = state;
     const before = this.hosts.find((host) => host.hostId === hostId);
     if (state.status === 'idle') {
+      // Main ending the old session of a host the form connects again: it keeps its place.
+      if (this.#restarting.has(hostId)) return;
       const reached = this.#reached.has(hostId);
       if (reached && state.reason) this.error = `Disconnected: ${state.reason}`;
       this.#reached.delete(hostId);
@@ -312,4 +334,34 @@ export class ConnectionStore {
       this.#remove(hostId);
     }
   }
+}
+
+/** The hostId main will give the host a Connect is for (`host:port`, host lower-cased). */
+function targetOf(input: ConnectInput): string | undefined {
+  if ('invite' in input) {
+    const parsed = parseInvite(input.invite);
+    return parsed.ok
+      ? formatAddress(parsed.value.host.toLowerCase(), parsed.value.port)
+      : undefined;
+  }
+  return formatAddress(input.host.toLowerCase(), input.port);
+}
+
+/**
+ * The key warning for an invite whose key is not the one a connected host presents, or null.
+ * Only a connected host's key is known to be its current one.
+ */
+function inviteMismatch(host: HostState, invite: string): HostKeyChange | null {
+  const parsed = parseInvite(invite);
+  if (!parsed.ok || host.status !== 'connected' || !host.hostFingerprint) return null;
+  const expected = fingerprint(parsed.value.hostKey);
+  if (normalizeFingerprint(expected) === normalizeFingerprint(host.hostFingerprint)) return null;
+  return {
+    hostId: host.hostId,
+    host: parsed.value.host,
+    port: parsed.value.port,
+    expectedFingerprint: expected,
+    actualFingerprint: host.hostFingerprint,
+    expectedFrom: 'invite',
+  };
 }

@@ -6,6 +6,8 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import App from '../../src-renderer/App.svelte';
 import HostRail from '../../src-renderer/components/HostRail.svelte';
 import { AppState } from '../../src-renderer/state/app.svelte.ts';
+import { decodeBase64Url } from '../../src-shared/base64url.ts';
+import { fingerprint } from '../../src-shared/fingerprint.ts';
 import type { HostState, RoomView } from '../../src-shared/ipc/domain.ts';
 import { hostState, roomView, snapshot, stubMatchMedia } from './fixtures.ts';
 import { type FakePlatform, fakePlatform } from './platform.ts';
@@ -323,6 +325,60 @@ describe('Adding a host', () => {
     const invite = await screen.findByRole('textbox', { name: 'Invite link' });
     await vi.waitFor(() => expect(document.activeElement).toBe(invite));
     expect(fake.calls.find((c) => c.name === 'disconnect')?.input).toEqual({ hostId: ALPHA });
+  });
+});
+
+describe('An invite for a host already in the sidebar', () => {
+  const key = 'A'.repeat(43);
+  const railNames = (app: AppState): string[] => app.hosts.list.map((host) => host.hostId);
+
+  it('keeps the host in its place while main connects it again with the invite', async () => {
+    const fake = platform();
+    const again = hostState({ hostId: ALPHA, status: 'connecting', neverReached: true });
+    fake.answer('connect', () => {
+      // Main ends the old session (idle), then starts the new one.
+      fake.emit('connectionState', { status: 'idle', hostId: ALPHA });
+      fake.emit('connectionState', again);
+      return { ok: true, value: again };
+    });
+    const { app, stop } = await started(fake);
+    app.hosts.select(BETA);
+    app.hosts.startAdding();
+    const invite = `parley://127.0.0.1:7001/dev?invite=${'B'.repeat(24)}#${key}`;
+    expect(await app.connection.connect({ invite, nick: 'alice' })).toBe(true);
+    expect(railNames(app)).toEqual([ALPHA, BETA]);
+    expect(app.hosts.current).toBe(ALPHA);
+    expect(app.hosts.adding).toBe(false);
+    // Its rooms were not forgotten meanwhile.
+    expect(app.rooms.sidebarOf(ALPHA).map((room) => room.name)).toEqual(['lobby', 'dev']);
+    fake.emit('connectionState', { ...again, status: 'connected', neverReached: undefined });
+    expect(railNames(app)).toEqual([ALPHA, BETA]);
+    stop();
+  });
+
+  it('refuses an invite whose key is not the connected host’s, and leaves its session alone', async () => {
+    const hosts = twoHosts();
+    hosts[1]!.connection = {
+      ...hosts[1]!.connection,
+      hostFingerprint: fingerprint(decodeBase64Url(`${'B'.repeat(42)}A`)!),
+    };
+    const fake = platform(hosts);
+    const { app, stop } = await started(fake);
+    app.hosts.startAdding();
+    const invite = `parley://127.0.0.1:7002/lobby#${key}`;
+    expect(await app.connection.connect({ invite, nick: 'al' })).toBe(false);
+    expect(fake.calls.some((c) => c.name === 'connect')).toBe(false);
+    expect(app.connection.keyChange).toMatchObject({
+      hostId: BETA,
+      expectedFrom: 'invite',
+      expectedFingerprint: fingerprint(decodeBase64Url(key)!),
+    });
+    expect(app.connection.error).toContain('does not match 127.0.0.1:7002');
+    expect(railNames(app)).toEqual([ALPHA, BETA]);
+    // Dismissed: the host is still there, connected.
+    app.connection.dismissKeyChange();
+    expect(app.hosts.list.find((host) => host.hostId === BETA)?.state.status).toBe('connected');
+    stop();
   });
 });
 
