@@ -382,6 +382,43 @@ describe('An invite for a host already in the sidebar', () => {
   });
 });
 
+describe('A host with no room yet', () => {
+  it('opens “Add a host” for an invite link, leaving the host connected', async () => {
+    const hosts = twoHosts();
+    hosts[0]!.rooms = [];
+    const fake = platform(hosts);
+    render(App, { api: fake.api });
+    await fireEvent.click(await screen.findByRole('button', { name: 'Use an invite link' }));
+    expect(screen.getByRole('heading', { level: 1, name: 'Add a host' })).toBeTruthy();
+    expect(fake.calls.some((c) => c.name === 'disconnect')).toBe(false);
+    await fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+    const hostsNav = await screen.findByRole('navigation', { name: 'Hosts' });
+    expect(within(hostsNav).getByRole('button', { name: /^Alpha Team/ })).toHaveProperty(
+      'ariaCurrent',
+      'page',
+    );
+  });
+
+  it('does not ask for an invite while the host has not been reached', async () => {
+    const fake = platform([
+      {
+        connection: hostState({
+          hostId: ALPHA,
+          status: 'reconnecting',
+          neverReached: true,
+          failure: 'refused',
+        }),
+        rooms: [],
+      },
+    ]);
+    render(App, { api: fake.api });
+    expect(
+      await screen.findByText('The rooms on 127.0.0.1:7001 show here once Parley reaches it.'),
+    ).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Use an invite link' })).toBeNull();
+  });
+});
+
 describe('Invites from the OS', () => {
   const key = 'A'.repeat(43);
 
