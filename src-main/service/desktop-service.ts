@@ -458,6 +458,7 @@ export class DesktopService implements RequestHandlers {
   async setRoomMute(input: ParsedInput<'setRoomMute'>): Promise<Record<string, never>> {
     const session = this.#session(input.hostId);
     await session.setMute(input.room, input.mute).catch((error: unknown) => {
+      if (error instanceof ServiceError) throw error;
       this.#log('error', 'store-write-failed', { error: errorName(error) });
       throw new ServiceError('internal', 'the notification level could not be saved');
     });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isValidRoomName } from '../../src-shared/identifiers.ts';
 import { RoomMute } from '../../src-shared/ipc/domain.ts';
 import { JsonFile } from './json-file.ts';
+import { ServiceError } from './service-error.ts';
 
 /**
  * Each room's notification level on this machine, per host (two hosts' `#lobby` are two
@@ -12,7 +13,7 @@ import { JsonFile } from './json-file.ts';
  */
 export const ROOM_MUTES_FILE = 'room-mutes.json';
 const MAX_HOSTS = 200;
-const MAX_ROOMS_PER_HOST = 2000;
+export const MAX_ROOMS_PER_HOST = 2000;
 
 /**
  * Read entry by entry: a level this version does not know (a newer one wrote it) or a bad
@@ -51,12 +52,29 @@ export class RoomMutes {
     return this.#hosts.get(hostId)?.get(room) ?? 'all';
   }
 
-  /** Returns whether it changed; the write happens in the background of the returned promise. */
+  /**
+   * Returns whether it changed; the write happens in the background of the returned promise.
+   * Past the limits it throws (refused) rather than pretend a level was kept.
+   */
   set(hostId: string, room: string, mute: RoomMute): { changed: boolean; written: Promise<void> } {
     if (this.get(hostId, room) === mute) return { changed: false, written: Promise.resolve() };
     const rooms = this.#hosts.get(hostId) ?? new Map<string, RoomMute>();
+    if (mute !== 'all' && !rooms.has(room)) {
+      if (rooms.size >= MAX_ROOMS_PER_HOST) {
+        throw new ServiceError(
+          'refused',
+          `at most ${MAX_ROOMS_PER_HOST} rooms of a host can have their own notification level; set one back to all first`,
+        );
+      }
+      if (rooms.size === 0 && this.#hosts.size >= MAX_HOSTS) {
+        throw new ServiceError(
+          'refused',
+          `rooms of at most ${MAX_HOSTS} hosts can have their own notification level; set another host's rooms back to all first`,
+        );
+      }
+    }
     if (mute === 'all') rooms.delete(room);
-    else if (rooms.size < MAX_ROOMS_PER_HOST || rooms.has(room)) rooms.set(room, mute);
+    else rooms.set(room, mute);
     if (rooms.size === 0) this.#hosts.delete(hostId);
     else this.#hosts.set(hostId, rooms);
     const hosts: Stored['hosts'] = {};

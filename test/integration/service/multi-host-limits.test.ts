@@ -3,7 +3,9 @@
 import { writeFileSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { dispatchRequest } from '../../../src-main/service/dispatch.ts';
 import { RECENT_HOSTS_FILE } from '../../../src-main/service/recent-hosts.ts';
+import { MAX_ROOMS_PER_HOST, ROOM_MUTES_FILE } from '../../../src-main/service/room-mutes.ts';
 import { MAX_HOSTS } from '../../../src-main/service/desktop-service.ts';
 import { ServiceError } from '../../../src-main/service/service-error.ts';
 import { cleanupsAfterEach, sleep } from '../../support/lifecycle.ts';
@@ -184,5 +186,33 @@ describe('the desktop service at its limits', () => {
     const last = app.events.of('connectionState').filter((s) => s.hostId === id);
     expect(last.filter((s) => s.status === 'idle')).toHaveLength(1);
     expect(last.at(-1)?.status).toBe('idle');
+  });
+
+  it('refuses a notification level past the limit of rooms per host, saying so', async () => {
+    const h = await host();
+    const dataDir = cleanups.tempDir('parley-app-');
+    const full = Object.fromEntries(
+      Array.from({ length: MAX_ROOMS_PER_HOST }, (_, i) => [`room-${i}`, 'nothing']),
+    );
+    writeFileSync(
+      joinPath(dataDir, ROOM_MUTES_FILE),
+      JSON.stringify({ version: 1, hosts: { [hostIdOf(h)]: full } }),
+    );
+    const app = await openTestService(cleanups, dataDir);
+    const id = await join(app, h, 'alice');
+    const result = await dispatchRequest(app.service, 'setRoomMute', {
+      hostId: id,
+      room: 'lobby',
+      mute: 'nothing',
+    });
+    expect(result).toEqual({
+      ok: false,
+      error: {
+        code: 'refused',
+        message: expect.stringMatching(
+          new RegExp(`at most ${MAX_ROOMS_PER_HOST} rooms`),
+        ) as unknown,
+      },
+    });
   });
 });

@@ -5,7 +5,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RECENT_HOSTS_FILE, RecentHosts } from '../../../src-main/service/recent-hosts.ts';
-import { ROOM_MUTES_FILE, RoomMutes } from '../../../src-main/service/room-mutes.ts';
+import {
+  MAX_ROOMS_PER_HOST,
+  ROOM_MUTES_FILE,
+  RoomMutes,
+} from '../../../src-main/service/room-mutes.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -56,5 +60,26 @@ describe('damaged store files', () => {
     const fine = await RecentHosts.open(clean);
     expect(fine.damaged).toBe(false);
     expect(existsSync(join(clean, `${RECENT_HOSTS_FILE}.damaged`))).toBe(false);
+  });
+
+  it('refuses a room level past its limit, saying so, instead of pretending it was kept', async () => {
+    const dir = tempDir();
+    const full = Object.fromEntries(
+      Array.from({ length: MAX_ROOMS_PER_HOST }, (_, i) => [`room-${i}`, 'nothing']),
+    );
+    writeFileSync(
+      join(dir, ROOM_MUTES_FILE),
+      JSON.stringify({ version: 1, hosts: { 'a.example:7878': full } }),
+    );
+    const mutes = await RoomMutes.open(dir);
+    expect(mutes.get('a.example:7878', `room-${MAX_ROOMS_PER_HOST - 1}`)).toBe('nothing');
+    expect(() => mutes.set('a.example:7878', 'one-more', 'mentions')).toThrow(
+      new RegExp(`at most ${MAX_ROOMS_PER_HOST} rooms`),
+    );
+    expect(mutes.get('a.example:7878', 'one-more')).toBe('all');
+    // Changing or clearing one already there still works.
+    await mutes.set('a.example:7878', 'room-0', 'mentions').written;
+    await mutes.set('a.example:7878', 'room-1', 'all').written;
+    expect(mutes.get('a.example:7878', 'room-0')).toBe('mentions');
   });
 });
