@@ -1,11 +1,13 @@
 // Several hosts at once, at the edges: how many the sidebar holds, what comes back after a
 // restart, and what "Retry now" may and may not do — against real hosts on loopback.
 import { writeFileSync } from 'node:fs';
+import { connect as connectTcp } from 'node:net';
 import { join as joinPath } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dispatchRequest } from '../../../src-main/service/dispatch.ts';
 import { RECENT_HOSTS_FILE } from '../../../src-main/service/recent-hosts.ts';
 import { MAX_ROOMS_PER_HOST, ROOM_MUTES_FILE } from '../../../src-main/service/room-mutes.ts';
+import { ChatSession } from '../../../src-main/client/chat-session.ts';
 import { MAX_HOSTS } from '../../../src-main/service/desktop-service.ts';
 import { ServiceError } from '../../../src-main/service/service-error.ts';
 import { cleanupsAfterEach, sleep } from '../../support/lifecycle.ts';
@@ -214,5 +216,53 @@ describe('the desktop service at its limits', () => {
         ) as unknown,
       },
     });
+  });
+
+  it('makes one attempt per waiting host however many network changes and Retry nows come at once', async () => {
+    // Every TCP connection the sessions open, by port: what "one attempt" means.
+    const dials = new Map<number, number>();
+    const app = await openTestService(cleanups, undefined, {
+      sessionOptions: { reconnect: { initialDelayMs: 60_000, maxDelayMs: 60_000 } },
+      createSession: (options) =>
+        new ChatSession({
+          ...options,
+          connect: (address) => {
+            dials.set(address.port, (dials.get(address.port) ?? 0) + 1);
+            return connectTcp({ host: address.host, port: address.port });
+          },
+        }),
+    });
+    const ids: string[] = [];
+    for (const h of [await host(), await host()]) {
+      ids.push(await join(app, h, 'alice'));
+      await h.stop();
+    }
+    for (const id of ids) {
+      await app.events.waitFor(
+        'connectionState',
+        (s) => s.hostId === id && s.status === 'reconnecting',
+      );
+    }
+    app.events.reset();
+    dials.clear();
+    // The machine wakes, the browser says it is online, and the user presses Retry now: at once.
+    await Promise.all([
+      ...Array.from({ length: 5 }, () => app.service.networkChanged({})),
+      ...ids.flatMap((hostId) => Array.from({ length: 5 }, () => app.service.retryNow({ hostId }))),
+    ]);
+    for (const id of ids) {
+      await app.events.waitFor(
+        'connectionState',
+        (s) => s.hostId === id && s.status === 'reconnecting',
+      );
+    }
+    await sleep(100);
+    for (const id of ids) {
+      const tries = app.events
+        .of('connectionState')
+        .filter((s) => s.hostId === id && s.status === 'connecting');
+      expect(tries).toHaveLength(1);
+    }
+    expect([...dials.values()]).toEqual([1, 1]);
   });
 });
