@@ -6,7 +6,7 @@ import { FOLD_LINES, estimatedLines, mayFold } from '../../src-renderer/lib/fold
 import { buildRows, estimateHeight } from '../../src-renderer/lib/rows.ts';
 import type { Entry } from '../../src-renderer/lib/rows.ts';
 import { ScrollPositions } from '../../src-renderer/state/scroll-positions.svelte.ts';
-import { NOON, message } from './fixtures.ts';
+import { NOON, message, presence } from './fixtures.ts';
 
 // Text for everyone: long messages folded, "/me" shown as an action, right-to-left text laid
 // out right to left. (The layout itself is checked in Chromium: test/e2e/text.test.ts.)
@@ -103,5 +103,20 @@ describe('right-to-left text', () => {
     );
     expect(words?.closest('bdi, [dir]:not(.text)')).toBeNull();
     expect(container.querySelector('.sender')?.getAttribute('dir')).toBe('auto');
+  });
+});
+
+describe('presence lines', () => {
+  it('read as one phrase, with single spaces, names isolated', () => {
+    const renamed = presence('alice', 'renamed', NOON);
+    if (renamed.kind !== 'presence') throw new Error('presence');
+    const entries: Entry[] = [
+      presence('bob', 'left', NOON),
+      { ...renamed, presence: { ...renamed.presence, newNick: 'alexandra' } },
+    ];
+    const { container } = renderTimeline(entries);
+    const words = Array.from(container.querySelectorAll('.presence .what'), (w) => w.textContent);
+    expect(words).toEqual(['bob went offline', 'alice is now alexandra']);
+    expect(container.querySelectorAll('.presence .what bdi[dir="auto"]')).toHaveLength(3);
   });
 });
