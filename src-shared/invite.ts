@@ -30,6 +30,10 @@ const HOSTNAME =
   /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 const IPV6 = /^[0-9a-f:.]+(?:%[a-z0-9_.-]+)?$/i;
 const MAX_INVITE_LENGTH = 2048;
+/** `ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255`, the longest IPv6 text. */
+const MAX_IPV6_LENGTH = 45;
+/** A zone (`%eth0`, `%12`): an interface name or index. */
+const MAX_ZONE_LENGTH = 64;
 
 /** An IPv6 host goes in brackets, so that its colons are not taken for the port's. */
 export function formatHost(host: string): string {
@@ -99,6 +103,12 @@ export function parseHostAddress(text: string): Result<HostAddress, InviteErrorC
     portText = bracketed[2];
     if (!IPV6.test(host) || !host.includes(':')) {
       return fail('invalid-invite', `"${host}" is not an IPv6 address`);
+    }
+    // The pattern takes any run of hex digits and colons: bound it as a host name is, or a
+    // link could name a host too long for the app to address (HostId) once it is added.
+    const [ip = '', zone = ''] = host.split('%');
+    if (ip.length > MAX_IPV6_LENGTH || zone.length > MAX_ZONE_LENGTH) {
+      return fail('invalid-invite', 'that IPv6 address is too long');
     }
   } else {
     const parts = input.split(':');

@@ -265,4 +265,17 @@ describe('the desktop service at its limits', () => {
     }
     expect([...dials.values()]).toEqual([1, 1]);
   });
+
+  it('refuses an invite whose host is too long to be named, instead of adding a host nobody can remove', async () => {
+    const h = await host();
+    const key = h.invite('lobby').split('#')[1] ?? '';
+    const app = await openTestService(cleanups);
+    // An IPv6 literal padded out (and a zone no interface has): the link still fits in 2048.
+    for (const address of [`[${':'.repeat(1200)}]`, `[fe80::1%${'a'.repeat(1200)}]`]) {
+      const link = `parley://${address}:7878/lobby#${key}`;
+      const result = await dispatchRequest(app.service, 'connect', { invite: link, nick: 'alice' });
+      expect(result).toMatchObject({ ok: false, error: { code: 'invalid-invite' } });
+    }
+    expect(app.service.getSnapshot({}).hosts).toEqual([]);
+  });
 });
