@@ -120,3 +120,25 @@ describe('presence lines', () => {
     expect(container.querySelectorAll('.presence .what bdi[dir="auto"]')).toHaveLength(3);
   });
 });
+
+describe('a mention of us', () => {
+  it('is highlighted where others write @our-nick, by the rule the service counts', () => {
+    const { container } = render(Timeline, {
+      room: 'lobby',
+      entries: [
+        message('bob', 'hi @Alice, see @alicia and me@alice.example', NOON),
+        message('alice', 'I wrote @alice myself', NOON + 1),
+      ],
+      now: NOON,
+      complete: true,
+      me: 'alice',
+      positions: new ScrollPositions(),
+    });
+    const [theirs, ours] = Array.from(container.querySelectorAll('article.message .text'));
+    expect(Array.from(theirs!.querySelectorAll('mark.mention'), (m) => m.textContent)).toEqual([
+      '@Alice',
+    ]);
+    expect(theirs!.textContent).toBe('hi @Alice, see @alicia and me@alice.example');
+    expect(ours!.querySelector('mark')).toBeNull();
+  });
+});
