@@ -197,6 +197,28 @@ it('lays the members panel over the room when narrow, and Escape closes it', asy
   expect(alice.problems).toEqual([]);
 });
 
+it('closes the members panel when the window narrows; beside it, a click closes it too', async () => {
+  const { page } = alice;
+  const members = page.getByRole('button', { name: 'Members', exact: true });
+  const scrim = page.locator('.members-scrim');
+  try {
+    if ((await members.getAttribute('aria-pressed')) !== 'true') await members.click();
+    expect(await scrim.count()).toBe(0);
+    // Wide, it was a column; narrowed, it would lie over most of the room: it closes.
+    await page.setViewportSize({ width: 400, height: 800 });
+    await expect.poll(() => members.getAttribute('aria-pressed')).toBe('false');
+    // Opened over the room, the room behind is dimmed, and a click there closes the panel.
+    await members.click();
+    await scrim.waitFor();
+    await page.mouse.click(20, 400);
+    await expect.poll(() => members.getAttribute('aria-pressed')).toBe('false');
+    await expect.poll(() => page.evaluate('document.activeElement?.id')).toBe('composer-input');
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 800 });
+  }
+  expect(alice.problems).toEqual([]);
+});
+
 it('keeps the headings in order, none empty (axe heading-order, empty-heading)', async () => {
   const { page } = alice;
   const results = await new AxeBuilder({ page })
