@@ -20,6 +20,10 @@ it('shows the Owner badge and Close inside the panel at 420 px', async () => {
   const list = page.getByRole('list', { name: 'Members of #lobby' });
   await list.getByText('Owner').waitFor();
   await page.setViewportSize({ width: 420, height: 800 });
+  // Narrowing closes it (it would cover the room); opened again, it lies over the room.
+  const toggle = page.getByRole('button', { name: 'Members', exact: true });
+  await expect.poll(() => toggle.getAttribute('aria-pressed')).toBe('false');
+  await toggle.click();
   const panel = (await page.locator('aside', { has: list }).boundingBox())!;
   for (const target of [
     list.getByText('Owner'),
