@@ -47,6 +47,40 @@ describe('ConnectionBanner', () => {
     expect(onretry).toHaveBeenCalledOnce();
   });
 
+  it('keeps focus on Retry now through the attempt it starts, and hands it to the message box once connected', async () => {
+    const home = document.createElement('textarea');
+    home.dataset['focusHome'] = '';
+    document.body.append(home);
+    const onretry = vi.fn();
+    const reconnecting = {
+      status: 'reconnecting' as const,
+      retryAt: Date.now() + 20_000,
+      attempt: 9,
+    };
+    const { rerender } = render(ConnectionBanner, { connection: reconnecting, onretry });
+    const button = screen.getByRole('button', { name: 'Retry now' });
+    button.focus();
+    await fireEvent.click(button);
+    expect(onretry).toHaveBeenCalledOnce();
+    // The attempt runs: the same button, inactive, still holding the focus.
+    await rerender({ connection: { status: 'connecting', attempt: 9 }, onretry });
+    expect(screen.getByRole('button', { name: 'Retrying…' })).toBe(button);
+    expect(button.getAttribute('aria-disabled')).toBe('true');
+    expect(document.activeElement).toBe(button);
+    await fireEvent.click(button);
+    expect(onretry).toHaveBeenCalledOnce();
+    // Refused again: back to the countdown, focus still there.
+    await rerender({ connection: { ...reconnecting, attempt: 10 }, onretry });
+    expect(screen.getByRole('button', { name: 'Retry now' })).toBe(button);
+    expect(document.activeElement).toBe(button);
+    // Reached: the banner goes, and typing goes on in the message box.
+    await fireEvent.click(button);
+    await rerender({ connection: { status: 'connecting', attempt: 10 }, onretry });
+    await rerender({ connection: { status: 'connected' }, onretry });
+    await vi.waitFor(() => expect(document.activeElement).toBe(home));
+    home.remove();
+  });
+
   it('says a host never reached cannot be reached, and why — not that the connection was lost', () => {
     vi.useFakeTimers({ now: 1_000_000 });
     render(ConnectionBanner, {
