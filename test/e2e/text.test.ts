@@ -109,6 +109,7 @@ describe('message text', () => {
   it('draws every avatar colour with a readable initial, in both themes', async () => {
     // A person's colour comes from their key (random here): measure all eight.
     const avatar = page.locator('article.message .avatar').first();
+    const original = await avatar.evaluate((element) => element.className);
     const ratios: string[] = [];
     for (const colorScheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme });
@@ -139,7 +140,16 @@ describe('message text', () => {
       }
     }
     await page.emulateMedia({ colorScheme: 'light' });
+    await avatar.evaluate((element, name) => void (element.className = name), original);
     expect(ratios).toEqual([]);
+  });
+
+  it('highlights an @ of our nickname in others’ messages', async () => {
+    bob.say('lobby', 'hey @alice, look at this');
+    const mark = messageRow(alice, 'look at this').locator('mark.mention');
+    await mark.waitFor();
+    expect(await mark.textContent()).toBe('@alice');
+    await expectAccessible(page, 'a message that mentions us');
   });
 
   it('shows "/me waves" as an action: "* bob waves", in italics', async () => {
