@@ -250,6 +250,19 @@ describe('Adding a host', () => {
     expect(await screen.findByRole('navigation', { name: 'Hosts' })).toBeTruthy();
   });
 
+  it('puts focus in the form when “Add a host” opens, and in the message box when it is cancelled', async () => {
+    const fake = platform();
+    render(App, { api: fake.api });
+    const add = await screen.findByRole('button', { name: 'Add a host' });
+    add.focus();
+    await fireEvent.click(add);
+    const invite = screen.getByRole('textbox', { name: 'Invite link' });
+    await vi.waitFor(() => expect(document.activeElement).toBe(invite));
+    await fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+    const box = await screen.findByRole('textbox', { name: /^Message / });
+    await vi.waitFor(() => expect(document.activeElement).toBe(box));
+  });
+
   it('adds the host beside the others once it is reached, and shows it', async () => {
     const fake = platform();
     const gamma = hostState({ hostId: 'chat.example.org:7878', status: 'connecting' });
