@@ -33,7 +33,7 @@ export class MembersStore {
       // Someone joined, left, was removed or changed role: the list shown is out of date.
       this.#api.onRoomEvent(({ hostId, room, action, history }) => {
         if (history || !CHANGES_MEMBERS.has(action)) return;
-        if (this.byHost[hostId]?.[room]) void this.#load(hostId, room);
+        if (listOf(this.byHost[hostId], room)) void this.#load(hostId, room);
       }),
     ];
     return () => offs.forEach((off) => off());
@@ -41,7 +41,7 @@ export class MembersStore {
 
   /** A room's members on the host on screen. */
   of(room: string): MemberView[] {
-    return this.byHost[this.#host()]?.[room] ?? NOBODY;
+    return listOf(this.byHost[this.#host()], room) ?? NOBODY;
   }
 
   load(room: string): Promise<void> {
@@ -87,4 +87,15 @@ export class MembersStore {
     );
     this.byHost = { ...this.byHost, [hostId]: { ...this.byHost[hostId], [room]: sorted } };
   }
+}
+
+/**
+ * A room's list, if loaded. Own keys only: a room may be named `constructor`, which a plain
+ * lookup finds on Object.prototype (a function, not a list).
+ */
+function listOf(
+  lists: Record<string, MemberView[]> | undefined,
+  room: string,
+): MemberView[] | undefined {
+  return lists && Object.hasOwn(lists, room) ? lists[room] : undefined;
 }

@@ -109,7 +109,11 @@ export class RoomsStore {
         if (rooms) {
           this.byHost = {
             ...this.byHost,
-            [hostId]: rooms.map((room) => ({ ...room, unread: counts[room.name] ?? 0 })),
+            [hostId]: rooms.map((room) => ({
+              ...room,
+              // Own keys only: `constructor` is a room name too.
+              unread: Object.hasOwn(counts, room.name) ? (counts[room.name] ?? 0) : 0,
+            })),
           };
         }
         this.#badges.set(hostId, total);
