@@ -29,6 +29,15 @@ async function checkOpened(page: Page, state: string, opened: Locator): Promise<
   await opened.waitFor({ state: 'hidden' });
 }
 
+/** Opens the members panel if it is closed (a narrow window closes it). */
+async function showMembers(page: Page): Promise<void> {
+  const panel = page.getByRole('complementary', { name: /Members/ });
+  if (!(await panel.isVisible())) {
+    await page.getByRole('button', { name: 'Members', exact: true }).click();
+  }
+  await panel.waitFor();
+}
+
 async function connectByAddress(person: Person, port: number, nick: string): Promise<void> {
   const { page } = person;
   await page.getByRole('radio', { name: 'Host address' }).check();
@@ -250,6 +259,7 @@ describe('the chat screen', () => {
 
   it('the notice to someone removed from a room', async () => {
     const { page } = bea;
+    await showMembers(page);
     await page.getByRole('button', { name: 'Actions for di' }).click();
     await page.getByRole('menuitem', { name: 'Remove from room…' }).click();
     await page
@@ -262,6 +272,7 @@ describe('the chat screen', () => {
 
   it('a member who went offline', async () => {
     const { page } = bea;
+    await showMembers(page);
     await cy.page.getByRole('button', { name: /^Disconnect/ }).click();
     await page
       .getByRole('complementary', { name: /Members/ })

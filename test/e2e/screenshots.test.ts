@@ -163,7 +163,7 @@ describe('chat screen', () => {
     const openMenu = async (): Promise<void> => {
       if (!(await menu.isVisible())) {
         if (!(await members.isVisible()))
-          await page.getByRole('button', { name: 'Members' }).click();
+          await page.getByRole('button', { name: 'Members', exact: true }).click();
         await page.getByRole('button', { name: 'Actions for ann' }).click();
         await menu.waitFor();
       }
