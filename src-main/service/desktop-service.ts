@@ -349,6 +349,7 @@ export class DesktopService implements RequestHandlers {
       const authorities = await this.#authorities.current();
       this.#assertOpen();
       let session = this.#hosts.get(id);
+      if (session && target.inviteKey) session.assertInviteMatches(target.inviteKey);
       if (!session) {
         // Checked here, where the host is added in the same turn: Connects at once count too.
         if (this.#hosts.size >= MAX_HOSTS) {

@@ -1,3 +1,4 @@
+import { fingerprint } from '../../src-shared/fingerprint.ts';
 import { mentions } from '../../src-shared/mentions.ts';
 import type { HostAddress } from '../../src-shared/invite.ts';
 import type { RequestOutput } from '../../src-shared/ipc/contract.ts';
@@ -260,6 +261,22 @@ export class HostSession {
   get waitsToReconnect(): boolean {
     const { status } = this.#connection;
     return status === 'reconnecting' || (status === 'offline' && !this.#fatal);
+  }
+
+  /**
+   * An invite for this host naming another key than the one it presents now is wrong or
+   * forged: refused before the working connection is ended for it (it would fail anyway).
+   */
+  assertInviteMatches(inviteKey: Uint8Array): void {
+    const { status, hostFingerprint } = this.#connection;
+    const expected = fingerprint(inviteKey);
+    if (status === 'connected' && hostFingerprint !== undefined && hostFingerprint !== expected) {
+      throw new ServiceError(
+        'refused',
+        `the invite link's host key (${expected}) is not the one ${this.id} presents ` +
+          `(${hostFingerprint}); nothing was sent, and the connection is unchanged`,
+      );
+    }
   }
 
   /** The host key the last Connect's invite link named, if it came with one. */

@@ -278,4 +278,20 @@ describe('the desktop service at its limits', () => {
     }
     expect(app.service.getSnapshot({}).hosts).toEqual([]);
   });
+
+  it('refuses an invite whose key is not the one a connected host presents, leaving its session be', async () => {
+    const hA = await host();
+    const hB = await host();
+    const app = await openTestService(cleanups);
+    const id = await join(app, hA, 'alice');
+    app.events.reset();
+    const forged = hB.invite('dev').replace(`:${hB.address.port}/`, `:${hA.address.port}/`);
+    await expect(app.service.connect({ invite: forged, nick: 'alice' })).rejects.toThrow(
+      `the invite link's host key (${hB.fingerprint}) is not the one ${id} presents (${hA.fingerprint})`,
+    );
+    await sleep(100);
+    // The working connection was not touched: no state change, still one client at host A.
+    expect(app.events.of('connectionState').filter((s) => s.hostId === id)).toEqual([]);
+    expect(hA.clientCount).toBe(1);
+  });
 });
