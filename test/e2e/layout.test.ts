@@ -171,6 +171,23 @@ it('turns the sidebar into a drawer at 200 % zoom of an 800x600 window', async (
   expect(alice.problems).toEqual([]);
 });
 
+it('gives the messages the lines of a short window at 200 % zoom (no keyboard tip)', async () => {
+  const { page } = alice;
+  const { restore } = await zoom200(page);
+  try {
+    const tip = page.getByText('to send ·');
+    await expect.poll(() => tip.isVisible()).toBe(false);
+    // 300 CSS px in all: the header and the message box leave the messages 130 or more.
+    const messages = page.getByRole('region', { name: `Messages in #${LONG_ROOM}` });
+    await expect.poll(async () => (await messages.boundingBox())?.height ?? 0).toBeGreaterThan(130);
+  } finally {
+    await restore();
+  }
+  // A window of normal height keeps the tip.
+  await expect.poll(() => page.getByText('to send ·').isVisible()).toBe(true);
+  expect(alice.problems).toEqual([]);
+});
+
 it('lays the members panel over the room when narrow, and Escape closes it', async () => {
   const { page } = alice;
   await page.setViewportSize({ width: 400, height: 800 });
