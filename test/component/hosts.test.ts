@@ -263,6 +263,34 @@ describe('Adding a host', () => {
     await vi.waitFor(() => expect(document.activeElement).toBe(box));
   });
 
+  it('starts with focus in the invite field when there is no host yet', async () => {
+    render(App, { api: platform([]).api });
+    const invite = await screen.findByRole('textbox', { name: 'Invite link' });
+    await vi.waitFor(() => expect(document.activeElement).toBe(invite));
+  });
+
+  it('puts focus on Retry now when the host added cannot be reached (no room to type in)', async () => {
+    const fake = platform([]);
+    const gamma = hostState({ hostId: '127.0.0.1:1', status: 'connecting' });
+    fake.answer('connect', () => ({ ok: true, value: gamma }));
+    render(App, { api: fake.api });
+    await fireEvent.click(await screen.findByRole('radio', { name: /Host address/ }));
+    await fireEvent.input(screen.getByLabelText('Host'), { target: { value: '127.0.0.1' } });
+    await fireEvent.input(screen.getByLabelText('Port'), { target: { value: '1' } });
+    await fireEvent.input(screen.getByLabelText('Your nickname'), { target: { value: 'alice' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Connect' }));
+    fake.emit('connectionState', {
+      ...gamma,
+      status: 'reconnecting',
+      neverReached: true,
+      failure: 'refused',
+      retryAt: Date.now() + 20_000,
+      attempt: 2,
+    });
+    const retry = await screen.findByRole('button', { name: 'Retry now' });
+    await vi.waitFor(() => expect(document.activeElement).toBe(retry));
+  });
+
   it('adds the host beside the others once it is reached, and shows it', async () => {
     const fake = platform();
     const gamma = hostState({ hostId: 'chat.example.org:7878', status: 'connecting' });
