@@ -141,6 +141,19 @@ describe('HostRail', () => {
   });
 });
 
+describe('The host on screen', () => {
+  it('names it once: its name over its address, or its address alone', async () => {
+    const fake = platform();
+    render(App, { api: fake.api });
+    const sidebar = await screen.findByRole('complementary', { name: 'Hosts and rooms' });
+    expect(sidebar.querySelector('.host-name')?.textContent).toBe('Alpha Team');
+    expect(sidebar.querySelector('.host-addr')?.textContent).toBe('127.0.0.1:7001');
+    await fireEvent.click(within(rail()).getByRole('button', { name: /^127\.0\.0\.1:7002/ }));
+    expect(sidebar.querySelector('.host-name')?.textContent).toBe('127.0.0.1:7002');
+    expect(sidebar.querySelector('.host-addr')).toBeNull();
+  });
+});
+
 describe('Per-host state', () => {
   it('keeps two hosts’ #lobby apart: messages, members, drafts and requests', async () => {
     const fake = platform();
