@@ -224,6 +224,11 @@ it('closes the members panel when the window narrows; beside it, a click closes 
     // Wide, it was a column; narrowed, it would lie over most of the room: it closes.
     await page.setViewportSize({ width: 400, height: 800 });
     await expect.poll(() => members.getAttribute('aria-pressed')).toBe('false');
+    // Wide again, it comes back as it was.
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await expect.poll(() => members.getAttribute('aria-pressed')).toBe('true');
+    await page.setViewportSize({ width: 400, height: 800 });
+    await expect.poll(() => members.getAttribute('aria-pressed')).toBe('false');
     // Opened over the room, the room behind is dimmed, and a click there closes the panel.
     await members.click();
     await scrim.waitFor();

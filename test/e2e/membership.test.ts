@@ -199,6 +199,10 @@ describe('a private room', () => {
     const { page } = alice;
     await page.getByRole('button', { name: 'lobby', exact: true }).click();
     await page.setViewportSize({ width: 480, height: 700 });
+    // Narrowing closes the panel (it would cover the room); opened again, it lies over it.
+    const toggle = page.getByRole('button', { name: 'Members', exact: true });
+    await expect.poll(() => toggle.getAttribute('aria-pressed')).toBe('false');
+    await toggle.click();
     for (const name of ['Close members']) {
       const box = await page.getByRole('button', { name }).boundingBox();
       expect(box && box.x + box.width, name).toBeLessThanOrEqual(480);
