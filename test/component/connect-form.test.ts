@@ -112,6 +112,45 @@ describe('ConnectScreen', () => {
     expect(nick.value).toBe('');
   });
 
+  it('connects to a recent host with the nickname its row shows, unless one was typed', async () => {
+    const fake = fakePlatform();
+    fake.answer('connect', () => new Promise(() => {}));
+    const connection = new ConnectionStore(fake.api);
+    const recent = { room: 'lobby', fingerprint: 'FP', lastUsed: 0 };
+    connection.recentHosts = [
+      { host: '127.0.0.1', port: 7001, nick: 'carol', ...recent },
+      { host: '127.0.0.1', port: 7002, nick: 'caroline_long', ...recent },
+    ];
+    render(ConnectScreen, { connection });
+    // Pre-filled with the first host's nickname: the second keeps its own.
+    await fireEvent.click(screen.getByRole('button', { name: /127\.0\.0\.1:7002/ }));
+    expect(fake.calls.find((c) => c.name === 'connect')?.input).toEqual({
+      host: '127.0.0.1',
+      port: 7002,
+      nick: 'caroline_long',
+    });
+  });
+
+  it('uses a typed nickname for a recent host', async () => {
+    const fake = fakePlatform();
+    fake.answer('connect', () => new Promise(() => {}));
+    const connection = new ConnectionStore(fake.api);
+    connection.recentHosts = [
+      {
+        host: '127.0.0.1',
+        port: 7002,
+        nick: 'carol',
+        room: 'lobby',
+        fingerprint: 'FP',
+        lastUsed: 0,
+      },
+    ];
+    render(ConnectScreen, { connection });
+    await fireEvent.input(screen.getByLabelText('Your nickname'), { target: { value: 'cc' } });
+    await fireEvent.click(screen.getByRole('button', { name: /127\.0\.0\.1:7002/ }));
+    expect(fake.calls.find((c) => c.name === 'connect')?.input).toMatchObject({ nick: 'cc' });
+  });
+
   it('has a nickname placeholder that does not read as a filled-in name', () => {
     form();
     const nick = screen.getByLabelText('Your nickname') as HTMLInputElement;
