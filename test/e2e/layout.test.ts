@@ -188,6 +188,28 @@ it('gives the messages the lines of a short window at 200 % zoom (no keyboard ti
   expect(alice.problems).toEqual([]);
 });
 
+it('opens the shortcuts sheet at its title at 200 % zoom, its focused Close in view', async () => {
+  const { page } = alice;
+  const { restore } = await zoom200(page);
+  try {
+    await page.getByRole('textbox', { name: /^Message / }).focus();
+    await page.keyboard.press('Control+/');
+    const sheet = page.getByRole('dialog', { name: 'Keyboard shortcuts and commands' });
+    await sheet.waitFor();
+    const close = sheet.getByRole('button', { name: 'Close' });
+    await expect.poll(() => close.evaluate((el) => el === document.activeElement)).toBe(true);
+    // Focusing Close did not scroll the sheet to its end, past what it is for.
+    expect(await sheet.evaluate((el) => el.scrollTop)).toBe(0);
+    const box = (await close.boundingBox())!;
+    expect(box.y + box.height).toBeLessThanOrEqual(300);
+    await page.keyboard.press('Escape');
+    await sheet.waitFor({ state: 'detached' });
+  } finally {
+    await restore();
+  }
+  expect(alice.problems).toEqual([]);
+});
+
 it('lays the members panel over the room when narrow, and Escape closes it', async () => {
   const { page } = alice;
   await page.setViewportSize({ width: 400, height: 800 });
