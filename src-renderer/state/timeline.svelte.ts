@@ -40,28 +40,27 @@ export class Timeline {
     this.entries.filter((e) => e.kind === 'message' && e.message.status === 'queued').length,
   );
 
-  /** Adds a message or updates the one with its id (own messages: queued, then sent). */
+  /** Adds a message or updates the same one (own messages: queued, then sent). */
   upsert(message: ChatMessageView): void {
-    const index = this.#indexOf(message.id);
+    const id = messageEntryId(message);
+    const index = this.#indexOf(id);
     if (index >= 0) {
       const entries = this.entries.slice();
-      entries[index] = { kind: 'message', id: message.id, message };
+      entries[index] = { kind: 'message', id, message };
       this.entries = entries;
     } else {
-      const early = this.#early.get(message.id);
-      this.#early.delete(message.id);
+      const early = message.own ? this.#early.get(message.id) : undefined;
+      if (early) this.#early.delete(message.id);
       const settled = early ? withStatus(message, early) : message;
-      this.entries = insertInOrder(this.entries, {
-        kind: 'message',
-        id: message.id,
-        message: settled,
-      });
+      this.entries = insertInOrder(this.entries, { kind: 'message', id, message: settled });
     }
     if (!message.own) this.#stopTyping(message.fp);
   }
 
+  /** A status is about one of our own messages: only those are looked at. */
   applyStatus(event: MessageStatusEvent): void {
-    const index = this.#indexOf(event.id);
+    const id = ownEntryId(event.id);
+    const index = this.#indexOf(id);
     const entry = this.entries[index];
     if (!entry || entry.kind !== 'message') {
       if (this.#early.size > 100) this.#early.clear();
@@ -70,7 +69,7 @@ export class Timeline {
     }
     const message = withStatus(entry.message, event);
     const entries = this.entries.slice();
-    entries[index] = { kind: 'message', id: event.id, message };
+    entries[index] = { kind: 'message', id, message };
     this.entries = entries;
   }
 
@@ -209,6 +208,19 @@ export class Timeline {
   }
 }
 
+/**
+ * A message's entry id. A message id is unique only per sender (the host dedupes by key and
+ * id), so others' messages are told apart by their key too: otherwise a member who reused
+ * someone's id would replace that message on every screen. Keys are base64url, never 'own'.
+ */
+function messageEntryId(message: ChatMessageView): string {
+  return message.own ? ownEntryId(message.id) : `${message.key}:${message.id}`;
+}
+
+function ownEntryId(id: string): string {
+  return `own:${id}`;
+}
+
 function withStatus(message: ChatMessageView, event: MessageStatusEvent): ChatMessageView {
   return {
     ...message,
@@ -225,7 +237,7 @@ function pageEntries(page: {
 }): Entry[] {
   const entries: Entry[] = page.messages.map((message) => ({
     kind: 'message',
-    id: message.id,
+    id: messageEntryId(message),
     message,
   }));
   if (!page.events?.length) return entries;
@@ -360,7 +372,7 @@ export class TimelineStore {
     const result = await this.#api.send({ hostId, room, text });
     if (!result.ok) return result.error.message;
     const timeline = this.on(hostId, room);
-    if (!timeline.entries.some((e) => e.id === result.value.id)) {
+    if (!timeline.entries.some((e) => e.id === ownEntryId(result.value.id))) {
       timeline.upsert({
         room,
         id: result.value.id,

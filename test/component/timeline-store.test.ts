@@ -169,4 +169,31 @@ describe('TimelineStore', () => {
     expect(timeline.entries.map((e) => e.kind)).toEqual(['message', 'event', 'message', 'event']);
     stop();
   });
+
+  it('keeps two members’ messages apart when they use the same id', () => {
+    const platform = fakePlatform();
+    const store = new TimelineStore(
+      platform.api,
+      () => NOON,
+      () => HOST,
+    );
+    const stop = store.listen();
+    // Ids are unique per sender only: mallory reusing bob's id must not replace bob's words.
+    const bobs = view(message('bob', 'the meeting is at 8', NOON, { id: 'same', seq: 1 }));
+    const mallorys = view(
+      message('mallory', 'the meeting is cancelled', NOON + 1, { id: 'same', seq: 2 }),
+    );
+    platform.emit('message', bobs);
+    platform.emit('message', mallorys);
+    const texts = store
+      .get('lobby')
+      .entries.map((e) => (e.kind === 'message' ? `${e.message.from}: ${e.message.text}` : ''));
+    expect(texts).toEqual(['bob: the meeting is at 8', 'mallory: the meeting is cancelled']);
+    // And a status about our own message of that id touches neither of theirs.
+    platform.emit('messageStatus', { hostId: HOST, room: 'lobby', id: 'same', status: 'failed' });
+    expect(
+      store.get('lobby').entries.every((e) => e.kind !== 'message' || e.message.status === 'sent'),
+    ).toBe(true);
+    stop();
+  });
 });
