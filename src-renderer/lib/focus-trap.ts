@@ -27,7 +27,13 @@ export function trapFocus(onEscape: () => void): Attachment<HTMLElement> {
     const previous = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     const first = (): HTMLElement =>
       node.querySelector<HTMLElement>('[data-autofocus]') ?? focusablesIn(node)[0] ?? node;
-    first().focus();
+    const start = first();
+    start.focus({ preventScroll: true });
+    // A long dialog in a short window (200 % zoom): its default button lies below the fold, and
+    // scrolling to it would hide the title and the explanation (a warning read from its end).
+    // The dialog itself takes focus then and is read from its start, as the WAI-ARIA dialog
+    // pattern advises; Tab reaches the buttons, Escape is still the safe way out.
+    if (start !== node && !inView(node, start)) node.focus({ preventScroll: true });
 
     const onKeydown = (event: KeyboardEvent): void => {
       if (event.key === 'Escape') {
@@ -72,4 +78,11 @@ export function trapFocus(onEscape: () => void): Attachment<HTMLElement> {
       });
     };
   };
+}
+
+/** The element is wholly inside the scroll box's visible part. */
+function inView(box: HTMLElement, element: HTMLElement): boolean {
+  const outer = box.getBoundingClientRect();
+  const inner = element.getBoundingClientRect();
+  return inner.top >= outer.top && inner.bottom <= outer.bottom;
 }

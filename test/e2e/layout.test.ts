@@ -210,6 +210,33 @@ it('opens the shortcuts sheet at its title at 200 % zoom, its focused Close in v
   expect(alice.problems).toEqual([]);
 });
 
+it('opens a long warning at its title at 200 % zoom, not scrolled to its buttons', async () => {
+  const { page } = alice;
+  const { restore } = await zoom200(page);
+  try {
+    await page.getByRole('button', { name: 'Rooms and hosts' }).click();
+    await page.getByRole('button', { name: 'Add a host' }).click();
+    // An invite for the host alice is in, with another key: the key warning.
+    const link = host.running.invite('lobby').replace(/#.*$/, `#${'A'.repeat(43)}`);
+    await page.getByRole('textbox', { name: 'Invite link' }).fill(link);
+    await page.getByRole('button', { name: 'Connect' }).click();
+    const warning = page.getByRole('alertdialog', {
+      name: 'The invite link does not match the host',
+    });
+    await warning.waitFor();
+    // Too long for 300 px: the dialog itself has focus, read from the top, its title in view.
+    await expect.poll(() => warning.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await warning.evaluate((el) => el.scrollTop)).toBe(0);
+    expect(await warning.evaluate((el) => el.scrollHeight > el.clientHeight)).toBe(true);
+    await page.keyboard.press('Escape');
+    await warning.waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Cancel' }).click();
+  } finally {
+    await restore();
+  }
+  expect(alice.problems).toEqual([]);
+});
+
 it('lays the members panel over the room when narrow, and Escape closes it', async () => {
   const { page } = alice;
   await page.setViewportSize({ width: 400, height: 800 });
