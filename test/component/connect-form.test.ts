@@ -38,10 +38,20 @@ describe('ConnectScreen', () => {
     await fireEvent.input(screen.getByRole('textbox', { name: 'Invite link' }), {
       target: { value: `Join us: ${invite} see you there` },
     });
-    expect(screen.queryByText(/an invite link looks like/)).toBeNull();
+    expect(screen.queryByText(/invite link looks like/i)).toBeNull();
     await fireEvent.input(screen.getByLabelText('Your nickname'), { target: { value: 'bob' } });
     await fireEvent.click(screen.getByRole('button', { name: 'Connect' }));
     expect(connects()).toEqual([{ invite, nick: 'bob' }]);
+  });
+
+  it('says what an invite link looks like, as a sentence, when the text has none', async () => {
+    form();
+    await fireEvent.input(screen.getByRole('textbox', { name: 'Invite link' }), {
+      target: { value: 'hello there, no link here' },
+    });
+    expect(screen.getByText(/invite link looks like/i).textContent).toMatch(
+      /^An invite link looks like parley:\/\/host:port\/room/,
+    );
   });
 
   it('keeps only the link when a message with one is pasted', async () => {
