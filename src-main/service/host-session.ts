@@ -484,6 +484,7 @@ export class HostSession {
     session.on('nick', ({ nick }) => {
       if (!current()) return;
       this.#setConnection({ ...this.#connection, nick });
+      this.#rooms.selfRenamed(nick);
       shared.persist(shared.recentHosts.update(live.host.address, { nick }));
     });
     session.on('history-end', (end) => current() && live.olderEnded(end.room, end.more));

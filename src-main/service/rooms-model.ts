@@ -448,6 +448,17 @@ export class RoomsModel {
     for (const room of this.#members.allOffline()) this.#membersChangedIn(room);
   }
 
+  /**
+   * The host took our new nickname. It tells the others with a presence line, not us: our own
+   * row in every member list is renamed here, or it kept the old name until a reload.
+   */
+  selfRenamed(nick: string): void {
+    for (const room of this.#members.roomsOf(this.#ownKey)) {
+      this.#members.renamed(room, this.#ownKey, nick);
+      this.#membersChangedIn(room);
+    }
+  }
+
   /** The user (un)verified `key`: every list it is in shows it. */
   verifiedChanged(key: string): void {
     for (const room of this.#members.roomsOf(key)) this.#membersChangedIn(room);

@@ -32,6 +32,33 @@ async function join(app: TestService, h: RunningHost, nick: string): Promise<str
 }
 
 describe('the desktop service with several hosts at once', () => {
+  it('renames us in our own member lists on the host whose nickname changed, and only there', async () => {
+    const hA = await host();
+    const hB = await host();
+    const alice = await openTestService(cleanups);
+    const a = await join(alice, hA, 'alice');
+    const b = await join(alice, hB, 'alice');
+    const self =
+      (hostId: string) => (m: { hostId: string; members: { self: boolean; nick: string }[] }) =>
+        m.hostId === hostId && m.members.some((x) => x.self);
+    await alice.events.waitFor('members', self(a));
+    await alice.events.waitFor('members', self(b));
+
+    alice.service.setNick({ hostId: a, nick: 'alicia' });
+    const renamed = await alice.events.waitFor(
+      'members',
+      (m) => m.hostId === a && m.members.some((x) => x.self && x.nick === 'alicia'),
+    );
+    expect(renamed.room).toBe('lobby');
+    expect(alice.service.getMembers({ hostId: a, room: 'lobby' }).find((x) => x.self)?.nick).toBe(
+      'alicia',
+    );
+    // Each host has its own nickname: host B still knows us as alice.
+    expect(alice.service.getMembers({ hostId: b, room: 'lobby' }).find((x) => x.self)?.nick).toBe(
+      'alice',
+    );
+  });
+
   it('keeps two hosts apart: unread, history and members of each #lobby, and disconnects one alone', async () => {
     const hA = await host();
     const hB = await host();
