@@ -263,7 +263,16 @@ async function shootZoomed(
       await prepare();
       await settle(page);
     }
-    const { data } = await cdp.send('Page.captureScreenshot', { format: 'png' });
+    // Playwright's own screenshot has a timeout; this raw CDP call gets one too.
+    const { data } = await Promise.race([
+      cdp.send('Page.captureScreenshot', { format: 'png' }),
+      new Promise<never>((_, reject) =>
+        setTimeout(
+          () => reject(new Error(`no zoomed screenshot of ${path} in 15 s`)),
+          15_000,
+        ).unref(),
+      ),
+    ]);
     writeFileSync(path, Buffer.from(data, 'base64'));
     return await scrollsSideways(page);
   } finally {
@@ -282,9 +291,11 @@ async function scrollsSideways(page: Page): Promise<boolean> {
 /** Two frames for layout after a resize, the bundled fonts (emoji) loaded, the focus ring drawn. */
 async function settle(page: Page): Promise<void> {
   // A string: this file is type-checked for Node, without the DOM's names.
-  await page.evaluate(
-    'document.fonts.ready.then(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))))',
-  );
+  // At most a second: a page that draws no frame (hidden, stalled) must not hang the test here.
+  await page.evaluate(`Promise.race([
+    document.fonts.ready.then(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))),
+    new Promise((done) => setTimeout(done, 1000)),
+  ])`);
   await page.waitForTimeout(100);
 }
 
