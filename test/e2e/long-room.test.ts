@@ -13,12 +13,6 @@ import { type WireClient, connectWireClient } from '../support/wire-client.ts';
 import { Rig, SCREENSHOTS, connectWithInvite } from './harness.ts';
 import type { Page } from 'playwright-core';
 
-// Browser globals used by the functions that run in the page (this file itself runs in Node).
-declare const document: {
-  querySelector(selector: string): { scrollTop: number; textContent: string } | null;
-};
-declare function requestAnimationFrame(callback: () => void): number;
-
 const MESSAGES = 10_000;
 const rig = new Rig();
 let page: Page;

@@ -16,8 +16,6 @@ import {
 } from './harness.ts';
 
 // The page's clipboard, read in the page (this file itself runs in Node).
-declare const navigator: { clipboard: { readText(): Promise<string> } };
-
 const rig = new Rig();
 let host: TestHost;
 let alice: Person;

@@ -115,7 +115,7 @@ describe('message text', () => {
       await page.emulateMedia({ colorScheme });
       for (let hue = 0; hue < 8; hue++) {
         const ratio = await avatar.evaluate((element, n) => {
-          element.className = element.className.replace(/\bhue-\d\b/, `hue-${n}`);
+          element.setAttribute('class', element.className.replace(/\bhue-\d\b/, `hue-${n}`));
           // Colours as the browser resolved them (color-mix included), via a 1x1 canvas.
           const canvas = element.ownerDocument.createElement('canvas');
           canvas.width = canvas.height = 1;
@@ -140,7 +140,7 @@ describe('message text', () => {
       }
     }
     await page.emulateMedia({ colorScheme: 'light' });
-    await avatar.evaluate((element, name) => void (element.className = name), original);
+    await avatar.evaluate((element, name) => element.setAttribute('class', name), original);
     expect(ratios).toEqual([]);
   });
 
