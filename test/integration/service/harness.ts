@@ -136,3 +136,18 @@ export const connectedTo =
   (h: RunningHost) =>
   (state: ServiceEvents['connectionState']): boolean =>
     state.hostId === hostIdOf(h) && state.status === 'connected';
+
+/**
+ * `app` connects to `h` with an invite to #lobby as `nick` and waits until it is connected
+ * there and #lobby is joined; returns the host's id.
+ */
+export async function joinLobby(app: TestService, h: RunningHost, nick: string): Promise<string> {
+  const state = await app.service.connect({ invite: h.invite('lobby'), nick });
+  expect(state.hostId).toBe(hostIdOf(h));
+  await app.events.waitFor('connectionState', connectedTo(h));
+  await app.events.waitFor(
+    'rooms',
+    (r) => r.hostId === hostIdOf(h) && r.rooms.some((x) => x.name === 'lobby' && x.joined),
+  );
+  return hostIdOf(h);
+}

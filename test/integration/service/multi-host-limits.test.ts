@@ -13,22 +13,15 @@ import { ServiceError } from '../../../src-main/service/service-error.ts';
 import { cleanupsAfterEach, sleep } from '../../support/lifecycle.ts';
 import {
   type HostSpec,
-  type TestService,
   connectedTo,
   hostIdOf,
+  joinLobby,
   openTestService,
   startTestHost,
 } from './harness.ts';
-import type { RunningHost } from '../../../src-main/server/host.ts';
 
 const cleanups = cleanupsAfterEach();
 const host = (spec: HostSpec = {}) => startTestHost(cleanups, { openRooms: true, ...spec });
-
-async function join(app: TestService, h: RunningHost, nick: string): Promise<string> {
-  await app.service.connect({ invite: h.invite('lobby'), nick });
-  await app.events.waitFor('connectionState', connectedTo(h));
-  return hostIdOf(h);
-}
 
 /** A loopback address where nothing listens: the host stays in the sidebar, reconnecting. */
 const nowhere = (i: number) => ({ host: `127.0.0.${i + 2}`, port: 1, nick: 'alice' });
@@ -67,7 +60,7 @@ describe('the desktop service at its limits', () => {
     const hosts = await Promise.all(Array.from({ length: 12 }, () => host()));
     const first = await openTestService(cleanups);
     const ids: string[] = [];
-    for (const h of hosts) ids.push(await join(first, h, 'alice'));
+    for (const h of hosts) ids.push(await joinLobby(first, h, 'alice'));
     await first.service.close();
 
     const second = await openTestService(cleanups, first.dataDir);
@@ -142,7 +135,7 @@ describe('the desktop service at its limits', () => {
   it("leaves a host the user is connecting to at start to the user's Connect, not the restore", async () => {
     const h = await host();
     const first = await openTestService(cleanups);
-    const id = await join(first, h, 'alice');
+    const id = await joinLobby(first, h, 'alice');
     await first.service.close();
 
     const second = await openTestService(cleanups, first.dataDir);
@@ -175,7 +168,7 @@ describe('the desktop service at its limits', () => {
   it('keeps a host in the sidebar while Connect starts it again (another invite to it, say)', async () => {
     const h = await host();
     const app = await openTestService(cleanups);
-    const id = await join(app, h, 'alice');
+    const id = await joinLobby(app, h, 'alice');
     app.events.reset();
     // 'idle' tells the UI the host left the sidebar: nothing says so on the way to connecting again.
     await app.service.connect({ invite: h.invite('dev'), nick: 'alice' });
@@ -201,7 +194,7 @@ describe('the desktop service at its limits', () => {
       JSON.stringify({ version: 1, hosts: { [hostIdOf(h)]: full } }),
     );
     const app = await openTestService(cleanups, dataDir);
-    const id = await join(app, h, 'alice');
+    const id = await joinLobby(app, h, 'alice');
     const result = await dispatchRequest(app.service, 'setRoomMute', {
       hostId: id,
       room: 'lobby',
@@ -234,7 +227,7 @@ describe('the desktop service at its limits', () => {
     });
     const ids: string[] = [];
     for (const h of [await host(), await host()]) {
-      ids.push(await join(app, h, 'alice'));
+      ids.push(await joinLobby(app, h, 'alice'));
       await h.stop();
     }
     for (const id of ids) {
@@ -283,7 +276,7 @@ describe('the desktop service at its limits', () => {
     const hA = await host();
     const hB = await host();
     const app = await openTestService(cleanups);
-    const id = await join(app, hA, 'alice');
+    const id = await joinLobby(app, hA, 'alice');
     app.events.reset();
     const forged = hB.invite('dev').replace(`:${hB.address.port}/`, `:${hA.address.port}/`);
     await expect(app.service.connect({ invite: forged, nick: 'alice' })).rejects.toThrow(

@@ -7,37 +7,24 @@ import { ServiceError } from '../../../src-main/service/service-error.ts';
 import { cleanupsAfterEach, sleep } from '../../support/lifecycle.ts';
 import {
   type HostSpec,
-  type TestService,
   connectedTo,
   hostIdOf,
+  joinLobby,
   openTestService,
   rows,
   startTestHost,
 } from './harness.ts';
-import type { RunningHost } from '../../../src-main/server/host.ts';
 
 const cleanups = cleanupsAfterEach();
 const host = (spec: HostSpec = {}) => startTestHost(cleanups, { openRooms: true, ...spec });
-
-/** `app` connects to `h` as `nick` and waits until it is connected there. */
-async function join(app: TestService, h: RunningHost, nick: string): Promise<string> {
-  const state = await app.service.connect({ invite: h.invite('lobby'), nick });
-  expect(state.hostId).toBe(hostIdOf(h));
-  await app.events.waitFor('connectionState', connectedTo(h));
-  await app.events.waitFor(
-    'rooms',
-    (r) => r.hostId === hostIdOf(h) && r.rooms.some((x) => x.name === 'lobby' && x.joined),
-  );
-  return hostIdOf(h);
-}
 
 describe('the desktop service with several hosts at once', () => {
   it('renames us in our own member lists on the host whose nickname changed, and only there', async () => {
     const hA = await host();
     const hB = await host();
     const alice = await openTestService(cleanups);
-    const a = await join(alice, hA, 'alice');
-    const b = await join(alice, hB, 'alice');
+    const a = await joinLobby(alice, hA, 'alice');
+    const b = await joinLobby(alice, hB, 'alice');
     const self =
       (hostId: string) => (m: { hostId: string; members: { self: boolean; nick: string }[] }) =>
         m.hostId === hostId && m.members.some((x) => x.self);
@@ -65,10 +52,10 @@ describe('the desktop service with several hosts at once', () => {
     const alice = await openTestService(cleanups);
     const bob = await openTestService(cleanups);
     const carol = await openTestService(cleanups);
-    const a = await join(alice, hA, 'alice');
-    const b = await join(alice, hB, 'alice');
-    await join(bob, hB, 'bob');
-    await join(carol, hA, 'carol');
+    const a = await joinLobby(alice, hA, 'alice');
+    const b = await joinLobby(alice, hB, 'alice');
+    await joinLobby(bob, hB, 'bob');
+    await joinLobby(carol, hA, 'carol');
 
     // Alice looks at host A's #lobby; a message in host B's #lobby is unread there.
     alice.service.setActiveRoom({ hostId: a, room: 'lobby' });
@@ -171,8 +158,8 @@ describe('the desktop service with several hosts at once', () => {
     const h = await host();
     const alice = await openTestService(cleanups);
     const bob = await openTestService(cleanups);
-    const id = await join(alice, h, 'alice');
-    await join(bob, h, 'bob');
+    const id = await joinLobby(alice, h, 'alice');
+    await joinLobby(bob, h, 'bob');
     alice.service.joinRoom({ hostId: id, room: 'dev' });
     alice.service.setActiveRoom({ hostId: id, room: 'dev' });
     await alice.events.waitFor(
@@ -228,8 +215,8 @@ describe('the desktop service with several hosts at once', () => {
     const h = await host();
     const alice = await openTestService(cleanups);
     const bob = await openTestService(cleanups);
-    const id = await join(alice, h, 'alice');
-    await join(bob, h, 'bob');
+    const id = await joinLobby(alice, h, 'alice');
+    await joinLobby(bob, h, 'bob');
     alice.service.joinRoom({ hostId: id, room: 'dev' });
     alice.service.setActiveRoom({ hostId: id, room: 'dev' });
     await alice.events.waitFor(
@@ -264,7 +251,10 @@ describe('the desktop service with several hosts at once', () => {
     const hB = await host();
     const first = await openTestService(cleanups);
     // Both met for the first time at once: neither's pinned key may be lost to the other's.
-    const [a, b] = await Promise.all([join(first, hA, 'alice'), join(first, hB, 'alice')]);
+    const [a, b] = await Promise.all([
+      joinLobby(first, hA, 'alice'),
+      joinLobby(first, hB, 'alice'),
+    ]);
     expect(first.service.getSnapshot({}).hosts.map((h) => h.connection.hostId)).toEqual([a, b]);
     await first.service.close();
 
@@ -296,10 +286,10 @@ describe('the desktop service with several hosts at once', () => {
       // Without a nudge, the next attempt would be a minute away.
       sessionOptions: { reconnect: { initialDelayMs: 60_000, maxDelayMs: 60_000 } },
     });
-    const id = await join(app, h, 'alice');
+    const id = await joinLobby(app, h, 'alice');
     // Another host, connected all along: the network change leaves it alone.
     const steady = await host();
-    const other = await join(app, steady, 'alice');
+    const other = await joinLobby(app, steady, 'alice');
     await h.stop();
     await app.events.waitFor(
       'connectionState',
