@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { expectAccessible } from './axe.ts';
+import { lowHueContrasts } from './hue-contrast.ts';
 import {
   type Person,
   Rig,
@@ -109,39 +110,7 @@ describe('message text', () => {
   it('draws every avatar colour with a readable initial, in both themes', async () => {
     // A person's colour comes from their key (random here): measure all eight.
     const avatar = page.locator('article.message .avatar').first();
-    const original = await avatar.evaluate((element) => element.className);
-    const ratios: string[] = [];
-    for (const colorScheme of ['light', 'dark'] as const) {
-      await page.emulateMedia({ colorScheme });
-      for (let hue = 0; hue < 8; hue++) {
-        const ratio = await avatar.evaluate((element, n) => {
-          element.setAttribute('class', element.className.replace(/\bhue-\d\b/, `hue-${n}`));
-          // Colours as the browser resolved them (color-mix included), via a 1x1 canvas.
-          const canvas = element.ownerDocument.createElement('canvas');
-          canvas.width = canvas.height = 1;
-          const context = canvas.getContext('2d', { willReadFrequently: true })!;
-          const style = element.ownerDocument.defaultView!.getComputedStyle(element);
-          const luminance = (css: string): number => {
-            context.clearRect(0, 0, 1, 1);
-            context.fillStyle = css;
-            context.fillRect(0, 0, 1, 1);
-            const [r = 0, g = 0, b = 0] = context.getImageData(0, 0, 1, 1).data;
-            const lin = (c: number): number =>
-              c / 255 <= 0.04045 ? c / 255 / 12.92 : ((c / 255 + 0.055) / 1.055) ** 2.4;
-            return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
-          };
-          const [light = 0, dark = 0] = [
-            luminance(style.color),
-            luminance(style.backgroundColor),
-          ].sort((x, y) => y - x);
-          return (light + 0.05) / (dark + 0.05);
-        }, hue);
-        if (ratio < 4.5) ratios.push(`hue-${hue} ${colorScheme}: ${ratio.toFixed(2)}:1`);
-      }
-    }
-    await page.emulateMedia({ colorScheme: 'light' });
-    await avatar.evaluate((element, name) => element.setAttribute('class', name), original);
-    expect(ratios).toEqual([]);
+    expect(await lowHueContrasts(page, avatar)).toEqual([]);
   });
 
   it('highlights an @ of our nickname in others’ messages', async () => {
