@@ -3,6 +3,7 @@ import { tick } from 'svelte';
 import { describe, expect, it, vi } from 'vitest';
 import Composer from '../../src-renderer/components/Composer.svelte';
 import type { SlashAction } from '../../src-renderer/lib/slash-commands.ts';
+import { Draft } from '../../src-renderer/state/drafts.svelte.ts';
 
 function setup(
   props: {
@@ -148,6 +149,32 @@ describe('Composer', () => {
     await fireEvent.keyDown(box, { key: 'Tab' });
     expect(box.value).toBe('/join ');
     expect(screen.queryByRole('listbox')).toBeNull();
+  });
+
+  it('opens the command list on typing, not for a draft kept in its room nor on focus', async () => {
+    const draftOf = (text: string): Draft => Object.assign(new Draft(), { text });
+    const lobby = draftOf('/ni');
+    const random = draftOf('');
+    const props = { room: 'lobby', online: true, onsend: vi.fn(async () => null) };
+    const { rerender } = render(Composer, { ...props, draft: lobby });
+    const box = screen.getByRole('textbox', { name: 'Message #lobby' }) as HTMLTextAreaElement;
+    expect(box.value).toBe('/ni');
+    box.focus();
+    await fireEvent.focus(box);
+    expect(screen.queryByRole('listbox')).toBeNull();
+    expect(box.getAttribute('aria-activedescendant')).toBeNull();
+    // Typing in it opens the list; away to another room and back, the list stays shut.
+    await fireEvent.input(box, { target: { value: '/n' } });
+    expect(screen.getByRole('listbox', { name: 'Commands' })).toBeTruthy();
+    await rerender({ ...props, room: 'random', draft: random });
+    expect(screen.queryByRole('listbox')).toBeNull();
+    await rerender({ ...props, room: 'lobby', draft: lobby });
+    expect(box.value).toBe('/n');
+    expect(screen.queryByRole('listbox')).toBeNull();
+    await fireEvent.input(box, { target: { value: '/ni' } });
+    expect(screen.getAllByRole('option').map((o) => o.textContent)).toEqual([
+      expect.stringContaining('/nick NAME'),
+    ]);
   });
 
   it('completes with Enter, runs a full argument-less command with Enter, and closes on Escape', async () => {
