@@ -14,7 +14,8 @@ describe('ConnectionBanner', () => {
       onretry: () => {},
     });
     const banner = screen.getByRole('status');
-    expect(banner.textContent).toContain('Reconnecting in 5 s (attempt 3)');
+    expect(banner.textContent).toContain('Reconnecting in 5 s.');
+    expect(banner.textContent).not.toMatch(/attempt|Tried/);
     expect(banner.textContent).toContain('2 messages will be sent then');
     await vi.advanceTimersByTimeAsync(2000);
     await tick();
@@ -100,6 +101,111 @@ describe('ConnectionBanner', () => {
     expect(text).toContain('Can’t reach 127.0.0.1:1 — connection refused. Trying again in 27 s');
     expect(text).not.toContain('Connection lost');
     expect(screen.getByRole('button', { name: 'Retry now' })).toBeTruthy();
+  });
+
+  it('says a Retry now that failed did not get through, once, in the banner’s own status', async () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    const refused = {
+      status: 'reconnecting' as const,
+      host: '127.0.0.1',
+      port: 1,
+      neverReached: true,
+      failure: 'refused' as const,
+    };
+    const onretry = vi.fn();
+    const { container, rerender } = render(ConnectionBanner, {
+      connection: { ...refused, retryAt: 1_010_000, attempt: 1 },
+      onretry,
+    });
+    const banner = screen.getByRole('status');
+    const text = () => banner.textContent?.replace(/\s+/g, ' ') ?? '';
+    // An attempt nobody asked for that fails again: the ordinary wording.
+    await rerender({ connection: { ...refused, status: 'connecting', attempt: 1 }, onretry });
+    await rerender({ connection: { ...refused, retryAt: 1_020_000, attempt: 2 }, onretry });
+    expect(text()).toContain('Can’t reach 127.0.0.1:1 — connection refused. Trying again in 20 s');
+    expect(text()).not.toContain('Still');
+    // Retry now, refused again: the banner says so before the next countdown.
+    await fireEvent.click(screen.getByRole('button', { name: 'Retry now' }));
+    await rerender({ connection: { ...refused, status: 'connecting', attempt: 2 }, onretry });
+    expect(text()).toContain('Connecting…');
+    await rerender({ connection: { ...refused, retryAt: 1_030_000, attempt: 3 }, onretry });
+    expect(text()).toContain(
+      'Still can’t reach 127.0.0.1:1 — connection refused. Trying again in 30 s',
+    );
+    // Heard once, politely: the banner is the one live region, and says it once.
+    expect(banner.getAttribute('aria-live') ?? 'polite').toBe('polite');
+    expect(container.querySelectorAll('[role="status"], [role="alert"], [aria-live]')).toHaveLength(
+      1,
+    );
+    expect(text().match(/Still can’t reach/g)).toHaveLength(1);
+    expect(banner.querySelector('.visually-hidden')?.textContent).toBe('Trying again shortly.');
+    // The countdown ticking does not change what is said; the next automatic attempt ends it.
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(text()).toContain('Still can’t reach 127.0.0.1:1');
+    await rerender({ connection: { ...refused, status: 'connecting', attempt: 3 }, onretry });
+    await rerender({ connection: { ...refused, retryAt: 1_070_000, attempt: 4 }, onretry });
+    expect(text()).toMatch(/^\s*Can’t reach 127\.0\.0\.1:1/);
+    // A state sent again unchanged is no new outcome; one whose attempt grew is, even unseen.
+    await fireEvent.click(screen.getByRole('button', { name: 'Retry now' }));
+    await rerender({ connection: { ...refused, retryAt: 1_070_000, attempt: 4 }, onretry });
+    expect(text()).not.toContain('Still');
+    await rerender({ connection: { ...refused, retryAt: 1_110_000, attempt: 5 }, onretry });
+    expect(text()).toContain('Still can’t reach 127.0.0.1:1');
+  });
+
+  it('says Still can’t reach after Retry now fails on a lost connection, and Still offline after Try again', async () => {
+    const lost = {
+      status: 'reconnecting' as const,
+      host: 'chat.example.org',
+      port: 7878,
+      failure: 'lost' as const,
+      retryAt: Date.now() + 5000,
+      attempt: 1,
+    };
+    const onretry = vi.fn();
+    const { rerender } = render(ConnectionBanner, { connection: lost, onretry });
+    const text = () => screen.getByRole('status').textContent?.replace(/\s+/g, ' ') ?? '';
+    expect(text()).toContain('Connection lost.');
+    await fireEvent.click(screen.getByRole('button', { name: 'Retry now' }));
+    await rerender({ connection: { ...lost, status: 'connecting' }, onretry });
+    await rerender({ connection: { ...lost, failure: 'refused', attempt: 2 }, onretry });
+    expect(text()).toContain('Still can’t reach chat.example.org:7878 — connection refused.');
+    const offline = { status: 'offline' as const, reason: 'the host is full' };
+    await rerender({ connection: offline, onretry });
+    await fireEvent.click(screen.getByRole('button', { name: 'Try again' }));
+    await rerender({ connection: { status: 'connecting' }, onretry });
+    await rerender({ connection: offline, onretry });
+    expect(text()).toContain('Still offline. The host is full.');
+  });
+
+  it.each([
+    [{ attempt: 2, neverReached: true }, null],
+    [{ attempt: 3, neverReached: true }, 'Tried 3 times'],
+    [{ attempt: 13, neverReached: true }, 'Tried 13 times'],
+    // After a loss the first attempt is the loss itself.
+    [{ attempt: 3 }, null],
+    [{ attempt: 4 }, 'Tried 3 times'],
+  ])('counts the attempts for people, quietly, once there are a few (%o)', (extra, words) => {
+    render(ConnectionBanner, {
+      connection: {
+        status: 'reconnecting',
+        host: '127.0.0.1',
+        port: 1,
+        failure: 'refused',
+        retryAt: Date.now() + 30_000,
+        ...extra,
+      },
+      onretry: () => {},
+    });
+    const banner = screen.getByRole('status');
+    expect(banner.textContent).not.toContain('attempt');
+    const tries = banner.querySelector('.tries');
+    expect(tries?.textContent ?? null).toBe(words);
+    // Outside the sentence, after the countdown, and not read out with every change.
+    if (tries) {
+      expect(banner.textContent?.replace(/\s+/g, ' ')).toMatch(/in 30 s\. .*Tried \d+ times/);
+      expect(tries.getAttribute('aria-hidden')).toBe('true');
+    }
   });
 
   it.each([

@@ -177,6 +177,12 @@ describe('several hosts at once', () => {
     }
     await banner.getByRole('button', { name: 'Retry now' }).click();
     await expect.poll(() => asked, poll).toContainEqual(['retryNow', { hostId: '127.0.0.1:1' }]);
+    // Refused again: the banner says the retry did not get through, not just a new countdown.
+    await expect
+      .poll(() => banner.textContent(), poll)
+      .toMatch(/Still can’t reach 127\.0\.0\.1:1 — connection refused\.\s*Trying again/);
+    expect(await banner.textContent()).not.toContain('attempt');
+    await screenshot(page, 'hosts-unreachable-retry-failed');
     await page.evaluate(() => window.dispatchEvent(new Event('online')));
     await expect.poll(() => asked, poll).toContainEqual(['networkChanged', {}]);
     await page.getByRole('button', { name: /^Disconnect/ }).click();
