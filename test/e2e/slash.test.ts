@@ -98,6 +98,23 @@ it('joins a room with /join and goes there; /leave asks first', async () => {
   await page.getByRole('region', { name: 'Messages in #random' }).waitFor();
   const here = box(alice, 'random');
   await expect.poll(() => here.evaluate((el) => el === document.activeElement)).toBe(true);
+  // A command half-typed here stays in #random's draft; coming back does not reopen the list.
+  const list = page.getByRole('listbox', { name: 'Commands' });
+  const rooms = page.locator('nav[aria-label="Rooms"]');
+  await here.pressSequentially('/le');
+  await list.waitFor();
+  await rooms.locator('button[data-room="lobby"]').click();
+  await page.getByRole('region', { name: 'Messages in #lobby' }).waitFor();
+  await rooms.locator('button[data-room="random"]').click();
+  await page.getByRole('region', { name: 'Messages in #random' }).waitFor();
+  await expect.poll(() => here.evaluate((el) => el === document.activeElement)).toBe(true);
+  expect(await here.inputValue()).toBe('/le');
+  expect(await list.count()).toBe(0);
+  await page.keyboard.press('End');
+  expect(await list.count()).toBe(0);
+  await page.keyboard.type('a');
+  await list.waitFor();
+  await here.fill('');
   // A room that is not on the host (or is private) is not joined, and says why.
   await send(alice, '/join nowhere');
   await page.getByRole('alert').filter({ hasText: 'There is no open room #nowhere' }).waitFor();
