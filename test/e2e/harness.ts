@@ -289,7 +289,7 @@ async function scrollsSideways(page: Page): Promise<boolean> {
 }
 
 /** Two frames for layout after a resize, the bundled fonts (emoji) loaded, the focus ring drawn. */
-async function settle(page: Page): Promise<void> {
+export async function settle(page: Page): Promise<void> {
   // A string: this file is type-checked for Node, without the DOM's names.
   // At most a second: a page that draws no frame (hidden, stalled) must not hang the test here.
   await page.evaluate(`Promise.race([

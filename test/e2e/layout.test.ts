@@ -14,6 +14,7 @@ import {
   type TestHost,
   connectWithInvite,
   screenshot,
+  settle,
   shoot,
 } from './harness.ts';
 
@@ -268,7 +269,12 @@ it('closes the members panel when the window narrows; beside it, a click closes 
   const members = page.getByRole('button', { name: 'Members', exact: true });
   const scrim = page.locator('.members-scrim');
   try {
+    // The window is wide, and the page knows it: read before the media query's change arrived,
+    // the button's state was the narrow one's, and the click then closed the wide column.
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await settle(page);
     if ((await members.getAttribute('aria-pressed')) !== 'true') await members.click();
+    await expect.poll(() => members.getAttribute('aria-pressed')).toBe('true');
     expect(await scrim.count()).toBe(0);
     // Wide, it was a column; narrowed, it would lie over most of the room: it closes.
     await page.setViewportSize({ width: 400, height: 800 });
