@@ -151,3 +151,17 @@ export async function joinLobby(app: TestService, h: RunningHost, nick: string):
   );
   return hostIdOf(h);
 }
+
+/**
+ * `app` connects to `h` without an invite as dave and refuses to trust it: the host is in the
+ * sidebar, stopped (offline), and nothing was pinned. Events recorded so far are dropped.
+ */
+export async function refusedUntrusted(app: TestService, h: RunningHost): Promise<string> {
+  await app.service.connect({ host: '127.0.0.1', port: h.address.port, nick: 'dave' });
+  const id = hostIdOf(h);
+  const question = await app.events.waitFor('trustRequired');
+  app.service.answerTrust({ requestId: question.requestId, trust: false });
+  await app.events.waitFor('connectionState', (s) => s.hostId === id && s.status === 'offline');
+  app.events.reset();
+  return id;
+}

@@ -17,6 +17,7 @@ import {
   hostIdOf,
   joinLobby,
   openTestService,
+  refusedUntrusted,
   startTestHost,
 } from './harness.ts';
 
@@ -97,12 +98,7 @@ describe('the desktop service at its limits', () => {
   it('starts one new attempt however often Retry now is pressed on a stopped host', async () => {
     const h = await host();
     const app = await openTestService(cleanups);
-    await app.service.connect({ host: '127.0.0.1', port: h.address.port, nick: 'dave' });
-    const id = hostIdOf(h);
-    const question = await app.events.waitFor('trustRequired');
-    app.service.answerTrust({ requestId: question.requestId, trust: false });
-    await app.events.waitFor('connectionState', (s) => s.hostId === id && s.status === 'offline');
-    app.events.reset();
+    const id = await refusedUntrusted(app, h);
     await Promise.all(Array.from({ length: 5 }, () => app.service.retryNow({ hostId: id })));
     await app.events.waitFor('trustRequired');
     await sleep(300);

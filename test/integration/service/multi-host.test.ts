@@ -8,15 +8,34 @@ import { cleanupsAfterEach, sleep } from '../../support/lifecycle.ts';
 import {
   type HostSpec,
   connectedTo,
-  hostIdOf,
   joinLobby,
   openTestService,
+  refusedUntrusted,
   rows,
   startTestHost,
 } from './harness.ts';
 
 const cleanups = cleanupsAfterEach();
 const host = (spec: HostSpec = {}) => startTestHost(cleanups, { openRooms: true, ...spec });
+
+/**
+ * Alice and bob in #lobby of a new host; alice looks at #dev, so what bob says in #lobby is
+ * unread for her. Returns once she knows bob is in #lobby.
+ */
+async function awayFromLobby() {
+  const h = await host();
+  const alice = await openTestService(cleanups);
+  const bob = await openTestService(cleanups);
+  const id = await joinLobby(alice, h, 'alice');
+  await joinLobby(bob, h, 'bob');
+  alice.service.joinRoom({ hostId: id, room: 'dev' });
+  alice.service.setActiveRoom({ hostId: id, room: 'dev' });
+  await alice.events.waitFor(
+    'members',
+    (m) => m.room === 'lobby' && m.members.some((x) => x.nick === 'bob'),
+  );
+  return { alice, bob, id };
+}
 
 describe('the desktop service with several hosts at once', () => {
   it('renames us in our own member lists on the host whose nickname changed, and only there', async () => {
@@ -155,17 +174,7 @@ describe('the desktop service with several hosts at once', () => {
   });
 
   it("mutes a room: 'nothing' never notifies nor counts on the badge, 'mentions' only for @nick", async () => {
-    const h = await host();
-    const alice = await openTestService(cleanups);
-    const bob = await openTestService(cleanups);
-    const id = await joinLobby(alice, h, 'alice');
-    await joinLobby(bob, h, 'bob');
-    alice.service.joinRoom({ hostId: id, room: 'dev' });
-    alice.service.setActiveRoom({ hostId: id, room: 'dev' });
-    await alice.events.waitFor(
-      'members',
-      (m) => m.room === 'lobby' && m.members.some((x) => x.nick === 'bob'),
-    );
+    const { alice, bob, id } = await awayFromLobby();
 
     await alice.service.setRoomMute({ hostId: id, room: 'lobby', mute: 'nothing' });
     expect(
@@ -212,17 +221,7 @@ describe('the desktop service with several hosts at once', () => {
   });
 
   it('marks where the unread messages start, and clears it once the room was read and left', async () => {
-    const h = await host();
-    const alice = await openTestService(cleanups);
-    const bob = await openTestService(cleanups);
-    const id = await joinLobby(alice, h, 'alice');
-    await joinLobby(bob, h, 'bob');
-    alice.service.joinRoom({ hostId: id, room: 'dev' });
-    alice.service.setActiveRoom({ hostId: id, room: 'dev' });
-    await alice.events.waitFor(
-      'members',
-      (m) => m.room === 'lobby' && m.members.some((x) => x.nick === 'bob'),
-    );
+    const { alice, bob, id } = await awayFromLobby();
 
     const first = bob.service.send({ hostId: id, room: 'lobby', text: 'one' });
     const firstSeen = await alice.events.waitFor('message', (m) => m.id === first.id);
@@ -314,12 +313,7 @@ describe('the desktop service with several hosts at once', () => {
   it('starts a host that gave up again on Retry now, and refuses one not in the sidebar', async () => {
     const h = await host();
     const app = await openTestService(cleanups);
-    await app.service.connect({ host: '127.0.0.1', port: h.address.port, nick: 'dave' });
-    const id = hostIdOf(h);
-    const question = await app.events.waitFor('trustRequired');
-    app.service.answerTrust({ requestId: question.requestId, trust: false });
-    await app.events.waitFor('connectionState', (s) => s.hostId === id && s.status === 'offline');
-    app.events.reset();
+    const id = await refusedUntrusted(app, h);
     await app.service.retryNow({ hostId: id });
     // A new attempt, which asks again (nothing was pinned); accepted, it connects.
     const again = await app.events.waitFor('trustRequired');
