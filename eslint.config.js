@@ -33,29 +33,32 @@ const LAYERS = [
   { type: 'protocol', path: 'src-main/protocol', rank: 0, may: ['shared'] },
   { type: 'store', path: 'src-main/store', rank: 1, may: ['protocol', 'shared'] },
   { type: 'trust', path: 'src-main/trust', rank: 2, may: ['store', 'protocol', 'shared'] },
+  // End-to-end encryption (MLS behind a Parley adapter): used by the client, and by the host
+  // only to check the public parts (headers, KeyPackages) of what it relays.
+  { type: 'e2ee', path: 'src-main/e2ee', rank: 2, may: ['store', 'protocol', 'shared'] },
   {
     type: 'client',
     path: 'src-main/client',
     rank: 3,
-    may: ['trust', 'store', 'protocol', 'shared'],
+    may: ['e2ee', 'trust', 'store', 'protocol', 'shared'],
   },
   {
     type: 'server',
     path: 'src-main/server',
     rank: 3,
-    may: ['trust', 'store', 'protocol', 'shared'],
+    may: ['e2ee', 'trust', 'store', 'protocol', 'shared'],
   },
   {
     type: 'service',
     path: 'src-main/service',
     rank: 4,
-    may: ['client', 'trust', 'store', 'protocol', 'shared'],
+    may: ['client', 'e2ee', 'trust', 'store', 'protocol', 'shared'],
   },
   {
     type: 'cli',
     path: 'src-main/cli',
     rank: 5,
-    may: ['service', 'server', 'client', 'trust', 'store', 'protocol', 'shared'],
+    may: ['service', 'server', 'client', 'e2ee', 'trust', 'store', 'protocol', 'shared'],
   },
   // The Electron glue reaches the chat only through the service, which is tested without Electron.
   { type: 'app', path: 'src-main/app', rank: 5, may: ['service', 'shared'] },

@@ -67,7 +67,7 @@ export function addressText(address: HostAddress): string {
 /** `msg <time> #<room> <nick>: <text>`, or `history …` for a replayed message. */
 export function chatLine(message: ChatMessage): string {
   const kind = message.history ? 'history' : 'msg';
-  return `${kind} ${isoTime(message.ts)} ${roomTag(message.room)} ${escapeText(message.from)}: ${escapeText(message.text)}`;
+  return `${kind} ${isoTime(message.ts)} ${roomTag(message.room)} ${escapeText(message.from)}: ${escapeText(message.text ?? '')}`;
 }
 
 /** `*** <time> [#<room> ]<text>`: `text` must already be escaped where it carries foreign data. */

@@ -26,6 +26,9 @@ const ANSWERS = {
   unban: 'done',
   'set-role': 'done',
   dm: 'room',
+  'kp-publish': 'done',
+  'kp-claim': 'kps',
+  commit: 'committed',
 } as const satisfies Record<MembershipRequestType, HostMessage['t']>;
 
 export type AnswerOf<T extends MembershipRequestType> = Extract<

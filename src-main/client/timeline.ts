@@ -8,5 +8,5 @@ export type TimelineItem = ChatMessage | RoomEvent;
 
 /** What an item holds in memory in UTF-16 units, for the replay and fill bounds. */
 export function itemUnits(item: TimelineItem): number {
-  return item.t === 'msg' ? item.text.length : (item.topic?.length ?? 0);
+  return item.t === 'msg' ? (item.text ?? item.mls ?? '').length : (item.topic?.length ?? 0);
 }

@@ -136,10 +136,14 @@ export class RequestHandler {
         if (!this.#spend(client, 'membership', now, request.room)) return;
         return this.#leave(client, request.room, 'left');
       case 'send':
+        // TODO(#16, host): MLS sends (§12); until then a send without text is refused.
+        if (request.text === undefined) {
+          return this.#refuse(client, 'e2ee-mismatch', 'this room takes plain text', request.id);
+        }
         // Stored as UTF-8, a lone surrogate would come back from history as U+FFFD: the same
         // replacement up front gives live members and later joiners the same text.
         if (!request.text.isWellFormed()) request.text = request.text.toWellFormed();
-        return this.#send(client, request, now);
+        return this.#send(client, { ...request, text: request.text }, now);
       case 'typing':
         return this.#typing(client, request.room, now);
       case 'nick':

@@ -533,7 +533,7 @@ export class HostSession {
       from: message.from,
       fp: message.fp,
       key: message.key,
-      text: message.text,
+      text: message.text ?? '', // TODO(#16, client): sessions deliver decrypted text
       ts: message.ts,
       own,
       status: 'sent',
@@ -560,7 +560,7 @@ export class HostSession {
     const answersRequest = live.answersOlderRequest(message);
     if (!answersRequest) shared.emit('message', { ...view, hostId: this.id });
     if (own) return;
-    const mention = mentions(message.text, live.session.nick);
+    const mention = mentions(view.text, live.session.nick);
     if (live.isNews(message) && !answersRequest) {
       this.#rooms.countUnread(message.room, message.seq, mention);
     }

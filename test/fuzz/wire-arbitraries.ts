@@ -47,13 +47,19 @@ const topicArb = fc.oneof(
   { weight: 1, arbitrary: fc.constant('t'.repeat(MAX_TOPIC_LENGTH)) },
 );
 const personArb = fc.record({ nick: nickArb, key: keyArb });
+/** Base64url of some bytes: MLS data the schema accepts (the host reads its header, §12). */
+const mlsArb = fc.stringMatching(/^[A-Za-z0-9_-]{4,300}$/);
+const deviceArb = keyArb;
 
 type ArbitrariesOf<M extends { t: string }> = { [T in M['t']]: fc.Arbitrary<Extract<M, { t: T }>> };
 
 const clientArbs: ArbitrariesOf<ClientMessage> = {
   join: fc.record({ t: fc.constant('join'), room: roomArb }),
   leave: fc.record({ t: fc.constant('leave'), room: roomArb }),
-  send: fc.record({ t: fc.constant('send'), room: roomArb, id: idArb, text: textArb }),
+  send: fc.oneof(
+    fc.record({ t: fc.constant('send'), room: roomArb, id: idArb, text: textArb }),
+    fc.record({ t: fc.constant('send'), room: roomArb, id: idArb, mls: mlsArb }),
+  ),
   typing: fc.record({ t: fc.constant('typing'), room: roomArb }),
   nick: fc.record({ t: fc.constant('nick'), nick: nickArb }),
   history: fc.record({
@@ -108,6 +114,28 @@ const clientArbs: ArbitrariesOf<ClientMessage> = {
     role: roleArb,
   }),
   dm: fc.record({ t: fc.constant('dm'), rid: ridArb, key: keyArb }),
+  'kp-publish': fc.record({
+    t: fc.constant('kp-publish'),
+    rid: ridArb,
+    kps: fc.array(mlsArb, { minLength: 1, maxLength: 3 }),
+  }),
+  'kp-claim': fc.record({
+    t: fc.constant('kp-claim'),
+    rid: ridArb,
+    room: roomArb,
+    have: fc.array(deviceArb, { maxLength: 3 }),
+  }),
+  commit: fc.record(
+    {
+      t: fc.constant('commit'),
+      rid: ridArb,
+      room: roomArb,
+      commit: mlsArb,
+      welcome: mlsArb,
+      to: fc.array(deviceArb, { maxLength: 3 }),
+    },
+    { requiredKeys: ['t', 'rid', 'room', 'commit'] },
+  ),
 };
 
 export const clientMessageArb: fc.Arbitrary<ClientMessage> = fc.oneof(
@@ -262,6 +290,42 @@ const hostArbs: ArbitrariesOf<HostMessage> = {
     invites: fc.array(inviteInfoArb, { maxLength: 5 }),
   }),
   done: fc.record({ t: fc.constant('done'), rid: ridArb }),
+  commit: fc.record(
+    {
+      t: fc.constant('commit'),
+      room: roomArb,
+      seq: seqArb,
+      ts: seqArb,
+      from: nickArb,
+      fp: fpArb,
+      key: keyArb,
+      epoch: seqArb,
+      data: mlsArb,
+      history: fc.boolean(),
+    },
+    { requiredKeys: ['t', 'room', 'seq', 'ts', 'from', 'fp', 'key', 'epoch', 'data'] },
+  ),
+  'mls-welcome': fc.record({
+    t: fc.constant('mls-welcome'),
+    room: roomArb,
+    seq: seqArb,
+    data: mlsArb,
+  }),
+  kps: fc.record({
+    t: fc.constant('kps'),
+    rid: ridArb,
+    room: roomArb,
+    devices: fc.array(fc.record({ key: keyArb, device: deviceArb }), { maxLength: 3 }),
+    kps: fc.array(fc.record({ key: keyArb, device: deviceArb, kp: mlsArb }), { maxLength: 3 }),
+  }),
+  committed: fc.record({
+    t: fc.constant('committed'),
+    rid: ridArb,
+    room: roomArb,
+    seq: seqArb,
+    epoch: seqArb,
+  }),
+  devices: fc.record({ t: fc.constant('devices'), room: roomArb }),
 };
 
 export const hostMessageArb: fc.Arbitrary<HostMessage> = fc.oneof(

@@ -29,8 +29,10 @@ export function decodeMessage<Schema extends z.ZodType>(
   const result = schema.safeParse(value);
   if (!result.success) {
     const issue = result.error.issues[0];
-    const where = issue?.path.join('.') || 'message';
-    throw new WireError(`invalid ${where}: ${issue?.message ?? 'does not match the schema'}`);
+    const where = (issue?.path.join('.') || 'message').slice(0, 80);
+    // A reason is a line in a close frame and a log: zod lists every type tag, so keep it short.
+    const why = (issue?.message ?? 'does not match the schema').slice(0, 160);
+    throw new WireError(`invalid ${where}: ${why}`);
   }
   return result.data;
 }

@@ -24,8 +24,11 @@ export { MAX_INVITE_TTL_MS, MAX_INVITE_USES, MAX_TOPIC_LENGTH, Role, RoomEventAc
  * `t`, one per channel item, validated on receipt. One definition gives both the runtime
  * schema and the TypeScript type. docs/protocol.md specifies each field.
  */
-/** 2: private rooms (membership, invites, room events). A host refuses any other version. */
-export const WIRE_VERSION = 2;
+/**
+ * 3: end-to-end encrypted rooms (MLS, docs/protocol.md §12). 2 was private rooms (membership,
+ * invites, room events). A host refuses any other version.
+ */
+export const WIRE_VERSION = 3;
 export const MAX_TEXT_BYTES = 16 * 1024;
 /** Host info's certificate chain: at most this many certificates of at most 12 KiB each. */
 export const MAX_CERTS = 8;
@@ -46,6 +49,30 @@ const fingerprint = z.string().max(64);
 const publicKey = PublicKeyText;
 const seq = z.number().int().nonnegative();
 const timestamp = z.number().int().nonnegative();
+
+// ── end-to-end encryption (docs/protocol.md §12) ───────────────────────────────────────
+
+/** The most an MLS message may take on the wire as text; the item limit (65516) binds first. */
+export const MAX_MLS_TEXT = 65_536;
+/**
+ * An MLS message (RFC 9420 `MLSMessage`: a PrivateMessage, a PublicMessage commit, a Welcome
+ * or a KeyPackage) as unpadded base64url. The host reads only its public header.
+ */
+export const MlsData = z
+  .string()
+  .min(4)
+  .max(MAX_MLS_TEXT)
+  .regex(/^[A-Za-z0-9_-]+$/, 'not base64url');
+/** A device: the Ed25519 public key its MLS leaf signs with, as 43 characters of base64url. */
+export const DeviceKey = PublicKeyText;
+const mlsData = MlsData;
+const device = DeviceKey;
+/** The MLS epoch of a room's group as the host ordered it; 0: no group yet. */
+const epoch = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+/** KeyPackages a device may hand the host at once, and the most it keeps per device. */
+export const MAX_KEY_PACKAGES = 20;
+/** A room's MLS group holds at most this many devices (docs/security.md, room sizes). */
+export const MAX_GROUP_DEVICES = 100;
 
 // ── rooms and membership (docs/protocol.md §11) ────────────────────────────────────────
 
@@ -70,6 +97,8 @@ export const RoomInfo = z.object({
   open: z.boolean(),
   /** A direct message's other member. */
   peer: Person.optional(),
+  /** End-to-end encrypted: messages travel as MLS ciphertext the host cannot read (§12). */
+  e2ee: z.boolean().optional(),
 });
 export type RoomInfo = z.infer<typeof RoomInfo>;
 
@@ -147,6 +176,11 @@ export const Hello = z.object({
   v: z.literal(WIRE_VERSION),
   nick,
   software: z.string().max(100),
+  /**
+   * This install's MLS device key (§12). Without it the connection can use only rooms that
+   * are not end-to-end encrypted.
+   */
+  device: device.optional(),
 });
 export type Hello = z.infer<typeof Hello>;
 
@@ -155,7 +189,14 @@ export type Hello = z.infer<typeof Hello>;
 export const ClientMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('join'), room }),
   z.object({ t: z.literal('leave'), room }),
-  z.object({ t: z.literal('send'), room, id: clientMsgId, text: sendText }),
+  /** Exactly one of `text` (a room that is not end-to-end encrypted) and `mls` (one that is). */
+  z.object({
+    t: z.literal('send'),
+    room,
+    id: clientMsgId,
+    text: sendText.optional(),
+    mls: mlsData.optional(),
+  }),
   z.object({ t: z.literal('typing'), room }),
   z.object({ t: z.literal('nick'), nick }),
   z.object({ t: z.literal('history'), room, before: seq, limit: z.number().int().min(1).max(500) }),
@@ -190,6 +231,35 @@ export const ClientMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('set-role'), rid, room, key: publicKey, role: Role }),
   /** Opens (or finds) the direct-message room with a key that shares a room with the sender. */
   z.object({ t: z.literal('dm'), rid, key: publicKey }),
+  // End-to-end encryption (docs/protocol.md §12): the host as MLS Delivery Service.
+  /** Hands the host KeyPackages of this connection's device; answered `done`. */
+  z.object({
+    t: z.literal('kp-publish'),
+    rid,
+    kps: z.array(mlsData).min(1).max(MAX_KEY_PACKAGES),
+  }),
+  /**
+   * Asks for the devices of the room's members, and a KeyPackage of each device not in `have`
+   * (the devices already in the sender's group); answered `kps`.
+   */
+  z.object({
+    t: z.literal('kp-claim'),
+    rid,
+    room,
+    have: z.array(device).max(MAX_GROUP_DEVICES * 2),
+  }),
+  /**
+   * A commit (a PublicMessage) for the room's group at the host's current epoch, with the
+   * Welcome for the devices it adds (`to`). Answered `committed`, or `error` `stale-epoch`.
+   */
+  z.object({
+    t: z.literal('commit'),
+    rid,
+    room,
+    commit: mlsData,
+    welcome: mlsData.optional(),
+    to: z.array(device).max(MAX_GROUP_DEVICES).optional(),
+  }),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 
@@ -214,12 +284,34 @@ export const ChatMessage = z.object({
   from: nick,
   fp: fingerprint,
   key: publicKey,
-  text,
+  /** Exactly one of `text` (a room that is not end-to-end encrypted) and `mls`. */
+  text: text.optional(),
+  /** An MLS PrivateMessage (§12): what the sender said, for the room's members only. */
+  mls: mlsData.optional(),
   ts: timestamp,
   /** Sent as part of the history on join or on request, not live. */
   history: z.boolean().optional(),
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
+
+/**
+ * A commit the host accepted for a room's group (§12): it takes the room's seq like a message,
+ * is replayed in history, and every member device applies it in seq order.
+ */
+export const CommitItem = z.object({
+  t: z.literal('commit'),
+  room,
+  seq,
+  ts: timestamp,
+  from: nick,
+  fp: fingerprint,
+  key: publicKey,
+  /** The group's epoch this commit ends (the new epoch is `epoch + 1`). */
+  epoch,
+  data: mlsData,
+  history: z.boolean().optional(),
+});
+export type CommitItem = z.infer<typeof CommitItem>;
 
 export const HostErrorCode = z.enum([
   'bad-request', // malformed or unknown message
@@ -239,12 +331,24 @@ export const HostErrorCode = z.enum([
   'invite-used-up',
   'invite-revoked',
   'too-many-rooms', // the key is in as many rooms as the host allows
+  // End-to-end encryption (docs/protocol.md §12).
+  'stale-epoch', // a commit or message for an epoch that is not the room's current one
+  'e2ee-mismatch', // plaintext to an end-to-end encrypted room, or MLS to one that is not
+  'bad-key-package', // a KeyPackage that is not this connection's device's, or not valid
+  'no-device', // an MLS request from a connection whose hello named no device
 ]);
 export type HostErrorCode = z.infer<typeof HostErrorCode>;
 
 export const HostMessage = z.discriminatedUnion('t', [
-  z.object({ t: z.literal('welcome'), nick, fp: fingerprint }),
-  z.object({ t: z.literal('joined'), room }),
+  z.object({
+    t: z.literal('welcome'),
+    nick,
+    fp: fingerprint,
+    /** KeyPackages the host holds for this connection's device (absent: no device named). */
+    keyPackages: z.number().int().nonnegative().max(MAX_KEY_PACKAGES).optional(),
+  }),
+  /** `epoch`: for an end-to-end encrypted room, its group's current epoch (0: none yet). */
+  z.object({ t: z.literal('joined'), room, epoch: epoch.optional() }),
   /** A page of the member list; `last` marks the final page. */
   z.object({
     t: z.literal('members'),
@@ -286,6 +390,8 @@ export const HostMessage = z.discriminatedUnion('t', [
     /** Set when the error answers a membership request: its `rid`. */
     rid: rid.optional(),
     retryAfterMs: z.number().int().nonnegative().optional(),
+    /** With `stale-epoch`: the room's current epoch. */
+    epoch: epoch.optional(),
   }),
   z.object({ t: z.literal('ping'), n: z.number().int() }),
   z.object({ t: z.literal('pong'), n: z.number().int() }),
@@ -323,6 +429,25 @@ export const HostMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('invites'), rid, room, invites: z.array(InviteInfo).max(500) }),
   /** The answer to `invite-revoke`, `topic`, `set-open`, `part`, `remove`, `unban`, `set-role`. */
   z.object({ t: z.literal('done'), rid }),
+  // End-to-end encryption (docs/protocol.md §12).
+  CommitItem,
+  /**
+   * The Welcome that adds this connection's device to a room's group, made by the commit at
+   * `seq`: the device reads the room from the next seq on. Sent after `joined`, and live.
+   */
+  z.object({ t: z.literal('mls-welcome'), room, seq, data: mlsData }),
+  /** The answer to `kp-claim`: every device of the room's members, and KeyPackages asked for. */
+  z.object({
+    t: z.literal('kps'),
+    rid,
+    room,
+    devices: z.array(z.object({ key: publicKey, device })).max(MAX_GROUP_DEVICES * 4),
+    kps: z.array(z.object({ key: publicKey, device, kp: mlsData })).max(MAX_GROUP_DEVICES),
+  }),
+  /** The answer to `commit`: the host ordered it at `seq`; the group is now at `epoch`. */
+  z.object({ t: z.literal('committed'), rid, room, seq, epoch }),
+  /** A member of the room has a new device, or retired one: members' groups should follow. */
+  z.object({ t: z.literal('devices'), room }),
 ]);
 export type HostMessage = z.infer<typeof HostMessage>;
 

@@ -24,6 +24,7 @@ import type {
   HostMessage,
   Member,
 } from '../../../src-main/protocol/wire/messages.ts';
+import { WIRE_VERSION } from '../../../src-main/protocol/wire/messages.ts';
 import { KnownHosts } from '../../../src-main/store/known-hosts.ts';
 import { type TestHost, decoder, newKeyPair, startTestHost } from '../../support/loopback.ts';
 import { cleanupsAfterEach, until } from '../../support/lifecycle.ts';
@@ -34,7 +35,7 @@ import { cleanupsAfterEach, until } from '../../support/lifecycle.ts';
 const cleanups = cleanupsAfterEach();
 
 const HOST_INFO: HostInfo = {
-  v: 2,
+  v: WIRE_VERSION,
   name: 'Fake',
   software: 'test',
   rooms: ['lobby', 'dev'],
@@ -214,7 +215,7 @@ describe('ChatSession against a scripted host', () => {
     const early = s.send('lobby', 'typed before connecting');
     s.start();
     const peer = new Peer(await next);
-    expect(peer.hello).toEqual({ v: 2, nick: 'alice', software: 'parley/0.1.0' });
+    expect(peer.hello).toEqual({ v: WIRE_VERSION, nick: 'alice', software: 'parley/0.1.0' });
     peer.send({ t: 'welcome', nick: 'alice', fp: 'ME' });
     const joins = await peer.waitFor('join', 2);
     expect(joins.map((j) => j.room)).toEqual(['lobby', 'dev']);

@@ -131,11 +131,11 @@ describe('ChatSession with a real host', () => {
     await alice.wait(() => alice.s.pending.length === 0, 'everything acknowledged');
     const texts = ['just before the restart', 'while down 1', 'while down 2', 'while down 3'];
     await bob.wait(
-      () => bob.of('message').filter((m) => texts.includes(m.text)).length >= 4,
+      () => bob.of('message').filter((m) => texts.includes(m.text ?? '')).length >= 4,
       'bob has them',
     );
     await new Promise((r) => setTimeout(r, 200));
-    const atBob = bob.of('message').filter((m) => texts.includes(m.text));
+    const atBob = bob.of('message').filter((m) => texts.includes(m.text ?? ''));
     expect(atBob.map((m) => m.text)).toEqual(texts);
     expect(new Set(atBob.map((m) => m.seq)).size).toBe(4);
 
