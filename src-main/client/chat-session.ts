@@ -788,7 +788,9 @@ export class ChatSession extends MembershipApi {
   #deliver(room: RoomState, item: TimelineItem): void {
     room.seen(item.seq);
     if (item.t === 'msg') {
-      this.emit('message', item);
+      // A plaintext room: the text is what was sent (an `mls` here is never handed on).
+      const { mls: _mls, text, ...message } = item;
+      this.emit('message', { ...message, text: text ?? '' });
       return;
     }
     this.emit('roomEvent', item);

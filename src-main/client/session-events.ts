@@ -64,6 +64,74 @@ export interface Welcome {
   readonly host: HostDetails;
 }
 
+/**
+ * Why an end-to-end encrypted message could not be shown: `tampered` (it does not
+ * authenticate, or its content does not match its envelope), `forged` (not signed by the
+ * key the host says sent it), `replay` (its key was already used), `not-in-group` (this
+ * device is not, or not yet, in the room's group), `undecryptable` (anything else).
+ */
+export type DecryptFailure = 'tampered' | 'forged' | 'replay' | 'not-in-group' | 'undecryptable';
+
+/** How a message of an end-to-end encrypted room was read; absent for a plaintext room. */
+export type MessageE2ee =
+  | {
+      readonly status: 'ok';
+      /** The sending device (base64url of its leaf signature key, 43 characters). */
+      readonly device: string;
+      /** The sender's person key (base64url), as its credential says. */
+      readonly person: string;
+      /** The person key differs from the one pinned for the sender's Parley key. */
+      readonly keyChanged?: true;
+    }
+  | { readonly status: 'failed'; readonly reason: DecryptFailure };
+
+/**
+ * A message as listeners get it: always with `text` (the plaintext; '' when an end-to-end
+ * encrypted one could not be read: then `e2ee.status` is 'failed'). The MLS ciphertext is
+ * never handed on.
+ */
+export type SessionMessage = Omit<ChatMessage, 'text' | 'mls'> & {
+  readonly text: string;
+  readonly e2ee?: MessageE2ee;
+};
+
+/**
+ * A room's end-to-end encryption as this device sees it: `encrypted` (in the room's group,
+ * messages go out encrypted), `joining` (waiting to be added to the group: nothing can be
+ * read or sent yet), `broken` (the group could not be followed: its state was dropped and
+ * this device waits to be added again; `joining` follows), `not-encrypted` (a plaintext room).
+ */
+export interface EncryptionState {
+  readonly room: string;
+  readonly state: 'encrypted' | 'joining' | 'broken' | 'not-encrypted';
+  /** Why (for `broken`, and `joining` after one): no key material, no message text. */
+  readonly reason?: string;
+}
+
+/** One member of a room's group: its devices (base64url device keys) and person key. */
+export interface GroupMember {
+  /** The Parley key (public key text). */
+  readonly key: string;
+  /** The person key its devices' credentials carry. */
+  readonly person: string;
+  readonly devices: readonly string[];
+  /** The person key is not the one pinned for this Parley key (until the user accepts it). */
+  readonly keyChanged: boolean;
+}
+
+/** The room's group after a change of its roster (a commit, a Welcome, a group created). */
+export interface DevicesUpdate {
+  readonly room: string;
+  readonly members: readonly GroupMember[];
+}
+
+/** A Parley key's person key changed from the pinned one (TOFU): warn until accepted. */
+export interface KeyChanged {
+  readonly key: string;
+  readonly previous: string;
+  readonly person: string;
+}
+
 export type Ack = Omit<Extract<HostMessage, { t: 'ack' }>, 't' | 'duplicate'> & {
   readonly duplicate: boolean;
 };
@@ -84,7 +152,10 @@ export interface MembersUpdate {
  * reconnects. `invalid-message`: one message carried a value the client cannot show (e.g. a
  * time out of range) and was skipped. `listener-failed`: an event listener threw; the session
  * and the other listeners went on. `client-failed`: handling a host message failed here (a
- * bug); the session hung up and reconnects rather than crash.
+ * bug); the session hung up and reconnects rather than crash. `e2ee-unavailable`: an end-to-end
+ * encrypted room, and the session was made without `e2ee` options (the room is left).
+ * `e2ee-failed`: a step of the room's encryption failed here (storing its state, publishing
+ * KeyPackages, a commit); the message says which, never with key material.
  */
 export interface SessionError {
   readonly code:
@@ -95,7 +166,9 @@ export interface SessionError {
     | 'host-timeout'
     | 'invalid-message'
     | 'listener-failed'
-    | 'client-failed';
+    | 'client-failed'
+    | 'e2ee-unavailable'
+    | 'e2ee-failed';
   readonly message: string;
   /** The client message id or room the error is about. */
   readonly ref?: string;
@@ -177,7 +250,7 @@ export type SessionFatal =
 export type ChatSessionEvents = {
   state: [StateChange];
   welcome: [Welcome];
-  message: [ChatMessage];
+  message: [SessionMessage];
   ack: [Ack];
   presence: [Presence];
   members: [MembersUpdate];
@@ -193,6 +266,12 @@ export type ChatSessionEvents = {
   inviteRefused: [InviteRefused];
   redeemed: [Redeemed];
   error: [SessionError];
+  /** An end-to-end encrypted room's state changed (also `not-encrypted` once for plaintext rooms). */
+  encryption: [EncryptionState];
+  /** The devices in an end-to-end encrypted room's group, after each roster change. */
+  devices: [DevicesUpdate];
+  /** A member's person key is not the pinned one. */
+  keyChanged: [KeyChanged];
   fatal: [SessionFatal];
 };
 
