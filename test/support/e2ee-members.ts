@@ -1,0 +1,98 @@
+import type { ChatSessionOptions } from '../../src-main/client/chat-session.ts';
+import type { KeyPair } from '../../src-main/protocol/crypto/crypto-backend.ts';
+import type { ChatMessage } from '../../src-main/protocol/wire/messages.ts';
+import { encodeBase64Url } from '../../src-shared/base64url.ts';
+import { type E2eeRelay, type HostRewrite, startE2eeRelay } from './e2ee-relay.ts';
+import type { Cleanups } from './lifecycle.ts';
+import { until } from './lifecycle.ts';
+import { newKeyPair } from './loopback.ts';
+import { recordedSession } from './recorded-session.ts';
+import { tokenOf } from './wire-client.ts';
+
+/** A real host to reach: its port on 127.0.0.1 and its key. */
+export interface HostTarget {
+  readonly port: number;
+  readonly publicKey: Uint8Array;
+}
+
+export interface MemberOptions {
+  readonly nick: string;
+  /** An invite link (or bare token) redeemed at the start. */
+  readonly invite?: string;
+  /** The member's identity (default: a new one). Two installs of one person share it. */
+  readonly identity?: KeyPair;
+  /** Rooms joined besides those the host lists for the key (default lobby). */
+  readonly rooms?: readonly string[];
+  /** Rewrites what the host sends this member on its way (a hostile host). */
+  readonly rewrite?: HostRewrite;
+  /** More session options: the E2EE ones above all (see e2ee-device.ts). */
+  readonly session?: Partial<ChatSessionOptions>;
+  /** Wait until this room is synced before returning (default lobby; false: don't wait). */
+  readonly synced?: string | false;
+}
+
+export type Member = Awaited<ReturnType<typeof startMember>>;
+
+/**
+ * A ChatSession behind its own decrypting relay (e2ee-relay.ts), started: the relay records
+ * every item the host sends this member, in the clear, and may rewrite it.
+ */
+export async function startMember(cleanups: Cleanups, host: HostTarget, options: MemberOptions) {
+  const identity = options.identity ?? newKeyPair();
+  const relay: E2eeRelay = await startE2eeRelay({
+    identity,
+    hostPort: host.port,
+    hostKey: host.publicKey,
+    ...(options.rewrite ? { rewrite: options.rewrite } : {}),
+  });
+  cleanups.push(() => relay.close());
+  const recorded = await recordedSession(
+    cleanups,
+    { address: relay.address, hostKey: relay.publicKey },
+    {
+      nick: options.nick,
+      identity,
+      rooms: options.rooms ?? ['lobby'],
+      ...(options.invite ? { inviteToken: tokenOf(options.invite) } : {}),
+      ...options.session,
+    },
+  );
+  recorded.s.start();
+  const room = options.synced ?? 'lobby';
+  if (room !== false) {
+    await until(
+      () => recorded.of('synced').some((e) => e.room === room),
+      `${options.nick} synced in #${room}`,
+    );
+  }
+  return {
+    ...recorded,
+    nick: options.nick,
+    identity,
+    key: encodeBase64Url(identity.publicKey),
+    relay,
+    /** Messages shown in `room` whose text is `text`. */
+    shown: (room: string, text: string): ChatMessage[] =>
+      recorded.of('message').filter((m) => m.room === room && m.text === text),
+  };
+}
+
+/**
+ * Waits until every member but the sender (who sees its own line as sent, not received) shows
+ * a message with this text in the room; on time-out names those who did not.
+ */
+export async function untilAllShow(
+  members: readonly Member[],
+  sender: Member,
+  room: string,
+  text: string,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const readers = members.filter((m) => m !== sender);
+  try {
+    await until(() => readers.every((m) => m.shown(room, text).length > 0), 'all', timeoutMs);
+  } catch {
+    const missing = readers.filter((m) => m.shown(room, text).length === 0).map((m) => m.nick);
+    throw new Error(`${missing.join(', ')} did not show "${text}" within ${timeoutMs} ms`);
+  }
+}
