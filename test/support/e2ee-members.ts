@@ -1,6 +1,10 @@
 import type { ChatSessionOptions } from '../../src-main/client/chat-session.ts';
+import type {
+  DevicesUpdate,
+  EncryptionState,
+  SessionMessage,
+} from '../../src-main/client/session-events.ts';
 import type { KeyPair } from '../../src-main/protocol/crypto/crypto-backend.ts';
-import type { ChatMessage } from '../../src-main/protocol/wire/messages.ts';
 import { encodeBase64Url } from '../../src-shared/base64url.ts';
 import { type E2eeRelay, type HostRewrite, startE2eeRelay } from './e2ee-relay.ts';
 import type { Cleanups } from './lifecycle.ts';
@@ -57,6 +61,11 @@ export async function startMember(cleanups: Cleanups, host: HostTarget, options:
       ...options.session,
     },
   );
+  // The E2EE events recordedSession does not keep.
+  const encryption: EncryptionState[] = [];
+  const devices: DevicesUpdate[] = [];
+  recorded.s.on('encryption', (e) => encryption.push(e));
+  recorded.s.on('devices', (e) => devices.push(e));
   recorded.s.start();
   const room = options.synced ?? 'lobby';
   if (room !== false) {
@@ -71,8 +80,13 @@ export async function startMember(cleanups: Cleanups, host: HostTarget, options:
     identity,
     key: encodeBase64Url(identity.publicKey),
     relay,
+    encryption,
+    devices,
+    /** The room's encryption state as last reported. */
+    encryptionOf: (room: string): EncryptionState['state'] | undefined =>
+      encryption.filter((e) => e.room === room).at(-1)?.state,
     /** Messages shown in `room` whose text is `text`. */
-    shown: (room: string, text: string): ChatMessage[] =>
+    shown: (room: string, text: string): SessionMessage[] =>
       recorded.of('message').filter((m) => m.room === room && m.text === text),
   };
 }
