@@ -4,7 +4,7 @@
 //   npm run bench                 full run (a few minutes): a table, then the JSON
 //   npm run bench -- --json       only the JSON object on stdout
 //   npm run bench -- --quick      under a minute
-//   other options: --only=aead,fanout,fixed,handshakes,memory  --ciphers=chachapoly,null,aesgcm
+//   other options: --only=aead,mls,fanout,fixed,handshakes,memory  --ciphers=chachapoly,null,aesgcm
 //                  --members=100,1000  --workers=N  --seconds=S (per window)  --lag=M (in flight)
 //                  --profile (CPU profiles of the host per scenario, into bench/profiles/)
 //
@@ -39,6 +39,7 @@ import { selectBackend } from '../src-main/protocol/crypto/select-backend.ts';
 import { decodeBase64Url } from '../src-shared/base64url.ts';
 import { measureAead, type AeadResult } from './aead.ts';
 import { Histogram } from './histogram.ts';
+import { type MlsBenchResult, measureMls } from './mls.ts';
 import type { ConnectionSpec, Report, RunOptions } from './load-worker.ts';
 import type { BenchCipher } from './wire.ts';
 
@@ -72,7 +73,7 @@ const { values: args } = parseArgs({
   },
 });
 const quick = args.quick ?? false;
-const only = new Set((args.only ?? 'aead,fanout,fixed,handshakes,memory').split(','));
+const only = new Set((args.only ?? 'aead,mls,fanout,fixed,handshakes,memory').split(','));
 const workerCount = Number(args.workers ?? Math.max(2, os.availableParallelism()));
 const began = performance.now();
 const log = (line: string): void => {
@@ -796,6 +797,12 @@ async function main(): Promise<void> {
     )?.sealsPerSec;
   }
 
+  if (only.has('mls')) {
+    // Client-side costs: before any host starts, with the load workers idle.
+    log('e2ee: MLS per message, per membership change and per join (ts-mls, both providers)…');
+    result['e2ee'] = await measureMls(quick, log);
+  }
+
   const fanoutResults: FanoutResult[] = [];
   const fixedResults: FixedLoadResult[] = [];
   const fanoutRooms = Array.from({ length: 40 }, (_, i) => `f${i + 1}`);
@@ -1078,6 +1085,7 @@ function table(
       );
     }
   }
+  if (result['e2ee']) lines.push('', ...e2eeTable(result['e2ee'] as MlsBenchResult));
   lines.push('');
   lines.push('Targets');
   lines.push(
@@ -1101,10 +1109,62 @@ function table(
   return lines.join('\n');
 }
 
-function grid(header: string[], rows: string[][]): string[] {
+/** The client's cost of end-to-end encryption, next to the plaintext path's (bench/mls.ts). */
+function e2eeTable(e2ee: MlsBenchResult): string[] {
+  const p = e2ee.plaintext;
+  return [
+    `End-to-end encryption (client side, ts-mls, suite 1; CPU time)`,
+    `Per 200-byte message, plaintext path (${p.backend}): send ${p.sendUs} µs (encode + seal), receive ${p.receiveUs} µs (open + parse)`,
+    ...grid(
+      ['provider', 'encrypt µs', 'decrypt µs', 'mls chars', 'messages'],
+      e2ee.messages.map((m) => [
+        m.provider,
+        String(m.encryptUs),
+        String(m.decryptUs),
+        String(m.wireChars),
+        String(m.messages),
+      ]),
+      1,
+    ),
+    '',
+    'Membership changes (median ms; commit = the committer, process = another member) and late join',
+    ...grid(
+      [
+        'provider',
+        'N',
+        'add commit',
+        'add process',
+        'remove commit',
+        'remove process',
+        'join (Welcome)',
+        'commit chars',
+        'welcome chars',
+        'rounds',
+      ],
+      e2ee.groups.map((g) => [
+        g.provider,
+        String(g.members),
+        String(g.addCommitMs),
+        String(g.addProcessMs),
+        String(g.removeCommitMs),
+        String(g.removeProcessMs),
+        String(g.joinMs),
+        fmt(g.addCommitChars),
+        fmt(g.welcomeChars),
+        String(g.rounds),
+      ]),
+      1,
+    ),
+  ];
+}
+
+/** Columns before `leftColumns` are text (left-aligned), the rest figures. */
+function grid(header: string[], rows: string[][], leftColumns = 3): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (i < 3 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+    cells
+      .map((c, i) => (i < leftColumns ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join('  ');
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
 }
 
