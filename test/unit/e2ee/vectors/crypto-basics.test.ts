@@ -9,6 +9,7 @@ import {
   hex,
   hexString,
   loadMlsVectors,
+  onlyEntry,
   PROVIDERS,
   suiteOn,
   suiteOne,
@@ -18,45 +19,46 @@ import {
 // The labelled primitives of RFC 9420 §5 (RefHash, ExpandWithLabel, DeriveSecret,
 // DeriveTreeSecret, SignWithLabel, EncryptWithLabel) on suite 1: X25519, AES-128-GCM,
 // SHA-256, Ed25519. Everything else in MLS is built from these.
-const [v] = loadMlsVectors(
-  'crypto-basics.json',
-  z.object({
-    cipher_suite: suiteOne,
-    ref_hash: z.object({ label: z.string(), value: hexString, out: hexString }),
-    expand_with_label: z.object({
-      secret: hexString,
-      label: z.string(),
-      context: hexString,
-      length: z.number().int(),
-      out: hexString,
+const v = onlyEntry(
+  loadMlsVectors(
+    'crypto-basics.json',
+    z.object({
+      cipher_suite: suiteOne,
+      ref_hash: z.object({ label: z.string(), value: hexString, out: hexString }),
+      expand_with_label: z.object({
+        secret: hexString,
+        label: z.string(),
+        context: hexString,
+        length: z.number().int(),
+        out: hexString,
+      }),
+      derive_secret: z.object({ secret: hexString, label: z.string(), out: hexString }),
+      derive_tree_secret: z.object({
+        secret: hexString,
+        label: z.string(),
+        generation: z.number().int(),
+        length: z.number().int(),
+        out: hexString,
+      }),
+      sign_with_label: z.object({
+        priv: hexString,
+        pub: hexString,
+        content: hexString,
+        label: z.string(),
+        signature: hexString,
+      }),
+      encrypt_with_label: z.object({
+        priv: hexString,
+        pub: hexString,
+        label: z.string(),
+        context: hexString,
+        plaintext: hexString,
+        kem_output: hexString,
+        ciphertext: hexString,
+      }),
     }),
-    derive_secret: z.object({ secret: hexString, label: z.string(), out: hexString }),
-    derive_tree_secret: z.object({
-      secret: hexString,
-      label: z.string(),
-      generation: z.number().int(),
-      length: z.number().int(),
-      out: hexString,
-    }),
-    sign_with_label: z.object({
-      priv: hexString,
-      pub: hexString,
-      content: hexString,
-      label: z.string(),
-      signature: hexString,
-    }),
-    encrypt_with_label: z.object({
-      priv: hexString,
-      pub: hexString,
-      label: z.string(),
-      context: hexString,
-      plaintext: hexString,
-      kem_output: hexString,
-      ciphertext: hexString,
-    }),
-  }),
+  ),
 );
-if (v === undefined) throw new Error('no suite-1 crypto-basics vector');
 
 describe.each(PROVIDERS)('MLS crypto-basics vector, suite 1, provider %s', (provider) => {
   it('RefHash', async () => {

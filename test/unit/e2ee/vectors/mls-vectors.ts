@@ -50,6 +50,14 @@ export function loadMlsVectors<T extends z.ZodType>(file: string, entry: T): z.i
   return z.array(entry).min(1).parse(raw);
 }
 
+/** The single entry of a file that has one per suite (and so one after filtering). */
+export function onlyEntry<T>(entries: T[]): T {
+  const [first] = entries;
+  if (first === undefined || entries.length !== 1)
+    throw new Error('expected exactly one suite-1 entry');
+  return first;
+}
+
 /** Entries that say a suite must be suite 1 (the copy is filtered; this guards the filter). */
 export const suiteOne = z.literal(SUITE_ID);
 
