@@ -1,6 +1,7 @@
 import net, { type Socket } from 'node:net';
+import { encodeBase64Url } from '../../src-shared/base64url.ts';
 import { NICK_RULE, isInviteToken, isValidRoomName } from '../../src-shared/identifiers.ts';
-import { type HostAddress, formatInvite } from '../../src-shared/invite.ts';
+import { type HostAddress, formatAddress, formatInvite } from '../../src-shared/invite.ts';
 import { initiateChannel } from '../protocol/client-handshake.ts';
 import type { BackendName, KeyPair } from '../protocol/crypto/crypto-backend.ts';
 import { ProtocolError } from '../protocol/errors.ts';
@@ -12,6 +13,7 @@ import {
   CloseCode,
   type HostErrorCode,
   Hello,
+  type RoomEvent,
   HostInfo,
   HostMessage,
   MAX_TEXT_BYTES,
@@ -27,6 +29,8 @@ import {
   afterConnectFailure,
 } from './close-policy.ts';
 import { Deadlines } from './deadlines.ts';
+import type { E2eeOptions } from './e2ee/e2ee-options.ts';
+import { SessionCrypto, type SessionPort } from './e2ee/session-crypto.ts';
 import { GAP_PAGE_SIZE, GapFill, MAX_GAP_PAGES } from './gap-fill.ts';
 import {
   DEFAULT_REQUEST_TIMEOUT_MS,
@@ -100,6 +104,11 @@ export interface ChatSessionOptions {
   /** The host must finish answering a join or a history page this soon (default 30 s). */
   readonly requestTimeoutMs?: number;
   readonly outboxStore?: OutboxStore;
+  /**
+   * End-to-end encrypted rooms (MLS, docs/protocol.md §12): this install's device, its store,
+   * the person-key pins and the suite. Without it, such rooms cannot be joined.
+   */
+  readonly e2ee?: E2eeOptions;
   readonly now?: () => number;
   /** In [0, 1), for the reconnect jitter. */
   readonly random?: () => number;
@@ -182,6 +191,10 @@ export class ChatSession extends MembershipApi {
   #pingCounter = 0;
   #saving: Promise<void> | undefined;
   #saveWanted = false;
+  /** End-to-end encrypted rooms; undefined without `e2ee` options. */
+  readonly #crypto: SessionCrypto | undefined;
+  /** Plaintext rooms already reported `not-encrypted`. */
+  readonly #plainReported = new Set<string>();
 
   constructor(options: ChatSessionOptions) {
     super((name, error) => {
@@ -248,6 +261,15 @@ export class ChatSession extends MembershipApi {
           ),
         ),
     });
+    this.#crypto = options.e2ee
+      ? new SessionCrypto(
+          options.e2ee,
+          options.identity,
+          formatAddress(options.address.host, options.address.port),
+          encodeBase64Url(options.identity.publicKey),
+          this.#cryptoPort(),
+        )
+      : undefined;
     for (const room of options.rooms) this.#addRoom(room);
   }
 
@@ -378,6 +400,12 @@ export class ChatSession extends MembershipApi {
   /** Asks for up to `limit` messages older than `beforeSeq`; `history-end` follows them. */
   loadOlder(room: string, beforeSeq: number, limit: number): boolean {
     if (this.#rooms.get(room)?.phase !== 'synced') return false;
+    if (this.#crypto?.get(room)) {
+      // Older pages of an end-to-end encrypted room were sealed for earlier epochs and cannot
+      // be read: answer "no more" at once (the desktop shows what it kept).
+      queueMicrotask(() => this.emit('history-end', { room, more: false }));
+      return true;
+    }
     const safeLimit = Math.max(1, Math.min(500, Math.floor(limit)));
     const before = Math.max(0, beforeSeq);
     if (!this.#write({ t: 'history', room, before, limit: safeLimit })) return false;
@@ -427,6 +455,14 @@ export class ChatSession extends MembershipApi {
         message: `cannot load the outbox: ${describe(error)}`,
       });
     }
+    try {
+      await this.#crypto?.load();
+    } catch (error) {
+      this.#emitError({
+        code: 'e2ee-failed',
+        message: `cannot read the stored encryption state: ${describe(error)}`,
+      });
+    }
     if (!this.#stopped) void this.#connect();
   }
 
@@ -445,6 +481,7 @@ export class ChatSession extends MembershipApi {
           v: WIRE_VERSION,
           nick: this.#nick,
           software: this.#options.software ?? CLIENT_SOFTWARE,
+          ...(this.#crypto ? { device: this.#crypto.deviceText } : {}),
         } satisfies Hello),
         ...(this.#options.suite ? { suite: this.#options.suite } : {}),
         ...(this.#options.backend ? { backend: this.#options.backend } : {}),
@@ -493,6 +530,7 @@ export class ChatSession extends MembershipApi {
     this.#pumpTimer.clear();
     this.#outbox.requeueAll();
     for (const room of this.#rooms.values()) room.disconnected();
+    this.#crypto?.disconnected();
     this.#requests.failAll(
       new MembershipError('disconnected', 'the connection ended before the host answered'),
     );
@@ -621,11 +659,10 @@ export class ChatSession extends MembershipApi {
     }
     switch (message.t) {
       case 'welcome':
-        return this.#welcomed(connection, message.nick, message.fp);
+        return this.#welcomed(connection, message.nick, message.fp, message.keyPackages);
       case 'joined':
         if (!room?.joinPending) return; // a join we did not send, or answered already
-        room.joined();
-        return;
+        return this.#joined(room, message.epoch);
       case 'members':
         if (room?.page(message.members)) {
           this.emit('members', { room: room.name, members: room.members });
@@ -633,7 +670,14 @@ export class ChatSession extends MembershipApi {
         return;
       case 'msg':
       case 'event':
+      case 'commit':
         if (room) return this.#timelineItem(room, message);
+        return;
+      case 'mls-welcome':
+        if (room) this.#crypto?.get(room.name)?.welcome(message.seq, message.data);
+        return;
+      case 'devices':
+        if (room) this.#crypto?.get(room.name)?.membershipChanged();
         return;
       case 'synced':
         if (!room) return;
@@ -646,6 +690,7 @@ export class ChatSession extends MembershipApi {
         const entry = this.#outbox.remove(message.id);
         if (!entry) return; // an answer to a resend we had already seen acknowledged
         this.#rooms.get(entry.room)?.seen(message.seq);
+        this.#crypto?.get(entry.room)?.acked(message.seq);
         this.#saveStore();
         const { t: _t, duplicate, ...ack } = message;
         this.emit('ack', { ...ack, room: entry.room, duplicate: duplicate ?? false });
@@ -720,6 +765,8 @@ export class ChatSession extends MembershipApi {
       case 'invite':
       case 'invites':
       case 'done':
+      case 'kps':
+      case 'committed':
         this.#requests.answer(message);
         return true;
       case 'error':
@@ -745,6 +792,7 @@ export class ChatSession extends MembershipApi {
     const listed = this.#directory.remove(room);
     const joined = this.#rooms.delete(room);
     if (!listed && !joined) return;
+    this.#crypto?.drop(room);
     this.#settleRoom(room);
     const unsent = this.#outbox.entries.filter((entry) => entry.room === room);
     for (const entry of unsent) this.#outbox.remove(entry.id);
@@ -765,7 +813,7 @@ export class ChatSession extends MembershipApi {
       // One bad value costs that message, not the room: skip it and say so.
       this.#emitError({
         code: 'invalid-message',
-        message: `a ${message.t === 'msg' ? 'message' : 'room event'} from the host was not shown: ${problem}`,
+        message: `a ${message.t === 'msg' ? 'message' : message.t === 'commit' ? 'commit' : 'room event'} from the host was not shown: ${problem}`,
         ref: room.name,
         room: room.name,
       });
@@ -787,12 +835,23 @@ export class ChatSession extends MembershipApi {
 
   #deliver(room: RoomState, item: TimelineItem): void {
     room.seen(item.seq);
+    const crypto = this.#crypto?.get(room.name);
+    if (crypto) {
+      // An end-to-end encrypted room: decrypted and applied in seq order, then reported.
+      crypto.item(item);
+      return;
+    }
+    if (item.t === 'commit') return; // not an end-to-end encrypted room: nothing to apply
     if (item.t === 'msg') {
       // A plaintext room: the text is what was sent (an `mls` here is never handed on).
       const { mls: _mls, text, ...message } = item;
       this.emit('message', { ...message, text: text ?? '' });
       return;
     }
+    this.#roomEvent(room, item);
+  }
+
+  #roomEvent(room: RoomState, item: RoomEvent): void {
     this.emit('roomEvent', item);
     // A live event changes who is a member; one from history is already in the member list.
     if (!item.history && this.#rooms.get(room.name) === room && room.memberEvent(item)) {
@@ -848,6 +907,7 @@ export class ChatSession extends MembershipApi {
 
   /** The fill holds all it may: deliver that, and say the oldest missed messages are not shown. */
   #fillBounded(room: RoomState, fill: GapFill): void {
+    this.#crypto?.get(room.name)?.gapLost();
     this.#emitError({
       code: 'history-gap',
       message: 'older messages not loaded: too many were posted while away',
@@ -864,6 +924,7 @@ export class ChatSession extends MembershipApi {
     if (outcome === 'more') return this.#requestGapPage(room, fill);
     if (outcome === 'bounded' && fill.full) return this.#fillBounded(room, fill);
     if (outcome === 'bounded') {
+      this.#crypto?.get(room.name)?.gapLost();
       this.#emitError({
         code: 'history-gap',
         message: `older messages not loaded: more than ${MAX_GAP_PAGES * GAP_PAGE_SIZE} were posted while away`,
@@ -879,12 +940,20 @@ export class ChatSession extends MembershipApi {
     const { history, live } = fill.release();
     for (const message of history) this.#deliver(room, message);
     room.synced();
-    this.emit('synced', { room: room.name });
+    const crypto = this.#crypto?.get(room.name);
+    // In an encrypted room `synced` waits its turn behind the history being decrypted.
+    if (crypto) crypto.synced();
+    else this.emit('synced', { room: room.name });
     for (const message of live) this.#deliver(room, message);
     this.#pump();
   }
 
-  #welcomed(connection: Connection, nick: string, fp: string): void {
+  #welcomed(
+    connection: Connection,
+    nick: string,
+    fp: string,
+    keyPackages: number | undefined,
+  ): void {
     if (connection.welcomed) return;
     connection.welcomed = true;
     this.#directory.reset();
@@ -902,6 +971,38 @@ export class ChatSession extends MembershipApi {
     // Before the joins: the host answers in order, so the invite's room is ours when joined.
     this.#redeemer.redeem();
     for (const room of this.#rooms.keys()) this.#sendJoin(room);
+    void this.#crypto?.topUp(keyPackages);
+  }
+
+  /**
+   * The host confirmed a join. `epoch` marks an end-to-end encrypted room: its group (stored
+   * or not) takes the timeline from where it stopped, so a rejoin's gap is measured from there.
+   */
+  #joined(room: RoomState, epoch: number | undefined): void {
+    if (epoch === undefined) {
+      room.joined();
+      if (!this.#plainReported.has(room.name)) {
+        this.#plainReported.add(room.name);
+        this.emit('encryption', { room: room.name, state: 'not-encrypted' });
+      }
+      return;
+    }
+    if (!this.#crypto) {
+      this.#rooms.delete(room.name);
+      this.#settleRoom(room.name);
+      this.#write({ t: 'leave', room: room.name });
+      this.#emitError({
+        code: 'e2ee-unavailable',
+        message: `"${room.name}" is end-to-end encrypted, and this session has no encryption keys`,
+        ref: room.name,
+        room: room.name,
+      });
+      return;
+    }
+    const crypto = this.#crypto.room(room.name);
+    crypto.joined(epoch);
+    room.resumeFrom(crypto.lastSeq);
+    room.joined();
   }
 
   #sendJoin(name: string): void {
@@ -955,6 +1056,12 @@ export class ChatSession extends MembershipApi {
           this.#outbox.holdFrom(entry.id, now);
           this.#rejoin(entry.room);
           break;
+        case 'stale-epoch':
+          // Encrypted for an epoch the host has left: it and the later ones of the room go
+          // again once the group has caught up (the commit that moved on is on its way).
+          this.#outbox.holdFrom(entry.id, now);
+          if (message.epoch !== undefined) this.#crypto?.get(entry.room)?.hostAt(message.epoch);
+          return;
         default:
           dropped = this.#outbox.remove(entry.id);
           this.#saveStore();
@@ -1029,11 +1136,18 @@ export class ChatSession extends MembershipApi {
     if (!connection?.pacer) return;
     const { pacer } = connection;
     const now = this.#now();
-    const ready = (room: string) => this.#rooms.get(room)?.phase === 'synced';
+    const ready = (room: string) => {
+      if (this.#rooms.get(room)?.phase !== 'synced') return false;
+      const crypto = this.#crypto?.get(room);
+      return crypto ? crypto.readyToSend() : true;
+    };
     const batch = this.#outbox.take(ready, now, pacer.available(now));
     pacer.consume(batch.length, now);
     for (const entry of batch) {
-      this.#write({ t: 'send', room: entry.room, id: entry.id, text: entry.text });
+      const crypto = this.#crypto?.get(entry.room);
+      if (crypto)
+        crypto.send(entry); // encrypted at its turn in the room's queue
+      else this.#write({ t: 'send', room: entry.room, id: entry.id, text: entry.text });
     }
     const next = this.#outbox.nextSendAt(ready, now);
     if (next === undefined) this.#pumpTimer.clear();
@@ -1048,6 +1162,56 @@ export class ChatSession extends MembershipApi {
     if (!channel || channel.closed) return false;
     this.#keepalive.sent();
     return channel.send(encodeMessage(message));
+  }
+
+  // ── end-to-end encryption (e2ee/session-crypto.ts) ─────────────────────────────────
+
+  /** What the rooms' crypto may do with this session: only through these. */
+  #cryptoPort(): SessionPort {
+    const failed = (message: string, room?: string) =>
+      this.#emitError({ code: 'e2ee-failed', message, ...(room ? { room, ref: room } : {}) });
+    return {
+      connection: () => (this.#connection?.welcomed ? this.#connection : undefined),
+      roomSynced: (room) => this.#rooms.get(room)?.phase === 'synced',
+      members: (room) => this.#rooms.get(room)?.members ?? [],
+      emitMessage: (message) => this.emit('message', message),
+      emitEvent: (name, event) => {
+        const room = this.#rooms.get(name);
+        if (room) this.#roomEvent(room, event);
+        else this.emit('roomEvent', event);
+      },
+      emitSynced: (room) => this.emit('synced', { room }),
+      emitEncryption: (state) => this.emit('encryption', state),
+      emitDevices: (update) => this.emit('devices', update),
+      emitKeyChanged: (change) => this.emit('keyChanged', change),
+      failed,
+      claim: async (room, have) => {
+        const answer = await this.request({ t: 'kp-claim', room, have });
+        return { devices: answer.devices, kps: answer.kps };
+      },
+      publish: async (kps) => {
+        await this.request({ t: 'kp-publish', kps });
+      },
+      commit: (room, body, committed, refused) => {
+        const write = (message: ClientMessage) =>
+          this.#connection?.welcomed ? this.#write(message) : false;
+        this.#requests.send(
+          { t: 'commit', room, ...body },
+          write,
+          ({ seq, epoch }) => committed({ seq, epoch }),
+          refused,
+        );
+      },
+      writeSend: (room, id, mls) => this.#write({ t: 'send', room, id, mls }),
+      requeue: (id, delayMs) => {
+        this.#outbox.holdFrom(id, this.#now() + delayMs);
+        this.#pump();
+      },
+      pump: () => this.#pump(),
+      later: (ms, action) => this.#later(ms, action),
+      reconnect: (reason) => this.#connection?.channel.close(CloseCode.bye, reason),
+      random: () => this.#random(),
+    };
   }
 
   // ── plumbing ───────────────────────────────────────────────────────────────────────

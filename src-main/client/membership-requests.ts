@@ -54,16 +54,23 @@ export class MembershipError extends Error {
   readonly retryAfterMs: number | undefined;
   /** The host's `ref`: the room the refusal is about, when it says. */
   readonly ref: string | undefined;
+  /** With `stale-epoch`: the room's current epoch. */
+  readonly epoch: number | undefined;
 
   constructor(
     code: MembershipError['code'],
     message: string,
-    details: { retryAfterMs?: number | undefined; ref?: string | undefined } = {},
+    details: {
+      retryAfterMs?: number | undefined;
+      ref?: string | undefined;
+      epoch?: number | undefined;
+    } = {},
   ) {
     super(message);
     this.code = code;
     this.retryAfterMs = details.retryAfterMs;
     this.ref = details.ref;
+    this.epoch = details.epoch;
   }
 }
 
@@ -150,8 +157,10 @@ export class MembershipRequests {
     this.#pending.delete(message.rid);
     this.#deadlines.settle(`request:${message.rid}`);
     if (message.t === 'error') {
-      const { retryAfterMs, ref } = message;
-      pending.reject(new MembershipError(message.code, message.message, { retryAfterMs, ref }));
+      const { retryAfterMs, ref, epoch } = message;
+      pending.reject(
+        new MembershipError(message.code, message.message, { retryAfterMs, ref, epoch }),
+      );
       return true;
     }
     const expected = ANSWERS[pending.type];
@@ -185,6 +194,9 @@ function answerRoom(message: RequestAnswer): string | undefined {
       return message.room;
     case 'room':
       return message.info.room;
+    case 'kps':
+    case 'committed':
+      return message.room;
     default:
       return undefined;
   }

@@ -49,6 +49,17 @@ export class RoomState {
     return [...this.#members.values()];
   }
 
+  /**
+   * An end-to-end encrypted room whose stored group took the timeline up to `seq`: the join's
+   * replay is checked for a gap from there (missed commits must be applied), and what the
+   * group already took is not delivered again.
+   */
+  resumeFrom(seq: number): void {
+    if (seq <= this.lastSeq) return;
+    this.lastSeq = seq;
+    this.#wasSynced = true;
+  }
+
   /** The host confirmed the join: a fresh member list follows. */
   joined(): void {
     this.phase = 'joining';

@@ -1,0 +1,611 @@
+import { encodeBase64Url } from '../../../src-shared/base64url.ts';
+import { decodePayload, encodePayload, textPayload } from '../../e2ee/payload.ts';
+import { E2eeError, RoomGroup, type RosterEntry } from '../../e2ee/room-group.ts';
+import type { ChatMessage, CommitItem, RoomEvent } from '../../protocol/wire/messages.ts';
+import type { MembershipError } from '../membership-requests.ts';
+import type { OutboxEntry } from '../outbox.ts';
+import type {
+  DecryptFailure,
+  DevicesUpdate,
+  EncryptionState,
+  GroupMember,
+  KeyChanged,
+  MessageE2ee,
+  SessionMessage,
+} from '../session-events.ts';
+import type { TimelineItem } from '../timeline.ts';
+import { CryptoQueue } from './crypto-queue.ts';
+import type { E2eeOptions } from './e2ee-options.ts';
+import { type GroupRecord, encodeGroupRecord } from './group-record.ts';
+import { type ClaimAnswer, commitJitterMs, diffIsEmpty, reconcileDiff } from './reconcile-diff.ts';
+import { readyToSend, removalDue } from './send-ready.ts';
+
+/** Own messages remembered by id, so their echo in this session shows their text. */
+const MAX_SENT_REMEMBERED = 1000;
+
+/** What a RoomCrypto needs from its session: the wire, the events, and the room's members. */
+export interface RoomCryptoHost {
+  readonly room: string;
+  /** The room's name in the device's E2EE store (group-record.ts groupName). */
+  readonly storeName: string;
+  /** Our Parley key (public key text). */
+  readonly ownKey: string;
+  /** The device, store, pins and suite; the device changes when it is rotated. */
+  options(): E2eeOptions;
+  /** The current connection (compared after each await: a changed one ends the step), or undefined. */
+  connection(): object | undefined;
+  /** The room finished its join on this connection (it may send and commit). */
+  synced(): boolean;
+  /** Keys the host lists as members of the room (with a role). */
+  memberKeys(): ReadonlySet<string>;
+  /** Keys with a connection in the room now. */
+  onlineKeys(): ReadonlySet<string>;
+  emitMessage(message: SessionMessage): void;
+  emitEvent(event: RoomEvent): void;
+  emitSynced(): void;
+  emitEncryption(state: EncryptionState): void;
+  emitDevices(update: DevicesUpdate): void;
+  emitKeyChanged(change: KeyChanged): void;
+  /** A local step failed: reported as an `e2ee-failed` error (no key material in `message`). */
+  failed(message: string): void;
+  /** `kp-claim`: the members' devices and KeyPackages for those not in `have`. */
+  claim(have: string[]): Promise<ClaimAnswer>;
+  /** `commit`: the callbacks run in the host's message order (not a microtask later). */
+  commit(
+    body: { commit: string; welcome?: string; to?: string[] },
+    committed: (answer: { seq: number; epoch: number }) => void,
+    refused: (error: MembershipError) => void,
+  ): void;
+  /** Writes `send {room, id, mls}`; false when there is no connection. */
+  writeSend(id: string, mls: string): boolean;
+  /** The outbox entry goes back in the queue (with the later ones of the room), after `delayMs`. */
+  requeue(id: string, delayMs: number): void;
+  /** The outbox may have something to send now. */
+  pump(): void;
+  /** Runs `action` after `ms` unless the connection ends first. */
+  later(ms: number, action: () => void): void;
+  /** A new device key (the room broke): the session reconnects with it. */
+  rotateDevice(): Promise<void>;
+  random(): number;
+}
+
+interface PendingCommit {
+  readonly commit: string;
+  readonly next: RoomGroup;
+  readonly erase: () => void;
+  /** The connection it was written on: not seen by the end of a later join, it was not taken. */
+  readonly connection: object;
+}
+
+/**
+ * One end-to-end encrypted room's MLS group, kept in step with the host's order (design16
+ * "The client"). Everything of the room passes through one queue in seq order: messages are
+ * decrypted with the group as it was at their place in the timeline, commits move the group
+ * on, a Welcome puts this device in, sends are encrypted at the epoch the host is at. A group
+ * is adopted only once the host has ordered it (our commit answered `committed`, or seen in a
+ * replay with the same bytes); a commit that cannot be followed breaks the room: its state is
+ * dropped, the device is rotated, and it waits to be added again.
+ */
+export class RoomCrypto {
+  readonly #host: RoomCryptoHost;
+  readonly #queue: CryptoQueue;
+  #group: RoomGroup | undefined;
+  /** The highest seq the group has taken in (kept with the state). */
+  #lastSeq = -1;
+  /** The room's epoch as the host last told us. */
+  #hostEpoch: number | undefined;
+  #pending: PendingCommit | undefined;
+  #state: EncryptionState['state'] | undefined;
+  /** The state moved on since it was last written (messages read): written when idle. */
+  #dirty = false;
+  #reconcileScheduled = false;
+  #breaking = false;
+  /** Parley key + person key pairs already reported as changed. */
+  readonly #flagged = new Set<string>();
+  readonly #sent = new Map<string, string>();
+
+  constructor(host: RoomCryptoHost, stored: GroupRecord | undefined) {
+    this.#host = host;
+    this.#queue = new CryptoQueue((error) =>
+      host.failed(`a step of "${host.room}"'s encryption failed: ${describe(error)}`),
+    );
+    if (stored) {
+      const { suite, device, pins } = host.options();
+      try {
+        this.#group = RoomGroup.decode(suite, device, pins, stored.state);
+        this.#lastSeq = stored.lastSeq;
+      } catch (error) {
+        // Another device's state (rotated), or damaged: wait to be added again.
+        host.failed(`"${host.room}"'s stored encryption state is unusable: ${describe(error)}`);
+      }
+    }
+  }
+
+  /** The seq the stored state had reached: a rejoin's gap is measured from here. */
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
+
+  get encrypted(): boolean {
+    return this.#group !== undefined;
+  }
+
+  /** Resolves once everything queued so far is done (tests, and a clean stop). */
+  idle(): Promise<void> {
+    return this.#queue.idle();
+  }
+
+  // ── what the session hands in, in the host's order ────────────────────────────────────
+
+  /** The join's answer: the room's current epoch. */
+  joined(epoch: number): void {
+    this.#hostEpoch = epoch;
+  }
+
+  item(item: TimelineItem): void {
+    this.#queue.enqueue(() => {
+      switch (item.t) {
+        case 'msg':
+          return this.#message(item);
+        case 'commit':
+          return this.#commit(item);
+        case 'event':
+          return this.#event(item);
+      }
+    });
+  }
+
+  /** The join's history is in: `synced` is reported after everything before it. */
+  synced(): void {
+    this.#queue.enqueue(() => this.#synced());
+  }
+
+  welcome(seq: number, data: string): void {
+    this.#queue.enqueue(() => this.#welcome(seq, data));
+  }
+
+  /** A rejoin missed more history than the session pages back for: commits may be lost. */
+  gapLost(): void {
+    this.#queue.enqueue(async () => {
+      if (this.#group) await this.#broken('too much was missed while away to follow the group');
+    });
+  }
+
+  /** Our own message was stored at `seq`: the state has seen the timeline up to it. */
+  acked(seq: number): void {
+    this.#queue.enqueue(async () => {
+      if (seq <= this.#lastSeq || !this.#group) return;
+      this.#lastSeq = seq;
+      this.#dirty = true;
+      await this.#settle();
+    });
+  }
+
+  /** Members joined or left, or a member's devices changed: the group should follow. */
+  membershipChanged(): void {
+    this.#scheduleReconcile();
+  }
+
+  /** The host refused a message of ours as `stale-epoch`: it is at `epoch`. */
+  hostAt(epoch: number): void {
+    this.#hostEpoch = Math.max(this.#hostEpoch ?? 0, epoch);
+  }
+
+  /** The connection ended: nothing waits on its timers; a pending commit waits for the replay. */
+  disconnected(): void {
+    this.#reconcileScheduled = false;
+  }
+
+  /** Whether the outbox may encrypt for this room now (send-ready.ts). */
+  readyToSend(): boolean {
+    const group = this.#group;
+    return (
+      !this.#breaking &&
+      readyToSend({
+        hasGroup: group !== undefined,
+        commitPending: this.#pending !== undefined,
+        removalDue: group
+          ? removalDue(group.roster(), group.ownLeaf, this.#host.memberKeys())
+          : false,
+        localEpoch: group?.epoch,
+        hostEpoch: this.#hostEpoch,
+      })
+    );
+  }
+
+  /** Encrypts `entry` at its turn and writes it; not ready then, it goes back to the outbox. */
+  send(entry: OutboxEntry): void {
+    const connection = this.#host.connection();
+    this.#queue.enqueue(() => this.#send(entry, connection));
+  }
+
+  // ── the steps ─────────────────────────────────────────────────────────────────────────
+
+  async #message(message: ChatMessage): Promise<void> {
+    const { mls, text: _text, ...rest } = message;
+    const emit = (text: string, e2ee: MessageE2ee) =>
+      this.#host.emitMessage({ ...rest, text, e2ee });
+    const fail = (reason: DecryptFailure) => emit('', { status: 'failed', reason });
+    const ownText = message.key === this.#host.ownKey ? this.#sent.get(message.id) : undefined;
+    if (ownText !== undefined) {
+      // Our own message (a sender cannot decrypt its own): we know what it said.
+      const { device } = this.#host.options();
+      emit(ownText, { status: 'ok', device: device.deviceText, person: personOf(device) });
+      return;
+    }
+    if (mls === undefined) return fail('tampered'); // plaintext where only ciphertext belongs
+    const group = this.#group;
+    if (!group || message.seq <= this.#lastSeq) return fail('not-in-group');
+    let processed;
+    try {
+      processed = await group.process(mls);
+    } catch (error) {
+      return fail(failureOf(error));
+    }
+    if (processed.kind !== 'application') return fail('tampered');
+    if (this.#group === group) this.#group = processed.next;
+    this.#lastSeq = Math.max(this.#lastSeq, message.seq);
+    this.#dirty = true;
+    const { sender } = processed;
+    const payload = decodePayload(processed.payload);
+    if (sender.parleyKey !== message.key) fail('forged');
+    else if (payload?.type !== 'text') fail('undecryptable');
+    else if (payload.id !== message.id) fail('tampered');
+    else {
+      const keyChanged = this.#keyChanged(sender);
+      emit(payload.text, {
+        status: 'ok',
+        device: sender.device,
+        person: sender.personKey,
+        ...(keyChanged ? { keyChanged: true as const } : {}),
+      });
+    }
+    await this.#settle();
+  }
+
+  async #commit(item: CommitItem): Promise<void> {
+    this.#hostEpoch = Math.max(this.#hostEpoch ?? 0, item.epoch + 1);
+    if (item.seq <= this.#lastSeq) return;
+    const pending = this.#pending;
+    if (pending && pending.commit === item.data) {
+      // Our own commit, seen in a replay after a reconnect: the host took it.
+      return this.#adopt(pending, item.seq);
+    }
+    const group = this.#group;
+    if (!group) return; // not in the group (yet): the Welcome brings it past this point
+    if (item.epoch < group.epoch) return; // already past it (a Welcome after it)
+    if (item.epoch > group.epoch) {
+      return this.#broken(`commits of "${this.#host.room}" were missed`);
+    }
+    let processed;
+    try {
+      processed = await group.process(item.data);
+    } catch (error) {
+      return this.#broken(`a commit could not be applied (${failureOf(error)})`);
+    }
+    if (processed.kind !== 'commit') return this.#broken('a commit that is not one');
+    if (pending) {
+      // Someone else's commit got the epoch first: ours is stale; reconcile again after.
+      this.#pending = undefined;
+    }
+    this.#lastSeq = item.seq;
+    if (!processed.next.active) {
+      this.#group = undefined;
+      await this.#forget();
+      this.#setState('joining', 'this device was removed from the group');
+      return;
+    }
+    this.#group = processed.next;
+    await this.#save();
+    this.#reportRoster();
+    this.#scheduleReconcile();
+    this.#host.pump();
+  }
+
+  #event(event: RoomEvent): void {
+    this.#host.emitEvent(event);
+    if (['joined', 'left', 'removed', 'banned'].includes(event.action) && !event.history) {
+      this.#scheduleReconcile();
+    }
+  }
+
+  #synced(): void {
+    const pending = this.#pending;
+    if (pending && pending.connection !== this.#host.connection()) {
+      // Written on an earlier connection and not in the replay: the host never took it.
+      this.#pending = undefined;
+      if (this.#group?.epoch === 0 && this.#hostEpoch !== 0) this.#group = undefined;
+    }
+    this.#host.emitSynced();
+    if (!this.#breaking) this.#setState(this.#group ? 'encrypted' : 'joining');
+    this.#scheduleReconcile();
+    this.#host.pump();
+  }
+
+  async #welcome(seq: number, data: string): Promise<void> {
+    if (this.#group && this.#lastSeq >= seq) return;
+    const { suite, device, pins, store } = this.#host.options();
+    let group: RoomGroup;
+    try {
+      group = await RoomGroup.join(suite, device, pins, store, data);
+    } catch (error) {
+      // Not for a KeyPackage of this device (an older device's), or damaged: wait for another.
+      this.#host.failed(`a Welcome to "${this.#host.room}" could not be used: ${describe(error)}`);
+      return;
+    }
+    this.#group = group;
+    this.#pending = undefined;
+    this.#lastSeq = seq;
+    this.#hostEpoch = Math.max(this.#hostEpoch ?? 0, group.epoch);
+    await this.#save();
+    this.#reportRoster();
+    if (this.#host.synced()) this.#setState('encrypted');
+    this.#scheduleReconcile();
+    this.#host.pump();
+  }
+
+  async #send(entry: OutboxEntry, connection: object | undefined): Promise<void> {
+    const group = this.#group;
+    if (!connection || connection !== this.#host.connection() || !group || !this.readyToSend()) {
+      this.#host.requeue(entry.id, 0);
+      return;
+    }
+    let sealed;
+    try {
+      sealed = await group.encrypt(encodePayload(textPayload(entry.id, entry.text)));
+    } catch (error) {
+      this.#host.failed(`a message could not be encrypted: ${describe(error)}`);
+      this.#host.requeue(entry.id, 5000);
+      return;
+    }
+    // Adopted whatever happens next: the old state must never encrypt again (key reuse).
+    this.#group = sealed.next;
+    this.#remember(entry.id, entry.text);
+    await this.#save();
+    if (connection !== this.#host.connection() || !this.#host.writeSend(entry.id, sealed.data)) {
+      this.#host.requeue(entry.id, 0);
+    }
+  }
+
+  // ── reconcile: the group follows the room (design16) ──────────────────────────────────
+
+  #scheduleReconcile(): void {
+    if (this.#reconcileScheduled || !this.#host.connection()) return;
+    this.#reconcileScheduled = true;
+    const group = this.#group;
+    const random = () => this.#host.random();
+    const delay = group
+      ? commitJitterMs(group.roster(), group.ownLeaf, this.#host.onlineKeys(), random)
+      : Math.floor(random() * 300);
+    this.#host.later(delay, () => {
+      this.#reconcileScheduled = false;
+      this.#queue.enqueue(() => this.#reconcile());
+    });
+  }
+
+  async #reconcile(): Promise<void> {
+    const host = this.#host;
+    const connection = host.connection();
+    if (!connection || !host.synced() || this.#pending || this.#breaking) return;
+    let group = this.#group;
+    if (!group) {
+      if (this.#hostEpoch !== 0) return; // the group exists: wait for our Welcome
+      // No group yet: make one; its first commit (at epoch 0) adds everyone.
+      const { suite, device, pins } = host.options();
+      group = await RoomGroup.create(suite, device, pins);
+      if (connection !== host.connection() || this.#group) return;
+      this.#group = group;
+    }
+    if (group.epoch !== this.#hostEpoch) return; // commits to process first
+    const roster = group.roster();
+    let answer: ClaimAnswer;
+    try {
+      answer = await host.claim(roster.map((entry) => entry.device));
+    } catch (error) {
+      if (!isDisconnect(error)) host.failed(`devices of "${host.room}": ${describe(error)}`);
+      return;
+    }
+    if (connection !== host.connection() || this.#group !== group || this.#pending) return;
+    const diff = reconcileDiff(roster, group.ownLeaf, answer);
+    // The group's first commit is made even with nobody to add: it gives the host the group.
+    if (diffIsEmpty(diff) && group.epoch > 0) return;
+    let prepared;
+    try {
+      prepared = await group.prepareCommit({ add: [...diff.add], remove: [...diff.remove] });
+    } catch (error) {
+      host.failed(`a commit for "${host.room}" could not be made: ${describe(error)}`);
+      return;
+    }
+    if (connection !== host.connection() || this.#group !== group) return;
+    if (group.epoch > 0 && diff.remove.length === 0 && prepared.to.length === 0) return;
+    const pending: PendingCommit = {
+      commit: prepared.commit,
+      next: prepared.next,
+      erase: () => prepared.erase(),
+      connection,
+    };
+    this.#pending = pending;
+    host.commit(
+      {
+        commit: prepared.commit,
+        ...(prepared.welcome !== undefined ? { welcome: prepared.welcome, to: prepared.to } : {}),
+      },
+      (answer) => this.#queue.enqueue(() => this.#committed(pending, answer)),
+      (error) => this.#queue.enqueue(() => this.#refused(pending, error)),
+    );
+  }
+
+  async #committed(pending: PendingCommit, answer: { seq: number; epoch: number }): Promise<void> {
+    this.#hostEpoch = Math.max(this.#hostEpoch ?? 0, answer.epoch);
+    if (this.#pending !== pending) return; // adopted already (seen in a replay) or dropped
+    await this.#adopt(pending, answer.seq);
+  }
+
+  #refused(pending: PendingCommit, error: MembershipError): void {
+    if (this.#pending !== pending) return;
+    if (error.code === 'disconnected') return; // maybe taken: the rejoin's replay will say
+    this.#pending = undefined;
+    if (error.code === 'stale-epoch') {
+      if (error.epoch !== undefined) this.hostAt(error.epoch);
+      // Our new group lost the race to another member's: theirs is the room's, wait to be added.
+      if (this.#group?.epoch === 0) this.#group = undefined;
+      this.#scheduleReconcile();
+      this.#host.pump();
+      return;
+    }
+    if (error.code !== 'offline' && error.code !== 'stopped') {
+      this.#host.failed(`a commit for "${this.#host.room}" was refused (${error.code})`);
+    }
+  }
+
+  async #adopt(pending: PendingCommit, seq: number): Promise<void> {
+    this.#group = pending.next;
+    pending.erase();
+    this.#pending = undefined;
+    this.#lastSeq = Math.max(this.#lastSeq, seq);
+    await this.#save();
+    this.#reportRoster();
+    if (this.#host.synced()) this.#setState('encrypted');
+    this.#scheduleReconcile();
+    this.#host.pump();
+  }
+
+  // ── state, roster, breaking ───────────────────────────────────────────────────────────
+
+  async #broken(reason: string): Promise<void> {
+    this.#breaking = true;
+    this.#group = undefined;
+    this.#pending = undefined;
+    this.#dirty = false;
+    await this.#forget();
+    this.#setState('broken', reason);
+    try {
+      await this.#host.rotateDevice();
+    } catch (error) {
+      this.#host.failed(`a new device key could not be made: ${describe(error)}`);
+    }
+    this.#breaking = false;
+    this.#setState('joining', reason);
+  }
+
+  async #forget(): Promise<void> {
+    try {
+      await this.#host.options().store.delete(this.#host.storeName);
+    } catch (error) {
+      this.#host.failed(
+        `"${this.#host.room}"'s encryption state could not be deleted: ${describe(error)}`,
+      );
+    }
+  }
+
+  /** Writes the state when nothing else is queued (a burst of messages, one write). */
+  async #settle(): Promise<void> {
+    if (this.#dirty && this.#queue.length === 0) await this.#save();
+  }
+
+  async #save(): Promise<void> {
+    const group = this.#group;
+    if (!group) return;
+    this.#dirty = false;
+    const record = encodeGroupRecord({ lastSeq: this.#lastSeq, state: group.encode() });
+    try {
+      await this.#host.options().store.set(this.#host.storeName, record);
+    } catch (error) {
+      this.#host.failed(
+        `"${this.#host.room}"'s encryption state could not be saved: ${describe(error)}`,
+      );
+    }
+  }
+
+  #setState(state: EncryptionState['state'], reason?: string): void {
+    if (this.#state === state && state !== 'broken') return;
+    this.#state = state;
+    this.#host.emitEncryption({
+      room: this.#host.room,
+      state,
+      ...(reason !== undefined ? { reason } : {}),
+    });
+  }
+
+  /** Reports the group's devices by member, and any person key that is not the pinned one. */
+  #reportRoster(): void {
+    const group = this.#group;
+    if (!group) return;
+    const members = new Map<string, { person: string; devices: string[]; keyChanged: boolean }>();
+    for (const entry of group.roster()) {
+      const keyChanged = this.#keyChanged(entry);
+      const known = members.get(entry.parleyKey);
+      if (known) {
+        known.devices.push(entry.device);
+        known.keyChanged ||= keyChanged;
+      } else {
+        members.set(entry.parleyKey, {
+          person: entry.personKey,
+          devices: [entry.device],
+          keyChanged,
+        });
+      }
+    }
+    const list: GroupMember[] = [...members].map(([key, member]) => ({ key, ...member }));
+    this.#host.emitDevices({ room: this.#host.room, members: list });
+  }
+
+  /** Whether this leaf's person key differs from the pin; reported once per key and person. */
+  #keyChanged(entry: RosterEntry): boolean {
+    const { pins } = this.#host.options();
+    const verdict = pins.check(entry.parleyKey, entry.personKey);
+    if (verdict === 'new') {
+      // The authentication service pins on first sight; this covers a pin it could not write.
+      pins.accept(entry.parleyKey, entry.personKey).catch(() => undefined);
+      return false;
+    }
+    if (verdict === 'same') return false;
+    const flag = `${entry.parleyKey} ${entry.personKey}`;
+    if (!this.#flagged.has(flag)) {
+      this.#flagged.add(flag);
+      this.#host.emitKeyChanged({
+        key: entry.parleyKey,
+        previous: pins.personOf(entry.parleyKey) ?? '',
+        person: entry.personKey,
+      });
+    }
+    return true;
+  }
+
+  #remember(id: string, text: string): void {
+    this.#sent.set(id, text);
+    if (this.#sent.size > MAX_SENT_REMEMBERED) {
+      const oldest = this.#sent.keys().next().value;
+      if (oldest !== undefined) this.#sent.delete(oldest);
+    }
+  }
+}
+
+function personOf(device: E2eeOptions['device']): string {
+  return encodeBase64Url(device.personKey);
+}
+
+/** What a reader is told about a message that did not open (never the library's words). */
+function failureOf(error: unknown): DecryptFailure {
+  if (!(error instanceof E2eeError)) return 'undecryptable';
+  switch (error.reason) {
+    case 'tampered':
+    case 'replay':
+    case 'not-in-group':
+      return error.reason;
+    case 'bad-credential':
+      return 'forged';
+    default:
+      return 'undecryptable';
+  }
+}
+
+function isDisconnect(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'disconnected' || code === 'offline' || code === 'stopped';
+}
+
+function describe(error: unknown): string {
+  if (error instanceof E2eeError) return error.reason;
+  return error instanceof Error ? error.message : String(error);
+}
