@@ -3,12 +3,15 @@ import type { AppendResult, HostDatabase, NewMessage } from './host-database.ts'
 export interface PendingSend<Origin> {
   readonly origin: Origin;
   readonly message: NewMessage;
+  /** A commit's request id (docs/protocol.md §12): its answer carries it. */
+  readonly rid?: number;
 }
 
 /**
- * Group commit: messages received during one event-loop turn are appended in one transaction
- * (one fsync), then handed on for fan-out and acknowledgement. A message is acknowledged only
- * after the commit returns, so an ack always means "on disk".
+ * Group commit: messages (and MLS commits, docs/protocol.md §12) received during one event-loop
+ * turn are appended in one transaction (one fsync), then handed on for fan-out and
+ * acknowledgement. A message is acknowledged only after the commit returns, so an ack always
+ * means "on disk".
  */
 export class CommitQueue<Origin> {
   readonly #db: HostDatabase;
@@ -35,8 +38,8 @@ export class CommitQueue<Origin> {
     return this.#pending.length;
   }
 
-  enqueue(origin: Origin, message: NewMessage): void {
-    this.#pending.push({ origin, message });
+  enqueue(origin: Origin, message: NewMessage, rid?: number): void {
+    this.#pending.push(rid === undefined ? { origin, message } : { origin, message, rid });
     if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(() => this.flush());

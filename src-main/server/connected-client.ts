@@ -44,6 +44,13 @@ export class ConnectedClient {
   /** Chat sends: the key's message bucket, and this connection's refusals in a row. */
   readonly sendLimiter: SendLimiter;
   readonly typingSentAt = new Map<string, number>();
+  /** The MLS device its hello named (docs/protocol.md §12); without one, no E2EE room. */
+  device: string | undefined;
+  /**
+   * The end-to-end encrypted rooms among those it joined (a room never changes whether it is),
+   * so a send is checked against it without a read.
+   */
+  readonly e2eeRooms = new Set<string>();
   readonly #maxQueueBytes: number;
 
   constructor(

@@ -48,7 +48,7 @@ export class ConnectedClients {
   }
 
   /** The client's nickname is its key's: welcome it and start reading its requests. */
-  welcome(channel: SecureChannel, nick: string): void {
+  welcome(channel: SecureChannel, nick: string, device?: string): void {
     const now = this.#now();
     const client = new ConnectedClient(
       channel,
@@ -57,6 +57,7 @@ export class ConnectedClients {
       now,
       this.#budgets.for(encodeBase64Url(channel.remoteStaticKey), now),
     );
+    client.device = device;
     this.#clients.add(client);
     this.#handler.connected(client);
     this.#idle.track(client);
@@ -88,7 +89,13 @@ export class ConnectedClients {
         by: info.by,
       });
     });
-    client.send({ t: 'welcome', nick: client.nick, fp: client.fingerprint });
+    const keyPackages = this.#handler.keyPackagesFor(client);
+    client.send({
+      t: 'welcome',
+      nick: client.nick,
+      fp: client.fingerprint,
+      ...(keyPackages === undefined ? {} : { keyPackages }),
+    });
     this.#handler.welcomed(client);
     channel.start();
     this.#log('info', 'client-joined', {

@@ -14,15 +14,15 @@ const VERSION_ONLY = z.object({ v: z.unknown() });
 export class HelloHandler {
   readonly #nicknames: NicknameRegistry;
   readonly #stopping: () => boolean;
-  readonly #welcome: (channel: SecureChannel, nick: string) => void;
+  readonly #welcome: (channel: SecureChannel, nick: string, device: string | undefined) => void;
   readonly #onFailure: (channel: SecureChannel, error: unknown) => void;
 
   constructor(deps: {
     nicknames: NicknameRegistry;
     /** Whether the host is shutting down: then nobody new is welcomed. */
     stopping: () => boolean;
-    /** The nickname is the key's: serve the connection. */
-    welcome: (channel: SecureChannel, nick: string) => void;
+    /** The nickname is the key's: serve the connection (with the MLS device it named). */
+    welcome: (channel: SecureChannel, nick: string, device: string | undefined) => void;
     /** Reading the hello or welcoming failed: the connection is ended, nobody else is. */
     onFailure: (channel: SecureChannel, error: unknown) => void;
   }) {
@@ -69,7 +69,7 @@ export class HelloHandler {
       try {
         if (channel.closed) return;
         if (this.#stopping()) channel.close(CloseCode.shutdown, 'the host is shutting down');
-        else if (outcome === 'ok') this.#welcome(channel, hello.nick);
+        else if (outcome === 'ok') this.#welcome(channel, hello.nick, hello.device);
         else if (outcome === 'taken') {
           channel.close(
             CloseCode.nickTaken,

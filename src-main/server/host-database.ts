@@ -24,6 +24,7 @@ import {
 } from './db/message-row.ts';
 import type { RoomEventRecord } from './db/room-event-json.ts';
 import { migrate } from './db/schema.ts';
+import { MlsStore } from './mls-store.ts';
 import { RoomStore } from './room-store.ts';
 
 export { HostDatabaseError } from './db/errors.ts';
@@ -37,12 +38,42 @@ export interface NewMessage {
   senderKey: Uint8Array;
   /** The sender's nickname at send time. */
   nick: string;
-  /** Message text (UTF-8). */
+  /** Message text (UTF-8); '' for an MLS message or a commit. */
   text: string;
-  /** Sender-chosen id, unique per sender key: a resend with the same id creates no second row. */
+  /**
+   * Sender-chosen id, unique per sender key: a resend with the same id creates no second row.
+   * '' for a commit (commits are not resent: the epoch orders them).
+   */
   clientMsgId: string;
   /** Host timestamp, ms since epoch, assigned by the caller. */
   sentAt: number;
+  /**
+   * An MLS PrivateMessage (docs/protocol.md §12) instead of text, for the group and epoch its
+   * header names: stored only while they are the room's, else the result is `staleEpoch`.
+   */
+  mls?: { data: string; groupId: string; epoch: number };
+  /** A commit for the room's group: stored only if it ends the room's current epoch. */
+  commit?: NewCommit;
+}
+
+/** A commit as the host orders it (docs/protocol.md §12). */
+export interface NewCommit {
+  /** The group's id (base64url) and the epoch this commit ends, from its public header. */
+  groupId: string;
+  epoch: number;
+  data: string;
+  /** The Welcome for the devices the commit adds, kept for those of them that are members'. */
+  welcome?: string;
+  to?: readonly string[];
+}
+
+/** A Welcome stored for one member's device, made by the commit at `seq`. */
+export interface StoredWelcome {
+  room: string;
+  device: string;
+  key: Uint8Array;
+  seq: number;
+  data: string;
 }
 
 export interface StoredMessage {
@@ -54,6 +85,10 @@ export interface StoredMessage {
   text: string;
   clientMsgId: string;
   sentAt: number;
+  /** An MLS message's ciphertext (then text is ''). */
+  mls?: string;
+  /** A commit row (then text and clientMsgId are ''): the epoch it ends and its data. */
+  commit?: { epoch: number; data: string };
   /**
    * Set for a room event row (docs/protocol.md §11): then text and clientMsgId are '', and the
    * actor is senderKey/nick, unless senderKey is all zeros: the host's operator.
@@ -70,6 +105,13 @@ export interface AppendResult {
    */
   message: StoredMessage;
   duplicate: boolean;
+  /**
+   * Set when an MLS message or commit was not stored: its group or epoch is not the room's
+   * (another commit came first). The room's current epoch; `message.seq` is then 0.
+   */
+  staleEpoch?: number;
+  /** For a stored commit: the Welcomes kept for its `to` devices that are members'. */
+  welcomes?: StoredWelcome[];
 }
 
 export interface HostDatabaseOptions {
@@ -107,6 +149,23 @@ function checkCount(value: number, what: string, min: number): void {
   if (!Number.isSafeInteger(value) || value < min) {
     throw new RangeError(`${what} must be an integer >= ${min}`);
   }
+}
+
+/** The answer for an MLS message or commit the room's epoch has moved past: nothing stored. */
+function unstored(m: NewMessage, staleEpoch: number): AppendResult {
+  return {
+    message: {
+      seq: 0,
+      room: m.room,
+      senderKey: new Uint8Array(m.senderKey),
+      nick: m.nick,
+      text: '',
+      clientMsgId: m.clientMsgId,
+      sentAt: m.sentAt,
+    },
+    duplicate: false,
+    staleEpoch,
+  };
 }
 
 /**
@@ -164,6 +223,7 @@ function prepareFile(path: string): void {
 export class HostDatabase {
   readonly #db: DatabaseSync;
   readonly #rooms: RoomStore;
+  readonly #mls: MlsStore;
   readonly #historyLimit: number;
   readonly #dedupeWindow: number;
   readonly #onSkippedRow: ((seq: number, room: string) => void) | undefined;
@@ -188,6 +248,9 @@ export class HostDatabase {
   readonly #nickOwner: StatementSync;
   readonly #checkpoint: StatementSync;
   readonly #nickOfKey: StatementSync;
+  readonly #mlsState: StatementSync;
+  readonly #insertMls: StatementSync;
+  readonly #advanceEpoch: StatementSync;
 
   private constructor(
     db: DatabaseSync,
@@ -200,6 +263,7 @@ export class HostDatabase {
     this.#historyLimit = historyLimit;
     this.#dedupeWindow = dedupeWindow;
     this.#rooms = new RoomStore(db, { historyLimit });
+    this.#mls = new MlsStore(db);
     const prepare = (sql: string): StatementSync => db.prepare(sql);
 
     this.#begin = prepare('BEGIN IMMEDIATE');
@@ -211,6 +275,14 @@ export class HostDatabase {
     this.#messageBySeq = prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE seq = ?`);
     this.#addRoom = prepare(
       'INSERT INTO rooms (name, message_count) VALUES (?, 0) ON CONFLICT (name) DO NOTHING',
+    );
+    this.#mlsState = prepare('SELECT e2ee, mls_group_id, mls_epoch FROM rooms WHERE name = ?');
+    this.#insertMls = prepare(
+      `INSERT INTO messages (room, sender_key, nick, text, client_msg_id, sent_at, kind, mls, epoch)
+       VALUES (?, ?, ?, '', ?, ?, ?, ?, ?) RETURNING seq`,
+    );
+    this.#advanceEpoch = prepare(
+      'UPDATE rooms SET mls_epoch = ?, mls_group_id = ? WHERE name = ? AND mls_epoch = ?',
     );
     this.#insertMessage = prepare(
       `INSERT INTO messages (room, sender_key, nick, text, client_msg_id, sent_at)
@@ -325,10 +397,21 @@ export class HostDatabase {
       const results: AppendResult[] = [];
 
       for (const m of batch) {
+        if (m.commit !== undefined) {
+          results.push(this.#appendCommit(m, m.commit, addedToRoom));
+          continue;
+        }
         const seen = this.#findDedupe.get(m.senderKey, m.clientMsgId);
         if (seen !== undefined) {
           results.push({ message: this.#original(m, seen), duplicate: true });
           continue;
+        }
+        if (m.mls !== undefined) {
+          const current = this.#epochUnless(m.room, m.mls.groupId, m.mls.epoch);
+          if (current !== undefined) {
+            results.push(unstored(m, current));
+            continue;
+          }
         }
         const roomAdded = addedToRoom.get(m.room);
         if (roomAdded === undefined) this.#addRoom.run(m.room);
@@ -338,14 +421,19 @@ export class HostDatabase {
         if (sender === undefined) this.#addSender.run(m.senderKey);
         addedBySender.set(senderId, { key: m.senderKey, added: (sender?.added ?? 0) + 1 });
 
-        const inserted = this.#insertMessage.get(
-          m.room,
-          m.senderKey,
-          m.nick,
-          m.text,
-          m.clientMsgId,
-          m.sentAt,
-        );
+        const inserted =
+          m.mls === undefined
+            ? this.#insertMessage.get(m.room, m.senderKey, m.nick, m.text, m.clientMsgId, m.sentAt)
+            : this.#insertMls.get(
+                m.room,
+                m.senderKey,
+                m.nick,
+                m.clientMsgId,
+                m.sentAt,
+                'mls',
+                m.mls.data,
+                m.mls.epoch,
+              );
         const seq = column(inserted ?? {}, 'seq', isNumber);
         this.#insertDedupe.run(m.senderKey, m.clientMsgId, seq, m.room, m.nick, m.sentAt);
         results.push({
@@ -354,9 +442,10 @@ export class HostDatabase {
             room: m.room,
             senderKey: new Uint8Array(m.senderKey),
             nick: m.nick,
-            text: m.text,
+            text: m.mls === undefined ? m.text : '',
             clientMsgId: m.clientMsgId,
             sentAt: m.sentAt,
+            ...(m.mls === undefined ? {} : { mls: m.mls.data }),
           },
           duplicate: false,
         });
@@ -465,6 +554,12 @@ export class HostDatabase {
     );
   }
 
+  /** MLS devices, KeyPackages and Welcomes (docs/protocol.md §12), over the same connection. */
+  get mls(): MlsStore {
+    this.#assertOpen();
+    return this.#mls;
+  }
+
   /** Rooms, members, bans and invites, over the same connection. */
   get rooms(): RoomStore {
     this.#assertOpen();
@@ -489,6 +584,66 @@ export class HostDatabase {
     } catch (error) {
       throw toHostDatabaseError('close', error);
     }
+  }
+
+  /**
+   * undefined when the room's group is `groupId` at `epoch` (or has no group yet and `epoch` is
+   * 0 with `allowNew`); else the room's current epoch, for the `stale-epoch` answer.
+   */
+  #epochUnless(room: string, groupId: string, epoch: number, allowNew = false): number | undefined {
+    const row = this.#mlsState.get(room);
+    if (row === undefined) return 0;
+    const current = column(row, 'mls_epoch', isNumber);
+    const group = row['mls_group_id'];
+    if (column(row, 'e2ee', isNumber) !== 1) return current;
+    if (current !== epoch) return current;
+    if (group === null) return allowNew && epoch === 0 ? undefined : current;
+    return group === groupId ? undefined : current;
+  }
+
+  /**
+   * A commit in the appending transaction: stored, with the room's epoch advanced and its
+   * Welcomes kept, only if it ends the room's current epoch; the first commit of an epoch wins.
+   */
+  #appendCommit(m: NewMessage, commit: NewCommit, addedToRoom: Map<string, number>): AppendResult {
+    const current = this.#epochUnless(m.room, commit.groupId, commit.epoch, true);
+    if (current !== undefined) {
+      return unstored(m, current);
+    }
+    addedToRoom.set(m.room, (addedToRoom.get(m.room) ?? 0) + 1);
+    const inserted = this.#insertMls.get(
+      m.room,
+      m.senderKey,
+      m.nick,
+      '',
+      m.sentAt,
+      'commit',
+      commit.data,
+      commit.epoch,
+    );
+    const seq = column(inserted ?? {}, 'seq', isNumber);
+    const advanced = this.#advanceEpoch.run(commit.epoch + 1, commit.groupId, m.room, commit.epoch);
+    if (Number(advanced.changes) !== 1) {
+      throw new HostDatabaseError('schema', 'the room changed under its commit');
+    }
+    const welcomes =
+      commit.welcome === undefined
+        ? []
+        : this.#mls.keepWelcomes(m.room, seq, commit.welcome, commit.to ?? []);
+    return {
+      message: {
+        seq,
+        room: m.room,
+        senderKey: new Uint8Array(m.senderKey),
+        nick: m.nick,
+        text: '',
+        clientMsgId: '',
+        sentAt: m.sentAt,
+        commit: { epoch: commit.epoch, data: commit.data },
+      },
+      duplicate: false,
+      welcomes,
+    };
   }
 
   /** The stored message for a duplicate: the row if it is still in history, else the dedupe entry. */

@@ -21,6 +21,7 @@ import { encodeHostInfo } from './host-info.ts';
 import { DEFAULT_LIMITS, type HostLimits } from './host-limits.ts';
 import { type HostLog, silentLog } from './host-log.ts';
 import { IdleSweep } from './idle-sweep.ts';
+import { loadHostMlsChecks } from './mls-checks.ts';
 import { KeyBudgets } from './key-budgets.ts';
 import { NicknameRegistry } from './nickname-registry.ts';
 import { guessPublicHost } from './public-host.ts';
@@ -50,6 +51,13 @@ export interface HostOptions {
    * start with it). Without it a new room is private: members get in by invite only.
    */
   readonly openRooms?: boolean;
+  /**
+   * Rooms created from now on that are not open (`rooms` on their first start, `create`, direct
+   * messages) are end-to-end encrypted: members' devices encrypt with MLS and the host relays
+   * what it cannot read (docs/protocol.md §12). Default false here, for the tests and tools that
+   * embed a host; `parley --serve` passes true unless `--no-e2ee`.
+   */
+  readonly e2ee?: boolean;
   readonly name?: string;
   /** The address written into invite links; default: the bind address, or this machine's. */
   readonly publicHost?: string;
@@ -118,6 +126,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   const now = options.now ?? Date.now;
   const roomNames = options.rooms?.length ? [...new Set(options.rooms)] : ['lobby'];
   const backend = selectBackend(options.backend);
+  const e2ee = options.e2ee ?? false;
 
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
   const keyPair: KeyPair = await loadOrCreateKeyPair(join(options.dataDir, 'host.key'), backend);
@@ -153,7 +162,9 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   let hostInfo: Uint8Array;
   let pendingInvites: { room: string; role: Role; token: string }[];
   try {
-    pendingInvites = prepareRooms(db, roomNames, options.openRooms ?? false, now());
+    pendingInvites = prepareRooms(db, roomNames, options.openRooms ?? false, e2ee, now(), log);
+    // Devices unseen for 90 days are forgotten with their KeyPackages (docs/protocol.md §12).
+    db.mls.retireUnseen(now());
     hostInfo = encodeInfo();
   } catch (error) {
     db.close();
@@ -175,6 +186,8 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     limits,
     log,
     now,
+    e2ee,
+    mlsChecks: loadHostMlsChecks,
     onClientFailure: boundary.clientFailed,
     openRoomsChanged: () => {
       try {
@@ -198,7 +211,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   const hello = new HelloHandler({
     nicknames,
     stopping: () => stopping,
-    welcome: (channel, nick) => clients.welcome(channel, nick),
+    welcome: (channel, nick, device) => clients.welcome(channel, nick, device),
     onFailure: boundary.admitFailed,
   });
   const admission = new Admission({
@@ -305,8 +318,9 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
 }
 
 /**
- * Makes sure the named rooms exist (a new one private unless `open`; with `open`, an existing
- * one is opened), and returns the invites to print: for a room created now a reusable member
+ * Makes sure the named rooms exist (a new one private unless `open`, and then end-to-end
+ * encrypted with `e2ee`; with `open`, an existing one is opened unless it is end-to-end
+ * encrypted: such a room stays private), and returns the invites to print: for a room created now a reusable member
  * invite, and for every room without an owner (new, or from a version without membership) a
  * one-use owner invite, so the operator can hand the room to someone.
  */
@@ -314,15 +328,19 @@ function prepareRooms(
   db: HostDatabase,
   names: readonly string[],
   open: boolean,
+  e2ee: boolean,
   now: number,
+  log: HostLog,
 ): { room: string; role: Role; token: string }[] {
   const store = db.rooms;
   const created = new Set<string>();
   for (const name of names) {
     const room = store.room(name);
     if (!room) {
-      store.createRoom({ name, kind: 'room', open }, [], undefined, now);
+      store.createRoom({ name, kind: 'room', open, e2ee: e2ee && !open }, [], undefined, now);
       created.add(name);
+    } else if (open && room.kind === 'room' && !room.open && room.e2ee) {
+      log('warn', 'room-stays-private', { room: name, why: 'end-to-end encrypted' });
     } else if (open && room.kind === 'room' && !room.open) {
       store.setOpen(name, true, undefined, now);
     }

@@ -110,6 +110,7 @@ export class MembershipHandler {
   readonly #now: () => number;
   readonly #openRoomsChanged: () => void;
   readonly #openRoomMembers: number;
+  readonly #e2ee: boolean;
 
   constructor(deps: {
     db: HostDatabase;
@@ -125,6 +126,8 @@ export class MembershipHandler {
     openRoomsChanged: () => void;
     /** An open room takes no more members by joining once it has this many. */
     openRoomMembers?: number;
+    /** Rooms created private, and DMs, are end-to-end encrypted (docs/protocol.md §12). */
+    e2ee?: boolean;
   }) {
     this.#db = deps.db;
     this.#rooms = deps.rooms;
@@ -136,6 +139,7 @@ export class MembershipHandler {
     this.#now = deps.now;
     this.#openRoomsChanged = deps.openRoomsChanged;
     this.#openRoomMembers = deps.openRoomMembers ?? Number.POSITIVE_INFINITY;
+    this.#e2ee = deps.e2ee ?? false;
   }
 
   get #store(): RoomStore {
@@ -425,7 +429,7 @@ export class MembershipHandler {
       }),
     );
     const events = this.#store.createRoom(
-      { name: room, kind: 'room', open },
+      { name: room, kind: 'room', open, e2ee: this.#e2ee && !open },
       [{ key: client.key, nick: client.nick, role: 'owner' }],
       this.#self(client),
       now,
@@ -452,6 +456,11 @@ export class MembershipHandler {
   #setOpen(client: ConnectedClient, rid: number, room: string, open: boolean, now: number): void {
     const seen = this.#see(client, room);
     this.#check(maySetOpen(seen.member?.role, seen.record.kind));
+    if (open && seen.record.e2ee) {
+      // Anyone could join an open room and read along; its members' devices would have to add
+      // every newcomer unasked. An encrypted room stays private.
+      throw new Refused('forbidden', 'an end-to-end encrypted room stays private');
+    }
     const event = this.#store.setOpen(room, open, this.#self(client), now);
     client.send({ t: 'done', rid });
     if (!event) return; // it already was
@@ -591,7 +600,7 @@ export class MembershipHandler {
     let events: StoredMessage[];
     if (!this.#store.room(name)) {
       events = this.#store.createRoom(
-        { name, kind: 'dm', open: false, dmKeys: [client.key, key] },
+        { name, kind: 'dm', open: false, dmKeys: [client.key, key], e2ee: this.#e2ee },
         [
           { ...self, role: 'member' },
           { ...peer, role: 'member' },
@@ -756,6 +765,7 @@ export class MembershipHandler {
       ...(record.topic ? { topic: record.topic } : {}),
       open: record.open,
       ...(peer ? { peer } : {}),
+      ...(record.e2ee ? { e2ee: true } : {}),
     };
   }
 }

@@ -17,6 +17,10 @@ import type { HostLog } from './host-log.ts';
 import type { BudgetKind } from './key-budgets.ts';
 import { KeyConnections } from './key-connections.ts';
 import { MembershipHandler, refusalOf } from './membership-handler.ts';
+import { type HostMlsChecks, MlsGate } from './mls-gate.ts';
+import { MlsHandler, fitsItem } from './mls-handler.ts';
+import type { StoredWelcome } from './host-database.ts';
+import type { RoomRecord } from './room-store.ts';
 import type { NicknameRegistry } from './nickname-registry.ts';
 import { PresenceQueue } from './presence-queue.ts';
 import type { RoomRegistry } from './room-registry.ts';
@@ -33,6 +37,15 @@ const STORAGE_RETRY_MS = 1000;
 const MSG_ENVELOPE_BYTES = 1024;
 /** JSON writes one UTF-16 unit as at most 6 bytes (`\u001b`, or 3 UTF-8 bytes). */
 const MAX_JSON_BYTES_PER_UNIT = 6;
+/**
+ * Requests of one connection held while the MLS library loads (a fraction of a second): the
+ * request bucket bounds them long before this does.
+ */
+const MAX_HELD_REQUESTS = 1000;
+
+/** The MLS library is not there: every MLS request is refused (and the load tried again). */
+const NO_MLS = (): Promise<HostMlsChecks> =>
+  Promise.reject(new Error('this host has no MLS support'));
 
 /**
  * Everything a connected client may ask of the host, one method per request type; membership
@@ -51,6 +64,13 @@ export class RequestHandler {
   /** Every open connection of each key: a nickname is the key's, not one connection's. */
   readonly #byKey = new KeyConnections();
   readonly #membership: MembershipHandler;
+  readonly #mls: MlsHandler;
+  readonly #gate: MlsGate;
+  /**
+   * Connections whose requests wait for the MLS library, each in arrival order: once one
+   * request needs it, the connection's later requests wait behind it, so none overtakes.
+   */
+  readonly #held = new Map<ConnectedClient, ClientMessage[]>();
   readonly #onClientFailure: (client: ConnectedClient, error: unknown) => void;
 
   constructor(deps: {
@@ -64,6 +84,13 @@ export class RequestHandler {
     onClientFailure: (client: ConnectedClient, error: unknown) => void;
     /** A room was opened, closed or created open (host info names the open rooms). */
     openRoomsChanged?: () => void;
+    /**
+     * Rooms created by `create` (not open) and DMs are end-to-end encrypted (docs/protocol.md
+     * §12). Default false: `parley --serve` passes true unless `--no-e2ee`.
+     */
+    e2ee?: boolean;
+    /** Loads the MLS checks on first use; default: none (every MLS request is refused). */
+    mlsChecks?: () => Promise<HostMlsChecks>;
   }) {
     this.#rooms = deps.rooms;
     this.#db = deps.db;
@@ -97,6 +124,19 @@ export class RequestHandler {
       now: deps.now,
       openRoomsChanged: deps.openRoomsChanged ?? (() => {}),
       openRoomMembers: limits.openRoomMembers,
+      e2ee: deps.e2ee ?? false,
+    });
+    this.#gate = new MlsGate(deps.mlsChecks ?? NO_MLS);
+    this.#mls = new MlsHandler({
+      db: deps.db,
+      rooms: deps.rooms,
+      connections: this.#byKey,
+      membership: this.#membership,
+      timeline: this.#timeline,
+      log: deps.log,
+      now: deps.now,
+      enqueue: (client, message, rid) => this.#commits.enqueue(client, message, rid),
+      onClientFailure: deps.onClientFailure,
     });
   }
 
@@ -124,6 +164,14 @@ export class RequestHandler {
       client.channel.close(CloseCode.protocolError, reason);
       return;
     }
+    if (this.#held.has(client) || (needsMls(request) && !this.#gate.ready)) {
+      this.#hold(client, request);
+      return;
+    }
+    this.#dispatch(client, request, now);
+  }
+
+  #dispatch(client: ConnectedClient, request: ClientMessage, now: number): void {
     switch (request.t) {
       case 'join':
         // A connection's first join of a room is free (a reconnect joins them all again);
@@ -136,14 +184,7 @@ export class RequestHandler {
         if (!this.#spend(client, 'membership', now, request.room)) return;
         return this.#leave(client, request.room, 'left');
       case 'send':
-        // TODO(#16, host): MLS sends (§12); until then a send without text is refused.
-        if (request.text === undefined) {
-          return this.#refuse(client, 'e2ee-mismatch', 'this room takes plain text', request.id);
-        }
-        // Stored as UTF-8, a lone surrogate would come back from history as U+FFFD: the same
-        // replacement up front gives live members and later joiners the same text.
-        if (!request.text.isWellFormed()) request.text = request.text.toWellFormed();
-        return this.#send(client, { ...request, text: request.text }, now);
+        return this.#sendRequest(client, request, now);
       case 'typing':
         return this.#typing(client, request.room, now);
       case 'nick':
@@ -157,9 +198,59 @@ export class RequestHandler {
         return;
       case 'pong':
         return;
+      case 'kp-publish':
+      case 'kp-claim':
+      case 'commit':
+        return this.#mls.handle(client, request, this.#gate.ready, now);
       default:
         return this.#membership.handle(client, request, now);
     }
+  }
+
+  /** Holds the request until the MLS library is loaded (see #held). */
+  #hold(client: ConnectedClient, request: ClientMessage): void {
+    let queue = this.#held.get(client);
+    if (!queue) {
+      queue = [];
+      this.#held.set(client, queue);
+      this.#gate.load().then(
+        () => this.#release(),
+        (error: unknown) => {
+          this.#log('error', 'mls-unavailable', failureFields(error));
+          this.#release();
+        },
+      );
+    }
+    if (queue.length >= MAX_HELD_REQUESTS) {
+      this.#held.delete(client);
+      client.channel.close(CloseCode.flooding, 'too many requests; slow down', {
+        discardPending: true,
+      });
+      return;
+    }
+    queue.push(request);
+  }
+
+  /** The MLS library loaded (or failed to): held requests go on, in order, each connection's. */
+  #release(): void {
+    const held = [...this.#held];
+    this.#held.clear();
+    for (const [client, requests] of held) {
+      for (const request of requests) {
+        if (!client.open) break;
+        try {
+          this.#dispatch(client, request, this.#now());
+        } catch (error) {
+          this.#onClientFailure(client, error);
+          break;
+        }
+      }
+    }
+  }
+
+  /** Its `welcome` is being sent: how many KeyPackages the host holds for its device. */
+  keyPackagesFor(client: ConnectedClient): number | undefined {
+    return this.#mls.keyPackagesFor(client);
   }
 
   /** A connection was welcomed. */
@@ -175,6 +266,7 @@ export class RequestHandler {
   /** A connection ended: everyone in its rooms sees it go (`left` after a goodbye). */
   disconnected(client: ConnectedClient, event: 'left' | 'disconnected'): void {
     this.#byKey.delete(client);
+    this.#held.delete(client);
     for (const room of [...client.rooms]) this.#leave(client, room, event);
   }
 
@@ -203,6 +295,16 @@ export class RequestHandler {
   /** A send waiting for its commit is dropped if its sender was removed from the room meanwhile. */
   #stillIn(send: PendingSend<ConnectedClient>): boolean {
     if (!send.origin.removedFrom.has(send.message.room)) return true;
+    if (send.message.commit) {
+      send.origin.send({
+        t: 'error',
+        code: 'unknown-room',
+        message: MembershipHandler.unknownRoom(send.message.room),
+        rid: send.rid ?? 0,
+        ref: send.message.room,
+      });
+      return false;
+    }
     this.#refuse(
       send.origin,
       'unknown-room',
@@ -232,7 +334,7 @@ export class RequestHandler {
     code: HostErrorCode,
     message: string,
     ref: string,
-    extra: { retryAfterMs?: number } = {},
+    extra: { retryAfterMs?: number; epoch?: number } = {},
   ): void {
     client.send({ t: 'error', code, message, ref, ...extra });
   }
@@ -241,9 +343,13 @@ export class RequestHandler {
     // History is read before the client joins: if the store cannot answer, nothing changed.
     let recent: StoredMessage[];
     let members: Member[];
+    let record: RoomRecord | undefined;
+    let welcome: StoredWelcome | undefined;
     try {
       // A member may join; joining an open room makes one; any other room does not exist.
       this.#membership.admit(client, room);
+      record = this.#db.rooms.room(room);
+      welcome = record?.e2ee ? this.#mls.welcomeFor(client, room) : undefined;
       recent = this.#db.recentMessages(room, this.#limits.historyOnJoin);
       members = this.#membership.members(room);
     } catch (error) {
@@ -263,7 +369,14 @@ export class RequestHandler {
     const first = this.#rooms.join(room, client);
     // This key is online now, whichever connection the store's listing was read for.
     for (const member of members) if (member.key === client.keyText) member.online = true;
-    client.send({ t: 'joined', room });
+    if (record?.e2ee) {
+      client.e2eeRooms.add(room);
+      client.send({ t: 'joined', room, epoch: record.mlsEpoch });
+      // Before the replay: the device joins the group first, then reads what follows its seq.
+      if (welcome) client.send({ t: 'mls-welcome', room, seq: welcome.seq, data: welcome.data });
+    } else {
+      client.send({ t: 'joined', room });
+    }
     for (let i = 0; i < members.length || i === 0; i += MEMBERS_PER_PAGE) {
       const last = i + MEMBERS_PER_PAGE >= members.length;
       client.send({ t: 'members', room, members: members.slice(i, i + MEMBERS_PER_PAGE), last });
@@ -283,15 +396,92 @@ export class RequestHandler {
     if (last) this.#presence.departed(room, client.member, event);
   }
 
+  /**
+   * A send: `text` to a room that is not end-to-end encrypted, `mls` (a PrivateMessage) to one
+   * that is (docs/protocol.md §12); whichever does not fit the room is `e2ee-mismatch`.
+   */
+  #sendRequest(
+    client: ConnectedClient,
+    request: Extract<ClientMessage, { t: 'send' }>,
+    now: number,
+  ): void {
+    const { room, id } = request;
+    if ((request.text === undefined) === (request.mls === undefined)) {
+      this.#refuse(client, 'bad-request', 'a message carries either text or mls', id);
+      return;
+    }
+    if (!client.rooms.has(room)) {
+      this.#notIn(client, room, id, `join "${room}" before writing there`);
+      return;
+    }
+    const e2ee = client.e2eeRooms.has(room);
+    if (request.text !== undefined) {
+      if (e2ee) {
+        this.#refuse(client, 'e2ee-mismatch', `"${room}" is end-to-end encrypted`, id);
+        return;
+      }
+      // Stored as UTF-8, a lone surrogate would come back from history as U+FFFD: the same
+      // replacement up front gives live members and later joiners the same text.
+      const text = request.text.isWellFormed() ? request.text : request.text.toWellFormed();
+      this.#send(client, { room, id, text }, now);
+      return;
+    }
+    if (request.mls !== undefined) this.#sendMls(client, { room, id, mls: request.mls }, now);
+  }
+
+  #sendMls(
+    client: ConnectedClient,
+    request: { room: string; id: string; mls: string },
+    now: number,
+  ): void {
+    const { room, id } = request;
+    if (!client.e2eeRooms.has(room)) {
+      this.#refuse(client, 'e2ee-mismatch', `"${room}" is not end-to-end encrypted`, id);
+      return;
+    }
+    if (client.device === undefined) {
+      this.#refuse(client, 'no-device', 'this connection named no device in its hello', id);
+      return;
+    }
+    const checks = this.#gate.ready;
+    if (!checks) {
+      this.#refuse(client, 'internal', 'the host cannot take encrypted messages now', id, {
+        retryAfterMs: STORAGE_RETRY_MS,
+      });
+      return;
+    }
+    const header = checks.inspect(request.mls);
+    if (
+      header?.wire !== 'private' ||
+      header.content !== 'application' ||
+      header.groupId === undefined ||
+      header.epoch === undefined
+    ) {
+      this.#refuse(client, 'bad-request', 'that is not an MLS application message', id);
+      return;
+    }
+    if (!fitsItem(client, room, request.mls)) {
+      this.#refuse(client, 'text-too-long', 'this message is too large for one item', id);
+      return;
+    }
+    if (!this.#mayWrite(client, id, now)) return;
+    // The epoch is checked where the commits are ordered: in the transaction that stores it.
+    this.#commits.enqueue(client, {
+      room,
+      senderKey: client.key,
+      nick: client.nick,
+      text: '',
+      clientMsgId: id,
+      sentAt: now,
+      mls: { data: request.mls, groupId: header.groupId, epoch: header.epoch },
+    });
+  }
+
   #send(
     client: ConnectedClient,
     request: { room: string; id: string; text: string },
     now: number,
   ): void {
-    if (!client.rooms.has(request.room)) {
-      this.#notIn(client, request.room, request.id, `join "${request.room}" before writing there`);
-      return;
-    }
     if (utf8Length(request.text) > this.#limits.maxTextBytes) {
       this.#refuse(
         client,
@@ -311,20 +501,7 @@ export class RequestHandler {
       );
       return;
     }
-    const verdict = client.sendLimiter.take(now);
-    if (verdict === 'flooding') {
-      this.#log('warn', 'client-flooding', { fp: client.fingerprint, ip: client.ip });
-      client.channel.close(CloseCode.flooding, 'too many messages after being told to slow down', {
-        discardPending: true,
-      });
-      return;
-    }
-    if (verdict === 'refused') {
-      this.#refuse(client, 'rate-limited', 'you are sending too fast', request.id, {
-        retryAfterMs: client.sendLimiter.retryAfterMs(now),
-      });
-      return;
-    }
+    if (!this.#mayWrite(client, request.id, now)) return;
     this.#commits.enqueue(client, {
       room: request.room,
       senderKey: client.key,
@@ -333,6 +510,25 @@ export class RequestHandler {
       clientMsgId: request.id,
       sentAt: now,
     });
+  }
+
+  /** The key's message budget: a send beyond it is refused, and a flood ends the connection. */
+  #mayWrite(client: ConnectedClient, id: string, now: number): boolean {
+    const verdict = client.sendLimiter.take(now);
+    if (verdict === 'flooding') {
+      this.#log('warn', 'client-flooding', { fp: client.fingerprint, ip: client.ip });
+      client.channel.close(CloseCode.flooding, 'too many messages after being told to slow down', {
+        discardPending: true,
+      });
+      return false;
+    }
+    if (verdict === 'refused') {
+      this.#refuse(client, 'rate-limited', 'you are sending too fast', id, {
+        retryAfterMs: client.sendLimiter.retryAfterMs(now),
+      });
+      return false;
+    }
+    return true;
   }
 
   /**
@@ -365,6 +561,20 @@ export class RequestHandler {
       if (!result) return;
       // Each send on its own: a failure delivering one costs no other sender its ack.
       try {
+        if (send.message.commit) {
+          this.#mls.committed(send, result);
+          return;
+        }
+        if (result.staleEpoch !== undefined) {
+          this.#refuse(
+            send.origin,
+            'stale-epoch',
+            "the room's group has moved on; encrypt it again for the current epoch",
+            send.message.clientMsgId,
+            { epoch: result.staleEpoch },
+          );
+          return;
+        }
         const stored = result.message;
         if (!result.duplicate) {
           // Encoded once, queued for every recipient; the sender gets an ack instead of an echo.
@@ -391,6 +601,10 @@ export class RequestHandler {
       ...failureFields(error),
     });
     for (const send of sends) {
+      if (send.message.commit) {
+        this.#mls.commitFailed(send);
+        continue;
+      }
       // Not acknowledged, so the client keeps it and resends: nothing acknowledged is lost.
       this.#refuse(
         send.origin,
@@ -514,6 +728,16 @@ export class RequestHandler {
       ...failureFields(error),
     });
   }
+}
+
+/** Requests that read MLS data, and so wait for the MLS library on first use. */
+function needsMls(request: ClientMessage): boolean {
+  return (
+    request.t === 'kp-publish' ||
+    request.t === 'kp-claim' ||
+    request.t === 'commit' ||
+    (request.t === 'send' && request.mls !== undefined)
+  );
 }
 
 const BUDGET_WORDS: Record<BudgetKind, string> = {

@@ -34,6 +34,12 @@ export interface RoomRecord {
   createdAt: number;
   /** A direct message's two keys. */
   dmKeys?: readonly [Uint8Array, Uint8Array];
+  /** End-to-end encrypted (docs/protocol.md §12): messages are MLS ciphertext. */
+  e2ee: boolean;
+  /** Its MLS group's id (base64url) once the first commit was accepted. */
+  mlsGroupId?: string;
+  /** Its group's current epoch as the host ordered it; 0: no group yet. */
+  mlsEpoch: number;
 }
 
 export interface MemberRecord {
@@ -73,6 +79,8 @@ export interface RoomSpec {
   open: boolean;
   topic?: string;
   dmKeys?: readonly [Uint8Array, Uint8Array];
+  /** End-to-end encrypted; never together with `open`. */
+  e2ee?: boolean;
 }
 
 export interface NewMember {
@@ -99,7 +107,8 @@ export interface RoomStoreOptions {
   historyLimit: number;
 }
 
-export type RoomStoreErrorCode = 'unknown-room' | 'room-exists' | 'not-member' | 'already-member';
+export type RoomStoreErrorCode =
+  'unknown-room' | 'room-exists' | 'not-member' | 'already-member' | 'forbidden';
 
 /**
  * A mutation the caller should not have asked for (its rules check comes first): the room does not
@@ -122,7 +131,8 @@ const RANK: Readonly<Record<Role, number>> = { owner: 3, admin: 2, member: 1 };
 const PUBLIC_HOST = 'public_host';
 const PUBLIC_PORT = 'public_port';
 
-const ROOM_COLUMNS = 'name, kind, open, topic, created_at, dm_key_a, dm_key_b';
+const ROOM_COLUMNS =
+  'name, kind, open, topic, created_at, dm_key_a, dm_key_b, e2ee, mls_group_id, mls_epoch';
 const MEMBER_COLUMNS = 'room, member_key, role, nick, joined_at';
 const INVITE_COLUMNS =
   'id, room, role, uses_left, expires_at, revoked_at, created_by, created_by_nick, created_at';
@@ -147,6 +157,7 @@ function checkRole(role: Role): void {
 function toRoom(row: Row): RoomRecord {
   const keyA = column(row, 'dm_key_a', isNullableBytes);
   const keyB = column(row, 'dm_key_b', isNullableBytes);
+  const groupId = column(row, 'mls_group_id', isNullableString);
   return {
     name: column(row, 'name', isString),
     kind: column(row, 'kind', isKind),
@@ -154,6 +165,9 @@ function toRoom(row: Row): RoomRecord {
     topic: column(row, 'topic', isString),
     createdAt: column(row, 'created_at', isNumber),
     ...(keyA !== null && keyB !== null ? { dmKeys: [keyA, keyB] as const } : {}),
+    e2ee: column(row, 'e2ee', isNumber) === 1,
+    ...(groupId === null ? {} : { mlsGroupId: groupId }),
+    mlsEpoch: column(row, 'mls_epoch', isNumber),
   };
 }
 
@@ -240,6 +254,7 @@ export class RoomStore {
       throw new RangeError('a direct message needs its two keys');
     }
     for (const key of spec.dmKeys ?? []) checkKey(key, 'dmKeys');
+    if (spec.e2ee && spec.open) throw new RangeError('an open room is not end-to-end encrypted');
     for (const m of members) {
       checkKey(m.key, 'member key');
       checkRole(m.role);
@@ -250,8 +265,9 @@ export class RoomStore {
         throw new RoomStoreError('room-exists', `there is already a room "${spec.name}"`);
       }
       this.#sql(
-        `INSERT INTO rooms (name, message_count, kind, open, topic, created_at, dm_key_a, dm_key_b)
-         VALUES (?, 0, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO rooms (name, message_count, kind, open, topic, created_at, dm_key_a, dm_key_b,
+                            e2ee)
+         VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         spec.name,
         spec.kind,
@@ -260,6 +276,7 @@ export class RoomStore {
         now,
         spec.dmKeys?.[0] ?? null,
         spec.dmKeys?.[1] ?? null,
+        spec.e2ee ? 1 : 0,
       );
       for (const m of members) this.#insertMember(spec.name, m, m.role, now);
       const events = [this.#appendEvent(spec.name, actor, { action: 'created' }, now)];
@@ -363,6 +380,8 @@ export class RoomStore {
         throw new RoomStoreError('not-member', 'not a member of that room');
       }
       this.#revokeInvitesAbove(room, target.key, 0, now);
+      // A Welcome waiting for one of its devices would let it back into the group.
+      this.#sql('DELETE FROM mls_welcomes WHERE room = ? AND member_key = ?').run(room, target.key);
       if (reason === 'parted') return this.#appendEvent(room, target, { action: 'left' }, now);
       if (reason === 'banned') {
         this.#sql(
@@ -453,7 +472,11 @@ export class RoomStore {
     });
   }
 
-  /** undefined: the room already was (not) open. Throws RoomStoreError 'unknown-room'. */
+  /**
+   * undefined: the room already was (not) open. Throws RoomStoreError 'unknown-room', or
+   * 'forbidden' for opening an end-to-end encrypted room (it stays private: anyone joining an
+   * open room could read it, and its members' devices would have to add them unasked).
+   */
   setOpen(
     room: string,
     open: boolean,
@@ -465,6 +488,9 @@ export class RoomStore {
     return immediateTransaction(this.#db, 'setOpen', () => {
       const current = this.#existing(room);
       if (current.open === open) return undefined;
+      if (open && current.e2ee) {
+        throw new RoomStoreError('forbidden', 'an end-to-end encrypted room stays private');
+      }
       this.#sql('UPDATE rooms SET open = ? WHERE name = ?').run(open ? 1 : 0, room);
       return this.#appendEvent(room, actor, { action: open ? 'opened' : 'closed' }, now);
     });

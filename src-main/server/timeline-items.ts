@@ -2,7 +2,7 @@ import { encodeBase64Url } from '../../src-shared/base64url.ts';
 import { fingerprint } from '../../src-shared/fingerprint.ts';
 import { MAX_ITEM_LEN } from '../protocol/records.ts';
 import { encodeMessage } from '../protocol/wire/codec.ts';
-import type { ChatMessage, Person, RoomEvent } from '../protocol/wire/messages.ts';
+import type { ChatMessage, CommitItem, Person, RoomEvent } from '../protocol/wire/messages.ts';
 import type { StoredMessage } from './host-database.ts';
 import type { HostLog } from './host-log.ts';
 import type { PersonRecord } from './room-store.ts';
@@ -10,8 +10,9 @@ import type { PersonRecord } from './room-store.ts';
 const FINGERPRINT_CACHE_LIMIT = 10_000;
 
 /**
- * A room's timeline rows as the wire items clients get: a chat message as `msg`, a room event as
- * `event` (docs/protocol.md §11.3), live or marked as history. One place, so that a live fan-out
+ * A room's timeline rows as the wire items clients get: a chat message as `msg` (with `text`, or
+ * `mls` in an end-to-end encrypted room), a room event as `event` (docs/protocol.md §11.3), a
+ * commit as `commit` (§12), live or marked as history. One place, so that a live fan-out
  * and a replay of the same row are the same item.
  */
 export class TimelineItems {
@@ -28,7 +29,11 @@ export class TimelineItems {
    * skipped, never allowed to end the connection or the host that replays it.
    */
   encode(stored: StoredMessage, history: boolean): Uint8Array | undefined {
-    const item = stored.event ? this.#event(stored) : this.#chat(stored);
+    const item = stored.event
+      ? this.#event(stored)
+      : stored.commit
+        ? this.#commit(stored, stored.commit)
+        : this.#chat(stored);
     const bytes = encodeMessage(history ? { ...item, history: true } : item);
     if (bytes.length <= MAX_ITEM_LEN) return bytes;
     this.#log('warn', 'message-too-large-skipped', { room: stored.room, seq: stored.seq });
@@ -57,8 +62,23 @@ export class TimelineItems {
       from: stored.nick,
       fp: identity.fp,
       key: identity.key,
-      text: stored.text,
+      ...(stored.mls === undefined ? { text: stored.text } : { mls: stored.mls }),
       ts: stored.sentAt,
+    };
+  }
+
+  #commit(stored: StoredMessage, commit: { epoch: number; data: string }): CommitItem {
+    const identity = this.identity(stored.senderKey);
+    return {
+      t: 'commit',
+      room: stored.room,
+      seq: stored.seq,
+      ts: stored.sentAt,
+      from: stored.nick,
+      fp: identity.fp,
+      key: identity.key,
+      epoch: commit.epoch,
+      data: commit.data,
     };
   }
 

@@ -7,7 +7,11 @@ import { decodeRoomEvent } from './room-event-json.ts';
 
 export type Row = Record<string, SQLOutputValue>;
 
-export const MESSAGE_COLUMNS = 'seq, room, sender_key, nick, text, client_msg_id, sent_at, event';
+/** What an MLS row must hold to be sent on: base64url, as the wire takes it. */
+const MLS_TEXT = /^[A-Za-z0-9_-]{4,65536}$/;
+
+export const MESSAGE_COLUMNS =
+  'seq, room, sender_key, nick, text, client_msg_id, sent_at, event, kind, mls, epoch';
 
 export function column<T>(row: Row, name: string, check: (value: unknown) => value is T): T {
   const value = row[name];
@@ -24,8 +28,8 @@ export const isNullableBytes = (v: unknown): v is Uint8Array | null => v === nul
 export const isNullableString = (v: unknown): v is string | null => v === null || isString(v);
 
 /**
- * The row as a message, or undefined for an event row whose JSON does not hold a valid event
- * (an edited or damaged file): the caller skips it and reports it, so one bad row neither makes a
+ * The row as a message, or undefined for an event row whose JSON does not hold a valid event,
+ * or an MLS row whose data is not base64url (an edited or damaged file): the caller skips it and reports it, so one bad row neither makes a
  * room's history unreadable nor sends a malformed event to clients. (Seqs are host-wide, so a
  * room's timeline has gaps anyway.)
  */
@@ -39,6 +43,16 @@ export function toStoredMessage(row: Row): StoredMessage | undefined {
     clientMsgId: column(row, 'client_msg_id', isString),
     sentAt: column(row, 'sent_at', isNumber),
   };
+  const kind = row['kind'];
+  if (kind === 'mls' || kind === 'commit') {
+    // An MLS row (docs/protocol.md §12): the ciphertext or commit, never text.
+    const mls = row['mls'];
+    const epoch = row['epoch'];
+    if (typeof mls !== 'string' || !MLS_TEXT.test(mls)) return undefined;
+    if (kind === 'mls') return { ...message, text: '', mls };
+    if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 0) return undefined;
+    return { ...message, text: '', commit: { epoch, data: mls } };
+  }
   const event = row['event'];
   if (event === null || event === undefined) return message;
   const decoded = typeof event === 'string' ? decodeRoomEvent(event) : undefined;

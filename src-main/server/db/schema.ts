@@ -131,6 +131,57 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE rooms SET created_at = coalesce(
     (SELECT min(joined_at) FROM members WHERE members.room = rooms.name), 0);
   `,
+  // 2 → 3: end-to-end encrypted rooms (docs/protocol.md §12). The host is the MLS Delivery
+  // Service: it orders each room's commits (mls_epoch), keeps members' KeyPackages and the
+  // Welcomes waiting for their devices, and stores ciphertext it cannot read. Rooms from wire v2
+  // stay plaintext (e2ee = 0).
+  `
+  ALTER TABLE rooms ADD COLUMN e2ee INTEGER NOT NULL DEFAULT 0 CHECK (e2ee IN (0, 1));
+  -- The group's id (base64url) once its first commit is accepted; NULL: no group yet.
+  ALTER TABLE rooms ADD COLUMN mls_group_id TEXT;
+  -- The group's current epoch as the host ordered it; 0 with no group yet.
+  ALTER TABLE rooms ADD COLUMN mls_epoch INTEGER NOT NULL DEFAULT 0 CHECK (mls_epoch >= 0);
+
+  -- A timeline row is a text message (or an event, see messages.event), an MLS message (the
+  -- ciphertext in mls, text ''), or a commit (its data in mls, the epoch it ends in epoch).
+  ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'text'
+    CHECK (kind IN ('text', 'mls', 'commit'));
+  ALTER TABLE messages ADD COLUMN mls TEXT;
+  ALTER TABLE messages ADD COLUMN epoch INTEGER;
+
+  -- A key's MLS devices: recorded when a device first hands over a valid KeyPackage (which
+  -- its device key signed), so a hello alone never adds one. At most 8 per key.
+  CREATE TABLE mls_devices (
+    member_key BLOB    NOT NULL CHECK (length(member_key) = 32),
+    device     TEXT    NOT NULL,
+    first_seen INTEGER NOT NULL,
+    last_seen  INTEGER NOT NULL,
+    PRIMARY KEY (member_key, device)
+  ) WITHOUT ROWID;
+  CREATE INDEX mls_devices_device ON mls_devices (device);
+
+  -- KeyPackages waiting to be claimed, at most 20 per device, oldest (lowest id) first out.
+  CREATE TABLE mls_key_packages (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    member_key BLOB    NOT NULL CHECK (length(member_key) = 32),
+    device     TEXT    NOT NULL,
+    data       TEXT    NOT NULL,
+    added_at   INTEGER NOT NULL
+  );
+  CREATE INDEX mls_key_packages_device ON mls_key_packages (member_key, device, id);
+
+  -- The Welcome waiting for a device of a member: one per (room, device), a newer one replaces
+  -- it; seq is the commit that made it. Deleted when the member leaves the room.
+  CREATE TABLE mls_welcomes (
+    room       TEXT    NOT NULL REFERENCES rooms (name),
+    device     TEXT    NOT NULL,
+    member_key BLOB    NOT NULL CHECK (length(member_key) = 32),
+    seq        INTEGER NOT NULL,
+    data       TEXT    NOT NULL,
+    PRIMARY KEY (room, device)
+  ) WITHOUT ROWID;
+  CREATE INDEX mls_welcomes_member ON mls_welcomes (member_key, room);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

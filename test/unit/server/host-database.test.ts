@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SCHEMA_VERSION } from '../../../src-main/server/db/schema.ts';
 import {
   HostDatabase,
   HostDatabaseError,
@@ -303,7 +304,7 @@ describe('HostDatabase file and lifecycle', () => {
     const raw = new DatabaseSync(file, { readOnly: true });
     try {
       expect(raw.prepare('PRAGMA journal_mode').get()?.['journal_mode']).toBe('wal');
-      expect(raw.prepare('PRAGMA user_version').get()?.['user_version']).toBe(2);
+      expect(raw.prepare('PRAGMA user_version').get()?.['user_version']).toBe(SCHEMA_VERSION);
       expect(raw.prepare('PRAGMA integrity_check').get()?.['integrity_check']).toBe('ok');
     } finally {
       raw.close();

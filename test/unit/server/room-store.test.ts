@@ -7,7 +7,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DM_ROOM_PREFIX, INVITE_TOKEN_PATTERN } from '../../../src-shared/identifiers.ts';
-import { MIGRATIONS } from '../../../src-main/server/db/schema.ts';
+import { MIGRATIONS, SCHEMA_VERSION } from '../../../src-main/server/db/schema.ts';
 import { dmRoomName } from '../../../src-main/server/dm-room.ts';
 import {
   HostDatabase,
@@ -92,6 +92,8 @@ describe('rooms', () => {
       open: false,
       topic: '',
       createdAt: T0,
+      e2ee: false,
+      mlsEpoch: 0,
     });
     expect(store.rooms().map((r) => r.name)).toEqual(['team']);
     expect(store.room('nope')).toBeUndefined();
@@ -765,7 +767,7 @@ describe('upgrading a version-1 database', () => {
     expect(names(second.rooms, 'lobby')).toEqual(names(first.rooms, 'lobby'));
     const raw = new DatabaseSync(file, { readOnly: true });
     try {
-      expect(raw.prepare('PRAGMA user_version').get()?.['user_version']).toBe(2);
+      expect(raw.prepare('PRAGMA user_version').get()?.['user_version']).toBe(SCHEMA_VERSION);
     } finally {
       raw.close();
     }
