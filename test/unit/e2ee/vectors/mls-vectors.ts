@@ -1,14 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import {
-  defaultCryptoProvider,
-  getCiphersuiteFromName,
-  getCiphersuiteImpl,
-  nobleCryptoProvider,
-  type CiphersuiteImpl,
-  type CryptoProvider,
-} from 'ts-mls';
+import type { CiphersuiteImpl } from 'ts-mls';
 import { z } from 'zod';
+import { loadSuiteWith, type ProviderName } from '../../../../src-main/e2ee/mls-suite.ts';
 
 /**
  * Shared plumbing for the MLS interoperability vectors (test/vectors/mls, see its README).
@@ -17,25 +11,22 @@ import { z } from 'zod';
 export const MLS_VECTORS_DIR = fileURLToPath(new URL('../../../vectors/mls/', import.meta.url));
 
 export const SUITE_ID = 1;
-const SUITE_NAME = 'MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519';
 
-export type ProviderName = 'webcrypto' | 'noble';
+export type { ProviderName };
 
 /** Both crypto providers ts-mls ships; a room may hold members on either, so both must agree. */
 export const PROVIDERS: readonly ProviderName[] = ['webcrypto', 'noble'];
 
-const PROVIDER_IMPLS: Record<ProviderName, CryptoProvider> = {
-  webcrypto: defaultCryptoProvider,
-  noble: nobleCryptoProvider,
-};
-
 const suites = new Map<ProviderName, Promise<CiphersuiteImpl>>();
 
-/** Suite 1 on the named provider (built once per test file). */
+/**
+ * Suite 1 on the named provider, built by Parley's own adapter (src-main/e2ee/mls-suite.ts), so
+ * the vectors check the very construction the app runs. Built once per test file.
+ */
 export function suiteOn(provider: ProviderName): Promise<CiphersuiteImpl> {
   let impl = suites.get(provider);
   if (impl === undefined) {
-    impl = getCiphersuiteImpl(getCiphersuiteFromName(SUITE_NAME), PROVIDER_IMPLS[provider]);
+    impl = loadSuiteWith(provider).then((suite) => suite.impl);
     suites.set(provider, impl);
   }
   return impl;

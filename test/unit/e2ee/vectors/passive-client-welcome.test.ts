@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { loadSuite } from '../../../../src-main/e2ee/mls-suite.ts';
 import { PROVIDERS, suiteOn } from './mls-vectors.ts';
 import {
   keysMatchKeyPackage,
@@ -19,4 +20,15 @@ describe.each(PROVIDERS)('MLS passive-client-welcome vectors, suite 1, provider 
       expect(await runPassiveClient(v, impl)).toBe(v.epochs.length + 1);
     },
   );
+});
+
+// The provider the app's probe picks on this runtime, named in the test title.
+const picked = await loadSuite();
+
+describe(`MLS passive-client-welcome vectors, suite 1, provider Parley picks here: ${picked.provider}`, () => {
+  it('loadSuite() probes a provider that joins every scenario', async () => {
+    expect(PROVIDERS).toContain(picked.provider);
+    for (const v of vectors)
+      expect(await runPassiveClient(v, picked.impl)).toBe(v.epochs.length + 1);
+  });
 });
