@@ -22,6 +22,9 @@ then for each room:
   link <link>                     (always: the room's link without an invite; it lets members,
                                    and anyone into an open room, connect)
 Rooms are private: only their members see them, and people become members with an invite.
+Private rooms, and direct messages, are end-to-end encrypted: members' devices encrypt each
+message (MLS) and this host relays and stores ciphertext it cannot read. Open rooms are not
+(anyone may join and read them), nor are rooms an earlier version created.
 Invite links hold a secret: share them only with the people they are meant for.
 Logs go to stderr and never contain message text, keys or invites.
 
@@ -31,6 +34,8 @@ Options:
   --data-dir DIR       host key and history (default ${join('<app data>', 'host')})
   --room NAME          a room to host; repeat for more (default lobby)
   --open               make these rooms open: anyone who connects may join them
+  --no-e2ee            rooms and direct messages created from now on are not end-to-end
+                       encrypted: the host can read them (for bridges and older clients)
   --name TEXT          the host's display name
   --history N          messages kept per room (default ${DEFAULT_LIMITS.historyLimit})
   --max-clients N      connections in total (default ${DEFAULT_LIMITS.maxClients})
@@ -88,6 +93,7 @@ export function parseServeArgs(argv: string[]) {
       'data-dir': { type: 'string' },
       room: { type: 'string', multiple: true },
       open: { type: 'boolean' },
+      'no-e2ee': { type: 'boolean' },
       name: { type: 'string' },
       history: { type: 'string' },
       'max-clients': { type: 'string' },
@@ -138,6 +144,7 @@ export function parseServeArgs(argv: string[]) {
     dataDir: values['data-dir'],
     rooms,
     open: values.open ?? false,
+    e2ee: !(values['no-e2ee'] ?? false),
     name: values.name,
     historyLimit: positiveInt('history', values.history, 1, 10_000_000),
     maxClients: positiveInt('max-clients', values['max-clients']),
@@ -189,6 +196,7 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
       dataDir,
       rooms: args.rooms,
       ...(args.open ? { openRooms: true } : {}),
+      e2ee: args.e2ee,
       ...(args.name ? { name: args.name } : {}),
       ...(args.publicHost ? { publicHost: args.publicHost } : {}),
       ...(certificateChain ? { certificateChain } : {}),

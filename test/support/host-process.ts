@@ -36,6 +36,11 @@ export interface HostProcessOptions {
   readonly openRooms?: boolean;
   /** Default: a new temporary folder, removed on stop(). */
   readonly dataDir?: string;
+  /**
+   * Rooms and DMs created not open are end-to-end encrypted (docs/protocol.md §12), as with
+   * `parley --serve`. Default false (`--no-e2ee`): most tests are about plaintext rooms.
+   */
+  readonly e2ee?: boolean;
 }
 
 /** Starts a host in a child process with these limits (those not given keep their defaults). */
@@ -51,6 +56,7 @@ export async function spawnHost(options: HostProcessOptions = {}): Promise<HostP
       host: '127.0.0.1', port: 0, dataDir: process.env.PARLEY_TEST_DATA_DIR,
       rooms: JSON.parse(process.env.PARLEY_TEST_ROOMS),
       openRooms: process.env.PARLEY_TEST_OPEN === '1',
+      e2ee: process.env.PARLEY_TEST_E2EE === '1',
       limits: JSON.parse(process.env.PARLEY_TEST_LIMITS), log,
     });
     process.stdout.write('ready ' + h.address.port + ' ' + Buffer.from(h.publicKey).toString('hex') + '\\n');
@@ -68,6 +74,7 @@ export async function spawnHost(options: HostProcessOptions = {}): Promise<HostP
         PARLEY_TEST_LIMITS: JSON.stringify(options.limits ?? {}),
         PARLEY_TEST_ROOMS: JSON.stringify(options.rooms ?? ['lobby']),
         PARLEY_TEST_OPEN: options.openRooms ? '1' : '0',
+        PARLEY_TEST_E2EE: options.e2ee ? '1' : '0',
       },
       stdio: 'pipe',
     },

@@ -37,6 +37,7 @@ const SERVE_OPTIONS = [
   '--max-per-ip',
   '--public-host',
   '--log-level',
+  '--no-e2ee',
   '--help',
 ];
 const CONNECT_OPTIONS = [
@@ -177,6 +178,8 @@ function checkServe(argv: string[]): void {
   expect(args.rooms.length).toBeGreaterThan(0);
   for (const room of args.rooms) expect(isValidRoomName(room)).toBe(true);
   expect(['debug', 'info', 'warn', 'error']).toContain(args.logLevel);
+  // Rooms are end-to-end encrypted unless the command line says --no-e2ee.
+  expect(args.e2ee).toBe(!argv.includes('--no-e2ee'));
   if (args.name !== undefined) expect(args.name.length).toBeGreaterThanOrEqual(1);
   for (const n of [args.historyLimit, args.maxClients, args.maxClientsPerIp]) {
     if (n !== undefined) expect(Number.isSafeInteger(n) && n >= 1).toBe(true);
