@@ -18,10 +18,12 @@ import { TypedEmitter } from '../client/typed-emitter.ts';
 import type { CryptoBackend } from '../protocol/crypto/crypto-backend.ts';
 import { selectBackend } from '../protocol/crypto/select-backend.ts';
 import { KNOWN_HOSTS_FILE, KnownHosts, KnownHostsError, hostId } from '../store/known-hosts.ts';
+import { loadOrCreateAtRestKey } from './at-rest-key.ts';
 import { Authorities } from './authorities.ts';
 import { type ConnectTarget, connectTarget } from './connect-target.ts';
 import type { ParsedInput, RequestHandlers } from './dispatch.ts';
 import { safeExternalUrl } from './external-url.ts';
+import { type DesktopE2ee, type E2eeStorage, openDesktopE2ee } from './desktop-e2ee.ts';
 import { type HostSessionShared, HostSession } from './host-session.ts';
 import { type SecretStorage, loadIdentity } from './identity-store.ts';
 import { LocalHistory, type LocalHistoryOptions } from './local-history.ts';
@@ -34,6 +36,7 @@ import type { ServiceEvents } from './service-events.ts';
 import { type ServiceLog, errorName } from './service-log.ts';
 import { SettingsStore } from './settings-store.ts';
 import { VerifiedMembers } from './verified-members.ts';
+import { safetyNumber } from '../e2ee/safety-number.ts';
 
 export { HOST_HISTORY_TIMEOUT_MS } from './host-connection.ts';
 export type { ServiceLog } from './service-log.ts';
@@ -76,7 +79,13 @@ export interface DesktopServiceOptions {
   >;
   readonly log?: ServiceLog;
   /** Retention and size limit of the local history (defaults in local-history.ts). */
-  readonly history?: LocalHistoryOptions;
+  readonly history?: Omit<LocalHistoryOptions, 'atRestKey'>;
+  /**
+   * Where the device's MLS secrets and the person-key pins live: `file` (the app: in the data
+   * folder, sealed with the at-rest key), `memory` (the browser bridge, tests), or `false`: no
+   * end-to-end encryption (end-to-end encrypted rooms cannot be joined). Default `file`.
+   */
+  readonly e2ee?: E2eeStorage | false;
 }
 
 export const HISTORY_FILE = 'history.sqlite';
@@ -96,6 +105,7 @@ export class DesktopService implements RequestHandlers {
   readonly #history: LocalHistory;
   readonly #settings: SettingsStore;
   readonly #verified: VerifiedMembers;
+  readonly #e2ee: DesktopE2ee | undefined;
   readonly #recentHosts: RecentHosts;
   readonly #authorities: Authorities;
   readonly #now: () => number;
@@ -136,6 +146,7 @@ export class DesktopService implements RequestHandlers {
       recentHosts: RecentHosts;
       mutes: RoomMutes;
       backend: CryptoBackend;
+      e2ee: DesktopE2ee | undefined;
     },
   ) {
     this.#log = options.log ?? (() => undefined);
@@ -155,6 +166,7 @@ export class DesktopService implements RequestHandlers {
     this.#history = parts.history;
     this.#settings = parts.settings;
     this.#verified = parts.verified;
+    this.#e2ee = parts.e2ee;
     this.#recentHosts = parts.recentHosts;
     this.#now = options.now ?? Date.now;
     this.#openExternal =
@@ -172,6 +184,7 @@ export class DesktopService implements RequestHandlers {
       store,
       settings: parts.settings,
       verified: parts.verified,
+      e2ee: parts.e2ee,
       recentHosts: parts.recentHosts,
       mutes: parts.mutes,
       now: this.#now,
@@ -194,13 +207,38 @@ export class DesktopService implements RequestHandlers {
       backend,
       secretStorage: options.secretStorage,
     });
+    // The key that seals the local history's text and the device's MLS secrets: kept like the
+    // identity (the keychain where there is one; the identity's warning covers both).
+    const atRest = await loadOrCreateAtRestKey({
+      dataDir: options.dataDir,
+      secretStorage: options.secretStorage,
+    });
     const [settings, verified, recentHosts, mutes] = await Promise.all([
       SettingsStore.open(options.dataDir),
       VerifiedMembers.open(options.dataDir),
       RecentHosts.open(options.dataDir),
       RoomMutes.open(options.dataDir),
     ]);
-    const history = LocalHistory.open(join(options.dataDir, HISTORY_FILE), options.history);
+    const storage = options.e2ee ?? 'file';
+    const e2ee =
+      storage === false
+        ? undefined
+        : await openDesktopE2ee({
+            dataDir: options.dataDir,
+            atRestKey: atRest.key,
+            identity: identity.keyPair,
+            storage,
+          });
+    let history: LocalHistory;
+    try {
+      history = LocalHistory.open(join(options.dataDir, HISTORY_FILE), {
+        ...options.history,
+        atRestKey: atRest.key,
+      });
+    } catch (error) {
+      await e2ee?.close();
+      throw error;
+    }
     return new DesktopService(options, {
       identity: identity.keyPair,
       keyStorageWarning: identity.warning,
@@ -210,6 +248,7 @@ export class DesktopService implements RequestHandlers {
       recentHosts,
       mutes,
       backend,
+      e2ee,
     });
   }
 
@@ -308,6 +347,7 @@ export class DesktopService implements RequestHandlers {
     this.#closed = true;
     this.#hosts.clear();
     this.#history.close();
+    await this.#e2ee?.close();
   }
 
   // ── requests ────────────────────────────────────────────────────────────────────────
@@ -493,8 +533,42 @@ export class DesktopService implements RequestHandlers {
   }
 
   async markVerified(input: ParsedInput<'markVerified'>): Promise<Record<string, never>> {
-    if (await this.#verified.set(input.key, input.verified)) {
+    // The mark binds the person key accepted for them now: a later change drops it.
+    const person = this.#e2ee?.pins.personOf(input.key);
+    if (await this.#verified.set(input.key, input.verified, person)) {
       for (const session of this.#hosts.values()) session.verifiedChanged(input.key);
+    }
+    return {};
+  }
+
+  safetyNumber(input: ParsedInput<'safetyNumber'>): string {
+    const e2ee = this.#e2ee;
+    if (!e2ee) throw new ServiceError('refused', 'end-to-end encryption is off in this app');
+    if (input.key === this.#ownKey) {
+      throw new ServiceError('invalid-request', 'a safety number is between you and someone else');
+    }
+    const person = this.#session(input.hostId).personOf(input.key) ?? e2ee.pins.personOf(input.key);
+    if (!person) {
+      throw new ServiceError(
+        'not-found',
+        'their devices are not known yet: a safety number needs an end-to-end encrypted room ' +
+          'you are both in, set up',
+      );
+    }
+    return safetyNumber(
+      { parleyKey: e2ee.device.parleyKey, personKey: e2ee.device.personKey },
+      { parleyKey: input.key, personKey: person },
+    );
+  }
+
+  async acceptKeyChange(input: ParsedInput<'acceptKeyChange'>): Promise<Record<string, never>> {
+    const e2ee = this.#e2ee;
+    if (!e2ee) throw new ServiceError('refused', 'end-to-end encryption is off in this app');
+    const person = this.#session(input.hostId).personOf(input.key);
+    if (!person) throw new ServiceError('not-found', 'no changed key to accept for them');
+    if (e2ee.pins.check(input.key, person) !== 'same') {
+      await e2ee.pins.accept(input.key, person);
+      for (const session of this.#hosts.values()) session.keyAccepted(input.key);
     }
     return {};
   }

@@ -18,19 +18,24 @@ import type { ChatSession } from '../client/chat-session.ts';
 import { ChatSessionError, type ChatSessionOptions } from '../client/chat-session.ts';
 import { createHostVerifier } from '../client/host-trust.ts';
 import type {
+  DevicesUpdate,
+  EncryptionState,
+  GroupMember,
   InviteRefused,
   RoomRemoved,
   SessionError,
   SessionFatal,
+  SessionMessage,
   StateChange,
   Welcome,
 } from '../client/session-events.ts';
 import type { CryptoBackend } from '../protocol/crypto/crypto-backend.ts';
-import type { ChatMessage, InviteInfo, RoomEvent, RoomInfo } from '../protocol/wire/messages.ts';
+import type { InviteInfo, RoomEvent, RoomInfo } from '../protocol/wire/messages.ts';
 import type { KnownHosts } from '../store/known-hosts.ts';
 import { askingVerifier } from './asking-verifier.ts';
 import type { Authorities } from './authorities.ts';
 import type { ConnectTarget } from './connect-target.ts';
+import type { DesktopE2ee } from './desktop-e2ee.ts';
 import { nextConnectionState } from './connection-state.ts';
 import type { ParsedInput } from './dispatch.ts';
 import { HostConnection } from './host-connection.ts';
@@ -60,6 +65,8 @@ export interface HostSessionShared {
   readonly store: LocalStoreGuard;
   readonly settings: SettingsStore;
   readonly verified: VerifiedMembers;
+  /** The device, its MLS store, the person pins and the suite; absent: no E2EE in this app. */
+  readonly e2ee: DesktopE2ee | undefined;
   readonly recentHosts: RecentHosts;
   readonly mutes: RoomMutes;
   readonly now: () => number;
@@ -108,6 +115,11 @@ export class HostSession {
   #fatal = false;
   /** The key of the invite link the last Connect came with: a retry expects it too. */
   #inviteKey: Uint8Array | undefined;
+  /**
+   * Each end-to-end encrypted room's group as the session last reported it (`devices`): per
+   * member key, its person key, devices and whether that person key is not the pinned one.
+   */
+  readonly #groups = new Map<string, Map<string, GroupMember>>();
 
   constructor(shared: HostSessionShared, address: HostAddress, id: HostId, openedAt: number) {
     this.#shared = shared;
@@ -120,7 +132,14 @@ export class HostSession {
       history: shared.history,
       store: shared.store,
       ownKey: shared.ownKey,
-      isVerified: (key) => shared.verified.has(key),
+      // A mark holds for the person key accepted for them: a changed key drops it.
+      isVerified: (key) => shared.verified.has(key, shared.e2ee?.pins.personOf(key)),
+      e2eeOf: (room, key) => {
+        const group = this.#groups.get(room);
+        if (!group) return undefined;
+        const member = group.get(key);
+        return { devices: member?.devices.length ?? 0, keyChanged: member?.keyChanged === true };
+      },
       muteOf: (room) => shared.mutes.get(id, room),
       events: {
         rooms: (rooms) => shared.emit('rooms', { hostId: id, rooms }),
@@ -155,6 +174,26 @@ export class HostSession {
   }
 
   verifiedChanged(key: string): void {
+    this.#rooms.verifiedChanged(key);
+  }
+
+  /** The person key `key`'s devices carry in a group of this host, if one has them. */
+  personOf(key: string): string | undefined {
+    for (const group of this.#groups.values()) {
+      const member = group.get(key);
+      if (member) return member.person;
+    }
+    return undefined;
+  }
+
+  /** The user accepted `key`'s changed person key: the warning goes wherever it shows. */
+  keyAccepted(key: string): void {
+    for (const [room, group] of this.#groups) {
+      const member = group.get(key);
+      if (!member?.keyChanged) continue;
+      group.set(key, { ...member, keyChanged: false });
+      this.#rooms.e2eeMembersChanged(room);
+    }
     this.#rooms.verifiedChanged(key);
   }
 
@@ -207,6 +246,16 @@ export class HostSession {
           backend: shared.backend.name,
           outboxStore: shared.history.outboxStore(host.id),
           now: shared.now,
+          ...(shared.e2ee
+            ? {
+                e2ee: {
+                  device: shared.e2ee.device,
+                  store: shared.e2ee.store,
+                  pins: shared.e2ee.pins,
+                  suite: shared.e2ee.suite,
+                },
+              }
+            : {}),
         }),
     });
     this.#live = live;
@@ -488,6 +537,20 @@ export class HostSession {
       shared.persist(shared.recentHosts.update(live.host.address, { nick }));
     });
     session.on('history-end', (end) => current() && live.olderEnded(end.room, end.more));
+    session.on('encryption', (state) => current() && this.#onEncryption(state));
+    session.on('devices', (update) => current() && this.#onDevices(update));
+    session.on('keyChanged', ({ key }) => {
+      if (!current()) return;
+      // The next `devices` carries the flag too; until then every list of theirs shows it.
+      for (const [room, group] of this.#groups) {
+        const member = group.get(key);
+        if (member && !member.keyChanged) {
+          group.set(key, { ...member, keyChanged: true });
+          this.#rooms.e2eeMembersChanged(room);
+        }
+      }
+      shared.log('warn', 'member-key-changed', {});
+    });
     session.on('error', (error) => current() && this.#onError(live, error));
     session.on('fatal', (fatal) => current() && this.#onFatal(live, fatal));
   }
@@ -523,9 +586,23 @@ export class HostSession {
     );
   }
 
-  #onMessage(live: HostConnection, message: ChatMessage): void {
+  #onEncryption(state: EncryptionState): void {
+    if (state.state === 'not-encrypted') return;
+    if (state.state === 'broken') {
+      this.#shared.log('warn', 'e2ee-broken', {});
+    }
+    this.#rooms.setEncryption(state.room, state.state);
+  }
+
+  #onDevices(update: DevicesUpdate): void {
+    this.#groups.set(update.room, new Map(update.members.map((member) => [member.key, member])));
+    this.#rooms.e2eeMembersChanged(update.room);
+  }
+
+  #onMessage(live: HostConnection, message: SessionMessage): void {
     const shared = this.#shared;
     const own = message.key === shared.ownKey;
+    const failed = message.e2ee?.status === 'failed' ? message.e2ee : undefined;
     const view: ChatMessageView = {
       room: message.room,
       id: message.id,
@@ -533,11 +610,13 @@ export class HostSession {
       from: message.from,
       fp: message.fp,
       key: message.key,
-      text: message.text ?? '', // TODO(#16, client): sessions deliver decrypted text
+      // Decrypted by the session in an end-to-end encrypted room ('' if it could not be).
+      text: failed ? '' : message.text,
       ts: message.ts,
       own,
       status: 'sent',
       ...(message.history ? { history: true } : {}),
+      ...(failed ? { e2ee: { status: 'failed' as const, reason: failed.reason } } : {}),
     };
     // A store that cannot write still shows the message; the user is told once.
     const stored =
@@ -792,6 +871,7 @@ function hostRoom(info: RoomInfo): HostRoom {
     ...(info.role ? { role: info.role } : {}),
     ...(info.topic ? { topic: info.topic } : {}),
     ...(info.peer ? { peer: personView(info.peer) } : {}),
+    ...(info.e2ee ? { e2ee: true } : {}),
   };
 }
 

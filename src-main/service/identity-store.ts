@@ -22,8 +22,9 @@ export const PLAIN_KEY_FILE = 'identity.key';
 export const SEALED_KEY_FILE = 'identity.key.sealed';
 
 export const KEY_STORAGE_WARNING =
-  'No system keychain is available, so your identity key is stored unencrypted (readable only ' +
-  'by your user account). Anyone who can read your files could use it to impersonate you.';
+  'No system keychain is available, so your identity key and the key that protects your ' +
+  'message history are stored unencrypted (readable only by your user account). Anyone who ' +
+  'can read your files could use them to impersonate you and read your messages.';
 
 export class IdentityError extends Error {
   override readonly name = 'IdentityError';

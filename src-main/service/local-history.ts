@@ -4,6 +4,7 @@ import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqli
 import { z } from 'zod';
 import {
   type ChatMessageView,
+  MessageE2ee,
   type MessageStatus,
   PersonView,
   Role,
@@ -13,6 +14,7 @@ import {
 } from '../../src-shared/ipc/domain.ts';
 import { MAX_SHOWN_TIME_MS, timeProblem } from '../client/host-bounds.ts';
 import type { OutboxEntry, OutboxStore } from '../client/outbox.ts';
+import { RowCipher } from './row-cipher.ts';
 
 /**
  * This install's own record of its chats, in one node:sqlite file (WAL) in the user-data
@@ -23,8 +25,10 @@ import type { OutboxEntry, OutboxStore } from '../client/outbox.ts';
  *
  * A message is identified by (host, room, sender key, client message id): the host dedupes on
  * (sender key, id), and keying on the sender too means another member cannot overwrite our
- * copy of someone's message by reusing its id. Text is stored as plain text: the file is as
- * private as the user's account (see docs/desktop.md). A room event (someone joined, was
+ * copy of someone's message by reusing its id. With an at-rest key (the desktop always has one)
+ * the text of every new row, and of the outbox, is sealed with AES-256-GCM (row-cipher.ts):
+ * decrypted messages of end-to-end encrypted rooms must not lie in the file as plain text. Rows
+ * written before (`sealed = 0`) stay readable as they are. A room event (someone joined, was
  * removed, set the topic) is a row too, with its seq and an `event` column, so the timeline
  * pages both in one order; a room we are no longer a member of is forgotten whole.
  *
@@ -74,6 +78,13 @@ const MIGRATIONS: readonly string[] = [
   // What the host last said of a room we are a member of (kind, role, topic, open, DM peer):
   // shown while offline, so a direct message is named by its peer, not by its dm.… name.
   `ALTER TABLE rooms ADD COLUMN info TEXT;`,
+  // Text sealed with the at-rest key (1) or plain, as written before (0); why a message of an
+  // end-to-end encrypted room could not be read (JSON MessageE2ee), if it could not.
+  `
+  ALTER TABLE messages ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0 CHECK (sealed IN (0, 1));
+  ALTER TABLE messages ADD COLUMN e2ee TEXT;
+  ALTER TABLE outbox ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0 CHECK (sealed IN (0, 1));
+  `,
 ];
 
 type Row = Record<string, SQLOutputValue>;
@@ -90,6 +101,8 @@ export interface LocalHistoryOptions {
   readonly maxMessagesPerRoom?: number;
   /** A size limit for the file; writes beyond it fail with SQLite's "database or disk is full". */
   readonly maxBytes?: number;
+  /** 32 bytes: new rows' text is sealed with it (AES-256-GCM). Absent: stored as plain text. */
+  readonly atRestKey?: Uint8Array;
 }
 
 export const DEFAULT_MAX_MESSAGES_PER_ROOM = 20_000;
@@ -105,7 +118,7 @@ export interface HistoryPage {
   readonly more: boolean;
 }
 
-const COLUMNS = 'room, sender, id, seq, ts, nick, fp, text, own, status, event';
+const COLUMNS = 'room, sender, id, seq, ts, nick, fp, text, own, status, event, sealed, e2ee';
 
 /** What a room event row keeps in `event` (the actor is the row's sender). */
 const StoredEvent = z.object({
@@ -122,6 +135,9 @@ export const StoredRoomInfo = RoomView.pick({
   topic: true,
   open: true,
   peer: true,
+}).extend({
+  /** The host said the room is end-to-end encrypted (absent in rows from before #16). */
+  e2ee: z.boolean().optional(),
 });
 export type StoredRoomInfo = z.infer<typeof StoredRoomInfo>;
 
@@ -136,6 +152,7 @@ export class LocalHistory {
   readonly #get: StatementSync;
   readonly #prune: StatementSync;
   readonly #maxPerRoom: number;
+  readonly #cipher: RowCipher | undefined;
   /** Rooms per host (joined flag), read once per host and then kept current here. */
   readonly #rooms = new Map<string, Map<string, boolean>>();
   /** What the host last said of each room, per host, read once per host like `#rooms`. */
@@ -146,6 +163,7 @@ export class LocalHistory {
   private constructor(db: DatabaseSync, options: LocalHistoryOptions) {
     this.#db = db;
     this.#maxPerRoom = Math.max(1, options.maxMessagesPerRoom ?? DEFAULT_MAX_MESSAGES_PER_ROOM);
+    this.#cipher = options.atRestKey ? new RowCipher(options.atRestKey) : undefined;
     // Deletes all but the newest N with a seq; queued and failed messages (no seq) stay.
     this.#prune = db.prepare(
       `DELETE FROM messages WHERE host = :host AND room = :room AND seq < (
@@ -154,7 +172,8 @@ export class LocalHistory {
     );
     this.#insert = db.prepare(
       `INSERT OR IGNORE INTO messages (host, ${COLUMNS})
-       VALUES (:host, :room, :sender, :id, :seq, :ts, :nick, :fp, :text, :own, :status, :event)`,
+       VALUES (:host, :room, :sender, :id, :seq, :ts, :nick, :fp, :text, :own, :status, :event,
+               :sealed, :e2ee)`,
     );
     this.#confirm = db.prepare(
       `UPDATE messages SET seq = :seq, ts = :ts, status = 'sent'
@@ -182,6 +201,8 @@ export class LocalHistory {
       // which the host still has; the outbox is re-saved on every change.
       db.exec('PRAGMA synchronous = NORMAL');
       db.exec('PRAGMA busy_timeout = 5000');
+      // Deleted rows (a forgotten room, pruned history) are overwritten, not left in free pages.
+      db.exec('PRAGMA secure_delete = ON');
       migrate(db);
     } catch (error) {
       db.close();
@@ -202,7 +223,7 @@ export class LocalHistory {
    */
   storeReceived(host: string, view: ChatMessageView): StoreResult {
     if (timeProblem(view.ts)) return 'invalid';
-    const inserted = this.#insert.run(params(host, view)).changes > 0;
+    const inserted = this.#insert.run(this.#params(host, view)).changes > 0;
     if (inserted) {
       this.#stored(host, view.room);
       return 'new';
@@ -246,6 +267,8 @@ export class LocalHistory {
         own: event.actor?.key === ownKey ? 1 : 0,
         status: 'sent',
         event: JSON.stringify(stored),
+        sealed: 0,
+        e2ee: null,
       }).changes > 0;
     if (!inserted) return 'known';
     this.#stored(host, event.room);
@@ -268,7 +291,7 @@ export class LocalHistory {
 
   /** A message we just wrote: shown at once as queued. */
   storeQueued(host: string, view: ChatMessageView): void {
-    if (this.#insert.run(params(host, { ...view, status: 'queued' })).changes > 0) {
+    if (this.#insert.run(this.#params(host, { ...view, status: 'queued' })).changes > 0) {
       this.#stored(host, view.room);
     }
   }
@@ -332,7 +355,7 @@ export class LocalHistory {
     const events: RoomEventView[] = [];
     for (const row of rows.slice(0, take).reverse()) {
       if (row['event'] === null || row['event'] === undefined) {
-        messages.push(toView(row));
+        messages.push(this.#toView(host, row));
         continue;
       }
       const event = toEvent(row);
@@ -439,14 +462,18 @@ export class LocalHistory {
   #loadOutbox(host: string): OutboxEntry[] {
     if (!this.#db.isOpen) return [];
     return this.#db
-      .prepare('SELECT id, room, text, queued_at FROM outbox WHERE host = ? ORDER BY position')
+      .prepare(
+        'SELECT id, room, text, queued_at, sealed FROM outbox WHERE host = ? ORDER BY position',
+      )
       .all(host)
-      .map((row) => ({
-        id: String(row['id']),
-        room: String(row['room']),
-        text: String(row['text']),
-        queuedAt: Number(row['queued_at']),
-      }));
+      .flatMap((row) => {
+        const id = String(row['id']);
+        const room = String(row['room']);
+        const text = this.#open(row['text'], row['sealed'], outboxIdentity(host, id, room));
+        // An entry that no longer opens (another key) cannot be sent: it is dropped, not sent
+        // as garbage.
+        return text === undefined ? [] : [{ id, room, text, queuedAt: Number(row['queued_at']) }];
+      });
   }
 
   #saveOutbox(host: string, entries: readonly OutboxEntry[]): void {
@@ -455,17 +482,70 @@ export class LocalHistory {
     this.#transaction(() => {
       this.#db.prepare('DELETE FROM outbox WHERE host = ?').run(host);
       const insert = this.#db.prepare(
-        'INSERT INTO outbox (host, position, id, room, text, queued_at) VALUES (?, ?, ?, ?, ?, ?)',
+        `INSERT INTO outbox (host, position, id, room, text, queued_at, sealed)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
       );
+      const cipher = this.#cipher;
       entries.forEach((entry, position) =>
-        insert.run(host, position, entry.id, entry.room, entry.text, entry.queuedAt),
+        insert.run(
+          host,
+          position,
+          entry.id,
+          entry.room,
+          cipher ? cipher.seal(entry.text, outboxIdentity(host, entry.id, entry.room)) : entry.text,
+          entry.queuedAt,
+          cipher ? 1 : 0,
+        ),
       );
     });
   }
 
   #find(host: string, sender: string, id: string): ChatMessageView | undefined {
     const row = this.#get.get({ host, sender, id });
-    return row ? toView(row) : undefined;
+    return row ? this.#toView(host, row) : undefined;
+  }
+
+  #params(host: string, view: ChatMessageView): Record<string, string | number | null> {
+    const cipher = this.#cipher;
+    return {
+      host,
+      room: view.room,
+      sender: view.key,
+      id: view.id,
+      seq: view.seq ?? null,
+      ts: view.ts,
+      nick: view.from,
+      fp: view.fp,
+      text: cipher ? cipher.seal(view.text, messageIdentity(host, view)) : view.text,
+      own: view.own ? 1 : 0,
+      status: view.status,
+      event: null,
+      sealed: cipher ? 1 : 0,
+      e2ee: view.e2ee ? JSON.stringify(view.e2ee) : null,
+    };
+  }
+
+  #toView(host: string, row: Row): ChatMessageView {
+    const view = toView(row);
+    const text = this.#open(row['text'], row['sealed'], messageIdentity(host, view));
+    if (text !== undefined) return { ...view, text };
+    // Sealed with another key, or changed on disk: shown as a message that cannot be read.
+    return { ...view, text: '', e2ee: { status: 'failed', reason: 'undecryptable' } };
+  }
+
+  /** A row's text: as stored, or opened with the at-rest key; undefined if it does not open. */
+  #open(
+    text: SQLOutputValue | undefined,
+    sealed: SQLOutputValue | undefined,
+    identity: readonly string[],
+  ): string | undefined {
+    if (sealed !== 1) return String(text);
+    if (!this.#cipher) return undefined;
+    try {
+      return this.#cipher.open(String(text), identity);
+    } catch {
+      return undefined;
+    }
   }
 
   #transaction(body: () => void): void {
@@ -480,21 +560,23 @@ export class LocalHistory {
   }
 }
 
-function params(host: string, view: ChatMessageView): Record<string, string | number | null> {
-  return {
-    host,
-    room: view.room,
-    sender: view.key,
-    id: view.id,
-    seq: view.seq ?? null,
-    ts: view.ts,
-    nick: view.from,
-    fp: view.fp,
-    text: view.text,
-    own: view.own ? 1 : 0,
-    status: view.status,
-    event: null,
-  };
+/** What a message row's sealed text is bound to: the row's primary key. */
+function messageIdentity(host: string, view: { room: string; key: string; id: string }): string[] {
+  return ['message', host, view.room, view.key, view.id];
+}
+
+function outboxIdentity(host: string, id: string, room: string): string[] {
+  return ['outbox', host, room, id];
+}
+
+function parseE2ee(value: SQLOutputValue | undefined): MessageE2ee | undefined {
+  if (typeof value !== 'string') return undefined;
+  try {
+    const parsed = MessageE2ee.safeParse(JSON.parse(value));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function parseInfo(value: SQLOutputValue | undefined): StoredRoomInfo | undefined {
@@ -531,8 +613,10 @@ function toEvent(row: Row): RoomEventView | undefined {
   };
 }
 
+/** A message row as stored (its text still sealed, if it is). */
 function toView(row: Row): ChatMessageView {
   const seq = row['seq'];
+  const e2ee = parseE2ee(row['e2ee']);
   return {
     room: String(row['room']),
     id: String(row['id']),
@@ -544,6 +628,7 @@ function toView(row: Row): ChatMessageView {
     ts: Number(row['ts']),
     own: row['own'] === 1,
     status: String(row['status']) as MessageStatus,
+    ...(e2ee ? { e2ee } : {}),
   };
 }
 

@@ -15,6 +15,8 @@ import type { NotificationPrivacy } from '../../src-shared/ipc/domain.ts';
 
 /** Messages in one room closer together than this coalesce into one notification. */
 export const COALESCE_WINDOW_MS = 5000;
+/** What a notification with text says of a message that could not be decrypted. */
+export const UNREADABLE_TEXT = 'a message that could not be decrypted';
 /** Longest message excerpt in a notification (characters). */
 export const MAX_EXCERPT = 200;
 /** Senders named in a coalesced notification before "and N others". */

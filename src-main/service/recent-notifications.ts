@@ -3,6 +3,7 @@ import type { ChatMessageView, Settings } from '../../src-shared/ipc/domain.ts';
 import {
   type RecentNotification,
   type ShownNotification,
+  UNREADABLE_TEXT,
   decideNotification,
 } from './notification-policy.ts';
 
@@ -48,7 +49,9 @@ export class RecentNotifications {
       message: {
         room: view.room,
         from: view.from,
-        text: view.text,
+        // A message that could not be decrypted has no text: the notification says so, neutrally
+        // (never why: a reason is for the timeline, where it can be explained).
+        text: view.e2ee?.status === 'failed' ? UNREADABLE_TEXT : view.text,
         own: view.own,
         history,
         direct: view.room.startsWith(DM_ROOM_PREFIX),

@@ -30,6 +30,12 @@ interface Entry extends Member {
   readonly role?: Role;
 }
 
+/** What an end-to-end encrypted room's group says of a member: devices, a changed key. */
+export interface MemberE2ee {
+  readonly devices?: number;
+  readonly keyChanged?: boolean;
+}
+
 /** Offline members without a role remembered per room; beyond it, those gone longest go. */
 export const MAX_OFFLINE_MEMBERS = 500;
 
@@ -217,16 +223,27 @@ export class RoomMembers {
   }
 
   /** Online first, then by nickname. */
-  views(room: string, selfKey: string, isVerified: (key: string) => boolean): MemberView[] {
-    return (this.#rooms.get(room)?.order ?? []).map((e) => ({
-      nick: e.nick,
-      fp: e.fp,
-      key: e.key,
-      ...(e.role ? { role: e.role } : {}),
-      online: e.online,
-      verified: isVerified(e.key),
-      self: e.key === selfKey,
-    }));
+  views(
+    room: string,
+    selfKey: string,
+    isVerified: (key: string) => boolean,
+    e2eeOf?: (key: string) => MemberE2ee | undefined,
+  ): MemberView[] {
+    return (this.#rooms.get(room)?.order ?? []).map((e) => {
+      const e2ee = e2eeOf?.(e.key);
+      return {
+        nick: e.nick,
+        fp: e.fp,
+        key: e.key,
+        ...(e.role ? { role: e.role } : {}),
+        online: e.online,
+        // A changed key is not the one that was verified.
+        verified: isVerified(e.key) && e2ee?.keyChanged !== true,
+        self: e.key === selfKey,
+        ...(e2ee?.devices !== undefined ? { devices: e2ee.devices } : {}),
+        ...(e2ee?.keyChanged ? { keyChanged: true } : {}),
+      };
+    });
   }
 
   #room(room: string): RoomList {

@@ -4,6 +4,7 @@ import type {
   MemberView,
   PersonView,
   Role,
+  RoomEncryption,
   RoomMute,
   RoomView,
 } from '../../src-shared/ipc/domain.ts';
@@ -11,7 +12,7 @@ import type { MembersUpdate, Presence } from '../client/session-events.ts';
 import { hostId } from '../store/known-hosts.ts';
 import type { LocalHistory, StoredRoomInfo } from './local-history.ts';
 import type { LocalStoreGuard } from './local-store-guard.ts';
-import { RoomMembers } from './room-members.ts';
+import { type MemberE2ee, RoomMembers } from './room-members.ts';
 import { UnreadCounts } from './unread-counts.ts';
 
 /** The host the app is about (connected or not): its rooms and history are shown even offline. */
@@ -32,6 +33,8 @@ export interface HostRoom {
   readonly topic?: string;
   readonly open: boolean;
   readonly peer?: PersonView;
+  /** The host says the room is end-to-end encrypted. */
+  readonly e2ee?: boolean;
 }
 
 /** What the rooms model needs of the session when the host's room list arrives. */
@@ -71,6 +74,8 @@ export interface RoomsModelOptions {
   /** This install's key (base64url): marks our own entry in member lists. */
   readonly ownKey: string;
   readonly isVerified: (key: string) => boolean;
+  /** What a member's devices in an end-to-end encrypted room's group say (absent: nothing). */
+  readonly e2eeOf?: (room: string, key: string) => MemberE2ee | undefined;
   /** A room's notification level on this machine (default 'all'). */
   readonly muteOf?: (room: string) => RoomMute;
   readonly events: RoomsModelEvents;
@@ -87,6 +92,7 @@ export class RoomsModel {
   readonly #store: LocalStoreGuard;
   readonly #ownKey: string;
   readonly #isVerified: (key: string) => boolean;
+  readonly #e2eeOf: ((room: string, key: string) => MemberE2ee | undefined) | undefined;
   readonly #muteOf: (room: string) => RoomMute;
   readonly #events: RoomsModelEvents;
 
@@ -109,6 +115,8 @@ export class RoomsModel {
    */
   readonly #firstUnread = new Map<string, number>();
   readonly #members = new RoomMembers();
+  /** What this device's group of each end-to-end encrypted room is (absent: not set up yet). */
+  readonly #encryption = new Map<string, Exclude<RoomEncryption, 'not-encrypted'>>();
   /** Rooms whose member list changed this turn: one `members` event each, at the turn's end. */
   readonly #membersChanged = new Set<string>();
   #membersFlush: NodeJS.Immediate | undefined;
@@ -118,6 +126,7 @@ export class RoomsModel {
     this.#store = options.store;
     this.#ownKey = options.ownKey;
     this.#isVerified = options.isVerified;
+    this.#e2eeOf = options.e2eeOf;
     this.#muteOf = options.muteOf ?? (() => 'all');
     this.#events = options.events;
   }
@@ -259,6 +268,7 @@ export class RoomsModel {
     this.#membersChanged.delete(room);
     this.#unread.reset(room);
     this.#firstUnread.delete(room);
+    this.#encryption.delete(room);
     if (this.#active === room) this.#active = null;
     this.#store.run('forget a room', () => this.#history.forgetRoom(host.id, room));
   }
@@ -330,12 +340,28 @@ export class RoomsModel {
         kind: info.kind,
         open: info.open,
         mute: this.#muteOf(name),
+        e2ee: info.e2ee ? (this.#encryption.get(name) ?? 'joining') : 'not-encrypted',
         ...(firstUnreadSeq !== undefined ? { firstUnreadSeq } : {}),
         ...(info.role ? { role: info.role } : {}),
         ...(info.topic ? { topic: info.topic } : {}),
         ...(info.peer ? { peer: info.peer } : {}),
       };
     });
+  }
+
+  /** The session says where this device's group of an end-to-end encrypted room stands. */
+  setEncryption(room: string, state: Exclude<RoomEncryption, 'not-encrypted'>): void {
+    if (this.#encryption.get(room) === state) return;
+    this.#encryption.set(room, state);
+    this.emitRooms();
+  }
+
+  /** Whether `room` is end-to-end encrypted, as the host last said. */
+  isEncrypted(room: string): boolean {
+    const host = this.#host;
+    const info =
+      this.#hostRooms.get(room) ?? (host ? this.#history.roomInfo(host.id).get(room) : undefined);
+    return info?.e2ee === true;
   }
 
   emitRooms(): void {
@@ -417,7 +443,13 @@ export class RoomsModel {
   // ── members ─────────────────────────────────────────────────────────────────────────
 
   members(room: string): MemberView[] {
-    return this.#members.views(room, this.#ownKey, this.#isVerified);
+    const e2eeOf = this.#e2eeOf;
+    return this.#members.views(
+      room,
+      this.#ownKey,
+      this.#isVerified,
+      e2eeOf ? (key) => e2eeOf(room, key) : undefined,
+    );
   }
 
   presence(presence: Presence): void {
@@ -459,6 +491,11 @@ export class RoomsModel {
     }
   }
 
+  /** A room's group changed (devices, a changed key): its list is told again. */
+  e2eeMembersChanged(room: string): void {
+    this.#membersChangedIn(room);
+  }
+
   /** The user (un)verified `key`: every list it is in shows it. */
   verifiedChanged(key: string): void {
     for (const room of this.#members.roomsOf(key)) this.#membersChangedIn(room);
@@ -496,5 +533,6 @@ function storedInfo(room: HostRoom): StoredRoomInfo {
     ...(room.role ? { role: room.role } : {}),
     ...(room.topic ? { topic: room.topic } : {}),
     ...(room.peer ? { peer: room.peer } : {}),
+    ...(room.e2ee ? { e2ee: true } : {}),
   };
 }

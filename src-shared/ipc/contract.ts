@@ -116,9 +116,30 @@ export const requests = {
     input: z.object({ requestId: z.string().max(64), trust: z.boolean() }),
     output: z.object({}),
   },
+  /**
+   * Marks a member as verified (compared safety numbers, or fingerprints, out of band). The mark
+   * holds for the person key seen now: if their key changes, it is dropped.
+   */
   markVerified: {
     input: z.object({ key: PublicKeyText, verified: z.boolean() }),
     output: z.object({}),
+  },
+  /**
+   * The safety number of us and `key` (a member of an end-to-end encrypted room on that host):
+   * 60 digits in 12 groups of 5, the same on both sides. `not-found` while their devices are
+   * not known yet.
+   */
+  safetyNumber: {
+    input: z.object({ ...OnHost, key: PublicKeyText }).strict(),
+    output: z.string().regex(/^\d{5}( \d{5}){11}$/),
+  },
+  /**
+   * The user accepts a member's changed person key (after comparing the new safety number):
+   * the warning goes; a verified mark is not carried over.
+   */
+  acceptKeyChange: {
+    input: z.object({ ...OnHost, key: PublicKeyText }).strict(),
+    output: Empty,
   },
   getSettings: { input: z.object({}), output: Settings },
   updateSettings: { input: Settings.partial(), output: Settings },

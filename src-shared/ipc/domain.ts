@@ -115,6 +115,24 @@ export type HostState = z.infer<typeof HostState>;
 export const MessageStatus = z.enum(['queued', 'sent', 'failed']);
 export type MessageStatus = z.infer<typeof MessageStatus>;
 
+/**
+ * Why a message of an end-to-end encrypted room could not be read: changed in transit
+ * (`tampered`), not signed by the member the host named (`forged`), seen before (`replay`),
+ * from a device not in our group (`not-in-group`), or any other reason (`undecryptable`).
+ */
+export const E2eeFailureReason = z.enum([
+  'tampered',
+  'forged',
+  'replay',
+  'not-in-group',
+  'undecryptable',
+]);
+export type E2eeFailureReason = z.infer<typeof E2eeFailureReason>;
+
+/** A message of an end-to-end encrypted room that could not be read: its text is ''. */
+export const MessageE2ee = z.object({ status: z.literal('failed'), reason: E2eeFailureReason });
+export type MessageE2ee = z.infer<typeof MessageE2ee>;
+
 export const ChatMessageView = z.object({
   room: RoomName,
   /** The client message id: stable from the moment of sending, so a queued message keeps its row. */
@@ -130,6 +148,8 @@ export const ChatMessageView = z.object({
   own: z.boolean(),
   status: MessageStatus,
   history: z.boolean().optional(),
+  /** Set when the message could not be decrypted (its `text` is then ''). */
+  e2ee: MessageE2ee.optional(),
 });
 export type ChatMessageView = z.infer<typeof ChatMessageView>;
 
@@ -155,8 +175,19 @@ export const MemberView = z.object({
   role: Role.optional(),
   /** Has a connection in the room now. */
   online: z.boolean(),
+  /**
+   * Marked as verified by this user (compared safety numbers); bound to the person key seen
+   * then, so a changed key drops the mark.
+   */
   verified: z.boolean(),
   self: z.boolean(),
+  /** End-to-end encrypted rooms: how many of their devices are in the room's group. */
+  devices: z.number().int().min(0).optional(),
+  /**
+   * End-to-end encrypted rooms: their person key is not the one first seen for them (a new
+   * install, or someone else): compare safety numbers, then accept it (`acceptKeyChange`).
+   */
+  keyChanged: z.boolean().optional(),
 });
 export type MemberView = z.infer<typeof MemberView>;
 
@@ -166,6 +197,16 @@ export type MemberView = z.infer<typeof MemberView>;
  */
 export const RoomMute = z.enum(['all', 'mentions', 'nothing']);
 export type RoomMute = z.infer<typeof RoomMute>;
+
+/**
+ * Whether a room's messages are end-to-end encrypted: `encrypted` (the group is set up: only
+ * members' devices read them), `not-encrypted` (the host can read them: open rooms, rooms of an
+ * older host or one run without E2EE), `joining` (encrypted, but this device waits to be added
+ * to the group: nothing can be read or sent yet), `broken` (this device lost the group and
+ * waits to be added again).
+ */
+export const RoomEncryption = z.enum(['encrypted', 'not-encrypted', 'joining', 'broken']);
+export type RoomEncryption = z.infer<typeof RoomEncryption>;
 
 /**
  * A room in the list. `kind: 'dm'` is a direct message (show `peer`'s nick, not the name).
@@ -182,6 +223,8 @@ export const RoomView = z.object({
   topic: z.string().optional(),
   /** Anyone who connects may join. */
   open: z.boolean(),
+  /** End-to-end encryption of the room's messages (see RoomEncryption). */
+  e2ee: RoomEncryption,
   /** A direct message's other member. */
   peer: PersonView.optional(),
   /** What reaches us from this room: notifications and the badge (the list still counts). */

@@ -20,6 +20,8 @@ export const REQUEST_NAMES = [
   'getMembers',
   'answerTrust',
   'markVerified',
+  'safetyNumber',
+  'acceptKeyChange',
   'getSettings',
   'updateSettings',
   'importAuthority',

@@ -89,6 +89,7 @@ describe('the desktop service against a real host', () => {
           role: 'member',
           open: true,
           mute: 'all',
+          e2ee: 'not-encrypted',
           firstUnreadSeq: status.seq,
         },
         {
@@ -99,6 +100,7 @@ describe('the desktop service against a real host', () => {
           role: 'member',
           open: true,
           mute: 'all',
+          e2ee: 'not-encrypted',
         },
       ]),
     );
@@ -290,6 +292,7 @@ describe('the desktop service against a real host', () => {
         role: 'member',
         open: false,
         mute: 'all',
+        e2ee: 'not-encrypted',
       },
     ]);
     expect(snapshot.keyStorageWarning).toMatch(/unencrypted/);

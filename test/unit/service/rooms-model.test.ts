@@ -265,8 +265,17 @@ describe('RoomsModel', () => {
         topic: 'ship it',
         open: false,
         mute: 'all',
+        e2ee: 'not-encrypted',
       },
-      { name: 'lobby', joined: false, unread: 0, kind: 'room', open: true, mute: 'all' },
+      {
+        name: 'lobby',
+        joined: false,
+        unread: 0,
+        kind: 'room',
+        open: true,
+        mute: 'all',
+        e2ee: 'not-encrypted',
+      },
       {
         name: `dm.${'0'.repeat(32)}`,
         joined: true,
@@ -276,6 +285,7 @@ describe('RoomsModel', () => {
         open: false,
         peer,
         mute: 'all',
+        e2ee: 'not-encrypted',
       },
     ]);
   });
@@ -341,6 +351,7 @@ describe('RoomsModel', () => {
         open: false,
         peer,
         mute: 'all',
+        e2ee: 'not-encrypted',
       },
     ]);
   });

@@ -83,6 +83,24 @@ describe('VerifiedMembers', () => {
     expect([reopened.has(KEY_A), reopened.has(KEY_B)]).toEqual([true, false]);
   });
 
+  it('holds a mark for the person key it was made with: a changed key drops it', async () => {
+    const dir = tempDir();
+    const verified = await VerifiedMembers.open(dir);
+    const personOld = 'P'.repeat(43);
+    const personNew = 'Q'.repeat(43);
+    await verified.set(KEY_A, true, personOld);
+    const reopened = await VerifiedMembers.open(dir);
+    expect(reopened.has(KEY_A, personOld)).toBe(true);
+    expect(reopened.has(KEY_A, personNew)).toBe(false);
+    expect(reopened.has(KEY_A)).toBe(false);
+  });
+
+  it('keeps the marks of a file written before person keys', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, VERIFIED_FILE), JSON.stringify({ version: 1, keys: [KEY_A] }));
+    expect((await VerifiedMembers.open(dir)).has(KEY_A)).toBe(true);
+  });
+
   it('loses nothing but the marks when the file is damaged (shown as not verified)', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, VERIFIED_FILE), JSON.stringify({ version: 1, keys: ['short'] }));
