@@ -1,5 +1,5 @@
 import type { MemberView } from '../../src-shared/ipc/domain.ts';
-import type { Platform } from '../lib/platform.ts';
+import { type Platform, unwrap } from '../lib/platform.ts';
 
 const NOBODY: MemberView[] = [];
 
@@ -62,11 +62,35 @@ export class MembersStore {
       return;
     }
     // A key is one person wherever we meet them: every host's lists follow.
+    this.#setVerified(key, verified);
+  }
+
+  /** The safety number of us and `key` on the host on screen; rejects with the reason. */
+  safetyNumber(key: string): Promise<string> {
+    return unwrap(this.#api.safetyNumber({ hostId: this.#host(), key }));
+  }
+
+  /**
+   * From the Verify dialog: marks `key` (not) verified; a changed key is accepted first (the
+   * user compared the new safety number). Rejects with the reason; the lists follow the
+   * service's `members` events.
+   */
+  async verify(key: string, verified: boolean, acceptChange: boolean): Promise<void> {
+    if (verified && acceptChange) {
+      await unwrap(this.#api.acceptKeyChange({ hostId: this.#host(), key }));
+    }
+    await unwrap(this.#api.markVerified({ key, verified }));
+    this.#setVerified(key, verified, verified && acceptChange);
+  }
+
+  #setVerified(key: string, verified: boolean, accepted = false): void {
     const next: Record<string, Record<string, MemberView[]>> = {};
     for (const [hostId, rooms] of Object.entries(this.byHost)) {
       const lists: Record<string, MemberView[]> = {};
       for (const [room, members] of Object.entries(rooms)) {
-        lists[room] = members.map((m) => (m.key === key ? { ...m, verified } : m));
+        lists[room] = members.map((m) =>
+          m.key === key ? { ...m, verified, ...(accepted ? { keyChanged: false } : {}) } : m,
+        );
       }
       next[hostId] = lists;
     }

@@ -64,7 +64,16 @@ export function hostState(extra: Partial<HostState> = {}): HostState {
 
 /** A room in a host's list: joined, nothing unread, not muted. */
 export function roomView(name: string, extra: Partial<RoomView> = {}): RoomView {
-  return { name, joined: true, unread: 0, kind: 'room', open: false, mute: 'all', ...extra };
+  return {
+    name,
+    joined: true,
+    unread: 0,
+    kind: 'room',
+    open: false,
+    mute: 'all',
+    e2ee: 'not-encrypted',
+    ...extra,
+  };
 }
 
 export const SETTINGS: Settings = {

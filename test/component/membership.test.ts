@@ -263,6 +263,7 @@ describe('the chat screen of a private room', () => {
       role,
       open: false,
       mute: 'all',
+      e2ee: 'not-encrypted',
       topic: 'Plans for the release',
       ...lobbyAs,
     };
@@ -271,7 +272,13 @@ describe('the chat screen of a private room', () => {
       value: snapshot([
         {
           connection: hostState(),
-          rooms: [lobby, ...rooms.map((room) => ({ mute: 'all' as const, ...room }) as RoomView)],
+          rooms: [
+            lobby,
+            ...rooms.map(
+              (room) =>
+                ({ mute: 'all' as const, e2ee: 'not-encrypted' as const, ...room }) as RoomView,
+            ),
+          ],
         },
       ]),
     }));
@@ -459,7 +466,17 @@ describe('the chat screen of a private room', () => {
   });
 
   const roomsWithLobby = (role: Role, open: boolean): RoomView[] => [
-    { name: 'lobby', joined: true, unread: 0, kind: 'room', role, open, topic: '', mute: 'all' },
+    {
+      name: 'lobby',
+      joined: true,
+      unread: 0,
+      kind: 'room',
+      role,
+      open,
+      topic: '',
+      mute: 'all',
+      e2ee: 'not-encrypted',
+    },
   ];
 
   it('offers only an owner to open the room, after saying what it means', async () => {
