@@ -116,6 +116,13 @@ describe('MLS messages vectors (no crypto provider)', () => {
     },
   );
 
+  it('decodeMlsMessage ignores trailing bytes, so a caller must compare the length it consumed', () => {
+    const bytes = hex(vectors[0]!.private_message);
+    const padded = new Uint8Array([...bytes, 0]);
+    expect(decodeMlsMessage(padded, 0)?.[1]).toBe(bytes.length);
+    expect(CODECS.private_message(padded)).toBeUndefined();
+  });
+
   it.each(FIELDS)('refuses a %s cut short by one byte', (field) => {
     const bytes = hex(vectors[0]![field]);
     expect(CODECS[field](bytes.subarray(0, bytes.length - 1))).toBeUndefined();
