@@ -21,7 +21,13 @@ import {
 } from 'ts-mls';
 import { verifyKeyPackage, makeKeyPackageRef } from 'ts-mls/keyPackage.js';
 import { unprotectPrivateMessage } from 'ts-mls/messageProtection.js';
-import { CodecError, CryptoVerificationError, MlsError, ValidationError } from 'ts-mls/mlsError.js';
+import {
+  CodecError,
+  CryptoError,
+  CryptoVerificationError,
+  MlsError,
+  ValidationError,
+} from 'ts-mls/mlsError.js';
 import { decodeBase64Url, encodeBase64Url } from '../../src-shared/base64url.ts';
 import { equalBytes } from '../../src-shared/bytes.ts';
 import { MAX_GROUP_DEVICES, MAX_MLS_TEXT } from '../protocol/wire/messages.ts';
@@ -477,7 +483,7 @@ function reasonOf(error: unknown): E2eeFailure {
   if (/credential/i.test(text)) return 'bad-credential';
   if (/epoch/i.test(text)) return 'wrong-epoch';
   if (/senderdata|PrivateMessageContent/i.test(text)) return 'tampered';
-  if (error instanceof CryptoVerificationError) return 'tampered';
+  if (error instanceof CryptoVerificationError || error instanceof CryptoError) return 'tampered';
   if (error instanceof CodecError) return 'malformed';
   if (error instanceof ValidationError) return 'malformed';
   if (error instanceof MlsError) return 'malformed';

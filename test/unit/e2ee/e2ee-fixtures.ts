@@ -109,3 +109,10 @@ export async function read(to: Member, data: string): Promise<{ text: string; fr
   if (payload?.type !== 'text') throw new Error('expected a text payload');
   return { text: payload.text, from: processed.sender.parleyKey };
 }
+
+/** Several members at once, typed as a tuple: `const [a, b] = await members('a', 'b')`. */
+export async function members<const N extends readonly string[]>(
+  ...names: N
+): Promise<{ [K in keyof N]: Member }> {
+  return (await Promise.all(names.map((n) => member(n)))) as { [K in keyof N]: Member };
+}
