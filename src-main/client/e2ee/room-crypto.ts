@@ -273,6 +273,13 @@ export class RoomCrypto {
     }
     const group = this.#group;
     if (!group) return; // not in the group (yet): the Welcome brings it past this point
+    if (group.epoch === 0) {
+      // The group we made here was never ordered: another member's was first. Theirs is the
+      // room's; ours is dropped, and their reconcile adds this device (a Welcome follows).
+      this.#group = undefined;
+      this.#pending = undefined;
+      return;
+    }
     if (item.epoch < group.epoch) return; // already past it (a Welcome after it)
     if (item.epoch > group.epoch) {
       return this.#broken(`commits of "${this.#host.room}" were missed`);
