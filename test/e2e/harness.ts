@@ -75,6 +75,8 @@ export class Rig {
       port?: number;
       rooms?: string[];
       openRooms?: boolean;
+      /** Private rooms made end-to-end encrypted (MLS), as `parley --serve` makes them. */
+      e2ee?: boolean;
       limits?: Partial<HostLimits>;
     } = {},
   ): Promise<TestHost> {
@@ -87,6 +89,7 @@ export class Rig {
       dataDir,
       rooms: options.rooms ?? ['lobby', 'random'],
       openRooms: options.openRooms ?? true,
+      e2ee: options.e2ee ?? false,
       name: 'Parley e2e',
       publicHost: '127.0.0.1',
       log,

@@ -5,7 +5,9 @@
 //   --with-host     also host rooms here (data in .parley-dev/host) and print invites: a
 //                   one-use owner invite to #lobby (paste it first: you run the room) and a
 //                   member invite for a second profile. The rooms are private, as a new
-//                   host's are; with --open anyone who connects may join them
+//                   host's are; with --open anyone who connects may join them. Private rooms
+//                   are end-to-end encrypted (MLS), as a new host's are; open ones are not
+//   --no-e2ee       with --with-host: the host makes its rooms without end-to-end encryption
 //   --seed N        with --with-host: the host's history is replaced by N messages in #lobby,
 //                   written before it starts, to try a long room (its key is kept, so the
 //                   install still trusts it; pair with a fresh --data-dir for a clean timeline;
@@ -30,6 +32,7 @@ const { values } = parseArgs({
     'host-port': { type: 'string', default: '7878' },
     seed: { type: 'string' },
     open: { type: 'boolean', default: false },
+    'no-e2ee': { type: 'boolean', default: false },
     hosts: { type: 'string', default: '1' },
   },
 });
@@ -76,6 +79,8 @@ for (let index = 0; values['with-host'] && index < hostCount; index++) {
     dataDir,
     rooms: ['lobby', 'random', 'release'],
     openRooms: values.open,
+    // As `parley --serve` does: private rooms are end-to-end encrypted unless --no-e2ee.
+    e2ee: !values['no-e2ee'],
     name: HOST_NAMES[index] ?? `Dev host ${index + 1}`,
     limits,
   });

@@ -18,6 +18,8 @@ export interface HostSpec {
   rooms?: string[];
   /** Rooms anyone may join (`--open`); default private, as a new host's are. */
   openRooms?: boolean;
+  /** Private rooms end-to-end encrypted (MLS), as `parley --serve` makes them; default off. */
+  e2ee?: boolean;
 }
 
 export async function startTestHost(cleanups: Cleanups, spec: HostSpec = {}): Promise<RunningHost> {
@@ -28,6 +30,7 @@ export async function startTestHost(cleanups: Cleanups, spec: HostSpec = {}): Pr
     dataDir: spec.dataDir ?? cleanups.tempDir('parley-host-'),
     ...(spec.limits ? { limits: spec.limits } : {}),
     ...(spec.openRooms ? { openRooms: true } : {}),
+    ...(spec.e2ee ? { e2ee: true } : {}),
   });
   cleanups.push(() => h.stop());
   return h;
