@@ -73,15 +73,27 @@ const MLS_VERSION = 'mls10';
 
 /**
  * One room's MLS group, immutable: every operation returns the group after it (`next`), and the
- * caller decides when to adopt it. The rules that keep members in step (design16 "The client"):
+ * caller decides when to adopt it. The pitfalls, each of which splits a group or loses messages
+ * (design16 "The client"; docs/protocol.md §12):
  *
- * - Adopt a commit's `next` only after the host accepted it (`committed`), then `erase()`; on
- *   `stale-epoch` drop it and process the winner's commit with the current group.
- * - Never process the group's own commit (`process` throws 'own-commit'): adopt the pending state.
- * - Process items in the host's seq order; the host's order is the group's order.
- * - `encrypt`: adopt `next` at once, whatever the host answers. The old group must never encrypt
- *   again: that would reuse a message key (its consumed keys are wiped here to make sure).
- * - Receive keys of the last 4 epochs are kept, so a message sent just before a commit opens.
+ * - Adopt after accept. A commit's `next` is adopted only after the host answered `committed`,
+ *   then `erase()` wipes what it consumed. On `stale-epoch` drop it and process the winner's
+ *   commit with the current group (which `prepareCommit` left intact for exactly that).
+ * - Skip the own echo. The host does not relay a commit to the connection that sent it, but
+ *   history after a reconnect can hold it: `process` throws 'own-commit' (MLS cannot process its
+ *   own commit); if the bytes equal the pending commit, adopt the pending state, else the room is
+ *   broken. The device's own application messages cannot be read back either (their key is spent:
+ *   'replay'); the client keeps what it sent and skips its own items by message id.
+ * - Host order. Items are processed in the host's seq order, commits and messages alike; the
+ *   host's order is the group's order, so every member reaches the same epoch the same way. A
+ *   commit for another epoch is 'wrong-epoch'; it is never "fixed" by skipping or reordering.
+ * - Encrypt once. `encrypt`'s `next` is adopted at once, whatever the host answers: the old group
+ *   would encrypt the next message under a message key already used (MLS's reuse guard
+ *   randomises the nonce, but a sender must not count on it). On `stale-epoch` the plaintext is
+ *   encrypted again after the commit, under the new epoch's keys.
+ * - 4-epoch retention. Receive keys of the last 4 epochs are kept, so a message sent just before
+ *   a commit still opens after it; older ones are 'wrong-epoch' (the host refuses to store
+ *   them anyway: `send` must be at the room's epoch).
  */
 export class RoomGroup {
   readonly #suite: MlsSuite;
@@ -300,7 +312,13 @@ export class RoomGroup {
     };
   }
 
-  /** Reads one timeline item (a `msg`'s `mls`, or a `commit`). Throws E2eeError. */
+  /**
+   * Reads one timeline item (a `msg`'s `mls`, or a `commit`). Throws E2eeError, never anything
+   * else, for a stranger's bytes. An application message's `sender` is the one its leaf's
+   * credential names: the caller must check it against the `msg`'s key (the host names the
+   * sender of what it relays; only the credential is proof) and the payload's id against the
+   * `msg`'s id.
+   */
   async process(data: string): Promise<Processed> {
     const message = decodeMessage(data);
     if (message.wireformat === 'mls_private_message') {

@@ -164,3 +164,14 @@ describe('a room group in the host’s order', () => {
     ).rejects.toMatchObject({ reason: 'no-key-package' });
   });
 });
+
+describe('a device’s own items', () => {
+  it('cannot read back its own message (its key is spent): the client skips it by id', async () => {
+    const [alice, bob] = await members('alice', 'bob');
+    await createRoom(alice);
+    await commitAndDeliver(alice, { add: [bob] }, []);
+    const mine = await say(alice, 'mine');
+    await expect(alice.group!.process(mine)).rejects.toMatchObject({ reason: 'replay' });
+    expect((await read(bob, mine)).text).toBe('mine');
+  });
+});
