@@ -15,7 +15,10 @@ import { KNOWN_HOSTS_FILE, KnownHosts } from '../store/known-hosts.ts';
 import { type FileOutboxStore, fileOutboxStore } from '../store/outbox-file.ts';
 import { AuthorityStore } from '../trust/authority-store.ts';
 import { type ConnectArgs, CONNECT_HELP, parseConnectArgs } from './connect-args.ts';
+import { E2EE_HELP, runE2eeCommand } from './e2ee-commands.ts';
+import { E2eeWatch } from './e2ee-watch.ts';
 import { KnownPeople } from './known-people.ts';
+import { type LineE2ee, openLineE2ee } from './line-e2ee.ts';
 import {
   addressText,
   certificateProblemLine,
@@ -71,6 +74,7 @@ const NOT_YOURS = 'no such room, or a private one you are not a member of';
 const COMMANDS_HELP = [
   'commands: /join ROOM (talk in ROOM), /nick NAME, /quit, /help',
   ...MEMBERSHIP_HELP,
+  ...E2EE_HELP,
   'a line starting with // sends a message starting with /',
 ];
 
@@ -97,12 +101,15 @@ export async function runConnect(argv: string[], io: ConnectIo): Promise<number>
   let backend;
   const outboxStore = fileOutboxStore(dataDir, args.address);
   let saved: readonly OutboxEntry[];
+  let e2ee: LineE2ee | undefined;
   try {
     backend = selectBackend(io.env.PARLEY_CRYPTO_BACKEND);
     identity = await loadOrCreateKeyPair(join(dataDir, 'identity.key'), backend);
     knownHosts = await KnownHosts.load(join(dataDir, KNOWN_HOSTS_FILE));
     authorities = await AuthorityStore.load(dataDir);
     saved = await outboxStore.load();
+    // Last: it takes the store's lock, which a failure below would have to give back.
+    e2ee = await openLineE2ee(dataDir, identity);
   } catch (error) {
     io.stderr.write(
       `parley --connect: ${error instanceof Error ? error.message : 'cannot start'}\n`,
@@ -119,26 +126,31 @@ export async function runConnect(argv: string[], io: ConnectIo): Promise<number>
         `${saved.length === 1 ? 'waits' : 'wait'} in ${outboxStore.path}; sending ${saved.length === 1 ? 'it' : 'them'} first\n`,
     );
   }
-  const client = new LineClient(args, io, knownHosts, outboxStore);
-  return client.run(
-    new ChatSession({
-      address: args.address,
-      identity,
-      nick: args.nick,
-      // The rooms of lines left from an earlier run too, or they could never be sent.
-      rooms: [...new Set([args.room, ...saved.map((entry) => entry.room)])],
-      ...(args.inviteToken ? { inviteToken: args.inviteToken } : {}),
-      outboxStore,
-      backend: backend.name,
-      trust: createHostVerifier({
+  const client = new LineClient(args, io, knownHosts, outboxStore, e2ee);
+  try {
+    return await client.run(
+      new ChatSession({
         address: args.address,
-        knownHosts,
-        policy: client.trustPolicy(args.trustNewHost),
-        authorities,
-        ...(args.inviteKey ? { inviteKey: args.inviteKey } : {}),
+        identity,
+        nick: args.nick,
+        // The rooms of lines left from an earlier run too, or they could never be sent.
+        rooms: [...new Set([args.room, ...saved.map((entry) => entry.room)])],
+        ...(args.inviteToken ? { inviteToken: args.inviteToken } : {}),
+        outboxStore,
+        backend: backend.name,
+        e2ee: e2ee.options,
+        trust: createHostVerifier({
+          address: args.address,
+          knownHosts,
+          policy: client.trustPolicy(args.trustNewHost),
+          authorities,
+          ...(args.inviteKey ? { inviteKey: args.inviteKey } : {}),
+        }),
       }),
-    }),
-  );
+    );
+  } finally {
+    await e2ee.close();
+  }
 }
 
 /** Wires one ChatSession to lines: stdin in, events out. */
@@ -147,6 +159,7 @@ class LineClient {
   readonly #io: ConnectIo;
   readonly #knownHosts: KnownHosts;
   readonly #outboxStore: FileOutboxStore;
+  readonly #e2ee: LineE2ee | undefined;
   readonly #now: () => number;
   readonly #lines: Interface;
   #room: string;
@@ -184,6 +197,8 @@ class LineClient {
   #visibleRooms: readonly string[] | undefined;
   /** Nicknames seen with their keys, for /kick NICK and the like. */
   readonly #people = new KnownPeople();
+  /** What this run heard of end-to-end encryption: lines about changes, keys for /verify. */
+  readonly #e2eeWatch = new E2eeWatch(this.#people);
   /** The invite was refused: a refused join of its room says so, not "no such room". */
   #inviteRefused = false;
   /** The room the invite admitted this key to. */
@@ -219,11 +234,13 @@ class LineClient {
     io: ConnectIo,
     knownHosts: KnownHosts,
     outboxStore: FileOutboxStore,
+    e2ee?: LineE2ee,
   ) {
     this.#args = args;
     this.#io = io;
     this.#knownHosts = knownHosts;
     this.#outboxStore = outboxStore;
+    this.#e2ee = e2ee;
     this.#now = io.now ?? Date.now;
     this.#room = args.room;
     this.#inviteAnswered = args.inviteToken === undefined;
@@ -344,6 +361,13 @@ class LineClient {
       this.#checkStarted(session);
     });
     session.on('message', (message) => this.#out(chatLine(message)));
+    session.on('encryption', (state) =>
+      this.#outAll(this.#e2eeWatch.encryption(this.#now(), state)),
+    );
+    session.on('devices', (update) => this.#outAll(this.#e2eeWatch.devices(this.#now(), update)));
+    session.on('keyChanged', (change) =>
+      this.#outAll(this.#e2eeWatch.keyChanged(this.#now(), change)),
+    );
     session.on('presence', (presence) => this.#out(presenceLine(this.#now(), presence)));
     session.on('members', ({ room, members }) => {
       for (const member of members) this.#people.note(member);
@@ -529,6 +553,15 @@ class LineClient {
     // /topic keeps its text as typed, spaces and all.
     const text = line.trim().slice(command.length).trim();
     if (runMembershipCommand(context, command, rest, text)) return;
+    const e2eeContext = {
+      device: this.#e2ee?.options.device,
+      pins: this.#e2ee?.options.pins,
+      watch: this.#e2eeWatch,
+      people: this.#people,
+      now: this.#now,
+      out: (text: string) => this.#out(text),
+    };
+    if (runE2eeCommand(e2eeContext, command, rest)) return;
     try {
       switch (command) {
         case '/quit':
@@ -821,6 +854,10 @@ class LineClient {
 
   #out(line: string): void {
     this.#io.stdout.write(`${line}\n`);
+  }
+
+  #outAll(lines: readonly string[]): void {
+    for (const line of lines) this.#out(line);
   }
 }
 

@@ -11,14 +11,25 @@ const MAX_PEOPLE = 10_000;
  */
 export class KnownPeople {
   readonly #keys = new Map<string, string>();
+  /** The latest nickname seen for each key (for lines about a key: a new device, `/verify`). */
+  readonly #nicks = new Map<string, string>();
 
   note(person: Pick<Person, 'nick' | 'key'>): void {
     this.#keys.delete(person.nick);
     this.#keys.set(person.nick, person.key);
-    if (this.#keys.size > MAX_PEOPLE) {
-      const oldest = this.#keys.keys().next().value;
-      if (oldest !== undefined) this.#keys.delete(oldest);
+    this.#nicks.delete(person.key);
+    this.#nicks.set(person.key, person.nick);
+    for (const map of [this.#keys, this.#nicks]) {
+      if (map.size > MAX_PEOPLE) {
+        const oldest = map.keys().next().value;
+        if (oldest !== undefined) map.delete(oldest);
+      }
     }
+  }
+
+  /** The nickname last seen with `key`. */
+  nickOf(key: string): string | undefined {
+    return this.#nicks.get(key);
   }
 
   /** The key of `nickOrKey`: a nickname seen, or a public key's 43 characters. */

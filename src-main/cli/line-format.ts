@@ -14,6 +14,7 @@ import type {
   Presence,
   RoomRemoved,
   SessionError,
+  SessionMessage,
   StateChange,
   Welcome,
 } from '../client/session-events.ts';
@@ -64,10 +65,17 @@ export function addressText(address: HostAddress): string {
   return formatAddress(address.host, address.port);
 }
 
-/** `msg <time> #<room> <nick>: <text>`, or `history …` for a replayed message. */
-export function chatLine(message: ChatMessage): string {
+/**
+ * `msg <time> #<room> <nick>: <text>`, or `history …` for a replayed message. A message of an
+ * end-to-end encrypted room that could not be read shows why instead of its text:
+ * `[not decrypted: <reason>]` (it is never dropped silently).
+ */
+export function chatLine(message: ChatMessage | SessionMessage): string {
   const kind = message.history ? 'history' : 'msg';
-  return `${kind} ${isoTime(message.ts)} ${roomTag(message.room)} ${escapeText(message.from)}: ${escapeText(message.text ?? '')}`;
+  const e2ee = 'e2ee' in message ? message.e2ee : undefined;
+  const text =
+    e2ee?.status === 'failed' ? `[not decrypted: ${e2ee.reason}]` : escapeText(message.text ?? '');
+  return `${kind} ${isoTime(message.ts)} ${roomTag(message.room)} ${escapeText(message.from)}: ${text}`;
 }
 
 /** `*** <time> [#<room> ]<text>`: `text` must already be escaped where it carries foreign data. */
@@ -260,10 +268,14 @@ function roleText(role: Role): string {
   return role === 'member' ? 'a member' : `an ${role}`;
 }
 
-/** `<room> (<role>[, open][, dm with <nick>])`, or `(open, not joined)` for an open room. */
+/**
+ * `<room> (<role>[, open][, e2ee][, direct messages with <nick>])`: `e2ee` marks a room whose
+ * messages are end-to-end encrypted (the host cannot read them).
+ */
 export function roomText(info: RoomInfo): string {
   const parts: string[] = [info.role ?? 'not a member'];
   if (info.open) parts.push('open');
+  if (info.e2ee) parts.push('e2ee');
   if (info.kind === 'dm')
     parts.push(`direct messages with ${info.peer ? escapeText(info.peer.nick) : '?'}`);
   return `${roomTag(info.room)} (${parts.join(', ')})`;

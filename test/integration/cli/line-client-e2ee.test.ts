@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { canary, findInFiles } from '../../support/e2ee-canary.ts';
+import { type HostProcess, spawnHost } from '../../support/host-process.ts';
+import { cleanupsAfterEach } from '../../support/lifecycle.ts';
+
+// Two line clients (real `node src-main/index.ts --connect` processes) in an end-to-end
+// encrypted room of a real host process: they read each other, the host's files do not hold
+// what they said, and /verify shows both the same safety number.
+
+const ENTRY = fileURLToPath(new URL('../../../src-main/index.ts', import.meta.url));
+const TIME = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z`;
+const SAFETY_NUMBER = String.raw`\d{5}(?: \d{5}){11}`;
+
+const cleanups = cleanupsAfterEach();
+
+function tempDir(prefix = 'parley-line-e2ee-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function e2eeHost(): Promise<HostProcess & { invite: string }> {
+  const h = await spawnHost({
+    e2ee: true,
+    rooms: ['lobby'],
+    limits: { messagesPerSecond: 1000, messageBurst: 1000 },
+  });
+  cleanups.push(() => h.stop());
+  if (!h.memberInvite) throw new Error('the host made no member invite');
+  return { ...h, invite: h.memberInvite };
+}
+
+interface LineProcess {
+  readonly proc: ChildProcessWithoutNullStreams;
+  readonly lines: string[];
+  stderr(): string;
+  readonly exited: Promise<number | null>;
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+}
+
+function lineClient(args: string[]): LineProcess {
+  const proc = spawn(process.execPath, [ENTRY, ...args], {
+    env: { ...process.env, PARLEY_CRYPTO_BACKEND: '' },
+  });
+  cleanups.push(() => {
+    if (proc.exitCode === null) proc.kill();
+  });
+  const lines: string[] = [];
+  let partial = '';
+  let errors = '';
+  proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop() ?? '';
+    lines.push(...parts);
+  });
+  proc.stderr.setEncoding('utf8').on('data', (chunk: string) => (errors += chunk));
+  const exited = new Promise<number | null>((resolve) => proc.on('close', resolve));
+  return {
+    proc,
+    lines,
+    stderr: () => errors,
+    exited,
+    async waitForLine(pattern, timeoutMs = 30_000) {
+      const start = Date.now();
+      for (;;) {
+        const line = lines.find((l) => pattern.test(l));
+        if (line !== undefined) return line;
+        if (Date.now() - start > timeoutMs || proc.exitCode !== null) {
+          throw new Error(`no line matching ${pattern}; got:\n${lines.join('\n')}\n${errors}`);
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+  };
+}
+
+describe('the line client in an end-to-end encrypted room', () => {
+  it('two clients read each other, the host keeps only ciphertext, and /verify agrees on both sides', async () => {
+    const h = await e2eeHost();
+    const aliceDir = tempDir();
+    const alice = lineClient(['--connect', h.invite, '--nick', 'alice', '--data-dir', aliceDir]);
+    await alice.waitForLine(/^\*\*\* \S+ #lobby synced: live messages follow$/);
+    expect(await alice.waitForLine(/#lobby e2ee encrypted: /)).toMatch(
+      new RegExp(
+        `^\\*\\*\\* ${TIME} #lobby e2ee encrypted: messages here are end-to-end encrypted`,
+      ),
+    );
+    const bob = lineClient(['--connect', h.invite, '--nick', 'bob', '--data-dir', tempDir()]);
+    // Bob is in the room before he is in its group: alice's client adds his device.
+    await bob.waitForLine(/#lobby e2ee encrypted: /);
+
+    const fromAlice = canary('alice');
+    const fromBob = canary('bob');
+    alice.proc.stdin.write(`${fromAlice}\n`);
+    expect(await bob.waitForLine(new RegExp(`alice: ${fromAlice}`))).toMatch(
+      new RegExp(`^msg ${TIME} #lobby alice: ${fromAlice}$`),
+    );
+    bob.proc.stdin.write(`${fromBob}\n`);
+    expect(await alice.waitForLine(new RegExp(`bob: ${fromBob}`))).toMatch(
+      new RegExp(`^msg ${TIME} #lobby bob: ${fromBob}$`),
+    );
+
+    // The room list says which rooms are end-to-end encrypted.
+    alice.proc.stdin.write('/rooms\n');
+    await alice.waitForLine(/^\*\*\* \S+ rooms 1: #lobby \(member, e2ee\)$/);
+
+    // The same 60 digits on both sides, and nothing about it went to the host.
+    alice.proc.stdin.write('/verify bob\n');
+    bob.proc.stdin.write('/verify alice\n');
+    const number = (line: string) => new RegExp(`: (${SAFETY_NUMBER}) \\(`).exec(line)?.[1];
+    const aliceSees = await alice.waitForLine(/ e2ee safety-number bob /);
+    const bobSees = await bob.waitForLine(/ e2ee safety-number alice /);
+    expect(aliceSees).toMatch(
+      new RegExp(
+        `^\\*\\*\\* ${TIME} e2ee safety-number bob \\([A-Z2-7 ]+\\): ${SAFETY_NUMBER} \\(`,
+      ),
+    );
+    expect(number(aliceSees)).toBeDefined();
+    expect(number(aliceSees)).toBe(number(bobSees));
+    alice.proc.stdin.write('/verify nobody\n');
+    await alice.waitForLine(/verify: nobody called nobody seen here/);
+
+    // A second line client on alice's data folder would fork her device's group state.
+    const twin = lineClient(['--connect', h.invite, '--nick', 'alice', '--data-dir', aliceDir]);
+    expect(await twin.exited).toBe(1);
+    expect(twin.stderr()).toMatch(/^parley --connect: the E2EE store .* is in use by process \d+/);
+    expect(twin.lines).toEqual([]);
+
+    alice.proc.stdin.end('/quit\n');
+    bob.proc.stdin.end('/quit\n');
+    expect(await alice.exited).toBe(0);
+    expect(await bob.exited).toBe(0);
+    expect(alice.stderr()).toBe('');
+    expect(bob.stderr()).toBe('');
+
+    // The line client's own store: a 0600 key file, and no plaintext on either side's disk but
+    // the line client's (its outbox is empty once everything was acknowledged).
+    expect(statSync(join(aliceDir, 'e2ee-line', 'store.key')).mode & 0o777).toBe(0o600);
+    expect(findInFiles(join(aliceDir, 'e2ee-line'), [fromAlice, fromBob])).toEqual([]);
+    expect(findInFiles(h.dataDir, [fromAlice, fromBob])).toEqual([]);
+  }, 90_000);
+});
