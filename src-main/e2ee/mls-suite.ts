@@ -25,8 +25,13 @@ let cached: Promise<MlsSuite> | undefined;
 
 /**
  * The suite on the best provider this runtime has: WebCrypto when a probe shows X25519, Ed25519
- * and AES-GCM all work (some Electron/BoringSSL builds lack one), else ts-mls's noble provider.
- * Probed once per process; both providers produce the same bytes, so members may differ.
+ * and AES-GCM all work, else ts-mls's noble provider. Probed once per process; both providers
+ * produce the same bytes, so members may differ.
+ *
+ * What the fallback covers (ts-mls 1.6.4): the noble provider swaps AES-GCM, SHA-256 and HKDF for
+ * @noble code, but its HPKE still runs @hpke/core's DHKEM-X25519 on WebCrypto, and its Ed25519
+ * uses WebCrypto whenever `crypto.subtle` exists. So it helps a runtime whose AES-GCM or hashing
+ * misbehaves, not one without WebCrypto X25519 (Node ≥ 20 and Electron have it).
  */
 export function loadSuite(): Promise<MlsSuite> {
   cached ??= (async () => loadSuiteWith((await webCryptoWorks()) ? 'webcrypto' : 'noble'))();
