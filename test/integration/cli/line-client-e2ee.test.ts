@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { selectBackend } from '../../../src-main/protocol/crypto/select-backend.ts';
+import type { HostMessage } from '../../../src-main/protocol/wire/messages.ts';
+import { loadOrCreateKeyPair } from '../../../src-main/store/key-file.ts';
+import { formatInvite, parseInvite } from '../../../src-shared/invite.ts';
 import { canary, findInFiles } from '../../support/e2ee-canary.ts';
+import { startE2eeRelay } from '../../support/e2ee-relay.ts';
+import { flipByte } from '../../support/e2ee-wire.ts';
 import { type HostProcess, spawnHost } from '../../support/host-process.ts';
 import { cleanupsAfterEach } from '../../support/lifecycle.ts';
 
@@ -143,5 +149,65 @@ describe('the line client in an end-to-end encrypted room', () => {
     expect(statSync(join(aliceDir, 'e2ee-line', 'store.key')).mode & 0o777).toBe(0o600);
     expect(findInFiles(join(aliceDir, 'e2ee-line'), [fromAlice, fromBob])).toEqual([]);
     expect(findInFiles(h.dataDir, [fromAlice, fromBob])).toEqual([]);
+  }, 90_000);
+
+  it('shows a message the host tampered with as not decrypted, and a new device of a member', async () => {
+    const h = await e2eeHost();
+    const aliceDir = tempDir();
+    const alice = lineClient(['--connect', h.invite, '--nick', 'alice', '--data-dir', aliceDir]);
+    await alice.waitForLine(/#lobby e2ee encrypted: /);
+
+    // Bob reaches the host through a relay that flips one bit of alice's first message.
+    const bobDir = tempDir();
+    const bobIdentity = await loadOrCreateKeyPair(join(bobDir, 'identity.key'), selectBackend());
+    let tampered = 0;
+    const relay = await startE2eeRelay({
+      identity: bobIdentity,
+      hostPort: h.port,
+      hostKey: h.publicKey,
+      rewrite: (message: HostMessage) => {
+        if (message.t !== 'msg' || !message.mls || message.from !== 'alice' || tampered > 0) {
+          return undefined;
+        }
+        tampered++;
+        return [{ ...message, mls: flipByte(message.mls) }];
+      },
+    });
+    cleanups.push(() => relay.close());
+    const invite = parseInvite(h.invite);
+    if (!invite.ok) throw new Error(invite.error.message);
+    const viaRelay = formatInvite({ ...invite.value, port: relay.port, hostKey: relay.publicKey });
+    const bob = lineClient(['--connect', viaRelay, '--nick', 'bob', '--data-dir', bobDir]);
+    await bob.waitForLine(/#lobby e2ee encrypted: /);
+
+    const first = canary('first');
+    const second = canary('second');
+    alice.proc.stdin.write(`${first}\n${second}\n`);
+    expect(await bob.waitForLine(new RegExp(`alice: ${second}`))).toMatch(
+      new RegExp(`^msg ${TIME} #lobby alice: ${second}$`),
+    );
+    expect(tampered).toBe(1);
+    expect(bob.lines.filter((line) => line.includes(' alice: '))).toEqual([
+      expect.stringMatching(
+        new RegExp(`^msg ${TIME} #lobby alice: \\[not decrypted: tampered\\]$`),
+      ),
+      expect.stringMatching(new RegExp(`alice: ${second}$`)),
+    ]);
+
+    // Alice on a second install (her identity copied): everyone is told of the new device.
+    const laptopDir = tempDir();
+    copyFileSync(join(aliceDir, 'identity.key'), join(laptopDir, 'identity.key'));
+    const laptop = lineClient(['--connect', h.invite, '--nick', 'alice', '--data-dir', laptopDir]);
+    const newDevice = new RegExp(
+      `^\\*\\*\\* ${TIME} #lobby e2ee new-device alice \\([A-Z2-7 ]+\\): [A-Za-z0-9_-]{43}, 2 devices now `,
+    );
+    await bob.waitForLine(newDevice);
+    await alice.waitForLine(newDevice);
+    await laptop.waitForLine(/#lobby e2ee encrypted: /);
+    expect(bob.lines.filter((line) => line.includes('new-device'))).toHaveLength(1);
+    expect(bob.lines.filter((line) => line.includes('key-changed'))).toEqual([]);
+
+    for (const client of [alice, bob, laptop]) client.proc.stdin.end('/quit\n');
+    for (const client of [alice, bob, laptop]) expect(await client.exited).toBe(0);
   }, 90_000);
 });
