@@ -5,6 +5,13 @@ import type { HostMlsChecks } from './mls-gate.ts';
  * imported on first use: ts-mls is not loaded by a host that only ever sees plaintext rooms.
  */
 export async function loadHostMlsChecks(): Promise<HostMlsChecks> {
-  // TODO(#16, host): wire src-main/e2ee/host-checks.ts once it lands.
-  return Promise.reject(new Error('MLS checks are not available yet'));
+  const [{ inspectMessage, checkKeyPackage }, { loadSuite }] = await Promise.all([
+    import('../e2ee/host-checks.ts'),
+    import('../e2ee/mls-suite.ts'),
+  ]);
+  const suite = await loadSuite();
+  return {
+    inspect: (data) => inspectMessage(data),
+    checkKeyPackage: (data, expect) => checkKeyPackage(suite, data, expect),
+  };
 }
