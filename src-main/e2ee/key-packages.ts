@@ -16,8 +16,11 @@ import type { MlsSuite } from './mls-suite.ts';
 
 /** How long a KeyPackage we publish is valid; the host refuses any beyond 90 days. */
 export const KEY_PACKAGE_LIFETIME_S = 60 * 24 * 3600;
-/** Accepted ahead of our clock: another device's clock may run a little fast. */
-const CLOCK_SKEW_S = 3600;
+/**
+ * How far back a new KeyPackage's lifetime starts: the device that adds it checks that the
+ * lifetime has begun by its own clock, which may run behind ours.
+ */
+const CLOCK_SKEW_S = 24 * 3600;
 const PREFIX = 'kp/';
 
 const StoredKeyPackage = z.object({

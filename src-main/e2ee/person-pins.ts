@@ -39,7 +39,8 @@ export async function filePersonPins(file: string): Promise<PersonPins> {
     const write = queue.then(async () => {
       const onDisk = await readPins(file);
       onDisk.set(parleyKey, personKey);
-      for (const [k, v] of onDisk) if (!pins.has(k)) pins.set(k, v);
+      // The file is the truth both programs share: take what the other one pinned meanwhile.
+      for (const [k, v] of onDisk) pins.set(k, v);
       const body = { version: 1 as const, pins: Object.fromEntries(onDisk) };
       await writeSecretFileAtomic(file, JSON.stringify(body, null, 1) + '\n');
     });
