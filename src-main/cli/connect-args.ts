@@ -17,7 +17,9 @@ Commands (/help lists them; start a message with // to send a /):
   /join ROOM, /rooms, /nick NAME, /members (/who), /topic [TEXT], /part, /quit
   /invite [uses N|unlimited] [expires 1h|1d|7d|30d|never] [role member|admin|owner]
   /invites, /revoke ID, /kick NICK, /ban NICK, /unban NICK, /promote NICK [admin|owner],
-  /demote NICK, /create ROOM, /open, /close, /dm NICK
+  /demote NICK, /create ROOM, /open, /close, /dm NICK, /verify NICK
+Private rooms and direct messages are end-to-end encrypted (the host relays ciphertext): /rooms
+marks them e2ee, and /verify NICK prints the safety number to compare with NICK.
 Events go to stdout, one per line: msg/history (messages), event/history-event (who did what
 to a room, e.g. "event <time> #lobby alice removed bob"), *** (everything else; see
 docs/line-client.md). Diagnostics go to stderr.
@@ -26,7 +28,8 @@ Options:
   --connect TARGET   an invite link (parley://host:port/room?invite=CODE#key), or host[:port]
   --nick NAME        your nickname on this host (required)
   --room ROOM        the room to join (default: the invite's room, else ${DEFAULT_ROOM})
-  --data-dir DIR     your identity key, known hosts and trusted authorities (default: the
+  --data-dir DIR     your identity key, known hosts, trusted authorities, member key pins
+                     and this client's encryption device in DIR/e2ee-line/ (default: the
                      app data folder); trust an authority with: parley ca trust FILE
   --trust-new-host   trust a host that has no invite and is not known yet (check its
                      fingerprint with its owner first)
