@@ -31,6 +31,8 @@ export interface MemberOptions {
   readonly rewrite?: HostRewrite;
   /** More session options: the E2EE ones above all (see e2ee-device.ts). */
   readonly session?: Partial<ChatSessionOptions>;
+  /** Reuse this member's relay (a restart of the same install): its key is the pinned one. */
+  readonly relay?: E2eeRelay;
   /** Wait until this room is synced before returning (default lobby; false: don't wait). */
   readonly synced?: string | false;
 }
@@ -43,13 +45,17 @@ export type Member = Awaited<ReturnType<typeof startMember>>;
  */
 export async function startMember(cleanups: Cleanups, host: HostTarget, options: MemberOptions) {
   const identity = options.identity ?? newKeyPair();
-  const relay: E2eeRelay = await startE2eeRelay({
-    identity,
-    hostPort: host.port,
-    hostKey: host.publicKey,
-    ...(options.rewrite ? { rewrite: options.rewrite } : {}),
-  });
-  cleanups.push(() => relay.close());
+  let relay = options.relay;
+  if (relay === undefined) {
+    const started = await startE2eeRelay({
+      identity,
+      hostPort: host.port,
+      hostKey: host.publicKey,
+      ...(options.rewrite ? { rewrite: options.rewrite } : {}),
+    });
+    cleanups.push(() => started.close());
+    relay = started;
+  }
   const recorded = await recordedSession(
     cleanups,
     { address: relay.address, hostKey: relay.publicKey },
@@ -106,7 +112,59 @@ export async function untilAllShow(
   try {
     await until(() => readers.every((m) => m.shown(room, text).length > 0), 'all', timeoutMs);
   } catch {
-    const missing = readers.filter((m) => m.shown(room, text).length === 0).map((m) => m.nick);
-    throw new Error(`${missing.join(', ')} did not show "${text}" within ${timeoutMs} ms`);
+    const missing = readers.filter((m) => m.shown(room, text).length === 0);
+    throw new Error(
+      `${missing.map((m) => m.nick).join(', ')} did not show "${text}" within ${timeoutMs} ms; ` +
+        [sender, ...missing].map((m) => describeMember(m, room)).join('; '),
+    );
+  }
+}
+
+/** What a member's session went through in a room, for a failure message (no plaintext). */
+export function describeMember(m: Member, room: string): string {
+  const states = m.encryption
+    .filter((e) => e.room === room)
+    .map((e) => e.state + (e.reason ? ` (${e.reason})` : ''));
+  const failed = m
+    .of('message')
+    .filter((x) => x.room === room && x.e2ee?.status === 'failed')
+    .map((x) => (x.e2ee?.status === 'failed' ? x.e2ee.reason : ''));
+  const errors = m.of('error').map((e) => `${e.code}: ${e.message}`);
+  return (
+    `${m.nick}: session ${m.s.state}, connections ${m.relay.connections}, ` +
+    `encryption [${states.join(' → ')}], failed messages [${failed.join(', ')}], ` +
+    `errors [${errors.join(' | ')}], unsent ${m.s.pending.length}`
+  );
+}
+
+/** The member keys in a member's latest view of the room's group (its `devices` event). */
+export function groupKeys(m: Member, room: string): string[] {
+  return (m.devices.filter((d) => d.room === room).at(-1)?.members ?? []).map((g) => g.key).sort();
+}
+
+/**
+ * Waits until each member's room is `encrypted` and its group holds exactly these members'
+ * keys: everyone has been added (a line sent before that is, by design, not for the ones
+ * still joining).
+ */
+export async function untilGroupComplete(
+  members: readonly Member[],
+  room: string,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const keys = [...new Set(members.map((m) => m.key))].sort();
+  const complete = (m: Member) =>
+    m.encryptionOf(room) === 'encrypted' && groupKeys(m, room).join() === keys.join();
+  try {
+    await until(() => members.every(complete), 'the group', timeoutMs);
+  } catch {
+    throw new Error(
+      `the group of #${room} did not reach ${members.map((m) => m.nick).join(', ')} within ` +
+        `${timeoutMs} ms; ` +
+        members
+          .filter((m) => !complete(m))
+          .map((m) => `${describeMember(m, room)}, group of ${groupKeys(m, room).length}`)
+          .join('; '),
+    );
   }
 }

@@ -1,5 +1,6 @@
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { once } from 'node:events';
+import { encodeBase64Url } from '../../src-shared/base64url.ts';
 import type { KeyPair } from '../../src-main/protocol/crypto/crypto-backend.ts';
 import { initiateChannel } from '../../src-main/protocol/client-handshake.ts';
 import { acceptChannel } from '../../src-main/protocol/host-handshake.ts';
@@ -23,6 +24,8 @@ import { newKeyPair } from './loopback.ts';
 export interface E2eeRelay {
   readonly port: number;
   readonly address: { readonly host: string; readonly port: number };
+  /** The client's key (base64url), as the host knows it. */
+  readonly clientKey: string;
   /** The relay's key: give it to the client as the host key. */
   readonly publicKey: Uint8Array;
   /** Every host → client item, as the host sent it (UTF-8 text), over all connections. */
@@ -145,6 +148,7 @@ export async function startE2eeRelay(options: E2eeRelayOptions): Promise<E2eeRel
     port,
     address: { host: '127.0.0.1', port },
     publicKey: keyPair.publicKey,
+    clientKey: encodeBase64Url(options.identity.publicKey),
     fromHost,
     fromHostParsed,
     fromClient,
