@@ -1,0 +1,141 @@
+// End-to-end encrypted rooms in Chromium, through the real path: a host run with E2EE, two
+// installs (each its own desktop service with its device, MLS store and at-rest key), their
+// pages. The room says it is end-to-end encrypted and messages flow both ways; members show
+// their devices; the Verify dialog shows both people the same safety number, passes axe, and
+// marking verified shows in the list; messages that could not be read are set apart.
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalHistory } from '../../src-main/service/local-history.ts';
+import { HISTORY_FILE } from '../../src-main/service/desktop-service.ts';
+import { expectAccessible } from './axe.ts';
+import {
+  type Person,
+  Rig,
+  type TestHost,
+  connectWithInvite,
+  messageRow,
+  send,
+  shoot,
+} from './harness.ts';
+
+const rig = new Rig();
+let host: TestHost;
+let alice: Person;
+let bob: Person;
+
+beforeAll(async () => {
+  host = await rig.host({ rooms: ['lobby'], openRooms: false, e2ee: true });
+  [alice, bob] = await Promise.all([rig.person('alice'), rig.person('bob')]);
+});
+
+afterAll(() => rig.dispose());
+
+const SETUP = { timeout: 20_000 };
+const badge = (person: Person) => person.page.getByTestId('e2ee-badge');
+const members = (person: Person) => person.page.getByRole('list', { name: 'Members of #lobby' });
+
+/** Opens the members panel if it is closed (a narrow window closes it). */
+async function showMembers(person: Person): Promise<void> {
+  const panel = person.page.getByRole('complementary', { name: /Members/ });
+  if (!(await panel.isVisible())) {
+    await person.page.getByRole('button', { name: 'Members', exact: true }).click();
+  }
+  await panel.waitFor();
+}
+
+/** Opens the Verify dialog for `nick` from the members panel; returns its safety number. */
+async function verifyDialog(person: Person, nick: string): Promise<string> {
+  const { page } = person;
+  await showMembers(person);
+  const row = members(person).getByRole('listitem').filter({ hasText: nick });
+  await row.getByRole('button', { name: new RegExp(`^${nick}`) }).click();
+  await page.getByRole('button', { name: `Verify ${nick}…` }).click();
+  const dialog = page.getByRole('dialog', { name: `Verify ${nick}` });
+  const number = dialog.getByTestId('safety-number');
+  await number.waitFor();
+  return (await number.locator('.group').allTextContents()).join(' ');
+}
+
+describe('an end-to-end encrypted room', () => {
+  it('says so in its header, and messages flow between two people', async () => {
+    const owner = host.running.startInvites.find((i) => i.room === 'lobby' && i.role === 'owner');
+    expect(owner).toBeDefined();
+    await connectWithInvite(alice, owner!.link, 'alice');
+    await connectWithInvite(bob, host.running.invite('lobby'), 'bob');
+    for (const person of [alice, bob]) {
+      await badge(person).and(person.page.locator('[data-state="encrypted"]')).waitFor(SETUP);
+      expect(await badge(person).getAttribute('aria-label')).toMatch(
+        /^End-to-end encrypted: messages are encrypted on your devices.*The host relays what it cannot read\.$/,
+      );
+      expect(await badge(person).textContent()).toContain('End-to-end encrypted');
+    }
+    await send(alice, 'the key is under the mat');
+    await messageRow(bob, 'the key is under the mat').waitFor(SETUP);
+    await send(bob, 'thanks, on my way');
+    await messageRow(alice, 'thanks, on my way').waitFor(SETUP);
+    expect(await messageRow(alice, 'thanks, on my way').getAttribute('data-e2ee')).toBeNull();
+    expect(await shoot(alice.page, 'e2ee-header')).toEqual([]);
+    expect(alice.problems).toEqual([]);
+  });
+
+  it('shows both people the same safety number, and a verified member in the list', async () => {
+    await members(alice)
+      .getByRole('listitem')
+      .filter({ hasText: 'bob' })
+      .getByText('1 device')
+      .waitFor(SETUP);
+    const seenByAlice = await verifyDialog(alice, 'bob');
+    const seenByBob = await verifyDialog(bob, 'alice');
+    expect(seenByAlice).toMatch(/^\d{5}( \d{5}){11}$/);
+    expect(seenByBob).toBe(seenByAlice);
+
+    const { page } = alice;
+    const dialog = page.getByRole('dialog', { name: 'Verify bob' });
+    await expectAccessible(page, 'the Verify dialog');
+    expect(await shoot(page, 'e2ee-verify-dialog')).toEqual([]);
+    await dialog.getByRole('button', { name: 'Mark as verified' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    const bobRow = members(alice).getByRole('listitem').filter({ hasText: 'bob' });
+    await bobRow.getByTitle('Verified').waitFor();
+    expect(await bobRow.textContent()).toMatch(/1 device · verified/);
+    expect(await shoot(page, 'e2ee-members', { prepare: () => showMembers(alice) })).toEqual([]);
+    await bob.page.keyboard.press('Escape');
+  });
+
+  it('sets apart a message that could not be decrypted, and a forged one', async () => {
+    // What the session stores when a message fails (forged, or not decryptable): written into
+    // bob's history as the session would have, then shown after a reload of the page.
+    const history = LocalHistory.open(join(bob.dataDir, HISTORY_FILE));
+    const hostId = `127.0.0.1:${host.port}`;
+    const base = { room: 'lobby', fp: 'CAROL FP', from: 'carol', own: false, text: '' };
+    const now = Date.now();
+    history.storeReceived(hostId, {
+      ...base,
+      id: 'failed-1',
+      key: 'C'.repeat(43),
+      seq: 1_000_001,
+      ts: now,
+      status: 'sent',
+      e2ee: { status: 'failed', reason: 'not-in-group' },
+    });
+    history.storeReceived(hostId, {
+      ...base,
+      id: 'forged-1',
+      key: 'C'.repeat(43),
+      seq: 1_000_002,
+      ts: now + 1,
+      status: 'sent',
+      e2ee: { status: 'failed', reason: 'forged' },
+    });
+    history.close();
+    await bob.page.reload();
+    const forged = bob.page.locator('article.message[data-e2ee="forged"]');
+    await forged.waitFor(SETUP);
+    expect(await forged.textContent()).toContain('Forged: not signed by its sender');
+    const failed = bob.page.locator('article.message[data-e2ee="not-in-group"]');
+    expect(await failed.textContent()).toContain(
+      'This message could not be decrypted (this device was not in the room’s group yet)',
+    );
+    expect(await shoot(bob.page, 'e2ee-failed-message')).toEqual([]);
+  });
+});
