@@ -54,8 +54,12 @@ export async function loadOrCreateDevice(
   store: E2eeStore,
   identity: KeyPair,
 ): Promise<DeviceIdentity> {
-  const seed = await store.get(DEVICE_NAME);
-  if (seed?.length === 32) return deviceFrom(identity, seed);
+  const stored = await store.get(DEVICE_NAME);
+  // The device record names the Parley key it was made for: after the identity key was
+  // replaced, the old device (its credential, its KeyPackages) speaks for someone else.
+  if (stored?.length === 64 && equalBytes(stored.subarray(32), identity.publicKey)) {
+    return deviceFrom(identity, stored.subarray(0, 32));
+  }
   return rotateDevice(store, identity);
 }
 
@@ -65,7 +69,7 @@ export async function loadOrCreateDevice(
  */
 export async function rotateDevice(store: E2eeStore, identity: KeyPair): Promise<DeviceIdentity> {
   const seed = new Uint8Array(randomBytes(32));
-  await store.set(DEVICE_NAME, seed);
+  await store.set(DEVICE_NAME, concatBytes(seed, identity.publicKey));
   for (const name of await store.list('kp/')) await store.delete(name);
   return deviceFrom(identity, seed);
 }

@@ -70,6 +70,11 @@ describe('device identity', () => {
     expect(rotated.personKey).toEqual(first.personKey);
     expect(await store.list('kp/')).toEqual([]);
     expect((await loadOrCreateDevice(store, identity)).deviceText).toBe(rotated.deviceText);
+    // A new identity key on the same store: the old device is not reused under the new name.
+    const other = nodeBackend.generateKeyPair();
+    const renamed = await loadOrCreateDevice(store, other);
+    expect(renamed.deviceText).not.toBe(rotated.deviceText);
+    expect(renamed.parleyKey).toEqual(other.publicKey);
   });
 });
 
