@@ -210,4 +210,21 @@ describe('the line client in an end-to-end encrypted room', () => {
     for (const client of [alice, bob, laptop]) client.proc.stdin.end('/quit\n');
     for (const client of [alice, bob, laptop]) expect(await client.exited).toBe(0);
   }, 90_000);
+
+  it('a script piping lines into an encrypted room it just joined gets them all through, exit 0', async () => {
+    const h = await e2eeHost();
+    const alice = lineClient(['--connect', h.invite, '--nick', 'alice', '--data-dir', tempDir()]);
+    await alice.waitForLine(/#lobby e2ee encrypted: /);
+    // The lines wait until the bot's device is in the group, then go out encrypted.
+    const lines = [canary('one'), canary('two'), canary('three')];
+    const bot = lineClient(['--connect', h.invite, '--nick', 'bot', '--data-dir', tempDir()]);
+    bot.proc.stdin.end(lines.map((line) => `${line}\n`).join(''));
+    expect(await bot.exited).toBe(0);
+    expect(bot.stderr()).toBe('');
+    for (const line of lines)
+      await alice.waitForLine(new RegExp(`^msg ${TIME} #lobby bot: ${line}$`));
+    expect(findInFiles(h.dataDir, lines)).toEqual([]);
+    alice.proc.stdin.end('/quit\n');
+    expect(await alice.exited).toBe(0);
+  }, 90_000);
 });
