@@ -1211,6 +1211,7 @@ export class ChatSession extends MembershipApi {
       later: (ms, action) => this.#later(ms, action),
       reconnect: (reason) => this.#connection?.channel.close(CloseCode.bye, reason),
       random: () => this.#random(),
+      now: () => this.#now(),
     };
   }
 

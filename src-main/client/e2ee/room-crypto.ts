@@ -18,7 +18,7 @@ import { CryptoQueue } from './crypto-queue.ts';
 import type { E2eeOptions } from './e2ee-options.ts';
 import { type GroupRecord, encodeGroupRecord } from './group-record.ts';
 import { type ClaimAnswer, commitJitterMs, diffIsEmpty, reconcileDiff } from './reconcile-diff.ts';
-import { readyToSend, removalDue } from './send-ready.ts';
+import { DEVICE_WAIT_MS, readyToSend, removalDue, waitingForDevices } from './send-ready.ts';
 
 /** Own messages remembered by id, so their echo in this session shows their text. */
 const MAX_SENT_REMEMBERED = 1000;
@@ -67,6 +67,7 @@ export interface RoomCryptoHost {
   /** A new device key (the room broke): the session reconnects with it. */
   rotateDevice(): Promise<void>;
   random(): number;
+  now(): number;
 }
 
 interface PendingCommit {
@@ -99,6 +100,11 @@ export class RoomCrypto {
   /** The state moved on since it was last written (messages read): written when idle. */
   #dirty = false;
   #reconcileScheduled = false;
+  /** A reconcile is scheduled or running: the group may be about to take someone in. */
+  #reconcileDue = false;
+  /** Listed devices that had no KeyPackage yet, and until when sends wait for them. */
+  readonly #awaited = new Set<string>();
+  #awaitUntil = 0;
   #breaking = false;
   /** Parley key + person key pairs already reported as changed. */
   readonly #flagged = new Set<string>();
@@ -194,19 +200,23 @@ export class RoomCrypto {
   /** The connection ended: nothing waits on its timers; a pending commit waits for the replay. */
   disconnected(): void {
     this.#reconcileScheduled = false;
+    this.#reconcileDue = false;
   }
 
   /** Whether the outbox may encrypt for this room now (send-ready.ts). */
   readyToSend(): boolean {
     const group = this.#group;
+    const roster = group?.roster() ?? [];
+    const inGroup = new Set(roster.map((entry) => entry.device));
     return (
       !this.#breaking &&
       readyToSend({
         hasGroup: group !== undefined,
         commitPending: this.#pending !== undefined,
-        removalDue: group
-          ? removalDue(group.roster(), group.ownLeaf, this.#host.memberKeys())
-          : false,
+        removalDue: group ? removalDue(roster, group.ownLeaf, this.#host.memberKeys()) : false,
+        addDue:
+          this.#reconcileDue ||
+          waitingForDevices(this.#awaited, inGroup, this.#awaitUntil, this.#host.now()),
         localEpoch: group?.epoch,
         hostEpoch: this.#hostEpoch,
       })
@@ -379,6 +389,7 @@ export class RoomCrypto {
   #scheduleReconcile(): void {
     if (this.#reconcileScheduled || !this.#host.connection()) return;
     this.#reconcileScheduled = true;
+    this.#reconcileDue = true;
     const group = this.#group;
     const random = () => this.#host.random();
     const delay = group
@@ -386,7 +397,14 @@ export class RoomCrypto {
       : Math.floor(random() * 300);
     this.#host.later(delay, () => {
       this.#reconcileScheduled = false;
-      this.#queue.enqueue(() => this.#reconcile());
+      this.#queue.enqueue(async () => {
+        try {
+          await this.#reconcile();
+        } finally {
+          if (!this.#reconcileScheduled) this.#reconcileDue = false;
+          this.#host.pump();
+        }
+      });
     });
   }
 
@@ -413,6 +431,7 @@ export class RoomCrypto {
       return;
     }
     if (connection !== host.connection() || this.#group !== group || this.#pending) return;
+    this.#awaitNewDevices(roster, answer);
     const diff = reconcileDiff(roster, group.ownLeaf, answer);
     // The group's first commit is made even with nobody to add: it gives the host the group.
     if (diffIsEmpty(diff) && group.epoch > 0) return;
@@ -440,6 +459,26 @@ export class RoomCrypto {
       (answer) => this.#queue.enqueue(() => this.#committed(pending, answer)),
       (error) => this.#queue.enqueue(() => this.#refused(pending, error)),
     );
+  }
+
+  /**
+   * Devices of members the host lists without a KeyPackage are publishing their first ones
+   * (their `devices` notice will bring them): sends wait a little for them to be added.
+   */
+  #awaitNewDevices(roster: readonly RosterEntry[], answer: ClaimAnswer): void {
+    const inGroup = new Set(roster.map((entry) => entry.device));
+    const offered = new Set(answer.kps.map((kp) => kp.device));
+    const members = this.#host.memberKeys();
+    let fresh = false;
+    for (const { key, device } of answer.devices) {
+      if (inGroup.has(device) || offered.has(device) || !members.has(key)) continue;
+      if (this.#awaited.has(device)) continue; // waited for once already: not again
+      this.#awaited.add(device);
+      fresh = true;
+    }
+    if (!fresh) return;
+    this.#awaitUntil = this.#host.now() + DEVICE_WAIT_MS;
+    this.#host.later(DEVICE_WAIT_MS, () => this.#host.pump());
   }
 
   async #committed(pending: PendingCommit, answer: { seq: number; epoch: number }): Promise<void> {

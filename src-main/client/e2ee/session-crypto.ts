@@ -20,6 +20,7 @@ export interface SessionPort extends Pick<
   | 'pump'
   | 'later'
   | 'random'
+  | 'now'
 > {
   roomSynced(room: string): boolean;
   members(room: string): readonly Member[];
@@ -171,6 +172,7 @@ export class SessionCrypto {
       later: (ms, action) => port.later(ms, action),
       rotateDevice: () => this.rotate(),
       random: () => port.random(),
+      now: () => port.now(),
     };
   }
 }
