@@ -722,6 +722,7 @@ export class HostSession {
     const shared = this.#shared;
     const { room, reason } = removed;
     live.left(room);
+    this.#groups.delete(room);
     this.#rooms.removed(room);
     this.#recentRoomGone(live, [room]);
     this.#notifications.forgetRoom(room);
