@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { selectBackend } from '../../../src-main/protocol/crypto/select-backend.ts';
 import type { HostMessage } from '../../../src-main/protocol/wire/messages.ts';
 import { loadOrCreateKeyPair } from '../../../src-main/store/key-file.ts';
+import { encodeBase64Url } from '../../../src-shared/base64url.ts';
 import { formatInvite, parseInvite } from '../../../src-shared/invite.ts';
 import { canary, findInFiles } from '../../support/e2ee-canary.ts';
 import { startE2eeRelay } from '../../support/e2ee-relay.ts';
@@ -226,5 +227,35 @@ describe('the line client in an end-to-end encrypted room', () => {
     expect(findInFiles(h.dataDir, lines)).toEqual([]);
     alice.proc.stdin.end('/quit\n');
     expect(await alice.exited).toBe(0);
+  }, 90_000);
+
+  it('warns once when the person key of a member is not the one pinned, and still reads them', async () => {
+    const h = await e2eeHost();
+    const aliceDir = tempDir();
+    const aliceKey = await loadOrCreateKeyPair(join(aliceDir, 'identity.key'), selectBackend());
+    // Bob's pins say another person key for alice's Parley key: what he would have if a host
+    // had shown him a device of its own in her name before.
+    const bobDir = tempDir();
+    const pinned = encodeBase64Url(new Uint8Array(32).fill(7));
+    writeFileSync(
+      join(bobDir, 'member-pins.json'),
+      JSON.stringify({ version: 1, pins: { [encodeBase64Url(aliceKey.publicKey)]: pinned } }),
+      { mode: 0o600 },
+    );
+    const alice = lineClient(['--connect', h.invite, '--nick', 'alice', '--data-dir', aliceDir]);
+    await alice.waitForLine(/#lobby e2ee encrypted: /);
+    const bob = lineClient(['--connect', h.invite, '--nick', 'bob', '--data-dir', bobDir]);
+    expect(await bob.waitForLine(/ e2ee key-changed /)).toMatch(
+      new RegExp(
+        `^\\*\\*\\* ${TIME} e2ee key-changed alice \\([A-Z2-7 ]+\\): their messages now come from a device signed by another person key .* \\(/verify alice\\)`,
+      ),
+    );
+    await bob.waitForLine(/#lobby e2ee encrypted: /);
+    const text = canary('changed');
+    alice.proc.stdin.write(`${text}\n`);
+    await bob.waitForLine(new RegExp(`^msg ${TIME} #lobby alice: ${text}$`));
+    expect(bob.lines.filter((line) => line.includes('key-changed'))).toHaveLength(1);
+    for (const client of [alice, bob]) client.proc.stdin.end('/quit\n');
+    for (const client of [alice, bob]) expect(await client.exited).toBe(0);
   }, 90_000);
 });
