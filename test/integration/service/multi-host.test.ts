@@ -212,9 +212,10 @@ describe('the desktop service with several hosts at once', () => {
     expect(notified).toHaveLength(1);
     expect(notified[0]).toMatchObject({ hostId: id, room: 'lobby', coalesced: 1 });
 
-    // Kept on this machine: another start of the app still has it.
-    const reopened = await openTestService(cleanups, alice.dataDir);
+    // Kept on this machine: another start of the app still has it (after this one quit: one
+    // process at a time holds an install's E2EE store).
     await alice.service.close();
+    const reopened = await openTestService(cleanups, alice.dataDir);
     await reopened.service.restoreHosts();
     const lobby = reopened.service.getSnapshot({}).hosts[0]?.rooms.find((r) => r.name === 'lobby');
     expect(lobby?.mute).toBe('mentions');
