@@ -968,10 +968,17 @@ export class ChatSession extends MembershipApi {
     if (!this.#penalized) this.#attempt = 0;
     this.#setState('connected');
     this.emit('welcome', { nick, fp, host: connection.host });
-    // Before the joins: the host answers in order, so the invite's room is ours when joined.
-    this.#redeemer.redeem();
-    for (const room of this.#rooms.keys()) this.#sendJoin(room);
-    void this.#crypto?.topUp(keyPackages);
+    const joinRooms = () => {
+      if (this.#connection !== connection) return;
+      // Before the joins: the host answers in order, so the invite's room is ours when joined.
+      this.#redeemer.redeem();
+      for (const room of this.#rooms.keys()) this.#sendJoin(room);
+    };
+    const topUp = this.#crypto?.topUp(keyPackages);
+    // A device new to the host publishes its KeyPackages before joining: when the members see
+    // it join, they can add it to the room's group at once (and hold their lines until then).
+    if (topUp) void topUp.then(joinRooms);
+    else joinRooms();
   }
 
   /**

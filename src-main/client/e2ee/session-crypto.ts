@@ -106,9 +106,17 @@ export class SessionCrypto {
     for (const crypto of this.#rooms.values()) crypto.disconnected();
   }
 
-  /** After a welcome: the host holds `held` KeyPackages of this device; keep it at 10. */
-  async topUp(held: number | undefined): Promise<void> {
-    if (held === undefined || held >= KEY_PACKAGE_LOW || this.#publishing) return;
+  /**
+   * After a welcome: the host holds `held` KeyPackages of this device; keep it at 10. Returns
+   * undefined when none are needed, else a promise that settles (never rejects) once published
+   * or given up.
+   */
+  topUp(held: number | undefined): Promise<void> | undefined {
+    if (held === undefined || held >= KEY_PACKAGE_LOW || this.#publishing) return undefined;
+    return this.#publish(held);
+  }
+
+  async #publish(held: number): Promise<void> {
     this.#publishing = true;
     const connection = this.#port.connection();
     try {
