@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type HostOptions, type RunningHost, startHost } from '../../../src-main/server/host.ts';
 import type { HostMessage } from '../../../src-main/protocol/wire/messages.ts';
+import { spawnHost } from '../../support/host-process.ts';
 import { cleanupsAfterEach } from '../../support/lifecycle.ts';
 import type { WireClient } from '../../support/wire-client.ts';
 import {
@@ -500,5 +501,34 @@ describe('a restart', () => {
       t: 'committed',
       epoch: 2,
     });
+  });
+});
+
+describe('a crash', () => {
+  it('loses no committed commit: killed right after `committed`, the host comes back at the new epoch', async () => {
+    const dataDir = cleanups.tempDir('parley-e2ee-crash-');
+    const first = await spawnHost({ e2ee: true, dataDir });
+    cleanups.push(() => first.stop());
+    const install = await newInstall();
+    const alice = await connectInstall(first.port, first.publicKey, 'alice', install);
+    cleanups.push(() => alice.close());
+    expect(await alice.redeem(first.memberInvite ?? '')).toMatchObject({ t: 'redeemed' });
+    await alice.join('lobby');
+    const group = await newGroup(install);
+    const made = await group.prepareCommit({ add: [], remove: [] });
+    const answer = await alice.request({ t: 'commit', room: 'lobby', commit: made.commit });
+    expect(answer).toMatchObject({ t: 'committed', epoch: 1 });
+    first.child.kill('SIGKILL'); // no shutdown: what was answered must already be on disk
+    await first.stop();
+
+    const second = await spawnHost({ e2ee: true, dataDir });
+    cleanups.push(() => second.stop());
+    const back = await connectInstall(second.port, second.publicKey, 'alice', install);
+    cleanups.push(() => back.close());
+    back.send({ t: 'join', room: 'lobby' });
+    expect(await back.waitFor('joined')).toEqual({ t: 'joined', room: 'lobby', epoch: 1 });
+    const replayed = await back.waitFor('commit');
+    expect(replayed).toMatchObject({ epoch: 0, data: made.commit, history: true });
+    expect(answer.t === 'committed' && replayed.seq).toBe(answer.t === 'committed' && answer.seq);
   });
 });
