@@ -3,10 +3,10 @@ import {
   defaultCryptoProvider,
   getCiphersuiteFromName,
   getCiphersuiteImpl,
-  nobleCryptoProvider,
   type CiphersuiteImpl,
   type CiphersuiteName,
 } from 'ts-mls';
+import { pureNobleProvider } from './noble-provider.ts';
 
 /**
  * The one MLS cipher suite Parley speaks: RFC 9420's mandatory suite 1. It needs no optional
@@ -25,24 +25,27 @@ let cached: Promise<MlsSuite> | undefined;
 
 /**
  * The suite on the best provider this runtime has: WebCrypto when a probe shows X25519, Ed25519
- * and AES-GCM all work, else ts-mls's noble provider. Probed once per process; both providers
- * produce the same bytes, so members may differ.
+ * and AES-GCM all work, else the pure noble provider (noble-provider.ts), which never touches
+ * `crypto.subtle`. Probed once per process; both providers produce the same bytes, so members
+ * may differ.
  *
- * What the fallback covers (ts-mls 1.6.4): the noble provider swaps AES-GCM, SHA-256 and HKDF for
- * @noble code, but its HPKE still runs @hpke/core's DHKEM-X25519 on WebCrypto, and its Ed25519
- * uses WebCrypto whenever `crypto.subtle` exists. So it helps a runtime whose AES-GCM or hashing
- * misbehaves, not one without WebCrypto X25519 (Node ≥ 20 and Electron have it).
+ * Not ts-mls's own `nobleCryptoProvider`: in 1.6.4 it still signs Ed25519 with WebCrypto whenever
+ * `crypto.subtle` exists and runs HPKE's X25519 KEM on WebCrypto, so it fails exactly where the
+ * probe does.
  */
 export function loadSuite(): Promise<MlsSuite> {
   cached ??= (async () => loadSuiteWith((await webCryptoWorks()) ? 'webcrypto' : 'noble'))();
   return cached;
 }
 
-/** A suite on a named provider, not cached: tests run both providers side by side. */
+/**
+ * A suite on a named provider, not cached: tests run both providers side by side. 'noble' is the
+ * pure provider in noble-provider.ts.
+ */
 export async function loadSuiteWith(provider: ProviderName): Promise<MlsSuite> {
   const impl = await getCiphersuiteImpl(
     getCiphersuiteFromName(SUITE_NAME),
-    provider === 'webcrypto' ? defaultCryptoProvider : nobleCryptoProvider,
+    provider === 'webcrypto' ? defaultCryptoProvider : pureNobleProvider,
   );
   return { provider, impl };
 }
