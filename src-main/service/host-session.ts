@@ -617,6 +617,9 @@ export class HostSession {
       status: 'sent',
       ...(message.history ? { history: true } : {}),
       ...(failed ? { e2ee: { status: 'failed' as const, reason: failed.reason } } : {}),
+      ...(message.e2ee?.status === 'ok' && message.e2ee.keyChanged
+        ? { e2ee: { status: 'ok' as const, keyChanged: true as const } }
+        : {}),
     };
     // A store that cannot write still shows the message; the user is told once.
     const stored =

@@ -129,8 +129,16 @@ export const E2eeFailureReason = z.enum([
 ]);
 export type E2eeFailureReason = z.infer<typeof E2eeFailureReason>;
 
-/** A message of an end-to-end encrypted room that could not be read: its text is ''. */
-export const MessageE2ee = z.object({ status: z.literal('failed'), reason: E2eeFailureReason });
+/**
+ * How a message of an end-to-end encrypted room was read, when there is something to say: it
+ * could not be (`failed`: its text is ''), or it was signed by a person key that is not the one
+ * first seen for its sender (`ok` with `keyChanged`: shown with a warning). Absent: a plaintext
+ * room, or read as expected.
+ */
+export const MessageE2ee = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('failed'), reason: E2eeFailureReason }),
+  z.object({ status: z.literal('ok'), keyChanged: z.literal(true) }),
+]);
 export type MessageE2ee = z.infer<typeof MessageE2ee>;
 
 export const ChatMessageView = z.object({
@@ -148,7 +156,7 @@ export const ChatMessageView = z.object({
   own: z.boolean(),
   status: MessageStatus,
   history: z.boolean().optional(),
-  /** Set when the message could not be decrypted (its `text` is then ''). */
+  /** Set when the message could not be decrypted (its `text` is then ''), or its key changed. */
   e2ee: MessageE2ee.optional(),
 });
 export type ChatMessageView = z.infer<typeof ChatMessageView>;

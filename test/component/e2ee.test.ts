@@ -130,6 +130,25 @@ describe('the timeline of an encrypted room', () => {
   });
 });
 
+describe('a message signed with a changed key', () => {
+  it('is shown with a warning under it', () => {
+    const { container } = render(Timeline, {
+      room: 'lobby',
+      now: NOON,
+      entries: [
+        message('bob', 'wire the money today', NOON - 1000, {
+          e2ee: { status: 'ok', keyChanged: true },
+        }),
+        message('bob', 'as usual', NOON),
+      ],
+    });
+    const rows = container.querySelectorAll('article.message');
+    expect(rows[0]?.textContent).toContain('wire the money today');
+    expect(rows[0]?.textContent).toMatch(/Sent with a changed key: someone may be posing as\s*bob/);
+    expect(rows[1]?.textContent).not.toMatch(/changed key/);
+  });
+});
+
 describe('members of an encrypted room', () => {
   it('shows devices, a verified badge and a changed key', async () => {
     const onsafety = vi.fn();
