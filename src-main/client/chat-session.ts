@@ -792,7 +792,8 @@ export class ChatSession extends MembershipApi {
     const listed = this.#directory.remove(room);
     const joined = this.#rooms.delete(room);
     if (!listed && !joined) return;
-    this.#crypto?.drop(room);
+    // No longer a member: its group state is of no use (a new invite brings a new Welcome).
+    this.#crypto?.drop(room, { forget: true });
     this.#settleRoom(room);
     const unsent = this.#outbox.entries.filter((entry) => entry.room === room);
     for (const entry of unsent) this.#outbox.remove(entry.id);
@@ -996,6 +997,8 @@ export class ChatSession extends MembershipApi {
     }
     if (!this.#crypto) {
       this.#rooms.delete(room.name);
+      // Not joined again by itself on every reconnect, to be refused again.
+      this.#leftByCaller.add(room.name);
       this.#settleRoom(room.name);
       this.#write({ t: 'leave', room: room.name });
       this.#emitError({

@@ -106,6 +106,8 @@ export class RoomCrypto {
   readonly #awaited = new Set<string>();
   #awaitUntil = 0;
   #breaking = false;
+  /** No longer a member: nothing is written, sent or committed any more. */
+  #retired = false;
   /** Parley key + person key pairs already reported as changed. */
   readonly #flagged = new Set<string>();
   readonly #sent = new Map<string, string>();
@@ -134,6 +136,11 @@ export class RoomCrypto {
 
   get encrypted(): boolean {
     return this.#group !== undefined;
+  }
+
+  /** This key left the room for good: the state is about to be deleted; stop using it. */
+  retire(): void {
+    this.#retired = true;
   }
 
   /** Resolves once everything queued so far is done (tests, and a clean stop). */
@@ -210,6 +217,7 @@ export class RoomCrypto {
     const inGroup = new Set(roster.map((entry) => entry.device));
     return (
       !this.#breaking &&
+      !this.#retired &&
       readyToSend({
         hasGroup: group !== undefined,
         commitPending: this.#pending !== undefined,
@@ -411,7 +419,7 @@ export class RoomCrypto {
   async #reconcile(): Promise<void> {
     const host = this.#host;
     const connection = host.connection();
-    if (!connection || !host.synced() || this.#pending || this.#breaking) return;
+    if (!connection || !host.synced() || this.#pending || this.#breaking || this.#retired) return;
     let group = this.#group;
     if (!group) {
       if (this.#hostEpoch !== 0) return; // the group exists: wait for our Welcome
@@ -551,7 +559,7 @@ export class RoomCrypto {
 
   async #save(): Promise<void> {
     const group = this.#group;
-    if (!group) return;
+    if (!group || this.#retired) return;
     this.#dirty = false;
     const record = encodeGroupRecord({ lastSeq: this.#lastSeq, state: group.encode() });
     try {

@@ -97,9 +97,23 @@ export class SessionCrypto {
     return this.#rooms.get(room);
   }
 
-  /** The room is gone from this session (left, removed): a rejoin starts from its stored state. */
-  drop(room: string): void {
+  /**
+   * The room is gone from this session. `forget`: this key is no longer a member (removed,
+   * banned, parted), so its stored state goes too; a later invite brings a fresh Welcome, and
+   * an old state would only make the rejoin page back through everything said meanwhile.
+   */
+  drop(room: string, options: { forget?: boolean } = {}): void {
+    const crypto = this.#rooms.get(room);
     this.#rooms.delete(room);
+    this.#stored.delete(room);
+    if (!options.forget) return;
+    crypto?.retire();
+    // After what is still queued for the room, so nothing writes the state back.
+    void (crypto?.idle() ?? Promise.resolve())
+      .then(() => this.#options.store.delete(groupName(this.#hostId, room)))
+      .catch((error: unknown) => {
+        this.#port.failed(`"${room}"'s encryption state could not be deleted: ${describe(error)}`);
+      });
   }
 
   disconnected(): void {
