@@ -11,6 +11,13 @@ import type { StoredWelcome } from './host-database.ts';
 export const MAX_DEVICES_PER_KEY = 8;
 /** KeyPackages kept per device; beyond it the oldest are dropped. */
 export const MAX_KEY_PACKAGES_PER_DEVICE = 20;
+/**
+ * A key in no end-to-end encrypted room (anyone can make a key and connect) keeps only this
+ * much: one device with a few KeyPackages, enough to be added right after it is invited, so a
+ * stranger minting keys stores about as little per key as its nickname.
+ */
+export const MAX_DEVICES_OUTSIDE = 1;
+export const MAX_KEY_PACKAGES_OUTSIDE = 5;
 /** A device not seen for this long is no longer offered to others, and is forgotten at start. */
 export const DEVICE_RETIRE_MS = 90 * 24 * 3600 * 1000;
 /** A device's last-seen time is written at most this often (a reconnect storm writes nothing). */
@@ -55,9 +62,17 @@ export class MlsStore {
    * Stores KeyPackages of the key's device (already checked to be that device's), recording the
    * device if it is new: beyond MAX_DEVICES_PER_KEY the key's device seen longest ago is retired
    * with its KeyPackages and Welcomes. Beyond MAX_KEY_PACKAGES_PER_DEVICE the oldest are dropped.
+   * A key in no end-to-end encrypted room keeps MAX_DEVICES_OUTSIDE and MAX_KEY_PACKAGES_OUTSIDE.
    */
   publish(key: Uint8Array, device: string, kps: readonly string[], now: number): PublishResult {
     return immediateTransaction(this.#db, 'publishKeyPackages', (): PublishResult => {
+      const inside =
+        this.#sql(
+          `SELECT 1 AS inside FROM members m JOIN rooms r ON r.name = m.room
+           WHERE m.member_key = ? AND r.e2ee = 1 LIMIT 1`,
+        ).get(key) !== undefined;
+      const maxDevices = inside ? MAX_DEVICES_PER_KEY : MAX_DEVICES_OUTSIDE;
+      const maxKeyPackages = inside ? MAX_KEY_PACKAGES_PER_DEVICE : MAX_KEY_PACKAGES_OUTSIDE;
       const known =
         this.#sql('SELECT 1 AS known FROM mls_devices WHERE member_key = ? AND device = ?').get(
           key,
@@ -76,7 +91,7 @@ export class MlsStore {
         )
           .all(key)
           .map((row) => column(row, 'device', isString));
-        for (const old of others.slice(0, Math.max(0, others.length - MAX_DEVICES_PER_KEY + 1))) {
+        for (const old of others.slice(0, Math.max(0, others.length - maxDevices + 1))) {
           this.#forgetDevice(key, old);
           retired.push(old);
         }
@@ -89,14 +104,14 @@ export class MlsStore {
       );
       for (const kp of kps) insert.run(key, device, kp, now);
       const held = this.#count(key, device);
-      const excess = held - MAX_KEY_PACKAGES_PER_DEVICE;
+      const excess = held - maxKeyPackages;
       if (excess > 0) {
         this.#sql(
           `DELETE FROM mls_key_packages WHERE id IN (
              SELECT id FROM mls_key_packages WHERE member_key = ? AND device = ? ORDER BY id LIMIT ?)`,
         ).run(key, device, excess);
       }
-      return { newDevice: !known, retired, held: Math.min(held, MAX_KEY_PACKAGES_PER_DEVICE) };
+      return { newDevice: !known, retired, held: Math.min(held, maxKeyPackages) };
     });
   }
 

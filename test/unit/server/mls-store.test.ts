@@ -6,6 +6,7 @@ import { HostDatabase, type NewMessage } from '../../../src-main/server/host-dat
 import {
   DEVICE_RETIRE_MS,
   MAX_DEVICES_PER_KEY,
+  MAX_KEY_PACKAGES_OUTSIDE,
   MAX_KEY_PACKAGES_PER_DEVICE,
 } from '../../../src-main/server/mls-store.ts';
 import type { PersonRecord } from '../../../src-main/server/room-store.ts';
@@ -158,6 +159,24 @@ describe('KeyPackages and devices', () => {
       Array.from({ length: 8 }, (_, i) => device(i + 2)).sort(),
     );
     expect(db.mls.keyPackageCount(bob.key, device(1))).toBe(0);
+  });
+
+  it('a key in no encrypted room (anyone can make one) keeps one device with a few KeyPackages', () => {
+    const db = den();
+    const stranger = person(0x5e, 'stranger');
+    const kps = Array.from({ length: 20 }, (_, i) => `kp-${i}`);
+    expect(db.mls.publish(stranger.key, device(1), kps, T0).held).toBe(MAX_KEY_PACKAGES_OUTSIDE);
+    expect(db.mls.publish(stranger.key, device(2), kps, T0 + 1)).toMatchObject({
+      newDevice: true,
+      retired: [device(1)],
+    });
+    expect(db.mls.keyPackageCount(stranger.key, device(1))).toBe(0);
+    // Invited into an encrypted room, it gets the full allowance.
+    db.rooms.addMember('den', stranger, 'member', T0 + 2);
+    expect(db.mls.publish(stranger.key, device(3), kps, T0 + 3)).toMatchObject({
+      retired: [],
+      held: MAX_KEY_PACKAGES_PER_DEVICE,
+    });
   });
 
   it('a claim leaves out unseen devices, non-members, the asker and what it has', () => {
