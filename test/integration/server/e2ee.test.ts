@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { type HostOptions, type RunningHost, startHost } from '../../../src-main/server/host.ts';
 import type { HostMessage } from '../../../src-main/protocol/wire/messages.ts';
+import { parseInvite } from '../../../src-shared/invite.ts';
 import { spawnHost } from '../../support/host-process.ts';
+import { serve } from '../../support/processes.ts';
 import { cleanupsAfterEach } from '../../support/lifecycle.ts';
 import type { WireClient } from '../../support/wire-client.ts';
 import {
@@ -154,6 +156,31 @@ describe('which rooms are end-to-end encrypted', () => {
       t: 'joined',
       room: 'square',
     });
+  });
+
+  it('`parley --serve` makes its rooms end-to-end encrypted, and `--no-e2ee` does not', async () => {
+    for (const [extra, e2ee] of [
+      [[], true],
+      [['--no-e2ee'], false],
+    ] as const) {
+      const served = await serve(cleanups.tempDir('parley-e2ee-serve-'), [...extra]);
+      cleanups.push(async () => {
+        served.proc.kill('SIGKILL');
+        await served.proc.exited();
+      });
+      const invite = parseInvite(served.invite);
+      if (!invite.ok) throw new Error(invite.error.message);
+      const c = await connectInstall(
+        served.port,
+        invite.value.hostKey,
+        'alice',
+        await newInstall(),
+      );
+      cleanups.push(() => c.close());
+      expect(await c.redeem(served.invite)).toMatchObject({ t: 'redeemed' });
+      const lobby = await c.waitFor('room', (m) => m.info.room === 'lobby');
+      expect(lobby.info.e2ee === true).toBe(e2ee);
+    }
   });
 
   it('a host started without e2ee makes plaintext rooms', async () => {
