@@ -321,9 +321,10 @@ export class RoomCrypto {
       return;
     }
     this.#group = processed.next;
+    // Before the write: sends wait for the reconcile that follows every change.
+    this.#scheduleReconcile();
     await this.#save();
     this.#reportRoster();
-    this.#scheduleReconcile();
     this.#host.pump();
   }
 
@@ -362,10 +363,10 @@ export class RoomCrypto {
     this.#pending = undefined;
     this.#lastSeq = seq;
     this.#hostEpoch = Math.max(this.#hostEpoch ?? 0, group.epoch);
+    this.#scheduleReconcile();
     await this.#save();
     this.#reportRoster();
     if (this.#host.synced()) this.#setState('encrypted');
-    this.#scheduleReconcile();
     this.#host.pump();
   }
 
@@ -517,10 +518,10 @@ export class RoomCrypto {
     pending.erase();
     this.#pending = undefined;
     this.#lastSeq = Math.max(this.#lastSeq, seq);
+    this.#scheduleReconcile();
     await this.#save();
     this.#reportRoster();
     if (this.#host.synced()) this.#setState('encrypted');
-    this.#scheduleReconcile();
     this.#host.pump();
   }
 
