@@ -52,6 +52,7 @@ async function member(nick: string) {
     commits: [] as CommitCall[],
     sent: [] as { id: string; mls: string }[],
     failures: [] as string[],
+    rotations: 0,
   };
   let claim: (have: string[]) => ClaimAnswer = () => ({ devices: [], kps: [] });
   let members = new Set<string>([key]);
@@ -87,7 +88,10 @@ async function member(nick: string) {
     },
     pump: () => undefined,
     later: (ms, action) => setTimeout(action, ms),
-    rotateDevice: () => Promise.resolve(),
+    rotateDevice: () => {
+      events.rotations++;
+      return Promise.resolve();
+    },
     random: () => 0,
     now: () => Date.now(),
   };
@@ -258,6 +262,25 @@ describe("an E2EE room's crypto, step by step", () => {
     expect(alice.crypto.encrypted).toBe(false);
     expect(alice.events.states.at(-1)).toBe('joining');
     expect(alice.crypto.readyToSend()).toBe(false);
+  });
+
+  it('breaks on a commit it cannot apply: drops the state, takes a new device, waits to be added', async () => {
+    const { alice, bob } = await pair();
+    const first = alice.events.commits[0];
+    first?.committed({ seq: 3, epoch: 1 });
+    bob.crypto.joined(1);
+    bob.crypto.welcome(3, first?.body.welcome ?? '');
+    bob.crypto.synced();
+    await until(() => bob.events.states.includes('encrypted'), 'bob encrypted');
+    expect(await bob.options.store.get(bob.host.storeName)).toBeDefined();
+    // A commit for bob's epoch that does not apply (its bytes are another commit's, damaged).
+    const damaged = (first?.body.commit ?? '').slice(0, -8) + 'AAAAAAAA';
+    bob.crypto.item(commitItem(alice, 4, 1, damaged));
+    await until(() => bob.events.states.at(-1) === 'joining', 'bob waits to be added again');
+    expect(bob.events.states.slice(-2)).toEqual(['broken', 'joining']);
+    expect(bob.events.rotations).toBe(1);
+    expect(await bob.options.store.get(bob.host.storeName)).toBeUndefined();
+    expect(bob.crypto.readyToSend()).toBe(false);
   });
 
   it('keeps the group state with the seq it reached, in one stored value', () => {
