@@ -138,4 +138,29 @@ describe('an end-to-end encrypted room', () => {
     );
     expect(await shoot(bob.page, 'e2ee-failed-message')).toEqual([]);
   });
+
+  it('tells a newcomer why their message waits, and sends it once a member adds their device', async () => {
+    // Nobody who could add carol's device is online: her room waits for its encryption.
+    const hostId = `127.0.0.1:${host.port}`;
+    await alice.backend.service.disconnect({ hostId });
+    await bob.backend.service.disconnect({ hostId });
+    const carol = await rig.person('carol');
+    await connectWithInvite(carol, host.running.invite('lobby'), 'carol');
+    await carol.page.locator('[data-testid="e2ee-badge"][data-state="joining"]').waitFor(SETUP);
+    expect(await badge(carol).textContent()).toContain('Setting up encryption…');
+    const waiting = carol.page.getByTestId('composer-waiting');
+    expect(await waiting.textContent()).toMatch(/wait until this device is added to the room/);
+    await send(carol, 'hello, is this thing on?');
+    await messageRow(carol, 'hello, is this thing on?')
+      .getByText('Waiting — sends once this device is added to the room')
+      .waitFor();
+    expect(await shoot(carol.page, 'e2ee-joining')).toEqual([]);
+
+    // Alice comes back: her device adds carol's, and carol's message goes out, encrypted.
+    await alice.backend.service.connect({ host: '127.0.0.1', port: host.port, nick: 'alice' });
+    await carol.page.locator('[data-testid="e2ee-badge"][data-state="encrypted"]').waitFor(SETUP);
+    await waiting.waitFor({ state: 'hidden' });
+    await messageRow(alice, 'hello, is this thing on?').waitFor(SETUP);
+    expect(carol.problems).toEqual([]);
+  });
 });
