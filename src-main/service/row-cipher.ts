@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
 /**
  * AES-256-GCM for one text field of one local-history row. Each row has its own random 96-bit
@@ -9,6 +9,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 const PREFIX = 'v1.';
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
+const INFO = 'parley local history v1';
 
 export class RowCipherError extends Error {
   override readonly name = 'RowCipherError';
@@ -17,9 +18,11 @@ export class RowCipherError extends Error {
 export class RowCipher {
   readonly #key: Buffer;
 
-  constructor(key: Uint8Array) {
-    if (key.length !== 32) throw new RowCipherError('the at-rest key must be 32 bytes');
-    this.#key = Buffer.from(key);
+  constructor(atRestKey: Uint8Array) {
+    if (atRestKey.length !== 32) throw new RowCipherError('the at-rest key must be 32 bytes');
+    // Its own key, derived: the at-rest key also seals the E2EE store, and two uses of one
+    // AES-GCM key would share its random-nonce budget and its fate.
+    this.#key = Buffer.from(hkdfSync('sha256', atRestKey, new Uint8Array(0), INFO, 32));
   }
 
   seal(text: string, identity: readonly string[]): string {
