@@ -1,4 +1,5 @@
 import { encodeBase64Url } from '../../../src-shared/base64url.ts';
+import { inspectMessage } from '../../e2ee/host-checks.ts';
 import { decodePayload, encodePayload, textPayload } from '../../e2ee/payload.ts';
 import { E2eeError, RoomGroup, type RosterEntry } from '../../e2ee/room-group.ts';
 import type { ChatMessage, CommitItem, RoomEvent } from '../../protocol/wire/messages.ts';
@@ -254,6 +255,11 @@ export class RoomCrypto {
     if (mls === undefined) return fail('tampered'); // plaintext where only ciphertext belongs
     const group = this.#group;
     if (!group || message.seq <= this.#lastSeq) return fail('not-in-group');
+    // The host takes a message only at the room's current epoch, and we apply the timeline in
+    // its order: a genuine one is always for the group's epoch now. One for an earlier epoch
+    // (which MLS would still open with retained keys) was moved or made after the fact — e.g.
+    // by a removed member's old state: never shown as authentic.
+    const stale = inspectMessage(mls)?.epoch !== group.epoch;
     let processed;
     try {
       processed = await group.process(mls);
@@ -261,6 +267,10 @@ export class RoomCrypto {
       return fail(failureOf(error));
     }
     if (processed.kind !== 'application') return fail('tampered');
+    if (stale) {
+      const present = group.roster().some((entry) => entry.device === processed.sender.device);
+      return fail(present ? 'tampered' : 'not-in-group');
+    }
     if (this.#group === group) this.#group = processed.next;
     this.#lastSeq = Math.max(this.#lastSeq, message.seq);
     this.#dirty = true;

@@ -283,6 +283,43 @@ describe("an E2EE room's crypto, step by step", () => {
     expect(bob.crypto.readyToSend()).toBe(false);
   });
 
+  it('never shows a message from an epoch the group has left, though MLS could still open it', async () => {
+    const { alice, bob, aliceDevice, bobDevice } = await pair();
+    const first = alice.events.commits[0];
+    first?.committed({ seq: 3, epoch: 1 });
+    bob.crypto.joined(1);
+    bob.crypto.welcome(3, first?.body.welcome ?? '');
+    bob.crypto.synced();
+    await until(() => alice.crypto.readyToSend(), 'alice ready');
+    const early = alice.send('said at epoch 1');
+    await until(() => alice.events.sent.length === 1, 'written');
+    // carol joins: alice commits her in (epoch 1 → 2), and bob applies that commit.
+    const carol = await member('carol');
+    const carolKp = await carol.keyPackage();
+    const carolDevice = carol.options.device.deviceText;
+    alice.setMembers([alice.key, bob.key, carol.key]);
+    alice.setClaim(() => ({
+      devices: [
+        { key: alice.key, device: aliceDevice },
+        { key: bob.key, device: bobDevice },
+        { key: carol.key, device: carolDevice },
+      ],
+      kps: [{ key: carol.key, device: carolDevice, kp: carolKp }],
+    }));
+    alice.crypto.membershipChanged();
+    await until(() => alice.events.commits.length === 2, "alice's second commit");
+    const second = alice.events.commits[1];
+    second?.committed({ seq: 5, epoch: 2 });
+    bob.crypto.item(commitItem(alice, 5, 1, second?.body.commit ?? ''));
+    // The host hands bob the epoch-1 line only now, after the commit.
+    bob.crypto.item(msg(alice, 6, early, alice.events.sent[0]?.mls ?? ''));
+    await until(() => bob.events.messages.length === 1, 'shown');
+    expect(bob.events.messages[0]).toMatchObject({
+      text: '',
+      e2ee: { status: 'failed', reason: 'tampered' },
+    });
+  });
+
   it('keeps the group state with the seq it reached, in one stored value', () => {
     const state = new Uint8Array([1, 2, 3, 4]);
     const record = decodeGroupRecord(encodeGroupRecord({ lastSeq: 1234, state }));
