@@ -3,7 +3,8 @@ import { inspectMessage } from '../../e2ee/host-checks.ts';
 import { decodePayload, encodePayload, textPayload } from '../../e2ee/payload.ts';
 import { E2eeError, RoomGroup, type RosterEntry } from '../../e2ee/room-group.ts';
 import type { ChatMessage, CommitItem, RoomEvent } from '../../protocol/wire/messages.ts';
-import type { MembershipError } from '../membership-requests.ts';
+import { MAX_RETRY_AFTER_MS } from '../host-bounds.ts';
+import { MembershipError } from '../membership-requests.ts';
 import type { OutboxEntry } from '../outbox.ts';
 import type {
   DecryptFailure,
@@ -446,6 +447,7 @@ export class RoomCrypto {
     try {
       answer = await host.claim(roster.map((entry) => entry.device));
     } catch (error) {
+      if (this.#retryLater(error)) return;
       if (!isDisconnect(error)) host.failed(`devices of "${host.room}": ${describe(error)}`);
       return;
     }
@@ -518,9 +520,22 @@ export class RoomCrypto {
       this.#host.pump();
       return;
     }
+    if (this.#retryLater(error)) return;
     if (error.code !== 'offline' && error.code !== 'stopped') {
       this.#host.failed(`a commit for "${this.#host.room}" was refused (${error.code})`);
     }
+  }
+
+  /**
+   * The host is busy (`rate-limited`: a reconnect reconciles every room at once; `internal`):
+   * reconcile again once it said it may work. Returns whether that is the case.
+   */
+  #retryLater(error: unknown): boolean {
+    if (!(error instanceof MembershipError)) return false;
+    if (error.code !== 'rate-limited' && error.code !== 'internal') return false;
+    const wait = Math.min(error.retryAfterMs ?? 1000, MAX_RETRY_AFTER_MS);
+    this.#host.later(Math.max(1, wait), () => this.#scheduleReconcile());
+    return true;
   }
 
   async #adopt(pending: PendingCommit, seq: number): Promise<void> {
