@@ -169,9 +169,15 @@ const ed25519Signature: Signature = {
   sign: async (signKey, message) => ed25519.sign(message, seedOf(signKey)),
   verify: async (publicKey, message, signature) => {
     try {
-      // Strict RFC 8032 checks, as OpenSSL/BoringSSL do (noble defaults to the laxer ZIP-215):
-      // members on different providers must accept and reject exactly the same signatures.
-      return ed25519.verify(signature, message, publicKey, { zip215: false });
+      // Members on different providers must accept and reject the same signatures, or a crafted
+      // one splits the group. Strict RFC 8032 decoding (noble defaults to the laxer ZIP-215), and:
+      // noble checks the cofactored equation, OpenSSL/BoringSSL the cofactorless one; they agree
+      // whenever R and A have no small-order component, so such R and A are refused here.
+      return (
+        ed25519.verify(signature, message, publicKey, { zip215: false }) &&
+        torsionFree(signature.subarray(0, 32)) &&
+        torsionFree(publicKey)
+      );
     } catch {
       return false; // a malformed key or signature is simply not a valid signature
     }
@@ -181,3 +187,19 @@ const ed25519Signature: Signature = {
     return { signKey, publicKey: ed25519.getPublicKey(signKey) };
   },
 };
+
+/**
+ * Whether a point has no small-order component. Costs a scalar multiplication, so points already
+ * found clean are remembered: public keys repeat with every message, and a leaf's signature (its
+ * R) is checked again whenever the tree is validated.
+ */
+function torsionFree(point: Uint8Array): boolean {
+  const text = Buffer.from(point).toString('hex');
+  if (clean.has(text)) return true;
+  if (!ed25519.Point.fromBytes(point).isTorsionFree()) return false;
+  if (clean.size >= 8192) clean.clear();
+  clean.add(text);
+  return true;
+}
+
+const clean = new Set<string>();
