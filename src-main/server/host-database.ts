@@ -18,12 +18,14 @@ import {
   type Row,
   column,
   isBytes,
+  isNullableNumber,
   isNumber,
   isString,
   toStoredMessage,
 } from './db/message-row.ts';
 import type { RoomEventRecord } from './db/room-event-json.ts';
 import { migrate } from './db/schema.ts';
+import { removalPending } from './mls-removal.ts';
 import { MlsStore } from './mls-store.ts';
 import { RoomStore } from './room-store.ts';
 
@@ -276,13 +278,17 @@ export class HostDatabase {
     this.#addRoom = prepare(
       'INSERT INTO rooms (name, message_count) VALUES (?, 0) ON CONFLICT (name) DO NOTHING',
     );
-    this.#mlsState = prepare('SELECT e2ee, mls_group_id, mls_epoch FROM rooms WHERE name = ?');
+    this.#mlsState = prepare(
+      'SELECT e2ee, mls_group_id, mls_epoch, mls_removal_since FROM rooms WHERE name = ?',
+    );
     this.#insertMls = prepare(
       `INSERT INTO messages (room, sender_key, nick, text, client_msg_id, sent_at, kind, mls, epoch)
        VALUES (?, ?, ?, '', ?, ?, ?, ?, ?) RETURNING seq`,
     );
     this.#advanceEpoch = prepare(
-      'UPDATE rooms SET mls_epoch = ?, mls_group_id = ? WHERE name = ? AND mls_epoch = ?',
+      // The commit may be the one removing a leaver: it ends any removal mark (mls-removal.ts).
+      `UPDATE rooms SET mls_epoch = ?, mls_group_id = ?, mls_removal_since = NULL
+       WHERE name = ? AND mls_epoch = ?`,
     );
     this.#insertMessage = prepare(
       `INSERT INTO messages (room, sender_key, nick, text, client_msg_id, sent_at)
@@ -407,7 +413,9 @@ export class HostDatabase {
           continue;
         }
         if (m.mls !== undefined) {
-          const current = this.#epochUnless(m.room, m.mls.groupId, m.mls.epoch);
+          const current = this.#epochUnless(m.room, m.mls.groupId, m.mls.epoch, {
+            messageAt: m.sentAt,
+          });
           if (current !== undefined) {
             results.push(unstored(m, current));
             continue;
@@ -588,15 +596,29 @@ export class HostDatabase {
 
   /**
    * undefined when the room's group is `groupId` at `epoch` (or has no group yet and `epoch` is
-   * 0 with `allowNew`); else the room's current epoch, for the `stale-epoch` answer.
+   * 0 with `allowNew`); else the room's current epoch, for the `stale-epoch` answer. A message
+   * (`messageAt`: when it was sent) is also refused while a removal is pending (mls-removal.ts):
+   * its group may still hold the member who left.
    */
-  #epochUnless(room: string, groupId: string, epoch: number, allowNew = false): number | undefined {
+  #epochUnless(
+    room: string,
+    groupId: string,
+    epoch: number,
+    options: { allowNew?: boolean; messageAt?: number } = {},
+  ): number | undefined {
+    const { allowNew = false, messageAt } = options;
     const row = this.#mlsState.get(room);
     if (row === undefined) return 0;
     const current = column(row, 'mls_epoch', isNumber);
     const group = row['mls_group_id'];
     if (column(row, 'e2ee', isNumber) !== 1) return current;
     if (current !== epoch) return current;
+    if (
+      messageAt !== undefined &&
+      removalPending(column(row, 'mls_removal_since', isNullableNumber), messageAt)
+    ) {
+      return current;
+    }
     if (group === null) return allowNew && epoch === 0 ? undefined : current;
     return group === groupId ? undefined : current;
   }
@@ -606,7 +628,9 @@ export class HostDatabase {
    * Welcomes kept, only if it ends the room's current epoch; the first commit of an epoch wins.
    */
   #appendCommit(m: NewMessage, commit: NewCommit, addedToRoom: Map<string, number>): AppendResult {
-    const current = this.#epochUnless(m.room, commit.groupId, commit.epoch, true);
+    const current = this.#epochUnless(m.room, commit.groupId, commit.epoch, {
+      allowNew: true,
+    });
     if (current !== undefined) {
       return unstored(m, current);
     }

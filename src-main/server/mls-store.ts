@@ -6,6 +6,7 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { type Row, column, isBytes, isNumber, isString } from './db/message-row.ts';
 import { immediateTransaction, read } from './db/transaction.ts';
 import type { StoredWelcome } from './host-database.ts';
+import { MARK_ROOMS_OF_KEY_SQL } from './mls-removal.ts';
 
 /** Devices kept per key; a new one beyond this retires the one seen longest ago. */
 export const MAX_DEVICES_PER_KEY = 8;
@@ -95,6 +96,8 @@ export class MlsStore {
           this.#forgetDevice(key, old);
           retired.push(old);
         }
+        // A retired device stays in its rooms' groups until a member commits its removal.
+        if (retired.length > 0) this.#sql(MARK_ROOMS_OF_KEY_SQL).run(now, key);
         this.#sql(
           'INSERT INTO mls_devices (member_key, device, first_seen, last_seen) VALUES (?, ?, ?, ?)',
         ).run(key, device, now, now);
@@ -235,7 +238,12 @@ export class MlsStore {
     );
   }
 
-  /** Forgets devices unseen for DEVICE_RETIRE_MS, with their KeyPackages and Welcomes. */
+  /**
+   * Forgets devices unseen for DEVICE_RETIRE_MS, with their KeyPackages and Welcomes. Their rooms
+   * are not marked for removal (mls-removal.ts): `kp-claim` stopped listing them when they became
+   * that old, so members' reconciles have removed them since, and a mark nobody commits away would
+   * only hold the room's messages.
+   */
   retireUnseen(now: number): number {
     return immediateTransaction(this.#db, 'retireDevices', () => {
       const stale = this.#sql('SELECT member_key, device FROM mls_devices WHERE last_seen < ?')

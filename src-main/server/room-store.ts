@@ -19,6 +19,8 @@ import { type PersonRecord, type RoomEventRecord, encodeRoomEvent } from './db/r
 import { immediateTransaction, read } from './db/transaction.ts';
 import type { StoredMessage } from './host-database.ts';
 import { hashInviteToken, newInviteId, newInviteToken } from './invite-token.ts';
+import { MARK_ROOM_SQL, markRoomParams } from './mls-removal.ts';
+import { DEVICE_RETIRE_MS } from './mls-store.ts';
 
 export type { Role } from '../protocol/wire/messages.ts';
 export type { PersonRecord, RoomEventRecord } from './db/room-event-json.ts';
@@ -382,6 +384,12 @@ export class RoomStore {
       this.#revokeInvitesAbove(room, target.key, 0, now);
       // A Welcome waiting for one of its devices would let it back into the group.
       this.#sql('DELETE FROM mls_welcomes WHERE room = ? AND member_key = ?').run(room, target.key);
+      // Its devices stay in the room's group until a member commits their removal: MLS messages
+      // wait for that commit (mls-removal.ts), or the leaver could read them.
+      if (removed > 0)
+        this.#sql(MARK_ROOM_SQL).run(
+          ...markRoomParams(room, target.key, now, now - DEVICE_RETIRE_MS),
+        );
       if (reason === 'parted') return this.#appendEvent(room, target, { action: 'left' }, now);
       if (reason === 'banned') {
         this.#sql(

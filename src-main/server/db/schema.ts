@@ -182,6 +182,16 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX mls_welcomes_member ON mls_welcomes (member_key, room);
   `,
+  // 3 → 4: a removal the group has not committed yet. When a key stops being a member of an
+  // end-to-end encrypted room (part, remove, ban) or one of a member's devices is retired, the
+  // room's group still holds the leaver until a member commits its removal; a message accepted
+  // at that epoch meanwhile would be readable with the leaver's saved state. So the host refuses
+  // MLS messages from the membership change until the next accepted commit (docs/protocol.md §12).
+  `
+  -- When the removal became due (host time, ms); NULL: none pending. Set in the transaction that
+  -- changes the membership, cleared by the transaction that stores the room's next commit.
+  ALTER TABLE rooms ADD COLUMN mls_removal_since INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,0 +1,192 @@
+import path from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { HostDatabase, type NewMessage } from '../../../src-main/server/host-database.ts';
+import { REMOVAL_GRACE_MS } from '../../../src-main/server/mls-removal.ts';
+import { DEVICE_RETIRE_MS, MAX_DEVICES_PER_KEY } from '../../../src-main/server/mls-store.ts';
+import type { PersonRecord } from '../../../src-main/server/room-store.ts';
+import { cleanupsAfterEach } from '../../support/lifecycle.ts';
+
+// A removal the room's group has not committed yet (src-main/server/mls-removal.ts): from the
+// membership change until the room's next accepted commit, MLS messages are stale-epoch, so no
+// member encrypts for a group that still holds the leaver. On a real SQLite file.
+
+const person = (fill: number, nick: string): PersonRecord => ({
+  key: new Uint8Array(32).fill(fill),
+  nick,
+});
+const alice = person(0xa1, 'alice');
+const bob = person(0xb0, 'bob');
+const carol = person(0xc0, 'carol');
+const T0 = 1_700_000_000_000;
+const GROUP = 'Z3JvdXAtb25l';
+const device = (n: number) => `device-${String(n).padStart(36, '0')}`;
+
+const cleanups = cleanupsAfterEach();
+let file: string;
+
+beforeEach(() => {
+  file = path.join(cleanups.tempDir('parley-removal-'), 'host.db');
+});
+
+function openDb(): HostDatabase {
+  const db = HostDatabase.open(file);
+  cleanups.push(() => db.close());
+  return db;
+}
+
+/** "den" (E2EE): alice, bob and carol, each with a device; its group is at epoch 1. */
+function den(): HostDatabase {
+  const db = openDb();
+  db.rooms.createRoom(
+    { name: 'den', kind: 'room', open: false, e2ee: true },
+    [
+      { ...alice, role: 'owner' },
+      { ...bob, role: 'member' },
+      { ...carol, role: 'member' },
+    ],
+    alice,
+    T0,
+  );
+  db.mls.publish(alice.key, device(1), ['kp-a'], T0);
+  db.mls.publish(bob.key, device(2), ['kp-b'], T0);
+  db.mls.publish(carol.key, device(3), ['kp-c'], T0);
+  expect(db.appendMessages([commit(0)])[0]?.staleEpoch).toBeUndefined();
+  return db;
+}
+
+function commit(epoch: number, sentAt = T0): NewMessage {
+  return {
+    room: 'den',
+    senderKey: alice.key,
+    nick: 'alice',
+    text: '',
+    clientMsgId: '',
+    sentAt,
+    commit: { groupId: GROUP, epoch, data: `commit-at-${epoch}` },
+  };
+}
+
+function mls(id: string, epoch: number, sentAt = T0 + 10): NewMessage {
+  return {
+    room: 'den',
+    senderKey: carol.key,
+    nick: 'carol',
+    text: '',
+    clientMsgId: id,
+    sentAt,
+    mls: { data: `cipher-${id}`, groupId: GROUP, epoch },
+  };
+}
+
+const staleOf = (db: HostDatabase, m: NewMessage) => db.appendMessages([m])[0]?.staleEpoch;
+
+describe('a member leaving an end-to-end encrypted room', () => {
+  for (const reason of ['parted', 'removed', 'banned'] as const) {
+    it(`${reason}: MLS messages at the current epoch are stale-epoch until the next commit`, () => {
+      const db = den();
+      expect(staleOf(db, mls(`before-${reason}`, 1))).toBeUndefined();
+      db.rooms.removeMember('den', bob, reason, reason === 'parted' ? undefined : alice, T0 + 5);
+      // The group at epoch 1 still holds bob: nothing more is stored for it.
+      expect(staleOf(db, mls(`after-${reason}-1`, 1))).toBe(1);
+      expect(staleOf(db, mls(`after-${reason}-2`, 1, T0 + 6))).toBe(1);
+      // A member's commit (the removal) is accepted, and ends the wait.
+      expect(staleOf(db, commit(1, T0 + 7))).toBeUndefined();
+      expect(staleOf(db, mls(`after-${reason}-1`, 2, T0 + 8))).toBeUndefined();
+      const stored = db.recentMessages('den', 20).filter((m) => m.mls !== undefined);
+      expect(stored.map((m) => m.clientMsgId)).toEqual([`before-${reason}`, `after-${reason}-1`]);
+    });
+  }
+
+  it('a resend of a message stored before the leave is still a duplicate', () => {
+    const db = den();
+    const first = db.appendMessages([mls('stored-before-1', 1)])[0];
+    db.rooms.removeMember('den', bob, 'parted', undefined, T0 + 5);
+    const again = db.appendMessages([mls('stored-before-1', 1, T0 + 6)])[0];
+    expect(again).toMatchObject({ duplicate: true, message: { seq: first?.message.seq } });
+    expect(again?.staleEpoch).toBeUndefined();
+  });
+
+  it('the wait survives closing and opening the database', () => {
+    const db = den();
+    db.rooms.removeMember('den', bob, 'removed', alice, T0 + 5);
+    db.close();
+    const reopened = openDb();
+    expect(staleOf(reopened, mls('after-reopen-1', 1))).toBe(1);
+    expect(staleOf(reopened, commit(1, T0 + 7))).toBeUndefined();
+    expect(staleOf(reopened, mls('after-reopen-1', 2))).toBeUndefined();
+  });
+
+  it('a batch orders them: a message before the leave is stored, one after it waits', () => {
+    const db = den();
+    expect(staleOf(db, mls('same-turn-1', 1, T0 + 4))).toBeUndefined();
+    db.rooms.removeMember('den', bob, 'parted', undefined, T0 + 5);
+    const results = db.appendMessages([
+      mls('same-turn-2', 1),
+      commit(1, T0 + 7),
+      mls('same-turn-3', 2),
+    ]);
+    expect(results.map((r) => r.staleEpoch)).toEqual([1, undefined, undefined]);
+  });
+
+  it('a key with no live device is in no group: its leaving holds nothing', () => {
+    const db = den();
+    const dave = person(0xd0, 'dave');
+    db.rooms.addMember('den', dave, 'member', T0 + 1);
+    db.rooms.removeMember('den', dave, 'parted', undefined, T0 + 2);
+    expect(staleOf(db, mls('after-dave-1', 1))).toBeUndefined();
+    // A device unseen for the retirement age is not listed to members either.
+    const erin = person(0xe0, 'erin');
+    db.rooms.addMember('den', erin, 'member', T0 + 3);
+    db.mls.publish(erin.key, device(5), ['kp-e'], T0 - DEVICE_RETIRE_MS - 1);
+    db.rooms.removeMember('den', erin, 'removed', alice, T0 + 4);
+    expect(staleOf(db, mls('after-erin-1', 1))).toBeUndefined();
+  });
+
+  it('lapses after REMOVAL_GRACE_MS when no member commits (the leaver may never have been added)', () => {
+    const db = den();
+    db.rooms.removeMember('den', bob, 'parted', undefined, T0 + 5);
+    expect(staleOf(db, mls('grace-1', 1, T0 + 5 + REMOVAL_GRACE_MS - 1))).toBe(1);
+    expect(staleOf(db, mls('grace-2', 1, T0 + 5 + REMOVAL_GRACE_MS))).toBeUndefined();
+  });
+
+  it('leaves other rooms and plaintext rooms alone', () => {
+    const db = den();
+    db.rooms.createRoom(
+      { name: 'plain', kind: 'room', open: false },
+      [
+        { ...alice, role: 'owner' },
+        { ...bob, role: 'member' },
+      ],
+      alice,
+      T0,
+    );
+    db.rooms.removeMember('plain', bob, 'parted', undefined, T0 + 5);
+    expect(staleOf(db, mls('other-room-1', 1))).toBeUndefined();
+    const text = db.appendMessages([
+      { ...mls('plain-text-1', 0), room: 'plain', mls: undefined, text: 'hello' } as NewMessage,
+    ])[0];
+    expect(text?.staleEpoch).toBeUndefined();
+    expect(text?.message.seq).toBeGreaterThan(0);
+  });
+});
+
+describe('a member device retired', () => {
+  it('beyond the devices a key keeps: the rooms of that key wait for a commit', () => {
+    const db = den();
+    for (let i = 10; i < 10 + MAX_DEVICES_PER_KEY - 1; i++) {
+      db.mls.publish(bob.key, device(i), [`kp-${i}`], T0 + i);
+    }
+    expect(staleOf(db, mls('full-1', 1))).toBeUndefined();
+    const ninth = db.mls.publish(bob.key, device(99), ['kp-99'], T0 + 100);
+    expect(ninth.retired).toEqual([device(2)]);
+    expect(staleOf(db, mls('retired-1', 1, T0 + 101))).toBe(1);
+    expect(staleOf(db, commit(1, T0 + 102))).toBeUndefined();
+    expect(staleOf(db, mls('retired-1', 2, T0 + 103))).toBeUndefined();
+  });
+
+  it('unseen for the retirement age: nothing waits (members stopped being offered it long ago)', () => {
+    const db = den();
+    expect(db.mls.retireUnseen(T0 + DEVICE_RETIRE_MS + 1)).toBe(3);
+    expect(staleOf(db, mls('unseen-1', 1))).toBeUndefined();
+  });
+});
