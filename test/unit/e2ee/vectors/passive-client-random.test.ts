@@ -23,5 +23,5 @@ describe('MLS passive-client-random vector, suite 1', () => {
     const impl = await suiteOn('noble');
     expect(await keysMatchKeyPackage(vector, impl)).toBe(true);
     expect(await runPassiveClient(vector, impl)).toBe(vector.epochs.length + 1);
-  }, 60_000);
+  }, 180_000); // pure JS: ~16 s of CPU, several times that on a loaded 2-core machine
 });
