@@ -3,8 +3,8 @@
 // Everything here is client-side work: the host only relays MLS bytes it cannot read.
 //
 // - per message: a 200-byte text in Parley's payload envelope, encrypted (createApplicationMessage
-//   + encode) by one member and decrypted (decode + processPrivateMessage) by another, on each
-//   crypto provider; the plaintext path is encoding a `send` item and sealing it with the transport
+//   + encode) by one member and decrypted (decode + processPrivateMessage) by another, on each of
+//   Parley's providers (WebCrypto, and the pure noble fallback of src-main/e2ee/noble-provider.ts); the plaintext path is encoding a `send` item and sealing it with the transport
 //   cipher, and opening + parsing the `msg` item on the other side.
 // - per membership change: one commit adding one device, then one removing it, at N members; the
 //   committer's time, and another member's time to process the commit.
@@ -24,31 +24,27 @@ import {
   createGroup,
   decodeMlsMessage,
   defaultCapabilities,
-  defaultCryptoProvider,
   defaultLifetime,
   emptyPskIndex,
   encodeMlsMessage,
   generateKeyPackage,
-  getCiphersuiteFromName,
-  getCiphersuiteImpl,
   joinGroup,
-  nobleCryptoProvider,
   processPrivateMessage,
   processPublicMessage,
 } from 'ts-mls';
+import { type ProviderName, loadSuiteWith } from '../src-main/e2ee/mls-suite.ts';
 import { selectBackend } from '../src-main/protocol/crypto/select-backend.ts';
 import { CipherState } from '../src-main/protocol/noise/cipher-state.ts';
 import { decodeMessage, encodeMessage } from '../src-main/protocol/wire/codec.ts';
 import { HostMessage } from '../src-main/protocol/wire/messages.ts';
 import { decodeBase64Url, encodeBase64Url } from '../src-shared/base64url.ts';
 
-/** Parley's suite (src-main/e2ee/mls-suite.ts): RFC 9420's mandatory suite 1. */
-const SUITE = 'MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519';
 const TEXT_BYTES = 200;
 /** Parley's credential: "PARLEY-DEVICE-V1" ‖ parley key ‖ person key ‖ person signature. */
 const CREDENTIAL_BYTES = 144;
 
-export type MlsProvider = 'webcrypto' | 'noble';
+/** Parley's two providers (src-main/e2ee/mls-suite.ts): WebCrypto, and the pure noble one. */
+export type MlsProvider = ProviderName;
 
 export interface MlsMessageResult {
   provider: MlsProvider;
@@ -95,11 +91,9 @@ interface Member {
   readonly privatePackage: PrivateKeyPackage;
 }
 
+/** Parley's suite 1, built as the app builds it, on one provider. */
 async function suiteOn(provider: MlsProvider): Promise<CiphersuiteImpl> {
-  return getCiphersuiteImpl(
-    getCiphersuiteFromName(SUITE),
-    provider === 'webcrypto' ? defaultCryptoProvider : nobleCryptoProvider,
-  );
+  return (await loadSuiteWith(provider)).impl;
 }
 
 function newMember(impl: CiphersuiteImpl): Promise<Member> {
