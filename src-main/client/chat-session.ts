@@ -1070,7 +1070,7 @@ export class ChatSession extends MembershipApi {
           // Encrypted for an epoch the host has left: it and the later ones of the room go
           // again once the group has caught up (the commit that moved on is on its way).
           this.#outbox.holdFrom(entry.id, now);
-          if (message.epoch !== undefined) this.#crypto?.get(entry.room)?.hostAt(message.epoch);
+          this.#crypto?.get(entry.room)?.sendRefused(message.epoch);
           return;
         default:
           dropped = this.#outbox.remove(entry.id);

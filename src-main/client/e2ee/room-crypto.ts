@@ -104,6 +104,8 @@ export class RoomCrypto {
   #reconcileScheduled = false;
   /** A reconcile is scheduled or running: the group may be about to take someone in. */
   #reconcileDue = false;
+  /** The host refused a send at our epoch: nothing goes out until a commit moves it on. */
+  #commitWanted = false;
   /** Listed devices that had no KeyPackage yet, and until when sends wait for them. */
   readonly #awaited = new Set<string>();
   #awaitUntil = 0;
@@ -201,9 +203,21 @@ export class RoomCrypto {
     this.#scheduleReconcile();
   }
 
-  /** The host refused a message of ours as `stale-epoch`: it is at `epoch`. */
+  /** The host said it is at `epoch` (a `stale-epoch` answer). */
   hostAt(epoch: number): void {
     this.#hostEpoch = Math.max(this.#hostEpoch ?? 0, epoch);
+  }
+
+  /**
+   * The host refused a message of ours as `stale-epoch`. Either a commit we have not applied
+   * yet moved the room on, or the host wants the epoch moved before it takes more messages (a
+   * member left and the group still holds them): sends wait for the next commit, and our
+   * reconcile makes one if nobody else does.
+   */
+  sendRefused(epoch: number | undefined): void {
+    if (epoch !== undefined) this.hostAt(epoch);
+    this.#commitWanted = true;
+    this.#scheduleReconcile();
   }
 
   /** The connection ended: nothing waits on its timers; a pending commit waits for the replay. */
@@ -222,7 +236,7 @@ export class RoomCrypto {
       !this.#retired &&
       readyToSend({
         hasGroup: group !== undefined,
-        commitPending: this.#pending !== undefined,
+        commitPending: this.#pending !== undefined || this.#commitWanted,
         removalDue: group ? removalDue(roster, group.ownLeaf, this.#host.memberKeys()) : false,
         addDue:
           this.#reconcileDue ||
@@ -332,6 +346,7 @@ export class RoomCrypto {
       return;
     }
     this.#group = processed.next;
+    this.#commitWanted = false;
     // Before the write: sends wait for the reconcile that follows every change.
     this.#scheduleReconcile();
     await this.#save();
@@ -372,6 +387,7 @@ export class RoomCrypto {
     }
     this.#group = group;
     this.#pending = undefined;
+    this.#commitWanted = false;
     this.#lastSeq = seq;
     this.#hostEpoch = Math.max(this.#hostEpoch ?? 0, group.epoch);
     this.#scheduleReconcile();
@@ -455,7 +471,7 @@ export class RoomCrypto {
     this.#awaitNewDevices(roster, answer);
     const diff = reconcileDiff(roster, group.ownLeaf, answer);
     // The group's first commit is made even with nobody to add: it gives the host the group.
-    if (diffIsEmpty(diff) && group.epoch > 0) return;
+    if (diffIsEmpty(diff) && group.epoch > 0 && !this.#commitWanted) return;
     let prepared;
     try {
       prepared = await group.prepareCommit({ add: [...diff.add], remove: [...diff.remove] });
@@ -464,7 +480,8 @@ export class RoomCrypto {
       return;
     }
     if (connection !== host.connection() || this.#group !== group) return;
-    if (group.epoch > 0 && diff.remove.length === 0 && prepared.to.length === 0) return;
+    const empty = diff.remove.length === 0 && prepared.to.length === 0;
+    if (group.epoch > 0 && empty && !this.#commitWanted) return;
     const pending: PendingCommit = {
       commit: prepared.commit,
       next: prepared.next,
@@ -540,6 +557,7 @@ export class RoomCrypto {
 
   async #adopt(pending: PendingCommit, seq: number): Promise<void> {
     this.#group = pending.next;
+    this.#commitWanted = false;
     pending.erase();
     this.#pending = undefined;
     this.#lastSeq = Math.max(this.#lastSeq, seq);

@@ -320,6 +320,21 @@ describe("an E2EE room's crypto, step by step", () => {
     });
   });
 
+  it('after a send refused at its own epoch, holds sends and moves the epoch on itself', async () => {
+    const { alice, bob } = await pair();
+    alice.events.commits[0]?.committed({ seq: 3, epoch: 1 });
+    bob.crypto.joined(1);
+    await until(() => alice.crypto.readyToSend(), 'alice ready');
+    // The host wants the epoch moved before it takes more (a member left): stale-epoch at 1.
+    alice.crypto.sendRefused(1);
+    expect(alice.crypto.readyToSend()).toBe(false);
+    await until(() => alice.events.commits.length === 2, 'a commit that moves the epoch');
+    expect(alice.events.commits[1]?.body.welcome).toBeUndefined();
+    expect(alice.crypto.readyToSend()).toBe(false);
+    alice.events.commits[1]?.committed({ seq: 5, epoch: 2 });
+    await until(() => alice.crypto.readyToSend(), 'alice sends again after it');
+  });
+
   it('keeps the group state with the seq it reached, in one stored value', () => {
     const state = new Uint8Array([1, 2, 3, 4]);
     const record = decodeGroupRecord(encodeGroupRecord({ lastSeq: 1234, state }));
