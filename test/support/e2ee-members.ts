@@ -6,7 +6,12 @@ import type {
 } from '../../src-main/client/session-events.ts';
 import type { KeyPair } from '../../src-main/protocol/crypto/crypto-backend.ts';
 import { encodeBase64Url } from '../../src-shared/base64url.ts';
-import { type E2eeRelay, type HostRewrite, startE2eeRelay } from './e2ee-relay.ts';
+import {
+  type E2eeRelay,
+  type E2eeRelayOptions,
+  type HostRewrite,
+  startE2eeRelay,
+} from './e2ee-relay.ts';
 import type { Cleanups } from './lifecycle.ts';
 import { until } from './lifecycle.ts';
 import { newKeyPair } from './loopback.ts';
@@ -29,6 +34,8 @@ export interface MemberOptions {
   readonly rooms?: readonly string[];
   /** Rewrites what the host sends this member on its way (a hostile host). */
   readonly rewrite?: HostRewrite;
+  /** Holds host items back on their way to this member (see E2eeRelayOptions.delayMs). */
+  readonly delayMs?: E2eeRelayOptions['delayMs'];
   /** More session options: the E2EE ones above all (see e2ee-device.ts). */
   readonly session?: Partial<ChatSessionOptions>;
   /** Reuse this member's relay (a restart of the same install): its key is the pinned one. */
@@ -52,6 +59,7 @@ export async function startMember(cleanups: Cleanups, host: HostTarget, options:
       hostPort: host.port,
       hostKey: host.publicKey,
       ...(options.rewrite ? { rewrite: options.rewrite } : {}),
+      ...(options.delayMs ? { delayMs: options.delayMs } : {}),
     });
     cleanups.push(() => started.close());
     relay = started;
@@ -143,9 +151,9 @@ export function groupKeys(m: Member, room: string): string[] {
 }
 
 /**
- * Waits until each member's room is `encrypted` and its group holds exactly these members'
+ * Waits until each member's room is `encrypted` and its group holds (at least) these members'
  * keys: everyone has been added (a line sent before that is, by design, not for the ones
- * still joining).
+ * still joining). Members who are away may be in the group too.
  */
 export async function untilGroupComplete(
   members: readonly Member[],
@@ -153,8 +161,10 @@ export async function untilGroupComplete(
   timeoutMs = 30_000,
 ): Promise<void> {
   const keys = [...new Set(members.map((m) => m.key))].sort();
-  const complete = (m: Member) =>
-    m.encryptionOf(room) === 'encrypted' && groupKeys(m, room).join() === keys.join();
+  const complete = (m: Member) => {
+    const group = new Set(groupKeys(m, room));
+    return m.encryptionOf(room) === 'encrypted' && keys.every((k) => group.has(k));
+  };
   try {
     await until(() => members.every(complete), 'the group', timeoutMs);
   } catch {

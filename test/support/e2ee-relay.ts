@@ -52,6 +52,11 @@ export interface E2eeRelayOptions {
   readonly hostKey: Uint8Array;
   /** Changes what the client gets; undefined (or returning undefined) relays as is. */
   readonly rewrite?: HostRewrite;
+  /**
+   * Holds a host item back this many ms (and, to keep the host's order, everything after it):
+   * a slow path to this client, e.g. to make two members commit before either sees the other.
+   */
+  readonly delayMs?: (message: HostMessage) => number;
 }
 
 export async function startE2eeRelay(options: E2eeRelayOptions): Promise<E2eeRelay> {
@@ -115,6 +120,23 @@ export async function startE2eeRelay(options: E2eeRelayOptions): Promise<E2eeRel
         fromClient.push(decoder.decode(bytes));
         hostSide.send(bytes);
       });
+      // Items leave in the host's order; one held back holds back those after it.
+      let queue = Promise.resolve();
+      const deliver = (items: readonly Uint8Array[], delay: number) => {
+        if (delay <= 0 && queue === idle) {
+          for (const item of items) clientSide.send(item);
+          return;
+        }
+        const next = queue.then(async () => {
+          if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+          for (const item of items) clientSide.send(item);
+        });
+        queue = next;
+        void next.then(() => {
+          if (queue === next) queue = idle;
+        });
+      };
+      const idle = queue;
       hostSide.on('message', (bytes) => {
         const text = decoder.decode(bytes);
         fromHost.push(text);
@@ -126,12 +148,11 @@ export async function startE2eeRelay(options: E2eeRelayOptions): Promise<E2eeRel
           // not JSON: recorded as text above, relayed unchanged
         }
         const out = parsed && options.rewrite ? options.rewrite(parsed, bytes) : undefined;
-        if (out === undefined) clientSide.send(bytes);
-        else {
-          for (const item of out) {
-            clientSide.send(item instanceof Uint8Array ? item : encodeMessage(item));
-          }
-        }
+        const items =
+          out === undefined
+            ? [bytes]
+            : out.map((item) => (item instanceof Uint8Array ? item : encodeMessage(item)));
+        deliver(items, parsed && options.delayMs ? options.delayMs(parsed) : 0);
       });
       clientSide.on('close', (info) => hostSide.close(info.code, info.reason));
       hostSide.on('close', (info) => clientSide.close(info.code, info.reason));
