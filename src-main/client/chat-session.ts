@@ -69,6 +69,9 @@ import type {
 import type { TimelineItem } from './timeline.ts';
 import { Timer, type Timers, realTimers } from './timers.ts';
 
+// What a caller builds to enable end-to-end encrypted rooms (the desktop and the line client).
+export type { E2eeOptions } from './e2ee/e2ee-options.ts';
+
 export const CLIENT_SOFTWARE = 'parley/0.1.0';
 /** Typing notices leave at most this often per room; the host drops extras anyway. */
 export const TYPING_INTERVAL_MS = 3000;

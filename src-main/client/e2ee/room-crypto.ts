@@ -369,7 +369,9 @@ export class RoomCrypto {
       if (this.#group?.epoch === 0 && this.#hostEpoch !== 0) this.#group = undefined;
     }
     this.#host.emitSynced();
-    if (!this.#breaking) this.#setState(this.#group ? 'encrypted' : 'joining');
+    // A group made here and not yet ordered by the host (epoch 0) does not count yet.
+    const inGroup = this.#group !== undefined && this.#group.epoch > 0;
+    if (!this.#breaking) this.#setState(inGroup ? 'encrypted' : 'joining');
     this.#scheduleReconcile();
     this.#host.pump();
   }
