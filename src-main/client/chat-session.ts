@@ -657,7 +657,8 @@ export class ChatSession extends MembershipApi {
     // Only rooms this session asked for: anything else is a race with a leave, or a lie.
     const room = 'room' in message ? this.#rooms.get(message.room) : undefined;
     if ('room' in message && !room && message.t !== 'ack') return;
-    if (room && message.t !== 'members' && room.finishPages()) {
+    // A Welcome comes between `joined` and the member pages: it does not end the listing.
+    if (room && message.t !== 'members' && message.t !== 'mls-welcome' && room.finishPages()) {
       this.emit('members', { room: room.name, members: room.members });
     }
     switch (message.t) {

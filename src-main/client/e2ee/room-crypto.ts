@@ -269,7 +269,11 @@ export class RoomCrypto {
     }
     if (mls === undefined) return fail('tampered'); // plaintext where only ciphertext belongs
     const group = this.#group;
-    if (!group || message.seq <= this.#lastSeq) return fail('not-in-group');
+    // Taken in already (the state got past it), or history from before this device was in
+    // the group (a join's replay, never sealed for it): not shown again, not shown as failed.
+    if (message.seq <= this.#lastSeq && group) return;
+    if (!group && message.history) return;
+    if (!group) return fail('not-in-group');
     // The host takes a message only at the room's current epoch, and we apply the timeline in
     // its order: a genuine one is always for the group's epoch now. One for an earlier epoch
     // (which MLS would still open with retained keys) was moved or made after the fact — e.g.

@@ -335,6 +335,23 @@ describe("an E2EE room's crypto, step by step", () => {
     await until(() => alice.crypto.readyToSend(), 'alice sends again after it');
   });
 
+  it("does not show a join's replayed history from before this device was added; a live line it cannot read is shown failed", async () => {
+    const { alice, bob } = await pair();
+    alice.events.commits[0]?.committed({ seq: 3, epoch: 1 });
+    await until(() => alice.crypto.readyToSend(), 'alice ready');
+    const id = alice.send('before bob was added');
+    await until(() => alice.events.sent.length === 1, 'written');
+    const mls = alice.events.sent[0]?.mls ?? '';
+    bob.crypto.joined(1);
+    bob.crypto.item({ ...msg(alice, 4, id, mls), history: true });
+    bob.crypto.synced();
+    await bob.crypto.idle();
+    expect(bob.events.messages).toEqual([]);
+    bob.crypto.item(msg(alice, 5, newMessageId(), mls));
+    await until(() => bob.events.messages.length === 1, 'the live line');
+    expect(bob.events.messages[0]?.e2ee).toEqual({ status: 'failed', reason: 'not-in-group' });
+  });
+
   it('keeps the group state with the seq it reached, in one stored value', () => {
     const state = new Uint8Array([1, 2, 3, 4]);
     const record = decodeGroupRecord(encodeGroupRecord({ lastSeq: 1234, state }));
