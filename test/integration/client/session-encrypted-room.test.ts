@@ -89,6 +89,10 @@ describe('an end-to-end encrypted room between two sessions', () => {
       status: 'ok',
       device: bob.device.deviceText,
     });
+    // Older pages of an encrypted room could not be read: the session answers "no more" itself.
+    expect(bob.s.loadOlder('lobby', 1000, 50)).toBe(true);
+    await bob.wait(() => bob.of('history-end').length === 1, 'no more history', 5_000);
+    expect(bob.of('history-end')[0]).toEqual({ room: 'lobby', more: false });
     // Nothing failed to decrypt, and no encryption step failed.
     for (const session of [alice, bob]) {
       expect(session.of('message').filter((m) => m.e2ee?.status === 'failed')).toEqual([]);
