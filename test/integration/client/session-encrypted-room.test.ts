@@ -99,4 +99,24 @@ describe('an end-to-end encrypted room between two sessions', () => {
       expect(session.of('error').filter((e) => e.code.startsWith('e2ee'))).toEqual([]);
     }
   }, 60_000);
+
+  it('a session without encryption keys is told so and does not stay in the room', async () => {
+    const options: HostProcessOptions & { e2ee?: boolean } = { e2ee: true };
+    const h = await spawnHost(options);
+    cleanups.push(() => h.stop());
+    const plain = await recordedSession(
+      cleanups,
+      { address: { host: '127.0.0.1', port: h.port }, hostKey: h.publicKey },
+      { nick: 'carol', inviteToken: tokenOf(h.memberInvite) },
+    );
+    plain.s.start();
+    await plain.wait(
+      () => plain.of('error').some((e) => e.code === 'e2ee-unavailable'),
+      'e2ee-unavailable',
+      15_000,
+    );
+    expect(plain.of('error').find((e) => e.code === 'e2ee-unavailable')?.room).toBe('lobby');
+    expect(plain.s.rooms).not.toContain('lobby');
+    expect(plain.of('synced')).toEqual([]);
+  }, 30_000);
 });
