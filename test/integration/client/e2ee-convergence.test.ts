@@ -101,6 +101,24 @@ describe('one group for everyone, whatever the timing', () => {
     for (const m of four) expect(m.encryptionOf(ROOM)).toBe('encrypted');
   }, 60_000);
 
+  it('two members creating the group at once: the loser follows the winner, nothing breaks', async () => {
+    const h = await e2eeHost();
+    // Both join a room with no group yet; each creates one and commits it at epoch 0. They hear
+    // of the other's commit late, so both commits reach the host: one wins.
+    const slowCommits = { delayMs: (m: { t: string }) => (m.t === 'commit' ? 800 : 0) };
+    const [alice, bob] = await Promise.all([
+      install(h, 'alice', h.ownerInvite, slowCommits),
+      install(h, 'bob', h.memberInvite, slowCommits),
+    ]);
+    await everyoneReadsEveryone([alice.member, bob.member], 'created');
+    for (const m of [alice.member, bob.member]) {
+      expect(m.encryption.filter((e) => e.room === ROOM).map((e) => e.state)).not.toContain(
+        'broken',
+      );
+      expect(m.relay.connections).toBe(1);
+    }
+  }, 60_000);
+
   it('a member away across several epochs catches up, reading from when it was added only', async () => {
     const h = await e2eeHost();
     const owner = h.ownerInvite;
