@@ -11,7 +11,7 @@ import {
   untilGroupComplete,
 } from '../../support/e2ee-members.ts';
 import { openDevice } from '../../support/e2ee-device.ts';
-import { cleanupsAfterEach, sleep } from '../../support/lifecycle.ts';
+import { cleanupsAfterEach, sleep, until } from '../../support/lifecycle.ts';
 import { newKeyPair } from '../../support/loopback.ts';
 
 // The canary test of issue #16: what members say in an end-to-end encrypted room never reaches
@@ -74,6 +74,20 @@ async function threeMembers(h: ScannedHost, setup: Setup) {
   return [alice, bob, carol] as const;
 }
 
+/** dave joins after the conversation: the host replays the room's history to him. */
+async function latecomer(h: ScannedHost, setup: Setup): Promise<Member> {
+  const dave = await startMember(cleanups, h, {
+    nick: 'dave',
+    invite: h.memberInvite,
+    ...(await setup('dave')),
+  });
+  await until(
+    () => dave.relay.fromHostParsed.filter((m) => m.t === 'msg' && m.history === true).length >= 6,
+    "dave's replayed history",
+  );
+  return dave;
+}
+
 /** Each says a canary, bob renames himself, alice sets a topic, each says one more. */
 async function converse(members: readonly Member[], topic: string): Promise<string[]> {
   const [alice, bob] = members;
@@ -113,10 +127,11 @@ function hostSide(h: ScannedHost, members: readonly Member[]) {
 describe('a host that serves an end-to-end encrypted room', () => {
   it('never has the canaries in its files, its output or anything it sends, while members read them', async () => {
     const h = await e2eeHost();
-    const members = await threeMembers(h, async () => {
+    const setup: Setup = async () => {
       const identity = newKeyPair();
       return { identity, session: (await openDevice(cleanups, identity)).options };
-    });
+    };
+    const members = await threeMembers(h, setup);
     for (const m of members) expect(m.s.roomInfo('lobby')?.e2ee).toBe(true);
     await untilGroupComplete(members, 'lobby');
     const topic = `topic ${canary('topic')}`;
@@ -136,7 +151,10 @@ describe('a host that serves an end-to-end encrypted room', () => {
         expect(msg).not.toHaveProperty('text');
       }
     }
-    const seen = hostSide(h, members);
+    const dave = await latecomer(h, setup);
+    // dave was not in the group when they spoke: the replay is ciphertext he cannot read.
+    expect(dave.of('message').filter((m) => canaries.some((c) => m.text.includes(c)))).toEqual([]);
+    const seen = hostSide(h, [...members, dave]);
     const found = seen([...canaries, topic]);
     expect(found.files.filter((s) => s.needle !== topic)).toEqual([]);
     expect(found.texts.filter((s) => s.needle !== topic)).toEqual([]);
@@ -154,11 +172,14 @@ describe('a host that serves an end-to-end encrypted room', () => {
     for (const m of members) expect(m.s.roomInfo('lobby')?.e2ee).not.toBe(true);
     const topic = `topic ${canary('topic')}`;
     const canaries = await converse(members, topic);
-    const seen = hostSide(h, members);
+    const dave = await latecomer(h, () => Promise.resolve({}));
+    const seen = hostSide(h, [...members, dave]);
     const found = seen([...canaries, topic]);
-    // The host stores (database) and relays (to every other member) each line it could read.
+    // The host stores (database) and relays (to every other member, and in the replay to a
+    // latecomer) each line it could read.
     for (const needle of canaries) {
       expect(found.files.filter((s) => s.needle === needle)).not.toEqual([]);
+      expect(found.texts.some((s) => s.needle === needle && s.where === 'host → dave')).toBe(true);
       expect(
         found.texts.filter((s) => s.needle === needle && s.where.startsWith('host →')).length,
       ).toBeGreaterThanOrEqual(2);
