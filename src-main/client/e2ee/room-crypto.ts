@@ -351,8 +351,9 @@ export class RoomCrypto {
     }
     this.#group = processed.next;
     this.#commitWanted = false;
-    // Before the write: sends wait for the reconcile that follows every change.
-    this.#scheduleReconcile();
+    // Before the write, so sends wait for it. Someone else's commit usually leaves the group
+    // as the room is: then no claim (every member would claim after every commit otherwise).
+    if (this.#groupLagsRoom()) this.#scheduleReconcile();
     await this.#save();
     this.#reportRoster();
     this.#host.pump();
@@ -503,6 +504,20 @@ export class RoomCrypto {
       (answer) => this.#queue.enqueue(() => this.#committed(pending, answer)),
       (error) => this.#queue.enqueue(() => this.#refused(pending, error)),
     );
+  }
+
+  /**
+   * Whether the group may not match the room: a leaf of a key that is no longer a member, or
+   * a member with no leaf at all. (New devices of members are announced by `devices`.)
+   */
+  #groupLagsRoom(): boolean {
+    const group = this.#group;
+    if (!group) return false;
+    const roster = group.roster();
+    const members = this.#host.memberKeys();
+    if (removalDue(roster, group.ownLeaf, members)) return true;
+    const withLeaf = new Set(roster.map((entry) => entry.parleyKey));
+    return [...members].some((key) => !withLeaf.has(key));
   }
 
   /**
