@@ -73,6 +73,8 @@ import { Timer, type Timers, realTimers } from './timers.ts';
 export type { E2eeOptions } from './e2ee/e2ee-options.ts';
 
 export const CLIENT_SOFTWARE = 'parley/0.1.0';
+/** stop() waits this long at most for the encrypted rooms' work in progress. */
+const STOP_CRYPTO_WAIT_MS = 5000;
 /** Typing notices leave at most this often per room; the host drops extras anyway. */
 export const TYPING_INTERVAL_MS = 3000;
 const PACE_MARGIN = 0.9;
@@ -343,6 +345,9 @@ export class ChatSession extends MembershipApi {
     this.#connection?.channel.close(CloseCode.bye, 'the user left');
     this.#connection = undefined;
     await this.#flushStore();
+    // What the encrypted rooms were doing (a decryption, a state write) finishes first, so
+    // the caller may close the E2EE store once this resolves.
+    await this.#crypto?.idle(STOP_CRYPTO_WAIT_MS);
     this.#setState('stopped', { reason: 'stopped' });
   }
 

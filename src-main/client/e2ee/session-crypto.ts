@@ -116,6 +116,17 @@ export class SessionCrypto {
       });
   }
 
+  /** Resolves when every room's queue is idle, or after `maxMs`. */
+  async idle(maxMs: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, maxMs);
+    });
+    const rooms = Promise.all([...this.#rooms.values()].map((crypto) => crypto.idle()));
+    await Promise.race([rooms, timeout]);
+    clearTimeout(timer);
+  }
+
   disconnected(): void {
     for (const crypto of this.#rooms.values()) crypto.disconnected();
   }
