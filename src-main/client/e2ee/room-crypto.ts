@@ -377,6 +377,8 @@ export class RoomCrypto {
     // A group made here and not yet ordered by the host (epoch 0) does not count yet.
     const inGroup = this.#group !== undefined && this.#group.epoch > 0;
     if (!this.#breaking) this.#setState(inGroup ? 'encrypted' : 'joining');
+    // The roster as the join found it (a group restored from the store has not been reported).
+    if (inGroup) this.#reportRoster();
     this.#scheduleReconcile();
     this.#host.pump();
   }
