@@ -112,11 +112,9 @@ describe('a hostile host relaying real ciphertext with changes', () => {
     expect(bob.of('message').filter((m) => m.e2ee?.status === 'failed')).toEqual([]);
   }, 60_000);
 
-  // DEFECT (findings.md, C2 11:10, for C1/E): carol shows dave's line made with his pre-removal
-  // group state, delivered after the commit that removed him, as `ok` text: application
-  // messages of a past epoch are still opened (ts-mls keeps 4 past epochs' keys), though in
-  // host order a genuine message is always at the group's current epoch.
-  it.skip("shows no line a removed member's old group state makes after the removal", async () => {
+  // ts-mls keeps past epochs' keys, so the late line decrypts: the client must still refuse it,
+  // its sender's leaf being no longer in the group (in host order a genuine line never is).
+  it("shows no line a removed member's old group state makes after the removal", async () => {
     const h = await spawnE2eeHost(cleanups);
     // carol's copy of one message of alice's becomes, on its way, dave's late line.
     const plan: { target?: string; replace?: (m: Msg) => Msg } = {};
