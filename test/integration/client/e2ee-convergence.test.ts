@@ -176,6 +176,11 @@ describe('one group for everyone, whatever the timing', () => {
     expect(grace.member.of('message').some((x) => x.text === 'frank in: alice speaking')).toBe(
       false,
     );
+    // Nor are they shown a wall of "could not be decrypted" for it: lines never sealed for
+    // them are not shown at all.
+    for (const m of [frank.member, grace.member, back]) {
+      expect(m.of('message').filter((x) => x.e2ee?.status === 'failed')).toEqual([]);
+    }
   }, 60_000);
   // DEFECT (findings.md, C2 11:20 and 11:36, for H): fails about 1 run in 3. The host accepts
   // MLS sends after a member's `joined` event at the epoch that lacks its device (senders that
