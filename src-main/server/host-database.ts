@@ -25,7 +25,7 @@ import {
 } from './db/message-row.ts';
 import type { RoomEventRecord } from './db/room-event-json.ts';
 import { migrate } from './db/schema.ts';
-import { removalPending } from './mls-removal.ts';
+import { membershipChangePending } from './mls-removal.ts';
 import { MlsStore } from './mls-store.ts';
 import { RoomStore } from './room-store.ts';
 
@@ -286,7 +286,8 @@ export class HostDatabase {
        VALUES (?, ?, ?, '', ?, ?, ?, ?, ?) RETURNING seq`,
     );
     this.#advanceEpoch = prepare(
-      // The commit may be the one removing a leaver: it ends any removal mark (mls-removal.ts).
+      // The commit may be the one adding a newcomer or removing a leaver: it ends any
+      // membership-change mark (mls-removal.ts).
       `UPDATE rooms SET mls_epoch = ?, mls_group_id = ?, mls_removal_since = NULL
        WHERE name = ? AND mls_epoch = ?`,
     );
@@ -597,8 +598,8 @@ export class HostDatabase {
   /**
    * undefined when the room's group is `groupId` at `epoch` (or has no group yet and `epoch` is
    * 0 with `allowNew`); else the room's current epoch, for the `stale-epoch` answer. A message
-   * (`messageAt`: when it was sent) is also refused while a removal is pending (mls-removal.ts):
-   * its group may still hold the member who left.
+   * (`messageAt`: when it was sent) is also refused while a membership change is pending
+   * (mls-removal.ts): its group may still hold the member who left, or lack the one who joined.
    */
   #epochUnless(
     room: string,
@@ -615,7 +616,7 @@ export class HostDatabase {
     if (current !== epoch) return current;
     if (
       messageAt !== undefined &&
-      removalPending(column(row, 'mls_removal_since', isNullableNumber), messageAt)
+      membershipChangePending(column(row, 'mls_removal_since', isNullableNumber), messageAt)
     ) {
       return current;
     }

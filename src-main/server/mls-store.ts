@@ -96,11 +96,13 @@ export class MlsStore {
           this.#forgetDevice(key, old);
           retired.push(old);
         }
-        // A retired device stays in its rooms' groups until a member commits its removal.
-        if (retired.length > 0) this.#sql(MARK_ROOMS_OF_KEY_SQL).run(now, key);
         this.#sql(
           'INSERT INTO mls_devices (member_key, device, first_seen, last_seen) VALUES (?, ?, ?, ?)',
         ).run(key, device, now, now);
+        // A retired device stays in its rooms' groups until a member commits its removal, and the
+        // new one is missing from them until a member commits its add: its rooms' MLS messages
+        // wait for that commit (mls-removal.ts).
+        this.#sql(MARK_ROOMS_OF_KEY_SQL).run(now, key);
       }
       const insert = this.#sql(
         'INSERT INTO mls_key_packages (member_key, device, data, added_at) VALUES (?, ?, ?, ?)',
@@ -240,7 +242,7 @@ export class MlsStore {
 
   /**
    * Forgets devices unseen for DEVICE_RETIRE_MS, with their KeyPackages and Welcomes. Their rooms
-   * are not marked for removal (mls-removal.ts): `kp-claim` stopped listing them when they became
+   * are not marked (mls-removal.ts): `kp-claim` stopped listing them when they became
    * that old, so members' reconciles have removed them since, and a mark nobody commits away would
    * only hold the room's messages.
    */

@@ -708,6 +708,9 @@ export class RoomStore {
     this.#sql(
       `INSERT INTO members (room, member_key, role, nick, joined_at) VALUES (?, ?, ?, ?, ?)`,
     ).run(room, person.key, role, person.nick, now);
+    // The room's group lacks the newcomer's devices until a member commits their add: MLS
+    // messages wait for that commit (mls-removal.ts), or the newcomer could never read them.
+    this.#sql(MARK_ROOM_SQL).run(...markRoomParams(room, person.key, now, now - DEVICE_RETIRE_MS));
   }
 
   /**

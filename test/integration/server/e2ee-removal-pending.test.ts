@@ -4,13 +4,21 @@ import type { RoomGroup } from '../../../src-main/e2ee/room-group.ts';
 import { type HostOptions, type RunningHost, startHost } from '../../../src-main/server/host.ts';
 import { cleanupsAfterEach } from '../../support/lifecycle.ts';
 import type { WireClient } from '../../support/wire-client.ts';
-import { type Install, connectInstall, keyPackages, newGroup, newInstall } from './e2ee-kit.ts';
+import {
+  type Install,
+  connectInstall,
+  joinGroup,
+  keyPackages,
+  newGroup,
+  newInstall,
+} from './e2ee-kit.ts';
 
 // The issue: "a removal, ban or leave → a commit that removes them, after which they cannot read
-// anything sent". Until a member commits that removal, the room's group still holds the leaver,
-// and a member who has not yet seen the leave would encrypt for it. So from the leave until the
-// room's next accepted commit the host refuses MLS messages as stale-epoch (docs/protocol.md §12),
-// and members send again after the commit. Real host, real TCP, real SQLite, real MLS.
+// anything sent", and "a new member reads from the moment they join". Until a member commits the
+// change, the room's group still holds the leaver (or lacks the newcomer), and a member who has
+// not yet seen the change would encrypt for that group. So from the change until the room's next
+// accepted commit the host refuses MLS messages as stale-epoch (docs/protocol.md §12), and
+// members send again after the commit. Real host, real TCP, real SQLite, real MLS.
 
 const cleanups = cleanupsAfterEach();
 const encode = (text: string) => new TextEncoder().encode(text);
@@ -187,5 +195,95 @@ describe('a member leaving an encrypted room', () => {
     expect(answer).toMatchObject({ t: 'ack' });
     // Nor is the encrypted room, which nobody left.
     expect((await say(t.alice, t.group, 'in the lobby')).answer).toMatchObject({ t: 'ack' });
+  });
+});
+
+/** Alice claims what the host offers for devices not in `have` and commits their add. */
+async function addDevices(alice: WireClient, group: RoomGroup, have: string[], epoch: number) {
+  const claimed = await alice.request({ t: 'kp-claim', room: 'lobby', have });
+  if (claimed.t !== 'kps') throw new Error(JSON.stringify(claimed));
+  expect(claimed.kps.length).toBeGreaterThan(0);
+  const made = await group.prepareCommit({ add: claimed.kps.map((kp) => kp.kp), remove: [] });
+  const answer = await alice.request({
+    t: 'commit',
+    room: 'lobby',
+    commit: made.commit,
+    ...(made.welcome ? { welcome: made.welcome } : {}),
+    to: made.to,
+  });
+  expect(answer).toMatchObject({ t: 'committed', epoch });
+  made.erase();
+  return made.next;
+}
+
+/** The text of the `msg` with `id` that `c` was relayed, read with `group`. */
+async function read(c: WireClient, group: RoomGroup, id: string): Promise<string> {
+  const relayed = await c.waitFor('msg', (m) => m.id === id);
+  if (relayed.mls === undefined) throw new Error('not an MLS message');
+  const processed = await group.process(relayed.mls);
+  if (processed.kind !== 'application') throw new Error(processed.kind);
+  return new TextDecoder().decode(processed.payload);
+}
+
+describe('a member joining an encrypted room', () => {
+  it('by an invite: nothing is taken at the epoch whose group lacks them until the add, so they read the line', async () => {
+    const t = await lobbyWithBob();
+    const carolInstall = await newInstall();
+    const carol = await connect(t.h, 'carol', carolInstall);
+    // Carol's client leaves KeyPackages before redeeming (her device is live).
+    const kps = await keyPackages(carolInstall, 2);
+    expect(await carol.request({ t: 'kp-publish', kps })).toMatchObject({ t: 'done' });
+    expect(await carol.redeem(invite(t.h, 'member'))).toMatchObject({ t: 'redeemed' });
+
+    // Alice has not seen carol's `joined` yet: her line sealed at epoch 1 lacks carol.
+    const early = await say(t.alice, t.group, 'said the moment carol joined');
+    expectStale(early.answer, 1);
+    expect(early.answer).toMatchObject({ ref: early.id });
+
+    // The add is committed; the line goes again at epoch 2 and carol reads it.
+    const have = [t.aliceInstall.device.deviceText, t.bobInstall.device.deviceText];
+    const withCarol = await addDevices(t.alice, early.next, have, 2);
+    await carol.join('lobby');
+    const welcome = await carol.waitFor('mls-welcome', (m) => m.room === 'lobby');
+    const carolGroup = await joinGroup(carolInstall, welcome.data);
+    const again = await say(t.alice, withCarol, 'said the moment carol joined');
+    expect(again.answer).toMatchObject({ t: 'ack' });
+    expect(await read(carol, carolGroup, again.id)).toBe('said the moment carol joined');
+  });
+
+  it("a member's new device: the room waits for the commit that adds it, which then reads", async () => {
+    const t = await lobbyWithBob();
+    // Bob's second install: the same Parley key, another device.
+    const bobLaptop = await newInstall(t.bobInstall.keyPair);
+    const laptop = await connect(t.h, 'bob', bobLaptop);
+    const kps = await keyPackages(bobLaptop, 2);
+    expect(await laptop.request({ t: 'kp-publish', kps })).toMatchObject({ t: 'done' });
+    await t.alice.waitFor('devices', (m) => m.room === 'lobby');
+
+    const early = await say(t.alice, t.group, 'to both of bob');
+    expectStale(early.answer, 1);
+
+    const have = [t.aliceInstall.device.deviceText, t.bobInstall.device.deviceText];
+    const withLaptop = await addDevices(t.alice, early.next, have, 2);
+    await laptop.join('lobby');
+    const welcome = await laptop.waitFor('mls-welcome', (m) => m.room === 'lobby');
+    const laptopGroup = await joinGroup(bobLaptop, welcome.data);
+    const again = await say(t.alice, withLaptop, 'to both of bob');
+    expect(again.answer).toMatchObject({ t: 'ack' });
+    expect(await read(laptop, laptopGroup, again.id)).toBe('to both of bob');
+
+    // More KeyPackages of a device the host knows add nobody: nothing waits.
+    const more = await keyPackages(bobLaptop, 1);
+    expect(await laptop.request({ t: 'kp-publish', kps: more })).toMatchObject({ t: 'done' });
+    expect((await say(t.alice, again.next, 'still here')).answer).toMatchObject({ t: 'ack' });
+  });
+
+  it('with no device yet: the room is not held for a key nobody can add', async () => {
+    const t = await lobbyWithBob();
+    const carol = await connect(t.h, 'carol', await newInstall());
+    expect(await carol.redeem(invite(t.h, 'member'))).toMatchObject({ t: 'redeemed' });
+    expect((await say(t.alice, t.group, 'carol has no device')).answer).toMatchObject({
+      t: 'ack',
+    });
   });
 });

@@ -1,14 +1,14 @@
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { HostDatabase, type NewMessage } from '../../../src-main/server/host-database.ts';
-import { REMOVAL_GRACE_MS } from '../../../src-main/server/mls-removal.ts';
+import { MEMBERSHIP_GRACE_MS } from '../../../src-main/server/mls-removal.ts';
 import { DEVICE_RETIRE_MS, MAX_DEVICES_PER_KEY } from '../../../src-main/server/mls-store.ts';
 import type { PersonRecord } from '../../../src-main/server/room-store.ts';
 import { cleanupsAfterEach } from '../../support/lifecycle.ts';
 
-// A removal the room's group has not committed yet (src-main/server/mls-removal.ts): from the
-// membership change until the room's next accepted commit, MLS messages are stale-epoch, so no
-// member encrypts for a group that still holds the leaver. On a real SQLite file.
+// A membership change the room's group has not committed yet (src-main/server/mls-removal.ts):
+// from the change until the room's next accepted commit, MLS messages are stale-epoch, so no
+// member encrypts for a group that still holds a leaver or lacks a newcomer. On a real SQLite file.
 
 const person = (fill: number, nick: string): PersonRecord => ({
   key: new Uint8Array(32).fill(fill),
@@ -142,11 +142,11 @@ describe('a member leaving an end-to-end encrypted room', () => {
     expect(staleOf(db, mls('after-erin-1', 1))).toBeUndefined();
   });
 
-  it('lapses after REMOVAL_GRACE_MS when no member commits (the leaver may never have been added)', () => {
+  it('lapses after MEMBERSHIP_GRACE_MS when no member commits (the leaver may never have been added)', () => {
     const db = den();
     db.rooms.removeMember('den', bob, 'parted', undefined, T0 + 5);
-    expect(staleOf(db, mls('grace-1', 1, T0 + 5 + REMOVAL_GRACE_MS - 1))).toBe(1);
-    expect(staleOf(db, mls('grace-2', 1, T0 + 5 + REMOVAL_GRACE_MS))).toBeUndefined();
+    expect(staleOf(db, mls('grace-1', 1, T0 + 5 + MEMBERSHIP_GRACE_MS - 1))).toBe(1);
+    expect(staleOf(db, mls('grace-2', 1, T0 + 5 + MEMBERSHIP_GRACE_MS))).toBeUndefined();
   });
 
   it('leaves other rooms and plaintext rooms alone', () => {
@@ -176,17 +176,117 @@ describe('a member device retired', () => {
     for (let i = 10; i < 10 + MAX_DEVICES_PER_KEY - 1; i++) {
       db.mls.publish(bob.key, device(i), [`kp-${i}`], T0 + i);
     }
-    expect(staleOf(db, mls('full-1', 1))).toBeUndefined();
+    // The new devices themselves held the room until a commit added them.
+    expect(staleOf(db, commit(1, T0 + 50))).toBeUndefined();
+    expect(staleOf(db, mls('full-1', 2, T0 + 51))).toBeUndefined();
     const ninth = db.mls.publish(bob.key, device(99), ['kp-99'], T0 + 100);
     expect(ninth.retired).toEqual([device(2)]);
-    expect(staleOf(db, mls('retired-1', 1, T0 + 101))).toBe(1);
-    expect(staleOf(db, commit(1, T0 + 102))).toBeUndefined();
-    expect(staleOf(db, mls('retired-1', 2, T0 + 103))).toBeUndefined();
+    expect(staleOf(db, mls('retired-1', 2, T0 + 101))).toBe(2);
+    expect(staleOf(db, commit(2, T0 + 102))).toBeUndefined();
+    expect(staleOf(db, mls('retired-1', 3, T0 + 103))).toBeUndefined();
   });
 
   it('unseen for the retirement age: nothing waits (members stopped being offered it long ago)', () => {
     const db = den();
     expect(db.mls.retireUnseen(T0 + DEVICE_RETIRE_MS + 1)).toBe(3);
     expect(staleOf(db, mls('unseen-1', 1))).toBeUndefined();
+  });
+});
+
+describe('a member joining an end-to-end encrypted room', () => {
+  const dave = person(0xd0, 'dave');
+
+  function inviteTo(db: HostDatabase, room = 'den'): string {
+    return db.rooms.createInvite(
+      { room, role: 'member', uses: null, expiresAt: null, createdBy: alice },
+      T0,
+    ).token;
+  }
+
+  it('by an invite, with a device: MLS messages wait for the commit that adds it', () => {
+    const db = den();
+    db.mls.publish(dave.key, device(4), ['kp-d'], T0 + 1);
+    expect(staleOf(db, mls('before-dave-1', 1, T0 + 2))).toBeUndefined();
+    expect(db.rooms.redeemInvite(inviteTo(db), dave, T0 + 5)).toMatchObject({ ok: true });
+    // The group at epoch 1 lacks dave's device: a line sealed for it would be lost to him.
+    expect(staleOf(db, mls('after-dave-1', 1, T0 + 6))).toBe(1);
+    expect(staleOf(db, commit(1, T0 + 7))).toBeUndefined();
+    expect(staleOf(db, mls('after-dave-1', 2, T0 + 8))).toBeUndefined();
+  });
+
+  it('without a device: nothing waits until its first KeyPackages, then the room waits', () => {
+    const db = den();
+    db.rooms.redeemInvite(inviteTo(db), dave, T0 + 5);
+    expect(staleOf(db, mls('no-device-1', 1, T0 + 6))).toBeUndefined();
+    db.mls.publish(dave.key, device(4), ['kp-d'], T0 + 7);
+    expect(staleOf(db, mls('new-device-1', 1, T0 + 8))).toBe(1);
+    expect(staleOf(db, commit(1, T0 + 9))).toBeUndefined();
+    // More KeyPackages of a device already known change no group.
+    db.mls.publish(dave.key, device(4), ['kp-d2'], T0 + 10);
+    expect(staleOf(db, mls('new-device-1', 2, T0 + 11))).toBeUndefined();
+  });
+
+  it("a member's new device: the member's rooms wait for the commit that adds it", () => {
+    const db = den();
+    db.mls.publish(bob.key, device(20), ['kp-b2'], T0 + 5);
+    expect(staleOf(db, mls('second-device-1', 1, T0 + 6))).toBe(1);
+    expect(staleOf(db, commit(1, T0 + 7))).toBeUndefined();
+    expect(staleOf(db, mls('second-device-1', 2, T0 + 8))).toBeUndefined();
+  });
+
+  it('a direct message opened again: the one who comes back is waited for', () => {
+    const db = den();
+    db.rooms.createRoom(
+      { name: 'dm', kind: 'dm', open: false, e2ee: true, dmKeys: [alice.key, bob.key] },
+      [
+        { ...alice, role: 'member' },
+        { ...bob, role: 'member' },
+      ],
+      alice,
+      T0,
+    );
+    const inDm = (m: NewMessage): NewMessage => ({
+      ...m,
+      room: 'dm',
+      ...(m.mls ? { mls: { ...m.mls } } : {}),
+      ...(m.commit ? { commit: { ...m.commit } } : {}),
+    });
+    expect(staleOf(db, inDm(commit(0, T0 + 1)))).toBeUndefined();
+    db.rooms.removeMember('dm', bob, 'parted', undefined, T0 + 2);
+    expect(staleOf(db, inDm(commit(1, T0 + 3)))).toBeUndefined();
+    db.rooms.addMember('dm', bob, 'member', T0 + 4);
+    expect(staleOf(db, inDm(mls('dm-back-1', 2, T0 + 5)))).toBe(2);
+    expect(staleOf(db, inDm(commit(2, T0 + 6)))).toBeUndefined();
+    expect(staleOf(db, inDm(mls('dm-back-1', 3, T0 + 7)))).toBeUndefined();
+  });
+
+  it('lapses after MEMBERSHIP_GRACE_MS when no member commits the add', () => {
+    const db = den();
+    db.mls.publish(dave.key, device(4), ['kp-d'], T0 + 1);
+    db.rooms.redeemInvite(inviteTo(db), dave, T0 + 5);
+    expect(staleOf(db, mls('add-grace-1', 1, T0 + 5 + MEMBERSHIP_GRACE_MS - 1))).toBe(1);
+    expect(staleOf(db, mls('add-grace-2', 1, T0 + 5 + MEMBERSHIP_GRACE_MS))).toBeUndefined();
+  });
+
+  it('a promotion by invite adds nobody: nothing waits', () => {
+    const db = den();
+    const admins = db.rooms.createInvite(
+      { room: 'den', role: 'admin', uses: null, expiresAt: null, createdBy: alice },
+      T0,
+    ).token;
+    expect(db.rooms.redeemInvite(admins, carol, T0 + 5)).toMatchObject({ ok: true, role: 'admin' });
+    expect(staleOf(db, mls('promoted-1', 1, T0 + 6))).toBeUndefined();
+  });
+
+  it('an open (plaintext) room a key joins is not held, nor are its other rooms', () => {
+    const db = den();
+    db.rooms.createRoom({ name: 'square', kind: 'room', open: true }, [], undefined, T0);
+    db.mls.publish(dave.key, device(4), ['kp-d'], T0 + 1);
+    db.rooms.addMember('square', dave, 'member', T0 + 5);
+    expect(staleOf(db, mls('open-join-1', 1, T0 + 6))).toBeUndefined();
+    const text = db.appendMessages([
+      { ...mls('square-text-1', 0), room: 'square', mls: undefined, text: 'hi' } as NewMessage,
+    ])[0];
+    expect(text?.staleEpoch).toBeUndefined();
   });
 });
