@@ -187,4 +187,42 @@ describe('a hostile host relaying real ciphertext with changes', () => {
     alice.member.s.send(ROOM, after);
     await untilAllShow([alice.member, carol.member], alice.member, ROOM, after, 30_000);
   }, 60_000);
+  it('a tampered commit breaks only the room for the one who got it, who is added again', async () => {
+    const h = await spawnE2eeHost(cleanups);
+    const plan: { armed: boolean; hit: number } = { armed: false, hit: 0 };
+    const rewrite: HostRewrite = (m) => {
+      if (!plan.armed || m.t !== 'commit' || plan.hit > 0) return undefined;
+      plan.hit++;
+      return [{ ...m, data: flipByte(m.data, 40) }];
+    };
+    // carol also hears of membership changes late, so alice makes the commit carol gets.
+    const late = new Set(['event', 'presence', 'devices']);
+    const delayMs = (m: { t: string }) => (plan.armed && late.has(m.t) ? 1500 : 0);
+    const join = async (nick: string, invite: string, slowCarol = false) => {
+      const identity = newKeyPair();
+      const device = await openDevice(cleanups, identity);
+      return startMember(cleanups, h, {
+        nick,
+        invite,
+        identity,
+        session: device.options,
+        ...(slowCarol ? { rewrite, delayMs } : {}),
+      });
+    };
+    const alice = await join('alice', h.ownerInvite);
+    const carol = await join('carol', h.memberInvite, true);
+    await untilGroupComplete([alice, carol], ROOM);
+    // The next commit carol is sent (dave's add) arrives changed.
+    plan.armed = true;
+    const dave = await join('dave', h.memberInvite);
+    await until(() => plan.hit > 0, 'a commit to tamper with');
+    await until(() => carol.encryption.some((e) => e.state === 'broken'), "carol's room broken");
+    // She is added again with a new device, and reads what is said from then on.
+    await untilGroupComplete([alice, carol, dave], ROOM);
+    const later = 'alice, once carol is back';
+    alice.s.send(ROOM, later);
+    await untilAllShow([alice, carol, dave], alice, ROOM, later, 30_000);
+    expect(carol.shown(ROOM, later)[0]?.e2ee).toMatchObject({ status: 'ok' });
+    expect(carol.of('fatal')).toEqual([]);
+  }, 60_000);
 });
