@@ -25,7 +25,11 @@ let bob: Person;
 
 beforeAll(async () => {
   host = await rig.host({ rooms: ['lobby'], openRooms: false, e2ee: true });
-  [alice, bob] = await Promise.all([rig.person('alice'), rig.person('bob')]);
+  // The app's own storage: each device's MLS secrets sealed in its data folder.
+  [alice, bob] = await Promise.all([
+    rig.person('alice', { e2ee: 'file' }),
+    rig.person('bob', { e2ee: 'file' }),
+  ]);
 });
 
 afterAll(() => rig.dispose());
@@ -144,7 +148,7 @@ describe('an end-to-end encrypted room', () => {
     const hostId = `127.0.0.1:${host.port}`;
     await alice.backend.service.disconnect({ hostId });
     await bob.backend.service.disconnect({ hostId });
-    const carol = await rig.person('carol');
+    const carol = await rig.person('carol', { e2ee: 'file' });
     await connectWithInvite(carol, host.running.invite('lobby'), 'carol');
     await carol.page.locator('[data-testid="e2ee-badge"][data-state="joining"]').waitFor(SETUP);
     expect(await badge(carol).textContent()).toContain('Setting up encryption…');

@@ -116,12 +116,18 @@ export class Rig {
       colorScheme?: 'light' | 'dark';
       /** Default 'reduce': screenshots without transitions in flight. */
       reducedMotion?: 'reduce' | 'no-preference';
+      /**
+       * Where the install keeps its E2EE device and MLS secrets: 'file' (as the app: sealed in
+       * its data folder; end-to-end encryption tests) or 'memory' (default: nothing written).
+       */
+      e2ee?: 'file' | 'memory';
     } = {},
   ): Promise<Person> {
     const dataDir = this.tempDir(name);
     const backend = await openServiceBackend({
       dataDir,
       sessionOptions: { reconnect: RECONNECT },
+      e2ee: options.e2ee ?? 'memory',
     });
     this.defer(() => backend.close());
     // The page this run built (global-setup.ts).

@@ -90,6 +90,11 @@ describe('several hosts at once', () => {
     await hostButton(hostA).click();
     await expect.poll(() => hostButton(hostA).getAttribute('aria-current'), poll).toBe('page');
     await expect.poll(() => heading().textContent(), poll).toContain('lobby');
+    // Main knows host A's #lobby is on screen before bob writes on host B (both rooms are
+    // "lobby": the heading alone does not say the switch reached main).
+    await expect
+      .poll(() => alice.backend.service.activeRoom, poll)
+      .toEqual({ hostId: idOf(hostA), room: 'lobby' });
     await send(bob, 'Hello from host B');
     await expect
       .poll(() => hostButton(hostB).getAttribute('aria-label'), poll)
