@@ -283,7 +283,18 @@ export class RoomCrypto {
     try {
       processed = await group.process(mls);
     } catch (error) {
-      return fail(failureOf(error));
+      const reason = failureOf(error);
+      if (reason === 'replay' && message.key === this.#host.ownKey) {
+        // Most likely this device's own line, from before a restart: its keys were spent when
+        // it was sealed, so it never opens here, and the session no longer remembers its text
+        // (stopped after sending, before the ack moved the stored seq past it). The desktop
+        // keeps it in local history, the line client printed it when sent: not shown again,
+        // and not as a failure. Lines of our other devices open normally (other leaves).
+        this.#lastSeq = Math.max(this.#lastSeq, message.seq);
+        this.#dirty = true;
+        return this.#settle();
+      }
+      return fail(reason);
     }
     if (processed.kind !== 'application') return fail('tampered');
     if (stale) {

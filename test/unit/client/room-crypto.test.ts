@@ -217,6 +217,38 @@ describe("an E2EE room's crypto, step by step", () => {
     expect(bob.events.messages[1]).toMatchObject({ text: '', e2ee: { status: 'failed' } });
   });
 
+  it('after a restart, does not show its own earlier line (its keys are spent) as failed', async () => {
+    const { alice, bob } = await pair();
+    alice.events.commits[0]?.committed({ seq: 3, epoch: 1 });
+    bob.crypto.joined(1);
+    bob.crypto.welcome(3, alice.events.commits[0]?.body.welcome ?? '');
+    bob.crypto.synced();
+    await until(() => alice.crypto.readyToSend(), 'alice ready');
+    const id = alice.send('said before the restart');
+    await until(() => alice.events.sent.length === 1, 'written');
+    await alice.crypto.idle();
+    // Stopped before the ack: the stored state has spent the line's key, its seq is before it.
+    const stored = await alice.options.store.get(alice.host.storeName);
+    const record = stored === undefined ? undefined : decodeGroupRecord(stored);
+    expect(record?.lastSeq).toBe(3);
+    const restarted = new RoomCrypto(alice.host, record);
+    const line = msg(alice, 4, id, alice.events.sent[0]?.mls ?? '');
+    const before = alice.events.messages.length;
+    restarted.joined(1);
+    restarted.item({ ...line, history: true });
+    restarted.synced();
+    await until(() => alice.events.states.filter((x) => x === 'encrypted').length >= 2, 'synced');
+    await restarted.idle();
+    expect(alice.events.messages.slice(before)).toEqual([]);
+    // Taken in: the next restart does not even try it again.
+    expect(restarted.lastSeq).toBe(4);
+    // Someone else's spent ciphertext is still shown failed (a replay by the host).
+    bob.crypto.item(msg(alice, 4, id, alice.events.sent[0]?.mls ?? ''));
+    bob.crypto.item(msg(alice, 6, newMessageId(), alice.events.sent[0]?.mls ?? ''));
+    await until(() => bob.events.messages.length === 2, 'bob saw both');
+    expect(bob.events.messages[1]).toMatchObject({ e2ee: { status: 'failed', reason: 'replay' } });
+  });
+
   it('shows a message that claims another sender as forged, and one under another id as tampered', async () => {
     const { alice, bob } = await pair();
     alice.events.commits[0]?.committed({ seq: 3, epoch: 1 });
