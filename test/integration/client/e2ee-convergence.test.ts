@@ -182,10 +182,8 @@ describe('one group for everyone, whatever the timing', () => {
       expect(m.of('message').filter((x) => x.e2ee?.status === 'failed')).toEqual([]);
     }
   }, 60_000);
-  // DEFECT (findings.md, C2 11:20 and 11:36, for H): fails about 1 run in 3. The host accepts
-  // MLS sends after a member's `joined` event at the epoch that lacks its device (senders that
-  // have not yet seen the event send at seq > the event's); the new member cannot read them.
-  // The host now holds sends after a removal until the next commit (5ee9603), not after a join.
+  // Senders may not have seen carol's `joined` event when they send: the host holds MLS sends
+  // after a join until the add is committed (as after a removal), so the lines wait for her.
   it('a line said the moment a member joined reaches that member', async () => {
     const h = await e2eeHost();
     const alice = await install(h, 'alice', h.ownerInvite);
