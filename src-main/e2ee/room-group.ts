@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   createApplicationMessage,
   createCommit,
@@ -29,7 +29,7 @@ import {
   ValidationError,
 } from 'ts-mls/mlsError.js';
 import { decodeBase64Url, encodeBase64Url } from '../../src-shared/base64url.ts';
-import { equalBytes } from '../../src-shared/bytes.ts';
+import { concatBytes, equalBytes } from '../../src-shared/bytes.ts';
 import { MAX_GROUP_DEVICES, MAX_MLS_TEXT } from '../protocol/wire/messages.ts';
 import { parleyClientConfig } from './client-config.ts';
 import { parseCredential, verifyCredential, type DeviceIdentity } from './device-identity.ts';
@@ -70,6 +70,35 @@ export interface PreparedCommit {
 
 const STATE_VERSION = 1;
 const MLS_VERSION = 'mls10';
+const ROOM_GROUP_CONTEXT = 'parley room group v1';
+const GROUP_NONCE_BYTES = 16;
+
+/**
+ * A group id bound to its room: nonce (16 random bytes) ‖ SHA-256(context ‖ 0 ‖ room ‖ nonce)[0..16].
+ * Every member checks it when a Welcome brings it into a room's group (`join`'s `room`), so a
+ * host cannot hand a member one room's Welcome in another room: that member would otherwise
+ * show the first room's lines (the host relays their ciphertext) as said in the second, and
+ * seal what it says in the second to the first room's group.
+ */
+export function roomGroupId(
+  room: string,
+  nonce: Uint8Array = new Uint8Array(randomBytes(GROUP_NONCE_BYTES)),
+): Uint8Array {
+  if (nonce.length !== GROUP_NONCE_BYTES) throw new Error('a group nonce is 16 bytes');
+  const digest = createHash('sha256')
+    .update(ROOM_GROUP_CONTEXT)
+    .update(new Uint8Array([0]))
+    .update(room, 'utf8')
+    .update(nonce)
+    .digest();
+  return concatBytes(nonce, new Uint8Array(digest.subarray(0, 16)));
+}
+
+/** Whether a group id was made by `roomGroupId` for this room. */
+export function groupIdIsFor(groupId: Uint8Array, room: string): boolean {
+  if (groupId.length !== GROUP_NONCE_BYTES + 16) return false;
+  return equalBytes(groupId, roomGroupId(room, groupId.subarray(0, GROUP_NONCE_BYTES)));
+}
 
 /**
  * One room's MLS group, immutable: every operation returns the group after it (`next`), and the
@@ -132,13 +161,18 @@ export class RoomGroup {
     return new RoomGroup(suite, device, pins, state);
   }
 
-  /** Enters a group from a Welcome sealed to one of this device's stored KeyPackages. */
+  /**
+   * Enters a group from a Welcome sealed to one of this device's stored KeyPackages. With
+   * `room`, the group's id must be bound to that room (`roomGroupId`), else 'wrong-group' and
+   * the KeyPackage is kept (the right room's Welcome may still come for it).
+   */
   static async join(
     suite: MlsSuite,
     device: DeviceIdentity,
     pins: PersonPins,
     store: E2eeStore,
     welcome: string,
+    room?: string,
   ): Promise<RoomGroup> {
     const message = decodeMessage(welcome);
     if (message.wireformat !== 'mls_welcome') throw new E2eeError('malformed', 'not a Welcome');
@@ -162,6 +196,9 @@ export class RoomGroup {
           parleyClientConfig(pins),
         ),
       );
+      if (room !== undefined && !groupIdIsFor(state.groupContext.groupId, room)) {
+        throw new E2eeError('wrong-group', 'a Welcome to another room’s group');
+      }
       await consumeKeyPackage(store, held.name);
       return new RoomGroup(suite, device, pins, state);
     }
