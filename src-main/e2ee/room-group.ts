@@ -140,6 +140,7 @@ export class RoomGroup {
     this.#device = device;
     this.#pins = pins;
     this.#state = state;
+    pinSelf(pins, device);
   }
 
   /** A new group holding only this device (epoch 0); the first commit adds everyone else. */
@@ -149,6 +150,7 @@ export class RoomGroup {
     pins: PersonPins,
     groupId: Uint8Array = new Uint8Array(randomBytes(32)),
   ): Promise<RoomGroup> {
+    pinSelf(pins, device);
     const own = await newKeyPackage(suite, device);
     const state = await createGroup(
       Uint8Array.from(groupId),
@@ -174,6 +176,7 @@ export class RoomGroup {
     welcome: string,
     room?: string,
   ): Promise<RoomGroup> {
+    pinSelf(pins, device);
     const message = decodeMessage(welcome);
     if (message.wireformat !== 'mls_welcome') throw new E2eeError('malformed', 'not a Welcome');
     if (message.welcome.cipherSuite !== suite.impl.name) {
@@ -501,6 +504,19 @@ export class RoomGroup {
   static async keyPackageRef(suite: MlsSuite, kp: KeyPackage): Promise<string> {
     return hex(await makeKeyPackageRef(kp, suite.impl.hash));
   }
+}
+
+/**
+ * Our own Parley key's person key is known for certain: it is pinned (over whatever pin is
+ * there) before any leaf of the group is seen. Otherwise a ghost device the host slips in under
+ * our own key, vouched for by a person key of the host's making, would be pinned as ours on first
+ * sight, and our real devices flagged as the changed ones; now the ghost is the one flagged.
+ * The pin is set in memory at once; a failed write is retried at the next group.
+ */
+function pinSelf(pins: PersonPins, device: DeviceIdentity): void {
+  const key = encodeBase64Url(device.parleyKey);
+  const person = encodeBase64Url(device.personKey);
+  if (pins.check(key, person) !== 'same') pins.accept(key, person).catch(() => undefined);
 }
 
 function decodeMessage(data: string): MLSMessage {
