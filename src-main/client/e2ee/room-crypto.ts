@@ -127,8 +127,12 @@ export class RoomCrypto {
         this.#group = RoomGroup.decode(suite, device, pins, stored.state);
         this.#lastSeq = stored.lastSeq;
       } catch (error) {
-        // Another device's state (rotated), or damaged: wait to be added again.
         host.failed(`"${host.room}"'s stored encryption state is unusable: ${describe(error)}`);
+        // Another device's state (this install rotated its device since): the new device is
+        // added like any other, so wait. A damaged state of THIS device would wait forever —
+        // its leaf is still in everyone's group, so nobody adds it again —: rotate instead.
+        const otherDevice = error instanceof E2eeError && error.reason === 'not-in-group';
+        if (!otherDevice) this.#queue.enqueue(() => this.#broken('its stored state is damaged'));
       }
     }
   }

@@ -16,6 +16,7 @@ import type {
 import { loadOrCreateDevice } from '../../../src-main/e2ee/device-identity.ts';
 import { memoryE2eeStore } from '../../../src-main/e2ee/e2ee-store.ts';
 import { makeKeyPackages } from '../../../src-main/e2ee/key-packages.ts';
+import { RoomGroup } from '../../../src-main/e2ee/room-group.ts';
 import { loadSuite } from '../../../src-main/e2ee/mls-suite.ts';
 import { memoryPersonPins } from '../../../src-main/e2ee/person-pins.ts';
 import { encodeBase64Url } from '../../../src-shared/base64url.ts';
@@ -390,5 +391,27 @@ describe("an E2EE room's crypto, step by step", () => {
     expect(record?.lastSeq).toBe(1234);
     expect(record?.state).toEqual(state);
     expect(decodeGroupRecord(state)).toBeUndefined();
+  });
+  it('a damaged stored group makes the device rotate, since nobody re-adds a device already in the group', async () => {
+    const alice = await member('alice');
+    const damaged = { lastSeq: 7, state: new Uint8Array([1, 2, 3, 4]) };
+    const crypto = new RoomCrypto(alice.host, damaged);
+    await crypto.idle();
+    expect(alice.events.rotations).toBe(1);
+    expect(alice.events.states).toEqual(['broken', 'joining']);
+  });
+
+  it("another device's stored group (this install rotated since) waits to be added, without rotating again", async () => {
+    const alice = await member('alice');
+    const other = await member('other');
+    const group = await RoomGroup.create(
+      other.options.suite,
+      other.options.device,
+      other.options.pins,
+    );
+    const crypto = new RoomCrypto(alice.host, { lastSeq: 3, state: group.encode() });
+    await crypto.idle();
+    expect(alice.events.rotations).toBe(0);
+    expect(crypto.encrypted).toBe(false);
   });
 });
