@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { E2eeOptions } from '../../../src-main/client/e2ee/e2ee-options.ts';
+import { type GroupRecord, decodeGroupRecord } from '../../../src-main/client/e2ee/group-record.ts';
 import type { ClaimAnswer } from '../../../src-main/client/e2ee/reconcile-diff.ts';
 import { RoomCrypto, type RoomCryptoHost } from '../../../src-main/client/e2ee/room-crypto.ts';
 import type { MembershipError } from '../../../src-main/client/membership-requests.ts';
@@ -48,7 +49,7 @@ async function person(nick: string): Promise<Person & { identity: ReturnType<typ
 }
 
 /** One person's crypto for one room. */
-function roomOf(who: Person, room: string, memberKeys: string[]) {
+function roomOf(who: Person, room: string, memberKeys: string[], stored?: GroupRecord) {
   const events = {
     messages: [] as SessionMessage[],
     states: [] as EncryptionState['state'][],
@@ -94,7 +95,7 @@ function roomOf(who: Person, room: string, memberKeys: string[]) {
     random: () => 0,
     now: () => Date.now(),
   };
-  const crypto = new RoomCrypto(host, undefined);
+  const crypto = new RoomCrypto(host, stored);
   ref.crypto = crypto;
   return {
     who,
@@ -251,5 +252,65 @@ describe('review: a ghost device under our own key', () => {
     // Her own device is not the one flagged, and her pin still names her own person key.
     expect(mine.events.keyChanged.map((c) => c.person)).not.toContain(alicePerson);
     expect(alice.options.pins.personOf(alice.key)).toBe(alicePerson);
+  });
+});
+
+describe('review: a crash while our commit is on its way', () => {
+  // Skipped until room-crypto.ts keeps its pending commit in the store (R1, after 12:15).
+  it.skip('keeps the group when the host took the commit and the device stopped before `committed`', async () => {
+    const alice = await person('alice');
+    const bob = await person('bob');
+    const carol = await person('carol');
+    const { mine: aliceLobby, welcome } = await groupFor('lobby', alice, bob);
+    const bobLobby = roomOf(bob, 'lobby', [alice.key, bob.key]);
+    bobLobby.crypto.joined(1);
+    bobLobby.crypto.welcome(3, welcome);
+    bobLobby.crypto.synced();
+    await bobLobby.crypto.idle();
+    await aliceLobby.crypto.idle();
+
+    // carol joins: alice's reconcile commits her in; the host stores the commit (seq 5)…
+    const [carolKp] = await makeKeyPackages(
+      carol.options.suite,
+      carol.options.device,
+      carol.options.store,
+      1,
+    );
+    aliceLobby.setClaim(() => ({
+      devices: [
+        { key: alice.key, device: alice.options.device.deviceText },
+        { key: bob.key, device: bob.options.device.deviceText },
+        { key: carol.key, device: carol.options.device.deviceText },
+      ],
+      kps: [{ key: carol.key, device: carol.options.device.deviceText, kp: carolKp ?? '' }],
+    }));
+    aliceLobby.crypto.membershipChanged();
+    await until(() => aliceLobby.events.commits.length === 2, "alice's commit adding carol");
+    await aliceLobby.crypto.idle();
+    const commit = aliceLobby.events.commits[1]?.body.commit ?? '';
+
+    // …and alice's app stops before its `committed` answer is processed. It starts again on
+    // its store; the join's replay holds her own commit.
+    const bytes = await alice.options.store.get('group/test/lobby');
+    const record = bytes === undefined ? undefined : decodeGroupRecord(bytes);
+    expect(record).toBeDefined();
+    const restarted = roomOf(alice, 'lobby', [alice.key, bob.key, carol.key], record);
+    restarted.crypto.joined(2);
+    restarted.crypto.item({
+      t: 'commit',
+      room: 'lobby',
+      seq: 5,
+      ts: 1_700_000_000_000,
+      from: alice.nick,
+      fp: 'FP',
+      key: alice.key,
+      epoch: 1,
+      data: commit,
+    });
+    restarted.crypto.synced();
+    await until(() => restarted.events.states.length > 0, 'the restarted room reports a state');
+    await restarted.crypto.idle();
+    expect(restarted.events.states).not.toContain('broken');
+    expect(restarted.events.states.at(-1)).toBe('encrypted');
   });
 });
