@@ -22,6 +22,13 @@ export const KEY_PACKAGE_LIFETIME_S = 60 * 24 * 3600;
  */
 const CLOCK_SKEW_S = 24 * 3600;
 const PREFIX = 'kp/';
+/**
+ * The most KeyPackage private halves a device keeps. The host holds at most 20 per device (the
+ * oldest dropped) and a claimed one is used within seconds, so older halves can no longer be
+ * named by any Welcome; without a bound, a host saying "0 held" at every connection made the
+ * device store 10 more each time, forever.
+ */
+export const MAX_HELD_KEY_PACKAGES = 100;
 
 const StoredKeyPackage = z.object({
   v: z.literal(1),
@@ -73,6 +80,7 @@ export async function makeKeyPackages(
   nowMs = Date.now(),
 ): Promise<string[]> {
   const out: string[] = [];
+  const made = new Set<string>();
   for (let i = 0; i < count; i++) {
     const { publicPackage, privatePackage } = await newKeyPackage(suite, device, nowMs);
     const ref = await makeKeyPackageRef(publicPackage, suite.impl.hash);
@@ -84,6 +92,7 @@ export async function makeKeyPackages(
       notAfter: Number(publicPackage.leafNode.lifetime.notAfter),
     };
     await store.set(PREFIX + hex(ref), new TextEncoder().encode(JSON.stringify(stored)));
+    made.add(PREFIX + hex(ref));
     out.push(
       encodeBase64Url(
         encodeMlsMessage({
@@ -94,7 +103,32 @@ export async function makeKeyPackages(
       ),
     );
   }
+  await boundKeyPackages(store, made);
   return out;
+}
+
+/**
+ * Drops the oldest private halves (earliest end of lifetime, unreadable first) beyond
+ * MAX_HELD_KEY_PACKAGES; those just made (`made`, about to be published) are always kept.
+ */
+async function boundKeyPackages(store: E2eeStore, made: ReadonlySet<string>): Promise<void> {
+  const names = await store.list(PREFIX);
+  const excess = names.length - Math.max(MAX_HELD_KEY_PACKAGES, made.size);
+  if (excess <= 0) return;
+  const older: { name: string; notAfter: number }[] = [];
+  for (const name of names) {
+    if (!made.has(name)) older.push({ name, notAfter: notAfterOf(await store.get(name)) });
+  }
+  older.sort((a, b) => a.notAfter - b.notAfter);
+  for (const { name } of older.slice(0, excess)) await store.delete(name);
+}
+
+function notAfterOf(bytes: Uint8Array | undefined): number {
+  try {
+    return StoredKeyPackage.parse(JSON.parse(new TextDecoder().decode(bytes))).notAfter;
+  } catch {
+    return -1; // unreadable: the first to go
+  }
 }
 
 export interface HeldKeyPackage {
@@ -150,13 +184,7 @@ export async function pruneKeyPackages(store: E2eeStore, nowMs = Date.now()): Pr
   const now = Math.floor(nowMs / 1000);
   let dropped = 0;
   for (const name of await store.list(PREFIX)) {
-    const bytes = await store.get(name);
-    let notAfter = -1;
-    try {
-      notAfter = StoredKeyPackage.parse(JSON.parse(new TextDecoder().decode(bytes))).notAfter;
-    } catch {
-      // unreadable: drop
-    }
+    const notAfter = notAfterOf(await store.get(name)); // unreadable (-1): dropped
     if (notAfter < now) {
       await store.delete(name);
       dropped++;
