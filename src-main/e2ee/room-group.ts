@@ -456,6 +456,25 @@ export class RoomGroup {
       throw new E2eeError('malformed', 'a commit with proposals Parley does not make');
     }
     const next = this.#with(result.newState);
+    if (next.active) {
+      // The committer's UpdatePath carries a new leaf node for it, checked by ts-mls only for a
+      // self-consistent credential: it could say "this device is alice's" (vouched for by the
+      // committer's own person key) or take another device key. Parley commits never change
+      // the committer's identity (ts-mls keeps its credential and key), so any change is a lie.
+      // Thrown before wiping `consumed`: those secrets are still the current group's.
+      const leaf = pm.content.sender.leafIndex;
+      const was = before.find((e) => e.leaf === leaf);
+      const now = next.roster().find((e) => e.leaf === leaf);
+      if (
+        was === undefined ||
+        now === undefined ||
+        was.parleyKey !== now.parleyKey ||
+        was.personKey !== now.personKey ||
+        was.device !== now.device
+      ) {
+        throw new E2eeError('bad-credential', 'a commit that changes its sender’s identity');
+      }
+    }
     for (const secret of result.consumed) zeroOutUint8Array(secret);
     const after = next.active ? next.roster() : before.filter((e) => e.leaf !== this.ownLeaf);
     const afterDevices = new Set(after.map((e) => e.device));
