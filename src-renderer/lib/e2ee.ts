@@ -47,19 +47,28 @@ export function encryptionWords(state: RoomEncryption): EncryptionWords {
   }
 }
 
-/** What the start of a room's timeline says about who can read it. */
-export function timelineStartText(state: RoomEncryption): string {
-  return state === 'not-encrypted'
-    ? 'Messages here are not end-to-end encrypted: they are encrypted on the way to the host, ' +
-        'and the host can read them.'
-    : 'Messages here are end-to-end encrypted: only the devices of the room’s members can read ' +
-        'them. The host relays what it cannot read.';
+/**
+ * What the start of a room's timeline says about who can read it. `peer`: the other person of a
+ * direct message (two people, not "the room's members").
+ */
+export function timelineStartText(state: RoomEncryption, peer?: string): string {
+  if (state === 'not-encrypted') {
+    return (
+      'Messages here are not end-to-end encrypted: they are encrypted on the way to the host, ' +
+      'and the host can read them.'
+    );
+  }
+  return peer === undefined
+    ? 'Messages here are end-to-end encrypted: only the devices of the room’s members can read ' +
+        'them. The host relays what it cannot read.'
+    : `Messages here are end-to-end encrypted: only your devices and ${peer}’s can read them. ` +
+        'The host relays what it cannot read.';
 }
 
 const REASONS: Record<Exclude<E2eeFailureReason, 'forged'>, string> = {
   tampered: 'it was changed on the way',
   replay: 'it was a copy of an earlier message',
-  'not-in-group': 'this device was not in the room’s group yet',
+  'not-in-group': 'it was sent before this device was added to the room',
   undecryptable: 'its keys are not on this device',
 };
 
