@@ -3,9 +3,11 @@
 // pages. The room says it is end-to-end encrypted and messages flow both ways; members show
 // their devices; the Verify dialog shows both people the same safety number, passes axe, and
 // marking verified shows in the list; messages that could not be read are set apart.
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalHistory } from '../../src-main/service/local-history.ts';
+import { PINS_FILE } from '../../src-main/service/desktop-e2ee.ts';
 import { HISTORY_FILE } from '../../src-main/service/desktop-service.ts';
 import { expectAccessible } from './axe.ts';
 import {
@@ -104,6 +106,71 @@ describe('an end-to-end encrypted room', () => {
     expect(await bobRow.textContent()).toMatch(/1 device · verified/);
     expect(await shoot(page, 'e2ee-members', { prepare: () => showMembers(alice) })).toEqual([]);
     await bob.page.keyboard.press('Escape');
+  });
+
+  it('says a changed key above the room, and takes it once the user compared', async () => {
+    // Dave's install pinned another person key for alice (as if someone had posed as her before):
+    // the key her devices carry now is a change, to be shown where dave reads, not only in the
+    // members panel, and accepted only through the Verify dialog.
+    const aliceRow = members(bob).getByRole('listitem').filter({ hasText: 'alice' });
+    const controls = await aliceRow
+      .getByRole('button', { name: /^alice/ })
+      .getAttribute('aria-controls');
+    const aliceKey = controls!.replace(/^member-/, '');
+    const dave = await rig.person('dave', {
+      e2ee: 'file',
+      prepare: (dir) =>
+        writeFileSync(
+          join(dir, PINS_FILE),
+          JSON.stringify({ version: 1, pins: { [aliceKey]: 'A'.repeat(43) } }),
+          { mode: 0o600 },
+        ),
+    });
+    await connectWithInvite(dave, host.running.invite('lobby'), 'dave');
+    const { page } = dave;
+    await badge(dave).and(page.locator('[data-state="encrypted"]')).waitFor(SETUP);
+    const notice = page.getByTestId('key-changed-notice');
+    await notice.waitFor(SETUP);
+    expect(await notice.textContent()).toMatch(/alice’s key changed/);
+    expect(await notice.textContent()).not.toMatch(/bob/);
+    await expectAccessible(page, 'a room with a changed key');
+    expect(await shoot(page, 'e2ee-key-changed')).toEqual([]);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await shoot(page, 'e2ee-key-changed-dark')).toEqual([]);
+    await page.emulateMedia({ colorScheme: 'light' });
+
+    await notice.getByRole('button', { name: 'Verify alice…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Verify alice' });
+    await dialog.getByTestId('safety-number').waitFor();
+    expect(await dialog.getByRole('alert').textContent()).toMatch(/key has changed/);
+    // The keyboard is in the dialog; Escape leaves it with nothing accepted.
+    expect(await dialog.evaluate((d) => d.contains(document.activeElement))).toBe(true);
+    await expectAccessible(page, 'the Verify dialog for a changed key');
+    expect(await shoot(page, 'e2ee-verify-key-changed')).toEqual([]);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    await notice.waitFor();
+
+    // Both people read the number in the same rows of four, a narrow window too.
+    await page.setViewportSize({ width: 400, height: 800 });
+    await notice.getByRole('button', { name: 'Verify alice…' }).click();
+    const groups = dialog.getByTestId('safety-number').locator('.group');
+    await groups.first().waitFor();
+    const tops = await groups.evaluateAll((els) => els.map((e) => e.getBoundingClientRect().top));
+    expect(new Set(tops.slice(0, 4)).size).toBe(1);
+    expect(tops[4]).toBeGreaterThan(tops[0]!);
+    await page.setViewportSize({ width: 1280, height: 800 });
+
+    await dialog.getByRole('button', { name: 'Accept key and mark as verified' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await notice.waitFor({ state: 'hidden' });
+    await showMembers(dave);
+    const row = members(dave).getByRole('listitem').filter({ hasText: 'alice' });
+    await row.getByTitle('Verified').waitFor();
+    expect(await row.textContent()).not.toMatch(/Key changed/);
+    expect(dave.problems).toEqual([]);
+    // Dave online could add the next newcomer's device: he goes, as alice and bob do below.
+    await dave.backend.service.disconnect({ hostId: `127.0.0.1:${host.port}` });
   });
 
   it('sets apart a message that could not be decrypted, and a forged one', async () => {

@@ -121,9 +121,12 @@ export class Rig {
        * its data folder; end-to-end encryption tests) or 'memory' (default: nothing written).
        */
       e2ee?: 'file' | 'memory';
+      /** Writes files into the data folder before the install opens it (a test's own state). */
+      prepare?: (dataDir: string) => void;
     } = {},
   ): Promise<Person> {
     const dataDir = this.tempDir(name);
+    options.prepare?.(dataDir);
     const backend = await openServiceBackend({
       dataDir,
       sessionOptions: { reconnect: RECONNECT },
