@@ -70,7 +70,9 @@ export async function loadOrCreateDevice(
 export async function rotateDevice(store: E2eeStore, identity: KeyPair): Promise<DeviceIdentity> {
   const seed = new Uint8Array(randomBytes(32));
   await store.set(DEVICE_NAME, concatBytes(seed, identity.publicKey));
-  for (const name of await store.list('kp/')) await store.delete(name);
+  // The old device's KeyPackages stay: the desktop's sessions with other hosts still run on the
+  // old device until they reconnect, and a Welcome sealed to one of them must still open. A
+  // Welcome is matched to this device's own signature key, and the store keeps at most 100.
   return deviceFrom(identity, seed);
 }
 
