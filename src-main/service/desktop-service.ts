@@ -533,8 +533,9 @@ export class DesktopService implements RequestHandlers {
   }
 
   async markVerified(input: ParsedInput<'markVerified'>): Promise<Record<string, never>> {
-    // The mark binds the person key accepted for them now: a later change drops it.
-    const person = this.#e2ee?.pins.personOf(input.key);
+    // A safety number binds the person key accepted for them now (a later change drops it); a
+    // fingerprint compared in a room without end-to-end encryption covers no person key.
+    const person = input.bySafetyNumber ? this.#e2ee?.pins.personOf(input.key) : undefined;
     if (await this.#verified.set(input.key, input.verified, person)) {
       for (const session of this.#hosts.values()) session.verifiedChanged(input.key);
     }

@@ -133,7 +133,13 @@ export class HostSession {
       store: shared.store,
       ownKey: shared.ownKey,
       // A mark holds for the person key accepted for them: a changed key drops it.
-      isVerified: (key) => shared.verified.has(key, shared.e2ee?.pins.personOf(key)),
+      // In an end-to-end encrypted room only a compared safety number counts.
+      isVerified: (key, encrypted) => {
+        const person = shared.e2ee?.pins.personOf(key);
+        return encrypted
+          ? shared.verified.hasCompared(key, person)
+          : shared.verified.has(key, person);
+      },
       e2eeOf: (room, key) => {
         const group = this.#groups.get(room);
         if (!group) return undefined;

@@ -73,7 +73,8 @@ export interface RoomsModelOptions {
   readonly store: LocalStoreGuard;
   /** This install's key (base64url): marks our own entry in member lists. */
   readonly ownKey: string;
-  readonly isVerified: (key: string) => boolean;
+  /** `encrypted`: asked for a member of an end-to-end encrypted room. */
+  readonly isVerified: (key: string, encrypted: boolean) => boolean;
   /** What a member's devices in an end-to-end encrypted room's group say (absent: nothing). */
   readonly e2eeOf?: (room: string, key: string) => MemberE2ee | undefined;
   /** A room's notification level on this machine (default 'all'). */
@@ -91,7 +92,7 @@ export class RoomsModel {
   readonly #history: LocalHistory;
   readonly #store: LocalStoreGuard;
   readonly #ownKey: string;
-  readonly #isVerified: (key: string) => boolean;
+  readonly #isVerified: (key: string, encrypted: boolean) => boolean;
   readonly #e2eeOf: ((room: string, key: string) => MemberE2ee | undefined) | undefined;
   readonly #muteOf: (room: string) => RoomMute;
   readonly #events: RoomsModelEvents;
@@ -444,10 +445,15 @@ export class RoomsModel {
 
   members(room: string): MemberView[] {
     const e2eeOf = this.#e2eeOf;
+    // What the host said of the room (offline: what it said last time, from the store).
+    const info =
+      this.#hostRooms.get(room) ??
+      (this.#host ? this.#history.roomInfo(this.#host.id)?.get(room) : undefined);
+    const encrypted = info?.e2ee === true;
     return this.#members.views(
       room,
       this.#ownKey,
-      this.#isVerified,
+      (key) => this.#isVerified(key, encrypted),
       e2eeOf ? (key) => e2eeOf(room, key) : undefined,
     );
   }

@@ -50,8 +50,21 @@ export class VerifiedMembers {
     return marked === undefined || marked === person;
   }
 
-  /** Returns whether anything changed. `person`: the person key the user compared. */
+  /**
+   * Whether the user compared safety numbers with `key` while its person key was `person`: what
+   * "verified" means in an end-to-end encrypted room (a fingerprint mark does not cover the key
+   * their devices carry).
+   */
+  hasCompared(key: string, person: string | undefined): boolean {
+    return person !== undefined && this.#marks.get(key) === person;
+  }
+
+  /**
+   * Returns whether anything changed. `person`: the person key the user compared (none: a
+   * fingerprint). A fingerprint mark never replaces a safety-number mark.
+   */
   async set(key: string, verified: boolean, person?: string): Promise<boolean> {
+    if (verified && person === undefined && this.#marks.get(key) !== undefined) return false;
     if (
       verified ? this.#marks.has(key) && this.#marks.get(key) === person : !this.#marks.has(key)
     ) {

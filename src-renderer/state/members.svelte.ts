@@ -61,8 +61,10 @@ export class MembersStore {
       this.error = result.error.message;
       return;
     }
-    // A key is one person wherever we meet them: every host's lists follow.
-    this.#setVerified(key, verified);
+    // A key is one person wherever we meet them: every host's lists follow — but a fingerprint
+    // says nothing of the key their devices carry, so lists of end-to-end encrypted rooms (their
+    // members carry `devices`) take only an unmark; the service's `members` events say the rest.
+    this.#setVerified(key, verified, false, !verified);
   }
 
   /** The safety number of us and `key` on the host on screen; rejects with the reason. */
@@ -79,17 +81,20 @@ export class MembersStore {
     if (verified && acceptChange) {
       await unwrap(this.#api.acceptKeyChange({ hostId: this.#host(), key }));
     }
-    await unwrap(this.#api.markVerified({ key, verified }));
-    this.#setVerified(key, verified, verified && acceptChange);
+    await unwrap(this.#api.markVerified({ key, verified, bySafetyNumber: true }));
+    this.#setVerified(key, verified, verified && acceptChange, true);
   }
 
-  #setVerified(key: string, verified: boolean, accepted = false): void {
+  /** `encryptedToo`: also the lists of end-to-end encrypted rooms (a safety number, or unmark). */
+  #setVerified(key: string, verified: boolean, accepted = false, encryptedToo = true): void {
     const next: Record<string, Record<string, MemberView[]>> = {};
     for (const [hostId, rooms] of Object.entries(this.byHost)) {
       const lists: Record<string, MemberView[]> = {};
       for (const [room, members] of Object.entries(rooms)) {
         lists[room] = members.map((m) =>
-          m.key === key ? { ...m, verified, ...(accepted ? { keyChanged: false } : {}) } : m,
+          m.key === key && (encryptedToo || m.devices === undefined)
+            ? { ...m, verified, ...(accepted ? { keyChanged: false } : {}) }
+            : m,
         );
       }
       next[hostId] = lists;

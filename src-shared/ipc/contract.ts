@@ -117,11 +117,18 @@ export const requests = {
     output: z.object({}),
   },
   /**
-   * Marks a member as verified (compared safety numbers, or fingerprints, out of band). The mark
-   * holds for the person key seen now: if their key changes, it is dropped.
+   * Marks a member as verified (compared safety numbers, or fingerprints, out of band).
+   * `bySafetyNumber`: the user compared the safety number (the Verify dialog); the mark then holds
+   * for the person key seen now (a change drops it) and counts in end-to-end encrypted rooms. A
+   * fingerprint mark (without it) covers only the Parley key, not the key their devices carry,
+   * so it does not make them verified in an end-to-end encrypted room.
    */
   markVerified: {
-    input: z.object({ key: PublicKeyText, verified: z.boolean() }),
+    input: z.object({
+      key: PublicKeyText,
+      verified: z.boolean(),
+      bySafetyNumber: z.boolean().optional(),
+    }),
     output: z.object({}),
   },
   /**

@@ -108,6 +108,34 @@ describe('an end-to-end encrypted room', () => {
     await bob.page.keyboard.press('Escape');
   });
 
+  it('does not count a fingerprint compared in an open room as a verified safety number', async () => {
+    // An open room is not end-to-end encrypted; its members panel verifies the Parley key's
+    // fingerprint, which says nothing of the key alice's devices carry (the host could have
+    // handed bob another at first sight). In the encrypted room she stays not verified.
+    const hostId = `127.0.0.1:${host.port}`;
+    const created = await alice.backend.service.createRoom({ hostId, room: 'square', open: true });
+    expect(created.room).toBe('square');
+    await bob.backend.service.joinRoom({ hostId, room: 'square' });
+    const { page } = bob;
+    await page.getByRole('navigation').getByText('square', { exact: true }).click();
+    await showMembers(bob);
+    const squareList = page.getByRole('list', { name: 'Members of #square' });
+    const inSquare = squareList.getByRole('listitem').filter({ hasText: 'alice' });
+    const aliceButton = inSquare.getByRole('button', { name: /^alice/ });
+    // Still open from the Verify step above, or not: open it.
+    if ((await aliceButton.getAttribute('aria-expanded')) !== 'true') await aliceButton.click();
+    await inSquare.getByRole('button', { name: 'Mark as verified' }).click();
+    await inSquare.getByTitle('Verified').waitFor();
+
+    await page.getByRole('navigation').getByText('lobby', { exact: true }).click();
+    await showMembers(bob);
+    const inLobby = members(bob).getByRole('listitem').filter({ hasText: 'alice' });
+    await inLobby.getByText('1 device').waitFor();
+    await page.waitForTimeout(300);
+    expect(await inLobby.getByTitle('Verified').count()).toBe(0);
+    expect(await inLobby.locator('.sub').textContent()).not.toMatch(/verified/);
+  });
+
   it('says a changed key above the room, and takes it once the user compared', async () => {
     // Dave's install pinned another person key for alice (as if someone had posed as her before):
     // the key her devices carry now is a change, to be shown where dave reads, not only in the
