@@ -12,7 +12,7 @@ import VerifyDialog from '../../src-renderer/components/VerifyDialog.svelte';
 import { failureText } from '../../src-renderer/lib/e2ee.ts';
 import ChatScreen from '../../src-renderer/screens/ChatScreen.svelte';
 import { AppState } from '../../src-renderer/state/app.svelte.ts';
-import { NOON, hostState, roomView, snapshot, stubMatchMedia } from './fixtures.ts';
+import { NOON, hostState, message, roomView, snapshot, stubMatchMedia } from './fixtures.ts';
 import { fakePlatform } from './platform.ts';
 
 afterEach(() => {
@@ -177,6 +177,21 @@ describe('a new room', () => {
     render(NewRoomDialog, { oncreate: () => Promise.resolve(), onclose: () => {} });
     const option = screen.getByRole('switch', { name: /Open to everyone/ }).closest('label');
     expect(option?.textContent).toMatch(/not end-to-end encrypted/);
+  });
+});
+
+describe('a message signed with a changed key', () => {
+  it('does not send the reader to a members panel that may be closed', () => {
+    const { container } = render(Timeline, {
+      room: 'lobby',
+      now: NOON,
+      entries: [
+        message('bob', 'wire the money today', NOON, { e2ee: { status: 'ok', keyChanged: true } }),
+      ],
+    });
+    const note = container.querySelector('.key-changed')?.textContent ?? '';
+    expect(note).toMatch(/Sent with a changed key/);
+    expect(note).not.toMatch(/in Members/);
   });
 });
 
