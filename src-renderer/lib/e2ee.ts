@@ -78,13 +78,23 @@ export function failureText(reason: E2eeFailureReason): string {
   return `This message could not be decrypted (${REASONS[reason]})`;
 }
 
-/** What the composer says while a room's encryption is not ready. */
-export function waitingText(state: RoomEncryption): string | undefined {
+/**
+ * What the composer says while a room's encryption is not ready: why messages wait, who ends the
+ * wait (another member's app, once online) and, when `othersOnline` is false, that nobody can yet.
+ */
+export function waitingText(state: RoomEncryption, othersOnline?: boolean): string | undefined {
+  const nobody = othersOnline === false ? ' No other member is online now.' : '';
   if (state === 'joining') {
-    return 'Setting up encryption: messages you send now wait until this device is added to the room.';
+    return (
+      'Setting up encryption: messages you send now wait until this device is added to the room ' +
+      `(a member of the room adds this device when they are online).${nobody}`
+    );
   }
   if (state === 'broken') {
-    return 'Encryption interrupted: messages you send now wait until this device is added again.';
+    return (
+      'Encryption interrupted: messages you send now wait until this device is added again ' +
+      `(a member of the room adds this device when they are online).${nobody}`
+    );
   }
   return undefined;
 }

@@ -155,6 +155,34 @@ describe('a changed key, where the user is', () => {
   });
 });
 
+describe('a room whose encryption is being set up', () => {
+  it('says who adds this device, and when nobody online can', async () => {
+    stubMatchMedia(false);
+    const fake = fakePlatform();
+    fake.answer('getSnapshot', () => ({
+      ok: true,
+      value: snapshot([
+        { connection: hostState(), rooms: [roomView('lobby', { e2ee: 'joining' })] },
+      ]),
+    }));
+    fake.answer('getMembers', () => ({
+      ok: true,
+      value: [
+        member({ nick: 'carol', key: 'C'.repeat(43), self: true }),
+        member({ online: false }),
+      ],
+    }));
+    fake.answer('loadHistory', () => ({ ok: true, value: { messages: [], more: false } }));
+    const app = new AppState(fake.api);
+    app.start();
+    await vi.waitFor(() => expect(app.ready).toBe(true));
+    render(ChatScreen, { app, onsettings: () => {} });
+    const hint = await screen.findByTestId('composer-waiting');
+    await vi.waitFor(() => expect(hint.textContent).toMatch(/No other member is online/));
+    expect(hint.textContent).toMatch(/a member of the room adds this device/);
+  });
+});
+
 describe('a direct message', () => {
   it('starts by saying who can read it: the two of you, not "the room’s members"', () => {
     const { container } = render(Timeline, {

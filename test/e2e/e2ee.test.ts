@@ -249,6 +249,8 @@ describe('an end-to-end encrypted room', () => {
     expect(await badge(carol).textContent()).toContain('Setting up encryption…');
     const waiting = carol.page.getByTestId('composer-waiting');
     expect(await waiting.textContent()).toMatch(/wait until this device is added to the room/);
+    // Why it waits, and that nobody can end the wait right now.
+    await waiting.getByText(/No other member is online now/).waitFor();
     await send(carol, 'hello, is this thing on?');
     await messageRow(carol, 'hello, is this thing on?')
       .getByText('Waiting — sends once this device is added to the room')
