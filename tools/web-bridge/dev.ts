@@ -11,7 +11,10 @@
 //   --seed N        with --with-host: the host's history is replaced by N messages in #lobby,
 //                   written before it starts, to try a long room (its key is kept, so the
 //                   install still trusts it; pair with a fresh --data-dir for a clean timeline;
-//                   the memberships go with the history: use the new owner invite)
+//                   the memberships go with the history: use the new owner invite). The
+//                   seeded #lobby is NOT end-to-end encrypted (the host wrote its messages,
+//                   so it can read them, and the header says so); for an encrypted room, make
+//                   a private one with New room
 //   --hosts N       with --with-host: N hosts (ports --host-port, +1, …; data in
 //                   .parley-dev/host, host-2, …), each with its invites printed: to try the
 //                   host rail with several hosts at once
