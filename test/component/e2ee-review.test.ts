@@ -5,6 +5,7 @@
 import { fireEvent, render, screen, within } from '@testing-library/svelte';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { MemberView, RoomView } from '../../src-shared/ipc/domain.ts';
+import KeyChangedNotice from '../../src-renderer/components/KeyChangedNotice.svelte';
 import MembersPanel from '../../src-renderer/components/MembersPanel.svelte';
 import NewRoomDialog from '../../src-renderer/components/NewRoomDialog.svelte';
 import Timeline from '../../src-renderer/components/Timeline.svelte';
@@ -152,6 +153,17 @@ describe('a changed key, where the user is', () => {
     const notice = await screen.findByTestId('key-changed-notice');
     expect(notice.textContent).toMatch(/carol’s key changed/);
     expect(notice.textContent).not.toMatch(/bob/);
+  });
+});
+
+describe('a key that changes while the room is open', () => {
+  it('is told to a screen reader as it appears', async () => {
+    const { rerender, container } = render(KeyChangedNotice, { members: [], onverify: () => {} });
+    const live = container.querySelector('[aria-live="polite"]');
+    expect(live).not.toBeNull();
+    await rerender({ members: [member({ keyChanged: true })], onverify: () => {} });
+    const notice = screen.getByTestId('key-changed-notice');
+    expect(live?.contains(notice)).toBe(true);
   });
 });
 
