@@ -105,6 +105,26 @@ describe('a member marked verified, in the members panel', () => {
   });
 });
 
+describe('the members panel in another room', () => {
+  it('does not keep a member open from the room before (an open room shows a fingerprint)', async () => {
+    const props = {
+      room: 'lobby',
+      encrypted: true,
+      members: [member()],
+      onverify: () => {},
+      onsafety: () => {},
+      onclose: () => {},
+    };
+    const { rerender } = render(MembersPanel, props);
+    await fireEvent.click(screen.getByRole('button', { name: /^bob/ }));
+    expect(screen.getByRole('button', { name: /^bob/ }).getAttribute('aria-expanded')).toBe('true');
+    await rerender({ ...props, room: 'square', encrypted: false });
+    expect(screen.getByRole('button', { name: /^bob/ }).getAttribute('aria-expanded')).toBe(
+      'false',
+    );
+  });
+});
+
 describe('a changed key, where the user is', () => {
   async function open(room: RoomView, members: MemberView[]) {
     stubMatchMedia(false);
