@@ -12,14 +12,18 @@ export interface EncryptionWords {
   readonly icon: 'lock' | 'unlock' | 'clock' | 'alert';
 }
 
-export function encryptionWords(state: RoomEncryption): EncryptionWords {
+/** `peer`: the other person of a direct message (two people, not "the room's members"). */
+export function encryptionWords(state: RoomEncryption, peer?: string): EncryptionWords {
   switch (state) {
     case 'encrypted':
       return {
         short: 'End-to-end encrypted',
         long:
           'End-to-end encrypted: messages are encrypted on your devices and can be read only by ' +
-          'the devices of the room’s members. The host relays what it cannot read.',
+          (peer === undefined
+            ? 'the devices of the room’s members'
+            : `your devices and ${peer}’s`) +
+          '. The host relays what it cannot read.',
         icon: 'lock',
       };
     case 'joining':

@@ -5,6 +5,7 @@
 import { fireEvent, render, screen, within } from '@testing-library/svelte';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { MemberView, RoomView } from '../../src-shared/ipc/domain.ts';
+import EncryptionBadge from '../../src-renderer/components/EncryptionBadge.svelte';
 import KeyChangedNotice from '../../src-renderer/components/KeyChangedNotice.svelte';
 import MembersPanel from '../../src-renderer/components/MembersPanel.svelte';
 import NewRoomDialog from '../../src-renderer/components/NewRoomDialog.svelte';
@@ -229,6 +230,15 @@ describe('a direct message', () => {
     const start = container.querySelector('[data-testid="timeline-e2ee"]')?.textContent ?? '';
     expect(start).toMatch(/only your devices and\s+bob’s/);
     expect(start).not.toMatch(/room’s members/);
+  });
+});
+
+describe('the header of a direct message', () => {
+  it('says who can read it: the two of you', () => {
+    render(EncryptionBadge, { state: 'encrypted', peer: 'bob' });
+    const badge = screen.getByTestId('e2ee-badge');
+    expect(badge.getAttribute('aria-label')).toMatch(/only by your devices and bob’s/);
+    expect(badge.getAttribute('aria-label')).not.toMatch(/room’s members/);
   });
 });
 
