@@ -1,7 +1,7 @@
 import { encodeBase64Url } from '../../../src-shared/base64url.ts';
 import { inspectMessage } from '../../e2ee/host-checks.ts';
 import { decodePayload, encodePayload, textPayload } from '../../e2ee/payload.ts';
-import { E2eeError, RoomGroup, type RosterEntry } from '../../e2ee/room-group.ts';
+import { E2eeError, RoomGroup, type RosterEntry, roomGroupId } from '../../e2ee/room-group.ts';
 import type { ChatMessage, CommitItem, RoomEvent } from '../../protocol/wire/messages.ts';
 import { MAX_RETRY_AFTER_MS } from '../host-bounds.ts';
 import { MembershipError } from '../membership-requests.ts';
@@ -403,7 +403,8 @@ export class RoomCrypto {
     const { suite, device, pins, store } = this.#host.options();
     let group: RoomGroup;
     try {
-      group = await RoomGroup.join(suite, device, pins, store, data);
+      // Bound to this room: another room's Welcome (moved here by the host) is refused.
+      group = await RoomGroup.join(suite, device, pins, store, data, this.#host.room);
     } catch (error) {
       // Not for a KeyPackage of this device (an older device's), or damaged: wait for another.
       this.#host.failed(`a Welcome to "${this.#host.room}" could not be used: ${describe(error)}`);
@@ -477,7 +478,7 @@ export class RoomCrypto {
       if (this.#hostEpoch !== 0) return; // the group exists: wait for our Welcome
       // No group yet: make one; its first commit (at epoch 0) adds everyone.
       const { suite, device, pins } = host.options();
-      group = await RoomGroup.create(suite, device, pins);
+      group = await RoomGroup.create(suite, device, pins, roomGroupId(host.room));
       if (connection !== host.connection() || this.#group) return;
       this.#group = group;
     }

@@ -162,8 +162,7 @@ async function groupFor(room: string, creator: Person, other: Person) {
 }
 
 describe('review: a host moving MLS data between rooms', () => {
-  // Skipped until room-crypto.ts passes its room to RoomGroup.create/join (R1, after 12:15).
-  it.skip("does not take one room's Welcome in another room, nor show that room's lines there", async () => {
+  it("does not take one room's Welcome in another room, nor show that room's lines there", async () => {
     const alice = await person('alice');
     const bob = await person('bob');
     // alice and bob share two private rooms: a DM-like "lobby" and a "work" room. The host hands
