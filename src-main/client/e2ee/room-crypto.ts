@@ -18,7 +18,7 @@ import type {
 import type { TimelineItem } from '../timeline.ts';
 import { CryptoQueue } from './crypto-queue.ts';
 import type { E2eeOptions } from './e2ee-options.ts';
-import { type GroupRecord, encodeGroupRecord } from './group-record.ts';
+import { type GroupRecord, type PendingRecord, encodeGroupRecord } from './group-record.ts';
 import { type ClaimAnswer, commitJitterMs, diffIsEmpty, reconcileDiff } from './reconcile-diff.ts';
 import { DEVICE_WAIT_MS, readyToSend, removalDue, waitingForDevices } from './send-ready.ts';
 
@@ -71,6 +71,9 @@ export interface RoomCryptoHost {
   random(): number;
   now(): number;
 }
+
+/** The connection of a pending commit restored from the store: never a live one. */
+const RESTORED = {};
 
 interface PendingCommit {
   readonly commit: string;
@@ -126,6 +129,8 @@ export class RoomCrypto {
       try {
         this.#group = RoomGroup.decode(suite, device, pins, stored.state);
         this.#lastSeq = stored.lastSeq;
+        const pending = stored.pending;
+        if (pending) this.#pending = restorePending(host, pending);
       } catch (error) {
         host.failed(`"${host.room}"'s stored encryption state is unusable: ${describe(error)}`);
         // Another device's state (this install rotated its device since): the new device is
@@ -514,6 +519,9 @@ export class RoomCrypto {
       connection,
     };
     this.#pending = pending;
+    // Kept before it leaves: the host may store it and we stop before its answer.
+    await this.#save();
+    if (connection !== host.connection() || this.#pending !== pending) return;
     host.commit(
       {
         commit: prepared.commit,
@@ -644,7 +652,12 @@ export class RoomCrypto {
     const group = this.#group;
     if (!group || this.#retired) return;
     this.#dirty = false;
-    const record = encodeGroupRecord({ lastSeq: this.#lastSeq, state: group.encode() });
+    const pending = this.#pending;
+    const record = encodeGroupRecord({
+      lastSeq: this.#lastSeq,
+      state: group.encode(),
+      ...(pending ? { pending: { commit: pending.commit, state: pending.next.encode() } } : {}),
+    });
     try {
       await this.#host.options().store.set(this.#host.storeName, record);
     } catch (error) {
@@ -715,6 +728,25 @@ export class RoomCrypto {
       const oldest = this.#sent.keys().next().value;
       if (oldest !== undefined) this.#sent.delete(oldest);
     }
+  }
+}
+
+/**
+ * Our commit from before a stop, maybe taken by the host: adopted if the join's replay shows
+ * it, dropped at `synced` if not (its connection is no live one). Unusable: dropped (the replay's
+ * copy then breaks the room, as it did before such commits were kept).
+ */
+function restorePending(host: RoomCryptoHost, pending: PendingRecord): PendingCommit | undefined {
+  const { suite, device, pins } = host.options();
+  try {
+    return {
+      commit: pending.commit,
+      next: RoomGroup.decode(suite, device, pins, pending.state),
+      erase: () => undefined,
+      connection: RESTORED,
+    };
+  } catch {
+    return undefined;
   }
 }
 

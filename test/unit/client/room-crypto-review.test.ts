@@ -257,8 +257,7 @@ describe('review: a ghost device under our own key', () => {
 });
 
 describe('review: a crash while our commit is on its way', () => {
-  // Skipped until room-crypto.ts keeps its pending commit in the store (R1, after 12:15).
-  it.skip('keeps the group when the host took the commit and the device stopped before `committed`', async () => {
+  it('keeps the group when the host took the commit and the device stopped before `committed`', async () => {
     const alice = await person('alice');
     const bob = await person('bob');
     const carol = await person('carol');
