@@ -1,4 +1,6 @@
 import { encodeBase64Url } from '../../../src-shared/base64url.ts';
+import { fingerprint } from '../../../src-shared/fingerprint.ts';
+import { decodePublicKeyText } from '../../../src-shared/identifiers.ts';
 import { inspectMessage } from '../../e2ee/host-checks.ts';
 import { decodePayload, encodePayload, textPayload } from '../../e2ee/payload.ts';
 import { E2eeError, RoomGroup, type RosterEntry, roomGroupId } from '../../e2ee/room-group.ts';
@@ -267,7 +269,7 @@ export class RoomCrypto {
   async #message(message: ChatMessage): Promise<void> {
     const { mls, text: _text, ...rest } = message;
     const emit = (text: string, e2ee: MessageE2ee) =>
-      this.#host.emitMessage({ ...rest, text, e2ee });
+      this.#host.emitMessage({ ...rest, fp: fingerprintOf(message.key, rest.fp), text, e2ee });
     const fail = (reason: DecryptFailure) => emit('', { status: 'failed', reason });
     const ownText = message.key === this.#host.ownKey ? this.#sent.get(message.id) : undefined;
     if (ownText !== undefined) {
@@ -748,6 +750,15 @@ function restorePending(host: RoomCryptoHost, pending: PendingRecord): PendingCo
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The fingerprint of the key a line is checked against (the sender check compares the MLS
+ * credential with `key`): the host's `fp` is only its word, and could name someone else.
+ */
+function fingerprintOf(key: string, hostFp: string): string {
+  const bytes = decodePublicKeyText(key);
+  return bytes ? fingerprint(bytes) : hostFp;
 }
 
 function personOf(device: E2eeOptions['device']): string {

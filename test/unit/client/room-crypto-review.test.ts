@@ -316,8 +316,7 @@ describe('review: a crash while our commit is on its way', () => {
 });
 
 describe('review: who a decrypted line is shown from', () => {
-  // Skipped until room-crypto.ts derives the fingerprint from the checked key (R1, after 12:15).
-  it.skip("shows the fingerprint of the key the line was checked against, not the host's", async () => {
+  it("shows the fingerprint of the key the line was checked against, not the host's", async () => {
     const alice = await person('alice');
     const bob = await person('bob');
     const { mine: aliceLobby, welcome } = await groupFor('lobby', alice, bob);
