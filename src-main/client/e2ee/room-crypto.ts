@@ -202,7 +202,9 @@ export class RoomCrypto {
   /** Our own message was stored at `seq`: the state has seen the timeline up to it. */
   acked(seq: number): void {
     this.#queue.enqueue(async () => {
-      if (seq <= this.#lastSeq || !this.#group) return;
+      // Only right after what the state took in: an ack can come before items of lower seq
+      // (a gap the session is filling), and moving past them would skip their commits.
+      if (seq !== this.#lastSeq + 1 || !this.#group) return;
       this.#lastSeq = seq;
       this.#dirty = true;
       await this.#settle();
