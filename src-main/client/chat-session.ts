@@ -996,6 +996,21 @@ export class ChatSession extends MembershipApi {
    * or not) takes the timeline from where it stopped, so a rejoin's gap is measured from there.
    */
   #joined(room: RoomState, epoch: number | undefined): void {
+    if (epoch === undefined && this.#crypto?.known(room.name)) {
+      // The host says plaintext for a room this device holds the group of: a downgrade. The
+      // room stays encrypted here (what the host sends in the clear shows as failed), and
+      // nothing goes out until the host gives an epoch again: never the text in the clear.
+      this.#emitError({
+        code: 'e2ee-failed',
+        message: `the host says "${room.name}" is not end-to-end encrypted, but it is: nothing is sent there`,
+        ref: room.name,
+        room: room.name,
+      });
+      const crypto = this.#crypto.room(room.name);
+      room.resumeFrom(crypto.lastSeq);
+      room.joined();
+      return;
+    }
     if (epoch === undefined) {
       room.joined();
       if (!this.#plainReported.has(room.name)) {

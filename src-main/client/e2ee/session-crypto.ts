@@ -92,6 +92,14 @@ export class SessionCrypto {
     return crypto;
   }
 
+  /**
+   * Whether this device knows `room` as end-to-end encrypted: it joined it as such in this
+   * session, or holds its stored group. A host that says otherwise is not believed.
+   */
+  known(room: string): boolean {
+    return this.#rooms.has(room) || this.#stored.has(room);
+  }
+
   /** The room's crypto if it is an end-to-end encrypted room this session joined. */
   get(room: string): RoomCrypto | undefined {
     return this.#rooms.get(room);

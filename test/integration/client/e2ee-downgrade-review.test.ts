@@ -27,8 +27,7 @@ function downgraded(m: HostMessage): HostMessage {
 }
 
 describe('review: a host that says an encrypted room is plaintext', () => {
-  // Skipped until chat-session.ts refuses the downgrade (R1, after 12:15).
-  it.skip('gets no plaintext of what is typed there after a restart', async () => {
+  it('gets no plaintext of what is typed there after a restart', async () => {
     const h = await spawnE2eeHost(cleanups);
     const plan = { downgrade: false };
     const rewrite: HostRewrite = (m) => (plan.downgrade ? [downgraded(m)] : undefined);
