@@ -336,7 +336,10 @@ export class RoomCrypto {
 
   async #commit(item: CommitItem): Promise<void> {
     this.#hostEpoch = Math.max(this.#hostEpoch ?? 0, item.epoch + 1);
-    if (item.seq <= this.#lastSeq) return;
+    // Taken in already, unless it is exactly the commit the group waits for: a seq the host
+    // inflated (a Welcome's) must not make every later commit, and so the room, be skipped for
+    // good; applying it brings lastSeq back to the host's real numbering.
+    if (item.seq <= this.#lastSeq && item.epoch !== this.#group?.epoch) return;
     const pending = this.#pending;
     if (pending && pending.commit === item.data) {
       // Our own commit, seen in a replay after a reconnect: the host took it.

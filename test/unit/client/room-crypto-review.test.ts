@@ -398,3 +398,56 @@ describe('review: an ack ahead of the timeline', () => {
     });
   });
 });
+
+describe('review: a Welcome with a seq far ahead', () => {
+  it('does not make the room skip every later commit and line for good', async () => {
+    const alice = await person('alice');
+    const bob = await person('bob');
+    const carol = await person('carol');
+    const { mine: aliceLobby, welcome } = await groupFor('lobby', alice, bob);
+    const bobLobby = roomOf(bob, 'lobby', [alice.key, bob.key, carol.key]);
+    bobLobby.crypto.joined(1);
+    // The host hands bob the real Welcome, numbered as if the room were 2^40 items long.
+    bobLobby.crypto.welcome(2 ** 40, welcome);
+    bobLobby.crypto.synced();
+    await bobLobby.crypto.idle();
+    await aliceLobby.crypto.idle();
+    const [carolKp] = await makeKeyPackages(
+      carol.options.suite,
+      carol.options.device,
+      carol.options.store,
+      1,
+    );
+    aliceLobby.setClaim(() => ({
+      devices: [
+        { key: alice.key, device: alice.options.device.deviceText },
+        { key: bob.key, device: bob.options.device.deviceText },
+        { key: carol.key, device: carol.options.device.deviceText },
+      ],
+      kps: [{ key: carol.key, device: carol.options.device.deviceText, kp: carolKp ?? '' }],
+    }));
+    aliceLobby.addMember(carol.key);
+    aliceLobby.crypto.membershipChanged();
+    await until(() => aliceLobby.events.commits.length === 2, "alice's commit adding carol");
+    const commit = aliceLobby.events.commits[1];
+    commit?.committed({ seq: 5, epoch: 2 });
+    await until(() => aliceLobby.crypto.readyToSend(), 'alice ready at epoch 2');
+    bobLobby.crypto.item({
+      t: 'commit',
+      room: 'lobby',
+      seq: 5,
+      ts: 1_700_000_000_000,
+      from: alice.nick,
+      fp: 'FP',
+      key: alice.key,
+      epoch: 1,
+      data: commit?.body.commit ?? '',
+    });
+    const id = aliceLobby.send('said at epoch 2');
+    await until(() => aliceLobby.events.sent.length === 1, 'alice wrote it');
+    bobLobby.crypto.item(msg('lobby', alice, 6, id, aliceLobby.events.sent[0]?.mls ?? ''));
+    await bobLobby.crypto.idle();
+    await tick();
+    expect(bobLobby.events.messages.map((m) => m.text)).toEqual(['said at epoch 2']);
+  });
+});
