@@ -40,6 +40,16 @@ export interface SessionPort extends Pick<
  * holds for it, and one RoomCrypto per E2EE room. The rooms' stored states are read before the
  * first connect, so a rejoin's replay is measured from where each group stopped.
  */
+/**
+ * `e2ee-room/<hostId>/<room>`: this device joined the room as end-to-end encrypted. Kept apart
+ * from the group (a device still waiting for its Welcome has none), so a host that later says
+ * the room is plaintext is not believed, even after a restart (chat-session #joined).
+ */
+const MARK = new Uint8Array([1]);
+function markPrefix(hostId: string): string {
+  return `e2ee-room/${hostId}/`;
+}
+
 export class SessionCrypto {
   #options: E2eeOptions;
   readonly #identity: KeyPair;
@@ -48,6 +58,8 @@ export class SessionCrypto {
   readonly #port: SessionPort;
   readonly #rooms = new Map<string, RoomCrypto>();
   readonly #stored = new Map<string, GroupRecord>();
+  /** Rooms this device has joined as end-to-end encrypted (kept in the store, see known()). */
+  readonly #marked = new Set<string>();
   #publishing = false;
   #rotating: Promise<void> | undefined;
 
@@ -79,6 +91,8 @@ export class SessionCrypto {
       const record = bytes ? decodeGroupRecord(bytes) : undefined;
       if (record) this.#stored.set(name.slice(prefix.length), record);
     }
+    const marks = markPrefix(this.#hostId);
+    for (const name of await store.list(marks)) this.#marked.add(name.slice(marks.length));
   }
 
   /** The room's crypto, made (from its stored state, if any) on first use. */
@@ -86,6 +100,12 @@ export class SessionCrypto {
     let crypto = this.#rooms.get(room);
     if (!crypto) {
       crypto = new RoomCrypto(this.#hostFor(room), this.#stored.get(room));
+      if (!this.#marked.has(room)) {
+        this.#marked.add(room);
+        this.#options.store.set(markPrefix(this.#hostId) + room, MARK).catch((error: unknown) => {
+          this.#port.failed(`"${room}" could not be noted as encrypted: ${describe(error)}`);
+        });
+      }
       this.#stored.delete(room);
       this.#rooms.set(room, crypto);
     }
@@ -97,7 +117,7 @@ export class SessionCrypto {
    * session, or holds its stored group. A host that says otherwise is not believed.
    */
   known(room: string): boolean {
-    return this.#rooms.has(room) || this.#stored.has(room);
+    return this.#rooms.has(room) || this.#stored.has(room) || this.#marked.has(room);
   }
 
   /** The room's crypto if it is an end-to-end encrypted room this session joined. */
@@ -115,6 +135,8 @@ export class SessionCrypto {
     this.#rooms.delete(room);
     this.#stored.delete(room);
     if (!options.forget) return;
+    this.#marked.delete(room);
+    this.#options.store.delete(markPrefix(this.#hostId) + room).catch(() => undefined);
     crypto?.retire();
     // After what is still queued for the room, so nothing writes the state back.
     void (crypto?.idle() ?? Promise.resolve())

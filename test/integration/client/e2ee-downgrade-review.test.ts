@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HostMessage } from '../../../src-main/protocol/wire/messages.ts';
 import { openDevice } from '../../support/e2ee-device.ts';
-import { startMember, untilGroupComplete } from '../../support/e2ee-members.ts';
+import { groupKeys, startMember, untilGroupComplete } from '../../support/e2ee-members.ts';
 import type { HostRewrite } from '../../support/e2ee-relay.ts';
 import { spawnE2eeHost } from '../../support/e2ee-host.ts';
 import { cleanupsAfterEach, until } from '../../support/lifecycle.ts';
@@ -68,5 +68,49 @@ describe('review: a host that says an encrypted room is plaintext', () => {
     // And the room is not shown to her as a plaintext one.
     expect(again.encryptionOf(ROOM)).not.toBe('not-encrypted');
     await until(() => again.s.state === 'connected', 'alice connected');
+  }, 60_000);
+
+  it('gets no plaintext from a device that restarted before its Welcome came', async () => {
+    const h = await spawnE2eeHost(cleanups);
+    const plan = { downgrade: false };
+    // alice's Welcome never reaches her: she waits ('joining'), with no group stored.
+    const rewrite: HostRewrite = (m) =>
+      m.t === 'mls-welcome' ? [] : plan.downgrade ? [downgraded(m)] : undefined;
+    const bobIdentity = newKeyPair();
+    const bob = await startMember(cleanups, h, {
+      nick: 'bob',
+      invite: h.ownerInvite,
+      identity: bobIdentity,
+      session: (await openDevice(cleanups, bobIdentity)).options,
+    });
+    await until(() => bob.encryptionOf(ROOM) === 'encrypted', 'bob made the group');
+    const aliceIdentity = newKeyPair();
+    const aliceDevice = await openDevice(cleanups, aliceIdentity);
+    const alice = await startMember(cleanups, h, {
+      nick: 'alice',
+      invite: h.memberInvite,
+      identity: aliceIdentity,
+      session: aliceDevice.options,
+      rewrite,
+    });
+    await until(() => groupKeys(bob, ROOM).includes(alice.key), 'bob added alice');
+    expect(alice.encryptionOf(ROOM)).toBe('joining');
+    await alice.s.stop();
+
+    plan.downgrade = true;
+    const again = await startMember(cleanups, h, {
+      nick: 'alice',
+      identity: aliceIdentity,
+      session: (await aliceDevice.reopen()).options,
+      relay: alice.relay,
+    });
+    const secret = 'typed while waiting for the Welcome, after a restart';
+    const before = alice.relay.fromClient.length;
+    again.s.send(ROOM, secret);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(alice.relay.fromClient.slice(before).filter((item) => item.includes(secret))).toEqual(
+      [],
+    );
+    expect(again.encryptionOf(ROOM)).not.toBe('not-encrypted');
   }, 60_000);
 });
