@@ -1,10 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { equalBytes } from '../../src-shared/bytes.ts';
 import { writeSecretFileAtomic } from '../store/key-file.ts';
-import { IdentityError, type SecretStorage } from './identity-store.ts';
+import {
+  IdentityError,
+  openSealedSecret,
+  sealSecret,
+  usableKeychain,
+  type SecretStorage,
+} from './sealed-secret.ts';
 
 /**
  * The desktop's at-rest key: 32 random bytes that encrypt the local history's message text and
@@ -23,11 +28,6 @@ const PlainFile = z.object({
   type: z.literal('at-rest-key'),
   key: z.string().length(43),
 });
-const SealedFile = z.object({
-  version: z.literal(1),
-  type: z.literal('at-rest-key-sealed'),
-  sealed: z.string().min(1).max(4096),
-});
 
 export interface LoadedAtRestKey {
   readonly key: Uint8Array;
@@ -39,40 +39,29 @@ export async function loadOrCreateAtRestKey(options: {
   readonly secretStorage?: SecretStorage | undefined;
 }): Promise<LoadedAtRestKey> {
   const { dataDir, secretStorage } = options;
-  const plainPath = join(dataDir, PLAIN_AT_REST_FILE);
-  const sealedPath = join(dataDir, SEALED_AT_REST_FILE);
-  const available = await isAvailable(secretStorage);
+  const file = {
+    plainPath: join(dataDir, PLAIN_AT_REST_FILE),
+    sealedPath: join(dataDir, SEALED_AT_REST_FILE),
+    type: 'at-rest-key-sealed',
+  };
+  const plainPath = file.plainPath;
+  const keychain = await usableKeychain(secretStorage);
 
-  const sealed = await readJson(sealedPath, SealedFile);
-  if (sealed) {
-    if (!available || !secretStorage) {
-      throw new IdentityError(
-        'the key of your local history is encrypted with the system keychain, which is not ' +
-          'available now; unlock the keychain (or log in to the desktop session) and start ' +
-          'Parley again',
-      );
-    }
-    let key: Uint8Array;
-    try {
-      key = new Uint8Array(
-        await secretStorage.decrypt(new Uint8Array(Buffer.from(sealed.sealed, 'base64'))),
-      );
-    } catch {
-      throw new IdentityError(
-        `the system keychain cannot decrypt ${sealedPath}; it may belong to another user or machine`,
-      );
-    }
-    if (key.length !== KEY_BYTES) throw new IdentityError(`${sealedPath} is not a Parley key`);
-    await rm(plainPath, { force: true });
-    return { key, encryptedAtRest: true };
-  }
+  const sealedKey = await openSealedSecret(
+    file,
+    keychain,
+    'the key of your local history is encrypted with the system keychain, which is not ' +
+      'available now; unlock the keychain (or log in to the desktop session) and start ' +
+      'Parley again',
+  );
+  if (sealedKey) return { key: sealedKey, encryptedAtRest: true };
 
   const plain = await readJson(plainPath, PlainFile);
   const existing = plain ? new Uint8Array(Buffer.from(plain.key, 'base64url')) : undefined;
   if (existing && existing.length !== KEY_BYTES) {
     throw new IdentityError(`${plainPath} is damaged; restore it from a backup`);
   }
-  if (!available || !secretStorage) {
+  if (!keychain) {
     if (existing) return { key: existing, encryptedAtRest: false };
     const key = new Uint8Array(randomBytes(KEY_BYTES));
     await writeSecretFileAtomic(
@@ -88,29 +77,8 @@ export async function loadOrCreateAtRestKey(options: {
 
   // Keychain available: seal an existing plain key (a keychain that appeared since) or a new one.
   const key = existing ?? new Uint8Array(randomBytes(KEY_BYTES));
-  const ciphertext = await secretStorage.encrypt(key);
-  if (!equalBytes(await secretStorage.decrypt(ciphertext), key)) {
-    throw new IdentityError('the system keychain did not give back the key it encrypted');
-  }
-  await writeSecretFileAtomic(
-    sealedPath,
-    JSON.stringify({
-      version: 1,
-      type: 'at-rest-key-sealed',
-      sealed: Buffer.from(ciphertext).toString('base64'),
-    }) + '\n',
-  );
-  await rm(plainPath, { force: true });
+  await sealSecret(file, keychain, key);
   return { key, encryptedAtRest: true };
-}
-
-async function isAvailable(storage: SecretStorage | undefined): Promise<boolean> {
-  if (!storage) return false;
-  try {
-    return await storage.isAvailable();
-  } catch {
-    return false;
-  }
 }
 
 async function readJson<T extends z.ZodType>(
