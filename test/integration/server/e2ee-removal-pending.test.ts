@@ -1,17 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { HostMessage } from '../../../src-main/protocol/wire/messages.ts';
 import type { RoomGroup } from '../../../src-main/e2ee/room-group.ts';
-import { type HostOptions, type RunningHost, startHost } from '../../../src-main/server/host.ts';
+import type { HostOptions } from '../../../src-main/server/host.ts';
 import { cleanupsAfterEach } from '../../support/lifecycle.ts';
 import type { WireClient } from '../../support/wire-client.ts';
-import {
-  type Install,
-  connectInstall,
-  joinGroup,
-  keyPackages,
-  newGroup,
-  newInstall,
-} from './e2ee-kit.ts';
+import { joinGroup, keyPackages, newGroup, newInstall } from './e2ee-kit.ts';
+import { e2eeHostSetup } from './e2ee-host-setup.ts';
 
 // The issue: "a removal, ban or leave → a commit that removes them, after which they cannot read
 // anything sent", and "a new member reads from the moment they join". Until a member commits the
@@ -23,58 +17,12 @@ import {
 const cleanups = cleanupsAfterEach();
 const encode = (text: string) => new TextEncoder().encode(text);
 
-async function host(options: Partial<HostOptions> = {}) {
-  const dataDir = options.dataDir ?? cleanups.tempDir('parley-e2ee-removal-');
-  const h = await startHost({
-    host: '127.0.0.1',
-    port: 0,
-    rooms: ['lobby'],
-    e2ee: true,
-    ...options,
-    dataDir,
-  });
-  let stopped = false;
-  cleanups.push(async () => {
-    if (!stopped) await h.stop();
-  });
-  return {
-    h,
-    dataDir,
-    stop: async () => {
-      stopped = true;
-      await h.stop();
-    },
-  };
-}
-
-async function connect(h: RunningHost, nick: string, install: Install): Promise<WireClient> {
-  const c = await connectInstall(h.address.port, h.publicKey, nick, install);
-  cleanups.push(() => c.close());
-  return c;
-}
-
-function invite(h: RunningHost, role: 'owner' | 'member'): string {
-  const found = h.startInvites.find((i) => i.role === role && i.room === 'lobby');
-  if (!found) throw new Error(`no ${role} invite`);
-  return found.link;
-}
+const { host, connect, invite, aliceAndBob } = e2eeHostSetup(cleanups, 'parley-e2ee-removal-');
 
 /** E2EE #lobby: alice (owner) and bob, both joined, in one group at epoch 1. */
 async function lobbyWithBob(options: Partial<HostOptions> = {}) {
-  const t = await host(options);
-  const aliceInstall = await newInstall();
-  const bobInstall = await newInstall();
-  const alice = await connect(t.h, 'alice', aliceInstall);
-  expect(await alice.redeem(invite(t.h, 'owner'))).toMatchObject({ t: 'redeemed' });
-  const bob = await connect(t.h, 'bob', bobInstall);
-  expect(await bob.redeem(invite(t.h, 'member'))).toMatchObject({ t: 'redeemed' });
-  for (const [c, install] of [
-    [alice, aliceInstall],
-    [bob, bobInstall],
-  ] as const) {
-    const kps = await keyPackages(install, 2);
-    expect(await c.request({ t: 'kp-publish', kps })).toMatchObject({ t: 'done' });
-  }
+  const t = await aliceAndBob(options, 2);
+  const { alice, bob, aliceInstall } = t;
   await alice.join('lobby');
   await bob.join('lobby');
   const claimed = await alice.request({ t: 'kp-claim', room: 'lobby', have: [] });
@@ -94,7 +42,7 @@ async function lobbyWithBob(options: Partial<HostOptions> = {}) {
   });
   expect(answer).toMatchObject({ t: 'committed', epoch: 1 });
   made.erase();
-  return { ...t, alice, bob, aliceInstall, bobInstall, group: made.next };
+  return { ...t, group: made.next };
 }
 
 let ids = 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type HostOptions, type RunningHost, startHost } from '../../../src-main/server/host.ts';
+import type { HostOptions } from '../../../src-main/server/host.ts';
 import type { HostMessage } from '../../../src-main/protocol/wire/messages.ts';
 import { parseInvite } from '../../../src-shared/invite.ts';
 import { spawnHost } from '../../support/host-process.ts';
@@ -15,6 +15,7 @@ import {
   newGroup,
   newInstall,
 } from './e2ee-kit.ts';
+import { e2eeHostSetup } from './e2ee-host-setup.ts';
 
 // End-to-end encrypted rooms on a real host (real TCP on 127.0.0.1, real SQLite), with real
 // MLS from the e2ee adapter: the host as Delivery Service (docs/protocol.md §12) orders commits,
@@ -22,72 +23,10 @@ import {
 
 const cleanups = cleanupsAfterEach();
 
-async function host(options: Partial<HostOptions> = {}) {
-  const dataDir = options.dataDir ?? cleanups.tempDir('parley-e2ee-');
-  const h = await startHost({
-    host: '127.0.0.1',
-    port: 0,
-    rooms: ['lobby'],
-    e2ee: true,
-    ...options,
-    dataDir,
-  });
-  let stopped = false;
-  cleanups.push(async () => {
-    if (!stopped) await h.stop();
-  });
-  return {
-    h,
-    dataDir,
-    stop: async () => {
-      stopped = true;
-      await h.stop();
-    },
-  };
-}
-
-async function connect(
-  h: RunningHost,
-  nick: string,
-  install: Install,
-  device?: string | null,
-): Promise<WireClient> {
-  const c = await connectInstall(
-    h.address.port,
-    h.publicKey,
-    nick,
-    install,
-    device === undefined ? install.device.deviceText : device,
-  );
-  cleanups.push(() => c.close());
-  return c;
-}
-
-function invite(h: RunningHost, role: 'owner' | 'member', room = 'lobby'): string {
-  const found = h.startInvites.find((i) => i.role === role && i.room === room);
-  if (!found) throw new Error(`no ${role} invite for ${room}`);
-  return found.link;
-}
+const { host, connect, invite, aliceAndBob } = e2eeHostSetup(cleanups, 'parley-e2ee-');
 
 /** An E2EE #lobby owned by alice, with bob a member; both have published KeyPackages. */
-async function encryptedLobby(options: Partial<HostOptions> = {}) {
-  const t = await host(options);
-  const aliceInstall = await newInstall();
-  const bobInstall = await newInstall();
-  const alice = await connect(t.h, 'alice', aliceInstall);
-  expect(await alice.redeem(invite(t.h, 'owner'))).toMatchObject({ t: 'redeemed' });
-  const bob = await connect(t.h, 'bob', bobInstall);
-  expect(await bob.redeem(invite(t.h, 'member'))).toMatchObject({ t: 'redeemed' });
-  for (const [c, install] of [
-    [alice, aliceInstall],
-    [bob, bobInstall],
-  ] as const) {
-    expect(await c.request({ t: 'kp-publish', kps: await keyPackages(install, 3) })).toMatchObject({
-      t: 'done',
-    });
-  }
-  return { ...t, alice, bob, aliceInstall, bobInstall };
-}
+const encryptedLobby = (options: Partial<HostOptions> = {}) => aliceAndBob(options, 3);
 
 /** Alice makes the room's group and adds bob's device: the commit, the Welcome, her group. */
 async function aliceAddsBob(alice: WireClient, aliceInstall: Install, bobDevice: string) {
