@@ -1,52 +1,23 @@
-import path from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
-import { HostDatabase, type NewMessage } from '../../../src-main/server/host-database.ts';
+import { describe, expect, it } from 'vitest';
+import type { HostDatabase, NewMessage } from '../../../src-main/server/host-database.ts';
 import { MEMBERSHIP_GRACE_MS } from '../../../src-main/server/mls-removal.ts';
 import { DEVICE_RETIRE_MS, MAX_DEVICES_PER_KEY } from '../../../src-main/server/mls-store.ts';
-import type { PersonRecord } from '../../../src-main/server/room-store.ts';
 import { cleanupsAfterEach } from '../../support/lifecycle.ts';
+import { GROUP, T0, alice, bob, denDb, device, person } from './den-db.ts';
 
 // A membership change the room's group has not committed yet (src-main/server/mls-removal.ts):
 // from the change until the room's next accepted commit, MLS messages are stale-epoch, so no
 // member encrypts for a group that still holds a leaver or lacks a newcomer. On a real SQLite file.
 
-const person = (fill: number, nick: string): PersonRecord => ({
-  key: new Uint8Array(32).fill(fill),
-  nick,
-});
-const alice = person(0xa1, 'alice');
-const bob = person(0xb0, 'bob');
 const carol = person(0xc0, 'carol');
-const T0 = 1_700_000_000_000;
-const GROUP = 'Z3JvdXAtb25l';
-const device = (n: number) => `device-${String(n).padStart(36, '0')}`;
 
 const cleanups = cleanupsAfterEach();
-let file: string;
-
-beforeEach(() => {
-  file = path.join(cleanups.tempDir('parley-removal-'), 'host.db');
-});
-
-function openDb(): HostDatabase {
-  const db = HostDatabase.open(file);
-  cleanups.push(() => db.close());
-  return db;
-}
+const fixture = denDb(cleanups, 'parley-removal-');
+const { openDb } = fixture;
 
 /** "den" (E2EE): alice, bob and carol, each with a device; its group is at epoch 1. */
 function den(): HostDatabase {
-  const db = openDb();
-  db.rooms.createRoom(
-    { name: 'den', kind: 'room', open: false, e2ee: true },
-    [
-      { ...alice, role: 'owner' },
-      { ...bob, role: 'member' },
-      { ...carol, role: 'member' },
-    ],
-    alice,
-    T0,
-  );
+  const db = fixture.den([bob, carol]);
   db.mls.publish(alice.key, device(1), ['kp-a'], T0);
   db.mls.publish(bob.key, device(2), ['kp-b'], T0);
   db.mls.publish(carol.key, device(3), ['kp-c'], T0);

@@ -1,57 +1,25 @@
-import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../../src-main/server/db/schema.ts';
-import { HostDatabase, type NewMessage } from '../../../src-main/server/host-database.ts';
+import type { HostDatabase, NewMessage } from '../../../src-main/server/host-database.ts';
 import {
   DEVICE_RETIRE_MS,
   MAX_DEVICES_PER_KEY,
   MAX_KEY_PACKAGES_OUTSIDE,
   MAX_KEY_PACKAGES_PER_DEVICE,
 } from '../../../src-main/server/mls-store.ts';
-import type { PersonRecord } from '../../../src-main/server/room-store.ts';
 import { cleanupsAfterEach } from '../../support/lifecycle.ts';
+import { GROUP, T0, alice, bob, denDb, device, person } from './den-db.ts';
 
 // The host's MLS tables (docs/protocol.md §12) on a real SQLite file: every table is bounded,
 // commits are ordered by epoch in the appending transaction, and a restart keeps it all.
 
-const person = (fill: number, nick: string): PersonRecord => ({
-  key: new Uint8Array(32).fill(fill),
-  nick,
-});
-const alice = person(0xa1, 'alice');
-const bob = person(0xb0, 'bob');
-const T0 = 1_700_000_000_000;
-const GROUP = 'Z3JvdXAtb25l';
-const device = (n: number) => `device-${String(n).padStart(36, '0')}`;
-
 const cleanups = cleanupsAfterEach();
-let file: string;
-
-beforeEach(() => {
-  file = path.join(cleanups.tempDir('parley-mls-'), 'host.db');
-});
-
-function openDb(): HostDatabase {
-  const db = HostDatabase.open(file);
-  cleanups.push(() => db.close());
-  return db;
-}
+const fixture = denDb(cleanups, 'parley-mls-');
+const { openDb } = fixture;
 
 /** A database with the E2EE room "den": alice owns it, bob is a member. */
-function den(): HostDatabase {
-  const db = openDb();
-  db.rooms.createRoom(
-    { name: 'den', kind: 'room', open: false, e2ee: true },
-    [
-      { ...alice, role: 'owner' },
-      { ...bob, role: 'member' },
-    ],
-    alice,
-    T0,
-  );
-  return db;
-}
+const den = (): HostDatabase => fixture.den([bob]);
 
 function commit(epoch: number, extra: Partial<NewMessage['commit']> = {}): NewMessage {
   return {
@@ -235,7 +203,7 @@ describe('Welcomes', () => {
 
 describe('upgrading a version-2 database', () => {
   it('keeps every room plaintext, at epoch 0', () => {
-    const raw = new DatabaseSync(file);
+    const raw = new DatabaseSync(fixture.file);
     for (const step of MIGRATIONS.slice(0, 2)) raw.exec(step);
     raw.exec('PRAGMA user_version = 2');
     raw.exec(
