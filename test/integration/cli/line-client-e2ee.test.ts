@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { selectBackend } from '../../../src-main/protocol/crypto/select-backend.ts';
 import type { HostMessage } from '../../../src-main/protocol/wire/messages.ts';
 import { loadOrCreateKeyPair } from '../../../src-main/store/key-file.ts';
@@ -13,13 +11,13 @@ import { canary, findInFiles } from '../../support/e2ee-canary.ts';
 import { startE2eeRelay } from '../../support/e2ee-relay.ts';
 import { flipByte } from '../../support/e2ee-wire.ts';
 import { type HostProcess, spawnHost } from '../../support/host-process.ts';
+import { type LineProcess, spawnLineClient } from './line-process.ts';
 import { cleanupsAfterEach } from '../../support/lifecycle.ts';
 
 // Two line clients (real `node src-main/index.ts --connect` processes) in an end-to-end
 // encrypted room of a real host process: they read each other, the host's files do not hold
 // what they said, and /verify shows both the same safety number.
 
-const ENTRY = fileURLToPath(new URL('../../../src-main/index.ts', import.meta.url));
 const TIME = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z`;
 const SAFETY_NUMBER = String.raw`\d{5}(?: \d{5}){11}`;
 
@@ -42,49 +40,8 @@ async function e2eeHost(): Promise<HostProcess & { invite: string }> {
   return { ...h, invite: h.memberInvite };
 }
 
-interface LineProcess {
-  readonly proc: ChildProcessWithoutNullStreams;
-  readonly lines: string[];
-  stderr(): string;
-  readonly exited: Promise<number | null>;
-  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
-}
-
-function lineClient(args: string[]): LineProcess {
-  const proc = spawn(process.execPath, [ENTRY, ...args], {
-    env: { ...process.env, PARLEY_CRYPTO_BACKEND: '' },
-  });
-  cleanups.push(() => {
-    if (proc.exitCode === null) proc.kill();
-  });
-  const lines: string[] = [];
-  let partial = '';
-  let errors = '';
-  proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    const parts = (partial + chunk).split('\n');
-    partial = parts.pop() ?? '';
-    lines.push(...parts);
-  });
-  proc.stderr.setEncoding('utf8').on('data', (chunk: string) => (errors += chunk));
-  const exited = new Promise<number | null>((resolve) => proc.on('close', resolve));
-  return {
-    proc,
-    lines,
-    stderr: () => errors,
-    exited,
-    async waitForLine(pattern, timeoutMs = 30_000) {
-      const start = Date.now();
-      for (;;) {
-        const line = lines.find((l) => pattern.test(l));
-        if (line !== undefined) return line;
-        if (Date.now() - start > timeoutMs || proc.exitCode !== null) {
-          throw new Error(`no line matching ${pattern}; got:\n${lines.join('\n')}\n${errors}`);
-        }
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    },
-  };
-}
+const lineClient = (args: string[]): LineProcess =>
+  spawnLineClient(cleanups, args, { defaultTimeoutMs: 30_000 });
 
 describe('the line client in an end-to-end encrypted room', () => {
   it('two clients read each other, the host keeps only ciphertext, and /verify agrees on both sides', async () => {

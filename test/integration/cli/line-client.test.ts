@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { runConnect } from '../../../src-main/cli/connect-command.ts';
 import { ChatSession } from '../../../src-main/client/chat-session.ts';
 import { createHostVerifier } from '../../../src-main/client/host-trust.ts';
@@ -13,12 +11,12 @@ import { type HostOptions, type RunningHost, startHost } from '../../../src-main
 import { KnownHosts } from '../../../src-main/store/known-hosts.ts';
 import { fakeMember, fakeMessage, startHostileHost } from '../../support/hostile-host.ts';
 import { newKeyPair } from '../../support/loopback.ts';
+import { type LineProcess, spawnLineClient } from './line-process.ts';
 import { cleanupsAfterEach, until } from '../../support/lifecycle.ts';
 
 // The line client as users and scripts run it: a real `node src-main/index.ts --connect`
 // process against a real host on 127.0.0.1.
 
-const ENTRY = fileURLToPath(new URL('../../../src-main/index.ts', import.meta.url));
 const TIME = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z`;
 
 const cleanups = cleanupsAfterEach();
@@ -45,50 +43,8 @@ async function host(options: Partial<HostOptions> = {}): Promise<RunningHost> {
   return h;
 }
 
-interface LineProcess {
-  readonly proc: ChildProcessWithoutNullStreams;
-  readonly lines: string[];
-  stderr(): string;
-  readonly exited: Promise<number | null>;
-  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
-}
-
-function lineClient(args: string[], input?: string): LineProcess {
-  const proc = spawn(process.execPath, [ENTRY, ...args], {
-    env: { ...process.env, PARLEY_CRYPTO_BACKEND: '' },
-  });
-  cleanups.push(() => {
-    if (proc.exitCode === null) proc.kill();
-  });
-  const lines: string[] = [];
-  let partial = '';
-  let errors = '';
-  proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    const parts = (partial + chunk).split('\n');
-    partial = parts.pop() ?? '';
-    lines.push(...parts);
-  });
-  proc.stderr.setEncoding('utf8').on('data', (chunk: string) => (errors += chunk));
-  const exited = new Promise<number | null>((resolve) => proc.on('close', resolve));
-  if (input !== undefined) proc.stdin.end(input);
-  return {
-    proc,
-    lines,
-    stderr: () => errors,
-    exited,
-    async waitForLine(pattern, timeoutMs = 15_000) {
-      const start = Date.now();
-      for (;;) {
-        const line = lines.find((l) => pattern.test(l));
-        if (line !== undefined) return line;
-        if (Date.now() - start > timeoutMs || proc.exitCode !== null) {
-          throw new Error(`no line matching ${pattern}; got:\n${lines.join('\n')}\n${errors}`);
-        }
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    },
-  };
-}
+const lineClient = (args: string[], input?: string): LineProcess =>
+  spawnLineClient(cleanups, args, { input, defaultTimeoutMs: 15_000 });
 
 async function chatSession(h: RunningHost, nick: string, rooms = ['lobby']) {
   const address = h.address;
