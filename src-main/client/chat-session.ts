@@ -185,6 +185,11 @@ export class ChatSession extends MembershipApi {
   #nick: string;
   #state: SessionState = 'idle';
   #attempt = 0;
+  /**
+   * The attempt under way, or the one that just failed, was asked for (retryNow): the UI can
+   * tell its outcome from that of an automatic attempt whose news was still on its way.
+   */
+  #retried = false;
   #penalized = false;
   /** Bumped by every attempt and by stop(): callbacks of older attempts are ignored. */
   #generation = 0;
@@ -332,8 +337,12 @@ export class ChatSession extends MembershipApi {
    * (by stop(), or for good: a person must act first) stays stopped.
    */
   retryNow(): boolean {
-    if (this.#stopped || this.#state !== 'reconnecting' || !this.#retryTimer.active) return false;
+    if (this.#stopped) return false;
+    // An attempt already under way answers the request: its outcome is said to be the retry's.
+    if (this.#state === 'connecting') this.#retried = true;
+    if (this.#state !== 'reconnecting' || !this.#retryTimer.active) return false;
     this.#retryTimer.clear();
+    this.#retried = true;
     void this.#connect();
     return true;
   }
@@ -589,7 +598,10 @@ export class ChatSession extends MembershipApi {
           reason: disposition.reason,
           failure: disposition.failure,
         });
-        this.#retryTimer.set(delay, () => void this.#connect());
+        this.#retryTimer.set(delay, () => {
+          this.#retried = false;
+          void this.#connect();
+        });
         return;
       }
     }
@@ -976,6 +988,7 @@ export class ChatSession extends MembershipApi {
     connection.pacer = new SendPacer(rate, burst, this.#now());
     this.#nick = nick;
     if (!this.#penalized) this.#attempt = 0;
+    this.#retried = false;
     this.#setState('connected');
     this.emit('welcome', { nick, fp, host: connection.host });
     const joinRooms = () => {
@@ -1264,7 +1277,7 @@ export class ChatSession extends MembershipApi {
 
   #setState(
     state: SessionState,
-    extra: Omit<StateChange, 'state' | 'attempt' | 'neverReached'> = {},
+    extra: Omit<StateChange, 'state' | 'attempt' | 'neverReached' | 'retried'> = {},
   ): void {
     this.#state = state;
     // Only while trying: a stopped session's reason (a changed key…) says what happened.
@@ -1274,6 +1287,7 @@ export class ChatSession extends MembershipApi {
       attempt: this.#attempt,
       ...extra,
       ...(trying && !this.#reached ? { neverReached: true } : {}),
+      ...(trying && this.#retried ? { retried: true } : {}),
     });
   }
 

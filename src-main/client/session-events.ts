@@ -44,6 +44,8 @@ export interface StateChange {
    * session started (a wrong address or port, a host that is down). Absent once one has.
    */
   readonly neverReached?: true;
+  /** For `connecting` and `reconnecting`: the attempt running or just failed was asked for (retryNow). */
+  readonly retried?: true;
 }
 
 /** The host this connection reached, and why we believe it is the right one. */

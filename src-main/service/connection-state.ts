@@ -34,6 +34,7 @@ export function nextConnectionState(
         status: 'connecting',
         attempt: change.attempt,
         ...(change.neverReached ? { neverReached: true } : {}),
+        ...(change.retried ? { retried: true } : {}),
       };
     case 'connected': {
       const host = live.session.host;
@@ -58,6 +59,7 @@ export function nextConnectionState(
         ...(change.reason ? { reason: reasonText(address, change.reason, change.failure) } : {}),
         ...(change.failure ? { failure: failureOf(change.failure) } : {}),
         ...(change.neverReached ? { neverReached: true } : {}),
+        ...(change.retried ? { retried: true } : {}),
       };
     case 'stopped': {
       const reason = live.fatalReason ?? (live.stopping ? undefined : change.reason);

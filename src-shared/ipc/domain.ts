@@ -103,6 +103,11 @@ export const ConnectionState = z.object({
    * says "can't reach", not "connection lost". Absent once the host answered.
    */
   neverReached: z.boolean().optional(),
+  /**
+   * While connecting or reconnecting: the attempt running, or the one that just failed, was
+   * asked for with Retry now — so a failure is its answer, not that of an earlier attempt.
+   */
+  retried: z.boolean().optional(),
   /** How the last attempt failed, for wording and icons; `reason` has the words. */
   failure: ConnectionFailure.optional(),
 });

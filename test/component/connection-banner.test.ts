@@ -126,9 +126,15 @@ describe('ConnectionBanner', () => {
     expect(text()).not.toContain('Still');
     // Retry now, refused again: the banner says so before the next countdown.
     await fireEvent.click(screen.getByRole('button', { name: 'Retry now' }));
-    await rerender({ connection: { ...refused, status: 'connecting', attempt: 2 }, onretry });
+    await rerender({
+      connection: { ...refused, status: 'connecting', attempt: 2, retried: true },
+      onretry,
+    });
     expect(text()).toContain('Connecting…');
-    await rerender({ connection: { ...refused, retryAt: 1_030_000, attempt: 3 }, onretry });
+    await rerender({
+      connection: { ...refused, retryAt: 1_030_000, attempt: 3, retried: true },
+      onretry,
+    });
     expect(text()).toContain(
       'Still can’t reach 127.0.0.1:1 — connection refused. Trying again in 30 s',
     );
@@ -149,7 +155,42 @@ describe('ConnectionBanner', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Retry now' }));
     await rerender({ connection: { ...refused, retryAt: 1_070_000, attempt: 4 }, onretry });
     expect(text()).not.toContain('Still');
-    await rerender({ connection: { ...refused, retryAt: 1_110_000, attempt: 5 }, onretry });
+    await rerender({
+      connection: { ...refused, retryAt: 1_110_000, attempt: 5, retried: true },
+      onretry,
+    });
+    expect(text()).toContain('Still can’t reach 127.0.0.1:1');
+  });
+
+  it('waits for the retry’s own attempt when an automatic one’s failure crosses the press', async () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    const refused = {
+      status: 'reconnecting' as const,
+      host: '127.0.0.1',
+      port: 1,
+      neverReached: true,
+      failure: 'refused' as const,
+    };
+    const onretry = vi.fn();
+    const { rerender } = render(ConnectionBanner, {
+      connection: { ...refused, retryAt: 1_002_000, attempt: 3 },
+      onretry,
+    });
+    const text = () => screen.getByRole('status').textContent?.replace(/\s+/g, ' ') ?? '';
+    await fireEvent.click(screen.getByRole('button', { name: 'Retry now' }));
+    // The automatic attempt main had already begun, and its failure: not the retry's answer.
+    await rerender({ connection: { ...refused, status: 'connecting', attempt: 3 }, onretry });
+    await rerender({ connection: { ...refused, retryAt: 1_004_000, attempt: 4 }, onretry });
+    expect(text()).not.toContain('Still');
+    // The retry's own attempt, refused: now the banner says it did not get through.
+    await rerender({
+      connection: { ...refused, status: 'connecting', attempt: 4, retried: true },
+      onretry,
+    });
+    await rerender({
+      connection: { ...refused, retryAt: 1_008_000, attempt: 5, retried: true },
+      onretry,
+    });
     expect(text()).toContain('Still can’t reach 127.0.0.1:1');
   });
 
@@ -168,7 +209,10 @@ describe('ConnectionBanner', () => {
     expect(text()).toContain('Connection lost.');
     await fireEvent.click(screen.getByRole('button', { name: 'Retry now' }));
     await rerender({ connection: { ...lost, status: 'connecting' }, onretry });
-    await rerender({ connection: { ...lost, failure: 'refused', attempt: 2 }, onretry });
+    await rerender({
+      connection: { ...lost, failure: 'refused', attempt: 2, retried: true },
+      onretry,
+    });
     expect(text()).toContain('Still can’t reach chat.example.org:7878 — connection refused.');
     const offline = { status: 'offline' as const, reason: 'the host is full' };
     await rerender({ connection: offline, onretry });

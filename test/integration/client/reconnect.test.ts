@@ -227,6 +227,13 @@ describe('Retry now', () => {
       [3, 59_940, 'refused'],
     ]);
     expect(alice.states('connecting')).toHaveLength(3);
+    // The attempts asked for, and their failures, are marked: the UI tells them from the first.
+    expect(alice.states('connecting').map((c) => c.retried === true)).toEqual([false, true, true]);
+    expect(alice.states('reconnecting').map((c) => c.retried === true)).toEqual([
+      false,
+      true,
+      true,
+    ]);
   });
 
   it('does nothing while connecting or connected, nor after the user stopped', async () => {
