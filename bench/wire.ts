@@ -243,7 +243,7 @@ export async function connectBench(options: ConnectOptions): Promise<BenchConnec
     socket.destroy();
     throw new Error('the host key does not match the pinned key');
   }
-  const hello = encoder.encode(JSON.stringify({ v: 3, nick: options.nick, software: 'bench' }));
+  const hello = encoder.encode(JSON.stringify({ v: 4, nick: options.nick, software: 'bench' }));
   socket.write(encodeFrame(handshake.writeMessage(hello)));
   const split = handshake.split();
   const [send, receive] =

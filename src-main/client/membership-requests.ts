@@ -29,6 +29,10 @@ const ANSWERS = {
   'kp-publish': 'done',
   'kp-claim': 'kps',
   commit: 'committed',
+  'file-start': 'file-started',
+  'file-end': 'done',
+  'file-cancel': 'done',
+  'file-get': 'file-data',
 } as const satisfies Record<MembershipRequestType, HostMessage['t']>;
 
 export type AnswerOf<T extends MembershipRequestType> = Extract<

@@ -1,34 +1,49 @@
 import { z } from 'zod';
 import { ClientMessageId } from '../../src-shared/identifier-schemas.ts';
+import {
+  CHAT_EVENT_VARIANTS,
+  type ChatEvent,
+  MAX_EVENT_TEXT_BYTES,
+} from '../protocol/wire/chat-event.ts';
 
 /**
- * What an E2EE room's application message carries once decrypted: a small JSON envelope, so
- * later event types (#17: edits, reactions…) extend the union on `type` without a new wire.
+ * What an E2EE room's application message carries once decrypted: a small JSON envelope around
+ * one of the conversation's events (chat-event.ts: text, edit, delete, react, read, file).
  * `id` repeats the wire message id inside the ciphertext: the host cannot move a message's
  * ciphertext under another id (the client compares them).
  */
-export const MAX_PAYLOAD_TEXT_BYTES = 16 * 1024;
+export const MAX_PAYLOAD_TEXT_BYTES = MAX_EVENT_TEXT_BYTES;
 /** Above any valid envelope: a larger plaintext is not parsed at all. */
 export const MAX_PAYLOAD_BYTES = 4 * MAX_PAYLOAD_TEXT_BYTES;
 
 const encoder = new TextEncoder();
 
-const TextPayload = z.object({
-  v: z.literal(1),
-  type: z.literal('text'),
-  id: ClientMessageId,
-  text: z
-    .string()
-    .min(1)
-    .refine((t) => encoder.encode(t).length <= MAX_PAYLOAD_TEXT_BYTES, 'text too long'),
-});
-
-export const Payload = z.discriminatedUnion('type', [TextPayload]);
+const Envelope = { v: z.literal(1), id: ClientMessageId };
+const [Text, Edit, Delete, React, Read, File] = CHAT_EVENT_VARIANTS;
+export const Payload = z.discriminatedUnion('type', [
+  Text.extend(Envelope),
+  Edit.extend(Envelope),
+  Delete.extend(Envelope),
+  React.extend(Envelope),
+  Read.extend(Envelope),
+  File.extend(Envelope),
+]);
 export type Payload = z.infer<typeof Payload>;
-export type TextPayload = z.infer<typeof TextPayload>;
+export type TextPayload = Extract<Payload, { type: 'text' }>;
 
 export function textPayload(id: string, text: string): TextPayload {
   return { v: 1, type: 'text', id, text };
+}
+
+/** The envelope around `event`, sent under the wire message id `id`. */
+export function eventPayload(id: string, event: ChatEvent): Payload {
+  return { ...event, v: 1, id } as Payload;
+}
+
+/** The event an envelope carries (without `v` and `id`). */
+export function eventOf(payload: Payload): ChatEvent {
+  const { v: _v, id: _id, ...event } = payload;
+  return event as ChatEvent;
 }
 
 /** The envelope's bytes; throws on an envelope that would not decode on the other side. */

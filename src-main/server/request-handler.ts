@@ -202,6 +202,19 @@ export class RequestHandler {
       case 'kp-claim':
       case 'commit':
         return this.#mls.handle(client, request, this.#gate.ready, now);
+      case 'file-start':
+      case 'file-chunk':
+      case 'file-end':
+      case 'file-cancel':
+      case 'file-get':
+        // #17: files are being built (design17.md); until then the host stores none.
+        client.send({
+          t: 'error',
+          code: 'file-too-large',
+          message: 'this host stores no files',
+          ...('rid' in request ? { rid: request.rid } : {}),
+        });
+        return;
       default:
         return this.#membership.handle(client, request, now);
     }

@@ -670,6 +670,40 @@ export class DesktopService implements RequestHandlers {
     return { room: info.room };
   }
 
+  // ── the conversation's events (#17: being built, see design17.md) ────────────────────
+
+  editMessage(_input: ParsedInput<'editMessage'>): Promise<{ id: string }> {
+    return Promise.reject(notYet());
+  }
+
+  deleteMessage(_input: ParsedInput<'deleteMessage'>): Promise<{ id: string }> {
+    return Promise.reject(notYet());
+  }
+
+  react(_input: ParsedInput<'react'>): Promise<{ id: string }> {
+    return Promise.reject(notYet());
+  }
+
+  sendFile(_input: ParsedInput<'sendFile'>): Promise<{ id: string }> {
+    return Promise.reject(notYet());
+  }
+
+  cancelFile(_input: ParsedInput<'cancelFile'>): Promise<Record<string, never>> {
+    return Promise.reject(notYet());
+  }
+
+  getFile(_input: ParsedInput<'getFile'>): Promise<{ data: string; mime: string; name: string }> {
+    return Promise.reject(notYet());
+  }
+
+  saveFile(_input: ParsedInput<'saveFile'>): Promise<{ saved: boolean }> {
+    return Promise.reject(notYet());
+  }
+
+  search(_input: ParsedInput<'search'>): Promise<{ results: [] }> {
+    return Promise.reject(notYet());
+  }
+
   // ── plumbing ────────────────────────────────────────────────────────────────────────
 
   /** The hosts in the order they were added. */
@@ -738,4 +772,8 @@ function damagedNotices(recentHosts: RecentHosts, mutes: RoomMutes): string[] {
         ]
       : []),
   ];
+}
+
+function notYet(): ServiceError {
+  return new ServiceError('internal', 'not built yet');
 }

@@ -10,6 +10,7 @@ import {
   CertificateProblem,
   ChatMessageView,
   HostId,
+  SearchResult,
   HostState,
   InviteRefusal,
   InviteView,
@@ -33,6 +34,14 @@ const OnHost = { hostId: HostId };
 const HostInput = z.object(OnHost).strict();
 /** Rooms are managed by name; a direct message's name is its host's, never typed. */
 const RoomInput = z.object({ ...OnHost, room: RoomName }).strict();
+/** A message of a room, by its host-given seq. */
+const Seq = z.number().int().nonnegative();
+const MessageText = z
+  .string()
+  .min(1)
+  .max(16 * 1024);
+/** A file sent through IPC as base64: 4/3 of the largest file a host may take (1 GiB). */
+const MAX_FILE_BASE64 = Math.ceil((1024 * 1024 * 1024 * 4) / 3) + 4;
 
 /**
  * The typed IPC contract between the renderer and main, as one definition: each request's
@@ -71,8 +80,85 @@ export const requests = {
         .string()
         .min(1)
         .max(16 * 1024),
+      /** The seq of the message this one answers. */
+      replyTo: Seq.optional(),
     }),
     output: z.object({ id: z.string() }),
+  },
+  /** Replaces the text of one of our own messages (for everyone). */
+  editMessage: {
+    input: z.object({ ...OnHost, room: RoomName, seq: Seq, text: MessageText }).strict(),
+    output: z.object({ id: z.string() }),
+  },
+  /** Deletes a message for everyone: our own, or any in a room where we are owner or admin. */
+  deleteMessage: {
+    input: z.object({ ...OnHost, room: RoomName, seq: Seq }).strict(),
+    output: z.object({ id: z.string() }),
+  },
+  /** Adds (`on`) or takes back our reaction `emoji` to a message. */
+  react: {
+    input: z
+      .object({
+        ...OnHost,
+        room: RoomName,
+        seq: Seq,
+        emoji: z.string().min(1).max(64),
+        on: z.boolean(),
+      })
+      .strict(),
+    output: z.object({ id: z.string() }),
+  },
+  /**
+   * Sends a file (picked, dropped or pasted) as standard base64: encrypted with a key of its
+   * own, uploaded in chunks (progress: the `fileProgress` event), then announced in the room.
+   * Resolves once the upload started, with the message id that `fileProgress` and `cancelFile`
+   * name. Refused `too-large` above the host's limit (RoomView/HostState says it).
+   */
+  sendFile: {
+    input: z
+      .object({
+        ...OnHost,
+        room: RoomName,
+        name: z.string().min(1).max(1024),
+        mime: z.string().max(200),
+        data: z.string().max(MAX_FILE_BASE64),
+        caption: z
+          .string()
+          .max(16 * 1024)
+          .optional(),
+        replyTo: Seq.optional(),
+        width: z.number().int().min(1).max(100_000).optional(),
+        height: z.number().int().min(1).max(100_000).optional(),
+      })
+      .strict(),
+    output: z.object({ id: z.string() }),
+  },
+  /** Stops an upload in progress (its message is not sent). */
+  cancelFile: { input: z.object({ ...OnHost, id: z.string().max(64) }).strict(), output: Empty },
+  /** A message's file, decrypted, for showing an image inline or in the viewer (base64). */
+  getFile: {
+    input: z.object({ ...OnHost, room: RoomName, seq: Seq }).strict(),
+    output: z.object({ data: z.string(), mime: z.string(), name: z.string() }),
+  },
+  /** Saves a message's file where the user chooses (a save dialog); `saved: false` if cancelled. */
+  saveFile: {
+    input: z.object({ ...OnHost, room: RoomName, seq: Seq }).strict(),
+    output: z.object({ saved: z.boolean() }),
+  },
+  /**
+   * Searches the local, decrypted history: every host and room, one host, or one room. Words
+   * match as prefixes ("hel" finds "hello"); newest first.
+   */
+  search: {
+    input: z
+      .object({
+        query: z.string().min(1).max(200),
+        hostId: HostId.optional(),
+        room: RoomName.optional(),
+        limit: z.number().int().min(1).max(200).optional(),
+      })
+      .strict(),
+    output: z.object({ results: z.array(SearchResult) }),
   },
   joinRoom: { input: RoomInput, output: z.object({}) },
   leaveRoom: { input: RoomInput, output: z.object({}) },
@@ -95,6 +181,8 @@ export const requests = {
       ...OnHost,
       room: RoomName,
       beforeSeq: z.number().int().optional(),
+      /** Instead of the newest: the messages around this seq (to jump to a reply or a result). */
+      aroundSeq: z.number().int().optional(),
       limit: z.number().int().min(1).max(500),
     }),
     output: z.object({
@@ -296,6 +384,25 @@ export const events = {
     counts: z.record(z.string(), z.number().int()),
     total: z.number().int(),
     allHosts: z.number().int(),
+    /** Unread messages naming us, per room (only rooms with some). */
+    mentions: z.record(z.string(), z.number().int()).optional(),
+    /** Unread mentions across every host: the tray shows them apart. */
+    allHostsMentions: z.number().int().optional(),
+  }),
+  /**
+   * An upload's progress (our own file message `id`): `sending` with bytes stored so far,
+   * then `sent` (the message is queued like any other), `failed` (with the reason in words)
+   * or `cancelled`.
+   */
+  fileProgress: z.object({
+    ...OnHost,
+    room: RoomName,
+    id: z.string(),
+    name: z.string(),
+    sent: z.number().int(),
+    total: z.number().int(),
+    state: z.enum(['sending', 'sent', 'failed', 'cancelled']),
+    error: z.string().optional(),
   }),
   /** One host's room list, whole. */
   rooms: z.object({ ...OnHost, rooms: z.array(RoomView) }),

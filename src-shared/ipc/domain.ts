@@ -110,6 +110,8 @@ export const ConnectionState = z.object({
   retried: z.boolean().optional(),
   /** How the last attempt failed, for wording and icons; `reason` has the words. */
   failure: ConnectionFailure.optional(),
+  /** Once connected: the largest file the host takes (bytes, before encryption); 0: none. */
+  maxFileBytes: z.number().int().optional(),
 });
 export type ConnectionState = z.infer<typeof ConnectionState>;
 
@@ -146,6 +148,47 @@ export const MessageE2ee = z.discriminatedUnion('status', [
 ]);
 export type MessageE2ee = z.infer<typeof MessageE2ee>;
 
+/** One emoji's reactions to a message: how many, whether one is ours, and (some of) who. */
+export const ReactionView = z.object({
+  emoji: z.string(),
+  count: z.number().int().min(1),
+  mine: z.boolean(),
+  /** Nicknames of those who reacted, oldest first (at most 20: the count says how many). */
+  by: z.array(z.string()).max(20),
+});
+export type ReactionView = z.infer<typeof ReactionView>;
+
+/** The message a reply answers, from this install's own copy (never from the reply itself). */
+export const ReplyView = z.object({
+  seq: z.number().int(),
+  from: z.string(),
+  /** The start of its text (at most 200 characters); '' when deleted or unknown here. */
+  text: z.string(),
+  /** The answered message was deleted. */
+  deleted: z.boolean().optional(),
+  /** Not in this install's history (older than it keeps, or from before it joined). */
+  missing: z.boolean().optional(),
+  /** Its file's (sanitised) name, when it carried one. */
+  file: z.string().optional(),
+});
+export type ReplyView = z.infer<typeof ReplyView>;
+
+/**
+ * A file a message carries. `name` is sanitised (no path, no control characters); the app
+ * never opens or runs a file: images are shown (getFile), everything is saved (saveFile).
+ */
+export const FileView = z.object({
+  name: z.string(),
+  mime: z.string(),
+  /** Plaintext bytes. */
+  size: z.number().int(),
+  /** Shown inline (PNG, JPEG, GIF, WebP under the inline limit). */
+  image: z.boolean(),
+  width: z.number().int().optional(),
+  height: z.number().int().optional(),
+});
+export type FileView = z.infer<typeof FileView>;
+
 export const ChatMessageView = z.object({
   room: RoomName,
   /** The client message id: stable from the moment of sending, so a queued message keeps its row. */
@@ -163,8 +206,35 @@ export const ChatMessageView = z.object({
   history: z.boolean().optional(),
   /** Set when the message could not be decrypted (its `text` is then ''), or its key changed. */
   e2ee: MessageE2ee.optional(),
+  /** The message it answers. */
+  replyTo: ReplyView.optional(),
+  /** Its text was edited (`text` is the newest version). */
+  edited: z.boolean().optional(),
+  /** Taken back: a tombstone (`text` is '', and there is no file). */
+  deleted: z.boolean().optional(),
+  /** Reactions, by emoji, in the order each emoji was first used. */
+  reactions: z.array(ReactionView).optional(),
+  /** A file; `text` is then its caption ('' for none). */
+  file: FileView.optional(),
+  /** It names us (`@nick`). */
+  mentioned: z.boolean().optional(),
 });
 export type ChatMessageView = z.infer<typeof ChatMessageView>;
+
+/** A search hit in the local history, with the text around the match. */
+export const SearchResult = z.object({
+  hostId: z.string(),
+  room: RoomName,
+  seq: z.number().int(),
+  id: z.string(),
+  from: z.string(),
+  ts: z.number(),
+  /** The message's text (or a window of it around the match, with '…' where cut). */
+  snippet: z.string(),
+  /** Where the query's words are in `snippet`: [start, end) in UTF-16 units. */
+  highlights: z.array(z.tuple([z.number().int(), z.number().int()])),
+});
+export type SearchResult = z.infer<typeof SearchResult>;
 
 // Roles, event actions and the bounds are the wire's own (src-shared/membership.ts).
 export {

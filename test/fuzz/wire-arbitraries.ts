@@ -50,6 +50,13 @@ const personArb = fc.record({ nick: nickArb, key: keyArb });
 /** Base64url of some bytes: MLS data the schema accepts (the host reads its header, §12). */
 const mlsArb = fc.stringMatching(/^[A-Za-z0-9_-]{4,300}$/);
 const deviceArb = keyArb;
+const fileIdArb = fc.stringMatching(/^[A-Za-z0-9_-]{22}$/);
+const chunkIndexArb = fc.integer({ min: 0, max: 32_767 });
+/** Chunk ciphertext as the schema takes it (§13): short, or a whole chunk's length. */
+const chunkDataArb = fc.oneof(
+  fc.stringMatching(/^[A-Za-z0-9_-]{1,200}$/),
+  fc.constant('A'.repeat(43_712)),
+);
 
 type ArbitrariesOf<M extends { t: string }> = { [T in M['t']]: fc.Arbitrary<Extract<M, { t: T }>> };
 
@@ -136,6 +143,27 @@ const clientArbs: ArbitrariesOf<ClientMessage> = {
     },
     { requiredKeys: ['t', 'rid', 'room', 'commit'] },
   ),
+  'file-start': fc.record({
+    t: fc.constant('file-start'),
+    rid: ridArb,
+    room: roomArb,
+    size: fc.integer({ min: 1, max: 1 << 30 }),
+    chunks: fc.integer({ min: 1, max: 32_768 }),
+  }),
+  'file-chunk': fc.record({
+    t: fc.constant('file-chunk'),
+    file: fileIdArb,
+    index: chunkIndexArb,
+    data: chunkDataArb,
+  }),
+  'file-end': fc.record({ t: fc.constant('file-end'), rid: ridArb, file: fileIdArb }),
+  'file-cancel': fc.record({ t: fc.constant('file-cancel'), rid: ridArb, file: fileIdArb }),
+  'file-get': fc.record({
+    t: fc.constant('file-get'),
+    rid: ridArb,
+    file: fileIdArb,
+    index: chunkIndexArb,
+  }),
 };
 
 export const clientMessageArb: fc.Arbitrary<ClientMessage> = fc.oneof(
@@ -326,6 +354,15 @@ const hostArbs: ArbitrariesOf<HostMessage> = {
     epoch: seqArb,
   }),
   devices: fc.record({ t: fc.constant('devices'), room: roomArb }),
+  'file-started': fc.record({ t: fc.constant('file-started'), rid: ridArb, file: fileIdArb }),
+  'file-ack': fc.record({ t: fc.constant('file-ack'), file: fileIdArb, index: chunkIndexArb }),
+  'file-data': fc.record({
+    t: fc.constant('file-data'),
+    rid: ridArb,
+    file: fileIdArb,
+    index: chunkIndexArb,
+    data: chunkDataArb,
+  }),
 };
 
 export const hostMessageArb: fc.Arbitrary<HostMessage> = fc.oneof(

@@ -15,6 +15,14 @@ import {
   Role,
   RoomEventAction,
 } from '../../../src-shared/membership.ts';
+import {
+  ChatEvent,
+  FILE_CHUNK_BYTES,
+  FileId,
+  MAX_FILE_BYTES,
+  MAX_FILE_CHUNKS,
+  Relation,
+} from './chat-event.ts';
 
 // The vocabulary of private rooms is shared with the IPC contract; the wire re-exports it.
 export { MAX_INVITE_TTL_MS, MAX_INVITE_USES, MAX_TOPIC_LENGTH, Role, RoomEventAction };
@@ -25,10 +33,11 @@ export { MAX_INVITE_TTL_MS, MAX_INVITE_USES, MAX_TOPIC_LENGTH, Role, RoomEventAc
  * schema and the TypeScript type. docs/protocol.md specifies each field.
  */
 /**
- * 3: end-to-end encrypted rooms (MLS, docs/protocol.md §12). 2 was private rooms (membership,
- * invites, room events). A host refuses any other version.
+ * 4: the conversation's events — replies, edits, deletions, reactions, files, read positions
+ * (docs/protocol.md §13). 3 was end-to-end encrypted rooms (MLS, §12), 2 private rooms
+ * (membership, invites, room events). A host refuses any other version.
  */
-export const WIRE_VERSION = 3;
+export const WIRE_VERSION = 4;
 export const MAX_TEXT_BYTES = 16 * 1024;
 /** Host info's certificate chain: at most this many certificates of at most 12 KiB each. */
 export const MAX_CERTS = 8;
@@ -73,6 +82,18 @@ const epoch = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 export const MAX_KEY_PACKAGES = 20;
 /** A room's MLS group holds at most this many devices (docs/security.md, room sizes). */
 export const MAX_GROUP_DEVICES = 100;
+
+// ── the conversation's events and files (docs/protocol.md §13) ─────────────────────────
+
+/** A file chunk's ciphertext (FILE_CHUNK_BYTES + the 16-byte tag) as unpadded base64url. */
+export const MAX_CHUNK_TEXT = Math.ceil(((FILE_CHUNK_BYTES + 16) * 4) / 3);
+const chunkData = z
+  .string()
+  .min(1)
+  .max(MAX_CHUNK_TEXT)
+  .regex(/^[A-Za-z0-9_-]+$/, 'not base64url');
+const fileId = FileId;
+const chunkIndex = z.number().int().nonnegative().lt(MAX_FILE_CHUNKS);
 
 // ── rooms and membership (docs/protocol.md §11) ────────────────────────────────────────
 
@@ -153,6 +174,10 @@ export const HostInfo = z.object({
     messagesPerSecond: z.number().positive(),
     /** Messages a client may send at once before the per-second rate applies. */
     messageBurst: z.number().int().positive().optional(),
+    /** The largest file (its ciphertext, in bytes) the host stores; absent or 0: no files. */
+    maxFileBytes: z.number().int().nonnegative().max(MAX_FILE_BYTES).optional(),
+    /** Files are deleted this many days after they were sent; absent: kept with the message. */
+    fileRetentionDays: z.number().int().positive().optional(),
   }),
   /**
    * The host's X.509 certificate chain (docs/trust.md): standard base64 of each DER
@@ -189,13 +214,20 @@ export type Hello = z.infer<typeof Hello>;
 export const ClientMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('join'), room }),
   z.object({ t: z.literal('leave'), room }),
-  /** Exactly one of `text` (a room that is not end-to-end encrypted) and `mls` (one that is). */
+  /**
+   * Exactly one of `text` (a plain line, in a room that is not end-to-end encrypted), `ev` (any
+   * other event there, §13) and `mls` (an encrypted room: the event is inside). `rel` and `file`
+   * are what the host must see of the event (chat-event.ts: Relation).
+   */
   z.object({
     t: z.literal('send'),
     room,
     id: clientMsgId,
     text: sendText.optional(),
+    ev: ChatEvent.optional(),
     mls: mlsData.optional(),
+    rel: Relation.optional(),
+    file: fileId.optional(),
   }),
   z.object({ t: z.literal('typing'), room }),
   z.object({ t: z.literal('nick'), nick }),
@@ -260,6 +292,30 @@ export const ClientMessage = z.discriminatedUnion('t', [
     welcome: mlsData.optional(),
     to: z.array(device).max(MAX_GROUP_DEVICES).optional(),
   }),
+  // Files (docs/protocol.md §13): ciphertext in chunks, stored by the host until a message claims it.
+  /**
+   * Reserves room for a file of `size` ciphertext bytes in `chunks` chunks, to be sent to
+   * `room`; answered `file-started`, or `error` `file-too-large` / `quota-exceeded`.
+   */
+  z.object({
+    t: z.literal('file-start'),
+    rid,
+    room,
+    size: z
+      .number()
+      .int()
+      .positive()
+      .max(MAX_FILE_BYTES + MAX_FILE_CHUNKS * 16),
+    chunks: z.number().int().min(1).max(MAX_FILE_CHUNKS),
+  }),
+  /** One chunk of an upload this connection started; answered `file-ack` once stored. */
+  z.object({ t: z.literal('file-chunk'), file: fileId, index: chunkIndex, data: chunkData }),
+  /** Every chunk was sent: answered `done` when all are stored (the file may now be claimed). */
+  z.object({ t: z.literal('file-end'), rid, file: fileId }),
+  /** Gives up an upload (or a file not yet claimed by a message): the host drops it; `done`. */
+  z.object({ t: z.literal('file-cancel'), rid, file: fileId }),
+  /** Asks for one chunk of a file of a room the sender is a member of; answered `file-data`. */
+  z.object({ t: z.literal('file-get'), rid, file: fileId, index: chunkIndex }),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 
@@ -284,10 +340,19 @@ export const ChatMessage = z.object({
   from: nick,
   fp: fingerprint,
   key: publicKey,
-  /** Exactly one of `text` (a room that is not end-to-end encrypted) and `mls`. */
+  /**
+   * Exactly one of `text`, `ev` (a plaintext room's other events, §13) and `mls` — or none, when
+   * `deleted`.
+   */
   text: text.optional(),
+  ev: ChatEvent.optional(),
   /** An MLS PrivateMessage (§12): what the sender said, for the room's members only. */
   mls: mlsData.optional(),
+  /** As the sender's `send` had them. */
+  rel: Relation.optional(),
+  file: fileId.optional(),
+  /** Taken back (§13): its content, its edits' and its file are gone; a tombstone stays. */
+  deleted: z.literal(true).optional(),
   ts: timestamp,
   /** Sent as part of the history on join or on request, not live. */
   history: z.boolean().optional(),
@@ -336,6 +401,11 @@ export const HostErrorCode = z.enum([
   'e2ee-mismatch', // plaintext to an end-to-end encrypted room, or MLS to one that is not
   'bad-key-package', // a KeyPackage that is not this connection's device's, or not valid
   'no-device', // an MLS request from a connection whose hello named no device
+  // The conversation's events and files (docs/protocol.md §13).
+  'no-such-message', // an edit or deletion of a seq that is not a message of the room (or is deleted)
+  'file-too-large', // above the host's maxFileBytes
+  'quota-exceeded', // the host's (or the sender's) file storage is full
+  'no-such-file', // a file that is unknown, expired, deleted, or not the sender's to use
 ]);
 export type HostErrorCode = z.infer<typeof HostErrorCode>;
 
@@ -448,6 +518,13 @@ export const HostMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('committed'), rid, room, seq, epoch }),
   /** A member of the room has a new device, or retired one: members' groups should follow. */
   z.object({ t: z.literal('devices'), room }),
+  // Files (docs/protocol.md §13).
+  /** The answer to `file-start`: send the chunks under this id. */
+  z.object({ t: z.literal('file-started'), rid, file: fileId }),
+  /** A chunk of the upload is stored. */
+  z.object({ t: z.literal('file-ack'), file: fileId, index: chunkIndex }),
+  /** The answer to `file-get`. */
+  z.object({ t: z.literal('file-data'), rid, file: fileId, index: chunkIndex, data: chunkData }),
 ]);
 export type HostMessage = z.infer<typeof HostMessage>;
 

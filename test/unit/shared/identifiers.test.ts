@@ -51,7 +51,7 @@ describe('identifiers', () => {
   });
 
   it('are judged alike by the wire, the IPC contract and the UI', () => {
-    const wireNick = (nick: string) => Hello.safeParse({ v: 3, nick, software: 'test' }).success;
+    const wireNick = (nick: string) => Hello.safeParse({ v: 4, nick, software: 'test' }).success;
     const ipcNick = (nick: string) =>
       requests.setNick.input.safeParse({ hostId: 'example.org:7878', nick }).success;
     const wireRoom = (room: string) => ClientMessage.safeParse({ t: 'join', room }).success;
