@@ -1,6 +1,17 @@
+/** The message a draft answers (#17 replies): shown above the composer until sent or cancelled. */
+export interface ReplyTarget {
+  readonly seq: number;
+  readonly from: string;
+  /** Its first line, or '' (a file, or nothing to quote). */
+  readonly text: string;
+  readonly file?: string | undefined;
+}
+
 /** What the user has typed into one room's composer and not sent yet. */
 export class Draft {
   text = $state('');
+  /** The message this draft will answer, if any. */
+  replyTo: ReplyTarget | null = $state(null);
   /** Why the last send from this room failed; shown under its composer only. */
   error: string | null = $state(null);
 }
