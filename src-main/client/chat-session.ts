@@ -7,6 +7,7 @@ import type { BackendName, KeyPair } from '../protocol/crypto/crypto-backend.ts'
 import { ProtocolError } from '../protocol/errors.ts';
 import type { CloseInfo, SecureChannel } from '../protocol/secure-channel.ts';
 import type { Suite } from '../protocol/suites.ts';
+import { ChatEvent, FileRef, relationOf } from '../protocol/wire/chat-event.ts';
 import { WireError, decodeMessage, encodeMessage, utf8Length } from '../protocol/wire/codec.ts';
 import {
   ClientMessage,
@@ -29,6 +30,13 @@ import {
   afterConnectFailure,
 } from './close-policy.ts';
 import { Deadlines } from './deadlines.ts';
+import { chunkCount, maxPlainSize, newFileKey } from './files/file-cipher.ts';
+import {
+  type FileTransferCode,
+  FileTransferError,
+  FileTransfers,
+  type TransferOptions,
+} from './files/file-transfer.ts';
 import type { E2eeOptions } from './e2ee/e2ee-options.ts';
 import { SessionCrypto, type SessionPort } from './e2ee/session-crypto.ts';
 import { GAP_PAGE_SIZE, GapFill, MAX_GAP_PAGES } from './gap-fill.ts';
@@ -56,6 +64,7 @@ import {
   memoryOutboxStore,
   newMessageId,
 } from './outbox.ts';
+import { eventText } from '../store/outbox-store.ts';
 import { RoomDirectory } from './room-directory.ts';
 import { RoomState } from './room-state.ts';
 import { SendPacer } from './send-pacer.ts';
@@ -122,11 +131,21 @@ export interface ChatSessionOptions {
   readonly connect?: (address: HostAddress) => Socket;
 }
 
-/** A call the session cannot honour: a programming or input error, thrown synchronously. */
+/**
+ * A call the session cannot honour: a programming or input error, thrown synchronously; and
+ * why a file transfer failed (sendFile and fetchFile reject with it).
+ */
 export class ChatSessionError extends Error {
   override readonly name = 'ChatSessionError';
   readonly code:
-    'invalid-nick' | 'invalid-room' | 'invalid-text' | 'invalid-request' | 'not-joined' | 'stopped';
+    | 'invalid-nick'
+    | 'invalid-room'
+    | 'invalid-text'
+    | 'invalid-request'
+    | 'not-joined'
+    | 'stopped'
+    // Files (sendFile, fetchFile): their promises reject with these.
+    | FileTransferCode;
 
   constructor(code: ChatSessionError['code'], message: string) {
     super(message);
@@ -171,6 +190,7 @@ export class ChatSession extends MembershipApi {
   /** Rooms the caller left: not joined again by themselves when the host lists them. */
   readonly #leftByCaller = new Set<string>();
   readonly #requests: MembershipRequests;
+  readonly #files: FileTransfers;
   readonly #redeemer: InviteRedeemer;
   readonly #typingSentAt = new Map<string, number>();
   readonly #retryTimer: Timer;
@@ -243,6 +263,15 @@ export class ChatSession extends MembershipApi {
       ),
     );
     this.#requests = new MembershipRequests(this.#deadlines, this.#requestTimeoutMs);
+    this.#files = new FileTransfers({
+      request: (request) =>
+        this.#requests.start(request, (message) =>
+          this.#connection?.welcomed ? this.#write(message) : false,
+        ),
+      writeChunk: (message) => (this.#connection?.welcomed ? this.#write(message) : false),
+      expect: (key, ms, what) => this.#deadlines.set(key, ms, `${what} in time`),
+      settle: (key) => this.#deadlines.settle(key),
+    });
     this.#redeemer = new InviteRedeemer(options.inviteToken, {
       redeem: (token, redeemed, failed) =>
         this.#requests.send(
@@ -360,23 +389,139 @@ export class ChatSession extends MembershipApi {
     this.#setState('stopped', { reason: 'stopped' });
   }
 
-  /** Queues a message for `room` and returns its client message id. Works while offline. */
-  send(room: string, text: string): string {
-    this.#assertUsable();
-    if (!this.#rooms.has(room)) {
-      throw new ChatSessionError('not-joined', `join "${room}" before writing there`);
+  /**
+   * Queues a line for `room` (`reply`: quoting the message at that seq) and returns its client
+   * message id. Works while offline.
+   */
+  send(room: string, text: string, options: { reply?: number } = {}): string {
+    if (options.reply === undefined) {
+      this.#assertWritable(room);
+      this.#assertText(text);
+      return this.#queue({ id: newMessageId(), room, text, queuedAt: this.#now() });
     }
-    if (text.length === 0 || utf8Length(text) > MAX_TEXT_BYTES) {
+    return this.sendEvent(room, { type: 'text', text, reply: options.reply });
+  }
+
+  /**
+   * Queues any event for `room` — an edit, a deletion, a reaction, a read position, a line or a
+   * file (chat-event.ts) — and returns its client message id. It goes out in order with the
+   * room's other messages, survives reconnects and restarts in the outbox, and is delivered
+   * once. Works while offline. The host refuses an edit or deletion it does not allow
+   * (`no-such-message`, `forbidden`): the `error` event then carries it as `dropped`.
+   */
+  sendEvent(room: string, event: ChatEvent): string {
+    this.#assertWritable(room);
+    const parsed = ChatEvent.safeParse(event);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const field = issue?.path.join('.') ?? '';
       throw new ChatSessionError(
-        'invalid-text',
-        `a message holds 1 to ${MAX_TEXT_BYTES} bytes of text`,
+        field === 'text' ? 'invalid-text' : 'invalid-request',
+        `"${event.type}": ${field ? `${field}: ` : ''}${issue?.message ?? 'invalid'}`,
       );
     }
-    const entry = { id: newMessageId(), room, text, queuedAt: this.#now() };
-    this.#outbox.add(entry);
-    this.#saveStore();
-    this.#pump();
-    return entry.id;
+    const checked = parsed.data;
+    const id = newMessageId();
+    const queuedAt = this.#now();
+    // A bare line travels as before (`send {text}`): every host and client reads it.
+    if (checked.type === 'text' && checked.reply === undefined) {
+      this.#assertText(checked.text);
+      return this.#queue({ id, room, text: checked.text, queuedAt });
+    }
+    return this.#queue({ id, room, text: eventText(checked), event: checked, queuedAt });
+  }
+
+  /**
+   * The largest file (plaintext bytes) the host takes now: its limit is on the ciphertext it
+   * stores, which is 16 bytes per 32 KiB chunk larger. 0: no files (or not connected yet).
+   */
+  get maxFileBytes(): number {
+    return maxPlainSize(this.#connection?.host.limits.maxFileBytes ?? 0);
+  }
+
+  /**
+   * Encrypts `file` with a fresh key, uploads it in chunks, and queues the `file` event that
+   * carries the key (with `text` as caption, `reply`) in the outbox. Resolves with the event's
+   * client message id once uploaded and queued. Rejects with ChatSessionError: `file-too-large`
+   * (checked against maxFileBytes before anything is sent), `quota-exceeded`, `cancelled`
+   * (`signal`; the host drops the chunks), `not-connected` (offline, or the connection ended:
+   * retry), `file-failed`; or `invalid-request` / `not-joined` for arguments no host takes.
+   */
+  async sendFile(
+    room: string,
+    file: {
+      bytes: Uint8Array;
+      name: string;
+      mime: string;
+      width?: number;
+      height?: number;
+      text?: string;
+      reply?: number;
+    },
+    options: TransferOptions = {},
+  ): Promise<{ id: string }> {
+    this.#assertWritable(room);
+    const max = this.maxFileBytes;
+    if (file.bytes.length > max) {
+      throw new ChatSessionError(
+        'file-too-large',
+        max === 0
+          ? 'this host does not take files'
+          : `the host takes files of up to ${max} bytes; this one has ${file.bytes.length}`,
+      );
+    }
+    const key = newFileKey();
+    const describeFile = (id: string): FileRef => ({
+      id,
+      name: file.name,
+      mime: file.mime,
+      size: file.bytes.length,
+      chunks: chunkCount(file.bytes.length),
+      key: Buffer.from(key).toString('base64url'),
+      ...(file.width !== undefined ? { width: file.width } : {}),
+      ...(file.height !== undefined ? { height: file.height } : {}),
+    });
+    const event = (id: string): ChatEvent => ({
+      type: 'file',
+      file: describeFile(id),
+      ...(file.text !== undefined ? { text: file.text } : {}),
+      ...(file.reply !== undefined ? { reply: file.reply } : {}),
+    });
+    // Checked before the upload (with a stand-in id): a bad name is not found after 25 MiB.
+    const probe = ChatEvent.safeParse(event('A'.repeat(22)));
+    if (!probe.success) {
+      const issue = probe.error.issues[0];
+      throw new ChatSessionError(
+        'invalid-request',
+        `file: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
+      );
+    }
+    let fileId: string;
+    try {
+      fileId = await this.#files.upload(room, key, file.bytes, options);
+    } catch (error) {
+      throw sessionFileError(error);
+    }
+    return { id: this.sendEvent(room, event(fileId)) };
+  }
+
+  /**
+   * Downloads the file an event of `room` names and opens it with its key. Rejects with
+   * ChatSessionError: `no-such-file` (expired, deleted, or not this room's), `not-connected`,
+   * `file-failed` (a chunk altered, missing, moved, or the size wrong), `cancelled`.
+   */
+  async fetchFile(room: string, file: FileRef, options: TransferOptions = {}): Promise<Uint8Array> {
+    this.#assertUsable();
+    if (!this.#rooms.has(room)) {
+      throw new ChatSessionError('not-joined', `join "${room}" before fetching its files`);
+    }
+    const parsed = FileRef.safeParse(file);
+    if (!parsed.success) throw new ChatSessionError('invalid-request', 'not a file reference');
+    try {
+      return await this.#files.download(parsed.data, options);
+    } catch (error) {
+      throw sessionFileError(error);
+    }
   }
 
   join(room: string): void {
@@ -551,6 +696,7 @@ export class ChatSession extends MembershipApi {
     this.#requests.failAll(
       new MembershipError('disconnected', 'the connection ended before the host answered'),
     );
+    this.#files.disconnected();
     if (this.#stopped) return;
     void this.#handle(afterClose(info));
   }
@@ -623,6 +769,7 @@ export class ChatSession extends MembershipApi {
     this.#stopWaiting();
     this.#outbox.requeueAll();
     this.#requests.failAll(new MembershipError('stopped', 'the session has stopped'));
+    this.#files.disconnected();
     this.#redeemer.forget();
     this.#socket?.destroy();
     this.#socket = undefined;
@@ -757,6 +904,9 @@ export class ChatSession extends MembershipApi {
         return;
       case 'pong':
         return;
+      case 'file-ack':
+        this.#files.acked(message.file, message.index);
+        return;
     }
   }
 
@@ -788,6 +938,8 @@ export class ChatSession extends MembershipApi {
       case 'done':
       case 'kps':
       case 'committed':
+      case 'file-started':
+      case 'file-data':
         this.#requests.answer(message);
         return true;
       case 'error':
@@ -865,9 +1017,16 @@ export class ChatSession extends MembershipApi {
     }
     if (item.t === 'commit') return; // not an end-to-end encrypted room: nothing to apply
     if (item.t === 'msg') {
-      // A plaintext room: the text is what was sent (an `mls` here is never handed on).
-      const { mls: _mls, text, ...message } = item;
-      this.emit('message', { ...message, text: text ?? '' });
+      // A plaintext room: the event is what was sent (an `mls` here is never handed on).
+      const { mls: _mls, text, ev, ...message } = item;
+      const event: ChatEvent | undefined = message.deleted
+        ? undefined
+        : (ev ?? (text !== undefined ? { type: 'text', text } : undefined));
+      this.emit('message', {
+        ...message,
+        text: event ? eventText(event) : '',
+        ...(event ? { event } : {}),
+      });
       return;
     }
     this.#roomEvent(room, item);
@@ -1194,7 +1353,7 @@ export class ChatSession extends MembershipApi {
       const crypto = this.#crypto?.get(entry.room);
       if (crypto)
         crypto.send(entry); // encrypted at its turn in the room's queue
-      else this.#write({ t: 'send', room: entry.room, id: entry.id, text: entry.text });
+      else this.#write(plainSend(entry));
     }
     const next = this.#outbox.nextSendAt(ready, now);
     if (next === undefined) this.#pumpTimer.clear();
@@ -1249,7 +1408,8 @@ export class ChatSession extends MembershipApi {
           refused,
         );
       },
-      writeSend: (room, id, mls) => this.#write({ t: 'send', room, id, mls }),
+      writeSend: (room, id, mls, relation) =>
+        this.#write({ t: 'send', room, id, mls, ...relation }),
       requeue: (id, delayMs) => {
         this.#outbox.holdFrom(id, this.#now() + delayMs);
         this.#pump();
@@ -1273,6 +1433,29 @@ export class ChatSession extends MembershipApi {
 
   #assertUsable(): void {
     if (this.#stopped) throw new ChatSessionError('stopped', 'the session has stopped');
+  }
+
+  #assertWritable(room: string): void {
+    this.#assertUsable();
+    if (!this.#rooms.has(room)) {
+      throw new ChatSessionError('not-joined', `join "${room}" before writing there`);
+    }
+  }
+
+  #assertText(text: string): void {
+    if (text.length === 0 || utf8Length(text) > MAX_TEXT_BYTES) {
+      throw new ChatSessionError(
+        'invalid-text',
+        `a message holds 1 to ${MAX_TEXT_BYTES} bytes of text`,
+      );
+    }
+  }
+
+  #queue(entry: OutboxEntry): string {
+    this.#outbox.add(entry);
+    this.#saveStore();
+    this.#pump();
+    return entry.id;
   }
 
   #setState(
@@ -1321,6 +1504,19 @@ export class ChatSession extends MembershipApi {
     this.#saveStore();
     await this.#saving;
   }
+}
+
+/** A plaintext room's `send`: a bare line as `text`, anything else as `ev` with its relation. */
+function plainSend(entry: OutboxEntry): ClientMessage {
+  const { id, room, event } = entry;
+  if (!event) return { t: 'send', room, id, text: entry.text };
+  return { t: 'send', room, id, ev: event, ...relationOf(event) };
+}
+
+/** A transfer's failure as the session reports it. */
+function sessionFileError(error: unknown): unknown {
+  if (!(error instanceof FileTransferError)) return error;
+  return new ChatSessionError(error.code, error.message);
 }
 
 function defaultConnect(address: HostAddress): Socket {

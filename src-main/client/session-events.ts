@@ -11,6 +11,7 @@ import type {
   RoomEvent,
   RoomInfo,
 } from '../protocol/wire/messages.ts';
+import type { ChatEvent } from '../protocol/wire/chat-event.ts';
 import type { CertificateProblem } from '../trust/certificate-error.ts';
 import type { ExpectedKeyFrom, HostTrust } from './host-trust.ts';
 import type { OutboxEntry } from './outbox.ts';
@@ -88,12 +89,17 @@ export type MessageE2ee =
   | { readonly status: 'failed'; readonly reason: DecryptFailure };
 
 /**
- * A message as listeners get it: always with `text` (the plaintext; '' when an end-to-end
- * encrypted one could not be read: then `e2ee.status` is 'failed'). The MLS ciphertext is
- * never handed on.
+ * A message as listeners get it, in the room's seq order. `event` is what was said (a line, a
+ * reply, an edit, a deletion, a reaction, a read position, a file: chat-event.ts); it is absent
+ * only for a tombstone (`deleted`) and for an end-to-end encrypted message that could not be
+ * read (then `e2ee.status` is 'failed'). `text` is always there: a line's or an edit's text, a
+ * file's caption, '' otherwise. `rel` and `file` are the host-visible parts, as sent (checked
+ * against the event in an encrypted room). The session applies no edit or deletion itself: its
+ * listeners do. The MLS ciphertext is never handed on.
  */
-export type SessionMessage = Omit<ChatMessage, 'text' | 'mls'> & {
+export type SessionMessage = Omit<ChatMessage, 'text' | 'mls' | 'ev'> & {
   readonly text: string;
+  readonly event?: ChatEvent;
   readonly e2ee?: MessageE2ee;
 };
 

@@ -1,11 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ClientMessageId, RoomName } from '../../src-shared/identifier-schemas.ts';
 import type { HostAddress } from '../../src-shared/invite.ts';
 import { hostId } from './known-hosts.ts';
 import { writeSecretFileAtomic } from './key-file.ts';
-import type { OutboxEntry, OutboxStore } from './outbox-store.ts';
+import { type OutboxEntry, type OutboxStore, StoredOutboxEntry } from './outbox-store.ts';
 
 /**
  * The line client's outbox on disk: the lines the host has not acknowledged yet, one JSON
@@ -19,13 +18,12 @@ import type { OutboxEntry, OutboxStore } from './outbox-store.ts';
  */
 export const OUTBOX_DIR = 'outbox';
 
-const Entry = z.object({
-  id: ClientMessageId,
-  room: RoomName,
-  text: z.string().min(1),
-  queuedAt: z.number(),
+// Version 1 files written before events existed have no `event`: they load as plain lines.
+const OutboxFile = z.object({
+  version: z.literal(1),
+  host: z.string(),
+  entries: z.array(StoredOutboxEntry),
 });
-const OutboxFile = z.object({ version: z.literal(1), host: z.string(), entries: z.array(Entry) });
 
 export class OutboxFileError extends Error {
   override readonly name = 'OutboxFileError';

@@ -2,9 +2,11 @@ import { encodeBase64Url } from '../../../src-shared/base64url.ts';
 import { fingerprint } from '../../../src-shared/fingerprint.ts';
 import { decodePublicKeyText } from '../../../src-shared/identifiers.ts';
 import { inspectMessage } from '../../e2ee/host-checks.ts';
-import { decodePayload, encodePayload, textPayload } from '../../e2ee/payload.ts';
+import { decodePayload, encodePayload, eventOf, eventPayload } from '../../e2ee/payload.ts';
 import { E2eeError, RoomGroup, type RosterEntry, roomGroupId } from '../../e2ee/room-group.ts';
+import { type ChatEvent, relationMatches, relationOf } from '../../protocol/wire/chat-event.ts';
 import type { ChatMessage, CommitItem, RoomEvent } from '../../protocol/wire/messages.ts';
+import { eventText } from '../../store/outbox-store.ts';
 import { MAX_RETRY_AFTER_MS } from '../host-bounds.ts';
 import { MembershipError } from '../membership-requests.ts';
 import type { OutboxEntry } from '../outbox.ts';
@@ -60,8 +62,8 @@ export interface RoomCryptoHost {
     committed: (answer: { seq: number; epoch: number }) => void,
     refused: (error: MembershipError) => void,
   ): void;
-  /** Writes `send {room, id, mls}`; false when there is no connection. */
-  writeSend(id: string, mls: string): boolean;
+  /** Writes `send {room, id, mls, rel?, file?}`; false when there is no connection. */
+  writeSend(id: string, mls: string, relation: SendRelation): boolean;
   /** The outbox entry goes back in the queue (with the later ones of the room), after `delayMs`. */
   requeue(id: string, delayMs: number): void;
   /** The outbox may have something to send now. */
@@ -73,6 +75,9 @@ export interface RoomCryptoHost {
   random(): number;
   now(): number;
 }
+
+/** What the host must see of an encrypted event (chat-event.ts relationOf). */
+export type SendRelation = ReturnType<typeof relationOf>;
 
 /** The connection of a pending commit restored from the store: never a live one. */
 const RESTORED = {};
@@ -119,7 +124,8 @@ export class RoomCrypto {
   #retired = false;
   /** Parley key + person key pairs already reported as changed. */
   readonly #flagged = new Set<string>();
-  readonly #sent = new Map<string, string>();
+  /** Our own events by message id: a sender cannot decrypt its own, so its echo shows these. */
+  readonly #sent = new Map<string, ChatEvent>();
 
   constructor(host: RoomCryptoHost, stored: GroupRecord | undefined) {
     this.#host = host;
@@ -269,23 +275,42 @@ export class RoomCrypto {
   // ── the steps ─────────────────────────────────────────────────────────────────────────
 
   async #message(message: ChatMessage): Promise<void> {
-    const { mls, text: _text, ...rest } = message;
-    const emit = (text: string, e2ee: MessageE2ee) =>
-      this.#host.emitMessage({ ...rest, fp: fingerprintOf(message.key, rest.fp), text, e2ee });
-    const fail = (reason: DecryptFailure) => emit('', { status: 'failed', reason });
-    const ownText = message.key === this.#host.ownKey ? this.#sent.get(message.id) : undefined;
-    if (ownText !== undefined) {
+    const { mls, text: _text, ev: _ev, ...rest } = message;
+    const fp = fingerprintOf(message.key, rest.fp);
+    const emit = (event: ChatEvent | undefined, e2ee: MessageE2ee) =>
+      this.#host.emitMessage({
+        ...rest,
+        fp,
+        text: event ? eventText(event) : '',
+        ...(event ? { event } : {}),
+        e2ee,
+      });
+    const fail = (reason: DecryptFailure) => emit(undefined, { status: 'failed', reason });
+    const ownEvent = message.key === this.#host.ownKey ? this.#sent.get(message.id) : undefined;
+    if (ownEvent !== undefined && !message.deleted) {
       // Our own message (a sender cannot decrypt its own): we know what it said.
+      if (!relationMatches(ownEvent, message)) return fail('tampered');
       const { device } = this.#host.options();
-      emit(ownText, { status: 'ok', device: device.deviceText, person: personOf(device) });
+      emit(ownEvent, { status: 'ok', device: device.deviceText, person: personOf(device) });
       return;
     }
-    if (mls === undefined) return fail('tampered'); // plaintext where only ciphertext belongs
     const group = this.#group;
     // Taken in already (the state got past it), or history from before this device was in
     // the group (a join's replay, never sealed for it): not shown again, not shown as failed.
     if (message.seq <= this.#lastSeq && group) return;
     if (!group && message.history) return;
+    if (message.deleted) {
+      // A tombstone: its ciphertext is gone from the host; nothing to open, nothing to check.
+      const { rel: _rel, file: _file, ...tombstone } = rest;
+      this.#host.emitMessage({ ...tombstone, fp, text: '' });
+      if (group) {
+        this.#lastSeq = Math.max(this.#lastSeq, message.seq);
+        this.#dirty = true;
+        await this.#settle();
+      }
+      return;
+    }
+    if (mls === undefined) return fail('tampered'); // plaintext where only ciphertext belongs
     if (!group) return fail('not-in-group');
     // The host takes a message only at the room's current epoch, and we apply the timeline in
     // its order: a genuine one is always for the group's epoch now. One for an earlier epoch
@@ -319,12 +344,14 @@ export class RoomCrypto {
     this.#dirty = true;
     const { sender } = processed;
     const payload = decodePayload(processed.payload);
+    const event = payload ? eventOf(payload) : undefined;
     if (sender.parleyKey !== message.key) fail('forged');
-    else if (payload?.type !== 'text') fail('undecryptable');
-    else if (payload.id !== message.id) fail('tampered');
+    else if (!payload || !event) fail('undecryptable');
+    // Moved under another id, or the host-visible relation is not the one the sender sealed.
+    else if (payload.id !== message.id || !relationMatches(event, message)) fail('tampered');
     else {
       const keyChanged = this.#keyChanged(sender);
-      emit(payload.text, {
+      emit(event, {
         status: 'ok',
         device: sender.device,
         person: sender.personKey,
@@ -440,9 +467,10 @@ export class RoomCrypto {
       this.#host.requeue(entry.id, 0);
       return;
     }
+    const event: ChatEvent = entry.event ?? { type: 'text', text: entry.text };
     let sealed;
     try {
-      sealed = await group.encrypt(encodePayload(textPayload(entry.id, entry.text)));
+      sealed = await group.encrypt(encodePayload(eventPayload(entry.id, event)));
     } catch (error) {
       this.#host.failed(`a message could not be encrypted: ${describe(error)}`);
       this.#host.requeue(entry.id, 5000);
@@ -450,9 +478,13 @@ export class RoomCrypto {
     }
     // Adopted whatever happens next: the old state must never encrypt again (key reuse).
     this.#group = sealed.next;
-    this.#remember(entry.id, entry.text);
+    this.#remember(entry.id, event);
     await this.#save();
-    if (connection !== this.#host.connection() || !this.#host.writeSend(entry.id, sealed.data)) {
+    const relation = relationOf(event);
+    if (
+      connection !== this.#host.connection() ||
+      !this.#host.writeSend(entry.id, sealed.data, relation)
+    ) {
       this.#host.requeue(entry.id, 0);
     }
   }
@@ -729,8 +761,8 @@ export class RoomCrypto {
     return true;
   }
 
-  #remember(id: string, text: string): void {
-    this.#sent.set(id, text);
+  #remember(id: string, event: ChatEvent): void {
+    this.#sent.set(id, event);
     if (this.#sent.size > MAX_SENT_REMEMBERED) {
       const oldest = this.#sent.keys().next().value;
       if (oldest !== undefined) this.#sent.delete(oldest);

@@ -6,7 +6,7 @@ import type { MembershipError } from '../membership-requests.ts';
 import { KEY_PACKAGE_LOW, KEY_PACKAGE_TARGET, type E2eeOptions } from './e2ee-options.ts';
 import { type GroupRecord, decodeGroupRecord, groupName, groupPrefix } from './group-record.ts';
 import type { ClaimAnswer } from './reconcile-diff.ts';
-import { RoomCrypto, type RoomCryptoHost } from './room-crypto.ts';
+import { RoomCrypto, type RoomCryptoHost, type SendRelation } from './room-crypto.ts';
 
 /** What the session's end-to-end encryption needs from the ChatSession it belongs to. */
 export interface SessionPort extends Pick<
@@ -26,7 +26,7 @@ export interface SessionPort extends Pick<
   members(room: string): readonly Member[];
   emitEvent(room: string, event: Parameters<RoomCryptoHost['emitEvent']>[0]): void;
   emitSynced(room: string): void;
-  writeSend(room: string, id: string, mls: string): boolean;
+  writeSend(room: string, id: string, mls: string, relation: SendRelation): boolean;
   failed(message: string, room?: string): void;
   claim(room: string, have: string[]): Promise<ClaimAnswer>;
   publish(kps: string[]): Promise<void>;
@@ -229,7 +229,7 @@ export class SessionCrypto {
       failed: (message) => port.failed(message, room),
       claim: (have) => port.claim(room, have),
       commit: (...args) => port.commit(room, ...args),
-      writeSend: (id, mls) => port.writeSend(room, id, mls),
+      writeSend: (id, mls, relation) => port.writeSend(room, id, mls, relation),
       requeue: (id, delayMs) => port.requeue(id, delayMs),
       pump: () => port.pump(),
       later: (ms, action) => port.later(ms, action),
