@@ -4,7 +4,7 @@
 //   npm run bench                 full run (a few minutes): a table, then the JSON
 //   npm run bench -- --json       only the JSON object on stdout
 //   npm run bench -- --quick      under a minute
-//   other options: --only=aead,mls,fanout,fixed,handshakes,memory  --ciphers=chachapoly,null,aesgcm
+//   other options: --only=aead,mls,search,fanout,fixed,handshakes,memory  --ciphers=chachapoly,null,aesgcm
 //                  --members=100,1000  --workers=N  --seconds=S (per window)  --lag=M (in flight)
 //                  --profile (CPU profiles of the host per scenario, into bench/profiles/)
 //
@@ -40,6 +40,7 @@ import { decodeBase64Url } from '../src-shared/base64url.ts';
 import { measureAead, type AeadResult } from './aead.ts';
 import { Histogram } from './histogram.ts';
 import { type MlsBenchResult, measureMls } from './mls.ts';
+import { type SearchBenchResult, measureSearch, searchTable } from './search.ts';
 import type { ConnectionSpec, Report, RunOptions } from './load-worker.ts';
 import type { BenchCipher } from './wire.ts';
 
@@ -73,7 +74,7 @@ const { values: args } = parseArgs({
   },
 });
 const quick = args.quick ?? false;
-const only = new Set((args.only ?? 'aead,mls,fanout,fixed,handshakes,memory').split(','));
+const only = new Set((args.only ?? 'aead,mls,search,fanout,fixed,handshakes,memory').split(','));
 const workerCount = Number(args.workers ?? Math.max(2, os.availableParallelism()));
 const began = performance.now();
 const log = (line: string): void => {
@@ -803,6 +804,12 @@ async function main(): Promise<void> {
     result['e2ee'] = await measureMls(quick, log);
   }
 
+  if (only.has('search')) {
+    // Client-side too: 100 000 messages indexed in memory, then searched (bench/search.ts).
+    log('search: FTS5 index of 100 000 messages, and a String.includes scan of them…');
+    result['search'] = measureSearch(quick, log);
+  }
+
   const fanoutResults: FanoutResult[] = [];
   const fixedResults: FixedLoadResult[] = [];
   const fanoutRooms = Array.from({ length: 40 }, (_, i) => `f${i + 1}`);
@@ -1086,6 +1093,7 @@ function table(
     }
   }
   if (result['e2ee']) lines.push('', ...e2eeTable(result['e2ee'] as MlsBenchResult));
+  if (result['search']) lines.push('', ...searchTable(result['search'] as SearchBenchResult, grid));
   lines.push('');
   lines.push('Targets');
   lines.push(

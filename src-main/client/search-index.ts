@@ -144,6 +144,7 @@ export class SearchIndex {
   readonly #deleteText: StatementSync;
   readonly #search: StatementSync;
   readonly #count: StatementSync;
+  readonly #taken: StatementSync;
 
   constructor() {
     this.#db = new DatabaseSync(':memory:');
@@ -164,7 +165,7 @@ export class SearchIndex {
       );
     `);
     this.#insertDoc = this.#db.prepare(
-      'INSERT INTO docs (key, host, room, seq, id, sender, ts, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO docs (rowid, key, host, room, seq, id, sender, ts, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.#insertText = this.#db.prepare('INSERT INTO words (rowid, text) VALUES (?, ?)');
     this.#rowidOf = this.#db.prepare('SELECT rowid FROM docs WHERE key = ?');
@@ -172,14 +173,16 @@ export class SearchIndex {
     this.#updateText = this.#db.prepare('UPDATE words SET text = ? WHERE rowid = ?');
     this.#deleteDoc = this.#db.prepare('DELETE FROM docs WHERE rowid = ?');
     this.#deleteText = this.#db.prepare('DELETE FROM words WHERE rowid = ?');
-    // Newest first: by time, then by seq within a room. `?2 IS NULL` leaves a filter out.
+    // Newest first. The rowid is the time (orderKey), so FTS5 walks its lists backwards and stops
+    // at the limit, instead of sorting every match of a short prefix. `?2 IS NULL`: no filter.
     this.#search = this.#db.prepare(`
       SELECT d.key, d.host, d.room, d.seq, d.id, d.sender, d.ts, d.text
       FROM words JOIN docs d ON d.rowid = words.rowid
       WHERE words MATCH ?1 AND (?2 IS NULL OR d.host = ?2) AND (?3 IS NULL OR d.room = ?3)
-      ORDER BY d.ts DESC, d.seq DESC
+      ORDER BY words.rowid DESC
       LIMIT ?4
     `);
+    this.#taken = this.#db.prepare('SELECT 1 FROM docs WHERE rowid = ?');
     this.#count = this.#db.prepare('SELECT count(*) AS n FROM docs');
   }
 
@@ -263,7 +266,10 @@ export class SearchIndex {
       this.#deleteText.run(old);
       this.#deleteDoc.run(old);
     }
-    const { lastInsertRowid } = this.#insertDoc.run(
+    let rowid = orderKey(doc.ts, doc.seq);
+    while (this.#taken.get(rowid)) rowid++; // the same millisecond and seq in another room
+    this.#insertDoc.run(
+      rowid,
       doc.key,
       doc.host,
       doc.room,
@@ -273,7 +279,7 @@ export class SearchIndex {
       doc.ts,
       doc.text,
     );
-    this.#insertText.run(lastInsertRowid, indexText(doc.text));
+    this.#insertText.run(rowid, indexText(doc.text));
   }
 
   #rowid(key: string): number | undefined {
@@ -292,6 +298,18 @@ export class SearchIndex {
       throw error;
     }
   }
+}
+
+/** Milliseconds up to this (year 2248) keep `ts · 1024 + seq % 1024` a safe integer. */
+const MAX_TS = Math.floor(Number.MAX_SAFE_INTEGER / 1024) - 1;
+
+/**
+ * A message's rowid: its time, then its seq (within one millisecond, a room's order), so that
+ * rowid order is newest-first order.
+ */
+function orderKey(ts: number, seq: number): number {
+  const ms = Math.max(0, Math.min(MAX_TS, Math.floor(Number.isFinite(ts) ? ts : 0)));
+  return ms * 1024 + (Math.floor(seq) % 1024);
 }
 
 /** Composed form, so that a decomposed "é" is one word as a precomposed one is. */

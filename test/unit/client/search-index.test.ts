@@ -63,6 +63,16 @@ describe('SearchIndex', () => {
     expect(marked(idx().search('café')[0]!)).toEqual(['cafe\u0301']);
   });
 
+  it('orders by time whatever the order of adding, then by seq', () => {
+    withDocs(doc(5, 'word late', { ts: 9_000 }), doc(1, 'word early', { ts: 100 }));
+    idx().add(doc(3, 'word middle', { ts: 5_000 }));
+    idx().addMany([
+      doc(7, 'word same ms', { ts: 5_000 }),
+      doc(2, 'word same', { ts: 5_000, room: 'dev' }),
+    ]);
+    expect(seqs(idx().search('word'))).toEqual([5, 7, 3, 2, 1]);
+  });
+
   it('ANDs the words', () => {
     withDocs(doc(1, 'red apple'), doc(2, 'green apple'), doc(3, 'red car'));
     expect(seqs(idx().search('apple red'))).toEqual([1]);
