@@ -461,6 +461,10 @@ export class ChatSession extends MembershipApi {
     options: TransferOptions = {},
   ): Promise<{ id: string }> {
     this.#assertWritable(room);
+    // The host's limit is known only while connected, and an upload needs the connection.
+    if (!this.#connection?.welcomed) {
+      throw new ChatSessionError('not-connected', 'not connected to the host; nothing was sent');
+    }
     const max = this.maxFileBytes;
     if (file.bytes.length > max) {
       throw new ChatSessionError(
