@@ -4,7 +4,7 @@
 //   npm run bench                 full run (a few minutes): a table, then the JSON
 //   npm run bench -- --json       only the JSON object on stdout
 //   npm run bench -- --quick      under a minute
-//   other options: --only=aead,mls,search,fanout,fixed,handshakes,memory  --ciphers=chachapoly,null,aesgcm
+//   other options: --only=aead,mls,search,fanout,fixed,handshakes,memory,files  --ciphers=chachapoly,null,aesgcm
 //                  --members=100,1000  --workers=N  --seconds=S (per window)  --lag=M (in flight)
 //                  --profile (CPU profiles of the host per scenario, into bench/profiles/)
 //
@@ -38,6 +38,13 @@ import type { KeyPair } from '../src-main/protocol/crypto/crypto-backend.ts';
 import { selectBackend } from '../src-main/protocol/crypto/select-backend.ts';
 import { decodeBase64Url } from '../src-shared/base64url.ts';
 import { measureAead, type AeadResult } from './aead.ts';
+import {
+  FILE_ROOMS,
+  type FilesOutcome,
+  P99_RATIO_GOAL,
+  filesTable,
+  measureFiles,
+} from './files.ts';
 import { Histogram } from './histogram.ts';
 import { type MlsBenchResult, measureMls } from './mls.ts';
 import { type SearchBenchResult, measureSearch, searchTable } from './search.ts';
@@ -874,6 +881,16 @@ async function main(): Promise<void> {
   if (fanoutResults.length) result['fanout'] = fanoutResults;
   if (fixedResults.length) result['fixedLoad'] = fixedResults;
 
+  if (only.has('files')) {
+    log("files: 1 MiB to a room of 100 beside another room's chat stream (bench/files.ts)…");
+    const host = await BenchHost.start('chachapoly', FILE_ROOMS);
+    try {
+      result['files'] = await measureFiles(host, { quick, log });
+    } finally {
+      await host.stop();
+    }
+  }
+
   if (only.has('memory')) {
     log(`idle memory: ${memorySteps.join(', ')} connections…`);
     const memory = await idleMemory(pool, memorySteps);
@@ -972,6 +989,13 @@ function targets(
     result['handshakesPerSec'] as number | undefined,
     '>= 1500',
     (v) => v >= 1500,
+  );
+  const files = result['files'] as FilesOutcome | undefined;
+  add(
+    'chat p99 with a 1 MiB file to 100 ÷ without (files)',
+    files && 'p99Ratio' in files ? files.p99Ratio : undefined,
+    `<= ${P99_RATIO_GOAL}`,
+    (v) => v <= P99_RATIO_GOAL,
   );
   const idle = result['idleBytesPerConnection'] as Record<string, number> | undefined;
   for (const n of ['1000', '5000']) {
@@ -1094,6 +1118,7 @@ function table(
   }
   if (result['e2ee']) lines.push('', ...e2eeTable(result['e2ee'] as MlsBenchResult));
   if (result['search']) lines.push('', ...searchTable(result['search'] as SearchBenchResult, grid));
+  if (result['files']) lines.push('', ...filesTable(result['files'] as FilesOutcome));
   lines.push('');
   lines.push('Targets');
   lines.push(
