@@ -96,6 +96,14 @@ export class RoomsStore {
         const entry = rooms.find((r) => r.name === active);
         if (!entry?.joined) {
           this.#setActive(hostId, null);
+        } else if (!this.#visible) {
+          // Nobody is looking: the line follows main's, which moves when another install of
+          // ours reads the room (its read position arrives as an event) — or goes.
+          if (entry.firstUnreadSeq !== undefined) {
+            this.#opened.set(key(hostId, active), entry.firstUnreadSeq);
+          } else {
+            this.#opened.delete(key(hostId, active));
+          }
         } else if (
           this.#opened.get(key(hostId, active)) === undefined &&
           entry.firstUnreadSeq !== undefined
@@ -109,12 +117,18 @@ export class RoomsStore {
         if (rooms) {
           this.byHost = {
             ...this.byHost,
-            [hostId]: rooms.map((room) => ({
-              ...room,
+            [hostId]: rooms.map((room) => {
               // Own keys only: `constructor` is a room name too.
-              unread: Object.hasOwn(counts, room.name) ? (counts[room.name] ?? 0) : 0,
-            })),
+              const unread = Object.hasOwn(counts, room.name) ? (counts[room.name] ?? 0) : 0;
+              // Read up to the end (here, or by another install of ours): no "New messages".
+              const { firstUnreadSeq, ...rest } = room;
+              return unread === 0 ? { ...rest, unread } : { ...rest, unread, firstUnreadSeq };
+            }),
           };
+          const active = this.#active.get(hostId);
+          if (active && !this.#visible && !(Object.hasOwn(counts, active) && counts[active])) {
+            this.#opened.delete(key(hostId, active));
+          }
         }
         this.#badges.set(hostId, total);
       }),

@@ -1,6 +1,7 @@
 import type { EventPayload } from '../../src-shared/ipc/contract.ts';
 import type { ChatMessageView, PresenceEvent } from '../../src-shared/ipc/domain.ts';
-import type { Platform } from '../lib/platform.ts';
+import { type Platform, unwrap } from '../lib/platform.ts';
+import type { ReplyTarget } from './drafts.svelte.ts';
 import { type Entry, type RoomEventEntry, seqOf, tsOf } from '../lib/rows.ts';
 
 export const PAGE_SIZE = 200;
@@ -24,6 +25,11 @@ export class Timeline {
   loading = $state(false);
   /** Older history exists locally. */
   more = $state(false);
+  /**
+   * Showing a stretch far back (a jump to a reply or a search result): newer history exists
+   * after what is shown, and live messages wait for "Jump to latest" (`loadLatest`).
+   */
+  newer = $state(false);
   typists: Typist[] = $state.raw([]);
   error: string | null = $state(null);
   #typingTimer: ReturnType<typeof setTimeout> | undefined;
@@ -48,6 +54,8 @@ export class Timeline {
       const entries = this.entries.slice();
       entries[index] = { kind: 'message', id, message };
       this.entries = entries;
+    } else if (this.newer && message.seq !== undefined && !message.history) {
+      // A stretch far back is shown: the newest page comes back with it (loadLatest).
     } else {
       const early = message.own ? this.#early.get(message.id) : undefined;
       if (early) this.#early.delete(message.id);
@@ -152,6 +160,56 @@ export class Timeline {
     }
   }
 
+  /** Whether the message with this seq is in the timeline. */
+  has(seq: number): boolean {
+    return this.entries.some((e) => e.kind === 'message' && e.message.seq === seq);
+  }
+
+  /**
+   * Makes sure the message `seq` is in the timeline: loads the history around it when it is
+   * not. Joined to what is shown when the two meet; otherwise the stretch around it replaces
+   * it (`newer`), so the timeline never holds a gap. False: not in this install's history.
+   */
+  async reveal(api: Platform, seq: number): Promise<boolean> {
+    if (this.has(seq)) return true;
+    const result = await api.loadHistory({
+      hostId: this.hostId,
+      room: this.room,
+      aroundSeq: seq,
+      limit: PAGE_SIZE,
+    });
+    if (!result.ok) {
+      this.error = result.error.message;
+      return false;
+    }
+    const page = pageEntries(result.value);
+    const pageLast = lastSeqOf(page);
+    const shownFirst = firstSeqOf(this.entries);
+    if (shownFirst !== undefined && pageLast !== undefined && pageLast >= shownFirst) {
+      // The page reaches what is shown: one stretch.
+      this.#merge(page);
+      this.more = result.value.more;
+    } else {
+      this.entries = page.concat(
+        this.entries.filter((e) => seqOf(e) === undefined && e.kind === 'message'),
+      );
+      this.more = result.value.more;
+      this.newer = true;
+    }
+    this.loaded = true;
+    return this.has(seq);
+  }
+
+  /** Back from a stretch far back: the newest page again, as when the room was opened. */
+  async loadLatest(api: Platform): Promise<void> {
+    if (!this.newer) return;
+    const queued = this.entries.filter((e) => e.kind === 'message' && seqOf(e) === undefined);
+    this.entries = queued;
+    this.newer = false;
+    this.loaded = false;
+    await this.load(api);
+  }
+
   dispose(): void {
     clearTimeout(this.#typingTimer);
   }
@@ -243,6 +301,15 @@ function pageEntries(page: {
   if (!page.events?.length) return entries;
   for (const event of page.events) entries.push({ kind: 'event', id: eventId(event), event });
   return entries.sort((a, b) => (seqOf(a) ?? Infinity) - (seqOf(b) ?? Infinity));
+}
+
+function lastSeqOf(entries: readonly Entry[]): number | undefined {
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const entry = entries[i];
+    const seq = entry ? seqOf(entry) : undefined;
+    if (seq !== undefined) return seq;
+  }
+  return undefined;
 }
 
 function firstSeqOf(entries: readonly Entry[]): number | undefined {
@@ -367,9 +434,18 @@ export class TimelineStore {
     room: string,
     text: string,
     self: { nick: string; fp: string; key: string },
+    replyTo?: ReplyTarget | null,
   ): Promise<string | null> {
     const hostId = this.#host();
-    const result = await this.#api.send({ hostId, room, text });
+    const timelineNow = this.on(hostId, room);
+    // Sending from a stretch far back: back to the newest, where the message will show.
+    if (timelineNow.newer) await timelineNow.loadLatest(this.#api);
+    const result = await this.#api.send({
+      hostId,
+      room,
+      text,
+      ...(replyTo ? { replyTo: replyTo.seq } : {}),
+    });
     if (!result.ok) return result.error.message;
     const timeline = this.on(hostId, room);
     if (!timeline.entries.some((e) => e.id === ownEntryId(result.value.id))) {
@@ -383,8 +459,45 @@ export class TimelineStore {
         ts: this.#now(),
         own: true,
         status: 'queued',
+        ...(replyTo
+          ? {
+              replyTo: {
+                seq: replyTo.seq,
+                from: replyTo.from,
+                text: replyTo.text,
+                ...(replyTo.file ? { file: replyTo.file } : {}),
+              },
+            }
+          : {}),
       });
     }
     return null;
+  }
+
+  /** Adds or takes back our reaction; null, or why it failed. */
+  async react(room: string, seq: number, emoji: string, on: boolean): Promise<string | null> {
+    const result = await this.#api.react({ hostId: this.#host(), room, seq, emoji, on });
+    return result.ok ? null : result.error.message;
+  }
+
+  /** Replaces the text of one of our messages; null, or why it failed. */
+  async edit(room: string, seq: number, text: string): Promise<string | null> {
+    const result = await this.#api.editMessage({ hostId: this.#host(), room, seq, text });
+    return result.ok ? null : result.error.message;
+  }
+
+  /** Deletes a message for everyone (throws RequestFailed: the confirmation shows why). */
+  async delete(room: string, seq: number): Promise<void> {
+    await unwrap(this.#api.deleteMessage({ hostId: this.#host(), room, seq }));
+  }
+
+  /** Loads the history around `seq` of a room on a host if it is not shown; false: not kept here. */
+  reveal(hostId: string, room: string, seq: number): Promise<boolean> {
+    return this.on(hostId, room).reveal(this.#api, seq);
+  }
+
+  /** Back to the newest page of a room on the host on screen. */
+  loadLatest(room: string): Promise<void> {
+    return this.get(room).loadLatest(this.#api);
   }
 }
