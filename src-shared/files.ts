@@ -126,3 +126,20 @@ export function formatBytes(bytes: number): string {
   }
   return `${text.replace(/\.0$/, '')} ${UNITS[unit]}`;
 }
+
+/**
+ * The inline image type `bytes` really are, by their signature (PNG, JPEG, GIF, WebP); undefined
+ * for anything else. The sender's media type is a claim: an image is shown as what it is, and
+ * bytes that are no image are not handed to an image decoder as one.
+ */
+export function imageTypeOf(bytes: Uint8Array): string | undefined {
+  const starts = (signature: readonly number[], at = 0) =>
+    bytes.length >= at + signature.length && signature.every((b, i) => bytes[at + i] === b);
+  if (starts([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'image/png';
+  if (starts([0xff, 0xd8, 0xff])) return 'image/jpeg';
+  if (starts([0x47, 0x49, 0x46, 0x38]) && (starts([0x37, 0x61], 4) || starts([0x39, 0x61], 4))) {
+    return 'image/gif';
+  }
+  if (starts([0x52, 0x49, 0x46, 0x46]) && starts([0x57, 0x45, 0x42, 0x50], 8)) return 'image/webp';
+  return undefined;
+}

@@ -456,6 +456,7 @@ export type IpcErrorCode =
   | 'not-member' // removeMember / setRole / openDm: that key is not a member (or shares no room)
   | 'rate-limited' // too many requests; try again shortly
   | 'timeout' // the host did not answer in time (it may still have done it)
+  | 'too-large' // sendFile: above the host's file limit (the message names the limit)
   | 'internal';
 
 export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: Failure<IpcErrorCode> };

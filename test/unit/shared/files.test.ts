@@ -3,6 +3,7 @@ import {
   MAX_FILE_NAME_CHARS,
   MAX_INLINE_IMAGE_BYTES,
   formatBytes,
+  imageTypeOf,
   isInlineImage,
   sanitizeFileName,
   sendableMime,
@@ -121,5 +122,28 @@ describe('formatBytes', () => {
     expect(formatBytes(25 * 1024 * 1024)).toBe('25 MB');
     expect(formatBytes(1024 * 1024 - 1)).toBe('1 MB');
     expect(formatBytes(1024 * 1024 * 1024)).toBe('1 GB');
+  });
+});
+
+describe('imageTypeOf', () => {
+  const bytes = (...parts: (number[] | string)[]) =>
+    Uint8Array.from(
+      parts.flatMap((p) => (typeof p === 'string' ? [...p].map((c) => c.charCodeAt(0)) : p)),
+    );
+
+  it('knows an image by its signature, whatever the sender claimed', () => {
+    expect(imageTypeOf(bytes([0x89], 'PNG', [0x0d, 0x0a, 0x1a, 0x0a, 0]))).toBe('image/png');
+    expect(imageTypeOf(bytes([0xff, 0xd8, 0xff, 0xe0]))).toBe('image/jpeg');
+    expect(imageTypeOf(bytes('GIF89a', [1, 0]))).toBe('image/gif');
+    expect(imageTypeOf(bytes('GIF87a'))).toBe('image/gif');
+    expect(imageTypeOf(bytes('RIFF', [0, 0, 0, 0], 'WEBPVP8 '))).toBe('image/webp');
+  });
+
+  it('says nothing of bytes that are no inline image (SVG, HTML, cut signatures)', () => {
+    expect(imageTypeOf(bytes('<svg xmlns="http://www.w3.org/2000/svg"/>'))).toBeUndefined();
+    expect(imageTypeOf(bytes('<html><script>'))).toBeUndefined();
+    expect(imageTypeOf(bytes([0x89], 'PN'))).toBeUndefined();
+    expect(imageTypeOf(bytes('RIFF', [0, 0, 0, 0], 'WAVE'))).toBeUndefined();
+    expect(imageTypeOf(new Uint8Array())).toBeUndefined();
   });
 });
