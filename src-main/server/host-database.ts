@@ -11,6 +11,7 @@ import nodePath from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { StatementSync } from 'node:sqlite';
 import { equalBytes } from '../../src-shared/bytes.ts';
+import type { ChatEvent, Relation } from '../protocol/wire/chat-event.ts';
 import { HostDatabaseError, toHostDatabaseError } from './db/errors.ts';
 import { foldNick } from './db/fold-nick.ts';
 import {
@@ -25,6 +26,8 @@ import {
 } from './db/message-row.ts';
 import type { RoomEventRecord } from './db/room-event-json.ts';
 import { migrate } from './db/schema.ts';
+import { FileStore } from './file-store.ts';
+import { MessageRelations, type RelationRefusal } from './message-relations.ts';
 import { membershipChangePending } from './mls-removal.ts';
 import { MlsStore } from './mls-store.ts';
 import { RoomStore } from './room-store.ts';
@@ -56,6 +59,14 @@ export interface NewMessage {
   mls?: { data: string; groupId: string; epoch: number };
   /** A commit for the room's group: stored only if it ends the room's current epoch. */
   commit?: NewCommit;
+  /** A plaintext room's event other than a bare line (docs/protocol.md §13); then text is ''. */
+  ev?: ChatEvent;
+  /**
+   * An edit or deletion of an earlier message of the room, and a file the message claims (§13):
+   * checked and applied in the appending transaction (message-relations.ts).
+   */
+  rel?: Relation;
+  file?: string;
 }
 
 /** A commit as the host orders it (docs/protocol.md §12). */
@@ -96,6 +107,12 @@ export interface StoredMessage {
    * actor is senderKey/nick, unless senderKey is all zeros: the host's operator.
    */
   event?: RoomEventRecord;
+  /** A plaintext room's event (§13; then text is ''), its relation and its file. */
+  ev?: ChatEvent;
+  rel?: Relation;
+  file?: string;
+  /** Deleted (§13): a tombstone, with no text, ev, mls, rel or file. */
+  deleted?: true;
 }
 
 export interface AppendResult {
@@ -114,6 +131,11 @@ export interface AppendResult {
   staleEpoch?: number;
   /** For a stored commit: the Welcomes kept for its `to` devices that are members'. */
   welcomes?: StoredWelcome[];
+  /**
+   * Set when the message was not stored because of its relation or file (§13): an edit or
+   * deletion of no message, or of someone else's, or a file it may not claim. `message.seq` is 0.
+   */
+  refused?: RelationRefusal;
 }
 
 export interface HostDatabaseOptions {
@@ -153,8 +175,8 @@ function checkCount(value: number, what: string, min: number): void {
   }
 }
 
-/** The answer for an MLS message or commit the room's epoch has moved past: nothing stored. */
-function unstored(m: NewMessage, staleEpoch: number): AppendResult {
+/** The answer for a message that was not stored: nothing of it is kept. */
+function unstored(m: NewMessage, why: { staleEpoch: number } | { refused: RelationRefusal }) {
   return {
     message: {
       seq: 0,
@@ -166,7 +188,7 @@ function unstored(m: NewMessage, staleEpoch: number): AppendResult {
       sentAt: m.sentAt,
     },
     duplicate: false,
-    staleEpoch,
+    ...why,
   };
 }
 
@@ -226,6 +248,8 @@ export class HostDatabase {
   readonly #db: DatabaseSync;
   readonly #rooms: RoomStore;
   readonly #mls: MlsStore;
+  readonly #files: FileStore;
+  readonly #relations: MessageRelations;
   readonly #historyLimit: number;
   readonly #dedupeWindow: number;
   readonly #onSkippedRow: ((seq: number, room: string) => void) | undefined;
@@ -266,6 +290,8 @@ export class HostDatabase {
     this.#dedupeWindow = dedupeWindow;
     this.#rooms = new RoomStore(db, { historyLimit });
     this.#mls = new MlsStore(db);
+    this.#files = new FileStore(db);
+    this.#relations = new MessageRelations(db, this.#files);
     const prepare = (sql: string): StatementSync => db.prepare(sql);
 
     this.#begin = prepare('BEGIN IMMEDIATE');
@@ -282,8 +308,9 @@ export class HostDatabase {
       'SELECT e2ee, mls_group_id, mls_epoch, mls_removal_since FROM rooms WHERE name = ?',
     );
     this.#insertMls = prepare(
-      `INSERT INTO messages (room, sender_key, nick, text, client_msg_id, sent_at, kind, mls, epoch)
-       VALUES (?, ?, ?, '', ?, ?, ?, ?, ?) RETURNING seq`,
+      `INSERT INTO messages (room, sender_key, nick, text, client_msg_id, sent_at, kind, mls, epoch,
+                             rel_t, rel_seq, file_id)
+       VALUES (?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
     );
     this.#advanceEpoch = prepare(
       // The commit may be the one adding a newcomer or removing a leaver: it ends any
@@ -292,8 +319,9 @@ export class HostDatabase {
        WHERE name = ? AND mls_epoch = ?`,
     );
     this.#insertMessage = prepare(
-      `INSERT INTO messages (room, sender_key, nick, text, client_msg_id, sent_at)
-       VALUES (?, ?, ?, ?, ?, ?) RETURNING seq`,
+      `INSERT INTO messages (room, sender_key, nick, text, client_msg_id, sent_at, ev,
+                             rel_t, rel_seq, file_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
     );
     this.#addSender = prepare(
       `INSERT INTO dedupe_senders (sender_key, entry_count) VALUES (?, 0)
@@ -370,6 +398,8 @@ export class HostDatabase {
       db.exec('PRAGMA foreign_keys = ON');
       db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
       db.exec('PRAGMA trusted_schema = OFF');
+      // A deleted message's text (docs/protocol.md §13) must not linger in freed space of the file.
+      db.exec('PRAGMA secure_delete = ON');
       migrate(db);
       return new HostDatabase(db, historyLimit, dedupeWindow, options.onSkippedRow);
     } catch (error) {
@@ -396,7 +426,8 @@ export class HostDatabase {
     }
     if (batch.length === 0) return [];
 
-    return this.#transaction('appendMessages', () => {
+    let erased = false;
+    const stored = this.#transaction('appendMessages', () => {
       // Rows added per room and per sender in this batch; the counters are updated once per room
       // and sender at the end, so a message costs three statements (lookup, two inserts).
       const addedToRoom = new Map<string, number>();
@@ -418,9 +449,14 @@ export class HostDatabase {
             messageAt: m.sentAt,
           });
           if (current !== undefined) {
-            results.push(unstored(m, current));
+            results.push(unstored(m, { staleEpoch: current }));
             continue;
           }
+        }
+        const refused = this.#relations.refusal(m);
+        if (refused !== undefined) {
+          results.push(unstored(m, { refused }));
+          continue;
         }
         const roomAdded = addedToRoom.get(m.room);
         if (roomAdded === undefined) this.#addRoom.run(m.room);
@@ -430,9 +466,19 @@ export class HostDatabase {
         if (sender === undefined) this.#addSender.run(m.senderKey);
         addedBySender.set(senderId, { key: m.senderKey, added: (sender?.added ?? 0) + 1 });
 
+        const related = [m.rel?.t ?? null, m.rel?.seq ?? null, m.file ?? null] as const;
         const inserted =
           m.mls === undefined
-            ? this.#insertMessage.get(m.room, m.senderKey, m.nick, m.text, m.clientMsgId, m.sentAt)
+            ? this.#insertMessage.get(
+                m.room,
+                m.senderKey,
+                m.nick,
+                m.ev === undefined ? m.text : '',
+                m.clientMsgId,
+                m.sentAt,
+                m.ev === undefined ? null : JSON.stringify(m.ev),
+                ...related,
+              )
             : this.#insertMls.get(
                 m.room,
                 m.senderKey,
@@ -442,19 +488,24 @@ export class HostDatabase {
                 'mls',
                 m.mls.data,
                 m.mls.epoch,
+                ...related,
               );
         const seq = column(inserted ?? {}, 'seq', isNumber);
         this.#insertDedupe.run(m.senderKey, m.clientMsgId, seq, m.room, m.nick, m.sentAt);
+        if (this.#relations.applied(m, seq)) erased = true;
         results.push({
           message: {
             seq,
             room: m.room,
             senderKey: new Uint8Array(m.senderKey),
             nick: m.nick,
-            text: m.mls === undefined ? m.text : '',
+            text: m.mls === undefined && m.ev === undefined ? m.text : '',
             clientMsgId: m.clientMsgId,
             sentAt: m.sentAt,
             ...(m.mls === undefined ? {} : { mls: m.mls.data }),
+            ...(m.ev === undefined ? {} : { ev: m.ev }),
+            ...(m.rel === undefined ? {} : { rel: m.rel }),
+            ...(m.file === undefined ? {} : { file: m.file }),
           },
           duplicate: false,
         });
@@ -478,6 +529,22 @@ export class HostDatabase {
       }
       return results;
     });
+    if (erased) this.#eraseWal();
+    return stored;
+  }
+
+  /**
+   * After a deletion (docs/protocol.md §13): the WAL still holds the pages as they were before
+   * it, so they are folded into the file (secure_delete zeroes what they freed there) and the
+   * WAL is truncated. Best effort: another process reading the file (the `parley host` command)
+   * can make it fail; the next deletion, or the checkpoint at shutdown, does it then.
+   */
+  #eraseWal(): void {
+    try {
+      this.#checkpoint.get();
+    } catch {
+      // The deletion itself is committed; only the old copies in the WAL wait a little longer.
+    }
   }
 
   /** The last `limit` messages of a room, oldest first. */
@@ -569,6 +636,12 @@ export class HostDatabase {
     return this.#mls;
   }
 
+  /** Files and their chunks (docs/protocol.md §13), over the same connection. */
+  get files(): FileStore {
+    this.#assertOpen();
+    return this.#files;
+  }
+
   /** Rooms, members, bans and invites, over the same connection. */
   get rooms(): RoomStore {
     this.#assertOpen();
@@ -633,7 +706,7 @@ export class HostDatabase {
       allowNew: true,
     });
     if (current !== undefined) {
-      return unstored(m, current);
+      return unstored(m, { staleEpoch: current });
     }
     addedToRoom.set(m.room, (addedToRoom.get(m.room) ?? 0) + 1);
     const inserted = this.#insertMls.get(

@@ -25,6 +25,8 @@ import type { NicknameRegistry } from './nickname-registry.ts';
 import { PresenceQueue } from './presence-queue.ts';
 import type { RoomRegistry } from './room-registry.ts';
 import { failureFields } from './failure-fields.ts';
+import { eventTextBytes, relationRefusal, sendBody } from './send-checks.ts';
+import type { ChatEvent, Relation } from '../protocol/wire/chat-event.ts';
 import { TimelineItems } from './timeline-items.ts';
 
 const MEMBERS_PER_PAGE = 200;
@@ -410,8 +412,9 @@ export class RequestHandler {
   }
 
   /**
-   * A send: `text` to a room that is not end-to-end encrypted, `mls` (a PrivateMessage) to one
-   * that is (docs/protocol.md §12); whichever does not fit the room is `e2ee-mismatch`.
+   * A send: `text` or `ev` to a room that is not end-to-end encrypted, `mls` (a PrivateMessage)
+   * to one that is (docs/protocol.md §12, §13); whichever does not fit the room is
+   * `e2ee-mismatch`. Its `rel` and `file` are checked when it is stored (message-relations.ts).
    */
   #sendRequest(
     client: ConnectedClient,
@@ -419,32 +422,39 @@ export class RequestHandler {
     now: number,
   ): void {
     const { room, id } = request;
-    if ((request.text === undefined) === (request.mls === undefined)) {
-      this.#refuse(client, 'bad-request', 'a message carries either text or mls', id);
+    const body = sendBody(request);
+    if (body.kind === 'bad') {
+      this.#refuse(client, 'bad-request', body.reason, id);
       return;
     }
     if (!client.rooms.has(room)) {
       this.#notIn(client, room, id, `join "${room}" before writing there`);
       return;
     }
-    const e2ee = client.e2eeRooms.has(room);
-    if (request.text !== undefined) {
-      if (e2ee) {
-        this.#refuse(client, 'e2ee-mismatch', `"${room}" is end-to-end encrypted`, id);
-        return;
-      }
-      // Stored as UTF-8, a lone surrogate would come back from history as U+FFFD: the same
-      // replacement up front gives live members and later joiners the same text.
-      const text = request.text.isWellFormed() ? request.text : request.text.toWellFormed();
-      this.#send(client, { room, id, text }, now);
+    const related = {
+      ...(request.rel === undefined ? {} : { rel: request.rel }),
+      ...(request.file === undefined ? {} : { file: request.file }),
+    };
+    if (body.kind === 'mls') {
+      this.#sendMls(client, { room, id, mls: body.mls, ...related }, now);
       return;
     }
-    if (request.mls !== undefined) this.#sendMls(client, { room, id, mls: request.mls }, now);
+    if (client.e2eeRooms.has(room)) {
+      this.#refuse(client, 'e2ee-mismatch', `"${room}" is end-to-end encrypted`, id);
+      return;
+    }
+    const mismatch = relationRefusal(request, body);
+    if (mismatch !== undefined) {
+      this.#refuse(client, 'bad-request', mismatch, id);
+      return;
+    }
+    if (body.kind === 'text') this.#send(client, { room, id, text: body.text }, now);
+    else this.#send(client, { room, id, text: '', ev: body.ev, ...related }, now);
   }
 
   #sendMls(
     client: ConnectedClient,
-    request: { room: string; id: string; mls: string },
+    request: { room: string; id: string; mls: string } & Related,
     now: number,
   ): void {
     const { room, id } = request;
@@ -487,15 +497,15 @@ export class RequestHandler {
       clientMsgId: id,
       sentAt: now,
       mls: { data: request.mls, groupId: header.groupId, epoch: header.epoch },
+      ...(request.rel === undefined ? {} : { rel: request.rel }),
+      ...(request.file === undefined ? {} : { file: request.file }),
     });
   }
 
-  #send(
-    client: ConnectedClient,
-    request: { room: string; id: string; text: string },
-    now: number,
-  ): void {
-    if (utf8Length(request.text) > this.#limits.maxTextBytes) {
+  /** A plaintext room's message: a bare line (`text`), or any other event (`ev`, §13). */
+  #send(client: ConnectedClient, request: PlainSend, now: number): void {
+    const bytes = request.ev ? eventTextBytes(request.ev) : utf8Length(request.text);
+    if (bytes > this.#limits.maxTextBytes) {
       this.#refuse(
         client,
         'text-too-long',
@@ -522,6 +532,9 @@ export class RequestHandler {
       text: request.text,
       clientMsgId: request.id,
       sentAt: now,
+      ...(request.ev === undefined ? {} : { ev: request.ev }),
+      ...(request.rel === undefined ? {} : { rel: request.rel }),
+      ...(request.file === undefined ? {} : { file: request.file }),
     });
   }
 
@@ -549,8 +562,11 @@ export class RequestHandler {
    * largest (any seq and ts, marked as history). Checked before anything is stored: a message
    * that could never be delivered must not be acknowledged, nor replayed to every joiner.
    */
-  #fitsOneItem(client: ConnectedClient, request: { room: string; id: string; text: string }) {
-    if (request.text.length * MAX_JSON_BYTES_PER_UNIT + MSG_ENVELOPE_BYTES <= MAX_ITEM_LEN) {
+  #fitsOneItem(client: ConnectedClient, request: PlainSend) {
+    if (
+      request.ev === undefined &&
+      request.text.length * MAX_JSON_BYTES_PER_UNIT + MSG_ENVELOPE_BYTES <= MAX_ITEM_LEN
+    ) {
       return true; // cannot exceed it, whatever the characters: skip the encoding
     }
     const largest: ChatMessage = {
@@ -561,7 +577,9 @@ export class RequestHandler {
       from: client.nick,
       fp: client.fingerprint,
       key: client.keyText,
-      text: request.text,
+      ...(request.ev === undefined ? { text: request.text } : { ev: request.ev }),
+      ...(request.rel === undefined ? {} : { rel: request.rel }),
+      ...(request.file === undefined ? {} : { file: request.file }),
       ts: Number.MAX_SAFE_INTEGER,
       history: true,
     };
@@ -576,6 +594,16 @@ export class RequestHandler {
       try {
         if (send.message.commit) {
           this.#mls.committed(send, result);
+          return;
+        }
+        if (result.refused !== undefined) {
+          // An edit, deletion or file the host does not allow (docs/protocol.md §13).
+          this.#refuse(
+            send.origin,
+            result.refused.code,
+            result.refused.message,
+            send.message.clientMsgId,
+          );
           return;
         }
         if (result.staleEpoch !== undefined) {
@@ -741,6 +769,20 @@ export class RequestHandler {
       ...failureFields(error),
     });
   }
+}
+
+/** What a send may name besides its body (docs/protocol.md §13). */
+interface Related {
+  rel?: Relation;
+  file?: string;
+}
+
+/** A plaintext room's send: `text` ('' when it carries `ev`). */
+interface PlainSend extends Related {
+  room: string;
+  id: string;
+  text: string;
+  ev?: ChatEvent;
 }
 
 /** Requests that read MLS data, and so wait for the MLS library on first use. */

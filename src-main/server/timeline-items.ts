@@ -10,8 +10,8 @@ import type { PersonRecord } from './room-store.ts';
 const FINGERPRINT_CACHE_LIMIT = 10_000;
 
 /**
- * A room's timeline rows as the wire items clients get: a chat message as `msg` (with `text`, or
- * `mls` in an end-to-end encrypted room), a room event as `event` (docs/protocol.md §11.3), a
+ * A room's timeline rows as the wire items clients get: a chat message as `msg` (with `text` or
+ * `ev`, or `mls` in an end-to-end encrypted room; a deleted one as a tombstone, §13), a room event as `event` (docs/protocol.md §11.3), a
  * commit as `commit` (§12), live or marked as history. One place, so that a live fan-out
  * and a replay of the same row are the same item.
  */
@@ -62,7 +62,7 @@ export class TimelineItems {
       from: stored.nick,
       fp: identity.fp,
       key: identity.key,
-      ...(stored.mls === undefined ? { text: stored.text } : { mls: stored.mls }),
+      ...(stored.deleted ? { deleted: true } : content(stored)),
       ts: stored.sentAt,
     };
   }
@@ -98,6 +98,19 @@ export class TimelineItems {
       ...(event?.topic !== undefined ? { topic: event.topic } : {}),
     };
   }
+}
+
+/** A message's content as the wire carries it: one of text, ev and mls, and its rel and file. */
+function content(stored: StoredMessage): Partial<ChatMessage> {
+  return {
+    ...(stored.mls !== undefined
+      ? { mls: stored.mls }
+      : stored.ev !== undefined
+        ? { ev: stored.ev }
+        : { text: stored.text }),
+    ...(stored.rel === undefined ? {} : { rel: stored.rel }),
+    ...(stored.file === undefined ? {} : { file: stored.file }),
+  };
 }
 
 /** A person as the wire names one: the nickname at the time, and the key as text. */

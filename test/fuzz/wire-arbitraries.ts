@@ -15,6 +15,13 @@ import {
   type RoomInfo,
   WIRE_VERSION,
 } from '../../src-main/protocol/wire/messages.ts';
+import {
+  type ChatEvent,
+  type FileRef,
+  MAX_FILE_BYTES,
+  MAX_FILE_CHUNKS,
+  relationOf,
+} from '../../src-main/protocol/wire/chat-event.ts';
 import { anyText } from './kit.ts';
 
 // Generators for valid wire messages, per docs/protocol.md §8 and §11, so the properties can
@@ -58,6 +65,47 @@ const chunkDataArb = fc.oneof(
   fc.constant('A'.repeat(43_712)),
 );
 
+/** The conversation's events (docs/protocol.md §13), with what their `send` must carry. */
+const eventTextArb = anyText(120).filter((t) => t.length > 0);
+const fileRefArb: fc.Arbitrary<FileRef> = fc.record(
+  {
+    id: fileIdArb,
+    name: anyText(60).filter((t) => t.length > 0 && new TextEncoder().encode(t).length <= 255),
+    mime: fc.constantFrom('image/png', 'image/jpeg', 'application/pdf', 'text/plain'),
+    size: fc.integer({ min: 0, max: MAX_FILE_BYTES }),
+    chunks: fc.integer({ min: 1, max: MAX_FILE_CHUNKS }),
+    key: fc.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+    width: fc.integer({ min: 1, max: 100_000 }),
+    height: fc.integer({ min: 1, max: 100_000 }),
+  },
+  { requiredKeys: ['id', 'name', 'mime', 'size', 'chunks', 'key'] },
+);
+export const chatEventArb: fc.Arbitrary<ChatEvent> = fc.oneof(
+  fc.record(
+    { type: fc.constant('text' as const), text: eventTextArb, reply: seqArb },
+    { requiredKeys: ['type', 'text'] },
+  ),
+  fc.record({ type: fc.constant('edit' as const), target: seqArb, text: eventTextArb }),
+  fc.record({ type: fc.constant('delete' as const), target: seqArb }),
+  fc.record({
+    type: fc.constant('react' as const),
+    target: seqArb,
+    emoji: fc.constantFrom('👍', '❤️', '😂', '🎉', '👍🏽', '👨‍👩‍👧'),
+    on: fc.boolean(),
+  }),
+  fc.record({ type: fc.constant('read' as const), upTo: seqArb }),
+  fc.record(
+    { type: fc.constant('file' as const), file: fileRefArb, text: eventTextArb, reply: seqArb },
+    { requiredKeys: ['type', 'file'] },
+  ),
+);
+/** A `send`'s body of an event: `ev` with exactly the `rel` and `file` it calls for. */
+const eventSendArb = chatEventArb.map((ev) => ({ ev, ...relationOf(ev) }));
+const relationArb = fc.record({
+  t: fc.constantFrom('edit' as const, 'delete' as const),
+  seq: seqArb,
+});
+
 type ArbitrariesOf<M extends { t: string }> = { [T in M['t']]: fc.Arbitrary<Extract<M, { t: T }>> };
 
 const clientArbs: ArbitrariesOf<ClientMessage> = {
@@ -65,7 +113,21 @@ const clientArbs: ArbitrariesOf<ClientMessage> = {
   leave: fc.record({ t: fc.constant('leave'), room: roomArb }),
   send: fc.oneof(
     fc.record({ t: fc.constant('send'), room: roomArb, id: idArb, text: textArb }),
-    fc.record({ t: fc.constant('send'), room: roomArb, id: idArb, mls: mlsArb }),
+    fc
+      .tuple(fc.record({ t: fc.constant('send'), room: roomArb, id: idArb }), eventSendArb)
+      .map(([send, body]) => ({ ...send, ...body })),
+    // An encrypted room's event: the host sees only its relation and file.
+    fc.record(
+      {
+        t: fc.constant('send'),
+        room: roomArb,
+        id: idArb,
+        mls: mlsArb,
+        rel: relationArb,
+        file: fileIdArb,
+      },
+      { requiredKeys: ['t', 'room', 'id', 'mls'] },
+    ),
   ),
   typing: fc.record({ t: fc.constant('typing'), room: roomArb }),
   nick: fc.record({ t: fc.constant('nick'), nick: nickArb }),
@@ -230,21 +292,31 @@ const hostArbs: ArbitrariesOf<HostMessage> = {
   ),
   synced: fc.record({ t: fc.constant('synced'), room: roomArb }),
   left: fc.record({ t: fc.constant('left'), room: roomArb }),
-  msg: fc.record(
-    {
-      t: fc.constant('msg'),
-      room: roomArb,
-      seq: seqArb,
-      id: idArb,
-      from: nickArb,
-      fp: fpArb,
-      key: keyArb,
-      text: textArb,
-      ts: seqArb,
-      history: fc.boolean(),
-    },
-    { requiredKeys: ['t', 'room', 'seq', 'id', 'from', 'fp', 'key', 'text', 'ts'] },
-  ),
+  msg: fc
+    .tuple(
+      fc.record(
+        {
+          t: fc.constant('msg'),
+          room: roomArb,
+          seq: seqArb,
+          id: idArb,
+          from: nickArb,
+          fp: fpArb,
+          key: keyArb,
+          ts: seqArb,
+          history: fc.boolean(),
+        },
+        { requiredKeys: ['t', 'room', 'seq', 'id', 'from', 'fp', 'key', 'ts'] },
+      ),
+      fc.oneof(
+        fc.record({ text: textArb }),
+        eventSendArb,
+        fc.record({ mls: mlsArb, rel: relationArb, file: fileIdArb }, { requiredKeys: ['mls'] }),
+        // A tombstone (§13): nothing of its content.
+        fc.record({ deleted: fc.constant(true as const) }),
+      ),
+    )
+    .map(([envelope, body]) => ({ ...envelope, ...body })),
   ack: fc.record(
     {
       t: fc.constant('ack'),

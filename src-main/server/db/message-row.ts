@@ -1,6 +1,7 @@
 // Reading rows of the host's database: every column's type is checked, since the file is outside
 // the program's control, and a value of the wrong type is a 'schema' error rather than a crash later.
 import type { SQLOutputValue } from 'node:sqlite';
+import { ChatEvent, type Relation } from '../../protocol/wire/chat-event.ts';
 import type { StoredMessage } from '../host-database.ts';
 import { HostDatabaseError } from './errors.ts';
 import { decodeRoomEvent } from './room-event-json.ts';
@@ -11,7 +12,10 @@ export type Row = Record<string, SQLOutputValue>;
 const MLS_TEXT = /^[A-Za-z0-9_-]{4,65536}$/;
 
 export const MESSAGE_COLUMNS =
-  'seq, room, sender_key, nick, text, client_msg_id, sent_at, event, kind, mls, epoch';
+  'seq, room, sender_key, nick, text, client_msg_id, sent_at, event, kind, mls, epoch, ' +
+  'ev, rel_t, rel_seq, file_id, deleted';
+
+const FILE_ID = /^[A-Za-z0-9_-]{22}$/;
 
 export function column<T>(row: Row, name: string, check: (value: unknown) => value is T): T {
   const value = row[name];
@@ -43,18 +47,57 @@ export function toStoredMessage(row: Row): StoredMessage | undefined {
     clientMsgId: column(row, 'client_msg_id', isString),
     sentAt: column(row, 'sent_at', isNumber),
   };
+  // A deleted row (docs/protocol.md §13) is a tombstone: its envelope, nothing of its content.
+  if (row['deleted'] === 1) return { ...message, text: '', deleted: true };
+  const related = relatedParts(row);
+  if (related === undefined) return undefined;
   const kind = row['kind'];
   if (kind === 'mls' || kind === 'commit') {
     // An MLS row (docs/protocol.md §12): the ciphertext or commit, never text.
     const mls = row['mls'];
     const epoch = row['epoch'];
     if (typeof mls !== 'string' || !MLS_TEXT.test(mls)) return undefined;
-    if (kind === 'mls') return { ...message, text: '', mls };
+    if (kind === 'mls') return { ...message, text: '', mls, ...related };
     if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 0) return undefined;
     return { ...message, text: '', commit: { epoch, data: mls } };
   }
+  const ev = row['ev'];
+  if (typeof ev === 'string') {
+    const decoded = decodeChatEvent(ev);
+    return decoded === undefined ? undefined : { ...message, text: '', ev: decoded, ...related };
+  }
   const event = row['event'];
-  if (event === null || event === undefined) return message;
+  if (event === null || event === undefined) return { ...message, ...related };
   const decoded = typeof event === 'string' ? decodeRoomEvent(event) : undefined;
   return decoded === undefined ? undefined : { ...message, event: decoded };
+}
+
+/** A row's relation and file (§13), or undefined when they are not what the wire allows. */
+function relatedParts(row: Row): { rel?: Relation; file?: string } | undefined {
+  const t = row['rel_t'];
+  const seq = row['rel_seq'];
+  const file = row['file_id'];
+  const out: { rel?: Relation; file?: string } = {};
+  if (t === 'edit' || t === 'delete') {
+    if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) return undefined;
+    out.rel = { t, seq };
+  } else if (t !== null && t !== undefined) {
+    return undefined;
+  }
+  if (typeof file === 'string') {
+    if (!FILE_ID.test(file)) return undefined;
+    out.file = file;
+  } else if (file !== null && file !== undefined) {
+    return undefined;
+  }
+  return out;
+}
+
+function decodeChatEvent(json: string): ChatEvent | undefined {
+  try {
+    const parsed = ChatEvent.safeParse(JSON.parse(json));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }

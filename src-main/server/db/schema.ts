@@ -192,6 +192,44 @@ export const MIGRATIONS: readonly string[] = [
   -- changes the membership, cleared by the transaction that stores the room's next commit.
   ALTER TABLE rooms ADD COLUMN mls_removal_since INTEGER;
   `,
+  // 4 → 5: the conversation's events and files (docs/protocol.md §13). A message may relate to
+  // an earlier one (an edit or a deletion of it: rel_t, rel_seq) and carry a file (file_id); a
+  // deleted row keeps only its envelope (deleted = 1, no content). Files are stored as
+  // ciphertext chunks until a message claims them (files.seq), for a retention period.
+  `
+  -- A plaintext room's event other than a bare line (chat-event.ts), as JSON; NULL otherwise.
+  ALTER TABLE messages ADD COLUMN ev TEXT;
+  ALTER TABLE messages ADD COLUMN rel_t TEXT CHECK (rel_t IS NULL OR rel_t IN ('edit', 'delete'));
+  ALTER TABLE messages ADD COLUMN rel_seq INTEGER;
+  ALTER TABLE messages ADD COLUMN file_id TEXT;
+  ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1));
+  -- A deletion erases its target's edits: found by target.
+  CREATE INDEX messages_rel ON messages (rel_seq) WHERE rel_seq IS NOT NULL;
+
+  -- An upload, then a file: size is its ciphertext bytes, complete once every chunk is stored,
+  -- seq the message that claimed it (NULL: unclaimed, dropped 10 minutes after completion).
+  CREATE TABLE files (
+    id           TEXT    PRIMARY KEY,
+    room         TEXT    NOT NULL,
+    owner_key    BLOB    NOT NULL CHECK (length(owner_key) = 32),
+    size         INTEGER NOT NULL CHECK (size >= 0),
+    chunks       INTEGER NOT NULL CHECK (chunks >= 1),
+    created_at   INTEGER NOT NULL,
+    complete     INTEGER NOT NULL DEFAULT 0 CHECK (complete IN (0, 1)),
+    completed_at INTEGER,
+    seq          INTEGER
+  ) WITHOUT ROWID;
+  CREATE INDEX files_owner ON files (owner_key);
+  CREATE INDEX files_created ON files (created_at);
+
+  -- Chunks are up to 32 KiB: a rowid table keeps them off the primary key's b-tree pages.
+  CREATE TABLE file_chunks (
+    file_id TEXT    NOT NULL,
+    idx     INTEGER NOT NULL CHECK (idx >= 0),
+    data    BLOB    NOT NULL,
+    UNIQUE (file_id, idx)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
