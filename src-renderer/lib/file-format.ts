@@ -41,6 +41,18 @@ export function thumbnailSize(
   };
 }
 
+/** The height a message's file takes in its row (thumbnail box or card, with margins). */
+export function fileHeight(file: {
+  image: boolean;
+  mime: string;
+  width?: number | undefined;
+  height?: number | undefined;
+}): number {
+  if (file.image && isInlineImageType(file.mime))
+    return thumbnailSize(file.width, file.height).height + 8;
+  return 68;
+}
+
 /** What sort of file, for its icon and its words ("PDF document"). */
 export type FileKind = 'image' | 'audio' | 'video' | 'pdf' | 'archive' | 'text' | 'other';
 

@@ -1,6 +1,7 @@
 import type { ChatMessageView, PresenceEvent, RoomEventView } from '../../src-shared/ipc/domain.ts';
 import { FOLD_LINES, estimatedLines, mayFold } from './fold.ts';
 import { dayKey, formatDay } from './format.ts';
+import { fileHeight } from './file-format.ts';
 
 /** Something done to the room (a removal, a new topic…), in host order like a message. */
 export type RoomEventEntry = RoomEventView;
@@ -51,6 +52,10 @@ export function estimateHeight(row: Row): number {
       const text = row.message.text;
       const lines = estimatedLines(text, WIDE_CHARS_PER_LINE);
       const shown = mayFold(text) ? Math.min(lines, FOLD_LINES) + 1.5 : lines;
+      // Files (#17): the thumbnail's box or the file card; a bare file has no text line.
+      if (row.message.file) {
+        return (row.head ? 30 : 6) + (text ? shown * LINE : 0) + fileHeight(row.message.file);
+      }
       return (row.head ? 30 : 6) + shown * LINE;
     }
   }

@@ -4,6 +4,7 @@
 import { fireEvent, render, screen, within } from '@testing-library/svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ChatMessageView } from '../../src-shared/ipc/domain.ts';
+import { estimateHeight } from '../../src-renderer/lib/rows.ts';
 import ChatScreen from '../../src-renderer/screens/ChatScreen.svelte';
 import { AppState } from '../../src-renderer/state/app.svelte.ts';
 import { HOST, NOON, hostState, roomView, snapshot } from './fixtures.ts';
@@ -270,5 +271,16 @@ describe('received files', () => {
     const card = await screen.findByTestId('file-card');
     expect(within(card).getByText(name)).toBeTruthy();
     expect(card.querySelector('img')).toBeNull();
+  });
+});
+
+describe('the row of a file message', () => {
+  it('is estimated with its thumbnail box, so rows above do not shift when it is drawn', () => {
+    const row = (message: ChatMessageView) =>
+      estimateHeight({ kind: 'message', key: message.id, message, head: true });
+    // Header 30, the 320×240 box and its margins 8, one caption line 20.
+    expect(row(photo)).toBe(30 + 248 + 20);
+    // A card and no caption.
+    expect(row(report)).toBe(30 + 68);
   });
 });
