@@ -11,6 +11,7 @@ import type {
   HostState,
   InviteView,
   MemberView,
+  SearchResult,
   Settings,
 } from '../../src-shared/ipc/domain.ts';
 import { ChatSession, type ChatSessionOptions } from '../client/chat-session.ts';
@@ -23,11 +24,13 @@ import { Authorities } from './authorities.ts';
 import { type ConnectTarget, connectTarget } from './connect-target.ts';
 import type { ParsedInput, RequestHandlers } from './dispatch.ts';
 import { safeExternalUrl } from './external-url.ts';
+import { type ChooseSavePath, FileRequests } from './file-requests.ts';
 import { type DesktopE2ee, type E2eeStorage, openDesktopE2ee } from './desktop-e2ee.ts';
 import { type HostSessionShared, HostSession } from './host-session.ts';
 import { type SecretStorage, loadIdentity } from './identity-store.ts';
 import { LocalHistory, type LocalHistoryOptions } from './local-history.ts';
 import { LocalStoreGuard } from './local-store-guard.ts';
+import { MessageSearch } from './message-search.ts';
 import { RECENT_HOSTS_FILE, RecentHosts } from './recent-hosts.ts';
 import { ROOM_MUTES_FILE, RoomMutes } from './room-mutes.ts';
 import { DAMAGED_SUFFIX } from './json-file.ts';
@@ -79,13 +82,20 @@ export interface DesktopServiceOptions {
   >;
   readonly log?: ServiceLog;
   /** Retention and size limit of the local history (defaults in local-history.ts). */
-  readonly history?: Omit<LocalHistoryOptions, 'atRestKey'>;
+  readonly history?: Omit<LocalHistoryOptions, 'atRestKey' | 'ownKey'>;
+  /** How long a room's read position waits before it is sent to our other installs (3 s). */
+  readonly readSyncDelayMs?: number;
   /**
    * Where the device's MLS secrets and the person-key pins live: `file` (the app: in the data
    * folder, sealed with the at-rest key), `memory` (the browser bridge, tests), or `false`: no
    * end-to-end encryption (end-to-end encrypted rooms cannot be joined). Default `file`.
    */
   readonly e2ee?: E2eeStorage | false;
+  /**
+   * Asks the user where to save a received file (the app: a save dialog that confirms
+   * overwriting); absent: files cannot be saved.
+   */
+  readonly chooseSavePath?: ChooseSavePath;
 }
 
 export const HISTORY_FILE = 'history.sqlite';
@@ -103,6 +113,7 @@ export class DesktopService implements RequestHandlers {
   readonly #ownFp: string;
   readonly #keyStorageWarning: string | undefined;
   readonly #history: LocalHistory;
+  readonly #search: MessageSearch;
   readonly #settings: SettingsStore;
   readonly #verified: VerifiedMembers;
   readonly #e2ee: DesktopE2ee | undefined;
@@ -113,6 +124,8 @@ export class DesktopService implements RequestHandlers {
   readonly #log: ServiceLog;
   /** What every host's session shares. */
   readonly #shared: HostSessionShared;
+  /** sendFile, cancelFile, getFile, saveFile: uploads under way and decrypted images. */
+  readonly #files: FileRequests;
 
   /** The hosts in the sidebar, in the order they were added. */
   readonly #hosts = new Map<HostId, HostSession>();
@@ -164,6 +177,7 @@ export class DesktopService implements RequestHandlers {
     this.#ownFp = fingerprint(parts.identity.publicKey);
     this.#keyStorageWarning = parts.keyStorageWarning;
     this.#history = parts.history;
+    this.#search = new MessageSearch(parts.history);
     this.#settings = parts.settings;
     this.#verified = parts.verified;
     this.#e2ee = parts.e2ee;
@@ -193,10 +207,38 @@ export class DesktopService implements RequestHandlers {
       createSession: options.createSession ?? ((o) => new ChatSession(o)),
       sessionOptions: options.sessionOptions,
       emit: (name, payload) => this.#emit(name, payload),
-      unread: (id, snapshot) =>
-        this.#emit('unread', { hostId: id, ...snapshot, allHosts: this.unreadTotal }),
+      unread: (id, { counts, total, mentions }) =>
+        this.#emit('unread', {
+          hostId: id,
+          counts,
+          total,
+          allHosts: this.unreadTotal,
+          mentions,
+          allHostsMentions: this.unreadMentions,
+        }),
       persist: (write) => void this.#persist(write),
+      search: this.#search,
+      ...(options.readSyncDelayMs !== undefined
+        ? { readSyncDelayMs: options.readSyncDelayMs }
+        : {}),
     };
+    this.#files = new FileRequests({
+      session: (id) => this.#session(id).fileSession(),
+      fileOf: (id, room, seq) => parts.history.fileOf(id, room, seq),
+      keepQueued: (id, view, meta) => {
+        store.run('keep your message', () => parts.history.storeQueued(id, view, meta));
+        // Read back: a reply's quote comes from our own copy.
+        const kept = store.run('read your message', () =>
+          parts.history.find(id, this.#ownKey, view.id),
+        );
+        if (kept) this.#emit('message', { ...kept, hostId: id });
+      },
+      emit: (name, payload) => this.#emit(name, payload),
+      self: { key: this.#ownKey, fp: this.#ownFp },
+      now: this.#now,
+      log: this.#log,
+      ...(options.chooseSavePath ? { chooseSavePath: options.chooseSavePath } : {}),
+    });
   }
 
   /** Loads the identity (sealed with `secretStorage` where available) and the stores. */
@@ -234,6 +276,7 @@ export class DesktopService implements RequestHandlers {
       history = LocalHistory.open(join(options.dataDir, HISTORY_FILE), {
         ...options.history,
         atRestKey: atRest.key,
+        ownKey: encodeBase64Url(identity.keyPair.publicKey),
       });
     } catch (error) {
       await e2ee?.close();
@@ -280,6 +323,13 @@ export class DesktopService implements RequestHandlers {
   get unreadTotal(): number {
     let total = 0;
     for (const session of this.#hosts.values()) total += session.unreadTotal;
+    return total;
+  }
+
+  /** Unread mentions across every host (rooms muted to 'nothing' left out): the tray shows them. */
+  get unreadMentions(): number {
+    let total = 0;
+    for (const session of this.#hosts.values()) total += session.unreadMentions;
     return total;
   }
 
@@ -340,12 +390,14 @@ export class DesktopService implements RequestHandlers {
   async close(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
+    this.#files.close();
     // Whatever is under way per host finishes first (a connect queued now is refused).
     await Promise.all([...this.#lifecycles.values()].map((p) => p.catch(() => undefined)));
     await Promise.all([...this.#hosts.values()].map((session) => session.end()));
     await Promise.all([...this.#writes]);
     this.#closed = true;
     this.#hosts.clear();
+    this.#search.close();
     this.#history.close();
     await this.#e2ee?.close();
   }
@@ -415,6 +467,7 @@ export class DesktopService implements RequestHandlers {
       const session = this.#session(input.hostId);
       const last = await session.end();
       this.#hosts.delete(session.id);
+      this.#files.hostGone(session.id);
       if (this.#activeHost === session.id) this.#activeHost = null;
       // Also after a refusal (changed key) that already ended the session: the user is done.
       this.#emit('connectionState', last);
@@ -423,6 +476,8 @@ export class DesktopService implements RequestHandlers {
         counts: {},
         total: 0,
         allHosts: this.unreadTotal,
+        mentions: {},
+        allHostsMentions: this.unreadMentions,
       });
       await this.#persist(this.#recentHosts.setOpen(session.address, undefined));
       return {};
@@ -672,36 +727,47 @@ export class DesktopService implements RequestHandlers {
 
   // ── the conversation's events (#17: being built, see design17.md) ────────────────────
 
-  editMessage(_input: ParsedInput<'editMessage'>): Promise<{ id: string }> {
-    return Promise.reject(notYet());
+  editMessage(input: ParsedInput<'editMessage'>): { id: string } {
+    return this.#session(input.hostId).editMessage(input);
   }
 
-  deleteMessage(_input: ParsedInput<'deleteMessage'>): Promise<{ id: string }> {
-    return Promise.reject(notYet());
+  deleteMessage(input: ParsedInput<'deleteMessage'>): { id: string } {
+    return this.#session(input.hostId).deleteMessage(input);
   }
 
-  react(_input: ParsedInput<'react'>): Promise<{ id: string }> {
-    return Promise.reject(notYet());
+  react(input: ParsedInput<'react'>): { id: string } {
+    return this.#session(input.hostId).react(input);
   }
 
-  sendFile(_input: ParsedInput<'sendFile'>): Promise<{ id: string }> {
-    return Promise.reject(notYet());
+  sendFile(input: ParsedInput<'sendFile'>): { id: string } {
+    return this.#files.sendFile(input);
   }
 
-  cancelFile(_input: ParsedInput<'cancelFile'>): Promise<Record<string, never>> {
-    return Promise.reject(notYet());
+  cancelFile(input: ParsedInput<'cancelFile'>): Record<string, never> {
+    this.#session(input.hostId);
+    return this.#files.cancelFile(input);
   }
 
-  getFile(_input: ParsedInput<'getFile'>): Promise<{ data: string; mime: string; name: string }> {
-    return Promise.reject(notYet());
+  getFile(input: ParsedInput<'getFile'>): Promise<{ data: string; mime: string; name: string }> {
+    this.#session(input.hostId);
+    return this.#files.getFile(input);
   }
 
-  saveFile(_input: ParsedInput<'saveFile'>): Promise<{ saved: boolean }> {
-    return Promise.reject(notYet());
+  saveFile(input: ParsedInput<'saveFile'>): Promise<{ saved: boolean }> {
+    this.#session(input.hostId);
+    return this.#files.saveFile(input);
   }
 
-  search(_input: ParsedInput<'search'>): Promise<{ results: [] }> {
-    return Promise.reject(notYet());
+  /** Searches the local, decrypted history (the index is built on the first search). */
+  search(input: ParsedInput<'search'>): { results: SearchResult[] } {
+    this.#assertOpen();
+    return {
+      results: this.#search.search(input.query, {
+        ...(input.hostId !== undefined ? { hostId: input.hostId } : {}),
+        ...(input.room !== undefined ? { room: input.room } : {}),
+        ...(input.limit !== undefined ? { limit: input.limit } : {}),
+      }),
+    };
   }
 
   // ── plumbing ────────────────────────────────────────────────────────────────────────
@@ -772,8 +838,4 @@ function damagedNotices(recentHosts: RecentHosts, mutes: RoomMutes): string[] {
         ]
       : []),
   ];
-}
-
-function notYet(): ServiceError {
-  return new ServiceError('internal', 'not built yet');
 }

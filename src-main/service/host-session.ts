@@ -30,6 +30,7 @@ import type {
   Welcome,
 } from '../client/session-events.ts';
 import type { CryptoBackend } from '../protocol/crypto/crypto-backend.ts';
+import type { ChatEvent } from '../protocol/wire/chat-event.ts';
 import type { InviteInfo, RoomEvent, RoomInfo } from '../protocol/wire/messages.ts';
 import type { KnownHosts } from '../store/known-hosts.ts';
 import { askingVerifier } from './asking-verifier.ts';
@@ -40,7 +41,10 @@ import { nextConnectionState } from './connection-state.ts';
 import type { ParsedInput } from './dispatch.ts';
 import { HostConnection } from './host-connection.ts';
 import { hostText } from './host-text.ts';
+import type { MessageMeta } from './history-conversation.ts';
 import type { LocalHistory } from './local-history.ts';
+import type { MessageSearch } from './message-search.ts';
+import { ReadSync } from './read-sync.ts';
 import type { LocalStoreGuard } from './local-store-guard.ts';
 import { membershipFailure } from './membership-error.ts';
 import { personView } from './person-view.ts';
@@ -48,7 +52,7 @@ import type { RecentHosts } from './recent-hosts.ts';
 import { RecentNotifications } from './recent-notifications.ts';
 import { removalNotice } from './removal-notice.ts';
 import type { RoomMutes } from './room-mutes.ts';
-import { type HostRoom, RoomsModel } from './rooms-model.ts';
+import { type HostRoom, RoomsModel, type UnreadSnapshot } from './rooms-model.ts';
 import { ServiceError } from './service-error.ts';
 import type { EmitEvent } from './service-events.ts';
 import type { ServiceLog } from './service-log.ts';
@@ -77,12 +81,21 @@ export interface HostSessionShared {
   /** Emits a service event (payloads already carry this host's id). */
   readonly emit: EmitEvent;
   /** This host's unread counts changed: the app adds every host's badge count to them. */
-  readonly unread: (
-    hostId: HostId,
-    snapshot: { counts: Record<string, number>; total: number },
-  ) => void;
+  readonly unread: (hostId: HostId, snapshot: UnreadSnapshot) => void;
   /** Store writes that need not hold up the caller, but whose failure must be logged. */
   readonly persist: (write: Promise<void>) => void;
+  /** The search index over every host's local history (kept current here). */
+  readonly search: MessageSearch;
+  /** How long a room's read position waits before it is sent (default 3 s). */
+  readonly readSyncDelayMs?: number;
+  /** A message was deleted (a tombstone now): whatever is cached of its file goes. */
+  readonly deleted?: (hostId: HostId, room: string, seq: number) => void;
+}
+
+/** An event of ours that is not a row of the timeline (edit, deletion, reaction, read). */
+interface PendingEvent {
+  readonly room: string;
+  readonly event: ChatEvent;
 }
 
 /** What starting a session needs that the app reads first (a failure leaves all as it was). */
@@ -120,9 +133,19 @@ export class HostSession {
    * member key, its person key, devices and whether that person key is not the pinned one.
    */
   readonly #groups = new Map<string, Map<string, GroupMember>>();
+  /**
+   * Our edits, deletions, reactions and reads the host has not acknowledged yet, by client id:
+   * applied here once the ack gives them their seq (the host does not echo them back live).
+   */
+  readonly #pendingEvents = new Map<string, PendingEvent>();
+  readonly #readSync: ReadSync;
 
   constructor(shared: HostSessionShared, address: HostAddress, id: HostId, openedAt: number) {
     this.#shared = shared;
+    this.#readSync = new ReadSync({
+      ...(shared.readSyncDelayMs !== undefined ? { delayMs: shared.readSyncDelayMs } : {}),
+      send: (room, upTo) => this.#sendRead(room, upTo),
+    });
     this.address = address;
     this.id = id;
     this.openedAt = openedAt;
@@ -171,12 +194,19 @@ export class HostSession {
     return this.#rooms.unreadTotal;
   }
 
+  /** Unread mentions the tray shows apart. */
+  get unreadMentions(): number {
+    return this.#rooms.unreadMentions;
+  }
+
   get activeRoom(): string | null {
     return this.#rooms.active;
   }
 
   setWindowFocused(focused: boolean): void {
     this.#rooms.setWindowFocused(focused);
+    const active = this.#rooms.active;
+    if (focused && active) this.#maybeRead(active);
   }
 
   verifiedChanged(key: string): void {
@@ -297,6 +327,7 @@ export class HostSession {
   async end(): Promise<HostState> {
     await this.stop();
     this.#rooms.close();
+    this.#readSync.close();
     const { retryAt: _retryAt, ...rest } = this.#connection;
     return { ...rest, status: 'idle', hostId: this.id };
   }
@@ -349,7 +380,10 @@ export class HostSession {
   send(input: ParsedInput<'send'>): { id: string } {
     const live = this.#requireLive();
     const { history, store } = this.#shared;
-    const id = this.#sessionCall(() => live.session.send(input.room, input.text));
+    const reply = input.replyTo;
+    const id = this.#sessionCall(() =>
+      live.session.send(input.room, input.text, reply === undefined ? {} : { reply }),
+    );
     const view: ChatMessageView = {
       room: input.room,
       id,
@@ -361,9 +395,105 @@ export class HostSession {
       own: true,
       status: 'queued',
     };
-    store.run('keep your message', () => history.storeQueued(live.host.id, view));
-    this.#shared.emit('message', { ...view, hostId: this.id });
+    const meta: MessageMeta | undefined = reply === undefined ? undefined : { reply };
+    store.run('keep your message', () => history.storeQueued(live.host.id, view, meta));
+    // Read back: the quote of the answered message comes from our own copy.
+    const shown =
+      store.run('read your message', () => history.find(live.host.id, this.#shared.ownKey, id)) ??
+      view;
+    this.#shared.emit('message', { ...shown, hostId: this.id });
     return { id };
+  }
+
+  /** Replaces the text of one of our own messages, for everyone. */
+  editMessage(input: ParsedInput<'editMessage'>): { id: string } {
+    const target = this.#target(input.room, input.seq);
+    if (target.key !== this.#shared.ownKey) {
+      throw new ServiceError('forbidden', 'only your own messages can be edited');
+    }
+    return this.#sendEvent(input.room, { type: 'edit', target: input.seq, text: input.text });
+  }
+
+  /** Deletes a message for everyone: our own, or any where we are an owner or admin. */
+  deleteMessage(input: ParsedInput<'deleteMessage'>): { id: string } {
+    const target = this.#target(input.room, input.seq);
+    if (target.key !== this.#shared.ownKey && !this.#isAdmin(input.room, this.#shared.ownKey)) {
+      throw new ServiceError(
+        'forbidden',
+        "only the room's owners and admins can delete other people's messages",
+      );
+    }
+    return this.#sendEvent(input.room, { type: 'delete', target: input.seq });
+  }
+
+  /** Adds (`on`) or takes back our reaction to a message. */
+  react(input: ParsedInput<'react'>): { id: string } {
+    this.#target(input.room, input.seq);
+    return this.#sendEvent(input.room, {
+      type: 'react',
+      target: input.seq,
+      emoji: input.emoji,
+      on: input.on,
+    });
+  }
+
+  /** A message of `room` this install holds, not deleted: what an event may be about. */
+  #target(room: string, seq: number): ChatMessageView {
+    const host = this.#requireLive().host.id;
+    const target = this.#shared.history.messageAt(host, room, seq);
+    if (!target || target.deleted) {
+      throw new ServiceError(
+        'not-found',
+        'that message is not here any more (deleted, or not kept on this device)',
+      );
+    }
+    return target;
+  }
+
+  #isAdmin(room: string, key: string): boolean {
+    const role = this.#rooms.roleOf(room, key);
+    return role === 'owner' || role === 'admin';
+  }
+
+  /** Queues an event that is not a row (edit, deletion, reaction, read): applied on its ack. */
+  #sendEvent(room: string, event: ChatEvent): { id: string } {
+    const live = this.#requireLive();
+    const id = this.#sessionCall(() => live.session.sendEvent(room, event));
+    this.#pendingEvents.set(id, { room, event });
+    return { id };
+  }
+
+  /** Tells our other installs how far we have read `room` (ReadSync decides when). */
+  #sendRead(room: string, upTo: number): boolean {
+    const live = this.#live;
+    if (!live || !this.#rooms.isJoined(room)) return false;
+    try {
+      this.#sendEvent(room, { type: 'read', upTo });
+    } catch {
+      // Not writable now (an encrypted room still joining, the session stopping): next time.
+      return false;
+    }
+    this.#shared.store.run('keep your read position', () =>
+      this.#shared.history.setReadUpTo(live.host.id, room, upTo),
+    );
+    return true;
+  }
+
+  /** `room` is on screen in a focused window: its read position may have to be sent. */
+  #maybeRead(room: string): void {
+    const live = this.#live;
+    if (!live || !this.#rooms.isVisible(room)) return;
+    const { history } = this.#shared;
+    const known = history.readUpTo(live.host.id, room);
+    if (known !== undefined) this.#readSync.known(room, known);
+    this.#readSync.seen(room, history.newestSeq(live.host.id, room));
+  }
+
+  /** A message view as the UI gets it: whether it names us. */
+  #present(view: ChatMessageView): ChatMessageView {
+    const nick = this.#live?.session.nick ?? this.#connection.nick;
+    if (view.own || view.deleted || nick === undefined || !mentions(view.text, nick)) return view;
+    return { ...view, mentioned: true };
   }
 
   joinRoom(room: string): void {
@@ -386,6 +516,7 @@ export class HostSession {
     if (room === null && this.#rooms.active === null) return;
     if (room) this.#notifications.forgetRoom(room);
     this.#rooms.setActive(room);
+    if (room) this.#maybeRead(room);
     if (room && this.#rooms.isJoined(room)) {
       this.#shared.persist(this.#shared.recentHosts.update(this.address, { room }));
     }
@@ -398,6 +529,37 @@ export class HostSession {
   }
 
   async loadHistory(input: ParsedInput<'loadHistory'>): Promise<RequestOutput<'loadHistory'>> {
+    const page =
+      input.aroundSeq === undefined
+        ? await this.#loadPage(input)
+        : await this.#loadAround(input.room, input.aroundSeq, input.limit);
+    return { ...page, messages: page.messages.map((m) => this.#present(m)) };
+  }
+
+  /**
+   * The messages around `seq` (to jump to a reply or a search result): from the local history,
+   * after asking the host for them when this install does not hold `seq`.
+   */
+  async #loadAround(
+    room: string,
+    seq: number,
+    limit: number,
+  ): Promise<RequestOutput<'loadHistory'>> {
+    const host = this.#rooms.host;
+    if (!host) return { messages: [], events: [], more: false };
+    const { history } = this.#shared;
+    const read = () => history.around(host.id, room, seq, limit);
+    const holds = (page: ReturnType<typeof read>) =>
+      page.messages.some((m) => m.seq === seq) || page.events.some((e) => e.seq === seq);
+    const local = read();
+    const live = this.#live;
+    if (holds(local) || !live || !(await live.whenSynced(room))) return local;
+    // Far back: the host sends the page that ends just after it (stored, not emitted).
+    await live.askOlder(room, seq + Math.ceil(limit / 2) + 1, limit);
+    return read();
+  }
+
+  async #loadPage(input: ParsedInput<'loadHistory'>): Promise<RequestOutput<'loadHistory'>> {
     const host = this.#rooms.host;
     if (!host) return { messages: [], events: [], more: false };
     const { history } = this.#shared;
@@ -482,6 +644,11 @@ export class HostSession {
     }
   }
 
+  /** The running session, for file transfers (file-requests.ts); not connected: refused. */
+  fileSession(): ChatSession {
+    return this.#requireLive().session;
+  }
+
   // ── the session ─────────────────────────────────────────────────────────────────────
 
   /** Session events reach the app only while their connection is this host's current one. */
@@ -495,6 +662,18 @@ export class HostSession {
     session.on('message', (message) => current() && this.#onMessage(live, message));
     session.on('ack', (ack) => {
       if (!current()) return;
+      const pending = this.#pendingEvents.get(ack.id);
+      if (pending) {
+        this.#pendingEvents.delete(ack.id);
+        this.#applyEvent(live, {
+          room: pending.room,
+          seq: ack.seq,
+          key: shared.ownKey,
+          from: live.session.nick,
+          event: pending.event,
+        });
+        return;
+      }
       shared.store.run('mark a message sent', () =>
         shared.history.markSent(live.host.id, shared.ownKey, ack.id, ack.seq, ack.ts),
       );
@@ -532,7 +711,11 @@ export class HostSession {
       shared.persist(shared.recentHosts.update(live.host.address, { room }));
     });
     session.on('inviteRefused', (refused) => current() && this.#onInviteRefused(live, refused));
-    session.on('synced', ({ room }) => current() && live.synced(room));
+    session.on('synced', ({ room }) => {
+      if (!current()) return;
+      live.synced(room);
+      this.#maybeRead(room);
+    });
     session.on('typing', ({ room, nick, fp }) => {
       if (current() && fp !== shared.ownFp) shared.emit('typing', { hostId, room, nick, fp });
     });
@@ -609,6 +792,21 @@ export class HostSession {
     const shared = this.#shared;
     const own = message.key === shared.ownKey;
     const failed = message.e2ee?.status === 'failed' ? message.e2ee : undefined;
+    // A plaintext line from a host or client that knows no events is a line of text.
+    const event: ChatEvent | undefined =
+      message.event ??
+      (message.deleted || failed ? undefined : { type: 'text', text: message.text });
+    if (event && event.type !== 'text' && event.type !== 'file') {
+      this.#applyEvent(live, { ...message, event });
+      return;
+    }
+    const meta: MessageMeta | undefined =
+      event === undefined
+        ? undefined
+        : {
+            ...(event.reply !== undefined ? { reply: event.reply } : {}),
+            ...(event.type === 'file' ? { file: event.file } : {}),
+          };
     const view: ChatMessageView = {
       room: message.room,
       id: message.id,
@@ -617,11 +815,12 @@ export class HostSession {
       fp: message.fp,
       key: message.key,
       // Decrypted by the session in an end-to-end encrypted room ('' if it could not be).
-      text: failed ? '' : message.text,
+      text: event === undefined ? '' : event.type === 'file' ? (event.text ?? '') : event.text,
       ts: message.ts,
       own,
       status: 'sent',
       ...(message.history ? { history: true } : {}),
+      ...(message.deleted ? { deleted: true } : {}),
       ...(failed ? { e2ee: { status: 'failed' as const, reason: failed.reason } } : {}),
       ...(message.e2ee?.status === 'ok' && message.e2ee.keyChanged
         ? { e2ee: { status: 'ok' as const, keyChanged: true as const } }
@@ -629,8 +828,9 @@ export class HostSession {
     };
     // A store that cannot write still shows the message; the user is told once.
     const stored =
-      shared.store.run('keep a message', () => shared.history.storeReceived(live.host.id, view)) ??
-      'new';
+      shared.store.run('keep a message', () =>
+        shared.history.storeReceived(live.host.id, view, meta),
+      ) ?? 'new';
     if (stored === 'invalid') return;
     if (stored === 'confirmed') {
       shared.emit('messageStatus', {
@@ -644,23 +844,128 @@ export class HostSession {
       return;
     }
     if (stored !== 'new') return;
+    // As shown: the quote of the answered message, reactions or edits that came first.
+    const shown = this.#present(
+      shared.store.run('read a message', () =>
+        shared.history.messageAt(live.host.id, view.room, message.seq),
+      ) ?? view,
+    );
+    shared.search.put(live.host.id, shown);
     // The answer to our own request for older messages goes back through loadHistory.
     const answersRequest = live.answersOlderRequest(message);
-    if (!answersRequest) shared.emit('message', { ...view, hostId: this.id });
+    if (!answersRequest) shared.emit('message', { ...shown, hostId: this.id });
+    if (shown.deleted) {
+      this.#deleted(view.room, message.seq);
+      return;
+    }
+    this.#maybeRead(view.room);
     if (own) return;
-    const mention = mentions(view.text, live.session.nick);
+    const mention = shown.mentioned === true;
     if (live.isNews(message) && !answersRequest) {
       this.#rooms.countUnread(message.room, message.seq, mention);
     }
     const mute = shared.mutes.get(this.id, view.room);
-    const notification = this.#notifications.decide(view, message.history === true, {
-      windowFocused: this.#rooms.windowFocused,
-      roomVisible: this.#rooms.active === view.room,
-      settings: shared.settings.current,
-      now: shared.now(),
-      roomMuted: mute === 'nothing' || (mute === 'mentions' && !mention),
-    });
+    const notification = this.#notifications.decide(
+      { ...view, text: view.text || (shown.file?.name ?? '') },
+      message.history === true,
+      {
+        windowFocused: this.#rooms.windowFocused,
+        roomVisible: this.#rooms.active === view.room,
+        settings: shared.settings.current,
+        now: shared.now(),
+        roomMuted: mute === 'nothing' || (mute === 'mentions' && !mention),
+      },
+    );
     if (notification) shared.emit('notify', { ...notification, hostId: this.id });
+  }
+
+  /**
+   * An edit, deletion, reaction or read position (ours once acknowledged, or anyone's from the
+   * host): applied to the message it is about, which is shown again under its own id. None of
+   * them is a row, counts as unread or notifies.
+   */
+  #applyEvent(
+    live: HostConnection,
+    message: {
+      readonly room: string;
+      readonly seq: number;
+      readonly key: string;
+      readonly from: string;
+      readonly event: ChatEvent;
+    },
+  ): void {
+    const shared = this.#shared;
+    const { room, seq, key, event } = message;
+    const host = live.host.id;
+    let changed: ChatMessageView | undefined;
+    switch (event.type) {
+      case 'edit':
+        changed = shared.store.run('keep an edit', () =>
+          shared.history.applyEdit(host, room, {
+            target: event.target,
+            seq,
+            sender: key,
+            text: event.text,
+          }),
+        );
+        break;
+      case 'delete': {
+        // Their own message, or any if they are an owner or admin (the host's roles: it could
+        // erase the message anyway).
+        const result = shared.store.run('delete a message', () =>
+          shared.history.applyDelete(
+            host,
+            room,
+            event.target,
+            (sender) => sender === key || this.#isAdmin(room, key),
+          ),
+        );
+        if (result === 'forbidden') {
+          shared.log('warn', 'delete-ignored', { reason: 'not-allowed' });
+          return;
+        }
+        changed = result;
+        if (changed) this.#deleted(room, event.target);
+        break;
+      }
+      case 'react':
+        changed = shared.store.run('keep a reaction', () =>
+          shared.history.applyReaction(host, room, {
+            target: event.target,
+            seq,
+            sender: key,
+            nick: message.from,
+            emoji: event.emoji,
+            on: event.on,
+          }),
+        );
+        break;
+      case 'read':
+        // Only our own installs' positions mean anything to us.
+        if (key === shared.ownKey) this.#readElsewhere(live, room, event.upTo);
+        return;
+      default:
+        return;
+    }
+    if (!changed) return;
+    const shown = this.#present(changed);
+    shared.search.put(host, shown);
+    shared.emit('message', { ...shown, hostId: this.id });
+  }
+
+  /** Our read position in `room` moved (another install of ours read it). */
+  #readElsewhere(live: HostConnection, room: string, upTo: number): void {
+    this.#shared.store.run('keep your read position', () =>
+      this.#shared.history.setReadUpTo(live.host.id, room, upTo),
+    );
+    this.#readSync.known(room, upTo);
+    this.#rooms.readElsewhere(room, upTo);
+  }
+
+  /** The message at `seq` is a tombstone now: not unread, nothing of its file kept. */
+  #deleted(room: string, seq: number): void {
+    this.#rooms.messageDeleted(room, seq);
+    this.#shared.deleted?.(this.id, room, seq);
   }
 
   /** The host's list of the rooms this key may see: the rooms with a role are joined. */
@@ -680,6 +985,8 @@ export class HostSession {
     });
     live.forgotten(forgotten);
     this.#recentRoomGone(live, forgotten);
+    for (const room of forgotten) this.#readSync.forget(room);
+    if (forgotten.length > 0) this.#shared.search.forgetRoom();
     for (const room of hostRooms) {
       if (room.role !== undefined && joining.has(room.name)) {
         live.joined(room.name, history.hasMessages(live.host.id, room.name));
@@ -733,6 +1040,8 @@ export class HostSession {
     live.left(room);
     this.#groups.delete(room);
     this.#rooms.removed(room);
+    this.#readSync.forget(room);
+    shared.search.forgetRoom();
     this.#recentRoomGone(live, [room]);
     this.#notifications.forgetRoom(room);
     const by = removed.by ? personView(removed.by) : undefined;
@@ -778,7 +1087,9 @@ export class HostSession {
 
   #onError(live: HostConnection, error: SessionError): void {
     const shared = this.#shared;
-    if (error.dropped) {
+    if (error.dropped && this.#pendingEvents.delete(error.dropped.id)) {
+      // An edit, deletion or reaction the host refused: no row to mark, the error says why.
+    } else if (error.dropped) {
       const { dropped } = error;
       shared.store.run('mark a message failed', () =>
         shared.history.markFailed(live.host.id, shared.ownKey, dropped.id),

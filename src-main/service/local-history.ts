@@ -4,6 +4,7 @@ import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqli
 import { z } from 'zod';
 import {
   type ChatMessageView,
+  type ReplyView,
   MessageE2ee,
   type MessageStatus,
   PersonView,
@@ -14,6 +15,16 @@ import {
 } from '../../src-shared/ipc/domain.ts';
 import { MAX_SHOWN_TIME_MS, timeProblem } from '../client/host-bounds.ts';
 import type { OutboxEntry, OutboxStore } from '../client/outbox.ts';
+import type { SearchDoc } from '../client/search-index.ts';
+import { ChatEvent, type FileRef } from '../protocol/wire/chat-event.ts';
+import { fileView } from './file-view.ts';
+import {
+  CONVERSATION_MIGRATION,
+  ConversationTables,
+  type EditRecord,
+  type MessageMeta,
+  type ReactionRecord,
+} from './history-conversation.ts';
 import { RowCipher } from './row-cipher.ts';
 
 /**
@@ -85,6 +96,9 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE messages ADD COLUMN e2ee TEXT;
   ALTER TABLE outbox ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0 CHECK (sealed IN (0, 1));
   `,
+  // The conversation (#17): a message's reply target and file (sealed `meta`), tombstones
+  // (`deleted`), edits, reactions, our read position, and the outbox's events (sealed).
+  CONVERSATION_MIGRATION,
 ];
 
 type Row = Record<string, SQLOutputValue>;
@@ -103,7 +117,12 @@ export interface LocalHistoryOptions {
   readonly maxBytes?: number;
   /** 32 bytes: new rows' text is sealed with it (AES-256-GCM). Absent: stored as plain text. */
   readonly atRestKey?: Uint8Array;
+  /** This install's key: marks our own reactions (`mine`). */
+  readonly ownKey?: string;
 }
+
+/** Characters of an answered message's text a reply shows. */
+export const REPLY_TEXT_CHARS = 200;
 
 export const DEFAULT_MAX_MESSAGES_PER_ROOM = 20_000;
 /** Retention runs once per this many messages stored in a room, not on every insert. */
@@ -118,7 +137,10 @@ export interface HistoryPage {
   readonly more: boolean;
 }
 
-const COLUMNS = 'room, sender, id, seq, ts, nick, fp, text, own, status, event, sealed, e2ee';
+const COLUMNS =
+  'room, sender, id, seq, ts, nick, fp, text, own, status, event, sealed, e2ee, meta, deleted';
+/** A text or file message of a room (not a room event). */
+const MESSAGE_ROW = 'event IS NULL';
 
 /** What a room event row keeps in `event` (the actor is the row's sender). */
 const StoredEvent = z.object({
@@ -153,6 +175,8 @@ export class LocalHistory {
   readonly #prune: StatementSync;
   readonly #maxPerRoom: number;
   readonly #cipher: RowCipher | undefined;
+  readonly #conversation: ConversationTables;
+  readonly #rowAt: StatementSync;
   /** Rooms per host (joined flag), read once per host and then kept current here. */
   readonly #rooms = new Map<string, Map<string, boolean>>();
   /** What the host last said of each room, per host, read once per host like `#rooms`. */
@@ -164,6 +188,11 @@ export class LocalHistory {
     this.#db = db;
     this.#maxPerRoom = Math.max(1, options.maxMessagesPerRoom ?? DEFAULT_MAX_MESSAGES_PER_ROOM);
     this.#cipher = options.atRestKey ? new RowCipher(options.atRestKey) : undefined;
+    this.#conversation = new ConversationTables(db, this.#cipher, options.ownKey ?? '');
+    this.#rowAt = db.prepare(
+      `SELECT ${COLUMNS} FROM messages WHERE host = ? AND room = ? AND seq = ? AND ${MESSAGE_ROW}
+       LIMIT 1`,
+    );
     // Deletes all but the newest N with a seq; queued and failed messages (no seq) stay.
     this.#prune = db.prepare(
       `DELETE FROM messages WHERE host = :host AND room = :room AND seq < (
@@ -173,7 +202,7 @@ export class LocalHistory {
     this.#insert = db.prepare(
       `INSERT OR IGNORE INTO messages (host, ${COLUMNS})
        VALUES (:host, :room, :sender, :id, :seq, :ts, :nick, :fp, :text, :own, :status, :event,
-               :sealed, :e2ee)`,
+               :sealed, :e2ee, :meta, :deleted)`,
     );
     this.#confirm = db.prepare(
       `UPDATE messages SET seq = :seq, ts = :ts, status = 'sent'
@@ -221,12 +250,20 @@ export class LocalHistory {
    * A message from the host (live or history). Our own message coming back in history
    * confirms a queued row ('confirmed'); otherwise 'new' or 'known' (already stored).
    */
-  storeReceived(host: string, view: ChatMessageView): StoreResult {
+  storeReceived(host: string, view: ChatMessageView, meta?: MessageMeta): StoreResult {
     if (timeProblem(view.ts)) return 'invalid';
-    const inserted = this.#insert.run(this.#params(host, view)).changes > 0;
+    const inserted = this.#insert.run(this.#params(host, view, meta)).changes > 0;
     if (inserted) {
       this.#stored(host, view.room);
       return 'new';
+    }
+    // The host sends a message deleted since we stored it as a tombstone: ours becomes one.
+    if (view.deleted && view.seq !== undefined) {
+      const row = this.#get.get({ host, sender: view.key, id: view.id });
+      if (row && row['deleted'] !== 1) {
+        this.#erase(host, view.room, view.seq);
+        return 'new';
+      }
     }
     if (view.seq !== undefined && view.own) {
       const updated = this.#confirm.run({
@@ -269,6 +306,8 @@ export class LocalHistory {
         event: JSON.stringify(stored),
         sealed: 0,
         e2ee: null,
+        meta: null,
+        deleted: 0,
       }).changes > 0;
     if (!inserted) return 'known';
     this.#stored(host, event.room);
@@ -283,6 +322,7 @@ export class LocalHistory {
     this.#transaction(() => {
       this.#db.prepare('DELETE FROM messages WHERE host = ? AND room = ?').run(host, room);
       this.#db.prepare('DELETE FROM rooms WHERE host = ? AND room = ?').run(host, room);
+      this.#conversation.forgetRoom(host, room);
     });
     this.#rooms.get(host)?.delete(room);
     this.#roomInfo.get(host)?.delete(room);
@@ -290,8 +330,8 @@ export class LocalHistory {
   }
 
   /** A message we just wrote: shown at once as queued. */
-  storeQueued(host: string, view: ChatMessageView): void {
-    if (this.#insert.run(this.#params(host, { ...view, status: 'queued' })).changes > 0) {
+  storeQueued(host: string, view: ChatMessageView, meta?: MessageMeta): void {
+    if (this.#insert.run(this.#params(host, { ...view, status: 'queued' }, meta)).changes > 0) {
       this.#stored(host, view.room);
     }
   }
@@ -308,6 +348,8 @@ export class LocalHistory {
     }
     this.#sincePrune.delete(id);
     this.#prune.run({ host, room, keep: this.#maxPerRoom - 1 });
+    const oldest = this.oldestSeq(host, room);
+    if (oldest !== undefined) this.#conversation.pruneBefore(host, room, oldest);
   }
 
   /** The host acknowledged our message: it now has its place (seq) and host time. */
@@ -350,10 +392,14 @@ export class LocalHistory {
         )
         .all(host, room, beforeSeq, take + 1);
     }
-    const more = rows.length > take;
+    return this.#pageOf(host, rows.slice(0, take).reverse(), rows.length > take);
+  }
+
+  /** Rows oldest first, as a page: messages and room events apart. */
+  #pageOf(host: string, rows: readonly Row[], more: boolean): HistoryPage {
     const messages: ChatMessageView[] = [];
     const events: RoomEventView[] = [];
-    for (const row of rows.slice(0, take).reverse()) {
+    for (const row of rows) {
       if (row['event'] === null || row['event'] === undefined) {
         messages.push(this.#toView(host, row));
         continue;
@@ -448,6 +494,160 @@ export class LocalHistory {
     if (rooms && !rooms.has(room)) rooms.set(room, false);
   }
 
+  // ── the conversation: replies, edits, deletions, reactions, read position (#17) ───────
+
+  /** The message at `seq` of `room`, as shown (edits, reactions applied), if we hold it. */
+  messageAt(host: string, room: string, seq: number): ChatMessageView | undefined {
+    const row = this.#rowAt.get(host, room, seq);
+    return row ? this.#toView(host, row) : undefined;
+  }
+
+  /** The file (with its key) the message at `seq` carries, if we hold it and it has one. */
+  fileOf(host: string, room: string, seq: number): FileRef | undefined {
+    const row = this.#rowAt.get(host, room, seq);
+    if (!row || row['deleted'] === 1) return undefined;
+    return this.#conversation.openMeta(row['meta'], messageIdentity(host, toView(row))).file;
+  }
+
+  /**
+   * An edit of `edit.target`: kept (also before its target is held), and applied only by the
+   * target's own sender. Returns the target as now shown when this edit changed it.
+   */
+  applyEdit(host: string, room: string, edit: EditRecord): ChatMessageView | undefined {
+    const row = this.#rowAt.get(host, room, edit.target);
+    if (row && (String(row['sender']) !== edit.sender || row['deleted'] === 1)) return undefined;
+    if (!this.#conversation.storeEdit(host, room, edit) || !row) return undefined;
+    const newest = this.#conversation.newestEdit(host, room, edit.target, edit.sender);
+    return newest?.seq === edit.seq ? this.#toView(host, row) : undefined;
+  }
+
+  /**
+   * A deletion of `target`: `allowed` says whether the deleter may delete a message of the
+   * target's sender. The target becomes a tombstone — its text, file, edits and the reactions
+   * to it leave the file (secure_delete zeroes the freed space, the WAL is checkpointed).
+   * Returns the tombstone's view, 'forbidden', or undefined (not held, or deleted already).
+   */
+  applyDelete(
+    host: string,
+    room: string,
+    target: number,
+    allowed: (targetSender: string) => boolean,
+  ): ChatMessageView | 'forbidden' | undefined {
+    const row = this.#rowAt.get(host, room, target);
+    if (!row) {
+      // Not held: whatever was said about it (an edit that came first) goes all the same.
+      this.#conversation.eraseAbout(host, room, target);
+      return undefined;
+    }
+    if (!allowed(String(row['sender']))) return 'forbidden';
+    if (row['deleted'] === 1) return undefined;
+    this.#erase(host, room, target);
+    return this.messageAt(host, room, target);
+  }
+
+  #erase(host: string, room: string, seq: number): void {
+    this.#transaction(() => {
+      this.#db
+        .prepare(
+          `UPDATE messages SET text = '', sealed = 0, meta = NULL, deleted = 1
+           WHERE host = ? AND room = ? AND seq = ? AND ${MESSAGE_ROW}`,
+        )
+        .run(host, room, seq);
+      this.#conversation.eraseAbout(host, room, seq);
+    });
+    // The WAL still holds the pages as they were: copied back and truncated now, not later.
+    this.#db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+  }
+
+  /**
+   * A reaction to `reaction.target`: ignored unless the target is held and not deleted.
+   * Returns the target as now shown when it changed.
+   */
+  applyReaction(host: string, room: string, reaction: ReactionRecord): ChatMessageView | undefined {
+    const row = this.#rowAt.get(host, room, reaction.target);
+    if (!row || row['deleted'] === 1) return undefined;
+    if (!this.#conversation.storeReaction(host, room, reaction)) return undefined;
+    return this.#toView(host, row);
+  }
+
+  /** How far we have read `room` (our own `read` events, from any install). */
+  readUpTo(host: string, room: string): number | undefined {
+    return this.#conversation.readUpTo(host, room);
+  }
+
+  /** Moves our read position forward (never back); returns whether it moved. */
+  setReadUpTo(host: string, room: string, upTo: number): boolean {
+    return this.#conversation.setReadUpTo(host, room, upTo);
+  }
+
+  /** The newest seq of a message (not a room event) of `room` held here. */
+  newestSeq(host: string, room: string): number | undefined {
+    const row = this.#db
+      .prepare(
+        `SELECT max(seq) AS seq FROM messages WHERE host = ? AND room = ? AND ${MESSAGE_ROW}`,
+      )
+      .get(host, room);
+    return typeof row?.['seq'] === 'number' ? row['seq'] : undefined;
+  }
+
+  /**
+   * The messages and room events around `seq` (it and older ones first, then newer ones):
+   * about half the page on each side. `more`: older ones are held before the page.
+   */
+  around(host: string, room: string, seq: number, limit: number): HistoryPage {
+    const take = Math.max(1, Math.floor(limit));
+    const before = Math.max(1, Math.ceil(take / 2));
+    const older = this.#db
+      .prepare(
+        `SELECT ${COLUMNS} FROM messages WHERE host = ? AND room = ? AND seq <= ? AND ${SHOWN}
+         ORDER BY seq DESC LIMIT ?`,
+      )
+      .all(host, room, seq, before + 1);
+    const newer = this.#db
+      .prepare(
+        `SELECT ${COLUMNS} FROM messages WHERE host = ? AND room = ? AND seq > ? AND ${SHOWN}
+         ORDER BY seq LIMIT ?`,
+      )
+      .all(host, room, seq, take - Math.min(before, older.length));
+    const more = older.length > before;
+    return this.#pageOf(host, [...older.slice(0, before).reverse(), ...newer], more);
+  }
+
+  /**
+   * Every message held that search can find (not deleted, readable, with a seq), its text as
+   * shown now (the newest edit; a file's caption and name). For building the search index.
+   */
+  searchDocs(): SearchDoc[] {
+    const edits = this.#conversation.allNewestEdits();
+    const docs: SearchDoc[] = [];
+    const rows = this.#db
+      .prepare(
+        `SELECT host, ${COLUMNS} FROM messages
+         WHERE ${MESSAGE_ROW} AND deleted = 0 AND seq IS NOT NULL AND ${SHOWN}`,
+      )
+      .all();
+    for (const row of rows) {
+      const host = String(row['host']);
+      const view = toView(row);
+      if (view.e2ee?.status === 'failed' || view.seq === undefined) continue;
+      const text = this.#open(row['text'], row['sealed'], messageIdentity(host, view));
+      if (text === undefined) continue;
+      const edited = edits.get(`${host}\n${view.room}\n${view.seq}\n${view.key}`);
+      const meta =
+        row['meta'] === null
+          ? {}
+          : this.#conversation.openMeta(row['meta'], messageIdentity(host, view));
+      docs.push(searchDoc(host, view, edited ?? text, meta.file?.name));
+    }
+    return docs;
+  }
+
+  /** A message as search indexes it. */
+  searchDocOf(host: string, view: ChatMessageView): SearchDoc | undefined {
+    if (view.seq === undefined || view.deleted || view.e2ee?.status === 'failed') return undefined;
+    return searchDoc(host, view, view.text, view.file?.name);
+  }
+
   /** The ChatSession's outbox for `host`, kept here across restarts. */
   outboxStore(host: string): OutboxStore {
     return {
@@ -463,7 +663,8 @@ export class LocalHistory {
     if (!this.#db.isOpen) return [];
     return this.#db
       .prepare(
-        'SELECT id, room, text, queued_at, sealed FROM outbox WHERE host = ? ORDER BY position',
+        `SELECT id, room, text, queued_at, sealed, event FROM outbox WHERE host = ?
+         ORDER BY position`,
       )
       .all(host)
       .flatMap((row) => {
@@ -472,7 +673,13 @@ export class LocalHistory {
         const text = this.#open(row['text'], row['sealed'], outboxIdentity(host, id, room));
         // An entry that no longer opens (another key) cannot be sent: it is dropped, not sent
         // as garbage.
-        return text === undefined ? [] : [{ id, room, text, queuedAt: Number(row['queued_at']) }];
+        if (text === undefined) return [];
+        const queuedAt = Number(row['queued_at']);
+        if (row['event'] === null || row['event'] === undefined) {
+          return text === '' ? [] : [{ id, room, text, queuedAt }];
+        }
+        const event = this.#openEvent(row['event'], row['sealed'], host, id, room);
+        return event ? [{ id, room, text, event, queuedAt }] : [];
       });
   }
 
@@ -482,8 +689,8 @@ export class LocalHistory {
     this.#transaction(() => {
       this.#db.prepare('DELETE FROM outbox WHERE host = ?').run(host);
       const insert = this.#db.prepare(
-        `INSERT INTO outbox (host, position, id, room, text, queued_at, sealed)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO outbox (host, position, id, room, text, queued_at, sealed, event)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       const cipher = this.#cipher;
       entries.forEach((entry, position) =>
@@ -495,9 +702,22 @@ export class LocalHistory {
           cipher ? cipher.seal(entry.text, outboxIdentity(host, entry.id, entry.room)) : entry.text,
           entry.queuedAt,
           cipher ? 1 : 0,
+          entry.event === undefined
+            ? null
+            : cipher
+              ? cipher.seal(
+                  JSON.stringify(entry.event),
+                  outboxEventIdentity(host, entry.id, entry.room),
+                )
+              : JSON.stringify(entry.event),
         ),
       );
     });
+  }
+
+  /** A message by its sender and client id, as shown (e.g. our queued reply, with its quote). */
+  find(host: string, sender: string, id: string): ChatMessageView | undefined {
+    return this.#find(host, sender, id);
   }
 
   #find(host: string, sender: string, id: string): ChatMessageView | undefined {
@@ -505,8 +725,31 @@ export class LocalHistory {
     return row ? this.#toView(host, row) : undefined;
   }
 
-  #params(host: string, view: ChatMessageView): Record<string, string | number | null> {
+  /** An outbox entry's event (a file's key, an edit's text: sealed like its text). */
+  #openEvent(
+    value: SQLOutputValue | undefined,
+    sealed: SQLOutputValue | undefined,
+    host: string,
+    id: string,
+    room: string,
+  ): ChatEvent | undefined {
+    const json = this.#open(value, sealed, outboxEventIdentity(host, id, room));
+    if (json === undefined) return undefined;
+    try {
+      const parsed = ChatEvent.safeParse(JSON.parse(json));
+      return parsed.success ? parsed.data : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  #params(
+    host: string,
+    view: ChatMessageView,
+    meta?: MessageMeta,
+  ): Record<string, string | number | null> {
     const cipher = this.#cipher;
+    const deleted = view.deleted === true;
     return {
       host,
       room: view.room,
@@ -516,21 +759,60 @@ export class LocalHistory {
       ts: view.ts,
       nick: view.from,
       fp: view.fp,
-      text: cipher ? cipher.seal(view.text, messageIdentity(host, view)) : view.text,
+      text: deleted ? '' : cipher ? cipher.seal(view.text, messageIdentity(host, view)) : view.text,
       own: view.own ? 1 : 0,
       status: view.status,
       event: null,
-      sealed: cipher ? 1 : 0,
+      sealed: cipher && !deleted ? 1 : 0,
       e2ee: view.e2ee ? JSON.stringify(view.e2ee) : null,
+      meta: deleted ? null : this.#conversation.sealMeta(meta, messageIdentity(host, view)),
+      deleted: deleted ? 1 : 0,
     };
   }
 
   #toView(host: string, row: Row): ChatMessageView {
     const view = toView(row);
+    if (row['deleted'] === 1) return { ...view, text: '', deleted: true };
     const text = this.#open(row['text'], row['sealed'], messageIdentity(host, view));
-    if (text !== undefined) return { ...view, text };
     // Sealed with another key, or changed on disk: shown as a message that cannot be read.
-    return { ...view, text: '', e2ee: { status: 'failed', reason: 'undecryptable' } };
+    if (text === undefined) {
+      return { ...view, text: '', e2ee: { status: 'failed', reason: 'undecryptable' } };
+    }
+    if (view.e2ee?.status === 'failed') return { ...view, text };
+    const meta = this.#conversation.openMeta(row['meta'], messageIdentity(host, view));
+    const { seq } = view;
+    const edit =
+      seq === undefined ? undefined : this.#conversation.newestEdit(host, view.room, seq, view.key);
+    const reactions = seq === undefined ? [] : this.#conversation.reactions(host, view.room, seq);
+    return {
+      ...view,
+      text: edit ? edit.text : text,
+      ...(edit ? { edited: true } : {}),
+      ...(reactions.length > 0 ? { reactions } : {}),
+      ...(meta.reply !== undefined
+        ? { replyTo: this.#replyView(host, view.room, meta.reply) }
+        : {}),
+      ...(meta.file ? { file: fileView(meta.file) } : {}),
+    };
+  }
+
+  /** What a reply shows of the message it answers: from our own copy, if we hold it. */
+  #replyView(host: string, room: string, seq: number): ReplyView {
+    const row = this.#rowAt.get(host, room, seq);
+    if (!row) return { seq, from: '', text: '', missing: true };
+    const from = String(row['nick']);
+    if (row['deleted'] === 1) return { seq, from, text: '', deleted: true };
+    const basic = toView(row);
+    const opened = this.#open(row['text'], row['sealed'], messageIdentity(host, basic));
+    const edit = this.#conversation.newestEdit(host, room, seq, basic.key);
+    const text = edit?.text ?? opened ?? '';
+    const meta = this.#conversation.openMeta(row['meta'], messageIdentity(host, basic));
+    return {
+      seq,
+      from,
+      text: [...text].slice(0, REPLY_TEXT_CHARS).join(''),
+      ...(meta.file ? { file: fileView(meta.file).name } : {}),
+    };
   }
 
   /** A row's text: as stored, or opened with the at-rest key; undefined if it does not open. */
@@ -567,6 +849,34 @@ function messageIdentity(host: string, view: { room: string; key: string; id: st
 
 function outboxIdentity(host: string, id: string, room: string): string[] {
   return ['outbox', host, room, id];
+}
+
+function outboxEventIdentity(host: string, id: string, room: string): string[] {
+  return ['outbox-event', host, room, id];
+}
+
+/** Search keys a message by its place: an edit or deletion names it by seq. */
+export function searchKey(host: string, room: string, seq: number): string {
+  return `${host}\n${room}\n${seq}`;
+}
+
+function searchDoc(
+  host: string,
+  view: ChatMessageView,
+  text: string,
+  fileName: string | undefined,
+): SearchDoc {
+  const seq = view.seq ?? 0;
+  return {
+    key: searchKey(host, view.room, seq),
+    host,
+    room: view.room,
+    seq,
+    id: view.id,
+    from: view.from,
+    ts: view.ts,
+    text: fileName ? (text ? `${text} ${fileName}` : fileName) : text,
+  };
 }
 
 function parseE2ee(value: SQLOutputValue | undefined): MessageE2ee | undefined {

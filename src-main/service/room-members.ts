@@ -177,6 +177,11 @@ export class RoomMembers {
     return this.#rooms.get(room)?.remove(key) ?? false;
   }
 
+  /** A member's role in `room`, as the host last said (absent: not listed, or no roles). */
+  roleOf(room: string, key: string): Role | undefined {
+    return this.#rooms.get(room)?.byKey.get(key)?.role;
+  }
+
   /** A member's new role; false if it is not listed. */
   roleChanged(room: string, key: string, role: Role): boolean {
     const list = this.#rooms.get(room);

@@ -61,10 +61,21 @@ export interface MembershipChange {
   readonly person: PersonView;
   readonly role?: Role;
 }
+/** One host's unread counts as the UI is told them. */
+export interface UnreadSnapshot {
+  readonly counts: Record<string, number>;
+  readonly total: number;
+  readonly mentions: Record<string, number>;
+  readonly mentionTotal: number;
+}
+
 export interface RoomsModelEvents {
   rooms(list: RoomEntry[]): void;
-  /** `total`: what this host adds to the badge (muted rooms left out or counted by mentions). */
-  unread(snapshot: { counts: Record<string, number>; total: number }): void;
+  /**
+   * `total`: what this host adds to the badge (muted rooms left out or counted by mentions);
+   * `mentions`: unread mentions per room, `mentionTotal` those the tray shows apart.
+   */
+  unread(snapshot: UnreadSnapshot): void;
   members(room: string, members: MemberView[]): void;
 }
 
@@ -418,13 +429,47 @@ export class RoomsModel {
       // The room on screen behind an unfocused window: this line has not been seen yet.
       if (room === this.#active) this.#activeSeen = false;
     }
-    this.#unread.increment(room, { mention });
+    this.#unread.increment(room, { mention, ...(seq !== undefined ? { seq } : {}) });
     this.#emitUnread();
+  }
+
+  /**
+   * Our read position in `room` moved to `upTo` (a `read` of ours from another install): what
+   * is at or before it is read here too, and the "New messages" line moves to what is left.
+   */
+  readElsewhere(room: string, upTo: number): void {
+    if (this.#unread.readUpTo(room, upTo)) this.#unreadChanged(room);
+  }
+
+  /** The message at `seq` was deleted: it no longer waits to be read. */
+  messageDeleted(room: string, seq: number): void {
+    if (this.#unread.removeSeq(room, seq)) this.#unreadChanged(room);
+  }
+
+  #unreadChanged(room: string): void {
+    const first = this.#unread.firstSeq(room);
+    if (first === undefined) this.#firstUnread.delete(room);
+    else this.#firstUnread.set(room, first);
+    this.#emitUnread();
+  }
+
+  /** A member's role in `room` as the host last said (ours too). */
+  roleOf(room: string, key: string): Role | undefined {
+    if (key === this.#ownKey) {
+      const own = this.hostRoom(room)?.role;
+      if (own) return own;
+    }
+    return this.#members.roleOf(room, key);
   }
 
   /** What this host adds to the badge: muted rooms are left out, 'mentions' ones count those. */
   get unreadTotal(): number {
     return this.#unread.badgeTotal(this.#muteOf);
+  }
+
+  /** Unread mentions the tray shows apart (rooms muted to 'nothing' left out). */
+  get unreadMentions(): number {
+    return this.#unread.badgeMentions(this.#muteOf);
   }
 
   /** A room's notification level changed: the badge and the list follow. */
@@ -433,7 +478,12 @@ export class RoomsModel {
   }
 
   emitUnreadCounts(): void {
-    this.#events.unread({ counts: this.#unread.counts(), total: this.unreadTotal });
+    this.#events.unread({
+      counts: this.#unread.counts(),
+      total: this.unreadTotal,
+      mentions: this.#unread.mentions(),
+      mentionTotal: this.unreadMentions,
+    });
   }
 
   #emitUnread(): void {

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 
 /**
  * AES-256-GCM for one text field of one local-history row. Each row has its own random 96-bit
@@ -10,6 +10,7 @@ const PREFIX = 'v1.';
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 const INFO = 'parley local history v1';
+const TAG_INFO = 'parley local history tag v1';
 
 export class RowCipherError extends Error {
   override readonly name = 'RowCipherError';
@@ -17,12 +18,26 @@ export class RowCipherError extends Error {
 
 export class RowCipher {
   readonly #key: Buffer;
+  readonly #tagKey: Buffer;
 
   constructor(atRestKey: Uint8Array) {
     if (atRestKey.length !== 32) throw new RowCipherError('the at-rest key must be 32 bytes');
     // Its own key, derived: the at-rest key also seals the E2EE store, and two uses of one
     // AES-GCM key would share its random-nonce budget and its fate.
     this.#key = Buffer.from(hkdfSync('sha256', atRestKey, new Uint8Array(0), INFO, 32));
+    this.#tagKey = Buffer.from(hkdfSync('sha256', atRestKey, new Uint8Array(0), TAG_INFO, 32));
+  }
+
+  /**
+   * A keyed name for a value that must be looked up without being readable (a reaction's
+   * emoji as part of a primary key): HMAC-SHA-256 under its own derived key, 128 bits.
+   */
+  tag(value: string, context: readonly string[]): string {
+    return createHmac('sha256', this.#tagKey)
+      .update(associatedData([...context, value]))
+      .digest()
+      .subarray(0, 16)
+      .toString('base64url');
   }
 
   seal(text: string, identity: readonly string[]): string {
