@@ -4,7 +4,14 @@
  */
 
 export type ShortcutAction =
-  'switcher' | 'shortcuts' | 'previous-room' | 'next-room' | 'previous-unread' | 'next-unread';
+  | 'switcher'
+  | 'shortcuts'
+  | 'previous-room'
+  | 'next-room'
+  | 'previous-unread'
+  | 'next-unread'
+  | 'search-room'
+  | 'search-all';
 
 /** The parts of a KeyboardEvent the matching reads. */
 export type KeyPress = Pick<
@@ -23,6 +30,8 @@ export function matchShortcut(event: KeyPress): ShortcutAction | null {
   const mod = event.ctrlKey || event.metaKey;
   if (mod && !event.altKey) {
     if (event.key.toLowerCase() === 'k' && !event.shiftKey) return 'switcher';
+    // Ctrl/Cmd+F searches the room on screen, with Shift every room (#17).
+    if (event.key.toLowerCase() === 'f') return event.shiftKey ? 'search-all' : 'search-room';
     // "/" sits on a shifted key on some layouts: the character or the key decides.
     if (event.key === '/' || event.code === 'Slash') return 'shortcuts';
     return null;
@@ -50,6 +59,10 @@ export function shortcutList(mac: boolean): readonly ShortcutHelp[] {
     { keys: [alt, '↓'], description: 'Next room on this host' },
     { keys: [alt, 'Shift', '↑'], description: 'Previous room with unread messages' },
     { keys: [alt, 'Shift', '↓'], description: 'Next room with unread messages' },
+    { keys: [mod, 'F'], description: 'Search this room' },
+    { keys: [mod, 'Shift', 'F'], description: 'Search all rooms' },
+    { keys: ['↑'], description: 'In an empty message box: edit your last message' },
+    { keys: ['R', 'E', 'Del'], description: 'On a focused message: reply, edit, delete' },
     { keys: ['Esc'], description: 'Close the open dialog, panel or room list' },
     { keys: [mod, '/'], description: 'Show this list' },
     { keys: ['Enter'], description: 'Send the message' },

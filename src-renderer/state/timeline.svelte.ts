@@ -113,8 +113,16 @@ export class Timeline {
     this.#scheduleTypingExpiry(now);
   }
 
+  #loadingNewest: Promise<void> | null = null;
+
   /** The newest page of local history; merged with whatever arrived live meanwhile. */
-  async load(api: Platform): Promise<void> {
+  load(api: Platform): Promise<void> {
+    // A second caller (a jump while the room opens) waits for the same page.
+    this.#loadingNewest ??= this.#loadNewest(api).finally(() => (this.#loadingNewest = null));
+    return this.#loadingNewest;
+  }
+
+  async #loadNewest(api: Platform): Promise<void> {
     if (this.loading) return;
     this.loading = true;
     try {
@@ -171,6 +179,8 @@ export class Timeline {
    * it (`newer`), so the timeline never holds a gap. False: not in this install's history.
    */
   async reveal(api: Platform, seq: number): Promise<boolean> {
+    // The room's newest page first (it may be opening right now): no gap between the two.
+    if (!this.loaded) await this.load(api);
     if (this.has(seq)) return true;
     const result = await api.loadHistory({
       hostId: this.hostId,
