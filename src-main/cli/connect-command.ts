@@ -5,6 +5,7 @@ import { ChatSession, ChatSessionError } from '../client/chat-session.ts';
 import { type TrustPolicy, createHostVerifier } from '../client/host-trust.ts';
 import type { OutboxEntry } from '../client/outbox.ts';
 import type { SessionFatal } from '../client/session-events.ts';
+import { encodeBase64Url } from '../../src-shared/base64url.ts';
 import { fingerprint } from '../../src-shared/fingerprint.ts';
 import { isValidRoomName } from '../../src-shared/identifiers.ts';
 import type { KeyPair } from '../protocol/crypto/crypto-backend.ts';
@@ -15,6 +16,12 @@ import { KNOWN_HOSTS_FILE, KnownHosts } from '../store/known-hosts.ts';
 import { type FileOutboxStore, fileOutboxStore } from '../store/outbox-file.ts';
 import { AuthorityStore } from '../trust/authority-store.ts';
 import { type ConnectArgs, CONNECT_HELP, parseConnectArgs } from './connect-args.ts';
+import { Conversation } from './conversation.ts';
+import {
+  CONVERSATION_COMMANDS,
+  CONVERSATION_HELP,
+  runConversationCommand,
+} from './conversation-commands.ts';
 import { E2EE_HELP, runE2eeCommand } from './e2ee-commands.ts';
 import { E2eeWatch } from './e2ee-watch.ts';
 import { KnownPeople } from './known-people.ts';
@@ -22,7 +29,6 @@ import { type LineE2ee, openLineE2ee } from './line-e2ee.ts';
 import {
   addressText,
   certificateProblemLine,
-  chatLine,
   connectingLine,
   errorLine,
   escapeText,
@@ -46,6 +52,7 @@ import {
   MEMBERSHIP_HELP,
   runMembershipCommand,
 } from './membership-commands.ts';
+import { messageLine } from './message-lines.ts';
 import { EXIT, UsageError } from './usage-error.ts';
 
 export interface ConnectIo {
@@ -63,6 +70,8 @@ export interface ConnectIo {
   /** While waiting at the end of input, how often progress goes to stderr (2 s). */
   readonly progressIntervalMs?: number;
   readonly now?: () => number;
+  /** Where `/send-file` and `/save` paths start (the process's working directory). */
+  readonly cwd?: string;
 }
 
 const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
@@ -73,6 +82,7 @@ const MAX_WAITING_LINES = 1_000;
 const NOT_YOURS = 'no such room, or a private one you are not a member of';
 const COMMANDS_HELP = [
   'commands: /join ROOM (talk in ROOM), /nick NAME, /quit, /help',
+  ...CONVERSATION_HELP,
   ...MEMBERSHIP_HELP,
   ...E2EE_HELP,
   'a line starting with // sends a message starting with /',
@@ -228,6 +238,8 @@ class LineClient {
   #finish: (code: number) => void = () => undefined;
   /** Ends a wait at the end of input (its timers), when the session ends another way first. */
   #stopSettling: () => void = () => undefined;
+  /** Files, authors, our reactions and the search index of what this run has seen. */
+  #conversation: Conversation | undefined;
 
   constructor(
     args: ConnectArgs,
@@ -276,6 +288,9 @@ class LineClient {
         resolve(code);
       };
     });
+    this.#conversation = new Conversation(encodeBase64Url(session.publicKey));
+    // Lines from an earlier run: once acknowledged they are ours to find and edit too.
+    for (const entry of session.pending) this.#conversation.sending(entry);
     this.#watch(session);
     this.#lines.on('line', (line) => this.#line(session, line));
     this.#lines.on('close', () => {
@@ -288,6 +303,7 @@ class LineClient {
     this.#stopSettling();
     this.#lines.close();
     session.removeAllListeners();
+    this.#conversation.close();
     return code;
   }
 
@@ -304,7 +320,8 @@ class LineClient {
         this.#out(reconnectingLine(now, change));
       }
     });
-    session.on('ack', () => {
+    session.on('ack', (ack) => {
+      this.#conversation?.acknowledged(ack, session.nick);
       this.#acknowledged++;
       this.#progressAt = Date.now();
       this.#resumeInput(session);
@@ -360,7 +377,11 @@ class LineClient {
       this.#out(redeemedLine(this.#now(), room, role));
       this.#checkStarted(session);
     });
-    session.on('message', (message) => this.#out(chatLine(message)));
+    session.on('message', (message) => {
+      this.#conversation?.seen(message);
+      const line = messageLine(message);
+      if (line !== undefined) this.#out(line);
+    });
     session.on('encryption', (state) =>
       this.#outAll(this.#e2eeWatch.encryption(this.#now(), state)),
     );
@@ -454,7 +475,9 @@ class LineClient {
       return;
     }
     try {
-      session.send(this.#room, text);
+      const id = session.send(this.#room, text);
+      const entry = session.pending.find((pending) => pending.id === id);
+      if (entry) this.#conversation?.sending(entry);
     } catch (error) {
       this.#refused++; // not sent: the exit code must not say everything went out
       this.#report(error);
@@ -546,13 +569,35 @@ class LineClient {
         };
       },
     };
-    if (this.#switchFailed !== undefined && CURRENT_ROOM_COMMANDS.has(command)) {
+    if (
+      this.#switchFailed !== undefined &&
+      (CURRENT_ROOM_COMMANDS.has(command) || CONVERSATION_COMMANDS.has(command))
+    ) {
       this.#notRun++;
       return this.#out(this.#noRoomLine(`${escapeText(command)} was not run`));
     }
     // /topic keeps its text as typed, spaces and all.
     const text = line.trim().slice(command.length).trim();
     if (runMembershipCommand(context, command, rest, text)) return;
+    if (this.#conversation && CONVERSATION_COMMANDS.has(command)) {
+      try {
+        runConversationCommand(
+          {
+            ...context,
+            conversation: this.#conversation,
+            cwd: this.#io.cwd ?? process.cwd(),
+            stderr: this.#io.stderr,
+            progress: (this.#io.stderr as { isTTY?: boolean }).isTTY === true,
+            notSent: () => this.#refused++,
+          },
+          command,
+          text,
+        );
+      } catch (error) {
+        this.#report(error);
+      }
+      return;
+    }
     const e2eeContext = {
       device: this.#e2ee?.options.device,
       pins: this.#e2ee?.options.pins,

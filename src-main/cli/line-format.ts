@@ -1,7 +1,6 @@
 import { formatAddress } from '../../src-shared/invite.ts';
 import type { HostAddress } from '../../src-shared/invite.ts';
 import type {
-  ChatMessage,
   InviteInfo,
   Member,
   Person,
@@ -14,15 +13,14 @@ import type {
   Presence,
   RoomRemoved,
   SessionError,
-  SessionMessage,
   StateChange,
   Welcome,
 } from '../client/session-events.ts';
 
 /**
  * The line client's output: one line per event, so scripts can read it with a line reader and
- * a split on spaces (docs/line-client.md specifies it). Chat lines start with `msg` or
- * `history`, room events with `event` or `history-event`, everything else with `***`. Whatever a host or another user sent is escaped, so
+ * a split on spaces (docs/line-client.md specifies it). Chat lines (message-lines.ts) start with
+ * `msg` or `history`, room events with `event` or `history-event`, everything else with `***`. Whatever a host or another user sent is escaped, so
  * a hostile text can neither start a fake line nor drive the terminal.
  */
 
@@ -63,19 +61,6 @@ export function roomTag(room: string): string {
 
 export function addressText(address: HostAddress): string {
   return formatAddress(address.host, address.port);
-}
-
-/**
- * `msg <time> #<room> <nick>: <text>`, or `history …` for a replayed message. A message of an
- * end-to-end encrypted room that could not be read shows why instead of its text:
- * `[not decrypted: <reason>]` (it is never dropped silently).
- */
-export function chatLine(message: ChatMessage | SessionMessage): string {
-  const kind = message.history ? 'history' : 'msg';
-  const e2ee = 'e2ee' in message ? message.e2ee : undefined;
-  const text =
-    e2ee?.status === 'failed' ? `[not decrypted: ${e2ee.reason}]` : escapeText(message.text ?? '');
-  return `${kind} ${isoTime(message.ts)} ${roomTag(message.room)} ${escapeText(message.from)}: ${text}`;
 }
 
 /** `*** <time> [#<room> ]<text>`: `text` must already be escaped where it carries foreign data. */

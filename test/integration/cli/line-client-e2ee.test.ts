@@ -62,11 +62,11 @@ describe('the line client in an end-to-end encrypted room', () => {
     const fromBob = canary('bob');
     alice.proc.stdin.write(`${fromAlice}\n`);
     expect(await bob.waitForLine(new RegExp(`alice: ${fromAlice}`))).toMatch(
-      new RegExp(`^msg ${TIME} #lobby alice: ${fromAlice}$`),
+      new RegExp(`^msg ${TIME} #lobby #\\d+ alice: ${fromAlice}$`),
     );
     bob.proc.stdin.write(`${fromBob}\n`);
     expect(await alice.waitForLine(new RegExp(`bob: ${fromBob}`))).toMatch(
-      new RegExp(`^msg ${TIME} #lobby bob: ${fromBob}$`),
+      new RegExp(`^msg ${TIME} #lobby #\\d+ bob: ${fromBob}$`),
     );
 
     // The room list says which rooms are end-to-end encrypted.
@@ -142,12 +142,12 @@ describe('the line client in an end-to-end encrypted room', () => {
     const second = canary('second');
     alice.proc.stdin.write(`${first}\n${second}\n`);
     expect(await bob.waitForLine(new RegExp(`alice: ${second}`))).toMatch(
-      new RegExp(`^msg ${TIME} #lobby alice: ${second}$`),
+      new RegExp(`^msg ${TIME} #lobby #\\d+ alice: ${second}$`),
     );
     expect(tampered).toBe(1);
     expect(bob.lines.filter((line) => line.includes(' alice: '))).toEqual([
       expect.stringMatching(
-        new RegExp(`^msg ${TIME} #lobby alice: \\[not decrypted: tampered\\]$`),
+        new RegExp(`^msg ${TIME} #lobby #\\d+ alice: \\[not decrypted: tampered\\]$`),
       ),
       expect.stringMatching(new RegExp(`alice: ${second}$`)),
     ]);
@@ -180,7 +180,7 @@ describe('the line client in an end-to-end encrypted room', () => {
     expect(await bot.exited).toBe(0);
     expect(bot.stderr()).toBe('');
     for (const line of lines)
-      await alice.waitForLine(new RegExp(`^msg ${TIME} #lobby bot: ${line}$`));
+      await alice.waitForLine(new RegExp(`^msg ${TIME} #lobby #\\d+ bot: ${line}$`));
     expect(findInFiles(h.dataDir, lines)).toEqual([]);
     alice.proc.stdin.end('/quit\n');
     expect(await alice.exited).toBe(0);
@@ -210,7 +210,7 @@ describe('the line client in an end-to-end encrypted room', () => {
     await bob.waitForLine(/#lobby e2ee encrypted: /);
     const text = canary('changed');
     alice.proc.stdin.write(`${text}\n`);
-    await bob.waitForLine(new RegExp(`^msg ${TIME} #lobby alice: ${text}$`));
+    await bob.waitForLine(new RegExp(`^msg ${TIME} #lobby #\\d+ alice: ${text}$`));
     expect(bob.lines.filter((line) => line.includes('key-changed'))).toHaveLength(1);
     for (const client of [alice, bob]) client.proc.stdin.end('/quit\n');
     for (const client of [alice, bob]) expect(await client.exited).toBe(0);

@@ -143,7 +143,7 @@ describe('the line client in private rooms', () => {
       new RegExp(`#${dmRoom.replace('.', '\\.')} room direct messages with alice$`),
     );
     expect(await bob.waitForLine(/alice: psst$/)).toMatch(
-      new RegExp(`^msg ${TIME} #${dmRoom.replace('.', '\\.')} alice: psst$`),
+      new RegExp(`^msg ${TIME} #${dmRoom.replace('.', '\\.')} #\\d+ alice: psst$`),
     );
 
     alice.type('/join lobby', '/kick bob');
@@ -209,7 +209,7 @@ describe('the line client in private rooms', () => {
     // The line after /create went to the new room: its history shows it.
     const reader = lineClient(h.invite('team'), 'reader', '');
     expect(await reader.exited).toBe(0);
-    expect(reader.lines.join('\n')).toMatch(/^history \S+ #team alice: first in team$/m);
+    expect(reader.lines.join('\n')).toMatch(/^history \S+ #team #\d+ alice: first in team$/m);
     expect(alice.stderr()).toBe('');
   });
 
@@ -311,7 +311,7 @@ describe('the line client in private rooms', () => {
       expect(alice.stderr()).toContain('1 command was not run');
 
       const history = await lobbyHistory(h, dirs.carol);
-      expect(history).toMatch(/^history \S+ #lobby alice: hello all$/m);
+      expect(history).toMatch(/^history \S+ #lobby #\d+ alice: hello all$/m);
       expect(history).not.toMatch(/secret|leaked/);
     });
 
@@ -339,7 +339,7 @@ describe('the line client in private rooms', () => {
       expect(await bob.waitForLine(/alice: hello bob$/)).toMatch(
         // History: the message may be there before bob has joined the new room.
         new RegExp(
-          `^(msg|history) ${TIME} #${(talking ?? '').replace('.', '\\.')} alice: hello bob$`,
+          `^(msg|history) ${TIME} #${(talking ?? '').replace('.', '\\.')} #\\d+ alice: hello bob$`,
         ),
       );
       expect(alice.stderr()).toBe('');

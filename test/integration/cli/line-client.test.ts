@@ -96,7 +96,7 @@ describe('the line client (parley --connect)', () => {
     const forged = await alice.waitForLine(/mallory: hi/);
     expect(forged).toMatch(
       new RegExp(
-        `^msg ${TIME} #lobby mallory: hi\\\\n\\*\\*\\* 2026-01-01T00:00:00\\.000Z #lobby joined admin\\\\x1b\\[2J\\\\\\\\$`,
+        `^msg ${TIME} #lobby #\\d+ mallory: hi\\\\n\\*\\*\\* 2026-01-01T00:00:00\\.000Z #lobby joined admin\\\\x1b\\[2J\\\\\\\\$`,
       ),
     );
     expect(alice.lines.filter((l) => l.includes('joined admin'))).toHaveLength(1);

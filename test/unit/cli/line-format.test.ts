@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  chatLine,
   errorLine,
   escapeText,
   INVALID_TIME,
@@ -9,10 +8,11 @@ import {
   reconnectingLine,
   welcomeLine,
 } from '../../../src-main/cli/line-format.ts';
-import type { ChatMessage } from '../../../src-main/protocol/wire/messages.ts';
+import { messageLine } from '../../../src-main/cli/message-lines.ts';
+import type { SessionMessage } from '../../../src-main/client/session-events.ts';
 
 const T = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
-const message = (text: string, extra: Partial<ChatMessage> = {}): ChatMessage => ({
+const message = (text: string, extra: Partial<SessionMessage> = {}): SessionMessage => ({
   t: 'msg',
   room: 'lobby',
   seq: 1,
@@ -27,19 +27,20 @@ const message = (text: string, extra: Partial<ChatMessage> = {}): ChatMessage =>
 
 describe('line format', () => {
   it('formats live and history messages', () => {
-    expect(chatLine(message('hello there'))).toBe(
-      'msg 2026-01-02T03:04:05.678Z #lobby bob: hello there',
+    expect(messageLine(message('hello there'))).toBe(
+      'msg 2026-01-02T03:04:05.678Z #lobby #1 bob: hello there',
     );
-    expect(chatLine(message('old', { history: true }))).toBe(
-      'history 2026-01-02T03:04:05.678Z #lobby bob: old',
+    expect(messageLine(message('old', { history: true }))).toBe(
+      'history 2026-01-02T03:04:05.678Z #lobby #1 bob: old',
     );
   });
 
   it('keeps a message with a newline and a fake system line on one line', () => {
-    const line = chatLine(message('hi\n*** 2026-01-02T03:04:05.678Z #lobby joined mallory'));
+    const line =
+      messageLine(message('hi\n*** 2026-01-02T03:04:05.678Z #lobby joined mallory')) ?? '';
     expect(line.split('\n')).toHaveLength(1);
     expect(line).toBe(
-      'msg 2026-01-02T03:04:05.678Z #lobby bob: hi\\n*** 2026-01-02T03:04:05.678Z #lobby joined mallory',
+      'msg 2026-01-02T03:04:05.678Z #lobby #1 bob: hi\\n*** 2026-01-02T03:04:05.678Z #lobby joined mallory',
     );
   });
 
@@ -90,11 +91,11 @@ describe('line format', () => {
   });
 
   it('prints a time beyond what Date can show as invalid-time instead of throwing', () => {
-    expect(chatLine(message('far future', { ts: 9e15 }))).toBe(
-      `msg ${INVALID_TIME} #lobby bob: far future`,
+    expect(messageLine(message('far future', { ts: 9e15 }))).toBe(
+      `msg ${INVALID_TIME} #lobby #1 bob: far future`,
     );
-    expect(chatLine(message('max', { ts: Number.MAX_SAFE_INTEGER, history: true }))).toBe(
-      `history ${INVALID_TIME} #lobby bob: max`,
+    expect(messageLine(message('max', { ts: Number.MAX_SAFE_INTEGER, history: true }))).toBe(
+      `history ${INVALID_TIME} #lobby #1 bob: max`,
     );
   });
 
