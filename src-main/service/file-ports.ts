@@ -16,7 +16,12 @@ export interface FileSession {
   readonly rooms: readonly string[];
   /** Plaintext bytes the host takes now; 0: no files (or not connected yet). */
   readonly maxFileBytes: number;
-  sendFile(room: string, file: OutgoingFile, options?: UploadOptions): Promise<{ id: string }>;
+  /** Resolves once uploaded and queued: the message id, and the file as the message names it. */
+  sendFile(
+    room: string,
+    file: OutgoingFile,
+    options?: UploadOptions,
+  ): Promise<{ id: string; file?: FileRef }>;
   fetchFile(room: string, file: FileRef, options?: TransferOptions): Promise<Uint8Array>;
 }
 
@@ -49,8 +54,15 @@ export interface FileRequestsDeps {
   readonly session: (hostId: HostId) => FileSession;
   /** The file a message of local history carries (none: not kept, deleted, or no file). */
   readonly fileOf: (hostId: HostId, room: string, seq: number) => FileRef | undefined;
-  /** Keeps our own queued message in local history (as `send` does once it is in the outbox). */
-  readonly keepQueued: (hostId: HostId, view: ChatMessageView) => void;
+  /**
+   * Keeps our own queued message in local history with the file it carries (as `send` does once
+   * a message is in the outbox), and tells the UI the row as kept (with its quote, if a reply).
+   */
+  readonly keepQueued: (
+    hostId: HostId,
+    view: ChatMessageView,
+    meta: { file?: FileRef; reply?: number },
+  ) => void;
   readonly emit: EmitEvent;
   readonly self: { readonly key: string; readonly fp: string };
   readonly now: () => number;

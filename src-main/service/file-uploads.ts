@@ -106,7 +106,10 @@ export class FileUploads {
         this.#uploads.delete(key);
         if (sent.id !== id) deps.log('error', 'file-upload-id-mismatch', {});
         // In the outbox now, as a text send is when `send` returns: kept like one.
-        deps.keepQueued(hostId, view);
+        deps.keepQueued(hostId, view, {
+          ...(sent.file ? { file: sent.file } : {}),
+          ...(input.replyTo !== undefined ? { reply: input.replyTo } : {}),
+        });
         progress('sent', bytes.length, bytes.length);
       },
       (error: unknown) => {

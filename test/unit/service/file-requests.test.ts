@@ -34,13 +34,21 @@ class FakeSession implements FileSession {
   fetches = 0;
   fetchError: string | undefined;
 
-  sendFile(room: string, file: OutgoingFile, options: UploadOptions = {}): Promise<{ id: string }> {
+  sendFile(
+    room: string,
+    file: OutgoingFile,
+    options: UploadOptions = {},
+  ): Promise<{ id: string; file?: FileRef }> {
     return new Promise((resolve, reject) => {
       const upload: PendingUpload = {
         room,
         file,
         options,
-        resolve: () => resolve({ id: options.id ?? 'x' }),
+        resolve: () =>
+          resolve({
+            id: options.id ?? 'x',
+            file: ref('up', file.name, file.mime, file.bytes.length),
+          }),
         reject: (code) => reject(Object.assign(new Error(code), { code })),
       };
       options.signal?.addEventListener('abort', () => upload.reject('cancelled'));
@@ -69,7 +77,7 @@ function ref(id: string, name: string, mime: string, size: number): FileRef {
 function setup(options: { choose?: (name: string) => Promise<string | undefined> } = {}) {
   const session = new FakeSession();
   const events: Emitted[] = [];
-  const kept: ChatMessageView[] = [];
+  const kept: (ChatMessageView & { fileId?: string })[] = [];
   const files = new Map<number, FileRef>();
   let clock = 1000;
   const requests = new FileRequests({
@@ -78,7 +86,8 @@ function setup(options: { choose?: (name: string) => Promise<string | undefined>
       return session;
     },
     fileOf: (_hostId, room, seq) => (room === 'lobby' ? files.get(seq) : undefined),
-    keepQueued: (_hostId, view) => kept.push(view),
+    keepQueued: (_hostId, view, meta) =>
+      kept.push({ ...view, ...(meta.file ? { fileId: meta.file.id } : {}) }),
     emit: (name, payload) => events.push({ name, payload } as Emitted),
     self: { key: 'alice-key', fp: 'alice-fp' },
     now: () => clock,
@@ -148,7 +157,9 @@ describe('sendFile', () => {
     expect(t.kept).toEqual([]);
     upload?.resolve();
     await settle();
-    expect(t.kept).toEqual([expect.objectContaining({ id, status: 'queued' })]);
+    expect(t.kept).toEqual([
+      expect.objectContaining({ id, status: 'queued', fileId: ref('up', 'x', 'x/x', 0).id }),
+    ]);
     expect(t.of('fileProgress').map((p) => p.state)).toEqual(['sending', 'sent']);
     expect(t.of('fileProgress').at(-1)).toMatchObject({ id, sent: PNG.length, total: PNG.length });
   });
