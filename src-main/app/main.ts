@@ -9,6 +9,7 @@ import { closeAction } from '../service/window-close.ts';
 import { restoreBounds } from '../service/window-bounds.ts';
 import { isFromMainFrame, forwardEvents, registerIpcHandlers } from './ipc.ts';
 import { DesktopNotifier, bringToFront } from './notifications.ts';
+import { electronSavePath } from './save-dialog.ts';
 import { electronSecretStorage } from './secret-storage.ts';
 import { TrayService, electronTrayDeps } from './tray.ts';
 import { retryOnWake } from './wake.ts';
@@ -81,6 +82,7 @@ async function run(): Promise<void> {
       secretStorage: electronSecretStorage(),
       platform: process.platform,
       openExternal: (url) => shell.openExternal(url),
+      chooseSavePath: electronSavePath(() => windowRef.current),
       log,
     });
   } catch (error) {

@@ -38,9 +38,12 @@ export function nextConnectionState(
       };
     case 'connected': {
       const host = live.session.host;
+      // The largest file the host takes (plaintext bytes): the attach dialog says it first.
+      const maxFileBytes = live.session.maxFileBytes;
       return {
         ...base,
         status: 'connected',
+        ...(Number.isSafeInteger(maxFileBytes) ? { maxFileBytes } : {}),
         ...(host
           ? {
               hostName: hostText(host.name),
