@@ -192,6 +192,13 @@ export class FileStore {
     if (upload) this.#deps.dropOwn(upload.hostId, upload.room, id);
   }
 
+  /** Our own file message whose upload has not ended well: its row shows the upload instead. */
+  uploadShown(message: ChatMessageView): boolean {
+    if (!message.own || !message.file) return false;
+    const state = this.uploads.get(message.id)?.state;
+    return state !== undefined && state !== 'sent';
+  }
+
   /** Our own image by message id, from the file itself. */
   localImage(id: string): Blob | undefined {
     return this.#local.get(id);

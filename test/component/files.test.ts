@@ -141,6 +141,8 @@ describe('attaching a file', () => {
     // The message is there at once, with its bar.
     const bar = await screen.findByRole('progressbar', { name: 'Uploading notes.txt' });
     expect(bar.getAttribute('aria-valuenow')).toBe('0');
+    // The bar says how it goes: not "Queued — sends when connected".
+    expect(screen.queryByText(/Queued/)).toBeNull();
     expect(screen.getByText('minutes')).toBeTruthy();
     fake.emit('fileProgress', {
       hostId: HOST,
@@ -157,6 +159,7 @@ describe('attaching a file', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Cancel upload of notes.txt' }));
     expect(calls(fake, 'cancelFile')).toEqual([{ hostId: HOST, id: 'up-1' }]);
     await screen.findByText('Upload cancelled — not sent.');
+    expect(screen.getByText('Upload of notes.txt cancelled.').getAttribute('role')).toBe('status');
     expect(screen.queryByRole('progressbar')).toBeNull();
     expect(screen.getByRole('button', { name: 'Try again' })).toBeTruthy();
     await fireEvent.click(screen.getByRole('button', { name: 'Dismiss notes.txt' }));
