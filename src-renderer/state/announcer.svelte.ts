@@ -22,6 +22,10 @@ export interface Incoming {
   readonly text: string;
   readonly own: boolean;
   readonly history?: boolean | undefined;
+  /** The message's id and sender key (#17: the same message again is not news). */
+  readonly id?: string | undefined;
+  readonly key?: string | undefined;
+  readonly deleted?: boolean | undefined;
 }
 
 /** What the announcer needs to know about the app, asked at the moment it decides. */
@@ -108,9 +112,24 @@ export class Announcer {
     this.#clock = clock;
   }
 
+  /**
+   * Messages said already (#17): an edit, a deletion or a reaction comes back as the same
+   * message again, and is not news. Bounded: the oldest half goes when it is full.
+   */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, never rendered
+  #said = new Set<string>();
+
   /** A message event from main, any host, any room. */
   receive(message: Incoming): void {
     if (message.own || message.history) return;
+    if (message.deleted) return;
+    if (message.id !== undefined) {
+      const id = `${message.hostId}\n${message.room}\n${message.key ?? ''}\n${message.id}`;
+      if (this.#said.has(id)) return;
+      this.#said.add(id);
+      // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, never rendered
+      if (this.#said.size > 4000) this.#said = new Set([...this.#said].slice(2000));
+    }
     const screen = this.#context.onScreen();
     if (screen && screen.hostId === message.hostId && screen.room === message.room) {
       this.#inBurst(message);

@@ -46,16 +46,33 @@ export class Timeline {
     this.entries.filter((e) => e.kind === 'message' && e.message.status === 'queued').length,
   );
 
-  /** Adds a message or updates the same one (own messages: queued, then sent). */
-  upsert(message: ChatMessageView): void {
+  /**
+   * Adds a message or updates the same one (own messages: queued, then sent; anyone's when it
+   * is edited, deleted or reacted to). True when it is new here.
+   */
+  upsert(message: ChatMessageView): boolean {
     const id = messageEntryId(message);
     const index = this.#indexOf(id);
+    const oldest = firstSeqOf(this.entries);
+    if (
+      index < 0 &&
+      !message.history &&
+      message.seq !== undefined &&
+      oldest !== undefined &&
+      message.seq < oldest &&
+      this.more
+    ) {
+      // An update to a message older than what is loaded (#17: edited, deleted, reacted to
+      // far back): it comes with its page, not as a row above a gap.
+      return false;
+    }
     if (index >= 0) {
       const entries = this.entries.slice();
       entries[index] = { kind: 'message', id, message };
       this.entries = entries;
     } else if (this.newer && message.seq !== undefined && !message.history) {
       // A stretch far back is shown: the newest page comes back with it (loadLatest).
+      return false;
     } else {
       const early = message.own ? this.#early.get(message.id) : undefined;
       if (early) this.#early.delete(message.id);
@@ -63,6 +80,7 @@ export class Timeline {
       this.entries = insertInOrder(this.entries, { kind: 'message', id, message: settled });
     }
     if (!message.own) this.#stopTyping(message.fp);
+    return index < 0;
   }
 
   /** A status is about one of our own messages: only those are looked at. */
@@ -407,8 +425,8 @@ export class TimelineStore {
   listen(): () => void {
     const offs = [
       this.#api.onMessage((message) => {
-        this.on(message.hostId, message.room).upsert(message);
-        if (!message.own && !message.history) this.lastIncoming = message;
+        const fresh = this.on(message.hostId, message.room).upsert(message);
+        if (fresh && !message.own && !message.history) this.lastIncoming = message;
       }),
       this.#api.onMessageStatus((event) => this.on(event.hostId, event.room).applyStatus(event)),
       this.#api.onPresence((presence) =>

@@ -232,3 +232,42 @@ describe('the "New messages" line', () => {
     stop();
   });
 });
+
+describe('updates to a message (#17) are not news', () => {
+  it('does not count an edited or reacted message again, nor one far back as a row', async () => {
+    const platform = fakePlatform();
+    platform.answer('loadHistory', () => ({
+      ok: true,
+      value: {
+        messages: [50, 51].map((seq) => {
+          const e = message('bob', `m${seq}`, NOON, { seq, id: `h${seq}` });
+          if (e.kind !== 'message') throw new Error();
+          return e.message;
+        }),
+        more: true,
+      },
+    }));
+    const store = new TimelineStore(
+      platform.api,
+      () => NOON,
+      () => HOST,
+    );
+    const stop = store.listen();
+    await store.open('lobby');
+    const live = message('bob', 'new', NOON, { seq: 60, id: 'n1' });
+    if (live.kind !== 'message') throw new Error();
+    platform.emit('message', { ...live.message, hostId: HOST });
+    expect(store.lastIncoming?.text).toBe('new');
+    store.lastIncoming = null;
+    platform.emit('message', { ...live.message, hostId: HOST, text: 'new!', edited: true });
+    expect(store.lastIncoming).toBeNull();
+    const entries = store.get('lobby').entries;
+    expect(entries.at(-1)?.kind === 'message' && entries.at(-1)?.message.text).toBe('new!');
+    // A reaction to seq 3, far above what is loaded: no row above a gap.
+    const old = message('bob', 'old', NOON, { seq: 3, id: 'o3', reactions: [] });
+    if (old.kind !== 'message') throw new Error();
+    platform.emit('message', { ...old.message, hostId: HOST });
+    expect(store.get('lobby').has(3)).toBe(false);
+    stop();
+  });
+});
