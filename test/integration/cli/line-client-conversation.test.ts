@@ -81,6 +81,10 @@ describe('the line client: replies, reactions, edits, deletions, files, search',
     ]);
     await bob.waitForLine(/^\*\*\* \S+ #lobby synced: /);
 
+    expect(await say(alice, '/help', /\/reply SEQ TEXT/)).toMatch(
+      /^\*\*\* \S+ messages \(by the #SEQ on their line\): \/reply SEQ TEXT, \/react SEQ EMOJI/,
+    );
+    await alice.waitForLine(/files: \/send-file PATH \[CAPTION\] .*\/search WORDS$/);
     const said = await say(
       alice,
       'the deploy failed again',
