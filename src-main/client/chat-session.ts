@@ -1252,6 +1252,8 @@ export class ChatSession extends MembershipApi {
     const retryAt = now + Math.min(message.retryAfterMs ?? 1000, MAX_RETRY_AFTER_MS);
     let dropped: OutboxEntry | undefined;
     let room: string | undefined;
+    // A refused file chunk (its ref is the upload's id): the upload fails, sendFile says why.
+    if (ref && this.#files.refused(ref, message.code, message.message)) return;
     const entry = ref ? this.#outbox.entries.find((e) => e.id === ref) : undefined;
     if (entry) {
       room = entry.room;

@@ -1,3 +1,4 @@
+import type { ChatEvent } from '../protocol/wire/chat-event.ts';
 import type { ChatMessage, CommitItem, RoomEvent } from '../protocol/wire/messages.ts';
 
 /**
@@ -11,10 +12,24 @@ export type TimelineItem = ChatMessage | RoomEvent | CommitItem;
 export function itemUnits(item: TimelineItem): number {
   switch (item.t) {
     case 'msg':
+      // A plaintext room's event: its texts are what weighs (up to 16 KiB, like a line's).
+      if (item.ev) return eventUnits(item.ev);
       return (item.text ?? item.mls ?? '').length;
     case 'commit':
       return item.data.length;
     case 'event':
       return item.topic?.length ?? 0;
+  }
+}
+
+function eventUnits(event: ChatEvent): number {
+  switch (event.type) {
+    case 'text':
+    case 'edit':
+      return event.text.length;
+    case 'file':
+      return (event.text?.length ?? 0) + event.file.name.length + event.file.mime.length + 64;
+    default:
+      return 0;
   }
 }

@@ -239,6 +239,19 @@ export class FileTransfers {
     this.#uploads.get(file)?.acked(index);
   }
 
+  /**
+   * The host refused a chunk of upload `file` (an `error` whose ref is the file id): the upload
+   * fails and is cancelled — a chunk the host did not store leaves a hole no resend can fill in
+   * order (the user retries). Returns whether `file` was an upload in progress.
+   */
+  refused(file: string, code: string, message: string): boolean {
+    const upload = this.#uploads.get(file);
+    if (!upload) return false;
+    this.#cancel(file);
+    upload.fail(transferError({ code, message }));
+    return true;
+  }
+
   /** The connection ended: every transfer fails (the user retries; there is no resume). */
   disconnected(): void {
     const error = notConnected();
@@ -268,7 +281,8 @@ function failed(message: string): FileTransferError {
 function transferError(error: unknown): FileTransferError {
   if (error instanceof FileTransferError) return error;
   const code = (error as Partial<MembershipError> | null)?.code;
-  const message = error instanceof Error ? error.message : String(error);
+  const said = (error as { message?: unknown } | null)?.message;
+  const message = typeof said === 'string' ? said : 'the transfer failed';
   switch (code) {
     case 'file-too-large':
     case 'quota-exceeded':

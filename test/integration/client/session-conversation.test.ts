@@ -310,6 +310,24 @@ describe('sending a file', () => {
     expect(s.pending).toEqual([]);
   });
 
+  it('fails when the host refuses a chunk, and cancels the upload', async () => {
+    const { s, of, peer } = await setup();
+    const sent = s.sendFile('lobby', {
+      bytes: new Uint8Array(SIZE),
+      name: 'a.bin',
+      mime: 'application/octet-stream',
+    });
+    const [start] = await peer.waitFor('file-start');
+    peer.send({ t: 'file-started', rid: start?.rid ?? 0, file: FILE_ID });
+    await peer.waitFor('file-chunk', 2);
+    peer.send({ t: 'error', code: 'internal', message: 'disk trouble', ref: FILE_ID });
+    await expect(sent).rejects.toMatchObject({ code: 'file-failed' });
+    expect((await peer.waitFor('file-cancel'))[0]?.file).toBe(FILE_ID);
+    // Said through sendFile, not as a session error about some message.
+    expect(of('error')).toEqual([]);
+    expect(s.pending).toEqual([]);
+  });
+
   it('fails with not-connected while offline', async () => {
     const h = await scriptedHost(cleanups);
     const { s } = scriptedSession(cleanups, h);
