@@ -150,9 +150,16 @@ async function run(): Promise<void> {
     },
     (message) => log('warn', 'tray', { message }),
   );
-  tray.start({ unread: svc.unreadTotal, muted: svc.getSettings({}).muted });
+  tray.start({
+    unread: svc.unreadTotal,
+    mentions: svc.unreadMentions,
+    muted: svc.getSettings({}).muted,
+  });
   // The tray and the dock count every host's unread messages (muted rooms left out).
-  svc.on('unread', ({ allHosts }) => tray.setUnread(allHosts));
+  // Mentions among them are shown apart (the badge's colour, the tooltip).
+  svc.on('unread', ({ allHosts, allHostsMentions }) =>
+    tray.setUnread(allHosts, allHostsMentions ?? 0),
+  );
   svc.on('settings', (settings) => tray.setMuted(settings.muted));
   // The menu's Show/Hide label follows the window.
   const refreshMenu = (): void => tray.refreshMenu();

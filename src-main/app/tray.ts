@@ -13,7 +13,7 @@ import {
   nativeImage,
 } from 'electron';
 import { trayIconPng } from '../service/tray-icon.ts';
-import { type BadgeVariant, badgeVariant, trayTooltip } from '../service/unread-badge.ts';
+import { type BadgeVariant, badgeLook, trayTooltip } from '../service/unread-badge.ts';
 
 /** The part of Electron's Tray we use, so a test or another platform layer can stand in. */
 export interface TrayLike {
@@ -27,7 +27,8 @@ export interface TrayLike {
 export interface TrayDeps {
   /** Creates the tray; may throw or return null where the desktop has none. */
   createTray(icon: NativeImage): TrayLike | null;
-  createIcon(variant: BadgeVariant): NativeImage;
+  /** `mention`: the badge marks that something unread names us. */
+  createIcon(variant: BadgeVariant, mention?: boolean): NativeImage;
   buildMenu(template: MenuItemConstructorOptions[]): Menu;
   /** The launcher/dock badge (Unity launcher API on Linux, the dock on macOS). */
   setBadgeCount(count: number): void;
@@ -46,7 +47,9 @@ export class TrayService {
   readonly #log: (message: string) => void;
   #tray: TrayLike | null = null;
   #count = 0;
+  #mentions = 0;
   #variant: BadgeVariant = 'none';
+  #mention = false;
   #muted = false;
 
   constructor(
@@ -60,12 +63,15 @@ export class TrayService {
   }
 
   /** Creates the tray icon. Returns whether there is one; without one the app works on. */
-  start(initial: { unread: number; muted: boolean }): boolean {
+  start(initial: { unread: number; muted: boolean; mentions?: number }): boolean {
     this.#count = Math.max(0, initial.unread);
-    this.#variant = badgeVariant(this.#count);
+    this.#mentions = Math.max(0, initial.mentions ?? 0);
+    const look = badgeLook(this.#count, this.#mentions);
+    this.#variant = look.variant;
+    this.#mention = look.mention;
     this.#muted = initial.muted;
     try {
-      this.#tray = this.#deps.createTray(this.#deps.createIcon(this.#variant));
+      this.#tray = this.#deps.createTray(this.#deps.createIcon(this.#variant, this.#mention));
     } catch (error) {
       this.#log(
         `no tray on this desktop: ${error instanceof Error ? error.message : String(error)}`,
@@ -73,7 +79,7 @@ export class TrayService {
       this.#tray = null;
     }
     if (this.#tray) {
-      this.#tray.setToolTip(trayTooltip(this.#count, this.#muted));
+      this.#tray.setToolTip(trayTooltip(this.#count, this.#muted, this.#mentions));
       this.#tray.on('click', () => this.#actions.toggleWindow());
       this.refreshMenu();
     }
@@ -85,26 +91,33 @@ export class TrayService {
     return this.#tray !== null;
   }
 
-  /** The unread total changed (or was reported again: then nothing is redrawn). */
-  setUnread(total: number): void {
+  /**
+   * The unread total changed, or the unread mentions among it (or both were reported again:
+   * then nothing is redrawn). A mention shows as the mention badge and in the tooltip.
+   */
+  setUnread(total: number, mentions = 0): void {
     const count = Math.max(0, Math.floor(total));
-    if (count === this.#count) return;
+    const named = Math.max(0, Math.floor(mentions));
+    if (count === this.#count && named === this.#mentions) return;
+    const countChanged = count !== this.#count;
     this.#count = count;
-    const variant = badgeVariant(count);
+    this.#mentions = named;
+    const { variant, mention } = badgeLook(count, named);
     if (this.#tray) {
       // Twelve and thirteen look the same ("9+"): only the tooltip changes then.
-      if (variant !== this.#variant)
-        this.#safely(() => this.#tray?.setImage(this.#deps.createIcon(variant)));
-      this.#safely(() => this.#tray?.setToolTip(trayTooltip(count, this.#muted)));
+      if (variant !== this.#variant || mention !== this.#mention)
+        this.#safely(() => this.#tray?.setImage(this.#deps.createIcon(variant, mention)));
+      this.#safely(() => this.#tray?.setToolTip(trayTooltip(count, this.#muted, named)));
     }
     this.#variant = variant;
-    this.#setBadge();
+    this.#mention = mention;
+    if (countChanged) this.#setBadge();
   }
 
   setMuted(muted: boolean): void {
     if (muted === this.#muted) return;
     this.#muted = muted;
-    this.#safely(() => this.#tray?.setToolTip(trayTooltip(this.#count, muted)));
+    this.#safely(() => this.#tray?.setToolTip(trayTooltip(this.#count, muted, this.#mentions)));
     this.refreshMenu();
   }
 
@@ -153,9 +166,11 @@ export class TrayService {
 }
 
 /** Tray icons drawn in code (src-main/service/tray-icon.ts): 1× and 2× representations. */
-export function trayIcon(variant: BadgeVariant): NativeImage {
-  const image = nativeImage.createFromBuffer(trayIconPng(variant, 32), { scaleFactor: 1 });
-  image.addRepresentation({ scaleFactor: 2, buffer: trayIconPng(variant, 64) });
+export function trayIcon(variant: BadgeVariant, mention = false): NativeImage {
+  const image = nativeImage.createFromBuffer(trayIconPng(variant, 32, mention), {
+    scaleFactor: 1,
+  });
+  image.addRepresentation({ scaleFactor: 2, buffer: trayIconPng(variant, 64, mention) });
   return image;
 }
 

@@ -12,6 +12,12 @@ const WHITE: Rgb = [255, 255, 255];
 const TOP: Rgb = [59, 130, 246];
 const BOTTOM: Rgb = [30, 64, 175];
 const BADGE: Rgb = [220, 38, 38];
+/**
+ * A badge that counts a mention: amber with a dark count, told apart from the red one at a
+ * glance (also by people who do not see red well: it differs in lightness, not only in hue).
+ */
+const MENTION_BADGE: Rgb = [250, 204, 21];
+const MENTION_GLYPH: Rgb = [31, 41, 55];
 const SAMPLES = 4; // 4×4 supersampling per pixel
 
 /** 3×5 pixel glyphs for the badge. */
@@ -100,10 +106,15 @@ function layoutBadge(text: string, size: number): Badge {
   return { cx, cy, r, cells };
 }
 
-/** RGBA pixels of the tray icon for `variant` at `size`×`size`. */
-export function drawTrayIcon(variant: BadgeVariant, size: number): Uint8Array {
+/**
+ * RGBA pixels of the tray icon for `variant` at `size`×`size`; `mention`: the badge is the
+ * mention badge (something unread names us).
+ */
+export function drawTrayIcon(variant: BadgeVariant, size: number, mention = false): Uint8Array {
   if (!Number.isInteger(size) || size < 8 || size > 512) throw new RangeError('icon size');
   const badge = variant === 'none' ? undefined : layoutBadge(variant, size);
+  const fill = mention ? MENTION_BADGE : BADGE;
+  const ink = mention ? MENTION_GLYPH : WHITE;
   const pixels = new Uint8Array(size * size * 4);
   for (let py = 0; py < size; py++) {
     for (let px = 0; px < size; px++) {
@@ -118,7 +129,7 @@ export function drawTrayIcon(variant: BadgeVariant, size: number): Uint8Array {
           const y = py + (sy + 0.5) / SAMPLES;
           let color: Rgb | null;
           if (badge && (x - badge.cx) ** 2 + (y - badge.cy) ** 2 <= badge.r ** 2) {
-            color = glyph ? WHITE : BADGE;
+            color = glyph ? ink : fill;
           } else if (
             badge &&
             (x - badge.cx) ** 2 + (y - badge.cy) ** 2 <= (badge.r + size / 16) ** 2
@@ -147,11 +158,11 @@ export function drawTrayIcon(variant: BadgeVariant, size: number): Uint8Array {
 
 /** PNG bytes of the tray icon, memoized: the tray asks for the same few images again and again. */
 const cache = new Map<string, Buffer>();
-export function trayIconPng(variant: BadgeVariant, size = 32): Buffer {
-  const key = `${variant}@${size}`;
+export function trayIconPng(variant: BadgeVariant, size = 32, mention = false): Buffer {
+  const key = `${variant}@${size}${mention ? '@mention' : ''}`;
   let png = cache.get(key);
   if (!png) {
-    png = encodePng({ width: size, height: size, pixels: drawTrayIcon(variant, size) });
+    png = encodePng({ width: size, height: size, pixels: drawTrayIcon(variant, size, mention) });
     cache.set(key, png);
   }
   return png;

@@ -12,8 +12,24 @@ export function badgeVariant(count: number): BadgeVariant {
   return String(Math.floor(count)) as BadgeVariant;
 }
 
-export function trayTooltip(count: number, muted = false): string {
+/**
+ * The tray's tooltip: the exact unread count, and how many of those name us (`@nick`), said
+ * apart because a mention is what a person wants to see first.
+ */
+export function trayTooltip(count: number, muted = false, mentions = 0): string {
   const unread =
     count < 1 ? 'no unread messages' : `${count} unread message${count === 1 ? '' : 's'}`;
-  return `Parley — ${unread}${muted ? ' (notifications muted)' : ''}`;
+  const named = mentions >= 1 ? `, ${mentions} mention${mentions === 1 ? '' : 's'}` : '';
+  return `Parley — ${unread}${named}${muted ? ' (notifications muted)' : ''}`;
+}
+
+/** What the tray draws: the badge's count variant, and whether a mention marks it. */
+export interface BadgeLook {
+  readonly variant: BadgeVariant;
+  readonly mention: boolean;
+}
+
+export function badgeLook(count: number, mentions: number): BadgeLook {
+  const variant = badgeVariant(Math.max(count, mentions));
+  return { variant, mention: variant !== 'none' && Number.isFinite(mentions) && mentions >= 1 };
 }

@@ -110,6 +110,24 @@ describe('TrayService with Electron', () => {
     expect(fake.setBadgeCount.mock.calls.map(([n]) => n)).toEqual([0, 9, 12, 13]);
   });
 
+  it('shows an unread mention apart: a new badge image and the tooltip says it', () => {
+    const tray = new TrayService(electronTrayDeps(), actions());
+    tray.start({ unread: 0, muted: false });
+    const icon = fake.trays[0]!;
+    tray.setUnread(3, 0);
+    tray.setUnread(3, 1);
+    tray.setUnread(3, 1);
+    tray.setUnread(2, 0);
+    // "3", "3" as a mention badge, then "2": the repeat did nothing.
+    expect(icon.images).toHaveLength(3);
+    expect(icon.toolTips.slice(1)).toEqual([
+      'Parley — 3 unread messages',
+      'Parley — 3 unread messages, 1 mention',
+      'Parley — 2 unread messages',
+    ]);
+    expect(fake.setBadgeCount.mock.calls.map(([n]) => n)).toEqual([0, 3, 2]);
+  });
+
   it('draws each icon as a 1x and 2x PNG', () => {
     const image = trayIcon('3') as unknown as {
       buffer: Buffer;

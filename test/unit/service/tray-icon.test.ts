@@ -3,6 +3,7 @@ import { inflateSync } from 'node:zlib';
 import { drawTrayIcon, trayIconPng } from '../../../src-main/service/tray-icon.ts';
 import {
   BADGE_VARIANTS,
+  badgeLook,
   badgeVariant,
   trayTooltip,
 } from '../../../src-main/service/unread-badge.ts';
@@ -49,6 +50,19 @@ describe('the unread badge', () => {
     expect(trayTooltip(1)).toBe('Parley — 1 unread message');
     expect(trayTooltip(42, true)).toBe('Parley — 42 unread messages (notifications muted)');
   });
+
+  it('says unread mentions apart, and marks the badge when any is unread', () => {
+    expect(trayTooltip(5, false, 2)).toBe('Parley — 5 unread messages, 2 mentions');
+    expect(trayTooltip(1, true, 1)).toBe(
+      'Parley — 1 unread message, 1 mention (notifications muted)',
+    );
+    expect(trayTooltip(3, false, 0)).toBe('Parley — 3 unread messages');
+    expect(badgeLook(5, 2)).toEqual({ variant: '5', mention: true });
+    expect(badgeLook(5, 0)).toEqual({ variant: '5', mention: false });
+    expect(badgeLook(0, 0)).toEqual({ variant: 'none', mention: false });
+    // A mention in a room muted to mentions is on the badge even if the count lags behind.
+    expect(badgeLook(0, 1)).toEqual({ variant: '1', mention: true });
+  });
 });
 
 describe('the tray icon', () => {
@@ -75,6 +89,18 @@ describe('the tray icon', () => {
     expect(at(plain, 29, 6)).not.toEqual([220, 38, 38, 255]);
     // The bubble at the bottom left is the same in both.
     expect(at(badged, 6, 26)).toEqual(at(plain, 6, 26));
+  });
+
+  it('draws a mention badge unlike the red one, with the same count', () => {
+    const at = (pixels: Uint8Array, x: number, y: number) => [
+      ...pixels.subarray((y * 32 + x) * 4, (y * 32 + x) * 4 + 4),
+    ];
+    const red = drawTrayIcon('3', 32);
+    const mention = drawTrayIcon('3', 32, true);
+    expect(at(mention, 29, 6)).toEqual([250, 204, 21, 255]);
+    expect(at(red, 29, 6)).toEqual([220, 38, 38, 255]);
+    expect(at(mention, 6, 26)).toEqual(at(red, 6, 26));
+    expect(trayIconPng('3', 32, true).equals(trayIconPng('3', 32))).toBe(false);
   });
 
   it('refuses silly sizes', () => {
