@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { DM_ROOM_PREFIX, isValidRoomName } from '../../src-shared/identifiers.ts';
 import { parseHostAddress } from '../../src-shared/invite.ts';
 import { DEFAULT_HOST_PORT, startHost } from '../server/host.ts';
-import { DEFAULT_LIMITS } from '../server/host-limits.ts';
+import { DEFAULT_LIMITS, fileLimits } from '../server/host-limits.ts';
 import { type LogLevel, createStderrLog } from '../server/host-log.ts';
 import { defaultDataDir } from '../store/app-paths.ts';
 import { EXIT, UsageError, parseOptions } from './usage-error.ts';
@@ -40,6 +40,13 @@ Options:
   --history N          messages kept per room (default ${DEFAULT_LIMITS.historyLimit})
   --max-clients N      connections in total (default ${DEFAULT_LIMITS.maxClients})
   --max-per-ip N       connections from one address (default ${DEFAULT_LIMITS.maxClientsPerIp})
+  --max-file-mb N      the largest file people may send, in MiB (default 25; 0: no files).
+                       Files are stored encrypted; the host cannot read them
+  --file-quota-mb N    what all files may take together, in MiB (default 1024); each
+                       person's files a quarter of it
+  --file-retention-days N
+                       files are deleted this many days after they were sent (default 30;
+                       0: kept as long as their message)
   --public-host HOST   the address to put in invite links
   --cert FILE          a PEM certificate chain for this host's key (its certificate first,
                        then intermediates), for clients that trust an authority: prints
@@ -98,6 +105,9 @@ export function parseServeArgs(argv: string[]) {
       history: { type: 'string' },
       'max-clients': { type: 'string' },
       'max-per-ip': { type: 'string' },
+      'max-file-mb': { type: 'string' },
+      'file-quota-mb': { type: 'string' },
+      'file-retention-days': { type: 'string' },
       'public-host': { type: 'string' },
       cert: { type: 'string' },
       'log-level': { type: 'string' },
@@ -110,6 +120,9 @@ export function parseServeArgs(argv: string[]) {
       room: 'a room name',
       name: 'a name',
       'public-host': 'a host name or IP address',
+      'max-file-mb': 'a number of MiB',
+      'file-quota-mb': 'a number of MiB',
+      'file-retention-days': 'a number of days',
       cert: 'a PEM file',
       'log-level': 'debug, info, warn or error',
     },
@@ -149,6 +162,10 @@ export function parseServeArgs(argv: string[]) {
     historyLimit: positiveInt('history', values.history, 1, 10_000_000),
     maxClients: positiveInt('max-clients', values['max-clients']),
     maxClientsPerIp: positiveInt('max-per-ip', values['max-per-ip']),
+    // Below 1 GiB of ciphertext, the most host info may announce.
+    maxFileMb: positiveInt('max-file-mb', values['max-file-mb'], 0, 1000),
+    fileQuotaMb: positiveInt('file-quota-mb', values['file-quota-mb'], 1, 100_000_000),
+    fileRetentionDays: positiveInt('file-retention-days', values['file-retention-days'], 0, 36_500),
     publicHost,
     certFile: values.cert,
     logLevel: logLevel as LogLevel,
@@ -204,6 +221,7 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
         ...(args.historyLimit ? { historyLimit: args.historyLimit } : {}),
         ...(args.maxClients ? { maxClients: args.maxClients } : {}),
         ...(args.maxClientsPerIp ? { maxClientsPerIp: args.maxClientsPerIp } : {}),
+        ...fileLimits(args),
       },
       log,
     });

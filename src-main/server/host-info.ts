@@ -26,6 +26,11 @@ export function encodeHostInfo(info: {
       maxTextBytes: info.limits.maxTextBytes,
       messagesPerSecond: info.limits.messagesPerSecond,
       messageBurst: info.limits.messageBurst,
+      // Ciphertext bytes (docs/protocol.md §13); 0: this host stores no files.
+      maxFileBytes: info.limits.maxFileBytes,
+      ...(info.limits.fileRetentionDays > 0
+        ? { fileRetentionDays: info.limits.fileRetentionDays }
+        : {}),
     },
     ...(info.certificateChain
       ? { certs: info.certificateChain.map((der) => Buffer.from(der).toString('base64')) }

@@ -1,3 +1,5 @@
+import { FILE_CHUNK_BYTES } from '../protocol/wire/chat-event.ts';
+
 /** Every limit the host enforces; each has a clear error for the offender and no effect on others. */
 export interface HostLimits {
   /** Longest message text, in UTF-8 bytes. */
@@ -60,6 +62,42 @@ export interface HostLimits {
   /** Messages kept per room, and how many of them a client gets on join. */
   readonly historyLimit: number;
   readonly historyOnJoin: number;
+  /**
+   * Files (docs/protocol.md §13): the largest one as ciphertext bytes (0: no files), what all
+   * files may take together (each key a quarter of it), and the days a file is kept (0: as
+   * long as its message).
+   */
+  readonly maxFileBytes: number;
+  readonly fileQuotaBytes: number;
+  readonly fileRetentionDays: number;
+}
+
+const MIB = 1024 * 1024;
+
+/**
+ * The ciphertext of a file of `plaintextBytes`: each chunk of up to FILE_CHUNK_BYTES carries a
+ * 16-byte GCM tag (an empty file is one chunk). What `--max-file-mb` becomes in host info.
+ */
+export function fileCiphertextBytes(plaintextBytes: number): number {
+  if (plaintextBytes <= 0) return 0;
+  return plaintextBytes + 16 * Math.ceil(plaintextBytes / FILE_CHUNK_BYTES);
+}
+
+/** The limits that `--max-file-mb`, `--file-quota-mb` and `--file-retention-days` set. */
+export function fileLimits(options: {
+  maxFileMb?: number | undefined;
+  fileQuotaMb?: number | undefined;
+  fileRetentionDays?: number | undefined;
+}): Partial<HostLimits> {
+  return {
+    ...(options.maxFileMb === undefined
+      ? {}
+      : { maxFileBytes: fileCiphertextBytes(options.maxFileMb * MIB) }),
+    ...(options.fileQuotaMb === undefined ? {} : { fileQuotaBytes: options.fileQuotaMb * MIB }),
+    ...(options.fileRetentionDays === undefined
+      ? {}
+      : { fileRetentionDays: options.fileRetentionDays }),
+  };
 }
 
 export const DEFAULT_LIMITS: HostLimits = {
@@ -94,4 +132,7 @@ export const DEFAULT_LIMITS: HostLimits = {
   openRoomMembers: 10_000,
   historyLimit: 1000,
   historyOnJoin: 100,
+  maxFileBytes: fileCiphertextBytes(25 * MIB),
+  fileQuotaBytes: 1024 * MIB,
+  fileRetentionDays: 30,
 };

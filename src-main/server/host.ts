@@ -15,6 +15,7 @@ import { Admission } from './admission.ts';
 import { ClientErrorBoundary } from './client-error-boundary.ts';
 import { ConnectedClients } from './connected-clients.ts';
 import { failureFields } from './failure-fields.ts';
+import { FileSweep } from './file-sweep.ts';
 import { HelloHandler } from './hello-handler.ts';
 import { HostDatabase } from './host-database.ts';
 import { encodeHostInfo } from './host-info.ts';
@@ -72,6 +73,8 @@ export interface HostOptions {
    * benchmark's host passes another (bench/null-cipher.ts, which src-main may not import).
    */
   readonly transportKeys?: TransportKeys;
+  /** How often files past retention and unclaimed uploads are looked for (tests shorten it). */
+  readonly fileSweepIntervalMs?: number;
   /**
    * The host's X.509 chain (DER, its own certificate first), sent in handshake message 2 for
    * clients that trust an authority (docs/trust.md). It must bind this host's static key.
@@ -199,6 +202,13 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     },
   });
   const idle = new IdleSweep({ limits, now, onClientFailure: boundary.clientFailed });
+  const fileSweep = new FileSweep({
+    files: () => db.files,
+    retentionDays: limits.fileRetentionDays,
+    now,
+    log,
+    ...(options.fileSweepIntervalMs ? { intervalMs: options.fileSweepIntervalMs } : {}),
+  });
   const clients = new ConnectedClients({
     limits,
     log,
@@ -244,6 +254,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     throw error;
   }
   idle.start();
+  fileSweep.start();
   server.on('error', (error: NodeJS.ErrnoException) =>
     log('error', 'listener-error', { code: error.code }),
   );
@@ -303,6 +314,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       stopping = true;
       admission.close();
       idle.stop();
+      fileSweep.stop();
       server.close();
       // Everything received is committed (and acknowledged) before goodbye; nickname claims
       // still waiting are answered, and, as the host is stopping, told so.

@@ -25,6 +25,7 @@ import type { NicknameRegistry } from './nickname-registry.ts';
 import { PresenceQueue } from './presence-queue.ts';
 import type { RoomRegistry } from './room-registry.ts';
 import { failureFields } from './failure-fields.ts';
+import { FileHandler } from './file-handler.ts';
 import { eventTextBytes, relationRefusal, sendBody } from './send-checks.ts';
 import type { ChatEvent, Relation } from '../protocol/wire/chat-event.ts';
 import { TimelineItems } from './timeline-items.ts';
@@ -68,6 +69,7 @@ export class RequestHandler {
   readonly #membership: MembershipHandler;
   readonly #mls: MlsHandler;
   readonly #gate: MlsGate;
+  readonly #files: FileHandler;
   /**
    * Connections whose requests wait for the MLS library, each in arrival order: once one
    * request needs it, the connection's later requests wait behind it, so none overtakes.
@@ -129,6 +131,14 @@ export class RequestHandler {
       e2ee: deps.e2ee ?? false,
     });
     this.#gate = new MlsGate(deps.mlsChecks ?? NO_MLS);
+    this.#files = new FileHandler({
+      db: deps.db,
+      limits,
+      log: deps.log,
+      now: deps.now,
+      canSee: (client, room) => this.#membership.seen(client, room) !== undefined,
+      onClientFailure: deps.onClientFailure,
+    });
     this.#mls = new MlsHandler({
       db: deps.db,
       rooms: deps.rooms,
@@ -144,6 +154,7 @@ export class RequestHandler {
 
   /** Commits anything pending now and tells presence: on shutdown, before the database closes. */
   flush(): void {
+    this.#files.flush();
     this.#commits.flush();
     this.#presence.flush();
   }
@@ -209,14 +220,7 @@ export class RequestHandler {
       case 'file-end':
       case 'file-cancel':
       case 'file-get':
-        // #17: files are being built (design17.md); until then the host stores none.
-        client.send({
-          t: 'error',
-          code: 'file-too-large',
-          message: 'this host stores no files',
-          ...('rid' in request ? { rid: request.rid } : {}),
-        });
-        return;
+        return this.#files.handle(client, request, now);
       default:
         return this.#membership.handle(client, request, now);
     }
@@ -282,6 +286,7 @@ export class RequestHandler {
   disconnected(client: ConnectedClient, event: 'left' | 'disconnected'): void {
     this.#byKey.delete(client);
     this.#held.delete(client);
+    this.#files.disconnected(client);
     for (const room of [...client.rooms]) this.#leave(client, room, event);
   }
 

@@ -16,7 +16,9 @@ export interface Lobby {
   /** Members of #lobby. */
   readonly bob: WireClient;
   readonly carol: WireClient;
-  /** Another connection of the key, joined in #lobby. */
+  /**
+   * Another connection of `keyOf`'s key, or (without it) a new member, joined in #lobby.
+   */
   connect(nick: string, keyOf?: WireClient): Promise<WireClient>;
 }
 
@@ -62,6 +64,7 @@ export function conversationSetup(cleanups: Cleanups) {
       carol,
       connect: async (nick, keyOf) => {
         const c = await connect(nick, keyOf);
+        if (!keyOf) expect(await c.redeem(invite('member'))).toMatchObject({ t: 'redeemed' });
         await c.join('lobby');
         return c;
       },

@@ -31,6 +31,12 @@ const ALLOWED = new Set([
   'too-many-rooms',
   'invite-unknown',
   'rate-limited',
+  // The conversation's events and files (§13): a send's rel or file naming nothing of the
+  // sender's, a file-start beyond the limits, a file request about no file.
+  'no-such-message',
+  'no-such-file',
+  'file-too-large',
+  'quota-exceeded',
 ]);
 
 async function encryptedHost(): Promise<HostProcess> {
