@@ -133,20 +133,22 @@ describe('docs/protocol.md', () => {
     expect(listed.sort()).toEqual(schemaFields(Hello.shape));
   });
 
-  it('§8.1, §11.2 and §12.1 list every client → host message type with exactly its fields', () => {
+  it('§8.1, §11.2, §12.1 and §13.2 list every client → host message type with exactly its fields', () => {
     const listed = new Map([
       ...pageTypes(section('### 8.1')),
       ...pageTypes(section('### 11.2')),
       ...pageTypes(section('### 12.1')),
+      ...pageTypes(section('### 13.2')),
     ]);
     expect(Object.fromEntries(listed)).toEqual(Object.fromEntries(schemaTypes(ClientMessage)));
   });
 
-  it('§8.2, §11.3 and §12.2 list every host → client message type with exactly its fields', () => {
+  it('§8.2, §11.3, §12.2 and §13.3 list every host → client message type with exactly its fields', () => {
     const listed = new Map([
       ...pageTypes(section('### 8.2')),
       ...pageTypes(section('### 11.3')),
       ...pageTypes(section('### 12.2')),
+      ...pageTypes(section('### 13.3')),
     ]);
     expect(Object.fromEntries(listed)).toEqual(Object.fromEntries(schemaTypes(HostMessage)));
   });
@@ -159,11 +161,12 @@ describe('docs/protocol.md', () => {
     expect(codes(events).sort()).toEqual([...schema].sort());
   });
 
-  it('§8.2, §11.3 and §12.2 list every error code, and no other', () => {
+  it('§8.2, §11.3, §12.2 and §13.3 list every error code, and no other', () => {
     const rows = [
       ...tableWith(section('### 8.2'), 'code').rows,
       ...tableWith(section('### 11.3'), 'code').rows,
       ...tableWith(section('### 12.2'), 'code').rows,
+      ...tableWith(section('### 13.3'), 'code').rows,
     ];
     expect(rows.flatMap(([code = '']) => codes(code)).sort()).toEqual(
       [...HostErrorCode.options].sort(),
