@@ -269,7 +269,7 @@ export class ChatSession extends MembershipApi {
           this.#connection?.welcomed ? this.#write(message) : false,
         ),
       writeChunk: (message) => (this.#connection?.welcomed ? this.#write(message) : false),
-      expect: (key, ms, what) => this.#deadlines.set(key, ms, `${what} in time`),
+      expect: (key, ms, what) => this.#deadlines.set(key, ms, what),
       settle: (key) => this.#deadlines.settle(key),
     });
     this.#redeemer = new InviteRedeemer(options.inviteToken, {

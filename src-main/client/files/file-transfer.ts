@@ -10,6 +10,12 @@ import { chunkCount, cipherSize, decryptChunk, encryptChunk, plainChunk } from '
  * go out between a file's chunks. A disconnect fails the transfer (no resume: the user retries).
  */
 export const WINDOW = 4;
+/**
+ * Chunk requests outstanding over all downloads (a timeline loading many thumbnails at once):
+ * well under the session's cap on requests in flight (MAX_PENDING_REQUESTS), so files never
+ * crowd out membership and E2EE requests; downloads beyond it wait their turn.
+ */
+export const MAX_GETS = 24;
 /** A chunk not acknowledged this long after the last progress: the host is stuck (reconnect). */
 export const CHUNK_ACK_TIMEOUT_MS = 30_000;
 
@@ -60,6 +66,9 @@ export class FileTransfers {
   readonly #uploads = new Map<string, Upload>();
   /** Downloads in progress: failed at once by a disconnect. */
   readonly #downloads = new Set<(error: FileTransferError) => void>();
+  /** file-get requests in flight (all downloads), and the downloads waiting for a slot. */
+  #gets = 0;
+  readonly #waiting = new Set<() => void>();
 
   constructor(port: FilePort) {
     this.#port = port;
@@ -170,6 +179,7 @@ export class FileTransfers {
         if (settled) return;
         settled = true;
         this.#downloads.delete(finish);
+        this.#waiting.delete(ask);
         signal?.removeEventListener('abort', onAbort);
         if (error) return reject(error);
         const out = new Uint8Array(done);
@@ -182,7 +192,6 @@ export class FileTransfers {
       };
       const onAbort = () => finish(cancelled());
       const got = (index: number, data: string) => {
-        outstanding--;
         if (settled) return;
         let plain: Uint8Array;
         try {
@@ -208,20 +217,31 @@ export class FileTransfers {
         }
         ask();
       };
+      const answered = () => {
+        outstanding--;
+        this.#gets--;
+        this.#wake();
+      };
       const ask = () => {
+        this.#waiting.delete(ask);
         while (!settled && outstanding < WINDOW && next < ref.chunks) {
+          if (this.#gets >= MAX_GETS) {
+            this.#waiting.add(ask);
+            return;
+          }
           const index = next++;
           outstanding++;
+          this.#gets++;
           this.#port.request({ t: 'file-get', file: ref.id, index }).then(
             (answer) => {
+              answered();
               if (answer.file !== ref.id || answer.index !== index) {
-                outstanding--;
                 return finish(failed('the host sent another chunk than the one asked for'));
               }
               got(index, answer.data);
             },
             (error: unknown) => {
-              outstanding--;
+              answered();
               finish(transferError(error));
             },
           );
@@ -232,6 +252,12 @@ export class FileTransfers {
       onProgress?.(0, ref.size);
       ask();
     });
+  }
+
+  /** A chunk request was answered: a download waiting for a slot may ask now. */
+  #wake(): void {
+    const next = this.#waiting.values().next();
+    if (!next.done) next.value();
   }
 
   /** The host stored chunk `index` of upload `file`. */

@@ -7,7 +7,7 @@ import {
   encryptFile,
   newFileKey,
 } from '../../../src-main/client/files/file-cipher.ts';
-import { WINDOW } from '../../../src-main/client/files/file-transfer.ts';
+import { MAX_GETS, WINDOW } from '../../../src-main/client/files/file-transfer.ts';
 import { memoryOutboxStore } from '../../../src-main/client/outbox.ts';
 import {
   FILE_CHUNK_BYTES,
@@ -394,6 +394,16 @@ describe('fetching a file', () => {
     expect(host.maxOutstanding()).toBeGreaterThan(1);
     expect(host.maxOutstanding()).toBeLessThanOrEqual(WINDOW);
     expect(progress.at(-1)).toBe(SIZE);
+  });
+
+  it('keeps at most MAX_GETS chunk requests in flight over many downloads at once', async () => {
+    const { s, peer } = await setup();
+    const { bytes, sealed, ref } = sealedFile();
+    const host = hostServes(peer, sealed);
+    const all = await Promise.all(Array.from({ length: 12 }, () => s.fetchFile('lobby', ref)));
+    for (const got of all) expect(Buffer.from(got).equals(Buffer.from(bytes))).toBe(true);
+    expect(host.maxOutstanding()).toBeGreaterThan(WINDOW);
+    expect(host.maxOutstanding()).toBeLessThanOrEqual(MAX_GETS);
   });
 
   it('fails file-failed for an altered, swapped or shortened chunk', async () => {
