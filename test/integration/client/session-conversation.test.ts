@@ -18,7 +18,7 @@ import type { HostMessage } from '../../../src-main/protocol/wire/messages.ts';
 import { StoredOutboxEntry } from '../../../src-main/store/outbox-store.ts';
 import { cleanupsAfterEach, sleep, until } from '../../support/lifecycle.ts';
 import {
-  type Peer,
+  Peer,
   SCRIPTED_HOST_INFO,
   connected,
   roundTrip,
@@ -138,6 +138,24 @@ describe('events on the wire of a plaintext room', () => {
       ['no-such-message', 'delete'],
     ]);
     expect(s.pending).toEqual([]);
+  });
+
+  it('resends an unacknowledged event after a reconnect under the same id (the host dedupes)', async () => {
+    const { h, s, peer } = await setup();
+    const id = s.sendEvent('lobby', { type: 'edit', target: 2, text: 'again' });
+    await peer.waitFor('send');
+    const next = h.nextChannel();
+    peer.channel.close('shutdown', 'restart');
+    const second = new Peer(await next);
+    await second.admit();
+    const [resent] = await second.waitFor('send');
+    expect(resent).toEqual({
+      t: 'send',
+      room: 'lobby',
+      id,
+      ev: { type: 'edit', target: 2, text: 'again' },
+      rel: { t: 'edit', seq: 2 },
+    });
   });
 
   it('sends queued events saved by an earlier run, and reads outboxes saved before events existed', async () => {
