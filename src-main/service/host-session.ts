@@ -41,6 +41,7 @@ import { nextConnectionState } from './connection-state.ts';
 import type { ParsedInput } from './dispatch.ts';
 import { HostConnection } from './host-connection.ts';
 import { hostText } from './host-text.ts';
+import { fileView } from './file-view.ts';
 import type { MessageMeta } from './history-conversation.ts';
 import type { LocalHistory } from './local-history.ts';
 import type { MessageSearch } from './message-search.ts';
@@ -55,7 +56,7 @@ import type { RoomMutes } from './room-mutes.ts';
 import { type HostRoom, RoomsModel, type UnreadSnapshot } from './rooms-model.ts';
 import { ServiceError } from './service-error.ts';
 import type { EmitEvent } from './service-events.ts';
-import type { ServiceLog } from './service-log.ts';
+import { type ServiceLog, errorName } from './service-log.ts';
 import type { SettingsStore } from './settings-store.ts';
 import type { VerifiedMembers } from './verified-members.ts';
 
@@ -399,8 +400,9 @@ export class HostSession {
     store.run('keep your message', () => history.storeQueued(live.host.id, view, meta));
     // Read back: the quote of the answered message comes from our own copy.
     const shown =
-      store.run('read your message', () => history.find(live.host.id, this.#shared.ownKey, id)) ??
-      view;
+      (reply === undefined
+        ? undefined
+        : this.#read(() => history.find(live.host.id, this.#shared.ownKey, id))) ?? view;
     this.#shared.emit('message', { ...shown, hostId: this.id });
     return { id };
   }
@@ -487,6 +489,20 @@ export class HostSession {
     const known = history.readUpTo(live.host.id, room);
     if (known !== undefined) this.#readSync.known(room, known);
     this.#readSync.seen(room, history.newestSeq(live.host.id, room));
+  }
+
+  /**
+   * A read of the local history for a view: a failure is logged, not told (the write that
+   * matters was told), and — unlike the store guard — a read that works does not make the next
+   * failing write be told again.
+   */
+  #read<T>(call: () => T): T | undefined {
+    try {
+      return call();
+    } catch (error) {
+      this.#shared.log('warn', 'local-store-read-failed', { error: errorName(error) });
+      return undefined;
+    }
   }
 
   /** A message view as the UI gets it: whether it names us. */
@@ -674,9 +690,11 @@ export class HostSession {
         });
         return;
       }
-      shared.store.run('mark a message sent', () =>
+      const sent = shared.store.run('mark a message sent', () =>
         shared.history.markSent(live.host.id, shared.ownKey, ack.id, ack.seq, ack.ts),
       );
+      // Now it has a place: search can find it (and jump to it).
+      if (sent) shared.search.put(live.host.id, sent);
       shared.emit('messageStatus', {
         hostId,
         room: ack.room,
@@ -827,10 +845,10 @@ export class HostSession {
         : {}),
     };
     // A store that cannot write still shows the message; the user is told once.
-    const stored =
-      shared.store.run('keep a message', () =>
-        shared.history.storeReceived(live.host.id, view, meta),
-      ) ?? 'new';
+    const written = shared.store.run('keep a message', () =>
+      shared.history.storeReceived(live.host.id, view, meta),
+    );
+    const stored = written ?? 'new';
     if (stored === 'invalid') return;
     if (stored === 'confirmed') {
       shared.emit('messageStatus', {
@@ -844,11 +862,16 @@ export class HostSession {
       return;
     }
     if (stored !== 'new') return;
-    // As shown: the quote of the answered message, reactions or edits that came first.
+    // As shown: the quote of the answered message, or an edit that came first (paging back,
+    // history) — read back from the store; a plain live line is shown as it came.
+    const readBack = written !== undefined && (meta?.reply !== undefined || message.history);
     const shown = this.#present(
-      shared.store.run('read a message', () =>
-        shared.history.messageAt(live.host.id, view.room, message.seq),
-      ) ?? view,
+      (readBack
+        ? this.#read(() => shared.history.messageAt(live.host.id, view.room, message.seq))
+        : undefined) ??
+        (event?.type === 'file' && !message.deleted
+          ? { ...view, file: fileView(event.file) }
+          : view),
     );
     shared.search.put(live.host.id, shown);
     // The answer to our own request for older messages goes back through loadHistory.
