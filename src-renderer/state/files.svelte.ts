@@ -10,6 +10,8 @@ import type { Platform } from '../lib/platform.ts';
 
 /** Images larger than this are files, not thumbnails (main says the same in FileView.image). */
 const INLINE_MAX_BYTES = 10 * 1024 * 1024;
+/** Our own sent images kept as their files (the newest ones). */
+const LOCAL_IMAGES = 24;
 /** Decrypted images kept for rows that scroll back into view. */
 const CACHE_MAX_BYTES = 48 * 1024 * 1024;
 
@@ -288,7 +290,7 @@ export class FileStore {
     const { id } = result.value;
     this.#sources.set(id, source);
     const image = isInlineImageType(source.mime) && source.file.size <= INLINE_MAX_BYTES;
-    if (image) this.#local.set(id, source.file);
+    if (image) this.#keepLocal(id, source.file);
     // Progress may have overtaken the answer: keep what it said.
     if (!this.uploads.has(id)) {
       this.uploads.set(id, {
@@ -341,6 +343,15 @@ export class FileStore {
     });
     // Sent: nothing to try again; the bytes of the file are let go.
     if (event.state === 'sent') this.#sources.delete(event.id);
+  }
+
+  /** Our newest images stay at hand; older ones are asked of main again (by seq) if shown. */
+  #keepLocal(id: string, file: Blob): void {
+    this.#local.set(id, file);
+    for (const old of this.#local.keys()) {
+      if (this.#local.size <= LOCAL_IMAGES) break;
+      if (!this.#sources.has(old)) this.#local.delete(old);
+    }
   }
 
   #forget(key: string): void {
