@@ -83,6 +83,17 @@ export function parseSeq(word: string | undefined): number | undefined {
   return parsed.success ? parsed.data : undefined;
 }
 
+/**
+ * One emoji as typed: keyboards often leave out the variation selector that makes "❤" the
+ * emoji "❤️", so that one is added when it makes the text an emoji.
+ */
+export function emojiOf(text: string): string | undefined {
+  for (const candidate of [text, `${text}\uFE0F`]) {
+    if (ReactionEmoji.safeParse(candidate).success) return candidate;
+  }
+  return undefined;
+}
+
 /** The first word of `text` (or a "quoted" run, spaces and all), and what follows it. */
 export function splitFirst(text: string): [string, string] {
   const quoted = /^"([^"]*)"(?:\s+([\s\S]*))?$/.exec(text);
@@ -114,10 +125,10 @@ export function parseConversationCommand(command: string, text: string): ParsedC
       return rest ? { kind: 'event', event: { type: 'edit', target: seq, text: rest } } : usage;
     case '/delete':
       return rest ? usage : { kind: 'event', event: { type: 'delete', target: seq } };
-    case '/react':
-      return ReactionEmoji.safeParse(rest).success
-        ? { kind: 'react', target: seq, emoji: rest }
-        : usage;
+    case '/react': {
+      const emoji = emojiOf(rest);
+      return emoji === undefined ? usage : { kind: 'react', target: seq, emoji };
+    }
     case '/save': {
       const [path, extra] = splitFirst(rest);
       if (extra) return usage;

@@ -46,6 +46,7 @@ describe('conversation commands: parsing', () => {
     expect(parse('/delete', '5')).toEqual({ kind: 'event', event: { type: 'delete', target: 5 } });
     expect(parse('/react', '5 👍')).toEqual({ kind: 'react', target: 5, emoji: '👍' });
     expect(parse('/react', '5 👩‍💻')).toEqual({ kind: 'react', target: 5, emoji: '👩‍💻' });
+    expect(parse('/react', '5 ❤')).toEqual({ kind: 'react', target: 5, emoji: '❤\uFE0F' });
     expect(parse('/search', 'deploy  failed')).toEqual({ kind: 'search', query: 'deploy  failed' });
     expect(parse('/send-file', '"a b.pdf" Q3 numbers')).toEqual({
       kind: 'send-file',
