@@ -119,7 +119,8 @@ export class FileUploads {
           return;
         }
         deps.log('warn', 'file-upload-failed', {
-          code: transferCode(error) ?? errorName(error).slice(0, 80),
+          code: transferCode(error) ?? 'unknown',
+          error: errorName(error).slice(0, 160),
         });
         progress('failed', 0, bytes.length, uploadFailureText(error, max));
       },
