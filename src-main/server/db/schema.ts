@@ -229,6 +229,13 @@ export const MIGRATIONS: readonly string[] = [
     data    BLOB    NOT NULL,
     UNIQUE (file_id, idx)
   );
+
+  -- A file goes with its message: when history trims the row (or anything else deletes it).
+  CREATE TRIGGER messages_file_gone AFTER DELETE ON messages WHEN old.file_id IS NOT NULL
+  BEGIN
+    DELETE FROM file_chunks WHERE file_id = old.file_id;
+    DELETE FROM files WHERE id = old.file_id;
+  END;
   `,
 ];
 
