@@ -1,5 +1,6 @@
 import net, { type Socket } from 'node:net';
 import { encodeBase64Url } from '../../src-shared/base64url.ts';
+import { ClientMessageId } from '../../src-shared/identifier-schemas.ts';
 import { NICK_RULE, isInviteToken, isValidRoomName } from '../../src-shared/identifiers.ts';
 import { type HostAddress, formatAddress, formatInvite } from '../../src-shared/invite.ts';
 import { initiateChannel } from '../protocol/client-handshake.ts';
@@ -191,6 +192,8 @@ export class ChatSession extends MembershipApi {
   readonly #leftByCaller = new Set<string>();
   readonly #requests: MembershipRequests;
   readonly #files: FileTransfers;
+  /** sendFile calls waiting for their room's join: checked whenever a room syncs or leaves. */
+  readonly #syncWaiters = new Set<() => void>();
   readonly #redeemer: InviteRedeemer;
   readonly #typingSentAt = new Map<string, number>();
   readonly #retryTimer: Timer;
@@ -410,6 +413,10 @@ export class ChatSession extends MembershipApi {
    * (`no-such-message`, `forbidden`): the `error` event then carries it as `dropped`.
    */
   sendEvent(room: string, event: ChatEvent): string {
+    return this.#sendEvent(room, event, newMessageId());
+  }
+
+  #sendEvent(room: string, event: ChatEvent, id: string): string {
     this.#assertWritable(room);
     const parsed = ChatEvent.safeParse(event);
     if (!parsed.success) {
@@ -421,7 +428,6 @@ export class ChatSession extends MembershipApi {
       );
     }
     const checked = parsed.data;
-    const id = newMessageId();
     const queuedAt = this.#now();
     // A bare line travels as before (`send {text}`): every host and client reads it.
     if (checked.type === 'text' && checked.reply === undefined) {
@@ -441,11 +447,14 @@ export class ChatSession extends MembershipApi {
 
   /**
    * Encrypts `file` with a fresh key, uploads it in chunks, and queues the `file` event that
-   * carries the key (with `text` as caption, `reply`) in the outbox. Resolves with the event's
-   * client message id once uploaded and queued. Rejects with ChatSessionError: `file-too-large`
-   * (checked against maxFileBytes before anything is sent), `quota-exceeded`, `cancelled`
-   * (`signal`; the host drops the chunks), `not-connected` (offline, or the connection ended:
-   * retry), `file-failed`; or `invalid-request` / `not-joined` for arguments no host takes.
+   * carries the key (with `text` as caption, `reply`) in the outbox. Resolves once uploaded and
+   * queued, with the event's client message id (`options.id` if given: the caller may show the
+   * queued message under it from the start) and the FileRef queued. Waits for the room's join
+   * to finish if a connection is up but the room is not synced yet (at most the request
+   * deadline). Rejects with ChatSessionError: `file-too-large` (checked against maxFileBytes
+   * before anything is sent), `quota-exceeded`, `cancelled` (`signal`; the host drops the
+   * chunks), `not-connected` (offline, or the connection ended: retry), `file-failed`; or
+   * `invalid-request` / `not-joined` for arguments no host takes.
    */
   async sendFile(
     room: string,
@@ -458,25 +467,19 @@ export class ChatSession extends MembershipApi {
       text?: string;
       reply?: number;
     },
-    options: TransferOptions = {},
-  ): Promise<{ id: string }> {
+    options: TransferOptions & { id?: string } = {},
+  ): Promise<{ id: string; file: FileRef }> {
     this.#assertWritable(room);
-    // The host's limit is known only while connected, and an upload needs the connection.
-    if (!this.#connection?.welcomed) {
-      throw new ChatSessionError('not-connected', 'not connected to the host; nothing was sent');
-    }
-    const max = this.maxFileBytes;
-    if (file.bytes.length > max) {
+    const id = options.id ?? newMessageId();
+    if (!ClientMessageId.safeParse(id).success || this.#outbox.entries.some((e) => e.id === id)) {
       throw new ChatSessionError(
-        'file-too-large',
-        max === 0
-          ? 'this host does not take files'
-          : `the host takes files of up to ${max} bytes; this one has ${file.bytes.length}`,
+        'invalid-request',
+        'a new message id is 22 characters of base64url',
       );
     }
     const key = newFileKey();
-    const describeFile = (id: string): FileRef => ({
-      id,
+    const ref = (fileId: string): FileRef => ({
+      id: fileId,
       name: file.name,
       mime: file.mime,
       size: file.bytes.length,
@@ -485,9 +488,9 @@ export class ChatSession extends MembershipApi {
       ...(file.width !== undefined ? { width: file.width } : {}),
       ...(file.height !== undefined ? { height: file.height } : {}),
     });
-    const event = (id: string): ChatEvent => ({
+    const event = (fileId: string): Extract<ChatEvent, { type: 'file' }> => ({
       type: 'file',
-      file: describeFile(id),
+      file: ref(fileId),
       ...(file.text !== undefined ? { text: file.text } : {}),
       ...(file.reply !== undefined ? { reply: file.reply } : {}),
     });
@@ -500,13 +503,61 @@ export class ChatSession extends MembershipApi {
         `file: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
       );
     }
+    // The host's limit is known only while connected, and an upload needs the room joined.
+    await this.#untilSynced(room, options.signal);
+    const max = this.maxFileBytes;
+    if (file.bytes.length > max) {
+      throw new ChatSessionError(
+        'file-too-large',
+        max === 0
+          ? 'this host does not take files'
+          : `the host takes files of up to ${max} bytes; this one has ${file.bytes.length}`,
+      );
+    }
     let fileId: string;
     try {
       fileId = await this.#files.upload(room, key, file.bytes, options);
     } catch (error) {
       throw sessionFileError(error);
     }
-    return { id: this.sendEvent(room, event(fileId)) };
+    const sent = event(fileId);
+    return { id: this.#sendEvent(room, sent, id), file: sent.file };
+  }
+
+  /**
+   * Resolves once `room` is synced on a live connection. Offline (no connection at all):
+   * `not-connected` at once; a join under way is waited for, up to the request deadline.
+   */
+  #untilSynced(room: string, signal: AbortSignal | undefined): Promise<void> {
+    const ready = () =>
+      this.#connection?.welcomed === true && this.#rooms.get(room)?.phase === 'synced';
+    if (ready()) return Promise.resolve();
+    if (!this.#connection) {
+      return Promise.reject(
+        new ChatSessionError('not-connected', 'not connected to the host; nothing was sent'),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      const timer = new Timer(this.#timers);
+      const done = (error?: Error) => {
+        timer.clear();
+        this.#syncWaiters.delete(check);
+        signal?.removeEventListener('abort', abort);
+        if (error) reject(error);
+        else resolve();
+      };
+      const check = () => {
+        if (this.#stopped) done(new ChatSessionError('stopped', 'the session has stopped'));
+        else if (!this.#rooms.has(room)) done(new ChatSessionError('not-joined', `left "${room}"`));
+        else if (ready()) done();
+      };
+      const abort = () => done(new ChatSessionError('cancelled', 'the transfer was cancelled'));
+      timer.set(this.#requestTimeoutMs, () =>
+        done(new ChatSessionError('not-connected', `"${room}" was not joined in time`)),
+      );
+      signal?.addEventListener('abort', abort, { once: true });
+      this.#syncWaiters.add(check);
+    });
   }
 
   /**
@@ -541,6 +592,7 @@ export class ChatSession extends MembershipApi {
     if (!this.#rooms.delete(room)) return;
     this.#leftByCaller.add(room);
     this.#settleRoom(room);
+    this.#checkSyncWaiters();
     if (this.#connection?.welcomed) this.#write({ t: 'leave', room });
   }
 
@@ -774,6 +826,7 @@ export class ChatSession extends MembershipApi {
     this.#outbox.requeueAll();
     this.#requests.failAll(new MembershipError('stopped', 'the session has stopped'));
     this.#files.disconnected();
+    this.#checkSyncWaiters();
     this.#redeemer.forget();
     this.#socket?.destroy();
     this.#socket = undefined;
@@ -969,6 +1022,7 @@ export class ChatSession extends MembershipApi {
     const listed = this.#directory.remove(room);
     const joined = this.#rooms.delete(room);
     if (!listed && !joined) return;
+    this.#checkSyncWaiters();
     // No longer a member: its group state is of no use (a new invite brings a new Welcome).
     this.#crypto?.drop(room, { forget: true });
     this.#settleRoom(room);
@@ -1125,6 +1179,7 @@ export class ChatSession extends MembershipApi {
     const { history, live } = fill.release();
     for (const message of history) this.#deliver(room, message);
     room.synced();
+    this.#checkSyncWaiters();
     const crypto = this.#crypto?.get(room.name);
     // In an encrypted room `synced` waits its turn behind the history being decrypted.
     if (crypto) crypto.synced();
@@ -1439,6 +1494,10 @@ export class ChatSession extends MembershipApi {
 
   #assertUsable(): void {
     if (this.#stopped) throw new ChatSessionError('stopped', 'the session has stopped');
+  }
+
+  #checkSyncWaiters(): void {
+    for (const check of [...this.#syncWaiters]) check();
   }
 
   #assertWritable(room: string): void {

@@ -245,6 +245,44 @@ describe('sending a file', () => {
     expect(Buffer.from(opened).equals(Buffer.from(bytes))).toBe(true);
   });
 
+  it("takes the caller's message id, and resolves with the FileRef it queued", async () => {
+    const { s, peer } = await setup();
+    hostUploads(peer);
+    const chosen = 'C'.repeat(22);
+    const bytes = new Uint8Array(randomBytes(100));
+    const sent = await s.sendFile(
+      'lobby',
+      { bytes, name: 'a.txt', mime: 'text/plain' },
+      { id: chosen },
+    );
+    expect(sent.id).toBe(chosen);
+    const [send] = await peer.waitFor('send');
+    expect(send).toMatchObject({ id: chosen, ev: { type: 'file', file: sent.file } });
+    expect(sent.file).toMatchObject({ id: FILE_ID, size: 100, chunks: 1 });
+    await expect(
+      s.sendFile('lobby', { bytes, name: 'a.txt', mime: 'text/plain' }, { id: 'not an id' }),
+    ).rejects.toMatchObject({ code: 'invalid-request' });
+  });
+
+  it("waits for the room's join when called while the session is still joining", async () => {
+    const h = await scriptedHost(cleanups);
+    const { s } = scriptedSession(cleanups, h);
+    const next = h.nextChannel();
+    s.start();
+    const peer = new Peer(await next);
+    peer.send({ t: 'welcome', nick: 'alice', fp: 'ME' });
+    await peer.waitFor('join');
+    await until(() => s.state === 'connected', 'connected');
+    hostUploads(peer);
+    const sent = s.sendFile('lobby', { bytes: new Uint8Array(10), name: 'a', mime: 'text/plain' });
+    await roundTrip(peer);
+    expect(peer.of('file-start')).toEqual([]); // not before the join is done
+    peer.send({ t: 'joined', room: 'lobby' }, { t: 'members', room: 'lobby', members: [] });
+    peer.send({ t: 'synced', room: 'lobby' });
+    await sent;
+    expect(peer.of('file-start')).toHaveLength(1);
+  });
+
   it('says file-too-large before sending anything', async () => {
     const { s, peer } = await setup();
     expect(s.maxFileBytes).toBeGreaterThan(1000 * 1000);
