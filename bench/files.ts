@@ -23,11 +23,14 @@ const FILE_BYTES = 1024 * 1024;
 /** Unacknowledged chunks (upload) and outstanding requests (download), as clients do. */
 const WINDOW = 4;
 /**
- * The verdict: the stream's p99 during transfers at most this many times its p99 without. Why 2:
- * see docs/benchmarks.md ("Files"); in short, it allows the CPU the transfer must take from the
- * same two cores, and not a queue of file work in front of chat.
+ * The verdict: the stream's p99 during transfers is at most P99_RATIO_GOAL times its p99 without,
+ * or at most P99_SLACK_MS above it, whichever allows more. Why (docs/benchmarks.md, "Files"): 2×
+ * is beyond the run-to-run spread of a p99 here, yet a queue of file work in front of chat fails
+ * it by far; the 10 ms (one interval of the stream) lets a quiet baseline of a few ms absorb a
+ * scheduler slice or two, which the transfer's own CPU on the same two cores costs any host.
  */
 export const P99_RATIO_GOAL = 2;
+export const P99_SLACK_MS = 10;
 
 /** What this section needs of run.ts's BenchHost. */
 export interface FilesHost {
@@ -88,8 +91,9 @@ export interface FilesResult {
   readonly rounds: number;
   readonly without: PhaseResult;
   readonly with: PhaseResult;
-  /** with.p99Ms ÷ without.p99Ms. */
+  /** with.p99Ms ÷ without.p99Ms, and with.p99Ms − without.p99Ms. */
   readonly p99Ratio: number;
+  readonly p99DeltaMs: number;
   /** Medians over the rounds (ms). */
   readonly uploadMs: number;
   readonly downloadsMs: number;
@@ -331,6 +335,9 @@ export async function measureFiles(host: FilesHost, options: FilesOptions): Prom
     const without = phase(report.samples, withoutWindows);
     const withPhase = phase(report.samples, withWindows);
     const p99Ratio = round2(withPhase.p99Ms / without.p99Ms);
+    const p99DeltaMs = round2(withPhase.p99Ms - without.p99Ms);
+    const withinGoal =
+      withPhase.p99Ms <= Math.max(P99_RATIO_GOAL * without.p99Ms, without.p99Ms + P99_SLACK_MS);
     const first = transfers[0];
     const perRound = transfers.map((t, i) => ({
       p99WithoutMs: round2(latencies(report.samples, [withoutWindows[i] as Window]).quantile(0.99)),
@@ -355,6 +362,7 @@ export async function measureFiles(host: FilesHost, options: FilesOptions): Prom
       without,
       with: withPhase,
       p99Ratio,
+      p99DeltaMs,
       uploadMs: Math.round(median(transfers.map((t) => t.uploadMs))),
       downloadsMs: Math.round(median(transfers.map((t) => t.downloadsMs))),
       totalMs: Math.round(median(transfers.map((t) => t.totalMs))),
@@ -364,8 +372,8 @@ export async function measureFiles(host: FilesHost, options: FilesOptions): Prom
       perRound,
       streamLost,
       verdict: {
-        goal: `stream p99 with the transfer ≤ ${P99_RATIO_GOAL}× p99 without`,
-        met: p99Ratio <= P99_RATIO_GOAL && problems.length === 0,
+        goal: `stream p99 with the transfer ≤ max(${P99_RATIO_GOAL}× p99 without, p99 without + ${P99_SLACK_MS} ms)`,
+        met: withinGoal && problems.length === 0,
       },
       problems: [...new Set(problems)],
     };
@@ -413,7 +421,7 @@ export function filesTable(outcome: FilesOutcome): string[] {
     line(header),
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
-    `p99 ratio ${r.p99Ratio} (per round: ${r.perRound.map((p) => `${p.p99WithoutMs} → ${p.p99WithMs}`).join(', ')} ms)`,
+    `p99 ratio ${r.p99Ratio}, +${r.p99DeltaMs} ms (per round: ${r.perRound.map((p) => `${p.p99WithoutMs} → ${p.p99WithMs}`).join(', ')} ms)`,
     `upload ${r.uploadMs} ms, all ${r.downloaders} downloads done ${r.downloadsMs} ms after the claim, ${r.totalMs} ms in all (medians); ${r.fileMbPerTransfer} MB of ciphertext (${r.wireMbPerTransfer} MB on the sockets) per transfer, ${r.fileMbPerSec} MB/s`,
     `${r.verdict.goal}: ${r.verdict.met ? 'met' : 'NOT met'}${r.problems.length ? ` (problems: ${r.problems.join('; ')})` : ''}`,
   ];

@@ -42,6 +42,7 @@ import {
   FILE_ROOMS,
   type FilesOutcome,
   P99_RATIO_GOAL,
+  P99_SLACK_MS,
   filesTable,
   measureFiles,
 } from './files.ts';
@@ -991,12 +992,13 @@ function targets(
     (v) => v >= 1500,
   );
   const files = result['files'] as FilesOutcome | undefined;
-  add(
-    'chat p99 with a 1 MiB file to 100 ÷ without (files)',
-    files && 'p99Ratio' in files ? files.p99Ratio : undefined,
-    `<= ${P99_RATIO_GOAL}`,
-    (v) => v <= P99_RATIO_GOAL,
-  );
+  const measured = files && 'verdict' in files ? files : undefined;
+  out.push({
+    target: 'chat p99 with a 1 MiB file to 100 ÷ without (files)',
+    value: measured ? measured.p99Ratio : null,
+    goal: `<= ${P99_RATIO_GOAL} or +${P99_SLACK_MS} ms`,
+    met: measured ? measured.verdict.met : null,
+  });
   const idle = result['idleBytesPerConnection'] as Record<string, number> | undefined;
   for (const n of ['1000', '5000']) {
     add(`RSS per idle connection at ${n} (bytes)`, idle?.[n], '<= 12288', (v) => v <= 12288);
