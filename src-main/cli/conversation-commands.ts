@@ -246,14 +246,14 @@ async function sendFile(ctx: ConversationContext, path: string, caption?: string
         },
         { onProgress: progress.update },
       );
+      progress.end();
       const entry = ctx.session.pending.find((pending) => pending.id === id);
       if (entry) ctx.conversation.sending(entry);
       ctx.out(fileSentLine(ctx.now(), room, { name, size: bytes.length }));
     } catch (error) {
+      progress.end();
       if (!(error instanceof ChatSessionError)) throw error;
       fail(error.code, escapeText(error.message));
-    } finally {
-      progress.end();
     }
   } finally {
     release(true);
@@ -300,7 +300,10 @@ function errorCode(error: unknown): string {
   return typeof code === 'string' ? code : 'failed';
 }
 
-/** Progress on stderr, redrawn in place at most 10 times a second, when stderr is a terminal. */
+/**
+ * Progress on stderr, redrawn in place at most 10 times a second and erased at the end, when
+ * stderr is a terminal.
+ */
 function progressReporter(
   ctx: ConversationContext,
   what: string,
@@ -319,8 +322,9 @@ function progressReporter(
         `\rparley --connect: ${escapeText(what)}: ${percent}% (${formatBytes(done)} of ${formatBytes(total)})\x1b[K`,
       );
     },
+    // The progress line is erased: the outcome's own line (on stdout) says how it ended.
     end: () => {
-      if (shown) ctx.stderr.write('\n');
+      if (shown) ctx.stderr.write('\r\x1b[K');
       shown = false;
     },
   };

@@ -158,7 +158,7 @@ describe('conversation commands: running', () => {
       if (progress) {
         expect(f.stderr()).toContain('\rparley --connect: sending a b.txt: 33% (100 B of 300 B)');
         expect(f.stderr()).toContain('100% (300 B of 300 B)');
-        expect(f.stderr().endsWith('\n')).toBe(true);
+        expect(f.stderr().endsWith('\r\x1b[K')).toBe(true); // erased
       } else {
         expect(f.stderr()).toBe('');
       }
