@@ -223,6 +223,43 @@ describe('attaching a file', () => {
   });
 });
 
+describe('attaching while offline', () => {
+  it('opens the dialog but keeps the file until the connection is back', async () => {
+    const fake = fakePlatform();
+    fake.answer('getSnapshot', () => ({
+      ok: true,
+      value: snapshot([
+        {
+          connection: hostState({ status: 'reconnecting', maxFileBytes: LIMIT }),
+          rooms: [roomView('lobby')],
+        },
+      ]),
+    }));
+    fake.answer('getMembers', () => ({ ok: true, value: [] }));
+    fake.answer('loadHistory', () => ({ ok: true, value: { messages: [], more: false } }));
+    const app = new AppState(fake.api);
+    app.start();
+    await vi.waitFor(() => expect(app.ready).toBe(true));
+    render(ChatScreen, { app, onsettings: () => {} });
+    await screen.findByRole('textbox', { name: 'Message #lobby' });
+    const room = screen.getByRole('main');
+    const transfer = {
+      files: [sized('plan.pdf', 10, 'application/pdf')],
+      items: [],
+      types: ['Files'],
+    };
+    await fireEvent.dragEnter(room, { dataTransfer: transfer });
+    await fireEvent.drop(room, { dataTransfer: transfer });
+    const dialog = await screen.findByRole('dialog', { name: 'Send a file to #lobby' });
+    expect(within(dialog).getByRole('alert').textContent).toContain('You are offline');
+    const sendButton = within(dialog).getByRole('button', {
+      name: /Send file/,
+    }) as HTMLButtonElement;
+    expect(sendButton.disabled).toBe(true);
+    expect(calls(fake, 'sendFile')).toEqual([]);
+  });
+});
+
 describe('received files', () => {
   it('shows an image as a thumbnail of its final size, opens it in the viewer, saves it', async () => {
     const { fake, view } = await setup([photo]);
