@@ -77,6 +77,23 @@ describe('sending a file to a real host', () => {
     expect(alice.s.pending).toEqual([]);
   }, 60_000);
 
+  it('takes a file of the largest size the host allows, both ways, without being hung up on', async () => {
+    const { alice, bob } = await pair(cleanups, 'plaintext');
+    const bytes = new Uint8Array(randomBytes(alice.s.maxFileBytes));
+    const { id, file } = await alice.s.sendFile(ROOM, {
+      bytes,
+      name: 'largest.bin',
+      mime: 'application/octet-stream',
+    });
+    await received(bob, id, 'bob gets the file event');
+    const fetched = await bob.s.fetchFile(ROOM, file);
+    expect(Buffer.from(fetched).equals(Buffer.from(bytes))).toBe(true);
+    // Hundreds of chunks each way, and neither session was disconnected for it.
+    for (const s of [alice, bob]) {
+      expect(s.of('state').filter((state) => state.state === 'reconnecting')).toEqual([]);
+    }
+  }, 120_000);
+
   it('is refused as too large before anything is sent', async () => {
     const { alice } = await pair(cleanups, 'plaintext');
     const max = alice.s.maxFileBytes;
