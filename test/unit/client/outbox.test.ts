@@ -101,6 +101,28 @@ describe('the line client outbox file', () => {
       expect(await fileOutboxStore(dir, { host: '127.0.0.1', port: 1 }).load()).toEqual([]);
     }));
 
+  it('reads a file saved before events existed, and keeps an event entry whole', () =>
+    withDir(async (dir) => {
+      const store = fileOutboxStore(dir, address);
+      mkdirSync(join(dir, 'outbox'));
+      // Exactly what the previous version wrote: entries without `event`.
+      const old = { id: 'oldline01', room: 'lobby', text: 'typed last week', queuedAt: 5 };
+      writeFileSync(
+        store.path,
+        JSON.stringify({ version: 1, host: '127.0.0.1:7878', entries: [old] }),
+      );
+      expect(await store.load()).toEqual([old]);
+      const react: OutboxEntry = {
+        id: 'reaction1',
+        room: 'lobby',
+        text: '',
+        event: { type: 'react', target: 3, emoji: '👍', on: true },
+        queuedAt: 6,
+      };
+      await store.save([old, react]);
+      expect(await fileOutboxStore(dir, address).load()).toEqual([old, react]);
+    }));
+
   it('refuses a damaged file without overwriting it', () =>
     withDir(async (dir) => {
       const store = fileOutboxStore(dir, address);
