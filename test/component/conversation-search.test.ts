@@ -262,7 +262,8 @@ describe('updates to a message (#17) are not news', () => {
     platform.emit('message', { ...live.message, hostId: HOST, text: 'new!', edited: true });
     expect(store.lastIncoming).toBeNull();
     const entries = store.get('lobby').entries;
-    expect(entries.at(-1)?.kind === 'message' && entries.at(-1)?.message.text).toBe('new!');
+    const last = entries.at(-1);
+    expect(last?.kind === 'message' && last.message.text).toBe('new!');
     // A reaction to seq 3, far above what is loaded: no row above a gap.
     const old = message('bob', 'old', NOON, { seq: 3, id: 'o3', reactions: [] });
     if (old.kind !== 'message') throw new Error();
