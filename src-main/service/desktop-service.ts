@@ -218,6 +218,9 @@ export class DesktopService implements RequestHandlers {
         }),
       persist: (write) => void this.#persist(write),
       search: this.#search,
+      // The closures run later: #files is made right after #shared.
+      deleted: (id, room, seq) => this.#files.messageDeleted(id, room, seq),
+      forgotten: (id, room) => this.#files.roomForgotten(id, room),
       ...(options.readSyncDelayMs !== undefined
         ? { readSyncDelayMs: options.readSyncDelayMs }
         : {}),

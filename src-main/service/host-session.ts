@@ -91,6 +91,8 @@ export interface HostSessionShared {
   readonly readSyncDelayMs?: number;
   /** A message was deleted (a tombstone now): whatever is cached of its file goes. */
   readonly deleted?: (hostId: HostId, room: string, seq: number) => void;
+  /** A room's local history was dropped (we are not a member any more): its files' too. */
+  readonly forgotten?: (hostId: HostId, room: string) => void;
 }
 
 /** An event of ours that is not a row of the timeline (edit, deletion, reaction, read). */
@@ -865,10 +867,12 @@ export class HostSession {
     // As shown: the quote of the answered message, or an edit that came first (paging back,
     // history) — read back from the store; a plain live line is shown as it came.
     const readBack = written !== undefined && (meta?.reply !== undefined || message.history);
+    const readView = readBack
+      ? this.#read(() => shared.history.messageAt(live.host.id, view.room, message.seq))
+      : undefined;
     const shown = this.#present(
-      (readBack
-        ? this.#read(() => shared.history.messageAt(live.host.id, view.room, message.seq))
-        : undefined) ??
+      // The store keeps no `history` flag: it is this delivery's.
+      (readView ? { ...readView, ...(message.history ? { history: true } : {}) } : undefined) ??
         (event?.type === 'file' && !message.deleted
           ? { ...view, file: fileView(event.file) }
           : view),
@@ -985,6 +989,13 @@ export class HostSession {
     this.#rooms.readElsewhere(room, upTo);
   }
 
+  /** A room's history was dropped: search, read sync and cached files let go of it too. */
+  #roomForgotten(room: string): void {
+    this.#readSync.forget(room);
+    this.#shared.search.forgetRoom();
+    this.#shared.forgotten?.(this.id, room);
+  }
+
   /** The message at `seq` is a tombstone now: not unread, nothing of its file kept. */
   #deleted(room: string, seq: number): void {
     this.#rooms.messageDeleted(room, seq);
@@ -1008,8 +1019,7 @@ export class HostSession {
     });
     live.forgotten(forgotten);
     this.#recentRoomGone(live, forgotten);
-    for (const room of forgotten) this.#readSync.forget(room);
-    if (forgotten.length > 0) this.#shared.search.forgetRoom();
+    for (const room of forgotten) this.#roomForgotten(room);
     for (const room of hostRooms) {
       if (room.role !== undefined && joining.has(room.name)) {
         live.joined(room.name, history.hasMessages(live.host.id, room.name));
@@ -1063,8 +1073,7 @@ export class HostSession {
     live.left(room);
     this.#groups.delete(room);
     this.#rooms.removed(room);
-    this.#readSync.forget(room);
-    shared.search.forgetRoom();
+    this.#roomForgotten(room);
     this.#recentRoomGone(live, [room]);
     this.#notifications.forgetRoom(room);
     const by = removed.by ? personView(removed.by) : undefined;

@@ -73,6 +73,8 @@ describe('the desktop service against a real host', () => {
       counts: { lobby: 1 },
       total: 1,
       allHosts: 1,
+      mentions: {},
+      allHostsMentions: 0,
     });
     expect(await bob.events.waitFor('notify')).toMatchObject({
       title: 'alice in #lobby',
@@ -114,6 +116,8 @@ describe('the desktop service against a real host', () => {
       counts: {},
       total: 0,
       allHosts: 0,
+      mentions: {},
+      allHostsMentions: 0,
     });
 
     // A message in the visible room of a focused window is neither unread nor notified…
@@ -131,6 +135,8 @@ describe('the desktop service against a real host', () => {
       counts: { lobby: 1 },
       total: 1,
       allHosts: 1,
+      mentions: {},
+      allHostsMentions: 0,
     });
     bob.service.setWindowFocused(true);
     expect(bob.events.of('unread').at(-1)).toEqual({
@@ -138,6 +144,8 @@ describe('the desktop service against a real host', () => {
       counts: {},
       total: 0,
       allHosts: 0,
+      mentions: {},
+      allHostsMentions: 0,
     });
 
     // Verifying bob's key shows in alice's member list.
@@ -418,6 +426,8 @@ describe('the desktop service against a real host', () => {
       counts: { lobby: 1 },
       total: 1,
       allHosts: 1,
+      mentions: {},
+      allHostsMentions: 0,
     });
     // The message seen before is not repeated, and history is never notified.
     expect(bob.events.of('message').map((m) => m.id)).toEqual([missed.id]);

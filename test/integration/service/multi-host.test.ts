@@ -90,6 +90,8 @@ describe('the desktop service with several hosts at once', () => {
       counts: { lobby: 1 },
       total: 1,
       allHosts: 1,
+      mentions: {},
+      allHostsMentions: 0,
     });
     expect(await alice.events.waitFor('notify', (n) => n.hostId === b)).toMatchObject({
       room: 'lobby',
@@ -138,6 +140,8 @@ describe('the desktop service with several hosts at once', () => {
       counts: {},
       total: 0,
       allHosts: 0,
+      mentions: {},
+      allHostsMentions: 0,
     });
     const after = alice.service.getSnapshot({});
     expect(after.hosts.map((h) => [h.connection.hostId, h.connection.status])).toEqual([
@@ -191,6 +195,9 @@ describe('the desktop service with several hosts at once', () => {
       counts: { lobby: 1 },
       total: 0,
       allHosts: 0,
+      // The room names its unread mention; the tray does not count it ('nothing').
+      mentions: { lobby: 1 },
+      allHostsMentions: 0,
     });
     expect(alice.service.unreadTotal).toBe(0);
     expect(alice.events.of('notify')).toEqual([]);
@@ -206,6 +213,8 @@ describe('the desktop service with several hosts at once', () => {
       counts: { lobby: 3 },
       total: 2,
       allHosts: 2,
+      mentions: { lobby: 2 },
+      allHostsMentions: 2,
     });
     // Only the message that names her was notified, in all three.
     const notified = alice.events.of('notify');
