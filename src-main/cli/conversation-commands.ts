@@ -219,6 +219,10 @@ async function sendFile(ctx: ConversationContext, path: string, caption?: string
     } catch (error) {
       return fail('unreadable', `cannot read ${escapeText(path)}: ${errorCode(error)}`);
     }
+    if (ctx.session.host === undefined) {
+      // Without a connection the host's limit is not known (maxFileBytes says 0).
+      return fail('not-connected', 'not connected to the host now; send it again once connected');
+    }
     const max = ctx.session.maxFileBytes;
     if (size > max) {
       return fail(

@@ -30,7 +30,9 @@ interface Fake {
   released: Promise<void>;
 }
 
-function fake(options: { maxFileBytes?: number; progress?: boolean; refuse?: string } = {}): Fake {
+function fake(
+  options: { maxFileBytes?: number; progress?: boolean; refuse?: string; offline?: boolean } = {},
+): Fake {
   const pending: OutboxEntry[] = [];
   const out: string[] = [];
   let errors = '';
@@ -42,6 +44,7 @@ function fake(options: { maxFileBytes?: number; progress?: boolean; refuse?: str
   const session = {
     pending,
     maxFileBytes: options.maxFileBytes ?? 1000,
+    host: options.offline ? undefined : { name: 'h' },
     sendEvent(room: string, event: ChatEvent): string {
       if (options.refuse) throw new ChatSessionError('invalid-text', options.refuse);
       sent.push(event);
@@ -141,6 +144,11 @@ describe('conversation commands: running', () => {
     runConversationCommand(none.ctx, '/send-file', 'a.txt');
     await none.released;
     expect(none.out[0]).toContain('error file-too-large: this host does not take files');
+    const offline = fake({ offline: true });
+    writeFileSync(join(offline.ctx.cwd, 'a.txt'), 'a');
+    runConversationCommand(offline.ctx, '/send-file', 'a.txt');
+    await offline.released;
+    expect(offline.out[0]).toContain('error not-connected: not connected to the host now');
     const missing = fake();
     runConversationCommand(missing.ctx, '/send-file', 'nope.txt');
     await missing.released;
