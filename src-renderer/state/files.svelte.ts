@@ -7,6 +7,7 @@ import type { ChatMessageView, FileView } from '../../src-shared/ipc/domain.ts';
 import { base64ToBytes, formatBytes, isInlineImageType, sizeProblem } from '../lib/file-format.ts';
 import { imageSize, nameOf, readBase64 } from '../lib/file-read.ts';
 import type { Platform } from '../lib/platform.ts';
+import type { ReplyTarget } from './drafts.svelte.ts';
 
 /** Images larger than this are files, not thumbnails (main says the same in FileView.image). */
 const INLINE_MAX_BYTES = 10 * 1024 * 1024;
@@ -30,6 +31,8 @@ export interface PendingFile {
   readonly problem: string | null;
   /** More files came in the same drop or paste: only the first is taken. */
   readonly ignored: number;
+  /** The message it answers (the composer's reply, when the file was attached). */
+  readonly reply: ReplyTarget | null;
 }
 
 export type UploadState = EventPayload<'fileProgress'>['state'];
@@ -54,6 +57,7 @@ interface Source {
   readonly caption: string;
   readonly width?: number | undefined;
   readonly height?: number | undefined;
+  readonly reply: ReplyTarget | null;
 }
 
 /** The image the viewer shows. */
@@ -114,7 +118,11 @@ export class FileStore {
   }
 
   /** Files picked, dropped or pasted: the first goes to the attach dialog. */
-  async choose(room: string, files: readonly File[]): Promise<void> {
+  async choose(
+    room: string,
+    files: readonly File[],
+    reply: ReplyTarget | null = null,
+  ): Promise<void> {
     const [file] = files;
     if (!file) return;
     const mime = file.type || 'application/octet-stream';
@@ -128,6 +136,7 @@ export class FileStore {
       image,
       problem: sizeProblem(file.size, this.#deps.maxFileBytes()),
       ignored: files.length - 1,
+      reply,
     };
     this.pending = pending;
     if (!image) return;
@@ -156,6 +165,7 @@ export class FileStore {
       caption: caption.trim(),
       width: pending.width,
       height: pending.height,
+      reply: pending.reply,
     });
     if (!failure && this.pending === pending) this.pending = null;
     return failure;
@@ -285,6 +295,7 @@ export class FileStore {
       data,
       ...(source.caption ? { caption: source.caption } : {}),
       ...(source.width && source.height ? { width: source.width, height: source.height } : {}),
+      ...(source.reply ? { replyTo: source.reply.seq } : {}),
     });
     if (!result.ok) return result.error.message;
     const { id } = result.value;
@@ -316,6 +327,16 @@ export class FileStore {
       ts: (this.#deps.now ?? Date.now)(),
       own: true,
       status: 'queued',
+      ...(source.reply
+        ? {
+            replyTo: {
+              seq: source.reply.seq,
+              from: source.reply.from,
+              text: source.reply.text,
+              ...(source.reply.file ? { file: source.reply.file } : {}),
+            },
+          }
+        : {}),
       file: {
         name: source.name,
         mime: source.mime,

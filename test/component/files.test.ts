@@ -166,6 +166,20 @@ describe('attaching a file', () => {
     await vi.waitFor(() => expect(screen.queryByText('minutes')).toBeNull());
   });
 
+  it('answers the message the composer is replying to, and the reply is then done', async () => {
+    const { fake, app } = await setup([photo]);
+    app.drafts.get('lobby').replyTo = { seq: 5, from: 'bob', text: 'the view from here' };
+    await pick(sized('notes.txt', 100, 'text/plain'));
+    const dialog = await screen.findByRole('dialog', { name: 'Send a file to #lobby' });
+    expect(within(dialog).getByText(/^Answers/).textContent).toBe(
+      'Answers bob: the view from here',
+    );
+    await fireEvent.click(within(dialog).getByRole('button', { name: /Send file/ }));
+    await vi.waitFor(() => expect(calls(fake, 'sendFile')).toHaveLength(1));
+    expect(calls(fake, 'sendFile')[0]).toMatchObject({ replyTo: 5 });
+    await vi.waitFor(() => expect(app.drafts.get('lobby').replyTo).toBeNull());
+  });
+
   it('says a failed upload failed, and sends it again on Try again', async () => {
     const { fake } = await setup();
     await pick(sized('notes.txt', 100, 'text/plain'));
