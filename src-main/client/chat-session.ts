@@ -503,17 +503,11 @@ export class ChatSession extends MembershipApi {
         `file: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
       );
     }
-    // The host's limit is known only while connected, and an upload needs the room joined.
+    // The host's limit is known only while connected (checked at once if it is known), and an
+    // upload needs the room joined.
+    if (this.#connection?.welcomed) this.#checkFileSize(file.bytes.length);
     await this.#untilSynced(room, options.signal);
-    const max = this.maxFileBytes;
-    if (file.bytes.length > max) {
-      throw new ChatSessionError(
-        'file-too-large',
-        max === 0
-          ? 'this host does not take files'
-          : `the host takes files of up to ${max} bytes; this one has ${file.bytes.length}`,
-      );
-    }
+    this.#checkFileSize(file.bytes.length);
     let fileId: string;
     try {
       fileId = await this.#files.upload(room, key, file.bytes, options);
@@ -522,6 +516,17 @@ export class ChatSession extends MembershipApi {
     }
     const sent = event(fileId);
     return { id: this.#sendEvent(room, sent, id), file: sent.file };
+  }
+
+  #checkFileSize(size: number): void {
+    const max = this.maxFileBytes;
+    if (size <= max) return;
+    throw new ChatSessionError(
+      'file-too-large',
+      max === 0
+        ? 'this host does not take files'
+        : `the host takes files of up to ${max} bytes; this one has ${size}`,
+    );
   }
 
   /**
