@@ -1,5 +1,6 @@
 import type { ChatMessageView, HostId } from '../../src-shared/ipc/domain.ts';
 import { formatBytes } from '../../src-shared/files.ts';
+import type { SessionState } from '../client/session-events.ts';
 import type { FileRef } from '../protocol/wire/chat-event.ts';
 import { ServiceError } from './service-error.ts';
 import type { EmitEvent } from './service-events.ts';
@@ -11,6 +12,8 @@ import type { ServiceLog } from './service-log.ts';
  * requests are tested without a host and the app passes the live session as it is.
  */
 export interface FileSession {
+  /** Only a connected session knows the host's limit (0 while away). */
+  readonly state: SessionState;
   readonly nick: string;
   /** The rooms the session is in (joined or joining). */
   readonly rooms: readonly string[];

@@ -44,6 +44,13 @@ export class FileUploads {
     if (!session.rooms.includes(room)) {
       throw new ServiceError('not-found', `join #${room} before sending files there`);
     }
+    if (session.state !== 'connected') {
+      // Away, the host's limit is not known (and the upload could not start anyway).
+      throw new ServiceError(
+        'not-connected',
+        'Not connected to the host now: send the file once it is back.',
+      );
+    }
     const size = decodedLength(input.data);
     const max = session.maxFileBytes;
     if (max <= 0) throw new ServiceError('refused', 'This host does not take files.');

@@ -26,6 +26,7 @@ interface PendingUpload {
 }
 
 class FakeSession implements FileSession {
+  state: FileSession['state'] = 'connected';
   nick = 'alice';
   rooms = ['lobby'];
   maxFileBytes = 25 * MB;
@@ -199,6 +200,9 @@ describe('sendFile', () => {
     expect(() => send(t, { room: 'dev' })).toThrowError(/join #dev/);
     t.session.maxFileBytes = 0;
     expect(() => send(t)).toThrowError(/does not take files/);
+    // Away, the limit reads 0 too: that is said as what it is.
+    t.session.state = 'reconnecting';
+    expect(() => send(t)).toThrowError(/Not connected/);
     expect(t.session.uploads).toEqual([]);
   });
 
