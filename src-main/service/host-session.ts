@@ -454,6 +454,11 @@ export class HostSession {
     return target;
   }
 
+  /** Whether `key` may delete others' messages as far as we know (unknown: the host checked). */
+  #mayDeleteOthers(room: string, key: string): boolean {
+    return this.#rooms.roleOf(room, key) !== 'member';
+  }
+
   #isAdmin(room: string, key: string): boolean {
     const role = this.#rooms.roleOf(room, key);
     return role === 'owner' || role === 'admin';
@@ -938,13 +943,14 @@ export class HostSession {
         break;
       case 'delete': {
         // Their own message, or any if they are an owner or admin (the host's roles: it could
-        // erase the message anyway).
+        // erase the message anyway). A role not known yet (a deletion replayed on joining,
+        // before the member list) is the host's word too: it checked the deletion.
         const result = shared.store.run('delete a message', () =>
           shared.history.applyDelete(
             host,
             room,
             event.target,
-            (sender) => sender === key || this.#isAdmin(room, key),
+            (sender) => sender === key || this.#mayDeleteOthers(room, key),
           ),
         );
         if (result === 'forbidden') {
