@@ -206,6 +206,38 @@ describe.each([
   }, 90_000);
 });
 
+describe('jumping far back', () => {
+  it('loads the window around a message this install never held, from the host', async () => {
+    const h = await startTestHost(cleanups, {
+      rooms: ['lobby'],
+      limits: { historyOnJoin: 5 },
+    });
+    const hostId = hostIdOf(h);
+    const alice = await member(h, 'owner', 'alice');
+    await ready(alice, false);
+    const sent: { id: string; seq: number }[] = [];
+    for (let i = 1; i <= 30; i++) sent.push(await say(alice, hostId, `line ${i}`));
+    const target = sent[2];
+    if (!target) throw new Error('no target');
+    // Bob joins later: the host replays only the newest five; line 3 is not here.
+    const bob = await member(h, 'member', 'bob');
+    await ready(bob, false);
+    const before = await bob.service.loadHistory({ hostId, room: 'lobby', limit: 5 });
+    expect(before.messages.some((m) => m.seq === target.seq)).toBe(false);
+    const reply = await say(alice, hostId, 'about line 3', target.seq);
+    const quoted = await bob.events.waitFor('message', (m) => m.id === reply.id, WAIT);
+    expect(quoted.replyTo).toMatchObject({ seq: target.seq, missing: true });
+    const window = await bob.service.loadHistory({
+      hostId,
+      room: 'lobby',
+      aroundSeq: target.seq,
+      limit: 6,
+    });
+    expect(window.messages.map((m) => m.text)).toContain('line 3');
+    expect(window.messages.find((m) => m.seq === target.seq)?.id).toBe(target.id);
+  }, 60_000);
+});
+
 describe('mentions and the read position', () => {
   it('a mention notifies in a room muted to mentions; nothing else does there', async () => {
     const h = await startTestHost(cleanups, { rooms: ['lobby'] });
