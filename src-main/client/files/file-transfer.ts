@@ -129,7 +129,9 @@ export class FileTransfers {
           const last = index === chunks - 1;
           const sealed = encryptChunk(key, index, last, plainChunk(bytes, index));
           upload.inFlight.add(index);
-          const data = Buffer.from(sealed).toString('base64url');
+          const data = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.length).toString(
+            'base64url',
+          );
           if (!this.#port.writeChunk({ t: 'file-chunk', file, index, data })) {
             return finish(notConnected());
           }
