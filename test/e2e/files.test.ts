@@ -90,9 +90,18 @@ describe('files and images between two people', () => {
     await expect
       .poll(() => page.getByRole('button', { name: 'Attach a file' }).getAttribute('title'), poll)
       .toMatch(/^Up to \d+ MB on this host$/);
-    await page
-      .getByTestId('attach-input')
-      .setInputFiles({ name: 'harbour.png', mimeType: 'image/png', buffer: PHOTO });
+    // Keyboard first: from the message box, Shift+Tab reaches the paperclip; Enter opens the
+    // system's file picker (Chromium's file chooser, answered here).
+    await composer(alice).focus();
+    await page.keyboard.press('Shift+Tab');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe(
+      'Attach a file',
+    );
+    const [chooser] = await Promise.all([
+      page.waitForEvent('filechooser'),
+      page.keyboard.press('Enter'),
+    ]);
+    await chooser.setFiles({ name: 'harbour.png', mimeType: 'image/png', buffer: PHOTO });
     const dialog = attachDialog(alice);
     await dialog.waitFor();
     await dialog.getByText('Image · ').waitFor();
