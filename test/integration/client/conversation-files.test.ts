@@ -51,6 +51,40 @@ describe.each(KINDS)('a file in a %s room', (kind) => {
   }, 90_000);
 });
 
+describe.each(KINDS)("a file event in a %s room naming a file that is not the sender's", (kind) => {
+  it('is refused no-such-file and dropped, and the other member gets nothing', async () => {
+    const { alice, bob } = await pair(cleanups, kind);
+    // bob's real upload, claimed by his message: alice cannot reuse it, nor name one that never was.
+    const { id: bobsId, file } = await bob.s.sendFile(ROOM, {
+      bytes: new Uint8Array(100),
+      name: 'bobs.bin',
+      mime: 'application/octet-stream',
+    });
+    await received(alice, bobsId, "alice gets bob's file");
+    const stolen = alice.s.sendEvent(ROOM, { type: 'file', file });
+    const invented = alice.s.sendEvent(ROOM, {
+      type: 'file',
+      file: { ...file, id: 'Z'.repeat(22) },
+    });
+    for (const id of [stolen, invented]) {
+      await alice.wait(
+        () => alice.of('error').some((e) => e.ref === id),
+        `refusal of ${id}`,
+        30_000,
+      );
+      expect(alice.of('error').find((e) => e.ref === id)).toMatchObject({
+        code: 'no-such-file',
+        dropped: { id, event: { type: 'file' } },
+      });
+    }
+    const after = alice.s.send(ROOM, 'after the refusals');
+    await received(bob, after, 'bob reads the next line');
+    expect(bob.byId(stolen)).toBeUndefined();
+    expect(bob.byId(invented)).toBeUndefined();
+    expect(alice.s.pending).toEqual([]);
+  }, 90_000);
+});
+
 describe('sending a file to a real host', () => {
   it('can be cancelled mid-upload: no message goes out', async () => {
     const { alice, bob } = await pair(cleanups, 'plaintext');
