@@ -41,6 +41,8 @@ export class ConnectedClient {
   readonly budget: KeyBudget;
   /** All requests of this connection: beyond it, the connection is closed for flooding. */
   readonly requestBucket: TokenBucket;
+  /** `file-chunk` and `file-get` (docs/protocol.md §13): beyond it, closed for flooding too. */
+  readonly chunkBucket: TokenBucket;
   /** Chat sends: the key's message bucket, and this connection's refusals in a row. */
   readonly sendLimiter: SendLimiter;
   readonly typingSentAt = new Map<string, number>();
@@ -68,6 +70,7 @@ export class ConnectedClient {
     this.nick = nick;
     this.budget = budget;
     this.requestBucket = new TokenBucket(limits.requestBurst, limits.requestsPerSecond, now);
+    this.chunkBucket = new TokenBucket(limits.chunkBurst, limits.chunksPerSecond, now);
     this.sendLimiter = new SendLimiter(budget, limits.floodStrikes);
     this.#maxQueueBytes = limits.maxQueueBytes;
   }

@@ -5,6 +5,7 @@ import type { ClientMessage, HostErrorCode } from '../protocol/wire/messages.ts'
 import type { ConnectedClient } from './connected-client.ts';
 import { failureFields } from './failure-fields.ts';
 import type { FileRecord } from './file-store.ts';
+import { type DownloadRequest, FileDownloads } from './file-downloads.ts';
 import { FileUploads } from './file-uploads.ts';
 import { FileWriteQueue } from './file-write-queue.ts';
 import { MembershipHandler } from './membership-handler.ts';
@@ -28,6 +29,9 @@ export const MAX_UPLOADS_PER_CONNECTION = 8;
 const DAY_MS = 24 * 3600 * 1000;
 /** After a storage fault, when a client should try again. */
 const STORAGE_RETRY_MS = 1000;
+/** Chunks kept encoded for the next member who asks (about 2.8 MB). */
+const RECENT_CHUNKS = 64;
+const CLOSE_DATA = Buffer.from('"}');
 
 /**
  * Files (docs/protocol.md §13): uploads in chunks, stored as ciphertext the host cannot read
@@ -45,6 +49,13 @@ export class FileHandler {
   readonly #onClientFailure: (client: ConnectedClient, error: unknown) => void;
   readonly #uploads = new FileUploads();
   readonly #writes: FileWriteQueue;
+  readonly #downloads = new FileDownloads((client, request) => this.#serve(client, request));
+  /**
+   * The last chunks served, as base64url: ids are random and never reused, and a file's chunks
+   * never change, so an entry can only ever be what the store holds (the file and member checks
+   * still run for every request).
+   */
+  readonly #recentChunks = new Map<string, Buffer>();
 
   constructor(deps: {
     db: HostDatabase;
@@ -78,7 +89,7 @@ export class FileHandler {
       case 'file-cancel':
         return this.#cancel(client, request);
       case 'file-get':
-        return this.#get(client, request, now);
+        return this.#get(client, request);
     }
   }
 
@@ -89,6 +100,7 @@ export class FileHandler {
 
   /** A connection ended: its unfinished uploads are dropped (a client starts again). */
   disconnected(client: ConnectedClient): void {
+    this.#downloads.dropClient(client);
     for (const id of this.#uploads.dropClient(client)) this.#writes.enqueue({ op: 'drop', id });
   }
 
@@ -329,28 +341,80 @@ export class FileHandler {
     );
   }
 
-  #get(client: ConnectedClient, request: Extract<FileRequest, { t: 'file-get' }>, now: number) {
-    const { rid, file, index } = request;
-    const found = this.#read(client, rid, () => {
-      const record = this.#db.files.file(file) ?? null;
-      if (record === null || !this.#readable(record, client, now)) return null;
-      if (index >= record.chunks) return 'beyond' as const;
-      return this.#db.files.chunk(file, index) ?? null;
-    });
-    if (found === undefined) return;
-    if (found === null) {
-      this.#refuse(client, rid, 'no-such-file', 'there is no such file (or it has expired)', file);
-    } else if (found === 'beyond') {
-      this.#refuse(client, rid, 'bad-request', `chunk ${index} is beyond the file's chunks`, file);
-    } else {
-      client.send({
-        t: 'file-data',
-        rid,
-        file,
-        index,
-        data: Buffer.from(found).toString('base64url'),
-      });
+  #get(client: ConnectedClient, request: Extract<FileRequest, { t: 'file-get' }>): void {
+    if (!this.#downloads.enqueue(client, request)) {
+      this.#refuse(
+        client,
+        request.rid,
+        'rate-limited',
+        'too many chunks asked for at once',
+        request.file,
+        {
+          retryAfterMs: 100,
+        },
+      );
     }
+  }
+
+  /** Answers one `file-get` (in its turn, file-downloads.ts); returns the chunk bytes sent. */
+  #serve(client: ConnectedClient, request: DownloadRequest): number {
+    const { rid, file, index } = request;
+    let sent = 0;
+    this.#answer(client, () => {
+      const now = this.#now();
+      const found = this.#read(client, rid, () => {
+        const record = this.#db.files.file(file) ?? null;
+        if (record === null || !this.#readable(record, client, now)) return null;
+        if (index >= record.chunks) return 'beyond' as const;
+        return this.#chunkText(file, index) ?? null;
+      });
+      if (found === undefined) return;
+      if (found === null) {
+        this.#refuse(
+          client,
+          rid,
+          'no-such-file',
+          'there is no such file (or it has expired)',
+          file,
+        );
+      } else if (found === 'beyond') {
+        this.#refuse(
+          client,
+          rid,
+          'bad-request',
+          `chunk ${index} is beyond the file's chunks`,
+          file,
+        );
+      } else {
+        // The item by hand: its data is base64url, which JSON needs no escaping for, and the
+        // same chunk goes to every member of the room — no JSON.stringify of 44 KB each time.
+        client.deliver(
+          Buffer.concat([
+            Buffer.from(`{"t":"file-data","rid":${rid},"file":"${file}","index":${index},"data":"`),
+            found,
+            CLOSE_DATA,
+          ]),
+        );
+        sent = found.length;
+      }
+    });
+    return sent;
+  }
+
+  /** A chunk as base64url bytes, from the cache of recent ones (a room fetches the same file). */
+  #chunkText(file: string, index: number): Buffer | undefined {
+    const key = `${file}/${index}`;
+    const cached = this.#recentChunks.get(key);
+    if (cached) return cached;
+    const data = this.#db.files.chunk(file, index);
+    if (data === undefined) return undefined;
+    const text = Buffer.from(Buffer.from(data).toString('base64url'), 'latin1');
+    if (this.#recentChunks.size >= RECENT_CHUNKS) {
+      const oldest = this.#recentChunks.keys().next();
+      if (!oldest.done) this.#recentChunks.delete(oldest.value);
+    }
+    this.#recentChunks.set(key, text);
+    return text;
   }
 
   /** Claimed by a message, within retention, of a room the key is a member of. */

@@ -12,6 +12,12 @@ export interface HostLimits {
   /** All requests per second per connection; beyond it the client is disconnected at once. */
   readonly requestsPerSecond: number;
   readonly requestBurst: number;
+  /**
+   * File chunks sent or asked for (`file-chunk`, `file-get`) per second per connection, apart
+   * from the requests above: up to 64 MiB/s of ciphertext; beyond it, disconnected at once.
+   */
+  readonly chunksPerSecond: number;
+  readonly chunkBurst: number;
   /** Authenticated connections in total, and connections of any kind from one address. */
   readonly maxClients: number;
   readonly maxClientsPerIp: number;
@@ -107,6 +113,8 @@ export const DEFAULT_LIMITS: HostLimits = {
   floodStrikes: 50,
   requestsPerSecond: 200,
   requestBurst: 400,
+  chunksPerSecond: 2000,
+  chunkBurst: 2000,
   maxClients: 1000,
   maxClientsPerIp: 50,
   maxHandshakes: 256,

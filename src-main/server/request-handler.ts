@@ -161,13 +161,6 @@ export class RequestHandler {
 
   handle(client: ConnectedClient, bytes: Uint8Array): void {
     const now = this.#now();
-    if (!client.requestBucket.take(now)) {
-      this.#log('warn', 'client-flooding', { fp: client.fingerprint, ip: client.ip });
-      client.channel.close(CloseCode.flooding, 'too many requests; slow down', {
-        discardPending: true,
-      });
-      return;
-    }
     let request: ClientMessage;
     try {
       request = decodeMessage(ClientMessage, bytes);
@@ -175,6 +168,16 @@ export class RequestHandler {
       const reason = error instanceof WireError ? error.message : 'unreadable request';
       this.#log('info', 'client-protocol-error', { fp: client.fingerprint, reason });
       client.channel.close(CloseCode.protocolError, reason);
+      return;
+    }
+    // A file's chunks (up and down) have a bucket of their own: a file is many small requests,
+    // each waiting for its answer, and must not use up what chat needs (docs/protocol.md §10).
+    const bucket = isChunkRequest(request) ? client.chunkBucket : client.requestBucket;
+    if (!bucket.take(now)) {
+      this.#log('warn', 'client-flooding', { fp: client.fingerprint, ip: client.ip });
+      client.channel.close(CloseCode.flooding, 'too many requests; slow down', {
+        discardPending: true,
+      });
       return;
     }
     if (this.#held.has(client) || (needsMls(request) && !this.#gate.ready)) {
@@ -788,6 +791,11 @@ interface PlainSend extends Related {
   id: string;
   text: string;
   ev?: ChatEvent;
+}
+
+/** A file chunk sent or asked for (§13): one of many, each answered before the next few. */
+function isChunkRequest(request: ClientMessage): boolean {
+  return request.t === 'file-chunk' || request.t === 'file-get';
 }
 
 /** Requests that read MLS data, and so wait for the MLS library on first use. */

@@ -79,14 +79,20 @@ function fileEvent(file: string, size: number, chunks: number) {
   };
 }
 
+/** Every chunk, at most 4 asked for at a time (as clients do). */
 async function download(c: WireClient, file: string, chunks: number): Promise<Buffer[]> {
-  const answers = await Promise.all(
-    Array.from({ length: chunks }, (_, index) => c.request({ t: 'file-get', file, index })),
-  );
-  return answers.map((a) => {
-    if (a.t !== 'file-data') throw new Error(`file-get: ${JSON.stringify(a)}`);
-    return Buffer.from(a.data, 'base64url');
-  });
+  const out: Buffer[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < chunks) {
+      const index = next++;
+      const answer = await c.request({ t: 'file-get', file, index });
+      if (answer.t !== 'file-data') throw new Error(`file-get: ${JSON.stringify(answer)}`);
+      out[index] = Buffer.from(answer.data, 'base64url');
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  return out;
 }
 
 function countRows(dataDir: string, sql: string): number {
@@ -300,6 +306,29 @@ describe('files', () => {
     // The unfinished upload goes; the complete one waits for its message (the outbox resends it).
     await until(() => fileRows(dataDir) === 2, 'the unfinished upload to be dropped');
     expect(await sendAndAnswer(alice, fileEvent(finished, 84, 1))).toMatchObject({ t: 'ack' });
+  });
+
+  it('chunks have their own budget: a file of many chunks is not taken for a flood', async () => {
+    const { alice, bob } = await lobby({
+      limits: { requestBurst: 40, requestsPerSecond: 10, chunkBurst: 500, chunksPerSecond: 500 },
+    });
+    const chunks = Array.from({ length: 120 }, () => randomBytes(100));
+    const file = await upload(alice, chunks);
+    seqOf(await sendAndAnswer(alice, fileEvent(file, 120 * 84, 120)));
+    expect(await download(bob, file, 120)).toEqual(chunks);
+    expect(alice.channel.closeInfo).toBeUndefined();
+    expect(bob.channel.closeInfo).toBeUndefined();
+    // More than 64 waiting at once are refused, not queued without end.
+    const many = await Promise.all(
+      Array.from({ length: 80 }, () => bob.request({ t: 'file-get', file, index: 1 })),
+    );
+    expect(many.filter((a) => a.t === 'file-data').length).toBeGreaterThanOrEqual(64);
+    expect(many.filter((a) => a.t === 'error' && a.code === 'rate-limited').length).toBeGreaterThan(
+      0,
+    );
+    // Beyond the chunk budget it is a flood all the same.
+    for (let i = 0; i < 600; i++) bob.send({ t: 'file-get', rid: 1_000_000 + i, file, index: 0 });
+    expect((await bob.closed).code).toBe('flooding');
   });
 
   it('deleting the message deletes its file', async () => {
