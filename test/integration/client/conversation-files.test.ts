@@ -48,6 +48,12 @@ describe.each(KINDS)('a file in a %s room', (kind) => {
     expect(found.includes(needle)).toBe(false);
     expect(found.includes(name)).toBe(kind === 'plaintext');
     expect(found.includes(caption)).toBe(kind === 'plaintext');
+
+    // Deleting the message deletes the file: it can no longer be fetched.
+    const seq = await alice.seqOf(id);
+    const deleted = alice.s.sendEvent(ROOM, { type: 'delete', target: seq });
+    await received(bob, deleted, 'bob gets the deletion');
+    await expect(bob.s.fetchFile(ROOM, event.file)).rejects.toMatchObject({ code: 'no-such-file' });
   }, 90_000);
 });
 
