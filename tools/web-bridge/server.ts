@@ -42,10 +42,16 @@ const TYPES: Record<string, string> = {
 };
 
 const requestNames = new Set<string>(REQUEST_NAMES);
+/**
+ * The largest message a page may send: a `sendFile` carries the file as base64 (4/3 of its
+ * bytes), and a host takes 25 MiB by default — so 48 MiB, not the 1 MiB that cut the page's
+ * socket on any file over ~750 KB (#17). The bridge is for dev and tests on 127.0.0.1 only.
+ */
+const MAX_MESSAGE_BYTES = 48 * 1024 * 1024;
 
 export async function startBridge(options: BridgeOptions): Promise<RunningBridge> {
   const server = createServer();
-  const sockets = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   let port = 0;
   // Only pages of this origin: any web page could otherwise open a socket to 127.0.0.1, and
   // a rebound DNS name could read the pages (the browser checks neither for us).
