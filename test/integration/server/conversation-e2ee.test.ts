@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { encodePayload, eventPayload } from '../../../src-main/e2ee/payload.ts';
 import type { ChatEvent } from '../../../src-main/protocol/wire/chat-event.ts';
@@ -96,6 +97,36 @@ describe('events in an end-to-end encrypted room', () => {
     const deletion = await bob.c.waitFor('msg', (m) => m.seq === deleteSeq);
     expect(deletion.rel).toEqual({ t: 'delete', seq: mine });
     expect(databaseBytes(dataDir).includes(ciphertext)).toBe(false);
+
+    // A file in an encrypted room: the host checks only the send's `file`.
+    const chunk = randomBytes(40);
+    const started = await alice.c.request({ t: 'file-start', room: 'lobby', size: 40, chunks: 1 });
+    if (started.t !== 'file-started') throw new Error(started.t);
+    alice.c.send({
+      t: 'file-chunk',
+      file: started.file,
+      index: 0,
+      data: chunk.toString('base64url'),
+    });
+    await alice.c.waitFor('file-ack', (m) => m.file === started.file);
+    expect(await alice.c.request({ t: 'file-end', file: started.file })).toMatchObject({
+      t: 'done',
+    });
+    const ref = {
+      id: started.file,
+      name: 'a.bin',
+      mime: 'application/octet-stream',
+      size: 24,
+      chunks: 1,
+      key: 'k'.repeat(43),
+    };
+    expect(await bob.send({ type: 'file', file: ref })).toMatchObject({ code: 'no-such-file' });
+    const fileSeq = seqOf(await alice.send({ type: 'file', file: ref }));
+    expect(await bob.c.waitFor('msg', (m) => m.seq === fileSeq)).toMatchObject({
+      file: started.file,
+    });
+    const got = await bob.c.request({ t: 'file-get', file: started.file, index: 0 });
+    expect(got).toMatchObject({ t: 'file-data', data: chunk.toString('base64url') });
 
     // A later join sees the tombstones, without ciphertext.
     bob.c.send({ t: 'leave', room: 'lobby' });
