@@ -247,7 +247,7 @@ function phase(samples: Float64Array, windows: Window[]): PhaseResult {
 
 export async function measureFiles(host: FilesHost, options: FilesOptions): Promise<FilesOutcome> {
   const { log } = options;
-  const rounds = options.quick ? 2 : 4;
+  const rounds = options.quick ? 2 : 6;
   const baselineMs = options.quick ? 1500 : 2000;
   const stream = new FilesThread('stream', log);
   const transfer = new FilesThread('transfer', log);
