@@ -8,17 +8,10 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fileCiphertextBytes } from '../../../src-main/server/host-limits.ts';
-import type { RunningHost } from '../../../src-main/server/host.ts';
+import { type HostOptions, type RunningHost, startHost } from '../../../src-main/server/host.ts';
 import { encodePng } from '../../../src-main/service/png.ts';
 import { cleanupsAfterEach } from '../../support/lifecycle.ts';
-import {
-  type HostSpec,
-  type TestService,
-  connectedTo,
-  hostIdOf,
-  openTestService,
-  startTestHost,
-} from './harness.ts';
+import { type TestService, connectedTo, hostIdOf, openTestService } from './harness.ts';
 
 const cleanups = cleanupsAfterEach();
 const KIB = 1024;
@@ -64,9 +57,19 @@ async function person(
   return { ...app, saveDir };
 }
 
-async function pair(spec: HostSpec & { e2ee?: boolean }) {
+/** A host with #lobby (its clock and file sweep may be the test's), alice its owner and bob. */
+async function pair(
+  spec: Pick<HostOptions, 'limits' | 'now' | 'fileSweepIntervalMs'> & { e2ee?: boolean },
+) {
   const hostDir = cleanups.tempDir('parley-files-host-');
-  const h = await startTestHost(cleanups, { rooms: ['lobby'], dataDir: hostDir, ...spec });
+  const h = await startHost({
+    host: '127.0.0.1',
+    port: 0,
+    rooms: ['lobby'],
+    dataDir: hostDir,
+    ...spec,
+  });
+  cleanups.push(() => h.stop());
   const e2ee = spec.e2ee === true;
   const alice = await person(h, 'alice', 'owner', e2ee);
   const bob = await person(h, 'bob', 'member', e2ee);
@@ -247,6 +250,34 @@ describe('files through the desktop service', () => {
       });
     }
     expect(readdirSync(bob.saveDir)).toEqual([]);
+  }, 60_000);
+
+  it('a file past the host retention: getFile says the host no longer has it', async () => {
+    let skew = 0;
+    const { hostId, alice, bob } = await pair({
+      limits: { fileRetentionDays: 1 },
+      now: () => Date.now() + skew,
+      fileSweepIntervalMs: 50,
+    });
+    const png = noisePng(20, 20);
+    const { seq } = await sendFile(alice, hostId, png);
+    await bob.events.waitFor('message', (m) => m.seq === seq, WAIT);
+    skew = 2 * 24 * 3600 * 1000;
+    // The sweep runs every 50 ms: ask until the host says it is gone (not cached: never shown).
+    const deadline = Date.now() + 10_000;
+    let error: unknown;
+    while (Date.now() < deadline) {
+      error = await bob.service.getFile({ hostId, room: 'lobby', seq }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      if (error) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(error).toMatchObject({
+      code: 'not-found',
+      message: expect.stringMatching(/no longer has/),
+    });
   }, 60_000);
 
   it('never shows a file that is not an inline image: it is only saved', async () => {
