@@ -138,6 +138,10 @@ describe.each([
       status: 'queued',
       file: { name: 'cat.png', image: true },
     });
+    // Every time alice's row is told (at the start, kept once uploaded) it carries its file.
+    const rows = alice.events.of('message').filter((m) => m.id === id);
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    expect(rows.map((m) => m.file?.name)).toEqual(rows.map(() => 'cat.png'));
     const progress = alice.events.of('fileProgress').filter((p) => p.id === id);
     expect(progress[0]).toMatchObject({ state: 'sending', sent: 0, total: png.length });
 
