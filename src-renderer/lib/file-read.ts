@@ -11,7 +11,19 @@ export function nameOf(file: File): string {
   return `Pasted image ${stamp}.${extension === 'jpeg' ? 'jpg' : extension}`;
 }
 
+/** The file as standard base64: the browser's own encoder (fast on 25 MB), else ours. */
 export async function readBase64(file: Blob): Promise<string> {
+  if (typeof FileReader === 'function') {
+    const url = await new Promise<string>((resolve, reject) => {
+      const reader = new FileReader();
+      reader.onload = () => resolve(typeof reader.result === 'string' ? reader.result : '');
+      reader.onerror = () => reject(reader.error ?? new Error('could not read the file'));
+      reader.readAsDataURL(file);
+    });
+    // "data:<type>;base64,<data>": the part after the first comma.
+    const comma = url.indexOf(',');
+    if (url.startsWith('data:') && comma >= 0) return url.slice(comma + 1);
+  }
   return bytesToBase64(new Uint8Array(await file.arrayBuffer()));
 }
 

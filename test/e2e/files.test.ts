@@ -57,6 +57,8 @@ function png(width: number, height: number): Buffer {
 }
 
 const PHOTO = png(960, 640);
+/** The upload that is cancelled: big enough to be caught halfway. */
+const BIG = 20 * 1024 * 1024;
 const REPORT = Buffer.from('%PDF-1.4\n% a report, as bytes\n'.repeat(2000));
 
 beforeAll(async () => {
@@ -239,6 +241,41 @@ describe('files and images between two people', () => {
     await dialog.waitFor({ state: 'detached' });
     await expect.poll(() => alice.page.getByTestId('image-thumbnail').count(), poll).toBe(2);
     expect(await composer(alice).inputValue()).toBe('');
+  });
+
+  it('shows an upload in progress with its bar; Cancel stops it and says so', async () => {
+    const { page } = alice;
+    // Large enough to watch it go. Made in the page (random: nothing on the way compresses it)
+    // and handed to the paperclip's input as the system picker would.
+    await page.evaluate((size) => {
+      const bytes = new Uint8Array(size);
+      for (let i = 0; i < size; i += 65536) crypto.getRandomValues(bytes.subarray(i, i + 65536));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([bytes], 'site-backup.tar.gz', { type: 'application/gzip' }));
+      const input = document.querySelector<HTMLInputElement>('input[data-testid="attach-input"]');
+      if (!input) throw new Error('no file input');
+      input.files = transfer.files;
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+    }, BIG);
+    await attachDialog(alice).getByRole('button', { name: 'Send file' }).click();
+    const bar = page.getByRole('progressbar', { name: 'Uploading site-backup.tar.gz' });
+    // Reading 20 MB, handing it to main and encrypting the first chunks take a moment.
+    await bar.waitFor({ timeout: 30_000 });
+    await expect
+      .poll(async () => Number(await bar.getAttribute('aria-valuenow')), poll)
+      .toBeGreaterThan(0);
+    expect(await bar.getAttribute('aria-valuetext')).toMatch(/^\d+% — [\d.]+ (KB|MB) of 20 MB$/);
+    await page.mouse.move(2, 790);
+    await screenshot(page, 'files-uploading');
+    await page.getByRole('button', { name: 'Cancel upload of site-backup.tar.gz' }).click();
+    await page.getByText('Upload cancelled — not sent.').waitFor();
+    await expectAccessible(page, 'a cancelled upload');
+    await expect.poll(() => bar.count(), poll).toBe(0);
+    await page.getByRole('button', { name: 'Dismiss site-backup.tar.gz' }).click();
+    await expect.poll(() => page.getByText('Upload cancelled — not sent.').count(), poll).toBe(0);
+    // Bob never sees it.
+    await bob.page.getByTestId('file-card').filter({ hasText: 'quarterly report.pdf' }).waitFor();
+    expect(await bob.page.getByText('site-backup.tar.gz').count()).toBe(0);
   });
 
   it('lets Bob save a file where he chooses; the bytes are the ones Alice sent', async () => {
