@@ -167,6 +167,9 @@ describe.each([
     const own = await alice.service.getFile({ hostId, room: 'lobby', seq });
     expect(own.data).toBe(png.toString('base64'));
 
+    // Shown from memory only: nothing of the image is in bob's data folder.
+    const kept = bytesUnder(bob.dataDir);
+    expect(kept.includes(png.subarray(1000, 1064))).toBe(false);
     expect(await bob.service.saveFile({ hostId, room: 'lobby', seq })).toEqual({ saved: true });
     expect(readFileSync(join(bob.saveDir, 'cat.png')).equals(png)).toBe(true);
 
