@@ -377,6 +377,11 @@ export async function measureFiles(host: FilesHost, options: FilesOptions): Prom
       },
       problems: [...new Set(problems)],
     };
+  } catch (error) {
+    // A failure is this section's result, not the end of the whole benchmark run.
+    const message = ((error as Error).message.split('\n')[0] ?? 'failed').replace(/^Error: /, '');
+    log(`  files: failed (${message})`);
+    return { error: message };
   } finally {
     await Promise.all([stream.terminate(), transfer.terminate()]);
   }
@@ -421,7 +426,7 @@ export function filesTable(outcome: FilesOutcome): string[] {
     line(header),
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
-    `p99 ratio ${r.p99Ratio}, +${r.p99DeltaMs} ms (per round: ${r.perRound.map((p) => `${p.p99WithoutMs} → ${p.p99WithMs}`).join(', ')} ms)`,
+    `p99 ratio ${r.p99Ratio}, ${r.p99DeltaMs >= 0 ? '+' : ''}${r.p99DeltaMs} ms (per round: ${r.perRound.map((p) => `${p.p99WithoutMs} → ${p.p99WithMs}`).join(', ')} ms)`,
     `upload ${r.uploadMs} ms, all ${r.downloaders} downloads done ${r.downloadsMs} ms after the claim, ${r.totalMs} ms in all (medians); ${r.fileMbPerTransfer} MB of ciphertext (${r.wireMbPerTransfer} MB on the sockets) per transfer, ${r.fileMbPerSec} MB/s`,
     `${r.verdict.goal}: ${r.verdict.met ? 'met' : 'NOT met'}${r.problems.length ? ` (problems: ${r.problems.join('; ')})` : ''}`,
   ];
