@@ -893,7 +893,10 @@ export class HostSession {
     this.#maybeRead(view.room);
     if (own) return;
     const mention = shown.mentioned === true;
-    if (live.isNews(message) && !answersRequest) {
+    // Read already on another install of ours (its `read` came first): not unread here.
+    const readUpTo = this.#read(() => shared.history.readUpTo(live.host.id, message.room));
+    const readElsewhere = readUpTo !== undefined && message.seq <= readUpTo;
+    if (live.isNews(message) && !answersRequest && !readElsewhere) {
       this.#rooms.countUnread(message.room, message.seq, mention);
     }
     const mute = shared.mutes.get(this.id, view.room);
