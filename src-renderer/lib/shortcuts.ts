@@ -63,6 +63,7 @@ export function shortcutList(mac: boolean): readonly ShortcutHelp[] {
     { keys: [mod, 'Shift', 'F'], description: 'Search all rooms' },
     { keys: ['↑'], description: 'In an empty message box: edit your last message' },
     { keys: ['R', 'E', 'Del'], description: 'On a focused message: reply, edit, delete' },
+    { keys: ['↑', '↓', 'End'], description: 'On a focused message: previous, next, newest' },
     { keys: ['Esc'], description: 'Close the open dialog, panel or room list' },
     { keys: [mod, '/'], description: 'Show this list' },
     { keys: ['Enter'], description: 'Send the message' },

@@ -182,6 +182,38 @@ describe('the conversation (#17)', () => {
     await dark(bob.page, 'mention-dark');
   });
 
+  it('works from the keyboard: a message, its menu, and R to reply', async () => {
+    const { page } = bob;
+    await box(bob).click();
+    // Back from the box to the newest message (one message is in the Tab order).
+    for (let i = 0; i < 4; i++) {
+      await page.keyboard.press('Shift+Tab');
+      if ((await page.evaluate('document.activeElement?.tagName')) === 'ARTICLE') break;
+    }
+    // The last message focused (the deleted one); End goes to the newest.
+    await page.keyboard.press('End');
+    expect(await page.evaluate('document.activeElement?.textContent ?? ""')).toContain(
+      'thanks @bob for the notes',
+    );
+    await page.keyboard.press('ArrowUp');
+    expect(await page.evaluate('document.activeElement?.textContent ?? ""')).toContain(
+      'This message was deleted',
+    );
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Shift+F10');
+    const menu = page.getByRole('menu', { name: 'Message actions' });
+    await menu.waitFor();
+    expect(await page.evaluate('document.activeElement?.textContent ?? ""')).toContain('Reply');
+    await screenshot(page, 'message-menu');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => menu.count(), poll).toBe(0);
+    await page.keyboard.press('r');
+    await page.getByTestId('reply-preview').waitFor();
+    expect(await page.evaluate('document.activeElement?.id')).toBe('composer-input');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByTestId('reply-preview').count(), poll).toBe(0);
+  });
+
   it('searches this room and all rooms, and jumps to a result', async () => {
     const { page } = alice;
     await box(alice).click();
