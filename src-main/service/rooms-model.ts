@@ -345,6 +345,7 @@ export class RoomsModel {
           open: false,
         };
       const firstUnreadSeq = this.#firstUnread.get(name);
+      const unreadMentions = this.#unread.mentionsIn(name);
       return {
         name,
         joined: this.#joined.has(name),
@@ -354,6 +355,7 @@ export class RoomsModel {
         mute: this.#muteOf(name),
         e2ee: info.e2ee ? (this.#encryption.get(name) ?? 'joining') : 'not-encrypted',
         ...(firstUnreadSeq !== undefined ? { firstUnreadSeq } : {}),
+        ...(unreadMentions > 0 ? { unreadMentions } : {}),
         ...(info.role ? { role: info.role } : {}),
         ...(info.topic ? { topic: info.topic } : {}),
         ...(info.peer ? { peer: info.peer } : {}),

@@ -300,6 +300,8 @@ export const RoomView = z.object({
   name: RoomName,
   joined: z.boolean(),
   unread: z.number().int(),
+  /** How many of the unread messages name us (`@nick`); absent: none. */
+  unreadMentions: z.number().int().min(1).optional(),
   kind: z.enum(['room', 'dm']),
   role: Role.optional(),
   /** Absent or '' : no topic. */

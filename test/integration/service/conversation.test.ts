@@ -259,6 +259,8 @@ describe('mentions and the read position', () => {
     expect(alice.events.of('notify')).toHaveLength(1);
     const unread = await alice.events.waitFor('unread', (u) => u.mentions?.['lobby'] === 1);
     expect(unread).toMatchObject({ total: 1, allHostsMentions: 1 });
+    const lobby = alice.service.getSnapshot({}).hosts[0]?.rooms.find((r) => r.name === 'lobby');
+    expect(lobby).toMatchObject({ unread: 2, unreadMentions: 1 });
   }, 60_000);
 
   it("a second install's read position clears the first one's unread count", async () => {
