@@ -12,6 +12,7 @@ import {
   messageRow,
   screenshot,
   send,
+  shoot,
 } from './harness.ts';
 
 const rig = new Rig();
@@ -75,6 +76,7 @@ describe('the conversation (#17)', () => {
     // Focus went to the box: typing answers.
     await alice.page.keyboard.type('In the wiki, under Releases');
     await screenshot(alice.page, 'reply-composer');
+    expect(await shoot(alice.page, 'reply-composer', { sizes: ['400x800'] })).toEqual([]);
     await alice.page.keyboard.press('Enter');
     await expect.poll(() => bar.count(), poll).toBe(0);
 
@@ -114,6 +116,7 @@ describe('the conversation (#17)', () => {
     const search = alice.page.getByRole('combobox', { name: 'Search emoji' });
     await search.fill('tada');
     await screenshot(alice.page, 'reaction-picker');
+    await expectAccessible(alice.page, 'the emoji picker');
     await search.press('Enter');
     await messageRow(bob, 'In the wiki')
       .getByRole('button', { name: /^party popper: 1 — alice$/ })
@@ -205,6 +208,7 @@ describe('the conversation (#17)', () => {
     await menu.waitFor();
     expect(await page.evaluate('document.activeElement?.textContent ?? ""')).toContain('Reply');
     await screenshot(page, 'message-menu');
+    await expectAccessible(page, 'a message’s menu');
     await page.keyboard.press('Escape');
     await expect.poll(() => menu.count(), poll).toBe(0);
     await page.keyboard.press('r');
@@ -228,6 +232,8 @@ describe('the conversation (#17)', () => {
     );
     expect(await page.getByRole('radio', { name: '#lobby' }).isChecked()).toBe(true);
     await screenshot(page, 'search');
+    // A narrow window and 200 % zoom: the panel lies over the room, nothing scrolls sideways.
+    expect(await shoot(page, 'search', { sizes: ['400x800', 'zoom200'] })).toEqual([]);
     await dark(page, 'search-dark');
     await expectAccessible(page, 'the search panel with results');
     await field.press('Enter');
