@@ -263,37 +263,52 @@ describe('mentions and the read position', () => {
     expect(lobby).toMatchObject({ unread: 2, unreadMentions: 1 });
   }, 60_000);
 
-  it("a second install's read position clears the first one's unread count", async () => {
-    const h = await startTestHost(cleanups, { rooms: ['lobby'] });
-    const hostId = hostIdOf(h);
-    const first = await member(h, 'owner', 'alice');
-    // The second install: the same identity key, its own data folder.
-    const secondDir = cleanups.tempDir('parley-app-');
-    copyFileSync(join(first.dataDir, PLAIN_KEY_FILE), join(secondDir, PLAIN_KEY_FILE));
-    const bob = await member(h, 'member', 'bob');
-    await Promise.all([ready(first, false), ready(bob, false)]);
-    first.service.setActiveRoom({ hostId: null, room: null });
-    const second = await member(h, 'member', 'alice', secondDir);
-    await ready(second, false);
-    expect(second.service.identity.key).toBe(first.service.identity.key);
-    second.service.setActiveRoom({ hostId: null, room: null });
+  it.each([
+    { kind: 'plaintext', e2ee: false },
+    { kind: 'end-to-end encrypted', e2ee: true },
+  ])(
+    "a second install's read position clears the first one's unread count ($kind)",
+    async ({ e2ee }) => {
+      const h = await startTestHost(cleanups, { rooms: ['lobby'], e2ee });
+      const hostId = hostIdOf(h);
+      const first = await member(h, 'owner', 'alice');
+      // The second install: the same identity key, its own data folder.
+      const secondDir = cleanups.tempDir('parley-app-');
+      copyFileSync(join(first.dataDir, PLAIN_KEY_FILE), join(secondDir, PLAIN_KEY_FILE));
+      const bob = await member(h, 'member', 'bob');
+      await Promise.all([ready(first, e2ee), ready(bob, e2ee)]);
+      first.service.setActiveRoom({ hostId: null, room: null });
+      const second = await member(h, 'member', 'alice', secondDir);
+      await ready(second, e2ee);
+      if (e2ee) {
+        // Both of alice's devices are in the group before anyone speaks.
+        await bob.events.waitFor(
+          'members',
+          (m) => m.members.some((x) => x.nick === 'alice' && x.devices === 2),
+          WAIT,
+        );
+      }
+      expect(second.service.identity.key).toBe(first.service.identity.key);
+      second.service.setActiveRoom({ hostId: null, room: null });
 
-    for (const text of ['one', 'two', 'three']) await say(bob, hostId, text);
-    await first.events.waitFor('unread', (u) => u.counts['lobby'] === 3, WAIT);
-    const lobby = () =>
-      first.service.getSnapshot({}).hosts[0]?.rooms.find((r) => r.name === 'lobby');
-    expect(lobby()?.firstUnreadSeq).toBeDefined();
+      for (const text of ['one', 'two', 'three']) await say(bob, hostId, text);
+      await first.events.waitFor('unread', (u) => u.counts['lobby'] === 3, WAIT);
+      const lobby = () =>
+        first.service.getSnapshot({}).hosts[0]?.rooms.find((r) => r.name === 'lobby');
+      expect(lobby()?.firstUnreadSeq).toBeDefined();
 
-    // The second install shows the room in a focused window: its read goes out, the first
-    // install's count and "New messages" line follow. A read is no row and no notification.
-    first.events.reset();
-    second.service.setWindowFocused(true);
-    second.service.setActiveRoom({ hostId, room: 'lobby' });
-    await first.events.waitFor('unread', (u) => u.counts['lobby'] === undefined, WAIT);
-    expect(lobby()?.unread).toBe(0);
-    expect(lobby()?.firstUnreadSeq).toBeUndefined();
-    await sleep(200);
-    const page = await first.service.loadHistory({ hostId, room: 'lobby', limit: 50 });
-    expect(page.messages.map((m) => m.text)).toEqual(['one', 'two', 'three']);
-  }, 60_000);
+      // The second install shows the room in a focused window: its read goes out, the first
+      // install's count and "New messages" line follow. A read is no row and no notification.
+      first.events.reset();
+      second.service.setWindowFocused(true);
+      second.service.setActiveRoom({ hostId, room: 'lobby' });
+      await first.events.waitFor('unread', (u) => u.counts['lobby'] === undefined, WAIT);
+      expect(lobby()?.unread).toBe(0);
+      expect(lobby()?.firstUnreadSeq).toBeUndefined();
+      await sleep(200);
+      const page = await first.service.loadHistory({ hostId, room: 'lobby', limit: 50 });
+      expect(page.messages.map((m) => m.text)).toEqual(['one', 'two', 'three']);
+    },
+    60_000,
+  );
 });
