@@ -177,9 +177,10 @@ export class FileStore {
     // Shown at once; main's `cancelled` follows.
     this.uploads.set(id, { ...upload, state: 'cancelled' });
     const result = await this.#api.cancelFile({ hostId: upload.hostId, id });
-    if (!result.ok && this.uploads.get(id)?.state === 'cancelled') {
-      this.uploads.set(id, { ...upload, state: 'failed', error: result.error.message });
-    }
+    if (result.ok || this.uploads.get(id)?.state !== 'cancelled') return;
+    // Too late (it ended already): what main says next about it stands, not our guess.
+    if (result.error.code === 'not-found') this.uploads.set(id, upload);
+    else this.uploads.set(id, { ...upload, state: 'failed', error: result.error.message });
   }
 
   /** A failed or cancelled upload, sent again from the start (as a new message). */
@@ -187,7 +188,10 @@ export class FileStore {
     const source = this.#sources.get(id);
     if (!source) return 'The file is no longer here: attach it again.';
     const failure = await this.#start(source);
+    const upload = this.uploads.get(id);
     if (!failure) this.dismiss(id);
+    // Said in its row: the row is where Try again was pressed.
+    else if (upload) this.uploads.set(id, { ...upload, state: 'failed', error: failure });
     return failure;
   }
 

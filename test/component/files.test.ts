@@ -158,7 +158,7 @@ describe('attaching a file', () => {
 
     await fireEvent.click(screen.getByRole('button', { name: 'Cancel upload of notes.txt' }));
     expect(calls(fake, 'cancelFile')).toEqual([{ hostId: HOST, id: 'up-1' }]);
-    await screen.findByText('Upload cancelled — not sent.');
+    await screen.findByText('Upload cancelled. Not sent.');
     expect(screen.getByText('Upload of notes.txt cancelled.').getAttribute('role')).toBe('status');
     expect(screen.queryByRole('progressbar')).toBeNull();
     expect(screen.getByRole('button', { name: 'Try again' })).toBeTruthy();
@@ -195,12 +195,31 @@ describe('attaching a file', () => {
       state: 'failed',
       error: 'the connection was lost',
     });
-    await screen.findByText('Upload failed: the connection was lost — not sent.');
+    await screen.findByText('Upload failed: the connection was lost. Not sent.');
     fake.answer('sendFile', () => ({ ok: true, value: { id: 'up-2' } }));
     await fireEvent.click(screen.getByRole('button', { name: 'Try again' }));
     await vi.waitFor(() => expect(calls(fake, 'sendFile')).toHaveLength(2));
     await screen.findByRole('progressbar', { name: 'Uploading notes.txt' });
     expect(screen.queryByText(/Upload failed/)).toBeNull();
+
+    // A try that main refuses says why in the row.
+    fake.emit('fileProgress', {
+      hostId: HOST,
+      room: 'lobby',
+      id: 'up-2',
+      name: 'notes.txt',
+      sent: 0,
+      total: 100,
+      state: 'failed',
+      error: 'the connection was lost',
+    });
+    await screen.findByText('Upload failed: the connection was lost. Not sent.');
+    fake.answer('sendFile', () => ({
+      ok: false,
+      error: { code: 'not-connected', message: 'You are offline.' },
+    }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Try again' }));
+    await screen.findByText('Upload failed: You are offline. Not sent.');
   });
 
   it('takes a pasted image and a dropped file into the dialog; pasted text stays text', async () => {

@@ -268,11 +268,11 @@ describe('files and images between two people', () => {
     await page.mouse.move(2, 790);
     await screenshot(page, 'files-uploading');
     await page.getByRole('button', { name: 'Cancel upload of site-backup.tar.gz' }).click();
-    await page.getByText('Upload cancelled — not sent.').waitFor();
+    await page.getByText('Upload cancelled. Not sent.').waitFor();
     await expectAccessible(page, 'a cancelled upload');
     await expect.poll(() => bar.count(), poll).toBe(0);
     await page.getByRole('button', { name: 'Dismiss site-backup.tar.gz' }).click();
-    await expect.poll(() => page.getByText('Upload cancelled — not sent.').count(), poll).toBe(0);
+    await expect.poll(() => page.getByText('Upload cancelled. Not sent.').count(), poll).toBe(0);
     // Bob never sees it.
     await bob.page.getByTestId('file-card').filter({ hasText: 'quarterly report.pdf' }).waitFor();
     expect(await bob.page.getByText('site-backup.tar.gz').count()).toBe(0);
