@@ -6,7 +6,7 @@ import type { ConnectedClient } from './connected-client.ts';
 import { failureFields } from './failure-fields.ts';
 import type { FileRecord } from './file-store.ts';
 import { type DownloadRequest, FileDownloads } from './file-downloads.ts';
-import { FileUploads } from './file-uploads.ts';
+import { FileUploads, chunkSent, markChunk } from './file-uploads.ts';
 import { FileWriteQueue } from './file-write-queue.ts';
 import { MembershipHandler } from './membership-handler.ts';
 import type { HostDatabase } from './host-database.ts';
@@ -212,7 +212,7 @@ export class FileHandler {
       refuse('bad-request', `chunk ${index} is beyond the file's ${upload.chunks} chunks`);
       return;
     }
-    if (upload.received[index] === 1) {
+    if (chunkSent(upload, index)) {
       refuse('bad-request', `chunk ${index} was sent already`);
       return;
     }
@@ -229,14 +229,8 @@ export class FileHandler {
       refuse('bad-request', `the chunks hold more than the file's ${upload.size} bytes`);
       return;
     }
-    upload.received[index] = 1;
-    upload.receivedCount++;
-    upload.receivedBytes += data.length;
-    const undo = () => {
-      upload.received[index] = 0;
-      upload.receivedCount--;
-      upload.receivedBytes -= data.length;
-    };
+    markChunk(upload, index, data.length, true);
+    const undo = () => markChunk(upload, index, data.length, false);
     this.#writes.enqueue(
       { op: 'chunk', id: file, index, data },
       (result) =>

@@ -10,12 +10,26 @@ export interface Upload {
   /** Ciphertext bytes, and chunks, as `file-start` announced them. */
   readonly size: number;
   readonly chunks: number;
-  /** 1 for each chunk sent (stored, or being stored). */
+  /** A bit for each chunk sent (stored, or being stored): 4 KiB for the most chunks. */
   readonly received: Uint8Array;
   receivedCount: number;
   receivedBytes: number;
   /** `file-end` came: it is being completed, no more chunks. */
   ending: boolean;
+}
+
+/** Whether chunk `index` of the upload was sent. */
+export function chunkSent(upload: Upload, index: number): boolean {
+  return ((upload.received[index >> 3] ?? 0) & (1 << (index & 7))) !== 0;
+}
+
+/** Notes chunk `index` as sent (`sent`), or as not sent after all (its write failed). */
+export function markChunk(upload: Upload, index: number, bytes: number, sent: boolean): void {
+  const bit = 1 << (index & 7);
+  const byte = upload.received[index >> 3] ?? 0;
+  upload.received[index >> 3] = sent ? byte | bit : byte & ~bit;
+  upload.receivedCount += sent ? 1 : -1;
+  upload.receivedBytes += sent ? bytes : -bytes;
 }
 
 export class FileUploads {
@@ -25,7 +39,7 @@ export class FileUploads {
   add(upload: Omit<Upload, 'received' | 'receivedCount' | 'receivedBytes' | 'ending'>): void {
     this.#byId.set(upload.id, {
       ...upload,
-      received: new Uint8Array(upload.chunks),
+      received: new Uint8Array(Math.ceil(upload.chunks / 8)),
       receivedCount: 0,
       receivedBytes: 0,
       ending: false,
