@@ -293,3 +293,12 @@ describe('mentions', () => {
     expect(article('nothing').classList.contains('mentioned')).toBe(false);
   });
 });
+
+describe('a stretch far back', () => {
+  it('offers "Jump to latest", which asks for the newest page', async () => {
+    const onlatest = vi.fn();
+    renderTimeline([message('bob', 'long ago', NOON)], { newer: true, onlatest });
+    await fireEvent.click(screen.getByRole('button', { name: 'Jump to latest' }));
+    expect(onlatest).toHaveBeenCalledTimes(1);
+  });
+});
