@@ -274,12 +274,12 @@ export function searchEmoji(query: string): readonly EmojiInfo[] {
   });
 }
 
-/** A name to say: the first words of the emoji's description, else the emoji itself. */
+/**
+ * A name to say: the quick set's names, else the emoji itself (a screen reader says an emoji's
+ * own name, and the list's words are search words, not names).
+ */
 export function emojiName(emoji: string): string {
-  const known = EMOJI.find((e) => e.emoji === emoji);
-  if (!known) return emoji;
-  // Up to the first word that is only a search alias: the list puts the name first.
-  return NAMES.get(emoji) ?? known.words;
+  return NAMES.get(emoji) ?? emoji;
 }
 
 /** Spoken names for the quick set (the rest say their description). */
