@@ -5,8 +5,10 @@
 // to mentions, and a second install's read position clears the first one's unread count.
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
 import type { RunningHost } from '../../../src-main/server/host.ts';
+import { HISTORY_FILE } from '../../../src-main/service/desktop-service.ts';
 import { PLAIN_KEY_FILE } from '../../../src-main/service/identity-store.ts';
 import { ServiceError } from '../../../src-main/service/service-error.ts';
 import type { ChatMessageView } from '../../../src-shared/ipc/domain.ts';
@@ -199,6 +201,17 @@ describe.each([
       far.seq,
     ]);
     expect(bob.service.search({ query: 'count' }).results).toEqual([]);
+    // In bob's file the tombstones hold nothing: no text, no reply target, no edits.
+    await bob.service.close();
+    const db = new DatabaseSync(join(bob.dataDir, HISTORY_FILE));
+    const stored = db
+      .prepare('SELECT text, meta, deleted FROM messages WHERE seq IN (?, ?) ORDER BY seq')
+      .all(reply.seq, far.seq);
+    db.close();
+    expect(stored).toEqual([
+      { text: '', meta: null, deleted: 1 },
+      { text: '', meta: null, deleted: 1 },
+    ]);
     // Edits, reactions and deletions never notified anyone, nor were they rows.
     expect(bob.events.of('notify').length).toBeLessThanOrEqual(1);
     expect(new Set(bobPage.messages.map((m) => m.id)).size).toBe(bobPage.messages.length);
