@@ -41,7 +41,8 @@ Options:
   --max-clients N      connections in total (default ${DEFAULT_LIMITS.maxClients})
   --max-per-ip N       connections from one address (default ${DEFAULT_LIMITS.maxClientsPerIp})
   --max-file-mb N      the largest file people may send, in MiB (default 25; 0: no files).
-                       Files are stored encrypted; the host cannot read them
+                       Files are stored encrypted; in end-to-end encrypted rooms the
+                       host cannot read them
   --file-quota-mb N    what all files may take together, in MiB (default 1024); each
                        person's files a quarter of it
   --file-retention-days N
