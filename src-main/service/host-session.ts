@@ -41,6 +41,7 @@ import { nextConnectionState } from './connection-state.ts';
 import type { ParsedInput } from './dispatch.ts';
 import { HostConnection } from './host-connection.ts';
 import { hostText } from './host-text.ts';
+import { type EventMessage, applyEvent } from './apply-event.ts';
 import { fileView } from './file-view.ts';
 import type { MessageMeta } from './history-conversation.ts';
 import type { LocalHistory } from './local-history.ts';
@@ -919,81 +920,30 @@ export class HostSession {
    * host): applied to the message it is about, which is shown again under its own id. None of
    * them is a row, counts as unread or notifies.
    */
-  #applyEvent(
-    live: HostConnection,
-    message: {
-      readonly room: string;
-      readonly seq: number;
-      readonly key: string;
-      readonly from: string;
-      readonly event: ChatEvent;
-    },
-  ): void {
+  #applyEvent(live: HostConnection, message: EventMessage): void {
     const shared = this.#shared;
-    const { room, seq, key, event } = message;
     const host = live.host.id;
-    let changed: ChatMessageView | undefined;
-    switch (event.type) {
-      case 'edit':
-        changed = shared.store.run('keep an edit', () =>
-          shared.history.applyEdit(host, room, {
-            target: event.target,
-            seq,
-            sender: key,
-            text: event.text,
-          }),
-        );
-        break;
-      case 'delete': {
-        // Their own message, or any if they are an owner or admin (the host's roles: it could
-        // erase the message anyway). A role not known yet (a deletion replayed on joining,
-        // before the member list) is the host's word too: it checked the deletion.
-        const result = shared.store.run('delete a message', () =>
-          shared.history.applyDelete(
-            host,
-            room,
-            event.target,
-            (sender) => sender === key || this.#mayDeleteOthers(room, key),
-          ),
-        );
-        if (result === 'forbidden') {
-          shared.log('warn', 'delete-ignored', { reason: 'not-allowed' });
-          return;
-        }
-        changed = result;
-        if (changed) this.#deleted(room, event.target);
-        break;
-      }
-      case 'react':
-        changed = shared.store.run('keep a reaction', () =>
-          shared.history.applyReaction(host, room, {
-            target: event.target,
-            seq,
-            sender: key,
-            nick: message.from,
-            emoji: event.emoji,
-            on: event.on,
-          }),
-        );
-        break;
-      case 'read':
-        // Only our own installs' positions mean anything to us.
-        if (key === shared.ownKey) this.#readElsewhere(live, room, event.upTo);
-        return;
-      default:
-        return;
-    }
-    if (!changed) return;
-    const shown = this.#present(changed);
+    const outcome = applyEvent(
+      {
+        history: shared.history,
+        store: shared.store,
+        host,
+        ownKey: shared.ownKey,
+        mayDeleteOthers: (room, key) => this.#mayDeleteOthers(room, key),
+        log: shared.log,
+      },
+      message,
+    );
+    if (outcome.readUpTo !== undefined) this.#readElsewhere(message.room, outcome.readUpTo);
+    if (outcome.deleted !== undefined) this.#deleted(message.room, outcome.deleted);
+    if (!outcome.changed) return;
+    const shown = this.#present(outcome.changed);
     shared.search.put(host, shown);
     shared.emit('message', { ...shown, hostId: this.id });
   }
 
-  /** Our read position in `room` moved (another install of ours read it). */
-  #readElsewhere(live: HostConnection, room: string, upTo: number): void {
-    this.#shared.store.run('keep your read position', () =>
-      this.#shared.history.setReadUpTo(live.host.id, room, upTo),
-    );
+  /** Our read position in `room` moved (another install of ours read it; already stored). */
+  #readElsewhere(room: string, upTo: number): void {
     this.#readSync.known(room, upTo);
     this.#rooms.readElsewhere(room, upTo);
   }
