@@ -52,7 +52,7 @@ import {
   MEMBERSHIP_HELP,
   runMembershipCommand,
 } from './membership-commands.ts';
-import { messageLine } from './message-lines.ts';
+import { messageLine, sentLine } from './message-lines.ts';
 import { EXIT, UsageError } from './usage-error.ts';
 
 export interface ConnectIo {
@@ -139,6 +139,7 @@ export async function runConnect(argv: string[], io: ConnectIo): Promise<number>
   const client = new LineClient(args, io, knownHosts, outboxStore, e2ee);
   try {
     return await client.run(
+      saved,
       new ChatSession({
         address: args.address,
         identity,
@@ -280,7 +281,8 @@ class LineClient {
     };
   }
 
-  async run(session: ChatSession): Promise<number> {
+  /** `saved`: what an earlier run left in the outbox (the session loads it again on start). */
+  async run(saved: readonly OutboxEntry[], session: ChatSession): Promise<number> {
     const done = new Promise<number>((resolve) => {
       this.#finish = (code) => {
         if (this.#finished) return;
@@ -289,8 +291,9 @@ class LineClient {
       };
     });
     this.#conversation = new Conversation(encodeBase64Url(session.publicKey));
-    // Lines from an earlier run: once acknowledged they are ours to find and edit too.
-    for (const entry of session.pending) this.#conversation.sending(entry);
+    // Lines from an earlier run: once acknowledged they get their `sent` line, and are ours to
+    // find and edit too. (session.pending is still empty here: the session loads them on start.)
+    for (const entry of saved) this.#conversation.sending(entry);
     this.#watch(session);
     this.#lines.on('line', (line) => this.#line(session, line));
     this.#lines.on('close', () => {
@@ -321,7 +324,11 @@ class LineClient {
       }
     });
     session.on('ack', (ack) => {
-      this.#conversation?.acknowledged(ack, session.nick);
+      // Our own message, now with its seq (once: the session and the conversation each
+      // acknowledge an id once, a resend's duplicate ack included).
+      const entry = this.#conversation?.acknowledged(ack, session.nick);
+      const sent = entry && sentLine(ack, entry);
+      if (sent) this.#out(sent);
       this.#acknowledged++;
       this.#progressAt = Date.now();
       this.#resumeInput(session);
@@ -361,6 +368,7 @@ class LineClient {
     session.on('removed', (removed) => {
       this.#removedRooms.add(removed.room);
       this.#refused += removed.unsent.length;
+      for (const entry of removed.unsent) this.#conversation?.dropped(entry.id);
       // The current room stays current: lines for it are refused, never sent elsewhere.
       this.#out(removedLine(this.#now(), removed));
       this.#checkStarted(session);
@@ -404,7 +412,10 @@ class LineClient {
     });
     session.on('nick', ({ nick }) => this.#out(nickLine(this.#now(), nick)));
     session.on('error', (error) => {
-      if (error.dropped) this.#refused++;
+      if (error.dropped) {
+        this.#refused++;
+        this.#conversation?.dropped(error.dropped.id);
+      }
       this.#out(errorLine(this.#now(), error));
       if (error.code === 'unknown-room' && error.room !== undefined) {
         this.#noSuchRoom(session, error.room);

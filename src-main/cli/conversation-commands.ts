@@ -49,7 +49,7 @@ export const CONVERSATION_COMMANDS: ReadonlySet<string> = new Set([
 ]);
 
 export const CONVERSATION_HELP = [
-  'messages (by the #SEQ on their line): /reply SEQ TEXT, /react SEQ EMOJI (again: take it back), /edit SEQ TEXT, /delete SEQ',
+  'messages (by the #SEQ on their line; yours: on their sent line): /reply SEQ TEXT, /react SEQ EMOJI (again: take it back), /edit SEQ TEXT, /delete SEQ',
   'files: /send-file PATH [CAPTION] (a path with spaces in "quotes"), /save SEQ [FOLDER or PATH] (never overwrites); /search WORDS',
 ];
 

@@ -9,6 +9,18 @@ type SeenMessage = Pick<SessionMessage, 'room' | 'seq' | 'id' | 'from' | 'key' |
   Partial<Pick<SessionMessage, 'event' | 'deleted' | 'e2ee'>>;
 
 /**
+ * How much a long-running process keeps (the newest seen win): the messages in the search index
+ * (with who wrote them, for edits), and the files `/save` can fetch (with their captions) and our
+ * reactions. Without a bound both would grow with every message for as long as it runs.
+ */
+export interface ConversationLimits {
+  readonly messages: number;
+  readonly files: number;
+}
+
+export const CONVERSATION_LIMITS: ConversationLimits = { messages: 100_000, files: 10_000 };
+
+/**
  * What the line client remembers of the conversations this process has seen (history replayed
  * on join, live messages, and its own messages once the host took them): the files `/save` can
  * fetch, who wrote each message (an edit counts only from its author), our own reactions (so
@@ -17,19 +29,23 @@ type SeenMessage = Pick<SessionMessage, 'room' | 'seq' | 'id' | 'from' | 'key' |
  */
 export class Conversation {
   readonly #ourKey: string;
+  readonly #limits: ConversationLimits;
   readonly #index = new SearchIndex();
+  /** `room|seq` of the indexed messages, the one seen longest ago first (Map order). */
+  readonly #indexed = new Map<string, true>();
   /** `room|seq` → the message's author key, for the lines and files that can be edited. */
   readonly #authors = new Map<string, string>();
   readonly #files = new Map<string, FileRef>();
   /** `room|seq` → the file message's caption, so an edit keeps its file name searchable. */
   readonly #captions = new Map<string, string>();
-  /** `room|target|emoji`: our reactions that are on. */
+  /** `room|target|emoji`: our reactions that are on (the oldest first, Set order). */
   readonly #reactions = new Set<string>();
   /** Our queued messages by client id, until the host acknowledges them with a seq. */
   readonly #sent = new Map<string, OutboxEntry>();
 
-  constructor(ourKey: string) {
+  constructor(ourKey: string, limits: ConversationLimits = CONVERSATION_LIMITS) {
     this.#ourKey = ourKey;
+    this.#limits = limits;
   }
 
   /** A message of a room, from history or live, as the session hands it on. */
@@ -64,10 +80,16 @@ export class Conversation {
     if (event?.type === 'react') this.#react(entry.room, event.target, event.emoji, event.on);
   }
 
-  /** The host took our message `id` as `seq`: it is ours to edit and to find now. */
-  acknowledged(ack: { id: string; seq: number; ts: number }, nick: string): void {
+  /**
+   * The host took our message `id` as `seq`: it is ours to edit and to find now. Returns the
+   * queued entry the first time (so its `sent` line is printed once), else undefined.
+   */
+  acknowledged(
+    ack: { id: string; seq: number; ts: number },
+    nick: string,
+  ): OutboxEntry | undefined {
     const entry = this.#sent.get(ack.id);
-    if (!entry) return;
+    if (!entry) return undefined;
     this.#sent.delete(ack.id);
     this.seen({
       room: entry.room,
@@ -79,6 +101,12 @@ export class Conversation {
       text: entry.text,
       ...(entry.event ? { event: entry.event } : {}),
     });
+    return entry;
+  }
+
+  /** Our queued message `id` will never be acknowledged (refused, or its room is gone). */
+  dropped(id: string): void {
+    this.#sent.delete(id);
   }
 
   /** The file the message `seq` of `room` carries, if this process saw it. */
@@ -102,10 +130,15 @@ export class Conversation {
   #said(message: SeenMessage, event: Extract<ChatEvent, { type: 'text' | 'file' }>): void {
     const key = keyOf(message.room, message.seq);
     this.#authors.set(key, message.key);
+    newest(this.#indexed, key, true, this.#limits.messages, (old) => {
+      // Too old to keep: no longer found, and its edits no longer followed.
+      this.#index.remove(old);
+      this.#authors.delete(old);
+    });
     let text = event.text ?? '';
     if (event.type === 'file') {
-      this.#files.set(key, event.file);
       this.#captions.set(key, text);
+      newest(this.#files, key, event.file, this.#limits.files, (old) => this.#captions.delete(old));
       text = searchText(event.file, text);
     }
     this.#index.add({
@@ -127,6 +160,7 @@ export class Conversation {
     this.#files.delete(key);
     this.#captions.delete(key);
     this.#authors.delete(key);
+    this.#indexed.delete(key);
     for (const reaction of this.#reactions) {
       if (reaction.startsWith(`${key}|`)) this.#reactions.delete(reaction);
     }
@@ -134,8 +168,33 @@ export class Conversation {
 
   #react(room: string, target: number, emoji: string, on: boolean): void {
     const reaction = `${keyOf(room, target)}|${emoji}`;
-    if (on) this.#reactions.add(reaction);
-    else this.#reactions.delete(reaction);
+    this.#reactions.delete(reaction);
+    if (!on) return;
+    this.#reactions.add(reaction);
+    for (const oldest of this.#reactions) {
+      if (this.#reactions.size <= this.#limits.files) break;
+      this.#reactions.delete(oldest);
+    }
+  }
+}
+
+/**
+ * Sets `key` in `map` as its newest entry, then drops the oldest ones beyond `limit`, telling
+ * `evicted` about each. Map order is insertion order, so both steps cost O(1) each.
+ */
+export function newest<V>(
+  map: Map<string, V>,
+  key: string,
+  value: V,
+  limit: number,
+  evicted: (key: string) => void,
+): void {
+  map.delete(key);
+  map.set(key, value);
+  for (const oldest of map.keys()) {
+    if (map.size <= limit) break;
+    map.delete(oldest);
+    evicted(oldest);
   }
 }
 

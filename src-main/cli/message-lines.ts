@@ -1,4 +1,5 @@
 import { formatBytes, sanitizeFileName } from '../../src-shared/files.ts';
+import type { OutboxEntry } from '../client/outbox.ts';
 import type { SearchHit } from '../client/search-index.ts';
 import type { SessionMessage } from '../client/session-events.ts';
 import type { FileRef } from '../protocol/wire/chat-event.ts';
@@ -55,6 +56,40 @@ function replyText(reply: number | undefined): string {
  */
 export function fileText(file: Pick<FileRef, 'name' | 'size'>): string {
   return `[file "${escapeText(sanitizeFileName(file.name))}", ${formatBytes(file.size)}]`;
+}
+
+/** Characters of our own text a `sent` line repeats: enough to tell which line it was. */
+export const SENT_TEXT_CHARS = 60;
+
+/**
+ * `*** <time> #<room> sent #<seq>: <text>` (a reply: `sent #<seq> ↪ #<target>: …`; a file:
+ * `sent #<seq> [file "<name>", <size>]`, then `: <caption>` if any): the host took our own
+ * message as `#<seq>`, at `<time>` (its time for the message), so `/edit` and `/delete` can
+ * name it. Only what follows `: ` is free text: its first SENT_TEXT_CHARS characters, then `…`
+ * when there is more. Undefined for what is done to earlier messages (edits, deletions,
+ * reactions, read positions): their seq names nothing a command could act on.
+ */
+export function sentLine(ack: { seq: number; ts: number }, entry: OutboxEntry): string | undefined {
+  const head = `sent #${ack.seq}`;
+  const event = entry.event;
+  let what: string;
+  if (event === undefined) what = `${head}: ${shortText(entry.text)}`;
+  else if (event.type === 'text') {
+    what = `${head}${replyText(event.reply)}: ${shortText(event.text)}`;
+  } else if (event.type === 'file') {
+    what =
+      `${head}${replyText(event.reply)} ${fileText(event.file)}` +
+      (event.text !== undefined ? `: ${shortText(event.text)}` : '');
+  } else return undefined;
+  return systemLine(ack.ts, what, entry.room);
+}
+
+/** The first SENT_TEXT_CHARS characters (whole code points), escaped, `…` if cut. */
+function shortText(text: string): string {
+  const chars = Array.from(text);
+  return chars.length <= SENT_TEXT_CHARS
+    ? escapeText(text)
+    : `${escapeText(chars.slice(0, SENT_TEXT_CHARS).join(''))}…`;
 }
 
 /** `*** <time> search <n> results: <query>`, then one `search …` line per hit, newest first. */

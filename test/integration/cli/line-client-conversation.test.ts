@@ -7,6 +7,7 @@ import { type RunningHost, startHost } from '../../../src-main/server/host.ts';
 import { canary, findInFiles } from '../../support/e2ee-canary.ts';
 import { type HostProcess, spawnHost } from '../../support/host-process.ts';
 import { cleanupsAfterEach } from '../../support/lifecycle.ts';
+import { fileOutboxStore } from '../../../src-main/store/outbox-file.ts';
 import { type LineProcess, spawnLineClient } from './line-process.ts';
 
 // Two real line clients (`node src-main/index.ts --connect`) talking about earlier messages:
@@ -58,6 +59,9 @@ async function say(client: LineProcess, line: string, pattern: RegExp, from = cl
 }
 
 const seqOf = (line: string): number => Number(/^\S+ \S+ #\S+ #(\d+) /.exec(line)?.[1]);
+/** The seq on our own message's `*** <time> #<room> sent #<seq>…` line. */
+const sentSeq = (line: string): number =>
+  Number(/^\*\*\* \S+ #\S+ sent #(\d+)[ :]/.exec(line)?.[1]);
 
 describe('the line client: replies, reactions, edits, deletions, files, search', () => {
   it('round-trips every kind of message between two clients in a plaintext room', async () => {
@@ -82,21 +86,25 @@ describe('the line client: replies, reactions, edits, deletions, files, search',
     await bob.waitForLine(/^\*\*\* \S+ #lobby synced: /);
 
     expect(await say(alice, '/help', /\/reply SEQ TEXT/)).toMatch(
-      /^\*\*\* \S+ messages \(by the #SEQ on their line\): \/reply SEQ TEXT, \/react SEQ EMOJI/,
+      /^\*\*\* \S+ messages \(by the #SEQ on their line; yours: on their sent line\): \/reply SEQ TEXT, \/react SEQ EMOJI/,
     );
     await alice.waitForLine(/files: \/send-file PATH \[CAPTION\] .*\/search WORDS$/);
-    const said = await say(
-      alice,
-      'the deploy failed again',
-      /alice: the deploy failed again$/,
-      bob,
+    // Our own line is not echoed as a message, but its `sent` line gives its #seq: the same
+    // number the others see, so /edit and /delete can name it.
+    const mine = await say(alice, 'the deploy failed again', /^\*\*\* \S+ #lobby sent #/);
+    expect(mine).toMatch(
+      new RegExp(`^\\*\\*\\* ${TIME} #lobby sent #\\d+: the deploy failed again$`),
     );
-    expect(said).toMatch(new RegExp(`^msg ${TIME} #lobby #\\d+ alice: the deploy failed again$`));
-    const a = seqOf(said);
+    const a = sentSeq(mine);
+    const said = await bob.waitForLine(/alice: the deploy failed again$/);
+    expect(said).toMatch(new RegExp(`^msg ${TIME} #lobby #${a} alice: the deploy failed again$`));
 
     const reply = await say(bob, `/reply ${a} on it`, /bob ↪ /, alice);
     expect(reply).toMatch(new RegExp(`^msg ${TIME} #lobby #\\d+ bob ↪ #${a}: on it$`));
     expect(seqOf(reply)).toBeGreaterThan(a);
+    expect(await bob.waitForLine(/ sent #\d+ ↪ /)).toMatch(
+      new RegExp(`^\\*\\*\\* ${TIME} #lobby sent #${seqOf(reply)} ↪ #${a}: on it$`),
+    );
 
     // /react toggles: the second one takes the reaction back.
     expect(await say(bob, `/react #${a} 👍`, /reacted/, alice)).toMatch(
@@ -126,6 +134,11 @@ describe('the line client: replies, reactions, edits, deletions, files, search',
       new RegExp(`^msg ${TIME} #lobby #\\d+ bob \\[file "notes v2\\.txt", 98 KB\\]: the notes$`),
     );
     const f = seqOf(fileLine);
+    expect(await bob.waitForLine(/ sent #\d+ \[file /)).toMatch(
+      new RegExp(
+        `^\\*\\*\\* ${TIME} #lobby sent #${f} \\[file "notes v2\\.txt", 98 KB\\]: the notes$`,
+      ),
+    );
     const into = join(tempDir(), 'downloads');
     mkdirSync(into);
     const saved = await say(alice, `/save ${f} ${into}`, /saved|error/);
@@ -192,9 +205,53 @@ describe('the line client: replies, reactions, edits, deletions, files, search',
     // Bob had a refused edit and a file over the limit: not everything went out.
     expect(await bob.exited).toBe(1);
     expect(await carol.exited).toBe(0);
+    // One `sent` line per message said, none for edits, deletions, reactions or refusals.
+    const sentLines = (client: LineProcess) => client.lines.filter((l) => / sent #/.test(l));
+    expect(sentLines(alice)).toEqual([mine]);
+    expect(sentLines(bob)).toHaveLength(2);
+    expect(sentLines(carol)).toEqual([]);
     // Not a terminal: no progress on stderr, and no message text there.
     expect(bob.stderr()).not.toMatch(/%|notes/);
   }, 120_000);
+
+  it('prints our lines from an earlier run once each, with the seq the host gave them', async () => {
+    const h = await plaintextHost(0);
+    const bob = lineClient([
+      '--connect',
+      h.invite('lobby'),
+      '--nick',
+      'bob',
+      '--data-dir',
+      tempDir(),
+    ]);
+    await bob.waitForLine(/#lobby synced: /);
+    // A line an earlier run queued and never saw acknowledged.
+    const dir = tempDir();
+    const left = { id: 'earlier-run-0001', room: 'lobby', text: 'left over', queuedAt: 0 };
+    await fileOutboxStore(dir, h.address).save([left]);
+    const args = ['--connect', h.invite('lobby'), '--nick', 'alice', '--data-dir', dir];
+    const first = spawnLineClient(cleanups, args, { input: '', defaultTimeoutMs: 30_000 });
+    expect(await first.exited).toBe(0);
+    const sent = first.lines.filter((l) => / sent #/.test(l));
+    expect(sent).toEqual([
+      expect.stringMatching(new RegExp(`^\\*\\*\\* ${TIME} #lobby sent #\\d+: left over$`)),
+    ]);
+    const seq = sentSeq(sent[0] ?? '');
+    expect(await bob.waitForLine(/alice: left over$/)).toMatch(
+      new RegExp(` #lobby #${seq} alice: `),
+    );
+
+    // Its acknowledgement was lost after all, say: the resend is a duplicate to the host, which
+    // answers with the first seq. Printed once, and bob sees the message once.
+    await fileOutboxStore(dir, h.address).save([left]);
+    const again = spawnLineClient(cleanups, args, { input: '', defaultTimeoutMs: 30_000 });
+    expect(await again.exited).toBe(0);
+    expect(again.lines.filter((l) => / sent #/.test(l)).map(sentSeq)).toEqual([seq]);
+    await say(bob, '/search left', /search \d+ result/);
+    expect(bob.lines.filter((l) => / alice: left over$/.test(l))).toHaveLength(2); // msg, search
+    bob.proc.stdin.end('/quit\n');
+    expect(await bob.exited).toBe(0);
+  }, 60_000);
 
   it('the same in an end-to-end encrypted room: the host keeps none of it readable', async () => {
     const h: HostProcess = await spawnHost({

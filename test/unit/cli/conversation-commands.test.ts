@@ -7,7 +7,7 @@ import {
   parseSeq,
   splitFirst,
 } from '../../../src-main/cli/conversation-commands.ts';
-import { Conversation } from '../../../src-main/cli/conversation.ts';
+import { CONVERSATION_LIMITS, Conversation, newest } from '../../../src-main/cli/conversation.ts';
 import {
   candidateName,
   saveTarget,
@@ -160,6 +160,47 @@ describe('conversation: what the line client remembers', () => {
     // Ours: our edit counts.
     seen(13, ALICE, { type: 'edit', target: 12, text: 'my edited words' });
     expect(conversation.search('edited', 5)[0]).toMatchObject({ seq: 12, from: 'alice' });
+    // A resend's second acknowledgement (or one for a message not ours) gives nothing again.
+    expect(conversation.acknowledged({ id: 'q1', seq: 12, ts: 5 }, 'alice')).toBeUndefined();
+    expect(conversation.acknowledged({ id: 'zz', seq: 13, ts: 5 }, 'alice')).toBeUndefined();
+    conversation.sending({ id: 'q2', room: 'lobby', text: 'refused', queuedAt: 0 });
+    conversation.dropped('q2');
+    expect(conversation.acknowledged({ id: 'q2', seq: 14, ts: 5 }, 'alice')).toBeUndefined();
+  });
+
+  it('keeps only the newest messages, files and reactions of a long run', () => {
+    expect(CONVERSATION_LIMITS).toEqual({ messages: 100_000, files: 10_000 });
+    conversation = new Conversation(ALICE, { messages: 3, files: 2 });
+    for (let seq = 1; seq <= 5; seq++) seen(seq, BOB, { type: 'text', text: `word${seq} common` });
+    expect(found('common')).toEqual([5, 4, 3]);
+    expect(found('word1')).toEqual([]);
+    // An evicted message's edit is not followed (it is not found under either text).
+    seen(6, BOB, { type: 'edit', target: 1, text: 'revived' });
+    expect(found('revived')).toEqual([]);
+    for (let seq = 7; seq <= 9; seq++) {
+      seen(seq, BOB, { type: 'file', file: { ...FILE, id: `${'F'.repeat(21)}${seq}` } });
+    }
+    expect(conversation.fileOf('lobby', 7)).toBeUndefined();
+    expect(conversation.fileOf('lobby', 8)?.id).toBe(`${'F'.repeat(21)}8`);
+    expect(conversation.fileOf('lobby', 9)?.id).toBe(`${'F'.repeat(21)}9`);
+    expect(found('quarterly')).toEqual([9, 8, 7]);
+    expect(found('common')).toEqual([]);
+    for (const emoji of ['👍', '🎉', '❤️']) {
+      seen(10, ALICE, { type: 'react', target: 9, emoji, on: true });
+    }
+    expect(['👍', '🎉', '❤️'].map((e) => conversation?.reacted('lobby', 9, e))).toEqual([
+      false,
+      true,
+      true,
+    ]);
+  });
+
+  it('newest(): a key set again counts as new, the oldest beyond the limit go', () => {
+    const map = new Map<string, number>();
+    const gone: string[] = [];
+    for (const key of ['a', 'b', 'c', 'a', 'd']) newest(map, key, 1, 3, (k) => gone.push(k));
+    expect([...map.keys()]).toEqual(['c', 'a', 'd']);
+    expect(gone).toEqual(['b']);
   });
 });
 

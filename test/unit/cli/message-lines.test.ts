@@ -4,6 +4,7 @@ import {
   fileSentLine,
   messageLine,
   searchLines,
+  sentLine,
 } from '../../../src-main/cli/message-lines.ts';
 import type { SessionMessage } from '../../../src-main/client/session-events.ts';
 import type { ChatEvent, FileRef } from '../../../src-main/protocol/wire/chat-event.ts';
@@ -118,5 +119,46 @@ describe('message lines', () => {
     expect(fileSavedLine(T, 'lobby', 4, '/tmp/a\nb (1).txt')).toBe(
       `*** ${AT} #lobby saved #4 to /tmp/a\\nb (1).txt`,
     );
+  });
+
+  it('says which #seq the host gave our own line, reply or file, with its text escaped and cut', () => {
+    const ack = { seq: 12, ts: T };
+    const entry = (event?: ChatEvent, text = '') => ({
+      id: 'q1',
+      room: 'lobby',
+      text,
+      queuedAt: 0,
+      ...(event ? { event } : {}),
+    });
+    // A plain line (an outbox from an earlier version has no event).
+    expect(sentLine(ack, entry(undefined, 'deploy\tnow'))).toBe(
+      `*** ${AT} #lobby sent #12: deploy\\tnow`,
+    );
+    expect(sentLine(ack, entry({ type: 'text', text: 'on it', reply: 3 }))).toBe(
+      `*** ${AT} #lobby sent #12 ↪ #3: on it`,
+    );
+    expect(sentLine(ack, entry({ type: 'file', file: FILE, text: 'Q3' }))).toBe(
+      `*** ${AT} #lobby sent #12 [file "report.pdf", 1.2 MB]: Q3`,
+    );
+    expect(sentLine(ack, entry({ type: 'file', file: FILE, reply: 2 }))).toBe(
+      `*** ${AT} #lobby sent #12 ↪ #2 [file "report.pdf", 1.2 MB]`,
+    );
+    // 60 characters (whole emoji, never half a surrogate pair), then `…`; one line whatever it says.
+    const long = `${'😀'.repeat(59)}ab\nmore`;
+    expect(sentLine(ack, entry({ type: 'text', text: long }))).toBe(
+      `*** ${AT} #lobby sent #12: ${'😀'.repeat(59)}a…`,
+    );
+    expect(sentLine(ack, entry({ type: 'text', text: `${'x'.repeat(59)}\n` }))).toBe(
+      `*** ${AT} #lobby sent #12: ${'x'.repeat(59)}\\n`,
+    );
+    // What is done to earlier messages prints nothing.
+    for (const event of [
+      { type: 'edit', target: 3, text: 'x' },
+      { type: 'delete', target: 3 },
+      { type: 'react', target: 3, emoji: '👍', on: true },
+      { type: 'read', upTo: 3 },
+    ] as ChatEvent[]) {
+      expect(sentLine(ack, entry(event))).toBeUndefined();
+    }
   });
 });
