@@ -761,11 +761,14 @@ export class DesktopService implements RequestHandlers {
     return this.#files.saveFile(input);
   }
 
-  /** Searches the local, decrypted history (the index is built on the first search). */
-  search(input: ParsedInput<'search'>): { results: SearchResult[] } {
+  /**
+   * Searches the local, decrypted history. The index is built in the background from shortly
+   * after start (message-search.ts); a search before it is complete waits for it.
+   */
+  async search(input: ParsedInput<'search'>): Promise<{ results: SearchResult[] }> {
     this.#assertOpen();
     return {
-      results: this.#search.search(input.query, {
+      results: await this.#search.search(input.query, {
         ...(input.hostId !== undefined ? { hostId: input.hostId } : {}),
         ...(input.room !== undefined ? { room: input.room } : {}),
         ...(input.limit !== undefined ? { limit: input.limit } : {}),

@@ -163,6 +163,21 @@ export const StoredRoomInfo = RoomView.pick({
 });
 export type StoredRoomInfo = z.infer<typeof StoredRoomInfo>;
 
+/** Where a search page ended: the last row's place and key (search pages walk in this order). */
+export interface SearchCursor {
+  readonly host: string;
+  readonly room: string;
+  readonly seq: number;
+  readonly sender: string;
+  readonly id: string;
+}
+
+export interface SearchPage {
+  readonly docs: SearchDoc[];
+  /** Read on from here; undefined: this was the last page. */
+  readonly next: SearchCursor | undefined;
+}
+
 /** A room event's row id: no client message id has a dot, so it cannot collide with one. */
 const eventId = (seq: number): string => `event.${seq}`;
 
@@ -615,48 +630,94 @@ export class LocalHistory {
 
   /**
    * Every message held that search can find (not deleted, readable, with a seq), its text as
-   * shown now (the newest edit; a file's caption and name). For building the search index.
+   * shown now (the newest edit; a file's caption and name). All pages of `searchPage` at once.
    */
   searchDocs(): SearchDoc[] {
-    const edits = this.#conversation.allNewestEdits();
     const docs: SearchDoc[] = [];
-    // Only what a document needs, read row by row: this runs over the whole history once.
-    const rows = this.#db
-      .prepare(
-        `SELECT host, room, sender, id, seq, ts, nick, text, sealed, meta FROM messages
-         WHERE ${MESSAGE_ROW} AND deleted = 0 AND seq IS NOT NULL AND ${SHOWN}
-           AND (e2ee IS NULL OR e2ee NOT LIKE '%"failed"%')`,
-      )
-      .iterate();
-    for (const row of rows) {
-      const host = String(row['host']);
-      const identity = {
-        room: String(row['room']),
-        key: String(row['sender']),
-        id: String(row['id']),
-      };
-      const text = this.#open(row['text'], row['sealed'], messageIdentity(host, identity));
-      if (text === undefined) continue;
-      const seq = Number(row['seq']);
-      const edited = edits.get(`${host}\n${identity.room}\n${seq}\n${identity.key}`);
-      const file =
-        row['meta'] === null
-          ? undefined
-          : this.#conversation.openMeta(row['meta'], messageIdentity(host, identity)).file;
-      const name = file ? fileView(file).name : undefined;
-      const body = edited ?? text;
-      docs.push({
-        key: searchKey(host, identity.room, seq),
-        host,
-        room: identity.room,
-        seq,
-        id: identity.id,
-        from: String(row['nick']),
-        ts: Number(row['ts']),
-        text: name ? (body ? `${body} ${name}` : name) : body,
-      });
-    }
+    let cursor: SearchCursor | undefined;
+    do {
+      const page = this.searchPage(cursor, 2000);
+      docs.push(...page.docs);
+      cursor = page.next;
+    } while (cursor);
     return docs;
+  }
+
+  /**
+   * Up to `limit` messages search can find, after `after` in (host, room, seq) order, and the
+   * cursor to read on from (undefined: no more). The search index is built from these pages a
+   * slice at a time, so no slice blocks the event loop long and the whole history is never held
+   * twice; each page reads the rows as they are now (edits and deletions made between pages
+   * are seen).
+   */
+  searchPage(after: SearchCursor | undefined, limit: number): SearchPage {
+    const take = Math.max(1, Math.floor(limit));
+    // The index messages_by_seq holds (host, room, seq) and then the key (sender, id): a cursor
+    // over all five is unique and walks that index, never sorts.
+    const where = `${MESSAGE_ROW} AND seq IS NOT NULL`;
+    const rows = after
+      ? this.#db
+          .prepare(
+            `SELECT host, room, sender, id, seq, ts, nick, text, sealed, meta, deleted, e2ee
+             FROM messages WHERE (host, room, seq, sender, id) > (?, ?, ?, ?, ?) AND ${where}
+             ORDER BY host, room, seq, sender, id LIMIT ?`,
+          )
+          .all(after.host, after.room, after.seq, after.sender, after.id, take)
+      : this.#db
+          .prepare(
+            `SELECT host, room, sender, id, seq, ts, nick, text, sealed, meta, deleted, e2ee
+             FROM messages WHERE ${where} ORDER BY host, room, seq, sender, id LIMIT ?`,
+          )
+          .all(take);
+    const docs: SearchDoc[] = [];
+    for (const row of rows) {
+      const doc = this.#searchDocOfRow(row);
+      if (doc) docs.push(doc);
+    }
+    const last = rows.at(-1);
+    const next =
+      rows.length < take || !last
+        ? undefined
+        : {
+            host: String(last['host']),
+            room: String(last['room']),
+            seq: Number(last['seq']),
+            sender: String(last['sender']),
+            id: String(last['id']),
+          };
+    return { docs, next };
+  }
+
+  /** A row as search indexes it: undefined when search must not find it. */
+  #searchDocOfRow(row: Row): SearchDoc | undefined {
+    if (row['deleted'] === 1 || !timeShown(row['ts'])) return undefined;
+    if (parseE2ee(row['e2ee'])?.status === 'failed') return undefined;
+    const host = String(row['host']);
+    const identity = {
+      room: String(row['room']),
+      key: String(row['sender']),
+      id: String(row['id']),
+    };
+    const text = this.#open(row['text'], row['sealed'], messageIdentity(host, identity));
+    if (text === undefined) return undefined;
+    const seq = Number(row['seq']);
+    const edited = this.#conversation.newestEdit(host, identity.room, seq, identity.key);
+    const file =
+      row['meta'] === null
+        ? undefined
+        : this.#conversation.openMeta(row['meta'], messageIdentity(host, identity)).file;
+    const name = file ? fileView(file).name : undefined;
+    const body = edited?.text ?? text;
+    return {
+      key: searchKey(host, identity.room, seq),
+      host,
+      room: identity.room,
+      seq,
+      id: identity.id,
+      from: String(row['nick']),
+      ts: Number(row['ts']),
+      text: name ? (body ? `${body} ${name}` : name) : body,
+    };
   }
 
   /** A message as search indexes it. */
@@ -870,6 +931,12 @@ function outboxIdentity(host: string, id: string, room: string): string[] {
 
 function outboxEventIdentity(host: string, id: string, room: string): string[] {
   return ['outbox-event', host, room, id];
+}
+
+/** A stored time a date can show (what SHOWN selects in SQL). */
+function timeShown(ts: SQLOutputValue | undefined): boolean {
+  const value = Number(ts);
+  return value >= 0 && value <= MAX_SHOWN_TIME_MS;
 }
 
 /** Search keys a message by its place: an edit or deletion names it by seq. */

@@ -162,10 +162,10 @@ describe.each([
     expect(one.reactions).toEqual([{ emoji: '👍', count: 1, mine: true, by: ['alice'] }]);
 
     // Search finds the edited text (not the old one), and the jump window loads around it.
-    const found = alice.service.search({ query: 'lightho' });
+    const found = await alice.service.search({ query: 'lightho' });
     expect(found.results.map((r) => r.seq)).toEqual([first.seq]);
     expect(found.results[0]?.highlights.length).toBeGreaterThan(0);
-    expect(alice.service.search({ query: 'harbour' }).results).toEqual([]);
+    expect((await alice.service.search({ query: 'harbour' })).results).toEqual([]);
     const window = await alice.service.loadHistory({
       hostId,
       room: 'lobby',
@@ -200,7 +200,7 @@ describe.each([
       reply.seq,
       far.seq,
     ]);
-    expect(bob.service.search({ query: 'count' }).results).toEqual([]);
+    expect((await bob.service.search({ query: 'count' })).results).toEqual([]);
     // In bob's file the tombstones hold nothing: no text, no reply target, no edits.
     await bob.service.close();
     const db = new DatabaseSync(join(bob.dataDir, HISTORY_FILE));
