@@ -923,7 +923,12 @@ export class ChatSession extends MembershipApi {
         this.#crypto?.get(entry.room)?.acked(message.seq);
         this.#saveStore();
         const { t: _t, duplicate, ...ack } = message;
-        this.emit('ack', { ...ack, room: entry.room, duplicate: duplicate ?? false });
+        this.emit('ack', {
+          ...ack,
+          room: entry.room,
+          duplicate: duplicate ?? false,
+          ...(entry.event ? { event: entry.event } : {}),
+        });
         return;
       }
       case 'presence': {

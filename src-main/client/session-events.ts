@@ -142,6 +142,11 @@ export interface KeyChanged {
 
 export type Ack = Omit<Extract<HostMessage, { t: 'ack' }>, 't' | 'duplicate'> & {
   readonly duplicate: boolean;
+  /**
+   * The event the acknowledged entry carried (absent for a bare line): an entry restored from
+   * the outbox after a restart is known to the listener only through this.
+   */
+  readonly event?: ChatEvent;
 };
 export type Presence = Omit<Extract<HostMessage, { t: 'presence' }>, 't'>;
 export type Typing = Omit<Extract<HostMessage, { t: 'typing' }>, 't'>;

@@ -686,7 +686,12 @@ export class HostSession {
     session.on('message', (message) => current() && this.#onMessage(live, message));
     session.on('ack', (ack) => {
       if (!current()) return;
-      const pending = this.#pendingEvents.get(ack.id);
+      // Restored from the outbox after a restart, an event is known only from its ack.
+      const pending =
+        this.#pendingEvents.get(ack.id) ??
+        (ack.event && ack.event.type !== 'text' && ack.event.type !== 'file'
+          ? { room: ack.room, event: ack.event }
+          : undefined);
       if (pending) {
         this.#pendingEvents.delete(ack.id);
         this.#applyEvent(live, {
