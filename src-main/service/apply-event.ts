@@ -84,8 +84,11 @@ export function applyEvent(context: ApplyContext, message: EventMessage): ApplyO
     case 'read': {
       // Only our own installs' positions mean anything to us.
       if (key !== context.ownKey) return {};
-      store.run('keep your read position', () => history.setReadUpTo(host, room, event.upTo));
-      return { readUpTo: event.upTo };
+      // A read names what was read before it was sent: never a message after itself (else a
+      // forged or broken one would mark every later message of the room read here).
+      const upTo = Math.min(event.upTo, seq);
+      store.run('keep your read position', () => history.setReadUpTo(host, room, upTo));
+      return { readUpTo: upTo };
     }
     default:
       // Lines and files are rows (HostSession#onMessage), not applied to another message.
