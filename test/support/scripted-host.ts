@@ -18,7 +18,7 @@ import { type TestHost, decoder, newKeyPair, startTestHost } from './loopback.ts
 /**
  * A host played by hand (acceptChannel only): a test sees every item the client writes and
  * answers what it likes, so it can check the client's wire form exactly and send what a real
- * host would not. (chat-session.test.ts has its own copy of these; this one is for #17's tests.)
+ * host would not. Shared by chat-session.test.ts and the #17 client tests.
  */
 export const SCRIPTED_HOST_INFO: HostInfo = {
   v: WIRE_VERSION,
@@ -28,9 +28,10 @@ export const SCRIPTED_HOST_INFO: HostInfo = {
   limits: { maxTextBytes: 16384, messagesPerSecond: 1000, maxFileBytes: 1024 * 1024 },
 };
 
+/** `info` is an object, not a HostInfo: a test may announce one the client must refuse. */
 export async function scriptedHost(
   cleanups: Cleanups,
-  info: HostInfo = SCRIPTED_HOST_INFO,
+  info: object = SCRIPTED_HOST_INFO,
 ): Promise<TestHost> {
   const h = await startTestHost({ hostInfo: encodeMessage(info) });
   cleanups.push(() => h.close());
@@ -40,10 +41,13 @@ export async function scriptedHost(
 /** The host's side of one connection: what the client sent, and a way to answer. */
 export class Peer {
   readonly received: ClientMessage[] = [];
+  /** The client's hello, as it came in the handshake. */
+  readonly hello: unknown;
   readonly channel: SecureChannel;
 
   constructor(channel: SecureChannel) {
     this.channel = channel;
+    this.hello = JSON.parse(decoder.decode(channel.peerPayload));
     channel.on('message', (bytes) =>
       this.received.push(JSON.parse(decoder.decode(bytes)) as ClientMessage),
     );
@@ -90,12 +94,12 @@ export function trustAnything(port: number): HostVerifier {
   };
 }
 
-/** A session to the scripted host, stopped after the test, with its events recorded. */
-export function scriptedSession(
+/** A session as alice to the scripted host (any key trusted), stopped after the test. */
+export function sessionTo(
   cleanups: Cleanups,
   h: TestHost,
   options: Partial<ChatSessionOptions> = {},
-) {
+): ChatSession {
   const s = new ChatSession({
     address: { host: '127.0.0.1', port: h.port },
     identity: newKeyPair(),
@@ -106,6 +110,16 @@ export function scriptedSession(
     ...options,
   });
   cleanups.push(() => s.stop());
+  return s;
+}
+
+/** A session to the scripted host, stopped after the test, with its events recorded. */
+export function scriptedSession(
+  cleanups: Cleanups,
+  h: TestHost,
+  options: Partial<ChatSessionOptions> = {},
+) {
+  const s = sessionTo(cleanups, h, options);
   const log = new Map<keyof ChatSessionEvents, unknown[]>();
   for (const name of ['message', 'ack', 'error', 'state', 'synced'] as const) {
     s.on(name, (data: unknown) => log.set(name, [...(log.get(name) ?? []), data]));

@@ -9,24 +9,18 @@ import {
   type ChatSessionOptions,
   ChatSessionError,
 } from '../../../src-main/client/chat-session.ts';
-import { type HostVerifier, createHostVerifier } from '../../../src-main/client/host-trust.ts';
+import { createHostVerifier } from '../../../src-main/client/host-trust.ts';
 import { memoryOutboxStore } from '../../../src-main/client/outbox.ts';
 import type {
   ChatSessionEvents,
   SessionFatal,
   StateChange,
 } from '../../../src-main/client/session-events.ts';
-import type { SecureChannel } from '../../../src-main/protocol/secure-channel.ts';
-import { encodeMessage } from '../../../src-main/protocol/wire/codec.ts';
-import type {
-  ClientMessage,
-  HostInfo,
-  HostMessage,
-  Member,
-} from '../../../src-main/protocol/wire/messages.ts';
+import type { HostInfo, HostMessage, Member } from '../../../src-main/protocol/wire/messages.ts';
 import { WIRE_VERSION } from '../../../src-main/protocol/wire/messages.ts';
 import { KnownHosts } from '../../../src-main/store/known-hosts.ts';
-import { type TestHost, decoder, newKeyPair, startTestHost } from '../../support/loopback.ts';
+import { type TestHost, newKeyPair } from '../../support/loopback.ts';
+import { Peer, scriptedHost, sessionTo, trustAnything } from '../../support/scripted-host.ts';
 import { cleanupsAfterEach, until } from '../../support/lifecycle.ts';
 
 // A scripted host built from acceptChannel: each test plays the host's side by hand, so it
@@ -42,78 +36,12 @@ const HOST_INFO: HostInfo = {
   limits: { maxTextBytes: 16384, messagesPerSecond: 1000 },
 };
 
-async function fakeHost(info: object = HOST_INFO): Promise<TestHost> {
-  const h = await startTestHost({ hostInfo: encodeMessage(info) });
-  cleanups.push(() => h.close());
-  return h;
-}
-
-/** The host's side of one connection: what the client sent, and a way to answer. */
-class Peer {
-  readonly received: ClientMessage[] = [];
-  readonly hello: unknown;
-  readonly channel: SecureChannel;
-
-  constructor(channel: SecureChannel) {
-    this.channel = channel;
-    this.hello = JSON.parse(decoder.decode(channel.peerPayload));
-    channel.on('message', (bytes) =>
-      this.received.push(JSON.parse(decoder.decode(bytes)) as ClientMessage),
-    );
-    channel.start();
-  }
-
-  send(...messages: HostMessage[]): void {
-    for (const message of messages) this.channel.send(encodeMessage(message));
-  }
-
-  of<T extends ClientMessage['t']>(t: T): Extract<ClientMessage, { t: T }>[] {
-    return this.received.filter((m): m is Extract<ClientMessage, { t: T }> => m.t === t);
-  }
-
-  async waitFor<T extends ClientMessage['t']>(
-    t: T,
-    count = 1,
-  ): Promise<Extract<ClientMessage, { t: T }>[]> {
-    await until(() => this.of(t).length >= count, `${count} × ${t}`);
-    return this.of(t);
-  }
-
-  /** welcome → (client joins) → joined, members, synced for each room it asked for. */
-  async admit(nick = 'alice', members: Member[] = []): Promise<void> {
-    this.send({ t: 'welcome', nick, fp: 'ME' });
-    const joins = await this.waitFor('join');
-    for (const { room } of joins) {
-      this.send({ t: 'joined', room }, { t: 'members', room, members }, { t: 'synced', room });
-    }
-  }
-}
-
-function trustAnything(port: number): HostVerifier {
-  return {
-    address: { host: '127.0.0.1', port },
-    canConfirm: false,
-    verify: async (key) => ({
-      fingerprint: fingerprint(key),
-      method: 'invite',
-      firstSeen: '',
-      newlyPinned: false,
-    }),
-    confirm: async () => false,
-  };
+function fakeHost(info: object = HOST_INFO): Promise<TestHost> {
+  return scriptedHost(cleanups, info);
 }
 
 function session(h: TestHost, options: Partial<ChatSessionOptions> = {}) {
-  const s = new ChatSession({
-    address: { host: '127.0.0.1', port: h.port },
-    identity: newKeyPair(),
-    nick: 'alice',
-    trust: trustAnything(h.port),
-    rooms: ['lobby'],
-    reconnect: { initialDelayMs: 20, maxDelayMs: 100 },
-    ...options,
-  });
-  cleanups.push(() => s.stop());
+  const s = sessionTo(cleanups, h, options);
   const events = record(s);
   return { s, events };
 }
