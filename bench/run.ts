@@ -51,6 +51,11 @@ import {
 import { Histogram } from './histogram.ts';
 import { type MlsBenchResult, measureMls } from './mls.ts';
 import { type SearchBenchResult, measureSearch, searchTable } from './search.ts';
+import {
+  type SearchHistoryBenchResult,
+  measureSearchHistory,
+  searchHistoryTable,
+} from './search-history.ts';
 import type { ConnectionSpec, Report, RunOptions } from './load-worker.ts';
 import type { BenchCipher } from './wire.ts';
 
@@ -820,6 +825,9 @@ async function main(): Promise<void> {
     // Client-side too: 100 000 messages indexed in memory, then searched (bench/search.ts).
     log('search: FTS5 index of 100 000 messages, and a String.includes scan of them…');
     result['search'] = measureSearch(quick, log);
+    // The desktop's path: from a sealed local history, built in the background (search-history.ts).
+    log("search: the desktop's index built in slices from a local history of 100 000 sealed rows…");
+    result['searchHistory'] = await measureSearchHistory(quick, log);
   }
 
   const fanoutResults: FanoutResult[] = [];
@@ -1124,6 +1132,12 @@ function table(
   }
   if (result['e2ee']) lines.push('', ...e2eeTable(result['e2ee'] as MlsBenchResult));
   if (result['search']) lines.push('', ...searchTable(result['search'] as SearchBenchResult, grid));
+  if (result['searchHistory']) {
+    lines.push(
+      '',
+      ...searchHistoryTable(result['searchHistory'] as SearchHistoryBenchResult, grid),
+    );
+  }
   if (result['files']) lines.push('', ...filesTable(result['files'] as FilesOutcome));
   lines.push('');
   lines.push('Targets');

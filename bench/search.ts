@@ -19,7 +19,7 @@ export interface SearchBenchResult {
   readonly averageHits: number;
 }
 
-interface Latency {
+export interface Latency {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
@@ -80,7 +80,7 @@ export function makeMessages(count: number, seed = 17): SearchDoc[] {
   return docs;
 }
 
-function makeQueries(count: number, seed: number): string[] {
+export function makeQueries(count: number, seed: number): string[] {
   const next = random(seed);
   const words = makeWords(random(17)); // the messages' vocabulary
   const queries: string[] = [];
@@ -98,13 +98,13 @@ function makeQueries(count: number, seed: number): string[] {
   return queries;
 }
 
-function latency(samples: number[]): Latency {
+export function latency(samples: number[]): Latency {
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
   return { p50Ms: round(at(0.5)), p99Ms: round(at(0.99)), maxMs: round(sorted.at(-1) ?? 0) };
 }
 
-function round(ms: number): number {
+export function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }
 

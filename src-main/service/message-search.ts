@@ -8,11 +8,12 @@ export const DEFAULT_SEARCH_LIMIT = 50;
 /** The build starts this long after the service does: not in the way of startup. */
 export const DEFAULT_BUILD_DELAY_MS = 2000;
 /**
- * Messages read, decrypted and indexed per slice of the build. A slice of 1000 costs some tens
- * of milliseconds on a loaded machine (bench/search-history.ts): short enough that the socket,
- * notifications and other requests on the same event loop are not held up noticeably.
+ * Messages read, decrypted and indexed per slice of the build. A row costs ~50 µs (opening its
+ * sealed text, its newest edit, the FTS insert): 250 make a slice of ~12 ms, ~40 ms at worst on a
+ * loaded 2-core machine (bench/search-history.ts, docs/benchmarks.md "Search") — short enough
+ * that the socket, notifications and other requests on the same loop are not held up noticeably.
  */
-export const DEFAULT_SLICE_MESSAGES = 1000;
+export const DEFAULT_SLICE_MESSAGES = 250;
 
 export interface MessageSearchOptions {
   /** When the build starts by itself (ms after construction); null: on the first search only. */
