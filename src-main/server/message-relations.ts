@@ -60,13 +60,19 @@ export class MessageRelations {
   applied(m: RelatedMessage, seq: number): boolean {
     if (m.file !== undefined) this.#files.claim(m.file, seq);
     if (m.rel?.t !== 'delete') return false;
-    const target = this.#sql('SELECT file_id FROM messages WHERE seq = ?').get(m.rel.seq);
-    const file = target === undefined ? null : column(target, 'file_id', isNullableString);
+    // The target's file, and any an edit of it claimed: in an encrypted room the host cannot
+    // see what an edit says, so a (modified) client's edit may carry a file too.
+    const files = this.#sql(
+      `SELECT file_id FROM messages
+       WHERE (seq = ?1 OR (rel_seq = ?1 AND rel_t = 'edit' AND room = ?2)) AND file_id IS NOT NULL`,
+    )
+      .all(m.rel.seq, m.room)
+      .map((row) => column(row, 'file_id', isNullableString));
     this.#sql(
       `UPDATE messages SET text = '', ev = NULL, mls = NULL, file_id = NULL, deleted = 1
        WHERE seq = ?1 OR (rel_seq = ?1 AND rel_t = 'edit' AND room = ?2)`,
     ).run(m.rel.seq, m.room);
-    if (file !== null) this.#files.remove(file);
+    for (const file of files) if (file !== null) this.#files.remove(file);
     return true;
   }
 
