@@ -12,6 +12,7 @@ import {
   type HostRewrite,
   startE2eeRelay,
 } from './e2ee-relay.ts';
+import { type TestDevice, openDevice } from './e2ee-device.ts';
 import type { Cleanups } from './lifecycle.ts';
 import { until } from './lifecycle.ts';
 import { newKeyPair } from './loopback.ts';
@@ -103,6 +104,25 @@ export async function startMember(cleanups: Cleanups, host: HostTarget, options:
     shown: (room: string, text: string): SessionMessage[] =>
       recorded.of('message').filter((m) => m.room === room && m.text === text),
   };
+}
+
+/**
+ * startMember on an E2EE device of its own (e2ee-device.ts: a temp store for the identity,
+ * a new one unless given); the device is returned too, for a test that reopens or reads it.
+ */
+export async function startMemberWithDevice(
+  cleanups: Cleanups,
+  host: HostTarget,
+  options: MemberOptions,
+): Promise<{ member: Member; device: TestDevice }> {
+  const identity = options.identity ?? newKeyPair();
+  const device = await openDevice(cleanups, identity);
+  const member = await startMember(cleanups, host, {
+    ...options,
+    identity,
+    session: { ...device.options, ...options.session },
+  });
+  return { member, device };
 }
 
 /**

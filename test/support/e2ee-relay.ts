@@ -45,6 +45,24 @@ export type HostRewrite = (
   raw: Uint8Array,
 ) => readonly (HostMessage | Uint8Array)[] | undefined;
 
+type ChatMsg = Extract<HostMessage, { t: 'msg' }>;
+
+/**
+ * A rewrite that changes chosen chat messages by id: the test sends, learns the id, and sets
+ * `changes.set(id, change)` before the host's copy reaches the relay; every other item passes.
+ */
+export function rewriteMessagesById(): {
+  readonly changes: Map<string, (m: ChatMsg) => ChatMsg>;
+  readonly rewrite: HostRewrite;
+} {
+  const changes = new Map<string, (m: ChatMsg) => ChatMsg>();
+  const rewrite: HostRewrite = (m) => {
+    const change = m.t === 'msg' ? changes.get(m.id) : undefined;
+    return change && m.t === 'msg' ? [change(m)] : undefined;
+  };
+  return { changes, rewrite };
+}
+
 export interface E2eeRelayOptions {
   /** The client's identity: the relay speaks to the host as this key. */
   readonly identity: KeyPair;

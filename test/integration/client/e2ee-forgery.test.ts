@@ -4,19 +4,17 @@ import { decodeGroupRecord } from '../../../src-main/client/e2ee/group-record.ts
 import { loadSuite } from '../../../src-main/e2ee/mls-suite.ts';
 import { encodePayload, textPayload } from '../../../src-main/e2ee/payload.ts';
 import { RoomGroup } from '../../../src-main/e2ee/room-group.ts';
-import { openDevice } from '../../support/e2ee-device.ts';
 import {
   type Member,
-  startMember,
+  startMemberWithDevice,
   untilAllShow,
   untilGroupComplete,
 } from '../../support/e2ee-members.ts';
-import type { HostRewrite } from '../../support/e2ee-relay.ts';
+import { type HostRewrite, rewriteMessagesById } from '../../support/e2ee-relay.ts';
 import { flipByte, mlsOf } from '../../support/e2ee-wire.ts';
 import { fakeMember } from '../../support/hostile-host.ts';
 import { spawnE2eeHost } from '../../support/e2ee-host.ts';
 import { cleanupsAfterEach, until } from '../../support/lifecycle.ts';
-import { newKeyPair } from '../../support/loopback.ts';
 
 // A hostile host (here: a relay in front of carol that changes real traffic of a real room)
 // cannot make carol show a line nobody in the group wrote, nor one under another member's
@@ -33,22 +31,15 @@ describe('a hostile host relaying real ciphertext with changes', () => {
     const h = await spawnE2eeHost(cleanups);
 
     // What the relay does to carol's copy of each message, by message id.
-    const changes = new Map<string, (m: Msg) => Msg>();
-    const rewrite: HostRewrite = (m) => {
-      const change = m.t === 'msg' ? changes.get(m.id) : undefined;
-      return change && m.t === 'msg' ? [change(m)] : undefined;
-    };
-    const join = async (nick: string, invite: string, withRewrite?: HostRewrite) => {
-      const identity = newKeyPair();
-      const device = await openDevice(cleanups, identity);
-      return startMember(cleanups, h, {
-        nick,
-        invite,
-        identity,
-        session: device.options,
-        ...(withRewrite ? { rewrite: withRewrite } : {}),
-      });
-    };
+    const { changes, rewrite } = rewriteMessagesById();
+    const join = async (nick: string, invite: string, withRewrite?: HostRewrite) =>
+      (
+        await startMemberWithDevice(cleanups, h, {
+          nick,
+          invite,
+          ...(withRewrite ? { rewrite: withRewrite } : {}),
+        })
+      ).member;
     const alice = await join('alice', h.ownerInvite);
     const bob = await join('bob', h.memberInvite);
     const carol = await join('carol', h.memberInvite, rewrite);
@@ -120,18 +111,12 @@ describe('a hostile host relaying real ciphertext with changes', () => {
     const plan: { target?: string; replace?: (m: Msg) => Msg } = {};
     const rewrite: HostRewrite = (m) =>
       m.t === 'msg' && m.id === plan.target && plan.replace ? [plan.replace(m)] : undefined;
-    const join = async (nick: string, invite: string, withRewrite?: HostRewrite) => {
-      const identity = newKeyPair();
-      const device = await openDevice(cleanups, identity);
-      const member = await startMember(cleanups, h, {
+    const join = (nick: string, invite: string, withRewrite?: HostRewrite) =>
+      startMemberWithDevice(cleanups, h, {
         nick,
         invite,
-        identity,
-        session: device.options,
         ...(withRewrite ? { rewrite: withRewrite } : {}),
       });
-      return { member, device };
-    };
     const alice = await join('alice', h.ownerInvite);
     const carol = await join('carol', h.memberInvite, rewrite);
     const dave = await join('dave', h.memberInvite);
@@ -198,17 +183,14 @@ describe('a hostile host relaying real ciphertext with changes', () => {
     // carol also hears of membership changes late, so alice makes the commit carol gets.
     const late = new Set(['event', 'presence', 'devices']);
     const delayMs = (m: { t: string }) => (plan.armed && late.has(m.t) ? 1500 : 0);
-    const join = async (nick: string, invite: string, slowCarol = false) => {
-      const identity = newKeyPair();
-      const device = await openDevice(cleanups, identity);
-      return startMember(cleanups, h, {
-        nick,
-        invite,
-        identity,
-        session: device.options,
-        ...(slowCarol ? { rewrite, delayMs } : {}),
-      });
-    };
+    const join = async (nick: string, invite: string, slowCarol = false) =>
+      (
+        await startMemberWithDevice(cleanups, h, {
+          nick,
+          invite,
+          ...(slowCarol ? { rewrite, delayMs } : {}),
+        })
+      ).member;
     const alice = await join('alice', h.ownerInvite);
     const carol = await join('carol', h.memberInvite, true);
     await untilGroupComplete([alice, carol], ROOM);

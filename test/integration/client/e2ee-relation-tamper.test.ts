@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { HostMessage } from '../../../src-main/protocol/wire/messages.ts';
-import { openDevice } from '../../support/e2ee-device.ts';
 import { spawnE2eeHost } from '../../support/e2ee-host.ts';
-import { startMember, untilGroupComplete } from '../../support/e2ee-members.ts';
-import type { HostRewrite } from '../../support/e2ee-relay.ts';
+import { startMemberWithDevice, untilGroupComplete } from '../../support/e2ee-members.ts';
+import { type HostRewrite, rewriteMessagesById } from '../../support/e2ee-relay.ts';
 import { cleanupsAfterEach, until } from '../../support/lifecycle.ts';
-import { newKeyPair } from '../../support/loopback.ts';
 
 // In an end-to-end encrypted room the host sees an event's `rel` and `file` (it needs them to
 // erase a deleted message's edits, and to keep a file with its message) but not the event. A
@@ -20,22 +18,15 @@ type Msg = Extract<HostMessage, { t: 'msg' }>;
 describe('a host that changes the relation of an encrypted event', () => {
   it('gets the message shown as tampered, and the session goes on', async () => {
     const h = await spawnE2eeHost(cleanups);
-    const changes = new Map<string, (m: Msg) => Msg>();
-    const rewrite: HostRewrite = (m) => {
-      const change = m.t === 'msg' ? changes.get(m.id) : undefined;
-      return change && m.t === 'msg' ? [change(m)] : undefined;
-    };
-    const join = async (nick: string, invite: string, withRewrite?: HostRewrite) => {
-      const identity = newKeyPair();
-      const device = await openDevice(cleanups, identity);
-      return startMember(cleanups, h, {
-        nick,
-        invite,
-        identity,
-        session: device.options,
-        ...(withRewrite ? { rewrite: withRewrite } : {}),
-      });
-    };
+    const { changes, rewrite } = rewriteMessagesById();
+    const join = async (nick: string, invite: string, withRewrite?: HostRewrite) =>
+      (
+        await startMemberWithDevice(cleanups, h, {
+          nick,
+          invite,
+          ...(withRewrite ? { rewrite: withRewrite } : {}),
+        })
+      ).member;
     const alice = await join('alice', h.ownerInvite);
     const bob = await join('bob', h.memberInvite, rewrite);
     await untilGroupComplete([alice, bob], ROOM);
