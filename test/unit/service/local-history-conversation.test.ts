@@ -3,59 +3,18 @@
 // and its text, edits, reactions and file leave the file's bytes, reactions toggle per sender and
 // emoji with the newest event winning, the read position never goes back, and a history written
 // by the previous schema opens and keeps its rows.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import type { ChatMessageView } from '../../../src-shared/ipc/domain.ts';
 import type { FileRef } from '../../../src-main/protocol/wire/chat-event.ts';
-import { LocalHistory } from '../../../src-main/service/local-history.ts';
-
-const dirs: string[] = [];
-const open: LocalHistory[] = [];
-afterEach(() => {
-  for (const h of open.splice(0)) h.close();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+import { THEIR_KEY, diskBytes, localHistories, received } from '../../support/local-history.ts';
 
 const HOST = '127.0.0.1:7878';
-const THEM = 'T'.repeat(43);
 const ME = 'M'.repeat(43);
 const OTHER = 'O'.repeat(43);
+const { tempDir, openAt } = localHistories('parley-conv-', { ownKey: ME });
 
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'parley-conv-'));
-  dirs.push(dir);
-  return dir;
-}
-function openAt(dir: string, key?: Uint8Array): LocalHistory {
-  const h = LocalHistory.open(join(dir, 'history.sqlite'), {
-    ownKey: ME,
-    ...(key ? { atRestKey: key } : {}),
-  });
-  open.push(h);
-  return h;
-}
-function msg(seq: number, text: string, overrides: Partial<ChatMessageView> = {}): ChatMessageView {
-  return {
-    room: 'lobby',
-    id: `id-${seq}`,
-    seq,
-    from: 'them',
-    fp: 'FP',
-    key: THEM,
-    text,
-    ts: 1000 + seq,
-    own: false,
-    status: 'sent',
-    ...overrides,
-  };
-}
-function diskBytes(dir: string): Buffer {
-  return Buffer.concat(readdirSync(dir).map((name) => readFileSync(join(dir, name))));
-}
 const FILE: FileRef = {
   id: 'F'.repeat(22),
   name: '../../etc/quarterly-report.pdf',
@@ -68,9 +27,9 @@ const FILE: FileRef = {
 describe('LocalHistory: the conversation', () => {
   it('quotes the answered message from its own copy, or says it is missing', () => {
     const h = openAt(tempDir());
-    h.storeReceived(HOST, msg(1, 'the original words'), { file: FILE });
-    h.storeReceived(HOST, msg(2, 'an answer'), { reply: 1 });
-    h.storeReceived(HOST, msg(3, 'answering the unknown'), { reply: 99 });
+    h.storeReceived(HOST, received(1, 'the original words'), { file: FILE });
+    h.storeReceived(HOST, received(2, 'an answer'), { reply: 1 });
+    h.storeReceived(HOST, received(3, 'answering the unknown'), { reply: 99 });
     const [first, answer, orphan] = h.page(HOST, 'lobby', undefined, 10).messages;
     expect(first?.file).toEqual({
       name: 'quarterly-report.pdf',
@@ -91,29 +50,29 @@ describe('LocalHistory: the conversation', () => {
   it("applies only the sender's own edits, the newest by seq, also one that came first", () => {
     const h = openAt(tempDir());
     // An edit that arrives before its target (paging back) applies once the target is held.
-    expect(h.applyEdit(HOST, 'lobby', { target: 1, seq: 5, sender: THEM, text: 'v3' })).toBe(
+    expect(h.applyEdit(HOST, 'lobby', { target: 1, seq: 5, sender: THEIR_KEY, text: 'v3' })).toBe(
       undefined,
     );
-    h.storeReceived(HOST, msg(1, 'v1'));
+    h.storeReceived(HOST, received(1, 'v1'));
     expect(h.messageAt(HOST, 'lobby', 1)).toMatchObject({ text: 'v3', edited: true });
     // An older edit arriving late does not win; someone else's is ignored.
-    expect(h.applyEdit(HOST, 'lobby', { target: 1, seq: 3, sender: THEM, text: 'v2' })).toBe(
+    expect(h.applyEdit(HOST, 'lobby', { target: 1, seq: 3, sender: THEIR_KEY, text: 'v2' })).toBe(
       undefined,
     );
     expect(h.applyEdit(HOST, 'lobby', { target: 1, seq: 6, sender: OTHER, text: 'x' })).toBe(
       undefined,
     );
     expect(h.messageAt(HOST, 'lobby', 1)?.text).toBe('v3');
-    const newer = h.applyEdit(HOST, 'lobby', { target: 1, seq: 7, sender: THEM, text: 'v4' });
+    const newer = h.applyEdit(HOST, 'lobby', { target: 1, seq: 7, sender: THEIR_KEY, text: 'v4' });
     expect(newer).toMatchObject({ id: 'id-1', text: 'v4', edited: true });
   });
 
   it('toggles reactions per sender and emoji; the newest event wins, replays change nothing', () => {
     const h = openAt(tempDir(), new Uint8Array(randomBytes(32)));
-    h.storeReceived(HOST, msg(1, 'react to me'));
+    h.storeReceived(HOST, received(1, 'react to me'));
     const react = (seq: number, sender: string, nick: string, emoji: string, on: boolean) =>
       h.applyReaction(HOST, 'lobby', { target: 1, seq, sender, nick, emoji, on });
-    react(2, THEM, 'them', '👍', true);
+    react(2, THEIR_KEY, 'them', '👍', true);
     react(3, ME, 'me', '👍', true);
     react(4, ME, 'me', '🎉', true);
     expect(h.messageAt(HOST, 'lobby', 1)?.reactions).toEqual([
@@ -132,7 +91,7 @@ describe('LocalHistory: the conversation', () => {
       h.applyReaction(HOST, 'lobby', {
         target: 42,
         seq: 9,
-        sender: THEM,
+        sender: THEIR_KEY,
         nick: 'them',
         emoji: '👍',
         on: true,
@@ -158,11 +117,11 @@ describe('LocalHistory: the conversation', () => {
     ({ sealed }) => {
       const dir = tempDir();
       const h = openAt(dir, sealed ? new Uint8Array(randomBytes(32)) : undefined);
-      h.storeReceived(HOST, msg(1, 'the words to take back, original'), { file: FILE });
+      h.storeReceived(HOST, received(1, 'the words to take back, original'), { file: FILE });
       h.applyEdit(HOST, 'lobby', {
         target: 1,
         seq: 2,
-        sender: THEM,
+        sender: THEIR_KEY,
         text: 'the words to take back, edited',
       });
       h.applyReaction(HOST, 'lobby', {
@@ -173,8 +132,8 @@ describe('LocalHistory: the conversation', () => {
         emoji: '🦄',
         on: true,
       });
-      h.storeReceived(HOST, msg(4, 'a reply that stays'), { reply: 1 });
-      for (let seq = 10; seq < 60; seq++) h.storeReceived(HOST, msg(seq, `filler ${seq}`));
+      h.storeReceived(HOST, received(4, 'a reply that stays'), { reply: 1 });
+      for (let seq = 10; seq < 60; seq++) h.storeReceived(HOST, received(seq, `filler ${seq}`));
       // What the file holds of the message before: its sealed or plain forms.
       const db = new DatabaseSync(join(dir, 'history.sqlite'));
       const stored = [
@@ -189,7 +148,7 @@ describe('LocalHistory: the conversation', () => {
 
       // Someone else (not an admin) may not delete it; its sender may.
       expect(h.applyDelete(HOST, 'lobby', 1, (sender) => sender === OTHER)).toBe('forbidden');
-      const tombstone = h.applyDelete(HOST, 'lobby', 1, (sender) => sender === THEM);
+      const tombstone = h.applyDelete(HOST, 'lobby', 1, (sender) => sender === THEIR_KEY);
       expect(tombstone).toMatchObject({ id: 'id-1', seq: 1, text: '', deleted: true });
       expect(tombstone === 'forbidden' ? undefined : tombstone?.file).toBeUndefined();
       expect(h.fileOf(HOST, 'lobby', 1)).toBeUndefined();
@@ -216,10 +175,10 @@ describe('LocalHistory: the conversation', () => {
 
   it('a tombstone from the host turns a stored message into one', () => {
     const h = openAt(tempDir());
-    h.storeReceived(HOST, msg(1, 'soon gone'));
-    expect(h.storeReceived(HOST, msg(1, '', { deleted: true }))).toBe('new');
+    h.storeReceived(HOST, received(1, 'soon gone'));
+    expect(h.storeReceived(HOST, received(1, '', { deleted: true }))).toBe('new');
     expect(h.messageAt(HOST, 'lobby', 1)).toMatchObject({ deleted: true, text: '' });
-    expect(h.storeReceived(HOST, msg(2, '', { deleted: true }))).toBe('new');
+    expect(h.storeReceived(HOST, received(2, '', { deleted: true }))).toBe('new');
     expect(h.page(HOST, 'lobby', undefined, 10).messages.map((m) => m.deleted)).toEqual([
       true,
       true,
@@ -228,8 +187,13 @@ describe('LocalHistory: the conversation', () => {
 
   it('pages the window around a seq, and lists what search may find', () => {
     const h = openAt(tempDir());
-    for (let seq = 1; seq <= 20; seq++) h.storeReceived(HOST, msg(seq, `line ${seq}`));
-    h.applyEdit(HOST, 'lobby', { target: 3, seq: 21, sender: THEM, text: 'line three, edited' });
+    for (let seq = 1; seq <= 20; seq++) h.storeReceived(HOST, received(seq, `line ${seq}`));
+    h.applyEdit(HOST, 'lobby', {
+      target: 3,
+      seq: 21,
+      sender: THEIR_KEY,
+      text: 'line three, edited',
+    });
     h.applyDelete(HOST, 'lobby', 4, () => true);
     const page = h.around(HOST, 'lobby', 10, 6);
     expect(page.messages.map((m) => m.seq)).toEqual([8, 9, 10, 11, 12, 13]);
@@ -271,7 +235,7 @@ describe('LocalHistory: the conversation', () => {
       CREATE TABLE outbox (host TEXT NOT NULL, position INTEGER NOT NULL, id TEXT NOT NULL,
         room TEXT NOT NULL, text TEXT NOT NULL, queued_at INTEGER NOT NULL,
         sealed INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (host, position)) WITHOUT ROWID;
-      INSERT INTO messages VALUES ('${HOST}', 'lobby', '${THEM}', 'old-1', 1, 1001, 'them', 'FP',
+      INSERT INTO messages VALUES ('${HOST}', 'lobby', '${THEIR_KEY}', 'old-1', 1, 1001, 'them', 'FP',
         'from before', 0, 'sent', NULL, 0, NULL);
       PRAGMA user_version = 4;
     `);
@@ -283,7 +247,7 @@ describe('LocalHistory: the conversation', () => {
     h.applyReaction(HOST, 'lobby', {
       target: 1,
       seq: 2,
-      sender: THEM,
+      sender: THEIR_KEY,
       nick: 'them',
       emoji: '👍',
       on: true,

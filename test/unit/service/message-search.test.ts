@@ -2,46 +2,17 @@
 // background, a slice at a time, letting the event loop go between slices — and later messages,
 // edits and deletions keep it current (also those made while it is being built); a search during
 // the build waits for it; filters by host and room; newest first, with highlights in the snippet.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ChatMessageView } from '../../../src-shared/ipc/domain.ts';
-import { LocalHistory } from '../../../src-main/service/local-history.ts';
+import type { LocalHistory } from '../../../src-main/service/local-history.ts';
 import { MessageSearch } from '../../../src-main/service/message-search.ts';
+import { localHistories, received } from '../../support/local-history.ts';
 
-const dirs: string[] = [];
-const open: LocalHistory[] = [];
-afterEach(() => {
-  for (const h of open.splice(0)) h.close();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function history(): LocalHistory {
-  const dir = mkdtempSync(join(tmpdir(), 'parley-search-'));
-  dirs.push(dir);
-  const h = LocalHistory.open(join(dir, 'history.sqlite'), {
-    atRestKey: new Uint8Array(randomBytes(32)),
-  });
-  open.push(h);
-  return h;
-}
-
-function msg(seq: number, text: string, room = 'lobby'): ChatMessageView {
-  return {
-    room,
-    id: `id-${room}-${seq}`,
-    seq,
-    from: 'them',
-    fp: 'FP',
-    key: 'T'.repeat(43),
-    text,
-    ts: 1000 + seq,
-    own: false,
-    status: 'sent',
-  };
-}
+const { tempDir, openAt } = localHistories('parley-search-');
+const history = (): LocalHistory => openAt(tempDir(), new Uint8Array(randomBytes(32)));
+const msg = (seq: number, text: string, room = 'lobby'): ChatMessageView =>
+  received(seq, text, { room, id: `id-${room}-${seq}` });
 
 describe('MessageSearch', () => {
   it('builds from the history on the first search, then follows new, edited and deleted messages', async () => {
