@@ -145,9 +145,14 @@ async function writeSaved(
     await rename(partial, path);
   } catch (error) {
     await unlink(partial).catch(() => undefined);
-    deps.log('warn', 'file-save-failed', { error: errorName(error).slice(0, 120) });
+    // The code only: a file system error's message holds the path, and so the file's name.
+    deps.log('warn', 'file-save-failed', { error: fsCode(error) });
     throw new ServiceError('refused', `The file could not be saved there: ${writeReason(error)}.`);
   }
+}
+
+function fsCode(error: unknown): string {
+  return error instanceof Error && 'code' in error ? String(error.code).slice(0, 40) : 'unknown';
 }
 
 function writeReason(error: unknown): string {
