@@ -112,7 +112,7 @@ export class RoomsStore {
           this.#opened.set(key(hostId, active), entry.firstUnreadSeq);
         }
       }),
-      this.#api.onUnread(({ hostId, counts, total }) => {
+      this.#api.onUnread(({ hostId, counts, total, mentions = {} }) => {
         const rooms = this.byHost[hostId];
         if (rooms) {
           this.byHost = {
@@ -120,9 +120,11 @@ export class RoomsStore {
             [hostId]: rooms.map((room) => {
               // Own keys only: `constructor` is a room name too.
               const unread = Object.hasOwn(counts, room.name) ? (counts[room.name] ?? 0) : 0;
+              const named = Object.hasOwn(mentions, room.name) ? (mentions[room.name] ?? 0) : 0;
               // Read up to the end (here, or by another install of ours): no "New messages".
-              const { firstUnreadSeq, ...rest } = room;
-              return unread === 0 ? { ...rest, unread } : { ...rest, unread, firstUnreadSeq };
+              const { firstUnreadSeq, unreadMentions: _was, ...rest } = room;
+              const now = { ...rest, unread, ...(named > 0 ? { unreadMentions: named } : {}) };
+              return unread === 0 ? now : { ...now, firstUnreadSeq };
             }),
           };
           const active = this.#active.get(hostId);
