@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { selectBackend } from '../src-main/protocol/crypto/select-backend.ts';
 import { FILE_CHUNK_BYTES, type FileRef } from '../src-main/protocol/wire/chat-event.ts';
+import { monoNow } from './measure.ts';
 import { type BenchCipher, type BenchConnection, connectBench } from './wire.ts';
 
 /** What bench/files.ts tells a thread to do. */
@@ -53,11 +54,6 @@ export interface TransferReport {
   readonly wireBytes: number;
   /** Chunks whose data came back different from what was uploaded (must be 0). */
   readonly mismatches: number;
-}
-
-/** CLOCK_MONOTONIC in ms, the same in every thread and process (what hrtime reads). */
-function monoNow(): number {
-  return Number(process.hrtime.bigint()) / 1e6;
 }
 
 type Json = Record<string, unknown>;

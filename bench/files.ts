@@ -5,9 +5,9 @@
 // window in which one member of room A uploads a 1 MiB file and the 99 others download it, so the
 // baseline is measured in the same run, on the same host and connections, interleaved with what
 // it is compared to. See docs/benchmarks.md, "Files".
-import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { Histogram } from './histogram.ts';
+import { machineTicks, median, monoNow, round, sleep } from './measure.ts';
 import type { FilesCommand, StreamReport, TransferReport } from './files-worker.ts';
 import type { BenchCipher } from './wire.ts';
 
@@ -111,33 +111,6 @@ export interface FilesResult {
 
 export type FilesOutcome = FilesResult | { readonly error: string };
 
-const monoNow = (): number => Number(process.hrtime.bigint()) / 1e6;
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const round2 = (v: number): number => (Number.isFinite(v) ? Math.round(v * 100) / 100 : v);
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2
-    ? (sorted[mid] ?? NaN)
-    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
-
-/** All CPUs' [busy, total] jiffies from /proc/stat (Linux). */
-function machineTicks(): [number, number] {
-  try {
-    const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '')
-      .trim()
-      .split(/\s+/)
-      .slice(1)
-      .map(Number);
-    const total = fields.reduce((a, b) => a + b, 0);
-    return [total - (fields[3] ?? 0) - (fields[4] ?? 0), total];
-  } catch {
-    return [NaN, NaN];
-  }
-}
-
 /** One thread of bench/files-worker.ts, driven request/response. */
 class FilesThread {
   readonly #worker: Worker;
@@ -234,10 +207,10 @@ function phase(samples: Float64Array, windows: Window[]): PhaseResult {
   const wallMs = sum((w) => w.to - w.from);
   return {
     deliveries: histogram.count,
-    p50Ms: round2(histogram.quantile(0.5)),
-    p99Ms: round2(histogram.quantile(0.99)),
-    maxMs: round2(histogram.max),
-    seconds: round2(wallMs / 1000),
+    p50Ms: round(histogram.quantile(0.5)),
+    p99Ms: round(histogram.quantile(0.99)),
+    maxMs: round(histogram.max),
+    seconds: round(wallMs / 1000),
     hostCpuPct: Math.round((sum((w) => w.hostCpuUs) / 1000 / hostMs) * 100),
     hostEventLoopPct: Math.round((sum((w) => w.hostActiveMs) / hostMs) * 100),
     loadCpuPct: Math.round((sum((w) => w.loadCpuUs) / 1000 / wallMs) * 100),
@@ -334,16 +307,16 @@ export async function measureFiles(host: FilesHost, options: FilesOptions): Prom
     const withWindows = windows.filter((w) => w.kind === 'with');
     const without = phase(report.samples, withoutWindows);
     const withPhase = phase(report.samples, withWindows);
-    const p99Ratio = round2(withPhase.p99Ms / without.p99Ms);
-    const p99DeltaMs = round2(withPhase.p99Ms - without.p99Ms);
+    const p99Ratio = round(withPhase.p99Ms / without.p99Ms);
+    const p99DeltaMs = round(withPhase.p99Ms - without.p99Ms);
     const withinGoal =
       withPhase.p99Ms <= Math.max(P99_RATIO_GOAL * without.p99Ms, without.p99Ms + P99_SLACK_MS);
     const first = transfers[0];
     const perRound = transfers.map((t, i) => ({
-      p99WithoutMs: round2(latencies(report.samples, [withoutWindows[i] as Window]).quantile(0.99)),
-      p99WithMs: round2(latencies(report.samples, [withWindows[i] as Window]).quantile(0.99)),
+      p99WithoutMs: round(latencies(report.samples, [withoutWindows[i] as Window]).quantile(0.99)),
+      p99WithMs: round(latencies(report.samples, [withWindows[i] as Window]).quantile(0.99)),
       uploadMs: Math.round(t.uploadMs),
-      claimMs: round2(t.claimMs),
+      claimMs: round(t.claimMs),
       downloadsMs: Math.round(t.downloadsMs),
       totalMs: Math.round(t.totalMs),
       medianDownloadMs: Math.round(median(t.perDownloadMs)),
@@ -366,9 +339,9 @@ export async function measureFiles(host: FilesHost, options: FilesOptions): Prom
       uploadMs: Math.round(median(transfers.map((t) => t.uploadMs))),
       downloadsMs: Math.round(median(transfers.map((t) => t.downloadsMs))),
       totalMs: Math.round(median(transfers.map((t) => t.totalMs))),
-      fileMbPerTransfer: round2(first ? fileBytesMoved(first) / 1e6 : NaN),
-      wireMbPerTransfer: round2(median(transfers.map((t) => t.wireBytes / 1e6))),
-      fileMbPerSec: round2(median(transfers.map((t) => fileBytesMoved(t) / 1e3 / t.totalMs))),
+      fileMbPerTransfer: round(first ? fileBytesMoved(first) / 1e6 : NaN),
+      wireMbPerTransfer: round(median(transfers.map((t) => t.wireBytes / 1e6))),
+      fileMbPerSec: round(median(transfers.map((t) => fileBytesMoved(t) / 1e3 / t.totalMs))),
       perRound,
       streamLost,
       verdict: {

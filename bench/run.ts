@@ -49,6 +49,7 @@ import {
   measureFiles,
 } from './files.ts';
 import { Histogram } from './histogram.ts';
+import { machineTicks, median, round, sleep } from './measure.ts';
 import { type MlsBenchResult, measureMls } from './mls.ts';
 import { type SearchBenchResult, measureSearch, searchTable } from './search.ts';
 import {
@@ -336,34 +337,6 @@ class LoadPool {
 }
 
 // ── measurements ───────────────────────────────────────────────────────────────────
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2
-    ? (sorted[mid] ?? NaN)
-    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
-
-/** All CPUs' [busy, total] jiffies from /proc/stat (Linux), to show when the machine is full. */
-function machineTicks(): [number, number] {
-  try {
-    const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '')
-      .trim()
-      .split(/\s+/)
-      .slice(1)
-      .map(Number);
-    const total = fields.reduce((a, b) => a + b, 0);
-    const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
-    return [total - idle, total];
-  } catch {
-    return [NaN, NaN];
-  }
-}
 
 /** CPU used by the host and by this (load) process over a span, in % of one core. */
 class CpuSpan {
@@ -731,10 +704,6 @@ async function idleMemory(
   } finally {
     await host.stop();
   }
-}
-
-function round(value: number): number {
-  return Number.isFinite(value) ? Math.round(value * 100) / 100 : value;
 }
 
 // ── the run ────────────────────────────────────────────────────────────────────────
