@@ -30,6 +30,12 @@ export interface SearchHistoryBenchResult {
   readonly buildBusyMs: number;
   readonly longestSliceMs: number;
   readonly sliceP99Ms: number;
+  /**
+   * CPU time of this process per slice (process.cpuUsage between slice ends; nothing else runs
+   * meanwhile): the slice's own work, apart from time the machine's load took from it.
+   */
+  readonly sliceCpuMaxMs: number;
+  readonly sliceCpuP99Ms: number;
   /** The largest event-loop delay monitorEventLoopDelay saw during the build (10 ms resolution). */
   readonly loopDelayMaxMs: number;
   /** A search asked as the build starts: answered (from all messages) after this long. */
@@ -81,14 +87,22 @@ export async function measureSearchHistory(
     await wait(50);
 
     const slices: number[] = [];
+    const sliceCpu: number[] = [];
+    let cpu = process.cpuUsage();
     const search = new MessageSearch(history, {
       buildDelayMs: null,
-      onSlice: (ms) => slices.push(ms),
+      onSlice: (ms) => {
+        slices.push(ms);
+        const used = process.cpuUsage(cpu);
+        sliceCpu.push((used.user + used.system) / 1000);
+        cpu = process.cpuUsage();
+      },
     });
     try {
       const delay = monitorEventLoopDelay({ resolution: 10 });
       delay.enable();
       started = performance.now();
+      cpu = process.cpuUsage();
       // Asked at once: waits for the build, answers from every message.
       const during = search.search('a', {}).then(() => performance.now() - started);
       await search.ready();
@@ -117,6 +131,8 @@ export async function measureSearchHistory(
         buildBusyMs: Math.round(slices.reduce((a, b) => a + b, 0)),
         longestSliceMs: round(Math.max(...slices)),
         sliceP99Ms: latency(slices).p99Ms,
+        sliceCpuMaxMs: latency(sliceCpu).maxMs,
+        sliceCpuP99Ms: latency(sliceCpu).p99Ms,
         loopDelayMaxMs: round(delay.max / 1e6),
         searchDuringBuildMs: Math.round(searchDuringBuildMs),
         firstSearchMs: round(firstSearchMs),
@@ -147,6 +163,7 @@ export function searchHistoryTable(
         ['  of which in slices', String(result.buildBusyMs)],
         ['  longest slice (longest the loop is held)', String(result.longestSliceMs)],
         ['  slice p99', String(result.sliceP99Ms)],
+        ['  CPU per slice: max / p99', `${result.sliceCpuMaxMs} / ${result.sliceCpuP99Ms}`],
         ['  largest event-loop delay seen', String(result.loopDelayMaxMs)],
         ['search asked as the build starts: answered after', String(result.searchDuringBuildMs)],
         ['first search after the build', String(result.firstSearchMs)],
