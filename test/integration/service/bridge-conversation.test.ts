@@ -3,9 +3,8 @@
 // service through dispatchRequest, and the edited message, the unread mentions and the search
 // results come back in the contract's shapes.
 import { describe, expect, it } from 'vitest';
-import type { EventName } from '../../../src-shared/ipc/contract.ts';
-import { openServiceBackend } from '../../../tools/web-bridge/service-backend.ts';
 import { cleanupsAfterEach, until } from '../../support/lifecycle.ts';
+import { openBridge } from './bridge-harness.ts';
 import { hostIdOf, startTestHost } from './harness.ts';
 
 const cleanups = cleanupsAfterEach();
@@ -14,18 +13,7 @@ describe('the browser bridge and the conversation', () => {
   it('passes replies, edits, reactions and search through, and their events back', async () => {
     const h = await startTestHost(cleanups, { rooms: ['lobby'] });
     const hostId = hostIdOf(h);
-    const backend = await openServiceBackend({
-      dataDir: cleanups.tempDir('parley-bridge-'),
-      platform: 'linux',
-    });
-    cleanups.push(() => backend.close());
-    const seen: { name: EventName; payload: unknown }[] = [];
-    backend.subscribe((name, payload) => seen.push({ name, payload }));
-    const ok = async (name: Parameters<typeof backend.request>[0], input: unknown) => {
-      const result = await backend.request(name, input);
-      if (!result.ok) throw new Error(`${name}: ${result.error.code} ${result.error.message}`);
-      return result.value as Record<string, unknown>;
-    };
+    const { backend, seen, ok } = await openBridge(cleanups, 'parley-bridge-');
     await ok('connect', { invite: h.invite('lobby', { role: 'owner' }), nick: 'alice' });
     await until(
       () =>

@@ -4,10 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { EventName } from '../../../src-shared/ipc/contract.ts';
 import { encodePng } from '../../../src-main/service/png.ts';
-import { openServiceBackend } from '../../../tools/web-bridge/service-backend.ts';
 import { cleanupsAfterEach, until } from '../../support/lifecycle.ts';
+import { openBridge } from './bridge-harness.ts';
 import { hostIdOf, startTestHost } from './harness.ts';
 
 const cleanups = cleanupsAfterEach();
@@ -16,16 +15,7 @@ describe('the browser bridge and files', () => {
   it('sends an image, shows it, saves it where the dialog says, and refuses what the contract does not take', async () => {
     const h = await startTestHost(cleanups, { rooms: ['lobby'] });
     const hostId = hostIdOf(h);
-    const dataDir = cleanups.tempDir('parley-bridge-files-');
-    const backend = await openServiceBackend({ dataDir, platform: 'linux' });
-    cleanups.push(() => backend.close());
-    const seen: { name: EventName; payload: unknown }[] = [];
-    backend.subscribe((name, payload) => seen.push({ name, payload }));
-    const ok = async (name: Parameters<typeof backend.request>[0], input: unknown) => {
-      const result = await backend.request(name, input);
-      if (!result.ok) throw new Error(`${name}: ${result.error.code} ${result.error.message}`);
-      return result.value as Record<string, unknown>;
-    };
+    const { backend, dataDir, seen, ok } = await openBridge(cleanups, 'parley-bridge-files-');
     await ok('connect', { invite: h.invite('lobby', { role: 'owner' }), nick: 'alice' });
     await until(
       () =>
