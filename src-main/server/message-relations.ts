@@ -70,8 +70,19 @@ export class MessageRelations {
       .map((row) => column(row, 'file_id', isNullableString));
     this.#sql(
       `UPDATE messages SET text = '', ev = NULL, mls = NULL, file_id = NULL, deleted = 1
-       WHERE seq = ?1 OR (rel_seq = ?1 AND rel_t = 'edit' AND room = ?2)`,
+       WHERE seq = ?`,
+    ).run(m.rel.seq);
+    // The edits go whole: a tombstone says nothing of what it was, so clients would show each
+    // one as another deleted message; and nothing of them (who edited, when) need stay.
+    const edits = this.#sql(
+      `DELETE FROM messages WHERE rel_seq = ? AND rel_t = 'edit' AND room = ?`,
     ).run(m.rel.seq, m.room);
+    if (Number(edits.changes) > 0) {
+      this.#sql('UPDATE rooms SET message_count = message_count - ? WHERE name = ?').run(
+        Number(edits.changes),
+        m.room,
+      );
+    }
     for (const file of files) if (file !== null) this.#files.remove(file);
     return true;
   }
