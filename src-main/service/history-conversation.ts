@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ReactionView } from '../../src-shared/ipc/domain.ts';
 import { FileRef, MessageSeq } from '../protocol/wire/chat-event.ts';
 import type { RowCipher } from './row-cipher.ts';
+import { openStoredText } from './stored-text.ts';
 
 /**
  * The local history's record of what was said *about* messages (design17.md): edits (the
@@ -286,13 +287,7 @@ export class ConversationTables {
     sealed: SQLOutputValue | undefined,
     identity: readonly string[],
   ): string | undefined {
-    if (sealed !== 1) return String(text);
-    if (!this.#cipher) return undefined;
-    try {
-      return this.#cipher.open(String(text), identity);
-    } catch {
-      return undefined;
-    }
+    return openStoredText(this.#cipher, text, sealed, identity);
   }
 }
 

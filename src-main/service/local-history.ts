@@ -26,6 +26,7 @@ import {
   type ReactionRecord,
 } from './history-conversation.ts';
 import { RowCipher } from './row-cipher.ts';
+import { openStoredText } from './stored-text.ts';
 
 /**
  * This install's own record of its chats, in one node:sqlite file (WAL) in the user-data
@@ -902,13 +903,7 @@ export class LocalHistory {
     sealed: SQLOutputValue | undefined,
     identity: readonly string[],
   ): string | undefined {
-    if (sealed !== 1) return String(text);
-    if (!this.#cipher) return undefined;
-    try {
-      return this.#cipher.open(String(text), identity);
-    } catch {
-      return undefined;
-    }
+    return openStoredText(this.#cipher, text, sealed, identity);
   }
 
   #transaction(body: () => void): void {
