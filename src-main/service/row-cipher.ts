@@ -1,4 +1,12 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import {
+  type KeyObject,
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  createSecretKey,
+  hkdfSync,
+  randomBytes,
+} from 'node:crypto';
 
 /**
  * AES-256-GCM for one text field of one local-history row. Each row has its own random 96-bit
@@ -17,15 +25,20 @@ export class RowCipherError extends Error {
 }
 
 export class RowCipher {
-  readonly #key: Buffer;
-  readonly #tagKey: Buffer;
+  /** KeyObjects, made once: a raw key would be imported again for every row (3× slower to open). */
+  readonly #key: KeyObject;
+  readonly #tagKey: KeyObject;
 
   constructor(atRestKey: Uint8Array) {
     if (atRestKey.length !== 32) throw new RowCipherError('the at-rest key must be 32 bytes');
     // Its own key, derived: the at-rest key also seals the E2EE store, and two uses of one
     // AES-GCM key would share its random-nonce budget and its fate.
-    this.#key = Buffer.from(hkdfSync('sha256', atRestKey, new Uint8Array(0), INFO, 32));
-    this.#tagKey = Buffer.from(hkdfSync('sha256', atRestKey, new Uint8Array(0), TAG_INFO, 32));
+    this.#key = createSecretKey(
+      Buffer.from(hkdfSync('sha256', atRestKey, new Uint8Array(0), INFO, 32)),
+    );
+    this.#tagKey = createSecretKey(
+      Buffer.from(hkdfSync('sha256', atRestKey, new Uint8Array(0), TAG_INFO, 32)),
+    );
   }
 
   /**
