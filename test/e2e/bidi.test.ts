@@ -2,7 +2,7 @@
 // cannot reverse its own text, the next sender's name or the next message, and a link whose
 // text hides its host shows the real one. (jsdom has no layout: test/component/bidi-and-links.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Person, Rig, type TestHost, connectWithInvite, messageRow, send } from './harness.ts';
+import { type Person, Rig, type TestHost, connectAll, messageRow, send } from './harness.ts';
 
 const rig = new Rig();
 let host: TestHost;
@@ -12,9 +12,7 @@ let bob: Person;
 beforeAll(async () => {
   host = await rig.host({ rooms: ['lobby'] });
   [alice, bob] = await Promise.all([rig.person('alice'), rig.person('bob')]);
-  const invite = host.running.invite('lobby');
-  await connectWithInvite(alice, invite, 'alice');
-  await connectWithInvite(bob, invite, 'bob');
+  await connectAll(host, [alice, bob]);
 });
 
 afterAll(() => rig.dispose());

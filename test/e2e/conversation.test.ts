@@ -8,7 +8,7 @@ import {
   type Person,
   Rig,
   type TestHost,
-  connectWithInvite,
+  connectAll,
   messageRow,
   screenshot,
   send,
@@ -28,9 +28,7 @@ beforeAll(async () => {
     limits: { messagesPerSecond: 2000, messageBurst: 2000, floodStrikes: 1_000_000 },
   });
   [alice, bob] = await Promise.all([rig.person('alice'), rig.person('bob')]);
-  const invite = host.running.invite('lobby');
-  await connectWithInvite(alice, invite, 'alice');
-  await connectWithInvite(bob, invite, 'bob');
+  await connectAll(host, [alice, bob]);
   await alice.page
     .getByRole('region', { name: 'Messages in #lobby' })
     .getByText('bob joined')

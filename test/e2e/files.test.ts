@@ -11,7 +11,7 @@ import {
   type Person,
   Rig,
   type TestHost,
-  connectWithInvite,
+  connectAll,
   messageRow,
   screenshot,
   shoot,
@@ -67,8 +67,7 @@ beforeAll(async () => {
     rig.person('alice'),
     rig.person('bob', { colorScheme: 'dark' }),
   ]);
-  await connectWithInvite(alice, host.running.invite('lobby'), 'alice');
-  await connectWithInvite(bob, host.running.invite('lobby'), 'bob');
+  await connectAll(host, [alice, bob]);
   await Promise.all([closeMembers(alice.page), closeMembers(bob.page)]);
 });
 

@@ -324,6 +324,15 @@ export async function connectWithInvite(
   await page.getByRole('region', { name: /^Messages in #/ }).waitFor();
 }
 
+/**
+ * Each person connects to the host's #lobby with one invite, as nick = their name, in turn:
+ * the later ones' joins then come after the earlier ones are in.
+ */
+export async function connectAll(host: TestHost, people: readonly Person[]): Promise<void> {
+  const invite = host.running.invite('lobby');
+  for (const person of people) await connectWithInvite(person, invite, person.name);
+}
+
 /** The composer of the room on screen. */
 export async function send(person: Person, text: string): Promise<void> {
   const box = person.page.getByRole('textbox', { name: /^Message / });

@@ -5,7 +5,7 @@ import {
   type Person,
   Rig,
   type TestHost,
-  connectWithInvite,
+  connectAll,
   messageRow,
   screenshot,
   send,
@@ -20,9 +20,7 @@ const poll = { timeout: 15_000, interval: 50 };
 beforeAll(async () => {
   host = await rig.host();
   [dave, erin] = await Promise.all([rig.person('dave'), rig.person('erin')]);
-  const invite = host.running.invite('lobby');
-  await connectWithInvite(dave, invite, 'dave');
-  await connectWithInvite(erin, invite, 'erin');
+  await connectAll(host, [dave, erin]);
 });
 
 afterAll(() => rig.dispose());
