@@ -1,29 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningHost, startHost } from '../../../src-main/server/host.ts';
 import { canary, findInFiles } from '../../support/e2ee-canary.ts';
 import { type HostProcess, spawnHost } from '../../support/host-process.ts';
 import { cleanupsAfterEach } from '../../support/lifecycle.ts';
 import { fileOutboxStore } from '../../../src-main/store/outbox-file.ts';
-import { type LineProcess, spawnLineClient } from './line-process.ts';
+import { TIME, type LineProcess, spawnLineClient } from './line-process.ts';
 
 // Two real line clients (`node src-main/index.ts --connect`) talking about earlier messages:
 // replies, reactions, edits, deletions, files and search, each printed as one line with the
 // message's #seq (docs/line-client.md), in a plaintext room of an in-process host and in an
 // end-to-end encrypted room of a host process.
 
-const TIME = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z`;
-
 const cleanups = cleanupsAfterEach();
 
-function tempDir(prefix = 'parley-line-conv-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tempDir = (prefix = 'parley-line-conv-'): string => cleanups.tempDir(prefix);
 
 async function plaintextHost(maxFileBytes: number): Promise<RunningHost> {
   const h = await startHost({
@@ -40,6 +33,20 @@ async function plaintextHost(maxFileBytes: number): Promise<RunningHost> {
 
 const lineClient = (args: string[]): LineProcess =>
   spawnLineClient(cleanups, args, { defaultTimeoutMs: 30_000 });
+
+/** A line client of its own as `nick` in #lobby of the plaintext host, once #lobby is synced. */
+async function inLobby(h: RunningHost, nick: string): Promise<LineProcess> {
+  const client = lineClient([
+    '--connect',
+    h.invite('lobby'),
+    '--nick',
+    nick,
+    '--data-dir',
+    tempDir(),
+  ]);
+  await client.waitForLine(/^\*\*\* \S+ #lobby synced: /);
+  return client;
+}
 
 /** Types `line` and waits for the first line matching `pattern` that comes after it. */
 async function say(client: LineProcess, line: string, pattern: RegExp, from = client) {
@@ -66,24 +73,8 @@ const sentSeq = (line: string): number =>
 describe('the line client: replies, reactions, edits, deletions, files, search', () => {
   it('round-trips every kind of message between two clients in a plaintext room', async () => {
     const h = await plaintextHost(256 * 1024);
-    const alice = lineClient([
-      '--connect',
-      h.invite('lobby'),
-      '--nick',
-      'alice',
-      '--data-dir',
-      tempDir(),
-    ]);
-    await alice.waitForLine(/^\*\*\* \S+ #lobby synced: /);
-    const bob = lineClient([
-      '--connect',
-      h.invite('lobby'),
-      '--nick',
-      'bob',
-      '--data-dir',
-      tempDir(),
-    ]);
-    await bob.waitForLine(/^\*\*\* \S+ #lobby synced: /);
+    const alice = await inLobby(h, 'alice');
+    const bob = await inLobby(h, 'bob');
 
     expect(await say(alice, '/help', /\/reply SEQ TEXT/)).toMatch(
       /^\*\*\* \S+ messages \(by the #SEQ on their line; yours: on their sent line\): \/reply SEQ TEXT, \/react SEQ EMOJI/,
@@ -176,15 +167,7 @@ describe('the line client: replies, reactions, edits, deletions, files, search',
     expect(await say(bob, '/search deploy', /search \d+ result/)).toMatch(/search 0 results/);
 
     // A later reader's history: the deleted message is a tombstone, everything else as live.
-    const carol = lineClient([
-      '--connect',
-      h.invite('lobby'),
-      '--nick',
-      'carol',
-      '--data-dir',
-      tempDir(),
-    ]);
-    await carol.waitForLine(/#lobby synced: /);
+    const carol = await inLobby(h, 'carol');
     expect(carol.lines.filter((l) => l.startsWith('history '))).toEqual(
       expect.arrayContaining([
         expect.stringMatching(
@@ -216,15 +199,7 @@ describe('the line client: replies, reactions, edits, deletions, files, search',
 
   it('prints our lines from an earlier run once each, with the seq the host gave them', async () => {
     const h = await plaintextHost(0);
-    const bob = lineClient([
-      '--connect',
-      h.invite('lobby'),
-      '--nick',
-      'bob',
-      '--data-dir',
-      tempDir(),
-    ]);
-    await bob.waitForLine(/#lobby synced: /);
+    const bob = await inLobby(h, 'bob');
     // A line an earlier run queued and never saw acknowledged.
     const dir = tempDir();
     const left = { id: 'earlier-run-0001', room: 'lobby', text: 'left over', queuedAt: 0 };

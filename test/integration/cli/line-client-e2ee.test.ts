@@ -11,14 +11,13 @@ import { canary, findInFiles } from '../../support/e2ee-canary.ts';
 import { startE2eeRelay } from '../../support/e2ee-relay.ts';
 import { flipByte } from '../../support/e2ee-wire.ts';
 import { type HostProcess, spawnHost } from '../../support/host-process.ts';
-import { type LineProcess, spawnLineClient } from './line-process.ts';
+import { TIME, type LineProcess, spawnLineClient } from './line-process.ts';
 import { cleanupsAfterEach } from '../../support/lifecycle.ts';
 
 // Two line clients (real `node src-main/index.ts --connect` processes) in an end-to-end
 // encrypted room of a real host process: they read each other, the host's files do not hold
 // what they said, and /verify shows both the same safety number.
 
-const TIME = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z`;
 const SAFETY_NUMBER = String.raw`\d{5}(?: \d{5}){11}`;
 
 const cleanups = cleanupsAfterEach();

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { runConnect } from '../../../src-main/cli/connect-command.ts';
@@ -11,21 +10,15 @@ import { type HostOptions, type RunningHost, startHost } from '../../../src-main
 import { KnownHosts } from '../../../src-main/store/known-hosts.ts';
 import { fakeMember, fakeMessage, startHostileHost } from '../../support/hostile-host.ts';
 import { newKeyPair } from '../../support/loopback.ts';
-import { type LineProcess, spawnLineClient } from './line-process.ts';
+import { TIME, type LineProcess, spawnLineClient } from './line-process.ts';
 import { cleanupsAfterEach, until } from '../../support/lifecycle.ts';
 
 // The line client as users and scripts run it: a real `node src-main/index.ts --connect`
 // process against a real host on 127.0.0.1.
 
-const TIME = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z`;
-
 const cleanups = cleanupsAfterEach();
 
-function tempDir(prefix = 'parley-line-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tempDir = (prefix = 'parley-line-'): string => cleanups.tempDir(prefix);
 
 async function host(options: Partial<HostOptions> = {}): Promise<RunningHost> {
   const h = await startHost({

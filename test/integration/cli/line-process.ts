@@ -7,6 +7,9 @@ import type { Cleanups } from '../../support/lifecycle.ts';
 
 const ENTRY = fileURLToPath(new URL('../../../src-main/index.ts', import.meta.url));
 
+/** The time at the start of each line the line client prints (ISO, UTC, ms), as a pattern. */
+export const TIME = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z`;
+
 export interface LineProcess {
   readonly proc: ChildProcessWithoutNullStreams;
   readonly lines: string[];
