@@ -1,0 +1,117 @@
+// #17 as someone who lives in it (review): after ↑-editing the newest message its editor is in
+// view and the focus comes back to the message box; a click on a reaction leaves the typing in
+// the box; in a narrow window a search result is shown, not hidden under the search panel.
+import type { Locator } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Person, Rig, connectWithInvite, messageRow, screenshot, send } from './harness.ts';
+
+const rig = new Rig();
+let alice: Person;
+let bob: Person;
+const poll = { timeout: 10_000, interval: 50 };
+
+beforeAll(async () => {
+  const host = await rig.host({ rooms: ['lobby'] });
+  [alice, bob] = await Promise.all([rig.person('alice'), rig.person('bob')]);
+  const invite = host.running.invite('lobby');
+  await connectWithInvite(alice, invite, 'alice');
+  await connectWithInvite(bob, invite, 'bob');
+  await alice.page.getByText('bob joined').waitFor();
+  // A room with more than a window of messages, so "the bottom" means something.
+  for (let i = 1; i <= 25; i++) await send(bob, `line ${i} about the deploy`);
+  await messageRow(alice, 'line 25 about').waitFor();
+});
+
+afterAll(async () => {
+  for (const person of [alice, bob]) expect(person?.problems ?? []).toEqual([]);
+  await rig.dispose();
+});
+
+const box = (person: Person): Locator => person.page.getByRole('textbox', { name: /^Message / });
+
+/** Whether all of `locator` lies inside the timeline's visible part. */
+async function inView(person: Person, locator: Locator): Promise<boolean> {
+  const view = await person.page.getByTestId('timeline').boundingBox();
+  const it = await locator.boundingBox();
+  if (!view || !it) return false;
+  return it.y >= view.y - 1 && it.y + it.height <= view.y + view.height + 1;
+}
+
+describe('the conversation, lived in (#17 review)', () => {
+  it('↑ edits the newest message in view, and Enter gives the typing back to the box', async () => {
+    const { page } = alice;
+    // As it happens: an answer to Bob (a quote) that he reacts to, then the line we get wrong.
+    const asked = messageRow(alice, 'line 25 about');
+    await asked.hover();
+    await asked.getByRole('button', { name: 'Reply' }).click();
+    await page.keyboard.type('Release notes are in the wiki');
+    await page.keyboard.press('Enter');
+    const notes = messageRow(bob, 'Release notes are in the wiki');
+    await notes.hover();
+    await notes.getByRole('button', { name: 'React with thumbs up' }).click();
+    await messageRow(alice, 'Release notes')
+      .getByRole('button', { name: /^thumbs up: 1/ })
+      .waitFor();
+    await send(alice, 'teh release is at 5');
+    await expect
+      .poll(() => messageRow(alice, 'teh release is at 5').getAttribute('data-status'), poll)
+      .toBe('sent');
+    await box(alice).press('ArrowUp');
+    const editor = page.getByRole('textbox', { name: 'Edit message' });
+    await editor.waitFor();
+    const save = page.getByRole('button', { name: 'Save', exact: true });
+    await expect.poll(() => inView(alice, save), poll).toBe(true);
+    expect(await page.getByRole('button', { name: 'Jump to latest' }).count()).toBe(0);
+    await screenshot(page, 'edit-inline-newest');
+    await editor.fill('the release is at 5');
+    await editor.press('Enter');
+    await messageRow(bob, 'the release is at 5').waitFor();
+    await page.keyboard.type('next thought');
+    expect(await box(alice).inputValue()).toBe('next thought');
+    await box(alice).fill('');
+  });
+
+  it('a click on a reaction leaves the typing in the message box', async () => {
+    const { page } = alice;
+    await box(alice).click();
+    const row = messageRow(alice, 'line 25 about');
+    await row.hover();
+    await row.getByRole('button', { name: 'React with thumbs up' }).click();
+    await row.getByRole('button', { name: /^thumbs up: 1/ }).waitFor();
+    await page.keyboard.type('typed on');
+    expect(await box(alice).inputValue()).toBe('typed on');
+    await row.getByRole('button', { name: /^thumbs up: 1/ }).click();
+    await expect.poll(() => row.getByRole('button', { name: /^thumbs up/ }).count(), poll).toBe(0);
+    await page.keyboard.type(' and on');
+    expect(await box(alice).inputValue()).toBe('typed on and on');
+    await box(alice).fill('');
+  });
+
+  it('in a narrow window a search result is shown, not hidden under the panel', async () => {
+    const { page } = alice;
+    await page.setViewportSize({ width: 400, height: 800 });
+    try {
+      await box(alice).click();
+      await page.keyboard.press('Control+f');
+      const field = page.getByRole('combobox', { name: 'Search messages' });
+      await field.fill('line 3 about');
+      const results = page.getByRole('listbox', { name: 'Results' });
+      await results.getByRole('option').first().waitFor();
+      await results.getByRole('option').first().click();
+      await expect.poll(() => field.count(), poll).toBe(0);
+      const target = messageRow(alice, 'line 3 about');
+      await expect.poll(() => target.getAttribute('class'), poll).toContain('flash');
+      await expect.poll(() => inView(alice, target), poll).toBe(true);
+      await screenshot(page, 'search-jump-narrow');
+      // Open again over the room: Escape closes it even with the focus on a message.
+      await target.focus();
+      await page.keyboard.press('Control+f');
+      await field.waitFor();
+      await target.focus();
+      await page.keyboard.press('Escape');
+      await expect.poll(() => field.count(), poll).toBe(0);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+  });
+});
