@@ -12,6 +12,8 @@ export interface EventMessage {
   readonly key: string;
   readonly from: string;
   readonly event: ChatEvent;
+  /** Replayed by the host (a join, a gap filled, older pages), not live. */
+  readonly history?: boolean;
 }
 
 export interface ApplyContext {
@@ -59,7 +61,10 @@ export function applyEvent(context: ApplyContext, message: EventMessage): ApplyO
           host,
           room,
           event.target,
-          (sender) => sender === key || context.mayDeleteOthers(room, key),
+          // Replayed from history, it was checked against the roles of its time: the deleter
+          // may have been demoted since, and roles here are only today's.
+          (sender) =>
+            sender === key || message.history === true || context.mayDeleteOthers(room, key),
         ),
       );
       if (result === 'forbidden') {
