@@ -13,28 +13,13 @@ import { PLAIN_KEY_FILE } from '../../../src-main/service/identity-store.ts';
 import { ServiceError } from '../../../src-main/service/service-error.ts';
 import type { ChatMessageView } from '../../../src-shared/ipc/domain.ts';
 import { cleanupsAfterEach, sleep } from '../../support/lifecycle.ts';
-import {
-  type TestService,
-  connected,
-  hostIdOf,
-  openTestService,
-  startTestHost,
-} from './harness.ts';
+import { type TestService, hostIdOf, lobbyMember, startTestHost } from './harness.ts';
 
 const cleanups = cleanupsAfterEach();
 const WAIT = 20_000;
 
-async function member(
-  h: RunningHost,
-  role: 'owner' | 'member',
-  nick: string,
-  dataDir?: string,
-): Promise<TestService> {
-  const app = await openTestService(cleanups, dataDir, { readSyncDelayMs: 100 });
-  await app.service.connect({ invite: h.invite('lobby', { role }), nick });
-  await app.events.waitFor('connectionState', connected);
-  return app;
-}
+const member = (h: RunningHost, role: 'owner' | 'member', nick: string, dataDir?: string) =>
+  lobbyMember(cleanups, h, { role, nick, dataDir }, { readSyncDelayMs: 100 });
 
 async function ready(app: TestService, e2ee: boolean): Promise<void> {
   await app.events.waitFor(

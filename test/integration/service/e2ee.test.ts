@@ -2,43 +2,17 @@
 // two installs (each with its own device, MLS store and at-rest key in its data folder) set up
 // the room's group, their messages arrive decrypted, both see the same safety number, and
 // neither the host's database nor the local history holds a message's text.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunningHost } from '../../../src-main/server/host.ts';
 import { cleanupsAfterEach } from '../../support/lifecycle.ts';
-import {
-  type TestService,
-  connected,
-  hostIdOf,
-  openTestService,
-  startTestHost,
-} from './harness.ts';
+import { type TestService, bytesUnder, hostIdOf, lobbyMember, startTestHost } from './harness.ts';
 
 const cleanups = cleanupsAfterEach();
 const SECRET = 'meet at the old mill at nine';
 const REPLY = 'bring the lantern please';
 
-/** Every byte under `dir` (files of any depth). */
-function bytesUnder(dir: string): Buffer {
-  const chunks: Buffer[] = [];
-  for (const name of readdirSync(dir, { recursive: true })) {
-    const path = join(dir, String(name));
-    if (statSync(path).isFile()) chunks.push(readFileSync(path));
-  }
-  return Buffer.concat(chunks);
-}
-
-async function member(
-  h: RunningHost,
-  role: 'owner' | 'member',
-  nick: string,
-): Promise<TestService> {
-  const app = await openTestService(cleanups);
-  await app.service.connect({ invite: h.invite('lobby', { role }), nick });
-  await app.events.waitFor('connectionState', connected);
-  return app;
-}
+const member = (h: RunningHost, role: 'owner' | 'member', nick: string) =>
+  lobbyMember(cleanups, h, { role, nick });
 
 const encrypted = (app: TestService) =>
   app.events.waitFor(

@@ -4,14 +4,14 @@
 // leaves no message, a file over the host's limit is refused before anything is sent, and a
 // deleted file's image is gone.
 import { randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fileCiphertextBytes } from '../../../src-main/server/host-limits.ts';
 import { type HostOptions, type RunningHost, startHost } from '../../../src-main/server/host.ts';
 import { encodePng } from '../../../src-main/service/png.ts';
 import { cleanupsAfterEach } from '../../support/lifecycle.ts';
-import { type TestService, connectedTo, hostIdOf, openTestService } from './harness.ts';
+import { type TestService, bytesUnder, connectedTo, hostIdOf, openTestService } from './harness.ts';
 
 const cleanups = cleanupsAfterEach();
 const KIB = 1024;
@@ -20,16 +20,6 @@ const WAIT = 20_000;
 /** A PNG of noise: incompressible, so `width`×`height`×4 bytes and several 32 KiB chunks. */
 function noisePng(width: number, height: number): Buffer {
   return encodePng({ width, height, pixels: randomBytes(width * height * 4) });
-}
-
-/** Every byte under `dir` (files of any depth). */
-function bytesUnder(dir: string): Buffer {
-  const chunks: Buffer[] = [];
-  for (const name of readdirSync(dir, { recursive: true })) {
-    const path = join(dir, String(name));
-    if (statSync(path).isFile()) chunks.push(readFileSync(path));
-  }
-  return Buffer.concat(chunks);
 }
 
 interface Person extends TestService {

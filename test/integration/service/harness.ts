@@ -1,6 +1,8 @@
 // What the service integration tests share: a real host, desktop services in temp folders, and
 // a recorder of every event a service emits, each checked against the IPC contract's schema
 // (the renderer only ever sees them through that contract).
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect } from 'vitest';
 import { type HostOptions, type RunningHost, startHost } from '../../../src-main/server/host.ts';
 import {
@@ -139,6 +141,35 @@ export const connectedTo =
   (h: RunningHost) =>
   (state: ServiceEvents['connectionState']): boolean =>
     state.hostId === hostIdOf(h) && state.status === 'connected';
+
+/**
+ * A desktop service (its own data folder unless `dataDir`) connected to `h` with an invite to
+ * #lobby for `role`, as `nick`: returned once connected (not yet joined).
+ */
+export async function lobbyMember(
+  cleanups: Cleanups,
+  h: RunningHost,
+  invited: { role: 'owner' | 'member'; nick: string; dataDir?: string | undefined },
+  options: Partial<DesktopServiceOptions> = {},
+): Promise<TestService> {
+  const app = await openTestService(cleanups, invited.dataDir, options);
+  await app.service.connect({
+    invite: h.invite('lobby', { role: invited.role }),
+    nick: invited.nick,
+  });
+  await app.events.waitFor('connectionState', connected);
+  return app;
+}
+
+/** Every byte under `dir` (files of any depth): to say a secret is nowhere on disk. */
+export function bytesUnder(dir: string): Buffer {
+  const chunks: Buffer[] = [];
+  for (const name of readdirSync(dir, { recursive: true })) {
+    const path = join(dir, String(name));
+    if (statSync(path).isFile()) chunks.push(readFileSync(path));
+  }
+  return Buffer.concat(chunks);
+}
 
 /**
  * `app` connects to `h` with an invite to #lobby as `nick` and waits until it is connected
