@@ -6,9 +6,8 @@ import SearchPanel from '../../src-renderer/components/SearchPanel.svelte';
 import type { SearchResult } from '../../src-shared/ipc/domain.ts';
 import { RoomsStore } from '../../src-renderer/state/rooms.svelte.ts';
 import { SearchStore, snippetParts } from '../../src-renderer/state/search.svelte.ts';
-import { TimelineStore } from '../../src-renderer/state/timeline.svelte.ts';
 import { HOST, NOON, message, roomView } from './fixtures.ts';
-import { fakePlatform } from './platform.ts';
+import { fakePlatform, timelineStoreOn } from './platform.ts';
 
 const result = (seq: number, snippet: string, highlights: [number, number][]): SearchResult => ({
   hostId: HOST,
@@ -132,11 +131,7 @@ describe('jumping to a message far back', () => {
       }
       return { ok: true, value: { messages: page(900, 910), more: true } };
     });
-    const store = new TimelineStore(
-      platform.api,
-      () => NOON,
-      () => HOST,
-    );
+    const store = timelineStoreOn(platform);
     const stop = store.listen();
     await store.open('lobby');
     const timeline = store.get('lobby');
@@ -164,11 +159,7 @@ describe('jumping to a message far back', () => {
   it('sends a reply with the seq it answers and shows it quoted at once', async () => {
     const platform = fakePlatform();
     platform.answer('send', () => ({ ok: true, value: { id: 'r1' } }));
-    const store = new TimelineStore(
-      platform.api,
-      () => NOON,
-      () => HOST,
-    );
+    const store = timelineStoreOn(platform);
     await store.send(
       'lobby',
       'yes',
@@ -247,11 +238,7 @@ describe('updates to a message (#17) are not news', () => {
         more: true,
       },
     }));
-    const store = new TimelineStore(
-      platform.api,
-      () => NOON,
-      () => HOST,
-    );
+    const store = timelineStoreOn(platform);
     const stop = store.listen();
     await store.open('lobby');
     const live = message('bob', 'new', NOON, { seq: 60, id: 'n1' });

@@ -8,6 +8,8 @@ import {
   type ParleyApi,
   type RequestName,
 } from '../../src-shared/ipc/contract.ts';
+import { TimelineStore } from '../../src-renderer/state/timeline.svelte.ts';
+import { HOST, NOON } from './fixtures.ts';
 
 type Answer = (input: unknown) => IpcResult<unknown> | Promise<IpcResult<unknown>>;
 
@@ -47,4 +49,13 @@ export function fakePlatform(): FakePlatform {
     answer: (name, answer) => void answers.set(name, answer),
     emit: (name, payload) => listeners.get(name)?.forEach((listener) => listener(payload)),
   };
+}
+
+/** A TimelineStore on the fake platform, its clock at NOON and its host HOST (fixtures.ts). */
+export function timelineStoreOn(platform: FakePlatform): TimelineStore {
+  return new TimelineStore(
+    platform.api,
+    () => NOON,
+    () => HOST,
+  );
 }

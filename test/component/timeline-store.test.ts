@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { TimelineStore } from '../../src-renderer/state/timeline.svelte.ts';
 import { HOST, NOON, message } from './fixtures.ts';
-import { fakePlatform } from './platform.ts';
+import { fakePlatform, timelineStoreOn } from './platform.ts';
 
 const view = (entry: ReturnType<typeof message>) => {
   if (entry.kind !== 'message') throw new Error('not a message');
@@ -12,11 +11,7 @@ describe('TimelineStore', () => {
   it('shows a sent message at once, then marks it sent when the host acknowledges', async () => {
     const platform = fakePlatform();
     platform.answer('send', () => ({ ok: true, value: { id: 'out-1' } }));
-    const store = new TimelineStore(
-      platform.api,
-      () => NOON,
-      () => HOST,
-    );
+    const store = timelineStoreOn(platform);
     const stop = store.listen();
     const self = { nick: 'alice', fp: 'FP', key: 'K'.repeat(43) };
 
@@ -41,11 +36,7 @@ describe('TimelineStore', () => {
 
   it('applies an acknowledgement that overtook the message it is about', async () => {
     const platform = fakePlatform();
-    const store = new TimelineStore(
-      platform.api,
-      () => NOON,
-      () => HOST,
-    );
+    const store = timelineStoreOn(platform);
     const stop = store.listen();
     platform.answer('send', async () => {
       platform.emit('messageStatus', {
@@ -71,11 +62,7 @@ describe('TimelineStore', () => {
       ok: true,
       value: { messages: [...older, live], more: true },
     }));
-    const store = new TimelineStore(
-      platform.api,
-      () => NOON,
-      () => HOST,
-    );
+    const store = timelineStoreOn(platform);
     const stop = store.listen();
     platform.emit('message', live); // arrives before the history answer
     await store.open('lobby');
@@ -102,11 +89,7 @@ describe('TimelineStore', () => {
 
   it('shows who is typing until their message arrives', () => {
     const platform = fakePlatform();
-    const store = new TimelineStore(
-      platform.api,
-      () => NOON,
-      () => HOST,
-    );
+    const store = timelineStoreOn(platform);
     const stop = store.listen();
     platform.emit('typing', { hostId: HOST, room: 'lobby', nick: 'bob', fp: 'BOB FP' });
     expect(store.get('lobby').typists.map((t) => t.nick)).toEqual(['bob']);
@@ -134,11 +117,7 @@ describe('TimelineStore', () => {
       ok: true,
       value: { messages: [first, after], events: [{ ...removed, history: true }], more: false },
     }));
-    const store = new TimelineStore(
-      platform.api,
-      () => NOON,
-      () => HOST,
-    );
+    const store = timelineStoreOn(platform);
     const stop = store.listen();
     platform.emit('roomEvent', removed); // live, before the history answer
     await store.open('lobby');
@@ -172,11 +151,7 @@ describe('TimelineStore', () => {
 
   it('keeps two members’ messages apart when they use the same id', () => {
     const platform = fakePlatform();
-    const store = new TimelineStore(
-      platform.api,
-      () => NOON,
-      () => HOST,
-    );
+    const store = timelineStoreOn(platform);
     const stop = store.listen();
     // Ids are unique per sender only: mallory reusing bob's id must not replace bob's words.
     const bobs = view(message('bob', 'the meeting is at 8', NOON, { id: 'same', seq: 1 }));
