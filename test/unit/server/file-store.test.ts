@@ -29,21 +29,24 @@ afterEach(() => {
 let ids = 0;
 const fileId = () => `file${String(++ids).padStart(18, '0')}`;
 
+/** The start of an upload to #lobby of `chunks` 20-byte chunks by `owner`, at `now`. */
+const uploadStart = (id: string, owner: Uint8Array, chunks: number, now = T0) => ({
+  op: 'start' as const,
+  id,
+  room: 'lobby',
+  owner,
+  size: 20 * chunks,
+  chunks,
+  now,
+  quotaBytes: 1000,
+  keyQuotaBytes: 250,
+});
+
 /** A complete upload of `chunks` 20-byte chunks by `owner`, at `now`. */
 function uploaded(owner = alice, chunks = 2, now = T0): string {
   const id = fileId();
   const writes = [
-    {
-      op: 'start' as const,
-      id,
-      room: 'lobby',
-      owner,
-      size: 20 * chunks,
-      chunks,
-      now,
-      quotaBytes: 1000,
-      keyQuotaBytes: 250,
-    },
+    uploadStart(id, owner, chunks, now),
     ...Array.from({ length: chunks }, (_, index) => ({
       op: 'chunk' as const,
       id,
@@ -127,19 +130,7 @@ describe('the file store', () => {
     db.appendMessages([message({ file: claimedId })]);
     const unclaimed = uploaded(alice, 1, T0);
     // Unfinished: not swept (its connection drops it), unless the host restarts.
-    db.files.write([
-      {
-        op: 'start',
-        id: 'unfinished000000000000',
-        room: 'lobby',
-        owner: bob,
-        size: 20,
-        chunks: 1,
-        now: T0,
-        quotaBytes: 1000,
-        keyQuotaBytes: 250,
-      },
-    ]);
+    db.files.write([uploadStart('unfinished000000000000', bob, 1)]);
     expect(db.files.sweep(T0 + UNCLAIMED_FILE_MS - 1, DAY)).toBe(0);
     expect(db.files.sweep(T0 + UNCLAIMED_FILE_MS, DAY)).toBe(1);
     expect(db.files.file(unclaimed)).toBeUndefined();
@@ -152,17 +143,7 @@ describe('the file store', () => {
 
   it('at start, unfinished uploads are dropped', () => {
     db.files.write([
-      {
-        op: 'start',
-        id: 'unfinished000000000000',
-        room: 'lobby',
-        owner: bob,
-        size: 20,
-        chunks: 1,
-        now: T0,
-        quotaBytes: 1000,
-        keyQuotaBytes: 250,
-      },
+      uploadStart('unfinished000000000000', bob, 1),
       { op: 'chunk', id: 'unfinished000000000000', index: 0, data: new Uint8Array(20) },
     ]);
     const kept = uploaded();
