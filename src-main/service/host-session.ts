@@ -211,6 +211,7 @@ export class HostSession {
     this.#rooms.setWindowFocused(focused);
     const active = this.#rooms.active;
     if (focused && active) this.#maybeRead(active);
+    else if (active) this.#readSync.leave(active);
   }
 
   verifiedChanged(key: string): void {
@@ -539,6 +540,8 @@ export class HostSession {
   setActive(room: string | null): void {
     if (room === null && this.#rooms.active === null) return;
     if (room) this.#notifications.forgetRoom(room);
+    const previous = this.#rooms.active;
+    if (previous !== null && previous !== room) this.#readSync.leave(previous);
     this.#rooms.setActive(room);
     if (room) this.#maybeRead(room);
     if (room && this.#rooms.isJoined(room)) {

@@ -1,11 +1,13 @@
 /**
  * When this install tells our other installs how far we have read a room (design17.md, "Read
  * position"): a `read {upTo}` goes out when the room is on screen in a focused window and its
- * newest message is beyond what was sent (or learnt from another install), at most one per
- * room per `delayMs`, trailing — a busy room costs one event per interval, carrying the newest
- * seq seen by then, not one per message.
+ * newest message is beyond what was sent (or learnt from another install) — at once when the
+ * user moves on (another room, another window: `leave`), and otherwise at most one per room per
+ * `delayMs`, trailing. Each read is a message of the room (it takes a row of the host's history
+ * and reaches every member's client, which ignores it), so a room watched while busy costs one
+ * read per half minute, not one per message; moving on is when another install needs it.
  */
-export const READ_SYNC_DELAY_MS = 3000;
+export const READ_SYNC_DELAY_MS = 30_000;
 
 export interface ReadSyncOptions {
   readonly delayMs?: number;
@@ -48,6 +50,14 @@ export class ReadSync {
     this.#pending.delete(room);
     if (upTo === undefined || upTo <= (this.#known.get(room) ?? -1)) return;
     if (this.#send(room, upTo)) this.known(room, upTo);
+  }
+
+  /** The room is no longer on screen (or the window lost focus): what was seen goes now. */
+  leave(room: string): void {
+    const timer = this.#timers.get(room);
+    if (!timer) return;
+    clearTimeout(timer);
+    this.#fire(room);
   }
 
   /** The room went (left, removed): nothing more is sent for it. */

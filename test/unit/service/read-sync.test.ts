@@ -62,6 +62,24 @@ describe('ReadSync', () => {
     sync.close();
   });
 
+  it('sends what was seen at once when the user moves on, and waits half a minute otherwise', () => {
+    vi.useFakeTimers();
+    const sent: [string, number][] = [];
+    const sync = new ReadSync({ send: (room, upTo) => sent.push([room, upTo]) > 0 });
+    sync.seen('lobby', 4);
+    vi.advanceTimersByTime(29_999);
+    expect(sent).toEqual([]);
+    sync.seen('lobby', 6);
+    // Another room, or another window: the other installs learn it now, not 30 s later.
+    sync.leave('lobby');
+    expect(sent).toEqual([['lobby', 6]]);
+    // Nothing pending: leaving again sends nothing, and no timer is left behind.
+    sync.leave('lobby');
+    vi.advanceTimersByTime(60_000);
+    expect(sent).toEqual([['lobby', 6]]);
+    sync.close();
+  });
+
   it('tries again later when the read could not be sent', () => {
     vi.useFakeTimers();
     let online = false;
