@@ -8,7 +8,7 @@ import { estimateHeight } from '../../src-renderer/lib/rows.ts';
 import ChatScreen from '../../src-renderer/screens/ChatScreen.svelte';
 import { AppState } from '../../src-renderer/state/app.svelte.ts';
 import { HOST, NOON, hostState, roomView, snapshot } from './fixtures.ts';
-import { fakePlatform } from './platform.ts';
+import { type FakePlatform, fakePlatform } from './platform.ts';
 
 const LIMIT = 1024 * 1024;
 const PNG_BYTES = 'iVBORw0KGgo='; // the PNG signature, as base64
@@ -60,12 +60,16 @@ afterEach(() => {
   document.body.innerHTML = '';
 });
 
-async function setup(messages: ChatMessageView[] = []) {
+/** The chat screen on #lobby (the host's file limit LIMIT), with `messages` in its history. */
+async function setup(
+  messages: ChatMessageView[] = [],
+  connection: Parameters<typeof hostState>[0] = {},
+) {
   const fake = fakePlatform();
   fake.answer('getSnapshot', () => ({
     ok: true,
     value: snapshot([
-      { connection: hostState({ maxFileBytes: LIMIT }), rooms: [roomView('lobby')] },
+      { connection: hostState({ maxFileBytes: LIMIT, ...connection }), rooms: [roomView('lobby')] },
     ]),
   }));
   fake.answer('getMembers', () => ({ ok: true, value: [] }));
@@ -82,6 +86,20 @@ async function setup(messages: ChatMessageView[] = []) {
   const view = render(ChatScreen, { app, onsettings: () => {} });
   const box = await screen.findByRole('textbox', { name: 'Message #lobby' });
   return { fake, app, view, box };
+}
+
+/** Main says the upload of notes.txt (100 bytes) with this id failed: the connection was lost. */
+function lostUpload(fake: FakePlatform, id: string): void {
+  fake.emit('fileProgress', {
+    hostId: HOST,
+    room: 'lobby',
+    id,
+    name: 'notes.txt',
+    sent: 0,
+    total: 100,
+    state: 'failed',
+    error: 'the connection was lost',
+  });
 }
 
 /** Picks files with the paperclip's (hidden) file input, as the system picker would. */
@@ -185,16 +203,7 @@ describe('attaching a file', () => {
     await pick(sized('notes.txt', 100, 'text/plain'));
     await fireEvent.click(await screen.findByRole('button', { name: /Send file/ }));
     await screen.findByRole('progressbar', { name: 'Uploading notes.txt' });
-    fake.emit('fileProgress', {
-      hostId: HOST,
-      room: 'lobby',
-      id: 'up-1',
-      name: 'notes.txt',
-      sent: 0,
-      total: 100,
-      state: 'failed',
-      error: 'the connection was lost',
-    });
+    lostUpload(fake, 'up-1');
     await screen.findByText('Upload failed: the connection was lost. Not sent.');
     fake.answer('sendFile', () => ({ ok: true, value: { id: 'up-2' } }));
     await fireEvent.click(screen.getByRole('button', { name: 'Try again' }));
@@ -203,16 +212,7 @@ describe('attaching a file', () => {
     expect(screen.queryByText(/Upload failed/)).toBeNull();
 
     // A try that main refuses says why in the row.
-    fake.emit('fileProgress', {
-      hostId: HOST,
-      room: 'lobby',
-      id: 'up-2',
-      name: 'notes.txt',
-      sent: 0,
-      total: 100,
-      state: 'failed',
-      error: 'the connection was lost',
-    });
+    lostUpload(fake, 'up-2');
     await screen.findByText('Upload failed: the connection was lost. Not sent.');
     fake.answer('sendFile', () => ({
       ok: false,
@@ -258,23 +258,7 @@ describe('attaching a file', () => {
 
 describe('attaching while offline', () => {
   it('opens the dialog but keeps the file until the connection is back', async () => {
-    const fake = fakePlatform();
-    fake.answer('getSnapshot', () => ({
-      ok: true,
-      value: snapshot([
-        {
-          connection: hostState({ status: 'reconnecting', maxFileBytes: LIMIT }),
-          rooms: [roomView('lobby')],
-        },
-      ]),
-    }));
-    fake.answer('getMembers', () => ({ ok: true, value: [] }));
-    fake.answer('loadHistory', () => ({ ok: true, value: { messages: [], more: false } }));
-    const app = new AppState(fake.api);
-    app.start();
-    await vi.waitFor(() => expect(app.ready).toBe(true));
-    render(ChatScreen, { app, onsettings: () => {} });
-    await screen.findByRole('textbox', { name: 'Message #lobby' });
+    const { fake } = await setup([], { status: 'reconnecting' });
     const room = screen.getByRole('main');
     const transfer = {
       files: [sized('plan.pdf', 10, 'application/pdf')],
