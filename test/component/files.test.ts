@@ -112,6 +112,9 @@ async function pick(...files: File[]): Promise<void> {
 const sized = (name: string, size: number, type: string): File =>
   new File([new Uint8Array(size).fill(65)], name, { type });
 
+/** A drag's or a paste's data that carries these files (what the room and the box read of it). */
+const carrying = (...files: File[]) => ({ files, items: [], types: ['Files'] });
+
 const calls = (fake: ReturnType<typeof fakePlatform>, name: string) =>
   fake.calls.filter((c) => c.name === name).map((c) => c.input);
 
@@ -226,7 +229,7 @@ describe('attaching a file', () => {
     const { box } = await setup();
     const shot = sized('image.png', 300, 'image/png');
     const pasted = await fireEvent.paste(box, {
-      clipboardData: { files: [shot], items: [], types: ['Files'] },
+      clipboardData: carrying(shot),
     });
     expect(pasted).toBe(false); // prevented: the file is not pasted as text
     const dialog = await screen.findByRole('dialog', { name: 'Send a file to #lobby' });
@@ -242,11 +245,7 @@ describe('attaching a file', () => {
     expect(screen.queryByRole('dialog')).toBeNull();
 
     const room = screen.getByRole('main');
-    const transfer = {
-      files: [sized('plan.pdf', 10, 'application/pdf')],
-      items: [],
-      types: ['Files'],
-    };
+    const transfer = carrying(sized('plan.pdf', 10, 'application/pdf'));
     await fireEvent.dragEnter(room, { dataTransfer: transfer });
     expect(screen.getByTestId('drop-overlay').textContent).toContain('Drop to send to #lobby');
     await fireEvent.drop(room, { dataTransfer: transfer });
@@ -260,11 +259,7 @@ describe('attaching while offline', () => {
   it('opens the dialog but keeps the file until the connection is back', async () => {
     const { fake } = await setup([], { status: 'reconnecting' });
     const room = screen.getByRole('main');
-    const transfer = {
-      files: [sized('plan.pdf', 10, 'application/pdf')],
-      items: [],
-      types: ['Files'],
-    };
+    const transfer = carrying(sized('plan.pdf', 10, 'application/pdf'));
     await fireEvent.dragEnter(room, { dataTransfer: transfer });
     await fireEvent.drop(room, { dataTransfer: transfer });
     const dialog = await screen.findByRole('dialog', { name: 'Send a file to #lobby' });
