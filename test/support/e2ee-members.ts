@@ -126,6 +126,16 @@ export async function startMemberWithDevice(
 }
 
 /**
+ * `join(nick, invite, rewrite?)` for one host: a member on a device of its own, what the host
+ * sends it changed on its way by `rewrite` if one is given (a hostile host for that member).
+ */
+export function memberJoiner(cleanups: Cleanups, host: HostTarget) {
+  return async (nick: string, invite: string, rewrite?: HostRewrite): Promise<Member> =>
+    (await startMemberWithDevice(cleanups, host, { nick, invite, ...(rewrite ? { rewrite } : {}) }))
+      .member;
+}
+
+/**
  * Waits until every member but the sender (who sees its own line as sent, not received) shows
  * a message with this text in the room; on time-out names those who did not.
  */

@@ -6,6 +6,7 @@ import { encodePayload, textPayload } from '../../../src-main/e2ee/payload.ts';
 import { RoomGroup } from '../../../src-main/e2ee/room-group.ts';
 import {
   type Member,
+  memberJoiner,
   startMemberWithDevice,
   untilAllShow,
   untilGroupComplete,
@@ -32,14 +33,7 @@ describe('a hostile host relaying real ciphertext with changes', () => {
 
     // What the relay does to carol's copy of each message, by message id.
     const { changes, rewrite } = rewriteMessagesById();
-    const join = async (nick: string, invite: string, withRewrite?: HostRewrite) =>
-      (
-        await startMemberWithDevice(cleanups, h, {
-          nick,
-          invite,
-          ...(withRewrite ? { rewrite: withRewrite } : {}),
-        })
-      ).member;
+    const join = memberJoiner(cleanups, h);
     const alice = await join('alice', h.ownerInvite);
     const bob = await join('bob', h.memberInvite);
     const carol = await join('carol', h.memberInvite, rewrite);

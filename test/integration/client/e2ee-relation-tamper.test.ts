@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { HostMessage } from '../../../src-main/protocol/wire/messages.ts';
 import { spawnE2eeHost } from '../../support/e2ee-host.ts';
-import { startMemberWithDevice, untilGroupComplete } from '../../support/e2ee-members.ts';
-import { type HostRewrite, rewriteMessagesById } from '../../support/e2ee-relay.ts';
+import { memberJoiner, untilGroupComplete } from '../../support/e2ee-members.ts';
+import { rewriteMessagesById } from '../../support/e2ee-relay.ts';
 import { cleanupsAfterEach, until } from '../../support/lifecycle.ts';
 
 // In an end-to-end encrypted room the host sees an event's `rel` and `file` (it needs them to
@@ -19,14 +19,7 @@ describe('a host that changes the relation of an encrypted event', () => {
   it('gets the message shown as tampered, and the session goes on', async () => {
     const h = await spawnE2eeHost(cleanups);
     const { changes, rewrite } = rewriteMessagesById();
-    const join = async (nick: string, invite: string, withRewrite?: HostRewrite) =>
-      (
-        await startMemberWithDevice(cleanups, h, {
-          nick,
-          invite,
-          ...(withRewrite ? { rewrite: withRewrite } : {}),
-        })
-      ).member;
+    const join = memberJoiner(cleanups, h);
     const alice = await join('alice', h.ownerInvite);
     const bob = await join('bob', h.memberInvite, rewrite);
     await untilGroupComplete([alice, bob], ROOM);
