@@ -2,15 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HostDatabase, type NewMessage } from '../../../src-main/server/host-database.ts';
+import { HostDatabase } from '../../../src-main/server/host-database.ts';
+import { alice, message, upload } from './file-fixtures.ts';
 
 // Review of #17 (R1): in an encrypted room the host cannot see what an edit says, so a send with
 // `rel` edit may carry a `file` too (a modified client's). Deleting the target erases its edits;
 // a file one of them claimed must go with them (docs/security.md: "a deleted message's file is
 // deleted with it"), not stay downloadable by id until retention.
-
-const alice = new Uint8Array(32).fill(0xa1);
-const T0 = 1_700_000_000_000;
 
 let dir: string;
 let db: HostDatabase;
@@ -25,41 +23,7 @@ afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-let ids = 0;
-function uploaded(): string {
-  const id = `file${String(++ids).padStart(18, '0')}`;
-  const results = db.files.write([
-    {
-      op: 'start',
-      id,
-      room: 'lobby',
-      owner: alice,
-      size: 20,
-      chunks: 1,
-      now: T0,
-      quotaBytes: 1000,
-      keyQuotaBytes: 250,
-    },
-    { op: 'chunk', id, index: 0, data: new Uint8Array(20) },
-    { op: 'end', id, now: T0 },
-  ]);
-  expect(results).toEqual(['ok', 'ok', 'ok']);
-  return id;
-}
-
-let n = 0;
-function message(overrides: Partial<NewMessage> = {}): NewMessage {
-  n++;
-  return {
-    room: 'lobby',
-    senderKey: alice,
-    nick: 'alice',
-    text: `m${n}`,
-    clientMsgId: `msg-${String(n).padStart(6, '0')}`,
-    sentAt: T0 + n,
-    ...overrides,
-  };
-}
+const uploaded = (): string => upload(db, alice, 1);
 
 describe('a deletion and the files of its target’s edits', () => {
   it('deletes a file an edit of the deleted message claimed', () => {

@@ -2,15 +2,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HostDatabase, type NewMessage } from '../../../src-main/server/host-database.ts';
+import { HostDatabase } from '../../../src-main/server/host-database.ts';
 import { UNCLAIMED_FILE_MS } from '../../../src-main/server/file-store.ts';
+import { T0, alice, fileId, message, upload, uploadStart } from './file-fixtures.ts';
 
 // The host's file storage and the relations of messages to files (docs/protocol.md §13), on a
 // real SQLite file: quotas, completion, claiming, the sweeps, and a file going with its message.
 
-const alice = new Uint8Array(32).fill(0xa1);
 const bob = new Uint8Array(32).fill(0xb0);
-const T0 = 1_700_000_000_000;
 const DAY = 24 * 3600 * 1000;
 
 let dir: string;
@@ -26,52 +25,7 @@ afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-let ids = 0;
-const fileId = () => `file${String(++ids).padStart(18, '0')}`;
-
-/** The start of an upload to #lobby of `chunks` 20-byte chunks by `owner`, at `now`. */
-const uploadStart = (id: string, owner: Uint8Array, chunks: number, now = T0) => ({
-  op: 'start' as const,
-  id,
-  room: 'lobby',
-  owner,
-  size: 20 * chunks,
-  chunks,
-  now,
-  quotaBytes: 1000,
-  keyQuotaBytes: 250,
-});
-
-/** A complete upload of `chunks` 20-byte chunks by `owner`, at `now`. */
-function uploaded(owner = alice, chunks = 2, now = T0): string {
-  const id = fileId();
-  const writes = [
-    uploadStart(id, owner, chunks, now),
-    ...Array.from({ length: chunks }, (_, index) => ({
-      op: 'chunk' as const,
-      id,
-      index,
-      data: new Uint8Array(20).fill(index),
-    })),
-    { op: 'end' as const, id, now },
-  ];
-  expect(db.files.write(writes).every((r) => r === 'ok')).toBe(true);
-  return id;
-}
-
-let n = 0;
-function message(overrides: Partial<NewMessage> = {}): NewMessage {
-  n++;
-  return {
-    room: 'lobby',
-    senderKey: alice,
-    nick: 'alice',
-    text: `m${n}`,
-    clientMsgId: `msg-${String(n).padStart(6, '0')}`,
-    sentAt: T0 + n,
-    ...overrides,
-  };
-}
+const uploaded = (owner = alice, chunks = 2, now = T0): string => upload(db, owner, chunks, now);
 
 describe('the file store', () => {
   it('holds each key to its quota and the host to its own', () => {
