@@ -1,7 +1,9 @@
 // #17 as someone who lives in it (review): after ↑-editing the newest message its editor is in
 // view and the focus comes back to the message box; a click on a reaction leaves the typing in
-// the box; in a narrow window a search result is shown, not hidden under the search panel.
-import type { Locator } from 'playwright-core';
+// the box; in a narrow window a search result is shown, not hidden under the search panel; Save
+// on a file or in the image viewer keeps the focus where the keyboard can go on.
+import { crc32, deflateSync } from 'node:zlib';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Person, Rig, connectWithInvite, messageRow, screenshot, send } from './harness.ts';
 
@@ -28,6 +30,56 @@ afterAll(async () => {
 });
 
 const box = (person: Person): Locator => person.page.getByRole('textbox', { name: /^Message / });
+
+/** A small real PNG (a gradient), so Chromium shows it as the app will. */
+function png(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const out = Buffer.alloc(body.length + 8);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc32(body), body.length + 4);
+    return out;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  const raw = Buffer.alloc((width * 3 + 1) * height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const at = y * (width * 3 + 1) + 1 + x * 3;
+      raw[at] = (x * 255) / width;
+      raw[at + 1] = (y * 255) / height;
+      raw[at + 2] = 160;
+    }
+  }
+  return Buffer.concat([
+    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/** Hands a file to the paperclip's input, as the system picker would, and sends it. */
+async function sendFile(page: Page, name: string, mime: string, bytes: Buffer): Promise<void> {
+  await page.evaluate(
+    ([name, mime, bytes]) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([new Uint8Array(bytes)], name, { type: mime }));
+      const input = document.querySelector<HTMLInputElement>('input[data-testid="attach-input"]');
+      if (!input) throw new Error('no file input');
+      input.files = transfer.files;
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+    },
+    [name, mime, [...bytes]] as const,
+  );
+  await page.getByRole('button', { name: 'Send file' }).click();
+}
+
+const focusedLabel = (page: Page): Promise<string | null> =>
+  page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? null);
 
 /** Whether all of `locator` lies inside the timeline's visible part. */
 async function inView(person: Person, locator: Locator): Promise<boolean> {
@@ -74,7 +126,7 @@ describe('the conversation, lived in (#17 review)', () => {
   it('a click on a reaction leaves the typing in the message box', async () => {
     const { page } = alice;
     await box(alice).click();
-    const row = messageRow(alice, 'line 25 about');
+    const row = messageRow(alice, 'line 24 about');
     await row.hover();
     await row.getByRole('button', { name: 'React with thumbs up' }).click();
     await row.getByRole('button', { name: /^thumbs up: 1/ }).waitFor();
@@ -113,5 +165,35 @@ describe('the conversation, lived in (#17 review)', () => {
     } finally {
       await page.setViewportSize({ width: 1280, height: 800 });
     }
+  });
+
+  it('Save on a file card or in the image viewer keeps the focus for the keyboard', async () => {
+    const { page } = bob;
+    await sendFile(alice.page, 'notes.txt', 'text/plain', Buffer.from('notes\n'.repeat(50)));
+    const card = page.getByTestId('file-card').filter({ hasText: 'notes.txt' });
+    const save = card.getByRole('button', { name: 'Save notes.txt' });
+    await save.waitFor();
+    bob.backend.saveDialog.answerNext({ name: 'notes from alice.txt' });
+    await save.focus();
+    await page.keyboard.press('Enter');
+    await page.getByText('Saved notes.txt.').waitFor({ state: 'attached' });
+    expect(await focusedLabel(page)).toBe('Save notes.txt');
+
+    await sendFile(alice.page, 'plan.png', 'image/png', png(320, 200));
+    await page.getByRole('button', { name: /^Open image plan\.png/ }).click();
+    const viewer = page.getByRole('dialog', { name: 'plan.png' });
+    await viewer.getByRole('img', { name: 'plan.png' }).waitFor();
+    const dialog = bob.backend.saveDialog;
+    const before = dialog.chosen.length;
+    dialog.answerNext({ name: 'the plan.png' });
+    await viewer.getByRole('button', { name: /Save/ }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => dialog.chosen.length, poll).toBe(before + 1);
+    // Still in the viewer: Escape leaves it (with the focus dropped to the page it did not).
+    await expect
+      .poll(() => viewer.evaluate((el) => el.contains(document.activeElement)), poll)
+      .toBe(true);
+    await page.keyboard.press('Escape');
+    await viewer.waitFor({ state: 'detached' });
   });
 });
