@@ -2,13 +2,11 @@
 // message box, edited their last message with ↑, reacted or opened the picker with the mouse —
 // afterwards typing goes on in the message box. From a focused message (the keyboard), the
 // focus comes back to that message as before.
-import { fireEvent, render, screen, within } from '@testing-library/svelte';
+import { fireEvent, screen, within } from '@testing-library/svelte';
 import { tick } from 'svelte';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import Timeline from '../../src-renderer/components/Timeline.svelte';
-import type { TimelineActions } from '../../src-renderer/lib/message-actions.ts';
-import type { Entry } from '../../src-renderer/lib/rows.ts';
+import { afterEach, describe, expect, it } from 'vitest';
 import { NOON, message } from './fixtures.ts';
+import { article, renderTimeline } from './timeline-render.ts';
 
 const MIN = 60_000;
 
@@ -24,27 +22,6 @@ afterEach(() => {
   for (const box of document.querySelectorAll('textarea[aria-label="Message #lobby"]'))
     box.remove();
 });
-
-function renderTimeline(entries: Entry[]) {
-  const actions = {
-    react: vi.fn(),
-    reply: vi.fn(),
-    edit: vi.fn(async () => null),
-    delete: vi.fn(),
-    copy: vi.fn(),
-    jump: vi.fn(),
-  } satisfies TimelineActions;
-  const result = render(Timeline, { room: 'lobby', entries, now: NOON, complete: true, actions });
-  return { ...result, actions };
-}
-
-const article = (text: string): HTMLElement => {
-  const found = Array.from(document.querySelectorAll<HTMLElement>('article.message')).find((a) =>
-    a.textContent?.includes(text),
-  );
-  if (!found) throw new Error(`no row with ${text}`);
-  return found;
-};
 
 /** Microtasks and Svelte's updates after a save or cancel. */
 async function settled(): Promise<void> {

@@ -1,48 +1,12 @@
 // #17 in the timeline: the actions a row offers (and to whom), reactions, quotes, editing in the
 // row, tombstones, the mention highlight and the jump to a message.
-import { fireEvent, render, screen, within } from '@testing-library/svelte';
+import { fireEvent, screen, within } from '@testing-library/svelte';
 import { tick } from 'svelte';
 import { describe, expect, it, vi } from 'vitest';
-import Timeline from '../../src-renderer/components/Timeline.svelte';
-import type { TimelineActions } from '../../src-renderer/lib/message-actions.ts';
-import type { Entry } from '../../src-renderer/lib/rows.ts';
 import { NOON, message } from './fixtures.ts';
+import { article, renderTimeline } from './timeline-render.ts';
 
 const MIN = 60_000;
-
-function actionsSpy(): TimelineActions & {
-  [K in keyof TimelineActions]: ReturnType<typeof vi.fn>;
-} {
-  return {
-    react: vi.fn(),
-    reply: vi.fn(),
-    edit: vi.fn(async () => null),
-    delete: vi.fn(),
-    copy: vi.fn(),
-    jump: vi.fn(),
-  } as never;
-}
-
-function renderTimeline(entries: Entry[], extra: Record<string, unknown> = {}) {
-  const actions = actionsSpy();
-  const result = render(Timeline, {
-    room: 'lobby',
-    entries,
-    now: NOON,
-    complete: true,
-    actions,
-    ...extra,
-  });
-  return { ...result, actions };
-}
-
-const article = (text: string): HTMLElement => {
-  const found = Array.from(document.querySelectorAll<HTMLElement>('article.message')).find((a) =>
-    a.textContent?.includes(text),
-  );
-  if (!found) throw new Error(`no row with ${text}`);
-  return found;
-};
 
 async function hover(text: string): Promise<HTMLElement> {
   const row = article(text);
