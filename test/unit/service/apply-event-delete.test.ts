@@ -5,8 +5,7 @@
 // A live deletion by a known plain member of someone else's message is still ignored.
 import { describe, expect, it } from 'vitest';
 import { type EventMessage, applyEvent } from '../../../src-main/service/apply-event.ts';
-import type { LocalHistory } from '../../../src-main/service/local-history.ts';
-import { LocalStoreGuard } from '../../../src-main/service/local-store-guard.ts';
+import { applyContext } from './apply-context.ts';
 
 function context() {
   const erased: number[] = [];
@@ -21,22 +20,9 @@ function context() {
       erased.push(target);
       return { seq: target, deleted: true };
     },
-  } as unknown as LocalHistory;
-  return {
-    erased,
-    ctx: {
-      history,
-      store: new LocalStoreGuard(
-        () => undefined,
-        () => undefined,
-      ),
-      host: 'h',
-      ownKey: 'carol-key',
-      // bob was an admin when he deleted; he is a plain member now.
-      mayDeleteOthers: () => false,
-      log: () => undefined,
-    },
   };
+  // bob was an admin when he deleted; he is a plain member now (nobody may delete others').
+  return { erased, ctx: applyContext(history, 'carol-key') };
 }
 
 const deletion = (history: boolean): EventMessage & { history?: true } => ({

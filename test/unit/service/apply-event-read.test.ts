@@ -3,8 +3,7 @@
 // or a broken install of ours) must not mark every future message of the room as read here.
 import { describe, expect, it } from 'vitest';
 import { applyEvent } from '../../../src-main/service/apply-event.ts';
-import type { LocalHistory } from '../../../src-main/service/local-history.ts';
-import { LocalStoreGuard } from '../../../src-main/service/local-store-guard.ts';
+import { applyContext } from './apply-context.ts';
 
 const OWN = 'own-key';
 
@@ -15,21 +14,8 @@ function context() {
       positions.push(upTo);
       return true;
     },
-  } as unknown as LocalHistory;
-  return {
-    positions,
-    ctx: {
-      history,
-      store: new LocalStoreGuard(
-        () => undefined,
-        () => undefined,
-      ),
-      host: 'h',
-      ownKey: OWN,
-      mayDeleteOthers: () => false,
-      log: () => undefined,
-    },
   };
+  return { positions, ctx: applyContext(history, OWN) };
 }
 
 describe('applyEvent: read positions', () => {
