@@ -62,7 +62,8 @@ describe('a message by its seq', () => {
       Math.min(...[0, 1, 2].map(() => lookups(h, count, 1000)));
     const smallMs = best(small, 500);
     const largeMs = best(large, 20_000);
-    // An index lookup is flat; a scan of the room is ~40× slower at 40× the rows.
-    expect(largeMs).toBeLessThan(smallMs * 4 + 20);
+    // An index lookup is flat (measured ~21 ms and ~24 ms); a scan of the room grows with it
+    // (~150 ms and ~650 ms).
+    expect(largeMs).toBeLessThan(smallMs * 2 + 30);
   }, 60_000);
 });
