@@ -2,10 +2,10 @@
 // view and the focus comes back to the message box; a click on a reaction leaves the typing in
 // the box; in a narrow window a search result is shown, not hidden under the search panel; Save
 // on a file or in the image viewer keeps the focus where the keyboard can go on.
-import { crc32, deflateSync } from 'node:zlib';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Person, Rig, connectWithInvite, messageRow, screenshot, send } from './harness.ts';
+import { rgbPng } from './png.ts';
 
 const rig = new Rig();
 let alice: Person;
@@ -32,35 +32,8 @@ afterAll(async () => {
 const box = (person: Person): Locator => person.page.getByRole('textbox', { name: /^Message / });
 
 /** A small real PNG (a gradient), so Chromium shows it as the app will. */
-function png(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer): Buffer => {
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const out = Buffer.alloc(body.length + 8);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(crc32(body), body.length + 4);
-    return out;
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 2, 0, 0, 0], 8);
-  const raw = Buffer.alloc((width * 3 + 1) * height);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const at = y * (width * 3 + 1) + 1 + x * 3;
-      raw[at] = (x * 255) / width;
-      raw[at + 1] = (y * 255) / height;
-      raw[at + 2] = 160;
-    }
-  }
-  return Buffer.concat([
-    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(raw)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
+const png = (width: number, height: number): Buffer =>
+  rgbPng(width, height, (x, y) => [(x * 255) / width, (y * 255) / height, 160]);
 
 /** Hands a file to the paperclip's input, as the system picker would, and sends it. */
 async function sendFile(page: Page, name: string, mime: string, bytes: Buffer): Promise<void> {

@@ -2,7 +2,6 @@
 // file picker, by dropping onto the room and by pasting; the upload shows its progress and can
 // be cancelled; Bob sees the image as a thumbnail, opens it in the viewer and saves a file
 // (the bridge's save dialog stands in for the system's).
-import { crc32, deflateSync } from 'node:zlib';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +15,7 @@ import {
   screenshot,
   shoot,
 } from './harness.ts';
+import { rgbPng } from './png.ts';
 import { closeMembers } from './wire-bob.ts';
 
 const rig = new Rig();
@@ -25,36 +25,12 @@ let bob: Person;
 const poll = { timeout: 15_000, interval: 50 };
 
 /** A real PNG (a soft diagonal gradient), so Chromium decodes it as the app will. */
-function png(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer): Buffer => {
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const out = Buffer.alloc(body.length + 8);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(crc32(body), body.length + 4);
-    return out;
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
-  const raw = Buffer.alloc((width * 3 + 1) * height);
-  for (let y = 0; y < height; y++) {
-    const row = y * (width * 3 + 1);
-    for (let x = 0; x < width; x++) {
-      const at = row + 1 + x * 3;
-      raw[at] = 60 + Math.round((x / width) * 140);
-      raw[at + 1] = 90 + Math.round((y / height) * 120);
-      raw[at + 2] = 200 - Math.round(((x + y) / (width + height)) * 120);
-    }
-  }
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(raw)),
-    chunk('IEND', Buffer.alloc(0)),
+const png = (width: number, height: number): Buffer =>
+  rgbPng(width, height, (x, y) => [
+    60 + Math.round((x / width) * 140),
+    90 + Math.round((y / height) * 120),
+    200 - Math.round(((x + y) / (width + height)) * 120),
   ]);
-}
 
 const PHOTO = png(960, 640);
 /** The upload that is cancelled: big enough to be caught halfway. */
