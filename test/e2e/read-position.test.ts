@@ -3,7 +3,8 @@
 // A, her page here, and B, a second desktop service in its own data folder (run headless in this
 // process: it is the service that reads and syncs, not the page). Bob writes while alice is
 // away; A counts and draws the "New messages" line; alice reads the room on B (shown in a focused
-// window); B's `read` event reaches A, whose count, badge, title and line go — nobody touches A.
+// window) and moves on there (the read goes then); B's `read` event reaches A, whose count,
+// badge, title and line go — nobody touches A.
 // In an end-to-end encrypted room (the read is an MLS event) and in a plaintext one.
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
