@@ -45,6 +45,10 @@ beforeAll(async () => {
   ]);
   await connectAll(host, [alice, bob]);
   await Promise.all([closeMembers(alice.page), closeMembers(bob.page)]);
+  // Playwright intercepts the file chooser only once a listener exists, and turning that on is
+  // a round trip to Chromium: a listener added together with the key press could miss a chooser
+  // opened on a loaded machine. One listener from the start keeps interception on.
+  alice.page.on('filechooser', () => undefined);
 });
 
 afterAll(() => rig.dispose());
