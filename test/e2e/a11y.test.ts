@@ -32,8 +32,11 @@ async function checkOpened(page: Page, state: string, opened: Locator): Promise<
 /** Opens the members panel if it is closed (a narrow window closes it). */
 async function showMembers(page: Page): Promise<void> {
   const panel = page.getByRole('complementary', { name: /Members/ });
-  if (!(await panel.isVisible())) {
+  // After a resize back to a wide window the panel may open by itself while we look: a click
+  // then closes it again, so look, click, and look again, a few times.
+  for (let tries = 0; tries < 3 && !(await panel.isVisible()); tries++) {
     await page.getByRole('button', { name: 'Members', exact: true }).click();
+    await panel.waitFor({ timeout: 3000 }).catch(() => undefined);
   }
   await panel.waitFor();
 }
