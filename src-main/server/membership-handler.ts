@@ -215,10 +215,16 @@ export class MembershipHandler {
       mine.add(room);
       rooms.push(this.#info(record, role, client.key));
     }
-    for (const record of this.#store.openRooms()) {
-      if (mine.has(record.name)) continue;
-      if (this.#store.isBanned(record.name, client.key)) continue; // not for this key
-      rooms.push(this.#info(record, undefined, client.key));
+    for (const open of this.#store.openRoomsFor(client.key)) {
+      if (mine.has(open.name)) continue;
+      // What #info gives an open room (never a DM), in the same field order.
+      rooms.push({
+        room: open.name,
+        kind: 'room',
+        ...(open.topic ? { topic: open.topic } : {}),
+        open: true,
+        ...(open.e2ee ? { e2ee: true } : {}),
+      });
     }
     // One item holds at most MAX_ITEM_LEN bytes, and 1000 rooms with long topics do not fit:
     // the list goes in pages, each as many rooms as fit, `last: false` on all but the final one.

@@ -27,6 +27,14 @@ export type { PersonRecord, RoomEventRecord } from './db/room-event-json.ts';
 
 export type RoomKind = 'room' | 'dm';
 
+/** An open room as a welcome lists it (RoomStore.openRoomsFor). */
+export interface OpenRoom {
+  name: string;
+  /** '' = no topic. */
+  topic: string;
+  e2ee: boolean;
+}
+
 export interface RoomRecord {
   name: string;
   kind: RoomKind;
@@ -233,6 +241,29 @@ export class RoomStore {
       this.#sql(`SELECT ${ROOM_COLUMNS} FROM rooms WHERE open = 1 AND kind = 'room' ORDER BY name`)
         .all()
         .map(toRoom),
+    );
+  }
+
+  /**
+   * The open rooms `key` is not banned from, sorted by name, with what a listing shows: what a
+   * connection is offered at its welcome. One statement reading three columns (each room's ban is
+   * a primary-key lookup inside SQLite), where a query per open room cost a reconnect storm more
+   * than the key exchange did.
+   */
+  openRoomsFor(key: Uint8Array): OpenRoom[] {
+    checkKey(key, 'key');
+    return read('openRoomsFor', () =>
+      this.#sql(
+        `SELECT name, topic, e2ee FROM rooms WHERE open = 1 AND kind = 'room'
+           AND NOT EXISTS (SELECT 1 FROM bans WHERE bans.room = rooms.name AND banned_key = ?)
+         ORDER BY name`,
+      )
+        .all(key)
+        .map((row) => ({
+          name: column(row, 'name', isString),
+          topic: column(row, 'topic', isString),
+          e2ee: column(row, 'e2ee', isNumber) === 1,
+        })),
     );
   }
 
