@@ -5,6 +5,7 @@ import { ProtocolError } from './errors.ts';
 import { type Flushable, cancelFlush, scheduleFlush } from './flush-scheduler.ts';
 import { FRAME_HEADER_LEN, type FrameReader } from './framing.ts';
 import type { CipherState } from './noise/cipher-state.ts';
+import type { GatedOutput, OutputGate } from './output-gate.ts';
 import {
   ITEM_HEADER_LEN,
   ItemType,
@@ -51,12 +52,18 @@ export interface ChannelOptions {
 
 type ChannelEvents = { message: [Uint8Array]; close: [CloseInfo] };
 
+/** Sealed frames waiting for a durability group (see useOutputGate). */
+interface HeldFrames {
+  readonly group: number;
+  readonly frames: Uint8Array[];
+}
+
 /**
  * An established Noise transport over TCP. `send` queues; everything queued in one event-loop
  * turn leaves as one encrypted record and one write. Any record that fails authentication
  * closes the channel at once, and nothing from it is delivered.
  */
-export class SecureChannel extends EventEmitter<ChannelEvents> implements Flushable {
+export class SecureChannel extends EventEmitter<ChannelEvents> implements Flushable, GatedOutput {
   readonly protocolName: string;
   readonly remoteStaticKey: Uint8Array;
   readonly handshakeHash: Uint8Array;
@@ -73,6 +80,13 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
   #closeItem: Uint8Array | undefined;
   #started = false;
   #closed: CloseInfo | undefined;
+  #gate: OutputGate | undefined;
+  /** The group the queued items wait for (the gate's barrier when the newest was queued). */
+  #pendingGroup = 0;
+  #held: HeldFrames[] = [];
+  #heldBytes = 0;
+  /** close() was called while frames were held: end the socket once they have left. */
+  #endWhenReleased = false;
 
   constructor(
     socket: Socket,
@@ -127,9 +141,21 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
     return this.#socket.remoteAddress;
   }
 
-  /** Bytes waiting to leave: queued items plus what the socket has not yet written. */
+  /**
+   * Bytes waiting to leave: queued items, sealed frames held by the output gate, and what the
+   * socket has not yet written.
+   */
   get bufferedBytes(): number {
-    return this.#pendingBytes + this.#socket.writableLength;
+    return this.#pendingBytes + this.#heldBytes + this.#socket.writableLength;
+  }
+
+  /**
+   * The host's durability gate: from now on, nothing this channel sends leaves the socket before
+   * the commits made before it was queued are durable. Sealing still happens at the end of the
+   * turn; the sealed frames wait, in order, and everything after them waits too.
+   */
+  useOutputGate(gate: OutputGate): void {
+    this.#gate = gate;
   }
 
   /** Queues one application message (≤ 65516 bytes). Returns false if the channel is closed. */
@@ -143,6 +169,7 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
     }
     this.#pending.push(message);
     this.#pendingBytes += ITEM_HEADER_LEN + message.length;
+    if (this.#gate) this.#pendingGroup = Math.max(this.#pendingGroup, this.#gate.barrier);
     if (!this.#flushQueued) {
       this.#flushQueued = true;
       scheduleFlush(this);
@@ -162,10 +189,53 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
     }
     this.#closeItem = encoder.encode(`${code} ${reason}`.slice(0, 1000));
     this.#pendingBytes += ITEM_HEADER_LEN + this.#closeItem.length;
+    // The reason may report a commit (a ban, say): it waits like any other output.
+    if (this.#gate) this.#pendingGroup = Math.max(this.#pendingGroup, this.#gate.barrier);
     this.#finish({ by: 'local', code, reason });
     this.flush();
+    if (this.#held.length > 0) {
+      this.#endWhenReleased = true;
+      return;
+    }
+    this.#end();
+  }
+
+  #end(): void {
     this.#socket.end();
     setTimeout(() => this.#socket.destroy(), CLOSE_GRACE_MS).unref();
+  }
+
+  /** Writes the held frames whose group is durable, in order; true when nothing is held. */
+  release(durable: number): boolean {
+    if (this.#socket.destroyed) {
+      this.#dropHeld();
+      return true;
+    }
+    let count = 0;
+    while (count < this.#held.length && (this.#held[count]?.group ?? 0) <= durable) count++;
+    if (count > 0) {
+      const ready = this.#held.splice(0, count);
+      this.#socket.cork();
+      for (const entry of ready) {
+        for (const frame of entry.frames) {
+          this.#heldBytes -= frame.length;
+          this.#socket.write(frame);
+        }
+      }
+      this.#socket.uncork();
+    }
+    if (this.#held.length > 0) return false;
+    if (this.#endWhenReleased) {
+      this.#endWhenReleased = false;
+      this.#end();
+    }
+    return true;
+  }
+
+  #dropHeld(): void {
+    this.#held = [];
+    this.#heldBytes = 0;
+    this.#endWhenReleased = false;
   }
 
   /** Encrypts everything queued into as few records as fit, and writes them at once. */
@@ -183,12 +253,22 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
     } catch (error) {
       this.#pending = [];
       this.#pendingBytes = 0;
+      this.#pendingGroup = 0;
       this.#fail(error);
       return;
     }
     this.#pending = [];
     this.#pendingBytes = 0;
     this.#closeItem = undefined;
+    const group = this.#pendingGroup;
+    this.#pendingGroup = 0;
+    if (this.#gate && (this.#held.length > 0 || group > this.#gate.durable)) {
+      // Not durable yet (or older frames still wait): held in order, written on release.
+      this.#held.push({ group, frames });
+      for (const frame of frames) this.#heldBytes += frame.length;
+      this.#gate.hold(this);
+      return;
+    }
     if (frames.length === 1) {
       this.#socket.write(frames[0] ?? EMPTY);
     } else {
@@ -280,8 +360,13 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
       error instanceof ProtocolError
         ? error
         : new ProtocolError('bad-record', 'internal channel error', { cause: error });
-    // Tell the peer why (our sending direction is still sound), then cut the connection.
-    if (!this.#socket.destroyed && protocolError.code !== 'nonce-exhausted') {
+    // Tell the peer why (our sending direction is still sound), then cut the connection. Frames
+    // held for durability are dropped: the goodbye would then follow a gap in the nonces, so the
+    // peer only sees the connection end.
+    const dropped = this.#held.length > 0;
+    this.#dropHeld();
+    if (dropped && !this.#socket.destroyed) this.#socket.end();
+    if (!dropped && !this.#socket.destroyed && protocolError.code !== 'nonce-exhausted') {
       try {
         this.#pending = [];
         this.#pendingBytes = 0;
@@ -307,6 +392,8 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
     if (this.#closed) return;
     this.#closed = info;
     this.#inbox = [];
+    // Lost or failed: what is held can no longer leave. (A local close keeps it: it leaves first.)
+    if (info.by !== 'local') this.#dropHeld();
     this.emit('close', info);
   }
 }

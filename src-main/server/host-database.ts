@@ -1,11 +1,13 @@
 // The host's durable store: room history, resend detection and the nickname registry, in one
 // node:sqlite file (no native module, so the same code runs under plain Node and inside Electron).
 //
-// Durability: WAL mode with synchronous = FULL, so every COMMIT fsyncs the WAL before it returns.
-// With NORMAL, a power cut could lose the last commits, i.e. messages the host already acked.
-// To keep that affordable the caller commits a whole event-loop turn at once (appendMessages takes
-// a batch: one transaction, one fsync). The calls are synchronous and block the event loop for the
-// fsync; that is the price of "acked means on disk".
+// Durability: WAL mode. Opened plainly (the `parley host` command, tests), synchronous = FULL: every
+// COMMIT fsyncs the WAL before it returns, on the caller's thread. The host opens it with
+// `durability`: synchronous = NORMAL, and the WAL is fdatasynced on libuv's thread pool right after
+// commits (db/wal-sync.ts), checkpoints run on a worker (db/checkpointer.ts), and the host's output
+// gate holds every answer until the commits it reports are durable: the same guarantee as FULL
+// ("acked means on disk"), with no fsync on the event loop. Callers still commit a whole
+// event-loop turn at once (appendMessages takes a batch: one transaction).
 import fs from 'node:fs';
 import nodePath from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -25,7 +27,10 @@ import {
   toStoredMessage,
 } from './db/message-row.ts';
 import type { RoomEventRecord } from './db/room-event-json.ts';
+import { Checkpointer } from './db/checkpointer.ts';
 import { migrate } from './db/schema.ts';
+import { afterWrite, setCommitHook } from './db/transaction.ts';
+import { type SyncFunction, WalSync } from './db/wal-sync.ts';
 import { FileStore } from './file-store.ts';
 import { MessageRelations, type RelationRefusal } from './message-relations.ts';
 import { membershipChangePending } from './mls-removal.ts';
@@ -150,6 +155,24 @@ export interface HostDatabaseOptions {
    * left out of the history that is read. Only the seq and room are given, nothing of the content.
    */
   onSkippedRow?: (seq: number, room: string) => void;
+  /**
+   * The host's mode (see the file comment): commits are synced off the event loop, and the
+   * caller gates its output on `walSync`. Absent: synchronous = FULL, as for any other process.
+   */
+  durability?: {
+    /** How the WAL is synced; default fdatasync on the thread pool (tests inject their own). */
+    sync?: SyncFunction;
+    /** A sync failed: the host must stop (fail-stop; nothing more will be durable). */
+    onFailure: (error: Error) => void;
+  };
+}
+
+/** The host's durability machinery, when opened with `durability`. */
+interface Deferred {
+  readonly walFd: number;
+  readonly walSync: WalSync;
+  /** Started once the host serves (startCheckpointer). */
+  checkpointer?: Checkpointer;
 }
 
 export type ClaimNickResult = { ok: true } | { ok: false; ownerKey: Uint8Array };
@@ -227,6 +250,36 @@ function prepareFile(path: string): void {
 }
 
 /**
+ * Switches an open connection to the host's mode: NORMAL (a COMMIT writes the WAL, no sync), no
+ * automatic checkpoints on this connection, a WalSync on the WAL's descriptor told of every
+ * commit, and the checkpointer worker.
+ */
+function deferDurability(
+  db: DatabaseSync,
+  path: string,
+  options: NonNullable<HostDatabaseOptions['durability']>,
+): Deferred {
+  db.exec('PRAGMA synchronous = NORMAL');
+  db.exec('PRAGMA wal_autocheckpoint = 0');
+  // The WAL exists now (the migration's read opened it, and SQLite synced its directory entry when
+  // it created it). Kept open for the connection's lifetime; 'r+' because Windows can only flush a
+  // handle opened for writing. Nothing is written through it.
+  const walFd = fs.openSync(`${path}-wal`, 'r+');
+  try {
+    const walSync = new WalSync({
+      fd: walFd,
+      ...(options.sync ? { sync: options.sync } : {}),
+      onFailure: options.onFailure,
+    });
+    setCommitHook(db, () => walSync.committed());
+    return { walFd, walSync };
+  } catch (error) {
+    fs.closeSync(walFd);
+    throw error;
+  }
+}
+
+/**
  * The host's durable store.
  *
  * Resend detection keeps, per sender key, the newest `dedupeWindow` (default 10 000) entries of
@@ -253,6 +306,8 @@ export class HostDatabase {
   readonly #historyLimit: number;
   readonly #dedupeWindow: number;
   readonly #onSkippedRow: ((seq: number, room: string) => void) | undefined;
+  #deferred: Deferred | undefined;
+  #path = '';
   #closed = false;
 
   readonly #begin: StatementSync;
@@ -401,7 +456,11 @@ export class HostDatabase {
       // A deleted message's text (docs/protocol.md §13) must not linger in freed space of the file.
       db.exec('PRAGMA secure_delete = ON');
       migrate(db);
-      return new HostDatabase(db, historyLimit, dedupeWindow, options.onSkippedRow);
+      const opened = new HostDatabase(db, historyLimit, dedupeWindow, options.onSkippedRow);
+      // Migrations ran with FULL (synced); from here on, commits are synced off the loop.
+      opened.#path = path;
+      if (options.durability) opened.#deferred = deferDurability(db, path, options.durability);
+      return opened;
     } catch (error) {
       try {
         db?.close();
@@ -529,8 +588,33 @@ export class HostDatabase {
       }
       return results;
     });
-    if (erased) this.#eraseWal();
+    if (erased) {
+      const checkpointer = this.#deferred?.checkpointer;
+      if (checkpointer) {
+        // The deletion's answers wait until the WAL no longer holds the deleted text either.
+        this.#deferred?.walSync.afterNextSync(async () => {
+          await checkpointer.erase();
+        });
+      } else {
+        this.#eraseWal();
+      }
+    }
     return stored;
+  }
+
+  /** Syncs the commits off the event loop (opened with `durability`): the output gate's source. */
+  get walSync(): WalSync | undefined {
+    return this.#deferred?.walSync;
+  }
+
+  /**
+   * Starts the checkpointer worker (opened with `durability`; the host calls it once it serves,
+   * so a host that fails to start leaves no thread behind). Until then deletions checkpoint here.
+   */
+  startCheckpointer(): void {
+    this.#assertOpen();
+    const deferred = this.#deferred;
+    if (deferred && !deferred.checkpointer) deferred.checkpointer = new Checkpointer(this.#path);
   }
 
   /**
@@ -657,14 +741,33 @@ export class HostDatabase {
     }
   }
 
+  /**
+   * For a graceful stop: ends the checkpointer, checkpoints (and truncates) the WAL, closes the
+   * database, and waits for a sync still running before closing the WAL's descriptor.
+   */
+  async shutdown(): Promise<void> {
+    if (this.#closed) return;
+    await this.#deferred?.checkpointer?.close();
+    this.checkpoint();
+    this.close();
+  }
+
   /** Closes the database. Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    const deferred = this.#deferred;
     try {
+      deferred?.checkpointer?.terminate();
       this.#db.close();
     } catch (error) {
       throw toHostDatabaseError('close', error);
+    } finally {
+      // Only after the connection is closed (closing any descriptor of the file would drop the
+      // process's POSIX locks on it), and after a sync still running has returned.
+      if (deferred) {
+        void deferred.walSync.idle().then(() => fs.closeSync(deferred.walFd));
+      }
     }
   }
 
@@ -775,11 +878,16 @@ export class HostDatabase {
   #transaction<T>(operation: string, body: () => T): T {
     try {
       this.#begin.run();
+      let committing = false;
       try {
         const result = body();
+        committing = true;
         this.#commit.run();
+        afterWrite(this.#db);
         return result;
       } catch (error) {
+        // A COMMIT that failed may still have written frames: let them be synced too.
+        if (committing) afterWrite(this.#db);
         // A failed COMMIT may leave the transaction open (SQLITE_BUSY) or SQLite may already have
         // rolled it back (I/O error); roll back only what is still open.
         if (this.#db.isTransaction) {

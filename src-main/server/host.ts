@@ -14,6 +14,8 @@ import type { HostCertificateSummary } from '../trust/host-certificate.ts';
 import { Admission } from './admission.ts';
 import { ClientErrorBoundary } from './client-error-boundary.ts';
 import { ConnectedClients } from './connected-clients.ts';
+import type { SyncFunction } from './db/wal-sync.ts';
+import { DurabilityGate } from './durability-gate.ts';
 import { failureFields } from './failure-fields.ts';
 import { FileSweep } from './file-sweep.ts';
 import { HelloHandler } from './hello-handler.ts';
@@ -80,7 +82,20 @@ export interface HostOptions {
    * clients that trust an authority (docs/trust.md). It must bind this host's static key.
    */
   readonly certificateChain?: readonly Uint8Array[];
+  /**
+   * How the WAL is made durable after commits (db/wal-sync.ts); default fdatasync on libuv's
+   * thread pool. Tests inject one they can hold or fail.
+   */
+  readonly walSync?: SyncFunction;
+  /**
+   * A sync of the history failed: what was committed since the last good sync may be lost, so
+   * the host has stopped serving (nothing waiting for it was sent). Default: exit with code 70.
+   */
+  readonly onFatal?: (error: Error) => void;
 }
+
+/** EX_SOFTWARE: the host stopped itself because its storage failed. */
+const FATAL_EXIT_CODE = 70;
 
 export interface RunningHost {
   readonly address: { readonly host: string; readonly port: number };
@@ -142,7 +157,16 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       )
     : undefined;
   for (const warning of certificate?.warnings ?? []) log('warn', 'host-certificate', { warning });
+  // Until the host serves, a failed sync is kept and reported once it does (below).
+  let earlyFailure: Error | undefined;
+  let fatal = (error: Error): void => {
+    earlyFailure ??= error;
+  };
   const db = HostDatabase.open(join(options.dataDir, 'history.sqlite'), {
+    durability: {
+      ...(options.walSync ? { sync: options.walSync } : {}),
+      onFailure: (error) => fatal(error),
+    },
     historyLimit: limits.historyLimit,
     // Every statement runs on the event loop: a lock held elsewhere must fail fast (the send
     // is refused with retryAfterMs and resent), not stall every connection for seconds.
@@ -174,6 +198,9 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     throw error;
   }
 
+  const walSync = db.walSync;
+  if (!walSync) throw new Error('the host database was opened without durability');
+  const gate = new DurabilityGate(walSync);
   let stopping = false;
   const boundary = new ClientErrorBoundary(log);
   const rooms = new RoomRegistry();
@@ -236,7 +263,11 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
         ...(options.suites ? { suites: options.suites } : {}),
         ...(options.transportKeys ? { transportKeys: options.transportKeys } : {}),
       }),
-    onChannel: (channel) => hello.greet(channel),
+    onChannel: (channel) => {
+      // Nothing the host says leaves before the commits it reports are durable.
+      channel.useOutputGate(gate);
+      hello.greet(channel);
+    },
   });
 
   const server = net.createServer({ noDelay: true }, (socket) => admission.offer(socket));
@@ -249,12 +280,29 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       });
     });
   } catch (error) {
-    // Not listening (the port is taken, say): nothing was served, so close what was opened.
+    // Not listening (the port is taken, say): nothing was served, so close what was opened
+    // (the WAL's descriptor once a startup commit's sync has returned).
     db.close();
+    await walSync.idle();
     throw error;
   }
+  db.startCheckpointer();
   idle.start();
   fileSweep.start();
+  fatal = (error) => {
+    // Fail-stop: after a failed sync the page cache may have dropped what it held, and a later
+    // sync proves nothing. Held output never leaves (no later group completes); no more is taken.
+    log('error', 'wal-sync-failed', failureFields(error));
+    stopping = true;
+    admission.close();
+    idle.stop();
+    fileSweep.stop();
+    server.close();
+    clients.closeAll('the host stopped: its storage failed');
+    if (options.onFatal) options.onFatal(error);
+    else process.exit(FATAL_EXIT_CODE);
+  };
+  if (earlyFailure) fatal(earlyFailure);
   server.on('error', (error: NodeJS.ErrnoException) =>
     log('error', 'listener-error', { code: error.code }),
   );
@@ -322,8 +370,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       handler.flush();
       clients.closeAll(reason);
       await admission.drain(SHUTDOWN_GRACE_MS);
-      db.checkpoint();
-      db.close();
+      await db.shutdown();
       log('info', 'host-stopped', {});
     },
   };

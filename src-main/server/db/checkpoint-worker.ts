@@ -1,0 +1,99 @@
+// The host's checkpoints, on a worker thread with its own connection (checkpointer.ts says why).
+// Only node: built-ins here: this file runs as a worker's entry point, also under type stripping.
+import fs from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
+import { parentPort, workerData } from 'node:worker_threads';
+
+/** A checkpoint once the WAL has grown past this since the last one… */
+const GROWTH_BYTES = 4 * 1024 * 1024;
+/** …or once the database has been quiet this long after a write. */
+const QUIET_MS = 1000;
+const POLL_MS = 250;
+/** A TRUNCATE that finds the WAL busy is retried this often, this many times. */
+const TRUNCATE_RETRY_MS = 25;
+const TRUNCATE_TRIES = 40;
+
+interface Setup {
+  readonly path: string;
+}
+
+type Request = { t: 'erase'; id: number } | { t: 'close' };
+
+const { path } = workerData as Setup;
+const walPath = `${path}-wal`;
+const db = new DatabaseSync(path, { timeout: 1000 });
+// The checkpoint syncs the WAL before copying and the file after: here, off the event loop.
+db.exec('PRAGMA synchronous = FULL');
+db.exec('PRAGMA wal_autocheckpoint = 0');
+const dataVersion = db.prepare('PRAGMA data_version');
+const passive = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+const truncate = db.prepare('PRAGMA wal_checkpoint(TRUNCATE)');
+
+let lastVersion: unknown = dataVersion.get()?.['data_version'];
+let lastChange = Date.now();
+let unchecked = false;
+let sizeAtCheckpoint = 0;
+
+function walSize(): number {
+  try {
+    return fs.statSync(walPath).size;
+  } catch {
+    return 0;
+  }
+}
+
+function poll(): void {
+  const version = dataVersion.get()?.['data_version'];
+  const now = Date.now();
+  if (version !== lastVersion) {
+    lastVersion = version;
+    lastChange = now;
+    unchecked = true;
+  }
+  if (!unchecked) return;
+  const size = walSize();
+  // After a complete checkpoint the writer restarts the WAL from its start, so the file grows
+  // again only once it holds more than before: growth past the last size means new frames.
+  const grown = size > sizeAtCheckpoint && size >= GROWTH_BYTES;
+  if (!grown && now - lastChange < QUIET_MS) return;
+  try {
+    const row = passive.get();
+    if (row?.['busy'] === 0 && row['log'] === row['checkpointed']) unchecked = false;
+  } catch {
+    // Busy or failing: tried again at the next poll.
+  }
+  sizeAtCheckpoint = walSize();
+}
+
+/** Folds the WAL into the file and truncates it: true if it was done. */
+async function erase(): Promise<boolean> {
+  for (let tries = 0; tries < TRUNCATE_TRIES; tries++) {
+    try {
+      // PASSIVE first: the copying and syncing happen without the write lock, so the TRUNCATE
+      // holds it (and keeps the host's writer waiting) only briefly.
+      passive.get();
+      const row = truncate.get();
+      if (row?.['busy'] === 0) {
+        sizeAtCheckpoint = 0;
+        unchecked = false;
+        return true;
+      }
+    } catch {
+      // Locked by another connection: retried below.
+    }
+    await new Promise((resolve) => setTimeout(resolve, TRUNCATE_RETRY_MS));
+  }
+  return false;
+}
+
+const timer = setInterval(poll, POLL_MS);
+parentPort?.on('message', (request: Request) => {
+  if (request.t === 'close') {
+    clearInterval(timer);
+    db.close();
+    parentPort?.postMessage({ t: 'closed' });
+    parentPort?.close();
+    return;
+  }
+  void erase().then((done) => parentPort?.postMessage({ t: 'erased', id: request.id, done }));
+});
