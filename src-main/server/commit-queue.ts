@@ -9,9 +9,10 @@ export interface PendingSend<Origin> {
 
 /**
  * Group commit: messages (and MLS commits, docs/protocol.md §12) received during one event-loop
- * turn are appended in one transaction (one fsync), then handed on for fan-out and
- * acknowledgement. A message is acknowledged only after the commit returns, so an ack always
- * means "on disk".
+ * turn are appended in one transaction, then handed on for fan-out and acknowledgement. The
+ * commit returns before it is synced (db/wal-sync.ts syncs it on the thread pool, grouped with
+ * whatever else committed meanwhile); the acks and relayed messages produced here are held by
+ * the host's output gate until that sync completes, so an ack still means "on disk".
  */
 export class CommitQueue<Origin> {
   readonly #db: HostDatabase;

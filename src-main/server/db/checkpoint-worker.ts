@@ -31,7 +31,8 @@ const truncate = db.prepare('PRAGMA wal_checkpoint(TRUNCATE)');
 
 let lastVersion: unknown = dataVersion.get()?.['data_version'];
 let lastChange = Date.now();
-let unchecked = false;
+// Commits made before this connection opened are not seen as a change: assume there are some.
+let unchecked = true;
 let sizeAtCheckpoint = 0;
 
 function walSize(): number {
