@@ -1,12 +1,24 @@
 // One load-generator thread: it owns a share of the benchmark's connections (senders and
 // receivers), decrypts everything they receive, and reports counts and a latency histogram.
-// bench/run.ts drives it with request/response messages.
+// bench/run.ts drives it with request/response messages. A connection speaks Parley's protocol
+// (bench/wire.ts) or IRC to the ngircd baseline (bench/irc-wire.ts: every PRIVMSG line parsed,
+// as every Parley record is decrypted); the flow control and the clock are the same for both.
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import type { KeyPair } from '../src-main/protocol/crypto/crypto-backend.ts';
 import { selectBackend } from '../src-main/protocol/crypto/select-backend.ts';
 import { Histogram } from './histogram.ts';
+import {
+  type IrcConnection,
+  PRIVMSG,
+  commandIs,
+  connectIrc,
+  joinIrc,
+  trailingStart,
+} from './irc-wire.ts';
 import { type BenchCipher, type BenchConnection, connectBench } from './wire.ts';
+
+export type LoadProtocol = 'parley' | 'irc';
 
 export interface WorkerInit {
   readonly id: number;
@@ -20,6 +32,8 @@ export interface ConnectionSpec {
   readonly index: number;
   readonly room: string | null;
   readonly sender: boolean;
+  /** Parley (the default) or IRC (`room` is then the channel `#<room>`). */
+  readonly protocol?: LoadProtocol;
 }
 
 export interface RunOptions {
@@ -27,11 +41,16 @@ export interface RunOptions {
   readonly members: number;
   readonly runId: string;
   readonly textBytes: number;
-  /** saturate: unacknowledged messages per sender, and receivers' average lag, in messages. */
+  /**
+   * saturate: unacknowledged messages per sender, and receivers' average lag, in messages. IRC has
+   * no acknowledgement: its senders are bounded by the receivers' lag alone (sending in turn, so
+   * that one sender does not take the whole budget); run.ts sets `lagLimit` for both.
+   */
   readonly window: number;
   readonly lagLimit: number;
-  /** fixed: messages per second from each sender. */
+  /** fixed: messages per second from each sender, senders spread evenly over the interval. */
   readonly ratePerSec: number;
+  readonly senders?: number;
 }
 
 export interface Report {
@@ -45,7 +64,13 @@ export interface Report {
 
 type Command =
   | { cmd: 'ready' }
-  | { cmd: 'target'; port: number; hostKey: Uint8Array; cipher: BenchCipher }
+  | {
+      cmd: 'target';
+      port: number;
+      hostKey: Uint8Array;
+      cipher: BenchCipher;
+      protocol?: LoadProtocol;
+    }
   | { cmd: 'open'; specs: ConnectionSpec[]; concurrency: number }
   | { cmd: 'run'; options: RunOptions }
   | { cmd: 'measure' }
@@ -66,14 +91,19 @@ const SLOTS = 2;
 const clockOffset = Number(process.hrtime.bigint()) / 1e6 - performance.now();
 const now = (): number => performance.now() + clockOffset;
 
-let target: { port: number; hostKey: Uint8Array; cipher: BenchCipher } | undefined;
+let target:
+  { port: number; hostKey: Uint8Array; cipher: BenchCipher; protocol: LoadProtocol } | undefined;
 
-interface Member {
+type Member = {
   readonly spec: ConnectionSpec;
-  readonly connection: BenchConnection;
   inflight: number;
   counter: number;
-}
+  /** fixed mode: when this sender's next message is due (ms, CLOCK_MONOTONIC). */
+  nextAt: number;
+} & (
+  | { readonly protocol: 'parley'; readonly connection: BenchConnection }
+  | { readonly protocol: 'irc'; readonly connection: IrcConnection }
+);
 
 const members: Member[] = [];
 const senders: Member[] = [];
@@ -124,7 +154,7 @@ function answerPing(connection: BenchConnection, record: Uint8Array, start: numb
 }
 
 /** The steady-state handler: count deliveries, time them, take acks, answer pings. */
-function runHandler(member: Member) {
+function runHandler(member: Member, connection: BenchConnection) {
   return (record: Uint8Array, start: number, end: number): void => {
     const first = record[start + 6];
     if (first === CH.m && record[start + 7] === CH.s) {
@@ -138,7 +168,22 @@ function runHandler(member: Member) {
       member.inflight--;
       acks++;
     } else if (first === CH.p && record[start + 7] === CH.i) {
-      answerPing(member.connection, record, start, end);
+      answerPing(connection, record, start, end);
+    }
+  };
+}
+
+/** The IRC receive handler: count and time each PRIVMSG (JOIN/QUIT lines of others pass by). */
+function ircRunHandler() {
+  return (line: Uint8Array, start: number, end: number): void => {
+    if (!commandIs(line, start, end, PRIVMSG)) return;
+    totalDelivered++;
+    if (measuring) {
+      deliveries++;
+      // From the trailing text: the prefix `nick!~user@host` has a tilde of its own.
+      const text = trailingStart(line, start, end);
+      const sent = text < 0 ? NaN : sendTime(line, text, end);
+      if (sent === sent) histogram.record(now() - sent);
     }
   };
 }
@@ -148,11 +193,16 @@ function publish(): void {
   shared[init.id * SLOTS + SENT] = totalSent;
 }
 
-/** Receivers, on average, are at most `lagLimit` messages behind what was sent. */
+/**
+ * Receivers, on average, are at most `lagLimit` messages behind what was sent. This thread's own
+ * counts are read live (the shared slots lag until the next publish), so a sender that checks
+ * before each message never overshoots the bound by what it just sent.
+ */
 function lagAllows(options: RunOptions): boolean {
-  let sent = 0;
-  let delivered = 0;
+  let sent = totalSent;
+  let delivered = totalDelivered;
   for (let w = 0; w < init.workers; w++) {
+    if (w === init.id) continue;
     delivered += shared[w * SLOTS + DELIVERED] ?? 0;
     sent += shared[w * SLOTS + SENT] ?? 0;
   }
@@ -168,16 +218,48 @@ function sendOne(member: Member, options: RunOptions): void {
     padding = 'x'.repeat(Math.max(0, options.textBytes - stamp.length));
   }
   member.counter++;
-  member.inflight++;
   totalSent++;
+  if (member.protocol === 'irc') {
+    member.connection.queueLine(`PRIVMSG #${member.spec.room ?? ''} :${stamp}${padding}`);
+    return;
+  }
+  member.inflight++;
   member.connection.queueJson(
     `{"t":"send","room":"${member.spec.room ?? ''}","id":"bench-${options.runId}-${member.spec.index}-${member.counter}","text":"${stamp}${padding}"}`,
   );
 }
 
+let ircTurn = 0;
+let ircBlocked = false;
+
+/** IRC senders, in turn, one message each, while the receivers' lag allows. */
+function pumpIrc(options: RunOptions): void {
+  ircBlocked = false;
+  let idle = 0;
+  while (idle < senders.length) {
+    if (!lagAllows(options)) {
+      ircBlocked = true;
+      armRetry();
+      break;
+    }
+    const sender = senders[ircTurn++ % senders.length] as Member;
+    if (sender.connection.closed) {
+      idle++;
+      continue;
+    }
+    idle = 0;
+    sendOne(sender, options);
+  }
+  publish();
+}
+
 function pump(member: Member): void {
   const options = running;
   if (!options || options.mode !== 'saturate' || member.connection.closed) return;
+  if (member.protocol === 'irc') {
+    pumpIrc(options);
+    return;
+  }
   while (member.inflight < options.window) {
     if (!lagAllows(options)) {
       armRetry();
@@ -197,24 +279,63 @@ function armRetry(): void {
   }, 1);
 }
 
+/**
+ * Each sender at `ratePerSec` on a fixed schedule (late ticks catch up, so the offered load does
+ * not sag when the machine is busy). Sender i of S starts i/S of an interval late: ten senders at
+ * 10 msg/s make one message every 10 ms, as people talking independently would, not ten at once.
+ */
 function startFixedRate(options: RunOptions): void {
   const interval = 1000 / options.ratePerSec;
+  const spread = Math.max(1, options.senders ?? 1);
   const start = now();
-  let k = 0;
+  for (const sender of senders)
+    sender.nextAt = start + ((sender.spec.index % spread) / spread) * interval;
   const tick = (): void => {
     if (running !== options) return;
-    while (start + k * interval <= now()) {
-      for (const sender of senders) if (!sender.connection.closed) sendOne(sender, options);
-      k++;
+    let next = Infinity;
+    for (const sender of senders) {
+      while (sender.nextAt <= now()) {
+        if (!sender.connection.closed) sendOne(sender, options);
+        sender.nextAt += interval;
+      }
+      next = Math.min(next, sender.nextAt);
     }
     publish();
-    fixedTimer = setTimeout(tick, Math.max(0, start + k * interval - now()));
+    fixedTimer = setTimeout(tick, Math.max(0, next - now()));
   };
   tick();
 }
 
+async function openIrc(spec: ConnectionSpec): Promise<void> {
+  if (!target) throw new Error('no target');
+  const connection = await connectIrc({ port: target.port, nick: `k${spec.index}` });
+  try {
+    if (spec.room !== null) await joinIrc(connection, `#${spec.room}`);
+  } catch (error) {
+    connection.close();
+    throw error;
+  }
+  const member: Member = { spec, protocol: 'irc', connection, inflight: 0, counter: 0, nextAt: 0 };
+  connection.onClose = (reason) => {
+    if (closes.length < 20) closes.push(`irc ${reason}`);
+  };
+  connection.onLine = ircRunHandler();
+  connection.afterData = () => {
+    publish();
+    // A sender also hears the others' messages: refill then. A receiver in a thread with senders
+    // (IRC senders get no acks) wakes them when the lag bound had stopped them.
+    if (running?.mode === 'saturate' && (spec.sender || ircBlocked) && senders.length > 0) {
+      pumpIrc(running);
+    }
+  };
+  members.push(member);
+  if (spec.sender) senders.push(member);
+}
+
 async function openOne(spec: ConnectionSpec): Promise<void> {
   if (!target) throw new Error('no target');
+  if ((spec.protocol ?? 'parley') !== target.protocol) throw new Error('protocol mismatch');
+  if (target.protocol === 'irc') return openIrc(spec);
   const keyPair = init.keys[spec.index];
   if (!keyPair) throw new Error(`no key ${spec.index}`);
   const connection = await connectBench({
@@ -225,7 +346,14 @@ async function openOne(spec: ConnectionSpec): Promise<void> {
     cipher: target.cipher,
     backend,
   });
-  const member: Member = { spec, connection, inflight: 0, counter: 0 };
+  const member: Member = {
+    spec,
+    protocol: 'parley',
+    connection,
+    inflight: 0,
+    counter: 0,
+    nextAt: 0,
+  };
   await new Promise<void>((resolve, reject) => {
     let welcomed = false;
     connection.onClose = (reason) => reject(new Error(reason));
@@ -244,7 +372,7 @@ async function openOne(spec: ConnectionSpec): Promise<void> {
   connection.onClose = (reason) => {
     if (closes.length < 20) closes.push(reason);
   };
-  connection.onItem = runHandler(member);
+  connection.onItem = runHandler(member, connection);
   connection.afterData = () => {
     if (member.spec.sender) pump(member);
     else publish();
@@ -327,7 +455,12 @@ async function handle(command: Command): Promise<unknown> {
     case 'ready':
       return {};
     case 'target':
-      target = { port: command.port, hostKey: command.hostKey, cipher: command.cipher };
+      target = {
+        port: command.port,
+        hostKey: command.hostKey,
+        cipher: command.cipher,
+        protocol: command.protocol ?? 'parley',
+      };
       return {};
     case 'open': {
       const began = now();
@@ -341,6 +474,8 @@ async function handle(command: Command): Promise<unknown> {
       shared[init.id * SLOTS + DELIVERED] = 0;
       shared[init.id * SLOTS + SENT] = 0;
       closes = [];
+      ircTurn = 0;
+      ircBlocked = false;
       if (running.mode === 'saturate') for (const sender of senders) pump(sender);
       else if (senders.length > 0) startFixedRate(running);
       return {};

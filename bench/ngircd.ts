@@ -55,7 +55,7 @@ export function ensureNgircd(log: (line: string) => void = () => undefined): Ngi
     installed = true;
   }
   const probe = spawnSync(path, ['--version'], { encoding: 'utf8', timeout: 10_000 });
-  const version = /ngIRCd (\S+)/.exec(probe.stdout ?? '')?.[1];
+  const version = /ngIRCd (\d[\d.]*)/.exec(probe.stdout ?? '')?.[1];
   if (!version) return { reason: `${path} --version did not answer` };
   return { path, version, installed };
 }

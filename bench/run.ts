@@ -5,8 +5,12 @@
 //   npm run bench -- --json       only the JSON object on stdout
 //   npm run bench -- --quick      under a minute
 //   other options: --only=aead,mls,search,fanout,fixed,handshakes,memory,files  --ciphers=chachapoly,null,aesgcm
-//                  --members=100,1000  --workers=N  --seconds=S (per window)  --lag=M (in flight)
+//                  --members=100,1000 (fan-out and fixed-load rows)  --workers=N  --seconds=S (per window)
+//                  --lag=M (in flight)  --repeat=K (the fan-out/fixed matrix K times: spread over repeats)
 //                  --profile (CPU profiles of the host per scenario, into bench/profiles/)
+//   ngircd (bench/ngircd.ts), the C IRC server, is measured beside every fan-out and fixed-load row
+//   with the same load generator speaking IRC: the `÷ ngircd` columns (installed from Debian if
+//   missing and we are root; otherwise "not measured")
 //   files (bench/files.ts, in the default set: ~30 s, ~12 s with --quick): a 1 MiB file to a room of
 //   100 beside another room's chat stream, whose p99 is compared with and without the transfer
 //
@@ -57,7 +61,8 @@ import {
   measureSearchHistory,
   searchHistoryTable,
 } from './search-history.ts';
-import type { ConnectionSpec, Report, RunOptions } from './load-worker.ts';
+import type { ConnectionSpec, LoadProtocol, Report, RunOptions } from './load-worker.ts';
+import { type NgircdBinary, NgircdServer, ensureNgircd } from './ngircd.ts';
 import type { BenchCipher } from './wire.ts';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -87,8 +92,10 @@ const { values: args } = parseArgs({
     workers: { type: 'string' },
     seconds: { type: 'string' },
     lag: { type: 'string' },
+    repeat: { type: 'string' },
   },
 });
+const repeats = Math.max(1, Math.floor(Number(args.repeat ?? 1)) || 1);
 const quick = args.quick ?? false;
 const only = new Set(
   (args.only ?? 'aead,mls,search,fanout,fixed,handshakes,memory,files').split(','),
@@ -151,11 +158,49 @@ const ciphers = (args.ciphers ?? (quick ? 'chachapoly,null' : 'chachapoly,null,a
   ',',
 ) as BenchCipher[];
 
+interface FixedConfig {
+  readonly members: number;
+  readonly senders: number;
+  /** Messages per second from each sender. */
+  readonly ratePerSec: number;
+}
+
+/** A large room with one talker, and a busy mid-size room where ten people talk at once (#18). */
+const fullFixedConfigs: FixedConfig[] = [
+  { members: 500, senders: 1, ratePerSec: 100 },
+  { members: 100, senders: 10, ratePerSec: 10 },
+];
+const fixedConfigs = memberFilter
+  ? fullFixedConfigs.filter((c) => memberFilter.has(c.members))
+  : fullFixedConfigs;
+
+/** Parley with a cipher, or the ngircd baseline (plaintext IRC): what a result row measured. */
+export type ServerKind = BenchCipher | 'ngircd';
+
 // ── the host process ───────────────────────────────────────────────────────────────
 
-interface HostStats {
+/** What every measured server reports (Parley's host over IPC, ngircd from /proc). */
+interface ServerStats {
+  /** CPU time in µs. */
   cpu: { user: number; system: number };
+  /** ms, a monotonic clock of the server's choosing (only differences are used). */
   at: number;
+  rss: number;
+  clients: number;
+  /** Warnings and dropped clients since start: a clean run has none. */
+  events: Record<string, number>;
+}
+
+/** A server the fan-out and fixed-load tests drive. */
+interface BenchServer {
+  readonly kind: ServerKind;
+  readonly protocol: LoadProtocol;
+  stats(): Promise<ServerStats>;
+  waitForClients(count: number, timeoutMs?: number): Promise<void>;
+  profile<T>(name: string, work: () => Promise<T>): Promise<T>;
+}
+
+interface HostStats extends ServerStats {
   elu: { idle: number; active: number; utilization: number };
   rss: number;
   heapTotal: number;
@@ -171,11 +216,13 @@ const tmpRoot = mkdtempSync(join(os.tmpdir(), 'parley-bench-'));
 const profileDir = join(HERE, 'profiles');
 let hostSerial = 0;
 
-class BenchHost {
+class BenchHost implements BenchServer {
+  readonly protocol = 'parley';
   readonly child: ChildProcess;
   readonly port: number;
   readonly publicKey: Uint8Array;
   readonly cipher: BenchCipher;
+  readonly kind: ServerKind;
   readonly #waiters = new Map<number, (message: Record<string, unknown>) => void>();
   #serial = 0;
 
@@ -184,6 +231,7 @@ class BenchHost {
     this.port = ready['port'] as number;
     this.publicKey = decodeBase64Url(ready['publicKey'] as string) ?? new Uint8Array(32);
     this.cipher = cipher;
+    this.kind = cipher;
     child.on('message', (message: Record<string, unknown>) => {
       const id = message['id'] as number;
       this.#waiters.get(id)?.(message);
@@ -268,6 +316,33 @@ class BenchHost {
   }
 }
 
+/** ngircd as a BenchServer: CPU and RSS from /proc, clients by LUSERS, no profiles (C code). */
+class NgircdTarget implements BenchServer {
+  readonly kind = 'ngircd';
+  readonly protocol = 'irc';
+  readonly server: NgircdServer;
+
+  constructor(server: NgircdServer) {
+    this.server = server;
+  }
+
+  get port(): number {
+    return this.server.port;
+  }
+
+  stats(): Promise<ServerStats> {
+    return this.server.stats();
+  }
+
+  waitForClients(count: number, timeoutMs?: number): Promise<void> {
+    return this.server.waitForClients(count, timeoutMs);
+  }
+
+  profile<T>(_name: string, work: () => Promise<T>): Promise<T> {
+    return work();
+  }
+}
+
 // ── the load workers ───────────────────────────────────────────────────────────────
 
 class LoadPool {
@@ -322,13 +397,24 @@ class LoadPool {
     if (errors.length > 0) throw new Error(`could not open connections: ${errors.join('; ')}`);
   }
 
-  async target(host: BenchHost): Promise<void> {
-    await this.all({
-      cmd: 'target',
-      port: host.port,
-      hostKey: host.publicKey,
-      cipher: host.cipher,
-    });
+  async target(server: BenchHost | NgircdTarget): Promise<void> {
+    await this.all(
+      server instanceof BenchHost
+        ? {
+            cmd: 'target',
+            protocol: 'parley',
+            port: server.port,
+            hostKey: server.publicKey,
+            cipher: server.cipher,
+          }
+        : {
+            cmd: 'target',
+            protocol: 'irc',
+            port: server.port,
+            hostKey: new Uint8Array(0),
+            cipher: 'null',
+          },
+    );
   }
 
   async terminate(): Promise<void> {
@@ -339,14 +425,14 @@ class LoadPool {
 // ── measurements ───────────────────────────────────────────────────────────────────
 
 /** CPU used by the host and by this (load) process over a span, in % of one core. */
-class CpuSpan {
-  readonly #host: BenchHost;
-  #hostStart!: HostStats;
+class CpuSpan<S extends ServerStats = ServerStats> {
+  readonly #host: { stats(): Promise<S> };
+  #hostStart!: S;
   #machine = machineTicks();
   #loadCpu = process.cpuUsage();
   #loadAt = performance.now();
 
-  constructor(host: BenchHost) {
+  constructor(host: { stats(): Promise<S> }) {
     this.#host = host;
   }
 
@@ -386,7 +472,10 @@ export interface FanoutResult {
   members: number;
   senders: number;
   bytes: number;
-  cipher: BenchCipher;
+  /** The Parley host's transport cipher, or 'ngircd' for the IRC baseline's rows. */
+  cipher: ServerKind;
+  /** 1…K with --repeat=K: which pass over the matrix this row comes from. */
+  repeat: number;
   deliveriesPerSec: number;
   messagesPerSec: number;
   p50Ms: number;
@@ -419,32 +508,62 @@ export interface FanoutResult {
 
 let runSerial = 0;
 
-async function openRoom(pool: LoadPool, room: string, members: number, senders: number) {
+async function openRoom(
+  pool: LoadPool,
+  room: string,
+  members: number,
+  senders: number,
+  protocol: LoadProtocol,
+) {
   const specs: ConnectionSpec[] = Array.from({ length: members }, (_, i) => ({
     index: i,
     room,
     sender: i < senders,
+    protocol,
   }));
   await pool.open(specs);
 }
 
+/**
+ * What one delivered 200-byte text costs ngircd's per-client send queue: the line
+ * `:k123!~k123@127.0.0.1 PRIVMSG #f12 :<text>` with CRLF.
+ */
+const IRC_LINE_BYTES = TEXT_BYTES + 40;
+/**
+ * IRC receivers' average lag, in bytes, at most: ngircd drops a client whose queue passes 32 KiB
+ * beyond what the kernel's socket buffers hold (~128 KiB receive buffer to start with, here
+ * net.ipv4.tcp_rmem). A receiver thread can be twice the average behind, so the budget is set
+ * with that margin; it binds only at N=10 (Parley's 1024 messages would be 240 KiB).
+ */
+const IRC_LAG_BYTES = 96 * 1024;
+
 /** Window and lag bounds for a saturating run: enough in flight to keep the host's turns full,
  * little enough that no receiver approaches the host's 4 MiB slow-reader bound. */
-function flowControl(members: number, senders: number): { window: number; lagLimit: number } {
+function flowControl(
+  members: number,
+  senders: number,
+  protocol: LoadProtocol = 'parley',
+): { window: number; lagLimit: number } {
   // About 16 MiB of ~450-byte deliveries in flight in total, 64–1024 messages per receiver.
-  const lagLimit =
+  const parleyLag =
     Number(args.lag) ||
     Math.max(64, Math.min(1024, Math.floor((16 * 2 ** 20) / (450 * (members - 1)))));
+  // The same bound for ngircd, within what its send queues take (see IRC_LAG_BYTES).
+  const lagLimit =
+    protocol === 'irc'
+      ? Math.min(parleyLag, Math.floor(IRC_LAG_BYTES / IRC_LINE_BYTES))
+      : parleyLag;
   return { lagLimit, window: Math.max(4, Math.ceil(lagLimit / senders)) };
 }
 
 async function fanout(
-  host: BenchHost,
+  host: BenchServer,
   pool: LoadPool,
   config: FanoutConfig,
+  repeat: number,
 ): Promise<FanoutResult> {
   const room = `f${++runSerial}`;
-  await openRoom(pool, room, config.members, config.senders);
+  await openRoom(pool, room, config.members, config.senders, host.protocol);
   await host.waitForClients(config.members);
   const options: RunOptions = {
     mode: 'saturate',
@@ -452,7 +571,7 @@ async function fanout(
     runId: `r${runSerial}`,
     textBytes: TEXT_BYTES,
     ratePerSec: 0,
-    ...flowControl(config.members, config.senders),
+    ...flowControl(config.members, config.senders, host.protocol),
   };
   await pool.all({ cmd: 'run', options });
   await sleep(plan.warmupMs);
@@ -508,7 +627,8 @@ async function fanout(
     members: config.members,
     senders: config.senders,
     bytes: TEXT_BYTES,
-    cipher: host.cipher,
+    cipher: host.kind,
+    repeat,
     deliveriesPerSec: Math.round(median(windows.map((w) => w.deliveries))),
     messagesPerSec: Math.round(median(windows.map((w) => w.messages))),
     p50Ms: round(histogram.quantile(0.5)),
@@ -532,26 +652,34 @@ async function fanout(
 
 export interface FixedLoadResult {
   members: number;
+  senders: number;
+  /** Messages per second from each sender (the room gets senders × this). */
   ratePerSec: number;
-  cipher: BenchCipher;
+  cipher: ServerKind;
+  repeat: number;
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
   deliveries: number;
   hostCpuPct: number;
+  /** Server CPU time per delivery (ns): at a fixed load, what the same work costs each server. */
+  hostNsPerDelivery: number;
   loadCpuPct: number;
   machineBusyPct: number;
+  /** p99 of each measurement window (the row's p99 is over all of them together). */
+  windowsP99Ms: number[];
   problems: string[];
 }
 
 async function fixedLoad(
-  host: BenchHost,
+  host: BenchServer,
   pool: LoadPool,
-  members: number,
-  ratePerSec: number,
+  config: FixedConfig,
+  repeat: number,
 ): Promise<FixedLoadResult> {
+  const { members, senders, ratePerSec } = config;
   const room = `f${++runSerial}`;
-  await openRoom(pool, room, members, 1);
+  await openRoom(pool, room, members, senders, host.protocol);
   await host.waitForClients(members);
   const options: RunOptions = {
     mode: 'fixed',
@@ -559,39 +687,59 @@ async function fixedLoad(
     runId: `r${runSerial}`,
     textBytes: TEXT_BYTES,
     ratePerSec,
+    senders,
     window: 0,
     lagLimit: 0,
   };
   await pool.all({ cmd: 'run', options });
   await sleep(Math.min(1000, plan.warmupMs * 2));
-  const span = new CpuSpan(host);
-  const [reports, cpu] = await host.profile(`fixed-N${members}-${ratePerSec}`, async () => {
-    await Promise.all([span.begin(), pool.all({ cmd: 'measure' })]);
-    await sleep(plan.fixedMs);
-    return Promise.all([pool.all<Report>({ cmd: 'report' }), span.end()]);
+  // The same span split into windows, for the spread of the p99 (one histogram per window).
+  const histogram = new Histogram();
+  const windowsP99Ms: number[] = [];
+  const problems: string[] = [];
+  let hostCpuUs = 0;
+  let loadCpuUs = 0;
+  let wallMs = 0;
+  let machine = 0;
+  await host.profile(`fixed-N${members}-S${senders}-${ratePerSec}`, async () => {
+    for (let w = 0; w < plan.windows; w++) {
+      const span = new CpuSpan(host);
+      await Promise.all([span.begin(), pool.all({ cmd: 'measure' })]);
+      await sleep(plan.fixedMs / plan.windows);
+      const [reports, cpu] = await Promise.all([pool.all<Report>({ cmd: 'report' }), span.end()]);
+      const window = new Histogram();
+      for (const r of reports) {
+        window.merge(r.histogram);
+        histogram.merge(r.histogram);
+        problems.push(...r.closes);
+      }
+      windowsP99Ms.push(round(window.quantile(0.99)));
+      hostCpuUs += cpu.hostCpuUs;
+      loadCpuUs += cpu.loadCpuUs;
+      machine += cpu.machineBusyPct * cpu.wallMs;
+      wallMs += cpu.wallMs;
+      for (const [e, n] of Object.entries(cpu.host.events)) problems.push(`host logged ${e} ×${n}`);
+    }
   });
   await pool.all({ cmd: 'halt' });
   await pool.all({ cmd: 'closeAll' });
   await host.waitForClients(0);
-  const histogram = new Histogram();
-  for (const r of reports) histogram.merge(r.histogram);
   return {
     members,
+    senders,
     ratePerSec,
-    cipher: host.cipher,
+    cipher: host.kind,
+    repeat,
     p50Ms: round(histogram.quantile(0.5)),
     p99Ms: round(histogram.quantile(0.99)),
     maxMs: round(histogram.max),
     deliveries: histogram.count,
-    hostCpuPct: Math.round(cpu.hostCpuPct),
-    loadCpuPct: Math.round(cpu.loadCpuPct),
-    machineBusyPct: Math.round(cpu.machineBusyPct),
-    problems: [
-      ...new Set([
-        ...reports.flatMap((r) => r.closes),
-        ...Object.entries(cpu.host.events).map(([e, n]) => `host logged ${e} ×${n}`),
-      ]),
-    ],
+    hostCpuPct: Math.round((hostCpuUs / 1000 / wallMs) * 100),
+    hostNsPerDelivery: Math.round((hostCpuUs * 1000) / histogram.count),
+    loadCpuPct: Math.round((loadCpuUs / 1000 / wallMs) * 100),
+    machineBusyPct: Math.round(machine / wallMs),
+    windowsP99Ms,
+    problems: [...new Set(problems)],
   };
 }
 
@@ -764,8 +912,6 @@ function makeKeys(count: number): KeyPair[] {
   return Array.from({ length: count }, () => backend.generateKeyPair());
 }
 
-const PROTOTYPE = { 100: 1_340_000, 1000: 580_000 } as const;
-
 async function main(): Promise<void> {
   const started = performance.now();
   const info = machine();
@@ -801,7 +947,9 @@ async function main(): Promise<void> {
 
   const fanoutResults: FanoutResult[] = [];
   const fixedResults: FixedLoadResult[] = [];
-  const fanoutRooms = Array.from({ length: 40 }, (_, i) => `f${i + 1}`);
+  // Every fan-out and fixed-load run takes a fresh room (the run serial is shared by all servers).
+  const roomCount = (configs.length + fixedConfigs.length) * (ciphers.length + 1) * repeats + 1;
+  const fanoutRooms = Array.from({ length: Math.max(40, roomCount) }, (_, i) => `f${i + 1}`);
   // One host per cipher, all started up front, and each configuration measured with every cipher
   // back to back: a neighbour's load then weighs on both sides of a ratio alike.
   const hosts = new Map<BenchCipher, BenchHost>();
@@ -814,29 +962,76 @@ async function main(): Promise<void> {
     await pool.target(host);
     return host;
   };
-  try {
-    if (only.has('fanout')) {
-      for (const config of configs) {
-        for (const cipher of ciphers) {
-          if (cipher === 'aesgcm' && !aesConfigs.includes(config)) continue;
-          // --quick keeps the one baseline a target needs (N=100) and stays under a minute.
-          if (quick && cipher === 'null' && config.members !== 100 && !memberFilter) continue;
-          log(`fan-out ${cipher} N=${config.members} S=${config.senders}…`);
-          const r = await fanout(await hostFor(cipher), pool, config);
-          log(
-            `  ${fmt(r.deliveriesPerSec)} deliveries/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, host ${r.hostCpuPct}% (sys ${r.hostSystemCpuPct}%) load ${r.loadCpuPct}% machine ${r.machineBusyPct}%, host ${r.hostNsPerDelivery} ns/delivery, load ${r.loadNsPerDelivery} ns/delivery, ${r.deliveriesPerRecord}/record${r.problems.length ? ` PROBLEMS: ${r.problems.join('; ')}` : ''}`,
-          );
-          fanoutResults.push(r);
-        }
+  // ngircd, the baseline of every fan-out and fixed-load row: started once, like the hosts, and
+  // measured right after Parley's ciphers for each configuration.
+  let ngircd: NgircdTarget | undefined;
+  let ngircdBinary: NgircdBinary | undefined;
+  if (only.has('fanout') || only.has('fixed')) {
+    ngircdBinary = ensureNgircd(log);
+    if ('reason' in ngircdBinary) {
+      log(`ngircd: not measured (${ngircdBinary.reason})`);
+      result['ngircd'] = { measured: false, reason: ngircdBinary.reason };
+    } else {
+      try {
+        ngircd = new NgircdTarget(await NgircdServer.start(ngircdBinary));
+        log(`ngircd ${ngircdBinary.version} (${ngircdBinary.path}) on 127.0.0.1:${ngircd.port}`);
+        result['ngircd'] = {
+          measured: true,
+          version: ngircdBinary.version,
+          path: ngircdBinary.path,
+          installedByBench: ngircdBinary.installed,
+          config:
+            'bench/ngircd.ts ngircdConfig(): MaxPenaltyTime 0, user mode +F, no connection caps',
+        };
+      } catch (error) {
+        const reason = (error as Error).message;
+        log(`ngircd: not measured (${reason})`);
+        result['ngircd'] = { measured: false, reason };
       }
     }
-    if (only.has('fixed')) {
-      for (const cipher of ciphers) {
-        if (cipher === 'aesgcm' || (quick && cipher === 'null')) continue;
-        log(`fixed load ${cipher}: N=500, 100 msg/s…`);
-        const r = await fixedLoad(await hostFor(cipher), pool, 500, 100);
-        log(`  p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms, host ${r.hostCpuPct}%`);
-        fixedResults.push(r);
+  }
+  const serverFor = async (kind: ServerKind): Promise<BenchServer | undefined> => {
+    if (kind !== 'ngircd') return hostFor(kind);
+    if (ngircd) await pool.target(ngircd);
+    return ngircd;
+  };
+  const kinds: ServerKind[] = [...ciphers, 'ngircd'];
+  try {
+    for (let repeat = 1; repeat <= repeats; repeat++) {
+      const pass = repeats > 1 ? ` (repeat ${repeat}/${repeats})` : '';
+      if (only.has('fanout')) {
+        for (const config of configs) {
+          for (const kind of kinds) {
+            if (kind === 'aesgcm' && !aesConfigs.includes(config)) continue;
+            // --quick keeps the one baseline a target needs (N=100) and stays under a minute.
+            if (quick && kind === 'null' && config.members !== 100 && !memberFilter) continue;
+            const server = await serverFor(kind);
+            if (!server) continue;
+            log(`fan-out ${kind} N=${config.members} S=${config.senders}${pass}…`);
+            const r = await fanout(server, pool, config, repeat);
+            log(
+              `  ${fmt(r.deliveriesPerSec)} deliveries/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, host ${r.hostCpuPct}% (sys ${r.hostSystemCpuPct}%) load ${r.loadCpuPct}% machine ${r.machineBusyPct}%, host ${r.hostNsPerDelivery} ns/delivery, load ${r.loadNsPerDelivery} ns/delivery, ${r.deliveriesPerRecord}/record${r.problems.length ? ` PROBLEMS: ${r.problems.join('; ')}` : ''}`,
+            );
+            fanoutResults.push(r);
+          }
+        }
+      }
+      if (only.has('fixed')) {
+        for (const config of fixedConfigs) {
+          for (const kind of kinds) {
+            if (kind === 'aesgcm' || (quick && kind === 'null')) continue;
+            const server = await serverFor(kind);
+            if (!server) continue;
+            log(
+              `fixed load ${kind}: N=${config.members}, ${config.senders} × ${config.ratePerSec} msg/s${pass}…`,
+            );
+            const r = await fixedLoad(server, pool, config, repeat);
+            log(
+              `  p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms (windows ${r.windowsP99Ms.join(', ')}), max ${r.maxMs} ms, host ${r.hostCpuPct}%, ${fmt(r.hostNsPerDelivery)} ns/delivery${r.problems.length ? ` PROBLEMS: ${r.problems.join('; ')}` : ''}`,
+            );
+            fixedResults.push(r);
+          }
+        }
       }
     }
     if (only.has('handshakes') && ciphers.includes('chachapoly')) {
@@ -859,9 +1054,11 @@ async function main(): Promise<void> {
     }
   } finally {
     for (const host of hosts.values()) await host.stop();
+    await ngircd?.server.stop();
   }
   if (fanoutResults.length) result['fanout'] = fanoutResults;
   if (fixedResults.length) result['fixedLoad'] = fixedResults;
+  if (ngircd) result['vsNgircd'] = compareWithNgircd(fanoutResults, fixedResults);
 
   if (only.has('files')) {
     log("files: 1 MiB to a room of 100 beside another room's chat stream (bench/files.ts)…");
@@ -902,7 +1099,7 @@ async function main(): Promise<void> {
     loadAverageAtEnd: os.loadavg().map((l) => round(l)),
     cpuPressureAvg60AtEnd: cpuPressure(),
   };
-  result['targets'] = targets(result, fanoutResults, fixedResults);
+  result['targets'] = targets(result, fanoutResults);
   result['durationSec'] = Math.round((performance.now() - started) / 1000);
   rmSync(tmpRoot, { recursive: true, force: true });
 
@@ -910,67 +1107,224 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(result, null, args.json ? 0 : 2)}\n`);
 }
 
-function find(results: FanoutResult[], cipher: BenchCipher, members: number, senders = 1) {
-  return results.find((r) => r.cipher === cipher && r.members === members && r.senders === senders);
+function find(
+  results: FanoutResult[],
+  cipher: ServerKind,
+  members: number,
+  senders = 1,
+  repeat = 1,
+) {
+  return results.find(
+    (r) =>
+      r.cipher === cipher && r.members === members && r.senders === senders && r.repeat === repeat,
+  );
 }
 
-function targets(
-  result: Record<string, unknown>,
+/** The lowest and highest value a ratio took. */
+export interface Spread {
+  min: number;
+  max: number;
+}
+
+/**
+ * Parley ÷ ngircd for one row (one Parley cipher, one configuration), over the repeats:
+ * `ratio` is the median of the repeats' ratios (each the ratio of the two rows' medians);
+ * `overWindows` pairs every window of Parley's row with every window of ngircd's in the same
+ * repeat (lowest ÷ highest … highest ÷ lowest: the two servers' windows are not simultaneous, so
+ * no pairing is more right than another); `overRepeats` is each repeat's ratio.
+ */
+export interface NgircdComparison {
+  test: 'fanout' | 'fixed';
+  members: number;
+  senders: number;
+  ratePerSec?: number;
+  cipher: BenchCipher;
+  /** fanout: deliveries/s ÷ ngircd's (higher is better); fixed: p99 ÷ ngircd's (lower is better). */
+  ratio: number;
+  overWindows: Spread;
+  overRepeats: number[];
+  hostNsPerDelivery: number;
+  ngircdNsPerDelivery: number;
+  hostCpuPct: number;
+  ngircdCpuPct: number;
+}
+
+function windowSpread(parley: number[], ngircd: number[]): Spread {
+  return {
+    min: Math.min(...parley) / Math.max(...ngircd),
+    max: Math.max(...parley) / Math.min(...ngircd),
+  };
+}
+
+function compareRows<R extends { cipher: ServerKind; repeat: number }>(
+  rows: R[],
+  sameConfig: (a: R, b: R) => boolean,
+  figure: (r: R) => number,
+  windows: (r: R) => number[],
+): { parley: R[]; ngircd: R[]; ratio: number; overWindows: Spread; overRepeats: number[] }[] {
+  const out = [];
+  const seen = new Set<R>();
+  for (const first of rows) {
+    if (first.cipher === 'ngircd' || seen.has(first)) continue;
+    const parley = rows.filter(
+      (r) => r.cipher === first.cipher && sameConfig(r, first) && !seen.has(r),
+    );
+    for (const r of parley) seen.add(r);
+    const pairs = parley.flatMap((p) => {
+      const n = rows.find(
+        (r) => r.cipher === 'ngircd' && r.repeat === p.repeat && sameConfig(r, p),
+      );
+      return n ? [[p, n] as const] : [];
+    });
+    if (pairs.length === 0) continue;
+    const spreads = pairs.map(([p, n]) => windowSpread(windows(p), windows(n)));
+    const overRepeats = pairs.map(([p, n]) => round(figure(p) / figure(n)));
+    out.push({
+      parley: pairs.map(([p]) => p),
+      ngircd: pairs.map(([, n]) => n),
+      ratio: round(median(pairs.map(([p, n]) => figure(p) / figure(n)))),
+      overWindows: {
+        min: round(Math.min(...spreads.map((x) => x.min))),
+        max: round(Math.max(...spreads.map((x) => x.max))),
+      },
+      overRepeats,
+    });
+  }
+  return out;
+}
+
+function compareWithNgircd(
   fanoutResults: FanoutResult[],
   fixedResults: FixedLoadResult[],
-) {
-  const out: {
-    target: string;
-    value: number | string | null;
-    goal: string;
-    met: boolean | null;
-  }[] = [];
+): NgircdComparison[] {
+  const cpu = (rows: { hostNsPerDelivery: number; hostCpuPct: number }[]) => ({
+    ns: Math.round(median(rows.map((r) => r.hostNsPerDelivery))),
+    pct: Math.round(median(rows.map((r) => r.hostCpuPct))),
+  });
+  const fanout = compareRows(
+    fanoutResults,
+    (a, b) => a.members === b.members && a.senders === b.senders,
+    (r) => r.deliveriesPerSec,
+    (r) => r.windows,
+  ).map((c): NgircdComparison => {
+    const first = c.parley[0] as FanoutResult;
+    const [p, n] = [cpu(c.parley), cpu(c.ngircd)];
+    return {
+      test: 'fanout',
+      members: first.members,
+      senders: first.senders,
+      cipher: first.cipher as BenchCipher,
+      ratio: c.ratio,
+      overWindows: c.overWindows,
+      overRepeats: c.overRepeats,
+      hostNsPerDelivery: p.ns,
+      ngircdNsPerDelivery: n.ns,
+      hostCpuPct: p.pct,
+      ngircdCpuPct: n.pct,
+    };
+  });
+  const fixed = compareRows(
+    fixedResults,
+    (a, b) => a.members === b.members && a.senders === b.senders && a.ratePerSec === b.ratePerSec,
+    (r) => r.p99Ms,
+    (r) => r.windowsP99Ms,
+  ).map((c): NgircdComparison => {
+    const first = c.parley[0] as FixedLoadResult;
+    const [p, n] = [cpu(c.parley), cpu(c.ngircd)];
+    return {
+      test: 'fixed',
+      members: first.members,
+      senders: first.senders,
+      ratePerSec: first.ratePerSec,
+      cipher: first.cipher as BenchCipher,
+      ratio: c.ratio,
+      overWindows: c.overWindows,
+      overRepeats: c.overRepeats,
+      hostNsPerDelivery: p.ns,
+      ngircdNsPerDelivery: n.ns,
+      hostCpuPct: p.pct,
+      ngircdCpuPct: n.pct,
+    };
+  });
+  return [...fanout, ...fixed];
+}
+
+export interface Target {
+  target: string;
+  value: number | null;
+  goal: string;
+  /** null: not measured (the row, or ngircd, was not part of this run). */
+  met: boolean | null;
+  /** Ratios: the lowest and highest over windows, and each repeat's value. */
+  overWindows?: Spread;
+  overRepeats?: number[];
+}
+
+/** #18's targets, and the earlier files and idle-memory ones; the lead adds handshakes and RSS. */
+function targets(result: Record<string, unknown>, fanoutResults: FanoutResult[]): Target[] {
+  const out: Target[] = [];
   const add = (
     target: string,
     value: number | undefined,
     goal: string,
     ok: (v: number) => boolean,
+    spread: Pick<Target, 'overWindows' | 'overRepeats'> = {},
   ) =>
     out.push({
       target,
       value: value === undefined ? null : round(value),
       goal,
       met: value === undefined ? null : ok(value),
+      ...(value === undefined ? {} : spread),
     });
-  const chacha100 = find(fanoutResults, 'chachapoly', 100);
-  const null100 = find(fanoutResults, 'null', 100);
-  add(
-    'encrypted / null-cipher fan-out, N=100, 1 sender',
-    chacha100 && null100 ? chacha100.deliveriesPerSec / null100.deliveriesPerSec : undefined,
-    '>= 0.70',
-    (v) => v >= 0.7,
-  );
-  for (const [members, figure] of Object.entries(PROTOTYPE)) {
-    const r = find(fanoutResults, 'chachapoly', Number(members));
+  const vs = (result['vsNgircd'] as NgircdComparison[] | undefined) ?? [];
+  for (const members of [100, 500, 1000]) {
+    for (const senders of [1, members / 10]) {
+      const c = vs.find(
+        (x) =>
+          x.test === 'fanout' &&
+          x.cipher === 'chachapoly' &&
+          x.members === members &&
+          x.senders === senders,
+      );
+      add(
+        `fan-out deliveries/s ÷ ngircd, N=${members}, ${senders} sender${senders > 1 ? 's' : ''}`,
+        c?.ratio,
+        '>= 0.8',
+        (v) => v >= 0.8,
+        c ? { overWindows: c.overWindows, overRepeats: c.overRepeats } : {},
+      );
+    }
+  }
+  for (const config of fullFixedConfigs) {
+    const c = vs.find(
+      (x) =>
+        x.test === 'fixed' &&
+        x.cipher === 'chachapoly' &&
+        x.members === config.members &&
+        x.senders === config.senders &&
+        x.ratePerSec === config.ratePerSec,
+    );
     add(
-      `encrypted fan-out N=${members}, 1 sender (deliveries/s)`,
-      r?.deliveriesPerSec,
-      `>= prototype ${figure}`,
-      (v) => v >= figure,
+      `fixed-load p99 ÷ ngircd p99, N=${config.members}, ${config.senders === 1 ? 'one sender' : `${config.senders} senders`} at ${config.ratePerSec} msg/s${config.senders > 1 ? ' each' : ''}`,
+      c?.ratio,
+      '<= 2',
+      (v) => v <= 2,
+      c ? { overWindows: c.overWindows, overRepeats: c.overRepeats } : {},
     );
   }
+  const perRepeat: number[] = [];
+  for (let repeat = 1; repeat <= repeats; repeat++) {
+    const chacha = find(fanoutResults, 'chachapoly', 100, 1, repeat);
+    const plain = find(fanoutResults, 'null', 100, 1, repeat);
+    if (chacha && plain) perRepeat.push(chacha.deliveriesPerSec / plain.deliveriesPerSec);
+  }
   add(
-    'encrypted fan-out N=1000, 1 sender (deliveries/s)',
-    find(fanoutResults, 'chachapoly', 1000)?.deliveriesPerSec,
-    '>= 1000000',
-    (v) => v >= 1_000_000,
-  );
-  add(
-    'p99 at N=500, 1 sender, 100 msg/s (ms)',
-    fixedResults.find((r) => r.cipher === 'chachapoly')?.p99Ms,
-    '< 25',
-    (v) => v < 25,
-  );
-  add(
-    'handshakes/s',
-    result['handshakesPerSec'] as number | undefined,
-    '>= 1500',
-    (v) => v >= 1500,
+    'encrypted ÷ null-cipher fan-out, N=100, 1 sender',
+    perRepeat.length ? median(perRepeat) : undefined,
+    '>= 0.8',
+    (v) => v >= 0.8,
+    { overRepeats: perRepeat.map(round) },
   );
   const files = result['files'] as FilesOutcome | undefined;
   const measured = files && 'verdict' in files ? files : undefined;
@@ -985,6 +1339,11 @@ function targets(
     add(`RSS per idle connection at ${n} (bytes)`, idle?.[n], '<= 12288', (v) => v <= 12288);
   }
   return out;
+}
+
+/** `0.45 (0.41–0.50)`: a ratio of two rows' medians, and its range over their windows. */
+function ratioCell(ratio: number, spread: Spread): string {
+  return `${ratio.toFixed(2)} (${spread.min.toFixed(2)}–${spread.max.toFixed(2)})`;
 }
 
 function fmt(n: number | undefined): string {
@@ -1015,8 +1374,10 @@ function table(
       'N',
       'S',
       'cipher',
+      ...(repeats > 1 ? ['rep'] : []),
       'deliveries/s',
       'vs null',
+      '÷ ngircd (windows)',
       'p50 ms',
       'p99 ms',
       'max ms',
@@ -1028,14 +1389,22 @@ function table(
       'msg/record',
     ];
     const rows = fanoutResults.map((r) => {
-      const base = find(fanoutResults, 'null', r.members, r.senders);
+      const base = find(fanoutResults, 'null', r.members, r.senders, r.repeat);
+      const irc = find(fanoutResults, 'ngircd', r.members, r.senders, r.repeat);
       return [
         String(r.members),
         String(r.senders),
         r.cipher,
+        ...(repeats > 1 ? [String(r.repeat)] : []),
         fmt(r.deliveriesPerSec),
-        base && r.cipher !== 'null'
+        base && r.cipher !== 'null' && r.cipher !== 'ngircd'
           ? `${Math.round((r.deliveriesPerSec / base.deliveriesPerSec) * 100)}%`
+          : '',
+        irc && r.cipher !== 'ngircd'
+          ? ratioCell(
+              r.deliveriesPerSec / irc.deliveriesPerSec,
+              windowSpread(r.windows, irc.windows),
+            )
           : '',
         String(r.p50Ms),
         String(r.p99Ms),
@@ -1052,21 +1421,97 @@ function table(
     lines.push('');
   }
   if (fixedResults.length) {
-    lines.push('Latency at a fixed offered load');
+    lines.push(
+      'Latency at a fixed offered load (msg/s per sender; senders spread over the interval)',
+    );
     lines.push(
       ...grid(
-        ['N', 'msg/s', 'cipher', 'p50 ms', 'p99 ms', 'max ms', 'host %', 'load %', 'machine %'],
-        fixedResults.map((r) => [
-          String(r.members),
-          String(r.ratePerSec),
-          r.cipher,
-          String(r.p50Ms),
-          String(r.p99Ms),
-          String(r.maxMs),
-          String(r.hostCpuPct),
-          String(r.loadCpuPct),
-          String(r.machineBusyPct),
+        [
+          'N',
+          'S',
+          'cipher',
+          ...(repeats > 1 ? ['rep'] : []),
+          'msg/s',
+          'p50 ms',
+          'p99 ms',
+          'p99 per window',
+          'p99 ÷ ngircd (windows)',
+          'max ms',
+          'host %',
+          'host ns/dlv',
+          'load %',
+          'machine %',
+        ],
+        fixedResults.map((r) => {
+          const irc = fixedResults.find(
+            (x) =>
+              x.cipher === 'ngircd' &&
+              x.repeat === r.repeat &&
+              x.members === r.members &&
+              x.senders === r.senders &&
+              x.ratePerSec === r.ratePerSec,
+          );
+          return [
+            String(r.members),
+            String(r.senders),
+            r.cipher,
+            ...(repeats > 1 ? [String(r.repeat)] : []),
+            String(r.ratePerSec),
+            String(r.p50Ms),
+            String(r.p99Ms),
+            r.windowsP99Ms.join(' '),
+            irc && r.cipher !== 'ngircd'
+              ? ratioCell(r.p99Ms / irc.p99Ms, windowSpread(r.windowsP99Ms, irc.windowsP99Ms))
+              : '',
+            String(r.maxMs),
+            String(r.hostCpuPct),
+            fmt(r.hostNsPerDelivery),
+            String(r.loadCpuPct),
+            String(r.machineBusyPct),
+          ];
+        }),
+      ),
+    );
+    lines.push('');
+  }
+  const ngircd = result['ngircd'] as
+    { measured: boolean; reason?: string; version?: string } | undefined;
+  if (ngircd && !ngircd.measured) lines.push(`ngircd: not measured (${ngircd.reason})`, '');
+  const vs = result['vsNgircd'] as NgircdComparison[] | undefined;
+  if (vs?.length) {
+    lines.push(
+      `Parley ÷ ngircd ${ngircd?.version ?? ''} (fan-out: deliveries/s, higher is better; fixed: p99, lower is better)`,
+      `median of ${repeats} repeat${repeats > 1 ? 's' : ''}; windows: lowest–highest pairing of the two rows' windows; ns/dlv: server CPU per delivery`,
+    );
+    lines.push(
+      ...grid(
+        [
+          'test',
+          'N',
+          'S',
+          'cipher',
+          'ratio',
+          'over windows',
+          'over repeats',
+          'host ns/dlv',
+          'ngircd ns/dlv',
+          'host %',
+          'ngircd %',
+        ],
+        vs.map((c) => [
+          c.test === 'fanout' ? 'fan-out' : `fixed ${c.ratePerSec}/s`,
+          String(c.members),
+          String(c.senders),
+          c.cipher,
+          c.ratio.toFixed(2),
+          `${c.overWindows.min.toFixed(2)}–${c.overWindows.max.toFixed(2)}`,
+          c.overRepeats.map((x) => x.toFixed(2)).join(' '),
+          fmt(c.hostNsPerDelivery),
+          fmt(c.ngircdNsPerDelivery),
+          String(c.hostCpuPct),
+          String(c.ngircdCpuPct),
         ]),
+        4,
       ),
     );
     lines.push('');
@@ -1112,20 +1557,18 @@ function table(
   lines.push('Targets');
   lines.push(
     ...grid(
-      ['target', 'value', 'goal', 'met'],
-      (
-        result['targets'] as {
-          target: string;
-          value: number | null;
-          goal: string;
-          met: boolean | null;
-        }[]
-      ).map((t) => [
+      ['target', 'value', 'goal', 'met', 'over windows', 'over repeats'],
+      (result['targets'] as Target[]).map((t) => [
         t.target,
         t.value === null ? '—' : t.value >= 100 ? fmt(t.value) : String(t.value),
         t.goal,
-        t.met === null ? '—' : t.met ? 'yes' : 'NO',
+        t.met === null ? 'not measured' : t.met ? 'met' : 'NOT MET',
+        t.overWindows ? `${t.overWindows.min.toFixed(2)}–${t.overWindows.max.toFixed(2)}` : '',
+        t.overRepeats && t.overRepeats.length > 1
+          ? t.overRepeats.map((x) => x.toFixed(2)).join(' ')
+          : '',
       ]),
+      3,
     ),
   );
   return lines.join('\n');
