@@ -69,4 +69,29 @@ describe('ngircd driven by the bench IRC client', () => {
     expect(stats.clients).toBe(4);
     expect(stats.rss).toBeGreaterThan(0);
   });
+
+  it('drops a receiver that stops reading, and the bench sees it as a problem, not silence', async () => {
+    const sender = await connectIrc({ port: server.port, nick: 'flooder' });
+    connections.push(sender);
+    await joinIrc(sender, '#slow');
+    const stalled = await connectIrc({ port: server.port, nick: 'stalled' });
+    await joinIrc(stalled, '#slow');
+    let closed = '';
+    stalled.onClose = (reason) => {
+      closed = reason;
+    };
+    stalled.socket.pause(); // reads nothing more: the kernel's buffers fill, then ngircd's queue
+    const line = `PRIVMSG #slow :~1.5~${'x'.repeat(190)}`;
+    const deadline = Date.now() + 15_000;
+    while (
+      !(await server.stats()).events['ngircd: write buffer space exhausted (client dropped)']
+    ) {
+      if (Date.now() > deadline) throw new Error('ngircd never dropped the stalled receiver');
+      for (let i = 0; i < 500; i++) sender.queueLine(line);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    stalled.socket.resume();
+    while (!closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(closed).not.toBe('');
+  });
 });
