@@ -5,12 +5,18 @@
 //   PARLEY_BENCH_ROOMS      comma-separated room names
 //   PARLEY_BENCH_CIPHER     "null" for the benchmark-only null transport cipher; anything else is real
 //   PARLEY_CRYPTO_BACKEND   node | noble (read by selectBackend, as for any host)
+// The host's code is the built JavaScript `parley --serve` runs (out/host, bin/host-build.js)
+// when it is a build of these sources, as shipped; else the sources, type-stripped (the ready
+// message says which). This script itself is type-stripped either way.
 import { performance } from 'node:perf_hooks';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BUILD_DIR, ROOT, freshBuild } from '../bin/host-build.js';
 import { selectBackend } from '../src-main/protocol/crypto/select-backend.ts';
-import { startHost } from '../src-main/server/host.ts';
+import type * as HostModule from '../src-main/server/host.ts';
 import type { LogLevel } from '../src-main/server/host-log.ts';
 import { encodeBase64Url } from '../src-shared/base64url.ts';
 import { insecureNullCipherKeys } from './null-cipher.ts';
@@ -20,6 +26,12 @@ if (!dataDir || !process.send) {
   console.error('bench/host-process.ts is started by bench/run.ts');
   process.exit(2);
 }
+const built = 'entry' in freshBuild();
+const { startHost } = (await import(
+  built
+    ? pathToFileURL(join(ROOT, BUILD_DIR, 'src-main/server/host.js')).href
+    : '../src-main/server/host.ts'
+)) as typeof HostModule;
 const nullCipher = process.env.PARLEY_BENCH_CIPHER === 'null';
 const rooms = (process.env.PARLEY_BENCH_ROOMS ?? 'lobby').split(',');
 
@@ -136,4 +148,5 @@ process.send({
   port: host.address.port,
   publicKey: encodeBase64Url(host.publicKey),
   pid: process.pid,
+  built,
 });

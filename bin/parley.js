@@ -1,22 +1,43 @@
 #!/usr/bin/env node
-// `npx parley …` in a checkout (package.json "bin"). Parley is TypeScript that Node 24 runs as
-// is; npx puts node_modules/.bin first on PATH, so the `node` above is the Node 24 that
-// `npm install` put there (the `node` devDependency). Started by an older Node (e.g. the
-// system's Node 20), this hands over to that Node 24 instead of failing on the syntax.
+// `npx parley …` in a checkout (package.json "bin"), `npm run serve` and the systemd unit.
+// Parley is TypeScript that Node 24 runs as is; npx puts node_modules/.bin first on PATH, so
+// the `node` above is the Node 24 that `npm install` put there (the `node` devDependency).
+// Started by an older Node (e.g. the system's Node 20), this hands over to that Node 24
+// instead of failing on the syntax.
+//
+// A host (`--serve`) runs the built JavaScript in out/host/ (bin/host-build.js) when it is a
+// build of exactly these sources — type stripping would cost it ~17 MB for as long as it runs —
+// and from source, with a note on stderr, when there is no such build. It runs with the small
+// young generation of docs/hosting.md (--max-semi-space-size=2), in this process when Node
+// already has the flag (`npm run serve`, the systemd unit), else by replacing this process.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import process from 'node:process';
-import { URL, fileURLToPath } from 'node:url';
+import { URL, fileURLToPath, pathToFileURL } from 'node:url';
 
-const entry = new URL('../src-main/index.ts', import.meta.url);
+const source = fileURLToPath(new URL('../src-main/index.ts', import.meta.url));
 const args = process.argv.slice(2);
 const modern = Number(process.versions.node.split('.')[0]) >= 24;
-// A host runs with the small young generation `npm run serve` gives it (docs/hosting.md).
 const serve = args.includes('--serve');
+const HOST_FLAGS = ['--max-semi-space-size=2'];
 
-if (modern && !serve) {
-  await import(entry.href);
+let entry = source;
+if (serve) {
+  const { freshBuild } = await import('./host-build.js');
+  const build = freshBuild();
+  if ('entry' in build) entry = build.entry;
+  else {
+    process.stderr.write(
+      `parley: ${build.reason}: running the host from source (type stripping, ~17 MB more ` +
+        'memory); "npm run build:host" builds it\n',
+    );
+  }
+}
+const flags = serve ? HOST_FLAGS : [];
+
+if (modern && flags.every((flag) => process.execArgv.includes(flag))) {
+  await import(pathToFileURL(entry).href);
 } else {
   const node = modern
     ? process.execPath
@@ -28,8 +49,11 @@ if (modern && !serve) {
     );
     process.exit(1);
   }
-  const flags = serve ? ['--max-semi-space-size=2'] : [];
-  const child = spawn(node, [...flags, fileURLToPath(entry), ...args], { stdio: 'inherit' });
+  if (typeof process.execve === 'function') {
+    // One process, not a launcher waiting beside the host: its memory, its signals, its pid.
+    process.execve(node, [node, ...flags, entry, ...args], process.env);
+  }
+  const child = spawn(node, [...flags, entry, ...args], { stdio: 'inherit' });
   // The child gets SIGINT from the terminal itself; a SIGTERM sent to us is passed on.
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => {
