@@ -15,6 +15,34 @@ import { concatBytes } from '../../../src-shared/bytes.ts';
 /** Noise messages, like our frames, are at most 65535 bytes. */
 export const MAX_MESSAGE_LEN = 65535;
 
+/**
+ * A client meets the same pinned host key on every connection. The backend caches its imported
+ * form of a key per array (an X25519 public-key import costs about what a DH does), so the
+ * initiator swaps a static key read from a handshake for the array last seen with the same bytes.
+ * Bounded, least recently used out first; only this module holds these arrays (remoteStaticKey
+ * returns copies). Not on the responder: a host answering faster for a key seen recently would
+ * tell anyone who sends that public key (no private key needed) that its owner was just online.
+ */
+const RECENT_STATIC_KEYS = 64;
+const recentStaticKeys = new Map<string, Uint8Array>();
+
+function recurringStaticKey(bytes: Uint8Array): Uint8Array {
+  const id = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  const known = recentStaticKeys.get(id);
+  if (known) {
+    recentStaticKeys.delete(id);
+    recentStaticKeys.set(id, known);
+    return known;
+  }
+  const key = bytes.slice();
+  recentStaticKeys.set(id, key);
+  if (recentStaticKeys.size > RECENT_STATIC_KEYS) {
+    const oldest = recentStaticKeys.keys().next().value;
+    if (oldest !== undefined) recentStaticKeys.delete(oldest);
+  }
+  return key;
+}
+
 export interface HandshakeOptions {
   readonly protocol: NoiseProtocol | string;
   readonly initiator: boolean;
@@ -138,7 +166,8 @@ export class HandshakeState {
           }
           case 's': {
             const length = DH_LEN + (this.#symmetric.cipherState.hasKey() ? TAG_LEN : 0);
-            this.#rs = this.#symmetric.decryptAndHash(take(length)).slice();
+            const rs = this.#symmetric.decryptAndHash(take(length));
+            this.#rs = this.initiator ? recurringStaticKey(rs) : rs.slice();
             break;
           }
           default:
