@@ -42,9 +42,16 @@ function aptInstall(): boolean {
   );
 }
 
-/** Finds ngircd, installing Debian's package first if it is missing and we may (root). */
+/**
+ * Finds ngircd, installing Debian's package first if it is missing and we may (root).
+ * PARLEY_BENCH_NGIRCD names another binary (a build of one's own; a missing path shows what the
+ * bench prints when ngircd cannot be had).
+ */
 export function ensureNgircd(log: (line: string) => void = () => undefined): NgircdBinary {
-  let path = findNgircd();
+  const chosen = process.env.PARLEY_BENCH_NGIRCD;
+  if (chosen && !existsSync(chosen))
+    return { reason: `PARLEY_BENCH_NGIRCD=${chosen} does not exist` };
+  let path = chosen || findNgircd();
   let installed = false;
   if (!path) {
     if (process.getuid?.() !== 0) return { reason: 'ngircd is not installed and we are not root' };
@@ -238,6 +245,8 @@ export class NgircdServer {
   }
 
   async stats(withClients = false): Promise<NgircdStats> {
+    if (this.#exited)
+      throw new Error(`ngircd exited during the run: ${this.#log.slice(-3).join(' | ')}`);
     const usage = processUsage(this.pid);
     return {
       cpu: { user: usage.user, system: usage.system },

@@ -17,7 +17,8 @@
 // Environment, for investigations: PARLEY_BENCH_HOST_FLAGS (Node flags for the host process),
 // PARLEY_BENCH_HOST_SCRIPT (another checkout's host-process.ts), PARLEY_BENCH_IDLE_WAIT (ms before
 // the idle-memory reading), PARLEY_BENCH_DEBUG (heap spaces + host heap snapshots, written to the
-// current directory), PARLEY_BENCH_SKIP_FRESH (skip the new-key handshake test).
+// current directory), PARLEY_BENCH_SKIP_FRESH (skip the new-key handshake test),
+// PARLEY_BENCH_NGIRCD (the ngircd binary to compare with; a missing path means "not measured").
 //
 // The host runs in a child process (bench/host-process.ts) so its CPU and memory are its own; the
 // load runs in worker threads of this process, so "load CPU" is this whole process. Everything
