@@ -1,0 +1,145 @@
+// `parley --serve` from the built JavaScript (out/host, `npm run build:host`), and what happens
+// when the sources change after the build. Each test works on a copy of the checkout's code in
+// a temporary folder (node_modules linked), so building it races with nobody's edits.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseInvite } from '../../../src-shared/invite.ts';
+import { connectWireClient } from '../../support/wire-client.ts';
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const COPIED = [
+  'bin',
+  'src-main',
+  'src-shared',
+  'scripts/build-host.ts',
+  'package.json',
+  'tsconfig.base.json',
+  'tsconfig.host.json',
+];
+const FROM_SOURCE = /running the host from source/;
+
+let checkout: string;
+const dirs: string[] = [];
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-built-data-'));
+  dirs.push(dir);
+  return dir;
+};
+
+function build(): void {
+  const result = spawnSync(process.execPath, [join(checkout, 'scripts/build-host.ts')], {
+    cwd: checkout,
+    encoding: 'utf8',
+  });
+  expect(result.status, result.stderr).toBe(0);
+}
+
+/** `node [flags] bin/parley.js args…` in the copy: stdout, stderr and the exit code. */
+function parley(flags: string[], args: string[]) {
+  const result = spawnSync(process.execPath, [...flags, join(checkout, 'bin/parley.js'), ...args], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return { stdout: result.stdout, stderr: result.stderr, status: result.status };
+}
+
+beforeAll(() => {
+  checkout = mkdtempSync(join(tmpdir(), 'parley-built-'));
+  for (const path of COPIED) cpSync(join(ROOT, path), join(checkout, path), { recursive: true });
+  symlinkSync(join(ROOT, 'node_modules'), join(checkout, 'node_modules'));
+  build();
+}, 120_000);
+
+afterAll(() => {
+  rmSync(checkout, { recursive: true, force: true });
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the built host', () => {
+  it('starts as `npm run serve` does, prints its fingerprint and invite, and serves a client', async () => {
+    const host = spawn(
+      process.execPath,
+      [
+        '--max-semi-space-size=2',
+        join(checkout, 'bin/parley.js'),
+        '--serve',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--data-dir',
+        tempDir(),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    try {
+      let stdout = '';
+      let stderr = '';
+      host.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      const started = await new Promise<string>((resolve, reject) => {
+        host.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString('utf8');
+          if (/^link /m.test(stdout)) resolve(stdout);
+        });
+        host.once('exit', (code) => reject(new Error(`exited with ${code}: ${stderr}`)));
+      });
+      expect(started).toMatch(/^fingerprint [A-Z2-7]{4}( [A-Z2-7]{4}){7}$/m);
+      const invite = /^invite (\S+)$/m.exec(started)?.[1];
+      const port = Number(/^listening 127\.0\.0\.1:(\d+)$/m.exec(started)?.[1]);
+      expect(invite).toBeDefined();
+      // The build was fresh: no fallback to type stripping.
+      expect(stderr).not.toMatch(FROM_SOURCE);
+
+      const parsed = parseInvite(invite ?? '');
+      if (!parsed.ok) throw new Error(parsed.error.message);
+      const alice = await connectWireClient(port, parsed.value.hostKey, 'alice');
+      expect(await alice.redeem(invite ?? '')).toMatchObject({ t: 'redeemed', role: 'member' });
+      await alice.waitFor('room', (m) => m.info.room === 'lobby' && m.info.role === 'member');
+      alice.close();
+    } finally {
+      host.kill('SIGTERM');
+      if (host.exitCode === null) await once(host, 'exit');
+    }
+  });
+
+  it('is what runs, not the sources, while it is a build of them', () => {
+    const built = join(checkout, 'out/host/src-main/cli/serve-command.js');
+    const text = readFileSync(built, 'utf8');
+    expect(text).toContain('Hosts chat rooms.');
+    writeFileSync(built, text.replace('Hosts chat rooms.', 'Hosts chat rooms, from the build.'));
+    const result = parley(['--max-semi-space-size=2'], ['--serve', '--help']);
+    expect(result.stdout).toContain('Hosts chat rooms, from the build.');
+    expect(result.stderr).toBe('');
+  });
+
+  it('is not run once a source changed after the build: the edit runs, with a note', () => {
+    const serveCommand = join(checkout, 'src-main/cli/serve-command.ts');
+    const original = readFileSync(serveCommand, 'utf8');
+    expect(original).toContain('Hosts chat rooms.');
+    writeFileSync(serveCommand, original.replace('Hosts chat rooms.', 'Hosts chat rooms, edited.'));
+    // Without Node flags, as `npx parley` starts it: bin/parley.js re-executes with them.
+    const stale = parley([], ['--serve', '--help']);
+    expect(stale.status).toBe(0);
+    expect(stale.stdout).toContain('Hosts chat rooms, edited.');
+    expect(stale.stderr).toMatch(/the sources changed after the build/);
+    expect(stale.stderr).toMatch(FROM_SOURCE);
+
+    build();
+    const rebuilt = parley([], ['--serve', '--help']);
+    expect(rebuilt.stdout).toContain('Hosts chat rooms, edited.');
+    expect(rebuilt.stderr).not.toMatch(FROM_SOURCE);
+  }, 120_000);
+
+  it('runs from source, with a note, when there is no build', () => {
+    rmSync(join(checkout, 'out'), { recursive: true, force: true });
+    const result = parley(['--max-semi-space-size=2'], ['--serve', '--help']);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('Usage: parley --serve');
+    expect(result.stderr).toMatch(/no build in out\/host/);
+  });
+});
