@@ -22,6 +22,7 @@ import {
   writeItemHeader,
 } from '../src-main/protocol/records.ts';
 import { DEFAULT_REKEY_INTERVAL } from '../src-main/protocol/secure-channel.ts';
+import { WIRE_VERSION } from '../src-main/protocol/wire/messages.ts';
 
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
@@ -237,13 +238,18 @@ export async function connectBench(options: ConnectOptions): Promise<BenchConnec
     route.handler = onData;
     socket.on('close', onClose);
   });
-  handshake.readMessage(message2);
+  const hostInfo = handshake.readMessage(message2);
   const hostKey = handshake.remoteStaticKey;
   if (!hostKey || Buffer.compare(hostKey, options.hostKey) !== 0) {
     socket.destroy();
     throw new Error('the host key does not match the pinned key');
   }
-  const hello = encoder.encode(JSON.stringify({ v: 4, nick: options.nick, software: 'bench' }));
+  // The load speaks whatever wire version the host announces (the bench reads no field that
+  // changed between versions), so one load generator drives an older checkout's host too
+  // (PARLEY_BENCH_HOST_SCRIPT, for before/after figures).
+  const hello = encoder.encode(
+    JSON.stringify({ v: announcedVersion(hostInfo), nick: options.nick, software: 'bench' }),
+  );
   socket.write(encodeFrame(handshake.writeMessage(hello)));
   const split = handshake.split();
   const [send, receive] =
@@ -253,4 +259,14 @@ export async function connectBench(options: ConnectOptions): Promise<BenchConnec
   // The host says nothing between message 2 and reading message 3.
   if (frames.length > 0) throw new Error('unexpected frames behind handshake message 2');
   return new BenchConnection(socket, route, send, receive, reader);
+}
+
+/** The `v` of the host info (message 2's payload); the current version if it cannot be read. */
+function announcedVersion(payload: Uint8Array): number {
+  try {
+    const v: unknown = (JSON.parse(new TextDecoder().decode(payload)) as { v?: unknown }).v;
+    return typeof v === 'number' && Number.isInteger(v) ? v : WIRE_VERSION;
+  } catch {
+    return WIRE_VERSION;
+  }
 }

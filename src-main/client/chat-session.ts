@@ -76,6 +76,7 @@ import type {
   SessionState,
   StateChange,
 } from './session-events.ts';
+import { fingerprintOfKey } from './key-fingerprint.ts';
 import type { TimelineItem } from './timeline.ts';
 import { Timer, type Timers, realTimers } from './timers.ts';
 
@@ -1092,6 +1093,7 @@ export class ChatSession extends MembershipApi {
         : (ev ?? (text !== undefined ? { type: 'text', text } : undefined));
       this.emit('message', {
         ...message,
+        fp: fingerprintOfKey(message.key),
         text: event ? eventText(event) : '',
         ...(event ? { event } : {}),
       });
@@ -1479,8 +1481,8 @@ export class ChatSession extends MembershipApi {
           refused,
         );
       },
-      writeSend: (room, id, mls, relation) =>
-        this.#write({ t: 'send', room, id, mls, ...relation }),
+      writeSend: (room, id, mls, epoch, relation) =>
+        this.#write({ t: 'send', room, id, mls, epoch, ...relation }),
       requeue: (id, delayMs) => {
         this.#outbox.holdFrom(id, this.#now() + delayMs);
         this.#pump();

@@ -95,9 +95,11 @@ export type MessageE2ee =
  * read (then `e2ee.status` is 'failed'). `text` is always there: a line's or an edit's text, a
  * file's caption, '' otherwise. `rel` and `file` are the host-visible parts, as sent (checked
  * against the event in an encrypted room). The session applies no edit or deletion itself: its
- * listeners do. The MLS ciphertext is never handed on.
+ * listeners do. The MLS ciphertext is never handed on. `fp` is the sender key's fingerprint, derived
+ * by the session (the wire stopped carrying it in v5).
  */
 export type SessionMessage = Omit<ChatMessage, 'text' | 'mls' | 'ev'> & {
+  readonly fp: string;
   readonly text: string;
   readonly event?: ChatEvent;
   readonly e2ee?: MessageE2ee;

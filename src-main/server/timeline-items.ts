@@ -52,6 +52,8 @@ export class TimelineItems {
     return identity;
   }
 
+  // Since wire v5 a `msg` or `commit` names its sender by `key` alone: `fp` is a function of it,
+  // and was ~47 bytes of every copy sent to every recipient (docs/protocol.md §8.2).
   #chat(stored: StoredMessage): ChatMessage {
     const identity = this.identity(stored.senderKey);
     return {
@@ -60,7 +62,6 @@ export class TimelineItems {
       seq: stored.seq,
       id: stored.clientMsgId,
       from: stored.nick,
-      fp: identity.fp,
       key: identity.key,
       ...(stored.deleted ? { deleted: true } : content(stored)),
       ts: stored.sentAt,
@@ -75,7 +76,6 @@ export class TimelineItems {
       seq: stored.seq,
       ts: stored.sentAt,
       from: stored.nick,
-      fp: identity.fp,
       key: identity.key,
       epoch: commit.epoch,
       data: commit.data,

@@ -143,7 +143,6 @@ export function fakeMessage(
     seq,
     id: `msg-${String(seq).padStart(8, '0')}`,
     from: author.nick,
-    fp: author.fp,
     key: author.key,
     text: `message ${seq}`,
     ts: 1_700_000_000_000 + seq,

@@ -86,7 +86,7 @@ export function asAuthority(issuer: Pick<Issuer, 'certificate'>): Authority {
 export function hostInfoWith(chain: readonly Certificate[]): Uint8Array {
   return new TextEncoder().encode(
     JSON.stringify({
-      v: 4,
+      v: 5,
       name: 'Test host',
       software: 'parley/test',
       rooms: ['lobby'],

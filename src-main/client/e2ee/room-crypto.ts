@@ -1,6 +1,4 @@
 import { encodeBase64Url } from '../../../src-shared/base64url.ts';
-import { fingerprint } from '../../../src-shared/fingerprint.ts';
-import { decodePublicKeyText } from '../../../src-shared/identifiers.ts';
 import { inspectMessage } from '../../e2ee/host-checks.ts';
 import { decodePayload, encodePayload, eventOf, eventPayload } from '../../e2ee/payload.ts';
 import { E2eeError, RoomGroup, type RosterEntry, roomGroupId } from '../../e2ee/room-group.ts';
@@ -10,6 +8,7 @@ import { eventText } from '../../store/outbox-store.ts';
 import { MAX_RETRY_AFTER_MS } from '../host-bounds.ts';
 import { MembershipError } from '../membership-requests.ts';
 import type { OutboxEntry } from '../outbox.ts';
+import { fingerprintOfKey } from '../key-fingerprint.ts';
 import type {
   DecryptFailure,
   DevicesUpdate,
@@ -62,8 +61,11 @@ export interface RoomCryptoHost {
     committed: (answer: { seq: number; epoch: number }) => void,
     refused: (error: MembershipError) => void,
   ): void;
-  /** Writes `send {room, id, mls, rel?, file?}`; false when there is no connection. */
-  writeSend(id: string, mls: string, relation: SendRelation): boolean;
+  /**
+   * Writes `send {room, id, mls, epoch, rel?, file?}` (`epoch`: the one it was sealed at, which
+   * the host checks without decoding `mls`); false when there is no connection.
+   */
+  writeSend(id: string, mls: string, epoch: number, relation: SendRelation): boolean;
   /** The outbox entry goes back in the queue (with the later ones of the room), after `delayMs`. */
   requeue(id: string, delayMs: number): void;
   /** The outbox may have something to send now. */
@@ -276,7 +278,7 @@ export class RoomCrypto {
 
   async #message(message: ChatMessage): Promise<void> {
     const { mls, text: _text, ev: _ev, ...rest } = message;
-    const fp = fingerprintOf(message.key, rest.fp);
+    const fp = fingerprintOfKey(message.key);
     const emit = (event: ChatEvent | undefined, e2ee: MessageE2ee) =>
       this.#host.emitMessage({
         ...rest,
@@ -469,6 +471,8 @@ export class RoomCrypto {
     }
     const event: ChatEvent = entry.event ?? { type: 'text', text: entry.text };
     let sealed;
+    // Stated beside the ciphertext (wire v5): the host checks it without parsing the message.
+    const epoch = group.epoch;
     try {
       sealed = await group.encrypt(encodePayload(eventPayload(entry.id, event)));
     } catch (error) {
@@ -483,7 +487,7 @@ export class RoomCrypto {
     const relation = relationOf(event);
     if (
       connection !== this.#host.connection() ||
-      !this.#host.writeSend(entry.id, sealed.data, relation)
+      !this.#host.writeSend(entry.id, sealed.data, epoch, relation)
     ) {
       this.#host.requeue(entry.id, 0);
     }
@@ -787,15 +791,6 @@ function restorePending(host: RoomCryptoHost, pending: PendingRecord): PendingCo
   } catch {
     return undefined;
   }
-}
-
-/**
- * The fingerprint of the key a line is checked against (the sender check compares the MLS
- * credential with `key`): the host's `fp` is only its word, and could name someone else.
- */
-function fingerprintOf(key: string, hostFp: string): string {
-  const bytes = decodePublicKeyText(key);
-  return bytes ? fingerprint(bytes) : hostFp;
 }
 
 function personOf(device: E2eeOptions['device']): string {

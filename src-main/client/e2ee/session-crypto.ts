@@ -26,7 +26,7 @@ export interface SessionPort extends Pick<
   members(room: string): readonly Member[];
   emitEvent(room: string, event: Parameters<RoomCryptoHost['emitEvent']>[0]): void;
   emitSynced(room: string): void;
-  writeSend(room: string, id: string, mls: string, relation: SendRelation): boolean;
+  writeSend(room: string, id: string, mls: string, epoch: number, relation: SendRelation): boolean;
   failed(message: string, room?: string): void;
   claim(room: string, have: string[]): Promise<ClaimAnswer>;
   publish(kps: string[]): Promise<void>;
@@ -229,7 +229,7 @@ export class SessionCrypto {
       failed: (message) => port.failed(message, room),
       claim: (have) => port.claim(room, have),
       commit: (...args) => port.commit(room, ...args),
-      writeSend: (id, mls, relation) => port.writeSend(room, id, mls, relation),
+      writeSend: (id, mls, epoch, relation) => port.writeSend(room, id, mls, epoch, relation),
       requeue: (id, delayMs) => port.requeue(id, delayMs),
       pump: () => port.pump(),
       later: (ms, action) => port.later(ms, action),

@@ -33,11 +33,14 @@ export { MAX_INVITE_TTL_MS, MAX_INVITE_USES, MAX_TOPIC_LENGTH, Role, RoomEventAc
  * schema and the TypeScript type. docs/protocol.md specifies each field.
  */
 /**
- * 4: the conversation's events — replies, edits, deletions, reactions, files, read positions
- * (docs/protocol.md §13). 3 was end-to-end encrypted rooms (MLS, §12), 2 private rooms
- * (membership, invites, room events). A host refuses any other version.
+ * 5: less per delivery — `msg` and `commit` items carry no `fp` (a client derives it from `key`),
+ * and an end-to-end encrypted `send` states its MLS `epoch` so the host relays the ciphertext
+ * without decoding it (docs/protocol.md, "Changes in version 5"). 4 was the conversation's
+ * events — replies, edits, deletions, reactions, files, read positions (§13); 3 end-to-end
+ * encrypted rooms (MLS, §12), 2 private rooms (membership, invites, room events). A host refuses
+ * any other version.
  */
-export const WIRE_VERSION = 4;
+export const WIRE_VERSION = 5;
 export const MAX_TEXT_BYTES = 16 * 1024;
 /** Host info's certificate chain: at most this many certificates of at most 12 KiB each. */
 export const MAX_CERTS = 8;
@@ -217,7 +220,9 @@ export const ClientMessage = z.discriminatedUnion('t', [
   /**
    * Exactly one of `text` (a plain line, in a room that is not end-to-end encrypted), `ev` (any
    * other event there, §13) and `mls` (an encrypted room: the event is inside). `rel` and `file`
-   * are what the host must see of the event (chat-event.ts: Relation).
+   * are what the host must see of the event (chat-event.ts: Relation). With `mls`, `epoch` is the
+   * group epoch the sender encrypted at (its PrivateMessage's header says the same): the host
+   * checks it against the room's without decoding the ciphertext (§12).
    */
   z.object({
     t: z.literal('send'),
@@ -226,6 +231,7 @@ export const ClientMessage = z.discriminatedUnion('t', [
     text: sendText.optional(),
     ev: ChatEvent.optional(),
     mls: mlsData.optional(),
+    epoch: epoch.optional(),
     rel: Relation.optional(),
     file: fileId.optional(),
   }),
@@ -332,13 +338,16 @@ export const Member = z.object({
 });
 export type Member = z.infer<typeof Member>;
 
+/**
+ * No `fp` (since version 5): it is a function of `key` (§9), so the host no longer sends it to
+ * every recipient of every message; clients derive it (client/key-fingerprint.ts).
+ */
 export const ChatMessage = z.object({
   t: z.literal('msg'),
   room,
   seq,
   id: clientMsgId,
   from: nick,
-  fp: fingerprint,
   key: publicKey,
   /**
    * Exactly one of `text`, `ev` (a plaintext room's other events, §13) and `mls` — or none, when
@@ -369,7 +378,7 @@ export const CommitItem = z.object({
   seq,
   ts: timestamp,
   from: nick,
-  fp: fingerprint,
+  /** No `fp`, as for `msg`: the client derives it from `key`. */
   key: publicKey,
   /** The group's epoch this commit ends (the new epoch is `epoch + 1`). */
   epoch,

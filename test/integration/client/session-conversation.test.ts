@@ -41,7 +41,6 @@ function msg(seq: number, fields: Partial<Extract<HostMessage, { t: 'msg' }>>): 
     seq,
     id: `message-id-${String(seq).padStart(11, '0')}`,
     from: 'bob',
-    fp: 'FP',
     key: BOB,
     ts: 1000 + seq,
     ...fields,

@@ -230,11 +230,11 @@ describe('client slots', () => {
       new Promise<void>((resolve) => set(resolve));
     const first = connectTestClient(h.address.port, {
       verifyHost: held((r) => (releaseFirst = r)),
-      hello: encoder.encode('{"v":4,"nick":"first","software":"test"}'),
+      hello: encoder.encode('{"v":5,"nick":"first","software":"test"}'),
     });
     const second = connectTestClient(h.address.port, {
       verifyHost: held((r) => (releaseSecond = r)),
-      hello: encoder.encode('{"v":4,"nick":"second","software":"test"}'),
+      hello: encoder.encode('{"v":5,"nick":"second","software":"test"}'),
     });
     await sleep(200);
     releaseFirst();

@@ -77,7 +77,7 @@ describe('the benchmark-only null cipher', () => {
     const running = await startHost({ host: '127.0.0.1', port: 0, dataDir, ...nullKeys });
     cleanups.push(() => running.stop());
     const client = await connectTestClient(running.address.port, {
-      hello: encoder.encode('{"v":4,"nick":"ada","software":"test"}'),
+      hello: encoder.encode('{"v":5,"nick":"ada","software":"test"}'),
     });
     const inbox = collect(client);
     expect(await inbox.closed).toMatchObject({ by: 'error', code: 'decrypt-failed' });

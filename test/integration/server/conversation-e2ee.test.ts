@@ -29,9 +29,10 @@ class Sender {
 
   async send(event: ChatEvent) {
     const id = newId();
+    const epoch = this.group.epoch;
     const { data, next } = await this.group.encrypt(encodePayload(eventPayload(id, event)));
     this.group = next;
-    return sendAndAnswer(this.c, { id, mls: data, ...relationOf(event) });
+    return sendAndAnswer(this.c, { id, mls: data, epoch, ...relationOf(event) });
   }
 }
 

@@ -121,12 +121,17 @@ describe('hostile MLS into an end-to-end encrypted room (fuzz)', () => {
           commit,
           ...(welcome === undefined ? {} : { welcome, to: [install.device.deviceText] }),
         })),
-      mutated('message').map((mls): ClientMessage => ({
-        t: 'send',
-        room: 'lobby',
-        id: `fuzz-mls-${++id}`,
-        mls,
-      })),
+      // Wire v5: the host relays the ciphertext undecoded, checking only the stated epoch (the
+      // room's is 1): at it, a mutation is stored and relayed (its sender's loss, not the host's).
+      fc
+        .tuple(mutated('message'), fc.option(fc.constantFrom(0, 1, 2), { nil: undefined }))
+        .map(([mls, epoch]): ClientMessage => ({
+          t: 'send',
+          room: 'lobby',
+          id: `fuzz-mls-${++id}`,
+          mls,
+          ...(epoch === undefined ? {} : { epoch }),
+        })),
       mutated('keyPackage').map((kp): ClientMessage => ({
         t: 'kp-publish',
         rid: rid++,

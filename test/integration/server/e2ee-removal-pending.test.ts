@@ -52,7 +52,7 @@ async function sendAndAnswer(
   c: WireClient,
   room: string,
   id: string,
-  body: { mls: string } | { text: string },
+  body: { mls: string; epoch: number } | { text: string },
 ) {
   c.send({ t: 'send', room, id, ...body });
   return Promise.race([
@@ -63,8 +63,15 @@ async function sendAndAnswer(
 
 /** Encrypts a line in `group` and sends it: the host's answer, and the group after. */
 async function say(c: WireClient, group: RoomGroup, text: string, id = newId()) {
+  const epoch = group.epoch;
   const { data, next } = await group.encrypt(encode(text));
-  return { answer: await sendAndAnswer(c, 'lobby', id, { mls: data }), next, id, data };
+  return {
+    answer: await sendAndAnswer(c, 'lobby', id, { mls: data, epoch }),
+    next,
+    id,
+    data,
+    epoch,
+  };
 }
 
 /** Alice commits bob's device out: the group after. */
@@ -101,7 +108,13 @@ describe('a member leaving an encrypted room', () => {
       expectStale(after.answer, 1);
       expect(after.answer).toMatchObject({ ref: after.id });
       // A resend of what was stored before is still acknowledged as a duplicate.
-      t.alice.send({ t: 'send', room: 'lobby', id: before.id, mls: before.data });
+      t.alice.send({
+        t: 'send',
+        room: 'lobby',
+        id: before.id,
+        mls: before.data,
+        epoch: before.epoch,
+      });
       expect(
         await t.alice.waitFor('ack', (m) => m.id === before.id && m.duplicate === true),
       ).toMatchObject({ seq: before.answer.t === 'ack' ? before.answer.seq : -1 });

@@ -144,7 +144,13 @@ describe('sends', () => {
     expect(errorOf(text)).toMatchObject({ code: 'e2ee-mismatch' });
     const group = await newGroup(aliceInstall);
     const { data } = await group.encrypt(new TextEncoder().encode('hi'));
-    const mls = await sendAndAnswer(alice, { t: 'send', room: 'square', id: newId(), mls: data });
+    const mls = await sendAndAnswer(alice, {
+      t: 'send',
+      room: 'square',
+      id: newId(),
+      mls: data,
+      epoch: 0,
+    });
     expect(errorOf(mls)).toMatchObject({ code: 'e2ee-mismatch' });
     // Nothing was stored: a later joiner's replay has neither.
     expect(alice.of('msg')).toEqual([]);
@@ -166,7 +172,13 @@ describe('sends', () => {
     // A message for the group at epoch 0 (the state before the commit) is refused.
     const old = await before.encrypt(new TextEncoder().encode('old'));
     const stale = errorOf(
-      await sendAndAnswer(alice, { t: 'send', room: 'lobby', id: newId(), mls: old.data }),
+      await sendAndAnswer(alice, {
+        t: 'send',
+        room: 'lobby',
+        id: newId(),
+        mls: old.data,
+        epoch: 0,
+      }),
     );
     expect(stale).toMatchObject({ code: 'stale-epoch', epoch: 1 });
 
@@ -174,7 +186,7 @@ describe('sends', () => {
     const id = newId();
     const fresh = await group.encrypt(new TextEncoder().encode('hello bob'));
     expect(
-      await sendAndAnswer(alice, { t: 'send', room: 'lobby', id, mls: fresh.data }),
+      await sendAndAnswer(alice, { t: 'send', room: 'lobby', id, mls: fresh.data, epoch: 1 }),
     ).toMatchObject({
       t: 'ack',
     });
@@ -261,6 +273,7 @@ describe('commits', () => {
         code: 'bad-key-package',
       });
     }
+    // Wire v5: an MLS send must state its epoch; the ciphertext itself is never decoded.
     for (const mls of [garbage(3), garbage(1000)]) {
       const answer = await sendAndAnswer(alice, { t: 'send', room: 'lobby', id: newId(), mls });
       expect(errorOf(answer)).toMatchObject({ code: 'bad-request' });
@@ -424,7 +437,9 @@ describe('who may ask', () => {
       expect(claim).toMatchObject({ code: 'unknown-room', ref: room });
       const committed = errorOf(await eve.request({ t: 'commit', room, commit }));
       expect(committed).toMatchObject({ code: 'unknown-room', ref: room });
-      const send = errorOf(await sendAndAnswer(eve, { t: 'send', room, id: newId(), mls: app }));
+      const send = errorOf(
+        await sendAndAnswer(eve, { t: 'send', room, id: newId(), mls: app, epoch: 0 }),
+      );
       expect(send).toMatchObject({ code: 'unknown-room' });
     }
     expect(eve.of('kps')).toEqual([]);

@@ -153,7 +153,7 @@ describe('private rooms', () => {
     expect(await old.closed).toMatchObject({
       by: 'peer',
       code: 'version',
-      reason: 'this host speaks Parley wire version 4; update Parley',
+      reason: 'this host speaks Parley wire version 5; update Parley',
     });
   });
 

@@ -284,7 +284,6 @@ export function sendVerdict(
       seq,
       id: sender.id,
       from: sender.nick,
-      fp: sender.fp,
       key: sender.key,
       text: body,
       ts: Date.now(),

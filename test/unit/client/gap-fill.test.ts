@@ -4,14 +4,13 @@ import type { ChatMessage, RoomEvent } from '../../../src-main/protocol/wire/mes
 import { fakeMember } from '../../support/hostile-host.ts';
 
 function message(seq: number): ChatMessage {
-  const { nick, fp, key } = fakeMember(1);
+  const { nick, key } = fakeMember(1);
   return {
     t: 'msg',
     room: 'lobby',
     seq,
     id: `id-${seq}-xxxx`,
     from: nick,
-    fp,
     key,
     text: 'hi',
     ts: 1,

@@ -86,6 +86,20 @@ describe('RequestHandler: the MLS library on first use', () => {
     expect(h.loads()).toBe(0);
   });
 
+  it('an MLS send never loads it: its epoch is checked, its ciphertext relayed undecoded (v5)', async () => {
+    const h = setup(() => Promise.resolve(FAKE_CHECKS));
+    h.request({ t: 'join', room: 'den' });
+    h.request({ t: 'send', room: 'den', id: 'den-msg-0001', mls: 'AAAAAAAA', epoch: 0 });
+    h.request({ t: 'send', room: 'den', id: 'den-msg-0002', mls: 'AAAAAAAA' });
+    await turn();
+    // The room has no group yet: whatever the message, it is not at the room's epoch.
+    expect(h.channel.of('error')).toMatchObject([
+      { ref: 'den-msg-0002', code: 'bad-request' },
+      { ref: 'den-msg-0001', code: 'stale-epoch', epoch: 0 },
+    ]);
+    expect(h.loads()).toBe(0);
+  });
+
   it('requests after one that needs it wait for it, and keep their order', async () => {
     let loaded: (checks: HostMlsChecks) => void = () => {};
     const h = setup(() => new Promise((resolve) => (loaded = resolve)));

@@ -1,7 +1,12 @@
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ClientMessage, Hello, Member } from '../../../src-main/protocol/wire/messages.ts';
+import {
+  ClientMessage,
+  Hello,
+  Member,
+  WIRE_VERSION,
+} from '../../../src-main/protocol/wire/messages.ts';
 import { encodeBase64Url } from '../../../src-shared/base64url.ts';
 import { equalBytes } from '../../../src-shared/bytes.ts';
 import {
@@ -51,7 +56,8 @@ describe('identifiers', () => {
   });
 
   it('are judged alike by the wire, the IPC contract and the UI', () => {
-    const wireNick = (nick: string) => Hello.safeParse({ v: 4, nick, software: 'test' }).success;
+    const wireNick = (nick: string) =>
+      Hello.safeParse({ v: WIRE_VERSION, nick, software: 'test' }).success;
     const ipcNick = (nick: string) =>
       requests.setNick.input.safeParse({ hostId: 'example.org:7878', nick }).success;
     const wireRoom = (room: string) => ClientMessage.safeParse({ t: 'join', room }).success;
