@@ -614,7 +614,12 @@ export class HostDatabase {
   startCheckpointer(): void {
     this.#assertOpen();
     const deferred = this.#deferred;
-    if (deferred && !deferred.checkpointer) deferred.checkpointer = new Checkpointer(this.#path);
+    if (deferred && !deferred.checkpointer) {
+      const checkpointer = new Checkpointer(this.#path, deferred.walFd);
+      deferred.checkpointer = checkpointer;
+      // Once per durable group, not per commit: starts the worker when the WAL has grown.
+      deferred.walSync.onDurable(() => checkpointer.wrote());
+    }
   }
 
   /**

@@ -9,6 +9,11 @@ const GROWTH_BYTES = 4 * 1024 * 1024;
 /** …or once the database has been quiet this long after a write. */
 const QUIET_MS = 1000;
 const POLL_MS = 250;
+/**
+ * With everything checkpointed and no write for this long, the worker ends (its isolate costs
+ * ~25 MB of RSS; an idle host should not carry it). The host starts it again after a write.
+ */
+const IDLE_EXIT_MS = 3000;
 /** A TRUNCATE that finds the WAL busy is retried this often, this many times. */
 const TRUNCATE_RETRY_MS = 25;
 const TRUNCATE_TRIES = 40;
@@ -34,6 +39,7 @@ let lastChange = Date.now();
 // Commits made before this connection opened are not seen as a change: assume there are some.
 let unchecked = true;
 let sizeAtCheckpoint = 0;
+let erasing = 0;
 
 function walSize(): number {
   try {
@@ -51,7 +57,10 @@ function poll(): void {
     lastChange = now;
     unchecked = true;
   }
-  if (!unchecked) return;
+  if (!unchecked) {
+    if (erasing === 0 && now - lastChange >= IDLE_EXIT_MS) close();
+    return;
+  }
   const size = walSize();
   // After a complete checkpoint the writer restarts the WAL from its start, so the file grows
   // again only once it holds more than before: growth past the last size means new frames.
@@ -87,14 +96,22 @@ async function erase(): Promise<boolean> {
   return false;
 }
 
+function close(): void {
+  clearInterval(timer);
+  db.close();
+  parentPort?.close();
+}
+
 const timer = setInterval(poll, POLL_MS);
 parentPort?.on('message', (request: Request) => {
   if (request.t === 'close') {
-    clearInterval(timer);
-    db.close();
-    parentPort?.postMessage({ t: 'closed' });
-    parentPort?.close();
+    close();
     return;
   }
-  void erase().then((done) => parentPort?.postMessage({ t: 'erased', id: request.id, done }));
+  erasing++;
+  void erase().then((done) => {
+    erasing--;
+    lastChange = Date.now();
+    parentPort?.postMessage({ t: 'erased', id: request.id, done });
+  });
 });

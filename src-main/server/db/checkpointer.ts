@@ -1,12 +1,24 @@
 // Checkpoints off the event loop. The host's connection never checkpoints (wal_autocheckpoint =
 // 0): a checkpoint copies pages into the database file and syncs it, which would stall every
-// connection. A worker thread with its own connection to the same file runs a PASSIVE checkpoint
-// when the WAL has grown by ~4 MiB or after a quiet second (PASSIVE never takes the write lock,
-// so the host keeps committing meanwhile), and, on request after a deletion (docs/protocol.md
-// §13), folds the WAL into the file and truncates it, so the deleted text does not linger there.
+// connection. A worker thread with its own connection to the same file runs PASSIVE checkpoints
+// (they never take the write lock, so the host keeps committing meanwhile), and, on request after
+// a deletion (docs/protocol.md §13), folds the WAL into the file and truncates it, so the deleted
+// text does not linger there.
+//
+// The worker's isolate costs ~25 MB of RSS, so it runs only while there is work: it is started
+// when the WAL has grown past WAL_START_BYTES (or for a deletion), checkpoints at once, then
+// whenever the WAL grows by ~4 MiB or after a quiet second, and ends itself after a few quiet
+// seconds with everything checkpointed. A WAL smaller than that simply waits: it is durable, and
+// shutdown checkpoints it.
+import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 
-type Reply = { t: 'erased'; id: number; done: boolean } | { t: 'closed' };
+/** The WAL's size past which the worker is started. */
+const WAL_START_BYTES = 4 * 1024 * 1024;
+/** The WAL's size is looked at, on the thread pool, at most this often. */
+const SIZE_CHECK_MS = 250;
+
+type Reply = { t: 'erased'; id: number; done: boolean };
 
 /** The worker's file: its .ts source under type stripping, or the built .js next to this one. */
 const WORKER_URL = new URL(
@@ -15,22 +27,41 @@ const WORKER_URL = new URL(
 );
 
 export class Checkpointer {
-  readonly #worker: Worker;
+  readonly #path: string;
+  readonly #walFd: number;
+  #checkedAt = 0;
+  #checking = false;
+  /**
+   * The WAL's size when the worker was last started. The file does not shrink when the log
+   * restarts after a checkpoint: it grows past this only once it holds that much new again.
+   */
+  #sizeAtStart = 0;
   readonly #waiting = new Map<number, (done: boolean) => void>();
+  #worker: Worker | undefined;
   #nextId = 1;
-  #closed: Promise<void> | undefined;
+  #closing = false;
 
-  constructor(path: string) {
-    this.#worker = new Worker(WORKER_URL, { workerData: { path } });
-    // A host that is never stopped (a test's) must not be kept alive by its checkpointer.
-    this.#worker.unref();
-    this.#worker.on('message', (reply: Reply) => {
-      if (reply.t !== 'erased') return;
-      this.#waiting.get(reply.id)?.(reply.done);
-      this.#waiting.delete(reply.id);
+  constructor(path: string, walFd: number) {
+    this.#path = path;
+    this.#walFd = walFd;
+  }
+
+  /** Commits became durable: starts the worker if the WAL has grown past WAL_START_BYTES. */
+  wrote(): void {
+    if (this.#worker !== undefined || this.#closing || this.#checking) return;
+    const now = Date.now();
+    if (now - this.#checkedAt < SIZE_CHECK_MS) return;
+    this.#checkedAt = now;
+    this.#checking = true;
+    fs.fstat(this.#walFd, (error, stat) => {
+      this.#checking = false;
+      if (error) return;
+      // Truncated meanwhile (after a deletion): measure growth from there.
+      this.#sizeAtStart = Math.min(this.#sizeAtStart, stat.size);
+      if (stat.size < WAL_START_BYTES || stat.size <= this.#sizeAtStart) return;
+      this.#sizeAtStart = stat.size;
+      if (this.#worker === undefined && !this.#closing) this.#spawn();
     });
-    this.#worker.on('error', () => this.#settleAll());
-    this.#worker.on('exit', () => this.#settleAll());
   }
 
   /**
@@ -38,32 +69,53 @@ export class Checkpointer {
    * WAL stayed busy, e.g. `parley host` reading): the next deletion, or shutdown, does it then.
    */
   erase(): Promise<boolean> {
-    if (this.#closed) return Promise.resolve(false);
+    if (this.#closing) return Promise.resolve(false);
     const id = this.#nextId++;
     return new Promise((resolve) => {
       this.#waiting.set(id, resolve);
-      this.#worker.postMessage({ t: 'erase', id });
+      if (this.#worker) this.#worker.postMessage({ t: 'erase', id });
+      else this.#spawn();
     });
   }
 
   /** Closes the worker's connection and ends the worker. */
-  close(): Promise<void> {
-    this.#closed ??= new Promise<void>((resolve) => {
-      // Waited for: keeps the process alive until the worker has closed its connection.
-      this.#worker.ref();
-      this.#worker.once('exit', () => resolve());
-      this.#worker.postMessage({ t: 'close' });
-    });
-    return this.#closed;
+  async close(): Promise<void> {
+    this.#closing = true;
+    const worker = this.#worker;
+    if (!worker) return;
+    // Waited for: keeps the process alive until the worker has closed its connection.
+    worker.ref();
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage({ t: 'close' });
+    await exited;
   }
 
   /** Ends the worker at once (when the database is closed without a graceful stop). */
   terminate(): void {
-    this.#closed ??= this.#worker.terminate().then(() => undefined);
+    this.#closing = true;
+    void this.#worker?.terminate();
   }
 
-  #settleAll(): void {
-    for (const resolve of this.#waiting.values()) resolve(false);
-    this.#waiting.clear();
+  #spawn(): void {
+    const worker = new Worker(WORKER_URL, { workerData: { path: this.#path } });
+    this.#worker = worker;
+    // A host that is never stopped (a test's) must not be kept alive by its checkpointer.
+    worker.unref();
+    worker.on('message', (reply: Reply) => {
+      this.#waiting.get(reply.id)?.(reply.done);
+      this.#waiting.delete(reply.id);
+    });
+    worker.on('error', () => undefined);
+    worker.on('exit', () => {
+      this.#worker = undefined;
+      if (this.#closing) {
+        for (const resolve of this.#waiting.values()) resolve(false);
+        this.#waiting.clear();
+      } else if (this.#waiting.size > 0) {
+        // It ended (idle) as a request arrived: a new one takes the requests still open.
+        this.#spawn();
+      }
+    });
+    for (const id of this.#waiting.keys()) worker.postMessage({ t: 'erase', id });
   }
 }

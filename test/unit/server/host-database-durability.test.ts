@@ -55,14 +55,23 @@ describe('HostDatabase for the host (durability)', () => {
     expect(db.walSync?.barrier).toBe(0);
   });
 
-  it('checkpoints on its worker once the database has been quiet for a second', async () => {
+  it('checkpoints on its worker once the WAL has grown past 4 MiB, not before', async () => {
     const db = HostDatabase.open(file, { durability: { onFailure: () => {} } });
     open.push(db);
     db.startCheckpointer();
     const marker = `checkpointed-${Date.now()}`;
     db.appendMessages([message(marker, 'id-2')]);
-    // Right after the commit the text is in the WAL only; the worker copies it into the file.
+    await db.walSync?.idle();
+    await new Promise((r) => setTimeout(r, 1500));
+    // A small WAL waits (it is durable; the worker is not worth its memory yet).
     expect(fs.readFileSync(file).includes(marker)).toBe(false);
+    const filler = 'x'.repeat(60_000);
+    for (let i = 0; i < 80; i++) {
+      db.appendMessages([message(`${filler}${i}`, `fill-${i}`)]);
+      await db.walSync?.idle();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(fs.statSync(`${file}-wal`).size).toBeGreaterThan(4 * 1024 * 1024);
     await until(() => fs.readFileSync(file).includes(marker));
   });
 });
