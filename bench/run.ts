@@ -499,7 +499,10 @@ export interface FanoutResult {
   hostCoreDeliveriesPerSec: number;
   /** Messages per record a receiver decrypts: the batching the host achieved. */
   deliveriesPerRecord: number;
-  /** Flow control: messages in flight per receiver (average), unacknowledged per sender. */
+  /**
+   * Flow control: messages in flight per receiver (average), unacknowledged per sender (0 for
+   * ngircd: IRC has no acks, its senders are bounded by the receivers' lag alone).
+   */
   inFlightPerReceiver: number;
   senderWindow: number;
   /** Per-window deliveries/s, the median of which is `deliveriesPerSec`. */
@@ -554,7 +557,8 @@ function flowControl(
     protocol === 'irc'
       ? Math.min(parleyLag, Math.floor(IRC_LAG_BYTES / IRC_LINE_BYTES))
       : parleyLag;
-  return { lagLimit, window: Math.max(4, Math.ceil(lagLimit / senders)) };
+  // IRC has no acknowledgement, so no sender window (0): its senders take turns within the lag.
+  return { lagLimit, window: protocol === 'irc' ? 0 : Math.max(4, Math.ceil(lagLimit / senders)) };
 }
 
 async function fanout(
