@@ -15,13 +15,16 @@ import { URL, fileURLToPath } from 'node:url';
 /** The checkout this file belongs to. */
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** What tsconfig.host.json compiles (its "include"), and the config itself. */
+/**
+ * What the build bundles: the sources, and what decides how (the build script, the installed
+ * dependencies — `npm ci` rewrites package-lock.json's copy in node_modules).
+ */
 const SOURCE_DIRS = ['src-main', 'src-shared'];
-const CONFIG_FILES = ['tsconfig.host.json', 'tsconfig.base.json'];
+const BUILD_FILES = ['scripts/build-host.ts', 'package.json', 'node_modules/.package-lock.json'];
 
 export const BUILD_DIR = 'out/host';
 export const STAMP_FILE = 'build-stamp.json';
-export const BUILT_ENTRY = 'src-main/index.js';
+export const BUILT_ENTRY = 'index.js';
 
 /** @param {string} dir @param {string} relative @param {string[]} lines */
 function walk(dir, relative, lines) {
@@ -39,9 +42,9 @@ function walk(dir, relative, lines) {
 export function sourceStamp(root = ROOT) {
   const lines = [];
   for (const dir of SOURCE_DIRS) walk(root, dir, lines);
-  for (const file of CONFIG_FILES) {
-    const stat = statSync(join(root, file));
-    lines.push(`${file}\0${stat.size}\0${stat.mtimeMs}`);
+  for (const file of BUILD_FILES) {
+    const stat = statSync(join(root, file), { throwIfNoEntry: false });
+    lines.push(`${file}\0${stat?.size ?? '-'}\0${stat?.mtimeMs ?? '-'}`);
   }
   lines.sort();
   return createHash('sha256').update(lines.join('\n')).digest('hex');

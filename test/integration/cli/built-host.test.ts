@@ -4,7 +4,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname } from 'node:path';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,15 +22,7 @@ import { parseInvite } from '../../../src-shared/invite.ts';
 import { connectWireClient } from '../../support/wire-client.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-const COPIED = [
-  'bin',
-  'src-main',
-  'src-shared',
-  'scripts/build-host.ts',
-  'package.json',
-  'tsconfig.base.json',
-  'tsconfig.host.json',
-];
+const COPIED = ['bin', 'src-main', 'src-shared', 'scripts/build-host.ts', 'package.json'];
 const FROM_SOURCE = /running the host from source/;
 
 let checkout: string;
@@ -50,7 +52,10 @@ function parley(flags: string[], args: string[]) {
 
 beforeAll(() => {
   checkout = mkdtempSync(join(tmpdir(), 'parley-built-'));
-  for (const path of COPIED) cpSync(join(ROOT, path), join(checkout, path), { recursive: true });
+  for (const path of COPIED) {
+    mkdirSync(dirname(join(checkout, path)), { recursive: true });
+    cpSync(join(ROOT, path), join(checkout, path), { recursive: true });
+  }
   symlinkSync(join(ROOT, 'node_modules'), join(checkout, 'node_modules'));
   build();
 }, 120_000);
@@ -108,9 +113,14 @@ describe('the built host', () => {
   });
 
   it('is what runs, not the sources, while it is a build of them', () => {
-    const built = join(checkout, 'out/host/src-main/cli/serve-command.js');
+    const dir = join(checkout, 'out/host');
+    const built = readdirSync(dir)
+      .map((name) => join(dir, name))
+      .find(
+        (path) => path.endsWith('.js') && readFileSync(path, 'utf8').includes('Hosts chat rooms.'),
+      );
+    if (built === undefined) throw new Error('no chunk of out/host holds the --serve help');
     const text = readFileSync(built, 'utf8');
-    expect(text).toContain('Hosts chat rooms.');
     writeFileSync(built, text.replace('Hosts chat rooms.', 'Hosts chat rooms, from the build.'));
     const result = parley(['--max-semi-space-size=2'], ['--serve', '--help']);
     expect(result.stdout).toContain('Hosts chat rooms, from the build.');
