@@ -51,6 +51,7 @@ export type MembershipRequest = Extract<ClientMessage, { rid: number }>;
 
 /** `rooms` carries at most this many (the wire's bound). */
 const MAX_LISTED_ROOMS = 1000;
+const encoder = new TextEncoder();
 /**
  * A room's live invites, all listed in one `invites` item: at their longest (a 64-letter room,
  * a 32-letter astral nickname) about 390 bytes each, so 168 fit one item; more would make the
@@ -214,6 +215,19 @@ export class MembershipHandler {
       if (!record) continue;
       mine.add(room);
       rooms.push(this.#info(record, role, client.key));
+    }
+    // Usually the whole list fits one item: the open rooms' entries come as text from the store.
+    const open = this.#store.openRoomListingFor(client.key);
+    if (rooms.length + open.count <= MAX_LISTED_ROOMS) {
+      const joined = rooms.map((info) => JSON.stringify(info)).join(',');
+      const comma = joined && open.json ? ',' : '';
+      const bytes = encoder.encode(
+        `{"t":"rooms","rooms":[${joined}${comma}${open.json}],"last":true}`,
+      );
+      if (bytes.length <= MAX_ITEM_LEN) {
+        client.deliver(bytes);
+        return;
+      }
     }
     for (const open of this.#store.openRoomsFor(client.key)) {
       if (mine.has(open.name)) continue;

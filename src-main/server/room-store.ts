@@ -267,6 +267,35 @@ export class RoomStore {
     );
   }
 
+  /**
+   * The open rooms `key` may see and has not joined, as the text of their listing entries: each
+   * the JSON of what a welcome's `rooms` item says of an open room (RoomInfo: room, kind, topic
+   * when set, open, e2ee when set), in name order, joined by commas. SQLite writes the text, so a
+   * welcome on a host with many open rooms builds no object per room (the reconnect storm's
+   * cost); membership-handler.ts falls back to openRoomsFor when the list is too long for one item.
+   */
+  openRoomListingFor(key: Uint8Array): { count: number; json: string } {
+    checkKey(key, 'key');
+    return read('openRoomListingFor', () => {
+      const row = this.#sql(
+        `SELECT count(*) AS count, coalesce(group_concat(entry, ',' ORDER BY name), '') AS json
+           FROM (SELECT name,
+                        '{"room":' || json_quote(name) || ',"kind":"room"'
+                          || CASE WHEN topic <> '' THEN ',"topic":' || json_quote(topic) ELSE '' END
+                          || ',"open":true'
+                          || CASE WHEN e2ee = 1 THEN ',"e2ee":true' ELSE '' END
+                          || '}' AS entry
+                   FROM rooms
+                  WHERE open = 1 AND kind = 'room'
+                    AND NOT EXISTS (SELECT 1 FROM bans WHERE bans.room = rooms.name AND banned_key = ?1)
+                    AND NOT EXISTS (SELECT 1 FROM members
+                                     WHERE members.room = rooms.name AND member_key = ?1))`,
+      ).get(key);
+      if (row === undefined) return { count: 0, json: '' };
+      return { count: column(row, 'count', isNumber), json: column(row, 'json', isString) };
+    });
+  }
+
   room(name: string): RoomRecord | undefined {
     return read('room', () => this.#room(name));
   }
