@@ -1150,6 +1150,11 @@ export interface NgircdComparison {
   overRepeats: number[];
   hostNsPerDelivery: number;
   ngircdNsPerDelivery: number;
+  /**
+   * Host CPU per delivery ÷ ngircd's (lower is better; #18's "half the CPU per delivery"): the
+   * figure a shared machine disturbs least, since each server's CPU time is its own.
+   */
+  nsPerDeliveryRatio: number;
   hostCpuPct: number;
   ngircdCpuPct: number;
 }
@@ -1224,6 +1229,7 @@ function compareWithNgircd(
       overRepeats: c.overRepeats,
       hostNsPerDelivery: p.ns,
       ngircdNsPerDelivery: n.ns,
+      nsPerDeliveryRatio: round(p.ns / n.ns),
       hostCpuPct: p.pct,
       ngircdCpuPct: n.pct,
     };
@@ -1247,6 +1253,7 @@ function compareWithNgircd(
       overRepeats: c.overRepeats,
       hostNsPerDelivery: p.ns,
       ngircdNsPerDelivery: n.ns,
+      nsPerDeliveryRatio: round(p.ns / n.ns),
       hostCpuPct: p.pct,
       ngircdCpuPct: n.pct,
     };
@@ -1486,7 +1493,7 @@ function table(
   if (vs?.length) {
     lines.push(
       `Parley ÷ ngircd ${ngircd?.version ?? ''} (fan-out: deliveries/s, higher is better; fixed: p99, lower is better)`,
-      `median of ${repeats} repeat${repeats > 1 ? 's' : ''}; windows: lowest–highest pairing of the two rows' windows; ns/dlv: server CPU per delivery`,
+      `median of ${repeats} repeat${repeats > 1 ? 's' : ''}; windows: lowest–highest pairing of the two rows' windows; ns/dlv: server CPU per delivery (ratio: Parley's ÷ ngircd's, lower is better)`,
     );
     lines.push(
       ...grid(
@@ -1500,6 +1507,7 @@ function table(
           'over repeats',
           'host ns/dlv',
           'ngircd ns/dlv',
+          'ns/dlv ratio',
           'host %',
           'ngircd %',
         ],
@@ -1513,6 +1521,7 @@ function table(
           c.overRepeats.map((x) => x.toFixed(2)).join(' '),
           fmt(c.hostNsPerDelivery),
           fmt(c.ngircdNsPerDelivery),
+          c.nsPerDeliveryRatio.toFixed(2),
           String(c.hostCpuPct),
           String(c.ngircdCpuPct),
         ]),
