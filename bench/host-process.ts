@@ -14,7 +14,7 @@ import { Session } from 'node:inspector/promises';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BUILD_DIR, ROOT, freshBuild } from '../bin/host-build.js';
+import { BUILD_DIR, BUILT_HOST_MODULE, ROOT, freshBuild } from '../bin/host-build.js';
 import { selectBackend } from '../src-main/protocol/crypto/select-backend.ts';
 import type * as HostModule from '../src-main/server/host.ts';
 import type { LogLevel } from '../src-main/server/host-log.ts';
@@ -29,7 +29,7 @@ if (!dataDir || !process.send) {
 const built = 'entry' in freshBuild();
 const { startHost } = (await import(
   built
-    ? pathToFileURL(join(ROOT, BUILD_DIR, 'src-main/server/host.js')).href
+    ? pathToFileURL(join(ROOT, BUILD_DIR, BUILT_HOST_MODULE)).href
     : '../src-main/server/host.ts'
 )) as typeof HostModule;
 const nullCipher = process.env.PARLEY_BENCH_CIPHER === 'null';

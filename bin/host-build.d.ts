@@ -4,5 +4,6 @@ export declare const ROOT: string;
 export declare const BUILD_DIR: string;
 export declare const STAMP_FILE: string;
 export declare const BUILT_ENTRY: string;
+export declare const BUILT_HOST_MODULE: string;
 export declare function sourceStamp(root?: string): string;
 export declare function freshBuild(root?: string): { entry: string } | { reason: string };

@@ -25,6 +25,8 @@ const BUILD_FILES = ['scripts/build-host.ts', 'package.json', 'node_modules/.pac
 export const BUILD_DIR = 'out/host';
 export const STAMP_FILE = 'build-stamp.json';
 export const BUILT_ENTRY = 'index.js';
+/** src-main/server/host.ts (startHost), built: for bench/host-process.ts. */
+export const BUILT_HOST_MODULE = 'server-host.js';
 
 /** @param {string} dir @param {string} relative @param {string[]} lines */
 function walk(dir, relative, lines) {
