@@ -21,9 +21,11 @@
 // sent, no later group completes, and the owner stops the host.
 //
 // What is left on the loop: SQLite syncs the WAL's 32-byte header when a writer restarts the log
-// after a complete checkpoint (so that stale frames can never be replayed); checkpoints run in a
-// worker (checkpointer.ts) only when the WAL has grown by ~4 MiB or after a quiet second, so that
-// is one small sync per ~4 MiB of writes, or for the first commit after an idle second.
+// after a complete checkpoint (so that stale frames can never be replayed, even with NORMAL).
+// Checkpoints run on a worker (checkpointer.ts) once the WAL has passed ~4 MiB, so that is one
+// small sync (~0.3 ms measured) per ~4 MiB of writes; plus, at start, the migrations (run with
+// FULL) and, at a graceful stop, the final checkpoint. Measured with strace on the fixed-load
+// bench (N=500, 100 msg/s): 1173 fsyncs on the loop before, 1 while serving after.
 import fs from 'node:fs';
 
 /** Makes the file's data durable, calling back with an error if it could not. */
@@ -81,6 +83,8 @@ export class WalSync {
    * output may leave at once).
    */
   get barrier(): number {
+    // After a failed sync nothing is durable any more: output never leaves.
+    if (this.#failed) return Number.MAX_SAFE_INTEGER;
     if (this.#dirty) return this.#started + 1;
     return this.#syncing ? this.#started : 0;
   }
