@@ -8,8 +8,10 @@
 // A host (`--serve`) runs the built JavaScript in out/host/ (bin/host-build.js) when it is a
 // build of exactly these sources — type stripping would cost it ~17 MB for as long as it runs —
 // and from source, with a note on stderr, when there is no such build. It runs with the small
-// young generation of docs/hosting.md (--max-semi-space-size=2), in this process when Node
-// already has the flag (`npm run serve`, the systemd unit), else by replacing this process.
+// young generation of docs/hosting.md (--max-semi-space-size=2) in a fresh process image that
+// replaces this one (same pid, for systemd and signals): checking the build stats ~300 files
+// and hashes, which leaves ~10 MB of RSS behind (V8 optimising Node's own fs and path code) that
+// the host should not carry for the rest of its life.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
@@ -36,7 +38,7 @@ if (serve) {
 }
 const flags = serve ? HOST_FLAGS : [];
 
-if (modern && flags.every((flag) => process.execArgv.includes(flag))) {
+if (modern && !serve) {
   await import(pathToFileURL(entry).href);
 } else {
   const node = modern
@@ -49,9 +51,11 @@ if (modern && flags.every((flag) => process.execArgv.includes(flag))) {
     );
     process.exit(1);
   }
-  if (typeof process.execve === 'function') {
+  if (modern && typeof process.execve === 'function') {
     // One process, not a launcher waiting beside the host: its memory, its signals, its pid.
-    process.execve(node, [node, ...flags, entry, ...args], process.env);
+    // Node options given to this one (`node --inspect bin/parley.js`) are kept.
+    const options = [...new Set([...process.execArgv, ...flags])];
+    process.execve(node, [node, ...options, entry, ...args], process.env);
   }
   const child = spawn(node, [...flags, entry, ...args], { stdio: 'inherit' });
   // The child gets SIGINT from the terminal itself; a SIGTERM sent to us is passed on.
