@@ -52,6 +52,7 @@ function nullBackend(base: CryptoBackend): CryptoBackend {
     aead: () => new NullAead(),
     sha256: refuse,
     hmacSha256: refuse,
+    hkdf2: refuse,
     randomBytes: refuse,
   };
 }

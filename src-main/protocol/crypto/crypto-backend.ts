@@ -36,6 +36,11 @@ export interface CryptoBackend {
   aead(cipher: CipherName, key: Uint8Array): Aead;
   sha256(...parts: Uint8Array[]): Uint8Array;
   hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array;
+  /**
+   * Noise's HKDF(chaining_key, input_key_material, 2) with SHA-256 (spec section 4.3), which is
+   * RFC 5869's HKDF with the chaining key as salt, empty info and 64 bytes of output, split in two.
+   */
+  hkdf2(chainingKey: Uint8Array, inputKeyMaterial: Uint8Array): [Uint8Array, Uint8Array];
   randomBytes(length: number): Uint8Array;
 }
 

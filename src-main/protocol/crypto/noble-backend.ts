@@ -84,6 +84,14 @@ export const nobleBackend: CryptoBackend = {
     return hmac(sha256, key, parts.length === 1 && parts[0] ? parts[0] : concatBytes(...parts));
   },
 
+  hkdf2(chainingKey: Uint8Array, inputKeyMaterial: Uint8Array): [Uint8Array, Uint8Array] {
+    // The spec's three HMACs, as written in section 4.3.
+    const tempKey = hmac(sha256, chainingKey, inputKeyMaterial);
+    const output1 = hmac(sha256, tempKey, Uint8Array.of(0x01));
+    const output2 = hmac(sha256, tempKey, concatBytes(output1, Uint8Array.of(0x02)));
+    return [output1, output2];
+  },
+
   randomBytes(length: number): Uint8Array {
     return randomBytes(length);
   },

@@ -8,6 +8,7 @@ import {
   createSecretKey,
   diffieHellman,
   generateKeyPairSync,
+  hkdfSync,
   randomBytes,
   type KeyObject,
 } from 'node:crypto';
@@ -80,6 +81,7 @@ function toBytes(buf: Buffer): Uint8Array {
 }
 
 const AEAD_OPTIONS = { authTagLength: TAG_LEN };
+const EMPTY = new Uint8Array(0);
 
 // Measured on Node 24 / OpenSSL 3.5: createCipheriv with a raw Buffer key costs ~10 µs more per
 // call than with a KeyObject (a 450-byte ChaCha20-Poly1305 seal: ~20 µs vs ~10 µs), and so does
@@ -174,6 +176,13 @@ export const nodeBackend: CryptoBackend = {
     const mac = createHmac('sha256', createSecretKey(key));
     for (const part of parts) mac.update(part);
     return toBytes(mac.digest());
+  },
+
+  hkdf2(chainingKey: Uint8Array, inputKeyMaterial: Uint8Array): [Uint8Array, Uint8Array] {
+    // One call instead of three HMACs. hkdfSync prepares a raw key slowly; a secret KeyObject
+    // (empty for Split()'s HKDF, which node accepts) halves its cost.
+    const okm = hkdfSync('sha256', createSecretKey(inputKeyMaterial), chainingKey, EMPTY, 64);
+    return [new Uint8Array(okm, 0, 32), new Uint8Array(okm, 32, 32)];
   },
 
   randomBytes(length: number): Uint8Array {

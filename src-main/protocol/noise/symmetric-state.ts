@@ -65,9 +65,6 @@ export class SymmetricState {
 
   /** HKDF(ck, ikm, 2) from spec section 4.3, with HMAC-SHA256. */
   #hkdf2(inputKeyMaterial: Uint8Array): [Uint8Array, Uint8Array] {
-    const tempKey = this.#backend.hmacSha256(this.#ck, inputKeyMaterial);
-    const output1 = this.#backend.hmacSha256(tempKey, Uint8Array.of(0x01));
-    const output2 = this.#backend.hmacSha256(tempKey, output1, Uint8Array.of(0x02));
-    return [output1, output2];
+    return this.#backend.hkdf2(this.#ck, inputKeyMaterial);
   }
 }
