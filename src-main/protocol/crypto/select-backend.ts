@@ -1,11 +1,5 @@
-import type { BackendName, CryptoBackend } from './crypto-backend.ts';
-import { nobleBackend } from './noble-backend.ts';
+import type { CryptoBackend } from './crypto-backend.ts';
 import { nodeBackend } from './node-backend.ts';
-
-export const backends: Record<BackendName, CryptoBackend> = {
-  node: nodeBackend,
-  noble: nobleBackend,
-};
 
 /**
  * Whether node:crypto here can do everything Noise needs. Electron ships BoringSSL, which
@@ -28,21 +22,36 @@ export function nodeCryptoIsComplete(): boolean {
   }
 }
 
-let probed: CryptoBackend | undefined;
+const forcedAtStart = process.env.PARLEY_CRYPTO_BACKEND;
+const nodeComplete = forcedAtStart ? undefined : nodeCryptoIsComplete();
+/**
+ * @noble is loaded only where it may be chosen: when forced, or when node:crypto is incomplete
+ * (Electron). A host on Node never picks it, and its import cost ~7 MB of RSS at start (its
+ * ciphers' tables are built at import): measured by FOOTPRINT on the built host, 73 → 66 MB.
+ */
+const noble: CryptoBackend | undefined =
+  forcedAtStart === 'noble' || nodeComplete === false
+    ? (await import('./noble-backend.ts')).nobleBackend
+    : undefined;
 
 /**
- * The backend to use: `PARLEY_CRYPTO_BACKEND=node|noble` forces one (tests, benchmarks);
- * otherwise node:crypto when it is complete here, else @noble.
+ * The backend to use: `PARLEY_CRYPTO_BACKEND=node|noble` forces one (tests, benchmarks), read
+ * when this module loads; otherwise node:crypto when it is complete here, else @noble. A
+ * caller may force one too; `noble` then needs the environment variable to have asked for it
+ * at start (or node:crypto to be incomplete), since it is not loaded otherwise.
  */
-export function selectBackend(
-  forced: string | undefined = process.env.PARLEY_CRYPTO_BACKEND,
-): CryptoBackend {
+export function selectBackend(forced: string | undefined = forcedAtStart): CryptoBackend {
   if (forced) {
-    if (forced !== 'node' && forced !== 'noble') {
+    if (forced === 'node') return nodeBackend;
+    if (forced !== 'noble') {
       throw new Error(`unknown crypto backend "${forced}" (expected "node" or "noble")`);
     }
-    return backends[forced];
+    if (!noble) {
+      throw new Error(
+        'the noble crypto backend was not loaded: set PARLEY_CRYPTO_BACKEND=noble when starting',
+      );
+    }
+    return noble;
   }
-  probed ??= nodeCryptoIsComplete() ? nodeBackend : nobleBackend;
-  return probed;
+  return noble ?? nodeBackend;
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CryptoBackend, KeyPair } from '../../../src-main/protocol/crypto/crypto-backend.ts';
-import { backends } from '../../../src-main/protocol/crypto/select-backend.ts';
+import { backends } from '../../../src-main/protocol/crypto/all-backends.ts';
 import { ProtocolError } from '../../../src-main/protocol/errors.ts';
 import { HandshakeState } from '../../../src-main/protocol/noise/handshake-state.ts';
 import { encodePreface } from '../../../src-main/protocol/preface.ts';

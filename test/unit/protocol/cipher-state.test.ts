@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backends } from '../../../src-main/protocol/crypto/select-backend.ts';
+import { backends } from '../../../src-main/protocol/crypto/all-backends.ts';
 import { CipherState, MAX_NONCE } from '../../../src-main/protocol/noise/cipher-state.ts';
 
 const empty = new Uint8Array(0);

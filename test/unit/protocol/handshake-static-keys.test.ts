@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backends } from '../../../src-main/protocol/crypto/select-backend.ts';
+import { backends } from '../../../src-main/protocol/crypto/all-backends.ts';
 import { HandshakeState } from '../../../src-main/protocol/noise/handshake-state.ts';
 
 // A client reuses what it learnt of a host key it met before (handshake-state.ts keeps the
