@@ -328,6 +328,7 @@ export class HostDatabase {
   readonly #insertNick: StatementSync;
   readonly #nickOwner: StatementSync;
   readonly #checkpoint: StatementSync;
+  readonly #passive: StatementSync;
   readonly #nickOfKey: StatementSync;
   readonly #mlsState: StatementSync;
   readonly #insertMls: StatementSync;
@@ -416,6 +417,7 @@ export class HostDatabase {
     );
     this.#nickOwner = prepare('SELECT owner_key FROM nicks WHERE folded = ?');
     this.#checkpoint = prepare('PRAGMA wal_checkpoint(TRUNCATE)');
+    this.#passive = prepare('PRAGMA wal_checkpoint(PASSIVE)');
     // A member row holds the key's current nickname (renameMember keeps it so); failing that, any
     // name the key registered (the registry keeps no order).
     this.#nickOfKey = prepare(
@@ -593,7 +595,8 @@ export class HostDatabase {
       if (checkpointer) {
         // The deletion's answers wait until the WAL no longer holds the deleted text either.
         this.#deferred?.walSync.afterNextSync(async () => {
-          await checkpointer.erase();
+          // If the worker cannot run, the erase happens here, on the loop, as before #18.
+          if (!(await checkpointer.erase()) && !this.#closed) this.#eraseWal();
         });
       } else {
         this.#eraseWal();
@@ -615,7 +618,14 @@ export class HostDatabase {
     this.#assertOpen();
     const deferred = this.#deferred;
     if (deferred && !deferred.checkpointer) {
-      const checkpointer = new Checkpointer(this.#path, deferred.walFd);
+      const checkpointer = new Checkpointer(this.#path, deferred.walFd, () => {
+        if (this.#closed) return;
+        try {
+          this.#passive.get();
+        } catch {
+          // Busy: tried again once the WAL has grown further.
+        }
+      });
       deferred.checkpointer = checkpointer;
       // Once per durable group, not per commit: starts the worker when the WAL has grown.
       deferred.walSync.onDurable(() => checkpointer.wrote());

@@ -40,10 +40,19 @@ export class Checkpointer {
   #worker: Worker | undefined;
   #nextId = 1;
   #closing = false;
+  /** The worker could not run (its file missing from a bundle, say): erase() answers false. */
+  #broken = false;
 
-  constructor(path: string, walFd: number) {
+  /** Checkpoints on the caller's thread: only if the worker cannot run (see #broken). */
+  readonly #fallback: () => void;
+
+  readonly #workerUrl: URL;
+
+  constructor(path: string, walFd: number, fallback: () => void, workerUrl = WORKER_URL) {
     this.#path = path;
     this.#walFd = walFd;
+    this.#fallback = fallback;
+    this.#workerUrl = workerUrl;
   }
 
   /** Commits became durable: starts the worker if the WAL has grown past WAL_START_BYTES. */
@@ -60,7 +69,10 @@ export class Checkpointer {
       this.#sizeAtStart = Math.min(this.#sizeAtStart, stat.size);
       if (stat.size < WAL_START_BYTES || stat.size <= this.#sizeAtStart) return;
       this.#sizeAtStart = stat.size;
-      if (this.#worker === undefined && !this.#closing) this.#spawn();
+      if (this.#closing) return;
+      // Without its worker the WAL must not grow for ever: checkpoint here, once per ~4 MiB.
+      if (this.#broken) this.#fallback();
+      else if (this.#worker === undefined) this.#spawn();
     });
   }
 
@@ -69,7 +81,7 @@ export class Checkpointer {
    * WAL stayed busy, e.g. `parley host` reading): the next deletion, or shutdown, does it then.
    */
   erase(): Promise<boolean> {
-    if (this.#closing) return Promise.resolve(false);
+    if (this.#closing || this.#broken) return Promise.resolve(false);
     const id = this.#nextId++;
     return new Promise((resolve) => {
       this.#waiting.set(id, resolve);
@@ -97,7 +109,12 @@ export class Checkpointer {
   }
 
   #spawn(): void {
-    const worker = new Worker(WORKER_URL, { workerData: { path: this.#path } });
+    const worker = new Worker(this.#workerUrl, {
+      workerData: { path: this.#path },
+      // A host started with `node --input-type=module -e` (tests do) must not pass that flag on:
+      // the worker's entry is a file.
+      execArgv: process.execArgv.filter((flag) => !flag.startsWith('--input-type')),
+    });
     this.#worker = worker;
     // A host that is never stopped (a test's) must not be kept alive by its checkpointer.
     worker.unref();
@@ -105,10 +122,13 @@ export class Checkpointer {
       this.#waiting.get(reply.id)?.(reply.done);
       this.#waiting.delete(reply.id);
     });
-    worker.on('error', () => undefined);
+    worker.on('error', () => {
+      // Not retried: the caller erases on its own thread instead (HostDatabase).
+      this.#broken = true;
+    });
     worker.on('exit', () => {
       this.#worker = undefined;
-      if (this.#closing) {
+      if (this.#closing || this.#broken) {
         for (const resolve of this.#waiting.values()) resolve(false);
         this.#waiting.clear();
       } else if (this.#waiting.size > 0) {
