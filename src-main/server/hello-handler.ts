@@ -46,20 +46,26 @@ export class HelloHandler {
       channel.close(CloseCode.shutdown, 'the host is shutting down');
       return;
     }
+    // One parse for a well-formed hello; only a hello that fails it is read again for its version
+    // first: a client of another version may well send a hello of another shape, and must be told
+    // to update, not that its hello is bad.
     let hello: Hello;
     try {
-      // The version first: a client of another version may well send a hello of another shape,
-      // and must be told to update, not that its hello is bad.
-      const { v } = decodeMessage(VERSION_ONLY, channel.peerPayload);
-      if (v !== WIRE_VERSION) {
-        channel.close(
-          CloseCode.version,
-          `this host speaks Parley wire version ${WIRE_VERSION}; update Parley`,
-        );
-        return;
-      }
       hello = decodeMessage(Hello, channel.peerPayload);
-    } catch (error) {
+    } catch (helloError) {
+      let error = helloError;
+      try {
+        const { v } = decodeMessage(VERSION_ONLY, channel.peerPayload);
+        if (v !== WIRE_VERSION) {
+          channel.close(
+            CloseCode.version,
+            `this host speaks Parley wire version ${WIRE_VERSION}; update Parley`,
+          );
+          return;
+        }
+      } catch (versionError) {
+        error = versionError;
+      }
       const reason = error instanceof WireError ? error.message : 'unreadable hello';
       channel.close(CloseCode.badHello, reason);
       return;
