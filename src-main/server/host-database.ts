@@ -61,7 +61,7 @@ export interface NewMessage {
    * An MLS PrivateMessage (docs/protocol.md §12) instead of text, for the group and epoch its
    * header names: stored only while they are the room's, else the result is `staleEpoch`.
    */
-  mls?: { data: string; groupId: string; epoch: number };
+  mls?: { data: string; groupId?: string; epoch: number };
   /** A commit for the room's group: stored only if it ends the room's current epoch. */
   commit?: NewCommit;
   /** A plaintext room's event other than a bare line (docs/protocol.md §13); then text is ''. */
@@ -794,7 +794,7 @@ export class HostDatabase {
    */
   #epochUnless(
     room: string,
-    groupId: string,
+    groupId: string | undefined,
     epoch: number,
     options: { allowNew?: boolean; messageAt?: number } = {},
   ): number | undefined {
@@ -812,7 +812,8 @@ export class HostDatabase {
       return current;
     }
     if (group === null) return allowNew && epoch === 0 ? undefined : current;
-    return group === groupId ? undefined : current;
+    // Wire v5 relays a message's ciphertext undecoded: no group id then, only the stated epoch.
+    return groupId === undefined || group === groupId ? undefined : current;
   }
 
   /**
