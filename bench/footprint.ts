@@ -12,7 +12,8 @@ import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, freshBuild } from '../bin/host-build.js';
+import { pathToFileURL } from 'node:url';
+import { BUILD_DIR, BUILT_ENTRY, ROOT, freshBuild } from '../bin/host-build.js';
 
 /** Long enough for the start's garbage to be collected by V8's own schedule (no forced GC). */
 const SETTLE_MS = 1500;
@@ -38,6 +39,7 @@ export interface StartFootprint {
   readonly gcForced: false;
   /** Whether out/host had to be built first (it was missing or stale). */
   readonly built: boolean;
+  readonly loadedAtStart: LoadedAtStart;
 }
 
 /** The Node flags of `npm run serve` (package.json): the flags the host ships with. */
@@ -63,9 +65,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function measureOnce(
   args: string[],
   ready: RegExp | undefined,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ rss: number; peak: number }> {
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: ROOT,
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = once(child, 'exit');
@@ -94,6 +98,63 @@ async function measureOnce(
     child.kill('SIGTERM');
     await exited;
   }
+}
+
+/**
+ * Records every module the process loads (its URL and source size) in the file named by
+ * PARLEY_FOOTPRINT_TRACE: a separate start, never one whose memory is measured.
+ */
+const TRACE_HOOK = `data:text/javascript,${encodeURIComponent(`
+  import { registerHooks } from 'node:module';
+  import { appendFileSync } from 'node:fs';
+  registerHooks({
+    load(url, context, next) {
+      const result = next(url, context);
+      const source = result.source;
+      const bytes = source == null ? 0 : typeof source === 'string' ? Buffer.byteLength(source) : source.byteLength;
+      appendFileSync(process.env.PARLEY_FOOTPRINT_TRACE, bytes + '\\t' + url + '\\n');
+      return result;
+    },
+  });
+`)}`;
+
+export interface LoadedAtStart {
+  /** Files of JavaScript the shipped host has loaded when it listens (Node built-ins apart). */
+  readonly files: number;
+  readonly kib: number;
+  readonly builtins: readonly string[];
+  /** The largest of them, relative to out/host. */
+  readonly largest: readonly { readonly file: string; readonly kib: number }[];
+}
+
+/** What the built host loads before it listens (and its start's lazy loads, if any). */
+async function loadedAtStart(flags: string[], dir: string): Promise<LoadedAtStart> {
+  const trace = join(dir, 'modules.tsv');
+  const args = [...flags, '--import', TRACE_HOOK, join(ROOT, BUILD_DIR, BUILT_ENTRY)];
+  const serveArgs = ['--serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dir];
+  await measureOnce([...args, ...serveArgs], /^link /m, {
+    ...process.env,
+    PARLEY_FOOTPRINT_TRACE: trace,
+  });
+  const rows = readFileSync(trace, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [bytes, url] = line.split('\t');
+      return { bytes: Number(bytes), url: url ?? '' };
+    });
+  const files = rows.filter((row) => row.url.startsWith('file:'));
+  const kib = (bytes: number) => Math.round(bytes / 102.4) / 10;
+  const base = pathToFileURL(join(ROOT, BUILD_DIR)).href + '/';
+  return {
+    files: files.length,
+    kib: kib(files.reduce((sum, row) => sum + row.bytes, 0)),
+    builtins: rows.filter((row) => row.url.startsWith('node:')).map((row) => row.url),
+    largest: [...files]
+      .sort((a, b) => b.bytes - a.bytes)
+      .slice(0, 8)
+      .map((row) => ({ file: row.url.replace(base, ''), kib: kib(row.bytes) })),
+  };
 }
 
 const median = (values: number[]) => {
@@ -133,6 +194,7 @@ export async function measureStartFootprint(
   const shipped: { rss: number; peak: number }[] = [];
   const stripped: { rss: number; peak: number }[] = [];
   const bare: { rss: number; peak: number }[] = [];
+  let loaded: LoadedAtStart | undefined;
   try {
     for (let i = 0; i < runs; i++) {
       // bin/parley.js runs out/host in-process when Node has the flags (as `npm run serve`).
@@ -141,6 +203,10 @@ export async function measureStartFootprint(
       stripped.push(await measureOnce(host(join(ROOT, 'src-main/index.ts'))(), listening));
       bare.push(await measureOnce(['-e', 'setInterval(() => {}, 60_000)'], undefined));
     }
+    ensureBuilt();
+    const traced = mkdtempSync(join(tmpdir(), 'parley-footprint-'));
+    dirs.push(traced);
+    loaded = await loadedAtStart(flags, traced);
   } finally {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   }
@@ -157,6 +223,7 @@ export async function measureStartFootprint(
     settleMs: SETTLE_MS,
     gcForced: false,
     built,
+    loadedAtStart: loaded,
   };
 }
 
