@@ -15,7 +15,7 @@
 import { readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { basename, join } from 'node:path';
-import { build } from 'vite';
+import type * as Vite from 'vite';
 import {
   BUILD_DIR,
   BUILT_ENTRY,
@@ -38,6 +38,17 @@ function workerEntries(dir = join(ROOT, 'src-main')): Record<string, string> {
     else if (entry.name.endsWith('-worker.ts')) entries[basename(entry.name, '.ts')] = path;
   }
   return entries;
+}
+
+// vite is a devDependency: an install without them (`npm ci --omit=dev`) has no bundler. Then
+// `prepare` must not fail the install: the host runs from source, and says so at start.
+let build: typeof Vite.build;
+try {
+  ({ build } = await import('vite'));
+} catch (error) {
+  if (process.env.npm_lifecycle_event !== 'prepare') throw error;
+  process.stderr.write('build:host: vite is not installed (no devDependencies?): no build\n');
+  process.exit(0);
 }
 
 const started = performance.now();
