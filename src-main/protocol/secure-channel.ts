@@ -52,10 +52,10 @@ export interface ChannelOptions {
 
 type ChannelEvents = { message: [Uint8Array]; close: [CloseInfo] };
 
-/** Sealed frames waiting for a durability group (see useOutputGate). */
-interface HeldFrames {
+/** Items waiting for a durability group (see useOutputGate), not yet sealed. */
+interface HeldItems {
   readonly group: number;
-  readonly frames: Uint8Array[];
+  readonly items: Uint8Array[];
 }
 
 /**
@@ -83,9 +83,11 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
   #gate: OutputGate | undefined;
   /** The group the queued items wait for (the gate's barrier when the newest was queued). */
   #pendingGroup = 0;
-  #held: HeldFrames[] = [];
+  #held: HeldItems[] = [];
   #heldBytes = 0;
-  /** close() was called while frames were held: end the socket once they have left. */
+  /** The end-of-session item, queued behind held items. */
+  #heldClose: Uint8Array | undefined;
+  /** close() was called while items were held: end the socket once they have left. */
   #endWhenReleased = false;
 
   constructor(
@@ -142,8 +144,8 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
   }
 
   /**
-   * Bytes waiting to leave: queued items, sealed frames held by the output gate, and what the
-   * socket has not yet written.
+   * Bytes waiting to leave: queued items, items held by the output gate, and what the socket has
+   * not yet written.
    */
   get bufferedBytes(): number {
     return this.#pendingBytes + this.#heldBytes + this.#socket.writableLength;
@@ -151,8 +153,11 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
 
   /**
    * The host's durability gate: from now on, nothing this channel sends leaves the socket before
-   * the commits made before it was queued are durable. Sealing still happens at the end of the
-   * turn; the sealed frames wait, in order, and everything after them waits too.
+   * the commits made before it was queued are durable. What must wait is held unsealed, in
+   * order (everything after it waits too), and sealed when its group completes: all a sync group
+   * covers leaves in as few records as fit. (Sealing each turn's output at once, to overlap the
+   * sync, made more and smaller records once the loop no longer stalls in fsync: measured +12 to
+   * +39 % host CPU per delivery in the fan-out bench.)
    */
   useOutputGate(gate: OutputGate): void {
     this.#gate = gate;
@@ -205,7 +210,7 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
     setTimeout(() => this.#socket.destroy(), CLOSE_GRACE_MS).unref();
   }
 
-  /** Writes the held frames whose group is durable, in order; true when nothing is held. */
+  /** Seals and writes the held items whose group is durable, in order; true when none is held. */
   release(durable: number): boolean {
     if (this.#socket.destroyed) {
       this.#dropHeld();
@@ -213,17 +218,19 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
     }
     let count = 0;
     while (count < this.#held.length && (this.#held[count]?.group ?? 0) <= durable) count++;
-    if (count > 0) {
-      const ready = this.#held.splice(0, count);
-      this.#socket.cork();
-      for (const entry of ready) {
-        for (const frame of entry.frames) {
-          this.#heldBytes -= frame.length;
-          this.#socket.write(frame);
-        }
-      }
-      this.#socket.uncork();
+    if (count === 0) return false;
+    const ready = this.#held.splice(0, count);
+    let items = ready[0]?.items ?? [];
+    for (let i = 1; i < ready.length; i++) items = items.concat(ready[i]?.items ?? []);
+    let close: Uint8Array | undefined;
+    if (this.#held.length === 0) {
+      close = this.#heldClose;
+      this.#heldClose = undefined;
+      this.#heldBytes = 0;
+    } else {
+      for (const item of items) this.#heldBytes -= ITEM_HEADER_LEN + item.length;
     }
+    if (!this.#sealAndWrite(items, close)) return true;
     if (this.#held.length > 0) return false;
     if (this.#endWhenReleased) {
       this.#endWhenReleased = false;
@@ -235,6 +242,7 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
   #dropHeld(): void {
     this.#held = [];
     this.#heldBytes = 0;
+    this.#heldClose = undefined;
     this.#endWhenReleased = false;
   }
 
@@ -243,31 +251,39 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
     cancelFlush(this);
     this.#flushQueued = false;
     if (this.#pendingBytes === 0 || this.#socket.destroyed) return;
-    const frames: Uint8Array[] = [];
-    let used = 0;
-    try {
-      for (const message of this.#pending)
-        used = this.#append(frames, used, ItemType.data, message);
-      if (this.#closeItem) used = this.#append(frames, used, ItemType.close, this.#closeItem);
-      if (used > 0) frames.push(this.#seal(scratch.subarray(0, used)));
-    } catch (error) {
-      this.#pending = [];
-      this.#pendingBytes = 0;
-      this.#pendingGroup = 0;
-      this.#fail(error);
-      return;
-    }
+    const items = this.#pending;
+    const close = this.#closeItem;
+    const group = this.#pendingGroup;
+    const bytes = this.#pendingBytes;
     this.#pending = [];
     this.#pendingBytes = 0;
     this.#closeItem = undefined;
-    const group = this.#pendingGroup;
     this.#pendingGroup = 0;
     if (this.#gate && (this.#held.length > 0 || group > this.#gate.durable)) {
-      // Not durable yet (or older frames still wait): held in order, written on release.
-      this.#held.push({ group, frames });
-      for (const frame of frames) this.#heldBytes += frame.length;
+      // Not durable yet (or older items still wait): held in order, sealed on release.
+      const last = this.#held.at(-1);
+      if (last?.group === group) for (const item of items) last.items.push(item);
+      else this.#held.push({ group, items });
+      this.#heldBytes += bytes;
+      if (close) this.#heldClose = close;
       this.#gate.hold(this);
       return;
+    }
+    this.#sealAndWrite(items, close);
+  }
+
+  /** Seals the items (and the close item) into as few records as fit and writes them at once. */
+  #sealAndWrite(items: readonly Uint8Array[], close: Uint8Array | undefined): boolean {
+    const frames: Uint8Array[] = [];
+    let used = 0;
+    try {
+      for (const message of items) used = this.#append(frames, used, ItemType.data, message);
+      if (close) used = this.#append(frames, used, ItemType.close, close);
+      if (used > 0) frames.push(this.#seal(scratch.subarray(0, used)));
+    } catch (error) {
+      this.#dropHeld();
+      this.#fail(error);
+      return false;
     }
     if (frames.length === 1) {
       this.#socket.write(frames[0] ?? EMPTY);
@@ -277,6 +293,7 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
       for (const frame of frames) this.#socket.write(frame);
       this.#socket.uncork();
     }
+    return true;
   }
 
   /** Adds one item to the record being built in `scratch`, sealing it first if it is full. */
@@ -360,13 +377,10 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
       error instanceof ProtocolError
         ? error
         : new ProtocolError('bad-record', 'internal channel error', { cause: error });
-    // Tell the peer why (our sending direction is still sound), then cut the connection. Frames
-    // held for durability are dropped: the goodbye would then follow a gap in the nonces, so the
-    // peer only sees the connection end.
-    const dropped = this.#held.length > 0;
+    // Tell the peer why (our sending direction is still sound), then cut the connection. Items
+    // held for durability are dropped (they were never sealed: the nonces have no gap).
     this.#dropHeld();
-    if (dropped && !this.#socket.destroyed) this.#socket.end();
-    if (!dropped && !this.#socket.destroyed && protocolError.code !== 'nonce-exhausted') {
+    if (!this.#socket.destroyed && protocolError.code !== 'nonce-exhausted') {
       try {
         this.#pending = [];
         this.#pendingBytes = 0;
