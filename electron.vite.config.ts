@@ -26,7 +26,15 @@ export default defineConfig({
   main: {
     build: {
       outDir: at('out/main'),
-      lib: { entry: { index: at('src-main/index.ts') }, formats: ['es'] },
+      lib: {
+        entry: {
+          index: at('src-main/index.ts'),
+          // Started by URL beside the chunk that starts it (src-main/server/db/checkpointer.ts),
+          // which a bundler does not follow: an entry of its own.
+          'checkpoint-worker': at('src-main/server/db/checkpoint-worker.ts'),
+        },
+        formats: ['es'],
+      },
       // Keep every node: import external, including prefix-only ones (node:sqlite) that an
       // older Node running the build does not list in builtinModules.
       rolldownOptions: { external: [/^node:/] },
