@@ -489,16 +489,6 @@ export class RequestHandler {
       this.#refuse(client, 'text-too-long', 'this message is too large for one item', id);
       return;
     }
-    let groupId: string;
-    try {
-      groupId = this.#groupOf(room);
-    } catch (error) {
-      this.#storageFailed(client, 'send', error);
-      this.#refuse(client, 'internal', 'the host could not read this room; try again', id, {
-        retryAfterMs: STORAGE_RETRY_MS,
-      });
-      return;
-    }
     if (!this.#mayWrite(client, id, now)) return;
     // The epoch is checked where the commits are ordered: in the transaction that stores it.
     this.#commits.enqueue(client, {
@@ -508,21 +498,11 @@ export class RequestHandler {
       text: '',
       clientMsgId: id,
       sentAt: now,
-      mls: { data: request.mls, groupId, epoch },
+      // No group id: the host never read the header that names it; the epoch is what orders.
+      mls: { data: request.mls, epoch },
       ...(request.rel === undefined ? {} : { rel: request.rel }),
       ...(request.file === undefined ? {} : { file: request.file }),
     });
-  }
-
-  /**
-   * The room's group as stored ('' before its first commit: every message is then refused
-   * `stale-epoch`, as before). The append transaction compares it with the room's, so passing
-   * the room's own makes that check about the epoch alone: the host no longer reads the
-   * message's header. TODO(#18): drop once host-database.ts takes an MLS message without a
-   * group id (findings18.md, DELIVERY → DURABILITY).
-   */
-  #groupOf(room: string): string {
-    return this.#db.rooms.room(room)?.mlsGroupId ?? '';
   }
 
   /** A plaintext room's message: a bare line (`text`), or any other event (`ev`, §13). */
