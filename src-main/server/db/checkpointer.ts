@@ -109,12 +109,32 @@ export class Checkpointer {
   }
 
   #spawn(): void {
-    const worker = new Worker(this.#workerUrl, {
+    let worker: Worker;
+    try {
+      worker = this.#start();
+    } catch {
+      // A worker that cannot even start (its file missing from a bundle, flags it refuses) is
+      // the same case as one that fails later: not retried, the caller works on its own thread.
+      this.#broken = true;
+      for (const resolve of this.#waiting.values()) resolve(false);
+      this.#waiting.clear();
+      return;
+    }
+    this.#watch(worker);
+  }
+
+  #start(): Worker {
+    return new Worker(this.#workerUrl, {
       workerData: { path: this.#path },
-      // A host started with `node --input-type=module -e` (tests do) must not pass that flag on:
-      // the worker's entry is a file.
-      execArgv: process.execArgv.filter((flag) => !flag.startsWith('--input-type')),
+      // None of the host's Node flags: V8 heap flags (the shipped --max-semi-space-size=2,
+      // --expose-gc) are per process and a Worker given them throws at construction, and
+      // `--input-type` (tests start hosts with `node --input-type=module -e`) would misread the
+      // worker's entry file. Node 24 strips a .ts entry's types without flags.
+      execArgv: [],
     });
+  }
+
+  #watch(worker: Worker): void {
     this.#worker = worker;
     // A host that is never stopped (a test's) must not be kept alive by its checkpointer.
     worker.unref();

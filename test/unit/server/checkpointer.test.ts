@@ -1,6 +1,7 @@
 // The checkpointer when its worker cannot run (its file missing from a bundle): a deletion's erase
 // answers false at once (HostDatabase then erases on its own thread), and routine checkpoints fall
 // back to the caller's thread once the WAL has grown past 4 MiB — the WAL never grows for ever.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,5 +47,38 @@ describe('Checkpointer without its worker', () => {
     } finally {
       fs.closeSync(fd);
     }
+  });
+});
+
+describe('Checkpointer in a host run with the shipped Node flags', () => {
+  // A Worker refuses per-process V8 flags (ERR_WORKER_INVALID_EXEC_ARGV, thrown by its
+  // constructor): a host started as shipped (--max-semi-space-size=2) once died at its first
+  // checkpoint or deletion. Run in a process of its own with those flags.
+  it('erases the WAL with its worker, and the process lives on', () => {
+    const file = path.join(dir, 'x.db');
+    const module = new URL('../../../src-main/server/db/checkpointer.ts', import.meta.url).href;
+    const script = `
+      import { DatabaseSync } from 'node:sqlite';
+      import fs from 'node:fs';
+      import { Checkpointer } from ${JSON.stringify(module)};
+      const db = new DatabaseSync(${JSON.stringify(file)});
+      db.exec('PRAGMA journal_mode = WAL');
+      db.exec('CREATE TABLE t (x TEXT)');
+      db.exec("INSERT INTO t VALUES ('row')");
+      const fd = fs.openSync(${JSON.stringify(`${file}-wal`)}, 'r');
+      const checkpointer = new Checkpointer(${JSON.stringify(file)}, fd, () => undefined);
+      const erased = await checkpointer.erase();
+      await checkpointer.close();
+      console.log(JSON.stringify({ erased, walBytes: fs.fstatSync(fd).size }));
+      db.close();
+    `;
+    const run = spawnSync(
+      process.execPath,
+      ['--max-semi-space-size=2', '--expose-gc', '--input-type=module', '-e', script],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
+    expect(run.stderr).not.toContain('ERR_WORKER_INVALID_EXEC_ARGV');
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout.trim())).toEqual({ erased: true, walBytes: 0 });
   });
 });
