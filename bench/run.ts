@@ -53,6 +53,7 @@ import {
   filesTable,
   measureFiles,
 } from './files.ts';
+import { type StartFootprint, measureStartFootprint, serveNodeFlags } from './footprint.ts';
 import { Histogram } from './histogram.ts';
 import { machineTicks, median, round, sleep } from './measure.ts';
 import { type MlsBenchResult, measureMls } from './mls.ts';
@@ -64,22 +65,17 @@ import {
 } from './search-history.ts';
 import type { ConnectionSpec, LoadProtocol, Report, RunOptions } from './load-worker.ts';
 import { type NgircdBinary, NgircdServer, ensureNgircd } from './ngircd.ts';
+import {
+  type TlsHandshakeResult,
+  type TlsNotMeasured,
+  measureTlsHandshakes,
+} from './tls-handshakes.ts';
 import type { BenchCipher } from './wire.ts';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 
-/**
- * The Node flags `npm run serve` starts the host with (package.json), so that the host is
- * measured as shipped: `node <flags> src-main/index.ts --serve`.
- */
-const SERVE_NODE_FLAGS: string[] = (() => {
-  const manifest = JSON.parse(readFileSync(join(HERE, '../package.json'), 'utf8')) as {
-    scripts: Record<string, string>;
-  };
-  const words = (manifest.scripts['serve'] ?? '').split(/\s+/).slice(1); // after "node"
-  const end = words.findIndex((word) => !word.startsWith('--'));
-  return words.slice(0, end === -1 ? words.length : end);
-})();
+/** The Node flags `npm run serve` starts the host with (package.json): measured as shipped. */
+const SERVE_NODE_FLAGS: string[] = serveNodeFlags();
 const TEXT_BYTES = 200;
 
 const { values: args } = parseArgs({
@@ -1040,6 +1036,19 @@ async function main(): Promise<void> {
       }
     }
     if (only.has('handshakes') && ciphers.includes('chachapoly')) {
+      // Node's own TLS 1.3 first, on the same load threads' count and concurrency: the baseline
+      // #18 measures the handshake against (bench/tls-handshakes.ts).
+      log('handshakes: Node TLS 1.3 baseline (ECDSA P-256, full handshakes)…');
+      const tls = await measureTlsHandshakes({
+        durationMs: plan.handshakeMs,
+        workers: pool.workers.length,
+        concurrencyPerWorker: 8,
+        log,
+      });
+      if (tls.measured) {
+        log(`  ${tls.perSec}/s (server ${tls.hostCpuPct}%, load ${tls.loadCpuPct}%)`);
+      }
+      result['tlsHandshakes'] = tls;
       const host = await hostFor('chachapoly');
       log('handshakes: returning keys…');
       const returning = await handshakes(host, pool, false, plan.handshakeMs, 8);
@@ -1076,6 +1085,12 @@ async function main(): Promise<void> {
   }
 
   if (only.has('memory')) {
+    log('start footprint: RSS of the host as shipped, from source, and of bare Node…');
+    const footprint = await measureStartFootprint({ runs: quick ? 1 : 3 });
+    log(
+      `  shipped ${footprint.shipped.rssMiB} MiB, type-stripped ${footprint.typeStripped.rssMiB} MiB, bare Node ${footprint.bareNode.rssMiB} MiB`,
+    );
+    result['startFootprint'] = footprint;
     log(`idle memory: ${memorySteps.join(', ')} connections…`);
     const memory = await idleMemory(pool, memorySteps);
     for (const m of memory)
@@ -1346,6 +1361,22 @@ function targets(result: Record<string, unknown>, fanoutResults: FanoutResult[])
     goal: `<= ${P99_RATIO_GOAL} or +${P99_SLACK_MS} ms`,
     met: measured ? measured.verdict.met : null,
   });
+  const tls = result['tlsHandshakes'] as TlsHandshakeResult | TlsNotMeasured | undefined;
+  const tlsRate = tls?.measured ? tls.perSec : undefined;
+  for (const [label, key] of [
+    ['returning keys', 'handshakesPerSec'],
+    ['new keys', 'handshakesNewKeysPerSec'],
+  ] as const) {
+    const parley = result[key] as number | undefined;
+    add(
+      `handshakes/s ÷ Node TLS 1.3 (ECDSA P-256), ${label}`,
+      parley !== undefined && tlsRate ? parley / tlsRate : undefined,
+      '>= 1.2',
+      (v) => v >= 1.2,
+    );
+  }
+  const footprint = result['startFootprint'] as StartFootprint | undefined;
+  add('host RSS at start, as shipped (MiB)', footprint?.shipped.rssMiB, '<= 60', (v) => v <= 60);
   const idle = result['idleBytesPerConnection'] as Record<string, number> | undefined;
   for (const n of ['1000', '5000']) {
     add(`RSS per idle connection at ${n} (bytes)`, idle?.[n], '<= 12288', (v) => v <= 12288);
@@ -1534,6 +1565,20 @@ function table(
     const h = result['handshakes'] as { returningKeys: HandshakeResult; newKeys: HandshakeResult };
     lines.push(
       `Handshakes (Noise XX + hello + welcome, ${h.returningKeys.concurrency} concurrent): ${fmt(h.returningKeys.perSec)}/s returning keys (host ${h.returningKeys.hostCpuPct}%, load ${h.returningKeys.loadCpuPct}%, machine ${h.returningKeys.machineBusyPct}%, p50 ${h.returningKeys.p50Ms} ms); ${fmt(h.newKeys.perSec)}/s new keys`,
+    );
+  }
+  const tls = result['tlsHandshakes'] as TlsHandshakeResult | TlsNotMeasured | undefined;
+  if (tls) {
+    lines.push(
+      tls.measured
+        ? `Node TLS 1.3 (${tls.negotiated?.cipher ?? '?'}, ${tls.negotiated?.group ?? '?'}, ECDSA P-256, ${tls.concurrency} concurrent): ${fmt(tls.perSec)}/s (server ${tls.hostCpuPct}%, load ${tls.loadCpuPct}%, machine ${tls.machineBusyPct}%, p50 ${tls.p50Ms} ms; CPU per handshake: server ${tls.hostCpuUsPerHandshake} µs, connector ${tls.loadCpuUsPerHandshake} µs)`
+        : `Node TLS 1.3: not measured (${tls.reason})`,
+    );
+  }
+  const footprint = result['startFootprint'] as StartFootprint | undefined;
+  if (footprint) {
+    lines.push(
+      `Host RSS at start (listening, no client; flags ${footprint.nodeFlags.join(' ') || 'none'}): ${footprint.shipped.rssMiB} MiB as shipped (built JavaScript), ${footprint.typeStripped.rssMiB} MiB from source (type stripping), bare Node ${footprint.bareNode.rssMiB} MiB`,
     );
   }
   if (result['idleMemory']) {
