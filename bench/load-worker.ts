@@ -412,12 +412,13 @@ async function handshakes(command: Extract<Command, { cmd: 'handshakes' }>) {
     while (now() < deadline) {
       const began = now();
       const n = serial++;
-      const keyPair = command.fresh
-        ? backend.generateKeyPair()
-        : (init.keys[command.keyFrom + ((slot * 7919 + n) % 1000)] as KeyPair);
-      const nick = command.fresh
-        ? `h${init.id}x${n}r${Math.floor(Math.random() * 1e6)}`
-        : `k${command.keyFrom + ((slot * 7919 + n) % 1000)}`;
+      // A returning user is one of the 1000 this thread opened in the warm-up (key i in thread
+      // i % workers): its key is imported already, as in a real client, which imports its own
+      // key once per process — not once per connection.
+      const own = Math.floor(1000 / init.workers);
+      const k = command.keyFrom + init.id + init.workers * ((slot * 7919 + n) % own);
+      const keyPair = command.fresh ? backend.generateKeyPair() : (init.keys[k] as KeyPair);
+      const nick = command.fresh ? `h${init.id}x${n}r${Math.floor(Math.random() * 1e6)}` : `k${k}`;
       try {
         if (!target) return;
         const connection = await connectBench({
