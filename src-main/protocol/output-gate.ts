@@ -1,5 +1,5 @@
 /**
- * What a channel asks before its sealed frames may leave (the host's durability gate,
+ * What a channel asks before what it sends may leave (the host's durability gate,
  * src-main/server/durability-gate.ts; a client has none). Groups are numbers that complete in
  * order: output produced while `barrier` is n waits until group n is `durable`.
  */
@@ -8,11 +8,11 @@ export interface OutputGate {
   readonly barrier: number;
   /** The last group that is durable. */
   readonly durable: number;
-  /** The channel holds frames: call its `release(durable)` when a group completes. */
+  /** The channel holds output: call its `release(durable)` when a group completes. */
   hold(channel: GatedOutput): void;
 }
 
 export interface GatedOutput {
-  /** Writes what waited for groups ≤ `durable`; true when nothing is held any more. */
+  /** Sends what waited for groups ≤ `durable`; true when nothing is held any more. */
   release(durable: number): boolean;
 }

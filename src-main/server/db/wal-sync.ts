@@ -10,9 +10,9 @@
 // the running one ends: under load, commits group by themselves.
 //
 // "Acknowledged means stored, delivered only once stored" is kept by the output gate
-// (durability-gate.ts): the host seals what it sends at the end of the turn as before, but while
-// a commit is not yet durable the sealed frames are held, tagged with the sync group that covers
-// every commit made before they were produced, and written when that group completes. So no ack,
+// (durability-gate.ts): while a commit is not yet durable, what a channel sends is held (in
+// order, unsealed), tagged with the sync group that covers every commit made before it was
+// queued, and sealed and written when that group completes. So no ack,
 // message, nickname answer or history row leaves the host before the commits it reports are on
 // disk, whichever handler produced it.
 //
