@@ -56,14 +56,12 @@ describe('the open-room listing text', () => {
       alice,
       T0,
     );
-    const expected = db.rooms
-      .openRoomsFor(bob.key)
-      .map((room) => ({
-        room: room.name,
-        kind: 'room',
-        open: true,
-        ...(room.topic ? { topic: room.topic } : {}),
-      }));
+    const expected = db.rooms.openRoomsFor(bob.key).map((room) => ({
+      room: room.name,
+      kind: 'room',
+      open: true,
+      ...(room.topic ? { topic: room.topic } : {}),
+    }));
     expect(expected).toHaveLength(topics.length);
     expect(listing(bob.key)).toEqual(expected);
     expect(listing(bob.key).map((entry) => (entry as { room: string }).room)).toEqual([
