@@ -218,7 +218,8 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
     }
     let count = 0;
     while (count < this.#held.length && (this.#held[count]?.group ?? 0) <= durable) count++;
-    if (count === 0) return false;
+    // Nothing ready; or nothing held any more (dropped when the peer left): let the gate forget us.
+    if (count === 0) return this.#held.length === 0;
     const ready = this.#held.splice(0, count);
     let items = ready[0]?.items ?? [];
     for (let i = 1; i < ready.length; i++) items = items.concat(ready[i]?.items ?? []);

@@ -28,12 +28,13 @@ async function gated() {
   const host = await startTestHost();
   hosts.push(host);
   const accepted = host.nextChannel();
-  const client = collect(await connectTestClient(host.port));
+  const peer = await connectTestClient(host.port);
+  const client = collect(peer);
   const channel: SecureChannel = await accepted;
   channel.useOutputGate(gate);
   channel.start();
   const say = (text: string) => channel.send(encoder.encode(text));
-  return { held, sync, gate, channel, client, say, failures };
+  return { held, sync, gate, channel, client, peer, say, failures };
 }
 
 describe('the durability gate', () => {
@@ -104,6 +105,18 @@ describe('the durability gate', () => {
     const info = await client.closed;
     expect(client.messages).toEqual(['you were removed']);
     expect(info).toMatchObject({ by: 'peer', code: 'removed' });
+  });
+
+  it('forgets a channel whose peer left while its output was held', async () => {
+    const { held, sync, gate, say, peer } = await gated();
+    sync.committed();
+    say('for nobody');
+    await settle(10);
+    expect(gate.holding).toBe(1);
+    peer.close('bye', 'leaving');
+    await settle(100);
+    held.finish();
+    expect(gate.holding).toBe(0);
   });
 
   it('sends nothing held after a failed sync (fail-stop)', async () => {
