@@ -117,7 +117,10 @@ interface ServerStats {
 class TlsServer {
   readonly #child: ChildProcess;
   readonly port: number;
-  readonly #waiters = new Map<number, (message: Record<string, unknown>) => void>();
+  readonly #waiters = new Map<
+    number,
+    { resolve: (message: Record<string, unknown>) => void; reject: (error: Error) => void }
+  >();
   #serial = 0;
 
   private constructor(child: ChildProcess, port: number) {
@@ -125,8 +128,15 @@ class TlsServer {
     this.port = port;
     child.on('message', (message: Record<string, unknown>) => {
       const id = message['id'] as number;
-      this.#waiters.get(id)?.(message);
+      this.#waiters.get(id)?.resolve(message);
       this.#waiters.delete(id);
+    });
+    // A server that dies fails the measurement instead of leaving it waiting for ever.
+    child.on('exit', (code) => {
+      for (const waiter of this.#waiters.values()) {
+        waiter.reject(new Error(`the TLS server exited (${code})`));
+      }
+      this.#waiters.clear();
     });
   }
 
@@ -136,14 +146,23 @@ class TlsServer {
       env: { ...process.env, PARLEY_BENCH_TLS_DIR: dir, PARLEY_BENCH_TLS_GROUPS: groups },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    const [ready] = (await once(child, 'message')) as [Record<string, unknown>];
+    const [ready] = (await Promise.race([
+      once(child, 'message'),
+      once(child, 'exit').then(([code]) => {
+        throw new Error(`the TLS server did not start (exit ${String(code)})`);
+      }),
+    ])) as [Record<string, unknown>];
     return new TlsServer(child, ready['port'] as number);
   }
 
   ask(message: object): Promise<Record<string, unknown>> {
     const id = ++this.#serial;
-    return new Promise((resolve) => {
-      this.#waiters.set(id, resolve);
+    return new Promise((resolve, reject) => {
+      if (this.#child.exitCode !== null) {
+        reject(new Error(`the TLS server exited (${this.#child.exitCode})`));
+        return;
+      }
+      this.#waiters.set(id, { resolve, reject });
       this.#child.send({ ...message, id });
     });
   }
