@@ -169,7 +169,7 @@ export class MlsHandler {
     const stored = result.message;
     const epoch = (stored.commit?.epoch ?? 0) + 1;
     send.origin.send({ t: 'committed', rid, room, seq: stored.seq, epoch });
-    const bytes = this.#timeline.encode(stored, false);
+    const bytes = this.#timeline.encode(stored, false, send.origin.keyText);
     // Other connections of the same key get it too: they are other devices, or the same one
     // in another window, and follow the group in seq order like everyone else.
     if (bytes) this.#rooms.broadcast(room, bytes, send.origin);

@@ -621,7 +621,7 @@ export class RequestHandler {
         const stored = result.message;
         if (!result.duplicate) {
           // Encoded once, queued for every recipient; the sender gets an ack instead of an echo.
-          const bytes = this.#timeline.encode(stored, false);
+          const bytes = this.#timeline.encode(stored, false, send.origin.keyText);
           if (bytes) this.#rooms.broadcast(stored.room, bytes, send.origin);
         }
         send.origin.send({

@@ -28,12 +28,8 @@ export class TimelineItems {
    * they are stored, but a history written by an earlier version may hold one, and it must be
    * skipped, never allowed to end the connection or the host that replays it.
    */
-  encode(stored: StoredMessage, history: boolean): Uint8Array | undefined {
-    const item = stored.event
-      ? this.#event(stored)
-      : stored.commit
-        ? this.#commit(stored, stored.commit)
-        : this.#chat(stored);
+  encode(stored: StoredMessage, history: boolean, senderKeyText?: string): Uint8Array | undefined {
+    const item = stored.event ? this.#event(stored) : this.#sent(stored, senderKeyText);
     const bytes = encodeMessage(history ? { ...item, history: true } : item);
     if (bytes.length <= MAX_ITEM_LEN) return bytes;
     this.#log('warn', 'message-too-large-skipped', { room: stored.room, seq: stored.seq });
@@ -52,31 +48,45 @@ export class TimelineItems {
     return identity;
   }
 
+  /**
+   * A message or commit. A live row's sender is a connected client whose key text is known
+   * (`senderKeyText`); since v5 the item needs nothing else of the key (no fp), so a live
+   * fan-out derives nothing per message; history looks the key text up in the cache.
+   */
+  #sent(stored: StoredMessage, senderKeyText: string | undefined): ChatMessage | CommitItem {
+    const keyText = senderKeyText ?? this.identity(stored.senderKey).key;
+    return stored.commit
+      ? this.#commit(stored, stored.commit, keyText)
+      : this.#chat(stored, keyText);
+  }
+
   // Since wire v5 a `msg` or `commit` names its sender by `key` alone: `fp` is a function of it,
   // and was ~47 bytes of every copy sent to every recipient (docs/protocol.md §8.2).
-  #chat(stored: StoredMessage): ChatMessage {
-    const identity = this.identity(stored.senderKey);
+  #chat(stored: StoredMessage, keyText: string): ChatMessage {
     return {
       t: 'msg',
       room: stored.room,
       seq: stored.seq,
       id: stored.clientMsgId,
       from: stored.nick,
-      key: identity.key,
+      key: keyText,
       ...(stored.deleted ? { deleted: true } : content(stored)),
       ts: stored.sentAt,
     };
   }
 
-  #commit(stored: StoredMessage, commit: { epoch: number; data: string }): CommitItem {
-    const identity = this.identity(stored.senderKey);
+  #commit(
+    stored: StoredMessage,
+    commit: { epoch: number; data: string },
+    keyText: string,
+  ): CommitItem {
     return {
       t: 'commit',
       room: stored.room,
       seq: stored.seq,
       ts: stored.sentAt,
       from: stored.nick,
-      key: identity.key,
+      key: keyText,
       epoch: commit.epoch,
       data: commit.data,
     };
