@@ -51,6 +51,13 @@ export type MembershipRequest = Extract<ClientMessage, { rid: number }>;
 
 /** `rooms` carries at most this many (the wire's bound). */
 const MAX_LISTED_ROOMS = 1000;
+/** Past this many keys banned from open rooms, the welcome's listing is read per key (uncached). */
+const MAX_CACHED_BANS = 1024;
+
+/** A key as a Map/Set id (its bytes, one char each). */
+function keyId(key: Uint8Array): string {
+  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+}
 const encoder = new TextEncoder();
 /**
  * A room's live invites, all listed in one `invites` item: at their longest (a 64-letter room,
@@ -112,6 +119,9 @@ export class MembershipHandler {
   readonly #openRoomsChanged: () => void;
   readonly #openRoomMembers: number;
   readonly #e2ee: boolean;
+  /** The open-room listing most welcomes send, and the database state it was read in. */
+  #listing:
+    { stamp: string; count: number; json: string; banned: Set<string> | undefined } | undefined;
 
   constructor(deps: {
     db: HostDatabase;
@@ -210,14 +220,16 @@ export class MembershipHandler {
     this.renamed(client);
     const rooms: RoomInfo[] = [];
     const mine = new Set<string>();
+    let inOpenRoom = false;
     for (const { room, role } of this.#store.roomsOf(client.key)) {
       const record = this.#store.room(room);
       if (!record) continue;
       mine.add(room);
+      if (record.open && record.kind === 'room') inOpenRoom = true;
       rooms.push(this.#info(record, role, client.key));
     }
     // Usually the whole list fits one item: the open rooms' entries come as text from the store.
-    const open = this.#store.openRoomListingFor(client.key);
+    const open = this.#openRoomListing(client.key, inOpenRoom);
     if (rooms.length + open.count <= MAX_LISTED_ROOMS) {
       const joined = rooms.map((info) => JSON.stringify(info)).join(',');
       const comma = joined && open.json ? ',' : '';
@@ -259,6 +271,34 @@ export class MembershipHandler {
       if (count === rest.length) return;
       rest = rest.slice(count);
     }
+  }
+
+  /**
+   * The open rooms' listing for a welcome. Most keys are in no open room and banned from none:
+   * they all get the same text, kept while the database is unchanged (RoomStore.changeStamp: any
+   * write here, any commit elsewhere), so a reconnect storm does not run the listing's query — a
+   * lookup of the ban and the membership in every open room — once per connection. A key in an
+   * open room or banned from one gets its own listing, read as before. Only the key's owner, past
+   * the handshake, sees which path it took.
+   */
+  #openRoomListing(key: Uint8Array, inOpenRoom: boolean): { count: number; json: string } {
+    if (inOpenRoom) return this.#store.openRoomListingFor(key);
+    const stamp = this.#store.changeStamp();
+    let listing = this.#listing;
+    if (listing?.stamp !== stamp) {
+      const read = this.#store.openRoomListing(MAX_CACHED_BANS);
+      listing = {
+        stamp,
+        count: read.count,
+        json: read.json,
+        banned: read.banned && new Set(read.banned.map(keyId)),
+      };
+      this.#listing = listing;
+    }
+    if (!listing.banned || listing.banned.has(keyId(key))) {
+      return this.#store.openRoomListingFor(key);
+    }
+    return listing;
   }
 
   /** The key's nickname changed (or was given at hello): its memberships carry it. */

@@ -206,6 +206,13 @@ function toInvite(row: Row): InviteRecord {
   };
 }
 
+/** SQL for one open room's listing entry: the JSON of its RoomInfo (see openRoomListingFor). */
+const OPEN_ROOM_ENTRY = `'{"room":' || json_quote(name) || ',"kind":"room"'
+  || CASE WHEN topic <> '' THEN ',"topic":' || json_quote(topic) ELSE '' END
+  || ',"open":true'
+  || CASE WHEN e2ee = 1 THEN ',"e2ee":true' ELSE '' END
+  || '}'`;
+
 /**
  * Rooms, members, bans and invites. Synchronous, over the HostDatabase's connection; reads need no
  * transaction, each mutation is one. Event rows go into `messages` with a seq from the same
@@ -279,12 +286,7 @@ export class RoomStore {
     return read('openRoomListingFor', () => {
       const row = this.#sql(
         `SELECT count(*) AS count, coalesce(group_concat(entry, ',' ORDER BY name), '') AS json
-           FROM (SELECT name,
-                        '{"room":' || json_quote(name) || ',"kind":"room"'
-                          || CASE WHEN topic <> '' THEN ',"topic":' || json_quote(topic) ELSE '' END
-                          || ',"open":true'
-                          || CASE WHEN e2ee = 1 THEN ',"e2ee":true' ELSE '' END
-                          || '}' AS entry
+           FROM (SELECT name, ${OPEN_ROOM_ENTRY} AS entry
                    FROM rooms
                   WHERE open = 1 AND kind = 'room'
                     AND NOT EXISTS (SELECT 1 FROM bans WHERE bans.room = rooms.name AND banned_key = ?1)
@@ -293,6 +295,54 @@ export class RoomStore {
       ).get(key);
       if (row === undefined) return { count: 0, json: '' };
       return { count: column(row, 'count', isNumber), json: column(row, 'json', isString) };
+    });
+  }
+
+  /**
+   * The listing openRoomListingFor gives a key with no membership and no ban in an open room
+   * (every open room), with the keys banned from at least one open room — or `banned` undefined
+   * when there are more than `maxBanned` of them. What the welcome caches while changeStamp()
+   * stays the same.
+   */
+  openRoomListing(maxBanned: number): {
+    count: number;
+    json: string;
+    banned: Uint8Array[] | undefined;
+  } {
+    return read('openRoomListing', () => {
+      const row = this.#sql(
+        `SELECT count(*) AS count, coalesce(group_concat(entry, ',' ORDER BY name), '') AS json
+           FROM (SELECT name, ${OPEN_ROOM_ENTRY} AS entry
+                   FROM rooms WHERE open = 1 AND kind = 'room')`,
+      ).get();
+      const banned = this.#sql(
+        `SELECT DISTINCT banned_key FROM bans
+          WHERE room IN (SELECT name FROM rooms WHERE open = 1 AND kind = 'room')
+          LIMIT ?`,
+      )
+        .all(maxBanned + 1)
+        .map((ban) => column(ban, 'banned_key', isBytes));
+      return {
+        count: row === undefined ? 0 : column(row, 'count', isNumber),
+        json: row === undefined ? '' : column(row, 'json', isString),
+        banned: banned.length > maxBanned ? undefined : banned,
+      };
+    });
+  }
+
+  /**
+   * Differs from the last call whenever the database may have changed since: a row written on
+   * this connection (SQLite's total_changes(), any table, even rolled back) or a commit by any
+   * other connection (data_version: another process, such as `parley host`). Cheap (~4 µs), so
+   * a cache of a costly read can be checked against it on every use.
+   */
+  changeStamp(): string {
+    return read('changeStamp', () => {
+      const row = this.#sql(
+        'SELECT total_changes() AS t, data_version AS v FROM pragma_data_version()',
+      ).get();
+      if (row === undefined) throw new Error('no change stamp');
+      return `${column(row, 't', isNumber)}:${column(row, 'v', isNumber)}`;
     });
   }
 
