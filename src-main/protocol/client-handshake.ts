@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { BackendName, KeyPair } from './crypto/crypto-backend.ts';
+import type { BackendName, CryptoBackend, KeyPair } from './crypto/crypto-backend.ts';
 import { selectBackend } from './crypto/select-backend.ts';
 import { ProtocolError } from './errors.ts';
 import { encodeFrame } from './framing.ts';
@@ -20,7 +20,8 @@ export interface ConnectOptions extends ChannelOptions {
    */
   readonly verifyHost: (hostKey: Uint8Array, hostInfo: Uint8Array) => void | Promise<void>;
   readonly suite?: Suite;
-  readonly backend?: BackendName;
+  /** A backend, or its name (`noble` only where select-backend.ts loaded it: all-backends.ts). */
+  readonly backend?: BackendName | CryptoBackend;
   readonly handshakeTimeoutMs?: number;
   /** Default Noise's Split(); only the benchmark passes another (bench/null-cipher.ts). */
   readonly transportKeys?: TransportKeys;
@@ -60,7 +61,8 @@ export async function initiateChannel(
       initiator: true,
       prologue: preface,
       s: options.staticKeyPair,
-      backend: selectBackend(options.backend),
+      backend:
+        typeof options.backend === 'object' ? options.backend : selectBackend(options.backend),
     });
     const message1 = encodeFrame(handshake.writeMessage(new Uint8Array(0)));
     const opening = new Uint8Array(preface.length + message1.length);

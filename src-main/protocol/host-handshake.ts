@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { BackendName, KeyPair } from './crypto/crypto-backend.ts';
+import type { BackendName, CryptoBackend, KeyPair } from './crypto/crypto-backend.ts';
 import { selectBackend } from './crypto/select-backend.ts';
 import { ProtocolError } from './errors.ts';
 import { encodeFrame } from './framing.ts';
@@ -16,7 +16,8 @@ export interface AcceptOptions extends ChannelOptions {
   /** Sent encrypted in handshake message 2 (after the host's static key). */
   readonly hostInfo: Uint8Array;
   readonly suites?: readonly Suite[];
-  readonly backend?: BackendName;
+  /** A backend, or its name (`noble` only where select-backend.ts loaded it: all-backends.ts). */
+  readonly backend?: BackendName | CryptoBackend;
   readonly handshakeTimeoutMs?: number;
   /** Default Noise's Split(); only the benchmark passes another (bench/null-cipher.ts). */
   readonly transportKeys?: TransportKeys;
@@ -55,7 +56,8 @@ export async function acceptChannel(
       initiator: false,
       prologue: preface.line,
       s: options.staticKeyPair,
-      backend: selectBackend(options.backend),
+      backend:
+        typeof options.backend === 'object' ? options.backend : selectBackend(options.backend),
     });
     const payload1 = handshake.readMessage(await reader.readFrame());
     if (payload1.length !== 0) {
