@@ -185,17 +185,31 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
   /**
    * Sends end-of-session with a reason after anything still queued, then hangs up.
    * `discardPending` drops what is queued first: for a peer that is not reading anyway.
+   * `discardHeld` also drops what the output gate holds, and the goodbye leaves at once: for a
+   * host whose storage failed, where nothing held may ever leave (no later sync proves it
+   * stored) but clients should still hear why. Its reason must report no commit.
    */
-  close(code: string, reason: string, options: { discardPending?: boolean } = {}): void {
+  close(
+    code: string,
+    reason: string,
+    options: { discardPending?: boolean; discardHeld?: boolean } = {},
+  ): void {
     if (this.#closed) return;
-    if (options.discardPending) {
+    if (options.discardPending || options.discardHeld) {
       this.#pending = [];
       this.#pendingBytes = 0;
+    }
+    if (options.discardHeld) {
+      // Never sealed, so dropping them leaves no gap in the nonces.
+      this.#dropHeld();
+      this.#pendingGroup = 0;
     }
     this.#closeItem = encoder.encode(`${code} ${reason}`.slice(0, 1000));
     this.#pendingBytes += ITEM_HEADER_LEN + this.#closeItem.length;
     // The reason may report a commit (a ban, say): it waits like any other output.
-    if (this.#gate) this.#pendingGroup = Math.max(this.#pendingGroup, this.#gate.barrier);
+    if (this.#gate && !options.discardHeld) {
+      this.#pendingGroup = Math.max(this.#pendingGroup, this.#gate.barrier);
+    }
     this.#finish({ by: 'local', code, reason });
     this.flush();
     if (this.#held.length > 0) {

@@ -107,7 +107,7 @@ export class ConnectedClients {
   }
 
   /** Tells every client the host is shutting down, and why (their channels then close). */
-  closeAll(reason: string): void {
-    for (const client of this.#clients) client.channel.close(CloseCode.shutdown, reason);
+  closeAll(reason: string, options: { discardHeld?: boolean } = {}): void {
+    for (const client of this.#clients) client.channel.close(CloseCode.shutdown, reason, options);
   }
 }

@@ -298,7 +298,8 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     idle.stop();
     fileSweep.stop();
     server.close();
-    clients.closeAll('the host stopped: its storage failed');
+    // Told at once: what is held is dropped (the goodbye would otherwise wait behind it for ever).
+    clients.closeAll('the host stopped: its storage failed', { discardHeld: true });
     if (options.onFatal) options.onFatal(error);
     else process.exit(FATAL_EXIT_CODE);
   };

@@ -137,6 +137,9 @@ describe('the host with its WAL sync held', () => {
     expect(logged.find((l) => l.event === 'wal-sync-failed')?.fields).toMatchObject({
       code: 'EIO',
     });
+    // Clients are told why at once (the reason reports no commit); nothing held goes with it.
+    expect(await alice.closed).toMatchObject({ by: 'peer', code: 'shutdown' });
+    expect((await bob.closed).reason).toContain('storage failed');
     sync.release(); // later syncs would succeed: they must not release anything
     await settle(200);
     expect(alice.of('ack')).toEqual([]);
