@@ -121,7 +121,11 @@ export class MembershipHandler {
   readonly #e2ee: boolean;
   /** The open-room listing most welcomes send, and the database state it was read in. */
   #listing:
-    { stamp: string; count: number; json: string; banned: Set<string> | undefined } | undefined;
+    | {
+        stamp: string;
+        cached: { count: number; json: string; banned: Set<string> | undefined } | undefined;
+      }
+    | undefined;
 
   constructor(deps: {
     db: HostDatabase;
@@ -217,11 +221,13 @@ export class MembershipHandler {
 
   /** After the welcome: the key's nickname on its memberships, then every room it may see. */
   welcomed(client: ConnectedClient): void {
-    this.renamed(client);
+    const memberships = this.#store.roomsOf(client.key);
+    // renameMember would read the same rows again to find out that none is stale.
+    if (memberships.some((m) => m.nick !== client.nick)) this.renamed(client);
     const rooms: RoomInfo[] = [];
     const mine = new Set<string>();
     let inOpenRoom = false;
-    for (const { room, role } of this.#store.roomsOf(client.key)) {
+    for (const { room, role } of memberships) {
       const record = this.#store.room(room);
       if (!record) continue;
       mine.add(room);
@@ -277,28 +283,33 @@ export class MembershipHandler {
    * The open rooms' listing for a welcome. Most keys are in no open room and banned from none:
    * they all get the same text, kept while the database is unchanged (RoomStore.changeStamp: any
    * write here, any commit elsewhere), so a reconnect storm does not run the listing's query — a
-   * lookup of the ban and the membership in every open room — once per connection. A key in an
-   * open room or banned from one gets its own listing, read as before. Only the key's owner, past
-   * the handshake, sees which path it took.
+   * lookup of the ban and the membership in every open room — once per connection. The listing
+   * is read for the cache only once two welcomes in a row found the database unchanged: while
+   * every welcome follows a write (new keys claiming nicknames, busy rooms) each is read per key,
+   * as before, for the cost of the stamp. A key in an open room or banned from one gets its own
+   * listing. Only the key's owner, past the handshake, sees which path it took.
    */
   #openRoomListing(key: Uint8Array, inOpenRoom: boolean): { count: number; json: string } {
     if (inOpenRoom) return this.#store.openRoomListingFor(key);
     const stamp = this.#store.changeStamp();
-    let listing = this.#listing;
-    if (listing?.stamp !== stamp) {
+    if (this.#listing?.stamp !== stamp) {
+      this.#listing = { stamp, cached: undefined };
+      return this.#store.openRoomListingFor(key);
+    }
+    let cached = this.#listing.cached;
+    if (!cached) {
       const read = this.#store.openRoomListing(MAX_CACHED_BANS);
-      listing = {
-        stamp,
+      cached = {
         count: read.count,
         json: read.json,
         banned: read.banned && new Set(read.banned.map(keyId)),
       };
-      this.#listing = listing;
+      this.#listing.cached = cached;
     }
-    if (!listing.banned || listing.banned.has(keyId(key))) {
+    if (!cached.banned || cached.banned.has(keyId(key))) {
       return this.#store.openRoomListingFor(key);
     }
-    return listing;
+    return cached;
   }
 
   /** The key's nickname changed (or was given at hello): its memberships carry it. */

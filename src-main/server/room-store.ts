@@ -418,19 +418,24 @@ export class RoomStore {
     return read('member', () => this.#member(room, key));
   }
 
-  /** The rooms the key is a member of, sorted by name. */
-  roomsOf(key: Uint8Array): { room: string; role: Role }[] {
+  /** The rooms the key is a member of, sorted by name, with the nickname each shows for it. */
+  roomsOf(key: Uint8Array): { room: string; role: Role; nick: string }[] {
     checkKey(key, 'key');
     return read('roomsOf', () =>
-      this.#sql('SELECT room, role FROM members WHERE member_key = ? ORDER BY room')
+      this.#sql('SELECT room, role, nick FROM members WHERE member_key = ? ORDER BY room')
         .all(key)
-        .map((row) => ({ room: column(row, 'room', isString), role: column(row, 'role', isRole) })),
+        .map((row) => ({
+          room: column(row, 'room', isString),
+          role: column(row, 'role', isRole),
+          nick: column(row, 'nick', isString),
+        })),
     );
   }
 
   /**
-   * Records the key's current nickname in all its memberships. Called on every welcome, so when
-   * nothing changed it is a read only: a reconnect storm takes no write lock and no fsync.
+   * Records the key's current nickname in all its memberships. Called at a welcome whose
+   * memberships (roomsOf) show another nickname; when nothing changed it is a read only, so a
+   * reconnect storm takes no write lock and no fsync.
    */
   renameMember(key: Uint8Array, nick: string): void {
     checkKey(key, 'key');

@@ -132,7 +132,7 @@ describe('rooms', () => {
     const room = db.rooms.room(name);
     expect(room?.kind).toBe('dm');
     expect(room?.dmKeys).toEqual([alice.key, bob.key]);
-    expect(db.rooms.roomsOf(bob.key)).toEqual([{ room: name, role: 'member' }]);
+    expect(db.rooms.roomsOf(bob.key)).toEqual([{ room: name, role: 'member', nick: 'bob' }]);
   });
 
   it('an operator-made room has events with no actor: the all-zero sender', () => {
@@ -165,8 +165,8 @@ describe('members', () => {
     store.addMember('other', carol, 'member', T0 + 3);
     expect(names(store, 'team')).toEqual(['alice:owner', 'bob:admin', 'carol:member']);
     expect(store.roomsOf(carol.key)).toEqual([
-      { room: 'other', role: 'member' },
-      { room: 'team', role: 'member' },
+      { room: 'other', role: 'member', nick: 'carol' },
+      { room: 'team', role: 'member', nick: 'carol' },
     ]);
     store.renameMember(carol.key, 'caz');
     expect(store.member('team', carol.key)?.nick).toBe('caz');
