@@ -270,6 +270,10 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     },
   });
 
+  // The invites startHost returns get printed (an operator acts on them), and the rooms they
+  // name were created just now: like any answer, they wait until those commits are durable.
+  // Waited for before listening, while nothing else commits (a failed sync resolves it too).
+  await walSync.idle();
   const server = net.createServer({ noDelay: true }, (socket) => admission.offer(socket));
   try {
     await new Promise<void>((resolve, reject) => {

@@ -122,6 +122,33 @@ describe('the host with its WAL sync held', () => {
     expect(await welcomed).toMatchObject({ nick: 'carol' });
   });
 
+  it('starts (and so prints its invites) only once the rooms and invites it made are durable', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'parley-durability-'));
+    const sync = heldSync(); // held from the start: the first start's commits wait
+    let started = false;
+    const starting = startHost({
+      host: '127.0.0.1',
+      port: 0,
+      rooms: ['lobby'],
+      dataDir,
+      walSync: sync.sync,
+    }).then((h) => {
+      started = true;
+      return h;
+    });
+    cleanups.push(async () => {
+      sync.release();
+      await (await starting).stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    await settle(300);
+    expect(sync.calls.length).toBeGreaterThan(0);
+    expect(started).toBe(false);
+    sync.release();
+    const h = await starting;
+    expect(h.startInvites.map((invite) => invite.role)).toEqual(['owner', 'member']);
+  });
+
   it('stops on a failed sync: what waited for it is never sent, and the failure is reported', async () => {
     const fatal: Error[] = [];
     const { sync, member, logged } = await heldHost({ onFatal: (error) => fatal.push(error) });
