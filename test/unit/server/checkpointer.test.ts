@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DatabaseSync } from 'node:sqlite';
 import { Checkpointer } from '../../../src-main/server/db/checkpointer.ts';
 
 let dir: string;
@@ -81,4 +82,47 @@ describe('Checkpointer in a host run with the shipped Node flags', () => {
     expect(run.status).toBe(0);
     expect(JSON.parse(run.stdout.trim())).toEqual({ erased: true, walBytes: 0 });
   });
+});
+
+describe('Checkpointer while another connection holds a read snapshot', () => {
+  // A backup tool, an operator's sqlite3 shell or a `parley host` command reading: a deletion's
+  // erase (TRUNCATE) cannot finish until it ends. It must give up soon (the deletion's group, and
+  // so every answer of the host, waits for it), and must not keep the host's writer locked out
+  // meanwhile (its commits would fail 'locked' after their 100 ms busy wait, on the event loop).
+  it('gives up the erase soon, and the host keeps committing meanwhile', async () => {
+    const file = path.join(dir, 'x.db');
+    const host = new DatabaseSync(file, { timeout: 100 });
+    host.exec('PRAGMA journal_mode = WAL');
+    host.exec('CREATE TABLE t (x TEXT)');
+    host.exec("INSERT INTO t VALUES ('before')");
+    const reader = new DatabaseSync(file);
+    reader.exec('BEGIN');
+    reader.prepare('SELECT count(*) FROM t').get();
+    host.exec("INSERT INTO t VALUES ('after the snapshot')");
+    const fd = fs.openSync(`${file}-wal`, 'r');
+    const checkpointer = new Checkpointer(file, fd, () => undefined);
+    try {
+      let settled: boolean | undefined;
+      const erased = checkpointer.erase().then((done) => (settled = done));
+      let refused = 0;
+      const start = Date.now();
+      while (settled === undefined && Date.now() - start < 5000) {
+        try {
+          host.exec("INSERT INTO t VALUES ('meanwhile')");
+        } catch {
+          refused++;
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(settled).toBe(false);
+      expect(refused).toBe(0);
+      await erased;
+    } finally {
+      reader.exec('COMMIT');
+      reader.close();
+      await checkpointer.close();
+      fs.closeSync(fd);
+      host.close();
+    }
+  }, 15_000);
 });
