@@ -502,6 +502,21 @@ export class SetRole extends Step {
 }
 
 /**
+ * How the host may refuse a send of a key removed from PRIVATE_ROOM, sent as the removal was made
+ * (`rate-limited` aside). Still waiting for the removal's commit, it is `unknown-room`
+ * (docs/protocol.md §11); read after the removal, it is a send to a room the connection is not
+ * in: `not-in-room` if the key may still see the room (opened, and this key not banned), else
+ * `unknown-room` (§13's send checks). Which of the two happened depends on the order the host
+ * reads the two connections, which nobody controls.
+ */
+export function removedSendRefusals(model: Readonly<HostModel>, key: number): readonly string[] {
+  const mayStillSee = !model.roles.has(key) && model.visible(key, PRIVATE_ROOM);
+  return mayStillSee
+    ? ['unknown-room', 'not-in-room', 'rate-limited']
+    : ['unknown-room', 'rate-limited'];
+}
+
+/**
  * An admin removes (or bans) a member whose connection is in the room while another member is
  * sending to it: the removal takes effect in its turn. Messages stored before it reached the
  * removed connection; none stored after it may, before or after its `removed`.
@@ -659,7 +674,7 @@ export class RemoveWhileSending extends Step {
         world.ackedBy.set(mk, tw);
         world.expectDelivery(model, mk, x.seq, tw, PRIVATE_ROOM);
         world.count('remove-while-sending: own send stored');
-      } else if (x.t === 'error' && (x.code === 'unknown-room' || x.code === 'rate-limited')) {
+      } else if (x.t === 'error' && removedSendRefusals(model, target).includes(x.code)) {
         tw.claimed.add(answer.index);
         model.refused.add(mk); // not stored; a client does not resend to a room it is not in
         if (x.code === 'rate-limited') writer.strikes++;
