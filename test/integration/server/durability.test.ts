@@ -108,6 +108,23 @@ describe('the host with its WAL sync held', () => {
     ).toEqual(fromBob.map((m) => m.id));
   });
 
+  it('answers a history page that reads a row not yet durable only once it is', async () => {
+    const { sync, member } = await heldHost();
+    const alice = await member('alice');
+    const bob = await member('bob');
+    sync.hold();
+    alice.send({ t: 'send', room: 'lobby', id: 'alice-msg-000009', text: 'not yet on disk' });
+    await settle(200);
+    bob.send({ t: 'history', room: 'lobby', before: 1_000_000, limit: 10 });
+    await settle(200);
+    // The page would show a row a crash could still take back: it waits with everything else.
+    expect(bob.of('history-end')).toEqual([]);
+    expect(bob.of('msg').filter((m) => m.text === 'not yet on disk')).toEqual([]);
+    sync.release();
+    await bob.waitFor('history-end');
+    expect(bob.of('msg').some((m) => m.history && m.id === 'alice-msg-000009')).toBe(true);
+  });
+
   it("holds a new key's nickname claim (a commit) until it is durable", async () => {
     const { h, sync } = await heldHost();
     sync.hold();
