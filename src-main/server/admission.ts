@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { ProtocolError } from '../protocol/errors.ts';
 import { refuseConnection } from '../protocol/host-handshake.ts';
 import type { SecureChannel } from '../protocol/secure-channel.ts';
-import { CloseCode } from '../protocol/wire/messages.ts';
+import { CloseCode } from '../protocol/wire/constants.ts';
 import type { HostLimits } from './host-limits.ts';
 import type { HostLog } from './host-log.ts';
 

@@ -1,5 +1,5 @@
 import { ProtocolError } from '../protocol/errors.ts';
-import { CloseCode } from '../protocol/wire/messages.ts';
+import { CloseCode } from '../protocol/wire/constants.ts';
 import type { ClientChannel, ConnectedClient } from './connected-client.ts';
 import { failureFields } from './failure-fields.ts';
 import type { HostLog } from './host-log.ts';

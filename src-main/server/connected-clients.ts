@@ -1,6 +1,6 @@
 import { encodeBase64Url } from '../../src-shared/base64url.ts';
 import type { SecureChannel } from '../protocol/secure-channel.ts';
-import { CloseCode } from '../protocol/wire/messages.ts';
+import { CloseCode } from '../protocol/wire/constants.ts';
 import type { ClientErrorBoundary } from './client-error-boundary.ts';
 import { ConnectedClient } from './connected-client.ts';
 import { failureFields } from './failure-fields.ts';

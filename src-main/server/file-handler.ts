@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { equalBytes } from '../../src-shared/bytes.ts';
-import { FILE_CHUNK_BYTES } from '../protocol/wire/chat-event.ts';
+import { FILE_CHUNK_BYTES } from '../protocol/wire/constants.ts';
 import type { ClientMessage, HostErrorCode } from '../protocol/wire/messages.ts';
 import type { ConnectedClient } from './connected-client.ts';
 import { failureFields } from './failure-fields.ts';

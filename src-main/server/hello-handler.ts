@@ -1,10 +1,9 @@
 import type { SecureChannel } from '../protocol/secure-channel.ts';
 import { WireError, decodeMessage } from '../protocol/wire/codec.ts';
-import { z } from 'zod';
-import { CloseCode, Hello, WIRE_VERSION } from '../protocol/wire/messages.ts';
+import { CloseCode, WIRE_VERSION } from '../protocol/wire/constants.ts';
+import { hostSchemas } from '../protocol/wire/host-schemas-loader.ts';
+import type { Hello } from '../protocol/wire/messages.ts';
 import type { NicknameRegistry } from './nickname-registry.ts';
-
-const VERSION_ONLY = z.object({ v: z.unknown() });
 
 /**
  * A new channel's hello (the payload of handshake message 3): the nickname it asks for is
@@ -51,11 +50,11 @@ export class HelloHandler {
     // to update, not that its hello is bad.
     let hello: Hello;
     try {
-      hello = decodeMessage(Hello, channel.peerPayload);
+      hello = decodeMessage(hostSchemas().Hello, channel.peerPayload);
     } catch (helloError) {
       let error = helloError;
       try {
-        const { v } = decodeMessage(VERSION_ONLY, channel.peerPayload);
+        const { v } = decodeMessage(hostSchemas().HelloVersion, channel.peerPayload);
         if (v !== WIRE_VERSION) {
           channel.close(
             CloseCode.version,

@@ -1,5 +1,6 @@
 import { encodeMessage } from '../protocol/wire/codec.ts';
-import { type HostInfo, WIRE_VERSION } from '../protocol/wire/messages.ts';
+import { WIRE_VERSION } from '../protocol/wire/constants.ts';
+import type { HostInfo } from '../protocol/wire/messages.ts';
 import type { HostLimits } from './host-limits.ts';
 
 export const SOFTWARE = 'parley/0.1.0';

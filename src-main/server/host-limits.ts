@@ -1,4 +1,4 @@
-import { FILE_CHUNK_BYTES } from '../protocol/wire/chat-event.ts';
+import { FILE_CHUNK_BYTES } from '../protocol/wire/constants.ts';
 
 /** Every limit the host enforces; each has a clear error for the offender and no effect on others. */
 export interface HostLimits {

@@ -30,6 +30,7 @@ import { NicknameRegistry } from './nickname-registry.ts';
 import { guessPublicHost } from './public-host.ts';
 import { RequestHandler } from './request-handler.ts';
 import { RoomRegistry } from './room-registry.ts';
+import { serveAfterSchemas } from './serve-after-schemas.ts';
 
 export const DEFAULT_HOST_PORT = 7878;
 /** How long a statement waits for a lock held by another connection to the database. */
@@ -274,7 +275,9 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   // name were created just now: like any answer, they wait until those commits are durable.
   // Waited for before listening, while nothing else commits (a failed sync resolves it too).
   await walSync.idle();
-  const server = net.createServer({ noDelay: true }, (socket) => admission.offer(socket));
+  // The schemas load with the first connection, not at start (serve-after-schemas.ts).
+  const accept = serveAfterSchemas((socket) => admission.offer(socket), log);
+  const server = net.createServer({ noDelay: true }, accept);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -1,4 +1,4 @@
-import { CloseCode } from '../protocol/wire/messages.ts';
+import { CloseCode } from '../protocol/wire/constants.ts';
 import type { ConnectedClient } from './connected-client.ts';
 import type { HostLimits } from './host-limits.ts';
 

@@ -1,12 +1,7 @@
 import { MAX_ITEM_LEN } from '../protocol/records.ts';
 import { encodeMessage } from '../protocol/wire/codec.ts';
-import {
-  type ClientMessage,
-  type HostErrorCode,
-  type HostMessage,
-  MAX_GROUP_DEVICES,
-  MAX_KEY_PACKAGES,
-} from '../protocol/wire/messages.ts';
+import { MAX_GROUP_DEVICES, MAX_KEY_PACKAGES } from '../protocol/wire/constants.ts';
+import type { ClientMessage, HostErrorCode, HostMessage } from '../protocol/wire/messages.ts';
 import type { PendingSend } from './commit-queue.ts';
 import type { ConnectedClient } from './connected-client.ts';
 import { failureFields } from './failure-fields.ts';

@@ -1,12 +1,13 @@
 import { MAX_ITEM_LEN } from '../protocol/records.ts';
 import { WireError, decodeMessage, encodeMessage, utf8Length } from '../protocol/wire/codec.ts';
-import {
-  type ChatMessage,
+import { CloseCode } from '../protocol/wire/constants.ts';
+import { hostSchemas } from '../protocol/wire/host-schemas-loader.ts';
+import type {
+  ChatMessage,
   ClientMessage,
-  CloseCode,
-  type HostErrorCode,
-  type HostMessage,
-  type Member,
+  HostErrorCode,
+  HostMessage,
+  Member,
 } from '../protocol/wire/messages.ts';
 import { AddressBudgets } from './address-budgets.ts';
 import { CommitQueue, type PendingSend } from './commit-queue.ts';
@@ -163,7 +164,7 @@ export class RequestHandler {
     const now = this.#now();
     let request: ClientMessage;
     try {
-      request = decodeMessage(ClientMessage, bytes);
+      request = decodeMessage(hostSchemas().ClientMessage, bytes);
     } catch (error) {
       const reason = error instanceof WireError ? error.message : 'unreadable request';
       this.#log('info', 'client-protocol-error', { fp: client.fingerprint, reason });

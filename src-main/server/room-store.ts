@@ -3,8 +3,8 @@
 // another process can both write the same file (WAL, busy timeout); a membership change and its
 // room event row commit together.
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { Role as RoleSchema } from '../protocol/wire/messages.ts';
 import type { Role } from '../protocol/wire/messages.ts';
+import { isRoleName } from '../../src-shared/membership-names.ts';
 import {
   type Row,
   column,
@@ -147,7 +147,7 @@ const MEMBER_COLUMNS = 'room, member_key, role, nick, joined_at';
 const INVITE_COLUMNS =
   'id, room, role, uses_left, expires_at, revoked_at, created_by, created_by_nick, created_at';
 
-const isRole = (v: unknown): v is Role => RoleSchema.safeParse(v).success;
+const isRole = (v: unknown): v is Role => isRoleName(v);
 const isKind = (v: unknown): v is RoomKind => v === 'room' || v === 'dm';
 
 function checkKey(key: Uint8Array, what: string): void {

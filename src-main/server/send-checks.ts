@@ -2,7 +2,8 @@
 // what it carries, and in a plaintext room whether its `rel` and `file` are what its event calls
 // for. Pure: no state, so the request handler stays about order and effects.
 import { utf8Length } from '../protocol/wire/codec.ts';
-import { type ChatEvent, relationMatches } from '../protocol/wire/chat-event.ts';
+import type { ChatEvent } from '../protocol/wire/chat-event.ts';
+import { relationMatches } from '../protocol/wire/relation.ts';
 import type { ClientMessage } from '../protocol/wire/messages.ts';
 
 type Send = Extract<ClientMessage, { t: 'send' }>;

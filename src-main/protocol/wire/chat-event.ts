@@ -1,4 +1,14 @@
 import { z } from 'zod';
+import {
+  FILE_CHUNK_BYTES,
+  MAX_EVENT_TEXT_BYTES,
+  MAX_FILE_BYTES,
+  MAX_FILE_CHUNKS,
+} from './constants.ts';
+
+// The limits and the relation functions need no schema: a host loads them without zod.
+export { FILE_CHUNK_BYTES, MAX_EVENT_TEXT_BYTES, MAX_FILE_BYTES, MAX_FILE_CHUNKS };
+export { relationMatches, relationOf } from './relation.ts';
 
 /**
  * What a member says, beyond a line of text (docs/protocol.md §13): replies, edits, deletions,
@@ -8,14 +18,6 @@ import { z } from 'zod';
  * the host checks it with this same schema. Messages are named by their `seq` in the room: the
  * host's order, the same for every member and every install.
  */
-
-export const MAX_EVENT_TEXT_BYTES = 16 * 1024;
-/** The largest file a client may offer at all; a host's own limit (HostInfo) is usually lower. */
-export const MAX_FILE_BYTES = 1024 * 1024 * 1024;
-/** Plaintext bytes per file chunk: its ciphertext (+16) in base64url fits one channel item. */
-export const FILE_CHUNK_BYTES = 32 * 1024;
-/** Chunks a file may have: MAX_FILE_BYTES / FILE_CHUNK_BYTES. */
-export const MAX_FILE_CHUNKS = MAX_FILE_BYTES / FILE_CHUNK_BYTES;
 
 const encoder = new TextEncoder();
 const withinBytes = (max: number) => (text: string) => encoder.encode(text).length <= max;
@@ -120,28 +122,3 @@ export type ChatEventType = ChatEvent['type'];
  */
 export const Relation = z.object({ t: z.enum(['edit', 'delete']), seq: MessageSeq });
 export type Relation = z.infer<typeof Relation>;
-
-/** The host-visible parts an event needs on its `send` (see Relation). */
-export function relationOf(event: ChatEvent): { rel?: Relation; file?: string } {
-  switch (event.type) {
-    case 'edit':
-      return { rel: { t: 'edit', seq: event.target } };
-    case 'delete':
-      return { rel: { t: 'delete', seq: event.target } };
-    case 'file':
-      return { file: event.file.id };
-    default:
-      return {};
-  }
-}
-
-/** Whether a `send`'s host-visible parts are exactly those its event calls for. */
-export function relationMatches(
-  event: ChatEvent,
-  sent: { rel?: Relation | undefined; file?: string | undefined },
-): boolean {
-  const wanted = relationOf(event);
-  return (
-    wanted.rel?.t === sent.rel?.t && wanted.rel?.seq === sent.rel?.seq && wanted.file === sent.file
-  );
-}

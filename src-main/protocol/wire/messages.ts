@@ -15,36 +15,41 @@ import {
   Role,
   RoomEventAction,
 } from '../../../src-shared/membership.ts';
+import { ChatEvent, FileId, Relation } from './chat-event.ts';
 import {
-  ChatEvent,
-  FILE_CHUNK_BYTES,
-  FileId,
+  CloseCode,
+  MAX_CERT_BASE64,
+  MAX_CERTS,
+  MAX_CHUNK_TEXT,
   MAX_FILE_BYTES,
   MAX_FILE_CHUNKS,
-  Relation,
-} from './chat-event.ts';
+  MAX_GROUP_DEVICES,
+  MAX_KEY_PACKAGES,
+  MAX_MLS_TEXT,
+  MAX_TEXT_BYTES,
+  WIRE_VERSION,
+} from './constants.ts';
 
 // The vocabulary of private rooms is shared with the IPC contract; the wire re-exports it.
 export { MAX_INVITE_TTL_MS, MAX_INVITE_USES, MAX_TOPIC_LENGTH, Role, RoomEventAction };
+// The numbers and close reasons live in constants.ts (no zod: what the host imports at start).
+export {
+  CloseCode,
+  MAX_CERT_BASE64,
+  MAX_CERTS,
+  MAX_CHUNK_TEXT,
+  MAX_GROUP_DEVICES,
+  MAX_KEY_PACKAGES,
+  MAX_MLS_TEXT,
+  MAX_TEXT_BYTES,
+  WIRE_VERSION,
+};
 
 /**
  * The application messages carried inside the secure channel: JSON objects with a type tag
  * `t`, one per channel item, validated on receipt. One definition gives both the runtime
  * schema and the TypeScript type. docs/protocol.md specifies each field.
  */
-/**
- * 5: less per delivery — `msg` and `commit` items carry no `fp` (a client derives it from `key`),
- * and an end-to-end encrypted `send` states its MLS `epoch` so the host relays the ciphertext
- * without decoding it (docs/protocol.md, "Changes in version 5"). 4 was the conversation's
- * events — replies, edits, deletions, reactions, files, read positions (§13); 3 end-to-end
- * encrypted rooms (MLS, §12), 2 private rooms (membership, invites, room events). A host refuses
- * any other version.
- */
-export const WIRE_VERSION = 5;
-export const MAX_TEXT_BYTES = 16 * 1024;
-/** Host info's certificate chain: at most this many certificates of at most 12 KiB each. */
-export const MAX_CERTS = 8;
-export const MAX_CERT_BASE64 = 16384;
 
 // Names, rooms, keys and message ids have one format, shared with the IPC contract and the UI.
 const nick = Nick;
@@ -64,8 +69,6 @@ const timestamp = z.number().int().nonnegative();
 
 // ── end-to-end encryption (docs/protocol.md §12) ───────────────────────────────────────
 
-/** The most an MLS message may take on the wire as text; the item limit (65516) binds first. */
-export const MAX_MLS_TEXT = 65_536;
 /**
  * An MLS message (RFC 9420 `MLSMessage`: a PrivateMessage, a PublicMessage commit, a Welcome
  * or a KeyPackage) as unpadded base64url. The host reads only its public header.
@@ -81,15 +84,9 @@ const mlsData = MlsData;
 const device = DeviceKey;
 /** The MLS epoch of a room's group as the host ordered it; 0: no group yet. */
 const epoch = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-/** KeyPackages a device may hand the host at once, and the most it keeps per device. */
-export const MAX_KEY_PACKAGES = 20;
-/** A room's MLS group holds at most this many devices (docs/security.md, room sizes). */
-export const MAX_GROUP_DEVICES = 100;
 
 // ── the conversation's events and files (docs/protocol.md §13) ─────────────────────────
 
-/** A file chunk's ciphertext (FILE_CHUNK_BYTES + the 16-byte tag) as unpadded base64url. */
-export const MAX_CHUNK_TEXT = Math.ceil(((FILE_CHUNK_BYTES + 16) * 4) / 3);
 const chunkData = z
   .string()
   .min(1)
@@ -536,20 +533,3 @@ export const HostMessage = z.discriminatedUnion('t', [
   z.object({ t: z.literal('file-data'), rid, file: fileId, index: chunkIndex, data: chunkData }),
 ]);
 export type HostMessage = z.infer<typeof HostMessage>;
-
-/** Reasons a host gives in the channel's end-of-session item. */
-export const CloseCode = {
-  shutdown: 'shutdown',
-  nickTaken: 'nick-taken',
-  badHello: 'bad-hello',
-  protocolError: 'protocol-error',
-  flooding: 'flooding',
-  slowReader: 'slow-reader',
-  idleTimeout: 'idle-timeout',
-  full: 'full',
-  /** The host failed while serving this connection; nobody else was affected. Reconnect. */
-  internal: 'internal',
-  /** The client speaks another wire version (its hello's `v`): update one side. */
-  version: 'version',
-  bye: 'bye',
-} as const;

@@ -1,7 +1,8 @@
 // Reading rows of the host's database: every column's type is checked, since the file is outside
 // the program's control, and a value of the wrong type is a 'schema' error rather than a crash later.
 import type { SQLOutputValue } from 'node:sqlite';
-import { ChatEvent, type Relation } from '../../protocol/wire/chat-event.ts';
+import type { ChatEvent, Relation } from '../../protocol/wire/chat-event.ts';
+import { hostSchemas } from '../../protocol/wire/host-schemas-loader.ts';
 import type { StoredMessage } from '../host-database.ts';
 import { HostDatabaseError } from './errors.ts';
 import { decodeRoomEvent } from './room-event-json.ts';
@@ -94,8 +95,10 @@ function relatedParts(row: Row): { rel?: Relation; file?: string } | undefined {
 }
 
 function decodeChatEvent(json: string): ChatEvent | undefined {
+  // Outside the try: schemas not loaded is a bug to report, not a row to skip.
+  const schema = hostSchemas().ChatEvent;
   try {
-    const parsed = ChatEvent.safeParse(JSON.parse(json));
+    const parsed = schema.safeParse(JSON.parse(json));
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;

@@ -1,9 +1,18 @@
 // A room event's details as stored in messages.event: JSON, checked again when read back, because
 // the file may have been edited or damaged and a bad row must not reach a client (or crash the host).
-import { z } from 'zod';
-import { decodePublicKeyText } from '../../../src-shared/identifiers.ts';
-import { Nick, PublicKeyText } from '../../../src-shared/identifier-schemas.ts';
-import { MAX_TOPIC_LENGTH, Role, RoomEventAction } from '../../protocol/wire/messages.ts';
+// Checked by hand rather than with a zod schema: a host writes a room event at its first start (the
+// room it creates), and zod is loaded only on its first connection (#18, host-schemas-loader.ts).
+import {
+  decodePublicKeyText,
+  isPublicKeyText,
+  isValidNick,
+} from '../../../src-shared/identifiers.ts';
+import {
+  MAX_TOPIC_LENGTH,
+  isRoleName,
+  isRoomEventAction,
+} from '../../../src-shared/membership-names.ts';
+import type { Role, RoomEventAction } from '../../protocol/wire/messages.ts';
 
 /** Someone a room record names: the key, and the nickname at the time. */
 export interface PersonRecord {
@@ -19,12 +28,42 @@ export interface RoomEventRecord {
   topic?: string;
 }
 
-const StoredEvent = z.object({
-  action: RoomEventAction,
-  target: z.object({ key: PublicKeyText, nick: Nick }).optional(),
-  role: Role.optional(),
-  topic: z.string().max(MAX_TOPIC_LENGTH).optional(),
-});
+interface StoredEvent {
+  action: RoomEventAction;
+  target?: { key: string; nick: string };
+  role?: Role;
+  topic?: string;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The stored JSON, or undefined when it is not a room event: what the wire's RoomEvent accepts
+ * for each field (membership-names.ts, identifiers.ts); fields it does not know are ignored.
+ */
+function storedEvent(json: unknown): StoredEvent | undefined {
+  if (!isRecord(json)) return undefined;
+  const { action, target, role, topic } = json;
+  if (!isRoomEventAction(action)) return undefined;
+  const event: StoredEvent = { action };
+  if (target !== undefined) {
+    if (!isRecord(target)) return undefined;
+    const { key, nick } = target;
+    if (typeof key !== 'string' || !isPublicKeyText(key)) return undefined;
+    if (typeof nick !== 'string' || !isValidNick(nick)) return undefined;
+    event.target = { key, nick };
+  }
+  if (role !== undefined) {
+    if (!isRoleName(role)) return undefined;
+    event.role = role;
+  }
+  if (topic !== undefined) {
+    if (typeof topic !== 'string' || topic.length > MAX_TOPIC_LENGTH) return undefined;
+    event.topic = topic;
+  }
+  return event;
+}
 
 /**
  * The event as stored. Throws RangeError for one that would not read back (a target nickname that
@@ -45,7 +84,7 @@ export function encodeRoomEvent(event: RoomEventRecord): string {
     ...(event.role === undefined ? {} : { role: event.role }),
     ...(event.topic === undefined ? {} : { topic: event.topic }),
   };
-  if (!StoredEvent.safeParse(stored).success || (event.target && event.target.key.length !== 32)) {
+  if (storedEvent(stored) === undefined || (event.target && event.target.key.length !== 32)) {
     throw new RangeError('not a valid room event (target nickname, topic or role)');
   }
   return JSON.stringify(stored);
@@ -59,9 +98,9 @@ export function decodeRoomEvent(text: string): RoomEventRecord | undefined {
   } catch {
     return undefined;
   }
-  const parsed = StoredEvent.safeParse(json);
-  if (!parsed.success) return undefined;
-  const { action, target, role, topic } = parsed.data;
+  const parsed = storedEvent(json);
+  if (parsed === undefined) return undefined;
+  const { action, target, role, topic } = parsed;
   let person: PersonRecord | undefined;
   if (target !== undefined) {
     const key = decodePublicKeyText(target.key);

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { connect } from 'node:net';
 import {
   cpSync,
   mkdirSync,
@@ -106,6 +107,60 @@ describe('the built host', () => {
       expect(await alice.redeem(invite ?? '')).toMatchObject({ t: 'redeemed', role: 'member' });
       await alice.waitFor('room', (m) => m.info.room === 'lobby' && m.info.role === 'member');
       alice.close();
+    } finally {
+      host.kill('SIGTERM');
+      if (host.exitCode === null) await once(host, 'exit');
+    }
+  });
+
+  // It loads its zod schemas with its first connection, not at start (serve-after-schemas.ts):
+  // the connections that arrive while they load wait, and are served like any other.
+  it('serves the connections that arrive together as its first ones, one of them reset', async () => {
+    const host = spawn(
+      process.execPath,
+      [
+        '--max-semi-space-size=2',
+        join(checkout, 'bin/parley.js'),
+        '--serve',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--data-dir',
+        tempDir(),
+        '--open',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    try {
+      let stdout = '';
+      let stderr = '';
+      host.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      const started = await new Promise<string>((resolve, reject) => {
+        host.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString('utf8');
+          if (/^link /m.test(stdout)) resolve(stdout);
+        });
+        host.once('exit', (code) => reject(new Error(`exited with ${code}: ${stderr}`)));
+      });
+      const port = Number(/^listening 127\.0\.0\.1:(\d+)$/m.exec(started)?.[1]);
+      const link = parseInvite(/^link (\S+)$/m.exec(started)?.[1] ?? '');
+      if (!link.ok) throw new Error(link.error.message);
+      // First: a connection reset at once, while the schemas load (it must not take the host down).
+      const reset = connect(port, '127.0.0.1', () => reset.resetAndDestroy());
+      reset.on('error', () => {});
+      const clients = await Promise.all(
+        ['alice', 'bob', 'carol'].map((nick) => connectWireClient(port, link.value.hostKey, nick)),
+      );
+      for (const client of clients) {
+        client.send({ t: 'join', room: 'lobby' });
+        await client.waitFor('synced', (m) => m.room === 'lobby');
+      }
+      clients[0]?.send({ t: 'send', room: 'lobby', id: 'first-msg-1', text: 'hello' });
+      await clients[2]?.waitFor('msg', (m) => m.text === 'hello');
+      for (const client of clients) client.close();
+      expect(host.exitCode).toBeNull();
+      expect(stderr).not.toMatch(/schemas-not-loaded|uncaught|Error/);
     } finally {
       host.kill('SIGTERM');
       if (host.exitCode === null) await once(host, 'exit');

@@ -2,9 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeBase64Url } from '../../../src-shared/base64url.ts';
 import { encodeMessage } from '../../../src-main/protocol/wire/codec.ts';
+import { loadHostSchemas } from '../../../src-main/protocol/wire/host-schemas-loader.ts';
 import type { ClientMessage } from '../../../src-main/protocol/wire/messages.ts';
 import { ConnectedClient } from '../../../src-main/server/connected-client.ts';
 import { HostDatabase, type StoredMessage } from '../../../src-main/server/host-database.ts';
@@ -15,6 +16,9 @@ import { NicknameRegistry } from '../../../src-main/server/nickname-registry.ts'
 import { RequestHandler } from '../../../src-main/server/request-handler.ts';
 import { RoomRegistry } from '../../../src-main/server/room-registry.ts';
 import { RecordingChannel } from '../../support/recording-channel.ts';
+
+// A host loads its schemas with its first connection (serve-after-schemas.ts); here there is none.
+beforeAll(() => loadHostSchemas());
 
 // The host's request handler driven directly: real rooms, budgets, nickname registry and a real
 // HostDatabase (node:sqlite) in a temporary folder; recording channels instead of sockets, and
