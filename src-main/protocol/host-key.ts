@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { fingerprint } from '../../src-shared/fingerprint.ts';
+import { fingerprint } from './node-fingerprint.ts';
 
 /**
  * The host presented a static key other than the one we pinned. Carries both fingerprints

@@ -1,5 +1,5 @@
 import { encodeBase64Url } from '../../src-shared/base64url.ts';
-import { fingerprint } from '../../src-shared/fingerprint.ts';
+import { fingerprint } from '../protocol/node-fingerprint.ts';
 import { MAX_ITEM_LEN } from '../protocol/records.ts';
 import type { SecureChannel } from '../protocol/secure-channel.ts';
 import { encodeMessage } from '../protocol/wire/codec.ts';

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import net, { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { fingerprint } from '../../src-shared/fingerprint.ts';
+import { fingerprint } from '../protocol/node-fingerprint.ts';
 import { formatInvite } from '../../src-shared/invite.ts';
 import type { BackendName, KeyPair } from '../protocol/crypto/crypto-backend.ts';
 import { selectBackend } from '../protocol/crypto/select-backend.ts';
