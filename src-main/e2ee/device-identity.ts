@@ -1,7 +1,8 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { encodeBase64Url } from '../../src-shared/base64url.ts';
-import { concatBytes, equalBytes } from '../../src-shared/bytes.ts';
+import { concatBytes } from '../../src-shared/bytes.ts';
+import { equalBytes } from '../../src-shared/equal-bytes.ts';
 import type { KeyPair } from '../protocol/crypto/crypto-backend.ts';
 import type { E2eeStore } from './e2ee-store.ts';
 

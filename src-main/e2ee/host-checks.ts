@@ -3,7 +3,7 @@ import type { ContentTypeName } from 'ts-mls/contentType.js';
 import { verifyLeafNodeSignatureKeyPackage } from 'ts-mls/leafNode.js';
 import { verifyKeyPackage } from 'ts-mls/keyPackage.js';
 import { decodeBase64Url, encodeBase64Url } from '../../src-shared/base64url.ts';
-import { equalBytes } from '../../src-shared/bytes.ts';
+import { equalBytes } from '../../src-shared/equal-bytes.ts';
 import { MAX_MLS_TEXT } from '../protocol/wire/constants.ts';
 import { parseCredential, verifyCredential } from './device-identity.ts';
 import { decodeKeyPackageText } from './key-packages.ts';

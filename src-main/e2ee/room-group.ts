@@ -29,7 +29,8 @@ import {
   ValidationError,
 } from 'ts-mls/mlsError.js';
 import { decodeBase64Url, encodeBase64Url } from '../../src-shared/base64url.ts';
-import { concatBytes, equalBytes } from '../../src-shared/bytes.ts';
+import { concatBytes } from '../../src-shared/bytes.ts';
+import { equalBytes } from '../../src-shared/equal-bytes.ts';
 import { MAX_GROUP_DEVICES, MAX_MLS_TEXT } from '../protocol/wire/messages.ts';
 import { parleyClientConfig } from './client-config.ts';
 import { parseCredential, verifyCredential, type DeviceIdentity } from './device-identity.ts';

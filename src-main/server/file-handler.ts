@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { equalBytes } from '../../src-shared/bytes.ts';
+import { sameKey } from '../protocol/host-key.ts';
 import { FILE_CHUNK_BYTES } from '../protocol/wire/constants.ts';
 import type { ClientMessage, HostErrorCode } from '../protocol/wire/messages.ts';
 import type { ConnectedClient } from './connected-client.ts';
@@ -315,7 +315,7 @@ export class FileHandler {
         record === null ||
         !record.complete ||
         record.seq !== null ||
-        !equalBytes(record.ownerKey, client.key)
+        !sameKey(record.ownerKey, client.key)
       ) {
         this.#refuse(
           client,

@@ -2,7 +2,7 @@
 // ciphertext chunks. The host never sees a file's key: in every room it stores bytes it cannot
 // read. Storage is bounded by a quota for the host and for each key, and by a retention period.
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { equalBytes } from '../../src-shared/bytes.ts';
+import { sameKey } from '../protocol/host-key.ts';
 import {
   type Row,
   column,
@@ -126,7 +126,7 @@ export class FileStore {
       file.room === room &&
       file.complete &&
       file.seq === null &&
-      equalBytes(file.ownerKey, owner)
+      sameKey(file.ownerKey, owner)
     );
   }
 

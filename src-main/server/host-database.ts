@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import nodePath from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { StatementSync } from 'node:sqlite';
-import { equalBytes } from '../../src-shared/bytes.ts';
+import { sameKey } from '../protocol/host-key.ts';
 import type { ChatEvent, Relation } from '../protocol/wire/chat-event.ts';
 import { HostDatabaseError, toHostDatabaseError } from './db/errors.ts';
 import { foldNick } from './db/fold-nick.ts';
@@ -678,7 +678,7 @@ export class HostDatabase {
     return this.#transaction('claimNick', (): ClaimNickResult => {
       this.#insertNick.run(folded, nick, key);
       const ownerKey = column(this.#nickOwner.get(folded) ?? {}, 'owner_key', isBytes);
-      return equalBytes(ownerKey, key) ? { ok: true } : { ok: false, ownerKey };
+      return sameKey(ownerKey, key) ? { ok: true } : { ok: false, ownerKey };
     });
   }
 
@@ -724,7 +724,7 @@ export class HostDatabase {
         const name = folded[i] ?? '';
         this.#insertNick.run(name, nick, key);
         const ownerKey = column(this.#nickOwner.get(name) ?? {}, 'owner_key', isBytes);
-        return equalBytes(ownerKey, key) ? { ok: true } : { ok: false, ownerKey };
+        return sameKey(ownerKey, key) ? { ok: true } : { ok: false, ownerKey };
       }),
     );
   }

@@ -1,5 +1,5 @@
 import { encodeBase64Url } from '../../src-shared/base64url.ts';
-import { equalBytes } from '../../src-shared/bytes.ts';
+import { sameKey } from '../protocol/host-key.ts';
 import { DM_ROOM_PREFIX, decodePublicKeyText } from '../../src-shared/identifiers.ts';
 import { MAX_ITEM_LEN } from '../protocol/records.ts';
 import { encodeMessage } from '../protocol/wire/codec.ts';
@@ -570,7 +570,7 @@ export class MembershipHandler {
       mayRemove({
         actor: seen.member?.role,
         kind: seen.record.kind,
-        self: equalBytes(key, client.key),
+        self: sameKey(key, client.key),
         target: target?.role,
         ban: request.ban,
         knownKey: nick !== undefined,
@@ -611,12 +611,12 @@ export class MembershipHandler {
     const seen = this.#see(client, request.room);
     const key = decodeKey(request.key);
     const members = this.#store.members(request.room);
-    const target = members.find((member) => equalBytes(member.key, key));
+    const target = members.find((member) => sameKey(member.key, key));
     this.#check(
       maySetRole({
         actor: seen.member?.role,
         kind: seen.record.kind,
-        self: equalBytes(key, client.key),
+        self: sameKey(key, client.key),
         target: target?.role,
         role: request.role,
         owners: members.filter((member) => member.role === 'owner').length,
@@ -648,7 +648,7 @@ export class MembershipHandler {
     const shared = mine.find(
       (entry) => !entry.room.startsWith(DM_ROOM_PREFIX) && theirs.has(entry.room),
     );
-    this.#check(mayOpenDm({ self: equalBytes(key, client.key), sharesRoom: shared !== undefined }));
+    this.#check(mayOpenDm({ self: sameKey(key, client.key), sharesRoom: shared !== undefined }));
     const peerNick = (shared && this.#store.member(shared.room, key)?.nick) ?? this.#nickOf(key);
     if (!shared || peerNick === undefined) {
       throw new Refused('not-member', 'you can message only people who share a room with you');
@@ -825,7 +825,7 @@ export class MembershipHandler {
     let peer: RoomInfo['peer'];
     if (record.kind === 'dm' && record.dmKeys && forKey) {
       const [a, b] = record.dmKeys;
-      const other = equalBytes(a, forKey) ? b : a;
+      const other = sameKey(a, forKey) ? b : a;
       const nick = this.#store.member(record.name, other)?.nick ?? this.#nickOf(other);
       if (nick !== undefined) peer = person({ key: other, nick });
     }

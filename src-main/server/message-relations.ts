@@ -3,7 +3,7 @@
 // delete what, the erasure a deletion brings, and which uploads a message may claim. The host
 // reads only a `send`'s `rel` and `file` for this, so it works the same for encrypted rooms.
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { equalBytes } from '../../src-shared/bytes.ts';
+import { sameKey } from '../protocol/host-key.ts';
 import type { Relation } from '../protocol/wire/chat-event.ts';
 import { column, isBytes, isNullableString } from './db/message-row.ts';
 import type { FileStore } from './file-store.ts';
@@ -102,7 +102,7 @@ export class MessageRelations {
     ) {
       return { code: 'no-such-message', message: `there is no message ${rel.seq} in this room` };
     }
-    if (equalBytes(column(row, 'sender_key', isBytes), m.senderKey)) return undefined;
+    if (sameKey(column(row, 'sender_key', isBytes), m.senderKey)) return undefined;
     if (rel.t === 'delete' && this.#moderates(m.room, m.senderKey)) return undefined;
     return {
       code: 'forbidden',

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { equalBytes } from '../../src-shared/bytes.ts';
+import { equalBytes } from '../../src-shared/equal-bytes.ts';
 
 /**
  * The names a host certificate is for, and how a name the user typed is matched against them:

@@ -93,7 +93,7 @@ describe('layers', { timeout: 60_000 }, () => {
       'src-main/cli/fine.ts',
       "import { ChatSession } from '../client/chat-session.ts';\n" +
         "import { sameKey } from '../protocol/host-key.ts';\n" +
-        "import { equalBytes } from '../../src-shared/bytes.ts';\n" +
+        "import { equalBytes } from '../../src-shared/equal-bytes.ts';\n" +
         'export const all = [ChatSession, sameKey, equalBytes];\n',
     );
     expect(messages).toEqual([]);

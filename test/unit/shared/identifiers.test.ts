@@ -8,7 +8,7 @@ import {
   WIRE_VERSION,
 } from '../../../src-main/protocol/wire/messages.ts';
 import { encodeBase64Url } from '../../../src-shared/base64url.ts';
-import { equalBytes } from '../../../src-shared/bytes.ts';
+import { equalBytes } from '../../../src-shared/equal-bytes.ts';
 import {
   MAX_CLIENT_MESSAGE_ID_LENGTH,
   MAX_NICK_LENGTH,
