@@ -10,9 +10,22 @@ export interface OutputGate {
   readonly durable: number;
   /** The channel holds output: call its `release(durable)` when a group completes. */
   hold(channel: GatedOutput): void;
+  /**
+   * The channel's held bytes went from `before` to `after`: the gate bounds what all channels
+   * hold together (it stops their input while too much is held).
+   */
+  heldChanged(before: number, after: number): void;
+  /** The channel now reads through this gate: pause its input while the gate says so. */
+  attach(channel: GatedOutput): void;
+  /** The channel closed: it reads no more. */
+  detach(channel: GatedOutput): void;
 }
 
 export interface GatedOutput {
   /** Sends what waited for groups ≤ `durable`; true when nothing is held any more. */
   release(durable: number): boolean;
+  /** Stop reading the peer (the host holds too much output, or its disk is slow). */
+  pauseInput(): void;
+  /** Read the peer again. */
+  resumeInput(): void;
 }

@@ -84,11 +84,19 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
   /** The group the queued items wait for (the gate's barrier when the newest was queued). */
   #pendingGroup = 0;
   #held: HeldItems[] = [];
+  /** Bytes in #held, plus #pendingHeld: what the gate counts against its bounds. */
   #heldBytes = 0;
+  /**
+   * Queued bytes that were sent while a commit was not durable: they will be held at flush.
+   * Counted when queued, not at flush, so the gate stops input in the turn that produced them.
+   */
+  #pendingHeld = 0;
   /** The end-of-session item, queued behind held items. */
   #heldClose: Uint8Array | undefined;
   /** close() was called while items were held: end the socket once they have left. */
   #endWhenReleased = false;
+  /** The gate stopped our input (too much output held, or a slow disk): the socket stays paused. */
+  #inputPaused = false;
 
   constructor(
     socket: Socket,
@@ -127,7 +135,7 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
       if (this.#closed) break;
       this.#receiveFrame(frame);
     }
-    if (!this.#closed) this.#socket.resume();
+    if (!this.#closed && !this.#inputPaused) this.#socket.resume();
     return this;
   }
 
@@ -144,11 +152,35 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
   }
 
   /**
-   * Bytes waiting to leave: queued items, items held by the output gate, and what the socket has
-   * not yet written.
+   * Bytes waiting for the peer to read them: queued items and what the socket has not yet
+   * written. Output the durability gate holds is not counted: it waits for the host's disk, not
+   * for the reader (the slow-reader rule must not drop a reader for a slow disk; the gate bounds
+   * held output for all channels together instead).
    */
   get bufferedBytes(): number {
-    return this.#pendingBytes + this.#heldBytes + this.#socket.writableLength;
+    return this.#pendingBytes + this.#socket.writableLength;
+  }
+
+  /**
+   * Bytes the output gate holds until the sync covering them completes (not yet sealed), and
+   * those queued this turn that will be.
+   */
+  get heldBytes(): number {
+    return this.#heldBytes;
+  }
+
+  /** Stops reading the peer until resumeInput() (the host's gate, when it holds too much). */
+  pauseInput(): void {
+    if (this.#inputPaused) return;
+    this.#inputPaused = true;
+    // Before start() the socket is still paused from the handshake; start() leaves it so.
+    if (this.#started) this.#socket.pause();
+  }
+
+  resumeInput(): void {
+    if (!this.#inputPaused) return;
+    this.#inputPaused = false;
+    if (this.#started && !this.#closed) this.#socket.resume();
   }
 
   /**
@@ -161,6 +193,7 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
    */
   useOutputGate(gate: OutputGate): void {
     this.#gate = gate;
+    gate.attach(this);
   }
 
   /** Queues one application message (≤ 65516 bytes). Returns false if the channel is closed. */
@@ -172,9 +205,17 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
         `an application message holds at most ${MAX_ITEM_LEN} bytes`,
       );
     }
+    const bytes = ITEM_HEADER_LEN + message.length;
     this.#pending.push(message);
-    this.#pendingBytes += ITEM_HEADER_LEN + message.length;
-    if (this.#gate) this.#pendingGroup = Math.max(this.#pendingGroup, this.#gate.barrier);
+    this.#pendingBytes += bytes;
+    if (this.#gate) {
+      const barrier = this.#gate.barrier;
+      if (barrier !== 0) {
+        if (barrier > this.#pendingGroup) this.#pendingGroup = barrier;
+        this.#pendingHeld += bytes;
+        this.#setHeld(this.#heldBytes + bytes);
+      }
+    }
     if (!this.#flushQueued) {
       this.#flushQueued = true;
       scheduleFlush(this);
@@ -195,10 +236,7 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
     options: { discardPending?: boolean; discardHeld?: boolean } = {},
   ): void {
     if (this.#closed) return;
-    if (options.discardPending || options.discardHeld) {
-      this.#pending = [];
-      this.#pendingBytes = 0;
-    }
+    if (options.discardPending || options.discardHeld) this.#dropPending();
     if (options.discardHeld) {
       // Never sealed, so dropping them leaves no gap in the nonces.
       this.#dropHeld();
@@ -241,9 +279,11 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
     if (this.#held.length === 0) {
       close = this.#heldClose;
       this.#heldClose = undefined;
-      this.#heldBytes = 0;
+      this.#setHeld(this.#pendingHeld);
     } else {
-      for (const item of items) this.#heldBytes -= ITEM_HEADER_LEN + item.length;
+      let left = this.#heldBytes;
+      for (const item of items) left -= ITEM_HEADER_LEN + item.length;
+      this.#setHeld(left);
     }
     if (!this.#sealAndWrite(items, close)) return true;
     if (this.#held.length > 0) return false;
@@ -254,18 +294,37 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
     return true;
   }
 
+  #dropPending(): void {
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#setHeld(this.#heldBytes - this.#pendingHeld);
+    this.#pendingHeld = 0;
+  }
+
   #dropHeld(): void {
     this.#held = [];
-    this.#heldBytes = 0;
+    this.#setHeld(this.#pendingHeld);
     this.#heldClose = undefined;
     this.#endWhenReleased = false;
+  }
+
+  /** Every change of the held bytes goes through here: the gate bounds their total. */
+  #setHeld(bytes: number): void {
+    const before = this.#heldBytes;
+    if (before === bytes) return;
+    this.#heldBytes = bytes;
+    this.#gate?.heldChanged(before, bytes);
   }
 
   /** Encrypts everything queued into as few records as fit, and writes them at once. */
   flush(): void {
     cancelFlush(this);
     this.#flushQueued = false;
-    if (this.#pendingBytes === 0 || this.#socket.destroyed) return;
+    if (this.#pendingBytes === 0) return;
+    if (this.#socket.destroyed) {
+      this.#dropPending();
+      return;
+    }
     const items = this.#pending;
     const close = this.#closeItem;
     const group = this.#pendingGroup;
@@ -274,16 +333,20 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
     this.#pendingBytes = 0;
     this.#closeItem = undefined;
     this.#pendingGroup = 0;
+    // Counted as held since send(); now held for real, or (its group completed meanwhile) not.
+    const counted = this.#pendingHeld;
+    this.#pendingHeld = 0;
     if (this.#gate && (this.#held.length > 0 || group > this.#gate.durable)) {
       // Not durable yet (or older items still wait): held in order, sealed on release.
       const last = this.#held.at(-1);
       if (last?.group === group) for (const item of items) last.items.push(item);
       else this.#held.push({ group, items });
-      this.#heldBytes += bytes;
       if (close) this.#heldClose = close;
       this.#gate.hold(this);
+      this.#setHeld(this.#heldBytes - counted + bytes);
       return;
     }
+    this.#setHeld(this.#heldBytes - counted);
     this.#sealAndWrite(items, close);
   }
 
@@ -395,10 +458,9 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
     // Tell the peer why (our sending direction is still sound), then cut the connection. Items
     // held for durability are dropped (they were never sealed: the nonces have no gap).
     this.#dropHeld();
+    this.#dropPending();
     if (!this.#socket.destroyed && protocolError.code !== 'nonce-exhausted') {
       try {
-        this.#pending = [];
-        this.#pendingBytes = 0;
         const body = encoder.encode(`${protocolError.code} ${protocolError.message}`);
         const record = new Uint8Array(ITEM_HEADER_LEN + body.length);
         writeItemHeader(record, 0, ItemType.close, body.length);
@@ -421,6 +483,7 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
     if (this.#closed) return;
     this.#closed = info;
     this.#inbox = [];
+    this.#gate?.detach(this);
     // Lost or failed: what is held can no longer leave. (A local close keeps it: it leaves first.)
     if (info.by !== 'local') this.#dropHeld();
     this.emit('close', info);

@@ -87,8 +87,10 @@ export class ConnectedClient {
   /**
    * Queues bytes already encoded (a fan-out encodes once for every recipient). A client whose
    * backlog would pass the bound is dropped, so one slow reader never makes the host buffer
-   * without limit or hold back a room. Never throws: an item too large for a record is not
-   * sent (the request handler checks and logs what it produces; this is the last guard).
+   * without limit or hold back a room. The backlog is what waits for the reader: output held
+   * for the host's disk is not counted (a slow disk drops no one; the durability gate bounds
+   * it by pausing every client's input instead). Never throws: an item too large for a record
+   * is not sent (the request handler checks and logs what it produces; this is the last guard).
    */
   deliver(bytes: Uint8Array): boolean {
     if (this.channel.closed || bytes.length > MAX_ITEM_LEN) return false;

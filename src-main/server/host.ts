@@ -15,7 +15,7 @@ import { Admission } from './admission.ts';
 import { ClientErrorBoundary } from './client-error-boundary.ts';
 import { ConnectedClients } from './connected-clients.ts';
 import type { SyncFunction } from './db/wal-sync.ts';
-import { DurabilityGate } from './durability-gate.ts';
+import { type BackpressureState, DurabilityGate } from './durability-gate.ts';
 import { failureFields } from './failure-fields.ts';
 import { FileSweep } from './file-sweep.ts';
 import { HelloHandler } from './hello-handler.ts';
@@ -116,6 +116,8 @@ export interface RunningHost {
   readonly certificate?: HostCertificateSummary;
   /** Current connections, for status and tests. */
   readonly clientCount: number;
+  /** Output held for the disk, and whether the host has stopped reading for it (tests, status). */
+  readonly backpressure: BackpressureState;
   /** Tells every client why, commits what is pending, closes the database. */
   stop(reason?: string): Promise<void>;
 }
@@ -201,7 +203,13 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
 
   const walSync = db.walSync;
   if (!walSync) throw new Error('the host database was opened without durability');
-  const gate = new DurabilityGate(walSync);
+  // A slow disk stops the host reading its clients (durability-gate.ts); their silence meanwhile
+  // is the host's doing, so the idle sweep does not count it.
+  const gate = new DurabilityGate(walSync, {
+    now,
+    backpressure: { maxHeldPerChannel: Math.floor(limits.maxQueueBytes / 4) },
+    onResumed: (from, to) => idle.excuse(from, to),
+  });
   let stopping = false;
   const boundary = new ClientErrorBoundary(log);
   const rooms = new RoomRegistry();
@@ -229,7 +237,12 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       }
     },
   });
-  const idle = new IdleSweep({ limits, now, onClientFailure: boundary.clientFailed });
+  const idle = new IdleSweep({
+    limits,
+    now,
+    onClientFailure: boundary.clientFailed,
+    hostStalled: () => gate.stalled,
+  });
   const fileSweep = new FileSweep({
     files: () => db.files,
     retentionDays: limits.fileRetentionDays,
@@ -364,6 +377,9 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     link: (room = roomNames[0] ?? 'lobby') => linkTo(room),
     get clientCount() {
       return clients.size;
+    },
+    get backpressure() {
+      return gate.state;
     },
     async stop(reason = 'the host is shutting down') {
       if (stopping) return;

@@ -16,6 +16,7 @@ export class IdleSweep {
   readonly #limits: Pick<HostLimits, 'pingAfterMs' | 'idleTimeoutMs'>;
   readonly #now: () => number;
   readonly #onClientFailure: (client: ConnectedClient, error: unknown) => void;
+  readonly #hostStalled: () => boolean;
   readonly #clients = new Map<ConnectedClient, Liveness>();
   #timer: NodeJS.Timeout | undefined;
 
@@ -24,10 +25,16 @@ export class IdleSweep {
     now: () => number;
     /** Pinging or closing one connection failed: it is ended, the sweep goes on. */
     onClientFailure: (client: ConnectedClient, error: unknown) => void;
+    /**
+     * The host has stopped reading its clients (its disk is slow, durability-gate.ts): nobody
+     * can be heard, so nobody is judged silent meanwhile. Default: never.
+     */
+    hostStalled?: () => boolean;
   }) {
     this.#limits = deps.limits;
     this.#now = deps.now;
     this.#onClientFailure = deps.onClientFailure;
+    this.#hostStalled = deps.hostStalled ?? (() => false);
   }
 
   /** A connection was welcomed: it counts as heard from now. */
@@ -47,8 +54,22 @@ export class IdleSweep {
     this.#clients.delete(client);
   }
 
+  /**
+   * The host read no client from `from` to `to`: that time is not a connection's silence. Each
+   * one's last word moves forward by the part of the stall that followed it. Once per stall,
+   * so nothing is added to the per-message path.
+   */
+  excuse(from: number, to: number): void {
+    if (to <= from) return;
+    for (const liveness of this.#clients.values()) {
+      const excused = to - Math.max(liveness.lastHeardAt, from);
+      if (excused > 0) liveness.lastHeardAt += excused;
+    }
+  }
+
   /** One pass over every connection, at the clock's current time. */
   sweep(): void {
+    if (this.#hostStalled()) return;
     const t = this.#now();
     for (const [client, liveness] of this.#clients) {
       try {

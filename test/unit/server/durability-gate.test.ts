@@ -2,7 +2,10 @@
 // yet durable reaches the peer only once the sync covering that commit has completed, in order.
 import { afterEach, describe, expect, it } from 'vitest';
 import { WalSync } from '../../../src-main/server/db/wal-sync.ts';
-import { DurabilityGate } from '../../../src-main/server/durability-gate.ts';
+import {
+  DurabilityGate,
+  type DurabilityGateOptions,
+} from '../../../src-main/server/durability-gate.ts';
 import type { SecureChannel } from '../../../src-main/protocol/secure-channel.ts';
 import {
   collect,
@@ -20,11 +23,11 @@ afterEach(async () => {
 
 const settle = (ms = 60) => new Promise((r) => setTimeout(r, ms));
 
-async function gated() {
+async function gated(options: DurabilityGateOptions = {}) {
   const held = heldSync();
   const failures: Error[] = [];
   const sync = new WalSync({ fd: -1, sync: held.sync, onFailure: (e) => failures.push(e) });
-  const gate = new DurabilityGate(sync);
+  const gate = new DurabilityGate(sync, options);
   const host = await startTestHost();
   hosts.push(host);
   const accepted = host.nextChannel();
@@ -32,9 +35,10 @@ async function gated() {
   const client = collect(peer);
   const channel: SecureChannel = await accepted;
   channel.useOutputGate(gate);
+  const heard = collect(channel); // what the host side reads from its peer
   channel.start();
   const say = (text: string) => channel.send(encoder.encode(text));
-  return { held, sync, gate, channel, client, peer, say, failures };
+  return { held, sync, gate, channel, client, peer, say, failures, heard };
 }
 
 describe('the durability gate', () => {
@@ -52,12 +56,16 @@ describe('the durability gate', () => {
     await settle();
     expect(client.messages).toEqual([]);
     expect(gate.holding).toBe(1);
-    // Held bytes count as buffered (the slow-reader limit sees them).
-    expect(channel.bufferedBytes).toBeGreaterThan(0);
+    // Held bytes wait for the disk, not for the reader: they are not its backlog (the
+    // slow-reader limit does not see them); the gate counts them instead.
+    expect(channel.heldBytes).toBeGreaterThan(0);
+    expect(gate.state.heldBytes).toBe(channel.heldBytes);
+    expect(channel.bufferedBytes).toBe(0);
     held.finish();
     expect(await client.waitFor(2, 1000)).toEqual(['ack 1', 'msg 1']);
     expect(gate.holding).toBe(0);
-    expect(channel.bufferedBytes).toBe(0);
+    expect(channel.heldBytes).toBe(0);
+    expect(gate.state.heldBytes).toBe(0);
   });
 
   it('makes what a commit during a running sync produced wait for the next sync', async () => {
@@ -130,5 +138,87 @@ describe('the durability gate', () => {
     say('later');
     await settle(100);
     expect(client.messages).toEqual([]);
+  });
+});
+
+describe('the durability gate under a slow disk', () => {
+  it('stops reading while one channel holds more than its bound, and reads again once it is released', async () => {
+    const { held, sync, gate, client, say, peer, heard } = await gated({
+      backpressure: { maxHeldPerChannel: 1000, maxHeldBytes: 1_000_000, maxSyncWaitMs: 60_000 },
+    });
+    sync.committed();
+    say('small');
+    expect(gate.stalled).toBe(false);
+    say('x'.repeat(2000)); // counted as it is queued: the stall begins in this very turn
+    expect(gate.stalled).toBe(true);
+    peer.send(encoder.encode('from the peer'));
+    await settle(100);
+    expect(heard.messages).toEqual([]); // not read while the host holds too much
+    held.finish();
+    expect(gate.stalled).toBe(false);
+    expect(await heard.waitFor(1, 1000)).toEqual(['from the peer']);
+    expect(await client.waitFor(2, 1000)).toEqual(['small', 'x'.repeat(2000)]);
+    expect(gate.state).toMatchObject({ heldBytes: 0, stalls: 1, stalled: false });
+    expect(gate.state.peakHeldBytes).toBeGreaterThan(2000);
+  });
+
+  it('stops reading while all channels together hold more than the total bound', async () => {
+    const { held, sync, gate, say, peer, heard } = await gated({
+      backpressure: { maxHeldPerChannel: 1_000_000, maxHeldBytes: 1000, maxSyncWaitMs: 60_000 },
+    });
+    sync.committed();
+    say('y'.repeat(1500));
+    expect(gate.stalled).toBe(true);
+    peer.send(encoder.encode('waits'));
+    await settle(100);
+    expect(heard.messages).toEqual([]);
+    held.finish();
+    expect(await heard.waitFor(1, 1000)).toEqual(['waits']);
+  });
+
+  it('stops reading while a sync runs longer than maxSyncWaitMs, and says for how long', async () => {
+    const stalls: [number, number][] = [];
+    const { held, sync, gate, say, peer, heard } = await gated({
+      backpressure: { maxSyncWaitMs: 100 },
+      onResumed: (from, to) => stalls.push([from, to]),
+    });
+    const started = Date.now();
+    sync.committed();
+    say('ack'); // a little output, held for the sync
+    await settle(50);
+    expect(gate.stalled).toBe(false);
+    await settle(200);
+    expect(gate.stalled).toBe(true);
+    peer.send(encoder.encode('unread'));
+    await settle(50);
+    expect(heard.messages).toEqual([]);
+    held.finish();
+    const ended = Date.now();
+    expect(await heard.waitFor(1, 1000)).toEqual(['unread']);
+    // Counted from the sync's start: the clients' silence since then is the host's doing.
+    expect(stalls).toHaveLength(1);
+    const [from, to] = stalls[0] ?? [0, 0];
+    expect(from).toBeGreaterThanOrEqual(started - 5);
+    expect(from).toBeLessThan(started + 50);
+    expect(to).toBeGreaterThanOrEqual(ended - 5);
+  });
+
+  it('gives a channel that arrives during a stall a paused input, released with the rest', async () => {
+    const { held, sync, gate, say } = await gated({
+      backpressure: { maxHeldPerChannel: 10, maxSyncWaitMs: 60_000 },
+    });
+    sync.committed();
+    say('more than ten bytes');
+    expect(gate.stalled).toBe(true);
+    const paused: string[] = [];
+    gate.attach({
+      release: () => true,
+      pauseInput: () => paused.push('pause'),
+      resumeInput: () => paused.push('resume'),
+    });
+    expect(paused).toEqual(['pause']);
+    held.finish();
+    await settle(20);
+    expect(paused).toEqual(['pause', 'resume']);
   });
 });

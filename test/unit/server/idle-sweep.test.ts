@@ -14,10 +14,12 @@ function setup() {
   const clock = { t: 5_000_000 };
   const now = () => clock.t;
   const failures: unknown[] = [];
+  const host = { stalled: false };
   const sweep = new IdleSweep({
     limits,
     now,
     onClientFailure: (_client, error) => failures.push(error),
+    hostStalled: () => host.stalled,
   });
   const budgets = new KeyBudgets(limits);
   let seed = 0;
@@ -34,7 +36,7 @@ function setup() {
     sweep.track(client);
     return { client, channel };
   };
-  return { clock, sweep, connect, failures };
+  return { clock, sweep, connect, failures, host };
 }
 
 describe('IdleSweep', () => {
@@ -84,5 +86,32 @@ describe('IdleSweep', () => {
     expect(gone.channel.sent).toEqual([]);
     expect(failures).toHaveLength(1);
     expect(fine.channel.of('ping')).toHaveLength(1);
+  });
+
+  it('does not count as silence the time the host stopped reading its clients (a slow disk)', () => {
+    const { clock, sweep, connect, host } = setup();
+    const start = clock.t;
+    const { channel } = connect();
+    const late = connect(); // heard in the middle of the stall (a frame read before it began)
+    clock.t += 10_000;
+    host.stalled = true;
+    clock.t += 20_000;
+    sweep.heard(late.client);
+    clock.t += 70_000; // 100 s since the first was heard: long past the idle timeout
+    sweep.sweep(); // while the host reads no one, no one is judged
+    expect(channel.sent).toEqual([]);
+    expect(channel.closed).toBe(false);
+    host.stalled = false;
+    sweep.excuse(start + 10_000, clock.t);
+    sweep.sweep();
+    expect(channel.sent).toEqual([]); // 10 s of its own silence, 90 s of the host's
+    clock.t += 20_000;
+    sweep.sweep();
+    expect(channel.of('ping')).toHaveLength(1); // now 30 s of its own
+    expect(late.channel.of('ping')).toHaveLength(0); // 20 s since the stall ended
+    clock.t += 45_000;
+    sweep.sweep();
+    expect(channel.closedWith).toMatchObject({ code: 'idle-timeout' }); // 75 s of its own
+    expect(late.channel.closed).toBe(false);
   });
 });
