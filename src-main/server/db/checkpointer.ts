@@ -31,6 +31,7 @@ export class Checkpointer {
   readonly #walFd: number;
   #checkedAt = 0;
   #checking = false;
+  #recheck: NodeJS.Timeout | undefined;
   /**
    * The WAL's size when the worker was last started. The file does not shrink when the log
    * restarts after a checkpoint: it grows past this only once it holds that much new again.
@@ -59,7 +60,18 @@ export class Checkpointer {
   wrote(): void {
     if (this.#worker !== undefined || this.#closing || this.#checking) return;
     const now = Date.now();
-    if (now - this.#checkedAt < SIZE_CHECK_MS) return;
+    if (now - this.#checkedAt < SIZE_CHECK_MS) {
+      // Checked a moment ago: look again once the interval is over, or the last writes of a
+      // burst that takes the WAL past the bound would wait for the next write to be noticed.
+      this.#recheck ??= setTimeout(
+        () => {
+          this.#recheck = undefined;
+          this.wrote();
+        },
+        SIZE_CHECK_MS - (now - this.#checkedAt),
+      ).unref();
+      return;
+    }
     this.#checkedAt = now;
     this.#checking = true;
     fs.fstat(this.#walFd, (error, stat) => {
@@ -93,6 +105,7 @@ export class Checkpointer {
   /** Closes the worker's connection and ends the worker. */
   async close(): Promise<void> {
     this.#closing = true;
+    clearTimeout(this.#recheck);
     const worker = this.#worker;
     if (!worker) return;
     // Waited for: keeps the process alive until the worker has closed its connection.
@@ -105,6 +118,7 @@ export class Checkpointer {
   /** Ends the worker at once (when the database is closed without a graceful stop). */
   terminate(): void {
     this.#closing = true;
+    clearTimeout(this.#recheck);
     void this.#worker?.terminate();
   }
 

@@ -51,6 +51,30 @@ describe('Checkpointer without its worker', () => {
   });
 });
 
+describe('Checkpointer noticing a grown WAL', () => {
+  // The WAL's size is looked at most every 250 ms: a write within that interval must not be
+  // forgotten, or a burst that takes the WAL past 4 MiB and then stops is never checkpointed
+  // until the next write (a flaky test showed it).
+  it('looks again after the interval when a write came too soon to look', async () => {
+    const wal = path.join(dir, 'x.db-wal');
+    fs.writeFileSync(wal, Buffer.alloc(1024));
+    const fd = fs.openSync(wal, 'r+');
+    try {
+      let fallbacks = 0;
+      const checkpointer = new Checkpointer(path.join(dir, 'x.db'), fd, () => fallbacks++, missing);
+      await checkpointer.erase(); // no worker here: a grown WAL is checkpointed by the fallback
+      checkpointer.wrote(); // looks: small
+      await new Promise((r) => setTimeout(r, 50));
+      fs.writeSync(fd, Buffer.alloc(5 * 1024 * 1024), 0, 5 * 1024 * 1024, 0);
+      checkpointer.wrote(); // too soon to look again; the last write of the burst
+      await until(() => fallbacks === 1, 2000);
+      await checkpointer.close();
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+});
+
 describe('Checkpointer in a host run with the shipped Node flags', () => {
   // A Worker refuses per-process V8 flags (ERR_WORKER_INVALID_EXEC_ARGV, thrown by its
   // constructor): a host started as shipped (--max-semi-space-size=2) once died at its first
