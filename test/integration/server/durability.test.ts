@@ -3,11 +3,10 @@
 // but no ack and no message leaves until the sync covering their commits has completed.
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type HostOptions, type RunningHost, startHost } from '../../../src-main/server/host.ts';
-import type { LogFields } from '../../../src-main/server/host-log.ts';
+import { type HostOptions, startHost } from '../../../src-main/server/host.ts';
+import { startHeldSyncHost } from '../../support/held-sync-host.ts';
 import { connectWireClient } from '../../support/wire-client.ts';
 import { cleanupsAfterEach } from '../../support/lifecycle.ts';
 import { heldSync } from '../../unit/server/held-sync.ts';
@@ -16,45 +15,16 @@ const cleanups = cleanupsAfterEach();
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function heldHost(options: Partial<HostOptions> = {}) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'parley-durability-'));
-  const sync = heldSync();
-  sync.release(); // setting up runs with real syncs; each test holds them when it means to
-  const logged: { event: string; fields: LogFields | undefined }[] = [];
-  const h: RunningHost = await startHost({
-    host: '127.0.0.1',
-    port: 0,
-    rooms: ['lobby'],
-    openRooms: true,
-    dataDir,
-    walSync: sync.sync,
-    log: (_level, event, fields) => void logged.push({ event, fields }),
-    ...options,
-  });
-  cleanups.push(async () => {
-    sync.release();
-    await h.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  const member = async (nick: string) => {
-    const c = await connectWireClient(h.address.port, h.publicKey, nick);
-    cleanups.push(() => c.close());
-    await c.waitFor('welcome');
-    await c.join('lobby');
-    return c;
-  };
+  const host = await startHeldSyncHost(cleanups, 'parley-durability-', options);
   /** Rows in the host's file, read by another connection: what the host has committed. */
-  const storedTexts = () => {
-    const raw = new DatabaseSync(join(dataDir, 'history.sqlite'), { readOnly: true });
-    try {
-      return raw
+  const storedTexts = () =>
+    host.readHistory((db) =>
+      db
         .prepare("SELECT text FROM messages WHERE room = 'lobby' AND text != '' ORDER BY seq")
         .all()
-        .map((row) => row['text']);
-    } finally {
-      raw.close();
-    }
-  };
-  return { h, sync, member, storedTexts, logged };
+        .map((row) => row['text']),
+    );
+  return { ...host, storedTexts };
 }
 
 describe('the host with its WAL sync held', () => {

@@ -5,15 +5,10 @@
 // clients while much output is held (or a sync has taken more than a second), and the idle
 // sweep does not count that pause as the clients' silence.
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { DatabaseSync } from 'node:sqlite';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type HostOptions, type RunningHost, startHost } from '../../../src-main/server/host.ts';
-import type { LogFields } from '../../../src-main/server/host-log.ts';
-import { type WireClient, connectWireClient } from '../../support/wire-client.ts';
+import type { HostOptions } from '../../../src-main/server/host.ts';
+import { startHeldSyncHost } from '../../support/held-sync-host.ts';
+import type { WireClient } from '../../support/wire-client.ts';
 import { cleanupsAfterEach } from '../../support/lifecycle.ts';
-import { heldSync } from '../../unit/server/held-sync.ts';
 
 const cleanups = cleanupsAfterEach();
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -27,43 +22,13 @@ const UNLIMITED = {
 };
 
 async function slowDiskHost(options: Partial<HostOptions> = {}) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'parley-slow-disk-'));
-  const sync = heldSync();
-  sync.release(); // setting up runs with real syncs; each test holds them when it means to
-  const logged: { event: string; fields: LogFields | undefined }[] = [];
-  const h: RunningHost = await startHost({
-    host: '127.0.0.1',
-    port: 0,
-    rooms: ['lobby'],
-    openRooms: true,
-    dataDir,
-    walSync: sync.sync,
-    log: (_level, event, fields) => void logged.push({ event, fields }),
-    ...options,
-  });
-  cleanups.push(async () => {
-    sync.release();
-    await h.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  const member = async (nick: string) => {
-    const c = await connectWireClient(h.address.port, h.publicKey, nick);
-    cleanups.push(() => c.close());
-    await c.waitFor('welcome');
-    await c.join('lobby');
-    return c;
-  };
-  const left = () => logged.filter((e) => e.event === 'client-left').map((e) => e.fields);
-  const storedCount = () => {
-    const raw = new DatabaseSync(join(dataDir, 'history.sqlite'), { readOnly: true });
-    try {
-      const row = raw.prepare("SELECT count(*) AS n FROM messages WHERE room = 'lobby'").get();
-      return Number(row?.['n']);
-    } finally {
-      raw.close();
-    }
-  };
-  return { h, sync, member, left, storedCount };
+  const host = await startHeldSyncHost(cleanups, 'parley-slow-disk-', options);
+  const left = () => host.logged.filter((e) => e.event === 'client-left').map((e) => e.fields);
+  const storedCount = () =>
+    host.readHistory((db) =>
+      Number(db.prepare("SELECT count(*) AS n FROM messages WHERE room = 'lobby'").get()?.['n']),
+    );
+  return { ...host, left, storedCount };
 }
 
 const live = (c: WireClient) =>
