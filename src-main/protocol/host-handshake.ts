@@ -46,10 +46,13 @@ export async function acceptChannel(
   try {
     socket.setNoDelay(true);
     const preface = await reader.readLine();
-    const protocolName = parsePreface(preface.text);
+    const asked = parsePreface(preface.text);
     const suites: readonly string[] = options.suites ?? SUITES;
-    if (!suites.includes(protocolName)) {
-      throw new ProtocolError('unsupported-suite', `this host does not speak ${protocolName}`);
+    // The suite's own constant, not the text parsed from the preface: that is a slice of the
+    // line, which the channel would keep alive for the connection's life (~0.1 KB each).
+    const protocolName = suites.find((suite) => suite === asked);
+    if (protocolName === undefined) {
+      throw new ProtocolError('unsupported-suite', `this host does not speak ${asked}`);
     }
     const handshake = new HandshakeState({
       protocol: protocolName,

@@ -1,4 +1,3 @@
-import { encodeBase64Url } from '../../src-shared/base64url.ts';
 import { fingerprint } from '../protocol/node-fingerprint.ts';
 import { MAX_ITEM_LEN } from '../protocol/records.ts';
 import type { SecureChannel } from '../protocol/secure-channel.ts';
@@ -11,6 +10,16 @@ import { SendLimiter } from './send-limiter.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 let nextId = 1;
+const NO_ROOMS: ReadonlySet<string> = new Set();
+
+/**
+ * The key as unpadded base64url (the same text as src-shared's encodeBase64Url), as one flat
+ * string: encodeBase64Url builds it by concatenation, a rope of ~10 strings (~0.4 KB) that V8
+ * keeps as such in every map it is a key of, for as long as the connection lives.
+ */
+export function keyTextOf(key: Uint8Array): string {
+  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('base64url');
+}
 
 /** What a connection needs of its channel: a SecureChannel, or a test's recording fake. */
 export type ClientChannel = Pick<
@@ -31,29 +40,25 @@ export class ConnectedClient {
   readonly ip: string;
   nick: string;
   readonly rooms = new Set<string>();
-  /** Rooms this connection has joined at some time: joining one again spends the budget. */
-  readonly joinedBefore = new Set<string>();
-  /**
-   * Rooms the key was removed from while this connection was in them: a send of this turn still
-   * waiting for its commit is refused, not stored after the removal.
-   */
-  readonly removedFrom = new Set<string>();
+  // The collections below are made when first needed (an idle connection needs none of them:
+  // an empty Set is ~0.15 KB, a Map ~0.19 KB); until then their readers see an empty one.
+  /** Rooms this connection joined and then left (see joinedBefore). */
+  #left: Set<string> | undefined;
+  #removedFrom: Set<string> | undefined;
   /** The key's allowances, shared by its connections and kept across reconnects. */
   readonly budget: KeyBudget;
   /** All requests of this connection: beyond it, the connection is closed for flooding. */
   readonly requestBucket: TokenBucket;
-  /** `file-chunk` and `file-get` (docs/protocol.md §13): beyond it, closed for flooding too. */
-  readonly chunkBucket: TokenBucket;
-  /** Chat sends: the key's message bucket, and this connection's refusals in a row. */
-  readonly sendLimiter: SendLimiter;
-  readonly typingSentAt = new Map<string, number>();
+  // Made at first use, as the key's budgets are (key-budgets.ts): a full bucket made later is
+  // the same bucket; a limiter is only state after its first send.
+  #chunkBucket: TokenBucket | undefined;
+  #sendLimiter: SendLimiter | undefined;
+  readonly #limits: HostLimits;
+  readonly #since: number;
+  #typingSentAt: Map<string, number> | undefined;
   /** The MLS device its hello named (docs/protocol.md §12); without one, no E2EE room. */
   device: string | undefined;
-  /**
-   * The end-to-end encrypted rooms among those it joined (a room never changes whether it is),
-   * so a send is checked against it without a read.
-   */
-  readonly e2eeRooms = new Set<string>();
+  #e2eeRooms: Set<string> | undefined;
   readonly #maxQueueBytes: number;
 
   constructor(
@@ -65,15 +70,77 @@ export class ConnectedClient {
   ) {
     this.channel = channel;
     this.key = channel.remoteStaticKey;
-    this.keyText = encodeBase64Url(this.key);
+    this.keyText = keyTextOf(this.key);
     this.fingerprint = fingerprint(this.key);
     this.ip = channel.remoteAddress ?? 'unknown';
     this.nick = nick;
     this.budget = budget;
     this.requestBucket = new TokenBucket(limits.requestBurst, limits.requestsPerSecond, now);
-    this.chunkBucket = new TokenBucket(limits.chunkBurst, limits.chunksPerSecond, now);
-    this.sendLimiter = new SendLimiter(budget, limits.floodStrikes);
+    this.#limits = limits;
+    this.#since = now;
     this.#maxQueueBytes = limits.maxQueueBytes;
+  }
+
+  /** `file-chunk` and `file-get` (docs/protocol.md §13): beyond it, closed for flooding too. */
+  get chunkBucket(): TokenBucket {
+    const l = this.#limits;
+    return (this.#chunkBucket ??= new TokenBucket(l.chunkBurst, l.chunksPerSecond, this.#since));
+  }
+
+  /** Chat sends: the key's message bucket, and this connection's refusals in a row. */
+  get sendLimiter(): SendLimiter {
+    return (this.#sendLimiter ??= new SendLimiter(this.budget, this.#limits.floodStrikes));
+  }
+
+  /**
+   * Whether this connection has joined the room at some time (it is in it, or was): joining
+   * one again spends the budget.
+   */
+  joinedBefore(room: string): boolean {
+    return this.rooms.has(room) || this.#left?.has(room) === true;
+  }
+
+  /** The room registry took this connection out of the room. */
+  noteLeft(room: string): void {
+    (this.#left ??= new Set()).add(room);
+  }
+
+  /**
+   * Rooms the key was removed from while this connection was in them: a send of this turn still
+   * waiting for its commit is refused, not stored after the removal.
+   */
+  get removedFrom(): ReadonlySet<string> {
+    return this.#removedFrom ?? NO_ROOMS;
+  }
+
+  noteRemovedFrom(room: string): void {
+    (this.#removedFrom ??= new Set()).add(room);
+  }
+
+  /** Joined again after a removal. */
+  forgetRemovedFrom(room: string): void {
+    this.#removedFrom?.delete(room);
+  }
+
+  /**
+   * The end-to-end encrypted rooms among those it joined (a room never changes whether it is),
+   * so a send is checked against it without a read.
+   */
+  get e2eeRooms(): ReadonlySet<string> {
+    return this.#e2eeRooms ?? NO_ROOMS;
+  }
+
+  noteE2eeRoom(room: string): void {
+    (this.#e2eeRooms ??= new Set()).add(room);
+  }
+
+  /** When this connection last told the room it was typing (host clock), if it did. */
+  typingSentAt(room: string): number | undefined {
+    return this.#typingSentAt?.get(room);
+  }
+
+  noteTyping(room: string, now: number): void {
+    (this.#typingSentAt ??= new Map()).set(room, now);
   }
 
   get member(): Member {

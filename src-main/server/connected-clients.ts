@@ -1,8 +1,7 @@
-import { encodeBase64Url } from '../../src-shared/base64url.ts';
 import type { SecureChannel } from '../protocol/secure-channel.ts';
 import { CloseCode } from '../protocol/wire/constants.ts';
 import type { ClientErrorBoundary } from './client-error-boundary.ts';
-import { ConnectedClient } from './connected-client.ts';
+import { ConnectedClient, keyTextOf } from './connected-client.ts';
 import { failureFields } from './failure-fields.ts';
 import type { HostLimits } from './host-limits.ts';
 import type { HostLog } from './host-log.ts';
@@ -55,7 +54,7 @@ export class ConnectedClients {
       nick,
       this.#limits,
       now,
-      this.#budgets.for(encodeBase64Url(channel.remoteStaticKey), now),
+      this.#budgets.for(keyTextOf(channel.remoteStaticKey), now),
     );
     client.device = device;
     this.#clients.add(client);

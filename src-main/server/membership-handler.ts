@@ -782,7 +782,7 @@ export class MembershipHandler {
     });
     for (const connection of this.#connections.of(keyText)) {
       this.#rooms.leave(room, connection);
-      connection.removedFrom.add(room);
+      connection.noteRemovedFrom(room);
       connection.deliver(bytes);
     }
   }

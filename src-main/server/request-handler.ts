@@ -193,7 +193,7 @@ export class RequestHandler {
       case 'join':
         // A connection's first join of a room is free (a reconnect joins them all again);
         // coming back after a leave is what toggling costs.
-        if (client.joinedBefore.has(request.room)) {
+        if (client.joinedBefore(request.room)) {
           if (!this.#spend(client, 'membership', now, request.room)) return;
         }
         return this.#join(client, request.room);
@@ -389,12 +389,12 @@ export class RequestHandler {
       return;
     }
     this.#presence.flushRoom(room, client.keyText);
-    client.removedFrom.delete(room);
+    client.forgetRemovedFrom(room);
     const first = this.#rooms.join(room, client);
     // This key is online now, whichever connection the store's listing was read for.
     for (const member of members) if (member.key === client.keyText) member.online = true;
     if (record?.e2ee) {
-      client.e2eeRooms.add(room);
+      client.noteE2eeRoom(room);
       client.send({ t: 'joined', room, epoch: record.mlsEpoch });
       // Before the replay: the device joins the group first, then reads what follows its seq.
       if (welcome) client.send({ t: 'mls-welcome', room, seq: welcome.seq, data: welcome.data });
@@ -662,13 +662,13 @@ export class RequestHandler {
 
   #typing(client: ConnectedClient, room: string, now: number): void {
     if (!client.rooms.has(room)) return;
-    const last = client.typingSentAt.get(room) ?? -Infinity;
+    const last = client.typingSentAt(room) ?? -Infinity;
     if (now - last < this.#limits.typingIntervalMs) return; // quietly: typing is best-effort
     if (!client.budget.typing.take(now)) {
       client.budget.refused.typing++;
       return;
     }
-    client.typingSentAt.set(room, now);
+    client.noteTyping(room, now);
     this.#rooms.broadcast(
       room,
       encodeMessage({ t: 'typing', room, nick: client.nick, fp: client.fingerprint }),

@@ -24,7 +24,6 @@ export class RoomRegistry {
     if (entry.clients.has(client)) return false;
     entry.clients.add(client);
     client.rooms.add(room);
-    client.joinedBefore.add(room);
     const count = entry.connectionsByKey.get(client.keyText) ?? 0;
     entry.connectionsByKey.set(client.keyText, count + 1);
     return count === 0;
@@ -35,6 +34,7 @@ export class RoomRegistry {
     const entry = this.#rooms.get(room);
     if (!entry?.clients.delete(client)) return false;
     client.rooms.delete(room);
+    client.noteLeft(room);
     const count = (entry.connectionsByKey.get(client.keyText) ?? 1) - 1;
     if (count > 0) {
       entry.connectionsByKey.set(client.keyText, count);
