@@ -79,7 +79,7 @@ export async function acceptChannel(
     const [initiatorToResponder, responderToInitiator] = (options.transportKeys ?? noiseSplit)(
       handshake,
     );
-    return new SecureChannel(
+    const channel = new SecureChannel(
       socket,
       { send: responderToInitiator, receive: initiatorToResponder },
       {
@@ -91,6 +91,9 @@ export async function acceptChannel(
       reader.detach(),
       options,
     );
+    // The channel listens for errors now: one listener, not an array of two per socket.
+    socket.off('error', ignoreSocketError);
+    return channel;
   } catch (error) {
     const protocolError =
       error instanceof ProtocolError

@@ -66,8 +66,12 @@ interface HeldItems {
 export class SecureChannel extends EventEmitter<ChannelEvents> implements Flushable, GatedOutput {
   readonly protocolName: string;
   readonly remoteStaticKey: Uint8Array;
-  readonly handshakeHash: Uint8Array;
-  readonly peerPayload: Uint8Array;
+  /**
+   * The handshake hash followed by the peer's payload, in one array: a typed array and its
+   * buffer are ~0.2 KB of heap each, and a host keeps every channel for its connection's life.
+   */
+  readonly #handshake: Uint8Array;
+  readonly #hashLength: number;
   readonly #socket: Socket;
   readonly #sendCipher: CipherState;
   readonly #receiveCipher: CipherState;
@@ -114,8 +118,10 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
     this.#rekeyInterval = options.rekeyInterval ?? DEFAULT_REKEY_INTERVAL;
     this.protocolName = details.protocolName;
     this.remoteStaticKey = details.remoteStaticKey;
-    this.handshakeHash = details.handshakeHash;
-    this.peerPayload = details.peerPayload;
+    this.#hashLength = details.handshakeHash.length;
+    this.#handshake = new Uint8Array(this.#hashLength + details.peerPayload.length);
+    this.#handshake.set(details.handshakeHash);
+    this.#handshake.set(details.peerPayload, this.#hashLength);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.#receive(chunk));
     socket.on('end', () => this.#lost('the peer hung up without saying goodbye'));
@@ -137,6 +143,15 @@ export class SecureChannel extends EventEmitter<ChannelEvents> implements Flusha
     }
     if (!this.#closed && !this.#inputPaused) this.#socket.resume();
     return this;
+  }
+
+  get handshakeHash(): Uint8Array {
+    return this.#handshake.subarray(0, this.#hashLength);
+  }
+
+  /** Optional payload of the handshake message the peer sent last (host info or hello). */
+  get peerPayload(): Uint8Array {
+    return this.#handshake.subarray(this.#hashLength);
   }
 
   get closed(): boolean {
