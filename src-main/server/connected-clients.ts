@@ -1,4 +1,4 @@
-import type { SecureChannel } from '../protocol/secure-channel.ts';
+import type { CloseInfo, SecureChannel } from '../protocol/secure-channel.ts';
 import { CloseCode } from '../protocol/wire/constants.ts';
 import type { ClientErrorBoundary } from './client-error-boundary.ts';
 import { ConnectedClient, keyTextOf } from './connected-client.ts';
@@ -22,7 +22,11 @@ export class ConnectedClients {
   readonly #handler: RequestHandler;
   readonly #idle: IdleSweep;
   readonly #boundary: ClientErrorBoundary;
-  readonly #clients = new Set<ConnectedClient>();
+  /** By channel: the channel listeners below are shared by all clients and find theirs here. */
+  readonly #clients = new Map<SecureChannel, ConnectedClient>();
+  // Two listeners for all channels, not two closures per connection (~0.15 KB each).
+  readonly #onMessage: (this: SecureChannel, bytes: Uint8Array) => void;
+  readonly #onClose: (this: SecureChannel, info: CloseInfo) => void;
 
   constructor(deps: {
     limits: HostLimits;
@@ -40,6 +44,19 @@ export class ConnectedClients {
     this.#handler = deps.handler;
     this.#idle = deps.idle;
     this.#boundary = deps.boundary;
+    const clients = this.#clients;
+    const received = (client: ConnectedClient, bytes: Uint8Array): void =>
+      this.#received(client, bytes);
+    const closed = (channel: SecureChannel, client: ConnectedClient, info: CloseInfo): void =>
+      this.#closed(channel, client, info);
+    this.#onMessage = function (bytes) {
+      const client = clients.get(this);
+      if (client) received(client, bytes);
+    };
+    this.#onClose = function (info) {
+      const client = clients.get(this);
+      if (client) closed(this, client, info);
+    };
   }
 
   get size(): number {
@@ -57,37 +74,11 @@ export class ConnectedClients {
       this.#budgets.for(keyTextOf(channel.remoteStaticKey), now),
     );
     client.device = device;
-    this.#clients.add(client);
+    this.#clients.set(channel, client);
     this.#handler.connected(client);
     this.#idle.track(client);
-    channel.on('message', (bytes) => {
-      try {
-        this.#idle.heard(client);
-        this.#handler.handle(client, bytes);
-      } catch (error) {
-        this.#boundary.clientFailed(client, error);
-      }
-    });
-    channel.on('close', (info) => {
-      this.#clients.delete(client);
-      this.#idle.forget(client);
-      // A goodbye (`bye`) is leaving; anything else is a disconnection.
-      const event = info.by === 'peer' && info.code === CloseCode.bye ? 'left' : 'disconnected';
-      try {
-        this.#handler.disconnected(client, event);
-      } catch (error) {
-        this.#log('error', 'client-cleanup-failed', {
-          fp: client.fingerprint,
-          ...failureFields(error),
-        });
-      }
-      this.#log('info', 'client-left', {
-        fp: client.fingerprint,
-        nick: client.nick,
-        code: info.code,
-        by: info.by,
-      });
-    });
+    channel.on('message', this.#onMessage);
+    channel.on('close', this.#onClose);
     const keyPackages = this.#handler.keyPackagesFor(client);
     client.send({
       t: 'welcome',
@@ -107,6 +98,38 @@ export class ConnectedClients {
 
   /** Tells every client the host is shutting down, and why (their channels then close). */
   closeAll(reason: string, options: { discardHeld?: boolean } = {}): void {
-    for (const client of this.#clients) client.channel.close(CloseCode.shutdown, reason, options);
+    for (const client of this.#clients.values()) {
+      client.channel.close(CloseCode.shutdown, reason, options);
+    }
+  }
+
+  #received(client: ConnectedClient, bytes: Uint8Array): void {
+    try {
+      this.#idle.heard(client);
+      this.#handler.handle(client, bytes);
+    } catch (error) {
+      this.#boundary.clientFailed(client, error);
+    }
+  }
+
+  #closed(channel: SecureChannel, client: ConnectedClient, info: CloseInfo): void {
+    this.#clients.delete(channel);
+    this.#idle.forget(client);
+    // A goodbye (`bye`) is leaving; anything else is a disconnection.
+    const event = info.by === 'peer' && info.code === CloseCode.bye ? 'left' : 'disconnected';
+    try {
+      this.#handler.disconnected(client, event);
+    } catch (error) {
+      this.#log('error', 'client-cleanup-failed', {
+        fp: client.fingerprint,
+        ...failureFields(error),
+      });
+    }
+    this.#log('info', 'client-left', {
+      fp: client.fingerprint,
+      nick: client.nick,
+      code: info.code,
+      by: info.by,
+    });
   }
 }
