@@ -19,7 +19,10 @@ export class Admission {
   readonly #log: HostLog;
   readonly #handshake: (socket: Socket) => Promise<SecureChannel>;
   readonly #onChannel: (channel: SecureChannel) => void;
-  readonly #sockets = new Set<Socket>();
+  /** Every socket let in, with its address (as read on arrival), until it closes. */
+  readonly #sockets = new Map<Socket, string>();
+  /** One 'close' listener for all sockets, not a closure per connection (~0.1 KB each). */
+  readonly #onSocketClose: (this: Socket) => void;
   readonly #perIp = new Map<string, number>();
   /** In order of arrival, so the first is the one that has had longest to finish. */
   readonly #handshaking = new Set<Socket>();
@@ -39,6 +42,12 @@ export class Admission {
     this.#log = deps.log;
     this.#handshake = deps.handshake;
     this.#onChannel = deps.onChannel;
+    const sockets = this.#sockets;
+    const closed = (socket: Socket, ip: string): void => this.#closedSocket(socket, ip);
+    this.#onSocketClose = function () {
+      const ip = sockets.get(this);
+      if (ip !== undefined) closed(this, ip);
+    };
   }
 
   /** A new TCP connection: refused at once with a reason, or let into the handshake. */
@@ -55,10 +64,10 @@ export class Admission {
       return refuseConnection(socket, 'busy', 'too many connections from your address');
     }
     if (this.#handshaking.size >= this.#limits.maxHandshakes) this.#evictOldestHandshake();
-    this.#sockets.add(socket);
+    this.#sockets.set(socket, ip);
     this.#handshaking.add(socket);
     this.#perIp.set(ip, fromIp + 1);
-    socket.on('close', () => this.#closedSocket(socket, ip));
+    socket.on('close', this.#onSocketClose);
     this.#handshake(socket).then(
       (channel) => {
         this.#handshaking.delete(socket);
@@ -94,7 +103,7 @@ export class Admission {
         };
       });
     }
-    for (const socket of this.#sockets) socket.destroy();
+    for (const socket of this.#sockets.keys()) socket.destroy();
   }
 
   /** The oldest handshake has had the longest to finish: a stalled one, under attack. */
