@@ -66,40 +66,59 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
+/**
+ * Starts the built host as `npm run serve` does and waits for its last start line. `stderr()`
+ * reads what it has written there so far; `stop()` ends it.
+ */
+async function startBuiltHost(extraArgs: string[] = []) {
+  const host = spawn(
+    process.execPath,
+    [
+      '--max-semi-space-size=2',
+      join(checkout, 'bin/parley.js'),
+      '--serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--data-dir',
+      tempDir(),
+      ...extraArgs,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  host.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const stop = async () => {
+    host.kill('SIGTERM');
+    if (host.exitCode === null) await once(host, 'exit');
+  };
+  try {
+    const started = await new Promise<string>((resolve, reject) => {
+      host.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString('utf8');
+        if (/^link /m.test(stdout)) resolve(stdout);
+      });
+      host.once('exit', (code) => reject(new Error(`exited with ${code}: ${stderr}`)));
+    });
+    const port = Number(/^listening 127\.0\.0\.1:(\d+)$/m.exec(started)?.[1]);
+    return { host, started, port, stderr: () => stderr, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
 describe('the built host', () => {
   it('starts as `npm run serve` does, prints its fingerprint and invite, and serves a client', async () => {
-    const host = spawn(
-      process.execPath,
-      [
-        '--max-semi-space-size=2',
-        join(checkout, 'bin/parley.js'),
-        '--serve',
-        '--host',
-        '127.0.0.1',
-        '--port',
-        '0',
-        '--data-dir',
-        tempDir(),
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const { started, port, stderr, stop } = await startBuiltHost();
     try {
-      let stdout = '';
-      let stderr = '';
-      host.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-      const started = await new Promise<string>((resolve, reject) => {
-        host.stdout.on('data', (chunk: Buffer) => {
-          stdout += chunk.toString('utf8');
-          if (/^link /m.test(stdout)) resolve(stdout);
-        });
-        host.once('exit', (code) => reject(new Error(`exited with ${code}: ${stderr}`)));
-      });
       expect(started).toMatch(/^fingerprint [A-Z2-7]{4}( [A-Z2-7]{4}){7}$/m);
       const invite = /^invite (\S+)$/m.exec(started)?.[1];
-      const port = Number(/^listening 127\.0\.0\.1:(\d+)$/m.exec(started)?.[1]);
       expect(invite).toBeDefined();
       // The build was fresh: no fallback to type stripping.
-      expect(stderr).not.toMatch(FROM_SOURCE);
+      expect(stderr()).not.toMatch(FROM_SOURCE);
 
       const parsed = parseInvite(invite ?? '');
       if (!parsed.ok) throw new Error(parsed.error.message);
@@ -108,42 +127,15 @@ describe('the built host', () => {
       await alice.waitFor('room', (m) => m.info.room === 'lobby' && m.info.role === 'member');
       alice.close();
     } finally {
-      host.kill('SIGTERM');
-      if (host.exitCode === null) await once(host, 'exit');
+      await stop();
     }
   });
 
   // It loads its zod schemas with its first connection, not at start (serve-after-schemas.ts):
   // the connections that arrive while they load wait, and are served like any other.
   it('serves the connections that arrive together as its first ones, one of them reset', async () => {
-    const host = spawn(
-      process.execPath,
-      [
-        '--max-semi-space-size=2',
-        join(checkout, 'bin/parley.js'),
-        '--serve',
-        '--host',
-        '127.0.0.1',
-        '--port',
-        '0',
-        '--data-dir',
-        tempDir(),
-        '--open',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const { host, started, port, stderr, stop } = await startBuiltHost(['--open']);
     try {
-      let stdout = '';
-      let stderr = '';
-      host.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-      const started = await new Promise<string>((resolve, reject) => {
-        host.stdout.on('data', (chunk: Buffer) => {
-          stdout += chunk.toString('utf8');
-          if (/^link /m.test(stdout)) resolve(stdout);
-        });
-        host.once('exit', (code) => reject(new Error(`exited with ${code}: ${stderr}`)));
-      });
-      const port = Number(/^listening 127\.0\.0\.1:(\d+)$/m.exec(started)?.[1]);
       const link = parseInvite(/^link (\S+)$/m.exec(started)?.[1] ?? '');
       if (!link.ok) throw new Error(link.error.message);
       // First: a connection reset at once, while the schemas load (it must not take the host down).
@@ -160,10 +152,9 @@ describe('the built host', () => {
       await clients[2]?.waitFor('msg', (m) => m.text === 'hello');
       for (const client of clients) client.close();
       expect(host.exitCode).toBeNull();
-      expect(stderr).not.toMatch(/schemas-not-loaded|uncaught|Error/);
+      expect(stderr()).not.toMatch(/schemas-not-loaded|uncaught|Error/);
     } finally {
-      host.kill('SIGTERM');
-      if (host.exitCode === null) await once(host, 'exit');
+      await stop();
     }
   });
 
