@@ -15,6 +15,7 @@ import type {
 import type { AddressBudgets } from './address-budgets.ts';
 import type { ConnectedClient } from './connected-client.ts';
 import { dmRoomName } from './dm-room.ts';
+import type { Fanout } from './fanout.ts';
 import { failureFields } from './failure-fields.ts';
 import { type HostDatabase, HostDatabaseError, type StoredMessage } from './host-database.ts';
 import type { HostLog } from './host-log.ts';
@@ -33,7 +34,6 @@ import {
   maySetTopic,
   mayUnban,
 } from './room-rules.ts';
-import type { RoomRegistry } from './room-registry.ts';
 import type {
   InviteRecord,
   MemberRecord,
@@ -109,7 +109,7 @@ class Refused extends Error {
  */
 export class MembershipHandler {
   readonly #db: HostDatabase;
-  readonly #rooms: RoomRegistry;
+  readonly #fanout: Fanout;
   readonly #connections: KeyConnections;
   readonly #presence: PresenceQueue;
   readonly #timeline: TimelineItems;
@@ -129,7 +129,9 @@ export class MembershipHandler {
 
   constructor(deps: {
     db: HostDatabase;
-    rooms: RoomRegistry;
+    /** Deliveries to connections other than the requester's (presence of a key is read here). */
+    fanout: Fanout;
+    /** Read only, for the nickname of a connected key. */
     connections: KeyConnections;
     presence: PresenceQueue;
     timeline: TimelineItems;
@@ -145,7 +147,7 @@ export class MembershipHandler {
     e2ee?: boolean;
   }) {
     this.#db = deps.db;
-    this.#rooms = deps.rooms;
+    this.#fanout = deps.fanout;
     this.#connections = deps.connections;
     this.#presence = deps.presence;
     this.#timeline = deps.timeline;
@@ -212,7 +214,7 @@ export class MembershipHandler {
         fp: identity.fp,
         key: identity.key,
         role: member.role,
-        online: this.#rooms.present(room, identity.key),
+        online: this.#fanout.present(room, identity.key),
       };
     });
   }
@@ -752,15 +754,11 @@ export class MembershipHandler {
   /** The room info with the rid to the asking connection, without it to the key's others. */
   #answerWithRoom(client: ConnectedClient, rid: number, info: RoomInfo): void {
     client.send({ t: 'room', info, rid });
-    const bytes = encodeMessage({ t: 'room', info });
-    for (const connection of this.#connections.of(client.keyText)) {
-      if (connection !== client) connection.deliver(bytes);
-    }
+    this.#fanout.toKey(client.keyText, encodeMessage({ t: 'room', info }), client);
   }
 
   #tellKey(keyText: string, message: HostMessage): void {
-    const bytes = encodeMessage(message);
-    for (const connection of this.#connections.of(keyText)) connection.deliver(bytes);
+    this.#fanout.toKey(keyText, encodeMessage(message));
   }
 
   /**
@@ -780,11 +778,7 @@ export class MembershipHandler {
       reason,
       ...(by ? { by: person(by) } : {}),
     });
-    for (const connection of this.#connections.of(keyText)) {
-      this.#rooms.leave(room, connection);
-      connection.noteRemovedFrom(room);
-      connection.deliver(bytes);
-    }
+    this.#fanout.removeFromRoom(room, keyText, bytes);
   }
 
   /** A room's topic or openness changed: every member's list, and everyone's if it is open. */
@@ -799,26 +793,23 @@ export class MembershipHandler {
       });
     }
     if (record.kind === 'room' && record.open) {
-      this.#announceOpen(record, new Set(members.map((member) => encodeBase64Url(member.key))));
+      this.#announceOpen(
+        record,
+        members.map((member) => encodeBase64Url(member.key)),
+      );
     }
   }
 
   /** An open room (new, or opened) goes on the list of every key connected that is no member. */
-  #announceOpen(record: RoomRecord, members?: ReadonlySet<string>): void {
+  #announceOpen(record: RoomRecord, members?: readonly string[]): void {
     const bytes = encodeMessage({ t: 'room', info: this.#info(record, undefined, undefined) });
-    for (const keyText of this.#connections.keys()) {
-      if (members?.has(keyText)) continue;
-      const key = decodeKey(keyText);
-      if (!members && this.#store.member(record.name, key)) continue;
-      if (this.#store.isBanned(record.name, key)) continue;
-      for (const connection of this.#connections.of(keyText)) connection.deliver(bytes);
-    }
+    this.#fanout.toNonMembers(record.name, bytes, members);
   }
 
   /** A room event, live, to every connection in the room (the actor's too). */
   #broadcastEvent(event: StoredMessage): void {
     const bytes = this.#timeline.encode(event, false);
-    if (bytes) this.#rooms.broadcast(event.room, bytes);
+    if (bytes) this.#fanout.toRoom(event.room, bytes);
   }
 
   #info(record: RoomRecord, role: Role | undefined, forKey: Uint8Array | undefined): RoomInfo {

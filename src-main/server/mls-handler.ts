@@ -4,13 +4,12 @@ import { MAX_GROUP_DEVICES, MAX_KEY_PACKAGES } from '../protocol/wire/constants.
 import type { ClientMessage, HostErrorCode, HostMessage } from '../protocol/wire/messages.ts';
 import type { PendingSend } from './commit-queue.ts';
 import type { ConnectedClient } from './connected-client.ts';
+import type { Fanout } from './fanout.ts';
 import { failureFields } from './failure-fields.ts';
 import type { AppendResult, HostDatabase, NewMessage, StoredWelcome } from './host-database.ts';
 import type { HostLog } from './host-log.ts';
-import type { KeyConnections } from './key-connections.ts';
 import { MembershipHandler } from './membership-handler.ts';
 import type { HostMlsChecks } from './mls-gate.ts';
-import type { RoomRegistry } from './room-registry.ts';
 import type { RoomRecord } from './room-store.ts';
 import type { TimelineItems } from './timeline-items.ts';
 
@@ -48,8 +47,7 @@ class MlsRefused extends Error {
  */
 export class MlsHandler {
   readonly #db: HostDatabase;
-  readonly #rooms: RoomRegistry;
-  readonly #connections: KeyConnections;
+  readonly #fanout: Fanout;
   readonly #membership: MembershipHandler;
   readonly #timeline: TimelineItems;
   readonly #log: HostLog;
@@ -59,8 +57,8 @@ export class MlsHandler {
 
   constructor(deps: {
     db: HostDatabase;
-    rooms: RoomRegistry;
-    connections: KeyConnections;
+    /** Deliveries to connections other than the requester's. */
+    fanout: Fanout;
     membership: MembershipHandler;
     timeline: TimelineItems;
     log: HostLog;
@@ -70,8 +68,7 @@ export class MlsHandler {
     onClientFailure: (client: ConnectedClient, error: unknown) => void;
   }) {
     this.#db = deps.db;
-    this.#rooms = deps.rooms;
-    this.#connections = deps.connections;
+    this.#fanout = deps.fanout;
     this.#membership = deps.membership;
     this.#timeline = deps.timeline;
     this.#log = deps.log;
@@ -167,7 +164,7 @@ export class MlsHandler {
     const bytes = this.#timeline.encode(stored, false, send.origin.keyText);
     // Other connections of the same key get it too: they are other devices, or the same one
     // in another window, and follow the group in seq order like everyone else.
-    if (bytes) this.#rooms.broadcast(room, bytes, send.origin);
+    if (bytes) this.#fanout.toRoom(room, bytes, send.origin);
     for (const welcome of result.welcomes ?? []) this.#deliverWelcome(welcome);
   }
 
@@ -321,7 +318,7 @@ export class MlsHandler {
   /** A member key has a new device, or retired one: its rooms' members should reconcile. */
   #devicesChanged(key: Uint8Array): void {
     for (const room of this.#db.mls.e2eeRoomsOf(key)) {
-      this.#rooms.broadcast(room, encodeMessage({ t: 'devices', room }));
+      this.#fanout.toRoom(room, encodeMessage({ t: 'devices', room }));
     }
   }
 
@@ -334,11 +331,7 @@ export class MlsHandler {
       seq: welcome.seq,
       data: welcome.data,
     });
-    for (const connection of this.#connections.of(keyText)) {
-      if (connection.device === welcome.device && connection.rooms.has(welcome.room)) {
-        connection.deliver(bytes);
-      }
-    }
+    this.#fanout.toDevice(keyText, welcome.device, welcome.room, bytes);
   }
 
   #answerError(

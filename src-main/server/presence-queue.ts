@@ -1,6 +1,6 @@
 import { encodeMessage } from '../protocol/wire/codec.ts';
 import type { Member } from '../protocol/wire/messages.ts';
-import type { RoomRegistry } from './room-registry.ts';
+import type { Fanout } from './fanout.ts';
 
 type Arrival = 'joined';
 type Departure = 'left' | 'disconnected';
@@ -20,13 +20,13 @@ interface Pending {
  * connection toggling join/leave from flooding every member with presence events.
  */
 export class PresenceQueue {
-  readonly #rooms: RoomRegistry;
+  readonly #fanout: Fanout;
   readonly #pending = new Map<string, Pending>();
   readonly #onError: (error: unknown) => void;
   #scheduled = false;
 
-  constructor(rooms: RoomRegistry, onError: (error: unknown) => void) {
-    this.#rooms = rooms;
+  constructor(fanout: Fanout, onError: (error: unknown) => void) {
+    this.#fanout = fanout;
     this.#onError = onError;
   }
 
@@ -80,7 +80,7 @@ export class PresenceQueue {
           event: change.event,
           ...change.member,
         });
-        this.#rooms.broadcastExceptKey(change.room, bytes, change.member.key);
+        this.#fanout.toRoomExceptKey(change.room, bytes, change.member.key);
       } catch (error) {
         this.#onError(error);
       }

@@ -25,6 +25,7 @@ import type { RoomRecord } from './room-store.ts';
 import type { NicknameRegistry } from './nickname-registry.ts';
 import { PresenceQueue } from './presence-queue.ts';
 import type { RoomRegistry } from './room-registry.ts';
+import { type Fanout, LocalFanout } from './fanout.ts';
 import { failureFields } from './failure-fields.ts';
 import { FileHandler } from './file-handler.ts';
 import { eventTextBytes, relationRefusal, sendBody } from './send-checks.ts';
@@ -67,6 +68,8 @@ export class RequestHandler {
   readonly #timeline: TimelineItems;
   /** Every open connection of each key: a nickname is the key's, not one connection's. */
   readonly #byKey = new KeyConnections();
+  /** Every delivery to connections other than the requester's (fanout.ts). */
+  readonly #fanout: Fanout;
   readonly #membership: MembershipHandler;
   readonly #mls: MlsHandler;
   readonly #gate: MlsGate;
@@ -96,6 +99,11 @@ export class RequestHandler {
     e2ee?: boolean;
     /** Loads the MLS checks on first use; default: none (every MLS request is refused). */
     mlsChecks?: () => Promise<HostMlsChecks>;
+    /**
+     * The fan-out to use, given this process's own: a cluster node wraps it to record each
+     * delivery for the other nodes. Default: the local one as it is.
+     */
+    fanout?: (local: LocalFanout) => Fanout;
   }) {
     this.#rooms = deps.rooms;
     this.#db = deps.db;
@@ -104,20 +112,22 @@ export class RequestHandler {
     this.#log = deps.log;
     this.#now = deps.now;
     this.#onClientFailure = deps.onClientFailure;
+    const local = new LocalFanout(deps.rooms, this.#byKey, () => deps.db.rooms);
+    this.#fanout = deps.fanout ? deps.fanout(local) : local;
     this.#commits = new CommitQueue(
       deps.db,
       (sends, results) => this.#committed(sends, results),
       (sends, error) => this.#commitFailed(sends, error),
       (send) => this.#stillIn(send),
     );
-    this.#presence = new PresenceQueue(deps.rooms, (error) =>
+    this.#presence = new PresenceQueue(this.#fanout, (error) =>
       this.#log('error', 'presence-failed', failureFields(error)),
     );
     this.#timeline = new TimelineItems(deps.log);
     const limits = deps.limits;
     this.#membership = new MembershipHandler({
       db: deps.db,
-      rooms: deps.rooms,
+      fanout: this.#fanout,
       connections: this.#byKey,
       presence: this.#presence,
       timeline: this.#timeline,
@@ -142,8 +152,7 @@ export class RequestHandler {
     });
     this.#mls = new MlsHandler({
       db: deps.db,
-      rooms: deps.rooms,
-      connections: this.#byKey,
+      fanout: this.#fanout,
       membership: this.#membership,
       timeline: this.#timeline,
       log: deps.log,
@@ -623,7 +632,7 @@ export class RequestHandler {
         if (!result.duplicate) {
           // Encoded once, queued for every recipient; the sender gets an ack instead of an echo.
           const bytes = this.#timeline.encode(stored, false, send.origin.keyText);
-          if (bytes) this.#rooms.broadcast(stored.room, bytes, send.origin);
+          if (bytes) this.#fanout.toRoom(stored.room, bytes, send.origin);
         }
         send.origin.send({
           t: 'ack',
@@ -669,7 +678,7 @@ export class RequestHandler {
       return;
     }
     client.noteTyping(room, now);
-    this.#rooms.broadcast(
+    this.#fanout.toRoom(
       room,
       encodeMessage({ t: 'typing', room, nick: client.nick, fp: client.fingerprint }),
       client,
@@ -715,13 +724,14 @@ export class RequestHandler {
     // A join still pending names the old nick: it must reach the room before the rename does.
     this.#presence.flush();
     const old = client.member;
-    const connections = this.#connectionsOf(client);
+    // The rooms this host's connections of the key are in, in the order they were listed.
     const rooms = new Set<string>();
-    for (const connection of connections) {
-      connection.nick = nick;
-      connection.send({ t: 'nick', nick });
+    for (const connection of this.#connectionsOf(client)) {
       for (const room of connection.rooms) rooms.add(room);
     }
+    client.nick = nick;
+    client.send({ t: 'nick', nick });
+    this.#fanout.renameKey(client.keyText, nick, client);
     this.#membership.renamed(client);
     for (const room of rooms) {
       const presence: HostMessage = {
@@ -731,7 +741,7 @@ export class RequestHandler {
         ...old,
         newNick: nick,
       };
-      this.#rooms.broadcast(room, encodeMessage(presence), client);
+      this.#fanout.toRoom(room, encodeMessage(presence), client);
     }
   }
 

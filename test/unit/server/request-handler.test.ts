@@ -8,6 +8,7 @@ import { encodeMessage } from '../../../src-main/protocol/wire/codec.ts';
 import { loadHostSchemas } from '../../../src-main/protocol/wire/host-schemas-loader.ts';
 import type { ClientMessage } from '../../../src-main/protocol/wire/messages.ts';
 import { ConnectedClient } from '../../../src-main/server/connected-client.ts';
+import type { Fanout, LocalFanout } from '../../../src-main/server/fanout.ts';
 import { HostDatabase, type StoredMessage } from '../../../src-main/server/host-database.ts';
 import { DEFAULT_LIMITS, type HostLimits } from '../../../src-main/server/host-limits.ts';
 import type { LogLevel } from '../../../src-main/server/host-log.ts';
@@ -37,7 +38,7 @@ const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 let keySeed = 0;
 
-function setup(overrides: Partial<HostLimits> = {}) {
+function setup(overrides: Partial<HostLimits> = {}, fanout?: (local: LocalFanout) => Fanout) {
   const dir = mkdtempSync(join(tmpdir(), 'parley-handler-'));
   const file = join(dir, 'history.sqlite');
   const limits: HostLimits = { ...DEFAULT_LIMITS, ...overrides };
@@ -67,6 +68,7 @@ function setup(overrides: Partial<HostLimits> = {}) {
     log,
     now,
     onClientFailure: (_client, error) => failures.push(error),
+    ...(fanout ? { fanout } : {}),
   });
   cleanups.push(() => handler.flush()); // cleanups run in reverse: before the database closes
   const budgets = new KeyBudgets(limits);
@@ -478,6 +480,100 @@ describe('RequestHandler: removal within one turn', () => {
     expect(carol.channel.of('presence')).toEqual([]); // the event says it
     expect(chat(h.db.recentMessages('lobby', 10))).toEqual([]);
     expect(bob.client.rooms.has('lobby')).toBe(false);
+  });
+});
+
+describe('RequestHandler: fan-out', () => {
+  /**
+   * The fan-out a cluster node would wrap: records each call, and while `muted` delivers
+   * nothing (a cluster node replays these on the other nodes; nothing must bypass them).
+   */
+  function recording() {
+    const calls: string[] = [];
+    const state = { muted: false };
+    const wrap = (local: LocalFanout): Fanout => ({
+      toRoom: (...args) => {
+        calls.push('toRoom');
+        if (!state.muted) local.toRoom(...args);
+      },
+      toRoomExceptKey: (...args) => {
+        calls.push('toRoomExceptKey');
+        if (!state.muted) local.toRoomExceptKey(...args);
+      },
+      toKey: (...args) => {
+        calls.push('toKey');
+        if (!state.muted) local.toKey(...args);
+      },
+      removeFromRoom: (...args) => {
+        calls.push('removeFromRoom');
+        if (!state.muted) local.removeFromRoom(...args);
+      },
+      toDevice: (...args) => {
+        calls.push('toDevice');
+        if (!state.muted) local.toDevice(...args);
+      },
+      renameKey: (...args) => {
+        calls.push('renameKey');
+        if (!state.muted) local.renameKey(...args);
+      },
+      toNonMembers: (...args) => {
+        calls.push('toNonMembers');
+        if (!state.muted) local.toNonMembers(...args);
+      },
+      present: (...args) => local.present(...args),
+    });
+    return { calls, state, wrap };
+  }
+
+  it('sends every delivery to another connection through the fanout it was given', async () => {
+    const fanout = recording();
+    const h = setup({}, fanout.wrap);
+    const alice = await h.member('alice');
+    h.db.rooms.setRole('lobby', { key: alice.key, nick: 'alice' }, 'owner', undefined, h.clock.t);
+    const again = h.connect('alice', alice.key);
+    again.request({ t: 'join', room: 'lobby' });
+    const bob = await h.member('bob');
+    const carol = await h.member('carol');
+    const onlooker = h.connect('dave'); // in no room: hears of rooms opened
+    expect(fanout.calls).toContain('toRoomExceptKey'); // the joins' presence
+    fanout.calls.length = 0;
+    fanout.state.muted = true;
+    alice.request({ t: 'send', room: 'lobby', id: 'alice-01', text: 'hello' });
+    alice.request({ t: 'typing', room: 'lobby' });
+    alice.request({ t: 'nick', nick: 'ada' });
+    alice.request({ t: 'create', rid: 1, room: 'plaza', open: true });
+    alice.request({ t: 'remove', rid: 2, room: 'lobby', key: bob.client.keyText, ban: false });
+    await turn();
+    // The requester still gets its answers, straight.
+    expect(alice.channel.sent.map((m) => m.t).sort()).toEqual(['ack', 'done', 'nick', 'room']);
+    expect(alice.channel.of('room')[0]).toMatchObject({ rid: 1 });
+    // Nobody else gets anything: the fan-out dropped it all.
+    for (const other of [again, bob, carol, onlooker]) expect(other.channel.sent).toEqual([]);
+    expect(again.client.nick).toBe('alice');
+    expect(bob.client.rooms.has('lobby')).toBe(true);
+    expect(new Set(fanout.calls)).toEqual(
+      new Set(['toRoom', 'renameKey', 'toKey', 'toNonMembers', 'removeFromRoom']),
+    );
+    expect(h.failures).toEqual([]);
+  });
+
+  it('delivers through the local fanout as before when the wrapper passes everything on', async () => {
+    const fanout = recording();
+    const h = setup({}, fanout.wrap);
+    const alice = await h.member('alice');
+    const again = h.connect('alice', alice.key);
+    again.request({ t: 'join', room: 'lobby' });
+    const bob = await h.member('bob');
+    alice.request({ t: 'nick', nick: 'ada' });
+    await turn();
+    expect(again.channel.sent).toMatchObject([
+      { t: 'nick', nick: 'ada' },
+      { t: 'presence', room: 'lobby', event: 'renamed', nick: 'alice', newNick: 'ada' },
+    ]);
+    expect(bob.channel.of('presence')).toMatchObject([
+      { room: 'lobby', event: 'renamed', nick: 'alice', newNick: 'ada' },
+    ]);
+    expect(alice.channel.sent).toEqual([{ t: 'nick', nick: 'ada' }]);
   });
 });
 
