@@ -9,6 +9,10 @@ import type { IdleSweep } from './idle-sweep.ts';
 import type { KeyBudgets } from './key-budgets.ts';
 import type { RequestHandler } from './request-handler.ts';
 
+function runNow(work: () => void): void {
+  work();
+}
+
 /**
  * The welcomed connections: each gets its key's budgets, its requests go to the request
  * handler inside the error boundary, the idle sweep hears it, and it leaves every room when
@@ -36,6 +40,12 @@ export class ConnectedClients {
     handler: RequestHandler;
     idle: IdleSweep;
     boundary: ClientErrorBoundary;
+    /**
+     * Runs each channel's message and close handling (they read and write the database, and
+     * deliver to other connections). A cluster node runs database work only inside a turn that
+     * holds the cluster's write lock, so it queues the work for its next turn; default: now.
+     */
+    serialize?: (work: () => void) => void;
   }) {
     this.#limits = deps.limits;
     this.#log = deps.log;
@@ -45,17 +55,23 @@ export class ConnectedClients {
     this.#idle = deps.idle;
     this.#boundary = deps.boundary;
     const clients = this.#clients;
+    const serialize = deps.serialize ?? runNow;
     const received = (client: ConnectedClient, bytes: Uint8Array): void =>
       this.#received(client, bytes);
     const closed = (channel: SecureChannel, client: ConnectedClient, info: CloseInfo): void =>
       this.#closed(channel, client, info);
+    // The client is looked up when the work runs: a close handled before it has ended it.
     this.#onMessage = function (bytes) {
-      const client = clients.get(this);
-      if (client) received(client, bytes);
+      serialize(() => {
+        const client = clients.get(this);
+        if (client) received(client, bytes);
+      });
     };
     this.#onClose = function (info) {
-      const client = clients.get(this);
-      if (client) closed(this, client, info);
+      serialize(() => {
+        const client = clients.get(this);
+        if (client) closed(this, client, info);
+      });
     };
   }
 

@@ -20,6 +20,7 @@ export class FileSweep {
   readonly #now: () => number;
   readonly #log: HostLog;
   readonly #intervalMs: number;
+  readonly #serialize: (work: () => void) => void;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(deps: {
@@ -28,24 +29,33 @@ export class FileSweep {
     now: () => number;
     log: HostLog;
     intervalMs?: number;
+    /**
+     * Runs the start's and each tick's database work. A cluster node runs database work only
+     * inside a turn that holds the cluster's write lock, so it queues the work for its next
+     * turn; default: now.
+     */
+    serialize?: (work: () => void) => void;
   }) {
     this.#files = deps.files;
     this.#retentionDays = deps.retentionDays;
     this.#now = deps.now;
     this.#log = deps.log;
     this.#intervalMs = deps.intervalMs ?? FILE_SWEEP_INTERVAL_MS;
+    this.#serialize = deps.serialize ?? ((work) => work());
   }
 
   /** At start: uploads a stopped host left unfinished go (their connections are gone), then a sweep. */
   start(): void {
-    try {
-      const dropped = this.#files().dropUnfinished();
-      if (dropped > 0) this.#log('info', 'files-unfinished-dropped', { files: dropped });
-    } catch (error) {
-      this.#log('error', 'file-sweep-failed', failureFields(error));
-    }
-    this.sweep();
-    this.#timer = setInterval(() => this.sweep(), this.#intervalMs);
+    this.#serialize(() => {
+      try {
+        const dropped = this.#files().dropUnfinished();
+        if (dropped > 0) this.#log('info', 'files-unfinished-dropped', { files: dropped });
+      } catch (error) {
+        this.#log('error', 'file-sweep-failed', failureFields(error));
+      }
+      this.sweep();
+    });
+    this.#timer = setInterval(() => this.#serialize(() => this.sweep()), this.#intervalMs);
     this.#timer.unref();
   }
 

@@ -3,7 +3,7 @@ import { WireError, decodeMessage } from '../protocol/wire/codec.ts';
 import { CloseCode, WIRE_VERSION } from '../protocol/wire/constants.ts';
 import { hostSchemas } from '../protocol/wire/host-schemas-loader.ts';
 import type { Hello } from '../protocol/wire/messages.ts';
-import type { NicknameRegistry } from './nickname-registry.ts';
+import type { ClaimOutcome, NicknameRegistry } from './nickname-registry.ts';
 
 /**
  * A new channel's hello (the payload of handshake message 3): the nickname it asks for is
@@ -15,6 +15,7 @@ export class HelloHandler {
   readonly #stopping: () => boolean;
   readonly #welcome: (channel: SecureChannel, nick: string, device: string | undefined) => void;
   readonly #onFailure: (channel: SecureChannel, error: unknown) => void;
+  readonly #serialize: (work: () => void) => void;
 
   constructor(deps: {
     nicknames: NicknameRegistry;
@@ -24,20 +25,29 @@ export class HelloHandler {
     welcome: (channel: SecureChannel, nick: string, device: string | undefined) => void;
     /** Reading the hello or welcoming failed: the connection is ended, nobody else is. */
     onFailure: (channel: SecureChannel, error: unknown) => void;
+    /**
+     * Runs the hello's handling and the welcome (they read and write the database). A cluster
+     * node runs database work only inside a turn that holds the cluster's write lock, so it
+     * queues the work for its next turn; default: now.
+     */
+    serialize?: (work: () => void) => void;
   }) {
     this.#nicknames = deps.nicknames;
     this.#stopping = deps.stopping;
     this.#welcome = deps.welcome;
     this.#onFailure = deps.onFailure;
+    this.#serialize = deps.serialize ?? ((work) => work());
   }
 
   /** A completed handshake with room for its client. Never throws. */
   greet(channel: SecureChannel): void {
-    try {
-      this.#greet(channel);
-    } catch (error) {
-      this.#onFailure(channel, error);
-    }
+    this.#serialize(() => {
+      try {
+        this.#greet(channel);
+      } catch (error) {
+        this.#onFailure(channel, error);
+      }
+    });
   }
 
   #greet(channel: SecureChannel): void {
@@ -69,26 +79,33 @@ export class HelloHandler {
       channel.close(CloseCode.badHello, reason);
       return;
     }
-    this.#nicknames.claim(hello.nick, channel.remoteStaticKey, (outcome) => {
-      // Answered later (after the turn's commit), so outside greet()'s boundary: its own.
-      try {
-        if (channel.closed) return;
-        if (this.#stopping()) channel.close(CloseCode.shutdown, 'the host is shutting down');
-        else if (outcome === 'ok') this.#welcome(channel, hello.nick, hello.device);
-        else if (outcome === 'taken') {
-          channel.close(
-            CloseCode.nickTaken,
-            `the nickname "${hello.nick}" belongs to another key on this host; choose another`,
-          );
-        } else {
-          channel.close(
-            CloseCode.shutdown,
-            'the host could not check your nickname; try again later',
-          );
-        }
-      } catch (error) {
-        this.#onFailure(channel, error);
+    this.#nicknames.claim(hello.nick, channel.remoteStaticKey, (outcome) =>
+      this.#serialize(() => this.#claimed(channel, hello, outcome)),
+    );
+  }
+
+  /**
+   * Answered later (after the turn's commit), so outside greet()'s boundary: its own; and the
+   * welcome reads and writes the database, so it runs serialized like the hello.
+   */
+  #claimed(channel: SecureChannel, hello: Hello, outcome: ClaimOutcome): void {
+    try {
+      if (channel.closed) return;
+      if (this.#stopping()) channel.close(CloseCode.shutdown, 'the host is shutting down');
+      else if (outcome === 'ok') this.#welcome(channel, hello.nick, hello.device);
+      else if (outcome === 'taken') {
+        channel.close(
+          CloseCode.nickTaken,
+          `the nickname "${hello.nick}" belongs to another key on this host; choose another`,
+        );
+      } else {
+        channel.close(
+          CloseCode.shutdown,
+          'the host could not check your nickname; try again later',
+        );
       }
-    });
+    } catch (error) {
+      this.#onFailure(channel, error);
+    }
   }
 }
