@@ -1,5 +1,20 @@
 import type { GatedOutput, OutputGate } from '../protocol/output-gate.ts';
-import type { WalSync } from './db/wal-sync.ts';
+
+/**
+ * What the gate needs of the syncs it waits for: numbered groups that become durable in order.
+ * The single process's are WalSync's (db/wal-sync.ts); a cluster node's are its turns, durable
+ * once PostgreSQL has them (cluster/cluster-turns.ts).
+ */
+export interface SyncGroups {
+  /** The group that covers everything written so far; 0 when all of it is durable. */
+  readonly barrier: number;
+  /** The last durable group. */
+  readonly durable: number;
+  /** How long the running group's sync has taken so far; undefined when none runs. */
+  runningForMs(): number | undefined;
+  /** Called with each group number once it is durable, in order. */
+  onDurable(listener: (group: number) => void): void;
+}
 
 /**
  * How much the gate lets the host take in while its disk has not caught up.
@@ -65,7 +80,7 @@ export interface DurabilityGateOptions {
  * When every commit is durable and nothing is held, output leaves at once, as before.
  */
 export class DurabilityGate implements OutputGate {
-  readonly #sync: WalSync;
+  readonly #sync: SyncGroups;
   readonly #bounds: Backpressure;
   readonly #now: () => number;
   readonly #onResumed: (from: number, to: number) => void;
@@ -86,7 +101,7 @@ export class DurabilityGate implements OutputGate {
   /** Inside #release: held bytes fall channel by channel; input resumes once, after all. */
   #releasing = false;
 
-  constructor(sync: WalSync, options: DurabilityGateOptions = {}) {
+  constructor(sync: SyncGroups, options: DurabilityGateOptions = {}) {
     this.#sync = sync;
     this.#bounds = { ...DEFAULT_BACKPRESSURE, ...options.backpressure };
     this.#now = options.now ?? Date.now;

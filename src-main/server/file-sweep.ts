@@ -21,6 +21,7 @@ export class FileSweep {
   readonly #log: HostLog;
   readonly #intervalMs: number;
   readonly #serialize: (work: () => void) => void;
+  readonly #dropUnfinishedAtStart: boolean;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(deps: {
@@ -35,7 +36,13 @@ export class FileSweep {
      * turn; default: now.
      */
     serialize?: (work: () => void) => void;
+    /**
+     * Whether `start` drops unfinished uploads: right for the single process (their connections
+     * ended with it), wrong for a cluster node (other nodes' uploads are in progress). Default true.
+     */
+    dropUnfinishedAtStart?: boolean;
   }) {
+    this.#dropUnfinishedAtStart = deps.dropUnfinishedAtStart ?? true;
     this.#files = deps.files;
     this.#retentionDays = deps.retentionDays;
     this.#now = deps.now;
@@ -48,7 +55,7 @@ export class FileSweep {
   start(): void {
     this.#serialize(() => {
       try {
-        const dropped = this.#files().dropUnfinished();
+        const dropped = this.#dropUnfinishedAtStart ? this.#files().dropUnfinished() : 0;
         if (dropped > 0) this.#log('info', 'files-unfinished-dropped', { files: dropped });
       } catch (error) {
         this.#log('error', 'file-sweep-failed', failureFields(error));

@@ -10,7 +10,7 @@
 // event-loop turn at once (appendMessages takes a batch: one transaction).
 import fs from 'node:fs';
 import nodePath from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync, constants as sqliteConstants } from 'node:sqlite';
 import type { StatementSync } from 'node:sqlite';
 import { sameKey } from '../protocol/host-key.ts';
 import type { ChatEvent, Relation } from '../protocol/wire/chat-event.ts';
@@ -29,7 +29,14 @@ import {
 import type { RoomEventRecord } from './db/room-event-json.ts';
 import { Checkpointer } from './db/checkpointer.ts';
 import { migrate } from './db/schema.ts';
-import { afterWrite, setCommitHook } from './db/transaction.ts';
+import {
+  afterWrite,
+  beginTurn,
+  endTurn,
+  inTurn,
+  setCommitHook,
+  turnSavepoint,
+} from './db/transaction.ts';
 import { type SyncFunction, WalSync } from './db/wal-sync.ts';
 import { FileStore } from './file-store.ts';
 import { MessageRelations, type RelationRefusal } from './message-relations.ts';
@@ -159,12 +166,54 @@ export interface HostDatabaseOptions {
    * The host's mode (see the file comment): commits are synced off the event loop, and the
    * caller gates its output on `walSync`. Absent: synchronous = FULL, as for any other process.
    */
+  /**
+   * A cluster node's replica (server/cluster/): what is durable is the cluster's log in
+   * PostgreSQL, and this file is rebuilt from it at every start, so it is never synced
+   * (synchronous = OFF), and every table has a primary key, as SQLite's sessions need to
+   * record its changes.
+   */
+  replica?: boolean;
   durability?: {
     /** How the WAL is synced; default fdatasync on the thread pool (tests inject their own). */
     sync?: SyncFunction;
     /** A sync failed: the host must stop (fail-stop; nothing more will be durable). */
     onFailure: (error: Error) => void;
   };
+}
+
+/** A cluster replica's record of its changes (HostDatabase.captureChanges). */
+export interface ChangeCapture {
+  /** Every change since the capture began, as a SQLite changeset. */
+  changeset(): Uint8Array;
+  close(): void;
+}
+
+/**
+ * A replica's file_chunks gets a declared primary key: SQLite's sessions ignore tables without
+ * one. Same layout (a rowid table with a unique index on the pair), so only the replica differs.
+ */
+function prepareReplica(db: DatabaseSync): void {
+  db.exec('PRAGMA synchronous = OFF');
+  // The trigger that names file_chunks is set aside while the table is replaced, then restored.
+  const trigger = db
+    .prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'messages_file_gone'")
+    .get()?.['sql'];
+  if (typeof trigger !== 'string') throw new HostDatabaseError('schema', 'a trigger is missing');
+  db.exec(`
+    BEGIN IMMEDIATE;
+    DROP TRIGGER messages_file_gone;
+    CREATE TABLE file_chunks_keyed (
+      file_id TEXT    NOT NULL,
+      idx     INTEGER NOT NULL CHECK (idx >= 0),
+      data    BLOB    NOT NULL,
+      PRIMARY KEY (file_id, idx)
+    );
+    INSERT INTO file_chunks_keyed SELECT file_id, idx, data FROM file_chunks;
+    DROP TABLE file_chunks;
+    ALTER TABLE file_chunks_keyed RENAME TO file_chunks;
+    ${trigger};
+    COMMIT;
+  `);
 }
 
 /** The host's durability machinery, when opened with `durability`. */
@@ -309,6 +358,8 @@ export class HostDatabase {
   #deferred: Deferred | undefined;
   #path = '';
   #closed = false;
+  /** A cluster node's replica (see HostDatabaseOptions.replica). */
+  #replica = false;
 
   readonly #begin: StatementSync;
   readonly #commit: StatementSync;
@@ -458,7 +509,9 @@ export class HostDatabase {
       // A deleted message's text (docs/protocol.md §13) must not linger in freed space of the file.
       db.exec('PRAGMA secure_delete = ON');
       migrate(db);
+      if (options.replica) prepareReplica(db);
       const opened = new HostDatabase(db, historyLimit, dedupeWindow, options.onSkippedRow);
+      opened.#replica = options.replica ?? false;
       // Migrations ran with FULL (synced); from here on, commits are synced off the loop.
       opened.#path = path;
       if (options.durability) opened.#deferred = deferDurability(db, path, options.durability);
@@ -639,11 +692,61 @@ export class HostDatabase {
    * can make it fail; the next deletion, or the checkpoint at shutdown, does it then.
    */
   #eraseWal(): void {
+    // A replica's deleted text is erased where it is durable: the cluster's log (docs/scaling.md).
+    if (this.#replica) return;
     try {
       this.#checkpoint.get();
     } catch {
       // The deletion itself is committed; only the old copies in the WAL wait a little longer.
     }
+  }
+
+  /**
+   * A cluster node's replica: records every change made through this connection from now on
+   * (SQLite's session extension), for the cluster's log.
+   */
+  captureChanges(): ChangeCapture {
+    this.#assertOpen();
+    const session = this.#db.createSession();
+    return { changeset: () => session.changeset(), close: () => session.close() };
+  }
+
+  /**
+   * A cluster node's replica: applies another node's changes, taken from the cluster's log in
+   * order. A row a trigger already removed is not there to delete again; any other conflict
+   * means the replica is not the log's, and throws.
+   */
+  applyChanges(changeset: Uint8Array): void {
+    this.#assertOpen();
+    this.#db.applyChangeset(changeset, {
+      onConflict: (conflict) =>
+        conflict === sqliteConstants.SQLITE_CHANGESET_NOTFOUND
+          ? sqliteConstants.SQLITE_CHANGESET_OMIT
+          : sqliteConstants.SQLITE_CHANGESET_ABORT,
+    });
+  }
+
+  /**
+   * A cluster turn: every write until `endTurn` is one transaction, committed only once the
+   * cluster's log has it (db/transaction.ts).
+   */
+  beginTurn(): void {
+    this.#assertOpen();
+    beginTurn(this.#db);
+  }
+
+  endTurn(commit: boolean): void {
+    endTurn(this.#db, commit);
+  }
+
+  /** While the cluster's log cannot be written: every write fails, and is answered as such. */
+  set queryOnly(on: boolean) {
+    this.#db.exec(`PRAGMA query_only = ${on ? 'ON' : 'OFF'}`);
+  }
+
+  /** Told after each write (a cluster node's turn); replaces the WAL sync's hook. */
+  onWrite(hook: () => void): void {
+    setCommitHook(this.#db, hook);
   }
 
   /** The last `limit` messages of a room, oldest first. */
@@ -892,6 +995,7 @@ export class HostDatabase {
   }
 
   #transaction<T>(operation: string, body: () => T): T {
+    if (inTurn(this.#db)) return turnSavepoint(this.#db, operation, body);
     try {
       this.#begin.run();
       let committing = false;

@@ -13,9 +13,11 @@ import { loadOrCreateKeyPair } from '../store/key-file.ts';
 import type { HostCertificateSummary } from '../trust/host-certificate.ts';
 import { Admission } from './admission.ts';
 import { ClientErrorBoundary } from './client-error-boundary.ts';
+import type { ClusterNode } from './cluster/cluster-node.ts';
+import type { ClusterOptions } from './cluster/cluster-options.ts';
 import { ConnectedClients } from './connected-clients.ts';
 import type { SyncFunction } from './db/wal-sync.ts';
-import { type BackpressureState, DurabilityGate } from './durability-gate.ts';
+import { type BackpressureState, DurabilityGate, type SyncGroups } from './durability-gate.ts';
 import { failureFields } from './failure-fields.ts';
 import { FileSweep } from './file-sweep.ts';
 import { HelloHandler } from './hello-handler.ts';
@@ -48,6 +50,17 @@ export interface HostOptions {
   /** Default 7878; 0 picks a free port (see `address.port`). */
   readonly port?: number;
   readonly dataDir: string;
+  /**
+   * The host's static key file; default `<dataDir>/host.key`. Every node of a cluster loads the
+   * same one, so an invite works against any of them.
+   */
+  readonly keyFile?: string;
+  /**
+   * Run as a node of a cluster (docs/scaling.md): the host's database is a replica of the
+   * cluster's log in PostgreSQL, and NATS carries what each node commits to the others.
+   * Absent: one process and its SQLite file, as always.
+   */
+  readonly cluster?: ClusterOptions;
   /** Rooms to have: created at the first start, kept after (default lobby). */
   readonly rooms?: readonly string[];
   /**
@@ -150,7 +163,10 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   const e2ee = options.e2ee ?? false;
 
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
-  const keyPair: KeyPair = await loadOrCreateKeyPair(join(options.dataDir, 'host.key'), backend);
+  const keyPair: KeyPair = await loadOrCreateKeyPair(
+    options.keyFile ?? join(options.dataDir, 'host.key'),
+    backend,
+  );
   // forge is loaded only for a host that has a certificate, and refuses one for another key.
   const certificate = options.certificateChain
     ? (await import('../trust/host-certificate.ts')).checkHostChain(
@@ -165,18 +181,35 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   let fatal = (error: Error): void => {
     earlyFailure ??= error;
   };
-  const db = HostDatabase.open(join(options.dataDir, 'history.sqlite'), {
-    durability: {
-      ...(options.walSync ? { sync: options.walSync } : {}),
-      onFailure: (error) => fatal(error),
-    },
+  const databaseOptions = {
     historyLimit: limits.historyLimit,
     // Every statement runs on the event loop: a lock held elsewhere must fail fast (the send
     // is refused with retryAfterMs and resent), not stall every connection for seconds.
     busyTimeoutMs: DATABASE_BUSY_TIMEOUT_MS,
     // A damaged event row is left out of what clients get; the operator hears of it.
-    onSkippedRow: (seq, room) => log('warn', 'history-row-skipped', { seq, room }),
-  });
+    onSkippedRow: (seq: number, room: string) => log('warn', 'history-row-skipped', { seq, room }),
+  };
+  // A cluster node's database is a replica of the cluster's log (cluster/cluster-node.ts),
+  // loaded only here: a single process never loads pg or nats.
+  const cluster: ClusterNode | undefined = options.cluster
+    ? await (
+        await import('./cluster/cluster-node.ts')
+      ).openClusterNode({
+        cluster: options.cluster,
+        dataDir: options.dataDir,
+        log,
+        database: databaseOptions,
+      })
+    : undefined;
+  const db =
+    cluster?.db ??
+    HostDatabase.open(join(options.dataDir, 'history.sqlite'), {
+      ...databaseOptions,
+      durability: {
+        ...(options.walSync ? { sync: options.walSync } : {}),
+        onFailure: (error) => fatal(error),
+      },
+    });
   // Host info is sent before the host knows who connects, so it names open rooms only; it is
   // encoded again whenever a room is opened or closed.
   const encodeInfo = () =>
@@ -191,21 +224,31 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     });
   let hostInfo: Uint8Array;
   let pendingInvites: { room: string; role: Role; token: string }[];
-  try {
-    pendingInvites = prepareRooms(db, roomNames, options.openRooms ?? false, e2ee, now(), log);
+  const prepare = () => {
+    const invites = prepareRooms(db, roomNames, options.openRooms ?? false, e2ee, now(), log);
     // Devices unseen for 90 days are forgotten with their KeyPackages (docs/protocol.md §12).
     db.mls.retireUnseen(now());
+    return invites;
+  };
+  try {
+    // A cluster node writes only in a turn (cluster/cluster-turns.ts).
+    pendingInvites = cluster ? await cluster.turns.run(prepare) : prepare();
     hostInfo = encodeInfo();
   } catch (error) {
-    db.close();
+    if (cluster) await cluster.close();
+    else db.close();
     throw error;
   }
 
   const walSync = db.walSync;
-  if (!walSync) throw new Error('the host database was opened without durability');
+  if (!walSync && !cluster) throw new Error('the host database was opened without durability');
+  // What the output gate waits for: the WAL's syncs, or a cluster node's turns in PostgreSQL.
+  const syncGroups: SyncGroups | undefined = cluster?.turns ?? walSync;
+  if (!syncGroups) throw new Error('the host has nothing to make its answers durable');
+  const serialize = cluster?.turns.serialize;
   // A slow disk stops the host reading its clients (durability-gate.ts); their silence meanwhile
   // is the host's doing, so the idle sweep does not count it.
-  const gate = new DurabilityGate(walSync, {
+  const gate = new DurabilityGate(syncGroups, {
     now,
     backpressure: { maxHeldPerChannel: Math.floor(limits.maxQueueBytes / 4) },
     onResumed: (from, to) => idle.excuse(from, to),
@@ -228,6 +271,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     e2ee,
     mlsChecks: loadHostMlsChecks,
     onClientFailure: boundary.clientFailed,
+    ...(cluster ? { fanout: cluster.fanout, serialize: cluster.turns.serialize } : {}),
     openRoomsChanged: () => {
       try {
         hostInfo = encodeInfo();
@@ -249,6 +293,8 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     now,
     log,
     ...(options.fileSweepIntervalMs ? { intervalMs: options.fileSweepIntervalMs } : {}),
+    // Other nodes' uploads are in progress: only the retention sweeps run on a cluster node.
+    ...(serialize ? { serialize, dropUnfinishedAtStart: false } : {}),
   });
   const clients = new ConnectedClients({
     limits,
@@ -258,12 +304,14 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     handler,
     idle,
     boundary,
+    ...(serialize ? { serialize } : {}),
   });
   const hello = new HelloHandler({
     nicknames,
     stopping: () => stopping,
     welcome: (channel, nick, device) => clients.welcome(channel, nick, device),
     onFailure: boundary.admitFailed,
+    ...(serialize ? { serialize } : {}),
   });
   const admission = new Admission({
     limits,
@@ -287,7 +335,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   // The invites startHost returns get printed (an operator acts on them), and the rooms they
   // name were created just now: like any answer, they wait until those commits are durable.
   // Waited for before listening, while nothing else commits (a failed sync resolves it too).
-  await walSync.idle();
+  await walSync?.idle();
   // The schemas load with the first connection, not at start (serve-after-schemas.ts).
   const accept = serveAfterSchemas((socket) => admission.offer(socket), log);
   const server = net.createServer({ noDelay: true }, accept);
@@ -302,11 +350,15 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   } catch (error) {
     // Not listening (the port is taken, say): nothing was served, so close what was opened
     // (the WAL's descriptor once a startup commit's sync has returned).
-    db.close();
-    await walSync.idle();
+    if (cluster) {
+      await cluster.close();
+    } else {
+      db.close();
+      await walSync?.idle();
+    }
     throw error;
   }
-  db.startCheckpointer();
+  if (!cluster) db.startCheckpointer();
   idle.start();
   fileSweep.start();
   fatal = (error) => {
@@ -324,6 +376,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     else process.exit(FATAL_EXIT_CODE);
   };
   if (earlyFailure) fatal(earlyFailure);
+  if (cluster) bindCluster(cluster);
   server.on('error', (error: NodeJS.ErrnoException) =>
     log('error', 'listener-error', { code: error.code }),
   );
@@ -338,8 +391,9 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       ...(token === undefined ? {} : { token }),
     });
   try {
-    // `parley host invite`, run on this machine while the host runs, builds its links from this.
-    db.rooms.setPublicAddress(publicHost, bound.port);
+    // `parley host invite`, run on this machine while the host runs, builds its links from this
+    // (a single host's file only: a cluster's nodes have no file of their own to share).
+    if (!cluster) db.rooms.setPublicAddress(publicHost, bound.port);
   } catch (error) {
     log('error', 'public-address-failed', failureFields(error));
   }
@@ -354,6 +408,40 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     backend: backend.name,
   });
 
+  /** The node's part in the host: what its turns need, and what stops it. */
+  function bindCluster(node: ClusterNode): void {
+    node.hooks.flush = () => {
+      nicknames.flush();
+      handler.flush();
+    };
+    let infoScheduled = false;
+    node.hooks.applied = () => {
+      // Another node may have opened or closed a room: the host info names open rooms. Once per
+      // event-loop turn, however many entries it applied.
+      if (infoScheduled) return;
+      infoScheduled = true;
+      setImmediate(() => {
+        infoScheduled = false;
+        try {
+          hostInfo = encodeInfo();
+        } catch (error) {
+          log('error', 'host-info-failed', failureFields(error));
+        }
+      });
+    };
+    node.hooks.turnFailed = () => {
+      // What the turn answered was never in the log: it is dropped, and every connection of
+      // this node starts again (clients resend what was not acknowledged).
+      clients.closeAll('the host lost its database in the middle of a write; reconnect', {
+        discardHeld: true,
+      });
+    };
+    node.hooks.diverged = (error) => {
+      log('error', 'cluster-replica-diverged', failureFields(error));
+      fatal(error);
+    };
+  }
+
   return {
     address: { host: bound.address, port: bound.port },
     publicKey: keyPair.publicKey,
@@ -362,6 +450,11 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     startInvites,
     ...(certificate ? { certificate: certificate.summary } : {}),
     invite: (room = roomNames[0] ?? 'lobby', invite: InviteOptions = {}) => {
+      if (cluster) {
+        throw new Error(
+          "a cluster node writes only in its turns: use the start invites, or an owner's invite",
+        );
+      }
       const ttl = invite.expiresInMs ?? null;
       const { token } = db.rooms.createInvite(
         {
@@ -390,11 +483,16 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       server.close();
       // Everything received is committed (and acknowledged) before goodbye; nickname claims
       // still waiting are answered, and, as the host is stopping, told so.
-      nicknames.flush();
-      handler.flush();
+      if (cluster) {
+        await cluster.turns.run(() => {}).catch(() => {});
+      } else {
+        nicknames.flush();
+        handler.flush();
+      }
       clients.closeAll(reason);
       await admission.drain(SHUTDOWN_GRACE_MS);
-      await db.shutdown();
+      if (cluster) await cluster.close();
+      else await db.shutdown();
       log('info', 'host-stopped', {});
     },
   };

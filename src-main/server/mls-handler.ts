@@ -54,6 +54,7 @@ export class MlsHandler {
   readonly #now: () => number;
   readonly #enqueue: (client: ConnectedClient, message: NewMessage, rid: number) => void;
   readonly #onClientFailure: (client: ConnectedClient, error: unknown) => void;
+  readonly #serialize: (work: () => void) => void;
 
   constructor(deps: {
     db: HostDatabase;
@@ -66,6 +67,11 @@ export class MlsHandler {
     /** Into the commit queue: answered in `committed` once stored (or found stale). */
     enqueue: (client: ConnectedClient, message: NewMessage, rid: number) => void;
     onClientFailure: (client: ConnectedClient, error: unknown) => void;
+    /**
+     * Runs database work that comes back from a promise (a KeyPackage checked); a cluster node
+     * queues it for its next turn (see RequestHandler's `serialize`). Default: at once.
+     */
+    serialize?: (work: () => void) => void;
   }) {
     this.#db = deps.db;
     this.#fanout = deps.fanout;
@@ -75,6 +81,7 @@ export class MlsHandler {
     this.#now = deps.now;
     this.#enqueue = deps.enqueue;
     this.#onClientFailure = deps.onClientFailure;
+    this.#serialize = deps.serialize ?? ((work) => work());
   }
 
   /**
@@ -196,19 +203,21 @@ export class MlsHandler {
     }
     const expect = { parleyKey: client.key, device, now };
     void Promise.all(request.kps.map((kp) => checks.checkKeyPackage(kp, expect)))
-      .then((verdicts) => {
-        if (!client.open) return;
-        const bad = verdicts.findIndex((verdict) => !verdict.ok);
-        if (bad >= 0) {
-          // The reason names what is wrong with the KeyPackage, never its contents.
-          const verdict = verdicts[bad];
-          const why = verdict && !verdict.ok ? verdict.reason.slice(0, 120) : 'invalid';
-          throw new MlsRefused('bad-key-package', `KeyPackage ${bad + 1}: ${why}`);
-        }
-        const result = this.#db.mls.publish(client.key, device, request.kps, this.#now());
-        client.send({ t: 'done', rid: request.rid });
-        if (result.newDevice || result.retired.length > 0) this.#devicesChanged(client.key);
-      })
+      .then((verdicts) =>
+        this.#serialized(() => {
+          if (!client.open) return;
+          const bad = verdicts.findIndex((verdict) => !verdict.ok);
+          if (bad >= 0) {
+            // The reason names what is wrong with the KeyPackage, never its contents.
+            const verdict = verdicts[bad];
+            const why = verdict && !verdict.ok ? verdict.reason.slice(0, 120) : 'invalid';
+            throw new MlsRefused('bad-key-package', `KeyPackage ${bad + 1}: ${why}`);
+          }
+          const result = this.#db.mls.publish(client.key, device, request.kps, this.#now());
+          client.send({ t: 'done', rid: request.rid });
+          if (result.newDevice || result.retired.length > 0) this.#devicesChanged(client.key);
+        }),
+      )
       .catch((error: unknown) => {
         try {
           if (client.open) this.#answerError(client, request.rid, undefined, request.t, error);
@@ -216,6 +225,20 @@ export class MlsHandler {
           this.#onClientFailure(client, failure);
         }
       });
+  }
+
+  /** `work` run through `serialize`, as a promise of its outcome. */
+  #serialized(work: () => void): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.#serialize(() => {
+        try {
+          work();
+          resolve();
+        } catch (error) {
+          reject(error);
+        }
+      }),
+    );
   }
 
   #claim(

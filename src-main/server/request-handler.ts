@@ -80,6 +80,7 @@ export class RequestHandler {
    */
   readonly #held = new Map<ConnectedClient, ClientMessage[]>();
   readonly #onClientFailure: (client: ConnectedClient, error: unknown) => void;
+  readonly #serialize: (work: () => void) => void;
 
   constructor(deps: {
     rooms: RoomRegistry;
@@ -104,6 +105,12 @@ export class RequestHandler {
      * delivery for the other nodes. Default: the local one as it is.
      */
     fanout?: (local: LocalFanout) => Fanout;
+    /**
+     * Runs database work that resumes after a promise (the MLS library loaded, a KeyPackage
+     * checked); a cluster node queues it for its next turn (cluster/cluster-turns.ts). Default:
+     * at once.
+     */
+    serialize?: (work: () => void) => void;
   }) {
     this.#rooms = deps.rooms;
     this.#db = deps.db;
@@ -112,6 +119,7 @@ export class RequestHandler {
     this.#log = deps.log;
     this.#now = deps.now;
     this.#onClientFailure = deps.onClientFailure;
+    this.#serialize = deps.serialize ?? ((work) => work());
     const local = new LocalFanout(deps.rooms, this.#byKey, () => deps.db.rooms);
     this.#fanout = deps.fanout ? deps.fanout(local) : local;
     this.#commits = new CommitQueue(
@@ -159,6 +167,7 @@ export class RequestHandler {
       now: deps.now,
       enqueue: (client, message, rid) => this.#commits.enqueue(client, message, rid),
       onClientFailure: deps.onClientFailure,
+      ...(deps.serialize ? { serialize: deps.serialize } : {}),
     });
   }
 
@@ -246,10 +255,10 @@ export class RequestHandler {
       queue = [];
       this.#held.set(client, queue);
       this.#gate.load().then(
-        () => this.#release(),
+        () => this.#serialize(() => this.#release()),
         (error: unknown) => {
           this.#log('error', 'mls-unavailable', failureFields(error));
-          this.#release();
+          this.#serialize(() => this.#release());
         },
       );
     }

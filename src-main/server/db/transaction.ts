@@ -20,7 +20,52 @@ export function afterWrite(db: DatabaseSync): void {
   commitHooks.get(db)?.();
 }
 
+/**
+ * Connections inside a cluster turn (server/cluster/cluster-turns.ts): one outer transaction spans
+ * the whole turn and stays open until the cluster's log has the turn's changes, so the writes made
+ * in it are savepoints, and a turn PostgreSQL refused rolls back as a whole. A single-process host
+ * never opens one.
+ */
+const turns = new WeakSet<DatabaseSync>();
+
+/** Opens a turn's outer transaction: every write until `endTurn` is part of it. */
+export function beginTurn(db: DatabaseSync): void {
+  db.exec('BEGIN IMMEDIATE');
+  turns.add(db);
+}
+
+/** Ends the turn's outer transaction: committed (the log has it) or rolled back. */
+export function endTurn(db: DatabaseSync, commit: boolean): void {
+  turns.delete(db);
+  if (db.isTransaction) db.exec(commit ? 'COMMIT' : 'ROLLBACK');
+}
+
+/** Whether the connection is inside a turn's outer transaction. */
+export function inTurn(db: DatabaseSync): boolean {
+  return turns.has(db);
+}
+
+/** A write inside a turn: a savepoint of the turn's transaction, undone alone if it fails. */
+export function turnSavepoint<T>(db: DatabaseSync, operation: string, body: () => T): T {
+  try {
+    db.exec('SAVEPOINT write');
+    try {
+      const result = body();
+      db.exec('RELEASE write');
+      afterWrite(db);
+      return result;
+    } catch (error) {
+      db.exec('ROLLBACK TO write');
+      db.exec('RELEASE write');
+      throw error;
+    }
+  } catch (error) {
+    throw toHostDatabaseError(operation, error);
+  }
+}
+
 export function immediateTransaction<T>(db: DatabaseSync, operation: string, body: () => T): T {
+  if (turns.has(db)) return turnSavepoint(db, operation, body);
   try {
     db.exec('BEGIN IMMEDIATE');
     let committing = false;

@@ -1,0 +1,261 @@
+// The cluster's ordered log, in PostgreSQL (docs/scaling.md).
+//
+// parley_head is one row: the position of the last entry. A turn locks it (SELECT … FOR UPDATE)
+// before it runs, so turns of all nodes run one after another, each on a replica that has every
+// earlier entry; the turn's entry is inserted at the next position and the head moved in the same
+// transaction. Its COMMIT is what makes the turn's answers true: only then are they sent.
+import type { Pool, PoolClient } from 'pg';
+import { type LogEntry, LogEntryError, decodeEffects, encodeEffects } from './log-entry.ts';
+
+/**
+ * The log's format: the host database's schema (its changesets name its tables and columns) and
+ * this file's own tables. Nodes of another format refuse to join the log rather than guess.
+ */
+export interface LogFormat {
+  readonly schema: number;
+}
+
+/** PostgreSQL did not answer, or refused: the turn did not happen (or may not have). */
+export class ClusterLogError extends Error {
+  override readonly name = 'ClusterLogError';
+}
+
+/** How long to wait for PostgreSQL before a turn counts as failed (and is answered so). */
+const CONNECT_TIMEOUT_MS = 2000;
+const QUERY_TIMEOUT_MS = 5000;
+/** Entries fetched at once when catching up. */
+const PAGE = 500;
+
+const SETUP = `
+  CREATE TABLE IF NOT EXISTS parley_head (
+    id      integer PRIMARY KEY CHECK (id = 1),
+    pos     bigint  NOT NULL,
+    schema  integer NOT NULL,
+    cluster uuid    NOT NULL DEFAULT gen_random_uuid()
+  );
+  CREATE TABLE IF NOT EXISTS parley_log (
+    pos     bigint      PRIMARY KEY,
+    node    text        NOT NULL,
+    at      timestamptz NOT NULL DEFAULT now(),
+    changes bytea       NOT NULL,
+    effects bytea       NOT NULL
+  );
+`;
+
+/** A turn in progress: it holds the log's lock until `commit` or `rollback`. */
+export interface LogTurn {
+  /** The head when the lock was taken: the turn's entry, if any, goes at head + 1. */
+  readonly head: number;
+  /** Entries after `pos` up to the head (read under the lock). */
+  entriesAfter(pos: number): Promise<LogEntry[]>;
+  commit(entry: LogEntry): Promise<void>;
+  rollback(): Promise<void>;
+}
+
+export class ClusterLog {
+  readonly #pool: Pool;
+  readonly #cluster: string;
+
+  private constructor(pool: Pool, cluster: string) {
+    this.#pool = pool;
+    this.#cluster = cluster;
+  }
+
+  /**
+   * Connects, creates the log's tables if this is the cluster's first node, and checks the
+   * log's format against this node's.
+   */
+  static async open(
+    url: string,
+    format: LogFormat,
+    onIdleError: (error: Error) => void,
+  ): Promise<ClusterLog> {
+    const { default: pg } = await import('pg');
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: 4,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      query_timeout: QUERY_TIMEOUT_MS,
+      idleTimeoutMillis: 30_000,
+      application_name: 'parley',
+    });
+    // An idle client that loses its server emits here; unhandled, it would end the process.
+    pool.on('error', onIdleError);
+    try {
+      const client = await pool.connect();
+      let row: { schema: number; cluster: string } | undefined;
+      try {
+        // One node creates the tables; the others wait for it (two CREATE IF NOT EXISTS at once
+        // can still collide in PostgreSQL's catalog).
+        await client.query('BEGIN');
+        await client.query('SELECT pg_advisory_xact_lock(7878001)');
+        await client.query(SETUP);
+        await client.query(
+          'INSERT INTO parley_head (id, pos, schema) VALUES (1, 0, $1) ON CONFLICT (id) DO NOTHING',
+          [format.schema],
+        );
+        const head = await client.query<{ schema: number; cluster: string }>(
+          'SELECT schema, cluster::text AS cluster FROM parley_head WHERE id = 1',
+        );
+        await client.query('COMMIT');
+        row = head.rows[0];
+      } catch (error) {
+        client.release(true);
+        throw error;
+      }
+      client.release();
+      if (!row) throw new ClusterLogError('the log has no head row');
+      if (row.schema !== format.schema) {
+        throw new ClusterLogError(
+          `the cluster's log is of schema ${row.schema}, this node's is ${format.schema}: ` +
+            'every node of a cluster must run the same Parley version (docs/hosting.md, upgrades)',
+        );
+      }
+      return new ClusterLog(pool, row.cluster);
+    } catch (error) {
+      await pool.end().catch(() => {});
+      throw error instanceof ClusterLogError ? error : asLogError('connect', error);
+    }
+  }
+
+  /** The cluster's id (names its NATS subjects, so two clusters can share one NATS). */
+  get cluster(): string {
+    return this.#cluster;
+  }
+
+  /** Takes the log's lock. Fails (ClusterLogError) when PostgreSQL does not answer. */
+  async begin(): Promise<LogTurn> {
+    let client: PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      throw asLogError('connect', error);
+    }
+    let head: number;
+    try {
+      const results = await client.query(
+        'BEGIN; SELECT pos FROM parley_head WHERE id = 1 FOR UPDATE',
+      );
+      const rows = (Array.isArray(results) ? results[1] : results)?.rows as
+        { pos: string }[] | undefined;
+      head = Number(rows?.[0]?.pos);
+      if (!Number.isSafeInteger(head)) throw new ClusterLogError('the log has no head row');
+    } catch (error) {
+      client.release(true);
+      throw asLogError('lock', error);
+    }
+    let done = false;
+    const finish = (broken: boolean) => {
+      if (done) return;
+      done = true;
+      client.release(broken);
+    };
+    return {
+      head,
+      entriesAfter: async (pos) => {
+        try {
+          return await readEntries(client, pos, head);
+        } catch (error) {
+          throw asLogError('read', error);
+        }
+      },
+      commit: async (entry) => {
+        try {
+          await client.query(
+            `WITH entry AS (
+               INSERT INTO parley_log (pos, node, changes, effects) VALUES ($1, $2, $3, $4)
+             )
+             UPDATE parley_head SET pos = $1 WHERE id = 1`,
+            [
+              entry.pos,
+              entry.node,
+              Buffer.from(entry.changes),
+              Buffer.from(encodeEffects(entry.effects)),
+            ],
+          );
+          await client.query('COMMIT');
+          finish(false);
+        } catch (error) {
+          finish(true);
+          throw asLogError('commit', error);
+        }
+      },
+      rollback: async () => {
+        try {
+          await client.query('ROLLBACK');
+          finish(false);
+        } catch {
+          finish(true);
+        }
+      },
+    };
+  }
+
+  /** Entries after `pos` (catching up between turns), up to `limit` of them. */
+  async entriesAfter(pos: number, limit = PAGE): Promise<LogEntry[]> {
+    try {
+      const { rows } = await this.#pool.query<EntryRow>(
+        'SELECT pos, node, changes, effects FROM parley_log WHERE pos > $1 ORDER BY pos LIMIT $2',
+        [pos, limit],
+      );
+      return rows.map(toEntry);
+    } catch (error) {
+      throw error instanceof LogEntryError ? error : asLogError('read', error);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end().catch(() => {});
+  }
+}
+
+interface EntryRow {
+  pos: string;
+  node: string;
+  changes: Buffer;
+  effects: Buffer;
+}
+
+async function readEntries(client: PoolClient, after: number, upTo: number): Promise<LogEntry[]> {
+  const entries: LogEntry[] = [];
+  let from = after;
+  while (from < upTo) {
+    const { rows } = await client.query<EntryRow>(
+      'SELECT pos, node, changes, effects FROM parley_log WHERE pos > $1 AND pos <= $2 ORDER BY pos LIMIT $3',
+      [from, upTo, PAGE],
+    );
+    if (rows.length === 0) break;
+    for (const row of rows) entries.push(toEntry(row));
+    from = entries[entries.length - 1]?.pos ?? upTo;
+  }
+  return entries;
+}
+
+function toEntry(row: EntryRow): LogEntry {
+  const pos = Number(row.pos);
+  if (!Number.isSafeInteger(pos)) throw new LogEntryError('bad position');
+  return {
+    pos,
+    node: row.node,
+    changes: new Uint8Array(row.changes),
+    effects: decodeEffects(new Uint8Array(row.effects)),
+  };
+}
+
+/** PostgreSQL's errors name the server and may carry a query: only the code and a summary pass. */
+function asLogError(operation: string, error: unknown): ClusterLogError {
+  if (error instanceof ClusterLogError) return error;
+  const code =
+    typeof error === 'object' && error !== null && 'code' in error
+      ? String((error as { code: unknown }).code)
+      : undefined;
+  return new ClusterLogError(
+    `PostgreSQL ${operation} failed${code ? ` (${code})` : ''}: ${summary(error)}`,
+  );
+}
+
+function summary(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  // A connection string may appear in some messages: never its password.
+  return message.replace(/\/\/[^@/\s]*@/g, '//****@').slice(0, 200);
+}

@@ -1,0 +1,142 @@
+// What makes a host process a cluster node (docs/scaling.md): a replica of the host's database
+// rebuilt from the cluster's log in PostgreSQL, turns that write the log, and NATS between the
+// nodes. host.ts wires it in place of the single process's SQLite file and WAL sync; the rest of
+// the host is the same code.
+import fs from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { SCHEMA_VERSION } from '../db/schema.ts';
+import type { Fanout, LocalFanout } from '../fanout.ts';
+import { failureFields } from '../failure-fields.ts';
+import { HostDatabase, type HostDatabaseOptions } from '../host-database.ts';
+import type { HostLog } from '../host-log.ts';
+import { ClusterBus } from './cluster-bus.ts';
+import { ClusterLog } from './cluster-log.ts';
+import type { ClusterOptions } from './cluster-options.ts';
+import { ClusterTurns } from './cluster-turns.ts';
+import { RecordingFanout } from './recording-fanout.ts';
+
+/** What the node asks of the host it is part of (bound once the host has made them). */
+export interface ClusterNodeHooks {
+  /** Commits what the turn's work batched (the request handler's and nicknames' queues). */
+  flush: () => void;
+  /** Another node's entry changed the replica. */
+  applied: () => void;
+  /** A turn's COMMIT failed: its answers were dropped; the node's connections must reconnect. */
+  turnFailed: (error: Error) => void;
+  /** The replica does not match the log: the node must stop. */
+  diverged: (error: Error) => void;
+}
+
+export interface ClusterNode {
+  readonly name: string;
+  readonly db: HostDatabase;
+  readonly turns: ClusterTurns;
+  readonly hooks: ClusterNodeHooks;
+  /** Wraps the request handler's own fan-out so that other nodes replay it. */
+  fanout(local: LocalFanout): Fanout;
+  /** Stops turns (after the queued ones), NATS and PostgreSQL, and removes the replica. */
+  close(): Promise<void>;
+}
+
+export interface ClusterNodeOptions {
+  readonly cluster: ClusterOptions;
+  readonly dataDir: string;
+  readonly log: HostLog;
+  readonly database: Pick<HostDatabaseOptions, 'historyLimit' | 'busyTimeoutMs' | 'onSkippedRow'>;
+}
+
+/**
+ * Opens the node: PostgreSQL (the log's tables made or checked), a fresh replica with every entry
+ * of the log applied, and NATS subscribed before that catch-up so no entry falls between them.
+ */
+export async function openClusterNode(options: ClusterNodeOptions): Promise<ClusterNode> {
+  const name = options.cluster.nodeName ?? `${hostname()}-${process.pid}`;
+  const log = options.log;
+  const replicaDir = join(options.dataDir, 'replica');
+  fs.mkdirSync(replicaDir, { recursive: true, mode: 0o700 });
+  const replicaPath = join(replicaDir, `${safeFileName(name)}.sqlite`);
+  // The replica is a cache of the log: whatever a previous run left is rebuilt from scratch.
+  removeReplica(replicaPath);
+
+  const clusterLog = await ClusterLog.open(
+    options.cluster.databaseUrl,
+    { schema: SCHEMA_VERSION },
+    (error) => log('warn', 'cluster-database-connection-lost', failureFields(error)),
+  );
+  let db: HostDatabase;
+  try {
+    db = HostDatabase.open(replicaPath, { ...options.database, replica: true });
+  } catch (error) {
+    await clusterLog.close();
+    throw error;
+  }
+  const hooks: ClusterNodeHooks = {
+    flush: () => {},
+    applied: () => {},
+    turnFailed: () => {},
+    diverged: () => {},
+  };
+  let bus: ClusterBus | undefined;
+  const turns = new ClusterTurns({
+    db,
+    log: clusterLog,
+    node: name,
+    hostLog: log,
+    flush: () => hooks.flush(),
+    publish: (entry) => bus?.publishEntry(entry),
+    publishLive: (effects) => bus?.publishLive(effects),
+    applied: () => hooks.applied(),
+    turnFailed: (error) => hooks.turnFailed(error),
+    diverged: (error) => hooks.diverged(error),
+  });
+  try {
+    bus = await ClusterBus.connect(options.cluster.natsUrl, clusterLog.cluster, name, {
+      onEntry: (entry) => turns.received(entry),
+      onLive: (_node, effects) => turns.live(effects),
+      onReconnected: () => {
+        log('info', 'cluster-bus-reconnected', {});
+        turns.reconnected();
+      },
+      onBadMessage: (error) => log('warn', 'cluster-bus-bad-message', failureFields(error)),
+    });
+    await turns.catchUpAll();
+  } catch (error) {
+    await bus?.close();
+    await clusterLog.close();
+    db.close();
+    removeReplica(replicaPath);
+    throw error;
+  }
+  turns.startPolling();
+  log('info', 'cluster-node-ready', { node: name, applied: turns.applied });
+
+  return {
+    name,
+    db,
+    turns,
+    hooks,
+    fanout: (local) => {
+      const recording = new RecordingFanout(local);
+      turns.fanout = recording;
+      return recording;
+    },
+    close: async () => {
+      await turns.stop();
+      turns.close();
+      await bus?.close();
+      await clusterLog.close();
+      db.close();
+      removeReplica(replicaPath);
+    },
+  };
+}
+
+function removeReplica(path: string): void {
+  for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${path}${suffix}`, { force: true });
+}
+
+/** A node name as a file name: letters, digits, dot, dash and underscore. */
+function safeFileName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100) || 'node';
+}
