@@ -7,6 +7,7 @@ import { type RunningHost, startHost } from '../../../src-main/server/host.ts';
 import { type NatsServer, startNatsServer } from '../../support/nats-server.ts';
 import { type PostgresServer, startPostgres } from '../../support/postgres-server.ts';
 import { connectWireClient } from '../../support/wire-client.ts';
+import { newKeyPair } from '../../support/loopback.ts';
 
 // Two cluster nodes in this process, on one PostgreSQL and one NATS: the turn machinery end to
 // end (the three-node process test, cluster.test.ts, covers failures).
@@ -65,5 +66,65 @@ describe('cluster nodes in one process', () => {
     expect([...seqs].sort((x, y) => x - y)).toEqual(seqs);
     alice.close();
     bob.close();
+  }, 60_000);
+
+  it('answers a resend through another node as a duplicate with the same seq', async () => {
+    const [a, b] = hosts;
+    if (!a || !b) throw new Error('the nodes of the first test');
+    const keyPair = newKeyPair();
+    const first = await connectWireClient(a.address.port, a.publicKey, 'carol', { keyPair });
+    await first.join('lobby');
+    const id = randomUUID();
+    first.send({ t: 'send', room: 'lobby', id, text: 'once' });
+    const ack = await first.waitFor('ack', (m) => m.id === id);
+    first.close();
+    const again = await connectWireClient(b.address.port, b.publicKey, 'carol', { keyPair });
+    await again.join('lobby');
+    again.send({ t: 'send', room: 'lobby', id, text: 'once' });
+    const second = await again.waitFor('ack', (m) => m.id === id);
+    expect(second).toMatchObject({ seq: ack.seq, duplicate: true });
+    again.close();
+  }, 30_000);
+
+  it('keeps a nickname to its key on every node', async () => {
+    const [a, b] = hosts;
+    if (!a || !b) throw new Error('the nodes of the first test');
+    const dave = await connectWireClient(a.address.port, a.publicKey, 'dave');
+    const other = await connectWireClient(b.address.port, b.publicKey, 'eve');
+    dave.send({ t: 'nick', nick: 'davide' });
+    await dave.waitFor('nick', (m) => m.nick === 'davide');
+    other.send({ t: 'nick', nick: 'davide' });
+    const refused = await other.waitFor('error', (m) => m.code === 'nick-taken');
+    expect(refused.ref).toBe('davide');
+    dave.close();
+    other.close();
+  }, 30_000);
+
+  it('answers internal with retryAfterMs while PostgreSQL is down, and resumes by itself', async () => {
+    const [a, b] = hosts;
+    if (!a || !b) throw new Error('the nodes of the first test');
+    const frank = await connectWireClient(a.address.port, a.publicKey, 'frank');
+    const grace = await connectWireClient(b.address.port, b.publicKey, 'grace');
+    await frank.join('lobby');
+    await grace.join('lobby');
+    await pg.stop();
+    const id = randomUUID();
+    frank.send({ t: 'send', room: 'lobby', id, text: 'while the database is away' });
+    const refused = await frank.waitFor('error', (m) => m.ref === id);
+    expect(refused.code).toBe('internal');
+    expect(refused.retryAfterMs).toBeGreaterThan(0);
+    expect(frank.of('ack').some((m) => m.id === id)).toBe(false);
+    await pg.start();
+    // The client's resend after retryAfterMs: the same request, now acknowledged and relayed.
+    let ack: { seq: number } | undefined;
+    for (let attempt = 0; attempt < 20 && !ack; attempt++) {
+      frank.send({ t: 'send', room: 'lobby', id, text: 'while the database is away' });
+      ack = await frank.waitFor('ack', (m) => m.id === id, 1500).catch(() => undefined);
+    }
+    expect(ack?.seq).toBeGreaterThan(0);
+    const relayed = await grace.waitFor('msg', (m) => m.id === id);
+    expect(relayed.seq).toBe(ack?.seq);
+    frank.close();
+    grace.close();
   }, 60_000);
 });
