@@ -1,0 +1,511 @@
+// A three-node host cluster (#19) as an operator runs one: real PostgreSQL, real nats-server and
+// three `parley --serve --cluster … --database …` processes sharing one host key, with protocol
+// clients spread over the nodes. What one host promises must hold across the nodes: every member
+// gets every message once, in seq order, with no gap; history reads the same through any node;
+// a resend is found wherever it arrives; membership and nicknames are the cluster's, not a
+// node's. And what a cluster adds: a node killed mid-stream loses nothing acknowledged, a NATS
+// restart delays messages but loses none, and a PostgreSQL outage refuses writes (`internal`,
+// retry later) instead of acknowledging what is not stored, and heals without a node restart.
+// The tests share one cluster and run in order; each bounds its waits.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KeyPair } from '../../../src-main/protocol/crypto/crypto-backend.ts';
+import type { ChatMessage, HostMessage } from '../../../src-main/protocol/wire/messages.ts';
+import { type Cluster, startCluster } from '../../support/cluster.ts';
+import { newKeyPair } from '../../support/loopback.ts';
+import { type WireClient, connectWireClient } from '../../support/wire-client.ts';
+
+const ROOM = 'lobby';
+/** In every text a test sends, and in nothing else: no node's log may ever contain it. */
+const TEXT_MARK = `plain${randomBytes(6).toString('hex')}`;
+const ID_MARK = randomBytes(4).toString('hex');
+let ids = 0;
+const newId = () => `c${ID_MARK}-${++ids}`;
+const textOf = (label: string) => `${TEXT_MARK} ${label} ✓`;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+let cluster: Cluster;
+const clients: WireClient[] = [];
+
+interface Member {
+  readonly c: WireClient;
+  readonly node: number;
+  readonly nick: string;
+  readonly keyPair: KeyPair;
+}
+
+async function connect(node: number, nick: string, keyPair = newKeyPair()): Promise<WireClient> {
+  const port = cluster.nodes[node]?.port;
+  if (port === undefined) throw new Error(`no node ${node}`);
+  const c = await connectWireClient(port, cluster.hostKey, nick, { keyPair });
+  clients.push(c);
+  return c;
+}
+
+/** A client on `node` that is a member of the lobby (by its reusable invite) and in it. */
+async function member(node: number, nick: string, keyPair = newKeyPair()): Promise<Member> {
+  const c = await connect(node, nick, keyPair);
+  const invite = cluster.nodes[0]?.start.memberInvites.get(ROOM);
+  if (invite === undefined) throw new Error('n1 printed no member invite for the lobby');
+  expect(await c.redeem(invite)).toMatchObject({ t: 'redeemed', room: ROOM });
+  await c.join(ROOM);
+  return { c, node, nick, keyPair };
+}
+
+/** The same key again on `node` (a reconnect elsewhere): no invite, just the join. */
+async function rejoin(m: Member, node: number): Promise<Member> {
+  const c = await connect(node, m.nick, m.keyPair);
+  await c.join(ROOM);
+  return { ...m, c, node };
+}
+
+type Ack = Extract<HostMessage, { t: 'ack' }>;
+
+/** The ack of `id` on `c` (seen from `from` on), or a rejection with the error the host sent. */
+async function ackOf(c: WireClient, id: string, timeoutMs: number, from = 0): Promise<Ack> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const tail = c.received.slice(from);
+    const ack = tail.find((m): m is Ack => m.t === 'ack' && m.id === id);
+    if (ack) return ack;
+    const error = tail.find((m) => m.t === 'error' && m.ref === id);
+    if (error) throw new Error(`send ${id} refused: ${JSON.stringify(error)}`);
+    if (Date.now() > deadline) throw new Error(`no ack of ${id} within ${timeoutMs} ms`);
+    await sleep(10);
+  }
+}
+
+/** Live (not history) messages of the room `c` received since index `from`, in arrival order. */
+function live(c: WireClient, from = 0, room = ROOM): ChatMessage[] {
+  return c.received
+    .slice(from)
+    .filter((m): m is ChatMessage => m.t === 'msg' && m.room === room && m.history !== true);
+}
+
+/** Waits until `c` got every id in `ids` live (since `from`), within the time given. */
+async function receivedAll(
+  c: WireClient,
+  wanted: readonly string[],
+  timeoutMs: number,
+  from = 0,
+  what = 'a member',
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const got = new Set(live(c, from).map((m) => m.id));
+    const missing = wanted.filter((id) => !got.has(id));
+    if (missing.length === 0) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `${what} is missing ${missing.length} of ${wanted.length} messages after ${timeoutMs} ms: ${missing.slice(0, 5).join(', ')}…`,
+      );
+    }
+    await sleep(20);
+  }
+}
+
+/** The room's history read through `c`'s node: seq → `key/id/text`, every page. */
+async function history(c: WireClient, room = ROOM): Promise<Map<number, string>> {
+  const out = new Map<number, string>();
+  let before = Number.MAX_SAFE_INTEGER;
+  for (let page = 0; page < 20; page++) {
+    const start = c.received.length;
+    c.send({ t: 'history', room, before, limit: 500 });
+    const end = await c.waitFor(
+      'history-end',
+      (m) => m.room === room && c.received.indexOf(m) >= start,
+      5000,
+    );
+    const msgs = c.received
+      .slice(start, c.received.indexOf(end))
+      .filter((m): m is ChatMessage => m.t === 'msg' && m.room === room && m.history === true);
+    for (const m of msgs) out.set(m.seq, `${m.key}/${m.id}/${m.text ?? ''}`);
+    if (!end.more || msgs.length === 0) break;
+    before = Math.min(...msgs.map((m) => m.seq));
+  }
+  return out;
+}
+
+/** Sends `count` messages from `m`, `gapMs` apart; returns their ids and texts. */
+async function sendSome(m: Member, count: number, label: string, gapMs = 30) {
+  const sent: { id: string; text: string }[] = [];
+  for (let k = 0; k < count; k++) {
+    const message = { id: newId(), text: textOf(`${label} ${k}`) };
+    sent.push(message);
+    m.c.send({ t: 'send', room: ROOM, ...message });
+    await sleep(gapMs);
+  }
+  return sent;
+}
+
+/** Seqs strictly increasing, each once: what "in seq order" means to a member. */
+function expectIncreasing(messages: readonly ChatMessage[], who: string): void {
+  for (let i = 1; i < messages.length; i++) {
+    const [a, b] = [messages[i - 1], messages[i]];
+    if (a && b && b.seq <= a.seq) {
+      throw new Error(`${who} got seq ${b.seq} (${b.id}) after seq ${a.seq} (${a.id})`);
+    }
+  }
+}
+
+/** The error lines the nodes logged since `mark` (an earlier errorLines().length). */
+const errorsSince = (mark: number) => cluster.errorLines().slice(mark);
+
+let chat: Member[] = [];
+
+beforeAll(async () => {
+  cluster = await startCluster({ nodes: 3, rooms: [ROOM], args: ['--no-e2ee'] });
+}, 90_000);
+
+afterAll(async () => {
+  for (const c of clients) {
+    try {
+      c.close();
+    } catch {
+      // Already closed by its node.
+    }
+  }
+  // PARLEY_CLUSTER_LOGS=1 shows what the nodes logged (warn and up), to see a failure's story.
+  if (process.env['PARLEY_CLUSTER_LOGS'] === '1' && cluster) {
+    for (const n of cluster.nodes) {
+      const lines = n.stderr.filter((line) => !/ (info|debug) /.test(line));
+      console.log(`${n.name}:\n${lines.join('\n')}`);
+    }
+  }
+  await cluster?.stopAll();
+}, 60_000);
+
+describe('a three-node cluster', () => {
+  it('serves one host: the same key on every node, and the first node hands out the invites', () => {
+    const [n1, n2, n3] = cluster.nodes;
+    expect(new Set(cluster.nodes.map((n) => n.start.fingerprint)).size).toBe(1);
+    expect(new Set([n1?.port, n2?.port, n3?.port]).size).toBe(3);
+    expect(n1?.start.memberInvites.get(ROOM)).toMatch(/\?invite=/);
+    expect(n1?.start.ownerInvites.get(ROOM)).toMatch(/\?invite=/);
+    for (const n of cluster.nodes) expect(n.start.links.get(ROOM)).toContain(`:${n.port}/${ROOM}#`);
+  });
+
+  it('chat: members on all nodes send at once; each gets every message once, in seq order, no gaps; history agrees on every node', async () => {
+    const errors = cluster.errorLines().length;
+    chat = await Promise.all([0, 1, 2, 0, 1, 2].map((node, i) => member(node, `chat${i}`)));
+    const marks = chat.map((m) => m.c.received.length);
+    const PER = 15;
+    const sent = await Promise.all(chat.map((m, i) => sendSome(m, PER, `chat${i}`)));
+    const acks = await Promise.all(
+      chat.map((m, i) => Promise.all((sent[i] ?? []).map((s) => ackOf(m.c, s.id, 15_000)))),
+    );
+    // Every send took a seq of its own, and nothing else took one meanwhile: no gaps.
+    const seqs = acks.flat().map((a) => a.seq);
+    const first = Math.min(...seqs);
+    expect([...seqs].sort((a, b) => a - b)).toEqual(
+      Array.from({ length: chat.length * PER }, (_, k) => first + k),
+    );
+    expect(acks.flat().some((a) => a.duplicate)).toBe(false);
+    const bySeq = new Map<number, string>();
+    chat.forEach((m, i) =>
+      acks[i]?.forEach((a, k) => bySeq.set(a.seq, `${m.c.keyText}/${a.id}/${sent[i]?.[k]?.text}`)),
+    );
+    await Promise.all(
+      chat.map((m, i) =>
+        receivedAll(
+          m.c,
+          sent.flatMap((s, j) => (j === i ? [] : s.map((x) => x.id))),
+          10_000,
+          marks[i],
+          `${m.nick} on n${m.node + 1}`,
+        ),
+      ),
+    );
+    chat.forEach((m, i) => {
+      const got = live(m.c, marks[i]);
+      expectIncreasing(got, m.nick);
+      // Exactly the others' messages, each under the seq its sender was acknowledged with.
+      const own = new Set(acks[i]?.map((a) => a.seq));
+      expect(got.map((g) => g.seq)).toEqual(
+        [...bySeq.keys()].filter((s) => !own.has(s)).sort((a, b) => a - b),
+      );
+      for (const g of got) expect(`${g.key}/${g.id}/${g.text}`).toBe(bySeq.get(g.seq));
+    });
+    // History read through each node maps every seq to the same message.
+    for (const m of chat.slice(0, 3)) {
+      const stored = await history(m.c);
+      for (const [seq, message] of bySeq)
+        expect(stored.get(seq), `n${m.node + 1} seq ${seq}`).toBe(message);
+    }
+
+    // A resend of an acknowledged id, by the same key through another node: the same seq, once.
+    const [a] = chat;
+    const firstSent = sent[0]?.[0];
+    const firstAck = acks[0]?.[0];
+    if (!a || !firstSent || !firstAck) throw new Error('nothing sent');
+    const again = await rejoin(a, 1);
+    const from = again.c.received.length;
+    again.c.send({ t: 'send', room: ROOM, ...firstSent });
+    const dup = await ackOf(again.c, firstSent.id, 10_000, from);
+    expect(dup).toMatchObject({ duplicate: true, seq: firstAck.seq });
+    // And nobody gets it again: a message sent after it reaches everyone, the resend does not.
+    const [, b] = chat;
+    if (!b) throw new Error('no second member');
+    const after = await sendSome(b, 1, 'after-resend', 0);
+    await ackOf(b.c, after[0]?.id ?? '', 10_000);
+    await Promise.all(
+      chat.filter((m) => m !== b).map((m) => receivedAll(m.c, [after[0]?.id ?? ''], 10_000)),
+    );
+    for (const m of chat) {
+      expect(live(m.c).filter((g) => g.id === firstSent.id).length).toBe(m === a ? 0 : 1);
+    }
+    again.c.close();
+    expect(errorsSince(errors)).toEqual([]);
+  }, 60_000);
+
+  it('membership: invites, removal and bans, and nicknames are the cluster’s, whichever node asks', async () => {
+    const errors = cluster.errorLines().length;
+    const ownerInvite = cluster.nodes[0]?.start.ownerInvites.get(ROOM);
+    if (ownerInvite === undefined) throw new Error('n1 printed no owner invite');
+    const ownerKey = newKeyPair();
+    const owner = await connect(0, 'owner', ownerKey);
+    expect(await owner.redeem(ownerInvite)).toMatchObject({ t: 'redeemed', role: 'owner' });
+    expect(await owner.request({ t: 'create', room: 'club' })).toMatchObject({
+      t: 'room',
+      info: { room: 'club', role: 'owner', open: false },
+    });
+    const invite = async () => {
+      const answer = await owner.request({
+        t: 'invite-create',
+        room: 'club',
+        role: 'member',
+        uses: 1,
+        expiresInMs: null,
+      });
+      if (answer.t !== 'invite') throw new Error(`no invite: ${JSON.stringify(answer)}`);
+      return answer.token;
+    };
+    // Made on n1, redeemed on n2 and n3.
+    const bob = await connect(1, 'bob');
+    expect(await bob.redeem(await invite())).toMatchObject({
+      t: 'redeemed',
+      room: 'club',
+      role: 'member',
+    });
+    await bob.waitFor('room', (m) => m.info.room === 'club');
+    const carol = await connect(2, 'carol');
+    expect(await carol.redeem(await invite())).toMatchObject({ t: 'redeemed', room: 'club' });
+    await Promise.all([bob.join('club'), carol.join('club'), owner.join('club')]);
+    const hello = { id: newId(), text: textOf('club hello') };
+    owner.send({ t: 'send', room: 'club', ...hello });
+    await ackOf(owner, hello.id, 10_000);
+    await bob.waitFor('msg', (m) => m.id === hello.id && !m.history, 10_000);
+    await carol.waitFor('msg', (m) => m.id === hello.id && !m.history, 10_000);
+
+    // The owner's key on n3 bans bob (on n2): bob is told, and hears nothing of the room after.
+    const ownerOn3 = await connect(2, 'owner', ownerKey);
+    expect(
+      await ownerOn3.request({ t: 'remove', room: 'club', key: bob.keyText, ban: true }),
+    ).toMatchObject({ t: 'done' });
+    const removed = await bob.waitFor('removed', (m) => m.room === 'club', 10_000);
+    expect(removed.reason).toBe('banned');
+    const afterBan = { id: newId(), text: textOf('club after the ban') };
+    owner.send({ t: 'send', room: 'club', ...afterBan });
+    await ackOf(owner, afterBan.id, 10_000);
+    await carol.waitFor('msg', (m) => m.id === afterBan.id && !m.history, 10_000);
+    await sleep(700); // n2 has had the entry (NATS, or its 500 ms poll) by now
+    const tail = bob.received.slice(bob.received.indexOf(removed) + 1);
+    expect(tail.filter((m) => JSON.stringify(m).includes('"club"'))).toEqual([]);
+    // The ban holds on every node: a fresh invite does not let bob back in, through n1.
+    const bobOn1 = await connect(0, 'bob', bob.keyPair);
+    expect(await bobOn1.redeem(await invite())).toMatchObject({ t: 'error', code: 'banned' });
+
+    // A rename on n1 is seen by lobby members on n2 and n3; the name is taken on n2 too.
+    const dave = await member(0, 'dave');
+    const [, onN2, onN3] = chat;
+    if (!onN2 || !onN3) throw new Error('the chat test made no members');
+    dave.c.send({ t: 'nick', nick: 'dave-renamed' });
+    await dave.c.waitFor('nick', (m) => m.nick === 'dave-renamed', 10_000);
+    for (const watcher of [onN2, onN3]) {
+      await watcher.c.waitFor(
+        'presence',
+        (m) => m.event === 'renamed' && m.key === dave.c.keyText && m.newNick === 'dave-renamed',
+        10_000,
+      );
+    }
+    const erin = await connect(1, 'erin');
+    erin.send({ t: 'nick', nick: 'dave-renamed' });
+    expect(await erin.waitFor('error', (m) => m.ref === 'dave-renamed', 10_000)).toMatchObject({
+      code: 'nick-taken',
+    });
+    expect(errorsSince(errors)).toEqual([]);
+  }, 60_000);
+
+  it('a node SIGKILLed mid-stream: its senders resend through another node; every acknowledged message is stored once and reached every member once', async () => {
+    const errors = cluster.errorLines().length;
+    const [w1, w2] = chat;
+    if (!w1 || !w2) throw new Error('the chat test made no members');
+    const marks = [w1.c.received.length, w2.c.received.length];
+    const senders = await Promise.all([member(2, 'kill-a'), member(2, 'kill-b')]);
+    const PER = 20;
+    const plans = senders.map((_, i) =>
+      Array.from({ length: PER }, (__, k) => ({ id: newId(), text: textOf(`kill${i} ${k}`) })),
+    );
+    let dead = false;
+    const sending = senders.map(async (s, i) => {
+      for (const message of plans[i] ?? []) {
+        if (dead) return;
+        try {
+          s.c.send({ t: 'send', room: ROOM, ...message });
+        } catch {
+          return; // the channel is closed: the node is gone
+        }
+        await sleep(50);
+      }
+    });
+    await sleep(400);
+    await cluster.kill(2);
+    dead = true;
+    await Promise.all(sending);
+    await Promise.race([
+      Promise.all(senders.map((s) => s.c.closed)),
+      sleep(5000).then(() => {
+        throw new Error('the senders were not disconnected within 5 s of the kill');
+      }),
+    ]);
+    // What each sender saw acknowledged before the node died, and what it must resend.
+    const acked = new Map<string, number>();
+    for (const s of senders) for (const a of s.c.of('ack')) acked.set(a.id, a.seq);
+    expect(acked.size).toBeGreaterThan(0);
+    expect(acked.size).toBeLessThan(2 * PER);
+    const back = await Promise.all(senders.map((s) => rejoin(s, 0)));
+    const resends = await Promise.all(
+      back.map(async (s, i) => {
+        const from = s.c.received.length;
+        const pending = (plans[i] ?? []).filter((p) => !acked.has(p.id));
+        for (const p of pending) {
+          s.c.send({ t: 'send', room: ROOM, ...p });
+          await sleep(30);
+        }
+        return Promise.all(pending.map((p) => ackOf(s.c, p.id, 15_000, from)));
+      }),
+    );
+    for (const a of resends.flat()) acked.set(a.id, a.seq);
+    expect(acked.size).toBe(2 * PER);
+
+    // Stored exactly once each, under the seq its ack named, read through a surviving node.
+    const stored = await history(w2.c);
+    const bySeq = new Map<number, string>();
+    plans.forEach((plan, i) => {
+      for (const p of plan) {
+        const entries = [...stored].filter(([, v]) =>
+          v.startsWith(`${senders[i]?.c.keyText}/${p.id}/`),
+        );
+        expect(
+          entries.map(([seq]) => seq),
+          p.id,
+        ).toEqual([acked.get(p.id)]);
+        bySeq.set(acked.get(p.id) ?? -1, p.id);
+      }
+    });
+    // Every member that stayed connected got each once, live, in seq order.
+    const all = plans.flat().map((p) => p.id);
+    for (const [i, w] of [w1, w2].entries()) {
+      await receivedAll(w.c, all, 10_000, marks[i], `${w.nick} on n${w.node + 1}`);
+      const got = live(w.c, marks[i]).filter((m) => bySeq.has(m.seq));
+      expectIncreasing(got, w.nick);
+      expect(got.map((m) => m.id)).toEqual(
+        [...bySeq].sort(([a], [b]) => a - b).map(([, id]) => id),
+      );
+    }
+    await cluster.restart(2);
+    // A crash of one node is nothing the others log as an error.
+    expect(errorsSince(errors)).toEqual([]);
+  }, 60_000);
+
+  it('NATS restarted: what is sent while it is down and after still reaches every member on every node, in seq order', async () => {
+    const [w1, w2, , s1, s2] = chat;
+    if (!w1 || !w2 || !s1 || !s2) throw new Error('the chat test made no members');
+    const errors = cluster.errorLines().length;
+    const w3 = await member(2, 'nats-w3'); // n3 came back on a new port
+    const watchers = [w1, w2, w3];
+    const marks = watchers.map((w) => w.c.received.length);
+    await cluster.nats.kill();
+    const down = (
+      await Promise.all([sendSome(s1, 5, 'nats-down-1'), sendSome(s2, 5, 'nats-down-2')])
+    ).flat();
+    const downAcks = await Promise.all(
+      down.map((m, i) => ackOf((i < 5 ? s1 : s2).c, m.id, 15_000)),
+    );
+    await cluster.nats.restart();
+    const restarted = performance.now();
+    const up = (
+      await Promise.all([sendSome(s1, 5, 'nats-up-1'), sendSome(s2, 5, 'nats-up-2')])
+    ).flat();
+    const upAcks = await Promise.all(up.map((m, i) => ackOf((i < 5 ? s1 : s2).c, m.id, 15_000)));
+    const order = [...downAcks, ...upAcks].sort((a, b) => a.seq - b.seq).map((a) => a.id);
+    for (const [i, w] of watchers.entries()) {
+      await receivedAll(w.c, order, 8000, marks[i], `${w.nick} on n${w.node + 1}`);
+      const got = live(w.c, marks[i]);
+      expectIncreasing(got, w.nick);
+      expect(got.map((m) => m.id)).toEqual(order);
+    }
+    console.log(
+      `cluster: every member had all messages ${((performance.now() - restarted) / 1000).toFixed(1)} s after NATS was back`,
+    );
+    // NATS may lose messages (PostgreSQL has them): its restart is no error.
+    expect(errorsSince(errors)).toEqual([]);
+  }, 60_000);
+
+  it('PostgreSQL stopped: a send is refused `internal` with retryAfterMs and not acknowledged; once it is back the resend is, with no node restarted', async () => {
+    const [w1, sender] = chat;
+    if (!w1 || !sender) throw new Error('the chat test made no members');
+    const w3 = await member(2, 'pg-w3');
+    const errors = cluster.errorLines().length;
+    const pids = cluster.nodes.map((n) => n.pid);
+    await cluster.postgres.stop();
+    const message = { id: newId(), text: textOf('while the database is down') };
+    const from = sender.c.received.length;
+    sender.c.send({ t: 'send', room: ROOM, ...message });
+    const refused = await sender.c.waitFor(
+      'error',
+      (m) => m.ref === message.id && sender.c.received.indexOf(m) >= from,
+      10_000,
+    );
+    expect(refused).toMatchObject({ code: 'internal' });
+    expect(refused.retryAfterMs).toBeGreaterThan(0);
+    await sleep(500);
+    expect(sender.c.of('ack').filter((a) => a.id === message.id)).toEqual([]);
+
+    await cluster.postgres.start();
+    const deadline = Date.now() + 15_000;
+    let ack: Ack | undefined;
+    while (!ack) {
+      const at = sender.c.received.length;
+      sender.c.send({ t: 'send', room: ROOM, ...message });
+      try {
+        ack = await ackOf(sender.c, message.id, 5000, at);
+      } catch (error) {
+        // Refused again while the node finds PostgreSQL back: wait as told, then resend.
+        if (Date.now() > deadline) throw error;
+        const again = sender.c.received
+          .slice(at)
+          .find((m) => m.t === 'error' && m.ref === message.id);
+        await sleep(again?.t === 'error' ? (again.retryAfterMs ?? 200) : 200);
+      }
+    }
+    expect(ack.duplicate).toBeFalsy();
+    for (const w of [w1, w3]) await receivedAll(w.c, [message.id], 10_000, 0, w.nick);
+    expect(cluster.nodes.map((n) => n.pid)).toEqual(pids);
+    expect(cluster.nodes.every((n) => n.alive())).toBe(true);
+    expect(live(w1.c).filter((m) => m.id === message.id)).toHaveLength(1);
+    // The outage is logged as one (the log unreachable, the write refused), and nothing else is.
+    expect(
+      errorsSince(errors).filter(
+        (line) => !/ error (cluster-log-unavailable|history-write-failed) /.test(line),
+      ),
+    ).toEqual([]);
+  }, 60_000);
+
+  it('no node ever logged the text of a message', () => {
+    for (const n of cluster.nodes) {
+      expect(n.stderr.filter((line) => line.includes(TEXT_MARK))).toEqual([]);
+      expect(n.stdout.filter((line) => line.includes(TEXT_MARK))).toEqual([]);
+    }
+  });
+});
