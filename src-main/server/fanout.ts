@@ -34,6 +34,11 @@ export interface Fanout {
   toNonMembers(room: string, bytes: Uint8Array, members: readonly string[] | undefined): void;
   /** Whether any connection of the key is in the room (a member listing's `online`). */
   present(room: string, keyText: string): boolean;
+  /**
+   * Whether the key is in the room through another process (a cluster's other nodes): then its
+   * connections here coming and going changes nothing the room should be told.
+   */
+  presentElsewhere(room: string, keyText: string): boolean;
 }
 
 /** The single process's fan-out: this process's registries hold every connection. */
@@ -100,5 +105,9 @@ export class LocalFanout implements Fanout {
 
   present(room: string, keyText: string): boolean {
     return this.#rooms.present(room, keyText);
+  }
+
+  presentElsewhere(): boolean {
+    return false;
   }
 }

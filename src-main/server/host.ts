@@ -255,7 +255,11 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   });
   let stopping = false;
   const boundary = new ClientErrorBoundary(log);
-  const rooms = new RoomRegistry();
+  const rooms = new RoomRegistry(
+    cluster
+      ? { onPresence: (room, key, present) => cluster.presenceChanged(room, key, present) }
+      : {},
+  );
   const nicknames = new NicknameRegistry(db, {
     onStoreError: (error, claims) =>
       log('error', 'nick-store-failed', { claims, ...failureFields(error) }),
@@ -376,7 +380,10 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     else process.exit(FATAL_EXIT_CODE);
   };
   if (earlyFailure) fatal(earlyFailure);
-  if (cluster) bindCluster(cluster);
+  if (cluster) {
+    bindCluster(cluster);
+    cluster.watchPresence(rooms);
+  }
   server.on('error', (error: NodeJS.ErrnoException) =>
     log('error', 'listener-error', { code: error.code }),
   );

@@ -425,7 +425,9 @@ export class RequestHandler {
     }
     for (const stored of recent) this.#deliverHistory(client, stored);
     client.send({ t: 'synced', room });
-    if (first) this.#presence.arrived(room, client.member);
+    if (first && !this.#fanout.presentElsewhere(room, client.keyText)) {
+      this.#presence.arrived(room, client.member);
+    }
   }
 
   #leave(client: ConnectedClient, room: string, event: 'left' | 'disconnected'): void {
@@ -435,7 +437,9 @@ export class RequestHandler {
     }
     const last = this.#rooms.leave(room, client);
     if (event === 'left' && client.open) client.send({ t: 'left', room });
-    if (last) this.#presence.departed(room, client.member, event);
+    if (last && !this.#fanout.presentElsewhere(room, client.keyText)) {
+      this.#presence.departed(room, client.member, event);
+    }
   }
 
   /**

@@ -13,6 +13,22 @@ interface Room {
  */
 export class RoomRegistry {
   readonly #rooms = new Map<string, Room>();
+  readonly #onPresence: ((room: string, keyText: string, present: boolean) => void) | undefined;
+
+  /**
+   * `onPresence` hears when a key's first connection enters a room and its last leaves it: a
+   * cluster node tells the other nodes (cluster/remote-presence.ts).
+   */
+  constructor(
+    options: { onPresence?: (room: string, keyText: string, present: boolean) => void } = {},
+  ) {
+    this.#onPresence = options.onPresence;
+  }
+
+  /** Every room with someone in it, and the keys there (a cluster node's list for the others). */
+  presence(): [string, string[]][] {
+    return [...this.#rooms].map(([room, entry]) => [room, [...entry.connectionsByKey.keys()]]);
+  }
 
   /** Returns true when this is the key's first connection in the room (a presence change). */
   join(room: string, client: ConnectedClient): boolean {
@@ -26,6 +42,7 @@ export class RoomRegistry {
     client.rooms.add(room);
     const count = entry.connectionsByKey.get(client.keyText) ?? 0;
     entry.connectionsByKey.set(client.keyText, count + 1);
+    if (count === 0) this.#onPresence?.(room, client.keyText, true);
     return count === 0;
   }
 
@@ -42,6 +59,7 @@ export class RoomRegistry {
     }
     entry.connectionsByKey.delete(client.keyText);
     if (entry.clients.size === 0) this.#rooms.delete(room);
+    this.#onPresence?.(room, client.keyText, false);
     return true;
   }
 

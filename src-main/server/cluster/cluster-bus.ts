@@ -21,6 +21,10 @@ export interface ClusterBusHandlers {
   onLive(node: string, effects: readonly FanoutEffect[]): void;
   /** NATS was lost and is back: entries may have been missed meanwhile. */
   onReconnected(): void;
+  /** Another node's whole presence list (cluster/remote-presence.ts). */
+  onPresenceList(node: string, rooms: readonly (readonly [string, readonly string[]])[]): void;
+  /** A node (new, or back) asks for everyone's list now. */
+  onPresenceRequest(): void;
   /** Something arrived that does not decode (logged by the caller; the log still has it). */
   onBadMessage(error: Error): void;
 }
@@ -33,6 +37,8 @@ export class ClusterBus {
   readonly #subscriptions: Subscription[];
   readonly #logSubject: string;
   readonly #liveSubject: string;
+  readonly #presenceSubject: string;
+  readonly #presenceRequestSubject: string;
   readonly #node: string;
   readonly #maxCarried: number;
   readonly #headers: () => MsgHdrs;
@@ -40,7 +46,7 @@ export class ClusterBus {
   private constructor(
     nc: NatsConnection,
     subscriptions: Subscription[],
-    subjects: { log: string; live: string },
+    subjects: { log: string; live: string; presence: string; presenceRequest: string },
     node: string,
     headers: () => MsgHdrs,
   ) {
@@ -49,6 +55,8 @@ export class ClusterBus {
     this.#subscriptions = subscriptions;
     this.#logSubject = subjects.log;
     this.#liveSubject = subjects.live;
+    this.#presenceSubject = subjects.presence;
+    this.#presenceRequestSubject = subjects.presenceRequest;
     this.#node = node;
     this.#maxCarried = Math.min(MAX_CARRIED_BYTES, Math.max(1024, nc.info?.max_payload ?? 0) - 64);
   }
@@ -69,7 +77,12 @@ export class ClusterBus {
       reconnectTimeWait: 250,
       pingInterval: 5000,
     });
-    const subjects = { log: `parley.${cluster}.log`, live: `parley.${cluster}.live` };
+    const subjects = {
+      log: `parley.${cluster}.log`,
+      live: `parley.${cluster}.live`,
+      presence: `parley.${cluster}.presence`,
+      presenceRequest: `parley.${cluster}.presence-request`,
+    };
     const logSub = nc.subscribe(subjects.log, {
       callback: (error, message) => {
         if (error) return handlers.onBadMessage(error);
@@ -92,12 +105,26 @@ export class ClusterBus {
         }
       },
     });
+    const presenceSub = nc.subscribe(subjects.presence, {
+      callback: (error, message) => {
+        if (error) return handlers.onBadMessage(error);
+        try {
+          const list = decodePresenceList(message.data);
+          if (list.node !== node) handlers.onPresenceList(list.node, list.rooms);
+        } catch (failure) {
+          handlers.onBadMessage(asError(failure));
+        }
+      },
+    });
+    const requestSub = nc.subscribe(subjects.presenceRequest, {
+      callback: () => handlers.onPresenceRequest(),
+    });
     void (async () => {
       for await (const status of nc.status()) {
         if (status.type === 'reconnect') handlers.onReconnected();
       }
     })().catch(() => {});
-    return new ClusterBus(nc, [logSub, liveSub], subjects, node, headers);
+    return new ClusterBus(nc, [logSub, liveSub, presenceSub, requestSub], subjects, node, headers);
   }
 
   publishEntry(entry: LogEntry): void {
@@ -118,10 +145,51 @@ export class ClusterBus {
     }
   }
 
+  /** This node's whole presence list, for the others. */
+  publishPresence(rooms: readonly (readonly [string, readonly string[]])[]): void {
+    try {
+      const data = new TextEncoder().encode(JSON.stringify({ node: this.#node, rooms }));
+      this.#nc.publish(this.#presenceSubject, data);
+    } catch {
+      // Sent again in a few seconds.
+    }
+  }
+
+  /** Asks every node for its list now (this node is new, or NATS came back). */
+  requestPresence(): void {
+    try {
+      this.#nc.publish(this.#presenceRequestSubject);
+    } catch {
+      // The lists come every few seconds anyway.
+    }
+  }
+
   async close(): Promise<void> {
     for (const sub of this.#subscriptions) sub.unsubscribe();
     await this.#nc.close().catch(() => {});
   }
+}
+
+function decodePresenceList(data: Uint8Array): {
+  node: string;
+  rooms: [string, string[]][];
+} {
+  const parsed: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(data));
+  const bad = () => new LogEntryError('bad presence list');
+  if (typeof parsed !== 'object' || parsed === null) throw bad();
+  const { node, rooms } = parsed as { node?: unknown; rooms?: unknown };
+  if (typeof node !== 'string' || !Array.isArray(rooms)) throw bad();
+  return {
+    node,
+    rooms: rooms.map((entry: unknown): [string, string[]] => {
+      if (!Array.isArray(entry) || typeof entry[0] !== 'string' || !Array.isArray(entry[1])) {
+        throw bad();
+      }
+      const keys = entry[1] as unknown[];
+      if (!keys.every((key) => typeof key === 'string')) throw bad();
+      return [entry[0], keys as string[]];
+    }),
+  };
 }
 
 function asError(error: unknown): Error {

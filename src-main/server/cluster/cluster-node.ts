@@ -15,6 +15,15 @@ import { ClusterLog } from './cluster-log.ts';
 import type { ClusterOptions } from './cluster-options.ts';
 import { ClusterTurns } from './cluster-turns.ts';
 import { RecordingFanout } from './recording-fanout.ts';
+import { RemotePresence } from './remote-presence.ts';
+import { encodeMessage } from '../../protocol/wire/codec.ts';
+import { fingerprint } from '../../protocol/node-fingerprint.ts';
+import { decodePublicKeyText } from '../../../src-shared/identifiers.ts';
+import type { RoomRegistry } from '../room-registry.ts';
+
+/** Each node sends its whole presence list this often; a node silent for 3 lists is gone. */
+const PRESENCE_LIST_MS = 5000;
+const PRESENCE_EXPIRY_MS = 3 * PRESENCE_LIST_MS;
 
 /** What the node asks of the host it is part of (bound once the host has made them). */
 export interface ClusterNodeHooks {
@@ -35,6 +44,10 @@ export interface ClusterNode {
   readonly hooks: ClusterNodeHooks;
   /** Wraps the request handler's own fan-out so that other nodes replay it. */
   fanout(local: LocalFanout): Fanout;
+  /** The room registry's presence changes (its `onPresence`), told to the other nodes. */
+  presenceChanged(room: string, keyText: string, present: boolean): void;
+  /** Starts sending this node's presence list, and watching for nodes that went silent. */
+  watchPresence(rooms: RoomRegistry): void;
   /** Stops turns (after the queued ones), NATS and PostgreSQL, and removes the replica. */
   close(): Promise<void>;
 }
@@ -78,6 +91,13 @@ export async function openClusterNode(options: ClusterNodeOptions): Promise<Clus
     diverged: () => {},
   };
   let bus: ClusterBus | undefined;
+  const remote = new RemotePresence({ expiryMs: PRESENCE_EXPIRY_MS });
+  let recording: RecordingFanout | undefined;
+  let registry: RoomRegistry | undefined;
+  const sendPresence = () => {
+    if (registry) bus?.publishPresence(registry.presence());
+  };
+  let presenceTimer: NodeJS.Timeout | undefined;
   const turns = new ClusterTurns({
     db,
     log: clusterLog,
@@ -97,7 +117,10 @@ export async function openClusterNode(options: ClusterNodeOptions): Promise<Clus
       onReconnected: () => {
         log('info', 'cluster-bus-reconnected', {});
         turns.reconnected();
+        bus?.requestPresence();
       },
+      onPresenceList: (node, rooms) => remote.replace(node, rooms),
+      onPresenceRequest: () => sendPresence(),
       onBadMessage: (error) => log('warn', 'cluster-bus-bad-message', failureFields(error)),
     });
     await turns.catchUpAll();
@@ -117,11 +140,28 @@ export async function openClusterNode(options: ClusterNodeOptions): Promise<Clus
     turns,
     hooks,
     fanout: (local) => {
-      const recording = new RecordingFanout(local);
+      recording = new RecordingFanout(local, name, remote);
       turns.fanout = recording;
       return recording;
     },
+    presenceChanged: (room, keyText, present) => recording?.here(room, keyText, present),
+    watchPresence: (rooms) => {
+      registry = rooms;
+      bus?.requestPresence();
+      presenceTimer = setInterval(() => {
+        sendPresence();
+        // Members of a node that went silent (killed, cut off) are told gone here, unless they
+        // are still in the room through this node.
+        for (const { room, key } of remote.expire()) {
+          if (rooms.present(room, key)) continue;
+          const bytes = departure(db, room, key);
+          if (bytes) recording?.local.toRoomExceptKey(room, bytes, key);
+        }
+      }, PRESENCE_LIST_MS);
+      presenceTimer.unref();
+    },
     close: async () => {
+      clearInterval(presenceTimer);
       await turns.stop();
       turns.close();
       await bus?.close();
@@ -130,6 +170,26 @@ export async function openClusterNode(options: ClusterNodeOptions): Promise<Clus
       removeReplica(replicaPath);
     },
   };
+}
+
+/** A `disconnected` presence for a key of a node that went silent (its nickname from the store). */
+function departure(db: HostDatabase, room: string, keyText: string): Uint8Array | undefined {
+  const key = decodePublicKeyText(keyText);
+  if (!key) return undefined;
+  try {
+    const nick = db.nickOf(key);
+    if (nick === undefined) return undefined;
+    return encodeMessage({
+      t: 'presence',
+      room,
+      event: 'disconnected',
+      nick,
+      fp: fingerprint(key),
+      key: keyText,
+    });
+  } catch {
+    return undefined;
+  }
 }
 
 function removeReplica(path: string): void {

@@ -32,6 +32,14 @@ export type FanoutEffect =
     }
   | { readonly op: 'rename'; readonly key: string; readonly nick: string }
   | {
+      /** A key's first connection on `node` entered the room, or its last left (presence). */
+      readonly op: 'here';
+      readonly node: string;
+      readonly room: string;
+      readonly key: string;
+      readonly present: boolean;
+    }
+  | {
       readonly op: 'non-members';
       readonly room: string;
       readonly bytes: Uint8Array;
@@ -116,6 +124,15 @@ export function decodeEffects(data: Uint8Array): FanoutEffect[] {
         };
       case 'rename':
         return { op: 'rename', key: text(e['key'], 'key'), nick: text(e['nick'], 'nick') };
+      case 'here':
+        if (typeof e['present'] !== 'boolean') throw new LogEntryError('bad presence');
+        return {
+          op: 'here',
+          node: text(e['node'], 'node'),
+          room: text(e['room'], 'room'),
+          key: text(e['key'], 'key'),
+          present: e['present'],
+        };
       case 'non-members': {
         const members = e['members'];
         if (members !== null && !Array.isArray(members)) throw new LogEntryError('bad members');

@@ -1,6 +1,7 @@
 import type { ConnectedClient } from '../connected-client.ts';
 import type { Fanout, LocalFanout } from '../fanout.ts';
 import type { FanoutEffect } from './log-entry.ts';
+import type { RemotePresence } from './remote-presence.ts';
 
 /**
  * A cluster node's fan-out: each delivery goes to this node's connections at once (held by the
@@ -10,10 +11,24 @@ import type { FanoutEffect } from './log-entry.ts';
  */
 export class RecordingFanout implements Fanout {
   readonly #local: LocalFanout;
+  readonly #node: string;
+  readonly #remote: RemotePresence;
   #effects: FanoutEffect[] = [];
 
-  constructor(local: LocalFanout) {
+  constructor(local: LocalFanout, node: string, remote: RemotePresence) {
     this.#local = local;
+    this.#node = node;
+    this.#remote = remote;
+  }
+
+  /** The local fan-out, for what only this node's connections are told. */
+  get local(): LocalFanout {
+    return this.#local;
+  }
+
+  /** A key's first connection on this node entered a room, or its last left: the others hear. */
+  here(room: string, keyText: string, present: boolean): void {
+    this.#effects.push({ op: 'here', node: this.#node, room, key: keyText, present });
   }
 
   /** The effects recorded since the last call (one turn's). */
@@ -48,6 +63,11 @@ export class RecordingFanout implements Fanout {
           break;
         case 'non-members':
           local.toNonMembers(effect.room, effect.bytes, effect.members ?? undefined);
+          break;
+        case 'here':
+          if (effect.node !== this.#node) {
+            this.#remote.changed(effect.node, effect.room, effect.key, effect.present);
+          }
           break;
       }
     }
@@ -89,6 +109,10 @@ export class RecordingFanout implements Fanout {
   }
 
   present(room: string, keyText: string): boolean {
-    return this.#local.present(room, keyText);
+    return this.#local.present(room, keyText) || this.#remote.has(room, keyText);
+  }
+
+  presentElsewhere(room: string, keyText: string): boolean {
+    return this.#remote.has(room, keyText);
   }
 }

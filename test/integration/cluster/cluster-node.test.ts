@@ -127,4 +127,42 @@ describe('cluster nodes in one process', () => {
     frank.close();
     grace.close();
   }, 60_000);
+
+  it('shows members on other nodes online, and a key on two nodes as one presence', async () => {
+    const [a, b] = hosts;
+    if (!a || !b) throw new Error('the nodes of the first test');
+    const hankKeys = newKeyPair();
+    const hank = await connectWireClient(a.address.port, a.publicKey, 'hank', {
+      keyPair: hankKeys,
+    });
+    await hank.join('lobby');
+    const ivy = await connectWireClient(b.address.port, b.publicKey, 'ivy');
+    // Hank's arrival reaches node b as an effect of node a's turn: b lists him online.
+    let online = false;
+    for (let attempt = 0; attempt < 20 && !online; attempt++) {
+      await ivy.join('lobby');
+      const listing = ivy.of('members').at(-1)?.members ?? [];
+      online = listing.some((m) => m.key === hank.keyText && m.online === true);
+      if (!online) {
+        ivy.send({ t: 'leave', room: 'lobby' });
+        await ivy.waitFor('left');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    expect(online).toBe(true);
+    // Hank's second window, on the other node: the room is not told he arrived again…
+    const hank2 = await connectWireClient(b.address.port, b.publicKey, 'hank', {
+      keyPair: hankKeys,
+    });
+    await hank2.join('lobby');
+    // …nor that he left when one of his two windows closes.
+    hank.close();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const aboutHank = () => ivy.of('presence').filter((p) => p.key === hank.keyText);
+    expect(aboutHank().map((p) => p.event)).toEqual([]);
+    hank2.close();
+    const gone = await ivy.waitFor('presence', (p) => p.key === hank.keyText);
+    expect(gone.event).toBe('left'); // a goodbye: left, not disconnected
+    ivy.close();
+  }, 60_000);
 });

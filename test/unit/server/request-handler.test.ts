@@ -521,6 +521,7 @@ describe('RequestHandler: fan-out', () => {
         if (!state.muted) local.toNonMembers(...args);
       },
       present: (...args) => local.present(...args),
+      presentElsewhere: () => false,
     });
     return { calls, state, wrap };
   }
