@@ -183,7 +183,7 @@ export interface HostDatabaseOptions {
 
 /** A cluster replica's record of its changes (HostDatabase.captureChanges). */
 export interface ChangeCapture {
-  /** Every change since the capture began, as a SQLite changeset. */
+  /** Every change since the capture began, as a SQLite patchset (new values only). */
   changeset(): Uint8Array;
   close(): void;
 }
@@ -194,6 +194,11 @@ export interface ChangeCapture {
  */
 function prepareReplica(db: DatabaseSync): void {
   db.exec('PRAGMA synchronous = OFF');
+  // A replica loaded from a snapshot has the keyed table already.
+  const keyed = db
+    .prepare("SELECT count(*) AS n FROM pragma_table_info('file_chunks') WHERE pk > 0")
+    .get()?.['n'];
+  if (typeof keyed === 'number' && keyed > 0) return;
   // The trigger that names file_chunks is set aside while the table is replaced, then restored.
   const trigger = db
     .prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'messages_file_gone'")
@@ -708,7 +713,9 @@ export class HostDatabase {
   captureChanges(): ChangeCapture {
     this.#assertOpen();
     const session = this.#db.createSession();
-    return { changeset: () => session.changeset(), close: () => session.close() };
+    // A patchset, not a changeset: a changeset also carries the old values of every updated or
+    // deleted row, so a deletion's entry would hold the very text it deletes.
+    return { changeset: () => session.patchset(), close: () => session.close() };
   }
 
   /**
@@ -737,6 +744,15 @@ export class HostDatabase {
 
   endTurn(commit: boolean): void {
     endTurn(this.#db, commit);
+  }
+
+  /**
+   * A compacted copy of the whole database in a new file (a cluster's snapshot): freed pages
+   * and deleted rows' old bytes are not copied.
+   */
+  snapshotTo(path: string): void {
+    this.#assertOpen();
+    this.#db.prepare('VACUUM INTO ?').run(path);
   }
 
   /** While the cluster's log cannot be written: every write fails, and is answered as such. */

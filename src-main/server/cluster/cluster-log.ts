@@ -4,6 +4,7 @@
 // before it runs, so turns of all nodes run one after another, each on a replica that has every
 // earlier entry; the turn's entry is inserted at the next position and the head moved in the same
 // transaction. Its COMMIT is what makes the turn's answers true: only then are they sent.
+import fs from 'node:fs';
 import type { Pool, PoolClient } from 'pg';
 import { type LogEntry, LogEntryError, decodeEffects, encodeEffects } from './log-entry.ts';
 
@@ -40,7 +41,25 @@ const SETUP = `
     changes bytea       NOT NULL,
     effects bytea       NOT NULL
   );
+  -- The host's database as of \`pos\` (a compacted copy of a replica): nodes start from the newest
+  -- complete one, and the entries it covers can go (log-compaction.ts).
+  CREATE TABLE IF NOT EXISTS parley_snapshot (
+    id       bigserial   PRIMARY KEY,
+    pos      bigint      NOT NULL,
+    node     text        NOT NULL,
+    at       timestamptz NOT NULL DEFAULT now(),
+    complete boolean     NOT NULL DEFAULT false
+  );
+  CREATE TABLE IF NOT EXISTS parley_snapshot_chunk (
+    snapshot bigint  NOT NULL REFERENCES parley_snapshot (id) ON DELETE CASCADE,
+    idx      integer NOT NULL,
+    data     bytea   NOT NULL,
+    PRIMARY KEY (snapshot, idx)
+  );
 `;
+
+/** A snapshot is stored in chunks of this size (bytea rows stay small for PostgreSQL). */
+const SNAPSHOT_CHUNK = 1024 * 1024;
 
 /** A turn in progress: it holds the log's lock until `commit` or `rollback`. */
 export interface LogTurn {
@@ -201,6 +220,133 @@ export class ClusterLog {
       return rows.map(toEntry);
     } catch (error) {
       throw error instanceof LogEntryError ? error : asLogError('read', error);
+    }
+  }
+
+  /** The newest complete snapshot, if any. */
+  async latestSnapshot(): Promise<{ id: number; pos: number } | undefined> {
+    try {
+      const { rows } = await this.#pool.query<{ id: string; pos: string }>(
+        'SELECT id, pos FROM parley_snapshot WHERE complete ORDER BY pos DESC, id DESC LIMIT 1',
+      );
+      const row = rows[0];
+      return row ? { id: Number(row.id), pos: Number(row.pos) } : undefined;
+    } catch (error) {
+      throw asLogError('read', error);
+    }
+  }
+
+  /** Writes a snapshot's bytes to `path`; false if it was replaced (and deleted) meanwhile. */
+  async readSnapshot(id: number, path: string): Promise<boolean> {
+    const out = fs.openSync(path, 'w', 0o600);
+    try {
+      for (let idx = 0; ; idx++) {
+        const { rows } = await this.#pool.query<{ data: Buffer }>(
+          'SELECT data FROM parley_snapshot_chunk WHERE snapshot = $1 AND idx = $2',
+          [id, idx],
+        );
+        const chunk = rows[0];
+        if (!chunk) break;
+        fs.writeSync(out, chunk.data);
+      }
+      const { rows } = await this.#pool.query('SELECT 1 FROM parley_snapshot WHERE id = $1', [id]);
+      return rows.length === 1;
+    } catch (error) {
+      throw asLogError('read', error);
+    } finally {
+      fs.closeSync(out);
+    }
+  }
+
+  /**
+   * Stores the file as the snapshot at `pos`, then drops older snapshots and the entries it
+   * covers that are older than `keepMs` (a node that far behind rebuilds from the snapshot).
+   * Returns how many entries were dropped.
+   */
+  async writeSnapshot(
+    pos: number,
+    node: string,
+    path: string,
+    keepMs: number,
+  ): Promise<{ entriesDropped: number; bytes: number }> {
+    const client = await this.#pool.connect().catch((error: unknown) => {
+      throw asLogError('connect', error);
+    });
+    let broken = false;
+    try {
+      const { rows } = await client.query<{ id: string }>(
+        'INSERT INTO parley_snapshot (pos, node) VALUES ($1, $2) RETURNING id',
+        [pos, node],
+      );
+      const id = Number(rows[0]?.id);
+      const data = fs.readFileSync(path);
+      for (let idx = 0, at = 0; at < data.length; idx++, at += SNAPSHOT_CHUNK) {
+        await client.query(
+          'INSERT INTO parley_snapshot_chunk (snapshot, idx, data) VALUES ($1, $2, $3)',
+          [id, idx, data.subarray(at, at + SNAPSHOT_CHUNK)],
+        );
+      }
+      await client.query('BEGIN');
+      await client.query('UPDATE parley_snapshot SET complete = true WHERE id = $1', [id]);
+      await client.query('DELETE FROM parley_snapshot WHERE id <> $1 AND pos <= $2', [id, pos]);
+      const dropped = await client.query(
+        `DELETE FROM parley_log WHERE pos <= $1 AND at < now() - ($2::bigint * interval '1 millisecond')`,
+        [pos, keepMs],
+      );
+      await client.query('COMMIT');
+      return { entriesDropped: dropped.rowCount ?? 0, bytes: data.length };
+    } catch (error) {
+      broken = true;
+      throw asLogError('snapshot', error);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** Entries in the log, and those since the newest snapshot (whether compaction is due). */
+  async sinceSnapshot(): Promise<{ entries: number; snapshotAgeMs: number | undefined }> {
+    try {
+      const { rows } = await this.#pool.query<{ entries: string; age: number | null }>(
+        `SELECT (SELECT pos FROM parley_head WHERE id = 1)
+                  - coalesce((SELECT max(pos) FROM parley_snapshot WHERE complete), 0) AS entries,
+                (SELECT extract(epoch FROM now() - max(at)) * 1000 FROM parley_snapshot
+                  WHERE complete) AS age`,
+      );
+      const row = rows[0];
+      return {
+        entries: Number(row?.entries ?? 0),
+        snapshotAgeMs: row?.age === null || row?.age === undefined ? undefined : Number(row.age),
+      };
+    } catch (error) {
+      throw asLogError('read', error);
+    }
+  }
+
+  /**
+   * Runs `work` while holding the cluster's compaction lock, if no other node holds it (one
+   * compaction at a time); false when another node is compacting.
+   */
+  async whileCompacting(work: () => Promise<void>): Promise<boolean> {
+    const client = await this.#pool.connect().catch((error: unknown) => {
+      throw asLogError('connect', error);
+    });
+    let broken = false;
+    try {
+      const { rows } = await client.query<{ locked: boolean }>(
+        'SELECT pg_try_advisory_lock(7878002) AS locked',
+      );
+      if (!rows[0]?.locked) return false;
+      try {
+        await work();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(7878002)');
+      }
+      return true;
+    } catch (error) {
+      broken = true;
+      throw asLogError('compaction', error);
+    } finally {
+      client.release(broken);
     }
   }
 

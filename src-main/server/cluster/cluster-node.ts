@@ -16,6 +16,7 @@ import type { ClusterOptions } from './cluster-options.ts';
 import { ClusterTurns } from './cluster-turns.ts';
 import { RecordingFanout } from './recording-fanout.ts';
 import { RemotePresence } from './remote-presence.ts';
+import { DEFAULT_COMPACTION, LogCompaction } from './log-compaction.ts';
 import { encodeMessage } from '../../protocol/wire/codec.ts';
 import { fingerprint } from '../../protocol/node-fingerprint.ts';
 import { decodePublicKeyText } from '../../../src-shared/identifiers.ts';
@@ -78,10 +79,22 @@ export async function openClusterNode(options: ClusterNodeOptions): Promise<Clus
     (error) => log('warn', 'cluster-database-connection-lost', failureFields(error)),
   );
   let db: HostDatabase;
+  let startPos = 0;
   try {
+    // The newest snapshot, if the log has one (another may replace it while it is read).
+    for (let tries = 0; tries < 5; tries++) {
+      const snapshot = await clusterLog.latestSnapshot();
+      if (!snapshot) break;
+      if (await clusterLog.readSnapshot(snapshot.id, replicaPath)) {
+        startPos = snapshot.pos;
+        break;
+      }
+      removeReplica(replicaPath);
+    }
     db = HostDatabase.open(replicaPath, { ...options.database, replica: true });
   } catch (error) {
     await clusterLog.close();
+    removeReplica(replicaPath);
     throw error;
   }
   const hooks: ClusterNodeHooks = {
@@ -110,6 +123,7 @@ export async function openClusterNode(options: ClusterNodeOptions): Promise<Clus
     turnFailed: (error) => hooks.turnFailed(error),
     diverged: (error) => hooks.diverged(error),
   });
+  turns.startAt(startPos);
   try {
     bus = await ClusterBus.connect(options.cluster.natsUrl, clusterLog.cluster, name, {
       onEntry: (entry) => turns.received(entry),
@@ -132,7 +146,17 @@ export async function openClusterNode(options: ClusterNodeOptions): Promise<Clus
     throw error;
   }
   turns.startPolling();
-  log('info', 'cluster-node-ready', { node: name, applied: turns.applied });
+  const compaction = new LogCompaction({
+    log: clusterLog,
+    db,
+    turns,
+    node: name,
+    dir: replicaDir,
+    hostLog: log,
+    policy: { ...DEFAULT_COMPACTION, ...options.cluster.compaction },
+  });
+  compaction.start();
+  log('info', 'cluster-node-ready', { node: name, snapshot: startPos, applied: turns.applied });
 
   return {
     name,
@@ -162,6 +186,7 @@ export async function openClusterNode(options: ClusterNodeOptions): Promise<Clus
     },
     close: async () => {
       clearInterval(presenceTimer);
+      await compaction.stop();
       await turns.stop();
       turns.close();
       await bus?.close();

@@ -1,5 +1,5 @@
 // One entry of the cluster's log (docs/scaling.md): what one turn of one node changed in the
-// host's database (a SQLite changeset) and what it told connections other than the requester
+// host's database (a SQLite patchset) and what it told connections other than the requester
 // (its fan-out effects), so that every other node can change its replica the same way and tell
 // its own connections the same things, in the same order.
 //
@@ -51,7 +51,7 @@ export interface LogEntry {
   readonly pos: number;
   /** The node that wrote it (its name). */
   readonly node: string;
-  /** A SQLite changeset (empty: the turn changed nothing, only told). */
+  /** A SQLite patchset (empty: the turn changed nothing, only told). */
   readonly changes: Uint8Array;
   readonly effects: readonly FanoutEffect[];
 }

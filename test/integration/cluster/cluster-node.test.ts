@@ -3,6 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pgClient from 'pg';
+import type { CompactionPolicy } from '../../../src-main/server/cluster/log-compaction.ts';
 import { type RunningHost, startHost } from '../../../src-main/server/host.ts';
 import { type NatsServer, startNatsServer } from '../../support/nats-server.ts';
 import { type PostgresServer, startPostgres } from '../../support/postgres-server.ts';
@@ -28,14 +30,19 @@ describe('cluster nodes in one process', () => {
     await rm(dir, { recursive: true, force: true });
   }, 60_000);
 
-  async function node(name: string): Promise<RunningHost> {
+  async function node(name: string, compaction?: Partial<CompactionPolicy>): Promise<RunningHost> {
     const host = await startHost({
       host: '127.0.0.1',
       port: 0,
       dataDir: join(dir, name),
       keyFile: join(dir, 'host.key'),
       openRooms: true,
-      cluster: { natsUrl: nats.url, databaseUrl: pg.url, nodeName: name },
+      cluster: {
+        natsUrl: nats.url,
+        databaseUrl: pg.url,
+        nodeName: name,
+        ...(compaction ? { compaction } : {}),
+      },
     });
     hosts.push(host);
     return host;
@@ -164,5 +171,71 @@ describe('cluster nodes in one process', () => {
     const gone = await ivy.waitFor('presence', (p) => p.key === hank.keyText);
     expect(gone.event).toBe('left'); // a goodbye: left, not disconnected
     ivy.close();
+  }, 60_000);
+
+  it('compacts the log into a snapshot: a new node starts from it, and deleted text is gone', async () => {
+    const [a] = hosts;
+    if (!a) throw new Error('the nodes of the first test');
+    const canary = `canary-${randomUUID()}`;
+    const judy = await connectWireClient(a.address.port, a.publicKey, 'judy');
+    await judy.join('lobby');
+    const id = randomUUID();
+    judy.send({ t: 'send', room: 'lobby', id, text: canary });
+    const target = (await judy.waitFor('ack', (m) => m.id === id)).seq;
+    const deletion = randomUUID();
+    judy.send({
+      t: 'send',
+      room: 'lobby',
+      id: deletion,
+      ev: { type: 'delete', target },
+      rel: { t: 'delete', seq: target },
+    });
+    await judy.waitFor('ack', (m) => m.id === deletion);
+    const client = new pgClient.Client({ connectionString: pg.url });
+    await client.connect();
+    try {
+      const inLog = async () =>
+        (
+          await client.query(
+            'SELECT count(*)::int AS n FROM parley_log WHERE position($1::bytea IN changes) > 0',
+            [Buffer.from(canary)],
+          )
+        ).rows[0].n as number;
+      expect(await inLog()).toBe(1); // the insert's changeset holds it until compaction
+      // A node that compacts at once and keeps nothing behind the snapshot.
+      const compacting = await node('compacting', {
+        afterEntries: 1,
+        checkEveryMs: 100,
+        keepMs: 0,
+        maxAgeMs: 0,
+      });
+      let snapshots = 0;
+      for (let i = 0; i < 100 && snapshots === 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        snapshots = (
+          await client.query('SELECT count(*)::int AS n FROM parley_snapshot WHERE complete')
+        ).rows[0].n as number;
+      }
+      expect(snapshots).toBe(1);
+      expect(await inLog()).toBe(0);
+      const chunks = await client.query(
+        'SELECT count(*)::int AS n FROM parley_snapshot_chunk WHERE position($1::bytea IN data) > 0',
+        [Buffer.from(canary)],
+      );
+      expect(chunks.rows[0].n).toBe(0);
+      await compacting.stop();
+      hosts.splice(hosts.indexOf(compacting), 1);
+      // A node started now has the history from the snapshot: the tombstone, not the text.
+      const late = await node('late');
+      const kim = await connectWireClient(late.address.port, late.publicKey, 'kim');
+      await kim.join('lobby');
+      const row = kim.of('msg').find((m) => m.seq === target);
+      expect(row?.deleted).toBe(true);
+      expect(JSON.stringify(kim.received)).not.toContain(canary);
+      kim.close();
+    } finally {
+      await client.end();
+    }
+    judy.close();
   }, 60_000);
 });
