@@ -196,6 +196,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
         await import('./cluster/cluster-node.ts')
       ).openClusterNode({
         cluster: options.cluster,
+        hostPrivateKey: keyPair.privateKey,
         dataDir: options.dataDir,
         log,
         database: databaseOptions,

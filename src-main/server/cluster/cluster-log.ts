@@ -9,7 +9,7 @@ import type { Pool, PoolClient } from 'pg';
 import { type LogEntry, LogEntryError, decodeEffects, encodeEffects } from './log-entry.ts';
 
 /**
- * The log's format: the host database's schema (its changesets name its tables and columns) and
+ * The log's format: the host database's schema (its patchsets name its tables and columns) and
  * this file's own tables. Nodes of another format refuse to join the log rather than guess.
  */
 export interface LogFormat {

@@ -10,6 +10,7 @@ import type { Fanout, LocalFanout } from '../fanout.ts';
 import { failureFields } from '../failure-fields.ts';
 import { HostDatabase, type HostDatabaseOptions } from '../host-database.ts';
 import type { HostLog } from '../host-log.ts';
+import { BusSeal } from './bus-seal.ts';
 import { ClusterBus } from './cluster-bus.ts';
 import { ClusterLog } from './cluster-log.ts';
 import type { ClusterOptions } from './cluster-options.ts';
@@ -55,6 +56,8 @@ export interface ClusterNode {
 
 export interface ClusterNodeOptions {
   readonly cluster: ClusterOptions;
+  /** The host's static private key: the NATS messages' seal is derived from it (bus-seal.ts). */
+  readonly hostPrivateKey: Uint8Array;
   readonly dataDir: string;
   readonly log: HostLog;
   readonly database: Pick<HostDatabaseOptions, 'historyLimit' | 'busyTimeoutMs' | 'onSkippedRow'>;
@@ -125,7 +128,8 @@ export async function openClusterNode(options: ClusterNodeOptions): Promise<Clus
   });
   turns.startAt(startPos);
   try {
-    bus = await ClusterBus.connect(options.cluster.natsUrl, clusterLog.cluster, name, {
+    const seal = new BusSeal(options.hostPrivateKey, clusterLog.cluster);
+    bus = await ClusterBus.connect(options.cluster.natsUrl, clusterLog.cluster, name, seal, {
       onEntry: (entry) => turns.received(entry),
       onLive: (_node, effects) => turns.live(effects),
       onReconnected: () => {

@@ -7,7 +7,7 @@
 //   1. lock the cluster's log in PostgreSQL, and catch the replica up with every entry before it;
 //   2. open one SQLite transaction and a session recording its changes, run the queued work
 //      exactly as the single process would, and flush what it batched (commits, nicknames, files);
-//   3. write the changeset and the turn's fan-out effects as the log's next entry and COMMIT;
+//   3. write the patchset and the turn's fan-out effects as the log's next entry and COMMIT;
 //   4. only then commit the SQLite transaction and count the turn durable: the output gate
 //      (durability-gate.ts) releases what the turn answered, and the entry goes out on NATS.
 //

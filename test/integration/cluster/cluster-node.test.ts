@@ -3,7 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect as connectNats } from 'nats';
 import pgClient from 'pg';
+import { encodeEntryMessage } from '../../../src-main/server/cluster/log-entry.ts';
+import { encodeMessage } from '../../../src-main/protocol/wire/codec.ts';
 import type { CompactionPolicy } from '../../../src-main/server/cluster/log-compaction.ts';
 import { type RunningHost, startHost } from '../../../src-main/server/host.ts';
 import { type NatsServer, startNatsServer } from '../../support/nats-server.ts';
@@ -238,4 +241,52 @@ describe('cluster nodes in one process', () => {
     }
     judy.close();
   }, 60_000);
+
+  it('ignores what anyone else publishes on NATS, even a well-formed entry', async () => {
+    const [a, b] = hosts;
+    if (!a || !b) throw new Error('the nodes of the first test');
+    const lee = await connectWireClient(b.address.port, b.publicKey, 'lee');
+    await lee.join('lobby');
+    const client = new pgClient.Client({ connectionString: pg.url });
+    await client.connect();
+    const head = (await client.query('SELECT pos, cluster::text AS cluster FROM parley_head'))
+      .rows[0] as {
+      pos: string;
+      cluster: string;
+    };
+    await client.end();
+    const forged = encodeMessage({
+      t: 'msg',
+      room: 'lobby',
+      seq: 999_999,
+      id: randomUUID(),
+      from: 'mallory',
+      key: lee.keyText,
+      text: 'forged',
+      ts: Date.now(),
+    });
+    const entry = encodeEntryMessage(
+      {
+        pos: Number(head.pos) + 1,
+        node: 'a',
+        changes: new Uint8Array(0),
+        effects: [{ op: 'room', room: 'lobby', bytes: forged }],
+      },
+      1 << 20,
+    );
+    const nc = await connectNats({ servers: nats.url });
+    nc.publish(`parley.${head.cluster}.log`, entry);
+    nc.publish(`parley.${head.cluster}.live`, entry);
+    await nc.flush();
+    await nc.close();
+    // A real message after it arrives; the forged one never does.
+    const alice = await connectWireClient(a.address.port, a.publicKey, 'alice2');
+    await alice.join('lobby');
+    const id = randomUUID();
+    alice.send({ t: 'send', room: 'lobby', id, text: 'real' });
+    await lee.waitFor('msg', (m) => m.id === id);
+    expect(lee.of('msg').some((m) => m.text === 'forged')).toBe(false);
+    alice.close();
+    lee.close();
+  }, 30_000);
 });

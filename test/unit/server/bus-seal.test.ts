@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { BusSeal } from '../../../src-main/server/cluster/bus-seal.ts';
+
+describe('BusSeal', () => {
+  const key = new Uint8Array(32).fill(7);
+  const seal = new BusSeal(key, 'cluster-a');
+  const data = new TextEncoder().encode('an entry');
+
+  it('opens what it sealed, on the same subject', () => {
+    expect(seal.open('log', seal.seal('log', data))).toEqual(data);
+  });
+
+  it('refuses a changed byte, another subject, another cluster, another key, no tag', () => {
+    const sealed = seal.seal('log', data);
+    const flipped = sealed.slice();
+    flipped[0] = (flipped[0] ?? 0) ^ 1;
+    expect(seal.open('log', flipped)).toBeUndefined();
+    expect(seal.open('live', sealed)).toBeUndefined();
+    expect(new BusSeal(key, 'cluster-b').open('log', sealed)).toBeUndefined();
+    expect(
+      new BusSeal(new Uint8Array(32).fill(8), 'cluster-a').open('log', sealed),
+    ).toBeUndefined();
+    expect(seal.open('log', data)).toBeUndefined();
+    expect(seal.open('log', new Uint8Array(3))).toBeUndefined();
+  });
+});
