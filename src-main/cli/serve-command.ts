@@ -1,11 +1,24 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { ClusterOptions } from '../server/cluster/cluster-options.ts';
 import { DM_ROOM_PREFIX, isValidRoomName } from '../../src-shared/identifiers.ts';
 import { parseHostAddress } from '../../src-shared/invite.ts';
-import { DEFAULT_HOST_PORT, startHost } from '../server/host.ts';
+import { DEFAULT_HOST_PORT, type RunningHost, startHost } from '../server/host.ts';
 import { DEFAULT_LIMITS, fileLimits } from '../server/host-limits.ts';
 import { type LogLevel, createStderrLog } from '../server/host-log.ts';
 import { defaultDataDir } from '../store/app-paths.ts';
+import {
+  type ConfigValues,
+  type NumericOption,
+  SERVE_NUMBERS,
+  checkClusterKeyFile,
+  checkDatabaseUrl,
+  checkNatsUrl,
+  checkNodeName,
+  defaultNodeName,
+  readServeConfig,
+  redactUrl,
+} from './cluster-config.ts';
 import { EXIT, UsageError, parseOptions } from './usage-error.ts';
 
 export const SERVE_HELP = `Usage: parley --serve [options]
@@ -53,7 +66,26 @@ Options:
                        then intermediates), for clients that trust an authority: prints
                        certificate <names> expires <time> sha256 <fingerprint>
   --log-level LEVEL    debug, info, warn or error (default info)
+  --key-file FILE      the host's private key (default <data dir>/host.key; created on the
+                       first start, except in a cluster)
+  --config FILE        a JSON file of these settings, each named in camelCase ("dataDir",
+                       "maxPerIp", "rooms": [...], "noE2ee": true, "cluster", "database",
+                       "nodeName", "keyFile", "workers", ...); options given here win.
+                       Keep URLs with passwords in it (mode 0600), not on the command line
   --help               show this help
+
+Cluster (docs/hosting.md, "Running a cluster"): several nodes, on one machine or many, serve
+the same rooms to their own connections; PostgreSQL keeps the cluster's ordered log and NATS
+carries it to every node.
+  --cluster URL        the NATS server: nats://[USER:PASSWORD@]HOST:PORT or tls://...
+  --database URL       the PostgreSQL database: postgres://USER:PASSWORD@HOST:PORT/DATABASE
+                       (?sslmode=verify-full to check its certificate); needed with --cluster
+  --node-name NAME     this node's name in logs and in the log it writes (default
+                       <hostname>-<pid>; with --workers, NAME-<worker number>)
+  --workers N          run N cluster nodes (1 to 64) in this process's children, sharing
+                       the port; they are restarted when they die. Needs --cluster
+  Every node loads the same --key-file, which must exist and be readable by its owner only
+  (mode 0600). Start lines are printed once; logs say which worker wrote them.
 `;
 
 interface ServeIo {
@@ -64,13 +96,9 @@ interface ServeIo {
   readonly stopSignal: Promise<string>;
 }
 
-function positiveInt(
-  name: string,
-  value: string | undefined,
-  min = 1,
-  max = 1_000_000,
-): number | undefined {
+function positiveInt(name: NumericOption, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
+  const { min, max } = SERVE_NUMBERS[name];
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < min || n > max) {
     throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, not "${value}"`);
@@ -92,7 +120,7 @@ function parsePublicHost(text: string | undefined): string | undefined {
 }
 
 export function parseServeArgs(argv: string[]) {
-  const values = parseOptions(
+  const cli = parseOptions(
     argv,
     {
       serve: { type: 'boolean' },
@@ -112,6 +140,12 @@ export function parseServeArgs(argv: string[]) {
       'public-host': { type: 'string' },
       cert: { type: 'string' },
       'log-level': { type: 'string' },
+      'key-file': { type: 'string' },
+      config: { type: 'string' },
+      cluster: { type: 'string' },
+      database: { type: 'string' },
+      'node-name': { type: 'string' },
+      workers: { type: 'string' },
       help: { type: 'boolean' },
     },
     {
@@ -126,8 +160,22 @@ export function parseServeArgs(argv: string[]) {
       'file-retention-days': 'a number of days',
       cert: 'a PEM file',
       'log-level': 'debug, info, warn or error',
+      'key-file': 'a key file',
+      config: 'a JSON file',
+      cluster: 'a NATS URL (nats://HOST:PORT)',
+      database: 'a PostgreSQL URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE)',
+      'node-name': 'a name',
+      workers: 'a number of workers',
     },
   );
+  // The command line wins over the file, setting by setting.
+  const fromFile = cli.config === undefined ? {} : readServeConfig(cli.config);
+  return parseServeValues({ ...fromFile, ...cli });
+}
+
+type ServeValues = ConfigValues & { readonly help?: boolean };
+
+function parseServeValues(values: ServeValues) {
   const rooms = values.room ?? ['lobby'];
   for (const room of rooms) {
     if (!isValidRoomName(room)) {
@@ -147,6 +195,8 @@ export function parseServeArgs(argv: string[]) {
     throw new UsageError(`--log-level must be debug, info, warn or error, not "${logLevel}"`);
   }
   if (values['data-dir'] === '') throw new UsageError('--data-dir must name a folder');
+  if (values['key-file'] === '') throw new UsageError('--key-file must name a file');
+  const cluster = parseCluster(values);
   const publicHost = parsePublicHost(values['public-host']);
   if (values.name !== undefined && (values.name.length === 0 || values.name.length > 100)) {
     throw new UsageError('--name must be 1 to 100 characters');
@@ -154,40 +204,83 @@ export function parseServeArgs(argv: string[]) {
   return {
     help: values.help ?? false,
     host: values.host ?? '0.0.0.0',
-    port: positiveInt('port', values.port, 0, 65535) ?? DEFAULT_HOST_PORT,
+    port: positiveInt('port', values.port) ?? DEFAULT_HOST_PORT,
     dataDir: values['data-dir'],
     rooms,
     open: values.open ?? false,
     e2ee: !(values['no-e2ee'] ?? false),
     name: values.name,
-    historyLimit: positiveInt('history', values.history, 1, 10_000_000),
+    historyLimit: positiveInt('history', values.history),
     maxClients: positiveInt('max-clients', values['max-clients']),
     maxClientsPerIp: positiveInt('max-per-ip', values['max-per-ip']),
-    // Below 1 GiB of ciphertext, the most host info may announce.
-    maxFileMb: positiveInt('max-file-mb', values['max-file-mb'], 0, 1000),
-    fileQuotaMb: positiveInt('file-quota-mb', values['file-quota-mb'], 1, 100_000_000),
-    fileRetentionDays: positiveInt('file-retention-days', values['file-retention-days'], 0, 36_500),
+    maxFileMb: positiveInt('max-file-mb', values['max-file-mb']),
+    fileQuotaMb: positiveInt('file-quota-mb', values['file-quota-mb']),
+    fileRetentionDays: positiveInt('file-retention-days', values['file-retention-days']),
     publicHost,
     certFile: values.cert,
     logLevel: logLevel as LogLevel,
+    keyFile: values['key-file'],
+    ...cluster,
   };
+}
+
+/** The cluster options: --cluster and --database together, and what only they allow. */
+function parseCluster(values: ServeValues) {
+  const natsUrl = values.cluster === undefined ? undefined : checkNatsUrl(values.cluster);
+  const databaseUrl = values.database === undefined ? undefined : checkDatabaseUrl(values.database);
+  if (natsUrl !== undefined && databaseUrl === undefined) {
+    throw new UsageError(
+      '--cluster needs --database postgres://…: the cluster keeps its log in PostgreSQL',
+    );
+  }
+  if (databaseUrl !== undefined && natsUrl === undefined) {
+    throw new UsageError(
+      '--database needs --cluster nats://…: a database is used only by a cluster node',
+    );
+  }
+  const nodeName =
+    values['node-name'] === undefined ? undefined : checkNodeName(values['node-name']);
+  const workers = positiveInt('workers', values.workers);
+  if (natsUrl === undefined || databaseUrl === undefined) {
+    if (workers !== undefined) {
+      throw new UsageError(
+        '--workers needs --cluster and --database: workers are cluster nodes that share the log',
+      );
+    }
+    if (nodeName !== undefined) throw new UsageError('--node-name needs --cluster and --database');
+    return { cluster: undefined, workers: undefined };
+  }
+  return { cluster: { natsUrl, databaseUrl, nodeName }, workers };
 }
 
 /** `parley --serve`: runs until SIGINT/SIGTERM, then shuts down gracefully. Returns the exit code. */
 export async function runServe(argv: string[], io: ServeIo): Promise<number> {
+  const usage = (error: UsageError): number => {
+    io.stderr.write(
+      `parley --serve: ${redactUrl(error.message)}\nRun "parley --serve --help" for the options.\n`,
+    );
+    return EXIT.usage;
+  };
   let args;
   try {
     args = parseServeArgs(argv);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    io.stderr.write(
-      `parley --serve: ${error.message}\nRun "parley --serve --help" for the options.\n`,
-    );
-    return EXIT.usage;
+    return usage(error);
   }
   if (args.help) {
     io.stdout.write(SERVE_HELP);
     return EXIT.ok;
+  }
+  const dataDir = resolve(args.dataDir ?? join(defaultDataDir(io.env), 'host'));
+  const keyFile = args.keyFile === undefined ? undefined : resolve(args.keyFile);
+  if (args.cluster) {
+    try {
+      checkClusterKeyFile(keyFile ?? join(dataDir, 'host.key'));
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      return usage(error);
+    }
   }
   const log = createStderrLog(args.logLevel, (line) => io.stderr.write(line));
   let certificateChain: Uint8Array[] | undefined;
@@ -205,7 +298,37 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
       return EXIT.failure;
     }
   }
-  const dataDir = resolve(args.dataDir ?? join(defaultDataDir(io.env), 'host'));
+  // With --workers, this process forks the nodes (it has checked what they will check, so a
+  // mistake is reported once, here) and each worker runs this same command as one node.
+  let cluster: ClusterOptions | undefined;
+  let report = (lines: readonly string[]): void => {
+    for (const line of lines) io.stdout.write(`${line}\n`);
+  };
+  if (args.cluster) {
+    let nodeName = args.cluster.nodeName ?? defaultNodeName();
+    if (args.workers !== undefined) {
+      const { default: nodeCluster } = await import('node:cluster');
+      const workers = await import('./serve-workers.ts');
+      if (nodeCluster.isPrimary) {
+        return workers.runPrimary({
+          workers: args.workers,
+          stdout: io.stdout,
+          log,
+          stopSignal: io.stopSignal,
+        });
+      }
+      // Workers share the command line, so a --node-name needs each one's number to be unique.
+      const slot = io.env[workers.WORKER_SLOT_ENV] ?? String(nodeCluster.worker?.id ?? 0);
+      if (args.cluster.nodeName !== undefined) nodeName = `${args.cluster.nodeName}-${slot}`;
+      report = workers.reportStarted;
+    }
+    cluster = { ...args.cluster, nodeName };
+    log('info', 'cluster-node', {
+      node: nodeName,
+      nats: redactUrl(cluster.natsUrl),
+      database: redactUrl(cluster.databaseUrl),
+    });
+  }
   let host;
   try {
     host = await startHost({
@@ -218,6 +341,8 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
       ...(args.name ? { name: args.name } : {}),
       ...(args.publicHost ? { publicHost: args.publicHost } : {}),
       ...(certificateChain ? { certificateChain } : {}),
+      ...(keyFile !== undefined ? { keyFile } : {}),
+      ...(cluster ? { cluster } : {}),
       limits: {
         ...(args.historyLimit ? { historyLimit: args.historyLimit } : {}),
         ...(args.maxClients ? { maxClients: args.maxClients } : {}),
@@ -234,17 +359,28 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
         : code === 'EACCES'
           ? `not allowed to listen on ${args.host}:${args.port}`
           : (error as Error).message;
-    io.stderr.write(`parley --serve: cannot start: ${hint}\n`);
+    io.stderr.write(`parley --serve: cannot start: ${redactUrl(hint)}\n`);
     return EXIT.failure;
   }
+  report(startLines(host, dataDir));
+
+  const signal = await io.stopSignal;
+  log('info', 'shutdown-requested', { signal });
+  await host.stop('the host is shutting down');
+  return EXIT.ok;
+}
+
+/** What a host prints once it serves (SERVE_HELP): its address, key, folder, and rooms. */
+function startLines(host: RunningHost, dataDir: string): string[] {
+  const lines: string[] = [];
   const address = host.address.host.includes(':') ? `[${host.address.host}]` : host.address.host;
-  io.stdout.write(`listening ${address}:${host.address.port}\n`);
-  io.stdout.write(`fingerprint ${host.fingerprint}\n`);
-  io.stdout.write(`data ${dataDir}\n`);
+  lines.push(`listening ${address}:${host.address.port}`);
+  lines.push(`fingerprint ${host.fingerprint}`);
+  lines.push(`data ${dataDir}`);
   if (host.certificate) {
     const { names, notAfter, fingerprint } = host.certificate;
-    io.stdout.write(
-      `certificate ${names.join(',') || '-'} expires ${notAfter.toISOString()} sha256 ${fingerprint}\n`,
+    lines.push(
+      `certificate ${names.join(',') || '-'} expires ${notAfter.toISOString()} sha256 ${fingerprint}`,
     );
   }
   // Each room's lines together: its owner invite, its member invite, its link.
@@ -252,13 +388,9 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
   for (const room of rooms) {
     for (const invite of host.startInvites) {
       if (invite.room !== room) continue;
-      io.stdout.write(`${invite.role === 'owner' ? 'owner-invite' : 'invite'} ${invite.link}\n`);
+      lines.push(`${invite.role === 'owner' ? 'owner-invite' : 'invite'} ${invite.link}`);
     }
-    io.stdout.write(`link ${host.link(room)}\n`);
+    lines.push(`link ${host.link(room)}`);
   }
-
-  const signal = await io.stopSignal;
-  log('info', 'shutdown-requested', { signal });
-  await host.stop('the host is shutting down');
-  return EXIT.ok;
+  return lines;
 }
