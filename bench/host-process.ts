@@ -5,6 +5,8 @@
 //   PARLEY_BENCH_ROOMS      comma-separated room names
 //   PARLEY_BENCH_CIPHER     "null" for the benchmark-only null transport cipher; anything else is real
 //   PARLEY_CRYPTO_BACKEND   node | noble (read by selectBackend, as for any host)
+//   PARLEY_BENCH_CLUSTER    JSON ClusterOptions ({ natsUrl, databaseUrl, nodeName }): a cluster node
+//                           (bench/cluster.ts), with PARLEY_BENCH_KEY_FILE, the key all nodes share
 // The host's code is the built JavaScript `parley --serve` runs (out/host, bin/host-build.js)
 // when it is a build of these sources, as shipped; else the sources, type-stripped (the ready
 // message says which). This script itself is type-stripped either way.
@@ -34,6 +36,10 @@ const { startHost } = (await import(
 )) as typeof HostModule;
 const nullCipher = process.env.PARLEY_BENCH_CIPHER === 'null';
 const rooms = (process.env.PARLEY_BENCH_ROOMS ?? 'lobby').split(',');
+const cluster = process.env.PARLEY_BENCH_CLUSTER
+  ? (JSON.parse(process.env.PARLEY_BENCH_CLUSTER) as HostModule.HostOptions['cluster'])
+  : undefined;
+const keyFile = process.env.PARLEY_BENCH_KEY_FILE;
 
 // Events the host logged at warn or above (slow readers, floods, refusals): a clean run has none.
 const events: Record<string, number> = {};
@@ -64,6 +70,8 @@ const host = await startHost({
   },
   // The null cipher is handed in from bench/: the production host cannot build it.
   ...(nullCipher ? { transportKeys: insecureNullCipherKeys(selectBackend()) } : {}),
+  ...(cluster ? { cluster } : {}),
+  ...(keyFile ? { keyFile } : {}),
 });
 
 const gc = (globalThis as { gc?: () => void }).gc;

@@ -34,6 +34,8 @@ export interface ConnectionSpec {
   readonly sender: boolean;
   /** Parley (the default) or IRC (`room` is then the channel `#<room>`). */
   readonly protocol?: LoadProtocol;
+  /** The port to connect to instead of the target's: one node of a cluster (bench/cluster.ts). */
+  readonly port?: number;
 }
 
 export interface RunOptions {
@@ -51,6 +53,11 @@ export interface RunOptions {
   /** fixed: messages per second from each sender, senders spread evenly over the interval. */
   readonly ratePerSec: number;
   readonly senders?: number;
+  /**
+   * Also time each message from its send to its ack (Parley only): the report's `ackHistogram`.
+   * Off unless asked, so the sections that do not show it cost the load threads nothing more.
+   */
+  readonly timeAcks?: boolean;
 }
 
 export interface Report {
@@ -59,6 +66,8 @@ export interface Report {
   readonly sent: number;
   readonly acks: number;
   readonly histogram: { counts: Float64Array; max: number };
+  /** Send → ack times of this thread's senders, with `timeAcks`. */
+  readonly ackHistogram?: { counts: Float64Array; max: number };
   readonly closes: string[];
 }
 
@@ -100,6 +109,8 @@ type Member = {
   counter: number;
   /** fixed mode: when this sender's next message is due (ms, CLOCK_MONOTONIC). */
   nextAt: number;
+  /** With `timeAcks`: send times by message counter (mod SENT_SLOTS), for the ack latency. */
+  sentAt?: Float64Array;
 } & (
   | { readonly protocol: 'parley'; readonly connection: BenchConnection }
   | { readonly protocol: 'irc'; readonly connection: IrcConnection }
@@ -108,6 +119,9 @@ type Member = {
 const members: Member[] = [];
 const senders: Member[] = [];
 const histogram = new Histogram();
+const ackHistogram = new Histogram();
+/** More than any sender window (run.ts caps windows at 1024 messages in flight). */
+const SENT_SLOTS = 4096;
 let measuring = false;
 let deliveries = 0; // since 'measure'
 let totalDelivered = 0; // since 'run' (flow control)
@@ -167,6 +181,7 @@ function runHandler(member: Member, connection: BenchConnection) {
     } else if (first === CH.a) {
       member.inflight--;
       acks++;
+      if (measuring && member.sentAt) timeAck(member.sentAt, record, start, end);
     } else if (first === CH.p && record[start + 7] === CH.i) {
       answerPing(connection, record, start, end);
     }
@@ -186,6 +201,18 @@ function ircRunHandler() {
       if (sent === sent) histogram.record(now() - sent);
     }
   };
+}
+
+/**
+ * The ack names the message (`"id":"bench-<run>-<index>-<counter>"`): its counter finds the send
+ * time, so acks that come out of order (or a duplicate) are timed right all the same.
+ */
+function timeAck(sentAt: Float64Array, record: Uint8Array, start: number, end: number): void {
+  const ack = JSON.parse(Buffer.from(record.subarray(start, end)).toString()) as { id?: string };
+  const counter = Number(ack.id?.slice(ack.id.lastIndexOf('-') + 1));
+  if (!Number.isSafeInteger(counter)) return;
+  const sent = sentAt[counter % SENT_SLOTS] ?? NaN;
+  if (sent === sent) ackHistogram.record(now() - sent);
 }
 
 function publish(): void {
@@ -224,6 +251,7 @@ function sendOne(member: Member, options: RunOptions): void {
     return;
   }
   member.inflight++;
+  if (member.sentAt) member.sentAt[member.counter % SENT_SLOTS] = now();
   member.connection.queueJson(
     `{"t":"send","room":"${member.spec.room ?? ''}","id":"bench-${options.runId}-${member.spec.index}-${member.counter}","text":"${stamp}${padding}"}`,
   );
@@ -308,7 +336,7 @@ function startFixedRate(options: RunOptions): void {
 
 async function openIrc(spec: ConnectionSpec): Promise<void> {
   if (!target) throw new Error('no target');
-  const connection = await connectIrc({ port: target.port, nick: `k${spec.index}` });
+  const connection = await connectIrc({ port: spec.port ?? target.port, nick: `k${spec.index}` });
   try {
     if (spec.room !== null) await joinIrc(connection, `#${spec.room}`);
   } catch (error) {
@@ -339,7 +367,7 @@ async function openOne(spec: ConnectionSpec): Promise<void> {
   const keyPair = init.keys[spec.index];
   if (!keyPair) throw new Error(`no key ${spec.index}`);
   const connection = await connectBench({
-    port: target.port,
+    port: spec.port ?? target.port,
     hostKey: target.hostKey,
     keyPair,
     nick: `k${spec.index}`,
@@ -475,6 +503,12 @@ async function handle(command: Command): Promise<unknown> {
       shared[init.id * SLOTS + DELIVERED] = 0;
       shared[init.id * SLOTS + SENT] = 0;
       closes = [];
+      for (const sender of senders) {
+        sender.sentAt =
+          running.timeAcks && sender.protocol === 'parley'
+            ? new Float64Array(SENT_SLOTS).fill(NaN)
+            : undefined;
+      }
       ircTurn = 0;
       ircBlocked = false;
       if (running.mode === 'saturate') for (const sender of senders) pump(sender);
@@ -483,6 +517,7 @@ async function handle(command: Command): Promise<unknown> {
     }
     case 'measure':
       histogram.reset();
+      ackHistogram.reset();
       deliveries = 0;
       acks = 0;
       for (const member of members) member.connection.records = 0;
@@ -497,6 +532,7 @@ async function handle(command: Command): Promise<unknown> {
         sent: totalSent,
         acks,
         histogram: histogram.snapshot(),
+        ...(running?.timeAcks ? { ackHistogram: ackHistogram.snapshot() } : {}),
         closes,
       };
       return report;

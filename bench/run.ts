@@ -13,6 +13,10 @@
 //   missing and we are root; otherwise "not measured")
 //   files (bench/files.ts, in the default set: ~30 s, ~12 s with --quick): a 1 MiB file to a room of
 //   100 beside another room's chat stream, whose p99 is compared with and without the transfer
+//   --cluster (bench/cluster.ts; only when asked: it needs PostgreSQL and nats-server): the single
+//   process, clusters of 1, 2 and 4 node processes on one PostgreSQL and one NATS, and ngircd, on the
+//   same fan-out rows, and the log's write rate. Alone, it is the only section run (add --only=… for
+//   others); --nodes=1,2,4 picks the cluster sizes, --members the rows. ~5 min, ~1.5 min with --quick
 //
 // Environment, for investigations: PARLEY_BENCH_HOST_FLAGS (Node flags for the host process),
 // PARLEY_BENCH_HOST_SCRIPT (another checkout's host-process.ts), PARLEY_BENCH_IDLE_WAIT (ms before
@@ -45,6 +49,7 @@ import type { KeyPair } from '../src-main/protocol/crypto/crypto-backend.ts';
 import { selectBackend } from '../src-main/protocol/crypto/select-backend.ts';
 import { decodeBase64Url } from '../src-shared/base64url.ts';
 import { measureAead, type AeadResult } from './aead.ts';
+import { type ClusterOutcome, clusterTable, measureCluster } from './cluster.ts';
 import {
   FILE_ROOMS,
   type FilesOutcome,
@@ -90,13 +95,20 @@ const { values: args } = parseArgs({
     seconds: { type: 'string' },
     lag: { type: 'string' },
     repeat: { type: 'string' },
+    cluster: { type: 'boolean', default: false },
+    nodes: { type: 'string' },
   },
 });
 const repeats = Math.max(1, Math.floor(Number(args.repeat ?? 1)) || 1);
 const quick = args.quick ?? false;
+// The cluster section needs PostgreSQL and nats-server, so only `--cluster` runs it; alone, it is
+// the run (the other sections then need --only).
 const only = new Set(
-  (args.only ?? 'aead,mls,search,fanout,fixed,handshakes,memory,files').split(','),
+  (args.only ?? (args.cluster ? '' : 'aead,mls,search,fanout,fixed,handshakes,memory,files'))
+    .split(',')
+    .filter(Boolean),
 );
+if (args.cluster) only.add('cluster');
 const workerCount = Number(args.workers ?? Math.max(2, os.availableParallelism()));
 const began = performance.now();
 const log = (line: string): void => {
@@ -177,7 +189,7 @@ export type ServerKind = BenchCipher | 'ngircd';
 // ── the host process ───────────────────────────────────────────────────────────────
 
 /** What every measured server reports (Parley's host over IPC, ngircd from /proc). */
-interface ServerStats {
+export interface ServerStats {
   /** CPU time in µs. */
   cpu: { user: number; system: number };
   /** ms, a monotonic clock of the server's choosing (only differences are used). */
@@ -186,12 +198,20 @@ interface ServerStats {
   clients: number;
   /** Warnings and dropped clients since start: a clean run has none. */
   events: Record<string, number>;
+  /** A cluster's PostgreSQL and NATS processes: CPU time in µs, apart from the server's. */
+  services?: Record<string, { user: number; system: number }>;
+  /** A cluster's running counts (log entries = turns): rates per second over a window. */
+  counters?: Record<string, number>;
 }
 
 /** A server the fan-out and fixed-load tests drive. */
-interface BenchServer {
+export interface BenchServer {
   readonly kind: ServerKind;
   readonly protocol: LoadProtocol;
+  /** Where the load connects: one port, or a cluster's nodes (clients spread round-robin). */
+  readonly port: number;
+  readonly ports?: readonly number[];
+  readonly publicKey?: Uint8Array;
   stats(): Promise<ServerStats>;
   waitForClients(count: number, timeoutMs?: number): Promise<void>;
   profile<T>(name: string, work: () => Promise<T>): Promise<T>;
@@ -216,6 +236,7 @@ let hostSerial = 0;
 class BenchHost implements BenchServer {
   readonly protocol = 'parley';
   readonly child: ChildProcess;
+  readonly pid: number;
   readonly port: number;
   readonly publicKey: Uint8Array;
   readonly cipher: BenchCipher;
@@ -226,6 +247,7 @@ class BenchHost implements BenchServer {
   private constructor(child: ChildProcess, ready: Record<string, unknown>, cipher: BenchCipher) {
     this.child = child;
     this.port = ready['port'] as number;
+    this.pid = ready['pid'] as number;
     this.publicKey = decodeBase64Url(ready['publicKey'] as string) ?? new Uint8Array(32);
     this.cipher = cipher;
     this.kind = cipher;
@@ -241,6 +263,8 @@ class BenchHost implements BenchServer {
     rooms: string[],
     exposeGc = false,
     nodeFlags: string[] = SERVE_NODE_FLAGS,
+    /** More of host-process.ts's variables (a cluster node's, from bench/cluster.ts). */
+    env: Record<string, string> = {},
   ): Promise<BenchHost> {
     const dataDir = join(tmpRoot, `host-${++hostSerial}-${cipher}`);
     const execArgv = [
@@ -258,10 +282,18 @@ class BenchHost implements BenchServer {
         PARLEY_BENCH_DATA_DIR: dataDir,
         PARLEY_BENCH_ROOMS: rooms.join(','),
         PARLEY_BENCH_CIPHER: cipher === 'null' ? 'null' : 'real',
+        ...env,
       },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    const [ready] = (await once(child, 'message')) as [Record<string, unknown>];
+    // A host that fails to start (a cluster node without its database) must fail the run, not
+    // leave it waiting for a ready message that never comes.
+    const [ready] = (await Promise.race([
+      once(child, 'message'),
+      once(child, 'exit').then(([code]) => {
+        throw new Error(`the host process exited (${String(code)}) before it was ready`);
+      }),
+    ])) as [Record<string, unknown>];
     return new BenchHost(child, ready, cipher);
   }
 
@@ -394,15 +426,15 @@ class LoadPool {
     if (errors.length > 0) throw new Error(`could not open connections: ${errors.join('; ')}`);
   }
 
-  async target(server: BenchHost | NgircdTarget): Promise<void> {
+  async target(server: BenchServer & { readonly cipher?: BenchCipher }): Promise<void> {
     await this.all(
-      server instanceof BenchHost
+      server.protocol === 'parley'
         ? {
             cmd: 'target',
             protocol: 'parley',
             port: server.port,
             hostKey: server.publicKey,
-            cipher: server.cipher,
+            cipher: server.cipher ?? 'chachapoly',
           }
         : {
             cmd: 'target',
@@ -448,7 +480,19 @@ class CpuSpan<S extends ServerStats = ServerStats> {
       host.cpu.user + host.cpu.system - this.#hostStart.cpu.user - this.#hostStart.cpu.system;
     const hostMs = host.at - this.#hostStart.at;
     const [busy, total] = machineTicks();
+    const servicesCpuUs: Record<string, number> = {};
+    for (const [name, now] of Object.entries(host.services ?? {})) {
+      const then = this.#hostStart.services?.[name];
+      if (then) servicesCpuUs[name] = now.user + now.system - then.user - then.system;
+    }
+    const counters: Record<string, number> = {};
+    for (const [name, now] of Object.entries(host.counters ?? {})) {
+      const then = this.#hostStart.counters?.[name];
+      if (then !== undefined) counters[name] = now - then;
+    }
     return {
+      servicesCpuUs,
+      counters,
       /** Every process on the machine, % of all cores: near 100 means no core was left idle. */
       machineBusyPct: ((busy - this.#machine[0]) / (total - this.#machine[1])) * 100,
       hostSystemPct:
@@ -504,6 +548,20 @@ export interface FanoutResult {
   /** Per-window deliveries/s, the median of which is `deliveriesPerSec`. */
   windows: number[];
   problems: string[];
+  /** With `timeAcks` (the cluster section): send → ack, and acks per second over the room. */
+  ackP50Ms?: number;
+  ackP99Ms?: number;
+  acksPerSec?: number;
+  /** A cluster's PostgreSQL and NATS: CPU per delivery (ns) and % of one core, median of windows. */
+  servicesNsPerDelivery?: Record<string, number>;
+  servicesCpuPct?: Record<string, number>;
+  /** A cluster's counters per second (turns: log entries committed), median of windows. */
+  countersPerSec?: Record<string, number>;
+}
+
+/** What a section asks of a fan-out run beyond the default rows' figures. */
+export interface FanoutExtras {
+  readonly timeAcks?: boolean;
 }
 
 let runSerial = 0;
@@ -514,12 +572,15 @@ async function openRoom(
   members: number,
   senders: number,
   protocol: LoadProtocol,
+  ports?: readonly number[],
 ) {
   const specs: ConnectionSpec[] = Array.from({ length: members }, (_, i) => ({
     index: i,
     room,
     sender: i < senders,
     protocol,
+    // A cluster: member i on node i mod nodes, so senders are spread over the nodes too.
+    ...(ports?.length ? { port: ports[i % ports.length] } : {}),
   }));
   await pool.open(specs);
 }
@@ -562,17 +623,23 @@ async function fanout(
   pool: LoadPool,
   config: FanoutConfig,
   repeat: number,
+  extras: FanoutExtras = {},
+  /** A room of the caller's (the cluster section's servers have their own list). */
+  roomName?: string,
 ): Promise<FanoutResult> {
-  const room = `f${++runSerial}`;
-  await openRoom(pool, room, config.members, config.senders, host.protocol);
+  const serial = ++runSerial;
+  const room = roomName ?? `f${serial}`;
+  await openRoom(pool, room, config.members, config.senders, host.protocol, host.ports);
   await host.waitForClients(config.members);
+  const timeAcks = extras.timeAcks === true && host.protocol === 'parley';
   const options: RunOptions = {
     mode: 'saturate',
     members: config.members,
-    runId: `r${runSerial}`,
+    runId: `r${serial}`,
     textBytes: TEXT_BYTES,
     ratePerSec: 0,
     ...flowControl(config.members, config.senders, host.protocol),
+    ...(timeAcks ? { timeAcks } : {}),
   };
   await pool.all({ cmd: 'run', options });
   await sleep(plan.warmupMs);
@@ -587,7 +654,12 @@ async function fanout(
     loadNs: number;
     hostSystem: number;
     machine: number;
+    acks: number;
+    servicesNs: Record<string, number>;
+    servicesPct: Record<string, number>;
+    counters: Record<string, number>;
   }[] = [];
+  const acks = new Histogram();
   let records = 0;
   let deliveriesTotal = 0;
   const problems: string[] = [];
@@ -601,10 +673,13 @@ async function fanout(
       const deliveries = reports.reduce((s, r) => s + r.deliveries, 0);
       for (const r of reports) {
         histogram.merge(r.histogram);
+        if (r.ackHistogram) acks.merge(r.ackHistogram);
         records += r.records;
         problems.push(...r.closes);
       }
       deliveriesTotal += deliveries;
+      const perService = (scale: (us: number) => number) =>
+        Object.fromEntries(Object.entries(cpu.servicesCpuUs).map(([k, us]) => [k, scale(us)]));
       windows.push({
         deliveries: deliveries / seconds,
         messages: deliveries / (config.members - 1) / seconds,
@@ -615,6 +690,12 @@ async function fanout(
         machine: cpu.machineBusyPct,
         hostNs: (cpu.hostCpuUs * 1000) / deliveries,
         loadNs: (cpu.loadCpuUs * 1000) / deliveries,
+        acks: reports.reduce((s, r) => s + r.acks, 0) / seconds,
+        servicesNs: perService((us) => (us * 1000) / deliveries),
+        servicesPct: perService((us) => (us / 1000 / cpu.wallMs) * 100),
+        counters: Object.fromEntries(
+          Object.entries(cpu.counters).map(([k, n]) => [k, n / seconds]),
+        ),
       });
       for (const [event, count] of Object.entries(cpu.host.events)) {
         problems.push(`host logged ${event} ×${count}`);
@@ -624,6 +705,14 @@ async function fanout(
   await pool.all({ cmd: 'halt' });
   await pool.all({ cmd: 'closeAll' });
   await host.waitForClients(0);
+  const medianOf = (pick: (w: (typeof windows)[number]) => Record<string, number>) => {
+    const names = Object.keys(windows[0] ? pick(windows[0]) : {});
+    return Object.fromEntries(
+      names.map((k) => [k, round(median(windows.map((w) => pick(w)[k] ?? NaN)))]),
+    );
+  };
+  const services = windows[0] && Object.keys(windows[0].servicesNs).length > 0;
+  const counted = windows[0] && Object.keys(windows[0].counters).length > 0;
   return {
     members: config.members,
     senders: config.senders,
@@ -648,6 +737,20 @@ async function fanout(
     senderWindow: options.window,
     windows: windows.map((w) => Math.round(w.deliveries)),
     problems: [...new Set(problems)],
+    ...(timeAcks
+      ? {
+          ackP50Ms: round(acks.quantile(0.5)),
+          ackP99Ms: round(acks.quantile(0.99)),
+          acksPerSec: Math.round(median(windows.map((w) => w.acks))),
+        }
+      : {}),
+    ...(services
+      ? {
+          servicesNsPerDelivery: medianOf((w) => w.servicesNs),
+          servicesCpuPct: medianOf((w) => w.servicesPct),
+        }
+      : {}),
+    ...(counted ? { countersPerSec: medianOf((w) => w.counters) } : {}),
   };
 }
 
@@ -670,6 +773,12 @@ export interface FixedLoadResult {
   /** p99 of each measurement window (the row's p99 is over all of them together). */
   windowsP99Ms: number[];
   problems: string[];
+  /** With `timeAcks` (the cluster section): send → ack at this offered load. */
+  ackP50Ms?: number;
+  ackP99Ms?: number;
+  /** A cluster's PostgreSQL and NATS: CPU per delivery (ns) and % of one core over the row. */
+  servicesNsPerDelivery?: Record<string, number>;
+  servicesCpuPct?: Record<string, number>;
 }
 
 async function fixedLoad(
@@ -677,27 +786,34 @@ async function fixedLoad(
   pool: LoadPool,
   config: FixedConfig,
   repeat: number,
+  extras: FanoutExtras & { readonly durationMs?: number } = {},
+  roomName?: string,
 ): Promise<FixedLoadResult> {
   const { members, senders, ratePerSec } = config;
-  const room = `f${++runSerial}`;
-  await openRoom(pool, room, members, senders, host.protocol);
+  const serial = ++runSerial;
+  const room = roomName ?? `f${serial}`;
+  await openRoom(pool, room, members, senders, host.protocol, host.ports);
   await host.waitForClients(members);
+  const timeAcks = extras.timeAcks === true && host.protocol === 'parley';
   const options: RunOptions = {
     mode: 'fixed',
     members,
-    runId: `r${runSerial}`,
+    runId: `r${serial}`,
     textBytes: TEXT_BYTES,
     ratePerSec,
     senders,
     window: 0,
     lagLimit: 0,
+    ...(timeAcks ? { timeAcks } : {}),
   };
   await pool.all({ cmd: 'run', options });
   await sleep(Math.min(1000, plan.warmupMs * 2));
   // The same span split into windows, for the spread of the p99 (one histogram per window).
   const histogram = new Histogram();
+  const acks = new Histogram();
   const windowsP99Ms: number[] = [];
   const problems: string[] = [];
+  const servicesCpuUs: Record<string, number> = {};
   let hostCpuUs = 0;
   let loadCpuUs = 0;
   let wallMs = 0;
@@ -706,10 +822,14 @@ async function fixedLoad(
     for (let w = 0; w < plan.windows; w++) {
       const span = new CpuSpan(host);
       await Promise.all([span.begin(), pool.all({ cmd: 'measure' })]);
-      await sleep(plan.fixedMs / plan.windows);
+      await sleep((extras.durationMs ?? plan.fixedMs) / plan.windows);
       const [reports, cpu] = await Promise.all([pool.all<Report>({ cmd: 'report' }), span.end()]);
       const window = new Histogram();
+      for (const [name, us] of Object.entries(cpu.servicesCpuUs)) {
+        servicesCpuUs[name] = (servicesCpuUs[name] ?? 0) + us;
+      }
       for (const r of reports) {
+        if (r.ackHistogram) acks.merge(r.ackHistogram);
         window.merge(r.histogram);
         histogram.merge(r.histogram);
         problems.push(...r.closes);
@@ -741,6 +861,22 @@ async function fixedLoad(
     machineBusyPct: Math.round(machine / wallMs),
     windowsP99Ms,
     problems: [...new Set(problems)],
+    ...(timeAcks
+      ? { ackP50Ms: round(acks.quantile(0.5)), ackP99Ms: round(acks.quantile(0.99)) }
+      : {}),
+    ...(Object.keys(servicesCpuUs).length > 0
+      ? {
+          servicesNsPerDelivery: Object.fromEntries(
+            Object.entries(servicesCpuUs).map(([k, us]) => [
+              k,
+              Math.round((us * 1000) / histogram.count),
+            ]),
+          ),
+          servicesCpuPct: Object.fromEntries(
+            Object.entries(servicesCpuUs).map(([k, us]) => [k, round((us / 1000 / wallMs) * 100)]),
+          ),
+        }
+      : {}),
   };
 }
 
@@ -1073,6 +1209,44 @@ async function main(): Promise<void> {
   if (fanoutResults.length) result['fanout'] = fanoutResults;
   if (fixedResults.length) result['fixedLoad'] = fixedResults;
   if (ngircd) result['vsNgircd'] = compareWithNgircd(fanoutResults, fixedResults);
+
+  if (only.has('cluster')) {
+    log('cluster: the single process, clusters of node processes and ngircd (bench/cluster.ts)…');
+    result['cluster'] = await measureCluster({
+      quick,
+      log,
+      memberCounts: memberFilter ? [...memberFilter] : quick ? [100] : [100, 500],
+      nodeCounts: (args.nodes ?? '1,2,4').split(',').map(Number),
+      // Every member sends: enough senders that a turn has several messages to commit.
+      writeMembers: Math.min(20, ...(memberFilter ?? [20])),
+      skeletonMs: args.seconds ? plan.windowMs : quick ? 1000 : 3000,
+      tmpDir: tmpRoot,
+      startSingle: (rooms) => BenchHost.start('chachapoly', rooms),
+      startNode: (rooms, env) => BenchHost.start('chachapoly', rooms, false, SERVE_NODE_FLAGS, env),
+      startNgircd: async () => {
+        const binary = ensureNgircd(log);
+        if ('reason' in binary) return binary;
+        const target = new NgircdTarget(await NgircdServer.start(binary));
+        return Object.assign(target, {
+          version: binary.version,
+          stop: () => target.server.stop(),
+        });
+      },
+      target: (server) => pool.target(server),
+      fanout: (server, config, room) => fanout(server, pool, config, 1, { timeAcks: true }, room),
+      // The default run's busy mid-size room (fullFixedConfigs): 100 members, 10 talking.
+      fixedMembers: Math.min(100, ...(memberFilter ?? [100])),
+      fixed: (server, config, room) =>
+        fixedLoad(
+          server,
+          pool,
+          config,
+          1,
+          { timeAcks: true, durationMs: plan.windowMs * plan.windows },
+          room,
+        ),
+    });
+  }
 
   if (only.has('files')) {
     log("files: 1 MiB to a room of 100 beside another room's chat stream (bench/files.ts)…");
@@ -1612,6 +1786,7 @@ function table(
     );
   }
   if (result['files']) lines.push('', ...filesTable(result['files'] as FilesOutcome));
+  if (result['cluster']) lines.push('', ...clusterTable(result['cluster'] as ClusterOutcome, grid));
   lines.push('');
   lines.push('Targets');
   lines.push(
@@ -1697,7 +1872,7 @@ const watchdog = setTimeout(
     log('benchmark took too long; stopping');
     process.exit(3);
   },
-  (quick ? 3 : 20) * 60_000,
+  ((quick ? 3 : 20) + (only.has('cluster') ? (quick ? 3 : 10) : 0)) * 60_000,
 );
 watchdog.unref();
 
