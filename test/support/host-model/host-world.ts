@@ -82,7 +82,8 @@ export class HostWorld {
   readonly #retired: Tracked[] = [];
   readonly rows = new Map<number, StoredRow>();
   readonly #rowByMessage = new Map<string, number>();
-  #lastSeq = 0;
+  /** History file → the last seq read from it. */
+  readonly #lastSeq = new Map<string, number>();
   #deliveries: Delivery[] = [];
   /** Key → the presence events its departure may show as, during the current step. */
   readonly departures = new Map<number, readonly string[]>();
@@ -93,19 +94,20 @@ export class HostWorld {
   readonly startInvites: { readonly role: Role; readonly token: string }[] = [];
   #invitesHanded = 0;
   steps = 0;
-  #newRows: StatementSync | undefined;
-  #count: StatementSync | undefined;
-  #db: DatabaseSync | undefined;
+  /** The host's history, read-only: one file, or each node's replica of a cluster. */
+  #history: HistoryFile[] = [];
 
   readonly dataDir: string;
   /** Everything every host process of this run wrote on stderr. */
   readonly stderr: string[];
-  #host: HostProcess;
+  #host: ModelHost;
+  readonly #spawn: ModelHostSpawner;
 
-  private constructor(dataDir: string, stderr: string[], host: HostProcess) {
+  private constructor(dataDir: string, stderr: string[], host: ModelHost, spawn: ModelHostSpawner) {
     this.dataDir = dataDir;
     this.stderr = stderr;
     this.#host = host;
+    this.#spawn = spawn;
     this.startInvites.push(...host.invites);
     this.#openHistory();
   }
@@ -135,19 +137,28 @@ export class HostWorld {
     return this.#host.hostKey;
   }
 
-  static async start(): Promise<HostWorld> {
+  /** A world on a host process of its own (default), or on what `spawn` starts (a cluster). */
+  static async start(spawn: ModelHostSpawner = spawnHost): Promise<HostWorld> {
     const dataDir = mkdtempSync(join(tmpdir(), 'parley-host-model-'));
     const stderr: string[] = [];
-    return new HostWorld(dataDir, stderr, await spawnHost(dataDir, stderr));
+    return new HostWorld(dataDir, stderr, await spawn(dataDir, stderr), spawn);
   }
 
   /** Reads the host's history read-only, as the host writes it (WAL: readers see commits). */
   #openHistory(): void {
-    this.#db = new DatabaseSync(join(this.dataDir, 'history.sqlite'), { readOnly: true });
-    this.#newRows = this.#db.prepare(
-      'SELECT seq, room, sender_key, client_msg_id, nick, text, event FROM messages WHERE seq > ? ORDER BY seq',
-    );
-    this.#count = this.#db.prepare('SELECT count(*) AS n FROM messages');
+    const files = this.#host.historyFiles ?? [join(this.dataDir, 'history.sqlite')];
+    this.#history = files.map((file) => {
+      const db = new DatabaseSync(file, { readOnly: true });
+      const newRows = db.prepare(
+        'SELECT seq, room, sender_key, client_msg_id, nick, text, event FROM messages WHERE seq > ? ORDER BY seq',
+      );
+      return { file, db, newRows, count: db.prepare('SELECT count(*) AS n FROM messages') };
+    });
+  }
+
+  #closeHistory(): void {
+    for (const history of this.#history) history.db.close();
+    this.#history = [];
   }
 
   /**
@@ -155,18 +166,23 @@ export class HostWorld {
    * and starts it again on the same folder: same key, same history, same nickname owners.
    */
   async restart(how: 'SIGTERM' | 'SIGKILL'): Promise<void> {
-    const { child } = this.#host;
-    const exited = once(child, 'exit');
-    child.kill(how);
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-    if (how === 'SIGTERM' && child.exitCode !== 0) {
-      this.fail(`the host exited with ${child.exitCode} (${child.signalCode}) on SIGTERM`);
+    const { child, halt } = this.#host;
+    if (halt) {
+      const problem = await halt(how);
+      if (problem !== undefined) this.fail(problem);
+    } else {
+      const exited = once(child, 'exit');
+      child.kill(how);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+      if (how === 'SIGTERM' && child.exitCode !== 0) {
+        this.fail(`the host exited with ${child.exitCode} (${child.signalCode}) on SIGTERM`);
+      }
     }
-    this.#db?.close();
+    this.#closeHistory();
     const key = this.hostKey;
-    this.#host = await spawnHost(this.dataDir, this.stderr);
+    this.#host = await this.#spawn(this.dataDir, this.stderr);
     this.startInvites.push(...this.#host.invites);
     if (encodeBase64Url(this.hostKey) !== encodeBase64Url(key)) {
       this.fail('the host came back with another key');
@@ -177,8 +193,9 @@ export class HostWorld {
   /** Ends the host (SIGTERM, then SIGKILL) and removes its folder. */
   async stop(): Promise<void> {
     for (const t of this.slots) t?.conn.drop();
-    this.#db?.close();
-    if (this.child.exitCode === null && this.child.signalCode === null) {
+    this.#closeHistory();
+    if (this.#host.halt) await this.#host.halt('SIGTERM');
+    else if (this.child.exitCode === null && this.child.signalCode === null) {
       const exited = once(this.child, 'exit');
       this.child.kill('SIGTERM');
       const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
@@ -201,6 +218,7 @@ export class HostWorld {
   }
 
   hostAlive(): boolean {
+    if (this.#host.alive) return this.#host.alive();
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
@@ -222,7 +240,8 @@ export class HostWorld {
     const label = `c${slot}#${generation}(k${key})`;
     let conn: ModelConnection;
     try {
-      conn = await openModelConnection(this.port, this.hostKey, keyPair, nick, label);
+      const port = this.#host.portFor?.(slot) ?? this.port;
+      conn = await openModelConnection(port, this.hostKey, keyPair, nick, label);
     } catch (error) {
       await this.#waitForExit();
       this.assertHostAlive();
@@ -272,46 +291,60 @@ export class HostWorld {
 
   /** Reads rows stored since the last look and checks each against what was sent. */
   refreshHistory(model: HostModel): void {
-    if (!this.#newRows || !this.#count) throw new Error('no database');
-    for (const row of this.#newRows.all(this.#lastSeq)) {
-      const seq = Number(row['seq']);
-      const keyText = encodeBase64Url(row['sender_key'] as Uint8Array);
-      const key = this.keyIndex(keyText);
-      const id = String(row['client_msg_id']);
-      const stored: StoredRow = {
-        seq,
-        room: String(row['room']),
-        key,
-        id,
-        nick: String(row['nick']),
-        text: String(row['text']),
-      };
-      this.#lastSeq = Math.max(this.#lastSeq, seq);
-      if (row['event'] !== null) {
-        // The model's rooms are open: a key's first join makes it a member, with a room event.
-        this.rows.set(seq, { ...stored, event: true });
-        continue;
+    if (this.#history.length === 0) throw new Error('no database');
+    for (const history of this.#history) {
+      let lastSeq = this.#lastSeq.get(history.file) ?? 0;
+      for (const row of history.newRows.all(lastSeq)) {
+        const seq = Number(row['seq']);
+        const keyText = encodeBase64Url(row['sender_key'] as Uint8Array);
+        const key = this.keyIndex(keyText);
+        const id = String(row['client_msg_id']);
+        const stored: StoredRow = {
+          seq,
+          room: String(row['room']),
+          key,
+          id,
+          nick: String(row['nick']),
+          text: String(row['text']),
+          ...(row['event'] !== null ? { event: true } : {}),
+        };
+        lastSeq = Math.max(lastSeq, seq);
+        // A cluster's replicas each hold the history: what one showed first, the others repeat.
+        const known = this.rows.get(seq);
+        if (known) {
+          if (JSON.stringify(known) !== JSON.stringify(stored)) {
+            this.fail(`${history.file} holds another row as seq ${seq} than the host's other copy`);
+          }
+          continue;
+        }
+        if (stored.event) {
+          // The model's rooms are open: a key's first join makes it a member, with a room event.
+          this.rows.set(seq, stored);
+          continue;
+        }
+        const mk = messageKey(key, id);
+        const sent = model.sent.get(mk);
+        if (key < 0 || !sent) this.fail(`history holds a message nobody sent: seq ${seq} id ${id}`);
+        const earlier = this.#rowByMessage.get(mk);
+        if (earlier !== undefined) {
+          this.fail(`message ${mk} is stored twice in history: seq ${earlier} and seq ${seq}`);
+        }
+        if (stored.room !== sent.room) {
+          this.fail(`message ${mk} is stored in "${stored.room}", sent to "${sent.room}"`);
+        }
+        if (model.refused.has(mk)) {
+          this.fail(`message ${mk} was refused, yet stored as seq ${seq}`);
+        }
+        if (stored.text !== wellFormed(sent.text)) {
+          this.fail(`message ${mk} (seq ${seq}) is stored with a text other than the one sent`);
+        }
+        this.rows.set(seq, stored);
+        this.#rowByMessage.set(mk, seq);
       }
-      const mk = messageKey(key, id);
-      const sent = model.sent.get(mk);
-      if (key < 0 || !sent) this.fail(`history holds a message nobody sent: seq ${seq} id ${id}`);
-      const earlier = this.#rowByMessage.get(mk);
-      if (earlier !== undefined) {
-        this.fail(`message ${mk} is stored twice in history: seq ${earlier} and seq ${seq}`);
-      }
-      if (stored.room !== sent.room) {
-        this.fail(`message ${mk} is stored in "${stored.room}", sent to "${sent.room}"`);
-      }
-      if (model.refused.has(mk)) {
-        this.fail(`message ${mk} was refused, yet stored as seq ${seq}`);
-      }
-      if (stored.text !== wellFormed(sent.text)) {
-        this.fail(`message ${mk} (seq ${seq}) is stored with a text other than the one sent`);
-      }
-      this.rows.set(seq, stored);
-      this.#rowByMessage.set(mk, seq);
+      this.#lastSeq.set(history.file, lastSeq);
     }
-    const total = Number(this.#count.get()?.['n']);
+    // Each copy holds what the others do up to where it has got: the most complete one, all.
+    const total = Math.max(...this.#history.map((h) => Number(h.count.get()?.['n'])));
     if (total !== this.rows.size) {
       this.fail(`history holds ${total} messages, ${this.rows.size} were seen stored`);
     }
@@ -577,16 +610,44 @@ export class HostWorld {
   }
 }
 
-interface HostProcess {
+/**
+ * The host the model runs against. spawnHost's is one process; a cluster
+ * (test/integration/cluster/cluster-model.test.ts) brings its own: where each connection goes,
+ * the copies of history it keeps, and what its restart stops.
+ */
+export interface ModelHost {
+  /** The host's process (a cluster's first node). */
   readonly child: ChildProcessWithoutNullStreams;
   readonly port: number;
   readonly hostKey: Uint8Array;
   /** PRIVATE_ROOM's invites printed at this start. */
   readonly invites: readonly { readonly role: Role; readonly token: string }[];
+  /** The port a connection in `slot` goes to (default: `port`). */
+  readonly portFor?: (slot: number) => number;
+  /** The SQLite files that each hold the host's history (default: <data dir>/history.sqlite). */
+  readonly historyFiles?: readonly string[];
+  /** Whether the host runs (default: `child` has not exited). */
+  readonly alive?: () => boolean;
+  /**
+   * Stops the host as restart(how) and stop() must — every connection ends with it — and
+   * resolves once it is down, with what went wrong if a SIGTERM did not stop it cleanly
+   * (default: `child` gets the signal).
+   */
+  readonly halt?: (how: 'SIGTERM' | 'SIGKILL') => Promise<string | undefined>;
+}
+
+/** Starts the host on the folder (again, after a restart), its log lines going to `stderr`. */
+export type ModelHostSpawner = (dataDir: string, stderr: string[]) => Promise<ModelHost>;
+
+interface HistoryFile {
+  readonly file: string;
+  readonly db: DatabaseSync;
+  readonly newRows: StatementSync;
+  readonly count: StatementSync;
 }
 
 /** Starts host-process.ts on the folder and waits for its port and key. */
-async function spawnHost(dataDir: string, stderr: string[]): Promise<HostProcess> {
+async function spawnHost(dataDir: string, stderr: string[]): Promise<ModelHost> {
   const child = spawn(process.execPath, [HOST_SCRIPT, dataDir, JSON.stringify(MODEL_LIMITS)], {
     stdio: 'pipe',
   });
