@@ -336,6 +336,21 @@ describe('a three-node cluster', () => {
     expect(errorsSince(errors)).toEqual([]);
   }, 60_000);
 
+  it('a rename through one node reaches the rooms its key is in through another node', async () => {
+    // As on one host, where the rooms of all the key's connections hear of it (request-handler
+    // #renamed): frank is in the lobby on n2 only; his window on n1 is in no room, and renames.
+    const frank = await member(1, 'frank');
+    const frankOn1 = await connect(0, 'frank', frank.keyPair);
+    const watcher = chat[2];
+    if (!watcher) throw new Error('the chat test made no members');
+    frankOn1.send({ t: 'nick', nick: 'frank-renamed' });
+    await frankOn1.waitFor('nick', (m) => m.nick === 'frank-renamed', 10_000);
+    await frank.c.waitFor('nick', (m) => m.nick === 'frank-renamed', 10_000);
+    const renamed = (m: Extract<HostMessage, { t: 'presence' }>) =>
+      m.event === 'renamed' && m.key === frank.c.keyText && m.newNick === 'frank-renamed';
+    await watcher.c.waitFor('presence', renamed, 5000);
+  }, 30_000);
+
   it('a node SIGKILLed mid-stream: its senders resend through another node; every acknowledged message is stored once and reached every member once', async () => {
     const errors = cluster.errorLines().length;
     const [w1, w2] = chat;
