@@ -163,7 +163,7 @@ export function parseServeArgs(argv: string[]) {
       'key-file': 'a key file',
       config: 'a JSON file',
       cluster: 'a NATS URL (nats://HOST:PORT)',
-      database: 'a PostgreSQL URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE)',
+      database: 'a PostgreSQL URL (postgres://HOST:PORT/DATABASE)',
       'node-name': 'a name',
       workers: 'a number of workers',
     },
