@@ -39,6 +39,8 @@ export interface Fanout {
    * connections here coming and going changes nothing the room should be told.
    */
   presentElsewhere(room: string, keyText: string): boolean;
+  /** The rooms the key is in through other processes only (a rename tells them too). */
+  roomsElsewhere(keyText: string): Iterable<string>;
 }
 
 /** The single process's fan-out: this process's registries hold every connection. */
@@ -109,5 +111,9 @@ export class LocalFanout implements Fanout {
 
   presentElsewhere(): boolean {
     return false;
+  }
+
+  roomsElsewhere(): Iterable<string> {
+    return [];
   }
 }

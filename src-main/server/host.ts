@@ -197,6 +197,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       ).openClusterNode({
         cluster: options.cluster,
         hostPrivateKey: keyPair.privateKey,
+        hostPublicKey: keyPair.publicKey,
         dataDir: options.dataDir,
         log,
         database: databaseOptions,

@@ -737,11 +737,13 @@ export class RequestHandler {
     // A join still pending names the old nick: it must reach the room before the rename does.
     this.#presence.flush();
     const old = client.member;
-    // The rooms this host's connections of the key are in, in the order they were listed.
+    // The rooms this host's connections of the key are in, in the order they were listed, and
+    // those it is in only through a cluster's other nodes.
     const rooms = new Set<string>();
     for (const connection of this.#connectionsOf(client)) {
       for (const room of connection.rooms) rooms.add(room);
     }
+    for (const room of this.#fanout.roomsElsewhere(client.keyText)) rooms.add(room);
     client.nick = nick;
     client.send({ t: 'nick', nick });
     this.#fanout.renameKey(client.keyText, nick, client);

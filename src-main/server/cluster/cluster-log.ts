@@ -6,6 +6,8 @@
 // transaction. Its COMMIT is what makes the turn's answers true: only then are they sent.
 import fs from 'node:fs';
 import type { Pool, PoolClient } from 'pg';
+import { sameKey } from '../../protocol/host-key.ts';
+import { fingerprint } from '../../protocol/node-fingerprint.ts';
 import { type LogEntry, LogEntryError, decodeEffects, encodeEffects } from './log-entry.ts';
 
 /**
@@ -14,6 +16,11 @@ import { type LogEntry, LogEntryError, decodeEffects, encodeEffects } from './lo
  */
 export interface LogFormat {
   readonly schema: number;
+  /**
+   * The host's static public key: the first node writes it, and a node with another key (a key
+   * file not copied, or another cluster's) refuses to join: its clients would see another host.
+   */
+  readonly hostKey: Uint8Array;
 }
 
 /** PostgreSQL did not answer, or refused: the turn did not happen (or may not have). */
@@ -32,6 +39,7 @@ const SETUP = `
     id      integer PRIMARY KEY CHECK (id = 1),
     pos     bigint  NOT NULL,
     schema  integer NOT NULL,
+    host_key bytea  NOT NULL,
     cluster uuid    NOT NULL DEFAULT gen_random_uuid()
   );
   CREATE TABLE IF NOT EXISTS parley_log (
@@ -102,7 +110,7 @@ export class ClusterLog {
     pool.on('error', onIdleError);
     try {
       const client = await pool.connect();
-      let row: { schema: number; cluster: string } | undefined;
+      let row: { schema: number; cluster: string; host_key: Buffer } | undefined;
       try {
         // One node creates the tables; the others wait for it (two CREATE IF NOT EXISTS at once
         // can still collide in PostgreSQL's catalog).
@@ -110,11 +118,12 @@ export class ClusterLog {
         await client.query('SELECT pg_advisory_xact_lock(7878001)');
         await client.query(SETUP);
         await client.query(
-          'INSERT INTO parley_head (id, pos, schema) VALUES (1, 0, $1) ON CONFLICT (id) DO NOTHING',
-          [format.schema],
+          `INSERT INTO parley_head (id, pos, schema, host_key) VALUES (1, 0, $1, $2)
+           ON CONFLICT (id) DO NOTHING`,
+          [format.schema, Buffer.from(format.hostKey)],
         );
-        const head = await client.query<{ schema: number; cluster: string }>(
-          'SELECT schema, cluster::text AS cluster FROM parley_head WHERE id = 1',
+        const head = await client.query<{ schema: number; cluster: string; host_key: Buffer }>(
+          'SELECT schema, host_key, cluster::text AS cluster FROM parley_head WHERE id = 1',
         );
         await client.query('COMMIT');
         row = head.rows[0];
@@ -128,6 +137,13 @@ export class ClusterLog {
         throw new ClusterLogError(
           `the cluster's log is of schema ${row.schema}, this node's is ${format.schema}: ` +
             'every node of a cluster must run the same Parley version (docs/hosting.md, upgrades)',
+        );
+      }
+      if (!sameKey(new Uint8Array(row.host_key), format.hostKey)) {
+        throw new ClusterLogError(
+          `this node's host key (${fingerprint(format.hostKey)}) is not the cluster's ` +
+            `(${fingerprint(new Uint8Array(row.host_key))}): every node loads the same key file ` +
+            '(docs/hosting.md, "Running a cluster")',
         );
       }
       return new ClusterLog(pool, row.cluster);

@@ -58,6 +58,8 @@ export interface ClusterNodeOptions {
   readonly cluster: ClusterOptions;
   /** The host's static private key: the NATS messages' seal is derived from it (bus-seal.ts). */
   readonly hostPrivateKey: Uint8Array;
+  /** The host's static public key: the cluster's log records it, and refuses another. */
+  readonly hostPublicKey: Uint8Array;
   readonly dataDir: string;
   readonly log: HostLog;
   readonly database: Pick<HostDatabaseOptions, 'historyLimit' | 'busyTimeoutMs' | 'onSkippedRow'>;
@@ -78,7 +80,7 @@ export async function openClusterNode(options: ClusterNodeOptions): Promise<Clus
 
   const clusterLog = await ClusterLog.open(
     options.cluster.databaseUrl,
-    { schema: SCHEMA_VERSION },
+    { schema: SCHEMA_VERSION, hostKey: options.hostPublicKey },
     (error) => log('warn', 'cluster-database-connection-lost', failureFields(error)),
   );
   let db: HostDatabase;

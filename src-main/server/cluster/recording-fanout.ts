@@ -115,4 +115,8 @@ export class RecordingFanout implements Fanout {
   presentElsewhere(room: string, keyText: string): boolean {
     return this.#remote.has(room, keyText);
   }
+
+  roomsElsewhere(keyText: string): Iterable<string> {
+    return this.#remote.roomsOf(keyText);
+  }
 }

@@ -26,6 +26,15 @@ export class RemotePresence {
     return false;
   }
 
+  /** The rooms the key is in on other nodes. */
+  roomsOf(key: string): Set<string> {
+    const rooms = new Set<string>();
+    for (const byRoom of this.#nodes.values()) {
+      for (const [room, keys] of byRoom) if (keys.has(key)) rooms.add(room);
+    }
+    return rooms;
+  }
+
   /** A node's key entered (first connection) or left (last connection) a room. */
   changed(node: string, room: string, key: string, present: boolean): void {
     this.#heard(node);

@@ -289,4 +289,16 @@ describe('cluster nodes in one process', () => {
     alice.close();
     lee.close();
   }, 30_000);
+
+  it("refuses a node whose key file is not the cluster's", async () => {
+    await expect(
+      startHost({
+        host: '127.0.0.1',
+        port: 0,
+        dataDir: join(dir, 'stranger'),
+        keyFile: join(dir, 'another.key'),
+        cluster: { natsUrl: nats.url, databaseUrl: pg.url, nodeName: 'stranger' },
+      }),
+    ).rejects.toThrow(/is not the cluster's/);
+  }, 30_000);
 });

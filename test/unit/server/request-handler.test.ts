@@ -522,6 +522,7 @@ describe('RequestHandler: fan-out', () => {
       },
       present: (...args) => local.present(...args),
       presentElsewhere: () => false,
+      roomsElsewhere: () => [],
     });
     return { calls, state, wrap };
   }
