@@ -79,6 +79,12 @@ const MODE_OPTIONS = new Set([
   '--public-host',
   '--cert',
   '--log-level',
+  '--key-file',
+  '--config',
+  '--cluster',
+  '--database',
+  '--node-name',
+  '--workers',
 ]);
 
 const USAGE = `Usage:

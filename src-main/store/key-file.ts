@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { CryptoBackend, KeyPair } from '../protocol/crypto/crypto-backend.ts';
 
@@ -48,7 +48,9 @@ export async function loadKeyPair(
   if (parsed.version !== 1 || parsed.type !== 'x25519' || privateKey?.length !== 32) {
     throw new KeyFileError(`the key file ${path} is not a Parley X25519 key file`);
   }
-  await chmod(path, 0o600); // repair permissions loosened by a copy or a backup tool
+  // Repair permissions loosened by a copy or a backup tool; a file already private is left
+  // alone (it may be read-only: a systemd credential, or /etc under ProtectSystem=strict).
+  if (((await stat(path)).mode & 0o077) !== 0) await chmod(path, 0o600);
   const raw = new Uint8Array(privateKey);
   return { privateKey: raw, publicKey: backend.publicKeyOf(raw) };
 }

@@ -77,6 +77,9 @@ export class ClusterBus {
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       pingInterval: 5000,
+      // nats.js takes the scheme as a hint only: `tls://` must mean a node refuses a server that
+      // offers no TLS, rather than sending its credentials in the clear.
+      ...(/^tls:/i.test(url) ? { tls: {} } : {}),
     });
     const subjects = subjectsOf(cluster);
     const on = (subject: string, take: (data: Uint8Array) => void): Subscription =>
