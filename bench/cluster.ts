@@ -116,6 +116,15 @@ export interface ClusterRow {
   readonly turnsPerSec: number | null;
   readonly messagesPerTurn: number | null;
   /**
+   * Share of samples (every 5 ms, pg_stat_activity) in which a node's session was inside a
+   * transaction and not waiting: the log's lock held by a turn (%); and how many sessions waited
+   * for it on average. Saturating rows only.
+   */
+  readonly lockBusyPct: number | null;
+  readonly lockWaiters: number | null;
+  /** lockBusyPct ÷ turnsPerSec: how long a turn holds the log's lock (ms, derived). */
+  readonly lockMsPerTurn: number | null;
+  /**
    * fanout: deliveries/s, writes: acks/s (higher is better); fixed: delivery p99 (lower is
    * better): ÷ the single process's, ÷ ngircd's.
    */
@@ -163,6 +172,9 @@ export type ClusterOutcome =
     };
 
 // ── the services ─────────────────────────────────────────────────────────────────────
+
+/** How often the log's lock is sampled (pg_stat_activity) while a cluster row is measured. */
+const SAMPLE_MS = 5;
 
 const clockTicks = (() => {
   const out = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout;
@@ -279,11 +291,52 @@ class ClusterTarget implements BenchServer {
   readonly nodes: NodeProcess[];
   readonly #services: Services;
   readonly #log: pg.Client;
+  /** A connection of its own for the lock sampler (pg runs one query at a time per client). */
+  readonly #sampler: pg.Client;
+  readonly #lock = { samples: 0, held: 0, waiting: 0 };
+  #sampling: Promise<void> | undefined;
+  #sample = false;
 
-  private constructor(nodes: NodeProcess[], services: Services, log: pg.Client) {
+  private constructor(
+    nodes: NodeProcess[],
+    services: Services,
+    log: pg.Client,
+    sampler: pg.Client,
+  ) {
     this.nodes = nodes;
     this.#services = services;
     this.#log = log;
+    this.#sampler = sampler;
+  }
+
+  /**
+   * Samples the nodes' PostgreSQL sessions every few ms while a row is measured: how often one of
+   * them is inside a transaction and not waiting for a lock (a turn holds the log's lock: its
+   * `SELECT … FOR UPDATE` is the first statement), and how many wait for that lock. The log's lock
+   * busy most of the time means the turns are what limits the cluster.
+   */
+  startSampling(): void {
+    if (this.#sampling) return;
+    this.#sample = true;
+    this.#sampling = (async () => {
+      while (this.#sample) {
+        const { rows } = await this.#sampler.query<{ held: string; waiting: string }>(
+          `SELECT count(*) FILTER (WHERE xact_start IS NOT NULL AND wait_event_type IS DISTINCT FROM 'Lock') AS held,
+                  count(*) FILTER (WHERE wait_event_type = 'Lock') AS waiting
+             FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'parley'`,
+        );
+        this.#lock.samples++;
+        this.#lock.held += Math.min(1, Number(rows[0]?.held ?? 0));
+        this.#lock.waiting += Number(rows[0]?.waiting ?? 0);
+        await sleep(SAMPLE_MS);
+      }
+    })().catch(() => undefined);
+  }
+
+  async stopSampling(): Promise<void> {
+    this.#sample = false;
+    await this.#sampling;
+    this.#sampling = undefined;
   }
 
   static async start(
@@ -296,6 +349,7 @@ class ClusterTarget implements BenchServer {
     const keyFile = join(deps.tmpDir, `cluster-${count}.key`);
     const nodes: NodeProcess[] = [];
     const log = new pg.Client({ connectionString: databaseUrl });
+    const sampler = new pg.Client({ connectionString: databaseUrl });
     try {
       // One after another: the first creates the log's tables, the key file and the rooms.
       for (let i = 1; i <= count; i++) {
@@ -308,12 +362,14 @@ class ClusterTarget implements BenchServer {
         );
       }
       await log.connect();
+      await sampler.connect();
     } catch (error) {
       for (const node of nodes) await node.stop();
       await log.end().catch(() => undefined);
+      await sampler.end().catch(() => undefined);
       throw error;
     }
-    return new ClusterTarget(nodes, services, log);
+    return new ClusterTarget(nodes, services, log, sampler);
   }
 
   get port(): number {
@@ -348,7 +404,12 @@ class ClusterTarget implements BenchServer {
       clients: all.reduce((sum, s) => sum + s.clients, 0),
       events,
       services: this.#services.cpu(),
-      counters: { turns: Number(head.rows[0]?.pos ?? NaN) },
+      counters: {
+        turns: Number(head.rows[0]?.pos ?? NaN),
+        lockSamples: this.#lock.samples,
+        lockHeld: this.#lock.held,
+        lockWaiting: this.#lock.waiting,
+      },
     };
   }
 
@@ -385,7 +446,9 @@ class ClusterTarget implements BenchServer {
   }
 
   async stop(): Promise<void> {
+    await this.stopSampling();
     await this.#log.end().catch(() => undefined);
+    await this.#sampler.end().catch(() => undefined);
     for (const node of this.nodes) await node.stop();
   }
 }
@@ -550,7 +613,9 @@ export async function measureCluster(deps: ClusterDeps): Promise<ClusterOutcome>
       await deps.target(entry.server);
       const name = entry.label === 'cluster' ? `cluster×${entry.nodes}` : entry.label;
       log(`cluster ${test}: ${name} N=${config.members} S=${config.senders}…`);
+      if (entry.server instanceof ClusterTarget) entry.server.startSampling();
       const r = await deps.fanout(entry.server, config, room);
+      if (entry.server instanceof ClusterTarget) await entry.server.stopSampling();
       const row = toRow(test, entry.label, entry.nodes, r);
       log(
         `  ${Math.round(r.deliveriesPerSec)} deliveries/s, ${r.acksPerSec ?? '—'} acks/s, ack p50 ${r.ackP50Ms ?? '—'} p99 ${r.ackP99Ms ?? '—'} ms, delivery p99 ${r.p99Ms} ms, nodes ${r.hostNsPerDelivery} + pg ${row.postgresNsPerDelivery ?? '—'} + nats ${row.natsNsPerDelivery ?? '—'} ns/delivery, ${row.turnsPerSec ?? '—'} turns/s${r.problems.length ? ` PROBLEMS: ${r.problems.join('; ')}` : ''}`,
@@ -641,6 +706,7 @@ function toRow(
   const pgNs = r.servicesNsPerDelivery?.['postgres'];
   const natsNs = r.servicesNsPerDelivery?.['nats'];
   const turns = r.countersPerSec?.['turns'];
+  const samples = r.countersPerSec?.['lockSamples'];
   const messages = test === 'writes' ? (r.acksPerSec ?? r.messagesPerSec) : r.messagesPerSec;
   return {
     test,
@@ -668,6 +734,14 @@ function toRow(
     machineBusyPct: r.machineBusyPct,
     turnsPerSec: turns === undefined ? null : Math.round(turns),
     messagesPerTurn: turns ? round(messages / turns) : null,
+    lockBusyPct: samples
+      ? Math.round(((r.countersPerSec?.['lockHeld'] ?? NaN) / samples) * 100)
+      : null,
+    lockWaiters: samples ? round((r.countersPerSec?.['lockWaiting'] ?? NaN) / samples) : null,
+    lockMsPerTurn:
+      samples && turns
+        ? round(((r.countersPerSec?.['lockHeld'] ?? NaN) / samples / turns) * 1000)
+        : null,
     vsSingle: null,
     vsNgircd: null,
     nsVsSingle: null,
@@ -705,6 +779,9 @@ function toFixedRow(server: ServerLabel, nodes: number, r: FixedLoadResult): Clu
     machineBusyPct: r.machineBusyPct,
     turnsPerSec: null,
     messagesPerTurn: null,
+    lockBusyPct: null,
+    lockWaiters: null,
+    lockMsPerTurn: null,
     vsSingle: null,
     vsNgircd: null,
     nsVsSingle: null,
@@ -784,6 +861,9 @@ export function clusterTable(
         'machine %',
         'turns/s',
         'msg/turn',
+        'lock %',
+        'ms/turn',
+        'waiters',
       ],
       fanout.map((r) => [
         name(r),
@@ -807,6 +887,9 @@ export function clusterTable(
         String(r.machineBusyPct),
         n(r.turnsPerSec),
         n(r.messagesPerTurn, 1),
+        n(r.lockBusyPct),
+        n(r.lockMsPerTurn, 1),
+        n(r.lockWaiters, 2),
       ]),
       3,
     ),
@@ -853,6 +936,7 @@ export function clusterTable(
     ),
     '',
     'Write rate: one room, every member sending (acks/s: messages acknowledged, i.e. committed in PostgreSQL for a cluster)',
+    "lock %: share of 5 ms samples in which a turn held the log's lock (a node's session in a transaction, not waiting); ms/turn: lock % ÷ turns/s; waiters: sessions waiting for it",
     ...grid(
       [
         'server',
@@ -865,6 +949,9 @@ export function clusterTable(
         'dlv p99',
         'turns/s',
         'msg/turn',
+        'lock %',
+        'ms/turn',
+        'waiters',
         'nodes %',
         'pg %',
         'nats %',
@@ -880,6 +967,9 @@ export function clusterTable(
         n(r.p99Ms, 1),
         n(r.turnsPerSec),
         n(r.messagesPerTurn, 1),
+        n(r.lockBusyPct),
+        n(r.lockMsPerTurn, 1),
+        n(r.lockWaiters, 2),
         String(r.hostCpuPct),
         n(r.postgresCpuPct),
         n(r.natsCpuPct),
