@@ -116,6 +116,15 @@ export async function openClusterNode(options: ClusterNodeOptions): Promise<Clus
     if (registry) bus?.publishPresence(registry.presence());
   };
   let presenceTimer: NodeJS.Timeout | undefined;
+  // Members of a node that went silent (killed, cut off) or restarted empty are told gone here,
+  // unless they are still in the room through this node.
+  const tellGone = (pairs: readonly { room: string; key: string }[]) => {
+    for (const { room, key } of pairs) {
+      if (!registry || registry.present(room, key)) continue;
+      const bytes = departure(db, room, key);
+      if (bytes) recording?.local.toRoomExceptKey(room, bytes, key);
+    }
+  };
   const turns = new ClusterTurns({
     db,
     log: clusterLog,
@@ -139,7 +148,7 @@ export async function openClusterNode(options: ClusterNodeOptions): Promise<Clus
         turns.reconnected();
         bus?.requestPresence();
       },
-      onPresenceList: (node, rooms) => remote.replace(node, rooms),
+      onPresenceList: (node, rooms) => tellGone(remote.replace(node, rooms)),
       onPresenceRequest: () => sendPresence(),
       onBadMessage: (error) => log('warn', 'cluster-bus-bad-message', failureFields(error)),
     });
@@ -180,13 +189,7 @@ export async function openClusterNode(options: ClusterNodeOptions): Promise<Clus
       bus?.requestPresence();
       presenceTimer = setInterval(() => {
         sendPresence();
-        // Members of a node that went silent (killed, cut off) are told gone here, unless they
-        // are still in the room through this node.
-        for (const { room, key } of remote.expire()) {
-          if (rooms.present(room, key)) continue;
-          const bytes = departure(db, room, key);
-          if (bytes) recording?.local.toRoomExceptKey(room, bytes, key);
-        }
+        tellGone(remote.expire());
       }, PRESENCE_LIST_MS);
       presenceTimer.unref();
     },

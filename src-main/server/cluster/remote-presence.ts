@@ -53,10 +53,26 @@ export class RemotePresence {
     }
   }
 
-  /** A node's whole list: it replaces what was known of the node. */
-  replace(node: string, list: readonly (readonly [string, readonly string[]])[]): void {
+  /**
+   * A node's whole list: it replaces what was known of the node. Returns the (room, key) pairs
+   * it dropped that are now present on no other node: a node restarted at once after a crash
+   * sends an empty list, and its former members must be told gone as if it had gone silent.
+   */
+  replace(
+    node: string,
+    list: readonly (readonly [string, readonly string[]])[],
+  ): { room: string; key: string }[] {
     this.#heard(node);
-    this.#nodes.set(node, new Map(list.map(([room, keys]) => [room, new Set(keys)])));
+    const before = this.#nodes.get(node);
+    const after = new Map(list.map(([room, keys]) => [room, new Set(keys)]));
+    this.#nodes.set(node, after);
+    const gone: { room: string; key: string }[] = [];
+    for (const [room, keys] of before ?? []) {
+      for (const key of keys) {
+        if (!after.get(room)?.has(key) && !this.has(room, key)) gone.push({ room, key });
+      }
+    }
+    return gone;
   }
 
   /**

@@ -30,3 +30,14 @@ describe('RemotePresence', () => {
     expect(presence.expire()).toEqual([{ room: 'lobby', key: 'k2' }]);
   });
 });
+
+describe('RemotePresence: a node restarted at once', () => {
+  it('names the keys its fresh list dropped that are on no other node', () => {
+    const presence = new RemotePresence({ expiryMs: 100, now: () => 0 });
+    presence.changed('n1', 'lobby', 'k1', true);
+    presence.changed('n1', 'lobby', 'k2', true);
+    presence.changed('n2', 'lobby', 'k2', true);
+    expect(presence.replace('n1', [])).toEqual([{ room: 'lobby', key: 'k1' }]);
+    expect(presence.replace('n1', [['lobby', ['k3']]])).toEqual([]);
+  });
+});
