@@ -33,6 +33,8 @@ export interface NodeProcess {
   readonly pid: number;
   readonly publicKey: Uint8Array;
   stats(): Promise<ServerStats>;
+  /** With --profile: a CPU profile of the node for one row (bench/profiles/). */
+  profile<T>(name: string, work: () => Promise<T>): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -427,8 +429,13 @@ class ClusterTarget implements BenchServer {
     }
   }
 
-  profile<T>(_name: string, work: () => Promise<T>): Promise<T> {
-    return work();
+  /** With --profile: every node profiled over the same row, one file each (c<count>n<i>-…). */
+  profile<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const count = this.nodes.length;
+    return this.nodes.reduce<() => Promise<T>>(
+      (inner, node, i) => () => node.profile(`c${count}n${i + 1}-${name}`, inner),
+      work,
+    )();
   }
 
   /** What the log holds after the run: how big a turn's entry is. */
