@@ -18,6 +18,7 @@
 // packages, a temporary folder, a free 127.0.0.1 port, fsync on, as the `postgres` user when
 // root); without them the section says "not measured" and why.
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -140,8 +141,15 @@ export interface ClusterRow {
 
 /** One client doing a turn's statements (cluster-log.ts) in a loop: the log's own ceiling. */
 export interface TurnSkeleton {
+  /** 1 KB of random bytes (a quiet turn), or the entries the write-rate turns wrote, replayed. */
+  readonly entries: 'random 1 KB' | 'from the log';
   /** synchronous_commit: on (COMMIT waits for the WAL fsync, as the cluster runs) or off. */
   readonly synchronousCommit: boolean;
+  /**
+   * The bytea columns' storage: PostgreSQL's default compresses values over ~2 KB (TOAST,
+   * pglz), as parley_log has it; 'external' stores them uncompressed.
+   */
+  readonly storage: 'default' | 'external';
   readonly turnsPerSec: number;
   /** Medians: `BEGIN; SELECT … FOR UPDATE`, the INSERT + UPDATE, COMMIT, and the whole turn. */
   readonly lockMs: number;
@@ -149,13 +157,25 @@ export interface TurnSkeleton {
   readonly commitMs: number;
   readonly turnMs: number;
   readonly entryBytes: number;
+  /** PostgreSQL's CPU (postmaster and backends) per turn, ms. */
+  readonly postgresCpuMsPerTurn: number;
 }
+
+interface SkeletonVariant {
+  readonly entries: TurnSkeleton['entries'];
+  readonly synchronousCommit: boolean;
+  readonly storage: TurnSkeleton['storage'];
+}
+
+type Entry = { readonly changes: Buffer; readonly effects: Buffer };
 
 export interface LogEntries {
   readonly nodes: number;
   readonly entries: number;
   readonly averageChangesBytes: number;
   readonly averageEffectsBytes: number;
+  /** Entries whose changes or effects PostgreSQL stored compressed (TOAST, pglz: its CPU). */
+  readonly compressed: number;
 }
 
 export type ClusterOutcome =
@@ -438,10 +458,27 @@ class ClusterTarget implements BenchServer {
     )();
   }
 
+  /** The log's last entries (the write-rate turns), for the skeleton to replay. */
+  async lastEntries(limit: number): Promise<Entry[]> {
+    const { rows } = await this.#log.query<Entry>(
+      'SELECT changes, effects FROM parley_log ORDER BY pos DESC LIMIT $1',
+      [limit],
+    );
+    return rows;
+  }
+
   /** What the log holds after the run: how big a turn's entry is. */
   async entries(): Promise<LogEntries> {
-    const { rows } = await this.#log.query<{ n: string; changes: string; effects: string }>(
-      'SELECT count(*) AS n, avg(octet_length(changes)) AS changes, avg(octet_length(effects)) AS effects FROM parley_log',
+    const { rows } = await this.#log.query<{
+      n: string;
+      changes: string;
+      effects: string;
+      compressed: string;
+    }>(
+      `SELECT count(*) AS n, avg(octet_length(changes)) AS changes, avg(octet_length(effects)) AS effects,
+              count(*) FILTER (WHERE pg_column_compression(changes) IS NOT NULL
+                                  OR pg_column_compression(effects) IS NOT NULL) AS compressed
+         FROM parley_log`,
     );
     const row = rows[0];
     return {
@@ -449,6 +486,7 @@ class ClusterTarget implements BenchServer {
       entries: Number(row?.n ?? 0),
       averageChangesBytes: Math.round(Number(row?.changes ?? 0)),
       averageEffectsBytes: Math.round(Number(row?.effects ?? 0)),
+      compressed: Number(row?.compressed ?? 0),
     };
   }
 
@@ -488,8 +526,9 @@ async function roundTripMs(url: string): Promise<number> {
 async function turnSkeleton(
   url: string,
   durationMs: number,
-  entryBytes: number,
-  synchronousCommit: boolean,
+  entries: readonly Entry[],
+  variant: SkeletonVariant,
+  postgresCpuUs: () => number,
 ): Promise<TurnSkeleton> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -500,9 +539,15 @@ async function turnSkeleton(
       CREATE TABLE bench_log (pos bigint PRIMARY KEY, node text NOT NULL,
         at timestamptz NOT NULL DEFAULT now(), changes bytea NOT NULL, effects bytea NOT NULL);
       INSERT INTO bench_head VALUES (1, 0);`);
-    await client.query(`SET synchronous_commit = ${synchronousCommit ? 'on' : 'off'}`);
-    const changes = Buffer.alloc(Math.round(entryBytes * 0.7), 7);
-    const effects = Buffer.alloc(entryBytes - changes.length, 9);
+    if (variant.storage === 'external') {
+      await client.query(`ALTER TABLE bench_log ALTER COLUMN changes SET STORAGE EXTERNAL,
+                                                ALTER COLUMN effects SET STORAGE EXTERNAL`);
+    }
+    await client.query(`SET synchronous_commit = ${variant.synchronousCommit ? 'on' : 'off'}`);
+    const entryBytes = Math.round(
+      entries.reduce((sum, e) => sum + e.changes.length + e.effects.length, 0) / entries.length,
+    );
+    const cpuBefore = postgresCpuUs();
     const lock: number[] = [];
     const write: number[] = [];
     const commit: number[] = [];
@@ -513,13 +558,14 @@ async function turnSkeleton(
       const t0 = performance.now();
       await client.query('BEGIN; SELECT pos FROM bench_head WHERE id = 1 FOR UPDATE');
       const t1 = performance.now();
+      const entry = entries[pos % entries.length] as Entry;
       pos++;
       await client.query(
         `WITH entry AS (
            INSERT INTO bench_log (pos, node, changes, effects) VALUES ($1, $2, $3, $4)
          )
          UPDATE bench_head SET pos = $1 WHERE id = 1`,
-        [pos, 'bench', changes, effects],
+        [pos, 'bench', entry.changes, entry.effects],
       );
       const t2 = performance.now();
       await client.query('COMMIT');
@@ -529,15 +575,17 @@ async function turnSkeleton(
       commit.push(t3 - t2);
       turn.push(t3 - t0);
     }
+    const cpuUs = postgresCpuUs() - cpuBefore;
     await client.query('DROP TABLE bench_head, bench_log');
     return {
-      synchronousCommit,
+      ...variant,
       turnsPerSec: Math.round(turn.length / (durationMs / 1000)),
       lockMs: round(median(lock)),
       writeMs: round(median(write)),
       commitMs: round(median(commit)),
       turnMs: round(median(turn)),
       entryBytes,
+      postgresCpuMsPerTurn: round(cpuUs / 1000 / turn.length),
     };
   } finally {
     await client.end();
@@ -659,25 +707,45 @@ export async function measureCluster(deps: ClusterDeps): Promise<ClusterOutcome>
     for (const { server } of servers) {
       if (server instanceof ClusterTarget) entries.push(await server.entries());
     }
-    // The skeleton's entries are the size the write-rate turns wrote (the last cluster's log).
-    const sized = entries[entries.length - 1];
-    const entryBytes = Math.max(
-      64,
-      sized ? sized.averageChangesBytes + sized.averageEffectsBytes : 1024,
-    );
+    // The skeleton replays what the last cluster's write-rate turns wrote (the last entries of
+    // its log), and a quiet turn's size in random bytes (which no compression shrinks).
+    const last = servers
+      .map((s) => s.server)
+      .filter((s) => s instanceof ClusterTarget)
+      .pop();
+    const logged = last ? await last.lastEntries(50) : [];
+    const random: Entry[] = [{ changes: randomBytes(600), effects: randomBytes(424) }];
     log(`cluster: a turn's statements on PostgreSQL alone, one client…`);
     const skeleton: TurnSkeleton[] = [];
-    // A small entry (one message's turn) and the size the saturated turns wrote.
-    for (const bytes of [1024, entryBytes]) {
-      for (const synchronous of [true, false]) {
-        skeleton.push(
-          await turnSkeleton(services.postgres.url, deps.skeletonMs, bytes, synchronous),
-        );
+    const variants: { replayed: readonly Entry[]; variant: SkeletonVariant }[] = [
+      {
+        replayed: random,
+        variant: { entries: 'random 1 KB', synchronousCommit: true, storage: 'default' },
+      },
+      {
+        replayed: random,
+        variant: { entries: 'random 1 KB', synchronousCommit: false, storage: 'default' },
+      },
+    ];
+    if (logged.length > 0) {
+      for (const [synchronousCommit, storage] of [
+        [true, 'default'],
+        [false, 'default'],
+        [true, 'external'],
+      ] as const) {
+        variants.push({
+          replayed: logged,
+          variant: { entries: 'from the log', synchronousCommit, storage },
+        });
       }
     }
-    for (const s of skeleton) {
+    for (const { replayed, variant } of variants) {
+      const s = await turnSkeleton(services.postgres.url, deps.skeletonMs, replayed, variant, () =>
+        treeCpuUs(services.postgresPid),
+      );
+      skeleton.push(s);
       log(
-        `  ${s.entryBytes} B, synchronous_commit=${s.synchronousCommit ? 'on' : 'off'}: ${s.turnsPerSec} turns/s (lock ${s.lockMs} + write ${s.writeMs} + commit ${s.commitMs} ms)`,
+        `  ${s.entries} (${s.entryBytes} B), synchronous_commit=${s.synchronousCommit ? 'on' : 'off'}, storage ${s.storage}: ${s.turnsPerSec} turns/s (lock ${s.lockMs} + write ${s.writeMs} + commit ${s.commitMs} ms), PostgreSQL CPU ${s.postgresCpuMsPerTurn} ms/turn`,
       );
     }
     return {
@@ -829,6 +897,10 @@ function withRatios(rows: ClusterRow[]): ClusterRow[] {
 }
 
 // ── the table ────────────────────────────────────────────────────────────────────────
+
+function fmtInt(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}
 
 export function clusterTable(
   outcome: ClusterOutcome,
@@ -985,22 +1057,37 @@ export function clusterTable(
     ),
     '',
     "A turn's statements on PostgreSQL alone, one client (BEGIN; SELECT … FOR UPDATE | INSERT + UPDATE | COMMIT; median ms)",
+    'as run: synchronous_commit on, default storage (bytea over ~2 KB compressed by pglz); pg CPU: postmaster and backends per turn',
     ...grid(
-      ['synchronous_commit', 'turns/s', 'lock', 'write', 'commit', 'turn', 'entry B'],
+      [
+        'entries',
+        'synchronous_commit',
+        'storage',
+        'entry B',
+        'turns/s',
+        'lock',
+        'write',
+        'commit',
+        'turn',
+        'pg CPU ms/turn',
+      ],
       outcome.skeleton.map((s) => [
-        s.synchronousCommit ? 'on (as run)' : 'off',
+        s.entries,
+        s.synchronousCommit ? 'on' : 'off',
+        s.storage === 'default' ? 'default (pglz)' : 'external',
+        fmtInt(s.entryBytes),
         n(s.turnsPerSec),
         String(s.lockMs),
         String(s.writeMs),
         String(s.commitMs),
         String(s.turnMs),
-        String(s.entryBytes),
+        String(s.postgresCpuMsPerTurn),
       ]),
-      1,
+      3,
     ),
     ...outcome.entries.map(
       (e) =>
-        `cluster×${e.nodes}: ${e.entries} log entries, ${e.averageChangesBytes} B changeset + ${e.averageEffectsBytes} B effects on average`,
+        `cluster×${e.nodes}: ${e.entries} log entries, ${e.averageChangesBytes} B changeset + ${e.averageEffectsBytes} B effects on average, ${e.compressed} stored compressed by PostgreSQL`,
     ),
   ];
   const problems = outcome.rows.filter((r) => r.problems.length > 0);

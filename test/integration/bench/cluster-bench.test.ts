@@ -70,7 +70,18 @@ describe('the cluster section of the bench', () => {
     }
     expect(cluster.entries.map((e) => e.nodes)).toEqual([1, 2]);
     for (const e of cluster.entries) expect(e.entries).toBeGreaterThan(0);
-    expect(cluster.skeleton.map((s) => s.synchronousCommit)).toEqual([true, false, true, false]);
-    for (const s of cluster.skeleton) expect(s.turnsPerSec).toBeGreaterThan(0);
+    expect(cluster.skeleton.map((s) => `${s.entries} ${s.synchronousCommit} ${s.storage}`)).toEqual(
+      [
+        'random 1 KB true default',
+        'random 1 KB false default',
+        'from the log true default',
+        'from the log false default',
+        'from the log true external',
+      ],
+    );
+    for (const s of cluster.skeleton) {
+      expect(s.turnsPerSec).toBeGreaterThan(0);
+      expect(s.postgresCpuMsPerTurn).toBeGreaterThanOrEqual(0);
+    }
   }, 120_000);
 });
