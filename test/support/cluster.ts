@@ -129,6 +129,10 @@ class NodeProcess implements ClusterNode {
       });
     }
     const exited = once(child, 'exit');
+    // Said in the node's log, so that a failure shows a node that died and how.
+    void exited.then(([code, signal]) =>
+      this.stderr.push(`[exited: code ${code} signal ${signal}]`),
+    );
     const lines = await new Promise<readonly string[]>((resolve, reject) => {
       const check = () => {
         const links = stdout.filter((line) => line.startsWith('link '));

@@ -7,7 +7,9 @@
 // restart delays messages but loses none, and a PostgreSQL outage refuses writes (`internal`,
 // retry later) instead of acknowledging what is not stored, and heals without a node restart.
 // The tests share one cluster and run in order; each bounds its waits.
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KeyPair } from '../../../src-main/protocol/crypto/crypto-backend.ts';
 import type { ChatMessage, HostMessage } from '../../../src-main/protocol/wire/messages.ts';
@@ -15,6 +17,9 @@ import { type Cluster, startCluster } from '../../support/cluster.ts';
 import { newKeyPair } from '../../support/loopback.ts';
 import { type WireClient, connectWireClient } from '../../support/wire-client.ts';
 
+const CLUSTER_LOG = new URL('../../../src-main/server/cluster/cluster-log.ts', import.meta.url)
+  .href;
+const SCHEMA = new URL('../../../src-main/server/db/schema.ts', import.meta.url).href;
 const ROOM = 'lobby';
 /** In every text a test sends, and in nothing else: no node's log may ever contain it. */
 const TEXT_MARK = `plain${randomBytes(6).toString('hex')}`;
@@ -138,6 +143,10 @@ async function sendSome(m: Member, count: number, label: string, gapMs = 30) {
   return sent;
 }
 
+/** Whether the host has closed the connection (or it was lost). */
+const closedNow = (c: WireClient) =>
+  Promise.race([c.closed.then(() => true), sleep(0).then(() => false)]);
+
 /** Seqs strictly increasing, each once: what "in seq order" means to a member. */
 function expectIncreasing(messages: readonly ChatMessage[], who: string): void {
   for (let i = 1; i < messages.length; i++) {
@@ -170,7 +179,7 @@ afterAll(async () => {
   // PARLEY_CLUSTER_LOGS=1 shows what the nodes logged (warn and up), to see a failure's story.
   if (process.env['PARLEY_CLUSTER_LOGS'] === '1' && cluster) {
     for (const n of cluster.nodes) {
-      const lines = n.stderr.filter((line) => !/ (info|debug) /.test(line));
+      const lines = n.stderr.filter((line) => !/ info client-(joined|left) /.test(line));
       console.log(`${n.name}:\n${lines.join('\n')}`);
     }
   }
@@ -540,6 +549,169 @@ describe('a three-node cluster', () => {
         (line) => !/ error (cluster-log-unavailable|history-write-failed) /.test(line),
       ),
     ).toEqual([]);
+  }, 60_000);
+
+  it('PostgreSQL crashes mid-stream: once it is back, every message its senders resend is stored once, under the seq they were told', async () => {
+    // A SIGKILL of the database while two nodes run turns: a COMMIT may fail (the node drops
+    // its connections: their clients reconnect), fail after it landed (the resend is then a
+    // duplicate), or never start (`internal`, retry later). Whatever each sender saw, it resends
+    // what was not acknowledged until it is, as a client does.
+    const [w1, w2] = chat; // on n1 and n2 (chat[2] was on the node the kill test killed)
+    if (!w1 || !w2) throw new Error('the chat test made no members');
+    const senders = await Promise.all([member(0, 'crash-a'), member(2, 'crash-b')]);
+    const PER = 12;
+    const plans = senders.map((_, i) =>
+      Array.from({ length: PER }, (__, k) => ({ id: newId(), text: textOf(`crash${i} ${k}`) })),
+    );
+    const errors = cluster.errorLines().length;
+    const acked = new Map<string, Ack>();
+    let reconnects = 0;
+    const deliver = async (first: Member, plan: readonly { id: string; text: string }[]) => {
+      let m = first;
+      let sent = 0;
+      const deadline = Date.now() + 30_000;
+      while (acked.size < 2 * PER && plan.some((p) => !acked.has(p.id))) {
+        if (Date.now() > deadline) {
+          const tail = m.c.received
+            .slice(-12)
+            .map((x) => (x.t === 'error' ? `error ${x.code} ${x.retryAfterMs ?? ''}` : x.t));
+          throw new Error(
+            `${m.nick}: ${plan.filter((p) => !acked.has(p.id)).length} messages never acknowledged; ` +
+              `it got last: ${tail.join(', ')}; closed: ${await closedNow(m.c)}; nodes alive: ` +
+              cluster.nodes.map((n) => `${n.name} ${n.alive()}`).join(', '),
+          );
+        }
+        if (await closedNow(m.c)) {
+          reconnects++;
+          m = await rejoin(m, m.node).catch(async () => {
+            await sleep(200);
+            return m;
+          });
+          continue;
+        }
+        const from = m.c.received.length;
+        // The first time through, one every 40 ms (the crash lands among them); then all at once.
+        for (const p of plan.filter((x) => !acked.has(x.id))) {
+          try {
+            m.c.send({ t: 'send', room: ROOM, ...p });
+          } catch {
+            break; // closed meanwhile: reconnect above
+          }
+          if (sent++ < PER) await sleep(40);
+        }
+        await sleep(300);
+        for (const message of m.c.received) {
+          if (message.t === 'ack' && !acked.has(message.id)) acked.set(message.id, message);
+        }
+        const waits = m.c.received
+          .slice(from)
+          .flatMap((e) => (e.t === 'error' && e.code === 'internal' ? [e.retryAfterMs ?? 0] : []));
+        if (waits.length > 0) await sleep(Math.min(2000, Math.max(...waits)));
+      }
+    };
+    const marks = [w1.c.received.length, w2.c.received.length];
+    const delivering = Promise.all(senders.map((s, i) => deliver(s, plans[i] ?? [])));
+    await sleep(200);
+    await cluster.postgres.kill();
+    await sleep(300);
+    await cluster.postgres.start();
+    await delivering;
+    expect(acked.size).toBe(2 * PER);
+
+    // Stored once each, under its acknowledged seq, read through the node no sender used.
+    const stored = await history(w2.c);
+    for (const [i, plan] of plans.entries()) {
+      for (const p of plan) {
+        const entries = [...stored].filter(([, v]) =>
+          v.startsWith(`${senders[i]?.c.keyText}/${p.id}/`),
+        );
+        expect(
+          entries.map(([seq]) => seq),
+          p.id,
+        ).toEqual([acked.get(p.id)?.seq]);
+      }
+    }
+    // Members who kept their connection got each once, in seq order.
+    const order = [...acked.values()].sort((a, b) => a.seq - b.seq).map((a) => a.id);
+    for (const [i, w] of [w1, w2].entries()) {
+      if (await closedNow(w.c)) continue; // its node dropped it with a failed turn
+      await receivedAll(w.c, order, 10_000, marks[i], w.nick);
+      const got = live(w.c, marks[i]).filter((m) => acked.has(m.id));
+      expectIncreasing(got, w.nick);
+      expect(got.map((m) => m.id)).toEqual(order);
+    }
+    expect(cluster.nodes.every((n) => n.alive())).toBe(true);
+    const duplicates = [...acked.values()].filter((a) => a.duplicate).length;
+    console.log(
+      `cluster: PostgreSQL crash: ${reconnects} reconnects, ${duplicates} resends answered as duplicates`,
+    );
+    // Logged as the outage it is (a commit failed, the log unreachable, writes refused), and only so.
+    expect(
+      errorsSince(errors).filter(
+        (line) =>
+          !/ error (cluster-commit-failed|cluster-log-unavailable|history-write-failed) /.test(
+            line,
+          ),
+      ),
+    ).toEqual([]);
+  }, 60_000);
+
+  it('PostgreSQL going away while a turn holds the log lock fails that turn, and does not end the node', async () => {
+    // The smallest case of the PostgreSQL crash above (findings19.md F3): a node's ClusterLog, in
+    // a process of its own, takes the lock (a turn) and holds it while the database stops; the
+    // server's FATAL reaches a client the pool lent out, which has no 'error' listener: unhandled,
+    // the event ends the process. The turn's commit must fail instead, and the process live on.
+    const script = `
+      const { ClusterLog } = await import(${JSON.stringify(CLUSTER_LOG)});
+      const { SCHEMA_VERSION } = await import(${JSON.stringify(SCHEMA)});
+      const log = await ClusterLog.open(process.env.PARLEY_TEST_DATABASE, {
+        schema: SCHEMA_VERSION, hostKey: new Uint8Array(Buffer.from(process.env.PARLEY_TEST_KEY, 'hex')),
+      }, () => {});
+      const turn = await log.begin();
+      process.stdout.write('locked\\n');
+      await new Promise((resolve) => process.stdin.once('data', resolve));
+      const outcome = await turn.commit({ pos: turn.head + 1, node: 'probe', changes: new Uint8Array(1), effects: [] })
+        .then(() => 'committed', (error) => 'failed ' + error.name);
+      process.stdout.write(outcome + '\\n');
+      await log.close();
+    `;
+    const child = spawn(
+      process.execPath,
+      ['--disable-warning=ExperimentalWarning', '--input-type=module', '-e', script],
+      {
+        env: {
+          ...process.env,
+          PARLEY_TEST_DATABASE: cluster.postgres.url,
+          PARLEY_TEST_KEY: Buffer.from(cluster.hostKey).toString('hex'),
+        },
+        stdio: 'pipe',
+      },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+    const exited = once(child, 'exit');
+    try {
+      for (let waited = 0; !out.includes('locked'); waited += 20) {
+        if (waited > 15_000 || child.exitCode !== null) throw new Error(`no lock: ${err}`);
+        await sleep(20);
+      }
+      await cluster.postgres.stop();
+      await sleep(300); // the FATAL reaches the idle, lent-out client
+      child.stdin.write('go\n');
+      const [code] = (await Promise.race([exited, sleep(15_000).then(() => [undefined])])) as [
+        number | null | undefined,
+      ];
+      expect({
+        code,
+        out: out.trim().split('\n').at(-1),
+        err: err.split('\n').slice(0, 4),
+      }).toEqual({ code: 0, out: 'failed ClusterLogError', err: [''] });
+    } finally {
+      child.kill('SIGKILL');
+      await cluster.postgres.start();
+    }
   }, 60_000);
 
   it('no node ever logged the text of a message', () => {
