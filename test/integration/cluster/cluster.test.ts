@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KeyPair } from '../../../src-main/protocol/crypto/crypto-backend.ts';
+import { FILE_CHUNK_BYTES } from '../../../src-main/protocol/wire/chat-event.ts';
 import type { ChatMessage, HostMessage } from '../../../src-main/protocol/wire/messages.ts';
 import { type Cluster, startCluster } from '../../support/cluster.ts';
 import { newKeyPair } from '../../support/loopback.ts';
@@ -344,6 +345,65 @@ describe('a three-node cluster', () => {
     expect(await erin.waitFor('error', (m) => m.ref === 'dave-renamed', 10_000)).toMatchObject({
       code: 'nick-taken',
     });
+    expect(errorsSince(errors)).toEqual([]);
+  }, 60_000);
+
+  it('files: uploaded through one node, claimed by a message, downloaded whole through the others', async () => {
+    const errors = cluster.errorLines().length;
+    const [a, b, c] = chat; // on n1, n2, n3
+    if (!a || !b || !c) throw new Error('the chat test made no members');
+    const FULL = FILE_CHUNK_BYTES + 16;
+    const chunks = [randomBytes(FULL), randomBytes(FULL), randomBytes(1000)];
+    const size = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+    const started = await a.c.request({
+      t: 'file-start',
+      room: ROOM,
+      size,
+      chunks: chunks.length,
+    });
+    if (started.t !== 'file-started') throw new Error(`file-start: ${JSON.stringify(started)}`);
+    const { file } = started;
+    const acks = await Promise.all(
+      chunks.map((chunk, index) => {
+        a.c.send({ t: 'file-chunk', file, index, data: chunk.toString('base64url') });
+        return Promise.race([
+          a.c.waitFor('file-ack', (m) => m.file === file && m.index === index, 10_000),
+          a.c.waitFor('error', (m) => m.ref === file, 10_000),
+        ]);
+      }),
+    );
+    expect(acks.map((x) => x.t)).toEqual(chunks.map(() => 'file-ack'));
+    expect(await a.c.request({ t: 'file-end', file })).toMatchObject({ t: 'done' });
+    const id = newId();
+    a.c.send({
+      t: 'send',
+      room: ROOM,
+      id,
+      ev: {
+        type: 'file',
+        file: {
+          id: file,
+          name: 'plan.pdf',
+          mime: 'application/pdf',
+          size,
+          chunks: 3,
+          key: 'k'.repeat(43),
+        },
+        text: textOf('the plan'),
+      },
+      file,
+    });
+    await ackOf(a.c, id, 10_000);
+    for (const reader of [b, c]) {
+      await reader.c.waitFor('msg', (m) => m.id === id && m.file === file, 10_000);
+      const got: Buffer[] = [];
+      for (const [index] of chunks.entries()) {
+        const answer = await reader.c.request({ t: 'file-get', file, index });
+        if (answer.t !== 'file-data') throw new Error(`file-get: ${JSON.stringify(answer)}`);
+        got.push(Buffer.from(answer.data, 'base64url'));
+      }
+      expect(Buffer.concat(got).equals(Buffer.concat(chunks)), `n${reader.node + 1}`).toBe(true);
+    }
     expect(errorsSince(errors)).toEqual([]);
   }, 60_000);
 
