@@ -109,7 +109,7 @@ export class ClusterLog {
     // An idle client that loses its server emits here; unhandled, it would end the process.
     pool.on('error', onIdleError);
     try {
-      const client = await pool.connect();
+      const client = await lend(pool);
       let row: { schema: number; cluster: string; host_key: Buffer } | undefined;
       try {
         // One node creates the tables; the others wait for it (two CREATE IF NOT EXISTS at once
@@ -128,10 +128,10 @@ export class ClusterLog {
         await client.query('COMMIT');
         row = head.rows[0];
       } catch (error) {
-        client.release(true);
+        giveBack(client, true);
         throw error;
       }
-      client.release();
+      giveBack(client, false);
       if (!row) throw new ClusterLogError('the log has no head row');
       if (row.schema !== format.schema) {
         throw new ClusterLogError(
@@ -162,7 +162,7 @@ export class ClusterLog {
   async begin(): Promise<LogTurn> {
     let client: PoolClient;
     try {
-      client = await this.#pool.connect();
+      client = await lend(this.#pool);
     } catch (error) {
       throw asLogError('connect', error);
     }
@@ -176,14 +176,14 @@ export class ClusterLog {
       head = Number(rows?.[0]?.pos);
       if (!Number.isSafeInteger(head)) throw new ClusterLogError('the log has no head row');
     } catch (error) {
-      client.release(true);
+      giveBack(client, true);
       throw asLogError('lock', error);
     }
     let done = false;
     const finish = (broken: boolean) => {
       if (done) return;
       done = true;
-      client.release(broken);
+      giveBack(client, broken);
     };
     return {
       head,
@@ -285,7 +285,7 @@ export class ClusterLog {
     path: string,
     keepMs: number,
   ): Promise<{ entriesDropped: number; bytes: number }> {
-    const client = await this.#pool.connect().catch((error: unknown) => {
+    const client = await lend(this.#pool).catch((error: unknown) => {
       throw asLogError('connect', error);
     });
     let broken = false;
@@ -315,7 +315,7 @@ export class ClusterLog {
       broken = true;
       throw asLogError('snapshot', error);
     } finally {
-      client.release(broken);
+      giveBack(client, broken);
     }
   }
 
@@ -343,7 +343,7 @@ export class ClusterLog {
    * compaction at a time); false when another node is compacting.
    */
   async whileCompacting(work: () => Promise<void>): Promise<boolean> {
-    const client = await this.#pool.connect().catch((error: unknown) => {
+    const client = await lend(this.#pool).catch((error: unknown) => {
       throw asLogError('connect', error);
     });
     let broken = false;
@@ -362,13 +362,33 @@ export class ClusterLog {
       broken = true;
       throw asLogError('compaction', error);
     } finally {
-      client.release(broken);
+      giveBack(client, broken);
     }
   }
 
   async close(): Promise<void> {
     await this.#pool.end().catch(() => {});
   }
+}
+
+/**
+ * A client lent out of the pool. The pool listens for 'error' only on its idle clients: a lent
+ * one that loses its server (PostgreSQL stopped or killed mid-turn) emits an 'error' nobody
+ * heard, which ends the process. The failure itself reaches the caller through its query.
+ */
+async function lend(pool: Pool): Promise<PoolClient> {
+  const client = await pool.connect();
+  client.on('error', ignoreLentError);
+  return client;
+}
+
+function giveBack(client: PoolClient, broken: boolean): void {
+  client.off('error', ignoreLentError);
+  client.release(broken);
+}
+
+function ignoreLentError(): void {
+  // Reported by the query that was running, or the next one.
 }
 
 interface EntryRow {

@@ -203,7 +203,18 @@ export class ClusterTurns implements SyncGroups {
   received(entry: LogEntry | { readonly pos: number }): void {
     if (entry.pos <= this.#applied) return;
     if ('changes' in entry && this.#ahead.size < MAX_AHEAD) this.#ahead.set(entry.pos, entry);
-    this.#scheduleCatchUp();
+    // Applied now unless a turn of this node is open (its SQLite transaction spans the COMMIT):
+    // also while a turn waits for the log's lock, so that the turn, once it has the lock, has
+    // only the last holder's entry left to apply under it.
+    if (!this.#open && !this.#inTurn && !this.#closed) {
+      try {
+        this.#applyAhead();
+      } catch (error) {
+        this.#o.diverged(asError(error));
+        return;
+      }
+    }
+    if (this.#ahead.size > 0 || !('changes' in entry)) this.#scheduleCatchUp();
   }
 
   /** NATS came back: what it lost meanwhile is in PostgreSQL. */
@@ -258,6 +269,8 @@ export class ClusterTurns implements SyncGroups {
       return;
     }
     try {
+      // What NATS brought meanwhile first; PostgreSQL only for what it has not.
+      this.#applyAhead();
       if (turn.head > this.#applied) {
         for (const entry of await turn.entriesAfter(this.#applied)) this.#apply(entry);
       }
