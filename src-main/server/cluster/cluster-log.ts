@@ -15,7 +15,10 @@ import { type LogEntry, LogEntryError, decodeEffects, encodeEffects } from './lo
  * this file's own tables. Nodes of another format refuse to join the log rather than guess.
  */
 export interface LogFormat {
+  /** The host database's schema version (db/schema.ts): what the patchsets name. */
   readonly schema: number;
+  /** The entries' own format (log-entry.ts): effects and the NATS framing. */
+  readonly format: number;
   /**
    * The host's static public key: the first node writes it, and a node with another key (a key
    * file not copied, or another cluster's) refuses to join: its clients would see another host.
@@ -39,6 +42,7 @@ const SETUP = `
     id      integer PRIMARY KEY CHECK (id = 1),
     pos     bigint  NOT NULL,
     schema  integer NOT NULL,
+    format  integer NOT NULL,
     host_key bytea  NOT NULL,
     cluster uuid    NOT NULL DEFAULT gen_random_uuid()
   );
@@ -110,7 +114,7 @@ export class ClusterLog {
     pool.on('error', onIdleError);
     try {
       const client = await lend(pool);
-      let row: { schema: number; cluster: string; host_key: Buffer } | undefined;
+      let row: HeadRow | undefined;
       try {
         // One node creates the tables; the others wait for it (two CREATE IF NOT EXISTS at once
         // can still collide in PostgreSQL's catalog).
@@ -118,12 +122,12 @@ export class ClusterLog {
         await client.query('SELECT pg_advisory_xact_lock(7878001)');
         await client.query(SETUP);
         await client.query(
-          `INSERT INTO parley_head (id, pos, schema, host_key) VALUES (1, 0, $1, $2)
+          `INSERT INTO parley_head (id, pos, schema, format, host_key) VALUES (1, 0, $1, $2, $3)
            ON CONFLICT (id) DO NOTHING`,
-          [format.schema, Buffer.from(format.hostKey)],
+          [format.schema, format.format, Buffer.from(format.hostKey)],
         );
-        const head = await client.query<{ schema: number; cluster: string; host_key: Buffer }>(
-          'SELECT schema, host_key, cluster::text AS cluster FROM parley_head WHERE id = 1',
+        const head = await client.query<HeadRow>(
+          'SELECT schema, format, host_key, cluster::text AS cluster FROM parley_head WHERE id = 1',
         );
         await client.query('COMMIT');
         row = head.rows[0];
@@ -133,10 +137,11 @@ export class ClusterLog {
       }
       giveBack(client, false);
       if (!row) throw new ClusterLogError('the log has no head row');
-      if (row.schema !== format.schema) {
+      if (row.schema !== format.schema || row.format !== format.format) {
         throw new ClusterLogError(
-          `the cluster's log is of schema ${row.schema}, this node's is ${format.schema}: ` +
-            'every node of a cluster must run the same Parley version (docs/hosting.md, upgrades)',
+          `the cluster's log is of schema ${row.schema} format ${row.format}, this node's ` +
+            `${format.schema} format ${format.format}: every node of a cluster must run the ` +
+            'same Parley version (docs/hosting.md, upgrades)',
         );
       }
       if (!sameKey(new Uint8Array(row.host_key), format.hostKey)) {
@@ -389,6 +394,13 @@ function giveBack(client: PoolClient, broken: boolean): void {
 
 function ignoreLentError(): void {
   // Reported by the query that was running, or the next one.
+}
+
+interface HeadRow {
+  schema: number;
+  format: number;
+  cluster: string;
+  host_key: Buffer;
 }
 
 interface EntryRow {

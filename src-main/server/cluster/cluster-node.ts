@@ -15,6 +15,7 @@ import { ClusterBus } from './cluster-bus.ts';
 import { ClusterLog } from './cluster-log.ts';
 import type { ClusterOptions } from './cluster-options.ts';
 import { ClusterTurns } from './cluster-turns.ts';
+import { LOG_FORMAT_VERSION } from './log-entry.ts';
 import { RecordingFanout } from './recording-fanout.ts';
 import { RemotePresence } from './remote-presence.ts';
 import { DEFAULT_COMPACTION, LogCompaction } from './log-compaction.ts';
@@ -80,7 +81,7 @@ export async function openClusterNode(options: ClusterNodeOptions): Promise<Clus
 
   const clusterLog = await ClusterLog.open(
     options.cluster.databaseUrl,
-    { schema: SCHEMA_VERSION, hostKey: options.hostPublicKey },
+    { schema: SCHEMA_VERSION, format: LOG_FORMAT_VERSION, hostKey: options.hostPublicKey },
     (error) => log('warn', 'cluster-database-connection-lost', failureFields(error)),
   );
   let db: HostDatabase;

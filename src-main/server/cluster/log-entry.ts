@@ -56,6 +56,12 @@ export interface LogEntry {
   readonly effects: readonly FanoutEffect[];
 }
 
+/**
+ * The entries' format: effects, their encoding, the NATS framing. Nodes of another format refuse
+ * to join the log (cluster-log.ts); raise it with any change to them.
+ */
+export const LOG_FORMAT_VERSION = 1;
+
 export class LogEntryError extends Error {
   override readonly name = 'LogEntryError';
 }
