@@ -407,6 +407,101 @@ describe('a three-node cluster', () => {
     expect(errorsSince(errors)).toEqual([]);
   }, 60_000);
 
+  it('presence and typing cross nodes; a key with windows on two nodes arrives once and leaves once', async () => {
+    const errors = cluster.errorLines().length;
+    const [watcher] = chat; // on n1
+    if (!watcher) throw new Error('the chat test made no members');
+    const from = watcher.c.received.length;
+    const gina = await member(1, 'gina'); // n2
+    const ofGina = () =>
+      watcher.c.received
+        .slice(from)
+        .filter(
+          (m): m is Extract<HostMessage, { t: 'presence' }> =>
+            m.t === 'presence' && m.key === gina.c.keyText,
+        )
+        .map((m) => m.event);
+    await watcher.c.waitFor('presence', (m) => m.key === gina.c.keyText && m.event === 'joined');
+    // Her second window, on n3, in the room too: no second arrival.
+    const ginaOn3 = await rejoin(gina, 2);
+    gina.c.send({ t: 'typing', room: ROOM });
+    await watcher.c.waitFor(
+      'typing',
+      (m) => m.nick === 'gina' && watcher.c.received.indexOf(m) >= from,
+      5000,
+    );
+    // The n2 window leaves: she is still in the room through n3, so nobody hears of it.
+    gina.c.send({ t: 'leave', room: ROOM });
+    await gina.c.waitFor('left', (m) => m.room === ROOM, 5000);
+    await sleep(700);
+    expect(ofGina()).toEqual(['joined']);
+    // A listing made on n2 now shows her online (through n3).
+    const late = await member(1, 'late-lister');
+    const listed = late.c
+      .of('members')
+      .flatMap((m) => m.members)
+      .find((m) => m.key === gina.c.keyText);
+    expect(listed?.online).toBe(true);
+    // Her last window goes: now the room hears it, once.
+    ginaOn3.c.close();
+    await watcher.c.waitFor(
+      'presence',
+      (m) =>
+        m.key === gina.c.keyText && m.event !== 'joined' && watcher.c.received.indexOf(m) >= from,
+      5000,
+    );
+    await sleep(700);
+    expect(ofGina()).toHaveLength(2);
+    expect(errorsSince(errors)).toEqual([]);
+  }, 60_000);
+
+  it('a deletion through one node leaves a tombstone in history on every node', async () => {
+    const [a, b, c] = chat;
+    if (!a || !b || !c) throw new Error('the chat test made no members');
+    const [said] = await sendSome(b, 1, 'to be taken back', 0);
+    const target = (await ackOf(b.c, said?.id ?? '', 10_000)).seq;
+    const id = newId();
+    b.c.send({
+      t: 'send',
+      room: ROOM,
+      id,
+      ev: { type: 'delete', target },
+      rel: { t: 'delete', seq: target },
+    });
+    await ackOf(b.c, id, 10_000);
+    for (const reader of [a, c]) {
+      await reader.c.waitFor('msg', (m) => m.id === id && !m.history, 10_000);
+      const start = reader.c.received.length;
+      reader.c.send({ t: 'history', room: ROOM, before: target + 1, limit: 1 });
+      const end = await reader.c.waitFor(
+        'history-end',
+        (m) => reader.c.received.indexOf(m) >= start,
+        5000,
+      );
+      const page = reader.c.received
+        .slice(start, reader.c.received.indexOf(end))
+        .filter((m): m is ChatMessage => m.t === 'msg');
+      expect(
+        page.map((m) => ({ seq: m.seq, deleted: m.deleted, text: m.text })),
+        `n${reader.node + 1}`,
+      ).toEqual([{ seq: target, deleted: true, text: undefined }]);
+    }
+  }, 30_000);
+
+  it('a room opened through one node is announced to connected non-members on the others', async () => {
+    const owner = clients.find((c) =>
+      c.of('redeemed').some((m) => m.role === 'owner' && m.room === ROOM),
+    );
+    if (!owner) throw new Error('the membership test made no owner');
+    expect(await owner.request({ t: 'create', room: 'square' })).toMatchObject({ t: 'room' });
+    const stranger = await connect(2, 'stranger'); // n3, a member of nothing
+    expect(await owner.request({ t: 'set-open', room: 'square', open: true })).toMatchObject({
+      t: 'done',
+    });
+    await stranger.waitFor('room', (m) => m.info.room === 'square' && m.info.open, 10_000);
+    await stranger.join('square');
+  }, 30_000);
+
   it('a rename through one node reaches the rooms its key is in through another node', async () => {
     // As on one host, where the rooms of all the key's connections hear of it (request-handler
     // #renamed): frank is in the lobby on n2 only; his window on n1 is in no room, and renames.
@@ -737,7 +832,7 @@ describe('a three-node cluster', () => {
       const { ClusterLog } = await import(${JSON.stringify(CLUSTER_LOG)});
       const { SCHEMA_VERSION } = await import(${JSON.stringify(SCHEMA)});
       const log = await ClusterLog.open(process.env.PARLEY_TEST_DATABASE, {
-        schema: SCHEMA_VERSION, hostKey: new Uint8Array(Buffer.from(process.env.PARLEY_TEST_KEY, 'hex')),
+        schema: SCHEMA_VERSION, format: 1, hostKey: new Uint8Array(Buffer.from(process.env.PARLEY_TEST_KEY, 'hex')),
       }, () => {});
       const turn = await log.begin();
       process.stdout.write('locked\\n');
