@@ -4,7 +4,8 @@
 // so a receiver sees a gap and fills it from PostgreSQL; what NATS loses costs time, never data.
 // Turns that changed nothing durable (typing, presence) are published as live effects, with no
 // position, and each node sends its presence list every few seconds (remote-presence.ts).
-// Every message is sealed (bus-seal.ts): only the cluster's nodes can publish what they accept.
+// Every message is sealed (bus-seal.ts): only the cluster's nodes can read it or publish what
+// they accept.
 import type { NatsConnection, Subscription } from 'nats';
 import type { BusSeal } from './bus-seal.ts';
 import {

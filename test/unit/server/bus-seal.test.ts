@@ -6,8 +6,12 @@ describe('BusSeal', () => {
   const seal = new BusSeal(key, 'cluster-a');
   const data = new TextEncoder().encode('an entry');
 
-  it('opens what it sealed, on the same subject', () => {
-    expect(seal.open('log', seal.seal('log', data))).toEqual(data);
+  it('opens what it sealed, on the same subject, and hides it from whoever carries it', () => {
+    const sealed = seal.seal('log', data);
+    expect(seal.open('log', sealed)).toEqual(data);
+    expect(Buffer.from(sealed).includes(Buffer.from('an entry'))).toBe(false);
+    // Never the same nonce twice: the same message seals differently.
+    expect(Buffer.from(seal.seal('log', data))).not.toEqual(Buffer.from(sealed));
   });
 
   it('refuses a changed byte, another subject, another cluster, another key, no tag', () => {
