@@ -495,6 +495,9 @@ describe('a three-node cluster', () => {
     if (!owner) throw new Error('the membership test made no owner');
     expect(await owner.request({ t: 'create', room: 'square' })).toMatchObject({ t: 'room' });
     const stranger = await connect(2, 'stranger'); // n3, a member of nothing
+    // Welcomed (its room list made) before the room opens: then only the announcement tells it.
+    const listing = await stranger.waitFor('rooms', () => true, 10_000);
+    expect(listing.rooms.map((r) => r.room)).not.toContain('square');
     expect(await owner.request({ t: 'set-open', room: 'square', open: true })).toMatchObject({
       t: 'done',
     });
