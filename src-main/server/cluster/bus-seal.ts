@@ -31,7 +31,7 @@ export class BusSeal {
     const cipher = createCipheriv('chacha20-poly1305', this.#key, nonce, {
       authTagLength: TAG_BYTES,
     });
-    cipher.setAAD(Buffer.from(subject));
+    cipher.setAAD(Buffer.from(subject), { plaintextLength: data.length });
     const body = Buffer.concat([cipher.update(data), cipher.final()]);
     return Buffer.concat([nonce, body, cipher.getAuthTag()]);
   }
@@ -46,7 +46,7 @@ export class BusSeal {
       const decipher = createDecipheriv('chacha20-poly1305', this.#key, nonce, {
         authTagLength: TAG_BYTES,
       });
-      decipher.setAAD(Buffer.from(subject));
+      decipher.setAAD(Buffer.from(subject), { plaintextLength: body.length });
       decipher.setAuthTag(tag);
       return new Uint8Array(Buffer.concat([decipher.update(body), decipher.final()]));
     } catch {
