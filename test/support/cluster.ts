@@ -56,6 +56,11 @@ export interface Cluster {
   kill(i: number): Promise<void>;
   /** Starts node i again on its folder (after kill(), or kills it first) and waits for its start lines. */
   restart(i: number): Promise<void>;
+  /**
+   * SIGSTOP (true) or SIGCONT (false) of node i: a node that hangs — a VM paused, a machine gone
+   * without closing its connections — as the others and PostgreSQL see it.
+   */
+  freeze(i: number, frozen: boolean): void;
   /** Every node's stderr lines that are logged at level error, with the node's name before them. */
   errorLines(): string[];
   /** Stops every node (SIGTERM, then SIGKILL), NATS and PostgreSQL, and removes every folder. */
@@ -167,6 +172,10 @@ class NodeProcess implements ClusterNode {
     this.#start = parseStartLines(lines);
   }
 
+  signal(signal: NodeJS.Signals): void {
+    if (this.alive()) this.#child?.kill(signal);
+  }
+
   async kill(signal: NodeJS.Signals): Promise<void> {
     const child = this.#child;
     if (!child || !this.alive()) return;
@@ -268,6 +277,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const stopAll = async () => {
     if (stopped) return;
     stopped = true;
+    // A frozen node would take SIGTERM only once continued.
+    for (const node of nodes) node.signal('SIGCONT');
     await Promise.all(nodes.map((node) => node.kill('SIGTERM')));
     await Promise.all([nats.stop(), postgres.remove()]);
     rmSync(folder, { recursive: true, force: true });
@@ -292,6 +303,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     hostKey: keyPair.publicKey,
     nodes,
     kill: (i) => node(i).kill('SIGKILL'),
+    freeze: (i, frozen) => node(i).signal(frozen ? 'SIGSTOP' : 'SIGCONT'),
     async restart(i) {
       await node(i).kill('SIGKILL');
       // The port the node had is free again only once its sockets are gone; it takes a new one.

@@ -10,6 +10,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KeyPair } from '../../../src-main/protocol/crypto/crypto-backend.ts';
 import { FILE_CHUNK_BYTES } from '../../../src-main/protocol/wire/chat-event.ts';
@@ -882,6 +883,74 @@ describe('a three-node cluster', () => {
     } finally {
       child.kill('SIGKILL');
       await cluster.postgres.start();
+    }
+  }, 60_000);
+
+  it('a node that hangs while it holds the log lock stops the other nodes only briefly', async () => {
+    // A node's VM paused, or its machine gone without a word (power, network): its PostgreSQL
+    // session stays, idle in a transaction that holds the cluster's write lock, and PostgreSQL
+    // has no reason to end it (the TCP connection looks alive; keepalives take hours). Every
+    // other node's turn waits for that lock: the cluster must get it back, not wait for ever.
+    const [w1] = chat; // on n1
+    if (!w1) throw new Error('the chat test made no members');
+    const senders = await Promise.all([member(1, 'hang-a'), member(1, 'hang-b')]); // n2
+    const admin = new pg.Client({ connectionString: cluster.postgres.url });
+    admin.on('error', () => undefined);
+    await admin.connect();
+    let sending = true;
+    const loops = senders.map(async (s, i) => {
+      for (let k = 0; sending; k++) {
+        try {
+          s.c.send({ t: 'send', room: ROOM, id: newId(), text: textOf(`hang${i} ${k}`) });
+        } catch {
+          return;
+        }
+        await sleep(120);
+      }
+    });
+    const lockHeld = async () => {
+      const { rows } = await admin.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE application_name = 'parley' AND state LIKE 'idle in transaction%'`,
+      );
+      return (rows[0]?.n ?? 0) > 0;
+    };
+    try {
+      // Freeze n2 at random moments until it is caught inside a turn (holding the lock).
+      let caught = false;
+      for (let attempt = 0; attempt < 300 && !caught; attempt++) {
+        await sleep(3 + Math.random() * 25);
+        cluster.freeze(1, true);
+        await sleep(30);
+        caught = await lockHeld();
+        if (!caught) cluster.freeze(1, false);
+      }
+      sending = false;
+      expect(caught, 'n2 was never caught holding the lock').toBe(true);
+      // A message through n1 must be acknowledged, after a refusal or two at most.
+      const frozenAt = performance.now();
+      const message = { id: newId(), text: textOf('while n2 hangs') };
+      let ack: Ack | undefined;
+      while (!ack && performance.now() - frozenAt < 20_000) {
+        const at = w1.c.received.length;
+        w1.c.send({ t: 'send', room: ROOM, ...message });
+        try {
+          ack = await ackOf(w1.c, message.id, 6000, at);
+        } catch {
+          await sleep(500);
+        }
+      }
+      console.log(
+        `cluster: with n2 hung holding the lock, n1 ${ack ? 'acknowledged' : 'did not acknowledge'} ` +
+          `a send after ${((performance.now() - frozenAt) / 1000).toFixed(1)} s ` +
+          `(lock still held: ${await lockHeld()})`,
+      );
+      expect(ack, 'no acknowledgement within 20 s of n2 hanging with the lock').toBeDefined();
+    } finally {
+      sending = false;
+      cluster.freeze(1, false);
+      await Promise.all(loops);
+      await admin.end().catch(() => undefined);
     }
   }, 60_000);
 
