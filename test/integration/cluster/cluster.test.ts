@@ -354,7 +354,9 @@ describe('a three-node cluster', () => {
     const [a, b, c] = chat; // on n1, n2, n3
     if (!a || !b || !c) throw new Error('the chat test made no members');
     const FULL = FILE_CHUNK_BYTES + 16;
-    const chunks = [randomBytes(FULL), randomBytes(FULL), randomBytes(1000)];
+    // 1.3 MB sent at once: a turn's entry past what NATS carries whole (only its position goes
+    // out, and the other nodes read it from PostgreSQL).
+    const chunks = [...Array.from({ length: 20 }, () => randomBytes(FULL)), randomBytes(1000)];
     const size = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
     const started = await a.c.request({
       t: 'file-start',
