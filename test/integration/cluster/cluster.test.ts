@@ -10,6 +10,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { type Msg, connect as natsConnect } from 'nats';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KeyPair } from '../../../src-main/protocol/crypto/crypto-backend.ts';
@@ -457,6 +458,45 @@ describe('a three-node cluster', () => {
     expect(ofGina()).toHaveLength(2);
     expect(errorsSince(errors)).toEqual([]);
   }, 60_000);
+
+  it('whoever can reach NATS cannot make a node deliver anything: not junk, not an old message again', async () => {
+    // bus-seal.ts: what the nodes publish is sealed with a key only they have, so that a shared
+    // NATS, a leaked NATS password or its operator "neither reads the entries nor makes a node
+    // apply or deliver anything". A sealed message recorded off the wire and published again
+    // later is still sealed: it must not be delivered twice.
+    const [watcher] = chat; // on n1
+    if (!watcher) throw new Error('the chat test made no members');
+    const typer = await member(1, 'typer'); // n2
+    const nc = await natsConnect({ servers: cluster.nats.url, name: 'eavesdropper' });
+    try {
+      const seen: Msg[] = [];
+      const sub = nc.subscribe('parley.>', { callback: (_error, msg) => seen.push(msg) });
+      await nc.flush();
+      const from = watcher.c.received.length;
+      const typings = () =>
+        watcher.c.received.slice(from).filter((m) => m.t === 'typing' && m.nick === 'typer');
+      typer.c.send({ t: 'typing', room: ROOM });
+      await watcher.c.waitFor('typing', (m) => m.nick === 'typer', 5000);
+      await sleep(300);
+      const live = seen.filter((m) => m.subject.endsWith('.live'));
+      expect(live.length).toBeGreaterThan(0);
+      // Junk on every subject the nodes use, then the recorded typing again.
+      for (const subject of new Set(seen.map((m) => m.subject))) {
+        nc.publish(subject, randomBytes(64));
+      }
+      for (const m of live) nc.publish(m.subject, m.data, m.headers ? { headers: m.headers } : {});
+      await nc.flush();
+      await sleep(700);
+      sub.unsubscribe();
+      expect(typings()).toHaveLength(1);
+      // And the nodes still serve.
+      const [after] = await sendSome(typer, 1, 'after the junk', 0);
+      await ackOf(typer.c, after?.id ?? '', 10_000);
+      await receivedAll(watcher.c, [after?.id ?? ''], 10_000);
+    } finally {
+      await nc.close();
+    }
+  }, 30_000);
 
   it('a deletion through one node leaves a tombstone in history on every node', async () => {
     const [a, b, c] = chat;
