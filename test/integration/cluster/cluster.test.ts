@@ -350,6 +350,40 @@ describe('a three-node cluster', () => {
     expect(errorsSince(errors)).toEqual([]);
   }, 60_000);
 
+  it('one nickname, claimed at the same moment through two nodes by two keys, goes to exactly one', async () => {
+    const outcomes = await Promise.all(
+      [0, 1, 2, 3].map(async (pair) => {
+        const nick = `race${pair}`;
+        const tries = await Promise.all(
+          [pair % 3, (pair + 1) % 3].map(async (n) => {
+            const c = await connect(n, nick);
+            const welcome = c.waitFor('welcome', () => true, 10_000).then(() => 'welcomed');
+            const closed = c.closed.then((info) => `closed ${info.code}`);
+            return Promise.race([welcome, closed]);
+          }),
+        );
+        return tries.sort().join(' / ');
+      }),
+    );
+    expect(outcomes).toEqual(outcomes.map(() => 'closed nick-taken / welcomed'));
+  }, 30_000);
+
+  it('read your writes through another node: history asked of n3 right after n1 acknowledged holds it', async () => {
+    const [a, , c] = chat;
+    if (!a || !c) throw new Error('the chat test made no members');
+    for (let i = 0; i < 5; i++) {
+      const [message] = await sendSome(a, 1, `ryw ${i}`, 0);
+      const ack = await ackOf(a.c, message?.id ?? '', 10_000);
+      const start = c.c.received.length;
+      c.c.send({ t: 'history', room: ROOM, before: ack.seq + 1, limit: 1 });
+      const end = await c.c.waitFor('history-end', (m) => c.c.received.indexOf(m) >= start, 5000);
+      const page = c.c.received
+        .slice(start, c.c.received.indexOf(end))
+        .filter((m): m is ChatMessage => m.t === 'msg' && m.history === true);
+      expect(page.map((m) => [m.seq, m.id])).toEqual([[ack.seq, message?.id]]);
+    }
+  }, 30_000);
+
   it('files: uploaded through one node, claimed by a message, downloaded whole through the others', async () => {
     const errors = cluster.errorLines().length;
     const [a, b, c] = chat; // on n1, n2, n3
