@@ -1030,6 +1030,62 @@ describe('a three-node cluster', () => {
     }
   }, 60_000);
 
+  it('every node SIGKILLed at once, mid-stream, and started again: all that was acknowledged is there, once', async () => {
+    const senders = await Promise.all([member(0, 'all-a'), member(1, 'all-b'), member(2, 'all-c')]);
+    const PER = 15;
+    const plans = senders.map((_, i) =>
+      Array.from({ length: PER }, (__, k) => ({ id: newId(), text: textOf(`all${i} ${k}`) })),
+    );
+    let dead = false;
+    const sending = senders.map(async (s, i) => {
+      for (const message of plans[i] ?? []) {
+        if (dead) return;
+        try {
+          s.c.send({ t: 'send', room: ROOM, ...message });
+        } catch {
+          return;
+        }
+        await sleep(40);
+      }
+    });
+    await sleep(300);
+    await Promise.all(cluster.nodes.map((_, i) => cluster.kill(i)));
+    dead = true;
+    await Promise.all(sending);
+    const acked = new Map<string, number>();
+    for (const s of senders) for (const a of s.c.of('ack')) acked.set(a.id, a.seq);
+    expect(acked.size).toBeGreaterThan(0);
+    // The whole cluster comes back (the replicas rebuilt from the log alone).
+    for (const i of cluster.nodes.keys()) await cluster.restart(i);
+    const back = await Promise.all(senders.map((s, i) => rejoin(s, (i + 1) % 3)));
+    const resent = await Promise.all(
+      back.map(async (s, i) => {
+        const from = s.c.received.length;
+        const pending = (plans[i] ?? []).filter((p) => !acked.has(p.id));
+        for (const p of pending) {
+          s.c.send({ t: 'send', room: ROOM, ...p });
+          await sleep(30);
+        }
+        return Promise.all(pending.map((p) => ackOf(s.c, p.id, 15_000, from)));
+      }),
+    );
+    for (const a of resent.flat()) acked.set(a.id, a.seq);
+    const reader = back[0];
+    if (!reader) throw new Error('no reader');
+    const stored = await history(reader.c);
+    for (const [i, plan] of plans.entries()) {
+      for (const p of plan) {
+        const entries = [...stored].filter(([, v]) =>
+          v.startsWith(`${senders[i]?.c.keyText}/${p.id}/`),
+        );
+        expect(
+          entries.map(([seq]) => seq),
+          p.id,
+        ).toEqual([acked.get(p.id)]);
+      }
+    }
+  }, 60_000);
+
   it('no node ever logged the text of a message', () => {
     for (const n of cluster.nodes) {
       expect(n.stderr.filter((line) => line.includes(TEXT_MARK))).toEqual([]);
