@@ -580,6 +580,45 @@ describe('a three-node cluster', () => {
     });
     await stranger.waitFor('room', (m) => m.info.room === 'square' && m.info.open, 10_000);
     await stranger.join('square');
+    // A new connection's host info (in the handshake, before any turn) names it on every node.
+    for (const n of [0, 1, 2]) {
+      const fresh = await connect(n, `fresh${n}`);
+      expect(fresh.hostInfo.rooms, `n${n + 1}`).toContain('square');
+    }
+  }, 30_000);
+
+  it('a key removed through one node loses the room in its windows on every node', async () => {
+    const owner = clients.find((c) =>
+      c.of('redeemed').some((m) => m.role === 'owner' && m.room === ROOM),
+    );
+    if (!owner) throw new Error('the membership test made no owner');
+    expect(await owner.request({ t: 'create', room: 'den' })).toMatchObject({ t: 'room' });
+    const made = await owner.request({
+      t: 'invite-create',
+      room: 'den',
+      role: 'member',
+      uses: null,
+      expiresInMs: null,
+    });
+    if (made.t !== 'invite') throw new Error(`no invite: ${JSON.stringify(made)}`);
+    const hal = await connect(1, 'hal'); // n2
+    expect(await hal.redeem(made.token)).toMatchObject({ t: 'redeemed', room: 'den' });
+    const halOn3 = await connect(2, 'hal', hal.keyPair);
+    await Promise.all([hal.join('den'), halOn3.join('den'), owner.join('den')]);
+    expect(
+      await owner.request({ t: 'remove', room: 'den', key: hal.keyText, ban: false }),
+    ).toMatchObject({ t: 'done' });
+    const removed = await Promise.all(
+      [hal, halOn3].map((w) => w.waitFor('removed', (m) => m.room === 'den', 10_000)),
+    );
+    const after = { id: newId(), text: textOf('den after hal') };
+    owner.send({ t: 'send', room: 'den', ...after });
+    await ackOf(owner, after.id, 10_000);
+    await sleep(700);
+    for (const [i, w] of [hal, halOn3].entries()) {
+      const tail = w.received.slice(w.received.indexOf(removed[i] as HostMessage) + 1);
+      expect(tail.filter((m) => JSON.stringify(m).includes('"den"'))).toEqual([]);
+    }
   }, 30_000);
 
   it('a rename through one node reaches the rooms its key is in through another node', async () => {
