@@ -1,12 +1,15 @@
 // A three-node host cluster (#19) as an operator runs one: real PostgreSQL, real nats-server and
 // three `parley --serve --cluster … --database …` processes sharing one host key, with protocol
 // clients spread over the nodes. What one host promises must hold across the nodes: every member
-// gets every message once, in seq order, with no gap; history reads the same through any node;
-// a resend is found wherever it arrives; membership and nicknames are the cluster's, not a
-// node's. And what a cluster adds: a node killed mid-stream loses nothing acknowledged, a NATS
-// restart delays messages but loses none, and a PostgreSQL outage refuses writes (`internal`,
-// retry later) instead of acknowledging what is not stored, and heals without a node restart.
-// The tests share one cluster and run in order; each bounds its waits.
+// gets every message once, in seq order, with no gap; history reads the same through any node,
+// and at once (read your writes); a resend is found wherever it arrives; membership, nicknames,
+// presence, files, deletions and open rooms are the cluster's, not a node's. And what a cluster
+// adds: a node killed mid-stream (or all of them) loses nothing acknowledged, a NATS restart
+// delays messages but loses none, whoever reaches NATS cannot inject nor replay, a PostgreSQL
+// outage or crash refuses writes (`internal`, retry later) instead of acknowledging what is not
+// stored and heals without a node restart, and a node that hangs holding the log's lock does not
+// stop the others for long. The tests share one cluster and run in order; each bounds its waits.
+// PARLEY_CLUSTER_LOGS=1 prints what the nodes logged.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
