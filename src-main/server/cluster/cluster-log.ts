@@ -34,6 +34,8 @@ export class ClusterLogError extends Error {
 /** How long to wait for PostgreSQL before a turn counts as failed (and is answered so). */
 const CONNECT_TIMEOUT_MS = 2000;
 const QUERY_TIMEOUT_MS = 5000;
+/** A session idle this long inside a transaction (a hung turn) is ended by PostgreSQL. */
+const TURN_IDLE_LIMIT_MS = 5000;
 /** Entries fetched at once when catching up. */
 const PAGE = 500;
 
@@ -109,6 +111,10 @@ export class ClusterLog {
       query_timeout: QUERY_TIMEOUT_MS,
       idleTimeoutMillis: 30_000,
       application_name: 'parley',
+      // A node that hangs (stopped, swapping, a debugger) while a turn holds the log's lock would
+      // stop every node's writes: PostgreSQL ends its session instead, which releases the lock.
+      // A turn's own work between its statements takes milliseconds to tens of them.
+      idle_in_transaction_session_timeout: TURN_IDLE_LIMIT_MS,
     });
     // An idle client that loses its server emits here; unhandled, it would end the process.
     pool.on('error', onIdleError);

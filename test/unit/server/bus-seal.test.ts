@@ -28,3 +28,28 @@ describe('BusSeal', () => {
     expect(seal.open('log', new Uint8Array(3))).toBeUndefined();
   });
 });
+
+describe('BusSeal: replays', () => {
+  const key = new Uint8Array(32).fill(7);
+  const data = new TextEncoder().encode('a typing notice');
+
+  it('takes a message once, and a later one from the same sender after it', () => {
+    const sender = new BusSeal(key, 'c');
+    const receiver = new BusSeal(key, 'c');
+    const first = sender.seal('live', data);
+    const second = sender.seal('live', data);
+    expect(receiver.open('live', first)).toEqual(data);
+    expect(receiver.open('live', first)).toBeUndefined();
+    expect(receiver.open('live', second)).toEqual(data);
+    expect(receiver.open('live', first)).toBeUndefined();
+  });
+
+  it('refuses a message stamped more than a minute away from its clock', () => {
+    let now = 1_000_000;
+    const sender = new BusSeal(key, 'c', () => now);
+    const receiver = new BusSeal(key, 'c', () => now);
+    const sealed = sender.seal('live', data);
+    now += 61_000;
+    expect(receiver.open('live', sealed)).toBeUndefined();
+  });
+});
