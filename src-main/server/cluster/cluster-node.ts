@@ -14,7 +14,7 @@ import { BusSeal } from './bus-seal.ts';
 import { ClusterBus } from './cluster-bus.ts';
 import { ClusterLog } from './cluster-log.ts';
 import type { ClusterOptions } from './cluster-options.ts';
-import { ClusterTurns } from './cluster-turns.ts';
+import { ClusterTurns, CompactedPast } from './cluster-turns.ts';
 import { LOG_FORMAT_VERSION } from './log-entry.ts';
 import { RecordingFanout } from './recording-fanout.ts';
 import { RemotePresence } from './remote-presence.ts';
@@ -85,19 +85,23 @@ export async function openClusterNode(options: ClusterNodeOptions): Promise<Clus
     (error) => log('warn', 'cluster-database-connection-lost', failureFields(error)),
   );
   let db: HostDatabase;
-  let startPos = 0;
+  let startPos: number;
+  let applied: number;
   try {
-    // The newest snapshot, if the log has one (another may replace it while it is read).
-    for (let tries = 0; tries < 5; tries++) {
-      const snapshot = await clusterLog.latestSnapshot();
-      if (!snapshot) break;
-      if (await clusterLog.readSnapshot(snapshot.id, replicaPath)) {
-        startPos = snapshot.pos;
+    // The newest snapshot and the entries after it. A compaction that ends between the two (the
+    // entries this start needs are gone) means starting over from the snapshot it made.
+    for (let attempt = 1; ; attempt++) {
+      startPos = await loadSnapshot(clusterLog, replicaPath);
+      db = HostDatabase.open(replicaPath, { ...options.database, replica: true });
+      try {
+        applied = await applyLog(clusterLog, db, startPos);
         break;
+      } catch (error) {
+        db.close();
+        removeReplica(replicaPath);
+        if (!(error instanceof CompactedPast) || attempt === 3) throw error;
       }
-      removeReplica(replicaPath);
     }
-    db = HostDatabase.open(replicaPath, { ...options.database, replica: true });
   } catch (error) {
     await clusterLog.close();
     removeReplica(replicaPath);
@@ -138,7 +142,7 @@ export async function openClusterNode(options: ClusterNodeOptions): Promise<Clus
     turnFailed: (error) => hooks.turnFailed(error),
     diverged: (error) => hooks.diverged(error),
   });
-  turns.startAt(startPos);
+  turns.startAt(applied);
   try {
     const seal = new BusSeal(options.hostPrivateKey, clusterLog.cluster);
     bus = await ClusterBus.connect(options.cluster.natsUrl, clusterLog.cluster, name, seal, {
@@ -224,6 +228,32 @@ function departure(db: HostDatabase, room: string, keyText: string): Uint8Array 
     });
   } catch {
     return undefined;
+  }
+}
+
+/** Writes the newest complete snapshot to `path` (none: an empty file); its position. */
+async function loadSnapshot(log: ClusterLog, path: string): Promise<number> {
+  // Another node may replace (and delete) the snapshot while it is read: take the new one.
+  for (let tries = 0; tries < 5; tries++) {
+    const snapshot = await log.latestSnapshot();
+    if (!snapshot) return 0;
+    if (await log.readSnapshot(snapshot.id, path)) return snapshot.pos;
+    removeReplica(path);
+  }
+  throw new Error('the log was compacted five times while this node started');
+}
+
+/** Applies every entry after `from` to a replica no one uses yet; the last position applied. */
+async function applyLog(log: ClusterLog, db: HostDatabase, from: number): Promise<number> {
+  let applied = from;
+  for (;;) {
+    const entries = await log.entriesAfter(applied);
+    if (entries.length === 0) return applied;
+    for (const entry of entries) {
+      if (entry.pos !== applied + 1) throw new CompactedPast(entry.pos, applied);
+      if (entry.changes.length > 0) db.applyChanges(entry.changes);
+      applied = entry.pos;
+    }
   }
 }
 

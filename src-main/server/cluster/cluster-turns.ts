@@ -58,6 +58,18 @@ interface Work {
   readonly settled?: (error: Error | undefined) => void;
 }
 
+/**
+ * The log no longer holds the entries this replica needs: they were compacted into a snapshot
+ * while the node lagged that far behind. Only a restart (from the snapshot) brings it back.
+ */
+export class CompactedPast extends Error {
+  override readonly name = 'CompactedPast';
+
+  constructor(next: number, applied: number) {
+    super(`the log continues at ${next} but this node has applied up to ${applied}`);
+  }
+}
+
 const DEFAULT_POLL_MS = 500;
 /** Entries received ahead of a gap kept at most; beyond, they are fetched again. */
 const MAX_AHEAD = 10_000;
@@ -274,9 +286,7 @@ export class ClusterTurns implements SyncGroups {
       if (turn.head > this.#applied) {
         for (const entry of await turn.entriesAfter(this.#applied)) this.#apply(entry);
       }
-      if (this.#applied !== turn.head) {
-        throw new ClusterLogError(`the log has a gap before ${turn.head}`);
-      }
+      if (this.#applied !== turn.head) throw new CompactedPast(turn.head, this.#applied);
     } catch (error) {
       await turn.rollback();
       if (error instanceof ClusterLogError) this.#unavailable(error);
@@ -419,13 +429,7 @@ export class ClusterTurns implements SyncGroups {
   /** Another turn's entry (or this node's, if its COMMIT landed after all): replica, then effects. */
   #apply(entry: LogEntry): void {
     if (entry.pos <= this.#applied) return;
-    if (entry.pos !== this.#applied + 1) {
-      // The entries between were compacted into a snapshot while this node lagged that far:
-      // only a restart (from the snapshot) brings its replica back to the log.
-      throw new Error(
-        `the log continues at ${entry.pos} but this node has applied up to ${this.#applied}`,
-      );
-    }
+    if (entry.pos !== this.#applied + 1) throw new CompactedPast(entry.pos, this.#applied);
     if (entry.changes.length > 0) this.#o.db.applyChanges(entry.changes);
     this.#applied = entry.pos;
     this.#fanout?.replay(entry.effects);
