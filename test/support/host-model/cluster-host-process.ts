@@ -4,13 +4,15 @@
 // a first start that has only it (on the first node of the cluster's first start), the raised
 // request allowance of MODEL_LIMITS (`--serve` has no flag for it, hence startHost).
 // Usage: node cluster-host-process.ts <data dir> <limits JSON> <key file> <node name> <first: 1|0>
-// with PARLEY_TEST_NATS and PARLEY_TEST_DATABASE (the URLs; a password stays out of `ps`).
+// with PARLEY_TEST_NATS and PARLEY_TEST_DATABASE (the URLs; a password stays out of `ps`), and
+// PARLEY_TEST_COMPACTION (JSON, ClusterOptions.compaction: the test compacts the log often).
 // Prints what host-process.ts prints: `invite <room> <role> <link>`…, `listening <port>`,
-// `key <base64url host key>`; logs (warn and up) on stderr.
+// `key <base64url host key>`; logs (info and up) on stderr.
 import { encodeBase64Url } from '../../../src-shared/base64url.ts';
 import { type StartInvite, startHost } from '../../../src-main/server/host.ts';
 import type { HostLimits } from '../../../src-main/server/host-limits.ts';
 import { createStderrLog } from '../../../src-main/server/host-log.ts';
+import type { CompactionPolicy } from '../../../src-main/server/cluster/log-compaction.ts';
 import { PRIVATE_ROOM, ROOMS } from './model.ts';
 
 const [dataDir, limitsJson, keyFile, nodeName, first] = process.argv.slice(2);
@@ -23,13 +25,17 @@ if (!dataDir || !keyFile || !nodeName || !natsUrl || !databaseUrl) {
   );
 }
 const limits = JSON.parse(limitsJson ?? '{}') as Partial<HostLimits>;
-const cluster = { natsUrl, databaseUrl, nodeName };
+const compaction = JSON.parse(
+  process.env['PARLEY_TEST_COMPACTION'] ?? '{}',
+) as Partial<CompactionPolicy>;
+const cluster = { natsUrl, databaseUrl, nodeName, compaction };
 
 // Registered before anything else, so a SIGTERM right after start still stops the node cleanly.
 let stop: () => void = () => process.exit(0);
 process.once('SIGTERM', () => stop());
 
-const log = createStderrLog('warn');
+// Info too: the test counts the log's compactions (cluster-log-compacted).
+const log = createStderrLog('info');
 const invites: StartInvite[] = [];
 if (first === '1') {
   const once = await startHost({

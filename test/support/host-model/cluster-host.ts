@@ -21,6 +21,11 @@ import type { ModelHost, ModelHostSpawner } from './host-world.ts';
 import { MODEL_LIMITS, type Role } from './model.ts';
 
 const NODE_SCRIPT = fileURLToPath(new URL('./cluster-host-process.ts', import.meta.url));
+/**
+ * The log is compacted every few dozen entries, keeping none after: snapshots are made while
+ * clients act, and a node that lags or restarts must catch up from one.
+ */
+const COMPACTION = { checkEveryMs: 250, afterEntries: 30, keepMs: 0 };
 
 /** A TCP relay to a node: its port stays when the node restarts on another one. */
 class Relay {
@@ -204,6 +209,7 @@ class ModelCluster {
           ...process.env,
           PARLEY_TEST_NATS: this.#natsUrl,
           PARLEY_TEST_DATABASE: this.#databaseUrl,
+          PARLEY_TEST_COMPACTION: JSON.stringify(COMPACTION),
         },
       },
     );
