@@ -342,6 +342,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   // name were created just now: like any answer, they wait until those commits are durable.
   // Waited for before listening, while nothing else commits (a failed sync resolves it too).
   await walSync?.idle();
+  if (cluster) bindCluster(cluster);
   // The schemas load with the first connection, not at start (serve-after-schemas.ts).
   const accept = serveAfterSchemas((socket) => admission.offer(socket), log);
   const server = net.createServer({ noDelay: true }, accept);
@@ -370,7 +371,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   fatal = (error) => {
     // Fail-stop: after a failed sync the page cache may have dropped what it held, and a later
     // sync proves nothing. Held output never leaves (no later group completes); no more is taken.
-    log('error', 'wal-sync-failed', failureFields(error));
+    log('error', cluster ? 'cluster-node-stopped' : 'wal-sync-failed', failureFields(error));
     stopping = true;
     admission.close();
     idle.stop();
@@ -382,10 +383,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     else process.exit(FATAL_EXIT_CODE);
   };
   if (earlyFailure) fatal(earlyFailure);
-  if (cluster) {
-    bindCluster(cluster);
-    cluster.watchPresence(rooms);
-  }
+  cluster?.watchPresence(rooms);
   server.on('error', (error: NodeJS.ErrnoException) =>
     log('error', 'listener-error', { code: error.code }),
   );
