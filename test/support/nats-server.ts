@@ -3,11 +3,11 @@
 // never touch a machine-wide NATS. restart() keeps the port: a cluster node's client must find
 // the server again where it was, as after an operator's restart.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { delimiter, join } from 'node:path';
+import { freePort } from './free-port.ts';
 
 export interface NatsServer {
   /** nats://127.0.0.1:PORT */
@@ -33,18 +33,6 @@ function findNatsServer(): string {
   throw new Error(
     "nats-server not found on PATH nor in /usr/sbin: install Debian's nats-server: apt-get install nats-server",
   );
-}
-
-/** A port nothing listens on now; another process may take it before we bind it (we retry). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -9,7 +9,6 @@
 // itself, so kill() hits it and not a wrapper such as runuser). Not root: it runs as we do.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import {
   chownSync,
   closeSync,
@@ -22,10 +21,10 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { freePort } from './free-port.ts';
 
 export interface PostgresServer {
   /** postgres://parley_test:PW@127.0.0.1:PORT/parley */
@@ -71,18 +70,6 @@ function serverAccount(): { uid: number; gid: number } | undefined {
       "running as root, and there is no 'postgres' user to run PostgreSQL as (Debian's postgresql package creates it)",
     );
   return { uid: Number(uid), gid: Number(gid) };
-}
-
-/** A port nothing listens on now; another process may take it before we bind it (we retry). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
