@@ -279,6 +279,8 @@ async function stopChild(
 export interface ClusterHosts {
   /** For HostWorld.start: each world (run) gets a cluster of its own, on a database of its own. */
   readonly spawn: ModelHostSpawner;
+  /** The PostgreSQL URL of the cluster spawned on this folder. */
+  databaseOf(dataDir: string): string | undefined;
   /** Stops every cluster still running (afterAll). */
   close(): Promise<void>;
 }
@@ -289,8 +291,10 @@ export function clusterHosts(
   nodes = 3,
 ): ClusterHosts {
   const clusters = new Map<string, ModelCluster>();
+  const urls = new Map<string, string>();
   let databases = 0;
   return {
+    databaseOf: (dataDir) => urls.get(dataDir),
     async spawn(dataDir, stderr) {
       let cluster = clusters.get(dataDir);
       if (!cluster) {
@@ -306,6 +310,7 @@ export function clusterHosts(
         url.pathname = `/${database}`;
         const relays = await Promise.all(Array.from({ length: nodes }, () => Relay.open()));
         cluster = new ModelCluster(dataDir, stderr, services.nats.url, url.toString(), relays);
+        urls.set(dataDir, url.toString());
         clusters.set(dataDir, cluster);
       }
       return cluster.start();
