@@ -169,8 +169,8 @@ export interface HostDatabaseOptions {
   /**
    * A cluster node's replica (server/cluster/): what is durable is the cluster's log in
    * PostgreSQL, and this file is rebuilt from it at every start, so it is never synced
-   * (synchronous = OFF), and every table has a primary key, as SQLite's sessions need to
-   * record its changes.
+   * (synchronous = OFF), keeps its journal in memory, and every table has a primary key, as
+   * SQLite's sessions need to record its changes.
    */
   replica?: boolean;
   durability?: {
@@ -193,6 +193,10 @@ export interface ChangeCapture {
  * one. Same layout (a rowid table with a unique index on the pair), so only the replica differs.
  */
 function prepareReplica(db: DatabaseSync): void {
+  // A cache rebuilt at every start needs no crash safety: no sync, and its rollback journal in
+  // memory, so no file beside it (a WAL) keeps the old bytes of a deleted row; secure_delete
+  // zeroes them in the file itself, as soon as the deletion commits (docs/protocol.md §13).
+  db.exec('PRAGMA journal_mode = MEMORY');
   db.exec('PRAGMA synchronous = OFF');
   // A replica loaded from a snapshot has the keyed table already.
   const keyed = db
@@ -697,7 +701,7 @@ export class HostDatabase {
    * can make it fail; the next deletion, or the checkpoint at shutdown, does it then.
    */
   #eraseWal(): void {
-    // A replica's deleted text is erased where it is durable: the cluster's log (docs/scaling.md).
+    // A replica has no WAL (its journal is in memory); the cluster's log is erased by compaction.
     if (this.#replica) return;
     try {
       this.#checkpoint.get();
