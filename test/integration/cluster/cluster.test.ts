@@ -1009,8 +1009,8 @@ describe('a three-node cluster', () => {
     // session stays, idle in a transaction that holds the cluster's write lock, and PostgreSQL
     // has no reason to end it (the TCP connection looks alive; keepalives take hours). Every
     // other node's turn waits for that lock: the cluster must get it back, not wait for ever.
-    const [w1] = chat; // on n1
-    if (!w1) throw new Error('the chat test made no members');
+    // A member of its own on n1 (the PostgreSQL crash may have made n1 drop the chat members).
+    const w1 = await member(0, 'hang-w');
     const senders = await Promise.all([member(1, 'hang-a'), member(1, 'hang-b')]); // n2
     const admin = new pg.Client({ connectionString: cluster.postgres.url });
     admin.on('error', () => undefined);
@@ -1063,7 +1063,33 @@ describe('a three-node cluster', () => {
           `a send after ${((performance.now() - frozenAt) / 1000).toFixed(1)} s ` +
           `(lock still held: ${await lockHeld()})`,
       );
-      expect(ack, 'no acknowledgement within 20 s of n2 hanging with the lock').toBeDefined();
+      if (!ack) {
+        // What PostgreSQL's sessions are doing, for the failure's story.
+        const { rows } = await admin.query<Record<string, unknown>>(
+          `SELECT pid, application_name AS app, state, wait_event_type AS wait_type, wait_event AS wait,
+                  now() - xact_start AS in_xact, now() - state_change AS in_state, left(query, 60) AS query
+             FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+        );
+        // And what n1 still does: answer a ping (no turn), welcome a new connection (a turn).
+        w1.c.send({ t: 'ping', n: 7 });
+        const pong = await w1.c
+          .waitFor('pong', (m) => m.n === 7, 3000)
+          .then(() => 'answered')
+          .catch(() => 'not answered');
+        const welcomed = await connect(0, 'hang-probe')
+          .then((c) => c.waitFor('welcome', () => true, 5000))
+          .then(() => 'welcomed')
+          .catch((error: unknown) => `not welcomed (${String(error).slice(0, 60)})`);
+        cluster.freeze(1, false);
+        const late = await ackOf(w1.c, message.id, 10_000)
+          .then((a) => `acknowledged once n2 was thawed (seq ${a.seq})`)
+          .catch(() => 'not acknowledged even once n2 was thawed');
+        throw new Error(
+          `no acknowledgement within 20 s of n2 hanging with the lock; n1: a ping ${pong}, ` +
+            `a new connection ${welcomed}, the send ${late}; sessions:\n` +
+            rows.map((r) => JSON.stringify(r)).join('\n'),
+        );
+      }
     } finally {
       sending = false;
       cluster.freeze(1, false);
