@@ -146,9 +146,15 @@ export class HostWorld {
 
   /** Reads the host's history read-only, as the host writes it (WAL: readers see commits). */
   #openHistory(): void {
-    const files = this.#host.historyFiles ?? [join(this.dataDir, 'history.sqlite')];
+    const given = this.#host.historyFiles;
+    const files = given ?? [join(this.dataDir, 'history.sqlite')];
     this.#history = files.map((file) => {
-      const db = new DatabaseSync(file, { readOnly: true });
+      // A cluster's replica keeps its journal in memory, not a WAL: a reader waits out the
+      // node's turn (its write lock) instead of failing with "database is locked".
+      const db = new DatabaseSync(
+        file,
+        given ? { readOnly: true, timeout: 5000 } : { readOnly: true },
+      );
       const newRows = db.prepare(
         'SELECT seq, room, sender_key, client_msg_id, nick, text, event FROM messages WHERE seq > ? ORDER BY seq',
       );
