@@ -16,7 +16,14 @@ export function hashInviteToken(token: string): Uint8Array {
   return new Uint8Array(createHash('sha256').update(token, 'utf8').digest());
 }
 
-/** A fresh public invite id: 9 random bytes as unpadded base64url. */
+/**
+ * A fresh public invite id: 9 random bytes as unpadded base64url, never starting with '-': an
+ * operator passes it as `parley host revoke --id ID`, and a value starting with a dash is read as
+ * an option (1 id in 64 was refused that way: the host-command test's flake).
+ */
 export function newInviteId(): string {
-  return randomBytes(ID_BYTES).toString('base64url');
+  for (;;) {
+    const id = randomBytes(ID_BYTES).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
