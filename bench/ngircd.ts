@@ -6,10 +6,10 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import { delimiter, join } from 'node:path';
 import { type IrcConnection, connectIrc, localUsers } from './irc-wire.ts';
+import { freePort } from '../test/support/free-port.ts';
 import { monoNow, sleep } from './measure.ts';
 
 /** Where Debian puts it (root's PATH has /usr/sbin; a user's often does not). */
@@ -134,17 +134,6 @@ export function processUsage(pid: number): { user: number; system: number; rss: 
     system: Number(fields[12]) * tick,
     rss: Number(rssKb ?? NaN) * 1024,
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 export interface NgircdStats {
