@@ -68,24 +68,30 @@ describe('MessageSearch', () => {
   it('builds in slices that let timers run in between, and a search during the build gets every message', async () => {
     const h = filled(2000);
     const slices: number[] = [];
-    const search = new MessageSearch(h, {
-      buildDelayMs: null,
-      sliceMessages: 100,
-      onSlice: (_ms, n) => slices.push(n),
-    });
     let timerFiredAt = -1;
     let builtAt = -1;
     const order: string[] = [];
+    // A timer armed once the first slice is done (armed before it, a timer due in 1 ms could fire
+    // before the first slice began, and say nothing of the slices): it must run before the last.
+    const armTimer = () =>
+      setTimeout(() => {
+        timerFiredAt = slices.length;
+        order.push('timer');
+      }, 0);
+    const search = new MessageSearch(h, {
+      buildDelayMs: null,
+      sliceMessages: 100,
+      onSlice: (_ms, n) => {
+        slices.push(n);
+        if (slices.length === 1) armTimer();
+      },
+    });
     // Asked before the build started: it starts it, and waits for all of it.
     const during = search.search('common', { limit: 1000 }).then((r) => {
       builtAt = slices.length;
       order.push('search');
       return r;
     });
-    setTimeout(() => {
-      timerFiredAt = slices.length;
-      order.push('timer');
-    }, 0);
     const results = await during;
     // 100 messages a slice (and a last, empty page that says there is no more).
     expect(slices.filter((n) => n > 0)).toEqual(Array.from({ length: 20 }, () => 100));
